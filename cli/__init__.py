@@ -1,0 +1,1 @@
+"""simmatch's command-line interface."""

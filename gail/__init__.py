@@ -1,0 +1,1 @@
+"""Learned hybrid dynamics (SimGAN-style GAIL) on top of simmatch's engine backends."""

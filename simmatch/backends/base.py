@@ -1,0 +1,184 @@
+"""The one protocol every engine backend implements.
+
+A backend builds a `RobotModel` in its engine, in one of two ways:
+- `native`: the engine's own URDF importer, called the way most users call it. It may fail or
+  silently change the model; that is what `simmatch check` diagnoses.
+- `matched`: simmatch builds the model so that it is physically identical to the canonical one.
+  What the engine cannot represent is listed in `unsupported`, never silently dropped.
+
+Everything a backend returns is in canonical terms: joints in `RobotModel.joint_names` order,
+links by URDF name, world frames as (4, 4) arrays, states as `State`. Returned arrays are copies.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..config import SimConfig
+from ..errors import PhysicsDiverged
+from ..model import RobotModel, State
+
+LOADS = ("native", "matched")
+
+
+@dataclass(frozen=True)
+class Unsupported:
+    """A feature of the model this engine cannot represent exactly, and what was done instead."""
+
+    feature: str  # stable id, e.g. 'restitution', 'joint_friction', 'capsule'
+    subject: str  # link, joint or shape name ('*' for the whole model)
+    reason: str
+
+
+@dataclass(frozen=True)
+class ContactPoint:
+    """One contact between a robot link and something else (the floor: other == 'floor')."""
+
+    link: str
+    other: str
+    position: np.ndarray  # (3,) world, on the robot
+    normal: np.ndarray  # (3,) world, pointing from `other` towards `link`
+    normal_force: float  # N, >= 0
+    penetration: float  # m, >= 0 when overlapping
+
+
+@dataclass(frozen=True)
+class Readback:
+    """What the engine actually holds, as a RobotModel in canonical names (links' inertials in the
+    link frame; collisions as the engine will collide them; joints' limits, damping, friction), plus
+    engine-specific hidden behaviours in `extras` (e.g. {'velocity_motors': {...}}) and joints or
+    links the engine added or lost."""
+
+    model: RobotModel
+    extras: dict = field(default_factory=dict)
+    added_joints: tuple[str, ...] = ()
+    merged_links: dict = field(default_factory=dict)  # link -> body it was merged into
+
+
+class Backend(ABC):
+    """One engine holding one robot. Subclasses implement the underscored hooks."""
+
+    engine: str = ""
+
+    def __init__(self, model: RobotModel, config: SimConfig | None = None, load: str = "matched"):
+        if load not in LOADS:
+            raise ValueError(f"load must be one of {LOADS}, not {load!r}")
+        self.model = model
+        self.config = config or SimConfig()
+        self.load = load
+        self.unsupported: list[Unsupported] = list(
+            Unsupported("joint_type", s.split("'")[1], s) for s in model.unsupported)
+        self.notes: list[str] = []  # facts about this build worth printing (flags used, etc.)
+        self._torque = np.zeros(model.dof)
+        self._effort = np.array([
+            (j.limit.effort if j.limit is not None and j.limit.effort else np.inf) for j in model.dof_joints
+        ])
+
+    # -- state --------------------------------------------------------------------------------
+    @property
+    def joint_names(self) -> list[str]:
+        return self.model.joint_names
+
+    @property
+    def dof(self) -> int:
+        return self.model.dof
+
+    def set_state(self, state: State) -> None:
+        """Set positions and velocities (and the root pose/twist when floating)."""
+        if np.shape(state.q) != (self.dof,) or np.shape(state.dq) != (self.dof,):
+            raise ValueError(f"state has {np.shape(state.q)} positions, {self.model.name} has {self.dof} DoF")
+        if self.model.floating and not state.floating:
+            raise ValueError(f"{self.model.name} has a floating base: the state needs a root pose")
+        self._set_state(state)
+
+    def get_state(self) -> State:
+        state = self._get_state()
+        if not np.all(np.isfinite(state.as_vector())):
+            raise PhysicsDiverged(f"{self.engine}: non-finite state")
+        return state
+
+    # -- control ------------------------------------------------------------------------------
+    def apply_torques(self, tau) -> np.ndarray:
+        """Set joint torques (N m or N) held for the following steps, clipped to each joint's
+        URDF effort limit where one is given (> 0). Returns the torques actually applied."""
+        tau = np.asarray(tau, dtype=float).reshape(-1)
+        if tau.shape != (self.dof,):
+            raise ValueError(f"expected {self.dof} torques, got {tau.shape}")
+        self._torque = np.clip(tau, -self._effort, self._effort)
+        self._apply_torques(self._torque)
+        return self._torque.copy()
+
+    def step(self, n: int = 1) -> None:
+        for _ in range(n):
+            self._step()
+
+    # -- what the engine holds ----------------------------------------------------------------
+    @abstractmethod
+    def readback(self) -> Readback: ...
+
+    @abstractmethod
+    def link_frames(self) -> dict[str, np.ndarray]:
+        """World (4, 4) frame of every canonical link the engine has, at the current state."""
+
+    @abstractmethod
+    def link_coms(self) -> dict[str, np.ndarray]:
+        """World (3,) COM of every canonical link with mass, at the current state."""
+
+    # -- dynamics at the current state (joint block for a floating base) ----------------------
+    @abstractmethod
+    def mass_matrix(self) -> np.ndarray:
+        """(dof, dof) joint-space mass matrix at the current state."""
+
+    @abstractmethod
+    def bias_forces(self) -> np.ndarray:
+        """(dof,) Coriolis, centrifugal and gravity generalized forces at the current state (the
+        `h` in M qdd + h = tau), no damping, friction or contact."""
+
+    def gravity_torques(self) -> np.ndarray:
+        """(dof,) generalized gravity forces at the current q (bias forces with zero velocity)."""
+        saved = self.get_state()
+        still = State(saved.q, np.zeros_like(saved.dq), saved.root_pos, saved.root_quat,
+                      None if saved.root_lin_vel is None else np.zeros(3),
+                      None if saved.root_ang_vel is None else np.zeros(3))
+        self.set_state(still)
+        try:
+            return self.bias_forces()
+        finally:
+            self.set_state(saved)
+
+    def forward_dynamics(self, tau) -> np.ndarray:
+        """(dof,) joint accelerations for torques `tau` at the current state, free of contact,
+        damping and friction: M^-1 (tau - h). For a floating base the root is held fixed."""
+        return np.linalg.solve(self.mass_matrix(), np.asarray(tau, dtype=float) - self.bias_forces())
+
+    @abstractmethod
+    def contacts(self) -> list[ContactPoint]:
+        """Contacts with positive normal force or penetration, at the current state."""
+
+    def close(self) -> None:
+        """Release the engine's resources."""
+
+    # -- hooks --------------------------------------------------------------------------------
+    @abstractmethod
+    def _set_state(self, state: State) -> None: ...
+
+    @abstractmethod
+    def _get_state(self) -> State: ...
+
+    @abstractmethod
+    def _apply_torques(self, tau: np.ndarray) -> None: ...
+
+    @abstractmethod
+    def _step(self) -> None: ...
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.model.name} load={self.load} dof={self.dof}>"

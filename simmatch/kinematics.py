@@ -1,0 +1,86 @@
+"""Forward kinematics computed from the RobotModel alone (numpy/scipy), the reference every engine
+is held against."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.spatial.transform import Rotation
+
+from .model import Joint, RobotModel, State
+
+
+def joint_motion(joint: Joint, q: float) -> np.ndarray:
+    """(4, 4) transform of a joint's motion at position q, in the joint frame."""
+    T = np.eye(4)
+    axis = np.asarray(joint.axis, dtype=float)
+    if joint.type in ("revolute", "continuous"):
+        T[:3, :3] = Rotation.from_rotvec(axis * q).as_matrix()
+    elif joint.type == "prismatic":
+        T[:3, 3] = axis * q
+    return T
+
+
+def root_transform(state: State | None) -> np.ndarray:
+    T = np.eye(4)
+    if state is not None and state.floating:
+        T[:3, :3] = Rotation.from_quat(state.root_quat).as_matrix()
+        T[:3, 3] = state.root_pos
+    return T
+
+
+def link_frames(model: RobotModel, state: State | np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """World (4, 4) frame of every link. `state` may be a State or a q vector (root at identity)."""
+    if state is None:
+        q = np.zeros(model.dof)
+        state = None
+    elif isinstance(state, State):
+        q = np.asarray(state.q, dtype=float)
+    else:
+        q = np.asarray(state, dtype=float)
+        state = None
+    if q.shape != (model.dof,):
+        raise ValueError(f"q has shape {q.shape}, model {model.name} has {model.dof} DoF")
+    index = {name: i for i, name in enumerate(model.joint_names)}
+    frames = {model.root: root_transform(state)}
+    for j in model.walk():
+        T = frames[j.parent] @ j.origin.matrix
+        if j.movable:
+            T = T @ joint_motion(j, q[index[j.name]])
+        frames[j.child] = T
+    return frames
+
+
+def link_coms(model: RobotModel, state: State | np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """World (3,) COM of every link that has an inertial (mass > 0)."""
+    frames = link_frames(model, state)
+    out = {}
+    for link in model.links:
+        if link.inertial is not None and link.inertial.mass > 0:
+            out[link.name] = (frames[link.name] @ np.append(link.inertial.com, 1.0))[:3]
+    return out
+
+
+def joint_range(joint: Joint) -> tuple[float, float]:
+    """Sampling range for a joint: its limits, or [-pi, pi] (revolute) / [-1, 1] m when unlimited."""
+    if joint.limited:
+        return float(joint.limit.lower), float(joint.limit.upper)
+    return (-1.0, 1.0) if joint.type == "prismatic" else (-np.pi, np.pi)
+
+
+def random_q(model: RobotModel, rng: np.random.Generator, margin: float = 0.0) -> np.ndarray:
+    """Uniform random q within limits, shrunk by `margin` (a fraction of each range) at both ends."""
+    lo, hi = np.array([joint_range(j) for j in model.dof_joints]).T.reshape(2, -1)
+    span = hi - lo
+    return rng.uniform(lo + margin * span, hi - margin * span)
+
+
+def random_state(model: RobotModel, rng: np.random.Generator, vel_scale: float = 1.0,
+                 margin: float = 0.05) -> State:
+    """A random state within limits; for a floating base, a random root pose near the origin."""
+    q = random_q(model, rng, margin)
+    dq = rng.normal(0.0, vel_scale, model.dof)
+    if not model.floating:
+        return State(q, dq)
+    quat = Rotation.from_rotvec(rng.normal(0, 0.3, 3)).as_quat()
+    return State(q, dq, rng.normal(0, 0.2, 3) + np.array([0, 0, 1.0]), quat,
+                 rng.normal(0, vel_scale, 3), rng.normal(0, vel_scale, 3))

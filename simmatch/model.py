@@ -1,0 +1,278 @@
+"""Engine-neutral robot description.
+
+One frozen `RobotModel` is parsed from URDF and handed to every backend; each backend also reports
+what its engine actually loaded *as a RobotModel*, so comparing engines is one diff. Units are SI,
+angles in radians, frames follow URDF (a link frame is its parent joint's frame).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Iterator
+
+import numpy as np
+from scipy.spatial.transform import Rotation
+
+JOINT_TYPES = ("fixed", "revolute", "continuous", "prismatic", "floating", "planar")
+MOVABLE_1DOF = ("revolute", "continuous", "prismatic")
+GEOMETRY_KINDS = ("box", "sphere", "cylinder", "capsule", "mesh")
+
+
+@dataclass(frozen=True)
+class Pose:
+    """Rigid transform: xyz (m) and URDF rpy (rad, fixed-axis X then Y then Z)."""
+
+    xyz: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    rpy: tuple[float, float, float] = (0.0, 0.0, 0.0)
+
+    @property
+    def rotation(self) -> np.ndarray:
+        """(3, 3) rotation matrix."""
+        return Rotation.from_euler("xyz", self.rpy).as_matrix()
+
+    @property
+    def quat_xyzw(self) -> np.ndarray:
+        return Rotation.from_euler("xyz", self.rpy).as_quat()
+
+    @property
+    def matrix(self) -> np.ndarray:
+        """(4, 4) homogeneous transform."""
+        T = np.eye(4)
+        T[:3, :3] = self.rotation
+        T[:3, 3] = self.xyz
+        return T
+
+    @staticmethod
+    def from_matrix(T: np.ndarray) -> "Pose":
+        rpy = Rotation.from_matrix(np.asarray(T)[:3, :3]).as_euler("xyz")
+        return Pose(tuple(float(v) for v in np.asarray(T)[:3, 3]), tuple(float(v) for v in rpy))
+
+
+@dataclass(frozen=True)
+class Inertial:
+    """Mass (kg) and inertia tensor (kg m^2) about the COM, expressed in the `origin` frame."""
+
+    mass: float
+    origin: Pose = Pose()
+    inertia: tuple[tuple[float, float, float], ...] = ((0.0, 0.0, 0.0),) * 3
+
+    @property
+    def tensor(self) -> np.ndarray:
+        """(3, 3) inertia in the inertial `origin` frame."""
+        return np.array(self.inertia, dtype=float)
+
+    @property
+    def tensor_in_link(self) -> np.ndarray:
+        """(3, 3) inertia about the COM, expressed in the link frame (comparable across engines)."""
+        R = self.origin.rotation
+        return R @ self.tensor @ R.T
+
+    @property
+    def com(self) -> np.ndarray:
+        """(3,) COM position in the link frame."""
+        return np.array(self.origin.xyz, dtype=float)
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """A collision or visual shape. Sizes: box `size` (full extents), sphere/cylinder/capsule
+    `radius` and `length` (capsule: cylinder part only, as PyBullet reads `<capsule>`), mesh
+    `filename` (absolute path) and `scale`."""
+
+    kind: str
+    origin: Pose = Pose()
+    size: tuple[float, float, float] | None = None
+    radius: float | None = None
+    length: float | None = None
+    filename: str | None = None
+    scale: tuple[float, float, float] = (1.0, 1.0, 1.0)
+    name: str | None = None
+
+    def describe(self) -> str:
+        if self.kind == "box":
+            return f"box {tuple(round(s, 6) for s in self.size or ())}"
+        if self.kind == "sphere":
+            return f"sphere r={self.radius:g}"
+        if self.kind in ("cylinder", "capsule"):
+            return f"{self.kind} r={self.radius:g} l={self.length:g}"
+        return f"mesh {self.filename} scale={self.scale}"
+
+
+@dataclass(frozen=True)
+class ContactParams:
+    """PyBullet's URDF `<contact>` extension; None means 'not declared' (engine default)."""
+
+    lateral_friction: float | None = None
+    rolling_friction: float | None = None
+    spinning_friction: float | None = None
+    restitution: float | None = None
+    stiffness: float | None = None
+    damping: float | None = None
+
+    def declared(self) -> dict[str, float]:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+@dataclass(frozen=True)
+class Limit:
+    lower: float | None = None
+    upper: float | None = None
+    effort: float | None = None
+    velocity: float | None = None
+
+
+@dataclass(frozen=True)
+class Link:
+    name: str
+    inertial: Inertial | None = None
+    collisions: tuple[Geometry, ...] = ()
+    visuals: tuple[Geometry, ...] = ()
+    contact: ContactParams | None = None
+
+    @property
+    def mass(self) -> float:
+        return self.inertial.mass if self.inertial else 0.0
+
+
+@dataclass(frozen=True)
+class Joint:
+    """A URDF joint. `axis` is a unit vector in the joint (child link) frame."""
+
+    name: str
+    type: str
+    parent: str
+    child: str
+    origin: Pose = Pose()
+    axis: tuple[float, float, float] = (1.0, 0.0, 0.0)
+    limit: Limit | None = None
+    damping: float = 0.0
+    friction: float = 0.0
+
+    @property
+    def movable(self) -> bool:
+        return self.type in MOVABLE_1DOF
+
+    @property
+    def limited(self) -> bool:
+        return (
+            self.type in ("revolute", "prismatic")
+            and self.limit is not None
+            and self.limit.lower is not None
+            and self.limit.upper is not None
+            and self.limit.lower < self.limit.upper
+        )
+
+
+@dataclass(frozen=True)
+class RobotModel:
+    """A robot as a kinematic tree. `base` says whether the root link is welded to the world
+    ('fixed') or free ('floating'); URDF does not say, so the loader decides (see `resolve_base`)."""
+
+    name: str
+    links: tuple[Link, ...]
+    joints: tuple[Joint, ...]
+    root: str
+    base: str = "fixed"
+    source: str = ""
+    base_reason: str = ""
+    unsupported: tuple[str, ...] = field(default=())
+
+    # -- lookup -------------------------------------------------------------------------------
+    def link(self, name: str) -> Link:
+        for link in self.links:
+            if link.name == name:
+                return link
+        raise KeyError(f"no link named {name!r} in {self.name}")
+
+    def joint(self, name: str) -> Joint:
+        for joint in self.joints:
+            if joint.name == name:
+                return joint
+        raise KeyError(f"no joint named {name!r} in {self.name}")
+
+    def child_joints(self, link: str) -> list[Joint]:
+        return [j for j in self.joints if j.parent == link]
+
+    def parent_joint(self, link: str) -> Joint | None:
+        for j in self.joints:
+            if j.child == link:
+                return j
+        return None
+
+    def walk(self) -> Iterator[Joint]:
+        """Joints in canonical order: depth first from the root, children in declaration order."""
+        stack = list(reversed(self.child_joints(self.root)))
+        while stack:
+            j = stack.pop()
+            yield j
+            stack.extend(reversed(self.child_joints(j.child)))
+
+    @property
+    def link_order(self) -> list[str]:
+        """Links in canonical order: root first, then in the order `walk` reaches them."""
+        return [self.root] + [j.child for j in self.walk()]
+
+    @property
+    def dof_joints(self) -> list[Joint]:
+        """Movable single-DoF joints in canonical order: this is the order of q, dq and torques."""
+        return [j for j in self.walk() if j.movable]
+
+    @property
+    def joint_names(self) -> list[str]:
+        return [j.name for j in self.dof_joints]
+
+    @property
+    def dof(self) -> int:
+        return len(self.dof_joints)
+
+    @property
+    def floating(self) -> bool:
+        return self.base == "floating"
+
+    @property
+    def total_mass(self) -> float:
+        return float(sum(link.mass for link in self.links))
+
+    def with_base(self, base: str) -> "RobotModel":
+        return replace(self, base=base)
+
+
+@dataclass(frozen=True)
+class State:
+    """Canonical state. `q`, `dq`: (dof,) in `RobotModel.joint_names` order (m or rad, m/s or
+    rad/s). For a floating base also the root link frame: `root_pos` (3,) world m, `root_quat` (4,)
+    x-y-z-w, `root_lin_vel` (3,) velocity of the root frame origin in world, `root_ang_vel` (3,)
+    angular velocity in world. None for a fixed base."""
+
+    q: np.ndarray
+    dq: np.ndarray
+    root_pos: np.ndarray | None = None
+    root_quat: np.ndarray | None = None
+    root_lin_vel: np.ndarray | None = None
+    root_ang_vel: np.ndarray | None = None
+
+    @property
+    def floating(self) -> bool:
+        return self.root_pos is not None
+
+    def as_vector(self) -> np.ndarray:
+        """Flat vector [root_pos, root_quat, q, root_lin_vel, root_ang_vel, dq] (root parts only when
+        floating): positions first, then velocities."""
+        if not self.floating:
+            return np.concatenate([self.q, self.dq])
+        return np.concatenate(
+            [self.root_pos, self.root_quat, self.q, self.root_lin_vel, self.root_ang_vel, self.dq]
+        )
+
+    def copy(self) -> "State":
+        c = lambda a: None if a is None else np.array(a, dtype=float, copy=True)  # noqa: E731
+        return State(c(self.q), c(self.dq), c(self.root_pos), c(self.root_quat), c(self.root_lin_vel),
+                     c(self.root_ang_vel))
+
+    @staticmethod
+    def zeros(model: RobotModel, root_pos=(0.0, 0.0, 0.0)) -> "State":
+        n = model.dof
+        if not model.floating:
+            return State(np.zeros(n), np.zeros(n))
+        return State(np.zeros(n), np.zeros(n), np.array(root_pos, dtype=float),
+                     np.array([0.0, 0.0, 0.0, 1.0]), np.zeros(3), np.zeros(3))

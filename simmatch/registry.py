@@ -1,0 +1,53 @@
+"""Short model names (`hopper`, `laikago`, ...) and paths to a RobotModel."""
+
+from __future__ import annotations
+
+import difflib
+import os
+from importlib import resources
+from pathlib import Path
+
+from .errors import ModelError, UsageError
+from .model import RobotModel
+from .urdf import load_urdf
+
+SHIPPED = {
+    "hopper": "hopper.urdf",
+    "hopper-box": "hopper_box.urdf",
+    "pendulum": "pendulum.urdf",
+    "double-pendulum": "double_pendulum.urdf",
+}
+# Used from the pybullet_data package at run time, never copied into this repository.
+PYBULLET_DATA = {
+    "laikago": "laikago/laikago_toes_zup.urdf",
+}
+
+
+def model_names() -> list[str]:
+    return sorted([*SHIPPED, *PYBULLET_DATA])
+
+
+def resolve_path(name_or_path: str) -> Path:
+    """A short name or a path to a URDF file."""
+    if name_or_path in SHIPPED:
+        return Path(str(resources.files("simmatch.assets").joinpath(SHIPPED[name_or_path])))
+    if name_or_path in PYBULLET_DATA:
+        try:
+            import pybullet_data
+        except ImportError:
+            raise UsageError(f"model {name_or_path!r} comes from pybullet_data: pip install pybullet") from None
+        return Path(pybullet_data.getDataPath()) / PYBULLET_DATA[name_or_path]
+    p = Path(name_or_path)
+    if p.suffix.lower() != ".urdf" and not p.exists():
+        close = difflib.get_close_matches(name_or_path, model_names(), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else f" (known models: {', '.join(model_names())})"
+        raise UsageError(f"{name_or_path}: not a known model name or URDF file{hint}")
+    return p
+
+
+def load_model(name_or_path: str, base: str = "auto") -> RobotModel:
+    """Load a shipped model by short name, or any URDF file by path."""
+    path = resolve_path(os.fspath(name_or_path))
+    if path.suffix.lower() not in (".urdf", ".xml") and path.exists():
+        raise ModelError(str(path), "file", "is not a URDF file (expected .urdf)")
+    return load_urdf(path, base=base)

@@ -1,0 +1,299 @@
+"""Strict URDF reader producing a `RobotModel`.
+
+Strict on purpose: PyBullet accepts `lower="-1.57."` and `xyz="0.07, 0, -0.69"`, other loaders do
+not, and silently re-reading such a file leniently would change the very thing being measured.
+Every problem raises `ModelError(file, element, problem)`.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ModelError
+from .model import (
+    GEOMETRY_KINDS,
+    JOINT_TYPES,
+    ContactParams,
+    Geometry,
+    Inertial,
+    Joint,
+    Limit,
+    Link,
+    Pose,
+    RobotModel,
+)
+
+BASE_CHOICES = ("fixed", "floating", "auto")
+
+
+class _Reader:
+    def __init__(self, path: Path):
+        self.path = path
+        self.file = str(path)
+
+    def fail(self, element: str, problem: str) -> ModelError:
+        return ModelError(self.file, element, problem)
+
+    # -- numbers ------------------------------------------------------------------------------
+    def number(self, text: str | None, where: str, attr: str, default: float | None = None) -> float:
+        if text is None:
+            if default is None:
+                raise self.fail(where, f"missing attribute {attr!r}")
+            return default
+        try:
+            value = float(text.strip())
+        except ValueError:
+            raise self.fail(where, f"attribute {attr}={text!r} is not a number") from None
+        if not math.isfinite(value):
+            raise self.fail(where, f"attribute {attr}={text!r} is not finite")
+        return value
+
+    def vector(self, text: str | None, where: str, attr: str, n: int, default=None) -> tuple:
+        if text is None:
+            if default is None:
+                raise self.fail(where, f"missing attribute {attr!r}")
+            return tuple(default)
+        parts = text.split()
+        if len(parts) != n:
+            raise self.fail(where, f"attribute {attr}={text!r} must hold {n} space-separated numbers")
+        return tuple(self.number(p, where, attr) for p in parts)
+
+    def pose(self, elem: ET.Element | None, where: str) -> Pose:
+        if elem is None:
+            return Pose()
+        return Pose(self.vector(elem.get("xyz"), where + "/origin", "xyz", 3, (0, 0, 0)),
+                    self.vector(elem.get("rpy"), where + "/origin", "rpy", 3, (0, 0, 0)))
+
+    # -- elements -----------------------------------------------------------------------------
+    def inertial(self, elem: ET.Element | None, where: str) -> Inertial | None:
+        if elem is None:
+            return None
+        where = where + "/inertial"
+        mass_el = elem.find("mass")
+        if mass_el is None:
+            raise self.fail(where, "missing <mass>")
+        mass = self.number(mass_el.get("value"), where + "/mass", "value")
+        if mass < 0:
+            raise self.fail(where + "/mass", f"negative mass {mass:g}")
+        inertia_el = elem.find("inertia")
+        names = ("ixx", "ixy", "ixz", "iyy", "iyz", "izz")
+        if inertia_el is None:
+            vals = dict.fromkeys(names, 0.0)
+        else:
+            vals = {k: self.number(inertia_el.get(k), where + "/inertia", k, 0.0) for k in names}
+        inertia = np.array([[vals["ixx"], vals["ixy"], vals["ixz"]],
+                            [vals["ixy"], vals["iyy"], vals["iyz"]],
+                            [vals["ixz"], vals["iyz"], vals["izz"]]])
+        eig = np.linalg.eigvalsh(inertia)
+        if mass > 0 and eig.min() <= 0:
+            raise self.fail(where + "/inertia",
+                            f"inertia tensor is not positive definite (eigenvalues {np.round(eig, 9).tolist()})")
+        if mass == 0 and eig.min() < 0:
+            raise self.fail(where + "/inertia", "inertia tensor has a negative eigenvalue")
+        return Inertial(mass, self.pose(elem.find("origin"), where),
+                        tuple(tuple(float(x) for x in row) for row in inertia))
+
+    def resolve_mesh(self, filename: str, where: str) -> str:
+        base = self.path.parent
+        candidates: list[Path] = []
+        if filename.startswith("package://"):
+            rest = filename[len("package://"):]
+            pkg, _, sub = rest.partition("/")
+            for folder in [base, *base.parents]:
+                if folder.name == pkg:
+                    candidates.append(folder / sub)
+                candidates.append(folder / pkg / sub)
+                candidates.append(folder / sub)
+        elif filename.startswith("file://"):
+            candidates.append(Path(filename[len("file://"):]))
+        elif os.path.isabs(filename):
+            candidates.append(Path(filename))
+        else:
+            candidates.append(base / filename)
+        for c in candidates:
+            if c.is_file():
+                return str(c.resolve())
+        raise self.fail(where, f"mesh file {filename!r} not found")
+
+    def geometry(self, elem: ET.Element, where: str) -> Geometry:
+        """Collision shapes must have positive sizes; visuals may be degenerate (laikago's toes
+        carry a radius-0 visual sphere), since they never touch the physics."""
+        strict = "/collision" in where
+        origin = self.pose(elem.find("origin"), where)
+        name = elem.get("name")
+        geom = elem.find("geometry")
+        if geom is None or len(geom) == 0:
+            raise self.fail(where, "missing <geometry>")
+        shape = geom[0]
+        kind = shape.tag
+        gw = f"{where}/geometry/{kind}"
+        if kind not in GEOMETRY_KINDS:
+            raise self.fail(gw, f"unknown geometry {kind!r} (expected one of {', '.join(GEOMETRY_KINDS)})")
+        if kind == "box":
+            size = self.vector(shape.get("size"), gw, "size", 3)
+            if min(size) < 0 or (strict and min(size) == 0):
+                raise self.fail(gw, f"box size {size} must be positive")
+            return Geometry("box", origin, size=size, name=name)
+        if kind == "sphere":
+            r = self.number(shape.get("radius"), gw, "radius")
+            if r < 0 or (strict and r == 0):
+                raise self.fail(gw, f"radius {r:g} must be positive")
+            return Geometry("sphere", origin, radius=r, name=name)
+        if kind in ("cylinder", "capsule"):
+            r = self.number(shape.get("radius"), gw, "radius")
+            length = self.number(shape.get("length"), gw, "length")
+            if r < 0 or length < 0 or (strict and (r == 0 or (kind == "cylinder" and length == 0))):
+                raise self.fail(gw, f"radius {r:g} / length {length:g} out of range")
+            return Geometry(kind, origin, radius=r, length=length, name=name)
+        fn = shape.get("filename")
+        if not fn:
+            raise self.fail(gw, "missing attribute 'filename'")
+        scale = self.vector(shape.get("scale"), gw, "scale", 3, (1, 1, 1))
+        return Geometry("mesh", origin, filename=self.resolve_mesh(fn, gw), scale=scale, name=name)
+
+    def contact(self, elem: ET.Element | None, where: str) -> ContactParams | None:
+        if elem is None:
+            return None
+        where = where + "/contact"
+        vals = {}
+        for key in ("lateral_friction", "rolling_friction", "spinning_friction", "restitution",
+                    "stiffness", "damping"):
+            child = elem.find(key)
+            if child is not None:
+                vals[key] = self.number(child.get("value"), f"{where}/{key}", "value")
+        cdamp = elem.find("contact_damping")
+        cstiff = elem.find("contact_stiffness")
+        if cdamp is not None:
+            vals["damping"] = self.number(cdamp.get("value"), f"{where}/contact_damping", "value")
+        if cstiff is not None:
+            vals["stiffness"] = self.number(cstiff.get("value"), f"{where}/contact_stiffness", "value")
+        return ContactParams(**vals)
+
+    def link(self, elem: ET.Element) -> Link:
+        name = elem.get("name")
+        if not name:
+            raise self.fail("link", "missing attribute 'name'")
+        where = f"link[{name}]"
+        collisions = tuple(self.geometry(c, f"{where}/collision") for c in elem.findall("collision"))
+        visuals = tuple(self.geometry(v, f"{where}/visual") for v in elem.findall("visual"))
+        return Link(name, self.inertial(elem.find("inertial"), where), collisions, visuals,
+                    self.contact(elem.find("contact"), where))
+
+    def joint(self, elem: ET.Element) -> Joint:
+        name = elem.get("name")
+        if not name:
+            raise self.fail("joint", "missing attribute 'name'")
+        where = f"joint[{name}]"
+        jtype = elem.get("type")
+        if jtype not in JOINT_TYPES:
+            raise self.fail(where, f"unknown joint type {jtype!r} (expected one of {', '.join(JOINT_TYPES)})")
+        parent, child = elem.find("parent"), elem.find("child")
+        if parent is None or not parent.get("link"):
+            raise self.fail(where, "missing <parent link=...>")
+        if child is None or not child.get("link"):
+            raise self.fail(where, "missing <child link=...>")
+        axis = (1.0, 0.0, 0.0)
+        axis_el = elem.find("axis")
+        if axis_el is not None:
+            axis = self.vector(axis_el.get("xyz"), where + "/axis", "xyz", 3)
+        norm = float(np.linalg.norm(axis))
+        if jtype in ("revolute", "continuous", "prismatic") and norm < 1e-12:
+            raise self.fail(where + "/axis", "axis has zero length")
+        if norm > 0:
+            axis = tuple(float(a / norm) for a in axis)
+        limit = None
+        lim = elem.find("limit")
+        if lim is not None:
+            lw = where + "/limit"
+            limit = Limit(
+                lower=self.number(lim.get("lower"), lw, "lower", 0.0) if jtype != "continuous" else None,
+                upper=self.number(lim.get("upper"), lw, "upper", 0.0) if jtype != "continuous" else None,
+                effort=self.number(lim.get("effort"), lw, "effort", 0.0),
+                velocity=self.number(lim.get("velocity"), lw, "velocity", 0.0),
+            )
+            if limit.lower is not None and limit.upper is not None and limit.lower > limit.upper:
+                raise self.fail(lw, f"lower {limit.lower:g} > upper {limit.upper:g}")
+        elif jtype in ("revolute", "prismatic"):
+            raise self.fail(where, f"{jtype} joint needs a <limit> element")
+        damping = friction = 0.0
+        dyn = elem.find("dynamics")
+        if dyn is not None:
+            damping = self.number(dyn.get("damping"), where + "/dynamics", "damping", 0.0)
+            friction = self.number(dyn.get("friction"), where + "/dynamics", "friction", 0.0)
+            if damping < 0 or friction < 0:
+                raise self.fail(where + "/dynamics", "damping and friction must be >= 0")
+        return Joint(name, jtype, parent.get("link"), child.get("link"),
+                     self.pose(elem.find("origin"), where), axis, limit, damping, friction)
+
+
+def resolve_base(model: RobotModel, base: str) -> RobotModel:
+    """Decide whether the root is welded to the world. 'auto': a massless root link is the world
+    (the common URDF idiom `<link name="world"/>`), a root with mass floats."""
+    if base not in BASE_CHOICES:
+        raise ValueError(f"--base must be one of {', '.join(BASE_CHOICES)}, not {base!r}")
+    root = model.link(model.root)
+    if base == "auto":
+        if root.mass == 0.0:
+            return RobotModel(**{**model.__dict__, "base": "fixed",
+                                 "base_reason": f"auto: root link {root.name!r} has no mass, taken as the world"})
+        return RobotModel(**{**model.__dict__, "base": "floating",
+                             "base_reason": f"auto: root link {root.name!r} has mass {root.mass:g} kg, taken as floating"})
+    return RobotModel(**{**model.__dict__, "base": base, "base_reason": f"--base {base}"})
+
+
+def load_urdf(path: str | os.PathLike, base: str = "auto") -> RobotModel:
+    """Parse and validate a URDF file. Raises ModelError with a one-line message on any problem."""
+    p = Path(path)
+    file = str(p)
+    if not p.exists():
+        raise ModelError(file, "file", "does not exist")
+    if not p.is_file():
+        raise ModelError(file, "file", "is not a regular file")
+    try:
+        root_el = ET.parse(p).getroot()
+    except ET.ParseError as exc:
+        raise ModelError(file, "xml", f"malformed XML: {exc}") from None
+    reader = _Reader(p.resolve())
+    reader.file = file
+    if root_el.tag != "robot":
+        raise reader.fail(root_el.tag, "root element must be <robot>")
+    links = [reader.link(e) for e in root_el.findall("link")]
+    if not links:
+        raise reader.fail("robot", "has no <link>")
+    names = [link.name for link in links]
+    dup = {n for n in names if names.count(n) > 1}
+    if dup:
+        raise reader.fail(f"link[{sorted(dup)[0]}]", "link name used more than once")
+    joints = [reader.joint(e) for e in root_el.findall("joint")]
+    jnames = [j.name for j in joints]
+    jdup = {n for n in jnames if jnames.count(n) > 1}
+    if jdup:
+        raise reader.fail(f"joint[{sorted(jdup)[0]}]", "joint name used more than once")
+    known = set(names)
+    parent_of: dict[str, str] = {}
+    for j in joints:
+        for role, ln in (("parent", j.parent), ("child", j.child)):
+            if ln not in known:
+                raise reader.fail(f"joint[{j.name}]/{role}", f"names missing link {ln!r}")
+        if j.child in parent_of:
+            raise reader.fail(f"joint[{j.name}]/child",
+                              f"link {j.child!r} already has parent joint {parent_of[j.child]!r} (cycle or second parent)")
+        parent_of[j.child] = j.name
+    roots = [n for n in names if n not in parent_of]
+    if not roots:
+        raise reader.fail("robot", "kinematic cycle: every link has a parent")
+    if len(roots) > 1:
+        raise reader.fail("robot", f"more than one root link (not a single tree): {', '.join(roots)}")
+    model = RobotModel(root_el.get("name") or p.stem, tuple(links), tuple(joints), roots[0], source=file)
+    reached = set(model.link_order)
+    if reached != known:
+        missing = sorted(known - reached)
+        raise reader.fail(f"link[{missing[0]}]", "kinematic cycle: link is not reachable from the root")
+    unsupported = [f"joint {j.name!r}: type {j.type!r}" for j in joints if j.type in ("floating", "planar")]
+    model = RobotModel(**{**model.__dict__, "unsupported": tuple(unsupported)})
+    return resolve_base(model, base)
