@@ -1,0 +1,400 @@
+"""DART (dartpy) backend.
+
+matched: the skeleton is built programmatically from the RobotModel (one BodyNode per link, WeldJoint
+/ RevoluteJoint / PrismaticJoint by type, the root welded to the world or on a FreeJoint), with the
+ODE collision detector by default (DART's default FCL cannot collide capsules) and body deactivation
+("sleeping") switched off. native: `DartLoader().parseSkeleton(path)` with default options, exactly as
+users call it; whatever it changes (an added floating root, lost `<capsule>` shapes, limits not
+enforced) is left in place for `simmatch check` to diagnose.
+
+Measured on dartpy 6.20: FreeJoint positions are (rotation vector, translation) of the body in the
+world, but its velocities are (angular, linear velocity of the origin) in WORLD coordinates, not body
+coordinates. The conversion below goes through the joint's own Jacobian and the body's world
+velocities, so it is exact whichever convention the build uses.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+from scipy.spatial.transform import Rotation
+
+from ..config import SimConfig
+from ..errors import EngineFailure
+from ..model import ContactParams, Inertial, Joint, Limit, Link, Pose, RobotModel, State
+from .base import Backend, ContactPoint, Readback, Unsupported
+from .dart_build import (add_floor, captured_output, isometry, make_shape, set_inertia,
+                         shape_to_geometry)
+
+_DETECTORS = {"ode": "OdeCollisionDetector", "bullet": "BulletCollisionDetector",
+              "dart": "DARTCollisionDetector", "fcl": "FCLCollisionDetector"}
+_JOINT_TYPES = {"WeldJoint": "fixed", "RevoluteJoint": "revolute", "PrismaticJoint": "prismatic",
+                "FreeJoint": "floating", "PlanarJoint": "planar"}
+
+
+def _finite(x: float) -> float | None:
+    return float(x) if np.isfinite(x) else None
+
+
+class DartBackend(Backend):
+    engine = "dart"
+
+    def __init__(self, model: RobotModel, config: SimConfig | None = None, load: str = "matched"):
+        super().__init__(model, config, load)
+        import dartpy as dart
+
+        self._dart = dart
+        cfg = self.config
+        self.loader_messages: list[str] = []
+        self.world = dart.simulation.World()
+        self.world.setTimeStep(cfg.dt)
+        self.world.setGravity(np.asarray(cfg.gravity, dtype=float))
+        opts = self.world.getDeactivationOptions()
+        opts.mEnabled = False  # DART 6.20 puts slow bodies to sleep by default: never in a comparison
+        self.world.setDeactivationOptions(opts)
+        self.detector = getattr(dart.collision, _DETECTORS[cfg.collision_detector])()
+        self.world.getConstraintSolver().setCollisionDetector(self.detector)
+        self.notes.append(f"collision detector: {cfg.collision_detector}; body deactivation off; "
+                          f"LCP solver: Dantzig (direct, solver_iterations={cfg.solver_iterations} unused)")
+        self.unsupported.append(Unsupported(
+            "solver_iterations", "*", "DART's boxed LCP solver (Dantzig) is direct: no iteration count"))
+
+        with captured_output(self.loader_messages):
+            if load == "matched":
+                self.skel = self._build_matched()
+            else:
+                self.skel = self._load_native()
+            self.world.addSkeleton(self.skel)
+            self.floor = None
+            if cfg.floor:
+                self.floor = add_floor(self.world, cfg.contact.friction, cfg.contact.restitution)
+        if cfg.contact.stiffness is not None or cfg.contact.damping is not None:
+            self.unsupported.append(Unsupported(
+                "contact_stiffness", "floor", "DART's contacts are rigid (LCP): config contact stiffness/damping "
+                "not representable, rigid contact used"))
+        self._map_dofs()
+        self._tau_full = np.zeros(self.dof)
+
+    # -- building ----------------------------------------------------------------------------
+    def _build_matched(self):
+        dart, model = self._dart, self.model
+        skel = dart.dynamics.Skeleton(model.name)
+        self.bodies = {}
+        root_link = model.link(model.root)
+        if model.floating:
+            joint, body = skel.createFreeJointAndBodyNodePair()
+            joint.setName(f"{model.root}_root")
+        else:
+            joint, body = skel.createWeldJointAndBodyNodePair()
+            joint.setName(f"{model.root}_weld")
+        joint.setTransformFromParentBodyNode(isometry(np.eye(4)))
+        joint.setTransformFromChildBodyNode(isometry(np.eye(4)))
+        self._root_joint_name = joint.getName()
+        self._setup_body(body, root_link)
+        for j in model.walk():
+            parent = self.bodies[j.parent]
+            if j.type == "fixed":
+                joint, body = skel.createWeldJointAndBodyNodePair(parent)
+            elif j.type in ("revolute", "continuous"):
+                joint, body = skel.createRevoluteJointAndBodyNodePair(parent)
+            elif j.type == "prismatic":
+                joint, body = skel.createPrismaticJointAndBodyNodePair(parent)
+            else:  # floating/planar child joints: the URDF reader already reports them
+                joint, body = skel.createWeldJointAndBodyNodePair(parent)
+                self.unsupported.append(Unsupported("joint_type", j.name, f"{j.type} joint welded"))
+            joint.setName(j.name)
+            joint.setTransformFromParentBodyNode(isometry(j.origin.matrix))
+            joint.setTransformFromChildBodyNode(isometry(np.eye(4)))
+            if j.movable:
+                self._setup_joint(joint, j)
+            self._setup_body(body, model.link(j.child))
+        return skel
+
+    def _setup_joint(self, joint, j: Joint) -> None:
+        dart = self._dart
+        joint.setAxis(np.asarray(j.axis, dtype=float))
+        joint.setActuatorType(dart.dynamics.ActuatorType.FORCE)
+        if j.limited:
+            joint.setPositionLowerLimit(0, float(j.limit.lower))
+            joint.setPositionUpperLimit(0, float(j.limit.upper))
+            joint.setLimitEnforcement(True)
+        else:
+            joint.setPositionLowerLimit(0, -np.inf)
+            joint.setPositionUpperLimit(0, np.inf)
+            joint.setLimitEnforcement(False)
+        # velocity limits stay infinite: DART enforces them with the position limits, the other
+        # engines do not enforce URDF `velocity` under torque control.
+        if j.limit is not None and j.limit.effort:
+            joint.setForceLowerLimit(0, -float(j.limit.effort))
+            joint.setForceUpperLimit(0, float(j.limit.effort))
+        joint.setDampingCoefficient(0, float(j.damping))
+        joint.setCoulombFriction(0, float(j.friction))
+        joint.setSpringStiffness(0, 0.0)
+
+    def _setup_body(self, body, link: Link) -> None:
+        body.setName(link.name)
+        self.bodies[link.name] = body
+        set_inertia(body, link.inertial)
+        contact = link.contact or ContactParams()
+        cfg = self.config.contact
+        friction = contact.lateral_friction if contact.lateral_friction is not None else cfg.friction
+        restitution = contact.restitution if contact.restitution is not None else cfg.restitution
+        for feature in ("rolling_friction", "spinning_friction"):
+            if getattr(contact, feature):
+                self.unsupported.append(Unsupported(feature, link.name, f"DART has no {feature.replace('_', ' ')}"))
+        if contact.stiffness is not None or contact.damping is not None:
+            self.unsupported.append(Unsupported(
+                "contact_stiffness", link.name, "DART's contacts are rigid (LCP): declared contact "
+                "stiffness/damping not representable, rigid contact used"))
+        for i, geom in enumerate(link.collisions):
+            shape = make_shape(geom)
+            if shape is None:
+                self.unsupported.append(Unsupported(geom.kind, link.name, f"could not load {geom.describe()}"))
+                continue
+            node = body.createShapeNode(shape, f"{link.name}::collision{i}")
+            node.setRelativeTransform(isometry(geom.origin.matrix))
+            node.createCollisionAspect()
+            dyn = node.createDynamicsAspect()
+            dyn.setFrictionCoeff(float(friction))
+            dyn.setRestitutionCoeff(float(restitution))
+
+    def _load_native(self):
+        dart, model = self._dart, self.model
+        path = Path(model.source).resolve() if model.source else None
+        if path is None or not path.is_file():
+            raise EngineFailure("dart", "native", f"URDF file {model.source!r} not found")
+        loader = dart.utils.DartLoader()
+        for folder in [path.parent, *list(path.parents)[1:4]]:
+            if folder.name:
+                loader.addPackageDirectory(folder.name, str(folder))
+        for pkg in _package_names(path):
+            for folder in [path.parent, *path.parents]:
+                if folder.name == pkg:
+                    loader.addPackageDirectory(pkg, str(folder))
+                    break
+                if (folder / pkg).is_dir():
+                    loader.addPackageDirectory(pkg, str(folder / pkg))
+                    break
+        skel = loader.parseSkeleton(path.as_uri())
+        if skel is None:
+            raise EngineFailure("dart", "native", "DartLoader.parseSkeleton returned None")
+        self.bodies = {skel.getBodyNode(i).getName(): skel.getBodyNode(i) for i in range(skel.getNumBodyNodes())}
+        root = skel.getRootJoint()
+        self._root_joint_name = root.getName() if root is not None else ""
+        return skel
+
+    def _map_dofs(self) -> None:
+        skel, model = self.skel, self.model
+        idx = []
+        for name in model.joint_names:
+            if skel.getJoint(name) is None:
+                raise EngineFailure("dart", self.load, f"joint {name!r} missing from the DART skeleton")
+            joint = skel.getJoint(name)
+            if joint.getNumDofs() != 1:
+                raise EngineFailure("dart", self.load, f"joint {name!r} has {joint.getNumDofs()} DoF in DART, not 1")
+            idx.append(joint.getIndexInSkeleton(0))
+        self._idx = idx
+        root = skel.getRootJoint()
+        self._free = None
+        self.added_joints: tuple[str, ...] = ()
+        if root is not None and root.getType() == "FreeJoint":
+            if model.floating and root.getChildBodyNode().getName() == model.root:
+                self._free = root
+            else:
+                self.added_joints = (root.getName(),)
+        canonical = set(idx) | (set(range(root.getIndexInSkeleton(0), root.getIndexInSkeleton(0) + 6))
+                                if self._free is not None else set())
+        self._extra_idx = [i for i in range(skel.getNumDofs()) if i not in canonical]
+        self._extra_q0 = np.array([skel.getDof(i).getInitialPosition() for i in self._extra_idx])
+
+    # -- state ---------------------------------------------------------------------------------
+    def _set_state(self, state: State) -> None:
+        skel = self.skel
+        if self._extra_idx:
+            skel.setPositions(self._extra_idx, self._extra_q0)
+            skel.setVelocities(self._extra_idx, np.zeros(len(self._extra_idx)))
+        if self.dof:
+            skel.setPositions(self._idx, np.asarray(state.q, dtype=float))
+            skel.setVelocities(self._idx, np.asarray(state.dq, dtype=float))
+        if self._free is not None and state.floating:
+            self._set_root(state)
+
+    def _set_root(self, state: State) -> None:
+        j = self._free
+        T = np.eye(4)
+        R = Rotation.from_quat(np.asarray(state.root_quat, dtype=float)).as_matrix()
+        T[:3, :3], T[:3, 3] = R, state.root_pos
+        j.setPositions(self._dart.dynamics.FreeJoint.convertToPositions(isometry(T)))
+        # body-frame spatial velocity (angular, linear of the origin), mapped through the joint's
+        # own Jacobian: exact whatever coordinates DART uses for FreeJoint velocities.
+        V = np.concatenate([R.T @ np.asarray(state.root_ang_vel, float), R.T @ np.asarray(state.root_lin_vel, float)])
+        J = j.getRelativeJacobian()
+        j.setVelocities(np.linalg.solve(J, V))
+
+    def _get_state(self) -> State:
+        skel = self.skel
+        if self.dof:
+            q, dq = skel.getPositions(self._idx), skel.getVelocities(self._idx)
+        else:
+            q, dq = np.zeros(0), np.zeros(0)
+        if not self.model.floating:
+            return State(np.array(q, dtype=float), np.array(dq, dtype=float))
+        if self._free is None:  # a floating model whose root DART welded: it stays where it is
+            body = self.bodies[self.model.root]
+        else:
+            body = self._free.getChildBodyNode()
+        T = body.getWorldTransform().matrix()
+        W = self._dart.dynamics.Frame.World()
+        return State(np.array(q, dtype=float), np.array(dq, dtype=float), np.array(T[:3, 3]),
+                     Rotation.from_matrix(T[:3, :3]).as_quat(),
+                     np.array(body.getLinearVelocity(np.zeros(3), W, W), dtype=float),
+                     np.array(body.getAngularVelocity(W, W), dtype=float))
+
+    # -- control -------------------------------------------------------------------------------
+    def _apply_torques(self, tau: np.ndarray) -> None:
+        self._tau_full = np.array(tau, dtype=float)
+
+    def _step(self) -> None:
+        if self.dof:
+            self.skel.setForces(self._idx, self._tau_full)  # DART clears forces after every step
+        self.world.step()
+
+    # -- kinematics and dynamics ---------------------------------------------------------------
+    def link_frames(self) -> dict[str, np.ndarray]:
+        return {name: np.array(b.getWorldTransform().matrix()) for name, b in self.bodies.items()
+                if name in self._link_names}
+
+    def link_coms(self) -> dict[str, np.ndarray]:
+        return {name: np.array(b.getCOM()) for name, b in self.bodies.items()
+                if name in self._link_names and self.model.link(name).mass > 0}
+
+    @property
+    def _link_names(self) -> set[str]:
+        return {link.name for link in self.model.links}
+
+    def mass_matrix(self) -> np.ndarray:
+        M = self.skel.getMassMatrix()
+        return np.array(M[np.ix_(self._idx, self._idx)])
+
+    def bias_forces(self) -> np.ndarray:
+        return np.array(self.skel.getCoriolisAndGravityForces()[self._idx])
+
+    def contacts(self) -> list[ContactPoint]:
+        out = []
+        result = self.world.getLastCollisionResult()
+        for c in result.getContacts():
+            names = [self._frame_link(c.collisionObject1), self._frame_link(c.collisionObject2)]
+            normal = np.array(c.normal, dtype=float)  # DART: from object 2 towards object 1
+            if names[0] is None or names[0] == "floor":
+                if names[1] is None or names[1] == "floor":
+                    continue
+                link, other, normal = names[1], names[0] or "?", -normal
+            else:
+                link, other = names[0], names[1] or "?"
+            fn = max(0.0, float(np.dot(np.asarray(c.force, dtype=float), normal)))
+            fn = max(fn, abs(float(np.dot(np.asarray(c.force, dtype=float), normal))))
+            out.append(ContactPoint(link, other, np.array(c.point, dtype=float), normal, fn,
+                                    float(c.penetrationDepth)))
+        return out
+
+    def _frame_link(self, obj) -> str | None:
+        frame = obj.getShapeFrame()
+        name = frame.getName()
+        if name == "floor":
+            return "floor"
+        node = frame.asShapeNode()
+        if node is None:
+            return None
+        return node.getBodyNodePtr().getName()
+
+    # -- readback -----------------------------------------------------------------------------
+    def readback(self) -> Readback:
+        model, skel = self.model, self.skel
+        links = []
+        for link in model.links:
+            body = self.bodies.get(link.name)
+            if body is None:
+                links.append(Link(link.name))
+                continue
+            inertia = body.getInertia()
+            inertial = Inertial(float(inertia.getMass()), Pose(tuple(float(v) for v in inertia.getLocalCOM())),
+                                tuple(tuple(float(x) for x in row) for row in inertia.getMoment()))
+            collisions, contact = [], None
+            for node in body.getShapeNodes():
+                if not node.hasCollisionAspect():
+                    continue
+                geom = shape_to_geometry(node.getShape(), node.getRelativeTransform().matrix(), node.getName())
+                if geom is not None:
+                    collisions.append(geom)
+                if contact is None and node.hasDynamicsAspect():
+                    dyn = node.getDynamicsAspect()
+                    contact = ContactParams(lateral_friction=float(dyn.getFrictionCoeff()),
+                                            restitution=float(dyn.getRestitutionCoeff()))
+            links.append(Link(link.name, inertial, tuple(collisions), (), contact))
+        joints, enforced = [], {}
+        for j in model.walk():
+            if skel.getJoint(j.name) is None:
+                continue
+            dj = skel.getJoint(j.name)
+            joints.append(self._joint_back(dj, j))
+            if dj.getNumDofs() == 1:
+                enforced[j.name] = bool(dj.areLimitsEnforced())
+        root = skel.getRootJoint()
+        root_type = root.getType() if root is not None else ""
+        base = "floating" if root_type == "FreeJoint" else "fixed"
+        if self.added_joints:
+            base = "floating"
+        rb_model = replace(model, links=tuple(links), joints=tuple(joints), base=base,
+                           base_reason=f"dart root joint: {root_type}")
+        extras = {
+            "limits_enforced": enforced,
+            "collision_detector": self.config.collision_detector,
+            "root_joint": root_type,
+            "root_joint_name": self._root_joint_name,
+            "deactivation": False,
+            "self_collision": bool(skel.getSelfCollisionCheck()),
+            "friction_combination": "min",
+            "restitution_combination": "product",
+            "velocity_limits": {j.name: _finite(skel.getJoint(j.name).getVelocityUpperLimit(0))
+                                for j in model.dof_joints},
+        }
+        if self.loader_messages:
+            extras["engine_messages"] = list(self.loader_messages)
+        return Readback(rb_model, extras, tuple(self.added_joints), {})
+
+    def _joint_back(self, dj, j: Joint) -> Joint:
+        T_pj = dj.getTransformFromParentBodyNode().matrix()
+        T_cj = dj.getTransformFromChildBodyNode().matrix()
+        origin = Pose.from_matrix(T_pj @ np.linalg.inv(T_cj))
+        jtype = _JOINT_TYPES.get(dj.getType(), dj.getType())
+        axis, limit, damping, friction = j.axis, None, 0.0, 0.0
+        if dj.getNumDofs() == 1:
+            axis = tuple(float(v) for v in T_cj[:3, :3] @ np.asarray(dj.getAxis(), dtype=float))
+            lo, hi = _finite(dj.getPositionLowerLimit(0)), _finite(dj.getPositionUpperLimit(0))
+            if jtype == "revolute" and lo is None and hi is None:
+                jtype = "continuous"
+            effort = _finite(dj.getForceUpperLimit(0))
+            if effort is None and j.limit is not None and not j.limit.effort:
+                effort = j.limit.effort  # 'no effort limit' in URDF terms
+            limit = Limit(lo, hi, effort, _finite(dj.getVelocityUpperLimit(0)))
+            damping, friction = float(dj.getDampingCoefficient(0)), float(dj.getCoulombFriction(0))
+        return Joint(j.name, jtype, j.parent, j.child, origin, axis, limit, damping, friction)
+
+    def close(self) -> None:
+        if getattr(self, "world", None) is not None:
+            self.world.removeAllSkeletons()
+            self.world = None
+
+
+def _package_names(path: Path) -> set[str]:
+    """Package names used by `package://name/...` URIs in a URDF file."""
+    import re
+
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return set()
+    return set(re.findall(r"package://([^/\"']+)/", text))
