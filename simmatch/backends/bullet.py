@@ -1,0 +1,427 @@
+"""PyBullet backend.
+
+`native` calls `loadURDF` with default flags, as most users do: PyBullet then recomputes inertia
+from collision shapes, leaves a velocity motor on every joint, damps every link by 0.04 and caps
+joint speed at 100 rad/s. `matched` writes a normalised URDF (principal-axis inertial frames,
+explicit masses), loads it with URDF_USE_INERTIA_FROM_FILE and removes every hidden behaviour.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pybullet as p
+from scipy.spatial.transform import Rotation
+
+from ..config import SimConfig
+from ..errors import EngineFailure
+from ..model import ContactParams, Geometry, Inertial, Joint, Limit, Link, Pose, RobotModel, State
+from .base import Backend, ContactPoint, Readback, Unsupported
+
+_JOINT_TYPES = {p.JOINT_REVOLUTE: "revolute", p.JOINT_PRISMATIC: "prismatic", p.JOINT_FIXED: "fixed",
+                p.JOINT_SPHERICAL: "spherical", p.JOINT_PLANAR: "planar"}
+_DEFAULT_LINK_DAMPING = 0.04  # PyBullet's multibody default, not readable through its API
+_DEFAULT_MAX_JOINT_VELOCITY = 100.0
+_NO_VELOCITY_CAP = 1e6
+
+
+def _fmt(v) -> str:
+    return " ".join(repr(float(x)) for x in np.atleast_1d(v))
+
+
+def _num(x) -> str:
+    return repr(float(x))
+
+
+def _pose_el(parent: ET.Element, pose: Pose) -> None:
+    ET.SubElement(parent, "origin", xyz=_fmt(pose.xyz), rpy=_fmt(pose.rpy))
+
+
+def _geometry_el(parent: ET.Element, g: Geometry) -> None:
+    _pose_el(parent, g.origin)
+    geom = ET.SubElement(parent, "geometry")
+    if g.kind == "box":
+        ET.SubElement(geom, "box", size=_fmt(g.size))
+    elif g.kind == "sphere":
+        ET.SubElement(geom, "sphere", radius=_num(g.radius))
+    elif g.kind in ("cylinder", "capsule"):
+        ET.SubElement(geom, g.kind, radius=_num(g.radius), length=_num(g.length))
+    else:
+        ET.SubElement(geom, "mesh", filename=g.filename, scale=_fmt(g.scale))
+
+
+def principal_inertial(inertial: Inertial) -> tuple[Pose, np.ndarray]:
+    """Inertial frame rotated onto principal axes: PyBullet reads only ixx, iyy, izz."""
+    T = inertial.tensor
+    if not np.any(T - np.diag(np.diag(T))):  # already principal: keep the declared frame exactly
+        return inertial.origin, np.diag(T).copy()
+    I = inertial.tensor_in_link
+    w, V = np.linalg.eigh(I)
+    if np.linalg.det(V) < 0:
+        V[:, 0] *= -1
+    if np.allclose(V, np.eye(3), atol=0):  # keep exact identity frames exact
+        rpy = (0.0, 0.0, 0.0)
+    else:
+        rpy = tuple(Rotation.from_matrix(V).as_euler("xyz"))
+    return Pose(inertial.origin.xyz, rpy), w
+
+
+def matched_urdf(model: RobotModel) -> str:
+    """The canonical model as a URDF PyBullet reads without surprises."""
+    robot = ET.Element("robot", name=model.name)
+    for link in model.links:
+        el = ET.SubElement(robot, "link", name=link.name)
+        ine = ET.SubElement(el, "inertial")
+        if link.inertial is not None and link.inertial.mass > 0:
+            pose, diag = principal_inertial(link.inertial)
+            _pose_el(ine, pose)
+            ET.SubElement(ine, "mass", value=_num(link.inertial.mass))
+            ET.SubElement(ine, "inertia", ixx=_num(diag[0]), iyy=_num(diag[1]), izz=_num(diag[2]),
+                          ixy="0", ixz="0", iyz="0")
+        else:
+            ET.SubElement(ine, "mass", value="0")
+            ET.SubElement(ine, "inertia", ixx="0", iyy="0", izz="0", ixy="0", ixz="0", iyz="0")
+        for g in link.collisions:
+            _geometry_el(ET.SubElement(el, "collision"), g)
+    for j in model.joints:
+        jt = "revolute" if j.type == "continuous" else j.type
+        if jt in ("floating", "planar"):
+            jt = "fixed"
+        el = ET.SubElement(robot, "joint", name=j.name, type=jt)
+        ET.SubElement(el, "parent", link=j.parent)
+        ET.SubElement(el, "child", link=j.child)
+        _pose_el(el, j.origin)
+        ET.SubElement(el, "axis", xyz=_fmt(j.axis))
+        if j.limited:
+            lo, hi = j.limit.lower, j.limit.upper
+        else:  # continuous or unlimited: lower > upper means 'no limit' to PyBullet
+            lo, hi = 1.0, -1.0
+        ET.SubElement(el, "limit", lower=_num(lo), upper=_num(hi),
+                      effort=_num((j.limit.effort if j.limit else 0.0) or 0.0),
+                      velocity=_num((j.limit.velocity if j.limit else 0.0) or 0.0))
+        ET.SubElement(el, "dynamics", damping=_num(j.damping), friction=_num(j.friction))
+    ET.indent(robot)  # PyBullet's XML reader fails on very long lines
+    return ET.tostring(robot, encoding="unicode")
+
+
+def _matrix(pos, quat_xyzw) -> np.ndarray:
+    T = np.eye(4)
+    T[:3, :3] = Rotation.from_quat(quat_xyzw).as_matrix()
+    T[:3, 3] = pos
+    return T
+
+
+class BulletBackend(Backend):
+    engine = "bullet"
+
+    def __init__(self, model: RobotModel, config: SimConfig | None = None, load: str = "matched"):
+        super().__init__(model, config, load)
+        self.cid = p.connect(p.DIRECT)
+        try:
+            self._build()
+        except Exception:
+            p.disconnect(self.cid)
+            raise
+
+    # -- build --------------------------------------------------------------------------------
+    def _build(self) -> None:
+        cfg, c = self.config, self.cid
+        p.setGravity(*cfg.gravity, physicsClientId=c)
+        p.setPhysicsEngineParameter(fixedTimeStep=cfg.dt, numSolverIterations=cfg.solver_iterations,
+                                    numSubSteps=0, deterministicOverlappingPairs=1, physicsClientId=c)
+        fixed = not self.model.floating
+        if self.load == "native":
+            body = p.loadURDF(os.path.abspath(self.model.source), useFixedBase=fixed, physicsClientId=c)
+            self.notes.append("loadURDF with default flags")
+        else:
+            with tempfile.NamedTemporaryFile("w", suffix=".urdf", delete=False) as f:
+                f.write(matched_urdf(self.model))
+                path = f.name
+            try:
+                body = p.loadURDF(path, useFixedBase=fixed, flags=p.URDF_USE_INERTIA_FROM_FILE,
+                                  physicsClientId=c)
+            finally:
+                os.unlink(path)
+            self.notes.append("URDF_USE_INERTIA_FROM_FILE; velocity motors off; link damping 0")
+        if body < 0:
+            raise EngineFailure("bullet", self.load, "loadURDF failed")
+        self.body = body
+        n = p.getNumJoints(body, physicsClientId=c)
+        self._info = [p.getJointInfo(body, i, physicsClientId=c) for i in range(n)]
+        self.link_index = {self.model.root: -1}
+        self.link_index.update({info[12].decode(): i for i, info in enumerate(self._info)})
+        by_name = {info[1].decode(): i for i, info in enumerate(self._info)}
+        missing = [j for j in self.joint_names if j not in by_name]
+        if missing:
+            raise EngineFailure("bullet", self.load, f"joints missing after load: {', '.join(missing)}")
+        self.jidx = [by_name[j] for j in self.joint_names]
+        self.floor = -1
+        if cfg.floor:
+            plane = p.createCollisionShape(p.GEOM_PLANE, physicsClientId=c)
+            self.floor = p.createMultiBody(0, plane, physicsClientId=c)
+            # Bullet multiplies the two bodies' coefficients: 1.0 on the floor leaves the link's own.
+            p.changeDynamics(self.floor, -1, lateralFriction=1.0, restitution=1.0, physicsClientId=c)
+            if cfg.contact.stiffness is not None and cfg.contact.damping is not None:
+                p.changeDynamics(self.floor, -1, contactStiffness=cfg.contact.stiffness,
+                                 contactDamping=cfg.contact.damping, physicsClientId=c)
+        if self.load == "matched":
+            self._match()
+        self._dof_idx = [i for i, info in enumerate(self._info) if info[2] != p.JOINT_FIXED]
+
+    def _match(self) -> None:
+        c, body, cfg = self.cid, self.body, self.config
+        n = len(self._info)
+        friction = [self.model.joint(self._info[i][1].decode()).friction if self._info[i][2] != p.JOINT_FIXED
+                    else 0.0 for i in range(n)]
+        # The default velocity motor becomes Coulomb friction (force = friction), or nothing.
+        p.setJointMotorControlArray(body, list(range(n)), p.VELOCITY_CONTROL,
+                                    targetVelocities=[0.0] * n, forces=friction, physicsClientId=c)
+        for name, li in self.link_index.items():
+            link = self.model.link(name)
+            cp = link.contact or ContactParams()
+            kw = dict(linearDamping=0.0, angularDamping=0.0,
+                      lateralFriction=cp.lateral_friction if cp.lateral_friction is not None else cfg.contact.friction,
+                      restitution=cp.restitution if cp.restitution is not None else cfg.contact.restitution,
+                      rollingFriction=cp.rolling_friction or 0.0, spinningFriction=cp.spinning_friction or 0.0)
+            if li >= 0:
+                kw["maxJointVelocity"] = _NO_VELOCITY_CAP
+            if cp.stiffness is not None and cp.damping is not None:
+                kw.update(contactStiffness=cp.stiffness, contactDamping=cp.damping)
+            p.changeDynamics(body, li, physicsClientId=c, **kw)
+        for j in self.model.dof_joints:
+            if j.damping:
+                self.unsupported.append(Unsupported(
+                    "implicit_damping", j.name,
+                    "PyBullet applies joint damping explicitly (v - h M^-1 B v); DART and MuJoCo implicitly"))
+        self.unsupported.append(Unsupported("hard_limits", "*", "PyBullet joint limits are hard constraints"))
+
+    # -- state --------------------------------------------------------------------------------
+    def _base_com_offset(self) -> tuple[np.ndarray, np.ndarray]:
+        info = p.getDynamicsInfo(self.body, -1, physicsClientId=self.cid)
+        return np.array(info[3]), np.array(info[4])  # local inertial pos, orn (xyzw)
+
+    def _set_state(self, state: State) -> None:
+        c, body = self.cid, self.body
+        for k, i in enumerate(self.jidx):
+            p.resetJointState(body, i, float(state.q[k]), float(state.dq[k]), physicsClientId=c)
+        if self.model.floating:
+            ipos, iorn = self._base_com_offset()
+            R = Rotation.from_quat(state.root_quat)
+            com = np.asarray(state.root_pos) + R.apply(ipos)
+            com_orn = (R * Rotation.from_quat(iorn)).as_quat()
+            p.resetBasePositionAndOrientation(body, com.tolist(), com_orn.tolist(), physicsClientId=c)
+            w = np.asarray(state.root_ang_vel, dtype=float)
+            v_com = np.asarray(state.root_lin_vel) + np.cross(w, com - np.asarray(state.root_pos))
+            p.resetBaseVelocity(body, v_com.tolist(), w.tolist(), physicsClientId=c)
+
+    def _get_state(self) -> State:
+        c, body = self.cid, self.body
+        js = p.getJointStates(body, self.jidx, physicsClientId=c) if self.jidx else []
+        q = np.array([s[0] for s in js])
+        dq = np.array([s[1] for s in js])
+        if not self.model.floating:
+            return State(q, dq)
+        com, com_orn = p.getBasePositionAndOrientation(body, physicsClientId=c)
+        v_com, w = p.getBaseVelocity(body, physicsClientId=c)
+        ipos, iorn = self._base_com_offset()
+        R_root = Rotation.from_quat(com_orn) * Rotation.from_quat(iorn).inv()
+        root = np.array(com) - R_root.apply(ipos)
+        w = np.array(w)
+        v_root = np.array(v_com) + np.cross(w, root - np.array(com))
+        return State(q, dq, root, R_root.as_quat(), v_root, w)
+
+    def _apply_torques(self, tau: np.ndarray) -> None:
+        self._tau_list = tau.tolist()
+
+    def _step(self) -> None:
+        if self.jidx:
+            p.setJointMotorControlArray(self.body, self.jidx, p.TORQUE_CONTROL,
+                                        forces=getattr(self, "_tau_list", [0.0] * self.dof),
+                                        physicsClientId=self.cid)
+        p.stepSimulation(physicsClientId=self.cid)
+
+    # -- kinematics -------------------------------------------------------------------------
+    def link_frames(self) -> dict[str, np.ndarray]:
+        """Link frame = world COM frame x inverse local inertial frame. PyBullet's own
+        worldLinkFramePosition passes through single precision (5e-8 m off); the COM frame does not."""
+        c, body = self.cid, self.body
+        out = {}
+        idx = [i for i in self.link_index.values() if i >= 0]
+        states = dict(zip(idx, p.getLinkStates(body, idx, computeForwardKinematics=True, physicsClientId=c)
+                          if idx else []))
+        for name, i in self.link_index.items():
+            if i < 0:
+                if not self.model.floating:
+                    continue  # the world-fixed root: PyBullet places it at the origin
+                s = self._get_state()
+                T = np.eye(4)
+                T[:3, :3] = Rotation.from_quat(s.root_quat).as_matrix()
+                T[:3, 3] = s.root_pos
+            else:
+                st = states[i]
+                T = _matrix(st[0], st[1]) @ np.linalg.inv(_matrix(st[2], st[3]))
+            out[name] = T
+        return out
+
+    def link_coms(self) -> dict[str, np.ndarray]:
+        c, body = self.cid, self.body
+        out = {}
+        for name, i in self.link_index.items():
+            if p.getDynamicsInfo(body, i, physicsClientId=c)[0] <= 0:
+                continue
+            if i < 0:
+                out[name] = np.array(p.getBasePositionAndOrientation(body, physicsClientId=c)[0])
+            else:
+                out[name] = np.array(p.getLinkState(body, i, computeForwardKinematics=True,
+                                                    physicsClientId=c)[0])
+        return out
+
+    # -- dynamics -----------------------------------------------------------------------------
+    def _all_dof_state(self):
+        js = p.getJointStates(self.body, self._dof_idx, physicsClientId=self.cid) if self._dof_idx else []
+        return [s[0] for s in js], [s[1] for s in js]
+
+    def _canonical_cols(self) -> list[int]:
+        pos = {i: k for k, i in enumerate(self._dof_idx)}
+        off = 6 if self.model.floating else 0
+        return [off + pos[i] for i in self.jidx]
+
+    def mass_matrix(self) -> np.ndarray:
+        q, _ = self._all_dof_state()
+        M = np.array(p.calculateMassMatrix(self.body, q, physicsClientId=self.cid))
+        cols = self._canonical_cols()
+        return M[np.ix_(cols, cols)]
+
+    def bias_forces(self) -> np.ndarray:
+        q, dq = self._all_dof_state()
+        zeros = [0.0] * len(q)
+        if self.model.floating:
+            com, orn = p.getBasePositionAndOrientation(self.body, physicsClientId=self.cid)
+            v, w = p.getBaseVelocity(self.body, physicsClientId=self.cid)
+            h = p.calculateInverseDynamics(self.body, list(com) + list(orn) + q, list(v) + list(w) + dq,
+                                           [0.0] * 6 + zeros, physicsClientId=self.cid)
+        else:
+            h = p.calculateInverseDynamics(self.body, q, dq, zeros, physicsClientId=self.cid)
+        return np.array(h)[self._canonical_cols()]
+
+    def contacts(self) -> list[ContactPoint]:
+        if self.floor < 0:
+            return []
+        names = {i: n for n, i in self.link_index.items()}
+        out = []
+        for cp in p.getContactPoints(self.body, self.floor, physicsClientId=self.cid):
+            dist, force = cp[8], cp[9]
+            if dist > 0 and force <= 0:
+                continue  # PyBullet also reports points that are not yet touching
+            out.append(ContactPoint(names.get(cp[3], str(cp[3])), "floor", np.array(cp[5]),
+                                    np.array(cp[7]), float(max(force, 0.0)), float(max(-dist, 0.0))))
+        return out
+
+    # -- read back ----------------------------------------------------------------------------
+    def readback(self) -> Readback:
+        c, body = self.cid, self.body
+        links = []
+        for link in self.model.links:
+            i = self.link_index.get(link.name)
+            if i is None:
+                continue
+            info = p.getDynamicsInfo(body, i, physicsClientId=c)
+            mass, lat, diag, ipos, iorn, rest, roll, spin, cdamp, cstiff = info[:10]
+            R = Rotation.from_quat(iorn)
+            inertial = Inertial(float(mass), Pose(tuple(ipos), tuple(R.as_euler("xyz"))),
+                                tuple(tuple(r) for r in np.diag(diag)))
+            if i < 0 and not self.model.floating and link.inertial is None:
+                inertial = None  # the world-fixed root: PyBullet holds no mass for it
+            cols = []
+            for shape in p.getCollisionShapeData(body, i, physicsClientId=c):
+                g = self._geometry(shape, ipos, iorn)
+                if g is not None:
+                    cols.append(g)
+            contact = ContactParams(lateral_friction=lat, rolling_friction=roll, spinning_friction=spin,
+                                    restitution=rest, stiffness=None if cstiff < 0 else cstiff,
+                                    damping=None if cdamp < 0 else cdamp)
+            links.append(Link(link.name, inertial, tuple(cols), (), contact))
+        joints = []
+        motors = {}
+        for info in self._info:
+            name, jt = info[1].decode(), _JOINT_TYPES.get(info[2], str(info[2]))
+            canon = self.model.joint(name) if name in {j.name for j in self.model.joints} else None
+            lower, upper = float(info[8]), float(info[9])
+            if canon is not None and canon.type == "continuous" and jt == "revolute":
+                jt = "continuous"
+            limit = Limit(lower if lower <= upper else None, upper if lower <= upper else None,
+                          float(info[10]), float(info[11]))
+            parent = self.model.root if info[16] < 0 else self._info[info[16]][12].decode()
+            joints.append(Joint(name, jt, parent, info[12].decode(),
+                                Pose(tuple(info[14]), tuple(Rotation.from_quat(info[15]).as_euler("xyz"))),
+                                tuple(info[13]), limit, float(info[6]), float(info[7])))
+        extras = {
+            "velocity_motors": self._probe_motors(),
+            "link_damping": {"linear": 0.0 if self.load == "matched" else _DEFAULT_LINK_DAMPING,
+                             "angular": 0.0 if self.load == "matched" else _DEFAULT_LINK_DAMPING},
+            "max_joint_velocity": _NO_VELOCITY_CAP if self.load == "matched" else _DEFAULT_MAX_JOINT_VELOCITY,
+            "joint_damping_integration": "explicit",
+            "joint_friction": "velocity motor with max force = friction" if self.load == "matched" else "ignored",
+            "inertia_source": "file" if self.load == "matched" else "collision shapes",
+            "root_joint": "floating" if self.model.floating else "fixed",
+        }
+        rb_model = RobotModel(self.model.name, tuple(links), tuple(joints), self.model.root, self.model.base,
+                              self.model.source)
+        return Readback(rb_model, extras)
+
+    def _geometry(self, shape, ipos, iorn) -> Geometry | None:
+        """Collision shape data is given in the inertial frame; convert to the link frame."""
+        gtype, dims, fname, lpos, lorn = shape[2], shape[3], shape[4], shape[5], shape[6]
+        T_inertial = np.eye(4)
+        T_inertial[:3, :3] = Rotation.from_quat(iorn).as_matrix()
+        T_inertial[:3, 3] = ipos
+        T_local = np.eye(4)
+        T_local[:3, :3] = Rotation.from_quat(lorn).as_matrix()
+        T_local[:3, 3] = lpos
+        pose = Pose.from_matrix(T_inertial @ T_local)
+        if gtype == p.GEOM_BOX:
+            return Geometry("box", pose, size=tuple(float(d) for d in dims))
+        if gtype == p.GEOM_SPHERE:
+            return Geometry("sphere", pose, radius=float(dims[0]))
+        if gtype == p.GEOM_CYLINDER:
+            return Geometry("cylinder", pose, radius=float(dims[1]), length=float(dims[0]))
+        if gtype == p.GEOM_CAPSULE:
+            return Geometry("capsule", pose, radius=float(dims[1]), length=float(dims[0]))
+        if gtype == p.GEOM_MESH:
+            fn = fname.decode() if isinstance(fname, bytes) else fname
+            return Geometry("mesh", pose, filename=fn, scale=tuple(float(d) for d in dims))
+        return None
+
+    def _probe_motors(self) -> dict[str, bool]:
+        """Measure, not assume: give every joint 1 unit/s without gravity and step once. A joint
+        whose speed is held near zero has a motor on it."""
+        c, body = self.cid, self.body
+        if not self.jidx:
+            return {}
+        sid = p.saveState(physicsClientId=c)
+        saved_tau = getattr(self, "_tau_list", None)
+        try:
+            p.setGravity(0, 0, 0, physicsClientId=c)
+            for i in self.jidx:
+                q = p.getJointState(body, i, physicsClientId=c)[0]
+                p.resetJointState(body, i, q, 1.0, physicsClientId=c)
+            self._tau_list = [0.0] * self.dof
+            self._step()
+            dq = [s[1] for s in p.getJointStates(body, self.jidx, physicsClientId=c)]
+        finally:
+            p.setGravity(*self.config.gravity, physicsClientId=c)
+            p.restoreState(sid, physicsClientId=c)
+            p.removeState(sid, physicsClientId=c)
+            if saved_tau is None:
+                self.__dict__.pop("_tau_list", None)
+            else:
+                self._tau_list = saved_tau
+        return {name: bool(abs(v) < 0.5) for name, v in zip(self.joint_names, dq)}
+
+    def close(self) -> None:
+        if self.cid is not None and p.isConnected(self.cid):
+            p.disconnect(self.cid)
+        self.cid = None
