@@ -15,7 +15,7 @@ velocities, so it is exact whichever convention the build uses.
 
 from __future__ import annotations
 
-import os
+import warnings
 from dataclasses import replace
 from pathlib import Path
 
@@ -294,8 +294,8 @@ class DartBackend(Backend):
                 link, other, normal = names[1], names[0] or "?", -normal
             else:
                 link, other = names[0], names[1] or "?"
-            fn = max(0.0, float(np.dot(np.asarray(c.force, dtype=float), normal)))
-            fn = max(fn, abs(float(np.dot(np.asarray(c.force, dtype=float), normal))))
+            # contact.force acts on object 1 along +normal: the same scalar whichever side is ours
+            fn = max(0.0, float(np.dot(np.asarray(c.force, dtype=float), np.asarray(c.normal, dtype=float))))
             out.append(ContactPoint(link, other, np.array(c.point, dtype=float), normal, fn,
                                     float(c.penetrationDepth)))
         return out
@@ -312,6 +312,11 @@ class DartBackend(Backend):
 
     # -- readback -----------------------------------------------------------------------------
     def readback(self) -> Readback:
+        with warnings.catch_warnings():  # rpy of a pitch of pi/2 (the hopper's foot capsule)
+            warnings.filterwarnings("ignore", message="Gimbal lock")
+            return self._readback()
+
+    def _readback(self) -> Readback:
         model, skel = self.model, self.skel
         links = []
         for link in model.links:
