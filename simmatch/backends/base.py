@@ -73,6 +73,9 @@ class Backend(ABC):
             Unsupported("joint_type", s.split("'")[1], s) for s in model.unsupported)
         self.notes: list[str] = []  # facts about this build worth printing (flags used, etc.)
         self._torque = np.zeros(model.dof)
+        # Actuator strength per joint (1 = as commanded); target variants such as low-power set it.
+        self.torque_scale = np.ones(model.dof)
+        self.variant: str | None = None
         self._effort = np.array([
             (j.limit.effort if j.limit is not None and j.limit.effort else np.inf) for j in model.dof_joints
         ])
@@ -103,11 +106,12 @@ class Backend(ABC):
     # -- control ------------------------------------------------------------------------------
     def apply_torques(self, tau) -> np.ndarray:
         """Set joint torques (N m or N) held for the following steps, clipped to each joint's
-        URDF effort limit where one is given (> 0). Returns the torques actually applied."""
+        URDF effort limit where one is given (> 0), then multiplied by `torque_scale`. Returns the
+        torques actually applied."""
         tau = np.asarray(tau, dtype=float).reshape(-1)
         if tau.shape != (self.dof,):
             raise ValueError(f"expected {self.dof} torques, got {tau.shape}")
-        self._torque = np.clip(tau, -self._effort, self._effort)
+        self._torque = np.clip(tau, -self._effort, self._effort) * self.torque_scale
         self._apply_torques(self._torque)
         return self._torque.copy()
 

@@ -1,0 +1,77 @@
+"""Run engine work in a child process, so that a hard crash inside an engine's C++ code (a
+segfault, an abort) becomes a reported failure of that engine instead of ending the whole run.
+
+The child also sends file descriptor 1 to 2: engines print from C straight to the process's stdout
+(PyBullet on import and on a link without <inertial>), which must not reach `--json` output.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import signal
+import traceback
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from .errors import SimmatchError
+
+
+@dataclass
+class Outcome:
+    ok: bool
+    value: Any = None
+    error: str = ""  # one line
+    crashed: bool = False  # died from a signal or exited without answering
+    detail: str = ""  # traceback of an unexpected Python exception, for --verbose
+
+
+def _child(conn, fn, args, kwargs):
+    try:
+        os.dup2(2, 1)
+    except OSError:
+        pass
+    try:
+        value = fn(*args, **kwargs)
+        conn.send(Outcome(True, value))
+    except SimmatchError as exc:
+        conn.send(Outcome(False, error=str(exc)))
+    except BaseException as exc:  # report everything: this is the isolation boundary
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        conn.send(Outcome(False, error=f"{type(exc).__name__}: {first}".rstrip(": "),
+                          detail=traceback.format_exc()))
+    finally:
+        conn.close()
+
+
+def run_isolated(fn: Callable, *args, timeout: float | None = None, **kwargs) -> Outcome:
+    """Call fn(*args, **kwargs) in a forked child; return its value or what went wrong."""
+    ctx = mp.get_context("fork")
+    recv, send = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_child, args=(send, fn, args, kwargs), daemon=True)
+    proc.start()
+    send.close()
+    result: Outcome | None = None
+    try:
+        if recv.poll(timeout):
+            result = recv.recv()
+    except (EOFError, OSError):
+        result = None
+    finally:
+        recv.close()
+    proc.join(None if result is not None else 5)
+    if proc.is_alive():
+        proc.kill()
+        proc.join()
+        if result is None:
+            return Outcome(False, error=f"timed out after {timeout:g} s", crashed=True)
+    if result is not None:
+        return result
+    code = proc.exitcode
+    if code is not None and code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        return Outcome(False, error=f"engine crashed ({name})", crashed=True)
+    return Outcome(False, error=f"engine process exited with code {code} without a result", crashed=True)

@@ -1,0 +1,82 @@
+"""The ground-truth metric, shared by `gap` and the learner.
+
+Per-step weighted L2 distance between two canonical states: positions (m and rad) weighted 1,
+linear velocities 1, angular velocities 0.1 (configurable). Orientation of a floating root enters
+as the rotation angle vector between the two root frames.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.spatial.transform import Rotation
+
+from .model import RobotModel, State
+
+
+@dataclass(frozen=True)
+class MetricWeights:
+    position: float = 1.0
+    linear_velocity: float = 1.0
+    angular_velocity: float = 0.1
+
+
+def component_names(model: RobotModel) -> list[str]:
+    """Names of the error components, in the order `state_error` returns them."""
+    names = []
+    if model.floating:
+        names += [f"root_pos_{a}" for a in "xyz"] + [f"root_rot_{a}" for a in "xyz"]
+    names += [f"q[{n}]" for n in model.joint_names]
+    if model.floating:
+        names += [f"root_vel_{a}" for a in "xyz"] + [f"root_angvel_{a}" for a in "xyz"]
+    names += [f"dq[{n}]" for n in model.joint_names]
+    return names
+
+
+def component_weights(model: RobotModel, w: MetricWeights = MetricWeights()) -> np.ndarray:
+    """Weight of each error component (same order as `component_names`)."""
+    out = []
+    if model.floating:
+        out += [w.position] * 6
+    out += [w.position] * model.dof
+    if model.floating:
+        out += [w.linear_velocity] * 3 + [w.angular_velocity] * 3
+    out += [w.linear_velocity if j.type == "prismatic" else w.angular_velocity for j in model.dof_joints]
+    return np.array(out, dtype=float)
+
+
+def state_error(model: RobotModel, a: State, b: State) -> np.ndarray:
+    """Signed, unweighted component errors b - a (see `component_names`)."""
+    parts = []
+    if model.floating:
+        rot = (Rotation.from_quat(a.root_quat).inv() * Rotation.from_quat(b.root_quat)).as_rotvec()
+        parts += [np.asarray(b.root_pos) - a.root_pos, rot]
+    parts.append(np.asarray(b.q) - a.q)
+    if model.floating:
+        parts += [np.asarray(b.root_lin_vel) - a.root_lin_vel, np.asarray(b.root_ang_vel) - a.root_ang_vel]
+    parts.append(np.asarray(b.dq) - a.dq)
+    return np.concatenate(parts)
+
+
+def gt_error(model: RobotModel, a: State, b: State, w: MetricWeights = MetricWeights()) -> float:
+    """Weighted L2 ground-truth error between two states."""
+    return float(np.linalg.norm(component_weights(model, w) * state_error(model, a, b)))
+
+
+def trajectory_errors(model: RobotModel, traj_a: list[State], traj_b: list[State],
+                      w: MetricWeights = MetricWeights()) -> tuple[np.ndarray, np.ndarray]:
+    """Per-step GT error (T,) and per-step weighted absolute component errors (T, C)."""
+    if len(traj_a) != len(traj_b):
+        raise ValueError(f"trajectories differ in length: {len(traj_a)} vs {len(traj_b)}")
+    weights = component_weights(model, w)
+    comp = np.array([np.abs(weights * state_error(model, a, b)) for a, b in zip(traj_a, traj_b)])
+    if comp.size == 0:
+        return np.zeros(0), comp.reshape(0, len(weights))
+    return np.linalg.norm(comp, axis=1), comp
+
+
+def divergence_step(errors: np.ndarray, threshold: float) -> int | None:
+    """First step index whose error exceeds `threshold`, None when it never does."""
+    idx = np.nonzero(np.asarray(errors) > threshold)[0]
+    return int(idx[0]) if idx.size else None
