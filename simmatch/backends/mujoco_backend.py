@@ -1,0 +1,264 @@
+"""MuJoCo backend.
+
+matched: built with MjSpec from the RobotModel (see `mujoco_build`): radians, explicit inertials,
+no static-body fusion, massless joint chains merged into one multi-joint body, a free joint for a
+floating base, torques through `qfrc_applied`, Euler integrator (semi-implicit; MuJoCo applies
+joint damping implicitly in it).
+native: `MjModel.from_xml_path(urdf)` as users call it (URDF defaults: fusestatic, strippath,
+discardvisual; a floating root is welded to the world). Sim options (dt, gravity, iterations) and
+the floor are applied on top; the robot itself is what MuJoCo made of the file.
+
+Canonical state: q/dq in `RobotModel.joint_names` order; a floating root's quaternion is x-y-z-w
+(MuJoCo: w-x-y-z), its angular velocity in world (MuJoCo free joint: body frame), its linear
+velocity the world velocity of the root frame origin (MuJoCo free joint qvel[0:3]).
+"""
+
+from __future__ import annotations
+
+import os
+
+import mujoco
+import numpy as np
+
+from ..errors import EngineFailure
+from ..kinematics import joint_motion
+from ..model import RobotModel, State
+from .base import Backend, ContactPoint, Readback, Unsupported
+from .mujoco_build import (
+    FLOOR,
+    FLOOR_CONAFFINITY,
+    FLOOR_CONTYPE,
+    build_matched,
+    plan_native,
+    readback_model,
+)
+
+
+class MujocoBackend(Backend):
+    engine = "mujoco"
+
+    def __init__(self, model: RobotModel, config=None, load: str = "matched"):
+        super().__init__(model, config, load)
+        cfg = self.config
+        if load == "matched":
+            spec, plan = build_matched(model, cfg, self.unsupported, self.notes)
+            try:
+                self.m = spec.compile()
+            except Exception as e:  # MuJoCo raises ValueError with its compiler message
+                raise EngineFailure("mujoco", "matched", str(e).strip()) from None
+        else:
+            self.m, plan = self._load_native(model, cfg)
+        self.plan = plan
+        self.d = mujoco.MjData(self.m)
+        m = self.m
+        jid = {}
+        for name in model.joint_names:
+            i = mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_JOINT, name)
+            if i < 0:
+                raise EngineFailure("mujoco", load, f"joint {name!r} missing from the compiled model")
+            jid[name] = i
+        self._qidx = np.array([m.jnt_qposadr[jid[n]] for n in model.joint_names], dtype=int)
+        self._vidx = np.array([m.jnt_dofadr[jid[n]] for n in model.joint_names], dtype=int)
+        self._free = None
+        for i in range(m.njnt):
+            if m.jnt_type[i] == mujoco.mjtJoint.mjJNT_FREE:
+                self._free = (int(m.jnt_qposadr[i]), int(m.jnt_dofadr[i]), int(m.jnt_bodyid[i]))
+        self._floor = mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_GEOM, FLOOR)
+        # canonical link name of every geom ('floor' for the plane)
+        body_names = [mujoco.mj_id2name(m, mujoco.mjtObj.mjOBJ_BODY, b) for b in range(m.nbody)]
+        holder_of_body = {}
+        for link, pl in plan.placements.items():
+            if not pl.steps:
+                holder_of_body[pl.body] = link
+        self._geom_link = []
+        for g in range(m.ngeom):
+            if g == self._floor:
+                self._geom_link.append("floor")
+            else:
+                bn = body_names[m.geom_bodyid[g]]
+                self._geom_link.append(holder_of_body.get(bn, bn))
+        # link placements with numeric ids
+        index = {n: i for i, n in enumerate(model.joint_names)}
+        self._placements = []
+        for link in model.link_order:
+            pl = plan.placements.get(link)
+            if pl is None:
+                continue
+            bid = mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_BODY, pl.body)
+            steps = [(O, j, index[j.name] if j is not None else -1) for O, j in pl.steps]
+            self._placements.append((link, bid, steps))
+        self._massive = [l.name for l in model.links if l.inertial is not None and l.inertial.mass > 0]
+        self._stale = True
+        self.set_state(State.zeros(model))
+
+    # -- native -------------------------------------------------------------------------------
+    def _load_native(self, model: RobotModel, cfg):
+        path = os.fspath(model.source)
+        try:
+            mj = mujoco.MjModel.from_xml_path(path)
+        except Exception as e:
+            raise EngineFailure("mujoco", "native", str(e).strip()) from None
+        if cfg.floor:  # same parser, plus a floor plane
+            spec = mujoco.MjSpec.from_file(path)
+            c = cfg.contact
+            spec.worldbody.add_geom(name=FLOOR, type=mujoco.mjtGeom.mjGEOM_PLANE, size=[0, 0, 1],
+                                    friction=[c.friction, 0.005, 0.0001],
+                                    contype=FLOOR_CONTYPE | 1, conaffinity=FLOOR_CONAFFINITY | 1)
+            try:
+                mj = spec.compile()
+            except Exception as e:
+                raise EngineFailure("mujoco", "native", str(e).strip()) from None
+        mj.opt.timestep = cfg.dt
+        mj.opt.gravity[:] = cfg.gravity
+        mj.opt.iterations = int(cfg.solver_iterations)
+        plan = plan_native(model, mj)
+        if model.floating and plan.root_joint == "welded":
+            self.unsupported.append(Unsupported(
+                "floating_base", model.root,
+                "MuJoCo's URDF import welds the root link to the world (no free joint)"))
+        for link, body in plan.merged_links.items():
+            self.notes.append(f"MuJoCo fused link {link!r} into body {body!r}")
+        return mj, plan
+
+    # -- state --------------------------------------------------------------------------------
+    def _set_state(self, s: State) -> None:
+        d = self.d
+        d.qpos[self._qidx] = s.q
+        d.qvel[self._vidx] = s.dq
+        if self._free is not None:
+            qa, va, _ = self._free
+            if s.floating:
+                x, y, z, w = np.asarray(s.root_quat, dtype=float) / np.linalg.norm(s.root_quat)
+                quat = np.array([w, x, y, z])
+                d.qpos[qa:qa + 3] = s.root_pos
+                d.qpos[qa + 3:qa + 7] = quat
+                d.qvel[va:va + 3] = s.root_lin_vel
+                R = np.empty(9)
+                mujoco.mju_quat2Mat(R, quat)
+                d.qvel[va + 3:va + 6] = R.reshape(3, 3).T @ np.asarray(s.root_ang_vel, dtype=float)
+        d.qacc_warmstart[:] = 0.0
+        mujoco.mj_forward(self.m, d)
+        self._stale = False
+
+    def _get_state(self) -> State:
+        d = self.d
+        q, dq = d.qpos[self._qidx], d.qvel[self._vidx]
+        if not self.model.floating:
+            return State(q, dq)
+        if self._free is None:  # native: root welded at the world origin
+            return State(q, dq, np.zeros(3), np.array([0.0, 0.0, 0.0, 1.0]), np.zeros(3), np.zeros(3))
+        qa, va, _ = self._free
+        w, x, y, z = d.qpos[qa + 3:qa + 7]
+        n = np.sqrt(w * w + x * x + y * y + z * z)
+        quat = np.array([w, x, y, z]) / n
+        R = np.empty(9)
+        mujoco.mju_quat2Mat(R, quat)
+        return State(q, dq, d.qpos[qa:qa + 3].copy(), np.array([x, y, z, w]) / n,
+                     d.qvel[va:va + 3].copy(), R.reshape(3, 3) @ d.qvel[va + 3:va + 6])
+
+    def _apply_torques(self, tau: np.ndarray) -> None:
+        self.d.qfrc_applied[self._vidx] = tau
+
+    def _step(self) -> None:
+        mujoco.mj_step(self.m, self.d)
+        self._stale = True
+
+    def _fresh(self):
+        if self._stale:
+            mujoco.mj_forward(self.m, self.d)
+            self._stale = False
+
+    # -- queries ------------------------------------------------------------------------------
+    def link_frames(self) -> dict[str, np.ndarray]:
+        self._fresh()
+        d = self.d
+        q = d.qpos[self._qidx]
+        out = {}
+        for link, bid, steps in self._placements:
+            T = np.eye(4)
+            T[:3, :3] = d.xmat[bid].reshape(3, 3)
+            T[:3, 3] = d.xpos[bid]
+            for O, j, k in steps:
+                T = T @ O
+                if j is not None:
+                    T = T @ joint_motion(j, q[k])
+            out[link] = T
+        return out
+
+    def link_coms(self) -> dict[str, np.ndarray]:
+        self._fresh()
+        frames = None
+        out = {}
+        for name in self._massive:
+            pl = self.plan.placements.get(name)
+            if pl is not None and not pl.steps and name not in self.plan.merged_links:
+                bid = mujoco.mj_name2id(self.m, mujoco.mjtObj.mjOBJ_BODY, name)
+                out[name] = self.d.xipos[bid].copy()
+            else:  # fused into another body (native): rigidly attached, use its declared COM
+                frames = frames or self.link_frames()
+                com = self.model.link(name).inertial.com
+                out[name] = (frames[name] @ np.append(com, 1.0))[:3]
+        return out
+
+    def mass_matrix(self) -> np.ndarray:
+        self._fresh()
+        M = np.zeros((self.m.nv, self.m.nv))
+        mujoco.mj_fullM(self.m, self.d, M)
+        return M[np.ix_(self._vidx, self._vidx)].copy()
+
+    def bias_forces(self) -> np.ndarray:
+        self._fresh()
+        return self.d.qfrc_bias[self._vidx].copy()
+
+    def contacts(self) -> list[ContactPoint]:
+        self._fresh()
+        m, d = self.m, self.d
+        out = []
+        f6 = np.zeros(6)
+        for i in range(d.ncon):
+            c = d.contact[i]
+            g1, g2 = int(c.geom1), int(c.geom2)
+            l1, l2 = self._geom_link[g1], self._geom_link[g2]
+            n12 = np.array(c.frame[:3])
+            if l1 == "floor":
+                link, other, normal = l2, l1, n12
+            else:
+                link, other, normal = l1, l2, -n12
+            mujoco.mj_contactForce(m, d, i, f6)
+            fn = max(float(f6[0]), 0.0)
+            dist = float(c.dist)
+            pen = -dist if dist < 0 else 0.0
+            if fn <= 0 and pen <= 0:
+                continue
+            pos = np.array(c.pos) + 0.5 * dist * normal
+            out.append(ContactPoint(link, other, pos, normal, fn, pen))
+        return out
+
+    def readback(self) -> Readback:
+        rb = readback_model(self.model, self.m, self.plan, self._floor)
+        integ = {0: "Euler", 1: "RK4", 2: "implicit", 3: "implicitfast"}.get(int(self.m.opt.integrator), "?")
+        extras = {
+            "soft_limits": True,
+            "soft_contacts": True,
+            "no_restitution": True,
+            "root_joint": self.plan.root_joint,
+            "integrator": integ,
+            "implicit_joint_damping": integ == "Euler",
+            "timestep": float(self.m.opt.timestep),
+            "iterations": int(self.m.opt.iterations),
+            "cone": "pyramidal" if self.m.opt.cone == 0 else "elliptic",
+        }
+        if self.load == "matched":
+            extras.update(self_collision=False, friction_rule="robot geom friction (priority 1)")
+        else:
+            extras.update(fused_static_bodies=True,
+                          total_mass=float(self.m.body_mass.sum()))
+        if self.plan.tiny_links:
+            extras["tiny_mass_links"] = list(self.plan.tiny_links)
+        if any(self.m.geom_type == mujoco.mjtGeom.mjGEOM_MESH):
+            extras["mesh_collision"] = "convex hull"
+        return Readback(rb, extras, (), dict(self.plan.merged_links))
+
+    def close(self) -> None:
+        self.d = None
+        self.m = None

@@ -1,0 +1,419 @@
+"""Building a RobotModel in MuJoCo (MjSpec) and reading back what a compiled MjModel holds.
+
+Conventions used by the matched build (see `build_matched`):
+- one MuJoCo body per link, named after the link, body frame == link frame;
+- a chain of massless links under movable joints (MuJoCo rejects moving bodies with no mass or
+  inertia) is merged into the first link with mass below it: one body carrying several joints.
+  For world->J1(O1)->L1->J2(O2)->L2->J3(O3)->torso the body frame is B = O1 O2 O3 (q = 0) and
+  joint k gets anchor/axis from D_k = B^-1 O1..Ok. MuJoCo applies a body's joints in declaration
+  order, each as a right-multiplied local motion, so B M1 M2 M3 = O1 J1 O2 J2 O3 J3 exactly.
+- a massless link that cannot be merged (leaf or branching under a movable joint) gets a tiny
+  mass and inertia (TINY_MASS, TINY_INERTIA) and is reported Unsupported('massless_link').
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import mujoco
+import numpy as np
+from scipy.spatial.transform import Rotation
+
+from ..model import (
+    ContactParams,
+    Geometry,
+    Inertial,
+    Joint,
+    Limit,
+    Link,
+    Pose,
+    RobotModel,
+)
+from .base import Unsupported
+
+TINY_MASS = 1e-6  # kg, for massless links MuJoCo cannot represent (documented, Unsupported)
+TINY_INERTIA = 1e-9  # kg m^2
+FREE_JOINT = "simmatch_root_free"
+FLOOR = "floor"
+# Robot geoms: contype 2 / conaffinity 1, floor: contype 1 / conaffinity 2 -> the robot collides
+# with the floor but not with itself (PyBullet and DART defaults: no self-collision).
+ROBOT_CONTYPE, ROBOT_CONAFFINITY = 2, 1
+FLOOR_CONTYPE, FLOOR_CONAFFINITY = 1, 2
+
+
+# ---------------------------------------------------------------------------------------------
+# small transforms
+def quat_wxyz(R: np.ndarray) -> np.ndarray:
+    x, y, z, w = Rotation.from_matrix(R).as_quat()
+    return np.array([w, x, y, z])
+
+
+def mat_from_wxyz(q) -> np.ndarray:
+    w, x, y, z = q
+    return Rotation.from_quat([x, y, z, w]).as_matrix()
+
+
+def homog(R: np.ndarray, p) -> np.ndarray:
+    T = np.eye(4)
+    T[:3, :3] = R
+    T[:3, 3] = p
+    return T
+
+
+def inv(T: np.ndarray) -> np.ndarray:
+    R, p = T[:3, :3], T[:3, 3]
+    return homog(R.T, -R.T @ p)
+
+
+def pose_of(T: np.ndarray) -> Pose:
+    with warnings.catch_warnings():  # gimbal lock (pitch +-pi/2) still gives a valid rpy
+        warnings.simplefilter("ignore", UserWarning)
+        return Pose.from_matrix(T)
+
+
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class LinkPlacement:
+    """Where a canonical link lives in the compiled model: the frame of MuJoCo body `body` (a link
+    name or 'world') followed by `steps`: (origin 4x4, joint or None) applied in order; joint
+    motions use the canonical joint's q. Empty steps: the link is the body."""
+
+    body: str
+    steps: list = field(default_factory=list)
+
+
+@dataclass
+class BuildPlan:
+    """What the build did, needed to map back to canonical terms."""
+
+    placements: dict  # link -> LinkPlacement
+    merged_links: dict  # link -> body name it was merged into
+    joint_D: dict  # joint name -> 4x4 D_k (joint frame in its MuJoCo body frame)
+    joint_origin: dict  # joint name -> Pose (canonical origin, as built)
+    tiny_links: list
+    root_joint: str  # 'free' or 'welded'
+
+
+def _rigid_inertial(link: Link):
+    """(mass, com, 3x3 tensor about COM in the link frame) or None."""
+    if link.inertial is None or link.inertial.mass <= 0:
+        return None
+    return link.mass, link.inertial.com, link.inertial.tensor_in_link
+
+
+def _principal(I: np.ndarray):
+    """Principal moments and the rotation (columns = axes, det +1) of a symmetric tensor."""
+    I = 0.5 * (I + I.T)
+    w, V = np.linalg.eigh(I)
+    if np.linalg.det(V) < 0:
+        V[:, 0] = -V[:, 0]
+    return w, V
+
+
+def build_matched(model: RobotModel, config, unsupported: list, notes: list):
+    """Return (MjSpec, BuildPlan) for `model` with `config` (SimConfig)."""
+    spec = mujoco.MjSpec()
+    spec.modelname = model.name
+    spec.compiler.degree = False  # MjSpec defaults to degrees
+    spec.compiler.inertiafromgeom = mujoco.mjtInertiaFromGeom.mjINERTIAFROMGEOM_FALSE
+    spec.compiler.fusestatic = False
+    spec.compiler.discardvisual = False
+    spec.compiler.autolimits = False
+    spec.compiler.balanceinertia = False
+    opt = spec.option
+    opt.timestep = config.dt
+    opt.gravity = np.asarray(config.gravity, dtype=float)
+    opt.iterations = int(config.solver_iterations)
+    opt.integrator = mujoco.mjtIntegrator.mjINT_EULER
+
+    placements: dict[str, LinkPlacement] = {}
+    merged: dict[str, str] = {}
+    joint_D: dict[str, np.ndarray] = {}
+    joint_origin: dict[str, Pose] = {}
+    tiny: list[str] = []
+    mesh_count = [0]
+
+    def set_inertial(body, link: Link, moving: bool):
+        rig = _rigid_inertial(link)
+        if rig is None:
+            if moving:
+                tiny.append(link.name)
+                unsupported.append(Unsupported(
+                    "massless_link", link.name,
+                    f"MuJoCo rejects moving bodies without mass; given {TINY_MASS:g} kg and "
+                    f"{TINY_INERTIA:g} kg m^2 (cannot be merged: leaf or branching link)"))
+                body.mass = TINY_MASS
+                body.inertia = [TINY_INERTIA] * 3
+            else:
+                body.mass = 0.0
+                body.inertia = [0.0, 0.0, 0.0]
+            body.explicitinertial = True
+            return
+        mass, com, I = rig
+        w, V = _principal(I)
+        if moving and w.min() < mujoco.mjMINVAL:
+            unsupported.append(Unsupported(
+                "zero_inertia", link.name,
+                f"MuJoCo rejects moving bodies with zero principal inertia; raised to {TINY_INERTIA:g}"))
+            w = np.maximum(w, TINY_INERTIA)
+        s = np.sort(w)
+        if s[0] + s[1] < s[2] * (1 - 1e-12):
+            unsupported.append(Unsupported(
+                "inertia_triangle", link.name,
+                "principal moments violate A + B >= C; compiled with balanceinertia"))
+            spec.compiler.balanceinertia = True
+        body.mass = float(mass)
+        body.ipos = com
+        body.iquat = quat_wxyz(V)
+        body.inertia = w
+        body.explicitinertial = True
+
+    def add_geoms(body, link: Link):
+        cp = link.contact or ContactParams()
+        if cp.restitution:
+            unsupported.append(Unsupported(
+                "restitution", link.name,
+                f"restitution {cp.restitution:g} declared: MuJoCo has no restitution coefficient "
+                "(bounce only through solref); ignored"))
+        mu = cp.lateral_friction if cp.lateral_friction is not None else config.contact.friction
+        spin = cp.spinning_friction or 0.0
+        roll = cp.rolling_friction or 0.0
+        condim = 6 if roll > 0 else (4 if spin > 0 else 3)
+        k = cp.stiffness if cp.stiffness is not None else config.contact.stiffness
+        b = cp.damping if cp.damping is not None else config.contact.damping
+        if k is not None:
+            unsupported.append(Unsupported(
+                "contact_stiffness", link.name,
+                f"stiffness {k:g}, damping {b or 0:g} set as solref=(-k, -b): MuJoCo scales them "
+                "by the contact's effective mass (reference acceleration), not N/m and N s/m"))
+        for i, g in enumerate(link.collisions):
+            kw = {}
+            T = g.origin.matrix
+            if g.kind == "box":
+                kw = dict(type=mujoco.mjtGeom.mjGEOM_BOX, size=0.5 * np.asarray(g.size, dtype=float))
+            elif g.kind == "sphere":
+                kw = dict(type=mujoco.mjtGeom.mjGEOM_SPHERE, size=[g.radius, 0, 0])
+            elif g.kind == "cylinder":
+                kw = dict(type=mujoco.mjtGeom.mjGEOM_CYLINDER, size=[g.radius, 0.5 * g.length, 0])
+            elif g.kind == "capsule":
+                kw = dict(type=mujoco.mjtGeom.mjGEOM_CAPSULE, size=[g.radius, 0.5 * g.length, 0])
+            elif g.kind == "mesh":
+                mesh_count[0] += 1
+                mname = f"mesh{mesh_count[0]}_{link.name}"
+                spec.add_mesh(name=mname, file=g.filename, scale=np.asarray(g.scale, dtype=float))
+                kw = dict(type=mujoco.mjtGeom.mjGEOM_MESH, meshname=mname)
+                unsupported.append(Unsupported(
+                    "mesh_convex_hull", link.name,
+                    f"{g.filename}: MuJoCo collides the convex hull of the mesh"))
+            else:  # pragma: no cover - the reader only produces GEOMETRY_KINDS
+                continue
+            body.add_geom(
+                name=f"{link.name}/col{i}", pos=T[:3, 3], quat=quat_wxyz(T[:3, :3]),
+                friction=[mu, spin, roll], condim=condim, priority=1,
+                contype=ROBOT_CONTYPE, conaffinity=ROBOT_CONAFFINITY,
+                solref=[-k, -(b or 0.0)] if k is not None else [0.02, 1.0], **kw)
+
+    def add_joint(body, j: Joint, D: np.ndarray):
+        joint_D[j.name] = D
+        joint_origin[j.name] = j.origin
+        axis = D[:3, :3] @ np.asarray(j.axis, dtype=float)
+        jt = mujoco.mjtJoint.mjJNT_SLIDE if j.type == "prismatic" else mujoco.mjtJoint.mjJNT_HINGE
+        kw = dict(name=j.name, type=jt, pos=D[:3, 3], axis=axis, damping=j.damping,
+                  frictionloss=j.friction, armature=0.0, stiffness=0.0)
+        if j.limited:
+            kw.update(limited=mujoco.mjtLimited.mjLIMITED_TRUE, range=[j.limit.lower, j.limit.upper])
+        else:
+            kw.update(limited=mujoco.mjtLimited.mjLIMITED_FALSE)
+        body.add_joint(**kw)
+
+    def grow(parent_body, parent_name: str, first: Joint):
+        chain = [first]
+        link = model.link(first.child)
+        while True:
+            moving = any(j.movable for j in chain)
+            if link.mass > 0 or not moving:
+                break
+            kids = model.child_joints(link.name)
+            if len(kids) != 1:
+                break
+            chain.append(kids[0])
+            link = model.link(kids[0].child)
+        moving = any(j.movable for j in chain)
+        Cs, C = [], np.eye(4)
+        for j in chain:
+            C = C @ j.origin.matrix
+            Cs.append(C)
+        B = C
+        body = parent_body.add_body(name=link.name, pos=B[:3, 3], quat=quat_wxyz(B[:3, :3]))
+        Binv = inv(B)
+        for j, Ck in zip(chain, Cs):
+            if j.movable:
+                add_joint(body, j, Binv @ Ck)
+        # merged massless links: placed relative to the parent body
+        steps = []
+        for j in chain[:-1]:
+            steps = steps + [(j.origin.matrix, j if j.movable else None)]
+            merged[j.child] = link.name
+            placements[j.child] = LinkPlacement(parent_name, list(steps))
+            if model.link(j.child).collisions:
+                unsupported.append(Unsupported(
+                    "merged_link_geometry", j.child,
+                    f"massless link merged into body {link.name!r}: its collision shapes are dropped"))
+        placements[link.name] = LinkPlacement(link.name)
+        set_inertial(body, link, moving)
+        add_geoms(body, link)
+        for kid in model.child_joints(link.name):
+            grow(body, link.name, kid)
+
+    root = model.link(model.root)
+    if root.name == "world" and not model.floating:
+        rbody = spec.worldbody  # a fixed root named 'world' is MuJoCo's world body itself
+        if root.mass > 0:
+            notes.append("fixed root link 'world' is MuJoCo's world body: its mass is irrelevant")
+    else:
+        if root.name == "world":
+            raise ValueError("a floating root link cannot be named 'world' in MuJoCo")
+        rbody = spec.worldbody.add_body(name=root.name)
+        if model.floating:
+            rbody.add_freejoint(name=FREE_JOINT)
+        set_inertial(rbody, root, model.floating)
+    placements[root.name] = LinkPlacement(root.name)
+    add_geoms(rbody, root)
+    for kid in model.child_joints(root.name):
+        grow(rbody, root.name, kid)
+
+    if config.floor:
+        c = config.contact
+        spec.worldbody.add_geom(
+            name=FLOOR, type=mujoco.mjtGeom.mjGEOM_PLANE, size=[0, 0, 1],
+            friction=[c.friction, 0, 0], condim=3, priority=0,
+            contype=FLOOR_CONTYPE, conaffinity=FLOOR_CONAFFINITY,
+            solref=[-c.stiffness, -(c.damping or 0.0)] if c.stiffness is not None else [0.02, 1.0])
+        if c.restitution:
+            unsupported.append(Unsupported("restitution", FLOOR, "MuJoCo has no restitution coefficient"))
+    if any(j.limited for j in model.dof_joints) or config.floor:
+        unsupported.append(Unsupported(
+            "hard_limits", "*",
+            "joint limits and contacts are soft constraints in MuJoCo (solref/solimp): limits can be "
+            "overshot and bodies penetrate slightly"))
+    notes.append("MjSpec build: degree=False, inertiafromgeom=false, fusestatic=false, "
+                 "integrator=Euler (joint damping implicit), robot geoms priority 1 (their friction "
+                 "wins against the floor), no self-collision")
+    plan = BuildPlan(placements, merged, joint_D, joint_origin, tiny,
+                     "free" if model.floating else "welded")
+    return spec, plan
+
+
+# ---------------------------------------------------------------------------------------------
+def plan_native(model: RobotModel, mj: mujoco.MjModel) -> BuildPlan:
+    """Map canonical links/joints onto a model MuJoCo compiled from the URDF itself (fused static
+    bodies, root welded to the world)."""
+    bodies = {mujoco.mj_id2name(mj, mujoco.mjtObj.mjOBJ_BODY, i) for i in range(mj.nbody)}
+    placements, merged = {}, {}
+    has_free = any(mj.jnt_type[i] == mujoco.mjtJoint.mjJNT_FREE for i in range(mj.njnt))
+
+    def visit(link: str, holder: str, steps: list):
+        if link in bodies:
+            placements[link] = LinkPlacement(link)
+            holder, steps = link, []
+        else:
+            placements[link] = LinkPlacement(holder, list(steps))
+            merged[link] = holder
+        for j in model.child_joints(link):
+            visit(j.child, holder, steps + [(j.origin.matrix, j if j.movable else None)])
+
+    visit(model.root, "world", [])
+    joint_D = {j.name: np.eye(4) for j in model.dof_joints}
+    joint_origin = {j.name: j.origin for j in model.dof_joints}
+    return BuildPlan(placements, merged, joint_D, joint_origin, [], "free" if has_free else "welded")
+
+
+# ---------------------------------------------------------------------------------------------
+def _name(mj, obj, i):
+    return mujoco.mj_id2name(mj, obj, i)
+
+
+def geom_to_geometry(mj: mujoco.MjModel, g: int) -> Geometry | None:
+    """A compiled geom as a Geometry in its body's frame (mesh: the asset's own frame)."""
+    t = mj.geom_type[g]
+    size = mj.geom_size[g]
+    T = homog(mat_from_wxyz(mj.geom_quat[g]), mj.geom_pos[g])
+    name = _name(mj, mujoco.mjtObj.mjOBJ_GEOM, g)
+    G = mujoco.mjtGeom
+    if t == G.mjGEOM_BOX:
+        return Geometry("box", pose_of(T), size=tuple(float(2 * s) for s in size), name=name)
+    if t == G.mjGEOM_SPHERE:
+        return Geometry("sphere", pose_of(T), radius=float(size[0]), name=name)
+    if t == G.mjGEOM_CYLINDER:
+        return Geometry("cylinder", pose_of(T), radius=float(size[0]), length=float(2 * size[1]), name=name)
+    if t == G.mjGEOM_CAPSULE:
+        return Geometry("capsule", pose_of(T), radius=float(size[0]), length=float(2 * size[1]), name=name)
+    if t == G.mjGEOM_MESH:
+        mid = mj.geom_dataid[g]
+        # MuJoCo re-centres mesh vertices (mesh_pos/mesh_quat) and folds that into the geom pose
+        M = homog(mat_from_wxyz(mj.mesh_quat[mid]), mj.mesh_pos[mid])
+        path = mj.paths[mj.mesh_pathadr[mid]:].split(b"\0", 1)[0].decode() if mj.mesh_pathadr[mid] >= 0 else None
+        return Geometry("mesh", pose_of(T @ inv(M)), filename=path,
+                        scale=tuple(float(s) for s in mj.mesh_scale[mid]), name=name)
+    return None
+
+
+def readback_model(model: RobotModel, mj: mujoco.MjModel, plan: BuildPlan, floor_geom: int) -> RobotModel:
+    """What the compiled MjModel holds, as a RobotModel in canonical names."""
+    body_id = {_name(mj, mujoco.mjtObj.mjOBJ_BODY, i): i for i in range(mj.nbody)}
+    links = []
+    for link in model.links:
+        pl = plan.placements.get(link.name)
+        is_body = pl is not None and not pl.steps and link.name in body_id and link.name not in plan.merged_links
+        if not is_body:
+            links.append(Link(link.name))
+            continue
+        b = body_id[link.name]
+        inertial = None
+        if mj.body_mass[b] > 0:
+            R = mat_from_wxyz(mj.body_iquat[b])
+            I = R @ np.diag(mj.body_inertia[b]) @ R.T
+            inertial = Inertial(float(mj.body_mass[b]), Pose(tuple(float(v) for v in mj.body_ipos[b])),
+                                tuple(tuple(float(v) for v in row) for row in I))
+        geoms, contact = [], None
+        for g in range(mj.ngeom):
+            if mj.geom_bodyid[g] != b or g == floor_geom or (mj.geom_contype[g] == 0 and mj.geom_conaffinity[g] == 0):
+                continue
+            geo = geom_to_geometry(mj, g)
+            if geo is None:
+                continue
+            geoms.append(geo)
+            if contact is None:
+                f, cd, sr = mj.geom_friction[g], mj.geom_condim[g], mj.geom_solref[g]
+                contact = ContactParams(
+                    lateral_friction=float(f[0]),
+                    spinning_friction=float(f[1]) if cd >= 4 else None,
+                    rolling_friction=float(f[2]) if cd >= 6 else None,
+                    restitution=None,
+                    stiffness=float(-sr[0]) if sr[0] < 0 else None,
+                    damping=float(-sr[1]) if sr[0] < 0 else None)
+        links.append(Link(link.name, inertial, tuple(geoms), (), contact))
+
+    joints = []
+    for j in model.joints:
+        jid = mujoco.mj_name2id(mj, mujoco.mjtObj.mjOBJ_JOINT, j.name)
+        if not j.movable or jid < 0:
+            joints.append(j if jid >= 0 or not j.movable else Joint(j.name, "fixed", j.parent, j.child, j.origin))
+            continue
+        D = plan.joint_D.get(j.name, np.eye(4))
+        axis = D[:3, :3].T @ mj.jnt_axis[jid]
+        dof = mj.jnt_dofadr[jid]
+        limited = bool(mj.jnt_limited[jid])
+        lo, hi = (float(v) for v in mj.jnt_range[jid])
+        eff = j.limit.effort if j.limit else None
+        vel = j.limit.velocity if j.limit else None
+        limit = Limit(lo if limited else None, hi if limited else None, eff, vel)
+        jtype = "prismatic" if mj.jnt_type[jid] == mujoco.mjtJoint.mjJNT_SLIDE else (
+            "revolute" if limited else "continuous")
+        joints.append(Joint(j.name, jtype, j.parent, j.child, plan.joint_origin.get(j.name, j.origin),
+                            tuple(float(v) for v in axis), limit, float(mj.dof_damping[dof]),
+                            float(mj.dof_frictionloss[dof])))
+    base = "floating" if plan.root_joint == "free" else "fixed"
+    return RobotModel(model.name, tuple(links), tuple(joints), model.root, base, model.source,
+                      f"mujoco: root {plan.root_joint}", model.unsupported)
