@@ -179,3 +179,38 @@ def test_mass_matrix_and_bias_exclude_damping_and_friction():
         c.skel.setAccelerations(qdd)
         c.skel.computeInverseDynamics()
         assert np.allclose(c.skel.getForces(), c.mass_matrix() @ qdd + c.bias_forces(), atol=1e-9)
+
+
+def test_friction_is_min_and_restitution_is_product():
+    """DART combines two shapes' friction as min(a, b) and restitution as a * b (measured)."""
+    from simmatch import ContactConfig
+
+    model = load_urdf(DATA / "free_box.urdf")
+
+    def drop(link_mu, link_e, floor_mu, floor_e, z):
+        b = DartBackend(model, SimConfig(contact=ContactConfig(friction=floor_mu, restitution=floor_e)))
+        for node in b.bodies["box"].getShapeNodes():
+            node.getDynamicsAspect().setFrictionCoeff(link_mu)
+            node.getDynamicsAspect().setRestitutionCoeff(link_e)
+        b.set_state(State(np.zeros(0), np.zeros(0), np.array([0, 0, z]), np.array([0, 0, 0, 1.0]),
+                          np.zeros(3), np.zeros(3)))
+        return b
+
+    body_push = {}
+    for push in (0.45, 0.55):  # min(0.5, 0.8) = 0.5 holds 0.45 m g; a product (0.4) would not
+        with drop(0.5, 0.0, 0.8, 0.0, 0.2) as b:
+            body = b.bodies["box"]
+            for _ in range(300):
+                body.addExtForce(np.array([push * 2 * 9.81, 0, 0]), body.getLocalCOM(), False, True)
+                b.step()
+            body_push[push] = b.get_state().root_pos[0]
+    assert abs(body_push[0.45]) < 1e-5 and body_push[0.55] > 0.05
+    with drop(1.0, 0.5, 1.0, 0.8, 1.2) as b:
+        zs = []
+        for _ in range(1000):
+            b.step()
+            zs.append(b.get_state().root_pos[2])
+    zs = np.array(zs)
+    low = int(np.argmin(zs[:400]))
+    ratio = (zs[low:].max() - 0.2) / 1.0  # rebound height / drop height = e^2
+    assert ratio == pytest.approx(0.4**2, abs=0.02)  # e = 0.5 * 0.8 (min would give 0.25)

@@ -56,11 +56,20 @@ class DartBackend(Backend):
         opts.mEnabled = False  # DART 6.20 puts slow bodies to sleep by default: never in a comparison
         self.world.setDeactivationOptions(opts)
         self.detector = getattr(dart.collision, _DETECTORS[cfg.collision_detector])()
-        self.world.getConstraintSolver().setCollisionDetector(self.detector)
-        self.notes.append(f"collision detector: {cfg.collision_detector}; body deactivation off; "
-                          f"LCP solver: Dantzig (direct, solver_iterations={cfg.solver_iterations} unused)")
+        solver = self.world.getConstraintSolver()
+        solver.setCollisionDetector(self.detector)
+        self._pgs_iterations = None
+        secondary = solver.getSecondaryBoxedLcpSolver()
+        if isinstance(secondary, dart.constraint.PgsBoxedLcpSolver):
+            option = dart.constraint.PgsBoxedLcpSolverOption()
+            option.mMaxIteration = int(cfg.solver_iterations)
+            secondary.setOption(option)
+            self._pgs_iterations = int(cfg.solver_iterations)
+        self.notes.append(f"collision detector: {cfg.collision_detector}; body deactivation off; LCP: Dantzig "
+                          f"(direct), PGS fallback with {cfg.solver_iterations} iterations")
         self.unsupported.append(Unsupported(
-            "solver_iterations", "*", "DART's boxed LCP solver (Dantzig) is direct: no iteration count"))
+            "solver_iterations", "*", "DART's primary boxed LCP solver (Dantzig) is direct: the iteration count "
+            "only applies to its PGS fallback"))
 
         with captured_output(self.loader_messages):
             if load == "matched":
@@ -360,6 +369,8 @@ class DartBackend(Backend):
             "root_joint": root_type,
             "root_joint_name": self._root_joint_name,
             "deactivation": False,
+            "lcp_solver": "dantzig",
+            "pgs_fallback_iterations": self._pgs_iterations,
             "self_collision": bool(skel.getSelfCollisionCheck()),
             "friction_combination": "min",
             "restitution_combination": "product",
