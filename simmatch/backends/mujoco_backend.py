@@ -116,6 +116,14 @@ class MujocoBackend(Backend):
             self.unsupported.append(Unsupported(
                 "floating_base", model.root,
                 "MuJoCo's URDF import welds the root link to the world (no free joint)"))
+        for g in range(mj.ngeom):
+            if mj.geom_type[g] == mujoco.mjtGeom.mjGEOM_MESH:
+                bn = mujoco.mj_id2name(mj, mujoco.mjtObj.mjOBJ_BODY, mj.geom_bodyid[g])
+                self.unsupported.append(Unsupported(
+                    "mesh_convex_hull", bn, "MuJoCo collides the convex hull of the mesh"))
+        if any(j.limited for j in model.dof_joints) or cfg.floor:
+            self.unsupported.append(Unsupported(
+                "hard_limits", "*", "joint limits and contacts are soft constraints in MuJoCo"))
         for link, body in plan.merged_links.items():
             self.notes.append(f"MuJoCo fused link {link!r} into body {body!r}")
         return mj, plan
