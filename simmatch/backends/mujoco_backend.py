@@ -59,6 +59,9 @@ class MujocoBackend(Backend):
             jid[name] = i
         self._qidx = np.array([m.jnt_qposadr[jid[n]] for n in model.joint_names], dtype=int)
         self._vidx = np.array([m.jnt_dofadr[jid[n]] for n in model.joint_names], dtype=int)
+        # contiguous index ranges read/write faster as slices (views; copied on read)
+        self._qsl = self._as_slice(self._qidx)
+        self._vsl = self._as_slice(self._vidx)
         self._free = None
         for i in range(m.njnt):
             if m.jnt_type[i] == mujoco.mjtJoint.mjJNT_FREE:
@@ -90,6 +93,12 @@ class MujocoBackend(Backend):
         self._massive = [l.name for l in model.links if l.inertial is not None and l.inertial.mass > 0]
         self._stale = True
         self.set_state(State.zeros(model))
+
+    @staticmethod
+    def _as_slice(idx: np.ndarray):
+        if len(idx) and np.array_equal(idx, np.arange(idx[0], idx[0] + len(idx))):
+            return slice(int(idx[0]), int(idx[0]) + len(idx))
+        return idx
 
     # -- native -------------------------------------------------------------------------------
     def _load_native(self, model: RobotModel, cfg):
@@ -150,7 +159,7 @@ class MujocoBackend(Backend):
 
     def _get_state(self) -> State:
         d = self.d
-        q, dq = d.qpos[self._qidx], d.qvel[self._vidx]
+        q, dq = d.qpos[self._qsl].copy(), d.qvel[self._vsl].copy()
         if not self.model.floating:
             return State(q, dq)
         if self._free is None:  # native: root welded at the world origin
@@ -165,7 +174,7 @@ class MujocoBackend(Backend):
                      d.qvel[va:va + 3].copy(), R.reshape(3, 3) @ d.qvel[va + 3:va + 6])
 
     def _apply_torques(self, tau: np.ndarray) -> None:
-        self.d.qfrc_applied[self._vidx] = tau
+        self.d.qfrc_applied[self._vsl] = tau
 
     def _step(self) -> None:
         mujoco.mj_step(self.m, self.d)
