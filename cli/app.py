@@ -61,6 +61,7 @@ def _register() -> None:
     import importlib
 
     for module, attr, name in [
+        ("simmatch.cli.show", "show", "show"),
         ("simmatch.cli.check", "check", "check"),
         ("simmatch.cli.gap", "gap", "gap"),
         ("simmatch.cli.learn", "learn_dyn", "learn-dyn"),
@@ -83,7 +84,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         rv = app(args=argv, standalone_mode=False)
     except SimmatchError as exc:
-        Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        from rich.markup import escape
+
+        Console(stderr=True).print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         return 2
     except typer.Exit as exc:
         return exc.exit_code
