@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..config import SimConfig
-from ..errors import PhysicsDiverged
+from ..errors import EngineFailure, PhysicsDiverged
 from ..model import RobotModel, State
 
 LOADS = ("native", "matched")
@@ -123,6 +123,23 @@ class Backend(ABC):
     def step(self, n: int = 1) -> None:
         for _ in range(n):
             self._step()
+
+    # -- run-time corrections (learn-dyn's hybrid simulator) ----------------------------------
+    # Which of set_contact_params' keywords this engine honours; the learner asks before using one.
+    contact_params_supported: tuple[str, ...] = ()
+
+    def set_contact_params(self, link: str, friction: float | None = None, restitution: float | None = None,
+                           stiffness: float | None = None, damping: float | None = None) -> None:
+        """Change a link's contact with the floor from now on: lateral friction coefficient,
+        restitution, and a compliant contact (stiffness N/m with damping N s/m; both None = the
+        engine's rigid contact). None leaves a parameter as it is (stiffness/damping: rigid)."""
+        raise EngineFailure(self.engine, self.load, "engine %s cannot change contact parameters at run time"
+                            % self.engine)
+
+    def apply_external_force(self, link: str, force, torque=None) -> None:
+        """World-frame force (N) at the link's COM and torque (N m), held for the following steps
+        until changed (zeros remove it)."""
+        raise EngineFailure(self.engine, self.load, "engine %s cannot apply external forces" % self.engine)
 
     # -- what the engine holds ----------------------------------------------------------------
     @abstractmethod

@@ -185,6 +185,38 @@ class MujocoBackend(Backend):
             mujoco.mj_forward(self.m, self.d)
             self._stale = False
 
+    # -- run-time corrections ----------------------------------------------------------------
+    # MuJoCo has no restitution coefficient (bounce only through solref).
+    contact_params_supported = ("friction", "stiffness", "damping")
+
+    def _link_body(self, link: str) -> int:
+        for name, bid, _ in self._placements:
+            if name == link:
+                return bid
+        raise EngineFailure("mujoco", self.load, f"no link {link!r} in {self.model.name}")
+
+    def set_contact_params(self, link, friction=None, restitution=None, stiffness=None, damping=None) -> None:
+        if restitution is not None and restitution > 0:
+            raise EngineFailure("mujoco", self.load, "engine mujoco cannot set restitution (no coefficient)")
+        geoms = [g for g in range(self.m.ngeom) if self._geom_link[g] == link]
+        if not geoms:
+            raise EngineFailure("mujoco", self.load, f"link {link!r} has no collision geometry")
+        if not hasattr(self, "_solref0"):
+            self._solref0 = self.m.geom_solref.copy()
+        for g in geoms:
+            if friction is not None:
+                self.m.geom_friction[g, 0] = float(friction)
+            if stiffness is not None and damping is not None:
+                self.m.geom_solref[g] = (-float(stiffness), -float(damping))
+            else:
+                self.m.geom_solref[g] = self._solref0[g]
+
+    def apply_external_force(self, link, force, torque=None) -> None:
+        """Applied at the COM of the MuJoCo body that holds the link (xfrc_applied)."""
+        bid = self._link_body(link)
+        self.d.xfrc_applied[bid, :3] = np.asarray(force, dtype=float).reshape(3)
+        self.d.xfrc_applied[bid, 3:] = 0.0 if torque is None else np.asarray(torque, dtype=float).reshape(3)
+
     # -- queries ------------------------------------------------------------------------------
     def link_frames(self) -> dict[str, np.ndarray]:
         self._fresh()
