@@ -7,6 +7,7 @@ angles in radians, frames follow URDF (a link frame is its parent joint's frame)
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field, replace
 from typing import Iterator
 
@@ -16,6 +17,14 @@ from scipy.spatial.transform import Rotation
 JOINT_TYPES = ("fixed", "revolute", "continuous", "prismatic", "floating", "planar")
 MOVABLE_1DOF = ("revolute", "continuous", "prismatic")
 GEOMETRY_KINDS = ("box", "sphere", "cylinder", "capsule", "mesh")
+
+
+def rpy_of(rotation: Rotation) -> tuple[float, float, float]:
+    """URDF rpy of a rotation. At pitch +-pi/2 (a capsule laid along x) the angles are not unique;
+    scipy warns and picks one, which still gives back the same matrix: nothing to warn about."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return tuple(float(a) for a in rotation.as_euler("xyz"))
 
 
 @dataclass(frozen=True)
@@ -44,8 +53,8 @@ class Pose:
 
     @staticmethod
     def from_matrix(T: np.ndarray) -> "Pose":
-        rpy = Rotation.from_matrix(np.asarray(T)[:3, :3]).as_euler("xyz")
-        return Pose(tuple(float(v) for v in np.asarray(T)[:3, 3]), tuple(float(v) for v in rpy))
+        rpy = rpy_of(Rotation.from_matrix(np.asarray(T)[:3, :3]))
+        return Pose(tuple(float(v) for v in np.asarray(T)[:3, 3]), rpy)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from scipy.spatial.transform import Rotation
 
 from ..config import SimConfig
 from ..errors import EngineFailure
-from ..model import ContactParams, Geometry, Inertial, Joint, Limit, Link, Pose, RobotModel, State
+from ..model import ContactParams, Geometry, Inertial, Joint, Limit, Link, Pose, RobotModel, State, rpy_of
 from .base import Backend, ContactPoint, Readback, Unsupported
 
 _JOINT_TYPES = {p.JOINT_REVOLUTE: "revolute", p.JOINT_PRISMATIC: "prismatic", p.JOINT_FIXED: "fixed",
@@ -65,7 +65,7 @@ def principal_inertial(inertial: Inertial) -> tuple[Pose, np.ndarray]:
     if np.allclose(V, np.eye(3), atol=0):  # keep exact identity frames exact
         rpy = (0.0, 0.0, 0.0)
     else:
-        rpy = tuple(Rotation.from_matrix(V).as_euler("xyz"))
+        rpy = rpy_of(Rotation.from_matrix(V))
     return Pose(inertial.origin.xyz, rpy), w
 
 
@@ -385,7 +385,7 @@ class BulletBackend(Backend):
             info = p.getDynamicsInfo(body, i, physicsClientId=c)
             mass, lat, diag, ipos, iorn, rest, roll, spin, cdamp, cstiff = info[:10]
             R = Rotation.from_quat(iorn)
-            inertial = Inertial(float(mass), Pose(tuple(ipos), tuple(R.as_euler("xyz"))),
+            inertial = Inertial(float(mass), Pose(tuple(ipos), rpy_of(R)),
                                 tuple(tuple(r) for r in np.diag(diag)))
             if i < 0 and not self.model.floating and link.inertial is None:
                 inertial = None  # the world-fixed root: PyBullet holds no mass for it
@@ -410,7 +410,7 @@ class BulletBackend(Backend):
                           float(info[10]), float(info[11]))
             parent = self.model.root if info[16] < 0 else self._info[info[16]][12].decode()
             joints.append(Joint(name, jt, parent, info[12].decode(),
-                                Pose(tuple(info[14]), tuple(Rotation.from_quat(info[15]).as_euler("xyz"))),
+                                Pose(tuple(info[14]), rpy_of(Rotation.from_quat(info[15]))),
                                 tuple(info[13]), limit, float(info[6]), float(info[7])))
         extras = {
             "velocity_motors": self._probe_motors(),
