@@ -80,3 +80,56 @@ def divergence_step(errors: np.ndarray, threshold: float) -> int | None:
     """First step index whose error exceeds `threshold`, None when it never does."""
     idx = np.nonzero(np.asarray(errors) > threshold)[0]
     return int(idx[0]) if idx.size else None
+
+
+def component_values(model: RobotModel, s: State) -> np.ndarray:
+    """State values in `component_names` order (root orientation as a rotation vector), for plots
+    of src against dst."""
+    parts = []
+    if model.floating:
+        parts += [np.asarray(s.root_pos, float), Rotation.from_quat(s.root_quat).as_rotvec()]
+    parts.append(np.asarray(s.q, float))
+    if model.floating:
+        parts += [np.asarray(s.root_lin_vel, float), np.asarray(s.root_ang_vel, float)]
+    parts.append(np.asarray(s.dq, float))
+    return np.concatenate(parts)
+
+
+def contact_comparison(links: list[str], on_a: np.ndarray, on_b: np.ndarray, force_a: np.ndarray,
+                       force_b: np.ndarray, pen_a: np.ndarray, pen_b: np.ndarray) -> dict[str, dict]:
+    """Per link, over steps (arrays (T, L)): fraction of steps in contact in a and in b, fraction
+    where they disagree (on in one, off in the other), first contact step in each, mean |normal
+    force difference| (N), mean normal force in each, and the deepest penetration in each (m)."""
+    out = {}
+    for i, name in enumerate(links):
+        a, b = np.asarray(on_a[:, i], bool), np.asarray(on_b[:, i], bool)
+        fa, fb = np.asarray(force_a[:, i], float), np.asarray(force_b[:, i], float)
+        first = lambda x: int(np.argmax(x)) if x.any() else None  # noqa: E731
+        out[name] = {
+            "contact_fraction": [float(a.mean()), float(b.mean())],
+            "onoff_mismatch": float(np.mean(a != b)),
+            "first_contact_step": [first(a), first(b)],
+            "normal_force_mean": [float(fa.mean()), float(fb.mean())],
+            "normal_force_mae": float(np.mean(np.abs(fa - fb))),
+            "penetration_max": [float(np.max(pen_a[:, i], initial=0.0)), float(np.max(pen_b[:, i], initial=0.0))],
+        }
+    return out
+
+
+def force_comparison(names: list[str], a: np.ndarray | None, b: np.ndarray | None) -> dict[str, dict] | None:
+    """Per named column of two (T, n) force histories: mean |a|, mean |b|, mean |a - b|, max |a - b|.
+    A side that was not measured (None) gives None values."""
+    if a is None and b is None:
+        return None
+    out = {}
+    for i, name in enumerate(names):
+        ca = None if a is None else np.asarray(a[:, i], float)
+        cb = None if b is None else np.asarray(b[:, i], float)
+        both = ca is not None and cb is not None
+        out[name] = {
+            "mean_abs": [None if ca is None else float(np.mean(np.abs(ca))),
+                         None if cb is None else float(np.mean(np.abs(cb)))],
+            "mae": float(np.mean(np.abs(ca - cb))) if both else None,
+            "max_abs_diff": float(np.max(np.abs(ca - cb), initial=0.0)) if both else None,
+        }
+    return out

@@ -1,0 +1,178 @@
+"""`simmatch gap --explain`: which known mismatch is to blame.
+
+Each knob removes or aligns one known difference between engines, in BOTH src and dst, and the
+scenario is re-run. The share of the gap a knob explains is (base - with knob) / base, with the gap
+measured as the mean open-loop GT error. A negative share means the change made the engines agree
+less. Knobs that cannot be expressed for this pair or load are listed with the reason, not run.
+
+Knobs (engine behaviours they address are in /work/shared/ENGINE_NOTES.md):
+- joint_damping: URDF joint damping set to 0 (PyBullet integrates it explicitly, DART and MuJoCo
+  implicitly);
+- restitution: every restitution set to 0 (MuJoCo has no restitution coefficient);
+- joint_friction: URDF joint friction set to 0 (PyBullet: a velocity motor; DART: a friction
+  constraint; MuJoCo: frictionloss);
+- contact_friction: per-link friction dropped so every contact uses the floor's coefficient (the
+  engines combine two coefficients differently: product, min, max);
+- inertia_source: with --load native only, both engines built `matched` (inertia from the file and
+  everything else the native importers change);
+- solver_iterations: 500 iterations instead of the configured count;
+- contact_softness: the same compliant floor (spring-damper) in both engines, where both have
+  compliant contact (PyBullet, MuJoCo);
+- time_step: dt / 10 (torques held over the 10 sub-steps, compared at the original steps);
+- collision_shape: capsule collision shapes replaced by boxes of the same extents.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Callable
+
+import numpy as np
+
+from .config import ContactConfig, SimConfig
+from .model import Geometry, Pose, RobotModel
+from .variants import _SOFT_FLOOR_ENGINES, parse_target
+
+ALIGNED_STIFFNESS = 30000.0  # N/m, a stiff but compliant floor for contact_softness
+TIME_STEP_DIVISOR = 10
+ALIGNED_ITERATIONS = 500
+
+
+class NotApplicable(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Setup:
+    model: RobotModel
+    config: SimConfig
+    load: str
+    substeps: int = 1
+
+
+@dataclass(frozen=True)
+class Knob:
+    id: str
+    title: str
+    apply: Callable[[Setup, str, str], Setup]
+
+
+def _joints(model: RobotModel, **kw) -> RobotModel:
+    return replace(model, joints=tuple(replace(j, **kw) if j.movable else j for j in model.joints))
+
+
+def _links_contact(model: RobotModel, **kw) -> RobotModel:
+    links = tuple(replace(l, contact=replace(l.contact, **kw)) if l.contact is not None else l for l in model.links)
+    return replace(model, links=links)
+
+
+def _damping(s: Setup, src: str, dst: str) -> Setup:
+    if not any(j.damping for j in s.model.dof_joints):
+        raise NotApplicable("the model has no joint damping")
+    return replace(s, model=_joints(s.model, damping=0.0))
+
+
+def _restitution(s: Setup, src: str, dst: str) -> Setup:
+    declared = [l.contact.restitution for l in s.model.links if l.contact and l.contact.restitution]
+    if not declared and not s.config.contact.restitution:
+        raise NotApplicable("restitution is already 0 everywhere")
+    return replace(s, model=_links_contact(s.model, restitution=None),
+                   config=replace(s.config, contact=replace(s.config.contact, restitution=0.0)))
+
+
+def _joint_friction(s: Setup, src: str, dst: str) -> Setup:
+    if not any(j.friction for j in s.model.dof_joints):
+        raise NotApplicable("the model has no joint friction")
+    return replace(s, model=_joints(s.model, friction=0.0))
+
+
+def _contact_friction(s: Setup, src: str, dst: str) -> Setup:
+    if not any(l.contact and l.contact.lateral_friction is not None for l in s.model.links):
+        raise NotApplicable("no link declares its own friction")
+    return replace(s, model=_links_contact(s.model, lateral_friction=None))
+
+
+def _inertia(s: Setup, src: str, dst: str) -> Setup:
+    if s.load != "native":
+        raise NotApplicable("the matched build already takes inertia (and all else) from the file")
+    return replace(s, load="matched")
+
+
+def _iterations(s: Setup, src: str, dst: str) -> Setup:
+    return replace(s, config=replace(s.config, solver_iterations=ALIGNED_ITERATIONS))
+
+
+def _softness(s: Setup, src: str, dst: str) -> Setup:
+    engines = {parse_target(src).engine, parse_target(dst).engine}
+    if not engines <= set(_SOFT_FLOOR_ENGINES):
+        raise NotApplicable(f"{' and '.join(sorted(engines - set(_SOFT_FLOOR_ENGINES)))} has no compliant "
+                            "contact model")
+    k = ALIGNED_STIFFNESS
+    c = 2.0 * np.sqrt(k * max(s.model.total_mass, 1e-3))
+    cc = s.config.contact
+    return replace(s, config=replace(s.config, contact=ContactConfig(cc.friction, cc.restitution, k, float(c))))
+
+
+def _time_step(s: Setup, src: str, dst: str) -> Setup:
+    return replace(s, config=replace(s.config, dt=s.config.dt / TIME_STEP_DIVISOR), substeps=TIME_STEP_DIVISOR)
+
+
+def capsules_to_boxes(model: RobotModel) -> RobotModel:
+    """Every capsule collision shape (axis z of its frame) becomes the box that bounds it."""
+    links = []
+    for l in model.links:
+        cols = tuple(Geometry("box", g.origin, size=(2 * g.radius, 2 * g.radius, g.length + 2 * g.radius),
+                              name=g.name) if g.kind == "capsule" else g for g in l.collisions)
+        links.append(replace(l, collisions=cols))
+    return replace(model, links=tuple(links))
+
+
+def _shape(s: Setup, src: str, dst: str) -> Setup:
+    if not any(g.kind == "capsule" for l in s.model.links for g in l.collisions):
+        raise NotApplicable("the model has no capsules")
+    return replace(s, model=capsules_to_boxes(s.model))
+
+
+KNOBS = (
+    Knob("joint_damping", "joint damping removed", _damping),
+    Knob("restitution", "restitution set to 0", _restitution),
+    Knob("joint_friction", "joint friction removed", _joint_friction),
+    Knob("contact_friction", "contact friction aligned (floor coefficient only)", _contact_friction),
+    Knob("inertia_source", "native import -> matched build (inertia from file)", _inertia),
+    Knob("solver_iterations", f"solver iterations {ALIGNED_ITERATIONS}", _iterations),
+    Knob("contact_softness", "same compliant floor in both", _softness),
+    Knob("time_step", f"time step / {TIME_STEP_DIVISOR}", _time_step),
+    Knob("collision_shape", "capsules -> boxes", _shape),
+)
+
+
+def explain(opts, model: RobotModel, config: SimConfig, scenario, base_result, progress=None) -> dict:
+    """Rank the knobs by the share of the open-loop gap each one explains on `scenario`."""
+    from .gap import run_pair
+
+    def gap_of(setup: Setup) -> float:
+        eps = run_pair(opts.src, opts.dst, setup.model, setup.config, setup.load, scenario, opts.weights,
+                       opts.threshold, substeps=setup.substeps, record=False, one_step=False,
+                       progress=progress)
+        return float(np.mean([e.open_err.mean() for e in eps]))
+
+    if base_result is not None:
+        base = float(np.mean([e.open_err.mean() for e in base_result.episodes]))
+    else:
+        base = gap_of(Setup(model, config, opts.load))
+    base_setup = Setup(model, config, opts.load)
+    ranking, skipped = [], []
+    for knob in KNOBS:
+        try:
+            setup = knob.apply(base_setup, opts.src, opts.dst)
+        except NotApplicable as why:
+            skipped.append({"knob": knob.id, "title": knob.title, "reason": str(why)})
+            if progress is not None:
+                progress(2 * scenario.horizon * scenario.spec.episodes)
+            continue
+        g = gap_of(setup)
+        ranking.append({"knob": knob.id, "title": knob.title, "gap": g,
+                        "explained": (base - g) / base if base > 0 else 0.0})
+    ranking.sort(key=lambda r: (-r["explained"], r["knob"]))
+    return {"scenario": scenario.spec.label, "base_gap": base, "measure": "mean open-loop GT error",
+            "ranking": ranking, "not_applicable": skipped}

@@ -1,0 +1,280 @@
+"""`simmatch gap`: how fast and where two engines drift apart under identical inputs.
+
+For every scenario and episode, three rollouts on fresh backends (so that no engine carries hidden
+state such as contact caches from one episode to the next): src free, dst free (open-loop error) and
+dst reset to src's state before every step (one-step error). Errors use the shared GT metric
+(`simmatch.metrics`). Numbers depend only on the options: the same options give the same numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+from typing import Callable
+
+import numpy as np
+
+from .backends.base import Backend
+from .config import SimConfig
+from .errors import EngineFailure, UsageError
+from .metrics import (MetricWeights, component_names, contact_comparison, divergence_step,
+                      force_comparison, trajectory_errors)
+from .model import RobotModel, State
+from .registry import load_model
+from .rollout import Recording, one_step_states, record_rollout, root_dofs
+from .scenarios import BUILTIN, Scenario, ScenarioSpec, parse_scenario
+from .variants import make_target, parse_target
+
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class GapOptions:
+    """Everything that decides a gap run's numbers (written to gap.json)."""
+
+    src: str = "bullet"
+    dst: str = "dart"
+    model: str = "hopper"
+    load: str = "matched"
+    scenarios: tuple[str, ...] = BUILTIN
+    horizon: int = 1000
+    episodes: int = 1
+    torque_scale: float | None = None
+    noise: float = 0.0
+    seed: int = 0
+    threshold: float = 0.1  # GT metric value at which the engines count as diverged
+    weights: MetricWeights = MetricWeights()
+    dt: float = 1.0 / 500.0
+    solver_iterations: int = 50
+    explain: bool = False
+    explain_scenario: str | None = None  # default: the first scenario
+
+    def config(self) -> SimConfig:
+        return SimConfig(dt=self.dt, solver_iterations=self.solver_iterations)
+
+    def scenario_specs(self) -> list[ScenarioSpec]:
+        return [parse_scenario(s, horizon=self.horizon, episodes=self.episodes, torque_scale=self.torque_scale,
+                               noise=self.noise, seed=self.seed) for s in self.scenarios]
+
+    def validate(self) -> None:
+        if self.load not in ("matched", "native"):
+            raise UsageError(f"--load must be 'matched' or 'native', not {self.load!r}")
+        if not self.threshold > 0:
+            raise UsageError("threshold must be positive")
+        parse_target(self.src)
+        parse_target(self.dst)
+        if not self.scenarios:
+            raise UsageError("no scenario given")
+
+
+@dataclass
+class EpisodeResult:
+    index: int
+    src: Recording
+    dst: Recording
+    one_step: list[State]
+    open_err: np.ndarray  # (T+1,) GT error per step
+    open_comp: np.ndarray  # (T+1, C) weighted |error| per component
+    step_err: np.ndarray  # (T+1,) one-step GT error (0 at step 0)
+    step_comp: np.ndarray
+    divergence: int | None
+
+
+@dataclass
+class ScenarioResult:
+    label: str
+    spec: ScenarioSpec
+    episodes: list[EpisodeResult]
+    summary: dict = field(default_factory=dict)
+
+
+@dataclass
+class GapResult:
+    options: GapOptions
+    model: RobotModel
+    src_label: str
+    dst_label: str
+    config: SimConfig
+    scenarios: list[ScenarioResult]
+    components: list[str]
+    notes: dict = field(default_factory=dict)
+    explain: dict | None = None
+
+    def to_dict(self, per_step: bool = True) -> dict:
+        o = asdict(self.options)
+        o["scenarios"] = list(self.options.scenarios)
+        return {
+            "command": "gap",
+            "model": self.model.name,
+            "src": self.src_label,
+            "dst": self.dst_label,
+            "load": self.options.load,
+            "options": o,
+            "config": self.config.to_dict(),
+            "components": self.components,
+            "notes": self.notes,
+            "scenarios": {s.label: _scenario_dict(s, per_step) for s in self.scenarios},
+            "explain": self.explain,
+        }
+
+
+def _scenario_dict(s: ScenarioResult, per_step: bool) -> dict:
+    d = dict(s.summary)
+    if not per_step:
+        d = {k: v for k, v in d.items() if k != "per_step"}
+    return d
+
+
+def build(spec: str, model: RobotModel, config: SimConfig, load: str) -> Backend:
+    """A target backend; a native import that fails says so and how to go on."""
+    try:
+        return make_target(spec, model, config, load)
+    except EngineFailure as exc:
+        if load == "native":
+            raise EngineFailure(exc.engine, "native",
+                                f"{exc.message} -- the engine's own URDF import fails on this model, which is "
+                                "the naive end-to-end gap; `simmatch check` explains it, `--load matched` "
+                                "measures the physics gap") from None
+        raise
+
+
+def run_pair(src_spec: str, dst_spec: str, model: RobotModel, config: SimConfig, load: str, scenario: Scenario,
+             weights: MetricWeights, threshold: float, *, substeps: int = 1, record: bool = True,
+             one_step: bool = True, progress: Progress | None = None) -> list[EpisodeResult]:
+    """All episodes of one scenario: src free, dst free, dst one-step."""
+    out = []
+    for e in range(scenario.spec.episodes):
+        ep = scenario.episode(e)
+        T = scenario.horizon
+        with build(src_spec, model, config, load) as src:
+            a = record_rollout(src, ep, T, record=record, substeps=substeps, progress=progress)
+        with build(dst_spec, model, config, load) as dst:
+            b = record_rollout(dst, ep, T, record=record, substeps=substeps, torques=a.commanded,
+                               progress=progress)
+        if one_step:
+            with build(dst_spec, model, config, load) as dst:
+                c = one_step_states(dst, a, substeps, progress=progress)
+        else:
+            c = a.states
+        open_err, open_comp = trajectory_errors(model, a.states, b.states, weights)
+        step_err, step_comp = trajectory_errors(model, a.states, c, weights)
+        out.append(EpisodeResult(e, a, b, c, open_err, open_comp, step_err, step_comp,
+                                 divergence_step(open_err, threshold)))
+    return out
+
+
+def summarize(label: str, spec: ScenarioSpec, episodes: list[EpisodeResult], model: RobotModel,
+              components: list[str], dt: float) -> dict:
+    """Per-scenario numbers: GT mean/max (open-loop and one-step), divergence, per DoF, worst DoF,
+    contacts, joint-limit and root forces."""
+    open_err = np.stack([e.open_err for e in episodes])  # (E, T+1)
+    step_err = np.stack([e.step_err[1:] for e in episodes])
+    open_comp = np.concatenate([e.open_comp for e in episodes])
+    step_comp = np.concatenate([e.step_comp[1:] for e in episodes])
+    per_dof_open = open_comp.mean(axis=0)
+    per_dof_step = step_comp.mean(axis=0) if len(step_comp) else np.zeros(len(components))
+    worst = int(np.argmax(per_dof_open))
+    div = [e.divergence for e in episodes]
+    diverged = [d for d in div if d is not None]
+    first = min(diverged) if diverged else None
+    d: dict = {
+        "scenario": label,
+        "steps": int(open_err.shape[1] - 1),
+        "episodes": len(episodes),
+        "gt_open_loop": {"mean": float(open_err.mean()), "max": float(open_err.max()),
+                         "final": float(open_err[:, -1].mean())},
+        "gt_one_step": {"mean": float(step_err.mean()) if step_err.size else 0.0,
+                        "max": float(step_err.max()) if step_err.size else 0.0},
+        "divergence": {"step": first, "time_s": None if first is None else first * dt,
+                       "per_episode": div, "episodes_diverged": len(diverged)},
+        "worst_dof": components[worst],
+        "per_dof": {n: {"open_loop": float(per_dof_open[i]), "one_step": float(per_dof_step[i])}
+                    for i, n in enumerate(components)},
+    }
+    a0, b0 = episodes[0].src, episodes[0].dst
+    if a0.in_contact is not None and b0.in_contact is not None:
+        cat = lambda attr, side: np.concatenate([getattr(getattr(e, side), attr) for e in episodes])  # noqa: E731
+        d["contacts"] = contact_comparison(a0.links, cat("in_contact", "src"), cat("in_contact", "dst"),
+                                           cat("normal_force", "src"), cat("normal_force", "dst"),
+                                           cat("penetration", "src"), cat("penetration", "dst"))
+    lim = lambda side: (None if getattr(episodes[0], side).limit_forces is None  # noqa: E731
+                        else np.concatenate([getattr(e, side).limit_forces for e in episodes]))
+    limited = [i for i, j in enumerate(model.dof_joints) if j.limited]
+    la, lb = lim("src"), lim("dst")
+    d["joint_limit_forces"] = force_comparison(
+        [model.joint_names[i] for i in limited], None if la is None else la[:, limited],
+        None if lb is None else lb[:, limited]) if limited else None
+    roots = root_dofs(model)
+    if roots and a0.root_forces is not None and b0.root_forces is not None:
+        d["root_forces"] = force_comparison(
+            [model.joint_names[i] for i in roots], np.concatenate([e.src.root_forces for e in episodes]),
+            np.concatenate([e.dst.root_forces for e in episodes]))
+    else:
+        d["root_forces"] = None
+    d["per_step"] = {"gt_open_loop": [float(x) for x in open_err.mean(axis=0)],
+                     "gt_one_step": [0.0] + [float(x) for x in step_err.mean(axis=0)]}
+    return d
+
+
+def run_gap(opts: GapOptions, progress_factory=None) -> GapResult:
+    """Run every scenario (and --explain) for one src/dst pair. `progress_factory(total)` returns a
+    callable advanced by steps done, or None."""
+    opts.validate()
+    model = load_model(opts.model)
+    config = opts.config()
+    specs = opts.scenario_specs()
+    scenarios = [Scenario(s, model, config.dt) for s in specs]
+    components = component_names(model)
+    total = sum(3 * sc.horizon * sc.spec.episodes for sc in scenarios)
+    explain_sc = None
+    if opts.explain:
+        from .explain import KNOBS
+
+        name = opts.explain_scenario or opts.scenarios[0]
+        explain_sc = next((sc for sc in scenarios if opts.explain_scenario is None or sc.spec.name == name
+                           or sc.spec.label == name), None)
+        if explain_sc is None:
+            explain_sc = Scenario(parse_scenario(name, horizon=opts.horizon, episodes=opts.episodes,
+                                                 torque_scale=opts.torque_scale, noise=opts.noise,
+                                                 seed=opts.seed), model, config.dt)
+        total += 2 * explain_sc.horizon * explain_sc.spec.episodes * (len(KNOBS) + (explain_sc.spec not in specs))
+    progress = progress_factory(total) if progress_factory else None
+    results = []
+    for sc in scenarios:
+        eps = run_pair(opts.src, opts.dst, model, config, opts.load, sc, opts.weights, opts.threshold,
+                       progress=progress)
+        r = ScenarioResult(sc.spec.label, sc.spec, eps)
+        r.summary = summarize(sc.spec.label, sc.spec, eps, model, components, config.dt)
+        results.append(r)
+    notes = _notes(opts, model, config)
+    res = GapResult(opts, model, parse_target(opts.src).label, parse_target(opts.dst).label, config, results,
+                    components, notes)
+    if explain_sc is not None:
+        from .explain import explain
+
+        base = next((r for r in results if r.spec == explain_sc.spec), None)
+        res.explain = explain(opts, model, config, explain_sc, base, progress)
+    return res
+
+
+def _notes(opts: GapOptions, model: RobotModel, config: SimConfig) -> dict:
+    """What each engine could not represent, and what the root/limit force figures mean."""
+    out = {"unsupported": {}, "definitions": {
+        "gt_metric": "weighted L2 of the state error: positions 1, linear velocities "
+                     f"{opts.weights.linear_velocity}, angular velocities {opts.weights.angular_velocity}",
+        "open_loop": "src and dst run free from the same initial state with the same commanded torques",
+        "one_step": "dst reset to src's state before every step; error after that one step",
+        "divergence": f"first step whose open-loop GT error exceeds {opts.threshold}",
+        "root_forces": "generalized forces the engine's constraint solver put on the planar root DoFs, "
+                       "M (dq' - dq)/dt + h - tau (N for prismatic, N m for revolute)",
+        "joint_limit_forces": "generalized force of the joint-limit constraints per limited joint; null where "
+                              "the engine does not report it (PyBullet)",
+    }}
+    for spec in (opts.src, opts.dst):
+        with build(spec, model, config, opts.load) as b:
+            out["unsupported"][parse_target(spec).label] = [f"{u.feature} ({u.subject}): {u.reason}"
+                                                            for u in b.unsupported]
+    return out
+
+
+def with_options(opts: GapOptions, **kw) -> GapOptions:
+    return replace(opts, **kw)
