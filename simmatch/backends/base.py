@@ -180,6 +180,12 @@ class Backend(ABC):
         damping and friction: M^-1 (tau - h). For a floating base the root is held fixed."""
         return np.linalg.solve(self.mass_matrix(), np.asarray(tau, dtype=float) - self.bias_forces())
 
+    def joint_limit_forces(self) -> np.ndarray | None:
+        """(dof,) generalized force (N m or N, canonical order, along each joint's axis) that the
+        joint-limit constraints applied during the last `step`; 0 where no limit acted. Call it
+        right after `step`. Default: None, meaning this engine does not report limit forces."""
+        return None
+
     @abstractmethod
     def contacts(self) -> list[ContactPoint]:
         """Contacts with positive normal force or penetration, at the current state."""

@@ -291,6 +291,23 @@ class DartBackend(Backend):
     def bias_forces(self) -> np.ndarray:
         return np.array(self.skel.getCoriolisAndGravityForces()[self._idx])
 
+    def joint_limit_forces(self) -> np.ndarray:
+        """Constraint impulse / dt of each joint at (within 1e-6 of) or past an enforced limit. DART
+        stores limit and Coulomb-friction impulses in the same slot; away from a limit the value
+        (friction only) is not reported."""
+        out = np.zeros(self.dof)
+        dt = self.world.getTimeStep()
+        for k, j in enumerate(self.model.dof_joints):
+            if not j.limited:
+                continue
+            dj = self.skel.getJoint(j.name)
+            if not dj.areLimitsEnforced():
+                continue
+            q = dj.getPosition(0)
+            if q <= j.limit.lower + 1e-6 or q >= j.limit.upper - 1e-6:
+                out[k] = dj.getConstraintImpulse(0) / dt
+        return out
+
     def contacts(self) -> list[ContactPoint]:
         out = []
         result = self.world.getLastCollisionResult()

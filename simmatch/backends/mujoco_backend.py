@@ -259,6 +259,28 @@ class MujocoBackend(Backend):
         self._fresh()
         return self.d.qfrc_bias[self._vidx].copy()
 
+    def joint_limit_forces(self) -> np.ndarray:
+        """Limit rows of the last step's constraint solve (read before anything re-runs mj_forward).
+        A limit row's force is >= 0 and pushes away from the limit it belongs to."""
+        d, m = self.d, self.m
+        out = np.zeros(self.dof)
+        n = int(d.nefc)
+        if n == 0:
+            return out
+        rows = np.nonzero(d.efc_type[:n] == mujoco.mjtConstraint.mjCNSTR_LIMIT_JOINT)[0]
+        if rows.size == 0:
+            return out
+        where = {int(a): k for k, a in enumerate(self._vidx)}
+        for r in rows:
+            jid = int(d.efc_id[r])
+            k = where.get(int(m.jnt_dofadr[jid]))
+            if k is None:
+                continue
+            lo, hi = m.jnt_range[jid]
+            sign = 1.0 if d.qpos[m.jnt_qposadr[jid]] < 0.5 * (lo + hi) else -1.0
+            out[k] += sign * float(d.efc_force[r])
+        return out
+
     def contacts(self) -> list[ContactPoint]:
         self._fresh()
         m, d = self.m, self.d
