@@ -1,0 +1,111 @@
+"""`simmatch gap`: measure and explain the dynamic sim-to-sim gap between two engines."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+
+from simmatch.errors import UsageError
+
+
+def _weights(text: str):
+    from simmatch.metrics import MetricWeights
+
+    try:
+        vals = [float(x) for x in text.split(",")]
+    except ValueError:
+        raise UsageError(f"--weights {text!r}: expected three numbers POS,LIN,ANG") from None
+    if len(vals) != 3 or min(vals) < 0:
+        raise UsageError(f"--weights {text!r}: expected three non-negative numbers POS,LIN,ANG")
+    return MetricWeights(*vals)
+
+
+def _progress_factory(console: Console, enabled: bool):
+    """A transient rich progress bar on stderr (only on a terminal)."""
+    if not enabled or not console.is_terminal:
+        return None, None
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    progress = Progress(TextColumn("[bold]gap[/]"), BarColumn(), TextColumn("{task.completed}/{task.total} steps"),
+                        TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=True)
+
+    def factory(total: int):
+        task = progress.add_task("gap", total=total)
+        progress.start()
+        return lambda n: progress.advance(task, n)
+
+    return factory, progress
+
+
+def gap(
+    src: str = typer.Option("bullet", "--src", help="Source engine: bullet, dart or mujoco (a variant "
+                            "ENGINE:VARIANT also works)."),
+    dst: str = typer.Option("dart", "--dst", help="Target: an engine or a variant, e.g. bullet:soft-floor, "
+                            "bullet:heavy-head=2, bullet:low-power=thigh_joint."),
+    model: str = typer.Option("hopper", "--model", "-m", help="Shipped model name or URDF path."),
+    load: str = typer.Option("matched", "--load", help="matched (physically identical builds) or native (each "
+                             "engine's own URDF import: the naive end-to-end gap; a failing import exits 2)."),
+    scenario: Optional[List[str]] = typer.Option(None, "--scenario", "-s", help="drop, sine, random, "
+                                                 "replay=FILE (.npz 'torques' / .csv), policy=FILE (torch). "
+                                                 "Repeat for several; default: drop, sine, random."),
+    horizon: int = typer.Option(1000, "--horizon", help="Steps per episode."),
+    episodes: int = typer.Option(1, "--episodes", help="Episodes per scenario."),
+    torque_scale: Optional[float] = typer.Option(None, "--torque-scale", help="sine/random: amplitude as a "
+                                                 "fraction of the effort limit (default 0.5); replay/policy: "
+                                                 "multiplier (default 1)."),
+    noise: float = typer.Option(0.0, "--noise", help="Std of Gaussian noise on the initial q and dq."),
+    seed: int = typer.Option(0, "--seed", help="Seed: the same seed gives the same numbers."),
+    threshold: float = typer.Option(0.1, "--threshold", help="GT-metric value that counts as divergence."),
+    weights: str = typer.Option("1,1,0.1", "--weights", help="GT metric weights POS,LIN_VEL,ANG_VEL."),
+    dt: float = typer.Option(1.0 / 500.0, "--dt", help="Time step (s)."),
+    solver_iterations: int = typer.Option(50, "--solver-iterations", help="Constraint solver iterations."),
+    explain: bool = typer.Option(False, "--explain", help="Re-run with each known mismatch removed/aligned "
+                                 "and rank them by the share of the gap they explain."),
+    explain_scenario: Optional[str] = typer.Option(None, "--explain-scenario", help="Scenario for --explain "
+                                                   "(default: the first one)."),
+    json_out: bool = typer.Option(False, "--json", help="Print JSON only on stdout."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Report folder (default "
+                                       "reports/gap_MODEL_SRC_DST_LOAD)."),
+    no_report: bool = typer.Option(False, "--no-report", help="Do not write the report folder."),
+    no_plots: bool = typer.Option(False, "--no-plots", help="Report without PNG plots."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+):
+    """How fast and where two engines drift apart under identical inputs, and which mismatch is to blame."""
+    from simmatch.gap import GapOptions, run_gap
+    from simmatch.report_gap import print_summary, safe_name, to_json, write_report
+    from simmatch.scenarios import BUILTIN
+
+    if horizon < 1 or episodes < 1:
+        raise UsageError("--horizon and --episodes must be at least 1")
+    if load not in ("matched", "native"):
+        raise UsageError(f"--load must be 'matched' or 'native', not {load!r}")
+    if not dt > 0 or solver_iterations < 1:
+        raise UsageError("--dt must be positive and --solver-iterations at least 1")
+    opts = GapOptions(src=src, dst=dst, model=model, load=load, scenarios=tuple(scenario or BUILTIN),
+                      horizon=horizon, episodes=episodes, torque_scale=torque_scale, noise=noise, seed=seed,
+                      threshold=threshold, weights=_weights(weights), dt=dt, solver_iterations=solver_iterations,
+                      explain=explain, explain_scenario=explain_scenario)
+    err = Console(stderr=True)
+    factory, progress = _progress_factory(err, not quiet)
+    try:
+        result = run_gap(opts, factory)
+    finally:
+        if progress is not None:
+            progress.stop()
+    folder = None
+    if not no_report:
+        folder = out or Path("reports") / safe_name(f"gap_{Path(model).stem}_{src}_{dst}_{load}")
+        write_report(result, folder, plots=not no_plots)
+    if json_out:
+        sys.stdout.write(to_json(result) + "\n")
+        if folder is not None:
+            err.print(f"report: {folder}", highlight=False)
+        return
+    console = Console()
+    print_summary(result, console)
+    if folder is not None:
+        console.print(f"report: {folder}", highlight=False)

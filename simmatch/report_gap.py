@@ -1,0 +1,199 @@
+"""Output of `simmatch gap`: a rich summary, JSON, and a report folder.
+
+Report folder: gap.json (every number, per step included), gap.md (the summary as Markdown),
+and per scenario `<scenario>.npz` (both engines' trajectories, torques, contacts, forces, errors),
+`<scenario>_error.png` (error over time per DoF) and `<scenario>_worst.png` (src vs dst for the
+worst DoFs, episode 0).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+from .gap import GapResult, ScenarioResult
+from .metrics import component_values
+
+WORST_PLOTTED = 3
+
+
+def _fmt(x, digits: int = 3) -> str:
+    if x is None:
+        return "-"
+    return f"{x:.{digits}g}"
+
+
+def _divergence(s: dict) -> str:
+    d = s["divergence"]
+    if d["step"] is None:
+        return "never"
+    return f"{d['time_s']:.3f} s (step {d['step']})"
+
+
+def summary_rows(result: GapResult) -> list[list[str]]:
+    rows = []
+    for sc in result.scenarios:
+        s = sc.summary
+        rows.append([sc.label, _fmt(s["gt_open_loop"]["mean"]), _fmt(s["gt_open_loop"]["max"]),
+                     _fmt(s["gt_one_step"]["mean"]), _divergence(s), s["worst_dof"]])
+    return rows
+
+
+HEADERS = ["scenario", "GT mean", "GT max", "one-step mean", "divergence", "worst DoF"]
+CONTACT_HEADERS = ["scenario", "link", "first contact step", "in contact %", "on/off mismatch %",
+                   "mean normal force N", "max penetration mm"]
+
+
+def contact_rows(result: GapResult) -> list[list[str]]:
+    """Links that touched the floor in either engine; pairs are src/dst."""
+    rows = []
+    for sc in result.scenarios:
+        for link, v in (sc.summary.get("contacts") or {}).items():
+            if not any(v["contact_fraction"]):
+                continue
+            f = v["first_contact_step"]
+            rows.append([sc.label, link, "/".join("-" if x is None else str(x) for x in f),
+                         "/".join(f"{100 * x:.0f}" for x in v["contact_fraction"]),
+                         f"{100 * v['onoff_mismatch']:.1f}",
+                         "/".join(f"{x:.1f}" for x in v["normal_force_mean"]),
+                         "/".join(f"{1000 * x:.2f}" for x in v["penetration_max"])])
+    return rows
+
+
+def print_summary(result: GapResult, console: Console | None = None) -> None:
+    console = console or Console()
+    o = result.options
+    title = (f"gap {result.src_label} -> {result.dst_label} | {result.model.name} | load {o.load} | "
+             f"{o.horizon} steps x {o.episodes} ep | dt {o.dt:g} | seed {o.seed}")
+    table = Table(title=title)
+    for h in HEADERS:
+        table.add_column(h, no_wrap=h in ("worst DoF", "divergence"))
+    for row in summary_rows(result):
+        table.add_row(*row)
+    console.print(table)
+    crows = contact_rows(result)
+    if crows:
+        ct = Table(title=f"contacts ({result.src_label}/{result.dst_label})")
+        for h in CONTACT_HEADERS:
+            ct.add_column(h)
+        for row in crows:
+            ct.add_row(*row)
+        console.print(ct)
+    for sc in result.scenarios:
+        rf = sc.summary.get("root_forces")
+        if rf:
+            console.print(f"[bold]{sc.label}[/] root generalized forces, mean |src| / |dst| (mean |diff|): " + ", ".join(
+                f"{k} {_fmt(v['mean_abs'][0])}/{_fmt(v['mean_abs'][1])} ({_fmt(v['mae'])})" for k, v in rf.items()),
+                highlight=False)
+        lf = sc.summary.get("joint_limit_forces")
+        if lf:
+            active = {k: v for k, v in lf.items() if any(x for x in v["mean_abs"] if x)}
+            if active:
+                console.print(f"[bold]{sc.label}[/] joint-limit forces, mean |src| / |dst|: " + ", ".join(
+                    f"{k} {_fmt(v['mean_abs'][0])}/{_fmt(v['mean_abs'][1])}" for k, v in active.items()),
+                    highlight=False)
+    if result.explain:
+        print_explain(result.explain, console)
+
+
+def print_explain(ex: dict, console: Console) -> None:
+    table = Table(title=f"--explain on {ex['scenario']}: base gap {ex['base_gap']:.4g} ({ex['measure']})")
+    table.add_column("rank")
+    table.add_column("mismatch removed / aligned")
+    table.add_column("gap after")
+    table.add_column("explained", justify="right")
+    for i, r in enumerate(ex["ranking"], 1):
+        table.add_row(str(i), r["title"], _fmt(r["gap"], 4), f"{100 * r['explained']:+.1f}%")
+    for r in ex["not_applicable"]:
+        table.add_row("-", r["title"], "n/a", r["reason"])
+    console.print(table)
+
+
+def to_json(result: GapResult) -> str:
+    return json.dumps(result.to_dict(), indent=1, allow_nan=True)
+
+
+def safe_name(label: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", label).strip("-") or "scenario"
+
+
+def markdown(result: GapResult) -> str:
+    o = result.options
+    lines = [f"# simmatch gap: {result.src_label} -> {result.dst_label} on {result.model.name}", "",
+             f"load `{o.load}`, {o.horizon} steps x {o.episodes} episodes, dt {o.dt:g} s, seed {o.seed}, "
+             f"divergence threshold {o.threshold:g} (GT metric), noise {o.noise:g}", "",
+             "| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
+    lines += ["| " + " | ".join(r) + " |" for r in summary_rows(result)]
+    crows = contact_rows(result)
+    if crows:
+        lines += ["", f"Contacts ({result.src_label}/{result.dst_label}):", "",
+                  "| " + " | ".join(CONTACT_HEADERS) + " |", "|" + "---|" * len(CONTACT_HEADERS)]
+        lines += ["| " + " | ".join(r) + " |" for r in crows]
+    for sc in result.scenarios:
+        n = safe_name(sc.label)
+        lines += ["", f"## {sc.label}", "", f"![error]({n}_error.png)", "", f"![worst]({n}_worst.png)"]
+        rf = sc.summary.get("root_forces")
+        if rf:
+            lines += ["", "Root generalized forces (mean |src|, mean |dst|, mean |diff|): " + ", ".join(
+                f"{k} {_fmt(v['mean_abs'][0])}, {_fmt(v['mean_abs'][1])}, {_fmt(v['mae'])}" for k, v in rf.items())]
+    if result.explain:
+        ex = result.explain
+        lines += ["", f"## --explain ({ex['scenario']}, base gap {ex['base_gap']:.4g})", "",
+                  "| rank | mismatch | gap after | explained |", "|---|---|---|---|"]
+        lines += [f"| {i} | {r['title']} | {r['gap']:.4g} | {100 * r['explained']:+.1f}% |"
+                  for i, r in enumerate(ex["ranking"], 1)]
+        lines += [f"| - | {r['title']} | n/a | {r['reason']} |" for r in ex["not_applicable"]]
+    notes = result.notes.get("unsupported", {})
+    if any(notes.values()):
+        lines += ["", "## What each engine could not represent", ""]
+        for eng, items in notes.items():
+            lines += [f"- {eng}: {item}" for item in items]
+    lines += ["", "## Definitions", ""] + [f"- {k}: {v}" for k, v in result.notes.get("definitions", {}).items()]
+    return "\n".join(lines) + "\n"
+
+
+def _npz_arrays(result: GapResult, sc: ScenarioResult) -> dict[str, np.ndarray]:
+    out = {"time": np.arange(sc.episodes[0].src.steps + 1) * result.config.dt,
+           "components": np.array(result.components)}
+    for ep in sc.episodes:
+        pre = f"ep{ep.index}"
+        for k, v in ep.src.arrays("src").items():
+            out[f"{pre}_{k}"] = v
+        for k, v in ep.dst.arrays("dst").items():
+            out[f"{pre}_{k}"] = v
+        out[f"{pre}_dst_onestep_q"] = np.array([s.q for s in ep.one_step])
+        out[f"{pre}_dst_onestep_dq"] = np.array([s.dq for s in ep.one_step])
+        out[f"{pre}_gt_open_loop"] = ep.open_err
+        out[f"{pre}_gt_one_step"] = ep.step_err
+        out[f"{pre}_component_error_open_loop"] = ep.open_comp
+    return out
+
+
+def write_report(result: GapResult, out: Path, plots: bool = True) -> Path:
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "gap.json").write_text(to_json(result))
+    (out / "gap.md").write_text(markdown(result))
+    model = result.model
+    for sc in result.scenarios:
+        n = safe_name(sc.label)
+        np.savez_compressed(out / f"{n}.npz", **_npz_arrays(result, sc))
+        if not plots:
+            continue
+        from . import plots as P
+
+        ep = sc.episodes[0]
+        t = np.arange(ep.src.steps + 1) * result.config.dt
+        P.error_over_time(out / f"{n}_error.png", t, ep.open_err, ep.open_comp, result.components,
+                          f"{result.src_label} -> {result.dst_label}: {sc.label} (open loop)", result.options.threshold)
+        src_v = np.array([component_values(model, s) for s in ep.src.states])
+        dst_v = np.array([component_values(model, s) for s in ep.dst.states])
+        worst = [int(i) for i in np.argsort(-ep.open_comp.mean(axis=0))[:WORST_PLOTTED]]
+        P.worst_trajectories(out / f"{n}_worst.png", t, src_v, dst_v, result.components, worst,
+                             result.src_label, result.dst_label, f"{sc.label}: worst DoFs")
+    return out
