@@ -1,1 +1,27 @@
-"""Learned hybrid dynamics (SimGAN-style GAIL) on top of simmatch's engine backends."""
+"""learn-dyn: a SimGAN-style learned hybrid simulator (GAIL generator of state-dependent physical
+corrections inside a source engine), scored with simmatch's ground-truth metric.
+
+torch, gymnasium, stable-baselines3 and cma are the optional 'learn' extra: modules that need them
+call `require_learn()` first, which fails with one clear line when they are missing.
+"""
+
+from __future__ import annotations
+
+from simmatch.errors import SimmatchError
+
+LEARN_HINT = 'learn-dyn needs the learning extra: pip install "simmatch[learn]"'
+
+
+class LearnExtraMissing(SimmatchError):
+    """torch / gymnasium / stable-baselines3 / cma is not installed."""
+
+
+def require_learn() -> None:
+    """Import-check the 'learn' extra; raise one clear line when something is missing."""
+    import importlib
+
+    for name in ("torch", "gymnasium", "stable_baselines3", "cma"):
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            raise LearnExtraMissing(f"{LEARN_HINT} ({name} is missing)") from None

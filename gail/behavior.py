@@ -1,0 +1,195 @@
+"""Behaviour policies that make the robot move while target data is recorded and while the generator
+trains (the behaviour is fixed inside the hybrid environment).
+
+- `sine`: per-joint sinusoids, frequency and phase drawn per episode (scripted, no training);
+- `random`: uniform random actions, held for a few control steps;
+- `ppo`: a task policy trained with PPO in the source engine (`train_task_policy`), hopper reward:
+  alive bonus + forward velocity - action cost - joint-limit penalty, early termination on falling.
+  `log_std` sets the exploration noise used when it acts as a behaviour (target data must be diverse).
+
+All act in normalised action space [-1, 1] per actuated joint, on state vectors.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from simmatch.model import RobotModel
+
+from .features import actuated_indices, generator_obs
+
+
+class Behaviour:
+    name = "behaviour"
+
+    def reset(self, rng: np.random.Generator) -> None:
+        pass
+
+    def act(self, s: np.ndarray, t: int, rng: np.random.Generator) -> np.ndarray:
+        raise NotImplementedError
+
+
+class SineBehaviour(Behaviour):
+    """PD tracking of sinusoidal joint targets: q_des = q0 + A sin(2 pi f t + phase), with q0, A, f
+    and phase drawn per episode inside the joint limits; a = kp (q_des - q) - kd dq (normalised)."""
+
+    name = "sine"
+
+    def __init__(self, model: RobotModel, amplitude: float = 0.5, freq=(0.5, 2.0), kp: float = 0.5,
+                 kd: float = 0.05, dt: float = 0.02):
+        self.idx = actuated_indices(model)
+        self.n, self.dof = len(self.idx), model.dof
+        self.amplitude, self.freq, self.kp, self.kd, self.dt = amplitude, freq, kp, kd, dt
+        lims = []
+        for i in self.idx:
+            j = model.dof_joints[i]
+            lims.append((j.limit.lower, j.limit.upper) if j.limited else (-1.0, 1.0))
+        self.lims = np.array(lims)
+        self.reset(np.random.default_rng(0))
+
+    def reset(self, rng):
+        lo, hi = self.lims[:, 0], self.lims[:, 1]
+        self.q0 = np.clip(rng.uniform(-0.5, 0.5, self.n), lo, hi)
+        self.A = self.amplitude * rng.uniform(0.3, 1.0, self.n)
+        self.f = rng.uniform(*self.freq, self.n)
+        self.phase = rng.uniform(0, 2 * np.pi, self.n)
+
+    def act(self, s, t, rng):
+        q, dq = s[:self.dof][self.idx], s[self.dof:2 * self.dof][self.idx]
+        q_des = self.q0 + self.A * np.sin(2 * np.pi * self.f * t * self.dt + self.phase)
+        return np.clip(self.kp * (q_des - q) - self.kd * dq, -1, 1)
+
+
+class RandomBehaviour(Behaviour):
+    name = "random"
+
+    def __init__(self, model: RobotModel, hold: int = 3, scale: float = 0.8):
+        self.n, self.hold, self.scale = len(actuated_indices(model)), hold, scale
+        self._a = np.zeros(self.n)
+
+    def act(self, s, t, rng):
+        if t % self.hold == 0:
+            self._a = rng.uniform(-self.scale, self.scale, self.n)
+        return self._a.copy()
+
+
+def task_obs(model: RobotModel, s: np.ndarray) -> np.ndarray:
+    """The task policy's observation: the state without absolute horizontal position."""
+    return generator_obs(model, s, np.zeros(0))
+
+
+class PPOBehaviour(Behaviour):
+    """A trained task policy (stable-baselines3 PPO zip). log_std: exploration noise (None: the
+    policy's own learned log-std; use a number such as -1.0 for diverse target data)."""
+
+    name = "ppo"
+
+    def __init__(self, model: RobotModel, path: str, log_std: float | None = None, deterministic: bool = False):
+        from stable_baselines3 import PPO
+
+        self.model = model
+        self.path = str(path)
+        self.ppo = PPO.load(self.path, device="cpu")
+        self.log_std, self.deterministic = log_std, deterministic
+
+    def act(self, s, t, rng):
+        obs = task_obs(self.model, s)
+        mean, _ = self.ppo.predict(obs, deterministic=True)
+        if self.deterministic:
+            return np.clip(mean, -1, 1)
+        if self.log_std is None:
+            std = np.exp(self.ppo.policy.log_std.detach().numpy())
+        else:
+            std = np.full(mean.shape, np.exp(self.log_std))
+        return np.clip(mean + std * rng.standard_normal(mean.shape), -1, 1)
+
+
+def make_behaviour(kind: str, model: RobotModel, policy: str | None = None, log_std: float | None = None) -> Behaviour:
+    if policy:
+        return PPOBehaviour(model, policy, log_std)
+    if kind == "sine":
+        return SineBehaviour(model)
+    if kind == "random":
+        return RandomBehaviour(model)
+    raise ValueError(f"unknown behaviour {kind!r}: choose sine or random, or give --policy PATH")
+
+
+# -- the task: hopping forward ------------------------------------------------------------------
+def make_task_env(model: RobotModel, src: str, seed: int = 0, max_steps: int = 500, substeps: int = 10,
+                  corrector=None, config=None):
+    """Gymnasium env: hop forward in `src`. `corrector(obs, rng) -> u` applies hybrid corrections
+    each step (policy refinement inside the learned simulator); None is the plain engine."""
+    import gymnasium as gym
+
+    from .dataset import initial_state
+    from .sim import HybridSim, fell_fn
+
+    n_act = len(actuated_indices(model))
+
+    class TaskEnv(gym.Env):
+        metadata = {"render_modes": []}
+
+        def __init__(self):
+            self.sim = HybridSim(model, src, "contact" if corrector is not None else None, config, substeps)
+            self.fell = fell_fn(model, pitch_max=0.8, drop_max=0.55)
+            s0 = initial_state(model, np.random.default_rng(0), 0.0)
+            self.observation_space = gym.spaces.Box(-np.inf, np.inf, (len(task_obs(model, s0)),), np.float32)
+            self.action_space = gym.spaces.Box(-1.0, 1.0, (n_act,), np.float32)
+            self.rng = np.random.default_rng(seed)
+            self.limits = [(j.limit.lower, j.limit.upper) if j.limited else None for j in model.dof_joints]
+            self.x = [i for i, j in enumerate(model.dof_joints) if j.type == "prismatic" and abs(j.axis[0]) == 1]
+
+        def reset(self, *, seed=None, options=None):
+            super().reset(seed=seed)
+            if seed is not None:
+                self.rng = np.random.default_rng(seed)
+            self.s = initial_state(model, self.rng)
+            self.sim.reset_to(self.s)
+            self.t = 0
+            return task_obs(model, self.s).astype(np.float32), {}
+
+        def step(self, action):
+            a = np.clip(np.asarray(action, float), -1, 1)
+            u = corrector(self.sim.obs(self.s, a), self.rng) if corrector is not None else None
+            try:
+                s2 = self.sim.step(self.s, a, u)
+            except Exception:
+                return task_obs(model, self.s).astype(np.float32), -10.0, True, False, {}
+            fwd = (s2[self.x[0]] - self.s[self.x[0]]) / self.sim.dt if self.x else 0.0
+            pen = 0.0
+            for i, lim in enumerate(self.limits):
+                if lim is not None:
+                    lo, hi = lim
+                    margin = 0.05 * (hi - lo)
+                    pen += max(0.0, lo + margin - s2[i]) + max(0.0, s2[i] - (hi - margin))
+            reward = 1.0 + fwd - 1e-3 * float(a @ a) - 1.0 * pen
+            self.s, self.t = s2, self.t + 1
+            term = self.fell(s2)
+            return task_obs(model, s2).astype(np.float32), float(reward), term, self.t >= max_steps, {}
+
+    return TaskEnv()
+
+
+def train_task_policy(model: RobotModel, src: str, steps: int, seed: int, out_path, n_envs: int = 2,
+                      log=print, corrector_factory=None, init_path: str | None = None, lr: float = 3e-4):
+    """PPO on the hopping task; saves a stable-baselines3 zip usable as `--policy`."""
+    import torch
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.vec_env import DummyVecEnv
+
+    torch.set_num_threads(1)
+    envs = DummyVecEnv([
+        (lambda k=k: make_task_env(model, src, seed + 1000 * k,
+                                   corrector=corrector_factory(k) if corrector_factory else None))
+        for k in range(n_envs)])
+    envs.seed(seed)
+    if init_path:
+        ppo = PPO.load(init_path, env=envs, device="cpu", seed=seed)
+    else:
+        ppo = PPO("MlpPolicy", envs, n_steps=1024, batch_size=256, n_epochs=10, learning_rate=lr, gamma=0.99,
+                  gae_lambda=0.95, ent_coef=0.0, seed=seed, device="cpu", verbose=0,
+                  policy_kwargs=dict(net_arch=[64, 64], log_std_init=-0.5))
+    ppo.learn(steps, reset_num_timesteps=init_path is None)
+    ppo.save(out_path)
+    envs.close()
+    return ppo

@@ -1,0 +1,91 @@
+"""One frozen configuration per command, written to the run folder as config.json."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class LearnDynConfig:
+    model: str = "hopper"
+    src: str = "bullet"
+    dst: str = "dart"
+    space: str = "contact"  # contact | force
+    # behaviour and target data
+    behavior: str = "sine"  # sine | random (ignored when policy is given)
+    policy: str | None = None
+    policy_log_std: float | None = -1.0
+    n_traj: int = 200
+    max_steps: int = 100  # control steps per trajectory (2 s at 50 Hz)
+    substeps: int = 10  # engine steps per control step (500 Hz / 50 Hz)
+    heldout_frac: float = 0.2
+    obs_noise: float = 0.0
+    act_noise: float = 0.0
+    dataset: str | None = None  # reuse a saved dataset.npz instead of collecting
+    # discriminator
+    window: str = "s8,s0,a8,a4,a0"
+    disc_hidden: tuple[int, ...] = (128, 128)
+    disc_lr: float = 3e-4
+    disc_steps: int = 20
+    disc_batch: int = 256
+    gp_lambda: float = 1.0
+    # generator (PPO)
+    n_envs: int = 2
+    n_steps: int = 512  # per env and iteration
+    batch_size: int = 256
+    n_epochs: int = 5
+    lr: float = 3e-4
+    gamma: float = 0.95
+    gae_lambda: float = 0.95
+    ent_coef: float = 0.0
+    log_std_init: float = -1.0
+    net_arch: tuple[int, ...] = (64, 64)
+    pretrain_iters: int = 10  # GT pretraining iterations (one-step GT error as reward)
+    gail_iters: int = 6
+    gt_reward_scale: float = 1.0
+    ckpt_every: int = 2
+    eval_every: int = 2
+    eval_transitions: int = 300
+    # scoring and baselines
+    horizon: int = 10
+    score_transitions: int = 1000
+    backend_traj: int = 20
+    sysid_evals: int = 120
+    sysid_transitions: int = 150
+    random_force_frac: float = 1.0
+    # refinement (0 = skipped)
+    refine_steps: int = 0
+    seed: int = 0
+    run: str = ""
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, sort_keys=True)
+
+    def write(self, path) -> Path:
+        path = Path(path)
+        path.write_text(self.to_json())
+        return path
+
+    @classmethod
+    def read(cls, path) -> "LearnDynConfig":
+        d = json.loads(Path(path).read_text())
+        names = {f.name for f in fields(cls)}
+        d = {k: (tuple(v) if isinstance(v, list) else v) for k, v in d.items() if k in names}
+        return cls(**d)
+
+
+@dataclass(frozen=True)
+class TrainPolicyConfig:
+    model: str = "hopper"
+    src: str = "bullet"
+    steps: int = 20000
+    n_envs: int = 2
+    max_steps: int = 500
+    lr: float = 3e-4
+    seed: int = 0
+    out: str = ""
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, sort_keys=True)

@@ -1,0 +1,178 @@
+"""Correction spaces: how a generator output becomes physics inside the source engine.
+
+A generator emits an unbounded vector u. Each entry goes through tanh to t in (-1, 1), and t maps
+piecewise-linearly onto a physical range [lo, hi] with t = 0 at the nominal value, so that a zero
+output is the raw source engine:
+
+    value = nominal + t (hi - nominal)   for t >= 0
+    value = nominal + t (nominal - lo)   for t <  0
+
+`contact` (the paper's 7 outputs for the hopper): contact-link lateral friction, restitution, a
+softness in [0, 1] (0: the engine's rigid contact; above 0: compliant contact with stiffness
+10^(5 - 2 softness) N/m, i.e. 1e5 .. 1e3), a damping ratio for that compliant contact, and one torque
+scale per actuated joint in [0.3, 1.5]. Dimensions the source engine cannot apply (MuJoCo:
+restitution) are left out.
+
+`force`: a bounded residual force (x, y, z) and torque (x, y, z), world frame, at each contact link,
+applied only while that link is near the ground (its lowest collision point below `near_ground`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from simmatch.model import RobotModel
+
+from .features import actuated_indices
+
+SPACES = ("contact", "force")
+TORQUE_SCALE_RANGE = (0.3, 1.5)
+RIGID_BELOW = 1e-3  # softness under this is the engine's rigid contact
+
+
+@dataclass(frozen=True)
+class Dim:
+    name: str
+    lo: float
+    nominal: float
+    hi: float
+
+
+def to_unit(u) -> np.ndarray:
+    return np.tanh(np.asarray(u, dtype=float))
+
+
+def map_dims(dims: tuple[Dim, ...], u) -> np.ndarray:
+    """Generator output (any real) -> physical values, each inside [lo, hi]."""
+    t = to_unit(u)
+    lo = np.array([d.lo for d in dims])
+    nom = np.array([d.nominal for d in dims])
+    hi = np.array([d.hi for d in dims])
+    return np.where(t >= 0, nom + t * (hi - nom), nom + t * (nom - lo))
+
+
+def invert_dims(dims: tuple[Dim, ...], value) -> np.ndarray:
+    """Physical values -> the generator output that produces them (inside the open range)."""
+    v = np.asarray(value, dtype=float)
+    lo = np.array([d.lo for d in dims])
+    nom = np.array([d.nominal for d in dims])
+    hi = np.array([d.hi for d in dims])
+    span = np.where(v >= nom, hi - nom, nom - lo)
+    t = np.divide(v - nom, span, out=np.zeros_like(v), where=span > 0)
+    return np.arctanh(np.clip(t, -0.999999, 0.999999))
+
+
+def contact_links(model: RobotModel) -> list[str]:
+    """Links that touch the ground in normal use: collision-bearing leaves of the tree (feet)."""
+    parents = {j.parent for j in model.joints}
+    leaves = [l.name for l in model.links if l.collisions and l.name not in parents]
+    return leaves or [l.name for l in model.links if l.collisions][-1:]
+
+
+class CorrectionSpace:
+    """Maps generator outputs to corrections and applies them to a backend."""
+
+    def __init__(self, kind: str, model: RobotModel, engine_supports: tuple[str, ...] = (
+            "friction", "restitution", "stiffness", "damping"), links: list[str] | None = None,
+                 max_force: float | None = None, max_torque: float = 10.0, near_ground: float = 0.05):
+        if kind not in SPACES:
+            raise ValueError(f"unknown correction space {kind!r}; choose from {', '.join(SPACES)}")
+        self.kind, self.model = kind, model
+        self.links = links or contact_links(model)
+        self.near_ground = near_ground
+        dims: list[Dim] = []
+        if kind == "contact":
+            link = model.link(self.links[0])
+            cp = link.contact
+            mu = cp.lateral_friction if cp is not None and cp.lateral_friction is not None else 1.0
+            rest = cp.restitution if cp is not None and cp.restitution is not None else 0.0
+            dims.append(Dim("friction", 0.3 * mu, mu, 2.0 * mu))
+            if "restitution" in engine_supports:
+                dims.append(Dim("restitution", 0.0, rest, 0.6))
+            if "stiffness" in engine_supports and "damping" in engine_supports:
+                dims.append(Dim("softness", 0.0, 0.0, 1.0))
+                dims.append(Dim("damping_ratio", 0.1, 1.0, 3.0))
+            lo, hi = TORQUE_SCALE_RANGE
+            for i in actuated_indices(model):
+                dims.append(Dim(f"torque_scale[{model.joint_names[i]}]", lo, 1.0, hi))
+        else:
+            fmax = max_force if max_force is not None else 0.3 * model.total_mass * 9.81
+            for link in self.links:
+                for a in "xyz":
+                    dims.append(Dim(f"force_{a}[{link}]", -fmax, 0.0, fmax))
+                for a in "xyz":
+                    dims.append(Dim(f"torque_{a}[{link}]", -max_torque, 0.0, max_torque))
+        self.dims = tuple(dims)
+        self.names = [d.name for d in self.dims]
+
+    @property
+    def dim(self) -> int:
+        return len(self.dims)
+
+    def physical(self, u) -> np.ndarray:
+        return map_dims(self.dims, u)
+
+    def index(self, name: str) -> int:
+        return self.names.index(name)
+
+    def torque_scale_index(self, joint: str) -> int:
+        return self.index(f"torque_scale[{joint}]")
+
+    # -- applying -------------------------------------------------------------------------------
+    def apply(self, backend, u, base_torque_scale: np.ndarray, lowest_z: dict | None = None) -> np.ndarray:
+        """Set the correction for the next control step on `backend`; returns the physical values.
+        `lowest_z`: link -> lowest collision point height (force space only)."""
+        v = self.physical(u)
+        if self.kind == "contact":
+            d = dict(zip(self.names, v))
+            soft = d.get("softness", 0.0)
+            stiffness = damping = None
+            if soft > RIGID_BELOW:
+                stiffness = 10.0 ** (5.0 - 2.0 * soft)
+                damping = 2.0 * d["damping_ratio"] * np.sqrt(stiffness * self.model.total_mass)
+            for link in self.links:
+                backend.set_contact_params(link, friction=d["friction"], restitution=d.get("restitution"),
+                                           stiffness=stiffness, damping=damping)
+            scale = np.ones(self.model.dof)
+            for k, i in enumerate(actuated_indices(self.model)):
+                scale[i] = d[f"torque_scale[{self.model.joint_names[i]}]"]
+            backend.torque_scale = base_torque_scale * scale
+        else:
+            for k, link in enumerate(self.links):
+                f, t = v[6 * k:6 * k + 3], v[6 * k + 3:6 * k + 6]
+                near = lowest_z is None or lowest_z.get(link, 0.0) < self.near_ground
+                if not near:
+                    f, t = np.zeros(3), np.zeros(3)
+                backend.apply_external_force(link, f, t)
+        return v
+
+
+def lowest_points(backend, links: list[str]) -> dict[str, float]:
+    """Lowest world z of each link's collision shapes (spheres/capsules/boxes: conservative bound)."""
+    frames = backend.link_frames()
+    out = {}
+    for name in links:
+        link = backend.model.link(name)
+        T = frames.get(name)
+        if T is None:
+            out[name] = 0.0
+            continue
+        zs = []
+        for g in link.collisions:
+            G = T @ g.origin.matrix
+            r = g.radius or 0.0
+            if g.kind in ("capsule", "cylinder"):
+                half = 0.5 * (g.length or 0.0)
+                ends = [G @ np.array([0, 0, s * half, 1.0]) for s in (-1, 1)]
+                zs.append(min(e[2] for e in ends) - r)
+            elif g.kind == "box":
+                half = 0.5 * np.array(g.size)
+                corners = [G @ np.array([sx * half[0], sy * half[1], sz * half[2], 1.0])
+                           for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)]
+                zs.append(min(c[2] for c in corners))
+            else:
+                zs.append(G[2, 3] - r)
+        out[name] = min(zs) if zs else T[2, 3]
+    return out

@@ -1,0 +1,111 @@
+"""The generator's environment (gymnasium): the hybrid simulator driven by a fixed behaviour policy.
+
+Observation: the generator input G(s_t, a_t) (state without absolute horizontal position, and the
+behaviour's action), normalised with the target data's statistics. Action: the generator output u
+(see corrections.py), applied for the next control step.
+
+Modes:
+- `gail`: episodes start from target initial states and run the behaviour policy in the hybrid
+  simulator; the reward is 0 here and `info['disc_features']` carries the discriminator window of
+  the step (the trainer scores all windows of a rollout with the current discriminator);
+- `gt`: the research notes' GT pretraining: each episode is one target transition (s, a, s'); the
+  hybrid simulator is reset to s, applies a under G's correction, and the reward is minus the
+  ground-truth error between its next state and s' (scaled by `gt_reward_scale`).
+"""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+
+from simmatch.errors import PhysicsDiverged
+from simmatch.metrics import gt_error
+
+from .dataset import Dataset
+from .features import horizontal_indices, placeholder_state, to_state
+from .sim import HybridSim, fell_fn
+from .windows import WindowSpec, episode_windows
+
+U_BOUND = 3.0  # generator outputs live in [-3, 3]; tanh(3) = 0.995 reaches the ends of every range
+
+
+class HybridEnv(gym.Env):
+    metadata = {"render_modes": []}
+
+    def __init__(self, sim: HybridSim, data: Dataset, behaviour, spec: WindowSpec, obs_mean, obs_std,
+                 mode: str = "gail", max_steps: int = 100, seed: int = 0, gt_reward_scale: float = 1.0):
+        if mode not in ("gail", "gt"):
+            raise ValueError(mode)
+        self.sim, self.data, self.behaviour, self.spec = sim, data, behaviour, spec
+        self.model = sim.model
+        self.mode, self.max_steps, self.gt_reward_scale = mode, max_steps, gt_reward_scale
+        self.obs_mean = np.asarray(obs_mean, np.float64)
+        self.obs_std = np.asarray(obs_std, np.float64)
+        self.observation_space = gym.spaces.Box(-np.inf, np.inf, (len(self.obs_mean),), np.float32)
+        self.action_space = gym.spaces.Box(-U_BOUND, U_BOUND, (sim.space.dim,), np.float32)
+        self.rng = np.random.default_rng(seed)
+        self.placeholder = placeholder_state(self.model)
+        self.horizontal = horizontal_indices(self.model)
+        self.fell = fell_fn(self.model)
+        self._starts = [t.states[0] for t in data.trajectories]
+        self._trans = data.transitions()
+
+    def _obs(self, s, a) -> np.ndarray:
+        return ((self.sim.obs(s, a) - self.obs_mean) / self.obs_std).astype(np.float32)
+
+    def seed_rng(self, seed: int) -> None:
+        self.rng = np.random.default_rng(seed)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        if seed is not None:
+            self.rng = np.random.default_rng(seed)
+        if self.mode == "gt":
+            i = int(self.rng.integers(len(self._trans[0])))
+            self.s, self.a, self.s_target = self._trans[0][i], self._trans[1][i], self._trans[2][i]
+            return self._obs(self.s, self.a), {}
+        self.s = np.array(self._starts[int(self.rng.integers(len(self._starts)))], float)
+        self.sim.reset_to(self.s)
+        self.behaviour.reset(self.rng)
+        self.t = 0
+        self.a = self.behaviour.act(self.s, 0, self.rng)
+        self.states, self.actions = [self.s], []
+        return self._obs(self.s, self.a), {}
+
+    def step(self, u):
+        u = np.asarray(u, float)
+        if self.mode == "gt":
+            try:
+                s2 = self.sim.step(self.s, self.a, u, reset=True)
+                err = gt_error(self.model, to_state(self.model, self.s_target), to_state(self.model, s2))
+            except PhysicsDiverged:
+                err = 100.0
+            return self._obs(self.s, self.a), -self.gt_reward_scale * min(err, 100.0), True, False, {"gt_error": err}
+        terminated = False
+        try:
+            s2 = self.sim.step(self.s, self.a, u)
+            terminated = self.fell(s2)
+        except PhysicsDiverged:
+            s2, terminated = self.placeholder.copy(), True
+        self.states.append(s2)
+        self.actions.append(self.a)
+        self.t += 1
+        truncated = (not terminated) and self.t >= self.max_steps
+        feats = episode_windows(np.array(self.states), np.array(self.actions), self.spec, self.placeholder,
+                                terminated, self.horizontal, steps=[self.t - 1])[0]
+        self.s = s2
+        if not terminated:
+            self.a = self.behaviour.act(s2, self.t, self.rng)
+        return self._obs(self.s, self.a), 0.0, terminated, truncated, {"disc_features": feats}
+
+
+def obs_stats(sim: HybridSim, data: Dataset) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and std of the generator inputs over the target data."""
+    s, a, _ = data.transitions()
+    X = np.array([sim.obs(si, ai) for si, ai in zip(s, a)])
+    return X.mean(0), np.maximum(X.std(0), 1e-3)
+
+
+def target_windows(data: Dataset, spec: WindowSpec, model) -> np.ndarray:
+    ph, hor = placeholder_state(model), horizontal_indices(model)
+    return np.vstack([episode_windows(t.states, t.actions, spec, ph, t.terminated, hor) for t in data.trajectories])

@@ -1,0 +1,85 @@
+"""The hybrid simulator: a source engine plus corrections chosen each control step.
+
+`HybridSim.step(s, a, u)` sets correction u (generator output, see corrections.py), applies the
+behaviour action a as torques, advances `substeps` engine steps (50 Hz control over a 500 Hz
+simulation by default) and returns the next state vector. u = None is the raw source engine.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from simmatch.config import SimConfig
+from simmatch.model import RobotModel
+from simmatch.variants import make_target
+
+from .corrections import CorrectionSpace, lowest_points
+from .features import generator_obs, to_state, to_vec, torques
+
+
+def fell_fn(model: RobotModel, pitch_max: float = np.inf, drop_max: float = 1.2):
+    """Early termination (falling). Planar roots: torso dropped more than `drop_max` m or pitched more
+    than `pitch_max` rad (data collection default: only a torso sunk below the floor; the robot
+    falling and lying on the ground is data too. The hopping task uses 0.8 rad, 0.55 m); floating roots: root below 0.3 m."""
+    from .features import height_index
+
+    h = height_index(model)
+    if model.floating:
+        return lambda s: bool(s[2] < 0.3)
+    pitch = None
+    for i, j in enumerate(model.dof_joints):
+        if j.type == "prismatic":
+            continue
+        if j.type in ("revolute", "continuous") and i > 0:
+            pitch = i  # the planar root's rotation, after its slides
+        break
+    if pitch is None:
+        return lambda s: bool(s[h] < -drop_max)
+    return lambda s: bool(s[h] < -drop_max or abs(s[pitch]) > pitch_max)
+
+
+class HybridSim:
+    def __init__(self, model: RobotModel, src: str, space: str | CorrectionSpace | None = "contact",
+                 config: SimConfig | None = None, substeps: int = 10):
+        self.model = model
+        self.backend = make_target(src, model, config or SimConfig())
+        self.src = src
+        self.base_scale = np.array(self.backend.torque_scale, dtype=float)
+        if isinstance(space, CorrectionSpace) or space is None:
+            self.space = space
+        else:
+            self.space = CorrectionSpace(space, model, self.backend.contact_params_supported)
+        self.substeps = substeps
+        self._nominal_set = False
+
+    @property
+    def dt(self) -> float:
+        return self.backend.config.dt * self.substeps
+
+    def reset_to(self, s: np.ndarray) -> None:
+        self.backend.set_state(to_state(self.model, s))
+
+    def correct(self, u) -> np.ndarray | None:
+        if self.space is None:
+            return None
+        if u is None:  # nominal = raw source behaviour
+            u = np.zeros(self.space.dim)
+        low = lowest_points(self.backend, self.space.links) if self.space.kind == "force" else None
+        return self.space.apply(self.backend, u, self.base_scale, low)
+
+    def step(self, s: np.ndarray | None, a: np.ndarray, u=None, reset: bool = False) -> np.ndarray:
+        """Advance one control step from the engine's current state (or from `s` when reset)."""
+        if reset:
+            self.reset_to(s)
+        if u is not None or (self.space is not None and not self._nominal_set):
+            self.correct(u)
+            self._nominal_set = u is None
+        self.backend.apply_torques(torques(self.model, a))
+        self.backend.step(self.substeps)
+        return to_vec(self.backend.get_state())
+
+    def obs(self, s, a) -> np.ndarray:
+        return generator_obs(self.model, s, a)
+
+    def close(self) -> None:
+        self.backend.close()

@@ -1,0 +1,179 @@
+"""The GAIL loop that learns the hybrid simulator.
+
+Iterations are the unit of everything: one iteration collects n_envs x n_steps generator steps,
+then (GAIL stage) updates the discriminator on those windows against target windows, scores every
+window with the updated discriminator (reward log D - log(1 - D)), recomputes the advantages and
+runs PPO's update. The first `pretrain_iters` iterations are the notes' GT pretraining (reward:
+minus the one-step ground-truth error against target transitions). Every iteration starts from
+RNG states derived from (seed, iteration) and fresh environment resets, so a checkpoint taken at an
+iteration boundary resumes to the identical continuation.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+import torch
+from stable_baselines3 import PPO
+from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.utils import set_random_seed
+from stable_baselines3.common.vec_env import DummyVecEnv
+
+from .config import LearnDynConfig
+from .dataset import Dataset
+from .discriminator import Discriminator
+from .hybrid_env import HybridEnv, obs_stats, target_windows
+from .run_folder import RunFolder
+from .scoring import GeneratorCorrector, generator_outputs, one_step_errors
+from .sim import HybridSim
+from .windows import WindowSpec
+
+
+def _iter_seed(seed: int, it: int) -> int:
+    return (seed * 1_000_003 + it * 7919) % (2**31 - 1)
+
+
+class _GailCallback(BaseCallback):
+    def __init__(self, trainer: "Trainer"):
+        super().__init__()
+        self.trainer = trainer
+
+    def _on_rollout_start(self) -> None:
+        self.feats = []
+        self.dones = []
+
+    def _on_step(self) -> bool:
+        self.feats.append(np.stack([info["disc_features"] for info in self.locals["infos"]]))
+        self.dones.append(np.array(self.locals["dones"], bool))
+        return True
+
+    def _on_rollout_end(self) -> None:
+        self.trainer._gail_rewards(self.model, np.stack(self.feats), np.stack(self.dones), self.locals)
+
+
+class Trainer:
+    def __init__(self, cfg: LearnDynConfig, model, train: Dataset, held: Dataset, behaviour, run: RunFolder,
+                 log=print):
+        torch.set_num_threads(1)
+        self.cfg, self.model, self.train_data, self.held_data, self.run, self.log = cfg, model, train, held, run, log
+        self.spec = WindowSpec.parse(cfg.window)
+        self.sims = [HybridSim(model, cfg.src, cfg.space, substeps=cfg.substeps) for _ in range(cfg.n_envs)]
+        self.eval_sim = HybridSim(model, cfg.src, cfg.space, substeps=cfg.substeps)
+        self.obs_mean, self.obs_std = obs_stats(self.eval_sim, train)
+        mk = lambda mode: DummyVecEnv([  # noqa: E731
+            (lambda k=k: HybridEnv(self.sims[k], train, behaviour, self.spec, self.obs_mean, self.obs_std, mode,
+                                   cfg.max_steps, seed=cfg.seed + k, gt_reward_scale=cfg.gt_reward_scale))
+            for k in range(cfg.n_envs)])
+        self.env_gt, self.env_gail = mk("gt"), mk("gail")
+        self.expert = target_windows(train, self.spec, model)
+        self.disc = Discriminator(self.expert.shape[1], tuple(cfg.disc_hidden), cfg.disc_lr, cfg.gp_lambda)
+        self.disc.set_normalisation(self.expert)
+        set_random_seed(cfg.seed)
+        self.ppo = PPO("MlpPolicy", self.env_gt, n_steps=cfg.n_steps, batch_size=cfg.batch_size,
+                       n_epochs=cfg.n_epochs, learning_rate=cfg.lr, gamma=cfg.gamma, gae_lambda=cfg.gae_lambda,
+                       ent_coef=cfg.ent_coef, seed=cfg.seed, device="cpu", verbose=0,
+                       policy_kwargs=dict(net_arch=list(cfg.net_arch), log_std_init=cfg.log_std_init))
+        self.iteration = 0
+        self._last = {}
+
+    @property
+    def total_iters(self) -> int:
+        return self.cfg.pretrain_iters + self.cfg.gail_iters
+
+    def corrector(self) -> GeneratorCorrector:
+        return GeneratorCorrector(self.ppo, self.obs_mean, self.obs_std)
+
+    # -- one iteration ------------------------------------------------------------------------
+    def _gail_rewards(self, ppo, feats, dones, locals_) -> None:
+        cfg = self.cfg
+        n_steps, n_envs, F = feats.shape
+        rng = np.random.default_rng(_iter_seed(cfg.seed, self.iteration) + 1)
+        stats = self.disc.update(self.expert, feats.reshape(-1, F), cfg.disc_steps, cfg.disc_batch, rng)
+        r = self.disc.reward(feats.reshape(-1, F)).reshape(n_steps, n_envs)
+        buf = ppo.rollout_buffer
+        buf.rewards += r.astype(buf.rewards.dtype)  # keeps SB3's time-limit bootstrap already in there
+        buf.compute_returns_and_advantage(last_values=locals_["values"], dones=locals_["dones"])
+        ends = max(int(dones.sum()), 1)
+        self._last = {f"disc/{k}": v for k, v in stats.items()}
+        self._last.update({"gen/return": float(r.sum() / ends), "gen/reward_per_step": float(r.mean()),
+                           "gen/ep_len": float(n_steps * n_envs / ends),
+                           "disc/D_gen": float(self.disc.prob(feats.reshape(-1, F)).mean()),
+                           "disc/D_target": float(self.disc.prob(self.expert[:2000]).mean())})
+
+    def step(self) -> dict:
+        """Run one iteration (pretraining or GAIL); returns its metrics row."""
+        cfg, it = self.cfg, self.iteration
+        gail = it >= cfg.pretrain_iters
+        env = self.env_gail if gail else self.env_gt
+        s = _iter_seed(cfg.seed, it)
+        set_random_seed(s)
+        self.ppo.set_env(env)
+        env.seed(s)
+        self.ppo._last_obs = None
+        t0 = time.time()
+        self._last = {}
+        n = cfg.n_steps * cfg.n_envs
+        if gail:
+            self.ppo.learn(n, reset_num_timesteps=False, callback=_GailCallback(self))
+        else:
+            self.ppo.learn(n, reset_num_timesteps=False)
+            rew = self.ppo.rollout_buffer.rewards
+            self._last = {"gen/gt_reward": float(rew.mean())}
+        dt = time.time() - t0
+        self.iteration += 1
+        row = {"iteration": self.iteration, "stage": "gail" if gail else "pretrain",
+               "timesteps": int(self.ppo.num_timesteps), "time/steps_per_s": n / dt, **self._last}
+        if cfg.eval_every and (self.iteration % cfg.eval_every == 0 or self.iteration == self.total_iters):
+            row.update(self.evaluate())
+        return row
+
+    def evaluate(self) -> dict:
+        cfg = self.cfg
+        gen = self.corrector()
+        err = one_step_errors(self.eval_sim, self.held_data, gen, n=cfg.eval_transitions)
+        out = {"gt/one_step": float(err.mean())}
+        if self.eval_sim.space.kind == "contact":
+            for name, v in generator_outputs(self.eval_sim, self.held_data, gen, n=cfg.eval_transitions).items():
+                out[f"gen/{name}"] = v["mean"]
+        return out
+
+    # -- checkpoints ----------------------------------------------------------------------------
+    def save_checkpoint(self) -> None:
+        d = self.run.checkpoints
+        it = self.iteration
+        self.ppo.save(d / f"generator_{it:04d}.zip")
+        torch.save({"disc": self.disc.state_dict(), "opt": self.disc.opt.state_dict(), "iteration": it},
+                   d / f"disc_{it:04d}.pt")
+        np.savez(d / "obs_stats.npz", mean=self.obs_mean, std=self.obs_std)
+        (d / "latest.json").write_text(json.dumps({"iteration": it}))
+
+    def load_checkpoint(self, it: int | None = None) -> int:
+        d = self.run.checkpoints
+        if it is None:
+            it = json.loads((d / "latest.json").read_text())["iteration"]
+        self.ppo = PPO.load(d / f"generator_{it:04d}.zip", env=self.env_gt, device="cpu")
+        ck = torch.load(d / f"disc_{it:04d}.pt", weights_only=False)
+        self.disc.load_state_dict(ck["disc"])
+        self.disc.opt.load_state_dict(ck["opt"])
+        self.iteration = it
+        return it
+
+    def train(self, resume: bool = False, progress=None) -> None:
+        cfg = self.cfg
+        if resume and (self.run.checkpoints / "latest.json").exists():
+            it = self.load_checkpoint()
+            self.run.truncate_metrics(it)
+            self.log(f"resumed from checkpoint at iteration {it}")
+        while self.iteration < self.total_iters:
+            row = self.step()
+            self.run.log(row)
+            if progress:
+                progress(row)
+            if cfg.ckpt_every and (self.iteration % cfg.ckpt_every == 0 or self.iteration == self.total_iters):
+                self.save_checkpoint()
+
+    def close(self) -> None:
+        for s in self.sims + [self.eval_sim]:
+            s.close()
