@@ -3,7 +3,8 @@
 A target spec is `ENGINE[:VARIANT[=ARG]]`. Variants are engine-neutral changes of the model, the
 config or the actuators, so every engine that can express them gets the same change:
 - `soft-floor[=STIFFNESS]`: compliant ground (spring N/m, damper chosen for damping ratio ~1 on the
-  robot's weight), where the engine has compliant contact (not DART's LCP contacts);
+  robot's weight), where the engine has compliant contact (not DART's LCP contacts); MuJoCo takes
+  solref as accelerations, so both are divided by the robot's mass there;
 - `heavy-head[=FACTOR]`: the first link with mass (the torso) scaled by FACTOR (default 2);
 - `low-power[=JOINT]`: one joint's motor produces half the commanded torque (default: the first
   actuated joint, i.e. the first with an effort limit > 0).
@@ -66,7 +67,12 @@ def apply_variant(target: Target, model: RobotModel, config: SimConfig) -> tuple
         k = float(target.arg) if target.arg else SOFT_FLOOR_STIFFNESS
         if k <= 0:
             raise UsageError(f"{target.label}: stiffness must be positive")
-        damping = 2.0 * np.sqrt(k * max(model.total_mass, 1e-3))
+        mass = max(model.total_mass, 1e-3)
+        damping = 2.0 * np.sqrt(k * mass)
+        if target.engine == "mujoco":
+            # MuJoCo's solref = (-k, -b) is a reference acceleration per metre and per m/s, not a force:
+            # divide by the robot's mass so that its weight sinks it about as deep as a k N/m spring.
+            k, damping = k / mass, damping / mass
         config = replace(config, contact=ContactConfig(config.contact.friction, config.contact.restitution,
                                                        k, float(damping)))
     elif target.variant == "heavy-head":
@@ -83,7 +89,7 @@ def apply_variant(target: Target, model: RobotModel, config: SimConfig) -> tuple
     elif target.variant == "low-power":
         names = actuated_joints(model)
         joint = target.arg or (names[0] if names else None)
-        if joint is None or joint not in model.joint_names:
+        if joint is None or joint not in names:
             raise UsageError(f"{target.label}: no such actuated joint (choose from {', '.join(names)})")
         scale[model.joint_names.index(joint)] = 0.5
     return model, config, scale
