@@ -1,0 +1,161 @@
+"""The catalogue of known engine behaviours that `simmatch check` findings point to.
+
+Each entry has a stable id (used in JSON reports and tests: never rename one), the engine it
+belongs to ('*' for model-level causes), what happens and why, and one sentence saying how to
+remove it. Facts were measured on pybullet 3.2.7, dartpy 6.20 and mujoco 4.0 (see ENGINE_NOTES).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Cause:
+    id: str
+    engine: str
+    explanation: str
+    fix: str
+
+
+_ENTRIES = [
+    # -- PyBullet ------------------------------------------------------------------------------
+    Cause("bullet_inertia_from_shapes", "bullet",
+          "loadURDF without URDF_USE_INERTIA_FROM_FILE ignores the declared inertia tensor and recomputes it "
+          "from the collision shapes (capsules and meshes as their bounding box), keeping the mass and COM.",
+          "Load with flags=pybullet.URDF_USE_INERTIA_FROM_FILE (simmatch's matched build does)."),
+    Cause("bullet_default_velocity_motors", "bullet",
+          "Every revolute and prismatic joint starts with a velocity motor (target 0) that holds it: torques "
+          "below the motor force do nothing.",
+          "Call setJointMotorControlArray(body, joints, VELOCITY_CONTROL, forces=[0]*n) before torque control."),
+    Cause("bullet_default_link_damping", "bullet",
+          "Multibody links get linear and angular damping 0.04 by default (not readable through the API): "
+          "about 4 rad of error after 1000 steps of the hopper.",
+          "changeDynamics(body, link, linearDamping=0, angularDamping=0) for the base (-1) and every link."),
+    Cause("bullet_max_joint_velocity", "bullet",
+          "Joint speeds are clamped to 100 rad/s (or m/s) by default, whatever the URDF says.",
+          "changeDynamics(body, link, maxJointVelocity=<large>) for every link."),
+    Cause("bullet_ignores_joint_friction", "bullet",
+          "The URDF <dynamics friction> is read into getJointInfo but never applied by the simulation.",
+          "Model it as a velocity motor with target 0 and force = friction (simmatch's matched build does)."),
+    Cause("bullet_explicit_damping", "bullet",
+          "Joint damping is applied explicitly (v - h M^-1 B v) where DART and MuJoCo apply it implicitly "
+          "((M + hB)^-1): trajectories drift apart at O(h) per step.",
+          "Nothing to set: use a smaller time step, or compare with damping removed."),
+    Cause("bullet_missing_inertial_defaults", "bullet",
+          "A link with no <inertial> gets mass 1 kg and identity inertia (and a C-level print on stdout).",
+          "Give every link an explicit <inertial> (mass 0 for virtual links)."),
+    Cause("bullet_default_friction", "bullet",
+          "A link with no <contact><lateral_friction> gets PyBullet's default friction 0.5.",
+          "Declare <contact><lateral_friction value=.../></contact> or call changeDynamics(lateralFriction=...)."),
+    Cause("bullet_changedynamics_drops_args", "bullet",
+          "changeDynamics silently ignores lateralFriction (and the other contact arguments) when "
+          "maxJointVelocity is passed in the same call (measured on pybullet 3.2.7): the link keeps 0.5.",
+          "Call changeDynamics(maxJointVelocity=...) separately from the friction/restitution call."),
+    Cause("bullet_hard_limits", "bullet",
+          "Joint limits are hard constraints that cannot be turned off through changeDynamics.",
+          "Nothing to set: widen the limits in the URDF if the other engines' soft limits are the target."),
+    # -- DART ----------------------------------------------------------------------------------
+    Cause("dart_drops_capsules", "dart",
+          "DART's URDF parser (urdfdom) does not know <capsule>: those shapes are dropped with an error on "
+          "stderr and the link loads with no collision shape.",
+          "Replace <capsule> by a cylinder plus two spheres, or build the skeleton programmatically "
+          "(dart.dynamics.CapsuleShape), as simmatch's matched build does."),
+    Cause("dart_adds_floating_root", "dart",
+          "DartLoader adds a 6-DoF FreeJoint above the root link unless told otherwise, so a robot meant to be "
+          "fixed falls (a root link named 'world' is the exception: it becomes the world).",
+          "Set DartLoaderOptions().mDefaultRootJointType = DartLoaderRootJointType.FIXED via loader.setOptions."),
+    Cause("dart_limits_not_enforced", "dart",
+          "The DART URDF loader leaves joint position limits unenforced (areLimitsEnforced() is False).",
+          "Call joint.setLimitEnforcement(True) on every limited joint."),
+    Cause("dart_fcl_no_capsule", "dart",
+          "The default FCL collision detector has no capsule support in this build: capsules collide as "
+          "0.1 m spheres.",
+          "world.getConstraintSolver().setCollisionDetector(dart.collision.OdeCollisionDetector())."),
+    Cause("dart_rigid_contacts", "dart",
+          "DART's contacts are rigid (LCP): declared contact stiffness and damping cannot be represented.",
+          "Nothing to set: compare with rigid contacts (no <contact_stiffness>) in every engine."),
+    Cause("dart_default_inertia", "dart",
+          "A link with no <inertial> gets 1 kg and identity inertia in DART.",
+          "Give every link an explicit <inertial>."),
+    # -- MuJoCo --------------------------------------------------------------------------------
+    Cause("mujoco_rejects_massless_links", "mujoco",
+          "MuJoCo refuses moving bodies without mass and inertia (mjMINVAL), which URDF uses for the "
+          "virtual links of a planar or multi-joint root.",
+          "Merge each chain of massless links into one body carrying several joints (simmatch's matched "
+          "build does), or give them a tiny mass and inertia."),
+    Cause("mujoco_welds_floating_root", "mujoco",
+          "Importing a URDF welds the root link to the world: a floating robot hangs in the air.",
+          "Add a free joint to the root body (MjSpec: body.add_freejoint()), as simmatch's matched build does."),
+    Cause("mujoco_fuses_static_bodies", "mujoco",
+          "The URDF importer fuses bodies attached by fixed joints (compiler fusestatic=true): those links "
+          "have no body of their own.",
+          "Set <compiler fusestatic=\"false\"/> (MJCF) or spec.compiler.fusestatic = False."),
+    Cause("mujoco_merges_massless_chain", "mujoco",
+          "simmatch's matched build merges a chain of massless links into the first body with mass below "
+          "it (one body, several joints); the links' frames are still exact.",
+          "Nothing to fix: the dynamics are identical; give the links mass to keep separate bodies."),
+    Cause("mujoco_convex_hull", "mujoco",
+          "Meshes collide as their convex hull in MuJoCo.",
+          "Split concave meshes into convex parts, or accept the hull (PyBullet also uses hulls for "
+          "moving bodies)."),
+    Cause("mujoco_no_restitution", "mujoco",
+          "MuJoCo has no restitution coefficient: bounce is only expressed through solref.",
+          "Set restitution 0 in the model, or tune solref damping to approximate the bounce."),
+    Cause("mujoco_soft_limits", "mujoco",
+          "Joint limits and contacts are soft constraints (solref/solimp): limits can be overshot and bodies "
+          "penetrate slightly.",
+          "Tighten solref/solimp on limits and contacts if hard behaviour is needed."),
+    Cause("mujoco_degrees_default", "mujoco",
+          "MjSpec and MJCF default to degrees: radian joint ranges are read as degrees.",
+          "Set spec.compiler.degree = False (or <compiler angle=\"radian\"/>)."),
+    Cause("mujoco_contact_stiffness_units", "mujoco",
+          "Contact stiffness/damping become solref=(-k, -b), which MuJoCo scales by the contact's effective "
+          "mass: not N/m and N s/m.",
+          "Express the contact through solref/solimp directly and tune against the target."),
+    Cause("mujoco_tiny_mass", "mujoco",
+          "A massless moving link that cannot be merged got a tiny mass and inertia so MuJoCo accepts it.",
+          "Give the link a physical mass and inertia."),
+    Cause("mujoco_ignores_velocity_limit", "mujoco",
+          "The URDF joint velocity limit is not represented in MuJoCo.",
+          "Nothing to set: enforce velocity limits in the controller."),
+    # -- model-level ---------------------------------------------------------------------------
+    Cause("inertia_triangle_inequality", "*",
+          "The principal moments violate A + B >= C: no physical body has this inertia; MuJoCo rejects it "
+          "unless balanceinertia is set and the engines disagree on what to do.",
+          "Recompute the inertia from the link's geometry and mass (e.g. with trimesh or CAD)."),
+    Cause("inertia_unlike_shape", "*",
+          "The declared inertia is far from what the link's collision shape would have at the declared mass "
+          "(uniform density): a wrong unit, a wrong mesh scale, or a shape that does not match the body.",
+          "Check the inertia's units and the mesh scale; recompute it from the geometry if in doubt."),
+    Cause("mass_without_collision", "*",
+          "A link with mass has no collision shape: it passes through the floor in every engine.",
+          "Add a <collision> element, or accept that the link never touches anything."),
+    Cause("reference_mismatch", "*",
+          "The model differs from the reference model it should reproduce (format conversion, edit, "
+          "regeneration).",
+          "Edit the model's element named in `subject` to the reference's value."),
+    Cause("engine_crash", "*",
+          "The engine crashed (a signal in its C/C++ code) while loading or querying the model.",
+          "Report the model to the engine's issue tracker; use the other engines or the matched build meanwhile."),
+    Cause("engine_failure", "*",
+          "The engine refused the model (its own message is quoted).",
+          "Fix the element the engine names, or use simmatch's matched build."),
+    Cause("unsupported", "*",
+          "The engine cannot represent this feature exactly; simmatch's build says what it did instead.",
+          "Nothing to set in this engine: remove the feature from the model if all engines must agree."),
+    Cause("unknown", "*",
+          "No known engine behaviour explains this difference.",
+          "Inspect the subject in each engine; report it with this finding's JSON if it looks like a bug."),
+]
+
+CATALOGUE: dict[str, Cause] = {c.id: c for c in _ENTRIES}
+
+
+def lookup(cause_id: str) -> Cause:
+    """The catalogue entry for `cause_id` ('unknown' for an id that is not there)."""
+    return CATALOGUE.get(cause_id, CATALOGUE["unknown"])
+
+
+def ids() -> list[str]:
+    return list(CATALOGUE)

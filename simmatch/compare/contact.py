@@ -1,0 +1,159 @@
+"""Contact: which collision shapes each source really has (kind, size, pose; lost capsules, mesh
+scale), and the contact coefficients (friction, restitution, stiffness, damping) of every link that
+can touch anything."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import replace
+
+import numpy as np
+
+from ..kinematics import link_frames
+from ..model import ContactParams, Geometry, Pose
+from . import Context, default_cause, finding, r6, rot_angle
+from .snapshot import Snapshot
+
+
+def _size(g: Geometry) -> list[float]:
+    if g.kind == "box":
+        return [float(v) for v in g.size]
+    if g.kind == "sphere":
+        return [float(g.radius)]
+    if g.kind in ("cylinder", "capsule"):
+        return [float(g.radius), float(g.length)]
+    return [float(v) for v in g.scale]
+
+
+def _pose_error(e: Geometry, a: Geometry) -> tuple[float, float]:
+    dp = float(np.linalg.norm(np.subtract(e.origin.xyz, a.origin.xyz)))
+    Re, Ra = e.origin.rotation, a.origin.rotation
+    if e.kind == "sphere":
+        return dp, 0.0
+    if e.kind in ("cylinder", "capsule"):  # symmetric about z, and end for end
+        c = abs(float(Re[:, 2] @ Ra[:, 2]))
+        return dp, float(np.arccos(np.clip(c, -1, 1)))
+    if e.kind == "box":  # a half turn about any axis leaves a box unchanged
+        return dp, float(np.arccos(np.clip(np.abs(Re.T @ Ra).diagonal().min(), -1, 1)))
+    return dp, rot_angle(Re, Ra)
+
+
+def _engine_says_capsule_dropped(actual: Snapshot) -> bool:
+    msgs = " ".join(actual.extras.get("engine_messages") or [])
+    return "capsule" in msgs.lower()
+
+
+def compare(actual: Snapshot, ctx: Context) -> list:
+    if not actual.ok:
+        return []
+    with warnings.catch_warnings():  # rpy of a pitch of pi/2 is still a valid pose
+        warnings.filterwarnings("ignore", message="Gimbal lock")
+        return _compare(actual, ctx)
+
+
+def _compare(actual: Snapshot, ctx: Context) -> list:
+    out = []
+    tol = ctx.tol
+    exp_model, act_model = ctx.expected.model, actual.model
+    act_links = {link.name: link for link in act_model.links}
+    is_model = actual.engine == "model"
+    members: dict[str, list[str]] = {}
+    for name, holder in actual.merged_links.items():
+        members.setdefault(holder, []).append(name)
+    frames = link_frames(exp_model) if members else {}
+    for link in exp_model.links:
+        if link.name in actual.merged_links or link.name not in act_links:
+            continue
+        a_link = act_links[link.name]
+        ecol, acol = list(link.collisions), list(a_link.collisions)
+        for name in members.get(link.name, []):  # shapes of links fused into this body
+            T = np.linalg.inv(frames[link.name]) @ frames[name]
+            ecol += [replace(g, origin=Pose.from_matrix(T @ g.origin.matrix)) for g in exp_model.link(name).collisions]
+        cause = default_cause(actual)
+        # -- shapes ---------------------------------------------------------------------------
+        remaining = list(acol)
+        for e in ecol:
+            match = next((a for a in remaining if a.kind == e.kind), None)
+            if match is None and e.kind == "mesh":
+                match = None
+            if match is None:
+                c = cause
+                if actual.engine == "dart" and e.kind == "capsule" and actual.load == "native":
+                    c = "dart_drops_capsules"
+                detail = ""
+                if c == "dart_drops_capsules" and _engine_says_capsule_dropped(actual):
+                    detail = "engine said: Unknown geometry type 'capsule'"
+                out.append(finding(actual, "contact", "collision_shape", link.name, expected=e.describe(),
+                                   actual="missing" if not remaining else ", ".join(a.describe() for a in remaining),
+                                   severity="error", cause=c,
+                                   detail=(detail or f"shape {e.name or e.kind!r} not found in {actual.name}")))
+                continue
+            remaining.remove(match)
+            es, as_ = _size(e), _size(match)
+            if e.kind == "mesh":
+                same_file = os.path.basename(e.filename or "") == os.path.basename(match.filename or "")
+                if not same_file and is_model:
+                    out.append(finding(actual, "contact", "mesh_file", link.name, expected=e.filename,
+                                       actual=match.filename, severity="error", cause=cause))
+            d = float(np.max(np.abs(np.subtract(es, as_)))) if len(es) == len(as_) else np.inf
+            scale_tol = 1e-6 if e.kind == "mesh" else tol.shape_size_m
+            if d > scale_tol:
+                quantity = "mesh_scale" if e.kind == "mesh" else "shape_size"
+                out.append(finding(actual, "contact", quantity, link.name, expected=es, actual=as_, abs_error=d,
+                                   rel_error=d / max(max(np.abs(es)), 1e-12), tolerance=scale_tol, severity="error",
+                                   cause=cause, detail=f"{e.describe()} vs {match.describe()}"))
+            dp, da = _pose_error(e, match)
+            if dp > tol.shape_size_m or da > tol.orientation_rad:
+                out.append(finding(actual, "contact", "shape_pose", link.name,
+                                   expected={"xyz": r6(e.origin.xyz), "rpy": r6(e.origin.rpy)},
+                                   actual={"xyz": r6(match.origin.xyz), "rpy": r6(match.origin.rpy)},
+                                   abs_error=max(dp, da), tolerance=tol.shape_size_m, severity="error", cause=cause,
+                                   detail=f"{e.describe()}: {dp:.3g} m and {da:.3g} rad off in the link frame"))
+        for a in remaining:
+            out.append(finding(actual, "contact", "collision_shape", link.name, expected="absent", actual=a.describe(),
+                               severity="error", cause=cause))
+        # -- coefficients -----------------------------------------------------------------------
+        if not ecol or not acol:
+            continue
+        declared = link.contact or ContactParams()
+        got = a_link.contact or ContactParams()
+        if is_model:
+            pairs = [(k, getattr(declared, k), getattr(got, k)) for k in
+                     ("lateral_friction", "rolling_friction", "spinning_friction", "restitution", "stiffness", "damping")]
+            for k, ev, av in pairs:
+                if ev != av and (ev is None or av is None or abs(ev - av) > tol.friction):
+                    out.append(finding(actual, "contact", k, link.name, expected=ev, actual=av,
+                                       abs_error=None if ev is None or av is None else abs(ev - av),
+                                       tolerance=tol.friction, severity="error", cause=cause))
+            continue
+        ef = declared.lateral_friction if declared.lateral_friction is not None else ctx.config.contact.friction
+        af = got.lateral_friction
+        if af is not None and abs(af - ef) > tol.friction:
+            c = cause
+            detail = ""
+            if actual.engine == "bullet":
+                if actual.load == "native" and declared.lateral_friction is None:
+                    c, detail = "bullet_default_friction", "no <lateral_friction> declared"
+                elif actual.load == "matched" and abs(af - 0.5) < 1e-12:
+                    c = "bullet_changedynamics_drops_args"
+                    detail = "PyBullet's default 0.5 is still in place after simmatch's changeDynamics call"
+            out.append(finding(actual, "contact", "lateral_friction", link.name, expected=ef, actual=af,
+                               abs_error=abs(af - ef), tolerance=tol.friction, severity="error", cause=c,
+                               detail=detail))
+        er = declared.restitution if declared.restitution is not None else ctx.config.contact.restitution
+        ar = got.restitution
+        if ar is not None and abs(ar - er) > tol.friction:
+            out.append(finding(actual, "contact", "restitution", link.name, expected=er, actual=ar,
+                               abs_error=abs(ar - er), tolerance=tol.friction, severity="error", cause=cause))
+        if declared.stiffness is not None and got.stiffness is not None and actual.engine != "mujoco":
+            if abs(got.stiffness - declared.stiffness) > tol.friction * max(declared.stiffness, 1.0):
+                out.append(finding(actual, "contact", "contact_stiffness", link.name, expected=declared.stiffness,
+                                   actual=got.stiffness, abs_error=abs(got.stiffness - declared.stiffness),
+                                   severity="error", cause=cause))
+    if actual.engine == "dart" and actual.extras.get("collision_detector") == "fcl":
+        caps = [link.name for link in exp_model.links if any(g.kind == "capsule" for g in link.collisions)]
+        if caps:
+            out.append(finding(actual, "contact", "collision_detector", ",".join(caps), expected="capsules",
+                               actual="0.1 m spheres (FCL)", severity="warning", cause="dart_fcl_no_capsule"))
+    return out

@@ -1,0 +1,88 @@
+"""Dynamics at random states: mass matrix M(q), gravity torques g(q), bias forces h(q, dq) and
+forward dynamics qdd for random torques, each held against the numpy reference of the declared
+model (`compare.reference`), so 'expected' is the model itself, not another engine. Catches what
+the static numbers miss (a joint frame convention, an inertia rotated the wrong way).
+
+Errors are relative to the size of the quantity over all samples (max |expected|); the finding
+names the worst sample and the worst joint (M: the worst entry, 'row/col')."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import Context, default_cause, finding, fmt_q, r6
+from .snapshot import Snapshot
+
+QUANTITIES = (
+    ("M", "mass_matrix", "mass_matrix_rel"),
+    ("gravity", "gravity_torques", "gravity_rel"),
+    ("bias", "bias_forces", "bias_rel"),
+    ("qdd", "forward_dynamics", "qdd_rel"),
+)
+
+
+def worst(expected: np.ndarray, actual: np.ndarray) -> tuple[float, float, int, tuple]:
+    """(abs error, rel error, sample, index) of the worst entry; rel to max |expected|."""
+    diff = np.abs(np.asarray(actual, float) - np.asarray(expected, float))
+    diff = np.nan_to_num(diff, nan=np.inf)
+    flat = int(np.argmax(diff))
+    idx = np.unravel_index(flat, diff.shape)
+    scale = float(np.nanmax(np.abs(expected))) if np.size(expected) else 0.0
+    err = float(diff[idx])
+    return err, err / max(scale, 1e-12), int(idx[0]), tuple(int(i) for i in idx[1:])
+
+
+def compare(actual: Snapshot, ctx: Context) -> list:
+    if not actual.ok or ctx.expected.model.dof == 0:
+        return []
+    out = []
+    names = ctx.declared.joint_names
+    for attr, quantity, tol_name in QUANTITIES:
+        limit = getattr(ctx.tol, tol_name)
+        exp = getattr(ctx.expected, attr)
+        act = getattr(actual, attr)
+        if attr in actual.errors or act is None:
+            out.append(finding(actual, "dynamics", quantity, "*", expected="computed", actual="failed",
+                               severity="error", cause="unknown", detail=actual.errors.get(attr, "not computed")))
+            continue
+        if exp is None or np.shape(exp) != np.shape(act):
+            out.append(finding(actual, "dynamics", quantity, "*", expected=list(np.shape(exp)),
+                               actual=list(np.shape(act)), severity="error", cause=default_cause(actual),
+                               detail="different shapes: the sources do not have the same joints"))
+            continue
+        err, rerr, k, idx = worst(exp, act)
+        if rerr <= limit:
+            continue
+        subject = "/".join(names[i] for i in idx) if idx else "*"
+        state = ctx.samples.states[k]
+        detail = f"worst at sample {k}: q = {fmt_q(state.q)}"
+        if attr in ("bias", "qdd"):
+            detail += f", dq = {fmt_q(state.dq)}"
+        if attr == "qdd":
+            detail += f", tau = {fmt_q(ctx.samples.taus[k])}"
+        if attr == "M":
+            e_row, a_row = exp[k][idx[0]], act[k][idx[0]]
+        else:
+            e_row, a_row = exp[k], act[k]
+        out.append(finding(actual, "dynamics", quantity, subject, expected=r6(e_row), actual=r6(a_row),
+                           abs_error=err, rel_error=rerr, tolerance=limit, severity="error",
+                           cause=default_cause(actual), detail=detail, extra={"sample": k}))
+    return out
+
+
+def pairwise(snapshots: list[Snapshot]) -> dict:
+    """Largest relative difference of every dynamics quantity between every two sources that
+    computed it (summary only: each source is already held against the model)."""
+    out = {}
+    ok = [s for s in snapshots if s.ok]
+    for i, a in enumerate(ok):
+        for b in ok[i + 1:]:
+            row = {}
+            for attr, quantity, _ in QUANTITIES:
+                x, y = getattr(a, attr), getattr(b, attr)
+                if x is None or y is None or np.shape(x) != np.shape(y) or np.size(x) == 0:
+                    continue
+                row[quantity] = worst(x, y)[1]
+            if row:
+                out[f"{a.name} vs {b.name}"] = row
+    return out

@@ -1,0 +1,261 @@
+"""Inertia: mass, COM offset and inertia tensor (principal moments and axes) of every link,
+declared vs loaded, plus what the link's collision shapes would give at the declared mass
+(analytic for box, sphere, cylinder and capsule; trimesh for meshes, with their scale), so that
+"PyBullet recomputed the inertia from the collision shape" shows as such.
+
+Tensors are compared about the COM, expressed in the link frame, relative to the largest
+principal moment.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+from ..model import Geometry, Inertial, Link, RobotModel
+from ..kinematics import link_frames
+from . import Context, default_cause, finding, r6
+from .snapshot import Snapshot
+
+
+# -- inertia of shapes ---------------------------------------------------------------------------
+@lru_cache(maxsize=256)
+def _mesh_props(filename: str, scale: tuple) -> tuple[float, tuple, tuple]:
+    """(volume, centre of mass, 3x3 unit-density inertia about it) of a mesh, scaled; its convex
+    hull when the mesh is not a closed volume."""
+    import trimesh
+
+    mesh = trimesh.load(filename, force="mesh", process=True)
+    mesh.apply_scale(np.asarray(scale, dtype=float))
+    if not mesh.is_volume:
+        mesh = mesh.convex_hull
+    vol = float(abs(mesh.volume))
+    mesh.density = 1.0
+    I = np.asarray(mesh.moment_inertia, dtype=float)
+    if mesh.volume < 0:
+        I = -I
+    return vol, tuple(np.asarray(mesh.center_mass, float)), tuple(map(tuple, I))
+
+
+def shape_props(g: Geometry, convention: str = "exact") -> tuple[float, np.ndarray, np.ndarray]:
+    """(volume m^3, COM in the link frame, unit-density inertia about that COM in the link frame).
+    convention 'bullet' reproduces PyBullet's own shape inertia: a capsule as its bounding box
+    (btCapsuleShape::calculateLocalInertia)."""
+    R, p = g.origin.rotation, np.asarray(g.origin.xyz, float)
+    if g.kind == "box":
+        x, y, z = g.size
+        v = x * y * z
+        I = v / 12.0 * np.diag([y * y + z * z, x * x + z * z, x * x + y * y])
+        c = np.zeros(3)
+    elif g.kind == "sphere":
+        r = g.radius
+        v = 4.0 / 3.0 * np.pi * r ** 3
+        I = np.eye(3) * 0.4 * v * r * r
+        c = np.zeros(3)
+    elif g.kind == "cylinder":
+        r, h = g.radius, g.length
+        v = np.pi * r * r * h
+        I = np.diag([v * (3 * r * r + h * h) / 12.0] * 2 + [0.5 * v * r * r])
+        c = np.zeros(3)
+    elif g.kind == "capsule":
+        r, h = g.radius, g.length
+        if convention == "bullet":
+            x = y = 2 * r
+            z = h + 2 * r
+            v = np.pi * r * r * h + 4.0 / 3.0 * np.pi * r ** 3  # mass is declared: only the shape matters
+            I = v / 12.0 * np.diag([y * y + z * z, x * x + z * z, x * x + y * y])
+        else:
+            vc = np.pi * r * r * h
+            vs = 4.0 / 3.0 * np.pi * r ** 3
+            v = vc + vs
+            izz = vc * r * r / 2.0 + vs * 2.0 * r * r / 5.0
+            # hemispheres: own inertia 2/5 m r^2 (about their joint centre), COM 3r/8 out
+            ixx = vc * (3 * r * r + h * h) / 12.0 + vs * (2.0 * r * r / 5.0 + h * h / 4.0 + 3.0 * h * r / 8.0)
+            I = np.diag([ixx, ixx, izz])
+        c = np.zeros(3)
+    else:
+        vol, com, Im = _mesh_props(g.filename, tuple(g.scale))
+        v, c, I = vol, np.asarray(com), np.asarray(Im)
+    return v, p + R @ c, R @ I @ R.T
+
+
+def shape_inertia(link: Link, mass: float, convention: str = "exact") -> tuple[np.ndarray, np.ndarray] | None:
+    """(COM, inertia about it, link frame) of the link's collision shapes filled with uniform
+    density so that they weigh `mass`; None without collision shapes or volume."""
+    parts = [shape_props(g, convention) for g in link.collisions]
+    vol = sum(v for v, _, _ in parts)
+    if not parts or vol <= 0:
+        return None
+    rho = mass / vol
+    com = sum(v * c for v, c, _ in parts) / vol
+    I = np.zeros((3, 3))
+    for v, c, Ic in parts:
+        d = c - com
+        I += rho * (Ic + v * (d @ d * np.eye(3) - np.outer(d, d)))
+    return com, I
+
+
+# -- composite of fused bodies -------------------------------------------------------------------
+def composite(model: RobotModel, holder: str, members: list[str]) -> Inertial | None:
+    """The inertial of body `holder` with the `members` links (rigidly attached at q = 0) fused in,
+    in the holder's link frame (what MuJoCo's fusestatic makes of them)."""
+    F = link_frames(model)
+    Th_inv = np.linalg.inv(F[holder])
+    m_tot, mc, parts = 0.0, np.zeros(3), []
+    for name in [holder, *members]:
+        link = model.link(name)
+        if link.inertial is None or link.inertial.mass <= 0:
+            continue
+        T = Th_inv @ F[name]
+        c = (T @ np.append(link.inertial.com, 1.0))[:3]
+        I = T[:3, :3] @ link.inertial.tensor_in_link @ T[:3, :3].T
+        parts.append((link.inertial.mass, c, I))
+        m_tot += link.inertial.mass
+        mc += link.inertial.mass * c
+    if m_tot <= 0:
+        return None
+    com = mc / m_tot
+    I = np.zeros((3, 3))
+    for m, c, Ic in parts:
+        d = c - com
+        I += Ic + m * (d @ d * np.eye(3) - np.outer(d, d))
+    from ..model import Pose
+
+    return Inertial(m_tot, Pose(tuple(com)), tuple(map(tuple, I)))
+
+
+def axes_angle(Ie: np.ndarray, Ia: np.ndarray, gap: float = 1e-3) -> float | None:
+    """Largest angle (deg) between corresponding principal axes, over the axes whose moment is
+    distinct (relative gap) in both tensors; None when no axis is defined in both."""
+    we, Ve = np.linalg.eigh(0.5 * (Ie + Ie.T))
+    wa, Va = np.linalg.eigh(0.5 * (Ia + Ia.T))
+    scale = max(abs(we).max(), abs(wa).max(), 1e-300)
+
+    def distinct(w, i):
+        return all(abs(w[i] - w[k]) > gap * scale for k in range(3) if k != i)
+
+    angles = [float(np.degrees(np.arccos(np.clip(abs(Ve[:, i] @ Va[:, i]), 0, 1))))
+              for i in range(3) if distinct(we, i) and distinct(wa, i)]
+    return max(angles) if angles else None
+
+
+def _tensor_error(Ie: np.ndarray, Ia: np.ndarray) -> tuple[float, float]:
+    scale = max(np.abs(np.linalg.eigvalsh(Ie)).max(), 1e-12)
+    err = float(np.abs(Ie - Ia).max())
+    return err, err / scale
+
+
+# -- comparator ------------------------------------------------------------------------------------
+def compare(actual: Snapshot, ctx: Context) -> list:
+    if not actual.ok:
+        return []
+    out = []
+    tol = ctx.tol
+    exp_model, act_model = ctx.expected.model, actual.model
+    act_links = {link.name: link for link in act_model.links}
+    members: dict[str, list[str]] = {}
+    for link, holder in actual.merged_links.items():
+        members.setdefault(holder, []).append(link)
+    from_shapes = actual.extras.get("inertia_source") == "collision shapes"
+    for link in exp_model.links:
+        if link.name in actual.merged_links or link.name not in act_links:
+            continue
+        if link.name == exp_model.root and not exp_model.floating and actual.engine != "model":
+            continue  # a world-fixed root's mass does nothing in any engine
+        e = composite(exp_model, link.name, members[link.name]) if link.name in members else link.inertial
+        a = act_links[link.name].inertial
+        em = e.mass if e is not None else 0.0
+        am = a.mass if a is not None else 0.0
+        if em <= 0 and am <= 0:
+            continue
+        missing_inertial = link.inertial is None and actual.engine != "model"
+        if missing_inertial:
+            cause = {"bullet": "bullet_missing_inertial_defaults", "dart": "dart_default_inertia"}.get(
+                actual.engine, "unknown")
+        else:
+            cause = default_cause(actual)
+        if abs(am - em) > tol.mass_rel * max(em, 1e-9):
+            out.append(finding(actual, "inertia", "mass", link.name, expected=r6(em), actual=r6(am),
+                               abs_error=abs(am - em), rel_error=abs(am - em) / max(em, 1e-9),
+                               tolerance=tol.mass_rel, severity="error", cause=cause,
+                               detail="no <inertial> declared" if missing_inertial else ""))
+        if e is None or a is None or em <= 0 or am <= 0:
+            continue
+        dc = float(np.linalg.norm(e.com - a.com))
+        if dc > tol.com_m:
+            out.append(finding(actual, "inertia", "com", link.name, expected=r6(e.com), actual=r6(a.com),
+                               abs_error=dc, rel_error=dc / max(np.linalg.norm(e.com), 1e-9), tolerance=tol.com_m,
+                               severity="error", cause=cause, detail="COM offset in the link frame"))
+        Ie, Ia = e.tensor_in_link, a.tensor_in_link
+        err, rerr = _tensor_error(Ie, Ia)
+        if rerr > tol.inertia_rel:
+            we, wa = np.linalg.eigvalsh(Ie), np.linalg.eigvalsh(Ia)
+            axes = axes_angle(Ie, Ia)
+            detail = (f"principal moments declared {np.round(we, 6).tolist()} vs loaded {np.round(wa, 6).tolist()}, "
+                      + ("principal axes not comparable (equal moments)" if axes is None
+                         else f"principal axes up to {axes:.3g} deg apart"))
+            extra = {}
+            c = cause
+            if from_shapes and actual.engine == "bullet":
+                c = "bullet_inertia_from_shapes"
+                shp = shape_inertia(link, em, "bullet")
+                exact = shape_inertia(link, em, "exact")
+                if shp is not None:
+                    _, r_shape = _tensor_error(shp[1], Ia)
+                    detail += (f"; computed from the collision shape as PyBullet does: "
+                               f"{np.round(np.linalg.eigvalsh(shp[1]), 6).tolist()} ({r_shape:.1e} from loaded)")
+                    extra["shape_inertia_bullet"] = r6(shp[1])
+                if exact is not None:
+                    extra["shape_inertia_exact"] = r6(exact[1])
+            out.append(finding(actual, "inertia", "inertia", link.name, expected=r6(Ie), actual=r6(Ia),
+                               abs_error=err, rel_error=rerr, tolerance=tol.inertia_rel, severity="error",
+                               cause=c, detail=detail, extra=extra))
+    return out
+
+
+def model_checks(model: RobotModel, ctx: Context, engine: str = "model", load: str = "declared") -> list:
+    """Findings about the declared model alone: inertia no body could have, inertia unlike the
+    link's own shape (a wrong mesh scale or unit), mass without any collision shape."""
+    from ..findings import make
+
+    out = []
+    tol = ctx.tol
+    for link in model.links:
+        if link.inertial is None or link.inertial.mass <= 0:
+            continue
+        if link.name == model.root and not model.floating:
+            continue
+        I = link.inertial.tensor_in_link
+        w = np.sort(np.linalg.eigvalsh(I))
+        if w[0] + w[1] < w[2] * (1 - 1e-9):
+            out.append(make(engine, load, "inertia", "triangle_inequality", link.name,
+                            expected=f"A + B >= C", actual=np.round(w, 9).tolist(),
+                            abs_error=float(w[2] - w[0] - w[1]), severity="warning",
+                            cause="inertia_triangle_inequality",
+                            detail=f"principal moments {np.round(w, 6).tolist()}: {w[0] + w[1]:.4g} < {w[2]:.4g}"))
+        if not link.collisions:
+            out.append(make(engine, load, "contact", "collision", link.name, expected="a collision shape",
+                            actual="none", severity="warning", cause="mass_without_collision",
+                            detail=f"link has {link.inertial.mass:g} kg and no <collision>"))
+            continue
+        try:
+            shp = shape_inertia(link, link.inertial.mass)
+        except Exception as exc:  # an unreadable mesh: say so, do not stop the check
+            out.append(make(engine, load, "inertia", "shape_inertia", link.name, severity="info",
+                            cause="unknown", detail=f"could not compute the shape's inertia: {exc}"))
+            continue
+        if shp is None:
+            continue
+        err, rerr = _tensor_error(I, shp[1])
+        if rerr > tol.shape_inertia_rel:
+            we = np.round(np.linalg.eigvalsh(I), 6).tolist()
+            ws = np.round(np.linalg.eigvalsh(shp[1]), 6).tolist()
+            ratio = max(np.linalg.eigvalsh(shp[1]).max(), 1e-300) / max(np.linalg.eigvalsh(I).max(), 1e-300)
+            out.append(make(engine, load, "inertia", "shape_inertia", link.name, expected=r6(I),
+                            actual=r6(shp[1]), abs_error=err, rel_error=rerr, tolerance=tol.shape_inertia_rel,
+                            severity="warning", cause="inertia_unlike_shape",
+                            detail=f"declared principal moments {we}; its collision shape at {link.inertial.mass:g} kg "
+                                   f"would give {ws} ({ratio:.3g}x)",
+                            extra={"shape_com": r6(shp[0])}))
+    return out

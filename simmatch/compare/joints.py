@@ -1,0 +1,100 @@
+"""Joints: limits (and whether they are enforced), effort, velocity, damping and Coulomb friction
+of every movable joint, plus the hidden extras an engine adds on its own: PyBullet's default
+velocity motors, its 0.04 link damping and 100 rad/s joint speed cap."""
+
+from __future__ import annotations
+
+from . import Context, default_cause, finding
+from .snapshot import Snapshot
+
+
+def _num(x):
+    return None if x is None else float(x)
+
+
+def compare(actual: Snapshot, ctx: Context) -> list:
+    if not actual.ok:
+        return []
+    out = []
+    tol = ctx.tol
+    exp_model, act_model = ctx.expected.model, actual.model
+    act_joints = {j.name: j for j in act_model.joints}
+    extras = actual.extras
+    is_model = actual.engine == "model"
+    motors = extras.get("velocity_motors") or {}
+    enforced = extras.get("limits_enforced") or {}
+    friction_ignored = extras.get("joint_friction") == "ignored"
+    for j in exp_model.joints:
+        if not j.movable or j.name not in act_joints:
+            continue
+        a = act_joints[j.name]
+        cause = default_cause(actual)
+        # -- limits -------------------------------------------------------------------------
+        el = j.limit if j.limited else None
+        al = a.limit
+        a_lo = _num(al.lower) if al is not None else None
+        a_hi = _num(al.upper) if al is not None else None
+        if el is not None:
+            for side, ev, av in (("lower", el.lower, a_lo), ("upper", el.upper, a_hi)):
+                if av is None or abs(av - ev) > tol.joint_limit:
+                    out.append(finding(actual, "joints", f"limit_{side}", j.name, expected=ev,
+                                       actual="none" if av is None else av,
+                                       abs_error=None if av is None else abs(av - ev), tolerance=tol.joint_limit,
+                                       severity="error", cause=cause))
+            if enforced.get(j.name) is False:
+                out.append(finding(actual, "joints", "limit_enforcement", j.name, expected="enforced",
+                                   actual="not enforced", severity="warning",
+                                   cause="dart_limits_not_enforced" if actual.engine == "dart" else "unknown",
+                                   detail=f"range [{el.lower:g}, {el.upper:g}] is declared but the joint moves past it"))
+        elif a_lo is not None and a_hi is not None and a_lo <= a_hi and j.type != "prismatic":
+            out.append(finding(actual, "joints", "limit", j.name, expected="unlimited", actual=[a_lo, a_hi],
+                               severity="error", cause=cause))
+        # -- effort, velocity (only where the source can say) ----------------------------------
+        e_eff = j.limit.effort if j.limit is not None else None
+        a_eff = al.effort if al is not None else None
+        if is_model or actual.engine == "dart":
+            if (e_eff or 0.0) > 0 and a_eff is not None and abs(a_eff - e_eff) > tol.joint_param:
+                out.append(finding(actual, "joints", "effort", j.name, expected=e_eff, actual=a_eff,
+                                   abs_error=abs(a_eff - e_eff), tolerance=tol.joint_param, severity="error",
+                                   cause=cause))
+        if is_model:
+            e_vel = j.limit.velocity if j.limit is not None else None
+            a_vel = al.velocity if al is not None else None
+            if (e_vel or 0.0) != (a_vel or 0.0) and abs((e_vel or 0.0) - (a_vel or 0.0)) > tol.joint_param:
+                out.append(finding(actual, "joints", "velocity", j.name, expected=e_vel, actual=a_vel,
+                                   abs_error=abs((e_vel or 0.0) - (a_vel or 0.0)), tolerance=tol.joint_param,
+                                   severity="error", cause=cause))
+        # -- damping and friction --------------------------------------------------------------
+        if abs(a.damping - j.damping) > tol.joint_param:
+            out.append(finding(actual, "joints", "damping", j.name, expected=j.damping, actual=a.damping,
+                               abs_error=abs(a.damping - j.damping), tolerance=tol.joint_param, severity="error",
+                               cause=cause))
+        a_fric = 0.0 if friction_ignored else a.friction
+        if abs(a_fric - j.friction) > tol.joint_param:
+            c = "bullet_ignores_joint_friction" if friction_ignored and actual.engine == "bullet" else cause
+            out.append(finding(actual, "joints", "friction", j.name, expected=j.friction, actual=a_fric,
+                               abs_error=abs(a_fric - j.friction), tolerance=tol.joint_param, severity="error",
+                               cause=c, detail="read into getJointInfo but never applied" if friction_ignored else ""))
+        # -- hidden motors -------------------------------------------------------------------
+        if motors.get(j.name):
+            out.append(finding(actual, "joints", "velocity_motor", j.name, expected="none", actual="velocity motor, target 0",
+                               severity="error",
+                               cause="bullet_default_velocity_motors" if actual.engine == "bullet" else "unknown",
+                               detail="measured: 1 unit/s given without gravity was held near 0 after one step"))
+    # -- whole-model hidden behaviours -----------------------------------------------------------
+    damping = extras.get("link_damping") or {}
+    lin, ang = float(damping.get("linear", 0.0) or 0.0), float(damping.get("angular", 0.0) or 0.0)
+    if lin > 0 or ang > 0:
+        out.append(finding(actual, "joints", "link_damping", "*", expected=0.0, actual={"linear": lin, "angular": ang},
+                           abs_error=max(lin, ang), severity="error",
+                           cause="bullet_default_link_damping" if actual.engine == "bullet" else "unknown",
+                           detail="every link's velocity is damped on every step (not in the URDF)"))
+    cap = extras.get("max_joint_velocity")
+    if cap is not None and float(cap) < 1e5:
+        declared = [j.limit.velocity for j in exp_model.dof_joints if j.limit is not None and j.limit.velocity]
+        out.append(finding(actual, "joints", "max_joint_velocity", "*", expected="URDF velocity limits (not enforced "
+                           "under torque control by the other engines)", actual=float(cap), severity="warning",
+                           cause="bullet_max_joint_velocity" if actual.engine == "bullet" else "unknown",
+                           detail=f"every joint is clamped to {float(cap):g} rad/s or m/s"
+                                  + (f"; declared velocity limits {sorted(set(declared))}" if declared else "")))
+    return out

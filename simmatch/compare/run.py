@@ -1,0 +1,275 @@
+"""Orchestration of `simmatch check`: load the model, take one snapshot per engine x load mode in
+an isolated child process (a crash is a finding, the run goes on), hold each against the declared
+model (or a `--reference` model), collect every finding, summarise. Deciding the exit code is left
+to the caller (`--fail-on`)."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from ..config import SimConfig
+from ..errors import UsageError
+from ..findings import Finding, Tolerances, make, reaches, sort_findings
+from ..isolation import run_isolated
+from ..model import RobotModel, State
+from ..registry import load_model
+from . import Context, contact, dynamics, inertia, joints, kinematics, structure
+from .snapshot import Samples, Snapshot, failed_snapshot, model_snapshot, take_snapshot
+
+ENGINES = ("bullet", "dart", "mujoco")
+COMPARATORS = (structure.compare, kinematics.compare, inertia.compare, joints.compare, contact.compare,
+               dynamics.compare)
+
+# Unsupported feature id -> (category, cause), per engine where it differs.
+_UNSUPPORTED = {
+    "implicit_damping": ("joints", {"*": "bullet_explicit_damping"}),
+    "hard_limits": ("joints", {"bullet": "bullet_hard_limits", "mujoco": "mujoco_soft_limits"}),
+    "solver_iterations": ("dynamics", {}),
+    "contact_stiffness": ("contact", {"dart": "dart_rigid_contacts", "mujoco": "mujoco_contact_stiffness_units"}),
+    "rolling_friction": ("contact", {}),
+    "spinning_friction": ("contact", {}),
+    "restitution": ("contact", {"*": "mujoco_no_restitution"}),
+    "mesh_convex_hull": ("contact", {"*": "mujoco_convex_hull"}),
+    "massless_link": ("inertia", {"*": "mujoco_tiny_mass"}),
+    "zero_inertia": ("inertia", {}),
+    "inertia_triangle": ("inertia", {"*": "inertia_triangle_inequality"}),
+    "merged_link_geometry": ("contact", {"*": "mujoco_merges_massless_chain"}),
+    "floating_base": ("structure", {"*": "mujoco_welds_floating_root"}),
+    "joint_type": ("structure", {}),
+}
+
+
+@dataclass
+class CheckResult:
+    model: RobotModel
+    reference: RobotModel | None
+    engines: dict
+    options: dict
+    config: SimConfig
+    tolerances: Tolerances
+    findings: list
+    summary: dict
+    snapshots: list = field(default_factory=list)
+    timing: dict = field(default_factory=dict)  # seconds; never written into check.json
+
+    def failing(self, fail_on: str) -> list[Finding]:
+        return [f for f in self.findings if reaches(f.severity, fail_on)]
+
+    def to_dict(self) -> dict:
+        m = self.model
+        model = {"name": m.name, "source": m.source, "base": m.base, "base_reason": m.base_reason,
+                 "dof": m.dof, "links": len(m.links), "joints": len(m.joints), "joint_names": m.joint_names}
+        if self.reference is not None:
+            model["reference"] = self.reference.source
+        config = dict(self.config.to_dict())
+        config["check"] = dict(self.options)
+        return {"model": model, "engines": dict(self.engines), "config": config,
+                "tolerances": self.tolerances.to_dict(), "findings": [f.to_dict() for f in self.findings],
+                "summary": self.summary}
+
+
+def engine_versions() -> dict:
+    """Installed engine versions from package metadata, without importing the engines (PyBullet
+    prints to stdout on import)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for name, package in (("bullet", "pybullet"), ("dart", "dartpy"), ("mujoco", "mujoco")):
+        try:
+            out[name] = version(package)
+        except PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def parse_engines(text: str | None) -> list[str]:
+    if text is None or text.strip() in ("", "all"):
+        return list(ENGINES)
+    if text.strip() == "none":
+        return []
+    names = [t.strip() for t in text.split(",") if t.strip()]
+    for n in names:
+        if n not in ENGINES:
+            import difflib
+
+            close = difflib.get_close_matches(n, ENGINES, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise UsageError(f"--engines: unknown engine {n!r}{hint}; choose from {', '.join(ENGINES)}, or 'none'")
+    return list(dict.fromkeys(names))
+
+
+def parse_load(load: str) -> list[str]:
+    if load == "both":
+        return ["native", "matched"]
+    if load in ("native", "matched"):
+        return [load]
+    raise UsageError(f"--load must be native, matched or both, not {load!r}")
+
+
+def _reorder(snap: Snapshot, src: RobotModel, dst: RobotModel) -> Snapshot:
+    """Dynamics arrays of `snap` (in `src` joint order) put into `dst` joint order, when both
+    models have the same joints."""
+    if sorted(src.joint_names) != sorted(dst.joint_names) or src.joint_names == dst.joint_names:
+        return snap
+    perm = [src.joint_names.index(n) for n in dst.joint_names]
+    snap.M = snap.M[:, perm][:, :, perm]
+    for key in ("gravity", "bias", "qdd"):
+        setattr(snap, key, getattr(snap, key)[:, perm])
+    return snap
+
+
+def _remap_samples(samples: Samples, src: RobotModel, dst: RobotModel) -> Samples:
+    """The same physical samples expressed in `dst`'s joint order (joints it lacks dropped, joints
+    only it has at 0)."""
+    idx = {n: i for i, n in enumerate(src.joint_names)}
+
+    def vec(v):
+        return np.array([v[idx[n]] if n in idx else 0.0 for n in dst.joint_names], dtype=float)
+
+    kin = np.array([vec(q) for q in samples.kin_q]).reshape(len(samples.kin_q), dst.dof)
+    states = tuple(State(vec(s.q), vec(s.dq), s.root_pos, s.root_quat, s.root_lin_vel, s.root_ang_vel)
+                   for s in samples.states)
+    taus = np.array([vec(t) for t in samples.taus]).reshape(len(samples.taus), dst.dof)
+    return Samples(kin, states, taus, samples.seed)
+
+
+def unsupported_findings(snap: Snapshot, already: list[Finding]) -> list[Finding]:
+    """Each Unsupported the backend declared becomes an info finding with its reason."""
+    out, seen = [], set()
+    reported = {(f.quantity, f.subject, f.cause) for f in already}
+    for feature, subject, reason in snap.unsupported:
+        category, causes = _UNSUPPORTED.get(feature, ("structure", {}))
+        cause = causes.get(snap.engine, causes.get("*", "unsupported"))
+        if (feature, subject) in seen:
+            continue
+        seen.add((feature, subject))
+        if feature == "floating_base" and any(c == cause for _, _, c in reported):
+            continue
+        out.append(make(snap.engine, snap.load, category, f"unsupported:{feature}", subject, expected="as declared",
+                        actual="approximated", severity="info", cause=cause, detail=reason))
+    return out
+
+
+def _propagate_causes(findings: list[Finding]) -> list[Finding]:
+    """A dynamics or kinematics discrepancy with no cause of its own, in a source that already has a
+    structural, inertia or contact error with a known cause, is a consequence of it."""
+    by_source: dict = {}
+    for f in findings:
+        if f.severity == "error" and f.cause not in ("unknown",) and f.category in ("inertia", "structure", "joints"):
+            by_source.setdefault((f.engine, f.load), []).append(f)
+    out = []
+    for f in findings:
+        roots = by_source.get((f.engine, f.load))
+        if f.category == "dynamics" and f.cause == "unknown" and roots:
+            root = sorted(roots, key=lambda r: (r.category != "inertia", r.subject))[0]
+            f = replace(f, cause=root.cause, fix=root.fix,
+                        detail=f"{f.detail}; follows from {root.category} {root.quantity} of {root.subject!r}")
+        out.append(f)
+    return out
+
+
+def summarise(findings: list[Finding], snapshots: list[Snapshot], sources: list[tuple[str, str]]) -> dict:
+    rows = []
+    for engine, load in sources:
+        own = [f for f in findings if (f.engine, f.load) == (engine, load)]
+        snap = next((s for s in snapshots if (s.engine, s.load) == (engine, load)), None)
+        counts = {s: sum(f.severity == s for f in own) for s in ("error", "warning", "info")}
+        disc = [f for f in own if f.severity != "info"]
+        if snap is not None and not snap.ok:
+            status = "crashed" if snap.crashed else "failed"
+        else:
+            status = "agrees" if not disc else f"{len(disc)} discrepancies"
+        worst = None
+        if disc:
+            w = min(disc, key=Finding.worst_key)
+            worst = {"category": w.category, "quantity": w.quantity, "subject": w.subject, "cause": w.cause,
+                     "rel_error": w.rel_error, "abs_error": w.abs_error}
+        rows.append({"engine": engine, "load": load, "status": status, **counts, "worst": worst})
+    totals = {s: sum(f.severity == s for f in findings) for s in ("error", "warning", "info")}
+    return {"sources": rows, "counts": totals, "pairwise": {k: {q: float(f"{v:.3g}") for q, v in row.items()}
+                                                             for k, row in dynamics.pairwise(snapshots).items()}}
+
+
+def run_check(model: str | RobotModel, engines: list[str] | None = None, load: str = "both", random_q: int = 20,
+              seed: int = 0, tol: Tolerances | None = None, base: str = "auto", reference: str | None = None,
+              config: SimConfig | None = None, jobs: int = 2, timeout: float = 300.0, isolate: bool = True,
+              inject=None) -> CheckResult:
+    """Run the whole check. `inject(snapshot) -> snapshot` (tests) may plant a defect in each
+    engine snapshot before comparison."""
+    t0 = time.perf_counter()
+    if random_q < 0:
+        raise UsageError(f"--random-q must be >= 0, got {random_q}")
+    tol = tol or Tolerances()
+    config = config or SimConfig()
+    engines = list(ENGINES) if engines is None else list(engines)
+    loads = parse_load(load)
+    declared = model if isinstance(model, RobotModel) else load_model(model, base=base)
+    ref_model = load_model(reference, base=base) if reference is not None else None
+    samples = Samples.draw(declared, random_q, seed)
+    t_model = time.perf_counter()
+
+    if ref_model is not None:
+        expected = model_snapshot(ref_model, _remap_samples(samples, declared, ref_model), config,
+                                  engine="reference", load="declared")
+        expected = _reorder(expected, ref_model, declared)
+    else:
+        expected = model_snapshot(declared, samples, config)
+    t_ref = time.perf_counter()
+
+    jobs_list = [(e, ld) for e in engines for ld in loads]
+
+    def one(job):
+        engine, ld = job
+        start = time.perf_counter()
+        if isolate:
+            outcome = run_isolated(take_snapshot, engine, ld, declared, config, samples, timeout=timeout)
+            snap = outcome.value if outcome.ok else failed_snapshot(engine, ld, outcome.error, outcome.crashed)
+        else:
+            try:
+                snap = take_snapshot(engine, ld, declared, config, samples)
+            except Exception as exc:
+                snap = failed_snapshot(engine, ld, str(exc), False)
+        snap.seconds = {**snap.seconds, "wall": time.perf_counter() - start}
+        return snap
+
+    if jobs_list:
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            snapshots = list(pool.map(one, jobs_list))
+    else:
+        snapshots = []
+    t_engines = time.perf_counter()
+    if inject is not None:
+        snapshots = [inject(s) for s in snapshots]
+
+    ctx = Context(declared, expected, samples, tol, config)
+    findings: list[Finding] = []
+    sources: list[tuple[str, str]] = [("model", "declared")]
+    # engines are always held against the declared model; in --reference mode the model itself is
+    # also held against the reference
+    declared_snap = expected if ref_model is None else model_snapshot(declared, samples, config)
+    if ref_model is not None:
+        for cmp in COMPARATORS:
+            findings.extend(cmp(declared_snap, ctx))
+    findings.extend(inertia.model_checks(declared, ctx))
+    for snap in snapshots:
+        sources.append((snap.engine, snap.load))
+        own: list[Finding] = []
+        for cmp in COMPARATORS:
+            own.extend(cmp(snap, Context(declared, declared_snap, samples, tol, config)))
+        own.extend(unsupported_findings(snap, own))
+        findings.extend(own)
+    findings = sort_findings(_propagate_causes(findings))
+    all_snaps = snapshots
+    summary = summarise(findings, all_snaps, sources)
+    t_end = time.perf_counter()
+    options = {"engines": engines, "load": load, "random_q": random_q, "seed": seed, "base": base,
+               "reference": reference}
+    timing = {"total": t_end - t0, "load_model": t_model - t0, "reference": t_ref - t_model,
+              "engines": t_engines - t_ref, "compare": t_end - t_engines,
+              "per_source": {s.name: dict(s.seconds) for s in snapshots}}
+    return CheckResult(declared, ref_model, engine_versions(), options, config, tol, findings, summary,
+                       snapshots, timing)

@@ -1,0 +1,196 @@
+"""What one source says about a model, as plain picklable data: a `Snapshot`.
+
+A source is an engine in one load mode (gathered inside an isolated child process by
+`take_snapshot`), or the model itself (`model_snapshot`: canonical forward kinematics and the numpy
+reference dynamics of `compare.reference`). Comparators only ever see Snapshots, so a comparison
+can be tested by planting a defect in one, without any engine.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..config import SimConfig
+from ..kinematics import link_coms, link_frames, random_q, random_state
+from ..model import RobotModel, State
+from .reference import ReferenceDynamics
+
+
+@dataclass(frozen=True)
+class Samples:
+    """The states every source is queried at, drawn once from the seed. `kin_q`: (K, dof), row 0
+    is q = 0, then N random q within limits; the root (floating base) sits at the world origin.
+    `states`: N random (q, dq) states (floating base: random root pose, zero root twist, see
+    compare.reference); `taus`: (N, dof) random torques for forward dynamics."""
+
+    kin_q: np.ndarray
+    states: tuple[State, ...]
+    taus: np.ndarray
+    seed: int
+
+    @staticmethod
+    def draw(model: RobotModel, n: int, seed: int) -> "Samples":
+        rng = np.random.default_rng(seed)
+        qs = [np.zeros(model.dof)] + [random_q(model, rng) for _ in range(n)]
+        states = []
+        for _ in range(n):
+            s = random_state(model, rng, vel_scale=1.0)
+            if s.floating:
+                s = State(s.q, s.dq, s.root_pos, s.root_quat, np.zeros(3), np.zeros(3))
+            states.append(s)
+        taus = rng.normal(0.0, 1.0, (n, model.dof)) * _torque_scale(model)
+        return Samples(np.array(qs).reshape(len(qs), model.dof), tuple(states), taus, seed)
+
+    def kin_state(self, model: RobotModel, k: int) -> State:
+        q = self.kin_q[k]
+        if model.floating:
+            return State(q, np.zeros(model.dof), np.zeros(3), np.array([0.0, 0.0, 0.0, 1.0]), np.zeros(3),
+                         np.zeros(3))
+        return State(q, np.zeros(model.dof))
+
+
+def _torque_scale(model: RobotModel) -> np.ndarray:
+    """Random torques of the size of the joints' effort limits (10 where none is given)."""
+    out = []
+    for j in model.dof_joints:
+        e = j.limit.effort if j.limit is not None and j.limit.effort else 10.0
+        out.append(min(e, 100.0))
+    return np.array(out, dtype=float)
+
+
+@dataclass
+class Snapshot:
+    """Everything one source reports. Per-sample arrays are indexed like `Samples`: frames[link] is
+    (K, 4, 4), coms[link] (K, 3); M (N, dof, dof); gravity, bias, qdd (N, dof). A dynamics
+    quantity that failed is None with its message in `errors`."""
+
+    engine: str
+    load: str
+    ok: bool = True
+    error: str = ""
+    crashed: bool = False
+    model: RobotModel | None = None  # what the source holds (engine readback, or the model itself)
+    extras: dict = field(default_factory=dict)
+    added_joints: tuple = ()
+    merged_links: dict = field(default_factory=dict)
+    unsupported: list = field(default_factory=list)  # (feature, subject, reason)
+    notes: list = field(default_factory=list)
+    frames: dict = field(default_factory=dict)
+    coms: dict = field(default_factory=dict)
+    M: np.ndarray | None = None
+    gravity: np.ndarray | None = None
+    bias: np.ndarray | None = None
+    qdd: np.ndarray | None = None
+    errors: dict = field(default_factory=dict)
+    seconds: dict = field(default_factory=dict)  # timing (never written to reports)
+
+    @property
+    def name(self) -> str:
+        return f"{self.engine}/{self.load}"
+
+
+def _stack(per_sample: list[dict], shape: tuple) -> dict:
+    names = sorted({n for d in per_sample for n in d})
+    out = {}
+    for n in names:
+        out[n] = np.array([d.get(n, np.full(shape, np.nan)) for d in per_sample], dtype=float)
+    return out
+
+
+def model_snapshot(model: RobotModel, samples: Samples, config: SimConfig | None = None,
+                   engine: str = "model", load: str = "declared") -> Snapshot:
+    """The model's own answer: canonical kinematics and numpy reference dynamics."""
+    cfg = config or SimConfig()
+    snap = Snapshot(engine, load, model=model)
+    frames, coms = [], []
+    for k in range(len(samples.kin_q)):
+        s = samples.kin_state(model, k)
+        frames.append(link_frames(model, s))
+        coms.append(link_coms(model, s))
+    snap.frames, snap.coms = _stack(frames, (4, 4)), _stack(coms, (3,))
+    ref = ReferenceDynamics(model, cfg.gravity)
+    Ms, gs, hs, qdds = [], [], [], []
+    for s, tau in zip(samples.states, samples.taus):
+        M, h = ref.mass_matrix(s), ref.bias_forces(s)
+        Ms.append(M)
+        hs.append(h)
+        gs.append(ref.gravity_torques(s))
+        try:
+            qdds.append(np.linalg.solve(M, tau - h))
+        except np.linalg.LinAlgError:
+            qdds.append(np.full(model.dof, np.nan))
+    n = model.dof
+    snap.M = np.array(Ms).reshape(-1, n, n)
+    snap.gravity, snap.bias, snap.qdd = (np.array(x).reshape(-1, n) for x in (gs, hs, qdds))
+    return snap
+
+
+def mid_state(model: RobotModel) -> State:
+    """A state away from every limit (PyBullet's motor probe reads a joint held at a limit as a
+    motor), root at the origin."""
+    from ..kinematics import joint_range
+
+    q = np.array([0.5 * sum(joint_range(j)) if j.limited else 0.0 for j in model.dof_joints])
+    if model.floating:
+        return State(q, np.zeros(model.dof), np.zeros(3), np.array([0.0, 0.0, 0.0, 1.0]), np.zeros(3),
+                     np.zeros(3))
+    return State(q, np.zeros(model.dof))
+
+
+def take_snapshot(engine: str, load: str, model: RobotModel, config: SimConfig, samples: Samples) -> Snapshot:
+    """Build `model` in `engine` (`load` mode) and gather everything. Meant to run inside
+    `run_isolated`: an EngineFailure propagates (the parent turns it into a finding)."""
+    from ..backends import make_backend
+
+    t0 = time.perf_counter()
+    backend = make_backend(engine, model, config, load)
+    t1 = time.perf_counter()
+    try:
+        snap = Snapshot(engine, load)
+        backend.set_state(mid_state(model))
+        rb = backend.readback()
+        snap.model = rb.model
+        snap.extras = dict(rb.extras)
+        snap.added_joints = tuple(rb.added_joints)
+        snap.merged_links = dict(rb.merged_links)
+        snap.unsupported = [(u.feature, u.subject, u.reason) for u in backend.unsupported]
+        snap.notes = list(backend.notes)
+        frames, coms = [], []
+        for k in range(len(samples.kin_q)):
+            backend.set_state(samples.kin_state(model, k))
+            frames.append(backend.link_frames())
+            coms.append(backend.link_coms())
+        snap.frames, snap.coms = _stack(frames, (4, 4)), _stack(coms, (3,))
+        t2 = time.perf_counter()
+        n = model.dof
+        results = {"M": [], "gravity": [], "bias": [], "qdd": []}
+        calls = {"M": backend.mass_matrix, "gravity": backend.gravity_torques, "bias": backend.bias_forces}
+        for s, tau in zip(samples.states, samples.taus):
+            backend.set_state(s)
+            for key, fn in calls.items():
+                if key in snap.errors:
+                    continue
+                try:
+                    results[key].append(np.asarray(fn(), dtype=float))
+                except Exception as exc:  # one quantity failing must not hide the others
+                    snap.errors[key] = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+            if "qdd" not in snap.errors:
+                try:
+                    results["qdd"].append(np.asarray(backend.forward_dynamics(tau), dtype=float))
+                except Exception as exc:
+                    snap.errors["qdd"] = f"{type(exc).__name__}: {exc}"
+        for key, shape in (("M", (n, n)), ("gravity", (n,)), ("bias", (n,)), ("qdd", (n,))):
+            if key not in snap.errors:
+                setattr(snap, key, np.array(results[key], dtype=float).reshape((-1, *shape)))
+        t3 = time.perf_counter()
+        snap.seconds = {"build": t1 - t0, "kinematics": t2 - t1, "dynamics": t3 - t2}
+        return snap
+    finally:
+        backend.close()
+
+
+def failed_snapshot(engine: str, load: str, error: str, crashed: bool) -> Snapshot:
+    return Snapshot(engine, load, ok=False, error=error, crashed=crashed)

@@ -1,0 +1,107 @@
+"""Structure: did the source load at all, which links and joints it has (missing, extra, merged),
+joint types, parents and axes, and whether the root is fixed or floating."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from . import Context, default_cause, finding
+from .snapshot import Snapshot
+
+_SAME_TYPE = {"continuous": "revolute"}
+
+
+def load_failure(actual: Snapshot) -> list:
+    """A source that could not be built is itself a finding, with the engine's own message."""
+    msg = " ".join(actual.error.split())
+    subject = "*"
+    m = re.search(r"Element name '([^']+)'", actual.error)
+    if m:
+        subject = m.group(1)
+    if actual.crashed:
+        cause = "engine_crash"
+    elif actual.engine == "mujoco" and "mass and inertia of moving bodies" in actual.error:
+        cause = "mujoco_rejects_massless_links"
+    else:
+        cause = "engine_failure"
+    return [finding(actual, "structure", "load", subject, expected="loads", actual="crashed" if actual.crashed
+                    else "failed", severity="error", cause=cause, detail=msg)]
+
+
+def compare(actual: Snapshot, ctx: Context) -> list:
+    if not actual.ok:
+        return load_failure(actual)
+    out = []
+    exp, act = ctx.expected.model, actual.model
+    extras = actual.extras
+
+    # -- root: fixed or floating ------------------------------------------------------------
+    if actual.added_joints:
+        out.append(finding(actual, "structure", "root_joint", exp.root, expected=exp.base,
+                           actual=f"floating (added joint {', '.join(actual.added_joints)})", severity="error",
+                           cause="dart_adds_floating_root" if actual.engine == "dart" else "unknown",
+                           detail=f"{actual.engine} put a 6-DoF joint above root link {exp.root!r}; the model's "
+                                  f"base is {exp.base} ({exp.base_reason or 'as declared'})"))
+    elif act.base != exp.base:
+        cause = default_cause(actual)
+        if actual.engine == "mujoco" and exp.floating:
+            cause = "mujoco_welds_floating_root"
+        out.append(finding(actual, "structure", "root_joint", exp.root, expected=exp.base, actual=act.base,
+                           severity="error", cause=cause,
+                           detail=f"root joint as loaded: {extras.get('root_joint', act.base)}"))
+
+    # -- links ----------------------------------------------------------------------------------
+    act_links = {link.name for link in act.links}
+    for link in exp.links:
+        if link.name in actual.merged_links:
+            holder = actual.merged_links[link.name]
+            if actual.load == "native":
+                cause = "mujoco_fuses_static_bodies" if actual.engine == "mujoco" else "unknown"
+            else:
+                cause = "mujoco_merges_massless_chain" if actual.engine == "mujoco" else "unknown"
+            out.append(finding(actual, "structure", "merged_link", link.name, expected="own body",
+                               actual=f"merged into {holder!r}", severity="info", cause=cause,
+                               detail=f"{actual.engine} has no body {link.name!r}; its frame is reported through "
+                                      f"body {holder!r}"))
+        elif link.name not in act_links:
+            out.append(finding(actual, "structure", "link", link.name, expected="present", actual="missing",
+                               severity="error", cause=default_cause(actual)))
+    exp_links = {link.name for link in exp.links}
+    for name in sorted(act_links - exp_links):
+        out.append(finding(actual, "structure", "link", name, expected="absent", actual="present",
+                           severity="error", cause=default_cause(actual)))
+
+    # -- joints ---------------------------------------------------------------------------------
+    act_joints = {j.name: j for j in act.joints}
+    exp_joints = {j.name: j for j in exp.joints}
+    for j in exp.joints:
+        a = act_joints.get(j.name)
+        if a is None:
+            out.append(finding(actual, "structure", "joint", j.name, expected=j.type, actual="missing",
+                               severity="error", cause=default_cause(actual)))
+            continue
+        if _SAME_TYPE.get(a.type, a.type) != _SAME_TYPE.get(j.type, j.type):
+            out.append(finding(actual, "structure", "joint_type", j.name, expected=j.type, actual=a.type,
+                               severity="error", cause=default_cause(actual)))
+        if (a.parent, a.child) != (j.parent, j.child):
+            out.append(finding(actual, "structure", "joint_links", j.name, expected=f"{j.parent} -> {j.child}",
+                               actual=f"{a.parent} -> {a.child}", severity="error", cause=default_cause(actual)))
+        # PyBullet reports axes in the child's inertial frame, not the link frame: its axes are
+        # checked through the link frames at random q (kinematics) instead.
+        if j.movable and actual.engine != "bullet":
+            ea, aa = np.asarray(j.axis, float), np.asarray(a.axis, float)
+            na = np.linalg.norm(aa)
+            angle = float(np.arccos(np.clip(ea @ aa / max(na, 1e-300), -1, 1))) if na > 0 else np.pi
+            if angle > ctx.tol.axis_rad:
+                out.append(finding(actual, "structure", "joint_axis", j.name, expected=list(j.axis),
+                                   actual=[round(float(v), 9) for v in aa], abs_error=angle,
+                                   tolerance=ctx.tol.axis_rad, severity="error", cause=default_cause(actual),
+                                   detail=f"axes {np.degrees(angle):.3g} deg apart"))
+    for name in sorted(set(act_joints) - set(exp_joints)):
+        if name in actual.added_joints:
+            continue
+        out.append(finding(actual, "structure", "joint", name, expected="absent", actual=act_joints[name].type,
+                           severity="error", cause=default_cause(actual)))
+    return out
