@@ -262,8 +262,12 @@ def load_policy(path: str):
         import torch
     except ImportError:
         raise UsageError("policy scenarios need torch: pip install 'simmatch[learn]'") from None
+    import warnings
+
     try:
-        module = torch.jit.load(path, map_location="cpu")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # torch.jit is deprecated in 2.13
+            module = torch.jit.load(path, map_location="cpu")
     except Exception:
         try:
             module = torch.load(path, map_location="cpu", weights_only=False)
