@@ -1,0 +1,73 @@
+"""`simmatch check MODEL`: find, size and explain every discrepancy of a model across PyBullet,
+DART and MuJoCo (and, with --reference, against a reference model).
+
+Exit codes: 0 nothing reaches --fail-on, 1 something does, 2 bad input (raised as SimmatchError
+and turned into one line by `app.main`)."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_") or "model"
+
+
+def check(
+    model: str = typer.Argument(..., help="Model name (hopper, hopper-box, pendulum, double-pendulum, laikago) "
+                                          "or URDF path."),
+    random_q: int = typer.Option(20, "--random-q", "-n", help="Random configurations (and random states) to "
+                                                               "compare at, besides q = 0."),
+    engines: str = typer.Option("bullet,dart,mujoco", "--engines", "-e",
+                                help="Comma list of bullet, dart, mujoco; 'none' to check only the model "
+                                     "(with --reference)."),
+    load: str = typer.Option("both", "--load", help="native (each engine's URDF importer), matched "
+                                                    "(simmatch's faithful build) or both."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the random samples: same seed, same report."),
+    tol: Optional[List[str]] = typer.Option(None, "--tol", help="Tolerance override NAME=VALUE, repeatable "
+                                                                "(e.g. --tol inertia_rel=1e-3)."),
+    fail_on: str = typer.Option("error", "--fail-on", help="Exit 1 when a finding of this severity or worse "
+                                                           "exists: error or warning."),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout and nothing else."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Report folder for check.json and check.md "
+                                                                 "(default reports/check_MODEL)."),
+    no_report: bool = typer.Option(False, "--no-report", help="Do not write the report folder."),
+    base: str = typer.Option("auto", "--base", help="fixed | floating | auto (auto: a massless root link is "
+                                                    "the world)."),
+    reference: Optional[str] = typer.Option(None, "--reference", "-r",
+                                            help="Also hold the model against this reference model (a URDF "
+                                                 "converted or edited from it)."),
+):
+    """Compare the model's structure, kinematics, inertia, joints, contact and dynamics across engines."""
+    from rich.console import Console
+
+    from simmatch.compare.run import parse_engines, run_check
+    from simmatch.errors import UsageError
+    from simmatch.findings import Tolerances, reaches
+    from simmatch.report_check import print_summary, to_json, write_reports
+
+    reaches("error", fail_on)  # validates --fail-on before any work
+    if base not in ("fixed", "floating", "auto"):
+        raise UsageError(f"--base must be fixed, floating or auto, not {base!r}")
+    tolerances = Tolerances().with_overrides(tol)
+    names = parse_engines(engines)
+    result = run_check(model, engines=names, load=load, random_q=random_q, seed=seed, tol=tolerances, base=base,
+                       reference=reference)
+    if not no_report:
+        folder = out or Path("reports") / f"check_{_safe(Path(model).stem if model.endswith('.urdf') else model)}"
+        json_path, md_path = write_reports(result, folder)
+    if json_out:
+        sys.stdout.write(to_json(result))
+        sys.stdout.flush()
+    else:
+        console = Console() if sys.stdout.isatty() else Console(width=160)
+        print_summary(result, console)
+        if not no_report:
+            console.print(f"report: {json_path} , {md_path}", highlight=False)
+    code = 1 if result.failing(fail_on) else 0
+    raise typer.Exit(code)

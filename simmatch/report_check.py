@@ -1,0 +1,177 @@
+"""The three faces of a `simmatch check` result: a short rich terminal summary, one JSON object,
+and a readable Markdown report. All three print the tolerances. Nothing here depends on the clock:
+the same seed gives byte-identical check.json and check.md."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from .causes import lookup
+from .compare.run import CheckResult
+from .findings import Finding
+
+_STYLE = {"error": "bold red", "warning": "yellow", "info": "dim"}
+
+
+def _num(v) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:.3g}"
+    return str(v)
+
+
+def _short(v, n: int = 40) -> str:
+    if v is None:
+        return "-"
+    if (isinstance(v, (list, tuple)) and len(v) == 3 and all(isinstance(r, (list, tuple)) and len(r) == 3 for r in v)
+            and all(isinstance(x, (int, float)) for r in v for x in r)):
+        v = [v[i][i] for i in range(3)]  # a 3x3 tensor: its diagonal
+        s = "diag[" + ", ".join(f"{x:.4g}" for x in v) + "]"
+        return s if len(s) <= n else s[: n - 1] + "…"
+    if isinstance(v, float):
+        s = f"{v:.6g}"
+    elif isinstance(v, (list, tuple)) and v and all(isinstance(x, (int, float)) for x in v):
+        s = "[" + ", ".join(f"{x:.4g}" for x in v) + "]"
+    else:
+        s = str(v)
+    return s if len(s) <= n else s[: n - 1] + "…"
+
+
+def tolerance_line(result: CheckResult) -> str:
+    return ", ".join(f"{k}={v:g}" for k, v in result.tolerances.to_dict().items())
+
+
+def _source_line(row: dict) -> str:
+    name = f"{row['engine']}/{row['load']}"
+    if row["status"] in ("failed", "crashed"):
+        w = row["worst"] or {}
+        return f"{name:<16} {row['status'].upper()}  ({w.get('cause', 'unknown')})"
+    extra = f"  [{row['info']} unsupported/info]" if row["info"] else ""
+    if row["status"] == "agrees":
+        return f"{name:<16} agrees{extra}"
+    w = row["worst"]
+    size = f", rel {w['rel_error']:.3g}" if w.get("rel_error") is not None else ""
+    return (f"{name:<16} {row['status']} ({row['error']} error, {row['warning']} warning); worst: {w['category']} "
+            f"{w['quantity']} of {w['subject']}{size} [{w['cause']}]{extra}")
+
+
+def print_summary(result: CheckResult, console: Console | None = None, max_rows: int = 60) -> None:
+    """One line per engine and load mode, then the findings sorted by severity."""
+    console = console or Console()
+    m = result.model
+    opts = result.options
+    console.print(f"[bold]simmatch check[/] {m.name} ({m.source}): {m.dof} DoF, base {m.base} ({m.base_reason})",
+                  highlight=False)
+    if result.reference is not None:
+        console.print(f"reference: {result.reference.source}", highlight=False)
+    console.print(f"random q: {opts['random_q']}, seed {opts['seed']}; engines: "
+                  + ", ".join(f"{k} {v or 'not installed'}" for k, v in result.engines.items()), highlight=False)
+    console.print(f"[dim]tolerances: {tolerance_line(result)}[/]", highlight=False)
+    console.print()
+    for row in result.summary["sources"]:
+        style = "green" if row["status"] == "agrees" else ("red" if row["error"] else "yellow")
+        console.print(f"[{style}]{_source_line(row)}[/]", highlight=False)
+    console.print()
+    findings = result.findings
+    if not findings:
+        console.print("[green]no findings[/]")
+        return
+    table = Table(show_lines=False, header_style="bold", pad_edge=False)
+    for col, kw in (("severity", {}), ("source", {}), ("finding", {}), ("subject", {}),
+                    ("expected -> actual", {"max_width": 64}), ("rel err", {"justify": "right"}), ("cause", {})):
+        table.add_column(col, overflow="fold", **kw)
+    for f in findings[:max_rows]:
+        table.add_row(f"[{_STYLE[f.severity]}]{f.severity}[/]", f"{f.engine}/{f.load}", f"{f.category}.{f.quantity}",
+                      f.subject, f"{_short(f.expected, 30)} -> {_short(f.actual, 30)}", _num(f.rel_error), f.cause)
+    console.print(table)
+    if len(findings) > max_rows:
+        console.print(f"... {len(findings) - max_rows} more findings in check.json / check.md")
+    c = result.summary["counts"]
+    console.print(f"{c['error']} error(s), {c['warning']} warning(s), {c['info']} info (unsupported)")
+
+
+def to_json(result: CheckResult) -> str:
+    return json.dumps(result.to_dict(), indent=2, sort_keys=True, allow_nan=False) + "\n"
+
+
+def _md_cell(v) -> str:
+    return _short(v, 60).replace("|", "\\|").replace("\n", " ")
+
+
+def to_markdown(result: CheckResult) -> str:
+    m = result.model
+    opts = result.options
+    lines = [f"# simmatch check: {m.name}", "",
+             f"- model: `{m.source}` ({m.dof} DoF, {len(m.links)} links, base {m.base}: {m.base_reason})"]
+    if result.reference is not None:
+        lines.append(f"- reference: `{result.reference.source}`")
+    lines += [f"- engines: " + ", ".join(f"{k} {v or 'not installed'}" for k, v in result.engines.items()),
+              f"- random q: {opts['random_q']}, seed {opts['seed']}, load {opts['load']}",
+              "", "## Tolerances", "", "| quantity | tolerance |", "|---|---|"]
+    lines += [f"| {k} | {v:g} |" for k, v in result.tolerances.to_dict().items()]
+    lines += ["", "## Summary", "", "| engine | load | status | errors | warnings | info | worst |", "|---|---|---|---|---|---|---|"]
+    for row in result.summary["sources"]:
+        w = row["worst"]
+        worst = f"{w['category']} {w['quantity']} of {w['subject']} ({w['cause']})" if w else "-"
+        lines.append(f"| {row['engine']} | {row['load']} | {row['status']} | {row['error']} | {row['warning']} | "
+                     f"{row['info']} | {worst} |")
+    if result.summary.get("pairwise"):
+        lines += ["", "## Dynamics between sources (largest relative difference)", "",
+                  "| pair | M(q) | gravity | bias | qdd |", "|---|---|---|---|---|"]
+        for pair, row in result.summary["pairwise"].items():
+            lines.append(f"| {pair} | " + " | ".join(_num(row.get(k)) for k in
+                                                       ("mass_matrix", "gravity_torques", "bias_forces",
+                                                        "forward_dynamics")) + " |")
+    lines += ["", "## Findings", ""]
+    if not result.findings:
+        lines.append("No findings.")
+    else:
+        lines += ["| severity | engine | load | category | quantity | subject | expected | actual | abs err | rel err "
+                  "| tol | cause |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+        for f in result.findings:
+            lines.append("| " + " | ".join([f.severity, f.engine, f.load, f.category, f.quantity, _md_cell(f.subject),
+                                            _md_cell(f.expected), _md_cell(f.actual), _num(f.abs_error),
+                                            _num(f.rel_error), _num(f.tolerance), f"`{f.cause}`"]) + " |")
+        lines += ["", "## Details", ""]
+        for f in result.findings:
+            if f.severity == "info" and not f.detail:
+                continue
+            lines.append(f"- **{f.severity}** {f.engine}/{f.load} {f.category} `{f.quantity}` of `{f.subject}`: "
+                         f"{f.detail or '-'}")
+        causes = sorted({f.cause for f in result.findings})
+        lines += ["", "## Causes", ""]
+        for cid in causes:
+            c = lookup(cid)
+            lines.append(f"- `{cid}`: {c.explanation} **Fix:** {c.fix}")
+    return "\n".join(lines) + "\n"
+
+
+def write_reports(result: CheckResult, out_dir: str | os.PathLike) -> tuple[Path, Path]:
+    """Write check.json and check.md into `out_dir`, each atomically (temp file + rename)."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, text in (("check.json", to_json(result)), ("check.md", to_markdown(result))):
+        fd, tmp = tempfile.mkstemp(dir=out, prefix=f".{name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(text)
+            os.replace(tmp, out / name)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+        paths.append(out / name)
+    return paths[0], paths[1]
+
+
+def finding_line(f: Finding) -> str:
+    """One line per finding, for logs and tests."""
+    return f"{f.severity} {f.engine}/{f.load} {f.category}.{f.quantity} {f.subject} [{f.cause}]"
