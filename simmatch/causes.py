@@ -52,6 +52,10 @@ _ENTRIES = [
           "changeDynamics silently ignores lateralFriction (and the other contact arguments) when "
           "maxJointVelocity is passed in the same call (measured on pybullet 3.2.7): the link keeps 0.5.",
           "Call changeDynamics(maxJointVelocity=...) separately from the friction/restitution call."),
+    Cause("bullet_cylinder_as_mesh", "bullet",
+          "loadURDF turns every <cylinder> into a convex polygonal mesh unless URDF_USE_IMPLICIT_CYLINDER is "
+          "set: contacts roll over facets and the shape inertia is that of the mesh's bounding box.",
+          "Load with flags=pybullet.URDF_USE_IMPLICIT_CYLINDER."),
     Cause("bullet_hard_limits", "bullet",
           "Joint limits are hard constraints that cannot be turned off through changeDynamics.",
           "Nothing to set: widen the limits in the URDF if the other engines' soft limits are the target."),
@@ -65,6 +69,11 @@ _ENTRIES = [
           "DartLoader adds a 6-DoF FreeJoint above the root link unless told otherwise, so a robot meant to be "
           "fixed falls (a root link named 'world' is the exception: it becomes the world).",
           "Set DartLoaderOptions().mDefaultRootJointType = DartLoaderRootJointType.FIXED via loader.setOptions."),
+    Cause("dart_ignores_contact_tag", "dart",
+          "DART's URDF loader ignores PyBullet's <contact> extension: friction stays at DART's default 1.0 "
+          "and restitution at 0.",
+          "Set the friction on each collision ShapeNode's DynamicsAspect (setFrictionCoeff), as simmatch's "
+          "matched build does."),
     Cause("dart_limits_not_enforced", "dart",
           "The DART URDF loader leaves joint position limits unenforced (areLimitsEnforced() is False).",
           "Call joint.setLimitEnforcement(True) on every limited joint."),
@@ -102,6 +111,11 @@ _ENTRIES = [
     Cause("mujoco_no_restitution", "mujoco",
           "MuJoCo has no restitution coefficient: bounce is only expressed through solref.",
           "Set restitution 0 in the model, or tune solref damping to approximate the bounce."),
+    Cause("mujoco_ignores_contact_tag", "mujoco",
+          "MuJoCo's URDF importer ignores PyBullet's <contact> extension: every geom gets MuJoCo's default "
+          "friction (1, 0.005, 0.0001).",
+          "Set geom friction in MJCF/MjSpec (and priority to win against the floor), as simmatch's matched build "
+          "does."),
     Cause("mujoco_soft_limits", "mujoco",
           "Joint limits and contacts are soft constraints (solref/solimp): limits can be overshot and bodies "
           "penetrate slightly.",

@@ -39,6 +39,32 @@ def _pose_error(e: Geometry, a: Geometry) -> tuple[float, float]:
     return dp, rot_angle(Re, Ra)
 
 
+def _compare_shapes(actual: Snapshot, link: str, e: Geometry, match: Geometry, tol, cause: str,
+                    is_model: bool) -> list:
+    out = []
+    es, as_ = _size(e), _size(match)
+    if e.kind == "mesh":
+        same_file = os.path.basename(e.filename or "") == os.path.basename(match.filename or "")
+        if not same_file and is_model:
+            out.append(finding(actual, "contact", "mesh_file", link, expected=e.filename, actual=match.filename,
+                               severity="error", cause=cause))
+    d = float(np.max(np.abs(np.subtract(es, as_)))) if len(es) == len(as_) else np.inf
+    scale_tol = 1e-6 if e.kind == "mesh" else tol.shape_size_m
+    if d > scale_tol:
+        quantity = "mesh_scale" if e.kind == "mesh" else "shape_size"
+        out.append(finding(actual, "contact", quantity, link, expected=es, actual=as_, abs_error=d,
+                           rel_error=d / max(max(np.abs(es)), 1e-12), tolerance=scale_tol, severity="error",
+                           cause=cause, detail=f"{e.describe()} vs {match.describe()}"))
+    dp, da = _pose_error(e, match)
+    if dp > tol.shape_size_m or da > tol.orientation_rad:
+        out.append(finding(actual, "contact", "shape_pose", link,
+                           expected={"xyz": r6(e.origin.xyz), "rpy": r6(e.origin.rpy)},
+                           actual={"xyz": r6(match.origin.xyz), "rpy": r6(match.origin.rpy)},
+                           abs_error=max(dp, da), tolerance=tol.shape_size_m, severity="error", cause=cause,
+                           detail=f"{e.describe()}: {dp:.3g} m and {da:.3g} rad off in the link frame"))
+    return out
+
+
 def _engine_says_capsule_dropped(actual: Snapshot) -> bool:
     msgs = " ".join(actual.extras.get("engine_messages") or [])
     return "capsule" in msgs.lower()
@@ -73,43 +99,32 @@ def _compare(actual: Snapshot, ctx: Context) -> list:
         cause = default_cause(actual)
         # -- shapes ---------------------------------------------------------------------------
         remaining = list(acol)
+        unmatched = []
         for e in ecol:
             match = next((a for a in remaining if a.kind == e.kind), None)
-            if match is None and e.kind == "mesh":
-                match = None
             if match is None:
-                c = cause
-                if actual.engine == "dart" and e.kind == "capsule" and actual.load == "native":
-                    c = "dart_drops_capsules"
-                detail = ""
-                if c == "dart_drops_capsules" and _engine_says_capsule_dropped(actual):
-                    detail = "engine said: Unknown geometry type 'capsule'"
-                out.append(finding(actual, "contact", "collision_shape", link.name, expected=e.describe(),
-                                   actual="missing" if not remaining else ", ".join(a.describe() for a in remaining),
-                                   severity="error", cause=c,
-                                   detail=(detail or f"shape {e.name or e.kind!r} not found in {actual.name}")))
+                unmatched.append(e)
                 continue
             remaining.remove(match)
-            es, as_ = _size(e), _size(match)
-            if e.kind == "mesh":
-                same_file = os.path.basename(e.filename or "") == os.path.basename(match.filename or "")
-                if not same_file and is_model:
-                    out.append(finding(actual, "contact", "mesh_file", link.name, expected=e.filename,
-                                       actual=match.filename, severity="error", cause=cause))
-            d = float(np.max(np.abs(np.subtract(es, as_)))) if len(es) == len(as_) else np.inf
-            scale_tol = 1e-6 if e.kind == "mesh" else tol.shape_size_m
-            if d > scale_tol:
-                quantity = "mesh_scale" if e.kind == "mesh" else "shape_size"
-                out.append(finding(actual, "contact", quantity, link.name, expected=es, actual=as_, abs_error=d,
-                                   rel_error=d / max(max(np.abs(es)), 1e-12), tolerance=scale_tol, severity="error",
-                                   cause=cause, detail=f"{e.describe()} vs {match.describe()}"))
-            dp, da = _pose_error(e, match)
-            if dp > tol.shape_size_m or da > tol.orientation_rad:
-                out.append(finding(actual, "contact", "shape_pose", link.name,
-                                   expected={"xyz": r6(e.origin.xyz), "rpy": r6(e.origin.rpy)},
-                                   actual={"xyz": r6(match.origin.xyz), "rpy": r6(match.origin.rpy)},
-                                   abs_error=max(dp, da), tolerance=tol.shape_size_m, severity="error", cause=cause,
-                                   detail=f"{e.describe()}: {dp:.3g} m and {da:.3g} rad off in the link frame"))
+            out.extend(_compare_shapes(actual, link.name, e, match, tol, cause, is_model))
+        for e in unmatched:
+            if remaining:  # a shape of another kind in its place
+                a = remaining.pop(0)
+                c = cause
+                if actual.engine == "bullet" and e.kind == "cylinder" and a.kind == "mesh":
+                    c = "bullet_cylinder_as_mesh"
+                out.append(finding(actual, "contact", "shape_kind", link.name, expected=e.describe(),
+                                   actual=a.describe(), severity="warning" if c != cause else "error", cause=c,
+                                   detail=f"shape {e.name or e.kind!r} is a {a.kind} in {actual.name}"))
+                continue
+            c = cause
+            detail = f"shape {e.name or e.kind!r} not found in {actual.name}"
+            if actual.engine == "dart" and e.kind == "capsule" and actual.load == "native":
+                c = "dart_drops_capsules"
+                if _engine_says_capsule_dropped(actual):
+                    detail = "engine said: Unknown geometry type 'capsule'"
+            out.append(finding(actual, "contact", "collision_shape", link.name, expected=e.describe(),
+                               actual="missing", severity="error", cause=c, detail=detail))
         for a in remaining:
             out.append(finding(actual, "contact", "collision_shape", link.name, expected="absent", actual=a.describe(),
                                severity="error", cause=cause))
@@ -132,6 +147,9 @@ def _compare(actual: Snapshot, ctx: Context) -> list:
         if af is not None and abs(af - ef) > tol.friction:
             c = cause
             detail = ""
+            if actual.load == "native" and declared.lateral_friction is not None and actual.engine in ("dart", "mujoco"):
+                c = f"{actual.engine}_ignores_contact_tag"
+                detail = "<contact><lateral_friction> is a PyBullet extension"
             if actual.engine == "bullet":
                 if actual.load == "native" and declared.lateral_friction is None:
                     c, detail = "bullet_default_friction", "no <lateral_friction> declared"
