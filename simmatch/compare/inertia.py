@@ -192,7 +192,7 @@ def compare(actual: Snapshot, ctx: Context) -> list:
         if rerr > tol.inertia_rel:
             we, wa = np.linalg.eigvalsh(Ie), np.linalg.eigvalsh(Ia)
             axes = axes_angle(Ie, Ia)
-            detail = (f"principal moments declared {np.round(we, 6).tolist()} vs loaded {np.round(wa, 6).tolist()}, "
+            detail = (f"principal moments expected {np.round(we, 6).tolist()} vs {actual.name} {np.round(wa, 6).tolist()}, "
                       + ("principal axes not comparable (equal moments)" if axes is None
                          else f"principal axes up to {axes:.3g} deg apart"))
             extra = {}

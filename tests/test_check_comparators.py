@@ -1,0 +1,299 @@
+"""Each comparator against deliberately mismatched inputs: a defect planted in one snapshot must be
+found with the right category, quantity and subject, and only there; an identical snapshot must
+give nothing. No engine is needed: the "engine" snapshot is the model's own, relabelled."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from simmatch.compare import Context, contact, dynamics, inertia, joints, kinematics, structure
+from simmatch.compare.snapshot import Samples, failed_snapshot, model_snapshot
+from simmatch.config import SimConfig
+from simmatch.findings import Tolerances
+from simmatch.model import Inertial, Limit
+from simmatch.registry import load_model
+
+
+@pytest.fixture(scope="module")
+def setup():
+    model = load_model("hopper")
+    samples = Samples.draw(model, 4, seed=3)
+    expected = model_snapshot(model, samples)
+    return model, samples, expected
+
+
+def fake_engine(setup, engine="dart", load="matched"):
+    model, samples, expected = setup
+    snap = copy.deepcopy(expected)
+    snap.engine, snap.load = engine, load
+    return snap
+
+
+def ctx_for(setup, tol=None):
+    model, samples, expected = setup
+    return Context(model, expected, samples, tol or Tolerances(), SimConfig())
+
+
+def run_all(snap, ctx):
+    out = []
+    for cmp in (structure, kinematics, inertia, joints, contact, dynamics):
+        out.extend(cmp.compare(snap, ctx))
+    return out
+
+
+def keys(findings):
+    return {(f.category, f.quantity, f.subject) for f in findings}
+
+
+def with_link(model, name, **changes):
+    links = tuple(replace(l, **changes) if l.name == name else l for l in model.links)
+    return replace(model, links=links)
+
+
+def with_joint(model, name, **changes):
+    js = tuple(replace(j, **changes) if j.name == name else j for j in model.joints)
+    return replace(model, joints=js)
+
+
+def test_identical_snapshot_gives_no_findings(setup):
+    assert run_all(fake_engine(setup), ctx_for(setup)) == []
+
+
+# -- kinematics --------------------------------------------------------------------------------
+def test_shifted_link_frame_names_the_link_not_its_descendants(setup):
+    snap = fake_engine(setup)
+    for name in ("leg", "foot"):  # a wrong leg joint origin moves the leg and everything below
+        snap.frames[name] = snap.frames[name].copy()
+        snap.frames[name][:, 2, 3] += 1e-3
+    found = kinematics.compare(snap, ctx_for(setup))
+    assert keys(found) == {("kinematics", "frame_position", "leg")}
+    f = found[0]
+    assert f.abs_error == pytest.approx(1e-3)
+    assert "1 link(s) below" in f.detail
+
+
+def test_two_links_swapped_are_both_found(setup):
+    snap = fake_engine(setup)
+    snap.frames["thigh"], snap.frames["leg"] = snap.frames["leg"].copy(), snap.frames["thigh"].copy()
+    subjects = {f.subject for f in kinematics.compare(snap, ctx_for(setup))}
+    assert {"thigh", "leg"} <= subjects
+
+
+def test_rotated_frame_is_an_orientation_finding(setup):
+    snap = fake_engine(setup)
+    R = np.array([[np.cos(0.01), -np.sin(0.01), 0], [np.sin(0.01), np.cos(0.01), 0], [0, 0, 1]])
+    snap.frames["foot"] = snap.frames["foot"].copy()
+    snap.frames["foot"][:, :3, :3] = snap.frames["foot"][:, :3, :3] @ R
+    found = kinematics.compare(snap, ctx_for(setup))
+    assert keys(found) == {("kinematics", "frame_orientation", "foot")}
+    assert found[0].abs_error == pytest.approx(0.01, rel=1e-6)
+
+
+def test_com_off_with_frame_right(setup):
+    snap = fake_engine(setup)
+    snap.coms["thigh"] = snap.coms["thigh"] + np.array([0.0, 0.0, 2e-3])
+    assert keys(kinematics.compare(snap, ctx_for(setup))) == {("kinematics", "com_position", "thigh")}
+
+
+def test_tolerance_is_respected(setup):
+    snap = fake_engine(setup)
+    snap.frames["leg"] = snap.frames["leg"].copy()
+    snap.frames["leg"][:, 0, 3] += 5e-7
+    assert kinematics.compare(snap, ctx_for(setup)) == []
+    assert kinematics.compare(snap, ctx_for(setup, Tolerances(position_m=1e-7)))
+
+
+# -- inertia -----------------------------------------------------------------------------------
+def test_inertia_scaled_on_one_link(setup):
+    model = setup[0]
+    snap = fake_engine(setup)
+    foot = model.link("foot").inertial
+    snap.model = with_link(model, "foot", inertial=replace(foot, inertia=tuple(tuple(1.2 * v for v in r)
+                                                                              for r in foot.inertia)))
+    found = inertia.compare(snap, ctx_for(setup))
+    assert keys(found) == {("inertia", "inertia", "foot")}
+    assert found[0].rel_error == pytest.approx(0.2, rel=1e-6)
+
+
+def test_inertia_of_two_links_exchanged_is_found_on_both(setup):
+    model = setup[0]
+    snap = fake_engine(setup)
+    a, b = model.link("thigh").inertial, model.link("leg").inertial
+    m = with_link(model, "thigh", inertial=replace(a, inertia=b.inertia))
+    snap.model = with_link(m, "leg", inertial=replace(b, inertia=a.inertia))
+    assert {f.subject for f in inertia.compare(snap, ctx_for(setup))} == {"thigh", "leg"}
+
+
+def test_mass_and_com(setup):
+    model = setup[0]
+    snap = fake_engine(setup)
+    torso = model.link("torso").inertial
+    snap.model = with_link(model, "torso", inertial=Inertial(torso.mass * 1.01, replace(torso.origin, xyz=(0, 0, 0.01)),
+                                                              torso.inertia))
+    assert keys(inertia.compare(snap, ctx_for(setup))) == {("inertia", "mass", "torso"), ("inertia", "com", "torso")}
+
+
+def test_bullet_native_inertia_is_attributed_to_its_shape_inertia(setup):
+    model = setup[0]
+    snap = fake_engine(setup, "bullet", "native")
+    snap.extras = {"inertia_source": "collision shapes"}
+    foot = model.link("foot")
+    _, I = inertia.shape_inertia(foot, foot.mass, "bullet")
+    snap.model = with_link(model, "foot", inertial=Inertial(foot.mass, replace(foot.inertial.origin, rpy=(0, 0, 0)),
+                                                             tuple(map(tuple, I))))
+    found = inertia.compare(snap, ctx_for(setup))
+    assert [(f.subject, f.cause) for f in found] == [("foot", "bullet_inertia_from_shapes")]
+    assert "0.0e+00 from loaded" in found[0].detail  # the loaded tensor IS PyBullet's shape inertia
+
+
+def test_shape_inertia_matches_declared_for_the_hopper_and_not_for_a_wrong_one():
+    model = load_model("hopper")
+    for name in ("torso", "thigh", "leg", "foot"):  # the hopper's inertias are those of its capsules
+        link = model.link(name)
+        _, I = inertia.shape_inertia(link, link.mass)
+        assert np.allclose(I, link.inertial.tensor_in_link, rtol=1e-6, atol=1e-12)
+    link = model.link("foot")
+    _, I = inertia.shape_inertia(replace(link, collisions=(replace(link.collisions[0], radius=0.12),)), link.mass)
+    assert not np.allclose(I, link.inertial.tensor_in_link, rtol=1e-2)
+
+
+def test_box_and_mesh_shape_inertia_agree(data_dir):
+    from simmatch.model import Geometry, Pose
+
+    box = Geometry("box", Pose((0, 0, 0.05)), size=(0.1, 0.1, 0.1))
+    mesh = Geometry("mesh", Pose((0, 0, 0.05)), filename=str(data_dir / "broken" / "cube.obj"), scale=(0.1, 0.1, 0.1))
+    vb, cb, Ib = inertia.shape_props(box)
+    vm, cm, Im = inertia.shape_props(mesh)
+    assert vb == pytest.approx(vm) and np.allclose(cb, cm) and np.allclose(Ib, Im)
+    vm10, _, _ = inertia.shape_props(replace(mesh, scale=(1, 1, 1)))
+    assert vm10 == pytest.approx(1000 * vm)
+
+
+# -- joints ------------------------------------------------------------------------------------
+def test_joint_damping_limit_friction_on_the_right_joint(setup):
+    model = setup[0]
+    snap = fake_engine(setup)
+    m = with_joint(model, "leg_joint", damping=2.0)
+    m = with_joint(m, "foot_joint", limit=Limit(-0.785398163397, 0.9, 200, 10))
+    m = with_joint(m, "thigh_joint", friction=0.0)
+    snap.model = m
+    assert keys(joints.compare(snap, ctx_for(setup))) == {
+        ("joints", "damping", "leg_joint"), ("joints", "limit_upper", "foot_joint"), ("joints", "friction", "thigh_joint")}
+
+
+def test_hidden_bullet_extras(setup):
+    snap = fake_engine(setup, "bullet", "native")
+    snap.extras = {"velocity_motors": {"leg_joint": True, "foot_joint": False}, "link_damping": {"linear": 0.04,
+                   "angular": 0.04}, "max_joint_velocity": 100.0, "joint_friction": "ignored"}
+    found = joints.compare(snap, ctx_for(setup))
+    got = {(f.quantity, f.subject, f.cause) for f in found}
+    assert ("velocity_motor", "leg_joint", "bullet_default_velocity_motors") in got
+    assert not any(f.quantity == "velocity_motor" and f.subject == "foot_joint" for f in found)
+    assert ("link_damping", "*", "bullet_default_link_damping") in got
+    assert ("max_joint_velocity", "*", "bullet_max_joint_velocity") in got
+    assert {s for q, s, c in got if c == "bullet_ignores_joint_friction"} == {"thigh_joint", "leg_joint", "foot_joint"}
+
+
+def test_dart_limits_not_enforced(setup):
+    snap = fake_engine(setup, "dart", "native")
+    snap.extras = {"limits_enforced": {"thigh_joint": False, "leg_joint": True}}
+    found = joints.compare(snap, ctx_for(setup))
+    assert [(f.subject, f.cause, f.severity) for f in found] == [("thigh_joint", "dart_limits_not_enforced", "warning")]
+
+
+# -- contact -----------------------------------------------------------------------------------
+def test_dropped_capsule_and_resized_shape(setup):
+    model = setup[0]
+    snap = fake_engine(setup, "dart", "native")
+    m = with_link(model, "torso", collisions=())
+    leg = m.link("leg")
+    m = with_link(m, "leg", collisions=(replace(leg.collisions[0], radius=0.05),))
+    snap.model = m
+    found = contact.compare(snap, ctx_for(setup))
+    assert keys(found) == {("contact", "collision_shape", "torso"), ("contact", "shape_size", "leg")}
+    assert {f.subject: f.cause for f in found}["torso"] == "dart_drops_capsules"
+
+
+def test_shape_pose_and_friction(setup):
+    model = setup[0]
+    snap = fake_engine(setup, "mujoco", "matched")
+    thigh = model.link("thigh")
+    g = thigh.collisions[0]
+    m = with_link(model, "thigh", collisions=(replace(g, origin=replace(g.origin, xyz=(0, 0, -0.2))),))
+    m = with_link(m, "foot", contact=replace(model.link("foot").contact, lateral_friction=0.5))
+    snap.model = m
+    assert keys(contact.compare(snap, ctx_for(setup))) == {("contact", "shape_pose", "thigh"),
+                                                           ("contact", "lateral_friction", "foot")}
+
+
+def test_capsule_flipped_end_for_end_is_the_same_shape(setup):
+    model = setup[0]
+    snap = fake_engine(setup, "mujoco", "matched")
+    g = model.link("torso").collisions[0]
+    snap.model = with_link(model, "torso", collisions=(replace(g, origin=replace(g.origin, rpy=(np.pi, 0, 0))),))
+    assert contact.compare(snap, ctx_for(setup)) == []
+
+
+# -- dynamics ----------------------------------------------------------------------------------
+def test_mass_matrix_entry(setup):
+    model = setup[0]
+    snap = fake_engine(setup)
+    i, j = model.joint_names.index("leg_joint"), model.joint_names.index("thigh_joint")
+    snap.M = snap.M.copy()
+    snap.M[2, i, j] *= 1.01
+    snap.M[2, j, i] *= 1.01
+    found = dynamics.compare(snap, ctx_for(setup))
+    assert {f.quantity for f in found} == {"mass_matrix"}
+    assert found[0].subject in ("leg_joint/thigh_joint", "thigh_joint/leg_joint")
+    assert found[0].extra["sample"] == 2
+
+
+def test_permuted_joint_order_is_not_agreement(setup):
+    snap = fake_engine(setup)
+    for key in ("gravity", "bias", "qdd"):
+        setattr(snap, key, getattr(snap, key)[:, ::-1].copy())
+    assert {f.quantity for f in dynamics.compare(snap, ctx_for(setup))} == {"gravity_torques", "bias_forces",
+                                                                          "forward_dynamics"}
+
+
+def test_gravity_sign_flip(setup):
+    snap = fake_engine(setup)
+    snap.gravity = -snap.gravity
+    assert {f.quantity for f in dynamics.compare(snap, ctx_for(setup))} == {"gravity_torques"}
+
+
+def test_failed_quantity_is_a_finding(setup):
+    snap = fake_engine(setup)
+    snap.qdd = None
+    snap.errors = {"qdd": "LinAlgError: singular"}
+    found = dynamics.compare(snap, ctx_for(setup))
+    assert [(f.quantity, f.actual) for f in found] == [("forward_dynamics", "failed")]
+
+
+# -- structure ---------------------------------------------------------------------------------
+def test_failed_load_is_a_finding_with_the_engines_message(setup):
+    snap = failed_snapshot("mujoco", "native", "mujoco (native): Error: mass and inertia of moving bodies must be "
+                           "larger than mjMINVAL\nElement name 'rootx_link', id 1", crashed=False)
+    found = structure.compare(snap, ctx_for(setup))
+    assert [(f.quantity, f.subject, f.cause) for f in found] == [("load", "rootx_link", "mujoco_rejects_massless_links")]
+    assert "mjMINVAL" in found[0].detail
+    crash = structure.compare(failed_snapshot("dart", "native", "engine crashed (SIGSEGV)", crashed=True),
+                              ctx_for(setup))
+    assert crash[0].cause == "engine_crash" and crash[0].actual == "crashed"
+
+
+def test_added_root_missing_joint_and_axis(setup):
+    model = setup[0]
+    snap = fake_engine(setup, "dart", "native")
+    snap.added_joints = ("rootJoint",)
+    m = replace(model, joints=tuple(j for j in model.joints if j.name != "foot_joint"))
+    snap.model = with_joint(m, "leg_joint", axis=(0.0, 1.0, 0.0))
+    found = structure.compare(snap, ctx_for(setup))
+    got = {(f.quantity, f.subject, f.cause) for f in found}
+    assert ("root_joint", "world", "dart_adds_floating_root") in got
+    assert ("joint", "foot_joint", "unknown") in got
+    assert ("joint_axis", "leg_joint", "unknown") in got
