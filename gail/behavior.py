@@ -116,7 +116,7 @@ def make_behaviour(kind: str, model: RobotModel, policy: str | None = None, log_
 
 # -- the task: hopping forward ------------------------------------------------------------------
 def make_task_env(model: RobotModel, src: str, seed: int = 0, max_steps: int = 500, substeps: int = 10,
-                  corrector=None, config=None):
+                  corrector=None, config=None, space: str = "contact"):
     """Gymnasium env: hop forward in `src`. `corrector(obs, rng) -> u` applies hybrid corrections
     each step (policy refinement inside the learned simulator); None is the plain engine."""
     import gymnasium as gym
@@ -130,7 +130,7 @@ def make_task_env(model: RobotModel, src: str, seed: int = 0, max_steps: int = 5
         metadata = {"render_modes": []}
 
         def __init__(self):
-            self.sim = HybridSim(model, src, "contact" if corrector is not None else None, config, substeps)
+            self.sim = HybridSim(model, src, space if corrector is not None else None, config, substeps)
             self.fell = fell_fn(model, pitch_max=0.8, drop_max=0.55)
             s0 = initial_state(model, np.random.default_rng(0), 0.0)
             self.observation_space = gym.spaces.Box(-np.inf, np.inf, (len(task_obs(model, s0)),), np.float32)
@@ -146,6 +146,8 @@ def make_task_env(model: RobotModel, src: str, seed: int = 0, max_steps: int = 5
             self.s = initial_state(model, self.rng)
             self.sim.reset_to(self.s)
             self.t = 0
+            if corrector is not None and hasattr(corrector, "reset"):
+                corrector.reset(self.rng)
             return task_obs(model, self.s).astype(np.float32), {}
 
         def step(self, action):
@@ -171,7 +173,8 @@ def make_task_env(model: RobotModel, src: str, seed: int = 0, max_steps: int = 5
 
 
 def train_task_policy(model: RobotModel, src: str, steps: int, seed: int, out_path, n_envs: int = 2,
-                      log=print, corrector_factory=None, init_path: str | None = None, lr: float = 3e-4):
+                      log=print, corrector_factory=None, init_path: str | None = None, lr: float = 3e-4,
+                      space: str = "contact", max_steps: int = 500):
     """PPO on the hopping task; saves a stable-baselines3 zip usable as `--policy`."""
     import torch
     from stable_baselines3 import PPO
@@ -179,8 +182,8 @@ def train_task_policy(model: RobotModel, src: str, steps: int, seed: int, out_pa
 
     torch.set_num_threads(1)
     envs = DummyVecEnv([
-        (lambda k=k: make_task_env(model, src, seed + 1000 * k,
-                                   corrector=corrector_factory(k) if corrector_factory else None))
+        (lambda k=k: make_task_env(model, src, seed + 1000 * k, max_steps=max_steps,
+                                   corrector=corrector_factory(k) if corrector_factory else None, space=space))
         for k in range(n_envs)])
     envs.seed(seed)
     if init_path:
@@ -193,3 +196,24 @@ def train_task_policy(model: RobotModel, src: str, steps: int, seed: int, out_pa
     ppo.save(out_path)
     envs.close()
     return ppo
+
+
+def evaluate_return(model: RobotModel, policy_path, target: str, episodes: int = 5, seed: int = 0,
+                    max_steps: int = 500) -> dict:
+    """Mean undiscounted task return of a policy (deterministic) in `target` (engine or variant)."""
+    from stable_baselines3 import PPO
+
+    ppo = PPO.load(str(policy_path), device="cpu")
+    env = make_task_env(model, target, seed, max_steps=max_steps)
+    rets, lens = [], []
+    for ep in range(episodes):
+        obs, _ = env.reset(seed=seed + ep)
+        total, n, done = 0.0, 0, False
+        while not done:
+            a, _ = ppo.predict(obs, deterministic=True)
+            obs, r, term, trunc, _ = env.step(a)
+            total, n, done = total + r, n + 1, term or trunc
+        rets.append(total)
+        lens.append(n)
+    env.sim.close()
+    return {"return": float(np.mean(rets)), "return_std": float(np.std(rets)), "length": float(np.mean(lens))}

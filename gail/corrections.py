@@ -8,8 +8,8 @@ output is the raw source engine:
     value = nominal + t (nominal - lo)   for t <  0
 
 `contact` (the paper's 7 outputs for the hopper): contact-link lateral friction, restitution, a
-softness in [0, 1] (0: the engine's rigid contact; above 0: compliant contact with stiffness
-10^(5 - 2 softness) N/m, i.e. 1e5 .. 1e3), a damping ratio for that compliant contact, and one torque
+softness in [0, 1] (below 0.05: the engine's rigid contact; above: compliant contact with
+stiffness 10^(5 - 2 softness) N/m, i.e. 1e5 .. 1e3), a damping ratio for that compliant contact, and one torque
 scale per actuated joint in [0.3, 1.5]. Dimensions the source engine cannot apply (MuJoCo:
 restitution) are left out.
 
@@ -29,7 +29,7 @@ from .features import actuated_indices
 
 SPACES = ("contact", "force")
 TORQUE_SCALE_RANGE = (0.3, 1.5)
-RIGID_BELOW = 1e-3  # softness under this is the engine's rigid contact
+RIGID_BELOW = 0.05  # softness under this is the engine's rigid contact (a dead zone around nominal)
 
 
 @dataclass(frozen=True)

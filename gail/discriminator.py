@@ -62,13 +62,13 @@ class Discriminator(nn.Module):
             alpha = torch.as_tensor(rng.random((batch, 1)), dtype=torch.float32)
             mix = (alpha * e + (1 - alpha) * g).requires_grad_(True)
             grad = torch.autograd.grad(self.logits(mix).sum(), mix, create_graph=True)[0]
-            gp = (grad / self.std).pow(2).sum(1).mean()  # gradient w.r.t. normalised features
+            gp = (grad * self.std).pow(2).sum(1).mean()  # gradient w.r.t. normalised features
             total = loss + self.gp_lambda * gp
             self.opt.zero_grad()
             total.backward()
             self.opt.step()
-            stats["loss"] += float(loss) / steps
-            stats["gp"] += float(gp) / steps
+            stats["loss"] += loss.item() / steps
+            stats["gp"] += gp.item() / steps
             stats["acc_target"] += float((le > 0).float().mean()) / steps
             stats["acc_gen"] += float((lg < 0).float().mean()) / steps
         return stats

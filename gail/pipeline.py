@@ -1,0 +1,184 @@
+"""learn-dyn end to end: behaviour -> target data -> hybrid simulator training (GT pretraining, then
+GAIL) -> scoring table -> optional policy refinement -> run folder. Every stage resumes: the dataset
+is reused from the run folder, training continues from the latest checkpoint."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import numpy as np
+
+from simmatch.registry import load_model
+from simmatch.variants import make_target, parse_target
+
+from . import require_learn
+from .config import LearnDynConfig
+from .dataset import Dataset, collect
+from .run_folder import RunFolder
+from .sim import fell_fn
+
+ENGINES = ("bullet", "dart", "mujoco")
+
+
+def run_name(cfg: LearnDynConfig) -> str:
+    if cfg.run:
+        return cfg.run
+    dst = re.sub(r"[^A-Za-z0-9_.-]+", "-", cfg.dst)
+    return f"learn-dyn_{cfg.model}_{cfg.src}_to_{dst}_{cfg.space}_seed{cfg.seed}"
+
+
+def target_dataset(cfg: LearnDynConfig, model, behaviour, run: RunFolder, log) -> Dataset:
+    path = run.file("dataset.npz")
+    if cfg.dataset:
+        log(f"dataset: {cfg.dataset}")
+        return Dataset.load(cfg.dataset)
+    if path.exists():
+        ds = Dataset.load(path)
+        if ds.meta.get("target") == cfg.dst and len(ds) == cfg.n_traj:
+            log(f"dataset: reusing {path} ({len(ds)} trajectories)")
+            return ds
+    t0 = time.time()
+    backend = make_target(cfg.dst, model)
+    try:
+        ds = collect(backend, model, behaviour, cfg.n_traj, cfg.max_steps, cfg.substeps, cfg.seed,
+                     cfg.act_noise, cfg.obs_noise, fell=fell_fn(model),
+                     meta={"target": cfg.dst, "model": cfg.model, "behaviour": behaviour.name,
+                           "dt": backend.config.dt})
+    finally:
+        backend.close()
+    ds.save(path)
+    log(f"dataset: {len(ds)} trajectories, {ds.n_transitions} transitions from {cfg.dst} "
+        f"({time.time() - t0:.1f} s) -> {path}")
+    return ds
+
+
+def learn_dyn(cfg: LearnDynConfig, root="reports", resume: bool = False, log=print, progress: bool = True) -> dict:
+    require_learn()
+    import torch
+
+    from .baselines import DomainRandCorrector, RandomForceCorrector, fit_sysid
+    from .behavior import make_behaviour
+    from .scoring import generator_outputs, hstep_errors, markdown_table, one_step_errors, summary
+    from .sim import HybridSim
+    from .trainer import Trainer
+
+    torch.set_num_threads(1)
+    parse_target(cfg.src)
+    parse_target(cfg.dst)
+    run = RunFolder(root, run_name(cfg))
+    if resume and run.file("config.json").exists():
+        cfg = LearnDynConfig.read(run.file("config.json"))
+        log(f"resuming {run.path} with its saved config")
+    cfg.write(run.file("config.json"))
+    t_start = time.time()
+    model = load_model(cfg.model)
+    behaviour = make_behaviour(cfg.behavior, model, cfg.policy, cfg.policy_log_std)
+    data = target_dataset(cfg, model, behaviour, run, log)
+    train, held = data.split(cfg.heldout_frac, np.random.default_rng(cfg.seed))
+    trainer = Trainer(cfg, model, train, held, behaviour, run, log)
+    log(f"generator: {cfg.space} space ({', '.join(trainer.eval_sim.space.names)}); "
+        f"discriminator window: {trainer.spec.label()}")
+    _train(trainer, resume, progress, log)
+    t_train = time.time() - t_start
+
+    # -- scoring ------------------------------------------------------------------------------
+    log("scoring on held-out target data ...")
+    gen = trainer.corrector()
+    learned = trainer.eval_sim
+    contact = learned if cfg.space == "contact" else HybridSim(model, cfg.src, "contact", substeps=cfg.substeps)
+    force = learned if cfg.space == "force" else HybridSim(model, cfg.src, "force", substeps=cfg.substeps)
+    sysid, sysid_info = fit_sysid(contact, train, cfg.sysid_transitions, cfg.sysid_evals, cfg.seed)
+    n, H = cfg.score_transitions, cfg.horizon
+    raw_sim = HybridSim(model, cfg.src, None, substeps=cfg.substeps)  # never touched by a correction
+    methods = [
+        ("raw source", raw_sim, None),
+        ("learned hybrid", learned, gen),
+        ("random force", force, RandomForceCorrector(force.space.dim, cfg.random_force_frac)),
+        ("domain randomisation", contact, DomainRandCorrector(contact.space.dim)),
+        ("sysid (constant, CMA-ES)", contact, sysid),
+    ]
+    scores = {"target": cfg.dst, "source": cfg.src, "space": cfg.space, "methods": {}, "backends": {}}
+    rows = []
+    for name, sim, corr in methods:
+        one = summary(one_step_errors(sim, held, corr, n=n))
+        hs = summary(hstep_errors(sim, held, corr, H))
+        scores["methods"][name] = {"one_step": one, f"h{H}": hs}
+        rows.append([name, one["mean"], one["sem"], hs["mean"], hs["sem"]])
+    raw = scores["methods"]["raw source"]["one_step"]["mean"]
+    lrn = scores["methods"]["learned hybrid"]["one_step"]["mean"]
+    scores["one_step_reduction"] = 1.0 - lrn / raw if raw > 0 else 0.0
+    table1 = markdown_table(["method", "one-step GT", "sem", f"{H}-step GT", "sem"], rows)
+
+    # learned hybrid against each backend: same behaviour, fresh trajectories in each plain engine
+    brow = []
+    for eng in ENGINES:
+        b = make_target(eng, model)
+        try:
+            d = collect(b, model, behaviour, cfg.backend_traj, cfg.max_steps, cfg.substeps, cfg.seed + 777,
+                        fell=fell_fn(model), meta={"target": eng})
+        finally:
+            b.close()
+        r_raw = summary(one_step_errors(raw_sim, d, None, n=n))
+        r_gen = summary(one_step_errors(learned, d, gen, n=n))
+        scores["backends"][eng] = {"raw_source": r_raw, "learned_hybrid": r_gen}
+        brow.append([eng, r_raw["mean"], r_gen["mean"]])
+    table2 = markdown_table(["data from", "raw source one-step GT", "learned hybrid one-step GT"], brow)
+    if learned.space.kind == "contact":
+        scores["generator_outputs"] = generator_outputs(learned, held, gen, n=n)
+    scores["sysid"] = sysid_info
+    scores["wall_s"] = {"train": t_train, "total": time.time() - t_start}
+
+    if cfg.refine_steps > 0:
+        if not cfg.policy:
+            log("refine: skipped (needs a task policy: --policy PATH from `simmatch train-policy`)")
+        else:
+            from .refine import refine
+            from .scoring import GeneratorCorrector
+
+            ckpt_ppo = trainer.ppo
+            scores["refine"] = refine(model, cfg.policy, cfg.src, cfg.dst, cfg.space,
+                                      lambda: GeneratorCorrector(ckpt_ppo, trainer.obs_mean, trainer.obs_std),
+                                      learned.space.dim, cfg.refine_steps, cfg.seed, run.path, log=log)
+    scores["wall_s"]["total"] = time.time() - t_start
+    run.write_json("scores.json", scores)
+    md = [f"# learn-dyn {cfg.model}: {cfg.src} -> {cfg.dst} ({cfg.space})", "",
+          f"Held-out target data, GT metric (simmatch.metrics.gt_error); {H}-step = open loop.", "", table1, "",
+          f"One-step GT error reduction vs raw source: {100 * scores['one_step_reduction']:.1f}%", "",
+          "Learned hybrid against each backend (same behaviour):", "", table2, ""]
+    if "generator_outputs" in scores:
+        md += ["Mean generator output over held-out states:", "",
+               markdown_table(["correction", "mean", "std"],
+                              [[k, v["mean"], v["std"]] for k, v in scores["generator_outputs"].items()]), ""]
+    if "refine" in scores:
+        md += ["Policy refinement (return in the target):", "",
+               markdown_table(["policy", "return"], [[k, v["return"]] for k, v in scores["refine"].items()]), ""]
+    run.file("scores.md").write_text("\n".join(md))
+    run.plot_curves()
+    scores["_tables"] = (table1, table2)
+    scores["_run"] = str(run.path)
+    trainer.close()
+    raw_sim.close()
+    for s in {id(contact): contact, id(force): force}.values():
+        if s is not learned:
+            s.close()
+    return scores
+
+
+def _train(trainer, resume: bool, progress: bool, log) -> None:
+    if not progress:
+        trainer.train(resume=resume)
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("{task.fields[info]}"), TimeElapsedColumn()) as bar:
+        task = bar.add_task("learn-dyn", total=trainer.total_iters, completed=0, info="")
+
+        def cb(row):
+            info = f"{row['stage']} {row['time/steps_per_s']:.0f} steps/s"
+            if "gt/one_step" in row:
+                info += f" gt/one_step {row['gt/one_step']:.3f}"
+            bar.update(task, completed=row["iteration"], info=info)
+
+        trainer.train(resume=resume, progress=cb)
