@@ -12,6 +12,7 @@ links by URDF name, world frames as (4, 4) arrays, states as `State`. Returned a
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
@@ -22,6 +23,15 @@ from ..errors import EngineFailure, PhysicsDiverged
 from ..model import RobotModel, State
 
 LOADS = ("native", "matched")
+
+try:  # the clip ufunc itself: np.clip's Python wrapper costs more than the clipping on a few joints
+    from numpy._core.umath import clip as _clip  # numpy >= 2
+except ImportError:  # pragma: no cover
+    try:
+        from numpy.core.umath import clip as _clip  # numpy 1.x
+    except ImportError:
+        def _clip(x, lo, hi):
+            return np.minimum(np.maximum(x, lo), hi)
 
 
 @dataclass(frozen=True)
@@ -72,6 +82,7 @@ class Backend(ABC):
         self.unsupported: list[Unsupported] = list(
             Unsupported("joint_type", s.split("'")[1], s) for s in model.unsupported)
         self.notes: list[str] = []  # facts about this build worth printing (flags used, etc.)
+        self._dof = model.dof
         self._torque = np.zeros(model.dof)
         # Actuator strength per joint (1 = as commanded); target variants such as low-power set it.
         self.torque_scale = np.ones(model.dof)
@@ -79,6 +90,7 @@ class Backend(ABC):
         self._effort = np.array([
             (j.limit.effort if j.limit is not None and j.limit.effort else np.inf) for j in model.dof_joints
         ])
+        self._neg_effort = -self._effort
 
     # -- state --------------------------------------------------------------------------------
     @property
@@ -87,7 +99,7 @@ class Backend(ABC):
 
     @property
     def dof(self) -> int:
-        return self.model.dof
+        return self._dof  # cached: RobotModel.dof walks the tree, and apply_torques asks every step
 
     def set_state(self, state: State) -> None:
         """Set positions and velocities (and the root pose/twist when floating)."""
@@ -99,11 +111,12 @@ class Backend(ABC):
 
     def get_state(self) -> State:
         state = self._get_state()
-        total = float(state.q.sum() + state.dq.sum())  # NaN/inf anywhere make the sum non-finite
+        # NaN/inf anywhere make the sum non-finite; Python's sum of a short list beats ndarray.sum()
+        total = sum(state.q.tolist()) + sum(state.dq.tolist())
         if state.floating:
             total += float(state.root_pos.sum() + state.root_quat.sum() + state.root_lin_vel.sum()
                            + state.root_ang_vel.sum())
-        if not np.isfinite(total):
+        if not math.isfinite(total):
             raise PhysicsDiverged(f"{self.engine}: non-finite state")
         return state
 
@@ -112,13 +125,16 @@ class Backend(ABC):
         """Set joint torques (N m or N) held for the following steps, clipped to each joint's
         URDF effort limit where one is given (> 0), then multiplied by `torque_scale`. Returns the
         torques actually applied."""
-        tau = np.asarray(tau, dtype=float).reshape(-1)
-        if tau.shape != (self.dof,):
-            raise ValueError(f"expected {self.dof} torques, got {tau.shape}")
-        # minimum/maximum: np.clip costs ~2x more on these tiny arrays, and this is the hot path
-        self._torque = np.minimum(np.maximum(tau, -self._effort), self._effort) * self.torque_scale
-        self._apply_torques(self._torque)
-        return self._torque.copy()
+        tau = np.asarray(tau, dtype=float)
+        if tau.shape != (self._dof,):
+            tau = tau.reshape(-1)
+            if tau.shape != (self._dof,):
+                raise ValueError(f"expected {self.dof} torques, got {tau.shape}")
+        t = _clip(tau, self._neg_effort, self._effort)  # a new array: the caller's tau is never written
+        np.multiply(t, self.torque_scale, out=t)
+        self._torque = t
+        self._apply_torques(t)
+        return t.copy()
 
     def step(self, n: int = 1) -> None:
         for _ in range(n):

@@ -26,6 +26,7 @@ _JOINT_TYPES = {p.JOINT_REVOLUTE: "revolute", p.JOINT_PRISMATIC: "prismatic", p.
 _DEFAULT_LINK_DAMPING = 0.04  # PyBullet's multibody default, not readable through its API
 _DEFAULT_MAX_JOINT_VELOCITY = 100.0
 _NO_VELOCITY_CAP = 1e6
+_TORQUE_CONTROL = p.TORQUE_CONTROL
 
 
 def _fmt(v) -> str:
@@ -119,6 +120,7 @@ class BulletBackend(Backend):
 
     def __init__(self, model: RobotModel, config: SimConfig | None = None, load: str = "matched"):
         super().__init__(model, config, load)
+        self._floating = model.floating
         self.cid = p.connect(p.DIRECT)
         try:
             self._build()
@@ -222,7 +224,7 @@ class BulletBackend(Backend):
         js = p.getJointStates(body, self.jidx, physicsClientId=c) if self.jidx else []
         q = np.array([s[0] for s in js])
         dq = np.array([s[1] for s in js])
-        if not self.model.floating:
+        if not self._floating:
             return State(q, dq)
         com, com_orn = p.getBasePositionAndOrientation(body, physicsClientId=c)
         v_com, w = p.getBaseVelocity(body, physicsClientId=c)
@@ -237,11 +239,14 @@ class BulletBackend(Backend):
         self._tau_list = tau.tolist()
 
     def _step(self) -> None:
-        if getattr(self, "_external", None):
+        d = self.__dict__  # hot path: plain dict lookups instead of getattr with defaults
+        if d.get("_external"):
             self._apply_external()
         if self.jidx:
-            p.setJointMotorControlArray(self.body, self.jidx, p.TORQUE_CONTROL,
-                                        forces=getattr(self, "_tau_list", [0.0] * self.dof),
+            # PyBullet applies TORQUE_CONTROL forces for one step only: set them before every step.
+            tau = d.get("_tau_list")
+            p.setJointMotorControlArray(self.body, self.jidx, _TORQUE_CONTROL,
+                                        forces=tau if tau is not None else [0.0] * self._dof,
                                         physicsClientId=self.cid)
         p.stepSimulation(physicsClientId=self.cid)
 

@@ -1,0 +1,150 @@
+"""Rollout speed through simmatch against the raw engine loop, in the same run, per engine.
+
+Both loops drive the same engine object built by simmatch (hopper, matched build, floor contact,
+sinusoidal torques) from the same state, and each step does the same work:
+- raw: the engine's own calls to set the torques, step, and read q and dq;
+- simmatch: `backend.apply_torques(tau); backend.step(); backend.get_state()`.
+Overhead = raw steps/s / simmatch steps/s - 1. Also reported: `record_rollout` without and with
+recording (contacts, root forces, limit forces), which `simmatch gap` uses.
+
+    python benchmarks/bench_rollout.py [--steps 3000] [--repeats 5] [--model hopper] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+
+import numpy as np
+
+from simmatch import SimConfig, load_model
+from simmatch.backends import make_backend
+from simmatch.rollout import record_rollout
+from simmatch.scenarios import Scenario, parse_scenario
+
+
+def raw_loop(backend, torques: np.ndarray):
+    """The engine API only: set torques, step, read q and dq."""
+    n = len(torques)
+    if backend.engine == "bullet":
+        import pybullet as p
+
+        body, cid, jidx = backend.body, backend.cid, backend.jidx
+        ctrl, step, states = p.setJointMotorControlArray, p.stepSimulation, p.getJointStates
+        mode = p.TORQUE_CONTROL
+
+        def run():
+            for t in range(n):
+                ctrl(body, jidx, mode, forces=torques[t], physicsClientId=cid)
+                step(physicsClientId=cid)
+                js = states(body, jidx, physicsClientId=cid)
+                q = np.array([s[0] for s in js])
+                dq = np.array([s[1] for s in js])
+            return q, dq
+    elif backend.engine == "mujoco":
+        import mujoco
+
+        m, d, vsl, qsl = backend.m, backend.d, backend._vsl, backend._qsl
+        step = mujoco.mj_step
+
+        def run():
+            for t in range(n):
+                d.qfrc_applied[vsl] = torques[t]
+                step(m, d)
+                q = d.qpos[qsl].copy()
+                dq = d.qvel[vsl].copy()
+            return q, dq
+    else:
+        skel, world, idx = backend.skel, backend.world, backend._idx
+
+        def run():
+            for t in range(n):
+                skel.setForces(idx, torques[t])
+                world.step()
+                q = skel.getPositions()[idx]
+                dq = skel.getVelocities()[idx]
+            return q, dq
+    return run
+
+
+def simmatch_loop(backend, torques: np.ndarray):
+    def run():
+        for tau in torques:
+            backend.apply_torques(tau)
+            backend.step()
+            s = backend.get_state()
+        return s.q, s.dq
+    return run
+
+
+def timed(backend, start, fn) -> float:
+    backend.set_state(start)
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def bench(engine: str, model_name: str, steps: int, repeats: int) -> dict:
+    model = load_model(model_name)
+    cfg = SimConfig()
+    scenario = Scenario(parse_scenario("sine", horizon=steps), model, cfg.dt)
+    ep = scenario.episode(0)
+    backend = make_backend(engine, model, cfg)
+    try:
+        torques = np.clip(ep.torques, -backend._effort, backend._effort)  # what apply_torques passes on
+        raw, ours = raw_loop(backend, torques), simmatch_loop(backend, ep.torques)
+        timed(backend, ep.initial, raw)  # warm up both
+        timed(backend, ep.initial, ours)
+        t_raw, t_ours = [], []
+        for _ in range(repeats):  # interleaved, so that machine load hits both alike
+            t_raw.append(timed(backend, ep.initial, raw))
+            t_ours.append(timed(backend, ep.initial, ours))
+        # same inputs, same engine: the two loops must end in the same state
+        backend.set_state(ep.initial)
+        q_raw, _ = raw()
+        backend.set_state(ep.initial)
+        q_ours, _ = ours()
+        same = bool(np.array_equal(q_raw, q_ours))
+    finally:
+        backend.close()
+    rollout = {}
+    for record in (False, True):
+        ts = []
+        for _ in range(max(1, repeats // 2)):
+            with make_backend(engine, model, cfg) as b:
+                t0 = time.perf_counter()
+                record_rollout(b, ep, steps, record=record)
+                ts.append(time.perf_counter() - t0)
+        rollout["record" if record else "plain"] = steps / statistics.median(ts)
+    raw_sps, ours_sps = steps / statistics.median(t_raw), steps / statistics.median(t_ours)
+    return {"engine": engine, "model": model_name, "steps": steps, "repeats": repeats,
+            "raw_steps_per_s": raw_sps, "simmatch_steps_per_s": ours_sps,
+            "overhead_pct": 100.0 * (raw_sps / ours_sps - 1.0), "same_final_state": same,
+            "record_rollout_steps_per_s": rollout["plain"], "record_rollout_recording_steps_per_s": rollout["record"]}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--steps", type=int, default=3000)
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--model", default="hopper")
+    ap.add_argument("--engines", default="bullet,dart,mujoco")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args(argv)
+    rows = [bench(e, args.model, args.steps, args.repeats) for e in args.engines.split(",")]
+    if args.json:
+        print(json.dumps(rows, indent=1))
+        return 0
+    print(f"{args.model}, floor contact, sine torques, {args.steps} steps, median of {args.repeats}")
+    print(f"{'engine':8} {'raw steps/s':>12} {'simmatch':>12} {'overhead':>9} {'rollout':>10} {'+record':>10}  same")
+    for r in rows:
+        print(f"{r['engine']:8} {r['raw_steps_per_s']:12.0f} {r['simmatch_steps_per_s']:12.0f} "
+              f"{r['overhead_pct']:8.1f}% {r['record_rollout_steps_per_s']:10.0f} "
+              f"{r['record_rollout_recording_steps_per_s']:10.0f}  {r['same_final_state']}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
