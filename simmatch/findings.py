@@ -173,6 +173,9 @@ def make(engine: str, load: str, category: str, quantity: str, subject: str, *, 
 
     if fix is None:
         fix = lookup(cause).fix
+    if (rel_error is None and abs_error is not None and isinstance(expected, (int, float))
+            and not isinstance(expected, bool) and expected != 0):
+        rel_error = abs(float(abs_error)) / abs(float(expected))
     return Finding(engine, load, category, quantity, subject, expected, actual,
                    None if abs_error is None else float(abs_error),
                    None if rel_error is None else float(rel_error),
