@@ -43,6 +43,7 @@ class HybridSim:
                  config: SimConfig | None = None, substeps: int = 10):
         self.model = model
         self.backend = make_target(src, model, config or SimConfig())
+        self._config = config or SimConfig()
         self.src = src
         self.base_scale = np.array(self.backend.torque_scale, dtype=float)
         if isinstance(space, CorrectionSpace) or space is None:
@@ -50,6 +51,14 @@ class HybridSim:
         else:
             self.space = CorrectionSpace(space, model, self.backend.contact_params_supported)
         self.substeps = substeps
+        self._nominal_set = False
+
+    def rebuild(self) -> None:
+        """A fresh engine: no contact caches, no corrections left over (PyBullet cannot switch a
+        compliant contact back to rigid). The trainer calls this at every iteration start so that
+        an iteration does not depend on the history of the engine (identical resume)."""
+        self.backend.close()
+        self.backend = make_target(self.src, self.model, self._config)
         self._nominal_set = False
 
     @property

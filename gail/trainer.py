@@ -11,6 +11,7 @@ iteration boundary resumes to the identical continuation.
 
 from __future__ import annotations
 
+import copy
 import json
 import time
 
@@ -62,15 +63,17 @@ class Trainer:
         self.sims = [HybridSim(model, cfg.src, cfg.space, substeps=cfg.substeps) for _ in range(cfg.n_envs)]
         self.eval_sim = HybridSim(model, cfg.src, cfg.space, substeps=cfg.substeps)
         self.obs_mean, self.obs_std = obs_stats(self.eval_sim, train)
+        # one behaviour per environment: scripted behaviours hold per-episode parameters
+        self.behaviours = [copy.deepcopy(behaviour) for _ in range(cfg.n_envs)]
         mk = lambda mode: DummyVecEnv([  # noqa: E731
-            (lambda k=k: HybridEnv(self.sims[k], train, behaviour, self.spec, self.obs_mean, self.obs_std, mode,
+            (lambda k=k: HybridEnv(self.sims[k], train, self.behaviours[k], self.spec, self.obs_mean, self.obs_std, mode,
                                    cfg.max_steps, seed=cfg.seed + k, gt_reward_scale=cfg.gt_reward_scale))
             for k in range(cfg.n_envs)])
         self.env_gt, self.env_gail = mk("gt"), mk("gail")
         self.expert = target_windows(train, self.spec, model)
+        set_random_seed(cfg.seed)  # initial weights of both networks depend on the seed only
         self.disc = Discriminator(self.expert.shape[1], tuple(cfg.disc_hidden), cfg.disc_lr, cfg.gp_lambda)
         self.disc.set_normalisation(self.expert)
-        set_random_seed(cfg.seed)
         self.ppo = PPO("MlpPolicy", self.env_gt, n_steps=cfg.n_steps, batch_size=cfg.batch_size,
                        n_epochs=cfg.n_epochs, learning_rate=cfg.lr, gamma=cfg.gamma, gae_lambda=cfg.gae_lambda,
                        ent_coef=cfg.ent_coef, seed=cfg.seed, device="cpu", verbose=0,
@@ -108,6 +111,8 @@ class Trainer:
         gail = it >= cfg.pretrain_iters
         env = self.env_gail if gail else self.env_gt
         s = _iter_seed(cfg.seed, it)
+        for sim in self.sims:
+            sim.rebuild()
         set_random_seed(s)
         self.ppo.set_env(env)
         env.seed(s)
@@ -132,6 +137,7 @@ class Trainer:
     def evaluate(self) -> dict:
         cfg = self.cfg
         gen = self.corrector()
+        self.eval_sim.rebuild()
         err = one_step_errors(self.eval_sim, self.held_data, gen, n=cfg.eval_transitions)
         out = {"gt/one_step": float(err.mean())}
         if self.eval_sim.space.kind == "contact":
