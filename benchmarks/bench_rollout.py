@@ -34,6 +34,8 @@ def raw_loop(backend, torques: np.ndarray):
         body, cid, jidx = backend.body, backend.cid, backend.jidx
         ctrl, step, states = p.setJointMotorControlArray, p.stepSimulation, p.getJointStates
         mode = p.TORQUE_CONTROL
+        floating = backend.model.floating
+        pose, twist = p.getBasePositionAndOrientation, p.getBaseVelocity
 
         def run():
             for t in range(n):
@@ -42,6 +44,10 @@ def raw_loop(backend, torques: np.ndarray):
                 js = states(body, jidx, physicsClientId=cid)
                 q = np.array([s[0] for s in js])
                 dq = np.array([s[1] for s in js])
+                if floating:  # the root state too (of the COM frame: no conversion)
+                    pos, orn = pose(body, physicsClientId=cid)
+                    v, w = twist(body, physicsClientId=cid)
+                    root = np.array(pos), np.array(orn), np.array(v), np.array(w)
             return q, dq
     elif backend.engine == "mujoco":
         import mujoco
@@ -49,9 +55,12 @@ def raw_loop(backend, torques: np.ndarray):
         m, d, vsl, qsl = backend.m, backend.d, backend._vsl, backend._qsl
         step = mujoco.mj_step
 
+        if backend.model.floating:  # the whole qpos/qvel: free joint included
+            qsl = vsl = slice(None)
+
         def run():
             for t in range(n):
-                d.qfrc_applied[vsl] = torques[t]
+                d.qfrc_applied[backend._vsl] = torques[t]
                 step(m, d)
                 q = d.qpos[qsl].copy()
                 dq = d.qvel[vsl].copy()
@@ -106,7 +115,7 @@ def bench(engine: str, model_name: str, steps: int, repeats: int) -> dict:
         q_raw, _ = raw()
         backend.set_state(ep.initial)
         q_ours, _ = ours()
-        same = bool(np.array_equal(q_raw, q_ours))
+        same = bool(np.array_equal(q_raw[-len(q_ours):] if len(q_raw) > len(q_ours) else q_raw, q_ours))
     finally:
         backend.close()
     rollout = {}

@@ -108,6 +108,21 @@ def matched_urdf(model: RobotModel) -> str:
     return ET.tostring(robot, encoding="unicode")
 
 
+def _qmul(a, b) -> tuple:
+    """Hamilton product of two x-y-z-w quaternions (a then b, as scipy's Rotation a * b)."""
+    ax, ay, az, aw = a
+    bx, by, bz, bw = b
+    return (aw * bx + ax * bw + ay * bz - az * by, aw * by - ax * bz + ay * bw + az * bx,
+            aw * bz + ax * by - ay * bx + az * bw, aw * bw - ax * bx - ay * by - az * bz)
+
+
+def _qrot(q, v) -> tuple:
+    """v rotated by the unit x-y-z-w quaternion q."""
+    x, y, z, w = q
+    tx, ty, tz = 2 * (y * v[2] - z * v[1]), 2 * (z * v[0] - x * v[2]), 2 * (x * v[1] - y * v[0])
+    return (v[0] + w * tx + y * tz - z * ty, v[1] + w * ty + z * tx - x * tz, v[2] + w * tz + x * ty - y * tx)
+
+
 def _matrix(pos, quat_xyzw) -> np.ndarray:
     T = np.eye(4)
     T[:3, :3] = Rotation.from_quat(quat_xyzw).as_matrix()
@@ -228,12 +243,25 @@ class BulletBackend(Backend):
             return State(q, dq)
         com, com_orn = p.getBasePositionAndOrientation(body, physicsClientId=c)
         v_com, w = p.getBaseVelocity(body, physicsClientId=c)
-        ipos, iorn = self._base_com_offset()
-        R_root = Rotation.from_quat(com_orn) * Rotation.from_quat(iorn).inv()
-        root = np.array(com) - R_root.apply(ipos)
-        w = np.array(w)
-        v_root = np.array(v_com) + np.cross(w, root - np.array(com))
-        return State(q, dq, root, R_root.as_quat(), v_root, w)
+        ipos, iorn_inv = self._root_offset()
+        # root frame = COM frame x inverse local inertial frame (plain-float quaternions: hot path)
+        quat = _qmul(com_orn, iorn_inv)
+        off = _qrot(quat, ipos)
+        root = (com[0] - off[0], com[1] - off[1], com[2] - off[2])
+        r = (root[0] - com[0], root[1] - com[1], root[2] - com[2])
+        v_root = (v_com[0] + w[1] * r[2] - w[2] * r[1], v_com[1] + w[2] * r[0] - w[0] * r[2],
+                  v_com[2] + w[0] * r[1] - w[1] * r[0])
+        return State(q, dq, np.array(root), np.array(quat), np.array(v_root), np.array(w, dtype=float))
+
+    def _root_offset(self) -> tuple[tuple, tuple]:
+        """Base inertial offset (pos, inverse orn) as float tuples; fixed once the body is built."""
+        cached = self.__dict__.get("_root_offset_cache")
+        if cached is None:
+            ipos, iorn = self._base_com_offset()
+            cached = (tuple(float(x) for x in ipos), (-float(iorn[0]), -float(iorn[1]), -float(iorn[2]),
+                                                      float(iorn[3])))
+            self._root_offset_cache = cached
+        return cached
 
     def _apply_torques(self, tau: np.ndarray) -> None:
         self._tau_list = tau.tolist()
