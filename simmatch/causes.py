@@ -56,6 +56,13 @@ _ENTRIES = [
           "loadURDF turns every <cylinder> into a convex polygonal mesh unless URDF_USE_IMPLICIT_CYLINDER is "
           "set: contacts roll over facets and the shape inertia is that of the mesh's bounding box.",
           "Load with flags=pybullet.URDF_USE_IMPLICIT_CYLINDER."),
+    Cause("bullet_floating_base_inverse_dynamics", "bullet",
+          "On a floating base, PyBullet's calculateInverseDynamics (which simmatch's bullet backend uses for "
+          "gravity and bias forces) disagrees with the reference at tilted base orientations: measured exact "
+          "for a tilt about one axis, 15% off for a combined x+y tilt (laikago). Whether PyBullet or the "
+          "call's base-orientation convention is at fault is not settled.",
+          "Query inverse dynamics with the base upright (or a fixed base) in PyBullet, or use another engine's "
+          "bias forces for floating-base models."),
     Cause("bullet_hard_limits", "bullet",
           "Joint limits are hard constraints that cannot be turned off through changeDynamics.",
           "Nothing to set: widen the limits in the URDF if the other engines' soft limits are the target."),

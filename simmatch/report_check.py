@@ -78,6 +78,11 @@ def print_summary(result: CheckResult, console: Console | None = None, max_rows:
     for row in result.summary["sources"]:
         style = "green" if row["status"] == "agrees" else ("red" if row["error"] else "yellow")
         console.print(f"[{style}]{_source_line(row)}[/]", highlight=False)
+    matched = {k: v for k, v in result.summary.get("pairwise", {}).items() if k.count("/matched") == 2}
+    if matched:
+        worst = max((v, q, k) for k, row in matched.items() for q, v in row.items())
+        console.print(f"matched builds pairwise: largest relative difference {worst[0]:.3g} ({worst[1]}, {worst[2]})",
+                      highlight=False)
     console.print()
     findings = result.findings
     if not findings:

@@ -79,9 +79,8 @@ def test_laikago_runs_and_every_finding_is_explained():
     assert {(s["engine"], s["load"]) for s in r.summary["sources"]} >= {("bullet", "native"), ("mujoco", "native")}
     assert has(r, "mujoco", "native", "structure", "root_joint", "chassis", "mujoco_welds_floating_root")
     assert any(f.cause == "mujoco_convex_hull" for f in r.findings)
-    unexplained = [f for f in r.findings if f.cause == "unknown"]
-    # PyBullet's floating-base inverse dynamics at a tilted root is the only unexplained difference
-    assert all((f.engine, f.category) == ("bullet", "dynamics") for f in unexplained), unexplained
+    assert [f for f in r.findings if f.cause == "unknown"] == []
+    assert any(f.cause == "bullet_floating_base_inverse_dynamics" for f in r.findings)
 
 
 def test_json_is_the_only_stdout_and_is_deterministic(tmp_path):

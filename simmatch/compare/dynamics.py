@@ -64,9 +64,13 @@ def compare(actual: Snapshot, ctx: Context) -> list:
             e_row, a_row = exp[k][idx[0]], act[k][idx[0]]
         else:
             e_row, a_row = exp[k], act[k]
+        cause = default_cause(actual)
+        if actual.engine == "bullet" and ctx.declared.floating and attr in ("gravity", "bias", "qdd"):
+            cause = "bullet_floating_base_inverse_dynamics"
+            detail += f", root quaternion (x, y, z, w) = {fmt_q(state.root_quat)}"
         out.append(finding(actual, "dynamics", quantity, subject, expected=r6(e_row), actual=r6(a_row),
                            abs_error=err, rel_error=rerr, tolerance=limit, severity="error",
-                           cause=default_cause(actual), detail=detail, extra={"sample": k}))
+                           cause=cause, detail=detail, extra={"sample": k}))
     return out
 
 
