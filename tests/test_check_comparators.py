@@ -297,3 +297,23 @@ def test_added_root_missing_joint_and_axis(setup):
     assert ("root_joint", "world", "dart_adds_floating_root") in got
     assert ("joint", "foot_joint", "unknown") in got
     assert ("joint_axis", "leg_joint", "unknown") in got
+
+
+def test_defect_planted_in_a_real_engine_snapshot_is_found():
+    """The same through the whole pipeline: DART's matched hopper, then its thigh mass changed and
+    its leg frame moved after the engine answered."""
+    from simmatch.compare.run import run_check
+
+    def plant(snap):
+        m = snap.model
+        thigh = m.link("thigh")
+        snap.model = with_link(m, "thigh", inertial=replace(thigh.inertial, mass=thigh.mass * 1.05))
+        snap.frames["leg"] = snap.frames["leg"].copy()
+        snap.frames["leg"][:, 0, 3] += 1e-4
+        return snap
+
+    clean = run_check("hopper", engines=["dart"], load="matched", random_q=2)
+    assert [f for f in clean.findings if f.severity != "info"] == []
+    r = run_check("hopper", engines=["dart"], load="matched", random_q=2, inject=plant)
+    assert keys(f for f in r.findings if f.severity == "error") == {("inertia", "mass", "thigh"),
+                                                                    ("kinematics", "frame_position", "leg")}

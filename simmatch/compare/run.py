@@ -263,8 +263,7 @@ def run_check(model: str | RobotModel, engines: list[str] | None = None, load: s
         own.extend(unsupported_findings(snap, own))
         findings.extend(own)
     findings = sort_findings(_propagate_causes(findings))
-    all_snaps = snapshots
-    summary = summarise(findings, all_snaps, sources)
+    summary = summarise(findings, snapshots, sources)
     t_end = time.perf_counter()
     options = {"engines": engines, "load": load, "random_q": random_q, "seed": seed, "base": base,
                "reference": reference}
