@@ -47,7 +47,7 @@ def raw_loop(backend, torques: np.ndarray):
                 if floating:  # the root state too (of the COM frame: no conversion)
                     pos, orn = pose(body, physicsClientId=cid)
                     v, w = twist(body, physicsClientId=cid)
-                    root = np.array(pos), np.array(orn), np.array(v), np.array(w)
+                    q, dq = np.concatenate([pos, orn, q]), np.concatenate([v, w, dq])
             return q, dq
     elif backend.engine == "mujoco":
         import mujoco

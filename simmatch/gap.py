@@ -192,11 +192,11 @@ def summarize(label: str, spec: ScenarioSpec, episodes: list[EpisodeResult], mod
     }
     a0, b0 = episodes[0].src, episodes[0].dst
     if a0.in_contact is not None and b0.in_contact is not None:
-        cat = lambda attr, side: np.concatenate([getattr(getattr(e, side), attr) for e in episodes])  # noqa: E731
+        cat = lambda attr, side: np.concatenate([getattr(getattr(e, side), attr) for e in episodes])
         d["contacts"] = contact_comparison(a0.links, cat("in_contact", "src"), cat("in_contact", "dst"),
                                            cat("normal_force", "src"), cat("normal_force", "dst"),
                                            cat("penetration", "src"), cat("penetration", "dst"))
-    lim = lambda side: (None if getattr(episodes[0], side).limit_forces is None  # noqa: E731
+    lim = lambda side: (None if getattr(episodes[0], side).limit_forces is None
                         else np.concatenate([getattr(e, side).limit_forces for e in episodes]))
     limited = [i for i, j in enumerate(model.dof_joints) if j.limited]
     la, lb = lim("src"), lim("dst")
@@ -236,7 +236,7 @@ def run_gap(opts: GapOptions, progress_factory=None) -> GapResult:
             explain_sc = Scenario(parse_scenario(name, horizon=opts.horizon, episodes=opts.episodes,
                                                  torque_scale=opts.torque_scale, noise=opts.noise,
                                                  seed=opts.seed), model, config.dt)
-        total += 2 * explain_sc.horizon * explain_sc.spec.episodes * (len(KNOBS) + (explain_sc.spec not in specs))
+        total += 3 * explain_sc.horizon * explain_sc.spec.episodes * (len(KNOBS) + (explain_sc.spec not in specs))
     progress = progress_factory(total) if progress_factory else None
     results = []
     for sc in scenarios:

@@ -102,15 +102,16 @@ def print_summary(result: GapResult, console: Console | None = None) -> None:
 
 
 def print_explain(ex: dict, console: Console) -> None:
-    table = Table(title=f"--explain on {ex['scenario']}: base gap {ex['base_gap']:.4g} ({ex['measure']})")
-    table.add_column("rank")
-    table.add_column("mismatch removed / aligned")
-    table.add_column("gap after")
-    table.add_column("explained", justify="right")
+    table = Table(title=f"--explain on {ex['scenario']}: one-step gap {ex['base_gap']:.4g}, open-loop gap "
+                        f"{ex['base_gap_open_loop']:.4g} (mean GT error)")
+    for h in ("rank", "mismatch removed / aligned", "one-step after", "explained", "open-loop after",
+              "explained (open loop)"):
+        table.add_column(h, justify="right" if "explained" in h else "left")
     for i, r in enumerate(ex["ranking"], 1):
-        table.add_row(str(i), r["title"], _fmt(r["gap"], 4), f"{100 * r['explained']:+.1f}%")
+        table.add_row(str(i), r["title"], _fmt(r["gap"], 4), f"{100 * r['explained']:+.1f}%",
+                      _fmt(r["gap_open_loop"], 4), f"{100 * r['explained_open_loop']:+.1f}%")
     for r in ex["not_applicable"]:
-        table.add_row("-", r["title"], "n/a", r["reason"])
+        table.add_row("-", r["title"], "n/a", "", "", r["reason"])
     console.print(table)
 
 
@@ -143,11 +144,13 @@ def markdown(result: GapResult) -> str:
                 f"{k} {_fmt(v['mean_abs'][0])}, {_fmt(v['mean_abs'][1])}, {_fmt(v['mae'])}" for k, v in rf.items())]
     if result.explain:
         ex = result.explain
-        lines += ["", f"## --explain ({ex['scenario']}, base gap {ex['base_gap']:.4g})", "",
-                  "| rank | mismatch | gap after | explained |", "|---|---|---|---|"]
-        lines += [f"| {i} | {r['title']} | {r['gap']:.4g} | {100 * r['explained']:+.1f}% |"
-                  for i, r in enumerate(ex["ranking"], 1)]
-        lines += [f"| - | {r['title']} | n/a | {r['reason']} |" for r in ex["not_applicable"]]
+        lines += ["", f"## --explain ({ex['scenario']}: one-step gap {ex['base_gap']:.4g}, open-loop gap "
+                      f"{ex['base_gap_open_loop']:.4g})", "",
+                  "| rank | mismatch | one-step after | explained | open-loop after | explained (open loop) |",
+                  "|---|---|---|---|---|---|"]
+        lines += [f"| {i} | {r['title']} | {r['gap']:.4g} | {100 * r['explained']:+.1f}% | {r['gap_open_loop']:.4g} "
+                  f"| {100 * r['explained_open_loop']:+.1f}% |" for i, r in enumerate(ex["ranking"], 1)]
+        lines += [f"| - | {r['title']} | n/a | | | {r['reason']} |" for r in ex["not_applicable"]]
     notes = result.notes.get("unsupported", {})
     if any(notes.values()):
         lines += ["", "## What each engine could not represent", ""]

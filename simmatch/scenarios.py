@@ -65,7 +65,7 @@ class ScenarioSpec:
 
 def parse_scenario(text: str, **options) -> ScenarioSpec:
     """'drop', 'sine', 'random', 'replay=FILE', 'policy=FILE' (also 'replay:FILE')."""
-    name, sep, file = text.replace(":", "=", 1).partition("=")
+    name, _, file = text.replace(":", "=", 1).partition("=")
     name = name.strip()
     if name not in SCENARIOS:
         raise UsageError(f"unknown scenario {name!r}; choose from {', '.join(SCENARIOS)} "

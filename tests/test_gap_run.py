@@ -84,8 +84,15 @@ def test_explain_ranks_the_contact_mismatches():
     ids = {k["knob"] for k in ex["ranking"]} | {k["knob"] for k in ex["not_applicable"]}
     assert ids == {"joint_damping", "restitution", "joint_friction", "contact_friction", "inertia_source",
                    "solver_iterations", "contact_softness", "time_step", "collision_shape"}
-    # DART's capsule contact is the gap: with boxes the two engines agree
-    assert ex["ranking"][0]["knob"] == "collision_shape"
-    assert ex["ranking"][0]["explained"] > 0.5
-    assert {"knob": "contact_softness"} .items() <= next(k for k in ex["not_applicable"]
-                                                         if k["knob"] == "contact_softness").items()
+    # the contact is the gap: with boxes instead of capsules (DART's capsule contact sinks the foot
+    # 17 mm) or a 10x smaller step, most of the one-step error goes; the open loop agrees on boxes
+    top = {k["knob"]: k for k in ex["ranking"][:2]}
+    assert set(top) == {"collision_shape", "time_step"}
+    assert all(k["explained"] > 0.5 for k in top.values())
+    assert top["collision_shape"]["explained_open_loop"] > 0.9
+    # joint damping and solver iterations are not what separates them here
+    rest = {k["knob"]: k["explained"] for k in ex["ranking"]}
+    assert abs(rest["solver_iterations"]) < 0.05 and rest["joint_damping"] < 0.2
+    reasons = {k["knob"]: k["reason"] for k in ex["not_applicable"]}
+    assert "dart has no compliant contact" in reasons["contact_softness"]
+    assert "matched build" in reasons["inertia_source"]

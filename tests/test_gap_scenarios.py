@@ -5,7 +5,7 @@ import warnings
 import numpy as np
 import pytest
 
-from simmatch import SimConfig, UsageError, load_model
+from simmatch import UsageError, load_model
 from simmatch.scenarios import Scenario, parse_scenario, standing_state
 
 
