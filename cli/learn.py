@@ -36,7 +36,8 @@ def learn_dyn(
     gail_iters: int = typer.Option(10, help="GAIL iterations."),
     n_envs: int = typer.Option(2, help="Parallel hybrid environments (DummyVecEnv)."),
     n_steps: int = typer.Option(512, help="Generator steps per env and iteration."),
-    lr: float = typer.Option(3e-4, help="Generator (PPO) learning rate."),
+    lr: float = typer.Option(3e-4, help="Generator (PPO) learning rate, GT pretraining."),
+    gail_lr: float = typer.Option(1e-4, help="Generator (PPO) learning rate, GAIL stage."),
     disc_lr: float = typer.Option(3e-4, help="Discriminator learning rate."),
     disc_steps: int = typer.Option(20, help="Discriminator minibatch updates per iteration."),
     ckpt_every: int = typer.Option(5, help="Checkpoint every N iterations."),
@@ -75,7 +76,7 @@ def learn_dyn(
                          policy=str(policy) if policy else None, policy_log_std=policy_log_std, n_traj=n_traj,
                          max_steps=max_steps, obs_noise=obs_noise, act_noise=act_noise,
                          dataset=str(dataset) if dataset else None, window=window, pretrain_iters=pretrain_iters,
-                         gail_iters=gail_iters, n_envs=n_envs, n_steps=n_steps, lr=lr, disc_lr=disc_lr,
+                         gail_iters=gail_iters, n_envs=n_envs, n_steps=n_steps, lr=lr, gail_lr=gail_lr, disc_lr=disc_lr,
                          disc_steps=disc_steps, ckpt_every=ckpt_every, refine_steps=refine_steps, horizon=horizon,
                          score_transitions=score_transitions, backend_traj=backend_traj, sysid_evals=sysid_evals,
                          seed=seed, run=run)

@@ -36,7 +36,8 @@ class LearnDynConfig:
     n_steps: int = 512  # per env and iteration
     batch_size: int = 256
     n_epochs: int = 5
-    lr: float = 3e-4
+    lr: float = 3e-4  # GT pretraining
+    gail_lr: float = 1e-4  # GAIL stage: the discriminator's reward is noisier than the GT reward
     gamma: float = 0.95
     gae_lambda: float = 0.95
     ent_coef: float = 0.0

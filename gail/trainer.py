@@ -74,7 +74,8 @@ class Trainer:
         set_random_seed(cfg.seed)  # initial weights of both networks depend on the seed only
         self.disc = Discriminator(self.expert.shape[1], tuple(cfg.disc_hidden), cfg.disc_lr, cfg.gp_lambda)
         self.disc.set_normalisation(self.expert)
-        self.ppo = PPO("MlpPolicy", self.env_gt, n_steps=cfg.n_steps, batch_size=min(cfg.batch_size, cfg.n_steps * cfg.n_envs),
+        batch = min(cfg.batch_size, cfg.n_steps * cfg.n_envs)
+        self.ppo = PPO("MlpPolicy", self.env_gt, n_steps=cfg.n_steps, batch_size=batch,
                        n_epochs=cfg.n_epochs, learning_rate=cfg.lr, gamma=cfg.gamma, gae_lambda=cfg.gae_lambda,
                        ent_coef=cfg.ent_coef, seed=cfg.seed, device="cpu", verbose=0,
                        policy_kwargs=dict(net_arch=list(cfg.net_arch), log_std_init=cfg.log_std_init))
@@ -115,6 +116,10 @@ class Trainer:
             sim.rebuild()
         set_random_seed(s)
         self.ppo.set_env(env)
+        lr = cfg.gail_lr if gail else cfg.lr
+        if self.ppo.learning_rate != lr:
+            self.ppo.learning_rate = lr
+            self.ppo._setup_lr_schedule()
         env.seed(s)
         self.ppo._last_obs = None
         t0 = time.time()

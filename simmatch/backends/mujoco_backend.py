@@ -198,7 +198,10 @@ class MujocoBackend(Backend):
     def set_contact_params(self, link, friction=None, restitution=None, stiffness=None, damping=None) -> None:
         if restitution is not None and restitution > 0:
             raise EngineFailure("mujoco", self.load, "engine mujoco cannot set restitution (no coefficient)")
-        geoms = [g for g in range(self.m.ngeom) if self._geom_link[g] == link]
+        cache = self.__dict__.setdefault("_link_geoms", {})
+        geoms = cache.get(link)
+        if geoms is None:
+            geoms = cache[link] = [g for g in range(self.m.ngeom) if self._geom_link[g] == link]
         if not geoms:
             raise EngineFailure("mujoco", self.load, f"link {link!r} has no collision geometry")
         if not hasattr(self, "_solref0"):
