@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 from typing import List, Optional
 
@@ -39,6 +41,28 @@ def _progress_factory(console: Console, enabled: bool):
         return lambda n: progress.advance(task, n)
 
     return factory, progress
+
+
+@contextmanager
+def _stdout_to_stderr(active: bool):
+    """Engines print from C straight to file descriptor 1 (PyBullet on a link without <inertial>, DART's
+    loader): with --json, stdout must carry the JSON only, so fd 1 points at stderr meanwhile."""
+    if not active:
+        yield
+        return
+    sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+    except OSError:  # no real file descriptor (e.g. captured): nothing to protect
+        yield
+        return
+    try:
+        os.dup2(2, 1)
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def gap(
@@ -91,15 +115,16 @@ def gap(
                       explain=explain, explain_scenario=explain_scenario)
     err = Console(stderr=True)
     factory, progress = _progress_factory(err, not quiet)
-    try:
-        result = run_gap(opts, factory)
-    finally:
-        if progress is not None:
-            progress.stop()
     folder = None
-    if not no_report:
-        folder = out or Path("reports") / safe_name(f"gap_{Path(model).stem}_{src}_{dst}_{load}")
-        write_report(result, folder, plots=not no_plots)
+    with _stdout_to_stderr(json_out):
+        try:
+            result = run_gap(opts, factory)
+        finally:
+            if progress is not None:
+                progress.stop()
+        if not no_report:
+            folder = out or Path("reports") / safe_name(f"gap_{Path(model).stem}_{src}_{dst}_{load}")
+            write_report(result, folder, plots=not no_plots)
     if json_out:
         sys.stdout.write(to_json(result) + "\n")
         if folder is not None:
