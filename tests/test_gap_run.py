@@ -96,3 +96,22 @@ def test_explain_ranks_the_contact_mismatches():
     reasons = {k["knob"]: k["reason"] for k in ex["not_applicable"]}
     assert "dart has no compliant contact" in reasons["contact_softness"]
     assert "matched build" in reasons["inertia_source"]
+
+
+def test_policy_scenario_runs_closed_loop_in_src_and_replays_in_dst(tmp_path):
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(12, 16), torch.nn.Tanh(), torch.nn.Linear(16, 3))
+    path = tmp_path / "policy.pt"
+    torch.save(net, path)
+    r = run_gap(GapOptions(src="mujoco", dst="bullet", scenarios=(f"policy={path}",), horizon=100,
+                           torque_scale=50.0))
+    sc = r.scenarios[0]
+    ep = sc.episodes[0]
+    np.testing.assert_array_equal(ep.src.commanded, ep.dst.commanded)  # dst gets src's torques
+    assert np.abs(ep.src.commanded[:, 3:]).max() > 1.0 and not ep.src.commanded[:, :3].any()
+    # the torques are the policy's answers to src's own states
+    with torch.no_grad():
+        again = net(torch.as_tensor(ep.src.states[10].as_vector(), dtype=torch.float32)[None]).numpy()[0]
+    np.testing.assert_allclose(ep.src.commanded[10, 3:], 50.0 * again, rtol=1e-6)
+    assert sc.summary["steps"] == 100
