@@ -203,11 +203,13 @@ class BulletBackend(Backend):
                       lateralFriction=cp.lateral_friction if cp.lateral_friction is not None else cfg.contact.friction,
                       restitution=cp.restitution if cp.restitution is not None else cfg.contact.restitution,
                       rollingFriction=cp.rolling_friction or 0.0, spinningFriction=cp.spinning_friction or 0.0)
-            if li >= 0:
-                kw["maxJointVelocity"] = _NO_VELOCITY_CAP
             if cp.stiffness is not None and cp.damping is not None:
                 kw.update(contactStiffness=cp.stiffness, contactDamping=cp.damping)
             p.changeDynamics(body, li, physicsClientId=c, **kw)
+            if li >= 0:
+                # A call that sets maxJointVelocity silently ignores every other argument (measured on
+                # 3.2.7): it must be a call of its own.
+                p.changeDynamics(body, li, maxJointVelocity=_NO_VELOCITY_CAP, physicsClientId=c)
         for j in self.model.dof_joints:
             if j.damping:
                 self.unsupported.append(Unsupported(
@@ -483,8 +485,9 @@ class BulletBackend(Backend):
         return None
 
     def _probe_motors(self) -> dict[str, bool]:
-        """Measure, not assume: give every joint 1 unit/s without gravity and step once. A joint
-        whose speed is held near zero has a motor on it."""
+        """Measure, not assume: with gravity and floor contact off and every joint mid-range (away
+        from its limits), give every joint 1 unit/s and step once. A joint whose speed is held near
+        zero has a motor on it. Everything is restored afterwards."""
         c, body = self.cid, self.body
         if not self.jidx:
             return {}
@@ -492,14 +495,22 @@ class BulletBackend(Backend):
         saved_tau = getattr(self, "_tau_list", None)
         try:
             p.setGravity(0, 0, 0, physicsClientId=c)
-            for i in self.jidx:
-                q = p.getJointState(body, i, physicsClientId=c)[0]
+            if self.floor >= 0:
+                p.setCollisionFilterPair(body, self.floor, -1, -1, 0, physicsClientId=c)
+                for li in range(len(self._info)):
+                    p.setCollisionFilterPair(body, self.floor, li, -1, 0, physicsClientId=c)
+            for i, j in zip(self.jidx, self.model.dof_joints):
+                q = 0.5 * (j.limit.lower + j.limit.upper) if j.limited else 0.0
                 p.resetJointState(body, i, q, 1.0, physicsClientId=c)
             self._tau_list = [0.0] * self.dof
             self._step()
             dq = [s[1] for s in p.getJointStates(body, self.jidx, physicsClientId=c)]
         finally:
             p.setGravity(*self.config.gravity, physicsClientId=c)
+            if self.floor >= 0:
+                p.setCollisionFilterPair(body, self.floor, -1, -1, 1, physicsClientId=c)
+                for li in range(len(self._info)):
+                    p.setCollisionFilterPair(body, self.floor, li, -1, 1, physicsClientId=c)
             p.restoreState(sid, physicsClientId=c)
             p.removeState(sid, physicsClientId=c)
             if saved_tau is None:

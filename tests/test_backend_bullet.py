@@ -1,0 +1,87 @@
+"""PyBullet behaviours, measured: what native loading changes and what the matched build removes."""
+
+import numpy as np
+import pybullet as p
+import pytest
+
+from simmatch import SimConfig, State, load_model
+from simmatch.backends import make_backend
+from simmatch.backends.bullet import matched_urdf, principal_inertial
+
+
+@pytest.fixture(scope="module")
+def hopper():
+    return load_model("hopper")
+
+
+def test_native_recomputes_inertia_from_shapes_matched_keeps_file(hopper):
+    declared = hopper.link("foot").inertial.tensor_in_link
+    with make_backend("bullet", hopper, load="native") as b:
+        native = b.readback().model.link("foot").inertial.tensor_in_link
+    with make_backend("bullet", hopper, load="matched") as b:
+        matched = b.readback().model.link("foot").inertial.tensor_in_link
+    assert np.allclose(matched, declared, rtol=1e-12, atol=1e-15)
+    assert abs(native[1, 1] - declared[1, 1]) / declared[1, 1] > 0.1  # Iyy off by > 10%
+
+
+def test_velocity_motors_measured_on_native_only(hopper):
+    with make_backend("bullet", hopper, load="native") as b:
+        motors = b.readback().extras["velocity_motors"]
+    assert motors["thigh_joint"] and motors["foot_joint"]
+    with make_backend("bullet", hopper, load="matched") as b:
+        assert not any(b.readback().extras["velocity_motors"].values())
+
+
+def test_matched_link_contact_parameters_really_set(hopper):
+    """changeDynamics ignores every argument when maxJointVelocity is in the same call."""
+    with make_backend("bullet", hopper) as b:
+        links = {l.name: l for l in b.readback().model.links}
+        for name in ("torso", "thigh", "leg", "foot"):
+            assert links[name].contact.lateral_friction == pytest.approx(0.9)
+            assert links[name].contact.restitution == 0.0
+        assert b.readback().extras["max_joint_velocity"] >= 1e6
+
+
+def test_capsule_read_back_as_declared(hopper):
+    with make_backend("bullet", hopper) as b:
+        foot = b.readback().model.link("foot").collisions[0]
+    want = hopper.link("foot").collisions[0]
+    assert foot.kind == "capsule" and foot.radius == pytest.approx(want.radius) and foot.length == pytest.approx(want.length)
+    assert np.allclose(foot.origin.matrix, want.origin.matrix, atol=1e-9)
+
+
+def test_link_frame_position_is_single_precision_com_frame_is_not(hopper):
+    """Why link_frames composes the COM frame: PyBullet's own link frame is 5e-8 m off."""
+    with make_backend("bullet", hopper) as b:
+        i = b.link_index["thigh"]
+        raw = p.getLinkState(b.body, i, computeForwardKinematics=True, physicsClientId=b.cid)[4]
+        assert abs(raw[2] - 1.05) > 1e-8
+        assert abs(b.link_frames()["thigh"][2, 3] - 1.05) < 1e-12
+
+
+def test_principal_inertial_preserves_tensor():
+    model = load_model("double-pendulum")
+    ine = model.link("lower").inertial
+    pose, diag = principal_inertial(ine)
+    R = pose.rotation
+    assert np.allclose(R @ np.diag(diag) @ R.T, ine.tensor_in_link, atol=1e-15)
+    assert "<capsule" not in matched_urdf(model) and "<cylinder" in matched_urdf(model)
+
+
+def test_joint_friction_becomes_motor_friction():
+    """A joint with Coulomb friction f stays put under |tau| < f and moves under |tau| > f."""
+    model = load_model("hopper")
+    cfg = SimConfig(floor=False, gravity=(0.0, 0.0, 0.0))
+    with make_backend("bullet", model, cfg) as b:
+        b.set_state(State(np.array([0, 0, 0, -1.0, -1.0, 0]), np.zeros(6)))
+        tau = np.zeros(6)
+        tau[5] = 0.04  # below the foot joint's friction 0.05
+        b.apply_torques(tau)
+        b.step(50)
+        held = abs(b.get_state().q[5])
+        tau[5] = 0.06  # just above
+        b.apply_torques(tau)
+        b.step(50)
+        moved = abs(b.get_state().q[5]) - held
+    assert held < 1e-5  # the motor constraint creeps slightly (3e-6 measured), it does not give way
+    assert moved > 30 * held
