@@ -249,8 +249,8 @@ class DartBackend(Backend):
             q, dq = skel.getPositions(self._idx), skel.getVelocities(self._idx)
         else:
             q, dq = np.zeros(0), np.zeros(0)
-        if not self.model.floating:
-            return State(np.array(q, dtype=float), np.array(dq, dtype=float))
+        if not self.model.floating:  # getPositions(idx) returns a fresh float64 copy: no second copy
+            return State(q, dq)
         if self._free is None:  # a floating model whose root DART welded: it stays where it is
             body = self.bodies[self.model.root]
         else:
@@ -264,7 +264,7 @@ class DartBackend(Backend):
 
     # -- control -------------------------------------------------------------------------------
     def _apply_torques(self, tau: np.ndarray) -> None:
-        self._tau_full = np.array(tau, dtype=float)
+        self._tau_full = tau  # Backend.apply_torques hands over a fresh float array it never changes
 
     def _step(self) -> None:
         if self.dof:
