@@ -43,10 +43,10 @@ class LearnDynConfig:
     ent_coef: float = 0.0
     log_std_init: float = -1.0
     net_arch: tuple[int, ...] = (64, 64)
-    pretrain_iters: int = 10  # GT pretraining iterations (one-step GT error as reward)
-    gail_iters: int = 6
+    pretrain_iters: int = 30  # GT pretraining iterations (one-step GT error as reward)
+    gail_iters: int = 10
     gt_reward_scale: float = 1.0
-    ckpt_every: int = 2
+    ckpt_every: int = 5
     eval_every: int = 2
     eval_transitions: int = 300
     # scoring and baselines
