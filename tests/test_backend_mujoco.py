@@ -217,3 +217,25 @@ def test_dynamics_terms_agree_with_mujoco_acceleration():
             mujoco.mj_forward(b.m, b.d)
             assert b.d.nefc == 0  # inside the limits: no constraint
             assert np.allclose(b.forward_dynamics(tau), b.d.qacc[b._vidx], atol=1e-9)
+
+
+def test_instability_is_divergence_not_a_silent_reset(tmp_path, monkeypatch):
+    """MuJoCo resets the state on a huge acceleration; the backend reports it instead, and writes
+    no MUJOCO_LOG.TXT into the working folder."""
+    import numpy as np
+
+    from simmatch import SimConfig, State, load_model
+    from simmatch.backends import make_backend
+    from simmatch.errors import PhysicsDiverged
+
+    monkeypatch.chdir(tmp_path)
+    model = load_model("pendulum")
+    with make_backend("mujoco", model, SimConfig(floor=False)) as b:
+        b.set_state(State(np.array([0.3]), np.array([1e30])))
+        b.step(2)
+        with pytest.raises(PhysicsDiverged, match="reset"):
+            b.get_state()
+        b.set_state(State(np.array([0.3]), np.zeros(1)))  # a fresh state clears it
+        b.step()
+        assert abs(b.get_state().q[0] - 0.3) < 1e-3
+    assert not (tmp_path / "MUJOCO_LOG.TXT").exists()

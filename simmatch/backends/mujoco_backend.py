@@ -15,12 +15,13 @@ velocity the world velocity of the root frame origin (MuJoCo free joint qvel[0:3
 
 from __future__ import annotations
 
+import logging
 import os
 
 import mujoco
 import numpy as np
 
-from ..errors import EngineFailure
+from ..errors import EngineFailure, PhysicsDiverged
 from ..kinematics import joint_motion
 from ..model import RobotModel, State
 from .base import Backend, ContactPoint, Readback, Unsupported
@@ -34,11 +35,22 @@ from .mujoco_build import (
 )
 
 
+_log = logging.getLogger("simmatch.mujoco")
+
+
+def _route_warnings() -> None:
+    """MuJoCo's default warning handler prints and appends to MUJOCO_LOG.TXT in the current folder;
+    send its warnings to Python logging instead (installed once, on the first build)."""
+    if mujoco.get_mju_user_warning() is None:
+        mujoco.set_mju_user_warning(lambda msg: _log.warning("MuJoCo: %s", msg))
+
+
 class MujocoBackend(Backend):
     engine = "mujoco"
 
     def __init__(self, model: RobotModel, config=None, load: str = "matched"):
         super().__init__(model, config, load)
+        _route_warnings()
         cfg = self.config
         if load == "matched":
             spec, plan = build_matched(model, cfg, self.unsupported, self.notes)
@@ -50,6 +62,10 @@ class MujocoBackend(Backend):
             self.m, plan = self._load_native(model, cfg)
         self.plan = plan
         self.d = mujoco.MjData(self.m)
+        # views on d.warning (cached: indexing d.warning costs ~1 us each, these ~0.07 us)
+        self._instability = tuple(self.d.warning[w] for w in (
+            mujoco.mjtWarning.mjWARN_BADQPOS, mujoco.mjtWarning.mjWARN_BADQVEL, mujoco.mjtWarning.mjWARN_BADQACC))
+        self._bad_count = 0
         m = self.m
         jid = {}
         for name in model.joint_names:
@@ -156,8 +172,21 @@ class MujocoBackend(Backend):
         d.qacc_warmstart[:] = 0.0
         mujoco.mj_forward(self.m, d)
         self._stale = False
+        self._bad_count = self._instability_count()
+
+    def _instability_count(self) -> int:
+        a, b, c = self._instability
+        return a.number + b.number + c.number
+
+    def _check_diverged(self) -> None:
+        """MuJoCo answers a NaN/huge acceleration by silently resetting the state to qpos0 (with a
+        warning): a comparison must see that as divergence, not as a robot back at its start."""
+        if self._instability_count() != self._bad_count:
+            raise PhysicsDiverged("mujoco: unstable simulation (NaN, Inf or huge position, velocity or "
+                                  "acceleration); MuJoCo reset the state")
 
     def _get_state(self) -> State:
+        self._check_diverged()
         d = self.d
         q, dq = d.qpos[self._qsl].copy(), d.qvel[self._vsl].copy()
         if not self.model.floating:
