@@ -103,7 +103,7 @@ def print_summary(result: GapResult, console: Console | None = None) -> None:
 
 def print_explain(ex: dict, console: Console) -> None:
     table = Table(title=f"--explain on {ex['scenario']}: one-step gap {ex['base_gap']:.4g}, open-loop gap "
-                        f"{ex['base_gap_open_loop']:.4g} (mean GT error)")
+                        f"{ex['base_gap_open_loop']:.4g} (mean GT error); ranked by the larger share")
     for h in ("rank", "mismatch removed / aligned", "one-step after", "explained", "open-loop after",
               "explained (open loop)"):
         table.add_column(h, justify="right" if "explained" in h else "left")
