@@ -24,14 +24,14 @@ def main(argv=None):
     args = ap.parse_args(argv)
 
     import torch
-    from stable_baselines3 import PPO
-
     from simmatch.gail.behavior import SineBehaviour
     from simmatch.gail.dataset import collect
     from simmatch.gail.hybrid_env import HybridEnv, obs_stats
     from simmatch.gail.scoring import GeneratorCorrector
     from simmatch.gail.sim import HybridSim, fell_fn
     from simmatch.gail.windows import WindowSpec
+    from stable_baselines3 import PPO
+
     from simmatch.registry import load_model
     from simmatch.variants import make_target
 

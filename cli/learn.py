@@ -4,7 +4,6 @@ with the ground-truth metric (the learning code lives in simmatch.gail; torch is
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.console import Console
@@ -24,13 +23,13 @@ def learn_dyn(
     dst: str = typer.Option("dart", help="Target: ENGINE[:VARIANT[=ARG]], e.g. dart, bullet:low-power."),
     space: str = typer.Option("contact", help="Correction space: contact | force."),
     behavior: str = typer.Option("sine", help="Scripted behaviour when no --policy: sine | random."),
-    policy: Optional[Path] = typer.Option(None, help="Task policy zip from `simmatch train-policy`."),
+    policy: Path | None = typer.Option(None, help="Task policy zip from `simmatch train-policy`."),
     policy_log_std: float = typer.Option(-1.0, help="Exploration log-std of --policy while collecting data."),
     n_traj: int = typer.Option(200, help="Target trajectories (20% held out for scoring)."),
     max_steps: int = typer.Option(100, help="Control steps per trajectory (50 Hz)."),
     obs_noise: float = typer.Option(0.0, help="Gaussian noise on recorded target states."),
     act_noise: float = typer.Option(0.0, help="Gaussian noise on executed target actions."),
-    dataset: Optional[Path] = typer.Option(None, help="Use this dataset.npz instead of collecting."),
+    dataset: Path | None = typer.Option(None, help="Use this dataset.npz instead of collecting."),
     window: str = typer.Option("s8,s0,a8,a4,a0", help="Discriminator window (sK/aK = K steps back; '1' = (s,a,s'))."),
     pretrain_iters: int = typer.Option(30, help="GT-pretraining iterations (reward: -one-step GT error)."),
     gail_iters: int = typer.Option(10, help="GAIL iterations."),
@@ -110,6 +109,7 @@ def train_policy(
 
     from simmatch.gail.behavior import evaluate_return, train_task_policy
     from simmatch.gail.config import TrainPolicyConfig
+
     from simmatch.registry import load_model
 
     console = Console(soft_wrap=True)

@@ -70,7 +70,7 @@ class LearnDynConfig:
         return path
 
     @classmethod
-    def read(cls, path) -> "LearnDynConfig":
+    def read(cls, path) -> LearnDynConfig:
         d = json.loads(Path(path).read_text())
         names = {f.name for f in fields(cls)}
         d = {k: (tuple(v) if isinstance(v, list) else v) for k, v in d.items() if k in names}

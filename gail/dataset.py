@@ -45,7 +45,7 @@ class Dataset:
         s2 = np.vstack([t.states[1:] for t in self.trajectories])
         return s, a, s2
 
-    def split(self, heldout_frac: float, rng: np.random.Generator) -> tuple["Dataset", "Dataset"]:
+    def split(self, heldout_frac: float, rng: np.random.Generator) -> tuple[Dataset, Dataset]:
         idx = rng.permutation(len(self.trajectories))
         k = max(1, int(round(heldout_frac * len(idx)))) if heldout_frac > 0 else 0
         held = [self.trajectories[i] for i in sorted(idx[:k])]
@@ -66,7 +66,7 @@ class Dataset:
         return path
 
     @staticmethod
-    def load(path) -> "Dataset":
+    def load(path) -> Dataset:
         with np.load(path, allow_pickle=False) as z:
             states, actions, lens, term = z["states"], z["actions"], z["lengths"], z["terminated"]
             meta = json.loads(str(z["meta"]))

@@ -37,7 +37,7 @@ def _iter_seed(seed: int, it: int) -> int:
 
 
 class _GailCallback(BaseCallback):
-    def __init__(self, trainer: "Trainer"):
+    def __init__(self, trainer: Trainer):
         super().__init__()
         self.trainer = trainer
 
@@ -65,7 +65,7 @@ class Trainer:
         self.obs_mean, self.obs_std = obs_stats(self.eval_sim, train)
         # one behaviour per environment: scripted behaviours hold per-episode parameters
         self.behaviours = [copy.deepcopy(behaviour) for _ in range(cfg.n_envs)]
-        mk = lambda mode: DummyVecEnv([  # noqa: E731
+        mk = lambda mode: DummyVecEnv([
             (lambda k=k: HybridEnv(self.sims[k], train, self.behaviours[k], self.spec, self.obs_mean, self.obs_std, mode,
                                    cfg.max_steps, seed=cfg.seed + k, gt_reward_scale=cfg.gt_reward_scale))
             for k in range(cfg.n_envs)])

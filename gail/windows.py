@@ -38,7 +38,7 @@ class WindowSpec:
         return ", ".join(parts + ["s_t+1"])
 
     @staticmethod
-    def parse(text: str) -> "WindowSpec":
+    def parse(text: str) -> WindowSpec:
         """'s8,a8,a4,a0' -> lags; '1' -> plain (s, a, s')."""
         text = text.strip()
         if text in ("1", "sas"):
@@ -59,7 +59,7 @@ def pad_episode(states: np.ndarray, actions: np.ndarray, lookback: int, placehol
     the terminal next-state replaced when `terminated`, and a mask of real steps."""
     states = np.asarray(states, dtype=float)
     actions = np.asarray(actions, dtype=float).reshape(len(states) - 1, -1)
-    S, A = states.shape[1], actions.shape[1]
+    A = actions.shape[1]
     ps = np.vstack([np.tile(placeholder_s, (lookback, 1)), states])
     pa = np.vstack([np.zeros((lookback, A)), actions])
     if terminated and spec.terminal_placeholder and len(states) > 1:

@@ -7,7 +7,7 @@ import pytest
 
 pytest.importorskip("torch")
 
-from simmatch.cli.app import main  # noqa: E402
+from simmatch.cli.app import main
 
 
 def test_learn_dyn_tiny_run_prints_all_rows(tmp_path, capsys):

@@ -3,10 +3,10 @@ raw source, the torque scale can represent 0.5, the force is zero away from the 
 
 import numpy as np
 import pytest
+from simmatch.gail.corrections import TORQUE_SCALE_RANGE, CorrectionSpace, invert_dims, map_dims
 
 from simmatch.backends import make_backend
 from simmatch.errors import EngineFailure
-from simmatch.gail.corrections import TORQUE_SCALE_RANGE, CorrectionSpace, invert_dims, map_dims
 from simmatch.model import State
 from simmatch.registry import load_model
 

@@ -7,7 +7,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from simmatch.gail.discriminator import REWARD_CLIP, Discriminator  # noqa: E402
+from simmatch.gail.discriminator import REWARD_CLIP, Discriminator
 
 
 def test_reward_is_log_d_minus_log_one_minus_d():

@@ -12,8 +12,8 @@ import pytest
 
 pytest.importorskip("torch")
 
-from simmatch.gail.config import LearnDynConfig  # noqa: E402
-from simmatch.gail.pipeline import learn_dyn  # noqa: E402
+from simmatch.gail.config import LearnDynConfig
+from simmatch.gail.pipeline import learn_dyn
 
 CFG = LearnDynConfig(src="bullet", dst="bullet:low-power", space="contact", seed=0)
 

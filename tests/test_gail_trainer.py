@@ -7,14 +7,15 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("stable_baselines3")
 
-from simmatch.gail.behavior import SineBehaviour  # noqa: E402
-from simmatch.gail.config import LearnDynConfig  # noqa: E402
-from simmatch.gail.dataset import collect  # noqa: E402
-from simmatch.gail.run_folder import RunFolder  # noqa: E402
-from simmatch.gail.sim import fell_fn  # noqa: E402
-from simmatch.gail.trainer import Trainer  # noqa: E402
-from simmatch.registry import load_model  # noqa: E402
-from simmatch.variants import make_target  # noqa: E402
+from simmatch.gail.behavior import SineBehaviour
+from simmatch.gail.config import LearnDynConfig
+from simmatch.gail.dataset import collect
+from simmatch.gail.run_folder import RunFolder
+from simmatch.gail.sim import fell_fn
+from simmatch.gail.trainer import Trainer
+
+from simmatch.registry import load_model
+from simmatch.variants import make_target
 
 CFG = LearnDynConfig(src="bullet", dst="bullet:low-power", n_traj=6, max_steps=20, n_envs=2, n_steps=32,
                      batch_size=32, n_epochs=2, disc_steps=3, disc_batch=32, pretrain_iters=1, gail_iters=2,
