@@ -74,9 +74,10 @@ class EpisodeResult:
     one_step: list[State]
     open_err: np.ndarray  # (T+1,) GT error per step
     open_comp: np.ndarray  # (T+1, C) weighted |error| per component
-    step_err: np.ndarray  # (T+1,) one-step GT error (0 at step 0)
+    step_err: np.ndarray  # (T'+1,) one-step GT error (0 at step 0)
     step_comp: np.ndarray
-    divergence: int | None
+    divergence: int | None  # first step over the threshold, or where an engine blew up
+    unstable: dict = field(default_factory=dict)  # {'src'|'dst'|'one_step': step} for engines that blew up
 
 
 @dataclass
@@ -147,18 +148,28 @@ def run_pair(src_spec: str, dst_spec: str, model: RobotModel, config: SimConfig,
         T = scenario.horizon
         with build(src_spec, model, config, load) as src:
             a = record_rollout(src, ep, T, record=record, substeps=substeps, progress=progress)
+        if progress is not None and a.steps < T:
+            progress(T - a.steps)  # dst runs only as far as src got
         with build(dst_spec, model, config, load) as dst:
-            b = record_rollout(dst, ep, T, record=record, substeps=substeps, torques=a.commanded,
+            b = record_rollout(dst, ep, a.steps, record=record, substeps=substeps, torques=a.commanded,
                                progress=progress)
         if one_step:
             with build(dst_spec, model, config, load) as dst:
                 c = one_step_states(dst, a, substeps, progress=progress)
+            if progress is not None and a.steps < T:
+                progress(T - a.steps)
         else:
             c = a.states
-        open_err, open_comp = trajectory_errors(model, a.states, b.states, weights)
-        step_err, step_comp = trajectory_errors(model, a.states, c, weights)
-        out.append(EpisodeResult(e, a, b, c, open_err, open_comp, step_err, step_comp,
-                                 divergence_step(open_err, threshold)))
+        n = len(b.states)  # compare where both ran
+        open_err, open_comp = trajectory_errors(model, a.states[:n], b.states, weights)
+        step_err, step_comp = trajectory_errors(model, a.states[:len(c)], c, weights)
+        unstable = {k: v for k, v in (("src", a.unstable_at), ("dst", b.unstable_at),
+                                      ("one_step", len(c) - 1 if len(c) < len(a.states) else None)) if v is not None}
+        div = divergence_step(open_err, threshold)
+        blew_up = [v for k, v in unstable.items() if k != "one_step"]
+        if blew_up and (div is None or min(blew_up) < div):
+            div = min(blew_up)
+        out.append(EpisodeResult(e, a, b, c, open_err, open_comp, step_err, step_comp, div, unstable))
     return out
 
 
@@ -166,8 +177,12 @@ def summarize(label: str, spec: ScenarioSpec, episodes: list[EpisodeResult], mod
               components: list[str], dt: float) -> dict:
     """Per-scenario numbers: GT mean/max (open-loop and one-step), divergence, per DoF, worst DoF,
     contacts, joint-limit and root forces."""
-    open_err = np.stack([e.open_err for e in episodes])  # (E, T+1)
-    step_err = np.stack([e.step_err[1:] for e in episodes])
+    # episodes may stop early where an engine blew up: pad per-step curves with NaN
+    T = max(len(e.open_err) for e in episodes)
+    pad = lambda x, n: np.concatenate([x, np.full(n - len(x), np.nan)])
+    open_err = np.stack([pad(e.open_err, T) for e in episodes])  # (E, T+1)
+    Ts = max(len(e.step_err) for e in episodes)
+    step_err = np.stack([pad(e.step_err[1:], Ts - 1) for e in episodes])
     open_comp = np.concatenate([e.open_comp for e in episodes])
     step_comp = np.concatenate([e.step_comp[1:] for e in episodes])
     per_dof_open = open_comp.mean(axis=0)
@@ -180,39 +195,58 @@ def summarize(label: str, spec: ScenarioSpec, episodes: list[EpisodeResult], mod
         "scenario": label,
         "steps": int(open_err.shape[1] - 1),
         "episodes": len(episodes),
-        "gt_open_loop": {"mean": float(open_err.mean()), "max": float(open_err.max()),
-                         "final": float(open_err[:, -1].mean())},
-        "gt_one_step": {"mean": float(step_err.mean()) if step_err.size else 0.0,
-                        "max": float(step_err.max()) if step_err.size else 0.0},
+        "gt_open_loop": {"mean": _nan(np.nanmean, open_err), "max": _nan(np.nanmax, open_err),
+                         "final": float(np.mean([e.open_err[-1] for e in episodes]))},
+        "gt_one_step": {"mean": _nan(np.nanmean, step_err), "max": _nan(np.nanmax, step_err)},
         "divergence": {"step": first, "time_s": None if first is None else first * dt,
                        "per_episode": div, "episodes_diverged": len(diverged)},
+        "unstable": [e.unstable for e in episodes] if any(e.unstable for e in episodes) else None,
         "worst_dof": components[worst],
         "per_dof": {n: {"open_loop": float(per_dof_open[i]), "one_step": float(per_dof_step[i])}
                     for i, n in enumerate(components)},
     }
     a0, b0 = episodes[0].src, episodes[0].dst
+
+    def cat(attr: str, side: str, per_step: bool = False):
+        """One history over all episodes, each cut to where both engines ran."""
+        parts = [getattr(getattr(e, side), attr) for e in episodes]
+        if parts[0] is None:
+            return None
+        return np.concatenate([x[:len(e.open_err) - per_step] for x, e in zip(parts, episodes)])
+
     if a0.in_contact is not None and b0.in_contact is not None:
-        cat = lambda attr, side: np.concatenate([getattr(getattr(e, side), attr) for e in episodes])
         d["contacts"] = contact_comparison(a0.links, cat("in_contact", "src"), cat("in_contact", "dst"),
                                            cat("normal_force", "src"), cat("normal_force", "dst"),
                                            cat("penetration", "src"), cat("penetration", "dst"))
-    lim = lambda side: (None if getattr(episodes[0], side).limit_forces is None
-                        else np.concatenate([getattr(e, side).limit_forces for e in episodes]))
     limited = [i for i, j in enumerate(model.dof_joints) if j.limited]
-    la, lb = lim("src"), lim("dst")
+    la, lb = cat("limit_forces", "src", True), cat("limit_forces", "dst", True)
     d["joint_limit_forces"] = force_comparison(
         [model.joint_names[i] for i in limited], None if la is None else la[:, limited],
         None if lb is None else lb[:, limited]) if limited else None
     roots = root_dofs(model)
     if roots and a0.root_forces is not None and b0.root_forces is not None:
-        d["root_forces"] = force_comparison(
-            [model.joint_names[i] for i in roots], np.concatenate([e.src.root_forces for e in episodes]),
-            np.concatenate([e.dst.root_forces for e in episodes]))
+        d["root_forces"] = force_comparison([model.joint_names[i] for i in roots], cat("root_forces", "src", True),
+                                            cat("root_forces", "dst", True))
     else:
         d["root_forces"] = None
-    d["per_step"] = {"gt_open_loop": [float(x) for x in open_err.mean(axis=0)],
-                     "gt_one_step": [0.0] + [float(x) for x in step_err.mean(axis=0)]}
+    d["per_step"] = {"gt_open_loop": _nanlist(open_err), "gt_one_step": [0.0] + _nanlist(step_err)}
     return d
+
+
+def _nan(fn, a: np.ndarray) -> float:
+    """fn over the finite-or-NaN array, 0.0 when there is nothing to reduce."""
+    if a.size == 0 or np.all(np.isnan(a)):
+        return 0.0
+    return float(fn(a))
+
+
+def _nanlist(a: np.ndarray) -> list:
+    """Per-step mean over episodes; None where no episode got that far."""
+    out = []
+    for col in a.T:
+        ok = col[~np.isnan(col)]
+        out.append(float(ok.mean()) if ok.size else None)
+    return out
 
 
 def run_gap(opts: GapOptions, progress_factory=None) -> GapResult:

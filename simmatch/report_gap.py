@@ -32,7 +32,9 @@ def _divergence(s: dict) -> str:
     d = s["divergence"]
     if d["step"] is None:
         return "never"
-    return f"{d['time_s']:.3f} s (step {d['step']})"
+    text = f"{d['time_s']:.3f} s (step {d['step']})"
+    blew = sorted({k for u in (s.get("unstable") or []) for k in u if k != "one_step"})
+    return text + (f", {'/'.join(blew)} blew up" if blew else "")
 
 
 def summary_rows(result: GapResult) -> list[list[str]]:
@@ -161,7 +163,7 @@ def markdown(result: GapResult) -> str:
 
 
 def _npz_arrays(result: GapResult, sc: ScenarioResult) -> dict[str, np.ndarray]:
-    out = {"time": np.arange(sc.episodes[0].src.steps + 1) * result.config.dt,
+    out = {"time": np.arange(max(ep.src.steps for ep in sc.episodes) + 1) * result.config.dt,
            "components": np.array(result.components)}
     for ep in sc.episodes:
         pre = f"ep{ep.index}"
@@ -191,11 +193,12 @@ def write_report(result: GapResult, out: Path, plots: bool = True) -> Path:
         from . import plots as P
 
         ep = sc.episodes[0]
-        t = np.arange(ep.src.steps + 1) * result.config.dt
+        k = len(ep.open_err)  # where both engines ran (shorter if one blew up)
+        t = np.arange(k) * result.config.dt
         P.error_over_time(out / f"{n}_error.png", t, ep.open_err, ep.open_comp, result.components,
                           f"{result.src_label} -> {result.dst_label}: {sc.label} (open loop)", result.options.threshold)
-        src_v = np.array([component_values(model, s) for s in ep.src.states])
-        dst_v = np.array([component_values(model, s) for s in ep.dst.states])
+        src_v = np.array([component_values(model, s) for s in ep.src.states[:k]])
+        dst_v = np.array([component_values(model, s) for s in ep.dst.states[:k]])
         worst = [int(i) for i in np.argsort(-ep.open_comp.mean(axis=0))[:WORST_PLOTTED]]
         P.worst_trajectories(out / f"{n}_worst.png", t, src_v, dst_v, result.components, worst,
                              result.src_label, result.dst_label, f"{sc.label}: worst DoFs")

@@ -24,6 +24,7 @@ from typing import Callable
 import numpy as np
 
 from .backends.base import Backend
+from .errors import PhysicsDiverged
 from .model import RobotModel, State
 from .scenarios import Episode
 
@@ -67,6 +68,8 @@ class Recording:
     penetration: np.ndarray | None = None  # (T+1, L) m, deepest point
     limit_forces: np.ndarray | None = None  # (T, dof) N m / N; None: the engine does not report them
     root_forces: np.ndarray | None = None  # (T, n_root) generalized forces on the root DoFs
+    unstable_at: int | None = None  # step whose result was non-finite (the engine blew up); arrays stop there
+    unstable_message: str = ""
 
     @property
     def steps(self) -> int:
@@ -127,6 +130,7 @@ def record_rollout(backend: Backend, episode: Episode, horizon: int, *, record: 
     limit = None
     dt = backend.config.dt * substeps
     chunk = max(1, horizon // 50)
+    unstable, message = None, ""
     for t in range(horizon):
         tau = seq[t] if seq is not None else episode.policy(state)
         commanded[t] = tau
@@ -134,7 +138,13 @@ def record_rollout(backend: Backend, episode: Episode, horizon: int, *, record: 
             M, h = backend.mass_matrix(), backend.bias_forces()
         applied[t] = backend.apply_torques(tau)
         backend.step(substeps)
-        new = backend.get_state()
+        try:
+            new = backend.get_state()
+        except PhysicsDiverged as exc:  # a result in itself: keep what came before
+            unstable, message = t, str(exc)
+            if progress is not None:
+                progress(horizon - t)
+            break
         if record:
             if roots:
                 acc = (new.dq - state.dq) / dt
@@ -150,19 +160,23 @@ def record_rollout(backend: Backend, episode: Episode, horizon: int, *, record: 
         states.append(state)
         if progress is not None and (t + 1) % chunk == 0:
             progress(chunk)
-    if progress is not None and horizon % chunk:
+    if progress is not None and horizon % chunk and unstable is None:
         progress(horizon % chunk)
-    rec = Recording(backend.variant or backend.engine, states, commanded, applied, links,
-                    limit_forces=limit, root_forces=root_forces)
+    n = len(states) - 1  # steps completed
+    rec = Recording(backend.variant or backend.engine, states, commanded[:n], applied[:n], links,
+                    limit_forces=None if limit is None else limit[:n],
+                    root_forces=None if root_forces is None else root_forces[:n],
+                    unstable_at=unstable, unstable_message=message)
     if rec_contacts:
-        rec.in_contact, rec.normal_force, rec.penetration = on, force, pen
+        rec.in_contact, rec.normal_force, rec.penetration = on[:n + 1], force[:n + 1], pen[:n + 1]
     return rec
 
 
 def one_step_states(dst: Backend, src: Recording, substeps: int = 1,
                     progress: Callable[[int], None] | None = None) -> list[State]:
     """dst's state after one step from each of src's states with src's commanded torque: T + 1
-    states (the first is src's initial state), comparable step by step with src.states."""
+    states (the first is src's initial state), comparable step by step with src.states. Stops early
+    (fewer states) when dst blows up from one of them."""
     out = [src.states[0]]
     T = src.steps
     chunk = max(1, T // 50)
@@ -170,7 +184,12 @@ def one_step_states(dst: Backend, src: Recording, substeps: int = 1,
         dst.set_state(src.states[t])
         dst.apply_torques(src.commanded[t])
         dst.step(substeps)
-        out.append(dst.get_state())
+        try:
+            out.append(dst.get_state())
+        except PhysicsDiverged:
+            if progress is not None:
+                progress(T - t)
+            return out
         if progress is not None and (t + 1) % chunk == 0:
             progress(chunk)
     if progress is not None and T % chunk:

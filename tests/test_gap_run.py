@@ -125,3 +125,29 @@ def test_explain_native_blames_the_import():
                            explain=True))
     top = r.explain["ranking"][0]
     assert top["knob"] == "inertia_source" and top["explained_open_loop"] > 0.5
+
+
+def test_an_engine_that_blows_up_is_a_result_not_a_crash(monkeypatch, tmp_path):
+    """MuJoCo reports a silent reset as PhysicsDiverged: gap compares up to there and says so."""
+    from simmatch.backends.mujoco_backend import MujocoBackend
+    from simmatch.errors import PhysicsDiverged
+    from simmatch.report_gap import write_report
+
+    real = MujocoBackend.get_state
+
+    def flaky(self):
+        self._calls = getattr(self, "_calls", 0) + 1
+        if self._calls > 41:  # the initial read, then 40 good steps
+            raise PhysicsDiverged("mujoco: unstable simulation (test)")
+        return real(self)
+
+    monkeypatch.setattr(MujocoBackend, "get_state", flaky)
+    r = run_gap(GapOptions(src="bullet", dst="mujoco", scenarios=("sine",), horizon=100, episodes=2))
+    s = r.to_dict()["scenarios"]["sine"]
+    assert s["unstable"] == [{"dst": 40, "one_step": 41}] * 2  # one-step runs make no initial read
+    assert s["divergence"]["step"] is not None and s["divergence"]["step"] <= 40
+    ep = r.scenarios[0].episodes[0]
+    assert len(ep.src.states) == 101 and len(ep.dst.states) == 41 and len(ep.open_err) == 41
+    assert len(s["per_step"]["gt_open_loop"]) == 41
+    write_report(r, tmp_path / "rep")  # plots and npz cope with the shorter run
+    assert (tmp_path / "rep" / "sine_worst.png").exists()
