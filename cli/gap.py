@@ -11,7 +11,8 @@ from typing import List, Optional
 import typer
 from rich.console import Console
 
-from simmatch.errors import UsageError
+from simmatch.errors import SimmatchError, UsageError
+from simmatch.isolation import run_isolated
 
 
 def _weights(text: str):
@@ -41,6 +42,18 @@ def _progress_factory(console: Console, enabled: bool):
         return lambda n: progress.advance(task, n)
 
     return factory, progress
+
+
+def _run(opts, show_progress: bool):
+    """run_gap with its progress bar, in the isolated child."""
+    from simmatch.gap import run_gap
+
+    factory, progress = _progress_factory(Console(stderr=True), show_progress)
+    try:
+        return run_gap(opts, factory)
+    finally:
+        if progress is not None:
+            progress.stop()
 
 
 @contextmanager
@@ -99,7 +112,7 @@ def gap(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ):
     """How fast and where two engines drift apart under identical inputs, and which mismatch is to blame."""
-    from simmatch.gap import GapOptions, run_gap
+    from simmatch.gap import GapOptions
     from simmatch.report_gap import print_summary, safe_name, to_json, write_report
     from simmatch.scenarios import BUILTIN
 
@@ -114,14 +127,16 @@ def gap(
                       threshold=threshold, weights=_weights(weights), dt=dt, solver_iterations=solver_iterations,
                       explain=explain, explain_scenario=explain_scenario)
     err = Console(stderr=True)
-    factory, progress = _progress_factory(err, not quiet)
+    # The engines run in a child process: a segfault in an engine's C++ becomes one line and exit 2.
+    outcome = run_isolated(_run, opts, not quiet)
+    if not outcome.ok:
+        if outcome.detail:  # a bug, not a user or engine error: show where
+            err.print(outcome.detail, highlight=False, markup=False)
+            raise typer.Exit(1)
+        raise SimmatchError(f"gap {src} -> {dst}: {outcome.error}" if outcome.crashed else outcome.error)
+    result = outcome.value
     folder = None
     with _stdout_to_stderr(json_out):
-        try:
-            result = run_gap(opts, factory)
-        finally:
-            if progress is not None:
-                progress.stop()
         if not no_report:
             folder = out or Path("reports") / safe_name(f"gap_{Path(model).stem}_{src}_{dst}_{load}")
             write_report(result, folder, plots=not no_plots)

@@ -71,3 +71,16 @@ def test_native_gap_runs_where_imports_succeed(tmp_path, capsys):
 def test_bad_input_is_one_line(args, message, capsys):
     assert main(["gap", "--no-report", "-q"] + args) == 2
     assert message in capsys.readouterr().err
+
+
+def test_an_engine_crash_is_one_line_and_exit_2(monkeypatch, capsys):
+    """The engines run in a child process: a segfault there does not take the command down."""
+    import os
+    import signal
+
+    import simmatch.gap
+
+    monkeypatch.setattr(simmatch.gap, "run_gap", lambda *a, **k: os.kill(os.getpid(), signal.SIGSEGV))
+    assert main(["gap", "--no-report", "-q", "-s", "drop", "--horizon", "10"]) == 2
+    err = capsys.readouterr().err
+    assert "gap bullet -> dart: engine crashed (SIGSEGV)" in err and "Traceback" not in err
