@@ -41,6 +41,7 @@ def learn_dyn(
     disc_steps: int = typer.Option(20, help="Discriminator minibatch updates per iteration."),
     ckpt_every: int = typer.Option(5, help="Checkpoint every N iterations."),
     refine_steps: int = typer.Option(0, help="Policy refinement PPO steps (needs --policy; 0 = skip)."),
+    refine_ensemble: int = typer.Option(1, help="Refine in an ensemble of the last K generator checkpoints."),
     horizon: int = typer.Option(10, help="Open-loop horizon H of the H-step GT error."),
     score_transitions: int = typer.Option(1000, help="Held-out transitions per one-step score."),
     backend_traj: int = typer.Option(20, help="Trajectories per backend for the against-backends table."),
@@ -76,7 +77,8 @@ def learn_dyn(
                          max_steps=max_steps, obs_noise=obs_noise, act_noise=act_noise,
                          dataset=str(dataset) if dataset else None, window=window, pretrain_iters=pretrain_iters,
                          gail_iters=gail_iters, n_envs=n_envs, n_steps=n_steps, lr=lr, gail_lr=gail_lr, disc_lr=disc_lr,
-                         disc_steps=disc_steps, ckpt_every=ckpt_every, refine_steps=refine_steps, horizon=horizon,
+                         disc_steps=disc_steps, ckpt_every=ckpt_every, refine_steps=refine_steps,
+                         refine_ensemble=refine_ensemble, horizon=horizon,
                          score_transitions=score_transitions, backend_traj=backend_traj, sysid_evals=sysid_evals,
                          seed=seed, run=run)
     console = Console(soft_wrap=True)

@@ -192,7 +192,7 @@ def train_task_policy(model: RobotModel, src: str, steps: int, seed: int, out_pa
         ppo = PPO("MlpPolicy", envs, n_steps=1024, batch_size=256, n_epochs=10, learning_rate=lr, gamma=0.99,
                   gae_lambda=0.95, ent_coef=0.0, seed=seed, device="cpu", verbose=0,
                   policy_kwargs=dict(net_arch=[64, 64], log_std_init=-0.5))
-    ppo.learn(steps, reset_num_timesteps=init_path is None)
+    ppo.learn(steps, reset_num_timesteps=init_path is None, callback=_progress_callback(steps, log))
     ppo.save(out_path)
     envs.close()
     return ppo
@@ -217,3 +217,30 @@ def evaluate_return(model: RobotModel, policy_path, target: str, episodes: int =
         lens.append(n)
     env.sim.close()
     return {"return": float(np.mean(rets)), "return_std": float(np.std(rets)), "length": float(np.mean(lens))}
+
+
+def _progress_callback(total: int, log):
+    """A rich progress bar with steps/s for PPO (stable-baselines3's own needs tqdm)."""
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    class _Bar(BaseCallback):
+        def _on_training_start(self) -> None:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.bar = Progress(TextColumn("[bold]PPO"), BarColumn(), MofNCompleteColumn(),
+                                TextColumn("{task.fields[info]}"), TimeElapsedColumn(), transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task("ppo", total=total, info="")
+            self.t0, self.n0 = __import__("time").time(), self.num_timesteps
+
+        def _on_step(self) -> bool:
+            if self.n_calls % 256 == 0:
+                dt = max(__import__("time").time() - self.t0, 1e-9)
+                self.bar.update(self.task, completed=self.num_timesteps - self.n0,
+                                info=f"{(self.num_timesteps - self.n0) / dt:.0f} steps/s")
+            return True
+
+        def _on_training_end(self) -> None:
+            self.bar.stop()
+
+    return _Bar()

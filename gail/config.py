@@ -58,6 +58,7 @@ class LearnDynConfig:
     random_force_frac: float = 1.0
     # refinement (0 = skipped)
     refine_steps: int = 0
+    refine_ensemble: int = 1  # >1: G drawn per episode from the last K checkpoints
     seed: int = 0
     run: str = ""
 

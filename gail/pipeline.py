@@ -136,9 +136,20 @@ def learn_dyn(cfg: LearnDynConfig, root="reports", resume: bool = False, log=pri
             from .refine import refine
             from .scoring import GeneratorCorrector
 
-            ckpt_ppo = trainer.ppo
-            scores["refine"] = refine(model, cfg.policy, cfg.src, cfg.dst, cfg.space,
-                                      lambda: GeneratorCorrector(ckpt_ppo, trainer.obs_mean, trainer.obs_std),
+            from stable_baselines3 import PPO
+
+            from .scoring import EnsembleCorrector
+
+            # G fixed: the final generator, or an ensemble of the last checkpoints (--refine-ensemble K)
+            ckpts = sorted(run.checkpoints.glob("generator_*.zip"))[-cfg.refine_ensemble:]
+            members = [PPO.load(c, device="cpu") for c in ckpts] if cfg.refine_ensemble > 1 else [trainer.ppo]
+            log(f"refine: G fixed, {len(members)} generator(s)")
+
+            def factory():
+                gens = [GeneratorCorrector(m, trainer.obs_mean, trainer.obs_std) for m in members]
+                return gens[0] if len(gens) == 1 else EnsembleCorrector(gens)
+
+            scores["refine"] = refine(model, cfg.policy, cfg.src, cfg.dst, cfg.space, factory,
                                       learned.space.dim, cfg.refine_steps, cfg.seed, run.path, log=log)
     scores["wall_s"]["total"] = time.time() - t_start
     run.write_json("scores.json", scores)

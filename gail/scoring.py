@@ -47,6 +47,20 @@ class GeneratorCorrector(Corrector):
         return self.batch(obs)[0]
 
 
+class EnsembleCorrector(Corrector):
+    """One of several generators (e.g. the last checkpoints), drawn per trajectory."""
+
+    def __init__(self, members: list[Corrector]):
+        self.members = members
+        self.current = members[-1]
+
+    def reset(self, rng):
+        self.current = self.members[int(rng.integers(len(self.members)))]
+
+    def __call__(self, obs, rng):
+        return self.current(obs, rng)
+
+
 class ConstantCorrector(Corrector):
     def __init__(self, u):
         self.u = np.asarray(u, float)
