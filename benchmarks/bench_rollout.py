@@ -3,7 +3,10 @@
 Both loops drive the same engine object built by simmatch (hopper, matched build, floor contact,
 sinusoidal torques) from the same state, and each step does the same work:
 - raw: the engine's own calls to set the torques, step, and read q and dq;
-- simmatch: `backend.apply_torques(tau); backend.step(); backend.get_state()`.
+- simmatch rollout: `backend.rollout(torques)`, the batched path behind `record_rollout` without
+  recording (states straight into arrays, torques clipped once);
+- simmatch per step: `backend.apply_torques(tau); backend.step(); backend.get_state()`, the
+  interactive API (one canonical State object per step).
 Overhead = raw steps/s / simmatch steps/s - 1. Also reported: `record_rollout` without and with
 recording (contacts, root forces, limit forces), which `simmatch gap` uses.
 
@@ -88,6 +91,13 @@ def simmatch_loop(backend, torques: np.ndarray):
     return run
 
 
+def batched_loop(backend, torques: np.ndarray):
+    def run():
+        traj = backend.rollout(torques)
+        return traj.q[-1], traj.dq[-1]
+    return run
+
+
 def timed(backend, start, fn) -> float:
     backend.set_state(start)
     t0 = time.perf_counter()
@@ -104,18 +114,24 @@ def bench(engine: str, model_name: str, steps: int, repeats: int) -> dict:
     try:
         torques = np.clip(ep.torques, -backend._effort, backend._effort)  # what apply_torques passes on
         raw, ours = raw_loop(backend, torques), simmatch_loop(backend, ep.torques)
-        timed(backend, ep.initial, raw)  # warm up both
+        batched = batched_loop(backend, ep.torques)
+        timed(backend, ep.initial, raw)  # warm up all three
         timed(backend, ep.initial, ours)
-        t_raw, t_ours = [], []
-        for _ in range(repeats):  # interleaved, so that machine load hits both alike
+        timed(backend, ep.initial, batched)
+        t_raw, t_ours, t_batched = [], [], []
+        for _ in range(repeats):  # interleaved, so that machine load hits all alike
             t_raw.append(timed(backend, ep.initial, raw))
             t_ours.append(timed(backend, ep.initial, ours))
+            t_batched.append(timed(backend, ep.initial, batched))
         # same inputs, same engine: the two loops must end in the same state
         backend.set_state(ep.initial)
         q_raw, _ = raw()
         backend.set_state(ep.initial)
         q_ours, _ = ours()
         same = bool(np.array_equal(q_raw[-len(q_ours):] if len(q_raw) > len(q_ours) else q_raw, q_ours))
+        backend.set_state(ep.initial)
+        q_batched, _ = batched()
+        same = same and bool(np.array_equal(q_batched, q_ours))
     finally:
         backend.close()
     rollout = {}
@@ -128,8 +144,11 @@ def bench(engine: str, model_name: str, steps: int, repeats: int) -> dict:
                 ts.append(time.perf_counter() - t0)
         rollout["record" if record else "plain"] = steps / statistics.median(ts)
     raw_sps, ours_sps = steps / statistics.median(t_raw), steps / statistics.median(t_ours)
+    batched_sps = steps / statistics.median(t_batched)
     return {"engine": engine, "model": model_name, "steps": steps, "repeats": repeats,
-            "raw_steps_per_s": raw_sps, "simmatch_steps_per_s": ours_sps,
+            "raw_steps_per_s": raw_sps, "simmatch_rollout_steps_per_s": batched_sps,
+            "rollout_overhead_pct": 100.0 * (raw_sps / batched_sps - 1.0),
+            "simmatch_steps_per_s": ours_sps,
             "overhead_pct": 100.0 * (raw_sps / ours_sps - 1.0), "same_final_state": same,
             "record_rollout_steps_per_s": rollout["plain"], "record_rollout_recording_steps_per_s": rollout["record"]}
 
@@ -147,11 +166,13 @@ def main(argv=None) -> int:
         print(json.dumps(rows, indent=1))
         return 0
     print(f"{args.model}, floor contact, sine torques, {args.steps} steps, median of {args.repeats}")
-    print(f"{'engine':8} {'raw steps/s':>12} {'simmatch':>12} {'overhead':>9} {'rollout':>10} {'+record':>10}  same")
+    print(f"{'engine':8} {'raw steps/s':>12} {'rollout()':>10} {'overhead':>9} {'per step':>10} {'overhead':>9} "
+          f"{'gap plain':>10} {'gap+record':>10}  same")
     for r in rows:
-        print(f"{r['engine']:8} {r['raw_steps_per_s']:12.0f} {r['simmatch_steps_per_s']:12.0f} "
-              f"{r['overhead_pct']:8.1f}% {r['record_rollout_steps_per_s']:10.0f} "
-              f"{r['record_rollout_recording_steps_per_s']:10.0f}  {r['same_final_state']}")
+        print(f"{r['engine']:8} {r['raw_steps_per_s']:12.0f} {r['simmatch_rollout_steps_per_s']:10.0f} "
+              f"{r['rollout_overhead_pct']:8.1f}% {r['simmatch_steps_per_s']:10.0f} {r['overhead_pct']:8.1f}% "
+              f"{r['record_rollout_steps_per_s']:10.0f} {r['record_rollout_recording_steps_per_s']:10.0f}  "
+              f"{r['same_final_state']}")
     return 0
 
 

@@ -285,3 +285,32 @@ class State:
             return State(np.zeros(n), np.zeros(n))
         return State(np.zeros(n), np.zeros(n), np.array(root_pos, dtype=float),
                      np.array([0.0, 0.0, 0.0, 1.0]), np.zeros(3), np.zeros(3))
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """States of a rollout as arrays over time (T + 1 entries, initial state first): `q`, `dq`
+    (T + 1, dof), root arrays (T + 1, 3 or 4) for a floating base, else None; `applied` (T, dof)
+    the torques the engine received. `diverged_at`: the step whose result was non-finite (arrays
+    are cut there), None when the run stayed finite."""
+
+    q: np.ndarray
+    dq: np.ndarray
+    applied: np.ndarray
+    root_pos: np.ndarray | None = None
+    root_quat: np.ndarray | None = None
+    root_lin_vel: np.ndarray | None = None
+    root_ang_vel: np.ndarray | None = None
+    diverged_at: int | None = None
+
+    def __len__(self) -> int:
+        return len(self.q)
+
+    def state(self, t: int) -> State:
+        if self.root_pos is None:
+            return State(self.q[t].copy(), self.dq[t].copy())
+        return State(self.q[t].copy(), self.dq[t].copy(), self.root_pos[t].copy(), self.root_quat[t].copy(),
+                     self.root_lin_vel[t].copy(), self.root_ang_vel[t].copy())
+
+    def states(self) -> list[State]:
+        return [self.state(t) for t in range(len(self))]

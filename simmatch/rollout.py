@@ -112,6 +112,8 @@ def record_rollout(backend: Backend, episode: Episode, horizon: int, *, record: 
     evaluated on this backend's state."""
     model = backend.model
     seq = torques if torques is not None else episode.torques
+    if not record and seq is not None:
+        return _fast_rollout(backend, episode, np.asarray(seq[:horizon], dtype=float), substeps, progress)
     backend.set_state(episode.initial)
     backend.apply_torques(np.zeros(model.dof))
     state = backend.get_state()
@@ -170,6 +172,47 @@ def record_rollout(backend: Backend, episode: Episode, horizon: int, *, record: 
     if rec_contacts:
         rec.in_contact, rec.normal_force, rec.penetration = on[:n + 1], force[:n + 1], pen[:n + 1]
     return rec
+
+
+def _fast_rollout(backend: Backend, episode: Episode, seq: np.ndarray, substeps: int,
+                  progress: Callable[[int], None] | None) -> Recording:
+    """Open loop without recording: `Backend.rollout` in chunks (one progress tick per chunk)."""
+    backend.set_state(episode.initial)
+    backend.apply_torques(np.zeros(backend.model.dof))
+    horizon = len(seq)
+    chunk = max(1, horizon // 50) if progress is not None else max(1, horizon)
+    parts, unstable, message = [], None, ""
+    for start in range(0, horizon, chunk):
+        try:
+            traj = backend.rollout(seq[start:start + chunk], substeps)
+        except PhysicsDiverged as exc:  # an engine-level check after the chunk (MuJoCo's reset)
+            unstable, message = start, str(exc)
+            break
+        parts.append(traj if not parts else _drop_first(traj))
+        if traj.diverged_at is not None:
+            unstable = start + traj.diverged_at
+            message = f"{backend.engine}: non-finite state"
+            break
+        if progress is not None:
+            progress(len(traj.applied))
+    if progress is not None and unstable is not None:
+        progress(horizon - unstable)
+    states = [s for part in parts for s in part.states()]
+    if not states:
+        states = [backend.get_state()] if unstable is None else [episode.initial]
+    applied = np.concatenate([part.applied for part in parts]) if parts else np.zeros((0, backend.model.dof))
+    n = len(states) - 1
+    return Recording(backend.variant or backend.engine, states, seq[:n].copy(), applied[:n],
+                     unstable_at=unstable, unstable_message=message)
+
+
+def _drop_first(traj):
+    """A chunk after the first repeats the previous chunk's last state: drop it."""
+    from dataclasses import replace
+
+    cut = {k: (None if getattr(traj, k) is None else getattr(traj, k)[1:])
+           for k in ("q", "dq", "root_pos", "root_quat", "root_lin_vel", "root_ang_vel")}
+    return replace(traj, **cut)
 
 
 def one_step_states(dst: Backend, src: Recording, substeps: int = 1,

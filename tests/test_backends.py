@@ -210,3 +210,50 @@ def test_floating_base_bias_forces_agree_at_tilted_moving_base(engine):
             assert np.allclose(b.bias_forces(), ref.bias_forces(), atol=1e-8)
             assert np.allclose(b.gravity_torques(), ref.gravity_torques(), atol=1e-8)
             assert np.allclose(b.get_state().root_quat, s.root_quat) or np.allclose(b.get_state().root_quat, -s.root_quat)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("name", ["hopper", "laikago"])
+def test_batched_rollout_equals_step_by_step(engine, name):
+    """`rollout` (the fast path) gives bit for bit what apply_torques/step/get_state give."""
+    model = load_model(name)
+    rng = np.random.default_rng(11)
+    torques = rng.uniform(-300, 300, (60, model.dof))
+    start = random_state(model, rng, vel_scale=0.1)
+    with make_backend(engine, model) as b:
+        b.set_state(start)
+        traj = b.rollout(torques, substeps=2)
+        b.set_state(start)
+        ref = [b.get_state()]
+        for tau in torques:
+            b.apply_torques(tau)
+            b.step(2)
+            ref.append(b.get_state())
+    assert traj.diverged_at is None and len(traj) == 61
+    assert np.array_equal(traj.q, np.array([s.q for s in ref]))
+    assert np.array_equal(traj.dq, np.array([s.dq for s in ref]))
+    assert np.array_equal(traj.applied[0], np.minimum(np.maximum(torques[0], -b._effort), b._effort))
+    if model.floating:
+        assert np.array_equal(traj.root_pos, np.array([s.root_pos for s in ref]))
+    assert np.array_equal(traj.state(5).as_vector(), ref[5].as_vector())
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_rollout_stops_at_divergence(engine, monkeypatch):
+    """The first non-finite state ends the trajectory (planted: engines differ in how they blow up;
+    DART even zeroes non-finite accelerations with a warning)."""
+    model = load_model("pendulum")
+    with make_backend(engine, model, NO_FLOOR) as b:
+        b.set_state(State(np.array([0.1]), np.zeros(1)))
+        real, calls = b._read_joint_state, []
+
+        def read(q, dq):
+            real(q, dq)
+            calls.append(1)
+            if len(calls) >= 6:
+                q[:] = np.nan
+
+        monkeypatch.setattr(b, "_read_joint_state", read)
+        traj = b.rollout(np.zeros((20, 1)))
+    assert traj.diverged_at == 5
+    assert len(traj.q) == 6 and np.isfinite(traj.q).all() and len(traj.applied) == 5

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..config import SimConfig
 from ..errors import EngineFailure, PhysicsDiverged
-from ..model import RobotModel, State
+from ..model import RobotModel, State, Trajectory
 
 LOADS = ("native", "matched")
 
@@ -135,6 +135,62 @@ class Backend(ABC):
         self._torque = t
         self._apply_torques(t)
         return t.copy()
+
+    def rollout(self, torques, substeps: int = 1) -> Trajectory:
+        """Open-loop run from the current state: torques (T, dof), each held over `substeps` engine
+        steps. The fast path for long runs: torques are clipped and scaled once for the whole
+        sequence, states go straight into preallocated arrays, and no per-step objects are made.
+        Stops at the first non-finite state (`Trajectory.diverged_at`)."""
+        tau = np.asarray(torques, dtype=float)
+        if tau.ndim != 2 or tau.shape[1] != self._dof:
+            raise ValueError(f"expected torques of shape (T, {self._dof}), got {tau.shape}")
+        applied = np.minimum(np.maximum(tau, self._neg_effort), self._effort) * self.torque_scale
+        T = len(applied)
+        if self.model.floating:  # root conversions are engine-specific: go through get_state
+            states = [self.get_state()]
+            diverged = None
+            for t in range(T):
+                self._torque = applied[t]
+                self._apply_torques(applied[t])
+                for _ in range(substeps):
+                    self._step()
+                try:
+                    states.append(self.get_state())
+                except PhysicsDiverged:
+                    diverged = t
+                    break
+            n = len(states)
+            return Trajectory(np.array([s.q for s in states]), np.array([s.dq for s in states]), applied[:n - 1],
+                              np.array([s.root_pos for s in states]), np.array([s.root_quat for s in states]),
+                              np.array([s.root_lin_vel for s in states]), np.array([s.root_ang_vel for s in states]),
+                              diverged)
+        Q, DQ = np.empty((T + 1, self._dof)), np.empty((T + 1, self._dof))
+        s0 = self.get_state()
+        Q[0], DQ[0] = s0.q, s0.dq
+        read, apply, step = self._read_joint_state, self._apply_torques, self._step
+        for t in range(T):
+            apply(applied[t])
+            for _ in range(substeps):
+                step()
+            read(Q[t + 1], DQ[t + 1])
+        if T:
+            self._torque = applied[-1]
+        self._after_rollout()
+        finite = np.isfinite(Q).all(axis=1) & np.isfinite(DQ).all(axis=1)
+        diverged = None
+        if not finite.all():
+            first = int(np.argmin(finite))  # row index of the first non-finite state
+            diverged, Q, DQ, applied = first - 1, Q[:first], DQ[:first], applied[:first - 1]
+        return Trajectory(Q, DQ, applied[:len(Q) - 1], diverged_at=diverged)
+
+    def _read_joint_state(self, q_out: np.ndarray, dq_out: np.ndarray) -> None:
+        """Write the current joint positions and velocities into the given rows (fixed base).
+        Engines override this with their cheapest read."""
+        s = self._get_state()
+        q_out[:], dq_out[:] = s.q, s.dq
+
+    def _after_rollout(self) -> None:
+        """Engine check after a fast rollout (MuJoCo: did it silently reset?)."""
 
     def step(self, n: int = 1) -> None:
         for _ in range(n):

@@ -268,6 +268,12 @@ class BulletBackend(Backend):
     def _apply_torques(self, tau: np.ndarray) -> None:
         self._tau_list = tau.tolist()
 
+    def _read_joint_state(self, q_out: np.ndarray, dq_out: np.ndarray) -> None:
+        if self.jidx:
+            js = p.getJointStates(self.body, self.jidx, physicsClientId=self.cid)
+            q_out[:] = [s[0] for s in js]
+            dq_out[:] = [s[1] for s in js]
+
     def _step(self) -> None:
         d = self.__dict__  # hot path: plain dict lookups instead of getattr with defaults
         if d.get("_external"):

@@ -266,6 +266,11 @@ class DartBackend(Backend):
     def _apply_torques(self, tau: np.ndarray) -> None:
         self._tau_full = tau  # Backend.apply_torques hands over a fresh float array it never changes
 
+    def _read_joint_state(self, q_out: np.ndarray, dq_out: np.ndarray) -> None:
+        if self._dof:
+            q_out[:] = self.skel.getPositions(self._idx)
+            dq_out[:] = self.skel.getVelocities(self._idx)
+
     def _step(self) -> None:
         if self.dof:
             self.skel.setForces(self._idx, self._tau_full)  # DART clears forces after every step

@@ -205,6 +205,15 @@ class MujocoBackend(Backend):
     def _apply_torques(self, tau: np.ndarray) -> None:
         self.d.qfrc_applied[self._vsl] = tau
 
+    def _read_joint_state(self, q_out: np.ndarray, dq_out: np.ndarray) -> None:
+        d = self.d
+        q_out[:] = d.qpos[self._qsl]
+        dq_out[:] = d.qvel[self._vsl]
+
+    def _after_rollout(self) -> None:
+        self._stale = True
+        self._check_diverged()
+
     def _step(self) -> None:
         mujoco.mj_step(self.m, self.d)
         self._stale = True
