@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .causes import lookup
@@ -67,17 +68,18 @@ def print_summary(result: CheckResult, console: Console | None = None, max_rows:
     console = console or Console()
     m = result.model
     opts = result.options
-    console.print(f"[bold]simmatch check[/] {m.name} ({m.source}): {m.dof} DoF, base {m.base} ({m.base_reason})",
+    console.print(f"[bold]simmatch check[/] {escape(f'{m.name} ({m.source})')}: {m.dof} DoF, base {m.base} "
+                  f"({escape(m.base_reason)})",
                   highlight=False)
     if result.reference is not None:
-        console.print(f"reference: {result.reference.source}", highlight=False)
+        console.print(f"reference: {escape(result.reference.source)}", highlight=False)
     console.print(f"random q: {opts['random_q']}, seed {opts['seed']}; engines: "
                   + ", ".join(f"{k} {v or 'not installed'}" for k, v in result.engines.items()), highlight=False)
     console.print(f"[dim]tolerances: {tolerance_line(result)}[/]", highlight=False)
     console.print()
     for row in result.summary["sources"]:
         style = "green" if row["status"] == "agrees" else ("red" if row["error"] else "yellow")
-        console.print(f"[{style}]{_source_line(row)}[/]", highlight=False)
+        console.print(f"[{style}]{escape(_source_line(row))}[/]", highlight=False)  # '[cause]' is not markup
     matched = {k: v for k, v in result.summary.get("pairwise", {}).items() if k.count("/matched") == 2}
     if matched:
         worst = max((v, q, k) for k, row in matched.items() for q, v in row.items())
@@ -93,8 +95,9 @@ def print_summary(result: CheckResult, console: Console | None = None, max_rows:
                     ("expected -> actual", {"max_width": 64}), ("rel err", {"justify": "right"}), ("cause", {})):
         table.add_column(col, overflow="fold", **kw)
     for f in findings[:max_rows]:
-        table.add_row(f"[{_STYLE[f.severity]}]{f.severity}[/]", f"{f.engine}/{f.load}", f"{f.category}.{f.quantity}",
-                      f.subject, f"{_short(f.expected, 30)} -> {_short(f.actual, 30)}", _num(f.rel_error), f.cause)
+        table.add_row(f"[{_STYLE[f.severity]}]{f.severity}[/]", f"{f.engine}/{f.load}",
+                      *map(escape, (f"{f.category}.{f.quantity}", f.subject,
+                                    f"{_short(f.expected, 30)} -> {_short(f.actual, 30)}", _num(f.rel_error), f.cause)))
     console.print(table)
     if len(findings) > max_rows:
         console.print(f"... {len(findings) - max_rows} more findings in check.json / check.md")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .gap import GapResult, ScenarioResult
@@ -76,7 +77,7 @@ def print_summary(result: GapResult, console: Console | None = None) -> None:
     for h in HEADERS:
         table.add_column(h, no_wrap=h in ("worst DoF", "divergence"))
     for row in summary_rows(result):
-        table.add_row(*row)
+        table.add_row(*map(escape, row))  # 'q[leg_joint]' is not rich markup
     console.print(table)
     crows = contact_rows(result)
     if crows:
@@ -84,7 +85,7 @@ def print_summary(result: GapResult, console: Console | None = None) -> None:
         for h in CONTACT_HEADERS:
             ct.add_column(h)
         for row in crows:
-            ct.add_row(*row)
+            ct.add_row(*map(escape, row))
         console.print(ct)
     for sc in result.scenarios:
         rf = sc.summary.get("root_forces")
@@ -110,10 +111,10 @@ def print_explain(ex: dict, console: Console) -> None:
               "explained (open loop)"):
         table.add_column(h, justify="right" if "explained" in h else "left")
     for i, r in enumerate(ex["ranking"], 1):
-        table.add_row(str(i), r["title"], _fmt(r["gap"], 4), f"{100 * r['explained']:+.1f}%",
+        table.add_row(str(i), escape(r["title"]), _fmt(r["gap"], 4), f"{100 * r['explained']:+.1f}%",
                       _fmt(r["gap_open_loop"], 4), f"{100 * r['explained_open_loop']:+.1f}%")
     for r in ex["not_applicable"]:
-        table.add_row("-", r["title"], "n/a", "", "", r["reason"])
+        table.add_row("-", escape(r["title"]), "n/a", "", "", escape(r["reason"]))
     console.print(table)
 
 

@@ -175,3 +175,12 @@ def test_engine_crash_is_a_finding_and_the_run_goes_on(monkeypatch):
     assert "SIGSEGV" in crash[0].detail
     rows = {(s["engine"], s["load"]): s["status"] for s in r.summary["sources"]}
     assert rows[("dart", "matched")] == "crashed" and rows[("mujoco", "matched")] == "agrees"
+
+
+def test_cause_ids_in_brackets_survive_the_terminal_summary(capsys):
+    """The per-engine line ends in '[cause_id]': it must not be eaten as rich markup."""
+    from simmatch.cli.app import main as cli_main
+
+    cli_main(["check", "hopper", "--random-q", "2", "--engines", "bullet", "--load", "native", "--no-report"])
+    out = capsys.readouterr().out
+    assert "[bullet_inertia_from_shapes]" in out

@@ -84,3 +84,10 @@ def test_an_engine_crash_is_one_line_and_exit_2(monkeypatch, capsys):
     assert main(["gap", "--no-report", "-q", "-s", "drop", "--horizon", "10"]) == 2
     err = capsys.readouterr().err
     assert "gap bullet -> dart: engine crashed (SIGSEGV)" in err and "Traceback" not in err
+
+
+def test_dof_names_in_brackets_survive_the_terminal_table(capsys):
+    """'q[leg_joint]' must not be eaten as rich markup."""
+    assert main(["gap", "--src", "bullet", "--dst", "dart", "-s", "drop", "--horizon", "120", "--no-report"]) == 0
+    out = capsys.readouterr().out
+    assert "q[" in out or "dq[" in out
