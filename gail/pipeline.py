@@ -187,7 +187,9 @@ def _train(trainer, resume: bool, progress: bool, log) -> None:
         task = bar.add_task("learn-dyn", total=trainer.total_iters, completed=0, info="")
 
         def cb(row):
-            info = f"{row['stage']} {row['time/steps_per_s']:.0f} steps/s"
+            info = row["stage"]
+            if "time/steps_per_s" in row:
+                info += f" {row['time/steps_per_s']:.0f} steps/s"
             if "gt/one_step" in row:
                 info += f" gt/one_step {row['gt/one_step']:.3f}"
             bar.update(task, completed=row["iteration"], info=info)

@@ -180,6 +180,8 @@ class Trainer:
             it = self.load_checkpoint()
             self.run.truncate_metrics(it)
             self.log(f"resumed from checkpoint at iteration {it}")
+            if progress:
+                progress({"iteration": it, "stage": "resumed"})
         while self.iteration < self.total_iters:
             row = self.step()
             self.run.log(row)
