@@ -95,6 +95,7 @@ def sample_transitions(data: Dataset, n: int | None, seed: int = 12345):
 def one_step_errors(sim: HybridSim, data: Dataset, corrector=None, n: int | None = None,
                     seed: int = 12345) -> np.ndarray:
     s, a, s2 = sample_transitions(data, n, seed)
+    sim.rebuild()  # every score starts from a fresh engine (no corrections left over from another method)
     return _errors_one_step(sim, s, a, s2, corrector, np.random.default_rng(seed + 1))
 
 
@@ -106,6 +107,7 @@ def hstep_errors(sim: HybridSim, data: Dataset, corrector=None, horizon: int = 1
     if len(segs) > max_segments:
         segs = [segs[i] for i in np.sort(rng.choice(len(segs), max_segments, replace=False))]
     out = []
+    sim.rebuild()
     for k, t0 in segs:
         tr = data.trajectories[k]
         if corrector is not None:

@@ -143,9 +143,7 @@ class Trainer:
         cfg = self.cfg
         gen = self.corrector()
         if getattr(self, "_raw_eval", None) is None:  # the raw source on the same transitions, once
-            self.eval_sim.rebuild()
             self._raw_eval = float(one_step_errors(self.eval_sim, self.held_data, None, n=cfg.eval_transitions).mean())
-        self.eval_sim.rebuild()
         err = one_step_errors(self.eval_sim, self.held_data, gen, n=cfg.eval_transitions)
         out = {"gt/one_step": float(err.mean()), "gt/one_step_raw_source": self._raw_eval}
         if self.eval_sim.space.kind == "contact":
