@@ -18,16 +18,22 @@ from simmatch.gail.pipeline import learn_dyn
 CFG = LearnDynConfig(src="bullet", dst="bullet:low-power", space="contact", seed=0)
 
 
-@pytest.mark.slow
-def test_known_answer_low_power(tmp_path):
+def _run(cfg, root, label):
+    """One learn-dyn run: learned thigh torque scale, raw and learned one-step GT error, wall s."""
     t0 = time.time()
-    res = learn_dyn(CFG, root=tmp_path, log=print, progress=False)
+    res = learn_dyn(cfg, root=root, log=lambda m: None, progress=False)
     wall = time.time() - t0
     scale = res["generator_outputs"]["torque_scale[thigh_joint]"]["mean"]
     raw = res["methods"]["raw source"]["one_step"]["mean"]
     learned = res["methods"]["learned hybrid"]["one_step"]["mean"]
-    print(f"\nKNOWN ANSWER: thigh_joint torque scale {scale:.3f} (target 0.5); one-step GT error raw {raw:.4f} "
+    print(f"\n{label}: thigh_joint torque scale {scale:.3f} (target 0.5); one-step GT error raw {raw:.4f} "
           f"-> learned {learned:.4f} ({100 * (1 - learned / raw):.1f}% lower); wall {wall:.0f} s")
+    return scale, raw, learned, wall
+
+
+@pytest.mark.slow
+def test_known_answer_low_power(tmp_path):
+    scale, raw, learned, wall = _run(CFG, tmp_path, "KNOWN ANSWER")
     assert 0.4 <= scale <= 0.6
     assert learned <= 0.5 * raw
     assert wall < 20 * 60
@@ -46,14 +52,7 @@ GAIL_ONLY = LearnDynConfig(src="bullet", dst="bullet:low-power", space="contact"
 def test_known_answer_adversarial_only(tmp_path):
     """The same answer from the discriminator's reward alone (no GT pretraining): slower, and the
     reason the default pipeline pretrains on the GT error first."""
-    t0 = time.time()
-    res = learn_dyn(GAIL_ONLY, root=tmp_path, log=lambda m: None, progress=False)
-    wall = time.time() - t0
-    scale = res["generator_outputs"]["torque_scale[thigh_joint]"]["mean"]
-    raw = res["methods"]["raw source"]["one_step"]["mean"]
-    learned = res["methods"]["learned hybrid"]["one_step"]["mean"]
-    print(f"\nGAIL ONLY: thigh_joint torque scale {scale:.3f}; one-step GT error raw {raw:.4f} -> learned "
-          f"{learned:.4f} ({100 * (1 - learned / raw):.1f}% lower); wall {wall:.0f} s")
+    scale, raw, learned, wall = _run(GAIL_ONLY, tmp_path, "GAIL ONLY")
     assert 0.4 <= scale <= 0.65
     assert learned <= 0.5 * raw
     assert wall < 20 * 60
