@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 
@@ -29,17 +28,17 @@ def check(
     load: str = typer.Option("both", "--load", help="native (each engine's URDF importer), matched "
                                                     "(simmatch's faithful build) or both."),
     seed: int = typer.Option(0, "--seed", help="Seed of the random samples: same seed, same report."),
-    tol: Optional[List[str]] = typer.Option(None, "--tol", help="Tolerance override NAME=VALUE, repeatable "
+    tol: list[str] | None = typer.Option(None, "--tol", help="Tolerance override NAME=VALUE, repeatable "
                                                                 "(e.g. --tol inertia_rel=1e-3)."),
     fail_on: str = typer.Option("error", "--fail-on", help="Exit 1 when a finding of this severity or worse "
                                                            "exists: error or warning."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout and nothing else."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Report folder for check.json and check.md "
+    out: Path | None = typer.Option(None, "--out", "-o", help="Report folder for check.json and check.md "
                                                                  "(default reports/check_MODEL)."),
     no_report: bool = typer.Option(False, "--no-report", help="Do not write the report folder."),
     base: str = typer.Option("auto", "--base", help="fixed | floating | auto (auto: a massless root link is "
                                                     "the world)."),
-    reference: Optional[str] = typer.Option(None, "--reference", "-r",
+    reference: str | None = typer.Option(None, "--reference", "-r",
                                             help="Also hold the model against this reference model (a URDF "
                                                  "converted or edited from it)."),
 ):

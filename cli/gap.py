@@ -6,7 +6,6 @@ import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 from rich.console import Console
@@ -86,12 +85,12 @@ def gap(
     model: str = typer.Option("hopper", "--model", "-m", help="Shipped model name or URDF path."),
     load: str = typer.Option("matched", "--load", help="matched (physically identical builds) or native (each "
                              "engine's own URDF import: the naive end-to-end gap; a failing import exits 2)."),
-    scenario: Optional[List[str]] = typer.Option(None, "--scenario", "-s", help="drop, sine, random, "
+    scenario: list[str] | None = typer.Option(None, "--scenario", "-s", help="drop, sine, random, "
                                                  "replay=FILE (.npz 'torques' / .csv), policy=FILE (torch). "
                                                  "Repeat for several; default: drop, sine, random."),
     horizon: int = typer.Option(1000, "--horizon", help="Steps per episode."),
     episodes: int = typer.Option(1, "--episodes", help="Episodes per scenario."),
-    torque_scale: Optional[float] = typer.Option(None, "--torque-scale", help="sine/random: amplitude as a "
+    torque_scale: float | None = typer.Option(None, "--torque-scale", help="sine/random: amplitude as a "
                                                  "fraction of the effort limit (default 0.5); replay/policy: "
                                                  "multiplier (default 1)."),
     noise: float = typer.Option(0.0, "--noise", help="Std of Gaussian noise on the initial q and dq."),
@@ -102,10 +101,10 @@ def gap(
     solver_iterations: int = typer.Option(50, "--solver-iterations", help="Constraint solver iterations."),
     explain: bool = typer.Option(False, "--explain", help="Re-run with each known mismatch removed/aligned "
                                  "and rank them by the share of the gap they explain."),
-    explain_scenario: Optional[str] = typer.Option(None, "--explain-scenario", help="Scenario for --explain "
+    explain_scenario: str | None = typer.Option(None, "--explain-scenario", help="Scenario for --explain "
                                                    "(default: the first one)."),
     json_out: bool = typer.Option(False, "--json", help="Print JSON only on stdout."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Report folder (default "
+    out: Path | None = typer.Option(None, "--out", "-o", help="Report folder (default "
                                        "reports/gap_MODEL_SRC_DST_LOAD)."),
     no_report: bool = typer.Option(False, "--no-report", help="Do not write the report folder."),
     no_plots: bool = typer.Option(False, "--no-plots", help="Report without PNG plots."),

@@ -133,12 +133,10 @@ def learn_dyn(cfg: LearnDynConfig, root="reports", resume: bool = False, log=pri
         if not cfg.policy:
             log("refine: skipped (needs a task policy: --policy PATH from `simmatch train-policy`)")
         else:
-            from .refine import refine
-            from .scoring import GeneratorCorrector
-
             from stable_baselines3 import PPO
 
-            from .scoring import EnsembleCorrector
+            from .refine import refine
+            from .scoring import EnsembleCorrector, GeneratorCorrector
 
             # G fixed: the final generator, or an ensemble of the last checkpoints (--refine-ensemble K)
             ckpts = sorted(run.checkpoints.glob("generator_*.zip"))[-cfg.refine_ensemble:]

@@ -8,5 +8,16 @@ from .urdf import load_urdf
 
 __version__ = "0.1.0"
 
-__all__ = ["ContactConfig", "SimConfig", "EngineFailure", "ModelError", "SimmatchError", "UsageError",
-           "RobotModel", "State", "load_model", "load_urdf", "__version__"]
+__all__ = [
+           "ContactConfig",
+           "EngineFailure",
+           "ModelError",
+           "RobotModel",
+           "SimConfig",
+           "SimmatchError",
+           "State",
+           "UsageError",
+           "__version__",
+           "load_model",
+           "load_urdf",
+]

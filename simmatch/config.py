@@ -49,12 +49,12 @@ class SimConfig:
         return json.dumps(self.to_dict(), sort_keys=True)
 
     @staticmethod
-    def from_dict(d: dict) -> "SimConfig":
+    def from_dict(d: dict) -> SimConfig:
         d = dict(d)
         contact = ContactConfig(**d.pop("contact", {}))
         if "gravity" in d:
             d["gravity"] = tuple(d["gravity"])
         return SimConfig(contact=contact, **d)
 
-    def with_(self, **kw) -> "SimConfig":
+    def with_(self, **kw) -> SimConfig:
         return replace(self, **kw)

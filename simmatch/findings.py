@@ -70,7 +70,7 @@ class Tolerances:
     def names() -> list[str]:
         return [f.name for f in fields(Tolerances)]
 
-    def with_overrides(self, items: list[str] | tuple[str, ...] | None) -> "Tolerances":
+    def with_overrides(self, items: list[str] | tuple[str, ...] | None) -> Tolerances:
         """Apply `NAME=VALUE` strings (the `--tol` option)."""
         changes: dict[str, float] = {}
         for item in items or ():

@@ -16,8 +16,14 @@ import numpy as np
 from .backends.base import Backend
 from .config import SimConfig
 from .errors import EngineFailure, UsageError
-from .metrics import (MetricWeights, component_names, contact_comparison, divergence_step,
-                      force_comparison, trajectory_errors)
+from .metrics import (
+    MetricWeights,
+    component_names,
+    contact_comparison,
+    divergence_step,
+    force_comparison,
+    trajectory_errors,
+)
 from .model import RobotModel, State
 from .registry import load_model
 from .rollout import Recording, one_step_states, record_rollout, root_dofs

@@ -104,7 +104,7 @@ def contact_comparison(links: list[str], on_a: np.ndarray, on_b: np.ndarray, for
     for i, name in enumerate(links):
         a, b = np.asarray(on_a[:, i], bool), np.asarray(on_b[:, i], bool)
         fa, fb = np.asarray(force_a[:, i], float), np.asarray(force_b[:, i], float)
-        first = lambda x: int(np.argmax(x)) if x.any() else None  # noqa: E731
+        first = lambda x: int(np.argmax(x)) if x.any() else None
         out[name] = {
             "contact_fraction": [float(a.mean()), float(b.mean())],
             "onoff_mismatch": float(np.mean(a != b)),

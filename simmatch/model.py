@@ -52,7 +52,7 @@ class Pose:
         return T
 
     @staticmethod
-    def from_matrix(T: np.ndarray) -> "Pose":
+    def from_matrix(T: np.ndarray) -> Pose:
         rpy = rpy_of(Rotation.from_matrix(np.asarray(T)[:3, :3]))
         return Pose(tuple(float(v) for v in np.asarray(T)[:3, 3]), rpy)
 
@@ -242,7 +242,7 @@ class RobotModel:
     def total_mass(self) -> float:
         return float(sum(link.mass for link in self.links))
 
-    def with_base(self, base: str) -> "RobotModel":
+    def with_base(self, base: str) -> RobotModel:
         return replace(self, base=base)
 
 
@@ -273,13 +273,13 @@ class State:
             [self.root_pos, self.root_quat, self.q, self.root_lin_vel, self.root_ang_vel, self.dq]
         )
 
-    def copy(self) -> "State":
-        c = lambda a: None if a is None else np.array(a, dtype=float, copy=True)  # noqa: E731
+    def copy(self) -> State:
+        c = lambda a: None if a is None else np.array(a, dtype=float, copy=True)
         return State(c(self.q), c(self.dq), c(self.root_pos), c(self.root_quat), c(self.root_lin_vel),
                      c(self.root_ang_vel))
 
     @staticmethod
-    def zeros(model: RobotModel, root_pos=(0.0, 0.0, 0.0)) -> "State":
+    def zeros(model: RobotModel, root_pos=(0.0, 0.0, 0.0)) -> State:
         n = model.dof
         if not model.floating:
             return State(np.zeros(n), np.zeros(n))

@@ -120,7 +120,7 @@ def to_markdown(result: CheckResult) -> str:
              f"- model: `{m.source}` ({m.dof} DoF, {len(m.links)} links, base {m.base}: {m.base_reason})"]
     if result.reference is not None:
         lines.append(f"- reference: `{result.reference.source}`")
-    lines += [f"- engines: " + ", ".join(f"{k} {v or 'not installed'}" for k, v in result.engines.items()),
+    lines += ["- engines: " + ", ".join(f"{k} {v or 'not installed'}" for k, v in result.engines.items()),
               f"- random q: {opts['random_q']}, seed {opts['seed']}, load {opts['load']}",
               "", "## Tolerances", "", "| quantity | tolerance |", "|---|---|"]
     lines += [f"| {k} | {v:g} |" for k, v in result.tolerances.to_dict().items()]

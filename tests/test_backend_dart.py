@@ -4,16 +4,15 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from conftest import DATA
 from scipy.spatial.transform import Rotation
 
 from simmatch import EngineFailure, SimConfig, State, load_model, load_urdf
 from simmatch.kinematics import random_state
 from simmatch.registry import resolve_path
 
-from conftest import DATA
-
 dart = pytest.importorskip("dartpy")
-from simmatch.backends.dart import DartBackend  # noqa: E402
+from simmatch.backends.dart import DartBackend
 
 NO_FLOOR = SimConfig(floor=False)
 HOPPER_BODIES = ("torso", "thigh", "leg", "foot")

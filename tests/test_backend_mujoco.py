@@ -6,11 +6,11 @@ from scipy.spatial.transform import Rotation
 
 mujoco = pytest.importorskip("mujoco")
 
-from simmatch import EngineFailure, SimConfig, State, load_model, load_urdf  # noqa: E402
-from simmatch.backends import make_backend  # noqa: E402
-from simmatch.kinematics import link_frames, random_state  # noqa: E402
+from conftest import DATA
 
-from conftest import DATA  # noqa: E402
+from simmatch import EngineFailure, SimConfig, State, load_model, load_urdf
+from simmatch.backends import make_backend
+from simmatch.kinematics import link_frames, random_state
 
 NO_FLOOR = SimConfig(floor=False)
 

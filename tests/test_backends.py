@@ -3,13 +3,12 @@ determinism. Parametrized over engines and shipped models."""
 
 import numpy as np
 import pytest
+from conftest import DATA, ENGINES, SHIPPED_MODELS
 from scipy.spatial.transform import Rotation
 
 from simmatch import SimConfig, State, load_model, load_urdf
 from simmatch.backends import make_backend
 from simmatch.kinematics import link_coms, link_frames, random_state
-
-from conftest import DATA, ENGINES, SHIPPED_MODELS
 
 NO_FLOOR = SimConfig(floor=False)
 

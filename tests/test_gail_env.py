@@ -7,15 +7,16 @@ import pytest
 
 pytest.importorskip("gymnasium")
 
-from simmatch.gail.behavior import SineBehaviour  # noqa: E402
-from simmatch.gail.dataset import Trajectory, collect  # noqa: E402
-from simmatch.gail.features import horizontal_indices, placeholder_state  # noqa: E402
-from simmatch.gail.hybrid_env import HybridEnv, obs_stats  # noqa: E402
-from simmatch.gail.scoring import one_step_errors  # noqa: E402
-from simmatch.gail.sim import HybridSim, fell_fn  # noqa: E402
-from simmatch.gail.windows import WindowSpec, episode_windows  # noqa: E402
-from simmatch.registry import load_model  # noqa: E402
-from simmatch.variants import make_target  # noqa: E402
+from simmatch.gail.behavior import SineBehaviour
+from simmatch.gail.dataset import Trajectory, collect
+from simmatch.gail.features import horizontal_indices, placeholder_state
+from simmatch.gail.hybrid_env import HybridEnv, obs_stats
+from simmatch.gail.scoring import one_step_errors
+from simmatch.gail.sim import HybridSim, fell_fn
+from simmatch.gail.windows import WindowSpec, episode_windows
+
+from simmatch.registry import load_model
+from simmatch.variants import make_target
 
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,15 @@ import numpy as np
 import pytest
 
 from simmatch import State, load_model
-from simmatch.metrics import (MetricWeights, component_names, component_values, contact_comparison,
-                              divergence_step, force_comparison, trajectory_errors)
+from simmatch.metrics import (
+    MetricWeights,
+    component_names,
+    component_values,
+    contact_comparison,
+    divergence_step,
+    force_comparison,
+    trajectory_errors,
+)
 
 
 @pytest.fixture(scope="module")

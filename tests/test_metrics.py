@@ -2,13 +2,19 @@
 
 import numpy as np
 import pytest
+from conftest import DATA
 from scipy.spatial.transform import Rotation
 
 from simmatch import State, load_model, load_urdf
-from simmatch.metrics import (MetricWeights, component_names, component_weights, divergence_step, gt_error,
-                              state_error, trajectory_errors)
-
-from conftest import DATA
+from simmatch.metrics import (
+    MetricWeights,
+    component_names,
+    component_weights,
+    divergence_step,
+    gt_error,
+    state_error,
+    trajectory_errors,
+)
 
 
 def test_fixed_base_weights_and_value():

@@ -2,13 +2,12 @@
 
 import numpy as np
 import pytest
+from conftest import ENGINES
 
 from simmatch import SimConfig, load_model
 from simmatch.backends import make_backend
 from simmatch.rollout import record_rollout
 from simmatch.scenarios import Scenario, parse_scenario
-
-from conftest import ENGINES
 
 
 @pytest.mark.parametrize("engine", ENGINES)

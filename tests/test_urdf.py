@@ -6,13 +6,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import DATA
 
 from simmatch import ModelError, load_model, load_urdf
 from simmatch.errors import UsageError
 from simmatch.kinematics import link_coms, link_frames
 from simmatch.registry import model_names
-
-from conftest import DATA
 
 BAD = DATA / "bad"
 

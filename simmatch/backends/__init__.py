@@ -64,5 +64,15 @@ def engine_versions() -> dict[str, str | None]:
     return out
 
 
-__all__ = ["Backend", "ContactPoint", "Readback", "Unsupported", "ENGINES", "make_backend",
-           "backend_class", "engine_names", "engine_versions", "check_engine_name"]
+__all__ = [
+    "ENGINES",
+    "Backend",
+    "ContactPoint",
+    "Readback",
+    "Unsupported",
+    "backend_class",
+    "check_engine_name",
+    "engine_names",
+    "engine_versions",
+    "make_backend",
+]

@@ -452,7 +452,6 @@ class BulletBackend(Backend):
                                     damping=None if cdamp < 0 else cdamp)
             links.append(Link(link.name, inertial, tuple(cols), (), contact))
         joints = []
-        motors = {}
         for info in self._info:
             name, jt = info[1].decode(), _JOINT_TYPES.get(info[2], str(info[2]))
             canon = self.model.joint(name) if name in {j.name for j in self.model.joints} else None

@@ -26,8 +26,7 @@ from ..config import SimConfig
 from ..errors import EngineFailure
 from ..model import ContactParams, Inertial, Joint, Limit, Link, Pose, RobotModel, State
 from .base import Backend, ContactPoint, Readback, Unsupported
-from .dart_build import (add_floor, captured_output, isometry, make_shape, set_inertia,
-                         shape_to_geometry)
+from .dart_build import add_floor, captured_output, isometry, make_shape, set_inertia, shape_to_geometry
 
 _DETECTORS = {"ode": "OdeCollisionDetector", "bullet": "BulletCollisionDetector",
               "dart": "DARTCollisionDetector", "fcl": "FCLCollisionDetector"}

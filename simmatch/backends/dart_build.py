@@ -56,7 +56,7 @@ def isometry(T: np.ndarray):
     return dart.math.Isometry3(np.asarray(T, dtype=float))
 
 
-def load_mesh_shape(filename: str, scale) -> "object":
+def load_mesh_shape(filename: str, scale) -> object:
     """A dart MeshShape for a mesh file, loaded by DART's own (assimp) loader."""
     import dartpy as dart
 

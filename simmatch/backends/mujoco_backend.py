@@ -34,7 +34,6 @@ from .mujoco_build import (
     readback_model,
 )
 
-
 _log = logging.getLogger("simmatch.mujoco")
 
 

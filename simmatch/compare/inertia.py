@@ -13,8 +13,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..model import Geometry, Inertial, Link, RobotModel
 from ..kinematics import link_frames
+from ..model import Geometry, Inertial, Link, RobotModel
 from . import Context, default_cause, finding, r6
 from .snapshot import Snapshot
 
@@ -230,7 +230,7 @@ def model_checks(model: RobotModel, ctx: Context, engine: str = "model", load: s
         w = np.sort(np.linalg.eigvalsh(I))
         if w[0] + w[1] < w[2] * (1 - 1e-9):
             out.append(make(engine, load, "inertia", "triangle_inequality", link.name,
-                            expected=f"A + B >= C", actual=np.round(w, 9).tolist(),
+                            expected="A + B >= C", actual=np.round(w, 9).tolist(),
                             abs_error=float(w[2] - w[0] - w[1]), severity="warning",
                             cause="inertia_triangle_inequality",
                             detail=f"principal moments {np.round(w, 6).tolist()}: {w[0] + w[1]:.4g} < {w[2]:.4g}"))

@@ -32,7 +32,7 @@ class Samples:
     seed: int
 
     @staticmethod
-    def draw(model: RobotModel, n: int, seed: int) -> "Samples":
+    def draw(model: RobotModel, n: int, seed: int) -> Samples:
         rng = np.random.default_rng(seed)
         qs = [np.zeros(model.dof)] + [random_q(model, rng) for _ in range(n)]
         states = []
