@@ -25,7 +25,7 @@ def learn_dyn(
     behavior: str = typer.Option("sine", help="Scripted behaviour when no --policy: sine | random."),
     policy: Path | None = typer.Option(None, help="Task policy zip from `simmatch train-policy`."),
     policy_log_std: float = typer.Option(-1.0, help="Exploration log-std of --policy while collecting data."),
-    n_traj: int = typer.Option(200, help="Target trajectories (20% held out for scoring)."),
+    n_traj: int = typer.Option(200, help="Target trajectories (20% held out for scoring, 10% of the rest for validation)."),
     max_steps: int = typer.Option(100, help="Control steps per trajectory (50 Hz)."),
     obs_noise: float = typer.Option(0.0, help="Gaussian noise on recorded target states."),
     act_noise: float = typer.Option(0.0, help="Gaussian noise on executed target actions."),
@@ -40,6 +40,7 @@ def learn_dyn(
     disc_lr: float = typer.Option(3e-4, help="Discriminator learning rate."),
     disc_steps: int = typer.Option(20, help="Discriminator minibatch updates per iteration."),
     ckpt_every: int = typer.Option(5, help="Checkpoint every N iterations."),
+    select: str = typer.Option("best", help="Generator to score: best (lowest validation one-step GT error) | last."),
     refine_steps: int = typer.Option(0, help="Policy refinement PPO steps (needs --policy; 0 = skip)."),
     refine_ensemble: int = typer.Option(1, help="Refine in an ensemble of the last K generator checkpoints."),
     horizon: int = typer.Option(10, help="Open-loop horizon H of the H-step GT error."),
@@ -60,6 +61,8 @@ def learn_dyn(
 
     if space not in ("contact", "force"):
         raise UsageError(f"unknown correction space {space!r}; choose contact or force")
+    if select not in ("best", "last"):
+        raise UsageError(f"--select {select}: choose best or last")
     if behavior not in ("sine", "random"):
         raise UsageError(f"unknown behaviour {behavior!r}; choose sine or random, or give --policy PATH")
     if policy is not None and not policy.exists():
@@ -77,7 +80,7 @@ def learn_dyn(
                          max_steps=max_steps, obs_noise=obs_noise, act_noise=act_noise,
                          dataset=str(dataset) if dataset else None, window=window, pretrain_iters=pretrain_iters,
                          gail_iters=gail_iters, n_envs=n_envs, n_steps=n_steps, lr=lr, gail_lr=gail_lr, disc_lr=disc_lr,
-                         disc_steps=disc_steps, ckpt_every=ckpt_every, refine_steps=refine_steps,
+                         disc_steps=disc_steps, ckpt_every=ckpt_every, select=select, refine_steps=refine_steps,
                          refine_ensemble=refine_ensemble, horizon=horizon,
                          score_transitions=score_transitions, backend_traj=backend_traj, sysid_evals=sysid_evals,
                          seed=seed, run=run)
@@ -94,6 +97,7 @@ def learn_dyn(
     if "generator_outputs" in res:
         outs = ", ".join(f"{k}={v['mean']:.3f}" for k, v in res["generator_outputs"].items())
         console.print(f"mean generator output: {outs}", highlight=False, markup=False)
+    console.print(f"generator: {res['selected_generator'].get('how', '-')}", highlight=False, markup=False)
     console.print(f"run folder: {res['_run']}  ({res['wall_s']['total']:.0f} s)", highlight=False, markup=False)
 
 

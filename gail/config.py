@@ -20,7 +20,8 @@ class LearnDynConfig:
     n_traj: int = 200
     max_steps: int = 100  # control steps per trajectory (2 s at 50 Hz)
     substeps: int = 10  # engine steps per control step (500 Hz / 50 Hz)
-    heldout_frac: float = 0.2
+    heldout_frac: float = 0.2  # target trajectories kept for scoring only: training never sees them
+    val_frac: float = 0.1  # of the rest: validation (monitoring and generator selection)
     obs_noise: float = 0.0
     act_noise: float = 0.0
     dataset: str | None = None  # reuse a saved dataset.npz instead of collecting
@@ -48,6 +49,7 @@ class LearnDynConfig:
     gt_reward_scale: float = 1.0
     ckpt_every: int = 5
     eval_every: int = 2
+    select: str = "best"  # best: the generator with the lowest validation one-step GT error; last
     eval_transitions: int = 300
     # scoring and baselines
     horizon: int = 10

@@ -76,7 +76,8 @@ def learn_dyn(cfg: LearnDynConfig, root="reports", resume: bool = False, log=pri
     behaviour = make_behaviour(cfg.behavior, model, cfg.policy, cfg.policy_log_std)
     data = target_dataset(cfg, model, behaviour, run, log)
     train, held = data.split(cfg.heldout_frac, np.random.default_rng(cfg.seed))
-    trainer = Trainer(cfg, model, train, held, behaviour, run, log)
+    fit, val = train.split(cfg.val_frac, np.random.default_rng(cfg.seed + 1))
+    trainer = Trainer(cfg, model, fit, val, behaviour, run, log)
     log(f"generator: {cfg.space} space ({', '.join(trainer.eval_sim.space.names)}); "
         f"discriminator window: {trainer.spec.label()}")
     _train(trainer, resume, progress, log)
@@ -88,7 +89,7 @@ def learn_dyn(cfg: LearnDynConfig, root="reports", resume: bool = False, log=pri
     learned = trainer.eval_sim
     contact = learned if cfg.space == "contact" else HybridSim(model, cfg.src, "contact", substeps=cfg.substeps)
     force = learned if cfg.space == "force" else HybridSim(model, cfg.src, "force", substeps=cfg.substeps)
-    sysid, sysid_info = fit_sysid(contact, train, cfg.sysid_transitions, cfg.sysid_evals, cfg.seed)
+    sysid, sysid_info = fit_sysid(contact, fit, cfg.sysid_transitions, cfg.sysid_evals, cfg.seed)
     n, H = cfg.score_transitions, cfg.horizon
     raw_sim = HybridSim(model, cfg.src, None, substeps=cfg.substeps)  # never touched by a correction
     methods = [
@@ -127,6 +128,7 @@ def learn_dyn(cfg: LearnDynConfig, root="reports", resume: bool = False, log=pri
     if learned.space.kind == "contact":
         scores["generator_outputs"] = generator_outputs(learned, held, gen, n=n)
     scores["sysid"] = sysid_info
+    scores["selected_generator"] = trainer.selected
     scores["wall_s"] = {"train": t_train, "total": time.time() - t_start}
 
     if cfg.refine_steps > 0:
@@ -154,6 +156,7 @@ def learn_dyn(cfg: LearnDynConfig, root="reports", resume: bool = False, log=pri
     md = [f"# learn-dyn {cfg.model}: {cfg.src} -> {cfg.dst} ({cfg.space})", "",
           f"Held-out target data, GT metric (simmatch.metrics.gt_error); {H}-step = open loop.", "", table1, "",
           f"One-step GT error reduction vs raw source: {100 * scores['one_step_reduction']:.1f}%", "",
+          f"Generator: {trainer.selected['how']}.", "",
           "Learned hybrid against each backend (same behaviour):", "", table2, ""]
     if "generator_outputs" in scores:
         md += ["Mean generator output over held-out states:", "",

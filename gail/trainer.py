@@ -55,10 +55,15 @@ class _GailCallback(BaseCallback):
 
 
 class Trainer:
-    def __init__(self, cfg: LearnDynConfig, model, train: Dataset, held: Dataset, behaviour, run: RunFolder,
+    def __init__(self, cfg: LearnDynConfig, model, train: Dataset, val: Dataset, behaviour, run: RunFolder,
                  log=print):
+        """`train`: target data the generator and discriminator learn from; `val`: target data for
+        monitoring and for picking the generator (never the held-out scoring data)."""
+        if cfg.select not in ("best", "last"):
+            raise ValueError(f"select must be 'best' or 'last', not {cfg.select!r}")
         torch.set_num_threads(1)
-        self.cfg, self.model, self.train_data, self.held_data, self.run, self.log = cfg, model, train, held, run, log
+        self.cfg, self.model, self.train_data, self.val_data, self.run, self.log = cfg, model, train, val, run, log
+        self.best: dict | None = None  # {"iteration", "gt"}: lowest validation one-step GT error so far
         self.spec = WindowSpec.parse(cfg.window)
         self.sims = [HybridSim(model, cfg.src, cfg.space, substeps=cfg.substeps) for _ in range(cfg.n_envs)]
         self.eval_sim = HybridSim(model, cfg.src, cfg.space, substeps=cfg.substeps)
@@ -81,6 +86,7 @@ class Trainer:
                        policy_kwargs=dict(net_arch=list(cfg.net_arch), log_std_init=cfg.log_std_init))
         self.iteration = 0
         self._last = {}
+        self.selected: dict = {}
 
     @property
     def total_iters(self) -> int:
@@ -143,11 +149,14 @@ class Trainer:
         cfg = self.cfg
         gen = self.corrector()
         if getattr(self, "_raw_eval", None) is None:  # the raw source on the same transitions, once
-            self._raw_eval = float(one_step_errors(self.eval_sim, self.held_data, None, n=cfg.eval_transitions).mean())
-        err = one_step_errors(self.eval_sim, self.held_data, gen, n=cfg.eval_transitions)
-        out = {"gt/one_step": float(err.mean()), "gt/one_step_raw_source": self._raw_eval}
+            self._raw_eval = float(one_step_errors(self.eval_sim, self.val_data, None, n=cfg.eval_transitions).mean())
+        err = float(one_step_errors(self.eval_sim, self.val_data, gen, n=cfg.eval_transitions).mean())
+        if cfg.select == "best" and (self.best is None or err < self.best["gt"]):
+            self.ppo.save(self.run.checkpoints / "generator_best.zip")
+            self.best = {"iteration": self.iteration, "gt": err}
+        out = {"gt/one_step": err, "gt/one_step_raw_source": self._raw_eval}
         if self.eval_sim.space.kind == "contact":
-            for name, v in generator_outputs(self.eval_sim, self.held_data, gen, n=cfg.eval_transitions).items():
+            for name, v in generator_outputs(self.eval_sim, self.val_data, gen, n=cfg.eval_transitions).items():
                 out[f"gen/{name}"] = v["mean"]
         return out
 
@@ -159,12 +168,13 @@ class Trainer:
         torch.save({"disc": self.disc.state_dict(), "opt": self.disc.opt.state_dict(), "iteration": it},
                    d / f"disc_{it:04d}.pt")
         np.savez(d / "obs_stats.npz", mean=self.obs_mean, std=self.obs_std)
-        (d / "latest.json").write_text(json.dumps({"iteration": it}))
+        (d / "latest.json").write_text(json.dumps({"iteration": it, "best": self.best}))
 
     def load_checkpoint(self, it: int | None = None) -> int:
         d = self.run.checkpoints
         if it is None:
-            it = json.loads((d / "latest.json").read_text())["iteration"]
+            latest = json.loads((d / "latest.json").read_text())
+            it, self.best = latest["iteration"], latest.get("best")
         self.ppo = PPO.load(d / f"generator_{it:04d}.zip", env=self.env_gt, device="cpu")
         ck = torch.load(d / f"disc_{it:04d}.pt", weights_only=False)
         self.disc.load_state_dict(ck["disc"])
@@ -187,6 +197,21 @@ class Trainer:
                 progress(row)
             if cfg.ckpt_every and (self.iteration % cfg.ckpt_every == 0 or self.iteration == self.total_iters):
                 self.save_checkpoint()
+        self._select()
+
+    def _select(self) -> None:
+        """Keep the final generator, or (select='best') the one with the lowest validation error."""
+        if self.cfg.select == "best" and self.best is not None and self.best["iteration"] != self.iteration:
+            self.ppo.set_parameters(str(self.run.checkpoints / "generator_best.zip"), device="cpu")
+            self.selected = {"iteration": self.best["iteration"], "validation_one_step": self.best["gt"],
+                             "how": f"iteration {self.best['iteration']} of {self.iteration}, lowest validation "
+                                    f"one-step GT error ({self.best['gt']:.4g})"}
+            self.log(f"selected the generator of iteration {self.best['iteration']} (validation one-step GT "
+                     f"{self.best['gt']:.4g})")
+        else:
+            gt = self.best["gt"] if self.best is not None and self.best["iteration"] == self.iteration else None
+            self.selected = {"iteration": self.iteration, "validation_one_step": gt,
+                             "how": f"the last, iteration {self.iteration}"}
 
     def close(self) -> None:
         for s in self.sims + [self.eval_sim]:

@@ -93,3 +93,26 @@ def test_same_seed_same_run_and_run_folder(setup, tmp_path):
 def test_config_json_round_trip(tmp_path):
     p = CFG.write(tmp_path / "config.json")
     assert LearnDynConfig.read(p) == CFG
+
+
+def test_best_generator_is_selected_on_validation_data(setup, tmp_path):
+    """select='best' keeps the generator with the lowest validation one-step GT error, 'last' the last."""
+    from dataclasses import replace
+
+    from simmatch.gail.scoring import one_step_errors
+
+    best = _trainer(setup, tmp_path, "best", replace(CFG, gail_iters=4))
+    best.train()
+    rows = best.run.read_metrics()
+    errs = {int(r["iteration"]): float(r["gt/one_step"]) for r in rows if r.get("gt/one_step") not in (None, "")}
+    k = min(errs, key=errs.get)
+    assert best.selected["iteration"] == k and best.selected["validation_one_step"] == errs[k]
+    now = float(one_step_errors(best.eval_sim, best.val_data, best.corrector(), n=CFG.eval_transitions).mean())
+    assert now == pytest.approx(errs[k], rel=1e-9)
+    best.close()
+    last = _trainer(setup, tmp_path, "last", replace(CFG, gail_iters=4, select="last"))
+    last.train()
+    assert last.selected["iteration"] == last.total_iters
+    now = float(one_step_errors(last.eval_sim, last.val_data, last.corrector(), n=CFG.eval_transitions).mean())
+    assert now == pytest.approx(errs[last.total_iters], rel=1e-9)  # same seed: same run until the end
+    last.close()
