@@ -12,6 +12,8 @@ All act in normalised action space [-1, 1] per actuated joint, on state vectors.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import numpy as np
 
 from simmatch.model import RobotModel
@@ -19,14 +21,15 @@ from simmatch.model import RobotModel
 from .features import actuated_indices, generator_obs
 
 
-class Behaviour:
+class Behaviour(ABC):
     name = "behaviour"
 
     def reset(self, rng: np.random.Generator) -> None:
         pass
 
+    @abstractmethod
     def act(self, s: np.ndarray, t: int, rng: np.random.Generator) -> np.ndarray:
-        raise NotImplementedError
+        """The action (behaviour) or correction (corrector) for this observation."""
 
 
 class SineBehaviour(Behaviour):

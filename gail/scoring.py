@@ -10,6 +10,8 @@ A `corrector` maps a generator observation (unnormalised) to an output u, or is 
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import numpy as np
 
 from simmatch.errors import PhysicsDiverged
@@ -22,14 +24,15 @@ from .sim import HybridSim
 DIVERGED_ERROR = 100.0
 
 
-class Corrector:
+class Corrector(ABC):
     """u = f(obs); `reset` is called at every new trajectory (domain randomisation resamples there)."""
 
     def reset(self, rng: np.random.Generator) -> None:
         pass
 
+    @abstractmethod
     def __call__(self, obs: np.ndarray, rng: np.random.Generator):
-        raise NotImplementedError
+        """The action (behaviour) or correction (corrector) for this observation."""
 
 
 class GeneratorCorrector(Corrector):
