@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -21,11 +22,25 @@ from .sim import fell_fn
 ENGINES = ("bullet", "dart", "mujoco")
 
 
+def behaviour_tag(cfg: LearnDynConfig) -> str:
+    return f"policy-{Path(cfg.policy).stem}" if cfg.policy else cfg.behavior
+
+
 def run_name(cfg: LearnDynConfig) -> str:
     if cfg.run:
         return cfg.run
     dst = re.sub(r"[^A-Za-z0-9_.-]+", "-", cfg.dst)
-    return f"learn-dyn_{cfg.model}_{cfg.src}_to_{dst}_{cfg.space}_seed{cfg.seed}"
+    model = re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(cfg.model).stem)
+    return f"learn-dyn_{model}_{cfg.src}_to_{dst}_{cfg.space}_{behaviour_tag(cfg)}_seed{cfg.seed}"
+
+
+def data_key(cfg: LearnDynConfig) -> dict:
+    """Everything the target data depends on: a saved dataset is reused only when all of it matches."""
+    return {"target": cfg.dst, "model": cfg.model, "behaviour": behaviour_tag(cfg),
+            "policy": str(Path(cfg.policy).resolve()) if cfg.policy else None,
+            "policy_log_std": cfg.policy_log_std if cfg.policy else None, "n_traj": cfg.n_traj,
+            "max_steps": cfg.max_steps, "substeps": cfg.substeps, "seed": cfg.seed,
+            "act_noise": cfg.act_noise, "obs_noise": cfg.obs_noise}
 
 
 def target_dataset(cfg: LearnDynConfig, model, behaviour, run: RunFolder, log) -> Dataset:
@@ -33,9 +48,10 @@ def target_dataset(cfg: LearnDynConfig, model, behaviour, run: RunFolder, log) -
     if cfg.dataset:
         log(f"dataset: {cfg.dataset}")
         return Dataset.load(cfg.dataset)
+    key = data_key(cfg)
     if path.exists():
         ds = Dataset.load(path)
-        if ds.meta.get("target") == cfg.dst and len(ds) == cfg.n_traj:
+        if ds.meta.get("key") == key:
             log(f"dataset: reusing {path} ({len(ds)} trajectories)")
             return ds
     t0 = time.time()
@@ -44,7 +60,7 @@ def target_dataset(cfg: LearnDynConfig, model, behaviour, run: RunFolder, log) -
         ds = collect(backend, model, behaviour, cfg.n_traj, cfg.max_steps, cfg.substeps, cfg.seed,
                      cfg.act_noise, cfg.obs_noise, fell=fell_fn(model),
                      meta={"target": cfg.dst, "model": cfg.model, "behaviour": behaviour.name,
-                           "dt": backend.config.dt})
+                           "dt": backend.config.dt, "key": key})
     finally:
         backend.close()
     ds.save(path)
@@ -70,6 +86,8 @@ def learn_dyn(cfg: LearnDynConfig, root="reports", resume: bool = False, log=pri
     if resume and run.file("config.json").exists():
         cfg = LearnDynConfig.read(run.file("config.json"))
         log(f"resuming {run.path} with its saved config")
+    elif not resume:
+        run.reset(keep=("dataset.npz",))  # a new run: no metrics or checkpoints of an older one
     cfg.write(run.file("config.json"))
     t_start = time.time()
     model = load_model(cfg.model)

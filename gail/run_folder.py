@@ -16,6 +16,26 @@ class RunFolder:
         self.path.mkdir(parents=True, exist_ok=True)
         self.checkpoints.mkdir(exist_ok=True)
 
+    # what a run writes; `reset` deletes these and nothing else (never a user's unrelated files)
+    ARTIFACTS = ("config.json", "metrics.csv", "checkpoints", "dataset.npz", "scores.json", "scores.md",
+                 "policy_refined_hybrid.zip", "policy_refined_dr.zip")
+    ARTIFACT_GLOBS = ("curve_*.png",)
+
+    def reset(self, keep: tuple[str, ...] = ()) -> None:
+        """Remove an earlier run's outputs for a new run, keeping the named ones (a reusable dataset)."""
+        import shutil
+
+        items = [self.path / n for n in self.ARTIFACTS]
+        items += [p for g in self.ARTIFACT_GLOBS for p in self.path.glob(g)]
+        for item in items:
+            if item.name in keep or not item.exists():
+                continue
+            if item.is_dir():
+                shutil.rmtree(item)
+            else:
+                item.unlink()
+        self.checkpoints.mkdir(exist_ok=True)
+
     @property
     def checkpoints(self) -> Path:
         return self.path / "checkpoints"

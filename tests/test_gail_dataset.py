@@ -51,3 +51,32 @@ def test_split_is_disjoint():
     tr, he = Dataset(trajs).split(0.2, np.random.default_rng(0))
     ids = sorted(int(t.states[0, 0]) for t in tr.trajectories + he.trajectories)
     assert len(he) == 2 and ids == list(range(10))
+
+
+def test_run_folder_reset_removes_only_run_outputs(tmp_path):
+    from simmatch.gail.run_folder import RunFolder
+
+    run = RunFolder(tmp_path, "r")
+    run.log({"iteration": 1, "gt/one_step": 0.5})
+    (run.checkpoints / "generator_0001.zip").write_text("x")
+    run.file("curve_gt.png").write_text("x")
+    run.file("dataset.npz").write_text("x")
+    run.file("notes.txt").write_text("mine")
+    run.reset(keep=("dataset.npz",))
+    assert run.read_metrics() == [] and list(run.checkpoints.iterdir()) == []
+    assert not run.file("curve_gt.png").exists()
+    assert run.file("dataset.npz").exists() and run.file("notes.txt").read_text() == "mine"
+
+
+def test_saved_dataset_reused_only_for_the_same_data(tmp_path):
+    from dataclasses import replace
+
+    from simmatch.gail.config import LearnDynConfig
+    from simmatch.gail.pipeline import data_key, run_name
+
+    a = LearnDynConfig(src="bullet", dst="dart")
+    assert data_key(a) == data_key(replace(a, gail_iters=3))  # training options do not touch the data
+    for change in ({"behavior": "random"}, {"seed": 1}, {"act_noise": 0.1}, {"max_steps": 50},
+                   {"dst": "mujoco"}, {"policy": str(tmp_path / "p.zip")}):
+        assert data_key(replace(a, **change)) != data_key(a), change
+    assert run_name(a) != run_name(replace(a, behavior="random"))
