@@ -40,8 +40,9 @@ _ENTRIES = [
           "Model it as a velocity motor with target 0 and force = friction (simmatch's matched build does)."),
     Cause("bullet_explicit_damping", "bullet",
           "Joint damping is applied explicitly (v - h M^-1 B v) where DART and MuJoCo apply it implicitly "
-          "((M + hB)^-1): trajectories drift apart at O(h) per step.",
-          "Nothing to set: use a smaller time step, or compare with damping removed."),
+          "((M + hB)^-1): trajectories drift apart at O(h) per step, and by O(1) on a light link where "
+          "h B / M_ii approaches 1 (the joint speed flips sign each step above 1, diverges above 2).",
+          "Use a smaller time step (h B / M_ii well below 0.5), or compare with damping removed."),
     Cause("bullet_missing_inertial_defaults", "bullet",
           "A link with no <inertial> gets mass 1 kg and identity inertia (and a C-level print on stdout).",
           "Give every link an explicit <inertial> (mass 0 for virtual links)."),
@@ -57,12 +58,12 @@ _ENTRIES = [
           "set: contacts roll over facets and the shape inertia is that of the mesh's bounding box.",
           "Load with flags=pybullet.URDF_USE_IMPLICIT_CYLINDER."),
     Cause("bullet_floating_base_inverse_dynamics", "bullet",
-          "On a floating base, PyBullet's calculateInverseDynamics (which simmatch's bullet backend uses for "
-          "gravity and bias forces) disagrees with the reference at tilted base orientations: measured exact "
-          "for a tilt about one axis, 15% off for a combined x+y tilt (laikago). Whether PyBullet or the "
-          "call's base-orientation convention is at fault is not settled.",
-          "Query inverse dynamics with the base upright (or a fixed base) in PyBullet, or use another engine's "
-          "bias forces for floating-base models."),
+          "On a floating base, PyBullet's calculateInverseDynamics mis-rotates gravity at tilted base "
+          "orientations (exact for a tilt about one axis, 15% off for a combined x+y tilt on laikago). "
+          "simmatch's backend evaluates it with the base upright, gravity and base twist rotated into the "
+          "base frame (twist ordered angular, linear), which agrees with DART and MuJoCo to 1e-15.",
+          "When calling PyBullet directly: evaluate inverse dynamics with the base upright and gravity "
+          "rotated into the base frame."),
     Cause("bullet_hard_limits", "bullet",
           "Joint limits are hard constraints that cannot be turned off through changeDynamics.",
           "Nothing to set: widen the limits in the URDF if the other engines' soft limits are the target."),
@@ -100,6 +101,11 @@ _ENTRIES = [
           "virtual links of a planar or multi-joint root.",
           "Merge each chain of massless links into one body carrying several joints (simmatch's matched "
           "build does), or give them a tiny mass and inertia."),
+    Cause("mujoco_no_package_uri", "mujoco",
+          "MuJoCo's URDF importer does not resolve ROS package:// URIs: it looks for a file literally named "
+          "'package:/...' and fails.",
+          "Rewrite the mesh paths relative to the URDF (or set <compiler meshdir>), or use simmatch's matched "
+          "build, which resolves package:// against the URDF's folder and its parents."),
     Cause("mujoco_welds_floating_root", "mujoco",
           "Importing a URDF welds the root link to the world: a floating robot hangs in the air.",
           "Add a free joint to the root body (MjSpec: body.add_freejoint()), as simmatch's matched build does."),
@@ -145,6 +151,11 @@ _ENTRIES = [
           "The principal moments violate A + B >= C: no physical body has this inertia; MuJoCo rejects it "
           "unless balanceinertia is set and the engines disagree on what to do.",
           "Recompute the inertia from the link's geometry and mass (e.g. with trimesh or CAD)."),
+    Cause("massless_link_inertia", "*",
+          "A link declares mass 0 but a nonzero inertia tensor (often a placeholder 0.1 on a frame link). "
+          "simmatch's matched builds, PyBullet and MuJoCo drop it with the mass; DART's URDF loader keeps "
+          "the rotational inertia, which adds to M(q).",
+          "Set the inertia to 0 on massless links (or give them their real mass)."),
     Cause("inertia_unlike_shape", "*",
           "The declared inertia is far from what the link's collision shape would have at the declared mass "
           "(uniform density): a wrong unit, a wrong mesh scale, or a shape that does not match the body.",

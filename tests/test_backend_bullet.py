@@ -85,3 +85,29 @@ def test_joint_friction_becomes_motor_friction():
         moved = abs(b.get_state().q[5]) - held
     assert held < 1e-5  # the motor constraint creeps slightly (3e-6 measured), it does not give way
     assert moved > 30 * held
+
+
+def test_explicit_damping_factor_matches_one_step_of_pybullet(tmp_path):
+    """h B / M_ii read back is exactly the speed PyBullet's explicit damping removes in one step."""
+    model = load_model("double-pendulum")
+    text = open(model.source).read().replace('<joint name="elbow" type="continuous">',
+                                             '<joint name="elbow" type="continuous">\n    <dynamics damping="3"/>')
+    f = tmp_path / "damped.urdf"
+    f.write_text(text)
+    damped = load_model(str(f))
+    cfg = SimConfig(floor=False, gravity=(0.0, 0.0, 0.0))
+    start = State(np.zeros(2), np.array([0.0, 1.0]))
+    with make_backend("bullet", damped, cfg) as b:
+        factor = b.readback().extras["explicit_damping_factor"]["elbow"]
+        b.set_state(start)
+        b.step()
+        dq = b.get_state().dq
+    with make_backend("bullet", model, cfg) as b:  # the same step without damping
+        b.set_state(start)
+        b.step()
+        dq_free = b.get_state().dq
+    with make_backend("dart", damped, cfg) as ref:
+        M = ref.mass_matrix()
+    # explicit: the damping alone changes the speed by -h M^-1 B dq0
+    assert np.allclose(dq - dq_free, -cfg.dt * np.linalg.solve(M, np.array([0.0, 3.0])), atol=1e-9)
+    assert factor == pytest.approx(cfg.dt * 3.0 / M[1, 1])

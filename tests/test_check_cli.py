@@ -80,7 +80,9 @@ def test_laikago_runs_and_every_finding_is_explained():
     assert has(r, "mujoco", "native", "structure", "root_joint", "chassis", "mujoco_welds_floating_root")
     assert any(f.cause == "mujoco_convex_hull" for f in r.findings)
     assert [f for f in r.findings if f.cause == "unknown"] == []
-    assert any(f.cause == "bullet_floating_base_inverse_dynamics" for f in r.findings)
+    # PyBullet's calculateInverseDynamics mis-rotates gravity for a tilted floating base; the backend
+    # evaluates it upright, so the matched build's dynamics agree with the model
+    assert not [f for f in r.findings if (f.engine, f.load, f.category) == ("bullet", "matched", "dynamics")]
 
 
 def test_json_is_the_only_stdout_and_is_deterministic(tmp_path):

@@ -198,6 +198,14 @@ def test_hidden_bullet_extras(setup):
     assert {s for q, s, c in got if c == "bullet_ignores_joint_friction"} == {"thigh_joint", "leg_joint", "foot_joint"}
 
 
+def test_bullet_explicit_damping_on_a_light_link(setup):
+    snap = fake_engine(setup, "bullet", "matched")
+    snap.extras = {"explicit_damping_factor": {"thigh_joint": 0.01, "leg_joint": 0.7, "foot_joint": 1.6}}
+    found = joints.compare(snap, ctx_for(setup))
+    got = sorted((f.subject, f.severity, f.cause) for f in found if f.quantity == "explicit_damping_step")
+    assert got == [("foot_joint", "error", "bullet_explicit_damping"), ("leg_joint", "warning", "bullet_explicit_damping")]
+
+
 def test_dart_limits_not_enforced(setup):
     snap = fake_engine(setup, "dart", "native")
     snap.extras = {"limits_enforced": {"thigh_joint": False, "leg_joint": True}}
@@ -281,6 +289,11 @@ def test_failed_load_is_a_finding_with_the_engines_message(setup):
     found = structure.compare(snap, ctx_for(setup))
     assert [(f.quantity, f.subject, f.cause) for f in found] == [("load", "rootx_link", "mujoco_rejects_massless_links")]
     assert "mjMINVAL" in found[0].detail
+    for message, cause in [("Error: inertia must satisfy A + B >= C; use 'balanceinertia' to fix Element name "
+                            "'thigh_fr', id 3", "inertia_triangle_inequality"),
+                           ("Error: Error opening file 'package:/meshes/collision/link0.obj'", "mujoco_no_package_uri")]:
+        f = structure.compare(failed_snapshot("mujoco", "native", message, crashed=False), ctx_for(setup))
+        assert f[0].cause == cause
     crash = structure.compare(failed_snapshot("dart", "native", "engine crashed (SIGSEGV)", crashed=True),
                               ctx_for(setup))
     assert crash[0].cause == "engine_crash" and crash[0].actual == "crashed"

@@ -190,12 +190,7 @@ class BulletBackend(Backend):
 
     def _match(self) -> None:
         c, body, cfg = self.cid, self.body, self.config
-        n = len(self._info)
-        friction = [self.model.joint(self._info[i][1].decode()).friction if self._info[i][2] != p.JOINT_FIXED
-                    else 0.0 for i in range(n)]
-        # The default velocity motor becomes Coulomb friction (force = friction), or nothing.
-        p.setJointMotorControlArray(body, list(range(n)), p.VELOCITY_CONTROL,
-                                    targetVelocities=[0.0] * n, forces=friction, physicsClientId=c)
+        self._set_friction_motors()
         for name, li in self.link_index.items():
             link = self.model.link(name)
             cp = link.contact or ContactParams()
@@ -216,6 +211,14 @@ class BulletBackend(Backend):
                     "implicit_damping", j.name,
                     "PyBullet applies joint damping explicitly (v - h M^-1 B v); DART and MuJoCo implicitly"))
         self.unsupported.append(Unsupported("hard_limits", "*", "PyBullet joint limits are hard constraints"))
+
+    def _set_friction_motors(self) -> None:
+        """The default velocity motor becomes Coulomb friction (force = the joint's friction), or nothing."""
+        n = len(self._info)
+        friction = [self.model.joint(self._info[i][1].decode()).friction if self._info[i][2] != p.JOINT_FIXED
+                    else 0.0 for i in range(n)]
+        p.setJointMotorControlArray(self.body, list(range(n)), p.VELOCITY_CONTROL,
+                                    targetVelocities=[0.0] * n, forces=friction, physicsClientId=self.cid)
 
     # -- state --------------------------------------------------------------------------------
     def _base_com_offset(self) -> tuple[np.ndarray, np.ndarray]:
@@ -470,6 +473,7 @@ class BulletBackend(Backend):
                              "angular": 0.0 if self.load == "matched" else _DEFAULT_LINK_DAMPING},
             "max_joint_velocity": _NO_VELOCITY_CAP if self.load == "matched" else _DEFAULT_MAX_JOINT_VELOCITY,
             "joint_damping_integration": "explicit",
+            "explicit_damping_factor": self._explicit_damping_factor(),
             "joint_friction": "velocity motor with max force = friction" if self.load == "matched" else "ignored",
             "inertia_source": "file" if self.load == "matched" else "collision shapes",
             "root_joint": "floating" if self.model.floating else "fixed",
@@ -501,6 +505,24 @@ class BulletBackend(Backend):
             return Geometry("mesh", pose, filename=fn, scale=tuple(float(d) for d in dims))
         return None
 
+    def _explicit_damping_factor(self) -> dict[str, float]:
+        """h B / M_ii per damped joint at q = 0 (root as it is): the fraction of a joint's speed that
+        PyBullet's explicit damping removes in one step."""
+        damped = [k for k, j in enumerate(self.model.dof_joints) if j.damping > 0]
+        if not damped:
+            return {}
+        saved = self.get_state()
+        try:
+            zero = State(np.zeros(self.dof), np.zeros(self.dof), saved.root_pos, saved.root_quat,
+                         saved.root_lin_vel, saved.root_ang_vel)
+            self.set_state(zero)
+            M = self.mass_matrix()
+        finally:
+            self.set_state(saved)
+        h = self.config.dt
+        return {self.joint_names[k]: float(h * self.model.dof_joints[k].damping / M[k, k]) for k in damped
+                if M[k, k] > 0}
+
     def _probe_motors(self) -> dict[str, bool]:
         """Measure, not assume: with gravity and floor contact off and every joint mid-range (away
         from its limits), give every joint 1 unit/s and step once. A joint whose speed is held near
@@ -510,8 +532,18 @@ class BulletBackend(Backend):
             return {}
         sid = p.saveState(physicsClientId=c)
         saved_tau = getattr(self, "_tau_list", None)
+        n = len(self._info)
+        damping = [info[6] for info in self._info]
         try:
             p.setGravity(0, 0, 0, physicsClientId=c)
+            # Joint damping (explicit in PyBullet: a light link can stop dead in one step) and the
+            # matched build's own friction motors are not hidden motors: off while probing.
+            for i in range(n):
+                if damping[i]:
+                    p.changeDynamics(body, i, jointDamping=0.0, physicsClientId=c)
+            if self.load == "matched":
+                p.setJointMotorControlArray(body, list(range(n)), p.VELOCITY_CONTROL, targetVelocities=[0.0] * n,
+                                            forces=[0.0] * n, physicsClientId=c)
             if self.floor >= 0:
                 p.setCollisionFilterPair(body, self.floor, -1, -1, 0, physicsClientId=c)
                 for li in range(len(self._info)):
@@ -530,6 +562,11 @@ class BulletBackend(Backend):
                     p.setCollisionFilterPair(body, self.floor, li, -1, 1, physicsClientId=c)
             p.restoreState(sid, physicsClientId=c)
             p.removeState(sid, physicsClientId=c)
+            for i in range(n):
+                if damping[i]:
+                    p.changeDynamics(body, i, jointDamping=damping[i], physicsClientId=c)
+            if self.load == "matched":
+                self._set_friction_motors()
             if saved_tau is None:
                 self.__dict__.pop("_tau_list", None)
             else:

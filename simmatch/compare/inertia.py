@@ -146,6 +146,12 @@ def _tensor_error(Ie: np.ndarray, Ia: np.ndarray) -> tuple[float, float]:
     return err, err / scale
 
 
+def violates_triangle(I: np.ndarray) -> bool:
+    """Principal moments break A + B >= C: no physical body has this inertia."""
+    w = np.sort(np.linalg.eigvalsh(I))
+    return bool(w[0] + w[1] < w[2] * (1 - 1e-9))
+
+
 # -- comparator ------------------------------------------------------------------------------------
 def compare(actual: Snapshot, ctx: Context) -> list:
     if not actual.ok:
@@ -197,6 +203,8 @@ def compare(actual: Snapshot, ctx: Context) -> list:
                          else f"principal axes up to {axes:.3g} deg apart"))
             extra = {}
             c = cause
+            if c == "unknown" and violates_triangle(Ie):
+                c = "inertia_triangle_inequality"  # no engine can hold it: each repairs it its own way
             if from_shapes and actual.engine == "bullet":
                 c = "bullet_inertia_from_shapes"
                 shp = shape_inertia(link, em, "bullet")
@@ -222,13 +230,18 @@ def model_checks(model: RobotModel, ctx: Context, engine: str = "model", load: s
     out = []
     tol = ctx.tol
     for link in model.links:
+        if link.inertial is not None and link.inertial.mass == 0 and np.abs(link.inertial.tensor).max() > 0:
+            out.append(make(engine, load, "inertia", "massless_inertia", link.name, expected="mass 0 and inertia 0",
+                            actual=np.round(np.linalg.eigvalsh(link.inertial.tensor_in_link), 9).tolist(),
+                            severity="warning", cause="massless_link_inertia",
+                            detail="declared mass 0 with a nonzero inertia tensor"))
         if link.inertial is None or link.inertial.mass <= 0:
             continue
         if link.name == model.root and not model.floating:
             continue
         I = link.inertial.tensor_in_link
         w = np.sort(np.linalg.eigvalsh(I))
-        if w[0] + w[1] < w[2] * (1 - 1e-9):
+        if violates_triangle(I):
             out.append(make(engine, load, "inertia", "triangle_inequality", link.name,
                             expected="A + B >= C", actual=np.round(w, 9).tolist(),
                             abs_error=float(w[2] - w[0] - w[1]), severity="warning",

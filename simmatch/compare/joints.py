@@ -97,4 +97,16 @@ def compare(actual: Snapshot, ctx: Context) -> list:
                            cause="bullet_max_joint_velocity" if actual.engine == "bullet" else "unknown",
                            detail=f"every joint is clamped to {float(cap):g} rad/s or m/s"
                                   + (f"; declared velocity limits {sorted(set(declared))}" if declared else "")))
+    # Explicit damping removes h B / M_ii of a joint's speed per step: fine when small, an O(1)
+    # disagreement with the implicit engines from 0.5, a sign flip every step above 1, unstable above 2.
+    for name, factor in sorted((extras.get("explicit_damping_factor") or {}).items()):
+        if factor > 0.5:
+            implicit = 1.0 / (1.0 + factor)
+            out.append(finding(actual, "joints", "explicit_damping_step", name, expected=f"<= 0.5 (implicit keeps "
+                               f"{implicit:.3g} of the speed)", actual=round(float(factor), 6),
+                               rel_error=float(factor), tolerance=0.5,
+                               severity="error" if factor > 1.0 else "warning", cause="bullet_explicit_damping",
+                               detail=f"dt*B/M_ii = {factor:.3g} at q = 0: one step leaves {1 - factor:+.3g} of the "
+                                      f"joint speed in PyBullet, {implicit:.3g} in DART and MuJoCo"
+                                      + ("; above 2 it is unstable" if factor <= 2 else ": unstable")))
     return out

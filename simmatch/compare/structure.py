@@ -24,6 +24,10 @@ def load_failure(actual: Snapshot) -> list:
         cause = "engine_crash"
     elif actual.engine == "mujoco" and "mass and inertia of moving bodies" in actual.error:
         cause = "mujoco_rejects_massless_links"
+    elif actual.engine == "mujoco" and "A + B >= C" in actual.error:
+        cause = "inertia_triangle_inequality"
+    elif actual.engine == "mujoco" and "package:/" in actual.error:
+        cause = "mujoco_no_package_uri"
     else:
         cause = "engine_failure"
     return [finding(actual, "structure", "load", subject, expected="loads", actual="crashed" if actual.crashed
