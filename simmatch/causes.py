@@ -151,6 +151,11 @@ _ENTRIES = [
           "The principal moments violate A + B >= C: no physical body has this inertia; MuJoCo rejects it "
           "unless balanceinertia is set and the engines disagree on what to do.",
           "Recompute the inertia from the link's geometry and mass (e.g. with trimesh or CAD)."),
+    Cause("urdf_revolute_zero_range", "*",
+          "A revolute joint with lower = upper (a <limit> without lower/upper reads as 0, 0): the URDF "
+          "spec makes it immovable, PyBullet and simmatch treat lower >= upper as no limit, DART's loader "
+          "stores the [0, 0] range (enforced only once limits are switched on).",
+          "Declare the intended range, or make the joint continuous if it has none."),
     Cause("massless_link_inertia", "*",
           "A link declares mass 0 but a nonzero inertia tensor (often a placeholder 0.1 on a frame link). "
           "simmatch's matched builds, PyBullet and MuJoCo drop it with the mass; DART's URDF loader keeps "

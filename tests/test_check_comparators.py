@@ -330,3 +330,17 @@ def test_defect_planted_in_a_real_engine_snapshot_is_found():
     r = run_check("hopper", engines=["dart"], load="matched", random_q=2, inject=plant)
     assert keys(f for f in r.findings if f.severity == "error") == {("inertia", "mass", "thigh"),
                                                                     ("kinematics", "frame_position", "leg")}
+
+
+def test_model_checks_zero_range_revolute_and_massless_inertia(setup):
+    model = setup[0]
+    links = tuple(replace(l, inertial=Inertial(0.0, l.inertial.origin, ((0.1, 0, 0), (0, 0.1, 0), (0, 0, 0.1))))
+                  if l.name == "rootx_link" else l for l in model.links)
+    joints_ = tuple(replace(j, type="revolute", limit=Limit(0.0, 0.0, 10.0, 1.0)) if j.name == "rooty" else j
+                    for j in model.joints)
+    found = inertia.model_checks(replace(model, links=links, joints=joints_), ctx_for(setup))
+    got = {(f.category, f.quantity, f.subject, f.cause) for f in found}
+    assert ("joints", "limit", "rooty", "urdf_revolute_zero_range") in got
+    assert ("inertia", "massless_inertia", "rootx_link", "massless_link_inertia") in got
+    clean = inertia.model_checks(model, ctx_for(setup))
+    assert not {f.cause for f in clean} & {"urdf_revolute_zero_range", "massless_link_inertia"}

@@ -229,6 +229,12 @@ def model_checks(model: RobotModel, ctx: Context, engine: str = "model", load: s
 
     out = []
     tol = ctx.tol
+    for j in model.dof_joints:
+        if j.type == "revolute" and j.limit is not None and j.limit.lower == j.limit.upper:
+            out.append(make(engine, load, "joints", "limit", j.name, expected="lower < upper",
+                            actual=[j.limit.lower, j.limit.upper], severity="warning",
+                            cause="urdf_revolute_zero_range",
+                            detail="a revolute joint whose range is empty (or missing, which URDF reads as 0, 0)"))
     for link in model.links:
         if link.inertial is not None and link.inertial.mass == 0 and np.abs(link.inertial.tensor).max() > 0:
             out.append(make(engine, load, "inertia", "massless_inertia", link.name, expected="mass 0 and inertia 0",
