@@ -74,8 +74,9 @@ def print_summary(result: GapResult, console: Console | None = None) -> None:
     title = (f"gap {result.src_label} -> {result.dst_label} | {result.model.name} | load {o.load} | "
              f"{o.horizon} steps x {o.episodes} ep | dt {o.dt:g} | seed {o.seed}")
     table = Table(title=title)
-    for h in HEADERS:
-        table.add_column(h, no_wrap=h in ("worst DoF", "divergence"))
+    for h in HEADERS:  # numbers never wrap; long joint names and notes may
+        wraps = h in ("worst DoF", "divergence")
+        table.add_column(h, no_wrap=not wraps, overflow="fold" if wraps else "ellipsis")
     for row in summary_rows(result):
         table.add_row(*map(escape, row))  # 'q[leg_joint]' is not rich markup
     console.print(table)
