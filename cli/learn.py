@@ -19,6 +19,7 @@ def _require():
 
 def learn_dyn(
     model: str = typer.Option("hopper", help="Model name or URDF path."),
+    base: str = typer.Option("auto", help="fixed | floating | auto (auto: a massless root link is the world)."),
     src: str = typer.Option("bullet", help="Source engine of the hybrid simulator (bullet or mujoco)."),
     dst: str = typer.Option("dart", help="Target: ENGINE[:VARIANT[=ARG]], e.g. dart, bullet:low-power."),
     space: str = typer.Option("contact", help="Correction space: contact | force."),
@@ -61,6 +62,8 @@ def learn_dyn(
 
     if space not in ("contact", "force"):
         raise UsageError(f"unknown correction space {space!r}; choose contact or force")
+    if base not in ("fixed", "floating", "auto"):
+        raise UsageError(f"--base {base}: choose fixed, floating or auto")
     if select not in ("best", "last"):
         raise UsageError(f"--select {select}: choose best or last")
     if behavior not in ("sine", "random"):
@@ -75,7 +78,7 @@ def learn_dyn(
         WindowSpec.parse(window)
     except ValueError as e:
         raise UsageError(f"--window: {e}") from None
-    cfg = LearnDynConfig(model=model, src=src, dst=dst, space=space, behavior=behavior,
+    cfg = LearnDynConfig(model=model, base=base, src=src, dst=dst, space=space, behavior=behavior,
                          policy=str(policy) if policy else None, policy_log_std=policy_log_std, n_traj=n_traj,
                          max_steps=max_steps, obs_noise=obs_noise, act_noise=act_noise,
                          dataset=str(dataset) if dataset else None, window=window, pretrain_iters=pretrain_iters,

@@ -13,6 +13,7 @@ class LearnDynConfig:
     src: str = "bullet"
     dst: str = "dart"
     space: str = "contact"  # contact | force
+    base: str = "auto"  # fixed | floating | auto
     # behaviour and target data
     behavior: str = "sine"  # sine | random (ignored when policy is given)
     policy: str | None = None

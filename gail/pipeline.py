@@ -36,7 +36,7 @@ def run_name(cfg: LearnDynConfig) -> str:
 
 def data_key(cfg: LearnDynConfig) -> dict:
     """Everything the target data depends on: a saved dataset is reused only when all of it matches."""
-    return {"target": cfg.dst, "model": cfg.model, "behaviour": behaviour_tag(cfg),
+    return {"target": cfg.dst, "model": cfg.model, "base": cfg.base, "behaviour": behaviour_tag(cfg),
             "policy": str(Path(cfg.policy).resolve()) if cfg.policy else None,
             "policy_log_std": cfg.policy_log_std if cfg.policy else None, "n_traj": cfg.n_traj,
             "max_steps": cfg.max_steps, "substeps": cfg.substeps, "seed": cfg.seed,
@@ -90,7 +90,7 @@ def learn_dyn(cfg: LearnDynConfig, root="reports", resume: bool = False, log=pri
         run.reset(keep=("dataset.npz",))  # a new run: no metrics or checkpoints of an older one
     cfg.write(run.file("config.json"))
     t_start = time.time()
-    model = load_model(cfg.model)
+    model = load_model(cfg.model, base=cfg.base)
     behaviour = make_behaviour(cfg.behavior, model, cfg.policy, cfg.policy_log_std)
     data = target_dataset(cfg, model, behaviour, run, log)
     train, held = data.split(cfg.heldout_frac, np.random.default_rng(cfg.seed))

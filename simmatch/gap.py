@@ -40,6 +40,7 @@ class GapOptions:
     src: str = "bullet"
     dst: str = "dart"
     model: str = "hopper"
+    base: str = "auto"  # fixed | floating | auto (see simmatch.urdf.resolve_base)
     load: str = "matched"
     scenarios: tuple[str, ...] = BUILTIN
     horizon: int = 1000
@@ -64,6 +65,8 @@ class GapOptions:
     def validate(self) -> None:
         if self.load not in ("matched", "native"):
             raise UsageError(f"--load must be 'matched' or 'native', not {self.load!r}")
+        if self.base not in ("fixed", "floating", "auto"):
+            raise UsageError(f"--base must be fixed, floating or auto, not {self.base!r}")
         if not self.threshold > 0:
             raise UsageError("threshold must be positive")
         parse_target(self.src)
@@ -259,7 +262,7 @@ def run_gap(opts: GapOptions, progress_factory=None) -> GapResult:
     """Run every scenario (and --explain) for one src/dst pair. `progress_factory(total)` returns a
     callable advanced by steps done, or None."""
     opts.validate()
-    model = load_model(opts.model)
+    model = load_model(opts.model, base=opts.base)
     config = opts.config()
     specs = opts.scenario_specs()
     scenarios = [Scenario(s, model, config.dt) for s in specs]

@@ -32,6 +32,9 @@ def test_bad_options_one_line(capsys):
     assert main(["learn-dyn", "--space", "nope"]) == 2
     assert "unknown correction space" in capsys.readouterr().err
     assert main(["learn-dyn", "--src", "dart"]) == 2
+    assert main(["learn-dyn", "--base", "sideways"]) == 2
+    assert "--base sideways" in capsys.readouterr().err
+    assert main(["learn-dyn", "--select", "worst"]) == 2
 
 
 def test_missing_learn_extra_is_one_clear_line(monkeypatch, capsys):

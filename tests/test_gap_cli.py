@@ -90,3 +90,19 @@ def test_dof_names_in_brackets_survive_the_terminal_table(capsys):
     assert main(["gap", "--src", "bullet", "--dst", "dart", "-s", "drop", "--horizon", "120", "--no-report"]) == 0
     out = capsys.readouterr().out
     assert "q[" in out or "dq[" in out
+
+
+def test_base_option_reaches_the_model(capsys):
+    """--base fixed welds laikago's chassis to the world: 12 DoF and no root state."""
+    assert main(["gap", "--model", "laikago", "--src", "bullet", "--dst", "mujoco", "-s", "drop", "--horizon", "20",
+                 "--base", "fixed", "--json", "--no-report", "-q"]) == 0
+    import json as _json
+
+    data = _json.loads(capsys.readouterr().out)
+    assert data["options"]["base"] == "fixed"
+    assert not any(n.startswith("root_") for n in data["components"])
+    assert main(["gap", "--base", "sideways", "--no-report", "-q"]) == 2
+    # MuJoCo reserves the name 'world': one clear line, exit 2
+    assert main(["gap", "--src", "bullet", "--dst", "mujoco", "-s", "drop", "--horizon", "5", "--base", "floating",
+                 "--no-report", "-q"]) == 2
+    assert "clashes with MuJoCo's world body" in capsys.readouterr().err

@@ -20,6 +20,7 @@ import mujoco
 import numpy as np
 from scipy.spatial.transform import Rotation
 
+from ..errors import EngineFailure
 from ..model import (
     ContactParams,
     Geometry,
@@ -273,7 +274,8 @@ def build_matched(model: RobotModel, config, unsupported: list, notes: list):
             notes.append("fixed root link 'world' is MuJoCo's world body: its mass is irrelevant")
     else:
         if root.name == "world":
-            raise ValueError("a floating root link cannot be named 'world' in MuJoCo")
+            raise EngineFailure("mujoco", "matched", "a floating root link named 'world' clashes with MuJoCo's "
+                                "world body: rename the link, or use --base fixed")
         rbody = spec.worldbody.add_body(name=root.name)
         if model.floating:
             rbody.add_freejoint(name=FREE_JOINT)
