@@ -34,7 +34,7 @@ def test_core_and_check_run_without_torch():
         "sys.meta_path.insert(0, NoTorch())\n"
         "import simmatch, simmatch.backends, simmatch.metrics, simmatch.variants, simmatch.compare.run\n"
         "from simmatch.cli.app import main\n"
-        "sys.exit(main(['check', 'pendulum', '--random-q', '2', '--json']))\n"
+        "sys.exit(main(['check', 'pendulum', '--random-q', '2', '--json', '--no-report']))\n"
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert r.returncode in (0, 1), r.stderr[-2000:]
