@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Iterator
 
 import numpy as np
@@ -174,7 +175,8 @@ class Joint:
 
 @dataclass(frozen=True)
 class RobotModel:
-    """A robot as a kinematic tree. `base` says whether the root link is welded to the world
+    """A robot as a kinematic tree (the derived orders and counts below are computed once: the
+    model is immutable). `base` says whether the root link is welded to the world
     ('fixed') or free ('floating'); URDF does not say, so the loader decides (see `resolve_base`)."""
 
     name: str
@@ -216,21 +218,21 @@ class RobotModel:
             yield j
             stack.extend(reversed(self.child_joints(j.child)))
 
-    @property
+    @cached_property
     def link_order(self) -> list[str]:
         """Links in canonical order: root first, then in the order `walk` reaches them."""
         return [self.root] + [j.child for j in self.walk()]
 
-    @property
+    @cached_property
     def dof_joints(self) -> list[Joint]:
         """Movable single-DoF joints in canonical order: this is the order of q, dq and torques."""
         return [j for j in self.walk() if j.movable]
 
-    @property
+    @cached_property
     def joint_names(self) -> list[str]:
         return [j.name for j in self.dof_joints]
 
-    @property
+    @cached_property
     def dof(self) -> int:
         return len(self.dof_joints)
 

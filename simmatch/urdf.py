@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import os
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -239,11 +240,11 @@ def resolve_base(model: RobotModel, base: str) -> RobotModel:
     root = model.link(model.root)
     if base == "auto":
         if root.mass == 0.0:
-            return RobotModel(**{**model.__dict__, "base": "fixed",
-                                 "base_reason": f"auto: root link {root.name!r} has no mass, taken as the world"})
-        return RobotModel(**{**model.__dict__, "base": "floating",
-                             "base_reason": f"auto: root link {root.name!r} has mass {root.mass:g} kg, taken as floating"})
-    return RobotModel(**{**model.__dict__, "base": base, "base_reason": f"--base {base}"})
+            return replace(model, base="fixed",
+                           base_reason=f"auto: root link {root.name!r} has no mass, taken as the world")
+        return replace(model, base="floating",
+                       base_reason=f"auto: root link {root.name!r} has mass {root.mass:g} kg, taken as floating")
+    return replace(model, base=base, base_reason=f"--base {base}")
 
 
 def load_urdf(path: str | os.PathLike, base: str = "auto") -> RobotModel:
@@ -295,5 +296,5 @@ def load_urdf(path: str | os.PathLike, base: str = "auto") -> RobotModel:
         missing = sorted(known - reached)
         raise reader.fail(f"link[{missing[0]}]", "kinematic cycle: link is not reachable from the root")
     unsupported = [f"joint {j.name!r}: type {j.type!r}" for j in joints if j.type in ("floating", "planar")]
-    model = RobotModel(**{**model.__dict__, "unsupported": tuple(unsupported)})
+    model = replace(model, unsupported=tuple(unsupported))
     return resolve_base(model, base)
