@@ -99,7 +99,7 @@ class Backend(ABC):
 
     @property
     def dof(self) -> int:
-        return self._dof  # cached: RobotModel.dof walks the tree, and apply_torques asks every step
+        return self._dof  # a plain attribute: apply_torques asks on every step
 
     def set_state(self, state: State) -> None:
         """Set positions and velocities (and the root pose/twist when floating)."""

@@ -523,6 +523,13 @@ class BulletBackend(Backend):
         return {self.joint_names[k]: float(h * self.model.dof_joints[k].damping / M[k, k]) for k in damped
                 if M[k, k] > 0}
 
+    def _floor_contact(self, enabled: bool) -> None:
+        """Switch collisions between every robot link and the floor on or off."""
+        if self.floor < 0:
+            return
+        for li in range(-1, len(self._info)):
+            p.setCollisionFilterPair(self.body, self.floor, li, -1, int(enabled), physicsClientId=self.cid)
+
     def _probe_motors(self) -> dict[str, bool]:
         """Measure, not assume: with gravity and floor contact off and every joint mid-range (away
         from its limits), give every joint 1 unit/s and step once. A joint whose speed is held near
@@ -544,10 +551,7 @@ class BulletBackend(Backend):
             if self.load == "matched":
                 p.setJointMotorControlArray(body, list(range(n)), p.VELOCITY_CONTROL, targetVelocities=[0.0] * n,
                                             forces=[0.0] * n, physicsClientId=c)
-            if self.floor >= 0:
-                p.setCollisionFilterPair(body, self.floor, -1, -1, 0, physicsClientId=c)
-                for li in range(len(self._info)):
-                    p.setCollisionFilterPair(body, self.floor, li, -1, 0, physicsClientId=c)
+            self._floor_contact(False)
             for i, j in zip(self.jidx, self.model.dof_joints):
                 q = 0.5 * (j.limit.lower + j.limit.upper) if j.limited else 0.0
                 p.resetJointState(body, i, q, 1.0, physicsClientId=c)
@@ -556,10 +560,7 @@ class BulletBackend(Backend):
             dq = [s[1] for s in p.getJointStates(body, self.jidx, physicsClientId=c)]
         finally:
             p.setGravity(*self.config.gravity, physicsClientId=c)
-            if self.floor >= 0:
-                p.setCollisionFilterPair(body, self.floor, -1, -1, 1, physicsClientId=c)
-                for li in range(len(self._info)):
-                    p.setCollisionFilterPair(body, self.floor, li, -1, 1, physicsClientId=c)
+            self._floor_contact(True)
             p.restoreState(sid, physicsClientId=c)
             p.removeState(sid, physicsClientId=c)
             for i in range(n):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import Context, default_cause, finding, fmt_q, r6
+from .inertia import massless_with_inertia
 from .snapshot import Snapshot
 
 QUANTITIES = (
@@ -19,12 +20,6 @@ QUANTITIES = (
     ("bias", "bias_forces", "bias_rel"),
     ("qdd", "forward_dynamics", "qdd_rel"),
 )
-
-
-def massless_with_inertia(model) -> list[str]:
-    """Links declared with mass 0 but a nonzero inertia tensor."""
-    return [link.name for link in model.links
-            if link.inertial is not None and link.inertial.mass == 0 and np.abs(link.inertial.tensor).max() > 0]
 
 
 def worst(expected: np.ndarray, actual: np.ndarray) -> tuple[float, float, int, tuple]:

@@ -146,6 +146,12 @@ def _tensor_error(Ie: np.ndarray, Ia: np.ndarray) -> tuple[float, float]:
     return err, err / scale
 
 
+def massless_with_inertia(model: RobotModel) -> list[str]:
+    """Links declared with mass 0 but a nonzero inertia tensor."""
+    return [link.name for link in model.links
+            if link.inertial is not None and link.inertial.mass == 0 and np.abs(link.inertial.tensor).max() > 0]
+
+
 def violates_triangle(I: np.ndarray) -> bool:
     """Principal moments break A + B >= C: no physical body has this inertia."""
     w = np.sort(np.linalg.eigvalsh(I))
@@ -235,8 +241,9 @@ def model_checks(model: RobotModel, ctx: Context, engine: str = "model", load: s
                             actual=[j.limit.lower, j.limit.upper], severity="warning",
                             cause="urdf_revolute_zero_range",
                             detail="a revolute joint whose range is empty (or missing, which URDF reads as 0, 0)"))
+    massless = set(massless_with_inertia(model))
     for link in model.links:
-        if link.inertial is not None and link.inertial.mass == 0 and np.abs(link.inertial.tensor).max() > 0:
+        if link.name in massless:
             out.append(make(engine, load, "inertia", "massless_inertia", link.name, expected="mass 0 and inertia 0",
                             actual=np.round(np.linalg.eigvalsh(link.inertial.tensor_in_link), 9).tolist(),
                             severity="warning", cause="massless_link_inertia",
