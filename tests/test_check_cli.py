@@ -134,7 +134,12 @@ def test_fail_on_and_exit_zero(capsys):
 def test_default_report_folder(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     main(["check", "pendulum", "--engines", "mujoco", "--load", "matched", "-n", "1"])
-    assert sorted(p.name for p in (tmp_path / "reports" / "check_pendulum").iterdir()) == ["check.json", "check.md"]
+    # manifest.json (written last, every file with size and SHA-256) makes the folder self-describing
+    folder = tmp_path / "reports" / "check_pendulum"
+    assert sorted(p.name for p in folder.iterdir()) == ["check.json", "check.md", "manifest.json"]
+    from simmatch.outputs import verify_folder
+
+    assert verify_folder(folder) == []
 
 
 def test_bad_urdf_is_one_line_exit_2_and_nothing_written(tmp_path):
