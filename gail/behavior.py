@@ -196,7 +196,9 @@ def train_task_policy(model: RobotModel, src: str, steps: int, seed: int, out_pa
                   gae_lambda=0.95, ent_coef=0.0, seed=seed, device="cpu", verbose=0,
                   policy_kwargs=dict(net_arch=[64, 64], log_std_init=-0.5))
     ppo.learn(steps, reset_num_timesteps=init_path is None, callback=_progress_callback(steps, log))
-    ppo.save(out_path)
+    from simmatch.outputs import save_sb3
+
+    save_sb3(ppo, out_path)
     envs.close()
     return ppo
 

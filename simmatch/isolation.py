@@ -36,10 +36,12 @@ def _child(conn, fn, args, kwargs):
         conn.send(Outcome(True, value))
     except SimmatchError as exc:
         conn.send(Outcome(False, error=str(exc)))
-    except BaseException as exc:  # report everything: this is the isolation boundary
+    except Exception as exc:  # report everything: this is the isolation boundary
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         conn.send(Outcome(False, error=f"{type(exc).__name__}: {first}".rstrip(": "),
                           detail=traceback.format_exc()))
+    except BaseException:  # an interrupt (the parent got it too and reports it) or SystemExit: leave quietly
+        os._exit(1)
     finally:
         conn.close()
 
@@ -57,6 +59,10 @@ def run_isolated(fn: Callable, *args, timeout: float | None = None, **kwargs) ->
             result = recv.recv()
     except (EOFError, OSError):
         result = None
+    except BaseException:  # interrupted: the child goes too, then the interrupt goes on
+        proc.kill()
+        proc.join()
+        raise
     finally:
         recv.close()
     proc.join(None if result is not None else 5)
