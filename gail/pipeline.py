@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from simmatch.outputs import CorruptFile, model_label, write_text
 from simmatch.registry import load_model
 from simmatch.variants import make_target, parse_target
 
@@ -30,7 +31,7 @@ def run_name(cfg: LearnDynConfig) -> str:
     if cfg.run:
         return cfg.run
     dst = re.sub(r"[^A-Za-z0-9_.-]+", "-", cfg.dst)
-    model = re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(cfg.model).stem)
+    model = re.sub(r"[^A-Za-z0-9_.-]+", "-", model_label(cfg.model))
     return f"learn-dyn_{model}_{cfg.src}_to_{dst}_{cfg.space}_{behaviour_tag(cfg)}_seed{cfg.seed}"
 
 
@@ -47,11 +48,15 @@ def target_dataset(cfg: LearnDynConfig, model, behaviour, run: RunFolder, log) -
     path = run.file("dataset.npz")
     if cfg.dataset:
         log(f"dataset: {cfg.dataset}")
-        return Dataset.load(cfg.dataset)
+        return Dataset.load(cfg.dataset)  # the user's file: a damaged one is refused (CorruptFile, exit 2)
     key = data_key(cfg)
     if path.exists():
-        ds = Dataset.load(path)
-        if ds.meta.get("key") == key:
+        try:
+            ds = Dataset.load(path)
+        except CorruptFile as exc:  # our own cache: collect it again
+            log(f"dataset: {exc}; collecting it again")
+            ds = None
+        if ds is not None and ds.meta.get("key") == key:
             log(f"dataset: reusing {path} ({len(ds)} trajectories)")
             return ds
     t0 = time.time()
@@ -84,7 +89,7 @@ def learn_dyn(cfg: LearnDynConfig, root="reports", resume: bool = False, log=pri
     parse_target(cfg.dst)
     run = RunFolder(root, run_name(cfg))
     if resume and run.file("config.json").exists():
-        cfg = LearnDynConfig.read(run.file("config.json"))
+        cfg = LearnDynConfig.read(run.file("config.json"))  # a damaged one: CorruptFile, exit 2
         log(f"resuming {run.path} with its saved config")
     elif not resume:
         run.reset(keep=("dataset.npz",))  # a new run: no metrics or checkpoints of an older one
@@ -183,7 +188,7 @@ def learn_dyn(cfg: LearnDynConfig, root="reports", resume: bool = False, log=pri
     if "refine" in scores:
         md += ["Policy refinement (return in the target):", "",
                markdown_table(["policy", "return"], [[k, v["return"]] for k, v in scores["refine"].items()]), ""]
-    run.file("scores.md").write_text("\n".join(md))
+    write_text(run.file("scores.md"), "\n".join(md))
     run.plot_curves()
     scores["_tables"] = (table1, table2)
     scores["_run"] = str(run.path)
