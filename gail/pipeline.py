@@ -44,11 +44,14 @@ def data_key(cfg: LearnDynConfig) -> dict:
             "act_noise": cfg.act_noise, "obs_noise": cfg.obs_noise}
 
 
-def target_dataset(cfg: LearnDynConfig, model, behaviour, run: RunFolder, log) -> Dataset:
+def target_dataset(cfg: LearnDynConfig, model, behaviour, run: RunFolder, log, given: Dataset | None = None
+                   ) -> Dataset:
+    """The target data: `given` (or cfg.dataset, loaded), the run folder's dataset.npz when everything it
+    depends on matches, or collected in the target (a damaged dataset.npz of the run is collected again)."""
     path = run.file("dataset.npz")
     if cfg.dataset:
         log(f"dataset: {cfg.dataset}")
-        return Dataset.load(cfg.dataset)  # the user's file: a damaged one is refused (CorruptFile, exit 2)
+        return given if given is not None else Dataset.load(cfg.dataset)  # damaged: CorruptFile, exit 2
     key = data_key(cfg)
     if path.exists():
         try:
@@ -87,17 +90,24 @@ def learn_dyn(cfg: LearnDynConfig, root="reports", resume: bool = False, log=pri
     torch.set_num_threads(1)
     parse_target(cfg.src)
     parse_target(cfg.dst)
-    run = RunFolder(root, run_name(cfg))
-    if resume and run.file("config.json").exists():
-        cfg = LearnDynConfig.read(run.file("config.json"))  # a damaged one: CorruptFile, exit 2
+    # everything that can refuse the run (bad model, policy, given dataset, damaged config.json) comes
+    # before the run folder is created or touched: a rejected run leaves nothing behind
+    run_path = Path(root) / run_name(cfg)
+    saved = run_path / "config.json"
+    resuming = resume and saved.exists()
+    if resuming:
+        cfg = LearnDynConfig.read(saved)  # a damaged one: CorruptFile, one line, exit 2
+    t_start = time.time()
+    model = load_model(cfg.model, base=cfg.base)
+    behaviour = make_behaviour(cfg.behavior, model, cfg.policy, cfg.policy_log_std)
+    given = Dataset.load(cfg.dataset) if cfg.dataset else None  # the user's file: a damaged one is refused
+    run = RunFolder(run_path.parent, run_path.name)
+    if resuming:
         log(f"resuming {run.path} with its saved config")
     elif not resume:
         run.reset(keep=("dataset.npz",))  # a new run: no metrics or checkpoints of an older one
     cfg.write(run.file("config.json"))
-    t_start = time.time()
-    model = load_model(cfg.model, base=cfg.base)
-    behaviour = make_behaviour(cfg.behavior, model, cfg.policy, cfg.policy_log_std)
-    data = target_dataset(cfg, model, behaviour, run, log)
+    data = target_dataset(cfg, model, behaviour, run, log, given)
     train, held = data.split(cfg.heldout_frac, np.random.default_rng(cfg.seed))
     fit, val = train.split(cfg.val_frac, np.random.default_rng(cfg.seed + 1))
     trainer = Trainer(cfg, model, fit, val, behaviour, run, log)
