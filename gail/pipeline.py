@@ -174,7 +174,7 @@ def learn_dyn(cfg: LearnDynConfig, root="reports", resume: bool = False, log=pri
             from .scoring import EnsembleCorrector, GeneratorCorrector
 
             # G fixed: the final generator, or an ensemble of the last checkpoints (--refine-ensemble K)
-            ckpts = sorted(run.checkpoints.glob("generator_*.zip"))[-cfg.refine_ensemble:]
+            ckpts = sorted(run.checkpoints.glob("generator_[0-9]*.zip"))[-cfg.refine_ensemble:]
             members = [PPO.load(c, device="cpu") for c in ckpts] if cfg.refine_ensemble > 1 else [trainer.ppo]
             log(f"refine: G fixed, {len(members)} generator(s)")
 

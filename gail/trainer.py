@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import time
 
 import numpy as np
@@ -157,8 +158,9 @@ class Trainer:
             self._raw_eval = float(one_step_errors(self.eval_sim, self.val_data, None, n=cfg.eval_transitions).mean())
         err = float(one_step_errors(self.eval_sim, self.val_data, gen, n=cfg.eval_transitions).mean())
         if cfg.select == "best" and (self.best is None or err < self.best["gt"]):
-            save_sb3(self.ppo, self.run.checkpoints / "generator_best.zip")
+            save_sb3(self.ppo, self._best_path(self.iteration))
             self.best = {"iteration": self.iteration, "gt": err}
+            self._prune_best()
         out = {"gt/one_step": err, "gt/one_step_raw_source": self._raw_eval}
         if self.eval_sim.space.kind == "contact":
             for name, v in generator_outputs(self.eval_sim, self.val_data, gen, n=cfg.eval_transitions).items():
@@ -176,6 +178,29 @@ class Trainer:
                    d / f"disc_{it:04d}.pt")
         save_npz(d / "obs_stats.npz", compressed=False, mean=self.obs_mean, std=self.obs_std)
         write_json(d / "latest.json", {"iteration": it, "best": self.best})
+        self._prune_best()
+
+    def _best_path(self, it: int):
+        """The best generator so far is kept per iteration (generator_best_NNNN.zip), so that a run killed
+        after a new best but before its checkpoint resumes with the best its checkpoint names."""
+        return self.run.checkpoints / f"generator_best_{it:04d}.zip"
+
+    def _prune_best(self, keep_latest: bool = True) -> None:
+        """Delete best-generator files named neither by self.best nor (keep_latest) by latest.json."""
+        keep = set()
+        if self.best is not None:
+            keep.add(self._best_path(self.best["iteration"]).name)
+        latest = self.run.checkpoints / "latest.json"
+        if keep_latest and latest.exists():
+            try:
+                b = json.loads(latest.read_text()).get("best")
+                if isinstance(b, dict) and isinstance(b.get("iteration"), int):
+                    keep.add(self._best_path(b["iteration"]).name)
+            except (OSError, ValueError, AttributeError):
+                pass
+        for p in self.run.checkpoints.glob("generator_best_*.zip"):
+            if p.name not in keep:
+                p.unlink(missing_ok=True)
 
     def read_latest(self) -> dict:
         """checkpoints/latest.json, checked; CorruptFile (one line naming it) when damaged."""
@@ -216,7 +241,14 @@ class Trainer:
             self.disc.opt.load_state_dict(ck["opt"])
         except Exception as exc:
             raise CorruptFile(disc, f"damaged checkpoint ({type(exc).__name__}: {exc})", _RESTART) from None
+        legacy = d / "generator_best.zip"  # written by earlier versions
+        if best is not None and not self._best_path(best["iteration"]).is_file() and legacy.is_file():
+            os.replace(legacy, self._best_path(best["iteration"]))
+        if best is not None and self.cfg.select == "best" and not self._best_path(best["iteration"]).is_file():
+            raise CorruptFile(self._best_path(best["iteration"]), "missing: latest.json names it as the best "
+                              "generator", _RESTART)
         self.ppo, self.best, self.iteration = ppo, best, it
+        self._prune_best(keep_latest=False)  # bests found after this checkpoint belong to the lost iterations
         return it
 
     def train(self, resume: bool = False, progress=None) -> None:
@@ -245,7 +277,7 @@ class Trainer:
     def _select(self) -> None:
         """Keep the final generator, or (select='best') the one with the lowest validation error."""
         if self.cfg.select == "best" and self.best is not None and self.best["iteration"] != self.iteration:
-            self.ppo.set_parameters(str(self.run.checkpoints / "generator_best.zip"), device="cpu")
+            self.ppo.set_parameters(str(self._best_path(self.best["iteration"])), device="cpu")
             self.selected = {"iteration": self.best["iteration"], "validation_one_step": self.best["gt"],
                              "how": f"iteration {self.best['iteration']} of {self.iteration}, lowest validation "
                                     f"one-step GT error ({self.best['gt']:.4g})"}

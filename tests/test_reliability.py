@@ -535,3 +535,36 @@ def test_damaged_checkpoints_are_named_in_one_line(tiny_trainer_setup, tmp_path)
         assert str(path) in str(e.value) and "without --resume" in str(e.value) and "\n" not in str(e.value)
         path.write_bytes(saved)
     assert [int(r["iteration"]) for r in t.run.read_metrics()] == [1, 2]  # refused runs changed nothing
+
+
+def test_resume_after_a_kill_between_a_new_best_and_its_checkpoint(tiny_trainer_setup, tmp_path):
+    """The best generator is kept per iteration: a run killed after saving a new best but before the
+    next checkpoint resumes with the best its checkpoint names, and ends as the uninterrupted run."""
+    opts = {"select": "best", "eval_every": 1, "eval_transitions": 20, "ckpt_every": 2, "pretrain_iters": 2,
+            "gail_iters": 2}
+    full = _trainer(tiny_trainer_setup, tmp_path / "full", opts)
+    full.train()
+    full.close()
+    part = _trainer(tiny_trainer_setup, tmp_path / "part", opts)
+    for _ in range(3):  # iterations 1-3; the checkpoint at 2; killed during iteration 4
+        part.run.log(part.step())
+        if part.iteration % 2 == 0:
+            part.save_checkpoint()
+    # iteration 3 found a new best (planted: which iteration is best depends on the data), then the kill
+    from simmatch.outputs import save_sb3
+
+    save_sb3(part.ppo, part._best_path(3))
+    part.close()
+    resumed = _trainer(tiny_trainer_setup, tmp_path / "part", opts)
+    resumed.load_checkpoint()
+    kept = sorted(p.name for p in resumed.run.checkpoints.glob("generator_best_*.zip"))
+    assert kept == [f"generator_best_{resumed.best['iteration']:04d}.zip"] and resumed.best["iteration"] <= 2
+    assert not resumed._best_path(3).exists()
+    resumed.close()
+    resumed = _trainer(tiny_trainer_setup, tmp_path / "part", opts)
+    resumed.train(resume=True)
+    resumed.close()
+    assert resumed.selected == full.selected
+    assert [r["gt/one_step"] for r in resumed.run.read_metrics()] == [r["gt/one_step"] for r in full.run.read_metrics()]
+    for a, b in zip(resumed.ppo.policy.parameters(), full.ppo.policy.parameters()):
+        assert np.array_equal(a.detach().numpy(), b.detach().numpy())
