@@ -348,7 +348,7 @@ def report_folder(final, command: str, owned: Callable[[str], bool] | None = Non
 
     `owned(name)` says whether an entry of an existing `final` was written by this command; a folder
     holding anything else is never replaced (UsageError)."""
-    final = Path(final)
+    final = _report_path(final)
     if final.exists():
         _check_replaceable(final, owned)
     created = _missing_ancestors(final.parent)
@@ -393,6 +393,17 @@ def report_folder(final, command: str, owned: Callable[[str], bool] | None = Non
     _completed.append(str(final) + os.sep)
 
 
+def _report_path(path) -> Path:
+    """The absolute path of a report folder (through a symbolic link: the folder it points to). The
+    current folder and its ancestors are refused: a report folder is replaced whole."""
+    p = Path(os.path.realpath(os.path.abspath(path)))
+    here = Path(os.path.realpath(os.getcwd()))
+    if p == here or p in here.parents:
+        raise UsageError(f"--out {path}: is the current folder or one above it; a report folder is replaced "
+                         "whole, give a new subfolder")
+    return p
+
+
 def _check_replaceable(folder: Path, owned: Callable[[str], bool] | None) -> None:
     if not folder.is_dir():
         raise UsageError(f"--out {folder}: exists and is not a folder")
@@ -429,6 +440,8 @@ def check_out_dir(path, owned: Callable[[str], bool] | None = None, option: str 
     Raises UsageError (one line) when `path` is an existing file, an existing folder holding files
     this command did not write (with `owned`), or cannot be created or written."""
     p = Path(path)
+    if owned is not None:
+        _report_path(p)
     if p.exists():
         if not p.is_dir():
             raise UsageError(f"{option} {p}: exists and is not a folder")

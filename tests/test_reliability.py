@@ -195,6 +195,21 @@ def test_out_holding_someone_elses_files_is_never_replaced(tmp_path, monkeypatch
     err = capsys.readouterr().err
     assert "notes.txt" in err and "did not write" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+    (tmp_path / "empty").mkdir()
+    monkeypatch.chdir(tmp_path / "empty")
+    for out in (".", ".."):  # the current folder (even empty) or one above it is never swapped away
+        assert main(CHECK + ["--out", out]) == 2
+        assert "current folder" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "notes.txt"]
+
+
+def test_out_through_a_symlink_replaces_the_folder_it_points_to(tmp_path, capsys):
+    real, link = tmp_path / "real", tmp_path / "link"
+    assert main(CHECK + ["--out", str(real)]) == 0
+    link.symlink_to(real)
+    assert main(CHECK + ["--out", str(link), "--seed", "1"]) == 0
+    assert link.is_symlink() and verify_folder(real) == [] and leftovers(tmp_path) == []
+    assert strict_json((real / "check.json").read_text())["config"]["check"]["seed"] == 1
 
 
 @pytest.mark.parametrize("cmd", [CHECK, GAP + ["-s", "drop"]])
