@@ -583,3 +583,12 @@ def test_resume_after_a_kill_between_a_new_best_and_its_checkpoint(tiny_trainer_
     assert [r["gt/one_step"] for r in resumed.run.read_metrics()] == [r["gt/one_step"] for r in full.run.read_metrics()]
     for a, b in zip(resumed.ppo.policy.parameters(), full.ppo.policy.parameters()):
         assert np.array_equal(a.detach().numpy(), b.detach().numpy())
+
+
+def test_gap_replay_of_an_empty_or_truncated_npz_is_one_line_exit_2(tmp_path, capsys):
+    good = tmp_path / "good.npz"
+    np.savez(good, torques=np.zeros((20, 1)))
+    for bad in _damaged(tmp_path, good):
+        assert main(GAP + ["-s", f"replay={bad}", "--no-report"]) == 2
+        err = [l for l in capsys.readouterr().err.splitlines() if l.strip()]
+        assert len(err) == 1 and bad.name in err[0] and "not a readable .npz" in err[0]
