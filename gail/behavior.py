@@ -92,7 +92,13 @@ class PPOBehaviour(Behaviour):
 
         self.model = model
         self.path = str(path)
-        self.ppo = PPO.load(self.path, device="cpu")
+        try:
+            self.ppo = PPO.load(self.path, device="cpu")
+        except Exception as exc:  # empty, truncated or not an SB3 zip: whatever the unzipper or torch raises
+            from simmatch.errors import UsageError
+
+            why = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise UsageError(f"{self.path}: not a readable policy zip from `simmatch train-policy` ({why})") from None
         self.log_std, self.deterministic = log_std, deterministic
 
     def act(self, s, t, rng):

@@ -455,6 +455,10 @@ def test_learn_dyn_refuses_a_damaged_dataset_and_config_in_one_line(tmp_path, ca
     err = [l for l in capsys.readouterr().err.splitlines() if l.strip()]
     assert len(err) == 1 and "empty.npz" in err[0] and "empty file" in err[0]
     assert not (tmp_path / "r").exists()  # refused before the run folder was made
+    assert main(["learn-dyn", "--policy", str(empty), "--out", str(tmp_path), "--run", "r"]) == 2
+    err = [l for l in capsys.readouterr().err.splitlines() if l.strip()]
+    assert len(err) == 1 and "empty.npz" in err[0] and "policy zip" in err[0]
+    assert not (tmp_path / "r").exists()
     assert main(["learn-dyn", "--model", str(tmp_path / "nope.urdf"), "--out", str(tmp_path), "--run", "r"]) == 2
     assert not (tmp_path / "r").exists()
     capsys.readouterr()
