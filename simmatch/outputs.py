@@ -67,7 +67,7 @@ def completed() -> list[str]:
 
 def interrupted_line() -> str:
     """What is on disk after an interrupt: whole files only (temporary ones are removed on the way out)."""
-    done = completed()
+    done = list(dict.fromkeys(reversed(completed())))[::-1]  # each path once, where it was last written
     if not done:
         return "nothing was written (no file left half-written)"
     shown = ", ".join(done[-3:])
