@@ -65,7 +65,7 @@ class RunFolder:
         except (OSError, UnicodeDecodeError, csv.Error) as exc:
             raise CorruptFile(self.metrics_csv, f"cannot be read ({exc})",
                               "run without --resume to start the run over") from None
-        if any(None in r or "iteration" not in r for r in rows):
+        if any(None in r or None in r.values() or "iteration" not in r for r in rows):
             raise CorruptFile(self.metrics_csv, "rows do not match the header (truncated or edited)",
                               "run without --resume to start the run over")
         return rows
@@ -91,6 +91,9 @@ class RunFolder:
 
     def truncate_metrics(self, iteration: int) -> None:
         """Drop rows after `iteration` (resuming from a checkpoint; 0: no checkpoint, drop every row)."""
+        if iteration <= 0:  # starting over: whatever is there (even a damaged file) goes
+            self.metrics_csv.unlink(missing_ok=True)
+            return
         rows = [r for r in self.read_metrics() if (_iteration(r) or 0) <= iteration]
         if not rows:
             self.metrics_csv.unlink(missing_ok=True)

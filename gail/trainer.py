@@ -262,7 +262,7 @@ class Trainer:
         elif self.iteration == 0:
             # no checkpoint (a new run, or one killed before its first checkpoint): rows of iterations run
             # before are dropped, so that a resumed run never writes a row twice
-            if resume and self.run.read_metrics():
+            if resume and self.run.metrics_csv.exists():
                 self.log("no checkpoint yet: starting the run over from iteration 0")
             self.run.truncate_metrics(0)
         while self.iteration < self.total_iters:

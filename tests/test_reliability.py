@@ -596,3 +596,21 @@ def test_gap_replay_of_an_empty_or_truncated_npz_is_one_line_exit_2(tmp_path, ca
         assert main(GAP + ["-s", f"replay={bad}", "--no-report"]) == 2
         err = [l for l in capsys.readouterr().err.splitlines() if l.strip()]
         assert len(err) == 1 and bad.name in err[0] and "not a readable .npz" in err[0]
+
+
+def test_damaged_metrics_csv_is_named_in_one_line(tmp_path):
+    from simmatch.gail.run_folder import RunFolder
+
+    run = RunFolder(tmp_path, "r")
+    for it in (1, 2):
+        run.log({"iteration": it, "stage": "pretrain", "gt/one_step": 0.5 / it})
+    text = run.metrics_csv.read_text()
+    assert [int(r["iteration"]) for r in run.read_metrics()] == [1, 2]
+    run.log({"iteration": 2, "stage": "pretrain", "gt/one_step": 0.1})  # a row written again replaces it
+    assert [r["gt/one_step"] for r in run.read_metrics()] == ["0.5", "0.1"]
+    run.metrics_csv.write_text(text[: text.rindex(",")])  # the last row cut short
+    with pytest.raises(CorruptFile) as e:
+        run.read_metrics()
+    assert str(run.metrics_csv) in str(e.value) and "\n" not in str(e.value)
+    run.truncate_metrics(0)  # starting over removes it whatever its state
+    assert not run.metrics_csv.exists()
