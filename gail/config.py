@@ -66,7 +66,9 @@ class LearnDynConfig:
     run: str = ""
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2, sort_keys=True)
+        from simmatch.outputs import dumps_json
+
+        return dumps_json(asdict(self), indent=2, sort_keys=True)
 
     def write(self, path) -> Path:
         from simmatch.outputs import write_text
@@ -117,4 +119,6 @@ class TrainPolicyConfig:
     out: str = ""
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2, sort_keys=True)
+        from simmatch.outputs import dumps_json
+
+        return dumps_json(asdict(self), indent=2, sort_keys=True)

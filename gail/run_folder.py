@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from simmatch.outputs import CorruptFile, save_figure, sweep_stale, write_json, write_text
+from simmatch.outputs import CorruptFile, OutputError, save_figure, sweep_stale, write_json, write_text
 
 
 class RunFolder:
@@ -18,8 +18,11 @@ class RunFolder:
 
     def __init__(self, root, name: str):
         self.path = Path(root) / name
-        self.path.mkdir(parents=True, exist_ok=True)
-        self.checkpoints.mkdir(exist_ok=True)
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            self.checkpoints.mkdir(exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"{self.path}: cannot create the run folder: {exc.strerror or exc}") from None
         sweep_stale(self.path)
         sweep_stale(self.checkpoints)
 
