@@ -151,6 +151,8 @@ def main(argv: list[str] | None = None) -> int:
     import signal
 
     def _raise(signum, frame):
+        for sig in old:  # a second Ctrl-C must not interrupt the clean-up of the first
+            signal.signal(sig, signal.SIG_IGN)
         raise Interrupted(signum)
 
     old = {}
