@@ -95,6 +95,11 @@ _ENTRIES = [
     Cause("dart_default_inertia", "dart",
           "A link with no <inertial> gets 1 kg and identity inertia in DART.",
           "Give every link an explicit <inertial>."),
+    Cause("dart_package_uri_unresolved", "dart",
+          "A plain DartLoader().parseSkeleton(path) cannot resolve package:// URIs (it prints 'Unable to resolve "
+          "path to package ...') and returns None: the model does not load at all.",
+          "Register each package first: loader.addPackageDirectory('name', '/path/to/name'); simmatch's matched "
+          "build resolves package:// itself."),
     # -- MuJoCo --------------------------------------------------------------------------------
     Cause("mujoco_rejects_massless_links", "mujoco",
           "MuJoCo refuses moving bodies without mass and inertia (mjMINVAL), which URDF uses for the "
