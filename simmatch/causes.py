@@ -148,6 +148,12 @@ _ENTRIES = [
     Cause("mujoco_tiny_mass", "mujoco",
           "A massless moving link that cannot be merged got a tiny mass and inertia so MuJoCo accepts it.",
           "Give the link a physical mass and inertia."),
+    Cause("mujoco_massless_free_root", "mujoco",
+          "MuJoCo rejects a free joint on a root body without mass and inertia ('mass and inertia of moving bodies "
+          "must be larger than mjMINVAL'), even when its children have mass: a floating robot whose root link is "
+          "massless cannot be built as declared. simmatch's matched build gives the root a tiny mass and inertia "
+          "(1e-6 kg, 1e-9 kg m^2) instead.",
+          "Give the root link its real mass (or move the mass of the link welded to it into it)."),
     Cause("mujoco_ignores_velocity_limit", "mujoco",
           "The URDF joint velocity limit is not represented in MuJoCo.",
           "Nothing to set: enforce velocity limits in the controller."),
