@@ -67,6 +67,29 @@ _ENTRIES = [
     Cause("bullet_hard_limits", "bullet",
           "Joint limits are hard constraints that cannot be turned off through changeDynamics.",
           "Nothing to set: widen the limits in the URDF if the other engines' soft limits are the target."),
+    Cause("bullet_fixed_base_inverse_dynamics", "bullet",
+          "On a fixed base whose root inertial frame is rotated (an <inertial> rpy, or a non-diagonal tensor that "
+          "PyBullet diagonalises), or whose base is placed tilted, calculateInverseDynamics takes gravity in the "
+          "base's inertial frame as if it were the world: gravity and bias forces come out wrong (0.5 relative "
+          "on a pendulum) although the simulation itself is right (one step agrees with Pinocchio to 1e-14).",
+          "Before calling calculateInverseDynamics on a fixed base, setGravity(R^T g) with R the base inertial "
+          "frame's world orientation (getBasePositionAndOrientation), and restore it after."),
+    Cause("bullet_max_joints", "bullet",
+          "getJointState and getLinkState fail ('getJointState failed.') for every joint of a body with 128 or "
+          "more joints, fixed ones included (127 works; measured on pybullet 3.2.7): a full iCub has 180 fixed "
+          "frames. calculateMassMatrix and calculateInverseDynamics still work.",
+          "Merge massless fixed frames into their parents before loading (simmatch's matched build does, and "
+          "composes their offsets), or load with flags=URDF_MERGE_FIXED_LINKS."),
+    Cause("bullet_massless_base_static", "bullet",
+          "A base link with zero mass is static in PyBullet even with useFixedBase=False (zero mass is its "
+          "convention for 'fixed'): a robot meant to float hangs in the air, its base never moves.",
+          "Give the root link its real mass (or merge the massive link it is welded to into it), or use "
+          "--base fixed if it is meant to be fixed."),
+    Cause("bullet_ascii_stl", "bullet",
+          "PyBullet reads binary STL only: an ASCII STL collision mesh is dropped with a warning "
+          "('cannot extract mesh') and the link collides without it.",
+          "Convert the mesh to binary STL (trimesh: trimesh.load(path).export(path)); simmatch's matched build "
+          "converts it."),
     # -- DART ----------------------------------------------------------------------------------
     Cause("dart_drops_capsules", "dart",
           "DART's URDF parser (urdfdom) does not know <capsule>: those shapes are dropped with an error on "
