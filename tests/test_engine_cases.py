@@ -82,6 +82,10 @@ def test_raw_inverse_dynamics_call_is_a_finding_with_its_own_cause():
         assert not [x for x in own(res, "bullet", load) if x.quantity in ("gravity_torques", "bias_forces")]
         assert not [x for x in own(res, "bullet", load) if x.cause == "unknown"]
     assert not discrepancies(res, "bullet", "matched")
+    # the matched build (inertia from file) meets the same raw-call error: said, as info
+    info = [f for f in own(res, "bullet", "matched") if f.quantity == "inverse_dynamics_api"]
+    assert [(f.severity, f.cause) for f in info] == [("info", "bullet_fixed_base_inverse_dynamics")]
+    assert info[0].rel_error > 0.1
 
 
 def test_bullet_matches_pinocchio_on_rotated_root_inertial_frame():
@@ -237,3 +241,25 @@ def test_mujoco_rejects_a_free_joint_on_a_massless_body():
     leg.add_geom(size=[0.05, 0, 0], mass=0.4)
     with pytest.raises(ValueError, match="mass and inertia of moving bodies"):
         spec.compile()
+
+
+def test_massless_root_with_welded_mass_floats_in_bullet_matched():
+    """The mass of links welded to a massless floating root is fused into it (exact): it falls."""
+    path = str(CASES / "massless_root_welded_trunk.urdf")
+    model = load_model(path, base="floating")
+    from simmatch.config import SimConfig
+
+    with BulletBackend(model, SimConfig(floor=False)) as be:
+        assert set(be.merged) == {"trunk"}
+        s = State(np.zeros(2), np.zeros(2), np.array([0.0, 0.0, 1.0]), np.array([0.0, 0.0, 0.0, 1.0]),
+                  np.zeros(3), np.zeros(3))
+        be.set_state(s)
+        coms = be.link_coms()
+        want = link_frames(model, s)["trunk"] @ np.append(model.link("trunk").inertial.com, 1.0)
+        assert np.abs(coms["trunk"] - want[:3]).max() < 1e-12
+        be.step(100)  # 0.2 s of free fall, the legs hanging still: every point drops g t^2 / 2
+        assert be.get_state().root_pos[2] == pytest.approx(1.0 - 0.5 * 9.81 * 0.2 * (0.2 + 0.002), abs=1e-6)
+    res = run_check(path, engines=["bullet"], base="floating", random_q=3, isolate=False)
+    assert not discrepancies(res, "bullet", "matched")
+    merged = [f for f in own(res, "bullet", "matched") if f.quantity == "merged_link"]
+    assert [(f.subject, f.cause) for f in merged] == [("trunk", "bullet_massless_base_static")]

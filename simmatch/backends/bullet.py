@@ -111,10 +111,28 @@ def merged_offsets(model: RobotModel, merged) -> dict[str, tuple[str, np.ndarray
     return out
 
 
+def fused_body(model: RobotModel, link: str, merged: dict) -> tuple[Inertial | None, list[Geometry]]:
+    """Inertial and collision shapes of kept link `link` with the links merged into it (rigidly
+    attached by fixed joints), all in `link`'s frame. Without members: the link's own."""
+    members = [name for name, (holder, _) in merged.items() if holder == link]
+    own = model.link(link)
+    shapes = list(own.collisions)
+    for name in members:
+        T = merged[name][1]
+        shapes += [replace(g, origin=Pose.from_matrix(T @ g.origin.matrix), name=None)
+                   for g in model.link(name).collisions]
+    if not any(model.link(n).inertial is not None and model.link(n).inertial.mass > 0 for n in members):
+        return own.inertial, shapes
+    from ..compare.inertia import composite  # the same fused inertia the comparison expects
+
+    return composite(model, link, members), shapes
+
+
 def matched_urdf(model: RobotModel, merge=(), mesh_files: dict | None = None) -> str:
-    """The canonical model as a URDF PyBullet reads without surprises. `merge`: fixed, massless,
-    shapeless links left out (their children re-attached to the nearest kept ancestor with the
-    composed offset); `mesh_files`: declared mesh path -> path to write instead (a converted copy)."""
+    """The canonical model as a URDF PyBullet reads without surprises. `merge`: links attached by
+    fixed joints left out, fused into the nearest kept ancestor (mass, inertia and shapes; their
+    children re-attached with the composed offset); `mesh_files`: declared mesh path -> path to
+    write instead (a converted copy)."""
     merged = merged_offsets(model, merge)
     robot = ET.Element("robot", name=model.name)
     for link in model.links:
@@ -122,16 +140,17 @@ def matched_urdf(model: RobotModel, merge=(), mesh_files: dict | None = None) ->
             continue
         el = ET.SubElement(robot, "link", name=link.name)
         ine = ET.SubElement(el, "inertial")
-        if link.inertial is not None and link.inertial.mass > 0:
-            pose, diag = principal_inertial(link.inertial)
+        inertial, shapes = fused_body(model, link.name, merged)
+        if inertial is not None and inertial.mass > 0:
+            pose, diag = principal_inertial(inertial)
             _pose_el(ine, pose)
-            ET.SubElement(ine, "mass", value=_num(link.inertial.mass))
+            ET.SubElement(ine, "mass", value=_num(inertial.mass))
             ET.SubElement(ine, "inertia", ixx=_num(diag[0]), iyy=_num(diag[1]), izz=_num(diag[2]),
                           ixy="0", ixz="0", iyz="0")
         else:
             ET.SubElement(ine, "mass", value="0")
             ET.SubElement(ine, "inertia", ixx="0", iyy="0", izz="0", ixy="0", ixz="0", iyz="0")
-        for g in link.collisions:
+        for g in shapes:
             _geometry_el(ET.SubElement(el, "collision"), g, mesh_files)
     for j in model.joints:
         if j.child in merged:
@@ -225,8 +244,8 @@ class BulletBackend(Backend):
             body = p.loadURDF(os.path.abspath(self.model.source), useFixedBase=fixed, physicsClientId=c)
             self.notes.append("loadURDF with default flags")
         else:
-            self._check_matched_base()
             self._plan_merge()
+            self._check_matched_base()
             self._convert_meshes()
             with tempfile.NamedTemporaryFile("w", suffix=".urdf", delete=False) as f:
                 f.write(matched_urdf(self.model, self.merged, self._mesh_files))
@@ -282,14 +301,34 @@ class BulletBackend(Backend):
         self._dof_idx = [i for i, info in enumerate(self._info) if info[2] != p.JOINT_FIXED]
 
     def _check_matched_base(self) -> None:
-        """A floating root without mass cannot float in PyBullet: refuse rather than build it fixed."""
+        """A floating root without mass cannot float in PyBullet. When links welded to it (fixed
+        joints) have mass, they are fused into it, which is exact; otherwise the build refuses
+        rather than build it fixed."""
         model = self.model
         root = model.link(model.root)
-        if model.floating and (root.inertial is None or root.inertial.mass <= 0):
+        if not model.floating or (root.inertial is not None and root.inertial.mass > 0):
+            return
+        welded, todo = [], [model.root]
+        while todo:
+            parent = todo.pop()
+            for j in model.joints:
+                if j.parent == parent and j.type == "fixed":
+                    welded.append(j.child)
+                    todo.append(j.child)
+        massive = [n for n in welded if model.link(n).inertial is not None and model.link(n).inertial.mass > 0]
+        if not massive:
             raise EngineFailure(
                 "bullet", "matched",
-                f"root link {model.root!r} has no mass: PyBullet keeps a zero-mass base static even with "
-                f"useFixedBase=False, so the floating base cannot be built as declared", cause="bullet_massless_base_static")
+                f"root link {model.root!r} has no mass (nor any link welded to it): PyBullet keeps a zero-mass base "
+                f"static even with useFixedBase=False, so the floating base cannot be built as declared",
+                cause="bullet_massless_base_static")
+        self.merged = merged_offsets(model, set(self.merged) | set(welded))
+        for name in welded:
+            self._explains.append(dict(
+                category="structure", quantity="merged_link", subject=name, cause="bullet_massless_base_static",
+                detail=f"fused into the massless floating root {model.root!r} (exact) so that PyBullet lets it float"))
+        self.notes.append(f"{len(welded)} link(s) welded to the massless root fused into it: a zero-mass base "
+                          f"would be static in PyBullet")
 
     def _plan_merge(self) -> None:
         """Over MAX_JOINTS joints, leave out massless shapeless fixed frames (exact: no physics moves)."""
@@ -510,6 +549,12 @@ class BulletBackend(Backend):
     def link_coms(self) -> dict[str, np.ndarray]:
         c, body = self.cid, self.body
         out = {}
+        massive = [n for n in self.merged if (self.model.link(n).inertial is not None
+                                              and self.model.link(n).inertial.mass > 0)]
+        if massive:  # fused into a kept link: placed with the composed offset
+            frames = self.link_frames()
+            for n in massive:
+                out[n] = (frames[n] @ np.append(self.model.link(n).inertial.com, 1.0))[:3]
         for name, i in self.link_index.items():
             if p.getDynamicsInfo(body, i, physicsClientId=c)[0] <= 0:
                 continue
@@ -576,9 +621,11 @@ class BulletBackend(Backend):
         return np.array(h)[self._canonical_cols()]
 
     def _inverse_dynamics_probe(self) -> list[dict]:
-        """Native only (what users call): the raw calculateInverseDynamics gravity torques against the
-        corrected ones at the current q and at q + 0.5; a finding when they differ."""
-        if self.load != "native" or not self._dof_idx or (self.model.floating and not self._static_base):
+        """The raw calculateInverseDynamics gravity torques (what users call) against the corrected
+        ones at the current q and at q + 0.5; a finding when they differ: a warning for the native
+        load, info for the matched one (the call is wrong there too, for users who load with
+        URDF_USE_INERTIA_FROM_FILE, but simmatch's read-back is right)."""
+        if not self._dof_idx or (self.model.floating and not self._static_base):
             return []
         q0, _ = self._all_dof_state()
         zeros = [0.0] * len(q0)
@@ -599,8 +646,10 @@ class BulletBackend(Backend):
         angle = float(np.degrees(Rotation.from_quat(orn).magnitude()))
         return [dict(category="dynamics", quantity="inverse_dynamics_api", subject="calculateInverseDynamics",
                      expected=np.round(good[cols], 9).tolist(), actual=np.round(raw[cols], 9).tolist(),
-                     abs_error=err, rel_error=rel, severity="warning", cause="bullet_fixed_base_inverse_dynamics",
-                     detail=f"gravity torques from the raw call at q = {np.round(np.asarray(q)[cols], 4).tolist()}; "
+                     abs_error=err, rel_error=rel, severity="warning" if self.load == "native" else "info",
+                     cause="bullet_fixed_base_inverse_dynamics",
+                     detail=f"gravity torques from the raw call on this build ({self.notes[0].split(';')[0]}) at "
+                            f"q = {np.round(np.asarray(q)[cols], 4).tolist()}; "
                             f"the base's inertial frame is rotated {angle:.3g} deg from the world; simmatch's "
                             f"read-back rotates gravity into it (the simulation itself is right)")]
 
@@ -647,6 +696,8 @@ class BulletBackend(Backend):
             limit = Limit(lower if lower <= upper else None, upper if lower <= upper else None,
                           float(info[10]), float(info[11]))
             parent = self.model.root if info[16] < 0 else self._info[info[16]][12].decode()
+            if canon is not None and canon.parent in self.merged and self.merged[canon.parent][0] == parent:
+                parent = canon.parent  # re-attached to the link its declared parent was fused into
             joints.append(Joint(name, jt, parent, info[12].decode(),
                                 Pose(tuple(info[14]), rpy_of(Rotation.from_quat(info[15]))),
                                 tuple(info[13]), limit, float(info[6]), float(info[7])))
@@ -679,11 +730,16 @@ class BulletBackend(Backend):
         not load (an ASCII STL): walk both lists, skipping declared shapes with no counterpart."""
         got = [g for g in (self._geometry(s, ipos, iorn) for s in shapes) if g is not None]
         out, k = [], 0
-        declared = list(link.collisions)
+        declared = fused_body(self.model, link.name, self.merged)[1]  # own shapes, then fused links'
+        n_own = len(link.collisions)
+
+        def key(i):
+            return (declared[i].name or f"#{i}") if i < n_own else None
+
         for g in got:
             if (k > 0 and g.kind == "mesh" and self._same_shape(declared[k - 1], g)
                     and not (k < len(declared) and self._same_shape(declared[k], g))):
-                out.append(replace(g, filename=declared[k - 1].filename, name=declared[k - 1].name or f"#{k - 1}"))
+                out.append(replace(g, filename=declared[k - 1].filename, name=key(k - 1)))
                 continue  # another convex part of the same mesh file
             while k < len(declared) and not self._same_shape(declared[k], g):
                 self._dropped(link, declared[k])
@@ -692,7 +748,7 @@ class BulletBackend(Backend):
                 d = declared[k]
                 if g.kind == "mesh" and d.kind == "mesh":
                     g = Geometry("mesh", g.origin, filename=d.filename, scale=g.scale)  # a converted copy
-                out.append(replace(g, name=d.name or f"#{k}"))
+                out.append(replace(g, name=key(k)))
                 k += 1
             else:
                 out.append(g)
