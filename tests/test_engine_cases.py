@@ -263,3 +263,24 @@ def test_massless_root_with_welded_mass_floats_in_bullet_matched():
     assert not discrepancies(res, "bullet", "matched")
     merged = [f for f in own(res, "bullet", "matched") if f.quantity == "merged_link"]
     assert [(f.subject, f.cause) for f in merged] == [("trunk", "bullet_massless_base_static")]
+
+
+def test_raw_inverse_dynamics_call_on_a_tilted_floating_base_is_said():
+    from scipy.spatial.transform import Rotation
+
+    from simmatch.compare.snapshot import mid_state
+
+    path = str(CASES / "massless_root_welded_trunk.urdf")
+    model = load_model(path, base="floating")
+    with BulletBackend(model) as be:
+        s = mid_state(model)
+        be.set_state(s)
+        (f,) = be.readback().extras["findings"]
+        assert be.get_state().root_quat == pytest.approx(s.root_quat)  # the probe put the state back
+    assert f["cause"] == "bullet_floating_base_inverse_dynamics" and f["severity"] == "info"
+    ref = ReferenceDynamics(model, G)
+    tilt = Rotation.from_rotvec([0.5 / np.sqrt(2), 0.5 / np.sqrt(2), 0.0]).as_quat()
+    probed = [ref.gravity_torques(State(s.q + d, np.zeros(2), s.root_pos, tilt, np.zeros(3), np.zeros(3)))
+              for d in (0.0, 0.5)]
+    assert min(np.abs(np.subtract(f["expected"], g)).max() for g in probed) < 1e-8
+    assert f["rel_error"] > 0.1

@@ -624,16 +624,39 @@ class BulletBackend(Backend):
         """The raw calculateInverseDynamics gravity torques (what users call) against the corrected
         ones at the current q and at q + 0.5; a finding when they differ: a warning for the native
         load, info for the matched one (the call is wrong there too, for users who load with
-        URDF_USE_INERTIA_FROM_FILE, but simmatch's read-back is right)."""
-        if not self._dof_idx or (self.model.floating and not self._static_base):
+        URDF_USE_INERTIA_FROM_FILE, but simmatch's read-back is right). A floating base is probed
+        at its current pose and tilted 0.5 rad about x + y (its raw call is exact for a tilt about
+        one axis)."""
+        if not self._dof_idx:
             return []
+        cols = [self._dof_idx.index(i) for i in self.jidx]
         q0, _ = self._all_dof_state()
         zeros = [0.0] * len(q0)
+        probes = []  # (raw, corrected) joint-space gravity torques in canonical order, where
+        if not self.model.floating or self._static_base:
+            cause, where = "bullet_fixed_base_inverse_dynamics", "base as loaded"
+            for shift in (0.0, 0.5):
+                q = [v + shift for v in q0]
+                raw = np.array(self._fixed_base_inverse_dynamics(q, zeros, zeros, corrected=False))[cols]
+                good = np.array(self._fixed_base_inverse_dynamics(q, zeros, zeros))[cols]
+                probes.append((raw, good, q))
+        else:
+            cause, where = "bullet_floating_base_inverse_dynamics", "base tilted 0.5 rad about x + y"
+            saved = self.get_state()
+            try:
+                tilt = Rotation.from_rotvec([0.5 / np.sqrt(2), 0.5 / np.sqrt(2), 0.0])
+                for shift in (0.0, 0.5):
+                    self.set_state(State(saved.q + shift, np.zeros_like(saved.dq), saved.root_pos, tilt.as_quat(),
+                                         np.zeros(3), np.zeros(3)))
+                    q, _ = self._all_dof_state()
+                    com, orn = p.getBasePositionAndOrientation(self.body, physicsClientId=self.cid)
+                    raw = p.calculateInverseDynamics(self.body, list(com) + list(orn) + q, [0.0] * (6 + len(q)),
+                                                     [0.0] * (6 + len(q)), physicsClientId=self.cid)
+                    probes.append((np.array(raw)[6:][cols], self.bias_forces(), q))
+            finally:
+                self.set_state(saved)
         worst = None
-        for shift in (0.0, 0.5):
-            q = [v + shift for v in q0]
-            raw = np.array(self._fixed_base_inverse_dynamics(q, zeros, zeros, corrected=False))
-            good = np.array(self._fixed_base_inverse_dynamics(q, zeros, zeros))
+        for raw, good, q in probes:
             err = float(np.max(np.abs(raw - good)))
             rel = err / max(float(np.max(np.abs(good))), 1e-12)
             if worst is None or rel > worst[0]:
@@ -641,17 +664,14 @@ class BulletBackend(Backend):
         rel, err, q, raw, good = worst
         if err <= max(1e-9 * max(float(np.max(np.abs(good))), float(np.max(np.abs(raw)))), 1e-12):
             return []
-        cols = [self._dof_idx.index(i) for i in self.jidx]
-        orn = p.getBasePositionAndOrientation(self.body, physicsClientId=self.cid)[1]
-        angle = float(np.degrees(Rotation.from_quat(orn).magnitude()))
         return [dict(category="dynamics", quantity="inverse_dynamics_api", subject="calculateInverseDynamics",
-                     expected=np.round(good[cols], 9).tolist(), actual=np.round(raw[cols], 9).tolist(),
+                     expected=np.round(good, 9).tolist(), actual=np.round(raw, 9).tolist(),
                      abs_error=err, rel_error=rel, severity="warning" if self.load == "native" else "info",
-                     cause="bullet_fixed_base_inverse_dynamics",
-                     detail=f"gravity torques from the raw call on this build ({self.notes[0].split(';')[0]}) at "
-                            f"q = {np.round(np.asarray(q)[cols], 4).tolist()}; "
-                            f"the base's inertial frame is rotated {angle:.3g} deg from the world; simmatch's "
-                            f"read-back rotates gravity into it (the simulation itself is right)")]
+                     cause=cause,
+                     detail=f"gravity torques from the raw call on this build ({self.notes[0].split(';')[0]}), "
+                            f"{where}, q = {np.round(np.asarray(q)[cols], 4).tolist()}: PyBullet takes gravity in "
+                            f"the base's inertial frame as if it were the world; simmatch's read-back rotates it "
+                            f"(the simulation itself is right)")]
 
     def contacts(self) -> list[ContactPoint]:
         if self.floor < 0:
