@@ -67,6 +67,29 @@ _ENTRIES = [
     Cause("bullet_hard_limits", "bullet",
           "Joint limits are hard constraints that cannot be turned off through changeDynamics.",
           "Nothing to set: widen the limits in the URDF if the other engines' soft limits are the target."),
+    Cause("bullet_fixed_base_inverse_dynamics", "bullet",
+          "On a fixed base whose root inertial frame is rotated (an <inertial> rpy, or a non-diagonal tensor that "
+          "PyBullet diagonalises), or whose base is placed tilted, calculateInverseDynamics takes gravity in the "
+          "base's inertial frame as if it were the world: gravity and bias forces come out wrong (0.5 relative "
+          "on a pendulum) although the simulation itself is right (one step agrees with Pinocchio to 1e-14).",
+          "Before calling calculateInverseDynamics on a fixed base, setGravity(R^T g) with R the base inertial "
+          "frame's world orientation (getBasePositionAndOrientation), and restore it after."),
+    Cause("bullet_max_joints", "bullet",
+          "getJointState and getLinkState fail ('getJointState failed.') for every joint of a body with 128 or "
+          "more joints, fixed ones included (127 works; measured on pybullet 3.2.7): a full iCub has 180 fixed "
+          "frames. calculateMassMatrix and calculateInverseDynamics still work.",
+          "Merge massless fixed frames into their parents before loading (simmatch's matched build does, and "
+          "composes their offsets), or load with flags=URDF_MERGE_FIXED_LINKS."),
+    Cause("bullet_massless_base_static", "bullet",
+          "A base link with zero mass is static in PyBullet even with useFixedBase=False (zero mass is its "
+          "convention for 'fixed'): a robot meant to float hangs in the air, its base never moves.",
+          "Give the root link its real mass (or merge the massive link it is welded to into it), or use "
+          "--base fixed if it is meant to be fixed."),
+    Cause("bullet_ascii_stl", "bullet",
+          "PyBullet reads binary STL only: an ASCII STL collision mesh is dropped with a warning "
+          "('cannot extract mesh') and the link collides without it.",
+          "Convert the mesh to binary STL (trimesh: trimesh.load(path).export(path)); simmatch's matched build "
+          "converts it."),
     # -- DART ----------------------------------------------------------------------------------
     Cause("dart_drops_capsules", "dart",
           "DART's URDF parser (urdfdom) does not know <capsule>: those shapes are dropped with an error on "
@@ -95,6 +118,11 @@ _ENTRIES = [
     Cause("dart_default_inertia", "dart",
           "A link with no <inertial> gets 1 kg and identity inertia in DART.",
           "Give every link an explicit <inertial>."),
+    Cause("dart_package_uri_unresolved", "dart",
+          "A plain DartLoader().parseSkeleton(path) cannot resolve package:// URIs (it prints 'Unable to resolve "
+          "path to package ...') and returns None: the model does not load at all.",
+          "Register each package first: loader.addPackageDirectory('name', '/path/to/name'); simmatch's matched "
+          "build resolves package:// itself."),
     # -- MuJoCo --------------------------------------------------------------------------------
     Cause("mujoco_rejects_massless_links", "mujoco",
           "MuJoCo refuses moving bodies without mass and inertia (mjMINVAL), which URDF uses for the "
@@ -143,6 +171,12 @@ _ENTRIES = [
     Cause("mujoco_tiny_mass", "mujoco",
           "A massless moving link that cannot be merged got a tiny mass and inertia so MuJoCo accepts it.",
           "Give the link a physical mass and inertia."),
+    Cause("mujoco_massless_free_root", "mujoco",
+          "MuJoCo rejects a free joint on a root body without mass and inertia ('mass and inertia of moving bodies "
+          "must be larger than mjMINVAL'), even when its children have mass: a floating robot whose root link is "
+          "massless cannot be built as declared. simmatch's matched build gives the root a tiny mass and inertia "
+          "(1e-6 kg, 1e-9 kg m^2) instead.",
+          "Give the root link its real mass (or move the mass of the link welded to it into it)."),
     Cause("mujoco_ignores_velocity_limit", "mujoco",
           "The URDF joint velocity limit is not represented in MuJoCo.",
           "Nothing to set: enforce velocity limits in the controller."),

@@ -24,6 +24,7 @@ class Outcome:
     error: str = ""  # one line
     crashed: bool = False  # died from a signal or exited without answering
     detail: str = ""  # traceback of an unexpected Python exception, for --verbose
+    cause: str | None = None  # cause id an EngineFailure carried
 
 
 def _child(conn, fn, args, kwargs):
@@ -35,7 +36,7 @@ def _child(conn, fn, args, kwargs):
         value = fn(*args, **kwargs)
         conn.send(Outcome(True, value))
     except SimmatchError as exc:
-        conn.send(Outcome(False, error=str(exc)))
+        conn.send(Outcome(False, error=str(exc), cause=getattr(exc, "cause", None)))
     except Exception as exc:  # report everything: this is the isolation boundary
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         conn.send(Outcome(False, error=f"{type(exc).__name__}: {first}".rstrip(": "),

@@ -75,10 +75,13 @@ class DartBackend(Backend):
                 self.skel = self._build_matched()
             else:
                 self.skel = self._load_native()
-            self.world.addSkeleton(self.skel)
+            if self.skel is not None:
+                self.world.addSkeleton(self.skel)
             self.floor = None
             if cfg.floor:
                 self.floor = add_floor(self.world, cfg.contact.friction, cfg.contact.restitution)
+        if self.skel is None:
+            self._native_failed()
         if cfg.contact.stiffness is not None or cfg.contact.damping is not None:
             self.unsupported.append(Unsupported(
                 "contact_stiffness", "floor", "DART's contacts are rigid (LCP): config contact stiffness/damping "
@@ -174,25 +177,30 @@ class DartBackend(Backend):
         path = Path(model.source).resolve() if model.source else None
         if path is None or not path.is_file():
             raise EngineFailure("dart", "native", f"URDF file {model.source!r} not found")
-        loader = dart.utils.DartLoader()
-        for folder in [path.parent, *list(path.parents)[1:4]]:
-            if folder.name:
-                loader.addPackageDirectory(folder.name, str(folder))
-        for pkg in _package_names(path):
-            for folder in [path.parent, *path.parents]:
-                if folder.name == pkg:
-                    loader.addPackageDirectory(pkg, str(folder))
-                    break
-                if (folder / pkg).is_dir():
-                    loader.addPackageDirectory(pkg, str(folder / pkg))
-                    break
-        skel = loader.parseSkeleton(path.as_uri())
+        # Exactly what users call: no package directories registered (resolving `package://` is what
+        # the matched build does). The absolute file URI stands for "the path the user gave".
+        skel = dart.utils.DartLoader().parseSkeleton(path.as_uri())
         if skel is None:
-            raise EngineFailure("dart", "native", "DartLoader.parseSkeleton returned None")
+            return None
         self.bodies = {skel.getBodyNode(i).getName(): skel.getBodyNode(i) for i in range(skel.getNumBodyNodes())}
         root = skel.getRootJoint()
         self._root_joint_name = root.getName() if root is not None else ""
         return skel
+
+    def _native_failed(self) -> None:
+        """DartLoader().parseSkeleton returned None: say why, with the loader's own words."""
+        path = Path(self.model.source).resolve()
+        said = "; ".join(m for m in self.loader_messages if "package" in m.lower() or "error" in m.lower())[:300]
+        packages = sorted(_package_names(path))
+        unresolved = [p for p in packages if p in " ".join(self.loader_messages)] or packages
+        if unresolved:
+            raise EngineFailure(
+                "dart", "native",
+                f"DartLoader().parseSkeleton returned None: package:// URIs ({', '.join(unresolved)}) cannot be "
+                f"resolved until loader.addPackageDirectory(name, folder) registers them"
+                + (f" (engine said: {said})" if said else ""), cause="dart_package_uri_unresolved")
+        raise EngineFailure("dart", "native", "DartLoader().parseSkeleton returned None"
+                            + (f" (engine said: {said})" if said else ""))
 
     def _map_dofs(self) -> None:
         skel, model = self.skel, self.model

@@ -366,6 +366,12 @@ class MujocoBackend(Backend):
                           total_mass=float(self.m.body_mass.sum()))
         if self.plan.tiny_links:
             extras["tiny_mass_links"] = list(self.plan.tiny_links)
+            root = self.model.root
+            if self.model.floating and root in self.plan.tiny_links:
+                # MuJoCo rejects a free joint on a massless body: the root carries the tiny mass
+                extras["explains"] = [dict(category="inertia", quantity=q, subject=root, cause="mujoco_massless_free_root",
+                                           detail="MuJoCo rejects a free joint on a massless body; the matched build "
+                                                  "gave it a tiny mass and inertia") for q in ("mass", "inertia")]
         if any(self.m.geom_type == mujoco.mjtGeom.mjGEOM_MESH):
             extras["mesh_collision"] = "convex hull"
         return Readback(rb, extras, (), dict(self.plan.merged_links))

@@ -154,6 +154,27 @@ def unsupported_findings(snap: Snapshot, already: list[Finding]) -> list[Finding
     return out
 
 
+def engine_reported(snap: Snapshot, own: list[Finding]) -> list[Finding]:
+    """What the backend itself measured about its engine (knowledge that lives in the backend):
+    `extras["findings"]`, dicts of `findings.make` keywords, become findings of this source;
+    `extras["explains"]`, dicts {category, quantity, subject ('*': any), cause, detail}, give their
+    cause to this source's findings that have none ('unknown')."""
+    from ..causes import lookup
+
+    explains = {(e["category"], e["quantity"], e.get("subject", "*")): e for e in snap.extras.get("explains") or ()}
+    out = []
+    for f in own:
+        e = explains.get((f.category, f.quantity, f.subject)) or explains.get((f.category, f.quantity, "*"))
+        if e is not None and f.cause == "unknown":
+            detail = "; ".join(d for d in (f.detail, e.get("detail", "")) if d)
+            f = replace(f, cause=e["cause"], fix=lookup(e["cause"]).fix, detail=detail)
+        out.append(f)
+    for kw in snap.extras.get("findings") or ():
+        kw = dict(kw)
+        out.append(make(snap.engine, snap.load, kw.pop("category"), kw.pop("quantity"), kw.pop("subject"), **kw))
+    return out
+
+
 def _propagate_causes(findings: list[Finding]) -> list[Finding]:
     """A dynamics or kinematics discrepancy with no cause of its own, in a source that already has a
     structural, inertia or contact error with a known cause, is a consequence of it."""
@@ -227,12 +248,13 @@ def run_check(model: str | RobotModel, engines: list[str] | None = None, load: s
         start = time.perf_counter()
         if isolate:
             outcome = run_isolated(take_snapshot, engine, ld, declared, config, samples, timeout=timeout)
-            snap = outcome.value if outcome.ok else failed_snapshot(engine, ld, outcome.error, outcome.crashed)
+            snap = outcome.value if outcome.ok else failed_snapshot(engine, ld, outcome.error, outcome.crashed,
+                                                                    outcome.cause)
         else:
             try:
                 snap = take_snapshot(engine, ld, declared, config, samples)
             except Exception as exc:
-                snap = failed_snapshot(engine, ld, str(exc), False)
+                snap = failed_snapshot(engine, ld, str(exc), False, getattr(exc, "cause", None))
         snap.seconds = {**snap.seconds, "wall": time.perf_counter() - start}
         return snap
 
@@ -261,6 +283,7 @@ def run_check(model: str | RobotModel, engines: list[str] | None = None, load: s
         for cmp in COMPARATORS:
             own.extend(cmp(snap, Context(declared, declared_snap, samples, tol, config)))
         own.extend(unsupported_findings(snap, own))
+        own = engine_reported(snap, own)
         findings.extend(own)
     findings = sort_findings(_propagate_causes(findings))
     summary = summarise(findings, snapshots, sources)

@@ -72,6 +72,7 @@ class Snapshot:
     ok: bool = True
     error: str = ""
     crashed: bool = False
+    error_cause: str | None = None  # cause id the backend gave its load failure
     model: RobotModel | None = None  # what the source holds (engine readback, or the model itself)
     extras: dict = field(default_factory=dict)
     added_joints: tuple = ()
@@ -192,5 +193,5 @@ def take_snapshot(engine: str, load: str, model: RobotModel, config: SimConfig, 
         backend.close()
 
 
-def failed_snapshot(engine: str, load: str, error: str, crashed: bool) -> Snapshot:
-    return Snapshot(engine, load, ok=False, error=error, crashed=crashed)
+def failed_snapshot(engine: str, load: str, error: str, crashed: bool, cause: str | None = None) -> Snapshot:
+    return Snapshot(engine, load, ok=False, error=error, crashed=crashed, error_cause=cause)

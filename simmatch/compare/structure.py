@@ -22,6 +22,8 @@ def load_failure(actual: Snapshot) -> list:
         subject = m.group(1)
     if actual.crashed:
         cause = "engine_crash"
+    elif actual.error_cause:
+        cause = actual.error_cause
     elif actual.engine == "mujoco" and "mass and inertia of moving bodies" in actual.error:
         cause = "mujoco_rejects_massless_links"
     elif actual.engine == "mujoco" and "A + B >= C" in actual.error:
