@@ -35,6 +35,10 @@ _ENTRIES = [
     Cause("bullet_max_joint_velocity", "bullet",
           "Joint speeds are clamped to 100 rad/s (or m/s) by default, whatever the URDF says.",
           "changeDynamics(body, link, maxJointVelocity=<large>) for every link."),
+    Cause("bullet_locks_equal_limits", "bullet",
+          "A joint with equal lower and upper limits (locked in URDF) stays a moving joint held at that "
+          "value by a hard limit constraint (it holds under +-50 N); only lower > upper means 'no limit'.",
+          "Nothing to fix for the physics; make the joint fixed in the URDF to drop the constrained DoF."),
     Cause("bullet_ignores_joint_friction", "bullet",
           "The URDF <dynamics friction> is read into getJointInfo but never applied by the simulation.",
           "Model it as a velocity motor with target 0 and force = friction (simmatch's matched build does)."),
@@ -95,6 +99,11 @@ _ENTRIES = [
     Cause("dart_default_inertia", "dart",
           "A link with no <inertial> gets 1 kg and identity inertia in DART.",
           "Give every link an explicit <inertial>."),
+    Cause("dart_equal_limits_not_enforced", "dart",
+          "A joint with equal lower and upper limits (locked in URDF) keeps its range but DART's loader "
+          "leaves limits unenforced: the joint moves freely.",
+          "Make the joint fixed in the URDF, or call joint.setLimitEnforcement(True) (simmatch's matched "
+          "build welds it)."),
     # -- MuJoCo --------------------------------------------------------------------------------
     Cause("mujoco_rejects_massless_links", "mujoco",
           "MuJoCo refuses moving bodies without mass and inertia (mjMINVAL), which URDF uses for the "
@@ -146,6 +155,11 @@ _ENTRIES = [
     Cause("mujoco_ignores_velocity_limit", "mujoco",
           "The URDF joint velocity limit is not represented in MuJoCo.",
           "Nothing to set: enforce velocity limits in the controller."),
+    Cause("mujoco_equal_limits_ignored", "mujoco",
+          "A joint with equal lower and upper limits (locked in URDF) loads with its limit switched off "
+          "(\"equal lower and upper limits, limit ignored\"): it moves freely (a hanging prismatic falls "
+          "4.9 m in 1 s).",
+          "Make the joint fixed in the URDF (simmatch's matched build welds it at the locked value)."),
     # -- model-level ---------------------------------------------------------------------------
     Cause("inertia_triangle_inequality", "*",
           "The principal moments violate A + B >= C: no physical body has this inertia; MuJoCo rejects it "
@@ -153,9 +167,10 @@ _ENTRIES = [
           "Recompute the inertia from the link's geometry and mass (e.g. with trimesh or CAD)."),
     Cause("urdf_revolute_zero_range", "*",
           "A revolute joint with lower = upper (a <limit> without lower/upper reads as 0, 0): the URDF "
-          "spec makes it immovable, PyBullet and simmatch treat lower >= upper as no limit, DART's loader "
-          "stores the [0, 0] range (enforced only once limits are switched on).",
-          "Declare the intended range, or make the joint continuous if it has none."),
+          "spec locks it, and so does simmatch's model (a fixed joint) and PyBullet 3.2.7 (a hard limit "
+          "that holds it); only lower > upper means 'no limit' to PyBullet. MuJoCo ignores the range "
+          "and lets the joint move, DART's loader stores it without enforcing it.",
+          "Declare the intended range if the joint should move, or make it fixed if it should not."),
     Cause("massless_link_inertia", "*",
           "A link declares mass 0 but a nonzero inertia tensor (often a placeholder 0.1 on a frame link). "
           "simmatch's matched builds, PyBullet and MuJoCo drop it with the mass; DART's URDF loader keeps "

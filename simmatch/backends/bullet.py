@@ -175,6 +175,9 @@ class BulletBackend(Backend):
         if missing:
             raise EngineFailure("bullet", self.load, f"joints missing after load: {', '.join(missing)}")
         self.jidx = [by_name[j] for j in self.joint_names]
+        # joints the URDF locks (lower == upper) that PyBullet loaded as moving: set to that value
+        self._locked = [(by_name[j.name], float(j.limit.lower)) for j in self.model.locked_joints
+                        if j.name in by_name and self._info[by_name[j.name]][2] != p.JOINT_FIXED]
         self.floor = -1
         if cfg.floor:
             plane = p.createCollisionShape(p.GEOM_PLANE, physicsClientId=c)
@@ -229,6 +232,8 @@ class BulletBackend(Backend):
         c, body = self.cid, self.body
         for k, i in enumerate(self.jidx):
             p.resetJointState(body, i, float(state.q[k]), float(state.dq[k]), physicsClientId=c)
+        for i, value in self._locked:
+            p.resetJointState(body, i, value, 0.0, physicsClientId=c)
         if self.model.floating:
             ipos, iorn = self._base_com_offset()
             R = Rotation.from_quat(state.root_quat)
@@ -478,6 +483,14 @@ class BulletBackend(Backend):
             "inertia_source": "file" if self.load == "matched" else "collision shapes",
             "root_joint": "floating" if self.model.floating else "fixed",
         }
+        if self.model.locked_joints:
+            held = dict(self._locked)
+            by_name = {info[1].decode(): info for info in self._info}
+            extras["locked_joints"] = {
+                j.name: "fixed" if j.name not in by_name or by_name[j.name][2] == p.JOINT_FIXED
+                else ("held by its limits: PyBullet locks a joint whose lower and upper limits are equal"
+                      if by_name[j.name][8] == by_name[j.name][9] and by_name[j.name][0] in held else "moves")
+                for j in self.model.locked_joints}
         rb_model = RobotModel(self.model.name, tuple(links), tuple(joints), self.model.root, self.model.base,
                               self.model.source)
         return Readback(rb_model, extras)

@@ -217,6 +217,11 @@ class DartBackend(Backend):
                                 if self._free is not None else set())
         self._extra_idx = [i for i in range(skel.getNumDofs()) if i not in canonical]
         self._extra_q0 = np.array([skel.getDof(i).getInitialPosition() for i in self._extra_idx])
+        # joints the URDF locks (lower == upper) that DART loaded as moving: set to that value
+        for j in model.locked_joints:
+            dj = skel.getJoint(j.name)
+            if dj is not None and dj.getNumDofs() == 1 and dj.getIndexInSkeleton(0) in self._extra_idx:
+                self._extra_q0[self._extra_idx.index(dj.getIndexInSkeleton(0))] = float(j.limit.lower)
 
     # -- state ---------------------------------------------------------------------------------
     def _set_state(self, state: State) -> None:
@@ -384,6 +389,15 @@ class DartBackend(Backend):
             base = "floating"
         rb_model = replace(model, links=tuple(links), joints=tuple(joints), base=base,
                            base_reason=f"dart root joint: {root_type}")
+        locked = {}
+        for j in model.locked_joints:
+            dj = skel.getJoint(j.name)
+            if dj is None or dj.getNumDofs() == 0:
+                locked[j.name] = "fixed"
+            elif dj.areLimitsEnforced():
+                locked[j.name] = "held by its limits"
+            else:
+                locked[j.name] = "moves: DART stores the equal limits but does not enforce them"
         extras = {
             "limits_enforced": enforced,
             "collision_detector": self.config.collision_detector,
@@ -398,6 +412,8 @@ class DartBackend(Backend):
             "velocity_limits": {j.name: _finite(skel.getJoint(j.name).getVelocityUpperLimit(0))
                                 for j in model.dof_joints},
         }
+        if locked:
+            extras["locked_joints"] = locked
         if self.loader_messages:
             extras["engine_messages"] = list(self.loader_messages)
         return Readback(rb_model, extras, tuple(self.added_joints), {})

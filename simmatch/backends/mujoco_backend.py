@@ -77,6 +77,14 @@ class MujocoBackend(Backend):
         # contiguous index ranges read/write faster as slices (views; copied on read)
         self._qsl = self._as_slice(self._qidx)
         self._vsl = self._as_slice(self._vidx)
+        # joints the URDF locks (lower == upper) that the engine loaded as moving: held at that value
+        # whenever the state is set; whether the engine then keeps them there is in readback()
+        self._locked = []
+        for j in model.locked_joints:
+            i = mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_JOINT, j.name)
+            if i >= 0:
+                self._locked.append((j.name, int(m.jnt_qposadr[i]), int(m.jnt_dofadr[i]), float(j.limit.lower),
+                                     bool(m.jnt_limited[i])))
         self._free = None
         for i in range(m.njnt):
             if m.jnt_type[i] == mujoco.mjtJoint.mjJNT_FREE:
@@ -157,6 +165,8 @@ class MujocoBackend(Backend):
         d = self.d
         d.qpos[self._qidx] = s.q
         d.qvel[self._vidx] = s.dq
+        for _, qa, va, value, _ in self._locked:
+            d.qpos[qa], d.qvel[va] = value, 0.0
         if self._free is not None:
             qa, va, _ = self._free
             if s.floating:
@@ -364,6 +374,12 @@ class MujocoBackend(Backend):
         else:
             extras.update(fused_static_bodies=True,
                           total_mass=float(self.m.body_mass.sum()))
+        locked = {j.name: "fixed" for j in self.model.locked_joints}
+        for name, _, _, value, limited in self._locked:
+            locked[name] = ("held by its limits" if limited else
+                            "moves: MuJoCo ignores a range with equal lower and upper limits")
+        if locked:
+            extras["locked_joints"] = locked
         if self.plan.tiny_links:
             extras["tiny_mass_links"] = list(self.plan.tiny_links)
         if any(self.m.geom_type == mujoco.mjtGeom.mjGEOM_MESH):

@@ -83,6 +83,20 @@ def compare(actual: Snapshot, ctx: Context) -> list:
                                severity="error",
                                cause="bullet_default_velocity_motors" if actual.engine == "bullet" else "unknown",
                                detail="measured: 1 unit/s given without gravity was held near 0 after one step"))
+    # -- joints the URDF locks (lower == upper) -------------------------------------------------
+    locked = extras.get("locked_joints") or {}
+    for j in exp_model.locked_joints:
+        treatment = locked.get(j.name, "fixed")
+        if treatment == "fixed":
+            continue
+        held = treatment.startswith("held")
+        cause = {"bullet": "bullet_locks_equal_limits", "mujoco": "mujoco_equal_limits_ignored",
+                 "dart": "dart_equal_limits_not_enforced"}.get(actual.engine, "unknown")
+        out.append(finding(actual, "joints", "locked_joint", j.name, expected=f"locked at {j.limit.lower:g}",
+                           actual=treatment, severity="info" if held else "error", cause=cause,
+                           detail=f"URDF {j.locked_type} joint with lower = upper = {j.limit.lower:g}: "
+                                  f"{'a moving joint held by a limit constraint' if held else 'free to move'} "
+                                  f"in {actual.engine}"))
     # -- whole-model hidden behaviours -----------------------------------------------------------
     damping = extras.get("link_damping") or {}
     lin, ang = float(damping.get("linear", 0.0) or 0.0), float(damping.get("angular", 0.0) or 0.0)
