@@ -39,6 +39,17 @@ _ENTRIES = [
           "A joint with equal lower and upper limits (locked in URDF) stays a moving joint held at that "
           "value by a hard limit constraint (it holds under +-50 N); only lower > upper means 'no limit'.",
           "Nothing to fix for the physics; make the joint fixed in the URDF to drop the constrained DoF."),
+    Cause("bullet_planar_state_api", "bullet",
+          "A URDF planar joint loads as JOINT_PLANAR and simulates, but PyBullet's state API does not "
+          "implement it: resetJointStateMultiDof leaves it unchanged, getJointStateMultiDof returns 2 of "
+          "its 3 coordinates, calculateMassMatrix fails ('planar joints not implemented').",
+          "Build the planar joint as prismatic, prismatic, revolute through two massless links (simmatch's "
+          "matched build does)."),
+    Cause("bullet_floating_joint_fixed", "bullet",
+          "PyBullet's URDF importer turns a floating joint inside the tree into a fixed joint (it prints "
+          "'joint unsupported, creating a fixed joint instead'): the child is welded to its parent.",
+          "Load the child as a separate body, or build the joint as three prismatic and three revolute "
+          "joints through massless links (simmatch's matched build does)."),
     Cause("bullet_ignores_joint_friction", "bullet",
           "The URDF <dynamics friction> is read into getJointInfo but never applied by the simulation.",
           "Model it as a velocity motor with target 0 and force = friction (simmatch's matched build does)."),
@@ -104,6 +115,11 @@ _ENTRIES = [
           "leaves limits unenforced: the joint moves freely.",
           "Make the joint fixed in the URDF, or call joint.setLimitEnforcement(True) (simmatch's matched "
           "build welds it)."),
+    Cause("dart_free_joint_coordinates", "dart",
+          "DART loads a URDF floating joint inside the tree as a FreeJoint (right physics, 6 DoF) whose "
+          "coordinates are exponential coordinates with body-frame velocities, not URDF's xyz/rpy: "
+          "simmatch does not map them onto its Euler coordinates, so this import is not compared.",
+          "Compare the joint through simmatch's matched build (--load matched)."),
     # -- MuJoCo --------------------------------------------------------------------------------
     Cause("mujoco_rejects_massless_links", "mujoco",
           "MuJoCo refuses moving bodies without mass and inertia (mjMINVAL), which URDF uses for the "
@@ -155,6 +171,11 @@ _ENTRIES = [
     Cause("mujoco_ignores_velocity_limit", "mujoco",
           "The URDF joint velocity limit is not represented in MuJoCo.",
           "Nothing to set: enforce velocity limits in the controller."),
+    Cause("mujoco_inner_free_joint", "mujoco",
+          "A URDF floating joint inside the tree becomes a free joint, which MuJoCo allows only on "
+          "top-level bodies: the model does not compile ('free joint can only be used on top level').",
+          "Build the joint as three slide and three hinge joints (simmatch's matched build does), or make "
+          "the child a separate top-level body."),
     Cause("mujoco_equal_limits_ignored", "mujoco",
           "A joint with equal lower and upper limits (locked in URDF) loads with its limit switched off "
           "(\"equal lower and upper limits, limit ignored\"): it moves freely (a hanging prismatic falls "

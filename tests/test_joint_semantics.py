@@ -58,3 +58,140 @@ def test_locked_joint_findings():
     assert not [f for f in r.findings if f.subject in ("hook", "hook_drop")
                 and f.category in ("structure", "kinematics", "dynamics")]
     assert not [f for f in r.findings if f.cause == "unknown"]
+
+
+# -- planar -----------------------------------------------------------------------------------------
+PUCK = ["table_plane[x]", "table_plane[y]", "table_plane[yaw]"]
+
+
+def _random_states(model, n, seed):
+    from simmatch.kinematics import random_state
+
+    rng = np.random.default_rng(seed)
+    return [random_state(model, rng) for _ in range(n)]
+
+
+def test_planar_joint_is_three_named_coordinates():
+    m = load_urdf(JOINTS / "planar_puck.urdf")
+    assert m.joint_names == PUCK and m.dof == 3
+    assert [j.type for j in m.dof_joints] == ["prismatic", "prismatic", "continuous"]
+    assert [j.axis for j in m.dof_joints] == [(1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, 1.0)]
+    assert list(m.groups) == ["table_plane"] and all(j.group_type == "planar" for j in m.dof_joints)
+    T = link_frames(m, np.array([0.1, -0.2, 0.5]))["puck"]
+    assert T[:3, 3] == pytest.approx([0.1, -0.2, 0.05], abs=1e-15)
+    assert np.arctan2(T[1, 0], T[0, 0]) == pytest.approx(0.5, abs=1e-15)
+
+
+def test_planar_reference_agrees_with_pinocchio():
+    """Pinocchio's JointModelPlanar (q = x, y, cos, sin; velocity in the moving frame) mapped onto
+    simmatch's coordinates (translation rates in the joint frame): M, gravity and bias to 1e-9."""
+    pin = pytest.importorskip("pinocchio")
+    from simmatch.compare.reference import ReferenceDynamics
+
+    m = load_urdf(JOINTS / "planar_puck.urdf")
+    ref = ReferenceDynamics(m)
+    pm = pin.Model()
+    pm.gravity.linear = np.array([0.0, 0.0, -9.81])
+    jid = pm.addJoint(0, pin.JointModelPlanar(), pin.SE3(np.eye(3), np.array([0.0, 0.0, 0.05])), "table_plane")
+    pm.appendBodyToJoint(jid, pin.Inertia(0.3, np.zeros(3), np.diag([2.5e-4, 2.5e-4, 4.5e-4])), pin.SE3.Identity())
+    pd = pm.createData()
+    for s in _random_states(m, 10, 3):
+        x, y, th = s.q
+        c, sn = np.cos(th), np.sin(th)
+        J = np.eye(3)
+        J[:2, :2] = [[c, sn], [-sn, c]]  # local velocity = R^T (dx, dy)
+        dJdq = np.zeros(3)
+        dJdq[:2] = s.dq[2] * np.array([[-sn, c], [-c, -sn]]) @ s.dq[:2]
+        qp = np.array([x, y, c, sn])
+        Mp = pin.crba(pm, pd, qp)
+        Mp = np.triu(Mp) + np.triu(Mp, 1).T
+        M = J.T @ Mp @ J
+        h = J.T @ pin.rnea(pm, pd, qp, J @ s.dq, dJdq)
+        g = J.T @ pin.computeGeneralizedGravity(pm, pd, qp)
+        assert np.abs(ref.mass_matrix(s) - M).max() < 1e-9
+        assert np.abs(ref.bias_forces(s) - h).max() < 1e-9
+        assert np.abs(ref.gravity_torques(s) - g).max() < 1e-9
+
+
+def _agrees_with_reference(engine, load, path, n=10, tol=1e-9):
+    from simmatch.compare.reference import ReferenceDynamics
+
+    m = load_urdf(path)
+    ref = ReferenceDynamics(m)
+    with make_backend(engine, m, NO_FLOOR, load) as b:
+        for s in _random_states(m, n, 7):
+            b.set_state(s)
+            got, want = b.link_frames(), link_frames(m, s)
+            for link in m.links:
+                if link.name in got and not link.virtual:
+                    assert np.abs(got[link.name] - want[link.name]).max() < tol, (link.name, engine, load)
+            assert np.abs(b.mass_matrix() - ref.mass_matrix(s)).max() < tol
+            assert np.abs(b.bias_forces() - ref.bias_forces(s)).max() < tol
+            got_s = b.get_state()
+            assert np.abs(got_s.q - s.q).max() < tol and np.abs(got_s.dq - s.dq).max() < tol
+
+
+@pytest.mark.parametrize("engine,load", [("bullet", "matched"), ("dart", "matched"), ("mujoco", "matched"),
+                                         ("dart", "native"), ("mujoco", "native")])
+def test_planar_builds_agree_with_reference(engine, load):
+    """Matched builds (prismatic, prismatic, revolute through massless links) and the native DART
+    PlanarJoint / MuJoCo slide+slide+hinge, mapped onto the canonical coordinates."""
+    _agrees_with_reference(engine, load, JOINTS / "planar_puck.urdf")
+
+
+def test_planar_check_runs_and_names_pybullets_planar_api():
+    r = run_check(str(JOINTS / "planar_puck.urdf"), random_q=3)
+    failed = {(f.engine, f.load): f.cause for f in r.findings if f.quantity == "load"}
+    assert failed == {("bullet", "native"): "bullet_planar_state_api"}
+    assert r.summary is not None
+    assert not [f for f in r.findings if f.category in ("structure", "kinematics", "inertia") and f.quantity != "load"
+                and f.severity != "info"]
+
+
+# -- floating joint inside the tree -----------------------------------------------------------------
+TRAY = ["shoulder"] + [f"tray_free[{c}]" for c in ("x", "y", "z", "yaw", "pitch", "roll")]
+
+
+def test_inner_floating_joint_is_six_coordinates():
+    m = load_urdf(JOINTS / "inner_floating.urdf")
+    assert m.joint_names == TRAY and m.dof == 7
+    q = np.array([0.2, 0.1, -0.2, 0.3, 0.4, -0.5, 0.6])
+    T = link_frames(m, q)["tray"]
+    from scipy.spatial.transform import Rotation
+
+    from simmatch.model import Pose
+    # child pose relative to the joint frame: URDF xyz / rpy = (x, y, z) / (roll, pitch, yaw)
+    rel = np.linalg.inv(link_frames(m, q)["arm"] @ Pose((0, 0, 0.5), (0, 0.3, 0)).matrix) @ T
+    assert rel[:3, 3] == pytest.approx([0.1, -0.2, 0.3], abs=1e-14)
+    assert Rotation.from_matrix(rel[:3, :3]).as_euler("xyz") == pytest.approx([0.6, -0.5, 0.4], abs=1e-12)
+
+
+def test_inner_floating_tray_falls_freely_in_the_reference():
+    """Zero torque, zero velocity: the tray's COM accelerates at exactly g (it is free), the arm
+    does not feel it."""
+    from simmatch.compare.reference import ReferenceDynamics
+    from simmatch.kinematics import link_coms
+
+    m = load_urdf(JOINTS / "inner_floating.urdf")
+    ref = ReferenceDynamics(m)
+    q = np.array([0.4, 0.1, -0.2, 0.3, 0.4, -0.5, 0.6])
+    s = State(q, np.zeros(7))
+    qdd = ref.forward_dynamics(s, np.zeros(7))
+    eps = 1e-6
+    com = lambda x: link_coms(m, x)["tray"]
+    a = (com(q + eps * qdd) - com(q - eps * qdd)) / (2 * eps)  # J_com qdd (no velocity terms at rest)
+    assert a == pytest.approx([0.0, 0.0, -9.81], abs=1e-6)
+
+
+@pytest.mark.parametrize("engine", ["bullet", "dart", "mujoco"])
+def test_inner_floating_matched_builds_agree_with_reference(engine):
+    _agrees_with_reference(engine, "matched", JOINTS / "inner_floating.urdf")
+
+
+def test_inner_floating_native_imports_are_diagnosed():
+    r = run_check(str(JOINTS / "inner_floating.urdf"), random_q=3)
+    failed = {(f.engine, f.load): f.cause for f in r.findings if f.quantity == "load"}
+    assert failed == {("bullet", "native"): "bullet_floating_joint_fixed",
+                      ("mujoco", "native"): "mujoco_inner_free_joint",
+                      ("dart", "native"): "dart_free_joint_coordinates"}
+    assert not [f for f in r.findings if f.load == "matched" and f.severity != "info"]

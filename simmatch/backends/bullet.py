@@ -171,6 +171,21 @@ class BulletBackend(Backend):
         self.link_index = {self.model.root: -1}
         self.link_index.update({info[12].decode(): i for i, info in enumerate(self._info)})
         by_name = {info[1].decode(): i for i, info in enumerate(self._info)}
+        for group, coords in self.model.groups.items():
+            if group not in by_name or coords[0].name in by_name:
+                continue
+            jt = self._info[by_name[group]][2]
+            if jt == p.JOINT_PLANAR:
+                # measured on 3.2.7: it simulates, but resetJointStateMultiDof leaves it unchanged,
+                # getJointStateMultiDof returns 2 of its 3 coordinates and calculateMassMatrix fails
+                raise EngineFailure("bullet", self.load, f"planar joint {group!r} loads as JOINT_PLANAR, but "
+                                    "PyBullet's state API does not implement planar joints (resetJointStateMultiDof "
+                                    "ignores it, getJointStateMultiDof returns 2 of its 3 coordinates, "
+                                    "calculateMassMatrix fails): its state cannot be set or read")
+            if jt == p.JOINT_FIXED and coords[0].group_type == "floating":
+                raise EngineFailure("bullet", self.load, f"floating joint {group!r} became a fixed joint: PyBullet's "
+                                    "URDF importer has no floating joint inside the tree (it prints 'joint "
+                                    "unsupported, creating a fixed joint instead')")
         missing = [j for j in self.joint_names if j not in by_name]
         if missing:
             raise EngineFailure("bullet", self.load, f"joints missing after load: {', '.join(missing)}")

@@ -197,7 +197,21 @@ class DartBackend(Backend):
     def _map_dofs(self) -> None:
         skel, model = self.skel, self.model
         idx = []
+        coordinate_of = {c.name: (g, k) for g, cs in model.groups.items() for k, c in enumerate(cs)}
         for name in model.joint_names:
+            if skel.getJoint(name) is None and name in coordinate_of:
+                group, k = coordinate_of[name]
+                dj = skel.getJoint(group)
+                if dj is not None and dj.getType() == "PlanarJoint":
+                    # DART's PlanarJoint: T = Trans(q0 t1 + q1 t2) Rot(rotation axis, q2), the
+                    # canonical planar coordinates when t1, t2 are the canonical in-plane axes
+                    # (the kinematics comparison checks that they are)
+                    idx.append(dj.getIndexInSkeleton(k))
+                    continue
+                if dj is not None and dj.getType() == "FreeJoint":
+                    raise EngineFailure("dart", self.load, f"floating joint {group!r} loaded as a FreeJoint (6 DoF, "
+                                        "exponential coordinates and body-frame velocities): simmatch does not map "
+                                        "them onto its x, y, z, yaw, pitch, roll coordinates; check it with --load matched")
             if skel.getJoint(name) is None:
                 raise EngineFailure("dart", self.load, f"joint {name!r} missing from the DART skeleton")
             joint = skel.getJoint(name)
@@ -382,6 +396,11 @@ class DartBackend(Backend):
             joints.append(self._joint_back(dj, j))
             if dj.getNumDofs() == 1:
                 enforced[j.name] = bool(dj.areLimitsEnforced())
+        for group, coords in model.groups.items():
+            dj = skel.getJoint(group)
+            if dj is not None:
+                joints.append(Joint(group, _JOINT_TYPES.get(dj.getType(), dj.getType()), coords[0].parent,
+                                    coords[-1].child, coords[0].origin, coords[-1].axis))
         root = skel.getRootJoint()
         root_type = root.getType() if root is not None else ""
         base = "floating" if root_type == "FreeJoint" else "fixed"
@@ -409,8 +428,8 @@ class DartBackend(Backend):
             "self_collision": bool(skel.getSelfCollisionCheck()),
             "friction_combination": "min",
             "restitution_combination": "product",
-            "velocity_limits": {j.name: _finite(skel.getJoint(j.name).getVelocityUpperLimit(0))
-                                for j in model.dof_joints},
+            "velocity_limits": {j.name: _finite(skel.getDof(i).getVelocityUpperLimit())
+                                for j, i in zip(model.dof_joints, self._idx)},
         }
         if locked:
             extras["locked_joints"] = locked

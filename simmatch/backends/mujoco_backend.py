@@ -68,7 +68,7 @@ class MujocoBackend(Backend):
         m = self.m
         jid = {}
         for name in model.joint_names:
-            i = mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_JOINT, name)
+            i = mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_JOINT, plan.engine_joint_names.get(name, name))
             if i < 0:
                 raise EngineFailure("mujoco", load, f"joint {name!r} missing from the compiled model")
             jid[name] = i

@@ -94,6 +94,7 @@ class BuildPlan:
     joint_origin: dict  # joint name -> Pose (canonical origin, as built)
     tiny_links: list
     root_joint: str  # 'free' or 'welded'
+    engine_joint_names: dict = field(default_factory=dict)  # canonical name -> MuJoCo joint (where they differ)
 
 
 def _rigid_inertial(link: Link):
@@ -328,7 +329,29 @@ def plan_native(model: RobotModel, mj: mujoco.MjModel) -> BuildPlan:
     visit(model.root, "world", [])
     joint_D = {j.name: np.eye(4) for j in model.dof_joints}
     joint_origin = {j.name: j.origin for j in model.dof_joints}
-    return BuildPlan(placements, merged, joint_D, joint_origin, [], "free" if has_free else "welded")
+    return BuildPlan(placements, merged, joint_D, joint_origin, [], "free" if has_free else "welded",
+                     native_coordinate_names(model, mj))
+
+
+def native_coordinate_names(model: RobotModel, mj: mujoco.MjModel) -> dict:
+    """MuJoCo's URDF import makes a planar joint J three joints J_TX, J_TY (slide) and J_RZ (hinge)
+    on the child body, axes in the body frame. Canonical coordinate -> MuJoCo joint name, where the
+    axes agree (an axis MuJoCo placed differently raises EngineFailure naming the joint)."""
+    out = {}
+    for group, coords in model.groups.items():
+        if coords[0].group_type != "planar":
+            continue
+        names = [f"{group}_TX", f"{group}_TY", f"{group}_RZ"]
+        ids = [mujoco.mj_name2id(mj, mujoco.mjtObj.mjOBJ_JOINT, n) for n in names]
+        if min(ids) < 0:
+            continue
+        for j, n, i in zip(coords, names, ids):
+            if np.abs(np.asarray(mj.jnt_axis[i]) - np.asarray(j.axis)).max() > 1e-9:
+                raise EngineFailure("mujoco", "native", f"planar joint {group!r}: MuJoCo's {n} axis "
+                                    f"{np.round(mj.jnt_axis[i], 6).tolist()} is not simmatch's {j.name} axis "
+                                    f"{np.round(j.axis, 6).tolist()}")
+            out[j.name] = n
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -399,7 +422,7 @@ def readback_model(model: RobotModel, mj: mujoco.MjModel, plan: BuildPlan, floor
 
     joints = []
     for j in model.joints:
-        jid = mujoco.mj_name2id(mj, mujoco.mjtObj.mjOBJ_JOINT, j.name)
+        jid = mujoco.mj_name2id(mj, mujoco.mjtObj.mjOBJ_JOINT, plan.engine_joint_names.get(j.name, j.name))
         if not j.movable or jid < 0:
             joints.append(j if jid >= 0 or not j.movable else Joint(j.name, "fixed", j.parent, j.child, j.origin))
             continue
