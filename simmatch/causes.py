@@ -50,6 +50,15 @@ _ENTRIES = [
           "'joint unsupported, creating a fixed joint instead'): the child is welded to its parent.",
           "Load the child as a separate body, or build the joint as three prismatic and three revolute "
           "joints through massless links (simmatch's matched build does)."),
+    Cause("bullet_ignores_mimic", "bullet",
+          "loadURDF ignores <mimic>: the follower is an independent joint (with its own velocity motor) and "
+          "stays where it is while the leader moves.",
+          "Add a JOINT_GEAR constraint between leader and follower with gearRatio = -multiplier (simmatch's "
+          "matched build does; it has no offset)."),
+    Cause("bullet_mimic_gear", "bullet",
+          "simmatch's matched build couples a mimic joint to its leader by a JOINT_GEAR constraint "
+          "(q_f = multiplier q_l; a gear has no offset, which is dropped and listed).",
+          "Nothing to set for a zero offset; move the offset into the follower's joint origin otherwise."),
     Cause("bullet_ignores_joint_friction", "bullet",
           "The URDF <dynamics friction> is read into getJointInfo but never applied by the simulation.",
           "Model it as a velocity motor with target 0 and force = friction (simmatch's matched build does)."),
@@ -120,6 +129,14 @@ _ENTRIES = [
           "coordinates are exponential coordinates with body-frame velocities, not URDF's xyz/rpy: "
           "simmatch does not map them onto its Euler coordinates, so this import is not compared.",
           "Compare the joint through simmatch's matched build (--load matched)."),
+    Cause("dart_mimic_actuator", "dart",
+          "DART's URDF loader sets a mimic joint's actuator to MIMIC: the follower is driven to multiplier x "
+          "leader + offset kinematically (not through a constraint force on the leader).",
+          "Nothing to set; expect the leader not to feel the follower's inertia as the other engines do."),
+    Cause("dart_no_mimic_binding", "dart",
+          "dartpy 6.20 does not bind Joint::setMimicJoint, so a programmatically built skeleton cannot couple "
+          "a mimic joint to its leader: the follower moves on its own.",
+          "Load the model with DartLoader (which sets the MIMIC actuator) or drive the follower yourself."),
     # -- MuJoCo --------------------------------------------------------------------------------
     Cause("mujoco_rejects_massless_links", "mujoco",
           "MuJoCo refuses moving bodies without mass and inertia (mjMINVAL), which URDF uses for the "
@@ -176,6 +193,10 @@ _ENTRIES = [
           "top-level bodies: the model does not compile ('free joint can only be used on top level').",
           "Build the joint as three slide and three hinge joints (simmatch's matched build does), or make "
           "the child a separate top-level body."),
+    Cause("mujoco_mimic_equality", "mujoco",
+          "A URDF <mimic> becomes a joint equality constraint (q_f = offset + multiplier q_l), soft like every "
+          "MuJoCo constraint: leader and follower both move to satisfy it.",
+          "Nothing to set; tune the equality's solref/solimp for a stiffer coupling."),
     Cause("mujoco_equal_limits_ignored", "mujoco",
           "A joint with equal lower and upper limits (locked in URDF) loads with its limit switched off "
           "(\"equal lower and upper limits, limit ignored\"): it moves freely (a hanging prismatic falls "

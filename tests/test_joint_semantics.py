@@ -195,3 +195,43 @@ def test_inner_floating_native_imports_are_diagnosed():
                       ("mujoco", "native"): "mujoco_inner_free_joint",
                       ("dart", "native"): "dart_free_joint_coordinates"}
     assert not [f for f in r.findings if f.load == "matched" and f.severity != "info"]
+
+
+# -- <mimic> ----------------------------------------------------------------------------------------
+def test_mimic_is_parsed():
+    m = load_urdf(JOINTS / "mimic_gripper.urdf")
+    j = m.joint("jaw_b_slide")
+    assert (j.mimic.joint, j.mimic.multiplier, j.mimic.offset) == ("jaw_a_slide", 1.0, 0.0)
+    assert [x.name for x in m.mimic_joints] == ["jaw_b_slide"]
+
+
+@pytest.mark.parametrize("engine,load,follows", [("bullet", "native", False), ("mujoco", "native", True),
+                                                 ("dart", "native", True), ("bullet", "matched", True),
+                                                 ("mujoco", "matched", True), ("dart", "matched", False)])
+def test_mimic_probe_in_each_engine(engine, load, follows):
+    """Leader moved to mid-range (0.0125) with the follower at 0, no torque, 0.2 s: PyBullet's import
+    leaves jaw_b at 0, MuJoCo's soft equality pulls both together, DART's MIMIC actuator drives jaw_b
+    to the leader; matched: PyBullet's gear follows, dartpy cannot bind a mimic joint."""
+    from simmatch.compare.joints import probe_mimic
+    from simmatch.compare.snapshot import mid_state
+
+    m = load_urdf(JOINTS / "mimic_gripper.urdf")
+    with make_backend(engine, m, NO_FLOOR, load) as b:
+        r = probe_mimic(b, m, mid_state(m))["jaw_b_slide"]
+    assert r["follows"] is follows
+    assert r["leader"][0] == pytest.approx(0.0125) and r["follower"][0] == 0.0
+    if not follows:
+        assert abs(r["follower"][1]) < 1e-3
+    else:
+        assert abs(r["residual"][1]) < 1e-3
+
+
+def test_mimic_findings():
+    r = run_check(str(JOINTS / "mimic_gripper.urdf"), random_q=3)
+    got = {(f.engine, f.load): (f.severity, f.cause) for f in r.findings if f.quantity == "mimic"}
+    assert got == {("bullet", "native"): ("error", "bullet_ignores_mimic"),
+                   ("mujoco", "native"): ("info", "mujoco_mimic_equality"),
+                   ("dart", "native"): ("info", "dart_mimic_actuator"),
+                   ("bullet", "matched"): ("info", "bullet_mimic_gear"),
+                   ("mujoco", "matched"): ("info", "mujoco_mimic_equality"),
+                   ("dart", "matched"): ("error", "dart_no_mimic_binding")}

@@ -229,6 +229,16 @@ class BulletBackend(Backend):
                     "implicit_damping", j.name,
                     "PyBullet applies joint damping explicitly (v - h M^-1 B v); DART and MuJoCo implicitly"))
         self.unsupported.append(Unsupported("hard_limits", "*", "PyBullet joint limits are hard constraints"))
+        by_name = {info[1].decode(): i for i, info in enumerate(self._info)}
+        for j in self.model.mimic_joints:
+            # a gear constraint q[j] = multiplier q[leader] (PyBullet's gear: qA * ratio + qB = 0)
+            cid = p.createConstraint(body, by_name[j.mimic.joint], body, by_name[j.name], p.JOINT_GEAR,
+                                     list(j.axis), [0, 0, 0], [0, 0, 0], physicsClientId=c)
+            p.changeConstraint(cid, gearRatio=-j.mimic.multiplier, maxForce=1e6, erp=1.0, physicsClientId=c)
+            self.notes.append(f"mimic {j.name!r}: JOINT_GEAR constraint on {j.mimic.joint!r}")
+            if j.mimic.offset:
+                self.unsupported.append(Unsupported(
+                    "mimic", j.name, f"a JOINT_GEAR constraint has no offset: the offset {j.mimic.offset:g} is dropped"))
 
     def _set_friction_motors(self) -> None:
         """The default velocity motor becomes Coulomb friction (force = the joint's friction), or nothing."""

@@ -119,6 +119,10 @@ class DartBackend(Backend):
             if j.movable:
                 self._setup_joint(joint, j)
             self._setup_body(body, model.link(j.child))
+        for j in model.mimic_joints:
+            self.unsupported.append(Unsupported(
+                "mimic", j.name, f"dartpy 6.20 does not bind Joint::setMimicJoint: {j.name!r} moves on its own "
+                                 f"instead of following {j.mimic.joint!r}"))
         return skel
 
     def _setup_joint(self, joint, j: Joint) -> None:

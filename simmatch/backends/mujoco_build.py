@@ -300,6 +300,11 @@ def build_matched(model: RobotModel, config, unsupported: list, notes: list):
             "hard_limits", "*",
             "joint limits and contacts are soft constraints in MuJoCo (solref/solimp): limits can be "
             "overshot and bodies penetrate slightly"))
+    for j in model.mimic_joints:
+        # joint equality: q[j] = offset + multiplier q[leader] (both at qpos0 = 0): a soft constraint
+        spec.add_equality(name=f"mimic:{j.name}", type=mujoco.mjtEq.mjEQ_JOINT, name1=j.name, name2=j.mimic.joint,
+                          data=[j.mimic.offset, j.mimic.multiplier] + [0.0] * 10)
+        notes.append(f"mimic {j.name!r}: joint equality on {j.mimic.joint!r}")
     notes.append("MjSpec build: degree=False, inertiafromgeom=false, fusestatic=false, "
                  "integrator=Euler (joint damping implicit), robot geoms priority 1 (their friction "
                  "wins against the floor), no self-collision")

@@ -8,6 +8,40 @@ from . import Context, default_cause, finding
 from .snapshot import Snapshot
 
 
+def probe_mimic(backend, model, state, seconds: float = 0.2) -> dict:
+    """Whether each `<mimic>` joint follows its leader in `backend`: from `state` with the leader at
+    the middle of its range and the follower at its lower limit (0 when unlimited), an inconsistent
+    pair, and no torque, step `seconds` and compare the residual r = q_f - (m q_l + offset)
+    before and after. {follower: {"follows": bool, "leader": [q0, q1], "follower": [q0, q1],
+    "residual": [r0, r1]}}."""
+    import numpy as np
+
+    from ..kinematics import joint_range
+    from ..model import State
+
+    names = model.joint_names
+    out = {}
+    for j in model.mimic_joints:
+        lead, fol = names.index(j.mimic.joint), names.index(j.name)
+        q = np.array(state.q, dtype=float)
+        lo, hi = joint_range(model.dof_joints[lead])
+        flo, fhi = joint_range(j)
+        q[fol] = flo if j.limited else 0.0
+        q[lead] = 0.5 * (lo + hi)
+        if abs(j.mimic.multiplier * q[lead] + j.mimic.offset - q[fol]) < 1e-6 * max(1.0, hi - lo):
+            q[lead] = hi  # mid-range happens to satisfy the mimic: move the leader to its end instead
+        backend.set_state(State(q, np.zeros(len(q)), state.root_pos, state.root_quat, state.root_lin_vel,
+                                state.root_ang_vel))
+        backend.apply_torques(np.zeros(len(q)))
+        backend.step(max(1, int(round(seconds / backend.config.dt))))
+        s = backend.get_state()
+        r0 = q[fol] - (j.mimic.multiplier * q[lead] + j.mimic.offset)
+        r1 = float(s.q[fol] - (j.mimic.multiplier * s.q[lead] + j.mimic.offset))
+        out[j.name] = {"follows": bool(abs(r1) < 0.1 * abs(r0)), "leader": [float(q[lead]), float(s.q[lead])],
+                       "follower": [float(q[fol]), float(s.q[fol])], "residual": [float(r0), r1]}
+    return out
+
+
 def _num(x):
     return None if x is None else float(x)
 
@@ -83,6 +117,26 @@ def compare(actual: Snapshot, ctx: Context) -> list:
                                severity="error",
                                cause="bullet_default_velocity_motors" if actual.engine == "bullet" else "unknown",
                                detail="measured: 1 unit/s given without gravity was held near 0 after one step"))
+    # -- <mimic> joints ---------------------------------------------------------------------------
+    probe = extras.get("mimic") or {}
+    for j in exp_model.mimic_joints:
+        r = probe.get(j.name)
+        if r is None or is_model:
+            continue
+        what = (f"after 0.2 s without torque: leader {r['leader'][0]:.4g} -> {r['leader'][1]:.4g}, follower "
+                f"{r['follower'][0]:.4g} -> {r['follower'][1]:.4g} (q = {j.mimic.multiplier:g} q[{j.mimic.joint}] "
+                f"{j.mimic.offset:+g} off by {r['residual'][0]:.3g} -> {r['residual'][1]:.3g})")
+        key = (actual.engine, actual.load)
+        if r["follows"]:
+            cause = {("mujoco", "native"): "mujoco_mimic_equality", ("dart", "native"): "dart_mimic_actuator",
+                     ("mujoco", "matched"): "mujoco_mimic_equality", ("bullet", "matched"): "bullet_mimic_gear"}
+            out.append(finding(actual, "joints", "mimic", j.name, expected=f"follows {j.mimic.joint}",
+                               actual="follows", severity="info", cause=cause.get(key, "unsupported"), detail=what))
+        else:
+            cause = {("bullet", "native"): "bullet_ignores_mimic", ("dart", "matched"): "dart_no_mimic_binding"}
+            out.append(finding(actual, "joints", "mimic", j.name, expected=f"follows {j.mimic.joint}",
+                               actual="moves on its own", severity="error", cause=cause.get(key, "unknown"),
+                               detail=what))
     # -- joints the URDF locks (lower == upper) -------------------------------------------------
     locked = extras.get("locked_joints") or {}
     for j in exp_model.locked_joints:

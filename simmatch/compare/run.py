@@ -40,6 +40,7 @@ _UNSUPPORTED = {
     "merged_link_geometry": ("contact", {"*": "mujoco_merges_massless_chain"}),
     "floating_base": ("structure", {"*": "mujoco_welds_floating_root"}),
     "joint_type": ("structure", {}),
+    "mimic": ("joints", {"dart": "dart_no_mimic_binding", "bullet": "bullet_mimic_gear"}),
 }
 
 

@@ -154,6 +154,10 @@ def take_snapshot(engine: str, load: str, model: RobotModel, config: SimConfig, 
         rb = backend.readback()
         snap.model = rb.model
         snap.extras = dict(rb.extras)
+        if model.mimic_joints:
+            from .joints import probe_mimic
+
+            snap.extras["mimic"] = probe_mimic(backend, model, mid_state(model))
         snap.added_joints = tuple(rb.added_joints)
         snap.merged_links = dict(rb.merged_links)
         snap.unsupported = [(u.feature, u.subject, u.reason) for u in backend.unsupported]
