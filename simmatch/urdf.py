@@ -256,8 +256,14 @@ def resolve_base(model: RobotModel, base: str) -> RobotModel:
         if root.mass == 0.0:
             return replace(model, base="fixed",
                            base_reason=f"auto: root link {root.name!r} has no mass, taken as the world")
-        return replace(model, base="floating",
-                       base_reason=f"auto: root link {root.name!r} has mass {root.mass:g} kg, taken as floating")
+        reason = f"auto: root link {root.name!r} has mass {root.mass:g} kg, taken as floating"
+        children = model.child_joints(root.name)
+        if not root.collisions and children and all(j.movable for j in children):
+            # the world-anchor idiom (e.g. a planar hopper's heavy root heading prismatic/revolute
+            # root joints, loaded with useFixedBase=1): a floating anchor falls with the robot
+            reason += (f"; it has no collision shape and only joints that move its children "
+                       f"({', '.join(j.type for j in children)}): a world anchor? use --base fixed")
+        return replace(model, base="floating", base_reason=reason)
     return replace(model, base=base, base_reason=f"--base {base}")
 
 

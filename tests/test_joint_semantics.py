@@ -235,3 +235,20 @@ def test_mimic_findings():
                    ("bullet", "matched"): ("info", "bullet_mimic_gear"),
                    ("mujoco", "matched"): ("info", "mujoco_mimic_equality"),
                    ("dart", "matched"): ("error", "dart_no_mimic_binding")}
+
+
+# -- --base auto on a world anchor ------------------------------------------------------------------
+def test_auto_base_hints_fixed_for_a_world_anchor():
+    """A heavy root link with no collision shape heading a prismatic joint (the SimGAN hopper's
+    10 kg link1_1, loaded with useFixedBase=1) floats under auto, with the hint in one line."""
+    import json
+    import subprocess
+    import sys
+
+    m = load_urdf(JOINTS / "anchor_slider.urdf")
+    assert m.base == "floating" and "use --base fixed" in m.base_reason and "\n" not in m.base_reason
+    assert "use --base fixed" not in load_urdf(DATA / "free_box.urdf").base_reason
+    assert load_urdf(JOINTS / "anchor_slider.urdf", base="fixed").base_reason == "--base fixed"
+    out = subprocess.run([sys.executable, "-m", "cli.app", "check", str(JOINTS / "anchor_slider.urdf"),
+                          "--engines", "none", "--json"], capture_output=True, text=True)
+    assert "use --base fixed" in json.loads(out.stdout)["model"]["base_reason"]
