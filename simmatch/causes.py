@@ -39,6 +39,10 @@ _ENTRIES = [
           "A joint with equal lower and upper limits (locked in URDF) stays a moving joint held at that "
           "value by a hard limit constraint (it holds under +-50 N); only lower > upper means 'no limit'.",
           "Nothing to fix for the physics; make the joint fixed in the URDF to drop the constrained DoF."),
+    Cause("bullet_missing_limits_free", "bullet",
+          "A <limit> without lower/upper (0, 0 to URDF: locked) is read by PyBullet as lower 0, upper -1, "
+          "which it takes as 'no limit': the joint moves freely.",
+          "Write the intended lower and upper limits (or make the joint fixed)."),
     Cause("bullet_planar_state_api", "bullet",
           "A URDF planar joint loads as JOINT_PLANAR and simulates, but PyBullet's state API does not "
           "implement it: resetJointStateMultiDof leaves it unchanged, getJointStateMultiDof returns 2 of "
@@ -209,9 +213,10 @@ _ENTRIES = [
           "Recompute the inertia from the link's geometry and mass (e.g. with trimesh or CAD)."),
     Cause("urdf_revolute_zero_range", "*",
           "A revolute joint with lower = upper (a <limit> without lower/upper reads as 0, 0): the URDF "
-          "spec locks it, and so does simmatch's model (a fixed joint) and PyBullet 3.2.7 (a hard limit "
-          "that holds it); only lower > upper means 'no limit' to PyBullet. MuJoCo ignores the range "
-          "and lets the joint move, DART's loader stores it without enforcing it.",
+          "spec locks it, and so does simmatch's model (a fixed joint) and PyBullet 3.2.7 when both are "
+          "written (a hard limit that holds it; only lower > upper means 'no limit' to PyBullet, which "
+          "reads missing ones as 0 and -1: free). MuJoCo ignores an equal range and lets the joint move, "
+          "DART's loader stores it without enforcing it.",
           "Declare the intended range if the joint should move, or make it fixed if it should not."),
     Cause("massless_link_inertia", "*",
           "A link declares mass 0 but a nonzero inertia tensor (often a placeholder 0.1 on a frame link). "

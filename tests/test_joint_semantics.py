@@ -252,3 +252,13 @@ def test_auto_base_hints_fixed_for_a_world_anchor():
     out = subprocess.run([sys.executable, "-m", "cli.app", "check", str(JOINTS / "anchor_slider.urdf"),
                           "--engines", "none", "--json"], capture_output=True, text=True)
     assert "use --base fixed" in json.loads(out.stdout)["model"]["base_reason"]
+
+
+def test_limit_without_range_is_locked_but_pybullet_lets_it_move():
+    """minitaur's knees: <limit effort velocity> only. URDF reads 0, 0 (locked); PyBullet reads 0, -1
+    (no limit) and the joint moves."""
+    m = load_urdf(JOINTS / "missing_range.urdf")
+    assert m.joint_names == ["hip"] and m.joint("knee").locked_type == "revolute"
+    r = run_check(str(JOINTS / "missing_range.urdf"), random_q=2, engines=["bullet"], load="native")
+    got = {(f.engine, f.cause) for f in r.findings if f.quantity == "locked_joint"}
+    assert got == {("bullet", "bullet_missing_limits_free")}

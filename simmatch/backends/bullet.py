@@ -514,7 +514,9 @@ class BulletBackend(Backend):
             extras["locked_joints"] = {
                 j.name: "fixed" if j.name not in by_name or by_name[j.name][2] == p.JOINT_FIXED
                 else ("held by its limits: PyBullet locks a joint whose lower and upper limits are equal"
-                      if by_name[j.name][8] == by_name[j.name][9] and by_name[j.name][0] in held else "moves")
+                      if by_name[j.name][8] == by_name[j.name][9] and by_name[j.name][0] in held
+                      else f"moves: PyBullet read the range as [{by_name[j.name][8]:g}, {by_name[j.name][9]:g}] "
+                           "(lower > upper: no limit)")
                 for j in self.model.locked_joints}
         rb_model = RobotModel(self.model.name, tuple(links), tuple(joints), self.model.root, self.model.base,
                               self.model.source)

@@ -144,7 +144,8 @@ def compare(actual: Snapshot, ctx: Context) -> list:
         if treatment == "fixed":
             continue
         held = treatment.startswith("held")
-        cause = {"bullet": "bullet_locks_equal_limits", "mujoco": "mujoco_equal_limits_ignored",
+        cause = {"bullet": "bullet_locks_equal_limits" if held else "bullet_missing_limits_free",
+                 "mujoco": "mujoco_equal_limits_ignored",
                  "dart": "dart_equal_limits_not_enforced"}.get(actual.engine, "unknown")
         out.append(finding(actual, "joints", "locked_joint", j.name, expected=f"locked at {j.limit.lower:g}",
                            actual=treatment, severity="info" if held else "error", cause=cause,
