@@ -54,6 +54,11 @@ _ENTRIES = [
           "'joint unsupported, creating a fixed joint instead'): the child is welded to its parent.",
           "Load the child as a separate body, or build the joint as three prismatic and three revolute "
           "joints through massless links (simmatch's matched build does)."),
+    Cause("bullet_inverse_dynamics_base_pose", "bullet",
+          "calculateInverseDynamics on a fixed base loaded at a tilted baseOrientation (an arm on a wall or a "
+          "ceiling) returns the gravity torques of the upright base, although stepping simulates the tilt.",
+          "Call it with gravity rotated into the base frame (setGravity(R_base^T g) around the call), as "
+          "simmatch's read-back does."),
     Cause("bullet_ignores_mimic", "bullet",
           "loadURDF ignores <mimic>: the follower is an independent joint (with its own velocity motor) and "
           "stays where it is while the leader moves.",

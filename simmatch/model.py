@@ -290,7 +290,11 @@ def is_locked(joint: Joint) -> bool:
 class RobotModel:
     """A robot as a kinematic tree (the derived orders and counts below are computed once: the
     model is immutable). `base` says whether the root link is welded to the world
-    ('fixed') or free ('floating'); URDF does not say, so the loader decides (see `resolve_base`)."""
+    ('fixed') or free ('floating'); URDF does not say, so the loader decides (see `resolve_base`).
+    `base_pose`: where a fixed base is mounted, the root link frame in the world (identity: at the
+    origin, upright; a wall-mounted arm has pitch pi/2, a ceiling-mounted one roll pi). Every
+    backend builds the base there and the reference kinematics and dynamics use it, so gravity is
+    seen from the tilted base. A floating base has none (its pose is part of the state)."""
 
     name: str
     links: tuple[Link, ...]
@@ -300,6 +304,7 @@ class RobotModel:
     source: str = ""
     base_reason: str = ""
     unsupported: tuple[str, ...] = field(default=())
+    base_pose: Pose = Pose()
 
     # -- lookup -------------------------------------------------------------------------------
     def link(self, name: str) -> Link:
@@ -378,6 +383,45 @@ class RobotModel:
 
     def with_base(self, base: str) -> RobotModel:
         return replace(self, base=base)
+
+    @property
+    def posed(self) -> bool:
+        """True when a fixed base is mounted somewhere other than the world origin, upright."""
+        return not self.floating and (any(self.base_pose.xyz) or any(self.base_pose.rpy))
+
+    @property
+    def base_text(self) -> str:
+        """'fixed', 'floating', or 'fixed at xyz (..) rpy (..)' for a mounted base."""
+        if not self.posed:
+            return self.base
+        f = lambda v: " ".join(f"{x:.6g}" for x in v)
+        return f"{self.base} at xyz ({f(self.base_pose.xyz)}) rpy ({f(self.base_pose.rpy)})"
+
+    def with_base_pose(self, pose: Pose | None) -> RobotModel:
+        """The same robot with its fixed base mounted at `pose` (None: at the origin).
+        Raises ValueError for a floating base (its pose is part of the state)."""
+        pose = pose or Pose()
+        if self.floating and (any(pose.xyz) or any(pose.rpy)):
+            raise ValueError("a base pose applies to a fixed base; a floating base's pose is part of the state")
+        return replace(self, base_pose=pose)
+
+
+def parse_pose(text: str) -> Pose:
+    """'x y z roll pitch yaw' (m, rad; URDF rpy: fixed-axis X, then Y, then Z) as a Pose.
+    Raises ValueError naming the problem (not six numbers, a value that is not a finite number)."""
+    parts = str(text).replace(",", " ").split()
+    if len(parts) != 6:
+        raise ValueError(f"expected 6 numbers 'x y z roll pitch yaw', got {len(parts)}: {text!r}")
+    values = []
+    for name, part in zip(("x", "y", "z", "roll", "pitch", "yaw"), parts):
+        try:
+            v = float(part)
+        except ValueError:
+            raise ValueError(f"{name}={part!r} is not a number") from None
+        if not np.isfinite(v):
+            raise ValueError(f"{name}={part!r} is not a finite number")
+        values.append(v)
+    return Pose(tuple(values[:3]), tuple(values[3:]))
 
 
 @dataclass(frozen=True)

@@ -150,8 +150,12 @@ class BulletBackend(Backend):
         p.setPhysicsEngineParameter(fixedTimeStep=cfg.dt, numSolverIterations=cfg.solver_iterations,
                                     numSubSteps=0, deterministicOverlappingPairs=1, physicsClientId=c)
         fixed = not self.model.floating
+        # a fixed base mounted at model.base_pose: loadURDF's basePosition/Orientation place the root
+        # link frame (measured: the base COM lands at pose * inertial origin)
+        mount = dict(basePosition=list(self.model.base_pose.xyz),
+                     baseOrientation=self.model.base_pose.quat_xyzw.tolist()) if self.model.posed else {}
         if self.load == "native":
-            body = p.loadURDF(os.path.abspath(self.model.source), useFixedBase=fixed, physicsClientId=c)
+            body = p.loadURDF(os.path.abspath(self.model.source), useFixedBase=fixed, physicsClientId=c, **mount)
             self.notes.append("loadURDF with default flags")
         else:
             with tempfile.NamedTemporaryFile("w", suffix=".urdf", delete=False) as f:
@@ -159,7 +163,7 @@ class BulletBackend(Backend):
                 path = f.name
             try:
                 body = p.loadURDF(path, useFixedBase=fixed, flags=p.URDF_USE_INERTIA_FROM_FILE,
-                                  physicsClientId=c)
+                                  physicsClientId=c, **mount)
             finally:
                 os.unlink(path)
             self.notes.append("URDF_USE_INERTIA_FROM_FILE; velocity motors off; link damping 0")
@@ -382,12 +386,17 @@ class BulletBackend(Backend):
                           if idx else []))
         for name, i in self.link_index.items():
             if i < 0:
-                if not self.model.floating:
+                if not self.model.floating and not self.model.posed:
                     continue  # the world-fixed root: PyBullet places it at the origin
-                s = self._get_state()
-                T = np.eye(4)
-                T[:3, :3] = Rotation.from_quat(s.root_quat).as_matrix()
-                T[:3, 3] = s.root_pos
+                if self.model.floating:
+                    s = self._get_state()
+                    T = np.eye(4)
+                    T[:3, :3] = Rotation.from_quat(s.root_quat).as_matrix()
+                    T[:3, 3] = s.root_pos
+                else:  # a mounted fixed base: COM frame x inverse local inertial frame
+                    com, orn = p.getBasePositionAndOrientation(body, physicsClientId=c)
+                    ipos, iorn = self._base_com_offset()
+                    T = _matrix(com, orn) @ np.linalg.inv(_matrix(ipos, iorn))
             else:
                 st = states[i]
                 T = _matrix(st[0], st[1]) @ np.linalg.inv(_matrix(st[2], st[3]))
@@ -443,9 +452,51 @@ class BulletBackend(Backend):
                                                [0.0] * 6 + zeros, physicsClientId=c)
             finally:
                 p.setGravity(*self.config.gravity, physicsClientId=c)
+        elif self.model.posed:
+            h = self._mounted_inverse_dynamics(q, dq, zeros)
         else:
             h = p.calculateInverseDynamics(self.body, q, dq, zeros, physicsClientId=self.cid)
         return np.array(h)[self._canonical_cols()]
+
+    def _mounted_inverse_dynamics(self, q, dq, qdd, corrected: bool = True) -> list:
+        """calculateInverseDynamics of a fixed base mounted at a pose (wall, ceiling, tilted plate).
+        PyBullet's call ignores the base's orientation (measured on 3.2.7: an upright, a wall-mounted
+        and an upside-down arm get the same gravity torques) although the simulation uses it, so it
+        is evaluated with gravity rotated into the base's (COM) frame; a fixed base has no twist.
+        `corrected=False` is the raw call a user makes."""
+        c = self.cid
+        if not corrected:
+            return list(p.calculateInverseDynamics(self.body, q, dq, qdd, physicsClientId=c))
+        orn = p.getBasePositionAndOrientation(self.body, physicsClientId=c)[1]
+        p.setGravity(*Rotation.from_quat(orn).inv().apply(self.config.gravity), physicsClientId=c)
+        try:
+            return list(p.calculateInverseDynamics(self.body, q, dq, qdd, physicsClientId=c))
+        finally:
+            p.setGravity(*self.config.gravity, physicsClientId=c)
+
+    def _mounted_inverse_dynamics_probe(self) -> dict | None:
+        """Native loads of a mounted fixed base (what a user calls): the raw calculateInverseDynamics
+        gravity torques against what PyBullet simulates, at the current q and at q + 0.5 (the worse of
+        the two); None when they agree to 1e-9 (relative) or nothing applies."""
+        if self.load != "native" or not self.model.posed or not self._dof_idx:
+            return None
+        q0, _ = self._all_dof_state()
+        zeros = [0.0] * len(q0)
+        cols = [self._dof_idx.index(i) for i in self.jidx]
+        worst = None
+        for shift in (0.0, 0.5):
+            q = [v + shift for v in q0]
+            raw = np.array(self._mounted_inverse_dynamics(q, zeros, zeros, corrected=False))[cols]
+            good = np.array(self._mounted_inverse_dynamics(q, zeros, zeros))[cols]
+            err = float(np.max(np.abs(raw - good))) if len(cols) else 0.0
+            scale = max(float(np.max(np.abs(good))) if len(cols) else 0.0, 1e-12)
+            if worst is None or err / scale > worst["rel_error"]:
+                worst = {"q": [float(q[k]) for k in cols], "raw": raw.tolist(), "simulated": good.tolist(),
+                         "abs_error": err, "rel_error": err / scale}
+        if worst["rel_error"] <= 1e-9:
+            return None
+        worst["tilt_deg"] = float(np.degrees(Rotation.from_quat(self.model.base_pose.quat_xyzw).magnitude()))
+        return worst
 
     def contacts(self) -> list[ContactPoint]:
         if self.floor < 0:
@@ -508,6 +559,9 @@ class BulletBackend(Backend):
             "inertia_source": "file" if self.load == "matched" else "collision shapes",
             "root_joint": "floating" if self.model.floating else "fixed",
         }
+        probe = self._mounted_inverse_dynamics_probe()
+        if probe is not None:
+            extras["mounted_inverse_dynamics"] = probe
         if self.model.locked_joints:
             held = dict(self._locked)
             by_name = {info[1].decode(): info for info in self._info}

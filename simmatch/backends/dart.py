@@ -98,7 +98,8 @@ class DartBackend(Backend):
         else:
             joint, body = skel.createWeldJointAndBodyNodePair()
             joint.setName(f"{model.root}_weld")
-        joint.setTransformFromParentBodyNode(isometry(np.eye(4)))
+        # a fixed base mounted at model.base_pose (identity when floating or unposed)
+        joint.setTransformFromParentBodyNode(isometry(model.base_pose.matrix if model.posed else np.eye(4)))
         joint.setTransformFromChildBodyNode(isometry(np.eye(4)))
         self._root_joint_name = joint.getName()
         self._setup_body(body, root_link)
@@ -194,6 +195,13 @@ class DartBackend(Backend):
         if skel is None:
             raise EngineFailure("dart", "native", "DartLoader.parseSkeleton returned None")
         self.bodies = {skel.getBodyNode(i).getName(): skel.getBodyNode(i) for i in range(skel.getNumBodyNodes())}
+        if model.posed:
+            # a mounted fixed base: every tree's root joint (the FreeJoint DART adds, or the joints
+            # of a root link named 'world') moves from the world origin to the mount pose
+            for t in range(skel.getNumTrees()):
+                rj = skel.getRootJoint(t)
+                T = model.base_pose.matrix @ np.asarray(rj.getTransformFromParentBodyNode().matrix())
+                rj.setTransformFromParentBodyNode(isometry(T))
         root = skel.getRootJoint()
         self._root_joint_name = root.getName() if root is not None else ""
         return skel

@@ -30,6 +30,7 @@ from .mujoco_build import (
     FLOOR_CONAFFINITY,
     FLOOR_CONTYPE,
     build_matched,
+    mount_native,
     plan_native,
     readback_model,
 )
@@ -106,6 +107,7 @@ class MujocoBackend(Backend):
         # link placements with numeric ids
         index = {n: i for i, n in enumerate(model.joint_names)}
         self._placements = []
+        self._world_holder = model.base_pose.matrix if model.posed else np.eye(4)
         for link in model.link_order:
             pl = plan.placements.get(link)
             if pl is None:
@@ -130,12 +132,15 @@ class MujocoBackend(Backend):
             mj = mujoco.MjModel.from_xml_path(path)
         except Exception as e:
             raise EngineFailure("mujoco", "native", str(e).strip()) from None
-        if cfg.floor:  # same parser, plus a floor plane
+        if cfg.floor or model.posed:  # same parser, plus a floor plane / the base mounted at its pose
             spec = mujoco.MjSpec.from_file(path)
+            if model.posed:
+                mount_native(spec, model.base_pose)
             c = cfg.contact
-            spec.worldbody.add_geom(name=FLOOR, type=mujoco.mjtGeom.mjGEOM_PLANE, size=[0, 0, 1],
-                                    friction=[c.friction, 0.005, 0.0001],
-                                    contype=FLOOR_CONTYPE | 1, conaffinity=FLOOR_CONAFFINITY | 1)
+            if cfg.floor:
+                spec.worldbody.add_geom(name=FLOOR, type=mujoco.mjtGeom.mjGEOM_PLANE, size=[0, 0, 1],
+                                        friction=[c.friction, 0.005, 0.0001],
+                                        contype=FLOOR_CONTYPE | 1, conaffinity=FLOOR_CONAFFINITY | 1)
             try:
                 mj = spec.compile()
             except Exception as e:
@@ -274,9 +279,12 @@ class MujocoBackend(Backend):
         q = d.qpos[self._qidx]
         out = {}
         for link, bid, steps in self._placements:
-            T = np.eye(4)
-            T[:3, :3] = d.xmat[bid].reshape(3, 3)
-            T[:3, 3] = d.xpos[bid]
+            if bid == 0:  # fused into the world body (native): the base's mount pose (identity unposed)
+                T = self._world_holder.copy()
+            else:
+                T = np.eye(4)
+                T[:3, :3] = d.xmat[bid].reshape(3, 3)
+                T[:3, 3] = d.xpos[bid]
             for O, j, k in steps:
                 T = T @ O
                 if j is not None:

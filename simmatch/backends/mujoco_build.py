@@ -36,6 +36,7 @@ from .base import Unsupported
 TINY_MASS = 1e-6  # kg, for massless links MuJoCo cannot represent (documented, Unsupported)
 TINY_INERTIA = 1e-9  # kg m^2
 FREE_JOINT = "simmatch_root_free"
+MOUNT_BODY = "simmatch_mount"  # a fixed root named 'world' mounted away from the origin
 FLOOR = "floor"
 # Robot geoms: contype 2 / conaffinity 1, floor: contype 1 / conaffinity 2 -> the robot collides
 # with the floor but not with itself (PyBullet and DART defaults: no self-collision).
@@ -269,22 +270,30 @@ def build_matched(model: RobotModel, config, unsupported: list, notes: list):
             grow(body, link.name, kid)
 
     root = model.link(model.root)
+    # a fixed base mounted at model.base_pose: the root body sits there (welded)
+    mount = dict(pos=np.array(model.base_pose.xyz, dtype=float),
+                 quat=quat_wxyz(model.base_pose.rotation)) if model.posed else {}
+    holder = root.name
     if root.name == "world" and not model.floating:
-        rbody = spec.worldbody  # a fixed root named 'world' is MuJoCo's world body itself
+        if model.posed:  # MuJoCo's world body cannot move: a static body at the mount holds the root
+            rbody = spec.worldbody.add_body(name=MOUNT_BODY, **mount)
+            holder = MOUNT_BODY
+        else:
+            rbody = spec.worldbody  # a fixed root named 'world' is MuJoCo's world body itself
         if root.mass > 0:
-            notes.append("fixed root link 'world' is MuJoCo's world body: its mass is irrelevant")
+            notes.append("fixed root link 'world' is welded to MuJoCo's world: its mass is irrelevant")
     else:
         if root.name == "world":
             raise EngineFailure("mujoco", "matched", "a floating root link named 'world' clashes with MuJoCo's "
                                 "world body: rename the link, or use --base fixed")
-        rbody = spec.worldbody.add_body(name=root.name)
+        rbody = spec.worldbody.add_body(name=root.name, **mount)
         if model.floating:
             rbody.add_freejoint(name=FREE_JOINT)
         set_inertial(rbody, root, model.floating)
-    placements[root.name] = LinkPlacement(root.name)
+    placements[root.name] = LinkPlacement(holder)
     add_geoms(rbody, root)
     for kid in model.child_joints(root.name):
-        grow(rbody, root.name, kid)
+        grow(rbody, holder, kid)
 
     if config.floor:
         c = config.contact
@@ -314,6 +323,17 @@ def build_matched(model: RobotModel, config, unsupported: list, notes: list):
 
 
 # ---------------------------------------------------------------------------------------------
+def mount_native(spec: mujoco.MjSpec, pose: Pose) -> None:
+    """Move everything MuJoCo's URDF import put in the world body (the root link's body, or the
+    bodies, geoms and sites of a root link named 'world') to the mount `pose`: the compiled model's
+    world body stays at the origin, so a link fused into it is at pose x its fused offset."""
+    P = pose.matrix
+    for obj in list(spec.worldbody.bodies) + list(spec.worldbody.geoms) + list(spec.worldbody.sites):
+        T = P @ homog(mat_from_wxyz(obj.quat), obj.pos)
+        obj.pos = T[:3, 3]
+        obj.quat = quat_wxyz(T[:3, :3])
+
+
 def plan_native(model: RobotModel, mj: mujoco.MjModel) -> BuildPlan:
     """Map canonical links/joints onto a model MuJoCo compiled from the URDF itself (fused static
     bodies, root welded to the world)."""
