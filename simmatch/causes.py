@@ -62,12 +62,14 @@ _ENTRIES = [
     Cause("bullet_ignores_mimic", "bullet",
           "loadURDF ignores <mimic>: the follower is an independent joint (with its own velocity motor) and "
           "stays where it is while the leader moves.",
-          "Add a JOINT_GEAR constraint between leader and follower with gearRatio = -multiplier (simmatch's "
-          "matched build does; it has no offset)."),
+          "Add createConstraint(body, follower, body, leader, JOINT_GEAR, ...) and changeConstraint(gearRatio="
+          "-multiplier, relativePositionTarget=offset, erp=1) (simmatch's matched build does)."),
     Cause("bullet_mimic_gear", "bullet",
           "simmatch's matched build couples a mimic joint to its leader by a JOINT_GEAR constraint "
-          "(q_f = multiplier q_l; a gear has no offset, which is dropped and listed).",
-          "Nothing to set for a zero offset; move the offset into the follower's joint origin otherwise."),
+          "(follower first: q_f - multiplier q_l = relativePositionTarget = offset, position error corrected "
+          "with erp = 1; with the leader first the ratio acts the other way: q_l = multiplier q_f). Under torque "
+          "it moves as the constrained dynamics; a pair put out of step is pulled back by 20% per step.",
+          "Nothing to set: the coupling is hard and keeps q_f = multiplier q_l + offset to solver precision."),
     Cause("bullet_ignores_joint_friction", "bullet",
           "The URDF <dynamics friction> is read into getJointInfo but never applied by the simulation.",
           "Model it as a velocity motor with target 0 and force = friction (simmatch's matched build does)."),
@@ -140,7 +142,8 @@ _ENTRIES = [
           "Compare the joint through simmatch's matched build (--load matched)."),
     Cause("dart_mimic_actuator", "dart",
           "DART's URDF loader sets a mimic joint's actuator to MIMIC: the follower is driven to multiplier x "
-          "leader + offset kinematically (not through a constraint force on the leader).",
+          "leader + offset kinematically (not through a constraint force on the leader): under torque the "
+          "leader accelerates as if unloaded (the unconstrained tree's qdd) and the follower lags behind it.",
           "Nothing to set; expect the leader not to feel the follower's inertia as the other engines do."),
     Cause("dart_no_mimic_binding", "dart",
           "dartpy 6.20 does not bind Joint::setMimicJoint, so a programmatically built skeleton cannot couple "
@@ -204,7 +207,8 @@ _ENTRIES = [
           "the child a separate top-level body."),
     Cause("mujoco_mimic_equality", "mujoco",
           "A URDF <mimic> becomes a joint equality constraint (q_f = offset + multiplier q_l), soft like every "
-          "MuJoCo constraint: leader and follower both move to satisfy it.",
+          "MuJoCo constraint: leader and follower both move to satisfy it, and under torque the pair moves "
+          "near, not on, the coupled system (first-step qdd 4-10% off the constrained dynamics).",
           "Nothing to set; tune the equality's solref/solimp for a stiffer coupling."),
     Cause("mujoco_equal_limits_ignored", "mujoco",
           "A joint with equal lower and upper limits (locked in URDF) loads with its limit switched off "

@@ -329,6 +329,13 @@ def _canonical_joints(model: RobotModel, reader: _Reader) -> RobotModel:
                 raise reader.fail(f"joint[{j.name}]/mimic", f"names missing joint {j.mimic.joint!r}")
             if leader.type not in ("revolute", "continuous", "prismatic") or is_locked(leader):
                 raise reader.fail(f"joint[{j.name}]/mimic", f"joint {leader.name!r} ({leader.type}) cannot be mimicked")
+            seen, k = {j.name}, leader
+            while k.mimic is not None and k.mimic.joint in by_name:
+                if k.mimic.joint in seen:
+                    raise reader.fail(f"joint[{j.name}]/mimic", f"mimic cycle through joint {k.name!r}: no joint "
+                                      "of it moves on its own")
+                seen.add(k.mimic.joint)
+                k = by_name[k.mimic.joint]
     if not any(j.type in ("planar", "floating") or is_locked(j) for j in model.joints):
         return model
     links, joints = list(model.links), []

@@ -237,6 +237,108 @@ def test_mimic_findings():
                    ("dart", "matched"): ("error", "dart_no_mimic_binding")}
 
 
+def test_mimic_map_and_constrained_dynamics():
+    """q = G q_free + c for jb = 0.5 ja + 0.1; the constrained qdd stays on the coupling, its constraint
+    force does no work (G^T (M qdd + h - tau) = 0), and the unconstrained M, h are those of the tree."""
+    from simmatch.compare.reference import ReferenceDynamics
+
+    m = load_urdf(JOINTS / "mimic_wheels.urdf", base="fixed")
+    ref = ReferenceDynamics(m)
+    G, c, free = ref.mimic_map()
+    assert free == [0] and G.tolist() == [[1.0], [0.5]] and c.tolist() == [0.0, 0.1]
+    rng = np.random.default_rng(3)
+    for _ in range(5):
+        qa, dqa = rng.uniform(-3, 3), rng.normal()
+        s = State(np.array([qa, 0.5 * qa + 0.1]), np.array([dqa, 0.5 * dqa]))
+        tau = rng.normal(0, 1, 2)
+        qdd = ref.constrained_forward_dynamics(s, tau)
+        assert qdd[1] == pytest.approx(0.5 * qdd[0], abs=1e-12)
+        M, h = ref.mass_matrix(s), ref.bias_forces(s)
+        assert G.T @ (M @ qdd + h - tau) == pytest.approx([0.0], abs=1e-12)
+        assert np.abs(ref.forward_dynamics(s, tau) - qdd).max() > 1e-3  # the tree alone differs
+    # without mimic joints the constrained dynamics are the tree's
+    plain = ReferenceDynamics(load_urdf(JOINTS / "planar_puck.urdf"))
+    s = State(np.array([0.1, 0.2, 0.3]), np.array([0.3, -0.2, 0.5]))
+    assert plain.constrained_forward_dynamics(s, np.ones(3)) == pytest.approx(plain.forward_dynamics(s, np.ones(3)),
+                                                                               abs=1e-12)
+
+
+def test_mimic_cycle_is_a_model_error(tmp_path):
+    from simmatch.errors import ModelError
+
+    text = (JOINTS / "mimic_wheels.urdf").read_text().replace(
+        '<limit effort="5" velocity="10"/></joint>',
+        '<limit effort="5" velocity="10"/><mimic joint="jb"/></joint>', 1)
+    bad = tmp_path / "cycle.urdf"
+    bad.write_text(text)
+    with pytest.raises(ModelError, match=r"joint\[ja\]/mimic: mimic cycle"):
+        load_urdf(bad)
+
+
+def test_pybullet_gear_keeps_multiplier_and_offset_under_motion():
+    """Matched PyBullet: the JOINT_GEAR with the follower first, ratio -multiplier and
+    relativePositionTarget = offset holds jb = 0.5 ja + 0.1 exactly (measured: with the leader first
+    the ratio acts the other way, jb = 2 ja) and moves as the constrained dynamics say."""
+    from simmatch.compare.joints import probe_mimic_motion
+
+    m = load_urdf(JOINTS / "mimic_wheels.urdf", base="fixed")
+    with make_backend("bullet", m, NO_FLOOR, "matched") as b:
+        assert not [u for u in b.unsupported if u.feature == "mimic"]
+        r = probe_mimic_motion(b, m)["jb"]
+        # out of step by -0.3: pulled onto the coupling by 20% of the error per step (erp=1 asked for)
+        b.set_state(State(np.array([0.4, 0.0]), np.zeros(2)))
+        b.apply_torques(np.zeros(2))
+        b.step()
+        first = b.get_state()
+        b.step(99)
+        s = b.get_state()
+    assert r["rel_error_constrained"] < 1e-9 and r["max_residual"] < 1e-9
+    assert r["rel_error_unconstrained"] > 0.1 and r["follower_travel"] > 0.1
+    assert first.q[1] - (0.5 * first.q[0] + 0.1) == pytest.approx(0.8 * -0.3, abs=1e-9)
+    assert s.q[1] == pytest.approx(0.5 * s.q[0] + 0.1, abs=1e-8)
+
+
+@pytest.mark.parametrize("engine,load,kind", [("bullet", "matched", "coupled"), ("bullet", "native", "still"),
+                                              ("dart", "matched", "tree"), ("dart", "native", "tree"),
+                                              ("mujoco", "matched", "soft"), ("mujoco", "native", "soft")])
+def test_mimic_motion_in_each_engine(engine, load, kind):
+    """One step from rest on the coupling, torque on the leader only: PyBullet's gear moves as the
+    coupled system; its import holds both (velocity motors, no coupling); DART moves the leader as the
+    unconstrained tree (no binding / the MIMIC actuator does not load the leader); MuJoCo's soft
+    equality lands in between."""
+    from simmatch.compare.joints import probe_mimic_motion
+
+    m = load_urdf(JOINTS / "mimic_wheels.urdf", base="fixed")
+    with make_backend(engine, m, NO_FLOOR, load) as b:
+        r = probe_mimic_motion(b, m)["jb"]
+    if kind == "coupled":
+        assert r["rel_error_constrained"] < 1e-9
+    elif kind == "still":
+        assert np.abs(r["qdd"]).max() < 1e-9
+    elif kind == "tree":
+        assert r["qdd"][0] == pytest.approx(r["unconstrained"][0], rel=0.1)
+        assert r["rel_error_constrained"] > 0.25
+    else:
+        assert 1e-3 < r["rel_error_constrained"] < 0.25 < r["rel_error_unconstrained"]
+        assert 0 < r["max_residual"] < 0.05 * r["follower_travel"]
+
+
+def test_mimic_motion_findings_and_what_dynamics_compare():
+    r = run_check(str(JOINTS / "mimic_wheels.urdf"), random_q=3, base="fixed")
+    got = {(f.engine, f.load): (f.severity, f.cause) for f in r.findings if f.quantity == "mimic_motion"}
+    assert got == {("bullet", "native"): ("error", "bullet_ignores_mimic"),
+                   ("dart", "native"): ("error", "dart_mimic_actuator"),
+                   ("dart", "matched"): ("error", "dart_no_mimic_binding"),
+                   ("mujoco", "native"): ("warning", "mujoco_mimic_equality"),
+                   ("mujoco", "matched"): ("warning", "mujoco_mimic_equality")}
+    model = r.to_dict()["model"]
+    assert model["mimic"] == {"jb": "q = 0.5 q[ja] +0.1"}
+    assert model["dynamics_compared"].startswith("M(q), gravity, bias forces and qdd: the unconstrained tree")
+    # the matched builds' M, h, qdd agree with the unconstrained reference: no dynamics finding
+    assert not [f for f in r.findings if f.load == "matched" and f.category == "dynamics"
+                and f.severity != "info"]
+
+
 # -- --base auto on a world anchor ------------------------------------------------------------------
 def test_auto_base_hints_fixed_for_a_world_anchor():
     """A heavy root link with no collision shape heading a prismatic joint (the SimGAN hopper's

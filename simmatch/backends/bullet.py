@@ -235,14 +235,15 @@ class BulletBackend(Backend):
         self.unsupported.append(Unsupported("hard_limits", "*", "PyBullet joint limits are hard constraints"))
         by_name = {info[1].decode(): i for i, info in enumerate(self._info)}
         for j in self.model.mimic_joints:
-            # a gear constraint q[j] = multiplier q[leader] (PyBullet's gear: qA * ratio + qB = 0)
-            cid = p.createConstraint(body, by_name[j.mimic.joint], body, by_name[j.name], p.JOINT_GEAR,
+            # PyBullet's gear holds q_A + gearRatio q_B = relativePositionTarget (measured on 3.2.7:
+            # A = leader, ratio -0.5 gives q_B = 2 q_A, not 0.5 q_A), position error corrected with
+            # erp: A = the follower, ratio -multiplier, target = offset is q = multiplier q[leader] + offset
+            cid = p.createConstraint(body, by_name[j.name], body, by_name[j.mimic.joint], p.JOINT_GEAR,
                                      list(j.axis), [0, 0, 0], [0, 0, 0], physicsClientId=c)
-            p.changeConstraint(cid, gearRatio=-j.mimic.multiplier, maxForce=1e6, erp=1.0, physicsClientId=c)
-            self.notes.append(f"mimic {j.name!r}: JOINT_GEAR constraint on {j.mimic.joint!r}")
-            if j.mimic.offset:
-                self.unsupported.append(Unsupported(
-                    "mimic", j.name, f"a JOINT_GEAR constraint has no offset: the offset {j.mimic.offset:g} is dropped"))
+            p.changeConstraint(cid, gearRatio=-j.mimic.multiplier, relativePositionTarget=j.mimic.offset,
+                               maxForce=1e6, erp=1.0, physicsClientId=c)
+            self.notes.append(f"mimic {j.name!r}: JOINT_GEAR constraint on {j.mimic.joint!r} (ratio "
+                              f"{-j.mimic.multiplier:g}, relativePositionTarget {j.mimic.offset:g})")
 
     def _set_friction_motors(self) -> None:
         """The default velocity motor becomes Coulomb friction (force = the joint's friction), or nothing."""

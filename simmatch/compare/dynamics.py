@@ -65,6 +65,10 @@ def compare(actual: Snapshot, ctx: Context) -> list:
             e_row, a_row = exp[k][idx[0]], act[k][idx[0]]
         else:
             e_row, a_row = exp[k], act[k]
+        if ctx.declared.mimic_joints:
+            detail += ("; compared: the unconstrained tree (every joint an independent DoF, as engines' mass-matrix "
+                       "and inverse-dynamics calls report); the <mimic> coupling is held to the constrained "
+                       "dynamics under motion in joints.mimic_motion")
         cause = default_cause(actual)
         if actual.engine == "dart" and actual.load == "native" and massless_with_inertia(ctx.declared):
             cause = "massless_link_inertia"  # DART's loader keeps what the others drop

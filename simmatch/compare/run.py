@@ -65,6 +65,12 @@ class CheckResult:
         model = {"name": m.name, "source": m.source, "base": m.base, "base_reason": m.base_reason,
                  "base_pose": {"xyz": list(m.base_pose.xyz), "rpy": list(m.base_pose.rpy)},
                  "dof": m.dof, "links": len(m.links), "joints": len(m.joints), "joint_names": m.joint_names}
+        if m.mimic_joints:
+            model["mimic"] = {j.name: f"q = {j.mimic.multiplier:g} q[{j.mimic.joint}] {j.mimic.offset:+g}"
+                              for j in m.mimic_joints}
+            model["dynamics_compared"] = ("M(q), gravity, bias forces and qdd: the unconstrained tree (as every "
+                                          "engine's mass-matrix call reports); the coupling: joints.mimic_motion "
+                                          "against the constrained forward dynamics")
         if self.reference is not None:
             model["reference"] = self.reference.source
         config = dict(self.config.to_dict())
