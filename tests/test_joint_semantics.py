@@ -339,6 +339,44 @@ def test_mimic_motion_findings_and_what_dynamics_compare():
                 and f.severity != "info"]
 
 
+# -- gap --explain: the import's treatment of a joint --------------------------------------------------
+@pytest.mark.parametrize("model,base,joint,engine_cause,share", [
+    ("locked_elbow.urdf", "auto", "elbow", ("mujoco", "mujoco_equal_limits_ignored"), 0.3),
+    ("mimic_gripper.urdf", "auto", "jaw_b_slide", ("bullet", "bullet_ignores_mimic"), 0.3),
+    ("mimic_wheels.urdf", "fixed", "jb", ("bullet", "bullet_ignores_mimic"), 0.08)])
+def test_explain_names_the_imports_joint_treatment(model, base, joint, engine_cause, share):
+    """--load native, bullet -> mujoco, sine torques: the joint_treatment knob builds the locked /
+    mimic joint as the matched builds do inside the native imports and names the joint, the engine
+    and the cause; measured shares of the one-step gap: locked elbow 43% (MuJoCo lets it swing),
+    gripper 41% and wheels 12% (PyBullet ignores the mimic; its velocity motors are the rest)."""
+    from simmatch.gap import GapOptions, run_gap
+
+    r = run_gap(GapOptions(src="bullet", dst="mujoco", model=str(JOINTS / model), base=base, load="native",
+                           scenarios=("sine",), horizon=300, explain=True))
+    knob = {k["knob"]: k for k in r.explain["ranking"]}["joint_treatment"]
+    engine, cause = engine_cause
+    assert knob["causes"] == [cause]
+    assert joint in knob["title"] and engine in knob["title"]
+    assert knob["explained"] > share
+    # and it is not applicable to the matched builds
+    m = run_gap(GapOptions(src="bullet", dst="mujoco", model=str(JOINTS / model), base=base, load="matched",
+                           scenarios=("sine",), horizon=5, explain=True))
+    assert "joint_treatment" in {k["knob"] for k in m.explain["not_applicable"]}
+
+
+@pytest.mark.parametrize("engine", ["bullet", "dart", "mujoco"])
+def test_align_joints_holds_a_locked_joint_in_native_imports(engine):
+    """SimConfig.align_joints: the locked hook of the hoist stays at 0.97 m for 1 s in every native
+    import (PyBullet: equal hard limits; DART: LOCKED actuator; MuJoCo: the joint deleted)."""
+    m = load_urdf(JOINTS / "locked_prismatic.urdf")
+    with make_backend(engine, m, SimConfig(floor=False, align_joints=("hook_drop",)), "native") as b:
+        b.set_state(State(np.array([0.3]), np.array([0.5])))
+        assert b.link_frames()["hook"] == pytest.approx(link_frames(m, np.array([0.3]))["hook"], abs=1e-9)
+        b.apply_torques(np.array([1.0]))
+        b.step(500)
+        assert b.link_frames()["hook"][2, 3] == pytest.approx(0.97, abs=1e-6)
+
+
 # -- --base auto on a world anchor ------------------------------------------------------------------
 def test_auto_base_hints_fixed_for_a_world_anchor():
     """A heavy root link with no collision shape heading a prismatic joint (the SimGAN hopper's

@@ -208,7 +208,29 @@ class BulletBackend(Backend):
                                  contactDamping=cfg.contact.damping, physicsClientId=c)
         if self.load == "matched":
             self._match()
+        elif cfg.align_joints:
+            self._align_native_joints()
         self._dof_idx = [i for i, info in enumerate(self._info) if info[2] != p.JOINT_FIXED]
+
+    def _align_native_joints(self) -> None:
+        """config.align_joints on a native import: a `<mimic>` follower gets the matched gear (and its
+        import's velocity motor off: it is driven through the leader); a locked joint loaded as moving
+        gets equal hard limits at its value (what PyBullet does with explicit equal limits)."""
+        c, body = self.cid, self.body
+        by_name = {info[1].decode(): i for i, info in enumerate(self._info)}
+        for name in self.config.align_joints:
+            j = next((x for x in self.model.joints if x.name == name), None)
+            if j is None or name not in by_name:
+                continue
+            if j.mimic is not None and j.movable:
+                self._add_gear(j)
+                p.setJointMotorControl2(body, by_name[name], p.VELOCITY_CONTROL, targetVelocity=0.0, force=0.0,
+                                        physicsClientId=c)
+                self.notes.append(f"--explain: {name!r} coupled by the matched JOINT_GEAR")
+            elif j.locked_type and self._info[by_name[name]][2] != p.JOINT_FIXED:
+                v = float(j.limit.lower)
+                p.changeDynamics(body, by_name[name], jointLowerLimit=v, jointUpperLimit=v, physicsClientId=c)
+                self.notes.append(f"--explain: locked {name!r} held by equal hard limits at {v:g}")
 
     def _match(self) -> None:
         c, body, cfg = self.cid, self.body, self.config
@@ -233,17 +255,22 @@ class BulletBackend(Backend):
                     "implicit_damping", j.name,
                     "PyBullet applies joint damping explicitly (v - h M^-1 B v); DART and MuJoCo implicitly"))
         self.unsupported.append(Unsupported("hard_limits", "*", "PyBullet joint limits are hard constraints"))
-        by_name = {info[1].decode(): i for i, info in enumerate(self._info)}
         for j in self.model.mimic_joints:
-            # PyBullet's gear holds q_A + gearRatio q_B = relativePositionTarget (measured on 3.2.7:
-            # A = leader, ratio -0.5 gives q_B = 2 q_A, not 0.5 q_A), position error corrected with
-            # erp: A = the follower, ratio -multiplier, target = offset is q = multiplier q[leader] + offset
-            cid = p.createConstraint(body, by_name[j.name], body, by_name[j.mimic.joint], p.JOINT_GEAR,
-                                     list(j.axis), [0, 0, 0], [0, 0, 0], physicsClientId=c)
-            p.changeConstraint(cid, gearRatio=-j.mimic.multiplier, relativePositionTarget=j.mimic.offset,
-                               maxForce=1e6, erp=1.0, physicsClientId=c)
-            self.notes.append(f"mimic {j.name!r}: JOINT_GEAR constraint on {j.mimic.joint!r} (ratio "
-                              f"{-j.mimic.multiplier:g}, relativePositionTarget {j.mimic.offset:g})")
+            self._add_gear(j)
+
+    def _add_gear(self, j: Joint) -> None:
+        """The matched treatment of a `<mimic>` joint `j`."""
+        c, body = self.cid, self.body
+        by_name = {info[1].decode(): i for i, info in enumerate(self._info)}
+        # PyBullet's gear holds q_A + gearRatio q_B = relativePositionTarget (measured on 3.2.7:
+        # A = leader, ratio -0.5 gives q_B = 2 q_A, not 0.5 q_A), position error corrected with
+        # erp: A = the follower, ratio -multiplier, target = offset is q = multiplier q[leader] + offset
+        cid = p.createConstraint(body, by_name[j.name], body, by_name[j.mimic.joint], p.JOINT_GEAR,
+                                 list(j.axis), [0, 0, 0], [0, 0, 0], physicsClientId=c)
+        p.changeConstraint(cid, gearRatio=-j.mimic.multiplier, relativePositionTarget=j.mimic.offset,
+                           maxForce=1e6, erp=1.0, physicsClientId=c)
+        self.notes.append(f"mimic {j.name!r}: JOINT_GEAR constraint on {j.mimic.joint!r} (ratio "
+                          f"{-j.mimic.multiplier:g}, relativePositionTarget {j.mimic.offset:g})")
 
     def _set_friction_motors(self) -> None:
         """The default velocity motor becomes Coulomb friction (force = the joint's friction), or nothing."""

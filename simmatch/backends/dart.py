@@ -84,6 +84,8 @@ class DartBackend(Backend):
                 "contact_stiffness", "floor", "DART's contacts are rigid (LCP): config contact stiffness/damping "
                 "not representable, rigid contact used"))
         self._map_dofs()
+        if load == "native" and cfg.align_joints:
+            self._align_native_joints()
         self._tau_full = np.zeros(self.dof)
 
     # -- building ----------------------------------------------------------------------------
@@ -248,6 +250,21 @@ class DartBackend(Backend):
             dj = skel.getJoint(j.name)
             if dj is not None and dj.getNumDofs() == 1 and dj.getIndexInSkeleton(0) in self._extra_idx:
                 self._extra_q0[self._extra_idx.index(dj.getIndexInSkeleton(0))] = float(j.limit.lower)
+
+    def _align_native_joints(self) -> None:
+        """config.align_joints on a native import: a locked joint DART loaded as moving gets the LOCKED
+        actuator (held at its value, set with every state: the matched build's fixed joint). A `<mimic>`
+        follower keeps the loader's MIMIC actuator: dartpy 6.20 has no other coupling to offer."""
+        for name in self.config.align_joints:
+            j = next((x for x in self.model.joints if x.name == name), None)
+            dj = self.skel.getJoint(name)
+            if j is None or dj is None:
+                continue
+            if j.locked_type and dj.getNumDofs() == 1:
+                dj.setActuatorType(self._dart.dynamics.ActuatorType.LOCKED)
+                self.notes.append(f"--explain: locked {name!r} given DART's LOCKED actuator")
+            elif j.mimic is not None:
+                self.notes.append(f"--explain: {name!r} keeps DART's MIMIC actuator (no other coupling in dartpy)")
 
     # -- state ---------------------------------------------------------------------------------
     def _set_state(self, state: State) -> None:

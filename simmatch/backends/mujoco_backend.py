@@ -20,6 +20,7 @@ import os
 
 import mujoco
 import numpy as np
+from scipy.spatial.transform import Rotation
 
 from ..errors import EngineFailure, PhysicsDiverged
 from ..kinematics import joint_motion
@@ -30,8 +31,11 @@ from .mujoco_build import (
     FLOOR_CONAFFINITY,
     FLOOR_CONTYPE,
     build_matched,
+    homog,
+    mat_from_wxyz,
     mount_native,
     plan_native,
+    quat_wxyz,
     readback_model,
 )
 
@@ -132,10 +136,12 @@ class MujocoBackend(Backend):
             mj = mujoco.MjModel.from_xml_path(path)
         except Exception as e:
             raise EngineFailure("mujoco", "native", str(e).strip()) from None
-        if cfg.floor or model.posed:  # same parser, plus a floor plane / the base mounted at its pose
+        if cfg.floor or model.posed or cfg.align_joints:  # same parser, plus a floor plane / the mount
             spec = mujoco.MjSpec.from_file(path)
             if model.posed:
                 mount_native(spec, model.base_pose)
+            if cfg.align_joints:
+                self._align_native_joints(spec, model, cfg.align_joints)
             c = cfg.contact
             if cfg.floor:
                 spec.worldbody.add_geom(name=FLOOR, type=mujoco.mjtGeom.mjGEOM_PLANE, size=[0, 0, 1],
@@ -164,6 +170,37 @@ class MujocoBackend(Backend):
         for link, body in plan.merged_links.items():
             self.notes.append(f"MuJoCo fused link {link!r} into body {body!r}")
         return mj, plan
+
+    def _align_native_joints(self, spec, model: RobotModel, names) -> None:
+        """config.align_joints on a native import: a locked joint (which the import loads as a moving
+        joint with its limit ignored) is deleted and its body placed at the locked value, the matched
+        build's fixed joint. A `<mimic>` follower keeps the import's joint equality (the matched
+        build uses the same)."""
+        for name in names:
+            j = next((x for x in model.joints if x.name == name), None)
+            if j is None:
+                continue
+            if j.locked_type:
+                mj = next((x for x in spec.joints if x.name == name), None)
+                if mj is None:
+                    continue
+                body = mj.parent
+                axis = np.asarray(mj.axis, dtype=float)
+                axis = axis / np.linalg.norm(axis)
+                v = float(j.limit.lower)
+                M = np.eye(4)  # the joint's motion in the body frame, about its anchor
+                if mj.type == mujoco.mjtJoint.mjJNT_SLIDE:
+                    M[:3, 3] = axis * v
+                else:
+                    R = Rotation.from_rotvec(axis * v).as_matrix()
+                    anchor = np.asarray(mj.pos, dtype=float)
+                    M[:3, :3], M[:3, 3] = R, anchor - R @ anchor
+                T = homog(mat_from_wxyz(body.quat), body.pos) @ M
+                body.pos, body.quat = T[:3, 3], quat_wxyz(T[:3, :3])
+                spec.delete(mj)
+                self.notes.append(f"--explain: locked {name!r} deleted, body {body.name!r} placed at {v:g}")
+            elif j.mimic is not None:
+                self.notes.append(f"--explain: {name!r} keeps the import's joint equality (as matched)")
 
     # -- state --------------------------------------------------------------------------------
     def _set_state(self, s: State) -> None:
