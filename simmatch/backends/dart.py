@@ -25,6 +25,7 @@ from scipy.spatial.transform import Rotation
 from ..config import SimConfig
 from ..errors import EngineFailure
 from ..model import ContactParams, Inertial, Joint, Limit, Link, Pose, RobotModel, State
+from . import dart_free
 from .base import Backend, ContactPoint, Readback, Unsupported
 from .dart_build import add_floor, captured_output, isometry, make_shape, set_inertia, shape_to_geometry
 
@@ -211,6 +212,7 @@ class DartBackend(Backend):
     def _map_dofs(self) -> None:
         skel, model = self.skel, self.model
         idx = []
+        free_coords: dict = {}
         coordinate_of = {c.name: (g, k) for g, cs in model.groups.items() for k, c in enumerate(cs)}
         for name in model.joint_names:
             if skel.getJoint(name) is None and name in coordinate_of:
@@ -223,9 +225,11 @@ class DartBackend(Backend):
                     idx.append(dj.getIndexInSkeleton(k))
                     continue
                 if dj is not None and dj.getType() == "FreeJoint":
-                    raise EngineFailure("dart", self.load, f"floating joint {group!r} loaded as a FreeJoint (6 DoF, "
-                                        "exponential coordinates and body-frame velocities): simmatch does not map "
-                                        "them onto its x, y, z, yaw, pitch, roll coordinates; check it with --load matched")
+                    # an inner floating joint: DART's FreeJoint coordinates mapped onto the canonical
+                    # x, y, z, yaw, pitch, roll (dart_free); the index is a placeholder of the right size
+                    idx.append(dj.getIndexInSkeleton(k))
+                    free_coords.setdefault(group, [dj, [None] * 6])[1][k] = len(idx) - 1
+                    continue
             if skel.getJoint(name) is None:
                 raise EngineFailure("dart", self.load, f"joint {name!r} missing from the DART skeleton")
             joint = skel.getJoint(name)
@@ -233,6 +237,14 @@ class DartBackend(Backend):
                 raise EngineFailure("dart", self.load, f"joint {name!r} has {joint.getNumDofs()} DoF in DART, not 1")
             idx.append(joint.getIndexInSkeleton(0))
         self._idx = idx
+        # inner FreeJoints: (joint, canonical positions of x, y, z, yaw, pitch, roll, last coordinates)
+        self._inner_free = [[dj, np.array(cols), None] for dj, cols in free_coords.values()]
+        for group in free_coords:
+            self.unsupported.append(Unsupported(
+                "free_joint_integration", group,
+                "DART's FreeJoint (rotation vector, its own velocities) is mapped exactly onto x, y, z, yaw, pitch, "
+                "roll for states, forces, M and h, but DART integrates in its own coordinates: one step's velocity "
+                "differs from a step in simmatch's coordinates by O(dt)"))
         root = skel.getRootJoint()
         self._free = None
         self.added_joints: tuple[str, ...] = ()
@@ -275,6 +287,12 @@ class DartBackend(Backend):
         if self.dof:
             skel.setPositions(self._idx, np.asarray(state.q, dtype=float))
             skel.setVelocities(self._idx, np.asarray(state.dq, dtype=float))
+        for entry in self._inner_free:
+            dj, cols, _ = entry
+            c, dc = np.asarray(state.q, float)[cols], np.asarray(state.dq, float)[cols]
+            dj.setPositions(self._dart.dynamics.FreeJoint.convertToPositions(isometry(dart_free.chain_transform(c))))
+            dj.setVelocities(np.linalg.solve(dj.getRelativeJacobian(), dart_free.chain_jacobian(c) @ dc))
+            entry[2] = c
         if self._free is not None and state.floating:
             self._set_root(state)
 
@@ -294,6 +312,7 @@ class DartBackend(Backend):
         skel = self.skel
         if self.dof:
             q, dq = skel.getPositions(self._idx), skel.getVelocities(self._idx)
+            self._read_inner_free(q, dq)
         else:
             q, dq = np.zeros(0), np.zeros(0)
         if not self.model.floating:  # getPositions(idx) returns a fresh float64 copy: no second copy
@@ -317,10 +336,41 @@ class DartBackend(Backend):
         if self._dof:
             q_out[:] = self.skel.getPositions(self._idx)
             dq_out[:] = self.skel.getVelocities(self._idx)
+            self._read_inner_free(q_out, dq_out)
+
+    def _read_inner_free(self, q: np.ndarray, dq: np.ndarray) -> None:
+        """Overwrite the placeholder entries of inner FreeJoints with their canonical coordinates."""
+        for entry in self._inner_free:
+            dj, cols, last = entry
+            T = np.asarray(self._dart.dynamics.FreeJoint.convertToTransform(dj.getPositions()).matrix())
+            c = dart_free.coordinates(T, last)
+            q[cols] = c
+            dq[cols] = np.linalg.solve(dart_free.chain_jacobian(c), dj.getRelativeJacobian() @ dj.getVelocities())
+            entry[2] = c
+
+    def _inner_free_maps(self):
+        """Per inner FreeJoint: (its DART dof columns in self._idx order, J_m, dJ_m dq) at the current state."""
+        out = []
+        for dj, cols, last in self._inner_free:
+            T = np.asarray(self._dart.dynamics.FreeJoint.convertToTransform(dj.getPositions()).matrix())
+            c = dart_free.coordinates(T, last)
+            vd = np.asarray(dj.getVelocities(), dtype=float)
+            Jc, Jr = dart_free.chain_jacobian(c), np.asarray(dj.getRelativeJacobian(), dtype=float)
+            dc = np.linalg.solve(Jc, Jr @ vd)
+            Jm = np.linalg.solve(Jr, Jc)
+            dJm_dq = np.linalg.solve(Jr, dart_free.chain_jdot_dq(c, dc)
+                                     - np.asarray(dj.getRelativeJacobianTimeDeriv(), dtype=float) @ vd)
+            out.append((cols, Jm, dJm_dq))
+        return out
 
     def _step(self) -> None:
         if self.dof:
-            self.skel.setForces(self._idx, self._tau_full)  # DART clears forces after every step
+            tau = self._tau_full
+            if self._inner_free:  # power-equivalent DART forces: tau_d = J_m^-T tau_c
+                tau = np.array(tau, dtype=float)
+                for cols, Jm, _ in self._inner_free_maps():
+                    tau[cols] = np.linalg.solve(Jm.T, tau[cols])
+            self.skel.setForces(self._idx, tau)  # DART clears forces after every step
         self.world.step()
 
     # -- kinematics and dynamics ---------------------------------------------------------------
@@ -336,12 +386,29 @@ class DartBackend(Backend):
     def _link_names(self) -> set[str]:
         return {link.name for link in self.model.links}
 
+    def _coordinate_map(self):
+        """(J (dof, dof), dJ dq (dof,)): DART velocities (in self._idx order) = J canonical dq; the
+        identity but for inner FreeJoints (see dart_free)."""
+        J, a0 = np.eye(self.dof), np.zeros(self.dof)
+        for cols, Jm, dJm_dq in self._inner_free_maps():
+            J[np.ix_(cols, cols)] = Jm
+            a0[cols] = dJm_dq
+        return J, a0
+
     def mass_matrix(self) -> np.ndarray:
-        M = self.skel.getMassMatrix()
-        return np.array(M[np.ix_(self._idx, self._idx)])
+        M = np.array(self.skel.getMassMatrix()[np.ix_(self._idx, self._idx)])
+        if self._inner_free:
+            J, _ = self._coordinate_map()
+            M = J.T @ M @ J
+        return M
 
     def bias_forces(self) -> np.ndarray:
-        return np.array(self.skel.getCoriolisAndGravityForces()[self._idx])
+        h = np.array(self.skel.getCoriolisAndGravityForces()[self._idx])
+        if self._inner_free:
+            J, a0 = self._coordinate_map()
+            M = np.array(self.skel.getMassMatrix()[np.ix_(self._idx, self._idx)])
+            h = J.T @ (h + M @ a0)
+        return h
 
     def joint_limit_forces(self) -> np.ndarray:
         """Constraint impulse / dt of each joint at (within 1e-6 of) or past an enforced limit. DART

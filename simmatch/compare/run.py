@@ -41,6 +41,7 @@ _UNSUPPORTED = {
     "floating_base": ("structure", {"*": "mujoco_welds_floating_root"}),
     "joint_type": ("structure", {}),
     "mimic": ("joints", {"dart": "dart_no_mimic_binding", "bullet": "bullet_mimic_gear"}),
+    "free_joint_integration": ("dynamics", {"dart": "dart_free_joint_coordinates"}),
 }
 
 
