@@ -125,7 +125,8 @@ def gap(
         raise UsageError(f"--load must be 'matched' or 'native', not {load!r}")
     if not dt > 0 or solver_iterations < 1:
         raise UsageError("--dt must be positive and --solver-iterations at least 1")
-    opts = GapOptions(src=src, dst=dst, model=model, base=base, base_pose=base_pose, load=load, scenarios=tuple(scenario or BUILTIN),
+    opts = GapOptions(src=src, dst=dst, model=model, base=base, base_pose=base_pose, load=load,
+                      scenarios=tuple(scenario or BUILTIN),
                       horizon=horizon, episodes=episodes, torque_scale=torque_scale, noise=noise, seed=seed,
                       threshold=threshold, weights=_weights(weights), dt=dt, solver_iterations=solver_iterations,
                       explain=explain, explain_scenario=explain_scenario)
