@@ -13,12 +13,14 @@ from simmatch.registry import load_model
 def show(
     model: str = typer.Argument(..., help="Model name (hopper, hopper-box, pendulum, double-pendulum, laikago) or URDF path."),
     base: str = typer.Option("auto", help="fixed | floating | auto (auto: a massless root link is the world)."),
+    base_pose: str | None = typer.Option(None, "--base-pose", help="Where a fixed base is mounted: 'x y z roll "
+                                         "pitch yaw' (m, rad; URDF rpy)."),
 ):
     """Print the canonical model: links, masses, joints in canonical order, base."""
-    m = load_model(model, base=base)
+    m = load_model(model, base=base, base_pose=base_pose)
     console = Console()
     console.print(f"[bold]{m.name}[/]  {m.source}")
-    console.print(f"base: [bold]{m.base}[/] ({m.base_reason}); {m.dof} DoF; total mass {m.total_mass:.6g} kg")
+    console.print(f"base: [bold]{escape(m.base_text)}[/] ({escape(m.base_reason)}); {m.dof} DoF; total mass {m.total_mass:.6g} kg")
     links = Table(title="links")
     for col in ("link", "mass (kg)", "COM (link frame)", "collision"):
         links.add_column(col)
