@@ -68,6 +68,7 @@ def load_model(name_or_path: str, base: str = "auto", base_pose: str | Pose | No
         return model
     try:
         return model.with_base_pose(pose)
-    except ValueError as e:
-        raise UsageError(f"--base-pose: {e} ({model.name}: base {model.base}, {model.base_reason}); "
-                         "use --base fixed") from None
+    except ValueError:
+        hint = "" if "use --base fixed" in model.base_reason else "; use --base fixed"
+        raise UsageError(f"--base-pose: a base pose applies to a fixed base, and {model.name}'s is floating "
+                         f"({model.base_reason}){hint}") from None
