@@ -34,6 +34,8 @@ def check(
     no_report: bool = typer.Option(False, "--no-report", help="Do not write the report folder."),
     base: str = typer.Option("auto", "--base", help="fixed | floating | auto (auto: a massless root link is "
                                                     "the world)."),
+    base_pose: str | None = typer.Option(None, "--base-pose", help="Where a fixed base is mounted: 'x y z roll "
+                                         "pitch yaw' (m, rad; URDF rpy), e.g. '0 0 1 0 1.5708 0' on a wall."),
     reference: str | None = typer.Option(None, "--reference", "-r",
                                             help="Also hold the model against this reference model (a URDF "
                                                  "converted or edited from it)."),
@@ -56,6 +58,7 @@ def check(
     if not no_report:
         check_out_dir(folder, owned)  # before any computation: a rejected run leaves nothing behind
     result = run_check(model, engines=names, load=load, random_q=random_q, seed=seed, tol=tolerances, base=base,
+                       base_pose=base_pose,
                        reference=reference)
     if not no_report:
         json_path, md_path = write_reports(result, folder)

@@ -85,6 +85,8 @@ def gap(
     model: str = typer.Option("hopper", "--model", "-m", help="Shipped model name or URDF path."),
     base: str = typer.Option("auto", "--base", help="fixed | floating | auto (auto: a massless root link is "
                              "the world)."),
+    base_pose: str | None = typer.Option(None, "--base-pose", help="Where a fixed base is mounted: 'x y z roll "
+                                         "pitch yaw' (m, rad; URDF rpy), e.g. '0 0 1 0 1.5708 0' on a wall."),
     load: str = typer.Option("matched", "--load", help="matched (physically identical builds) or native (each "
                              "engine's own URDF import: the naive end-to-end gap; a failing import exits 2)."),
     scenario: list[str] | None = typer.Option(None, "--scenario", "-s", help="drop, sine, random, "
@@ -124,7 +126,8 @@ def gap(
         raise UsageError(f"--load must be 'matched' or 'native', not {load!r}")
     if not dt > 0 or solver_iterations < 1:
         raise UsageError("--dt must be positive and --solver-iterations at least 1")
-    opts = GapOptions(src=src, dst=dst, model=model, base=base, load=load, scenarios=tuple(scenario or BUILTIN),
+    opts = GapOptions(src=src, dst=dst, model=model, base=base, base_pose=base_pose, load=load,
+                      scenarios=tuple(scenario or BUILTIN),
                       horizon=horizon, episodes=episodes, torque_scale=torque_scale, noise=noise, seed=seed,
                       threshold=threshold, weights=_weights(weights), dt=dt, solver_iterations=solver_iterations,
                       explain=explain, explain_scenario=explain_scenario)

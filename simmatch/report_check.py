@@ -67,7 +67,7 @@ def print_summary(result: CheckResult, console: Console | None = None, max_rows:
     console = console or Console()
     m = result.model
     opts = result.options
-    console.print(f"[bold]simmatch check[/] {escape(f'{m.name} ({m.source})')}: {m.dof} DoF, base {m.base} "
+    console.print(f"[bold]simmatch check[/] {escape(f'{m.name} ({m.source})')}: {m.dof} DoF, base {m.base_text} "
                   f"({escape(m.base_reason)})",
                   highlight=False)
     if result.reference is not None:
@@ -116,7 +116,7 @@ def to_markdown(result: CheckResult) -> str:
     m = result.model
     opts = result.options
     lines = [f"# simmatch check: {m.name}", "",
-             f"- model: `{m.source}` ({m.dof} DoF, {len(m.links)} links, base {m.base}: {m.base_reason})"]
+             f"- model: `{m.source}` ({m.dof} DoF, {len(m.links)} links, base {m.base_text}: {m.base_reason})"]
     if result.reference is not None:
         lines.append(f"- reference: `{result.reference.source}`")
     lines += ["- engines: " + ", ".join(f"{k} {v or 'not installed'}" for k, v in result.engines.items()),

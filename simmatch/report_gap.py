@@ -92,14 +92,14 @@ def print_summary(result: GapResult, console: Console | None = None) -> None:
         rf = sc.summary.get("root_forces")
         if rf:
             console.print(f"[bold]{sc.label}[/] root generalized forces, mean |src| / |dst| (mean |diff|): " + ", ".join(
-                f"{k} {_fmt(v['mean_abs'][0])}/{_fmt(v['mean_abs'][1])} ({_fmt(v['mae'])})" for k, v in rf.items()),
+                f"{escape(k)} {_fmt(v['mean_abs'][0])}/{_fmt(v['mean_abs'][1])} ({_fmt(v['mae'])})" for k, v in rf.items()),
                 highlight=False)
         lf = sc.summary.get("joint_limit_forces")
         if lf:
             active = {k: v for k, v in lf.items() if any(x for x in v["mean_abs"] if x)}
             if active:
                 console.print(f"[bold]{sc.label}[/] joint-limit forces, mean |src| / |dst|: " + ", ".join(
-                    f"{k} {_fmt(v['mean_abs'][0])}/{_fmt(v['mean_abs'][1])}" for k, v in active.items()),
+                    f"{escape(k)} {_fmt(v['mean_abs'][0])}/{_fmt(v['mean_abs'][1])}" for k, v in active.items()),
                     highlight=False)
     if result.explain:
         print_explain(result.explain, console)

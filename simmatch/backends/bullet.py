@@ -240,8 +240,12 @@ class BulletBackend(Backend):
         p.setPhysicsEngineParameter(fixedTimeStep=cfg.dt, numSolverIterations=cfg.solver_iterations,
                                     numSubSteps=0, deterministicOverlappingPairs=1, physicsClientId=c)
         fixed = not self.model.floating
+        # a fixed base mounted at model.base_pose: loadURDF's basePosition/Orientation place the root
+        # link frame (measured: the base COM lands at pose * inertial origin)
+        mount = dict(basePosition=list(self.model.base_pose.xyz),
+                     baseOrientation=self.model.base_pose.quat_xyzw.tolist()) if self.model.posed else {}
         if self.load == "native":
-            body = p.loadURDF(os.path.abspath(self.model.source), useFixedBase=fixed, physicsClientId=c)
+            body = p.loadURDF(os.path.abspath(self.model.source), useFixedBase=fixed, physicsClientId=c, **mount)
             self.notes.append("loadURDF with default flags")
         else:
             self._plan_merge()
@@ -253,7 +257,7 @@ class BulletBackend(Backend):
             try:
                 body = p.loadURDF(path, useFixedBase=fixed,
                                   flags=p.URDF_USE_INERTIA_FROM_FILE | p.URDF_USE_IMPLICIT_CYLINDER,
-                                  physicsClientId=c)
+                                  physicsClientId=c, **mount)
             finally:
                 os.unlink(path)
             self.notes.append("URDF_USE_INERTIA_FROM_FILE | URDF_USE_IMPLICIT_CYLINDER; velocity motors off; "
@@ -283,10 +287,28 @@ class BulletBackend(Backend):
         self.link_index = {self.model.root: -1}
         self.link_index.update({info[12].decode(): i for i, info in enumerate(self._info)})
         by_name = {info[1].decode(): i for i, info in enumerate(self._info)}
+        for group, coords in self.model.groups.items():
+            if group not in by_name or coords[0].name in by_name:
+                continue
+            jt = self._info[by_name[group]][2]
+            if jt == p.JOINT_PLANAR:
+                # measured on 3.2.7: it simulates, but resetJointStateMultiDof leaves it unchanged,
+                # getJointStateMultiDof returns 2 of its 3 coordinates and calculateMassMatrix fails
+                raise EngineFailure("bullet", self.load, f"planar joint {group!r} loads as JOINT_PLANAR, but "
+                                    "PyBullet's state API does not implement planar joints (resetJointStateMultiDof "
+                                    "ignores it, getJointStateMultiDof returns 2 of its 3 coordinates, "
+                                    "calculateMassMatrix fails): its state cannot be set or read")
+            if jt == p.JOINT_FIXED and coords[0].group_type == "floating":
+                raise EngineFailure("bullet", self.load, f"floating joint {group!r} became a fixed joint: PyBullet's "
+                                    "URDF importer has no floating joint inside the tree (it prints 'joint "
+                                    "unsupported, creating a fixed joint instead')")
         missing = [j for j in self.joint_names if j not in by_name]
         if missing:
             raise EngineFailure("bullet", self.load, f"joints missing after load: {', '.join(missing)}")
         self.jidx = [by_name[j] for j in self.joint_names]
+        # joints the URDF locks (lower == upper) that PyBullet loaded as moving: set to that value
+        self._locked = [(by_name[j.name], float(j.limit.lower)) for j in self.model.locked_joints
+                        if j.name in by_name and self._info[by_name[j.name]][2] != p.JOINT_FIXED]
         self.floor = -1
         if cfg.floor:
             plane = p.createCollisionShape(p.GEOM_PLANE, physicsClientId=c)
@@ -298,6 +320,8 @@ class BulletBackend(Backend):
                                  contactDamping=cfg.contact.damping, physicsClientId=c)
         if self.load == "matched":
             self._match()
+        elif cfg.align_joints:
+            self._align_native_joints()
         self._dof_idx = [i for i, info in enumerate(self._info) if info[2] != p.JOINT_FIXED]
 
     def _check_matched_base(self) -> None:
@@ -365,6 +389,26 @@ class BulletBackend(Backend):
         if self._mesh_files:
             self.notes.append(f"{len(self._mesh_files)} ASCII STL mesh(es) loaded from binary copies")
 
+    def _align_native_joints(self) -> None:
+        """config.align_joints on a native import: a `<mimic>` follower gets the matched gear (and its
+        import's velocity motor off: it is driven through the leader); a locked joint loaded as moving
+        gets equal hard limits at its value (what PyBullet does with explicit equal limits)."""
+        c, body = self.cid, self.body
+        by_name = {info[1].decode(): i for i, info in enumerate(self._info)}
+        for name in self.config.align_joints:
+            j = next((x for x in self.model.joints if x.name == name), None)
+            if j is None or name not in by_name:
+                continue
+            if j.mimic is not None and j.movable:
+                self._add_gear(j)
+                p.setJointMotorControl2(body, by_name[name], p.VELOCITY_CONTROL, targetVelocity=0.0, force=0.0,
+                                        physicsClientId=c)
+                self.notes.append(f"--explain: {name!r} coupled by the matched JOINT_GEAR")
+            elif j.locked_type and self._info[by_name[name]][2] != p.JOINT_FIXED:
+                v = float(j.limit.lower)
+                p.changeDynamics(body, by_name[name], jointLowerLimit=v, jointUpperLimit=v, physicsClientId=c)
+                self.notes.append(f"--explain: locked {name!r} held by equal hard limits at {v:g}")
+
     def _match(self) -> None:
         c, body, cfg = self.cid, self.body, self.config
         self._set_friction_motors()
@@ -388,6 +432,22 @@ class BulletBackend(Backend):
                     "implicit_damping", j.name,
                     "PyBullet applies joint damping explicitly (v - h M^-1 B v); DART and MuJoCo implicitly"))
         self.unsupported.append(Unsupported("hard_limits", "*", "PyBullet joint limits are hard constraints"))
+        for j in self.model.mimic_joints:
+            self._add_gear(j)
+
+    def _add_gear(self, j: Joint) -> None:
+        """The matched treatment of a `<mimic>` joint `j`."""
+        c, body = self.cid, self.body
+        by_name = {info[1].decode(): i for i, info in enumerate(self._info)}
+        # PyBullet's gear holds q_A + gearRatio q_B = relativePositionTarget (measured on 3.2.7:
+        # A = leader, ratio -0.5 gives q_B = 2 q_A, not 0.5 q_A), position error corrected with
+        # erp: A = the follower, ratio -multiplier, target = offset is q = multiplier q[leader] + offset
+        cid = p.createConstraint(body, by_name[j.name], body, by_name[j.mimic.joint], p.JOINT_GEAR,
+                                 list(j.axis), [0, 0, 0], [0, 0, 0], physicsClientId=c)
+        p.changeConstraint(cid, gearRatio=-j.mimic.multiplier, relativePositionTarget=j.mimic.offset,
+                           maxForce=1e6, erp=1.0, physicsClientId=c)
+        self.notes.append(f"mimic {j.name!r}: JOINT_GEAR constraint on {j.mimic.joint!r} (ratio "
+                          f"{-j.mimic.multiplier:g}, relativePositionTarget {j.mimic.offset:g})")
 
     def _set_friction_motors(self) -> None:
         """The default velocity motor becomes Coulomb friction (force = the joint's friction), or nothing."""
@@ -406,6 +466,8 @@ class BulletBackend(Backend):
         c, body = self.cid, self.body
         for k, i in enumerate(self.jidx):
             p.resetJointState(body, i, float(state.q[k]), float(state.dq[k]), physicsClientId=c)
+        for i, value in self._locked:
+            p.resetJointState(body, i, value, 0.0, physicsClientId=c)
         if self.model.floating:
             ipos, iorn = self._base_com_offset()
             R = Rotation.from_quat(state.root_quat)
@@ -529,12 +591,17 @@ class BulletBackend(Backend):
                           if idx else []))
         for name, i in self.link_index.items():
             if i < 0:
-                if not self.model.floating:
+                if not self.model.floating and not self.model.posed:
                     continue  # the world-fixed root: PyBullet places it at the origin
-                s = self._get_state()
-                T = np.eye(4)
-                T[:3, :3] = Rotation.from_quat(s.root_quat).as_matrix()
-                T[:3, 3] = s.root_pos
+                if self.model.floating:
+                    s = self._get_state()
+                    T = np.eye(4)
+                    T[:3, :3] = Rotation.from_quat(s.root_quat).as_matrix()
+                    T[:3, 3] = s.root_pos
+                else:  # a mounted fixed base: COM frame x inverse local inertial frame
+                    com, orn = p.getBasePositionAndOrientation(body, physicsClientId=c)
+                    ipos, iorn = self._base_com_offset()
+                    T = _matrix(com, orn) @ np.linalg.inv(_matrix(ipos, iorn))
             else:
                 st = states[i]
                 T = _matrix(st[0], st[1]) @ np.linalg.inv(_matrix(st[2], st[3]))
@@ -633,8 +700,12 @@ class BulletBackend(Backend):
         q0, _ = self._all_dof_state()
         zeros = [0.0] * len(q0)
         probes = []  # (raw, corrected) joint-space gravity torques in canonical order, where
+        if self.model.posed and self.load == "native":
+            return []  # a mounted native base: _mounted_inverse_dynamics_probe reports it with its own cause
         if not self.model.floating or self._static_base:
             cause, where = "bullet_fixed_base_inverse_dynamics", "base as loaded"
+            if self.model.posed:
+                cause, where = "bullet_inverse_dynamics_base_pose", f"base mounted {self.model.base_text}"
             for shift in (0.0, 0.5):
                 q = [v + shift for v in q0]
                 raw = np.array(self._fixed_base_inverse_dynamics(q, zeros, zeros, corrected=False))[cols]
@@ -672,6 +743,30 @@ class BulletBackend(Backend):
                             f"{where}, q = {np.round(np.asarray(q)[cols], 4).tolist()}: PyBullet takes gravity in "
                             f"the base's inertial frame as if it were the world; simmatch's read-back rotates it "
                             f"(the simulation itself is right)")]
+
+    def _mounted_inverse_dynamics_probe(self) -> dict | None:
+        """Native loads of a mounted fixed base (what a user calls): the raw calculateInverseDynamics
+        gravity torques against what PyBullet simulates, at the current q and at q + 0.5 (the worse of
+        the two); None when they agree to 1e-9 (relative) or nothing applies."""
+        if self.load != "native" or not self.model.posed or not self._dof_idx:
+            return None
+        q0, _ = self._all_dof_state()
+        zeros = [0.0] * len(q0)
+        cols = [self._dof_idx.index(i) for i in self.jidx]
+        worst = None
+        for shift in (0.0, 0.5):
+            q = [v + shift for v in q0]
+            raw = np.array(self._fixed_base_inverse_dynamics(q, zeros, zeros, corrected=False))[cols]
+            good = np.array(self._fixed_base_inverse_dynamics(q, zeros, zeros))[cols]
+            err = float(np.max(np.abs(raw - good))) if len(cols) else 0.0
+            scale = max(float(np.max(np.abs(good))) if len(cols) else 0.0, 1e-12)
+            if worst is None or err / scale > worst["rel_error"]:
+                worst = {"q": [float(q[k]) for k in cols], "raw": raw.tolist(), "simulated": good.tolist(),
+                         "abs_error": err, "rel_error": err / scale}
+        if worst["rel_error"] <= 1e-9:
+            return None
+        worst["tilt_deg"] = float(np.degrees(Rotation.from_quat(self.model.base_pose.quat_xyzw).magnitude()))
+        return worst
 
     def contacts(self) -> list[ContactPoint]:
         if self.floor < 0:
@@ -739,6 +834,19 @@ class BulletBackend(Backend):
         if probe:
             extras["findings"] = probe
         base = "fixed" if self._static_base else self.model.base
+        probe = self._mounted_inverse_dynamics_probe()
+        if probe is not None:
+            extras["mounted_inverse_dynamics"] = probe
+        if self.model.locked_joints:
+            held = dict(self._locked)
+            by_name = {info[1].decode(): info for info in self._info}
+            extras["locked_joints"] = {
+                j.name: "fixed" if j.name not in by_name or by_name[j.name][2] == p.JOINT_FIXED
+                else ("held by its limits: PyBullet locks a joint whose lower and upper limits are equal"
+                      if by_name[j.name][8] == by_name[j.name][9] and by_name[j.name][0] in held
+                      else f"moves: PyBullet read the range as [{by_name[j.name][8]:g}, {by_name[j.name][9]:g}] "
+                           "(lower > upper: no limit)")
+                for j in self.model.locked_joints}
         rb_model = RobotModel(self.model.name, tuple(links), tuple(joints), self.model.root, base,
                               self.model.source)
         return Readback(rb_model, extras, merged_links={name: holder for name, (holder, _) in self.merged.items()})

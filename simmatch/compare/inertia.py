@@ -235,12 +235,13 @@ def model_checks(model: RobotModel, ctx: Context, engine: str = "model", load: s
 
     out = []
     tol = ctx.tol
-    for j in model.dof_joints:
-        if j.type == "revolute" and j.limit is not None and j.limit.lower == j.limit.upper:
+    for j in [*model.dof_joints, *model.locked_joints]:
+        if j.urdf_type == "revolute" and j.limit is not None and j.limit.lower == j.limit.upper:
             out.append(make(engine, load, "joints", "limit", j.name, expected="lower < upper",
                             actual=[j.limit.lower, j.limit.upper], severity="warning",
                             cause="urdf_revolute_zero_range",
-                            detail="a revolute joint whose range is empty (or missing, which URDF reads as 0, 0)"))
+                            detail="a revolute joint whose range is empty (or missing, which URDF reads as 0, 0): "
+                                   "locked, as URDF says"))
     massless = set(massless_with_inertia(model))
     for link in model.links:
         if link.name in massless:

@@ -40,6 +40,8 @@ _UNSUPPORTED = {
     "merged_link_geometry": ("contact", {"*": "mujoco_merges_massless_chain"}),
     "floating_base": ("structure", {"*": "mujoco_welds_floating_root"}),
     "joint_type": ("structure", {}),
+    "mimic": ("joints", {"dart": "dart_no_mimic_binding", "bullet": "bullet_mimic_gear"}),
+    "free_joint_integration": ("dynamics", {"dart": "dart_free_joint_coordinates"}),
 }
 
 
@@ -62,7 +64,14 @@ class CheckResult:
     def to_dict(self) -> dict:
         m = self.model
         model = {"name": m.name, "source": m.source, "base": m.base, "base_reason": m.base_reason,
+                 "base_pose": {"xyz": list(m.base_pose.xyz), "rpy": list(m.base_pose.rpy)},
                  "dof": m.dof, "links": len(m.links), "joints": len(m.joints), "joint_names": m.joint_names}
+        if m.mimic_joints:
+            model["mimic"] = {j.name: f"q = {j.mimic.multiplier:g} q[{j.mimic.joint}] {j.mimic.offset:+g}"
+                              for j in m.mimic_joints}
+            model["dynamics_compared"] = ("M(q), gravity, bias forces and qdd: the unconstrained tree (as every "
+                                          "engine's mass-matrix call reports); the coupling: joints.mimic_motion "
+                                          "against the constrained forward dynamics")
         if self.reference is not None:
             model["reference"] = self.reference.source
         config = dict(self.config.to_dict())
@@ -217,6 +226,7 @@ def summarise(findings: list[Finding], snapshots: list[Snapshot], sources: list[
 
 def run_check(model: str | RobotModel, engines: list[str] | None = None, load: str = "both", random_q: int = 20,
               seed: int = 0, tol: Tolerances | None = None, base: str = "auto", reference: str | None = None,
+              base_pose=None,
               config: SimConfig | None = None, jobs: int = 2, timeout: float = 300.0, isolate: bool = True,
               inject=None) -> CheckResult:
     """Run the whole check. `inject(snapshot) -> snapshot` (tests) may plant a defect in each
@@ -228,8 +238,8 @@ def run_check(model: str | RobotModel, engines: list[str] | None = None, load: s
     config = config or SimConfig()
     engines = list(ENGINES) if engines is None else list(engines)
     loads = parse_load(load)
-    declared = model if isinstance(model, RobotModel) else load_model(model, base=base)
-    ref_model = load_model(reference, base=base) if reference is not None else None
+    declared = model if isinstance(model, RobotModel) else load_model(model, base=base, base_pose=base_pose)
+    ref_model = load_model(reference, base=base, base_pose=base_pose) if reference is not None else None
     samples = Samples.draw(declared, random_q, seed)
     t_model = time.perf_counter()
 
@@ -290,6 +300,8 @@ def run_check(model: str | RobotModel, engines: list[str] | None = None, load: s
     t_end = time.perf_counter()
     options = {"engines": engines, "load": load, "random_q": random_q, "seed": seed, "base": base,
                "reference": reference}
+    if declared.posed:
+        options["base_pose"] = {"xyz": list(declared.base_pose.xyz), "rpy": list(declared.base_pose.rpy)}
     timing = {"total": t_end - t0, "load_model": t_model - t0, "reference": t_ref - t_model,
               "engines": t_engines - t_ref, "compare": t_end - t_engines,
               "per_source": {s.name: dict(s.seconds) for s in snapshots}}

@@ -155,6 +155,11 @@ def take_snapshot(engine: str, load: str, model: RobotModel, config: SimConfig, 
         rb = backend.readback()
         snap.model = rb.model
         snap.extras = dict(rb.extras)
+        if model.mimic_joints:
+            from .joints import probe_mimic, probe_mimic_motion
+
+            snap.extras["mimic"] = probe_mimic(backend, model, mid_state(model))
+            snap.extras["mimic_motion"] = probe_mimic_motion(backend, model)
         snap.added_joints = tuple(rb.added_joints)
         snap.merged_links = dict(rb.merged_links)
         snap.unsupported = [(u.feature, u.subject, u.reason) for u in backend.unsupported]
