@@ -86,7 +86,7 @@ def test_run_one_reports_a_checked_file():
 
 
 def test_run_one_rejected_file_says_whether_pybullet_loads_it():
-    bad = DATA / "bad" / "lenient_number.urdf"  # a number PyBullet reads leniently
+    bad = DATA / "bad" / "lenient_number.urdf"  # lower="-1.57.": PyBullet reads it leniently
     row = sweep.run_one(_file(bad), random_q=2, timeout=300)
     assert row["result"] == "2", row
     assert row["message"].startswith("error:") and "lenient_number.urdf" in row["message"]
@@ -94,9 +94,24 @@ def test_run_one_rejected_file_says_whether_pybullet_loads_it():
     assert row["pinocchio_loads"] in ("yes", "not installed") or row["pinocchio_loads"].startswith("no:")
     summary = sweep.summarise([row])
     assert summary["results"] == {"2": 1}
-    assert summary["rejected_but_loadable"] == [row["file"]]
+    assert summary["rejected_but_loadable"] == []  # a malformed number: rejecting it is right
     kind = summary["kinds"][0]
     assert kind["kind"].startswith("rejected (exit 2):") and "lenient_number" not in kind["kind"]
+
+
+def test_wrong_rejection_rule():
+    def rej(message, pb, pn):
+        return sweep.wrongly_rejected(_row("x.urdf", "2", message, pybullet_loads=pb, pinocchio_loads=pn))
+
+    pd = "error: x.urdf: link[a]/inertial/inertia: inertia tensor is not positive definite"
+    assert rej(pd, "yes", "yes") and rej(pd, "no: x", "yes") and rej(pd, "yes", "not installed")
+    assert not rej(pd, "no: x", "no: y")
+    assert not rej("error: x.urdf: xml: malformed XML: not well-formed", "yes", "yes")
+    assert not rej("error: x.urdf: joint[j]/origin: attribute xyz='0.07,' is not a number", "yes", "no: x")
+    mesh = "error: x.urdf: link[a]/collision/geometry/mesh: mesh file 'm.stl' not found"
+    assert not rej(mesh, "no: x", "yes")  # Pinocchio never reads geometry
+    assert rej(mesh, "yes", "yes")
+    assert not sweep.wrongly_rejected(_row("x.urdf", "1", pd, pybullet_loads="yes"))
 
 
 def test_run_one_kills_a_file_past_its_timeout():
