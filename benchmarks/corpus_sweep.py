@@ -3,6 +3,7 @@ public model packages and tabulate what happens: the measure of simmatch on real
 
     python benchmarks/corpus_sweep.py [--out reports/corpus_sweep] [--workers 2] [--timeout 900]
                                       [--only SUBSTRING ...] [--packages pybullet_data,example-robot-data,icub-models]
+    python benchmarks/corpus_sweep.py --summarise reports/corpus_sweep/sweep.json   # re-print a summary
 
 The corpus (`discover`):
 - `pybullet_data` (comes with pybullet): every `*.urdf` except the 1000 procedurally generated
@@ -319,10 +320,14 @@ def _norm(text: str) -> str:
 
 
 def failure_kinds(rows: list[dict]) -> list[dict]:
-    """Every way a file fails, grouped: kind, number of files, up to 3 example files, one example
-    message. Kinds: rejected (exit 2, by message), traceback (by exception line), timeout, signal,
-    engine failure/crash per source (by message), findings with cause unknown (by source and
-    quantity), error findings on matched builds with no catalogued cause (by source, cause, quantity)."""
+    """Every way a file fails, grouped into kinds: kind, count (files), files, one example message.
+
+    Kinds: rejected (exit 2, by message with names and numbers blanked), traceback (by exception
+    line), timeout / signal / bad-json; engine failures and crashes (by engine and message, with the
+    load modes it happened in); findings with cause `unknown` and matched-build errors with no
+    catalogued engine behaviour, by the file's *signature* in each category: which quantities in which
+    sources (one root cause gives one signature: e.g. PyBullet's tilted-root read-back is
+    "dynamics bias_forces, forward_dynamics, gravity_torques in bullet/matched")."""
     groups: dict[str, dict] = {}
 
     def add(kind: str, file: str, example: str):
@@ -338,16 +343,27 @@ def failure_kinds(rows: list[dict]) -> list[dict]:
             add(f"traceback: {_norm(r['message'])}", r["file"], r["message"])
         elif res in ("timeout", "bad-json") or res.startswith("signal"):
             add(res, r["file"], r["message"])
+        failures: dict[tuple, set] = {}
+        signatures: dict[tuple, tuple[set, set, str]] = {}
         for f in r.get("findings", []):
             src = f"{f['engine']}/{f['load']}"
             if f["cause"] in ("engine_failure", "engine_crash"):
-                add(f"{src} {f['cause']}: {_norm(f['detail'])}", r["file"], f["detail"])
-            elif f["cause"] == "unknown":
-                add(f"cause unknown: {src} {f['category']}/{f['quantity']}", r["file"],
-                    f"{f['subject']}: {f['detail']}")
+                failures.setdefault((f["engine"], f["cause"], _norm(f["detail"]), f["detail"]), set()).add(f["load"])
+                continue
+            if f["cause"] == "unknown":
+                key = ("cause unknown", f["category"])
             elif f["unexplained"]:
-                add(f"matched error, no engine behaviour: {src} {f['cause']} {f['category']}/{f['quantity']}",
-                    r["file"], f"{f['subject']}: {f['detail']}")
+                key = (f"matched error with cause {f['cause']} (not an engine behaviour)", f["category"])
+            else:
+                continue
+            quantities, sources, _ = signatures.setdefault(key, (set(), set(), f"{f['subject']}: {f['detail']}"))
+            quantities.add(f["quantity"])
+            sources.add(src)
+        for (engine, cause, norm, detail), loads in failures.items():
+            add(f"{engine} ({', '.join(sorted(loads))}) {cause}: {norm}", r["file"], detail)
+        for (label, category), (quantities, sources, example) in signatures.items():
+            add(f"{label}: {category} {', '.join(sorted(quantities))} in {', '.join(sorted(sources))}",
+                r["file"], example)
     out = sorted(groups.values(), key=lambda g: (-len(g["files"]), g["kind"]))
     for g in out:
         g["count"] = len(g["files"])
@@ -490,7 +506,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--include-random-urdfs", action="store_true", help="add pybullet_data/random_urdfs (1000 files)")
     ap.add_argument("--no-probe", action="store_true", help="do not ask PyBullet/Pinocchio about rejected files")
     ap.add_argument("--list", action="store_true", help="list the files and the arguments they get, run nothing")
+    ap.add_argument("--kinds", type=int, default=15, help="failure kinds in the printed summary (all in sweep.md)")
+    ap.add_argument("--summarise", type=Path, metavar="SWEEP_JSON",
+                    help="print the Markdown summary of an earlier sweep.json (recounted), run nothing")
     a = ap.parse_args(argv)
+    if a.summarise:
+        rows = json.loads(a.summarise.read_text())["rows"]
+        sys.stdout.write(markdown_summary(summarise(rows), max_kinds=a.kinds))
+        return 0
     packages = [p.strip() for p in a.packages.split(",") if p.strip()]
     for p in packages:
         if p not in PACKAGES:
@@ -516,7 +539,7 @@ def main(argv: list[str] | None = None) -> int:
     meta = {"versions": versions(), "random_q": a.random_q, "workers": a.workers, "timeout_s": a.timeout,
             "packages": packages, "wall_s": round(time.perf_counter() - t0, 1)}
     write_outputs(a.out, rows, summary, meta)
-    sys.stdout.write(markdown_summary(summary))
+    sys.stdout.write(markdown_summary(summary, max_kinds=a.kinds))
     print(f"written: {a.out}/sweep.md, sweep.csv, sweep.json ({meta['wall_s']:.0f} s wall)", file=sys.stderr)
     return 0
 

@@ -143,24 +143,33 @@ def test_summary_groups_failures_into_kinds_with_examples(tmp_path):
                             "(eigenvalues [0.0, 0.0, 0.0])", pybullet_loads="no: x", pinocchio_loads="no: y"),
         _row("e.urdf", "1", findings=[_finding("bullet", "matched", "unknown", unexplained=True)],
              unknown=1, matched_unexplained=1, **{"bullet/matched": 1}),
+        _row("h.urdf", "1", findings=[_finding("bullet", "matched", "unknown", q, unexplained=True)
+                                      for q in ("gravity_torques", "bias_forces")]
+             + [_finding("dart", "native", "unknown", "bias_forces")], unknown=3, matched_unexplained=2),
+        _row("i.urdf", "1", findings=[_finding("bullet", "matched", "unknown", q, unexplained=True)
+                                      for q in ("bias_forces", "gravity_torques")]
+             + [_finding("dart", "native", "unknown", "bias_forces")], unknown=3, matched_unexplained=2),
         _row("f.urdf", "1", findings=[_finding("mujoco", "matched", "engine_failure", "build",
                                                "mesh volume is too small: 'x.stl'", unexplained=True)],
              matched_unexplained=1, **{"mujoco/matched": "failed"}),
         _row("g.urdf", "timeout", "killed after 1 s"),
     ]
     s = sweep.summarise(rows)
-    assert s["results"] == {"1": 2, "2": 2, "timeout": 1, "traceback": 2}
+    assert s["results"] == {"1": 4, "2": 2, "timeout": 1, "traceback": 2}
     assert s["tracebacks"] == 2
     assert s["rejected_but_loadable"] == ["c.urdf"]
-    assert s["files_with_unknown_cause"] == ["e.urdf"]
-    assert s["files_with_unexplained_matched_errors"] == ["e.urdf", "f.urdf"]
+    assert s["files_with_unknown_cause"] == ["e.urdf", "h.urdf", "i.urdf"]
+    assert s["files_with_unexplained_matched_errors"] == ["e.urdf", "h.urdf", "i.urdf", "f.urdf"]
     kinds = {k["kind"]: k for k in s["kinds"]}
     tb = kinds["traceback: ValueError: cannot reshape array of size # into shape (#,#)"]
     assert tb["files"] == ["a.urdf", "b.urdf"] and tb["count"] == 2
     rejected = [k for k in kinds if k.startswith("rejected")]
     assert len(rejected) == 1 and kinds[rejected[0]]["files"] == ["c.urdf", "d.urdf"]
-    assert kinds["cause unknown: bullet/matched dynamics/gravity_torques"]["files"] == ["e.urdf"]
-    assert any(k.startswith("mujoco/matched engine_failure: mesh volume is too small") for k in kinds)
+    assert kinds["cause unknown: dynamics gravity_torques in bullet/matched"]["files"] == ["e.urdf"]
+    # one signature (same quantities in the same sources) is one kind, whatever the order of findings
+    sig = kinds["cause unknown: dynamics bias_forces, gravity_torques in bullet/matched, dart/native"]
+    assert sig["files"] == ["h.urdf", "i.urdf"]
+    assert any(k.startswith("mujoco (matched) engine_failure: mesh volume is too small") for k in kinds)
     assert s["per_source"]["mujoco/matched"]["failed"] == 1 and s["per_source"]["bullet/matched"]["errors"] == 1
     md = sweep.markdown_summary(s)
     assert "| traceback | 2 |" in md and "`a.urdf`, `b.urdf`" in md
