@@ -427,7 +427,7 @@ def markdown_summary(summary: dict, max_kinds: int = 40) -> str:
         ex = ", ".join(f"`{f}`" for f in g["files"][:3])
         lines.append(f"| {g['kind'].replace('|', '/')} | {g['count']} | {ex} |")
     if len(s["kinds"]) > max_kinds:
-        lines.append(f"| ... {len(s['kinds']) - max_kinds} more kinds in sweep.json | | |")
+        lines.append(f"| ... {len(s['kinds']) - max_kinds} more kinds in sweep.md | | |")
     return "\n".join(lines) + "\n"
 
 
