@@ -463,7 +463,9 @@ def write_outputs(out: Path, rows: list[dict], summary: dict, meta: dict) -> Non
     w.writeheader()
     w.writerows(rows)
     _atomic_write(out / "sweep.csv", buf.getvalue())
-    _atomic_write(out / "sweep.md", "# simmatch corpus sweep\n\n" + json.dumps(meta) + "\n\n## Summary\n\n"
+    vers = ", ".join(f"{k} {v}" for k, v in meta.get("versions", {}).items())
+    head = "".join(f"- {k}: {v}\n" for k, v in meta.items() if k != "versions") + (f"- versions: {vers}\n" if vers else "")
+    _atomic_write(out / "sweep.md", "# simmatch corpus sweep\n\n" + head + "\n## Summary\n\n"
                   + markdown_summary(summary, max_kinds=10**6) + "\n## Files\n\n" + markdown_table(rows))
 
 
