@@ -324,22 +324,11 @@ HANDFUL = [
 ]
 SOURCES = ("reference", *ENGINES)
 
-# PyBullet's read-back of gravity and bias forces (calculateInverseDynamics) on a fixed base whose
-# root link's inertia tensor is not diagonal in the link frame (panda_link0 and the double
-# pendulum's base have products of inertia): 2-35% off, while PyBullet simulates it right. A known
-# kind, fixed in a parallel branch; strict, so that the fix turns these into failures to remove.
-KNOWN = {("panda.urdf", "bullet"), ("double_pendulum_continuous.urdf", "bullet"), ("tilted-fixed", "bullet"),
-         ("near-isotropic-fixed", "bullet")}
-
-
 def _params(items):
     out = []
     for key, values in items:
         for source in SOURCES:
-            marks = [pytest.mark.xfail(strict=True, reason="PyBullet fixed-base tilted root inertia read-back "
-                                                           "(known kind, fixed elsewhere)")] \
-                if (key, source) in KNOWN else []
-            out.append(pytest.param(*values, source, id=f"{key}-{source}", marks=marks))
+            out.append(pytest.param(*values, source, id=f"{key}-{source}"))
     return out
 
 
