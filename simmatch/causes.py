@@ -289,6 +289,46 @@ _ENTRIES = [
     Cause("unsupported", "*",
           "The engine cannot represent this feature exactly; simmatch's build says what it did instead.",
           "Nothing to set in this engine: remove the feature from the model if all engines must agree."),
+    # -- PyBullet's URDF extensions (spherical joints, planes), inverted limits, visuals ---------
+    Cause("bullet_spherical_joint_multidof", "bullet",
+          "A URDF `spherical` joint loads as JOINT_SPHERICAL: a quaternion position and 3 angular-velocity "
+          "DoF read and set only through getJointStateMultiDof/resetJointStateMultiDof, not the Euler "
+          "coordinates simmatch's model gives it.",
+          "Compare it through simmatch's matched build (three revolute joints through massless links)."),
+    Cause("dart_no_spherical_joint", "dart",
+          "DART's URDF loader (urdfdom) has no `spherical` joint type: 'Joint has no known type "
+          "[spherical]', and parseSkeleton returns None.",
+          "Use DART's BallJoint programmatically, or simmatch's matched build (three revolute joints)."),
+    Cause("mujoco_spherical_ball_joint", "mujoco",
+          "MuJoCo's URDF importer reads a `spherical` joint as a ball joint (4 quaternion positions, 3 "
+          "angular velocities), not the Euler coordinates simmatch's model gives it.",
+          "Compare it through simmatch's matched build (three hinges through massless links)."),
+    Cause("mujoco_urdf_no_plane", "mujoco",
+          "MuJoCo's URDF importer has no `<plane>` geometry (PyBullet's extension): it refuses the file "
+          "('geometry specification not found').",
+          "Replace the plane with a large box, or add the plane to the MJCF world body."),
+    Cause("dart_urdf_no_plane", "dart",
+          "DART's URDF loader has no `<plane>` geometry ('Unknown geometry type plane'): it drops that "
+          "collision shape and loads the rest, so nothing collides with it.",
+          "Build the plane as dart.dynamics.PlaneShape (simmatch's matched build does) or use a large box."),
+    Cause("mujoco_plane_static_only", "mujoco",
+          "MuJoCo allows plane geoms only in static bodies: a plane on a moving link cannot be built.",
+          "Replace the moving plane with a large thin box."),
+    Cause("urdf_inverted_limits", "*",
+          "A joint declares lower > upper, PyBullet's idiom for 'no position limit': PyBullet, DART's "
+          "loader, MuJoCo's importer and Pinocchio all load it and none of them enforces it (a hanging slider "
+          "falls 4.9 m in 1 s in each); simmatch reads it as an unlimited joint.",
+          "Nothing to fix if the joint should be free; write lower < upper if it should be limited."),
+    Cause("urdf_continuous_limits", "*",
+          "A continuous joint declares <limit lower upper>, which URDF says it has not: PyBullet reports "
+          "the range in getJointInfo but does not enforce it, DART's loader and MuJoCo's importer drop it; "
+          "simmatch reads the joint as unlimited.",
+          "Drop lower/upper from the continuous joint, or make it revolute if the range is meant."),
+    Cause("urdf_missing_visual_mesh", "*",
+          "A <visual> mesh file does not exist. Visuals never touch the physics, so simmatch loads the model, "
+          "but PyBullet's loadURDF and DART's URDF loader fail on the whole file (MuJoCo's importer skips "
+          "visuals and loads it).",
+          "Fix the visual mesh path (or drop the visual) so that every engine loads the file."),
     Cause("unknown", "*",
           "No known engine behaviour explains this difference.",
           "Inspect the subject in each engine; report it with this finding's JSON if it looks like a bug."),

@@ -67,8 +67,8 @@ def link_coms(model: RobotModel, state: State | np.ndarray | None = None) -> dic
 
 def joint_range(joint: Joint) -> tuple[float, float]:
     """Sampling range for a joint: its limits, or [-pi, pi] (revolute) / [-1, 1] m when unlimited;
-    the pitch of a floating joint's Euler coordinates stays 0.3 rad away from its singularity at +-pi/2."""
-    if joint.group_type == "floating" and joint.name.endswith("[pitch]"):
+    the pitch of a floating or spherical joint's Euler coordinates stays 0.3 rad away from its singularity at +-pi/2."""
+    if joint.group_type in ("floating", "spherical") and joint.name.endswith("[pitch]"):
         return -np.pi / 2 + 0.3, np.pi / 2 - 0.3
     if joint.limited:
         return float(joint.limit.lower), float(joint.limit.upper)

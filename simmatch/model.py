@@ -15,9 +15,9 @@ from typing import Iterator
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-JOINT_TYPES = ("fixed", "revolute", "continuous", "prismatic", "floating", "planar")
+JOINT_TYPES = ("fixed", "revolute", "continuous", "prismatic", "floating", "planar", "spherical")
 MOVABLE_1DOF = ("revolute", "continuous", "prismatic")
-GEOMETRY_KINDS = ("box", "sphere", "cylinder", "capsule", "mesh")
+GEOMETRY_KINDS = ("box", "sphere", "cylinder", "capsule", "mesh", "plane")
 
 
 def rpy_of(rotation: Rotation) -> tuple[float, float, float]:
@@ -87,7 +87,10 @@ class Inertial:
 class Geometry:
     """A collision or visual shape. Sizes: box `size` (full extents), sphere/cylinder/capsule
     `radius` and `length` (capsule: cylinder part only, as PyBullet reads `<capsule>`), mesh
-    `filename` (absolute path) and `scale`."""
+    `filename` (absolute path) and `scale`; plane (PyBullet's URDF extension `<plane normal>`): the
+    infinite plane through the origin with unit `normal` (geometry frame), solid on the side
+    opposite the normal. `missing`: a visual mesh whose file was not found (`filename` is then the
+    URDF's own text); visuals never touch the physics, so the model loads with a warning."""
 
     kind: str
     origin: Pose = Pose()
@@ -97,6 +100,8 @@ class Geometry:
     filename: str | None = None
     scale: tuple[float, float, float] = (1.0, 1.0, 1.0)
     name: str | None = None
+    normal: tuple[float, float, float] | None = None
+    missing: bool = False
 
     def describe(self) -> str:
         if self.kind == "box":
@@ -105,6 +110,8 @@ class Geometry:
             return f"sphere r={self.radius:g}"
         if self.kind in ("cylinder", "capsule"):
             return f"{self.kind} r={self.radius:g} l={self.length:g}"
+        if self.kind == "plane":
+            return f"plane normal={tuple(round(v, 6) for v in self.normal or ())}"
         return f"mesh {self.filename} scale={self.scale}"
 
 
@@ -125,10 +132,14 @@ class ContactParams:
 
 @dataclass(frozen=True)
 class Limit:
+    """URDF `<limit>`. lower/upper None: no position limit (a continuous joint, or a declared
+    lower > upper, PyBullet's idiom for 'no limit': `declared` then keeps the (lower, upper) read)."""
+
     lower: float | None = None
     upper: float | None = None
     effort: float | None = None
     velocity: float | None = None
+    declared: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -211,6 +222,8 @@ class Joint:
 
 PLANAR_COORDINATES = ("x", "y", "yaw")
 FLOATING_COORDINATES = ("x", "y", "z", "yaw", "pitch", "roll")
+SPHERICAL_COORDINATES = ("yaw", "pitch", "roll")
+MULTI_DOF_TYPES = ("planar", "floating", "spherical")
 
 
 def coordinate_name(joint: str, coordinate: str) -> str:
@@ -243,7 +256,12 @@ def expand_multi_dof(joint: Joint) -> tuple[list[Link], list[Joint]]:
     `J[pitch]` (y), `J[roll]` (x) continuous: T = Trans(x, y, z) Rz(yaw) Ry(pitch) Rx(roll), the
     child's pose in URDF xyz/rpy terms. Velocities are the coordinates' rates (Euler-angle rates,
     not an angular velocity). Singular at pitch = +-pi/2 (gimbal lock: yaw and roll turn about the
-    same axis and the mass matrix loses rank)."""
+    same axis and the mass matrix loses rank).
+
+    spherical (PyBullet's URDF extension, a ball joint): `J[yaw]` (z), `J[pitch]` (y), `J[roll]` (x)
+    continuous through the joint origin: R = Rz(yaw) Ry(pitch) Rx(roll), the rotation part of
+    floating, with the same singularity at pitch = +-pi/2. Its `<limit lower upper twist>` (a
+    PyBullet cone/twist limit) is not modelled."""
     if joint.type == "planar":
         e1, e2 = plane_axes(joint.axis)
         specs = [("x", "prismatic", e1), ("y", "prismatic", e2), ("yaw", "continuous", tuple(joint.axis))]
@@ -251,6 +269,9 @@ def expand_multi_dof(joint: Joint) -> tuple[list[Link], list[Joint]]:
         specs = [("x", "prismatic", (1.0, 0.0, 0.0)), ("y", "prismatic", (0.0, 1.0, 0.0)),
                  ("z", "prismatic", (0.0, 0.0, 1.0)), ("yaw", "continuous", (0.0, 0.0, 1.0)),
                  ("pitch", "continuous", (0.0, 1.0, 0.0)), ("roll", "continuous", (1.0, 0.0, 0.0))]
+    elif joint.type == "spherical":
+        specs = [("yaw", "continuous", (0.0, 0.0, 1.0)), ("pitch", "continuous", (0.0, 1.0, 0.0)),
+                 ("roll", "continuous", (1.0, 0.0, 0.0))]
     else:
         raise ValueError(f"joint {joint.name!r} of type {joint.type!r} has no coordinates to expand")
     links, joints = [], []

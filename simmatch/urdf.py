@@ -19,6 +19,7 @@ from .errors import ModelError
 from .model import (
     GEOMETRY_KINDS,
     JOINT_TYPES,
+    MULTI_DOF_TYPES,
     ContactParams,
     Geometry,
     Inertial,
@@ -155,10 +156,23 @@ class _Reader:
             if r < 0 or length < 0 or (strict and (r == 0 or (kind == "cylinder" and length == 0))):
                 raise self.fail(gw, f"radius {r:g} / length {length:g} out of range")
             return Geometry(kind, origin, radius=r, length=length, name=name)
+        if kind == "plane":
+            # PyBullet's extension: the plane through the geometry origin, solid below `normal`
+            normal = self.vector(shape.get("normal"), gw, "normal", 3, (0, 0, 1))
+            norm = float(np.linalg.norm(normal))
+            if norm < 1e-12:
+                raise self.fail(gw, "normal has zero length")
+            return Geometry("plane", origin, normal=tuple(float(v / norm) for v in normal), name=name)
         fn = shape.get("filename")
         if not fn:
             raise self.fail(gw, "missing attribute 'filename'")
         scale = self.vector(shape.get("scale"), gw, "scale", 3, (1, 1, 1))
+        if not strict:
+            try:
+                resolved = self.resolve_mesh(fn, gw)
+            except ModelError:  # a visual never touches the physics: a warning (see model_checks)
+                return Geometry("mesh", origin, filename=fn, scale=scale, name=name, missing=True)
+            return Geometry("mesh", origin, filename=resolved, scale=scale, name=name)
         return Geometry("mesh", origin, filename=self.resolve_mesh(fn, gw), scale=scale, name=name)
 
     def contact(self, elem: ET.Element | None, where: str) -> ContactParams | None:
@@ -222,7 +236,13 @@ class _Reader:
                 velocity=self.number(lim.get("velocity"), lw, "velocity", 0.0),
             )
             if limit.lower is not None and limit.upper is not None and limit.lower > limit.upper:
-                raise self.fail(lw, f"lower {limit.lower:g} > upper {limit.upper:g}")
+                # PyBullet's idiom for 'no limit' (its own data uses it); PyBullet, DART, MuJoCo and
+                # Pinocchio all load it and none of them enforces it (measured): an unlimited joint
+                limit = replace(limit, lower=None, upper=None, declared=(limit.lower, limit.upper))
+            if jtype == "continuous" and lim.get("lower") is not None and lim.get("upper") is not None:
+                # URDF: a continuous joint has no position limits; no engine enforces declared ones
+                limit = replace(limit, declared=(self.number(lim.get("lower"), lw, "lower"),
+                                                 self.number(lim.get("upper"), lw, "upper")))
         elif jtype in ("revolute", "prismatic"):
             raise self.fail(where, f"{jtype} joint needs a <limit> element")
         damping = friction = 0.0
@@ -336,12 +356,12 @@ def _canonical_joints(model: RobotModel, reader: _Reader) -> RobotModel:
                                       "of it moves on its own")
                 seen.add(k.mimic.joint)
                 k = by_name[k.mimic.joint]
-    if not any(j.type in ("planar", "floating") or is_locked(j) for j in model.joints):
+    if not any(j.type in MULTI_DOF_TYPES or is_locked(j) for j in model.joints):
         return model
     links, joints = list(model.links), []
     taken = {link.name for link in links} | set(by_name)
     for j in model.joints:
-        if j.type in ("planar", "floating"):
+        if j.type in MULTI_DOF_TYPES:
             new_links, coords = expand_multi_dof(j)
             for x in [*new_links, *coords]:
                 if x.name in taken:

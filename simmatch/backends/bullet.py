@@ -64,6 +64,8 @@ def _geometry_el(parent: ET.Element, g: Geometry, mesh_files: dict | None = None
         ET.SubElement(geom, "sphere", radius=_num(g.radius))
     elif g.kind in ("cylinder", "capsule"):
         ET.SubElement(geom, g.kind, radius=_num(g.radius), length=_num(g.length))
+    elif g.kind == "plane":
+        ET.SubElement(geom, "plane", normal=_fmt(g.normal))
     else:
         ET.SubElement(geom, "mesh", filename=(mesh_files or {}).get(g.filename, g.filename), scale=_fmt(g.scale))
 
@@ -245,7 +247,16 @@ class BulletBackend(Backend):
         mount = dict(basePosition=list(self.model.base_pose.xyz),
                      baseOrientation=self.model.base_pose.quat_xyzw.tolist()) if self.model.posed else {}
         if self.load == "native":
-            body = p.loadURDF(os.path.abspath(self.model.source), useFixedBase=fixed, physicsClientId=c, **mount)
+            try:
+                body = p.loadURDF(os.path.abspath(self.model.source), useFixedBase=fixed, physicsClientId=c,
+                                  **mount)
+            except p.error as exc:
+                missing = [(link.name, g.filename) for link in self.model.links for g in link.visuals if g.missing]
+                if missing:  # measured on 3.2.7: 'Could not parse visual element', the whole file fails
+                    raise EngineFailure("bullet", "native", f"{exc} (visual mesh {missing[0][1]!r} of link "
+                                        f"{missing[0][0]!r} not found: PyBullet fails on a missing visual)",
+                                        cause="urdf_missing_visual_mesh") from None
+                raise
             self.notes.append("loadURDF with default flags")
         else:
             self._plan_merge()
@@ -298,6 +309,12 @@ class BulletBackend(Backend):
                                     "PyBullet's state API does not implement planar joints (resetJointStateMultiDof "
                                     "ignores it, getJointStateMultiDof returns 2 of its 3 coordinates, "
                                     "calculateMassMatrix fails): its state cannot be set or read")
+            if jt == p.JOINT_SPHERICAL:
+                # measured on 3.2.7: a quaternion state (getJointStateMultiDof), 3 angular-velocity DoF
+                raise EngineFailure("bullet", self.load, f"spherical joint {group!r} loads as JOINT_SPHERICAL "
+                                    "(quaternion position, 3 angular-velocity DoF through the MultiDof state "
+                                    "API); simmatch does not map it onto its Euler coordinates",
+                                    cause="bullet_spherical_joint_multidof")
             if jt == p.JOINT_FIXED and coords[0].group_type == "floating":
                 raise EngineFailure("bullet", self.load, f"floating joint {group!r} became a fixed joint: PyBullet's "
                                     "URDF importer has no floating joint inside the tree (it prints 'joint "
@@ -808,6 +825,11 @@ class BulletBackend(Backend):
             lower, upper = float(info[8]), float(info[9])
             if canon is not None and canon.type == "continuous" and jt == "revolute":
                 jt = "continuous"
+            if jt == "continuous" and lower <= upper:
+                # getJointInfo reports a continuous joint's declared <limit lower upper>, but PyBullet
+                # does not enforce it (measured on 3.2.7: a joint declared [-0.38, 0] turns 100 rad
+                # under 0.5 N m for 2 s): read as the engine behaves, unlimited
+                lower, upper = 0.0, -1.0
             limit = Limit(lower if lower <= upper else None, upper if lower <= upper else None,
                           float(info[10]), float(info[11]))
             parent = self.model.root if info[16] < 0 else self._info[info[16]][12].decode()
@@ -921,6 +943,8 @@ class BulletBackend(Backend):
             return Geometry("cylinder", pose, radius=float(dims[1]), length=float(dims[0]))
         if gtype == p.GEOM_CAPSULE:
             return Geometry("capsule", pose, radius=float(dims[1]), length=float(dims[0]))
+        if gtype == p.GEOM_PLANE:  # dimensions hold the plane normal (measured on 3.2.7)
+            return Geometry("plane", pose, normal=tuple(float(d) for d in dims))
         if gtype == p.GEOM_MESH:
             fn = fname.decode() if isinstance(fname, bytes) else fname
             return Geometry("mesh", pose, filename=fn, scale=tuple(float(d) for d in dims))

@@ -214,6 +214,18 @@ class DartBackend(Backend):
                 f"DartLoader().parseSkeleton returned None: package:// URIs ({', '.join(unresolved)}) cannot be "
                 f"resolved until loader.addPackageDirectory(name, folder) registers them"
                 + (f" (engine said: {said})" if said else ""), cause="dart_package_uri_unresolved")
+        missing = [(link.name, g.filename) for link in self.model.links for g in link.visuals if g.missing]
+        said_all = " ".join(self.loader_messages)
+        hit = next(((ln, fn) for ln, fn in missing if fn.split("/")[-1] in said_all), None)
+        if hit is not None:  # measured on 6.20: a visual mesh it cannot open fails the whole file
+            raise EngineFailure("dart", "native", f"DartLoader().parseSkeleton returned None: visual mesh {hit[1]!r} "
+                                f"of link {hit[0]!r} not found (DART's loader fails on a missing visual)",
+                                cause="urdf_missing_visual_mesh")
+        spherical = [g for g, cs in self.model.groups.items() if cs[0].group_type == "spherical"]
+        if spherical and "spherical" in " ".join(self.loader_messages):
+            raise EngineFailure("dart", "native", f"DartLoader().parseSkeleton returned None: urdfdom has no "
+                                f"'spherical' joint type (joint {spherical[0]!r})"
+                                + (f" (engine said: {said})" if said else ""), cause="dart_no_spherical_joint")
         raise EngineFailure("dart", "native", "DartLoader().parseSkeleton returned None"
                             + (f" (engine said: {said})" if said else ""))
 

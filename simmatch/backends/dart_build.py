@@ -87,6 +87,8 @@ def make_shape(geom: Geometry):
         return dart.dynamics.CapsuleShape(float(geom.radius), float(geom.length))
     if geom.kind == "mesh":
         return load_mesh_shape(geom.filename, geom.scale)
+    if geom.kind == "plane":  # the plane n.x = 0 of the shape frame (the node carries the origin)
+        return dart.dynamics.PlaneShape(np.asarray(geom.normal, dtype=float), 0.0)
     return None
 
 
@@ -104,6 +106,10 @@ def shape_to_geometry(shape, T_rel: np.ndarray, name: str | None) -> Geometry | 
     if kind == "CapsuleShape":
         return Geometry("capsule", origin, radius=float(shape.getRadius()), length=float(shape.getHeight()),
                         name=name)
+    if kind == "PlaneShape":  # n.x = offset in the shape frame: the same plane through n * offset
+        n = np.asarray(shape.getNormal(), dtype=float)
+        T = np.asarray(T_rel, dtype=float) @ Pose(tuple(float(v) for v in n * float(shape.getOffset()))).matrix
+        return Geometry("plane", Pose.from_matrix(T), normal=tuple(float(v) for v in n), name=name)
     if kind == "MeshShape":
         path = shape.getMeshPath() or ""
         if path.startswith("file://"):

@@ -135,7 +135,13 @@ class MujocoBackend(Backend):
         try:
             mj = mujoco.MjModel.from_xml_path(path)
         except Exception as e:
-            raise EngineFailure("mujoco", "native", str(e).strip()) from None
+            msg = str(e).strip()
+            planes = any(g.kind == "plane" for link in model.links for g in link.collisions)
+            if planes and "geometry specification not found" in msg:
+                # measured on 4.0: urdfdom inside MuJoCo says "Unknown geometry type 'plane'"
+                raise EngineFailure("mujoco", "native", msg + " (a <plane> collision: MuJoCo's URDF importer "
+                                    "has no plane geometry)", cause="mujoco_urdf_no_plane") from None
+            raise EngineFailure("mujoco", "native", msg) from None
         if cfg.floor or model.posed or cfg.align_joints:  # same parser, plus a floor plane / the mount
             spec = mujoco.MjSpec.from_file(path)
             if model.posed:

@@ -201,6 +201,16 @@ def build_matched(model: RobotModel, config, unsupported: list, notes: list):
                 kw = dict(type=mujoco.mjtGeom.mjGEOM_CYLINDER, size=[g.radius, 0.5 * g.length, 0])
             elif g.kind == "capsule":
                 kw = dict(type=mujoco.mjtGeom.mjGEOM_CAPSULE, size=[g.radius, 0.5 * g.length, 0])
+            elif g.kind == "plane":
+                if not _welded_to_world(model, link.name):
+                    unsupported.append(Unsupported(
+                        "plane_on_moving_body", link.name,
+                        "MuJoCo allows plane geoms only in static bodies ('plane only allowed in static "
+                        "bodies'): this link moves, its plane is left out"))
+                    continue
+                # MuJoCo's plane is z = 0 of the geom frame, solid below: turn z onto the normal
+                T = T @ homog(_z_onto(np.asarray(g.normal, dtype=float)), np.zeros(3))
+                kw = dict(type=mujoco.mjtGeom.mjGEOM_PLANE, size=[0, 0, 1])
             elif g.kind == "mesh":
                 mesh_count[0] += 1
                 mname = f"mesh{mesh_count[0]}_{link.name}"
@@ -364,6 +374,15 @@ def native_coordinate_names(model: RobotModel, mj: mujoco.MjModel) -> dict:
     axes agree (an axis MuJoCo placed differently raises EngineFailure naming the joint)."""
     out = {}
     for group, coords in model.groups.items():
+        if coords[0].group_type == "spherical":
+            i = mujoco.mj_name2id(mj, mujoco.mjtObj.mjOBJ_JOINT, group)
+            if i >= 0 and mj.jnt_type[i] == mujoco.mjtJoint.mjJNT_BALL:
+                # measured on 4.0: the importer reads PyBullet's type as a ball joint (4 quaternion
+                # positions, 3 angular velocities): not the canonical Euler coordinates
+                raise EngineFailure("mujoco", "native", f"spherical joint {group!r} loads as a ball joint "
+                                    "(quaternion position, 3 angular-velocity DoF); simmatch does not map it onto "
+                                    "its Euler coordinates", cause="mujoco_spherical_ball_joint")
+            continue
         if coords[0].group_type != "planar":
             continue
         names = [f"{group}_TX", f"{group}_TY", f"{group}_RZ"]
@@ -384,6 +403,30 @@ def _name(mj, obj, i):
     return mujoco.mj_id2name(mj, obj, i)
 
 
+def _welded_to_world(model: RobotModel, link: str) -> bool:
+    """True when `link` cannot move: a fixed base and only fixed joints between it and the root."""
+    if model.floating:
+        return False
+    while link != model.root:
+        j = model.parent_joint(link)
+        if j is None or j.type != "fixed":
+            return False
+        link = j.parent
+    return True
+
+
+def _z_onto(n: np.ndarray) -> np.ndarray:
+    """(3, 3) rotation taking +z onto the unit vector n (the identity for n = z)."""
+
+    z = np.array([0.0, 0.0, 1.0])
+    n = n / np.linalg.norm(n)
+    axis = np.cross(z, n)
+    s, c = float(np.linalg.norm(axis)), float(z @ n)
+    if s < 1e-12:
+        return np.eye(3) if c > 0 else np.diag([1.0, -1.0, -1.0])
+    return Rotation.from_rotvec(axis / s * np.arctan2(s, c)).as_matrix()
+
+
 def geom_to_geometry(mj: mujoco.MjModel, g: int) -> Geometry | None:
     """A compiled geom as a Geometry in its body's frame (mesh: the asset's own frame)."""
     t = mj.geom_type[g]
@@ -399,6 +442,8 @@ def geom_to_geometry(mj: mujoco.MjModel, g: int) -> Geometry | None:
         return Geometry("cylinder", pose_of(T), radius=float(size[0]), length=float(2 * size[1]), name=name)
     if t == G.mjGEOM_CAPSULE:
         return Geometry("capsule", pose_of(T), radius=float(size[0]), length=float(2 * size[1]), name=name)
+    if t == G.mjGEOM_PLANE:  # z = 0 of the geom frame, normal +z
+        return Geometry("plane", pose_of(T), normal=(0.0, 0.0, 1.0), name=name)
     if t == G.mjGEOM_MESH:
         mid = mj.geom_dataid[g]
         # MuJoCo re-centres mesh vertices (mesh_pos/mesh_quat) and folds that into the geom pose

@@ -23,6 +23,9 @@ def _size(g: Geometry) -> list[float]:
         return [float(g.radius)]
     if g.kind in ("cylinder", "capsule"):
         return [float(g.radius), float(g.length)]
+    if g.kind == "plane":  # the half-space n.x <= d in the link frame: unit normal n and offset d
+        n = g.origin.rotation @ np.asarray(g.normal, dtype=float)
+        return [*(float(v) for v in n), float(n @ np.asarray(g.origin.xyz, dtype=float))]
     return [float(v) for v in g.scale]
 
 
@@ -31,6 +34,8 @@ def _pose_error(e: Geometry, a: Geometry) -> tuple[float, float]:
     Re, Ra = e.origin.rotation, a.origin.rotation
     if e.kind == "sphere":
         return dp, 0.0
+    if e.kind == "plane":  # normal and offset are its size (`_size`): the rest of the pose is free
+        return 0.0, 0.0
     if e.kind in ("cylinder", "capsule"):  # symmetric about z, and end for end
         c = abs(float(Re[:, 2] @ Ra[:, 2]))
         return dp, float(np.arccos(np.clip(c, -1, 1)))
@@ -138,8 +143,14 @@ def _compare(actual: Snapshot, ctx: Context) -> list:
                 c = "dart_drops_capsules"
                 if _engine_says_capsule_dropped(actual):
                     detail = "engine said: Unknown geometry type 'capsule'"
+            severity = "error"
+            if actual.engine == "dart" and e.kind == "plane" and actual.load == "native":
+                c = "dart_urdf_no_plane"
+            elif actual.engine == "mujoco" and e.kind == "plane" and actual.load == "matched":
+                c, severity = "mujoco_plane_static_only", "warning"
+                detail += ": MuJoCo allows planes only in static bodies (listed as unsupported)"
             out.append(finding(actual, "contact", "collision_shape", link.name, expected=e.describe(),
-                               actual="missing", severity="error", cause=c, detail=detail))
+                               actual="missing", severity=severity, cause=c, detail=detail))
         for a in remaining:
             out.append(finding(actual, "contact", "collision_shape", link.name, expected="absent", actual=a.describe(),
                                severity="error", cause=cause))

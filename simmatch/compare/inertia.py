@@ -74,6 +74,8 @@ def shape_props(g: Geometry, convention: str = "exact") -> tuple[float, np.ndarr
             ixx = vc * (3 * r * r + h * h) / 12.0 + vs * (2.0 * r * r / 5.0 + h * h / 4.0 + 3.0 * h * r / 8.0)
             I = np.diag([ixx, ixx, izz])
         c = np.zeros(3)
+    elif g.kind == "plane":
+        raise ValueError("an infinite plane has no volume")
     else:
         vol, com, Im = _mesh_props(g.filename, tuple(g.scale))
         v, c, I = vol, np.asarray(com), np.asarray(Im)
@@ -82,7 +84,10 @@ def shape_props(g: Geometry, convention: str = "exact") -> tuple[float, np.ndarr
 
 def shape_inertia(link: Link, mass: float, convention: str = "exact") -> tuple[np.ndarray, np.ndarray] | None:
     """(COM, inertia about it, link frame) of the link's collision shapes filled with uniform
-    density so that they weigh `mass`; None without collision shapes or volume."""
+    density so that they weigh `mass`; None without collision shapes or volume, or with an infinite
+    plane among them."""
+    if any(g.kind == "plane" for g in link.collisions):
+        return None
     parts = [shape_props(g, convention) for g in link.collisions]
     vol = sum(v for v, _, _ in parts)
     if not parts or vol <= 0:
@@ -236,12 +241,32 @@ def model_checks(model: RobotModel, ctx: Context, engine: str = "model", load: s
     out = []
     tol = ctx.tol
     for j in [*model.dof_joints, *model.locked_joints]:
-        if j.urdf_type == "revolute" and j.limit is not None and j.limit.lower == j.limit.upper:
+        if (j.urdf_type == "revolute" and j.limit is not None and j.limit.lower is not None
+                and j.limit.lower == j.limit.upper):
             out.append(make(engine, load, "joints", "limit", j.name, expected="lower < upper",
                             actual=[j.limit.lower, j.limit.upper], severity="warning",
                             cause="urdf_revolute_zero_range",
                             detail="a revolute joint whose range is empty (or missing, which URDF reads as 0, 0): "
                                    "locked, as URDF says"))
+    for j in model.joints:
+        declared = j.limit.declared if j.limit is not None else None
+        if declared is not None and j.type == "continuous":
+            out.append(make(engine, load, "joints", "limit", j.name, expected="no position limit",
+                            actual=list(declared), severity="info", cause="urdf_continuous_limits",
+                            detail="a continuous joint with <limit lower upper>: not enforced by any engine, "
+                                   "read as unlimited"))
+        elif declared is not None:
+            out.append(make(engine, load, "joints", "limit", j.name, expected="lower <= upper",
+                            actual=list(declared), severity="info", cause="urdf_inverted_limits",
+                            detail="lower > upper: PyBullet's idiom for 'no limit', read as an unlimited joint"))
+    for link in model.links:
+        for g in link.visuals:
+            if g.missing:
+                out.append(make(engine, load, "contact", "visual_mesh", link.name, expected="a mesh file",
+                                actual=f"{g.filename} not found", severity="warning",
+                                cause="urdf_missing_visual_mesh",
+                                detail="a visual mesh that does not exist: no effect on the physics, loaded "
+                                       "without it; PyBullet's loadURDF and DART's loader fail on it"))
     massless = set(massless_with_inertia(model))
     for link in model.links:
         if link.name in massless:

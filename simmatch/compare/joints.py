@@ -146,7 +146,7 @@ def compare(actual: Snapshot, ctx: Context) -> list:
                                    cause="dart_limits_not_enforced" if actual.engine == "dart" else "unknown",
                                    detail=f"range [{el.lower:g}, {el.upper:g}] is declared but the joint moves past it"))
         elif a_lo is not None and a_hi is not None and a_lo <= a_hi and j.type != "prismatic":
-            zero_range = j.type == "revolute" and j.limit is not None and j.limit.lower == j.limit.upper
+            zero_range = j.type == "revolute" and j.limit is not None and j.limit.lower is not None and j.limit.lower == j.limit.upper
             out.append(finding(actual, "joints", "limit", j.name, expected="unlimited", actual=[a_lo, a_hi],
                                severity="error", cause="urdf_revolute_zero_range" if zero_range else cause,
                                detail=f"declared lower = upper = {j.limit.lower:g}" if zero_range else ""))
