@@ -324,6 +324,26 @@ _ENTRIES = [
           "the range in getJointInfo but does not enforce it, DART's loader and MuJoCo's importer drop it; "
           "simmatch reads the joint as unlimited.",
           "Drop lower/upper from the continuous joint, or make it revolute if the range is meant."),
+    Cause("urdf_spherical_limit", "*",
+          "A spherical joint declares <limit lower upper twist>: PyBullet 3.2.7 enforces it as a swing/twist "
+          "limit (pybullet_data's spherical_joint_limit.urdf stays within 0.89 rad under torques that turn a "
+          "free one 3.14 rad in 2 s); simmatch's model and matched builds do not model it: the joint is free.",
+          "Keep the motion away from the limit when comparing, or drop the limit if it is not meant."),
+    Cause("bullet_contact_extension", "bullet",
+          "A PyBullet-only <contact> extension (inertia_scaling, contact_cfm, contact_erp, friction_anchor) "
+          "changes PyBullet's physics (inertia_scaling 3 triples the loaded inertia; friction_anchor changes "
+          "sliding); DART and MuJoCo do not read it and simmatch's model leaves it out.",
+          "Write the effect into the standard URDF (e.g. the scaled inertia) and drop the extension."),
+    Cause("concave_mesh", "*",
+          "A collision mesh marked concave='yes': PyBullet collides with the triangle mesh (a sphere dropped "
+          "into a U-shaped trough reaches its floor, z 0.15 m, instead of resting on the hull at 1.05 m); "
+          "MuJoCo always uses the convex hull, DART the triangle mesh.",
+          "Decompose the mesh into convex parts (e.g. with CoACD or V-HACD) if every engine must agree."),
+    Cause("urdf_empty_dynamics", "*",
+          "A joint's <dynamics> has neither damping nor friction. URDF reads both as 0 (so do simmatch and "
+          "MuJoCo's importer), but urdfdom (DART's loader: 'joint dynamics element specified with no damping "
+          "and no friction') and PyBullet 3.2.7 refuse the whole file.",
+          "Write damping=\"0\" friction=\"0\" or drop the empty <dynamics/>."),
     Cause("urdf_missing_visual_mesh", "*",
           "A <visual> mesh file does not exist. Visuals never touch the physics, so simmatch loads the model, "
           "but PyBullet's loadURDF and DART's URDF loader fail on the whole file (MuJoCo's importer skips "

@@ -90,7 +90,9 @@ class Geometry:
     `filename` (absolute path) and `scale`; plane (PyBullet's URDF extension `<plane normal>`): the
     infinite plane through the origin with unit `normal` (geometry frame), solid on the side
     opposite the normal. `missing`: a visual mesh whose file was not found (`filename` is then the
-    URDF's own text); visuals never touch the physics, so the model loads with a warning."""
+    URDF's own text); visuals never touch the physics, so the model loads with a warning.
+    `concave`: a collision mesh marked `concave="yes"` (PyBullet's flag: collide with the triangle
+    mesh itself, not its convex hull)."""
 
     kind: str
     origin: Pose = Pose()
@@ -102,6 +104,7 @@ class Geometry:
     name: str | None = None
     normal: tuple[float, float, float] | None = None
     missing: bool = False
+    concave: bool = False
 
     def describe(self) -> str:
         if self.kind == "box":
@@ -276,13 +279,20 @@ def expand_multi_dof(joint: Joint) -> tuple[list[Link], list[Joint]]:
         raise ValueError(f"joint {joint.name!r} of type {joint.type!r} has no coordinates to expand")
     links, joints = [], []
     parent = joint.parent
+    # a spherical joint's <limit lower upper> (PyBullet's swing/twist limit, not modelled) is kept,
+    # unenforced, as the first coordinate's `declared` range so that `check` can say so
+    lim = joint.limit
+    kept = None
+    if joint.type == "spherical" and lim is not None and (lim.declared or lim.lower is not None):
+        kept = Limit(declared=lim.declared or (float(lim.lower), float(lim.upper)))
     for k, (coord, jtype, axis) in enumerate(specs):
         name = coordinate_name(joint.name, coord)
         last = k == len(specs) - 1
         child = joint.child if last else f"{name}_link"
         if not last:
             links.append(Link(child, virtual=True))
-        joints.append(Joint(name, jtype, parent, child, joint.origin if k == 0 else Pose(), axis, None,
+        joints.append(Joint(name, jtype, parent, child, joint.origin if k == 0 else Pose(), axis,
+                            kept if k == 0 else None,
                             joint.damping, joint.friction, group=joint.name, group_type=joint.type))
         parent = child
     return links, joints
@@ -315,7 +325,10 @@ class RobotModel:
     `base_pose`: where a fixed base is mounted, the root link frame in the world (identity: at the
     origin, upright; a wall-mounted arm has pitch pi/2, a ceiling-mounted one roll pi). Every
     backend builds the base there and the reference kinematics and dynamics use it, so gravity is
-    seen from the tilted base. A floating base has none (its pose is part of the state)."""
+    seen from the tilted base. A floating base has none (its pose is part of the state).
+    `ignored`: (element, subject, what it does) for each element of the file that changes the
+    physics in some engine but that the model leaves out (PyBullet's `<contact>` extensions
+    inertia_scaling, contact_cfm/contact_erp, friction_anchor); `check` lists them."""
 
     name: str
     links: tuple[Link, ...]
@@ -326,6 +339,7 @@ class RobotModel:
     base_reason: str = ""
     unsupported: tuple[str, ...] = field(default=())
     base_pose: Pose = Pose()
+    ignored: tuple[tuple[str, str, str], ...] = field(default=())
 
     # -- lookup -------------------------------------------------------------------------------
     def link(self, name: str) -> Link:

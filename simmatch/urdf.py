@@ -167,6 +167,10 @@ class _Reader:
         if not fn:
             raise self.fail(gw, "missing attribute 'filename'")
         scale = self.vector(shape.get("scale"), gw, "scale", 3, (1, 1, 1))
+        if strict:
+            concave = elem.get("concave", "").strip().lower() in ("yes", "true", "1")
+            return Geometry("mesh", origin, filename=self.resolve_mesh(fn, gw), scale=scale, name=name,
+                            concave=concave)
         if not strict:
             try:
                 resolved = self.resolve_mesh(fn, gw)
@@ -335,7 +339,35 @@ def load_urdf(path: str | os.PathLike, base: str = "auto") -> RobotModel:
     if reached != known:
         missing = sorted(known - reached)
         raise reader.fail(f"link[{missing[0]}]", "kinematic cycle: link is not reachable from the root")
+    model = replace(model, ignored=_ignored_extensions(root_el))
     return resolve_base(_canonical_joints(model, reader), base)
+
+
+# PyBullet's <contact> extensions that change its physics and that simmatch's model leaves out
+# (measured on pybullet 3.2.7; DART's loader and MuJoCo's importer do not read them)
+_IGNORED_CONTACT = {
+    "inertia_scaling": "PyBullet multiplies the link's inertia tensor by it (3.0: a declared diag(0.01, 0.02, "
+                       "0.03) loads as diag(0.03, 0.06, 0.09), also with URDF_USE_INERTIA_FROM_FILE)",
+    "contact_cfm": "PyBullet softens this link's contacts with it (constraint force mixing)",
+    "contact_erp": "PyBullet sets this link's contact error reduction with it",
+    "friction_anchor": "PyBullet anchors this link's friction contacts (a box sliding at 1 m/s travels "
+                       "0.1977 m in 1 s instead of 0.1991 m)",
+}
+
+
+def _ignored_extensions(root_el: ET.Element) -> tuple[tuple[str, str, str], ...]:
+    """(element, link, what PyBullet does with it) for each PyBullet-only `<contact>` extension the
+    model does not hold. Pure metadata (calibration, safety_controller, transmission, gazebo, a
+    robot-level material) changes no engine's physics here and is not listed."""
+    out = []
+    for link in root_el.findall("link"):
+        contact = link.find("contact")
+        if contact is None:
+            continue
+        for key, what in _IGNORED_CONTACT.items():
+            if contact.find(key) is not None:
+                out.append((key, link.get("name") or "", what))
+    return tuple(out)
 
 
 def _canonical_joints(model: RobotModel, reader: _Reader) -> RobotModel:
@@ -373,3 +405,15 @@ def _canonical_joints(model: RobotModel, reader: _Reader) -> RobotModel:
         else:
             joints.append(j)
     return replace(model, links=tuple(links), joints=tuple(joints))
+
+
+def empty_dynamics_joints(path: str | os.PathLike) -> list[str]:
+    """Joints of the URDF file at `path` whose `<dynamics>` has neither damping nor friction. URDF
+    reads that as 0 and 0 (so does simmatch); urdfdom (DART's loader) and PyBullet 3.2.7 refuse the
+    whole file on it (measured). [] when the file cannot be read."""
+    try:
+        root = ET.parse(path).getroot()
+    except (OSError, ET.ParseError):
+        return []
+    return [j.get("name") or "" for j in root.findall("joint")
+            for d in j.findall("dynamics") if d.get("damping") is None and d.get("friction") is None]

@@ -173,3 +173,45 @@ def test_dart_native_drops_the_plane():
     assert ("mujoco", "native", "load", "mujoco_urdf_no_plane") in got
     assert not [f for f in r.findings if f.load == "matched" and f.severity == "error"]
     assert not [f for f in r.findings if f.engine == "bullet" and f.category == "contact"]
+
+
+def test_spherical_limit_is_reported_not_modelled():
+    """pybullet_data's spherical_joint_limit.urdf: PyBullet enforces the swing/twist limit (measured:
+    within 0.89 rad), simmatch's model leaves the joint free and says so."""
+    import pybullet_data
+
+    m = load_urdf(f"{pybullet_data.getDataPath()}/spherical_joint_limit.urdf")
+    assert m.joint_names == ["neck[yaw]", "neck[pitch]", "neck[roll]"]
+    assert not any(j.limited for j in m.dof_joints)
+    r = run_check(m, random_q=2)
+    got = [(f.subject, f.actual, f.cause) for f in r.findings if f.quantity == "spherical_limit"]
+    assert got == [("neck", [0.2, 0.8], "urdf_spherical_limit")]
+
+
+# -- other elements of real files ----------------------------------------------------------------
+def test_metadata_and_pybullet_contact_extensions():
+    m = load_urdf(DATA / "urdf_metadata.urdf")
+    assert m.joint_names == ["shoulder"]
+    assert m.joint("shoulder").damping == 0.0 and m.joint("shoulder").friction == 0.0
+    assert m.link("arm").contact.lateral_friction == 0.8 and m.link("arm").contact.rolling_friction == 0.01
+    assert [g.concave for g in m.link("base").collisions] == [True]
+    assert sorted(e for e, subject, _ in m.ignored if subject == "arm") == [
+        "contact_cfm", "contact_erp", "friction_anchor", "inertia_scaling"]
+    r = run_check(str(DATA / "urdf_metadata.urdf"), random_q=2)
+    ignored = sorted(f.quantity for f in r.findings if f.cause == "bullet_contact_extension")
+    assert ignored == ["ignored:contact_cfm", "ignored:contact_erp", "ignored:friction_anchor", "ignored:inertia_scaling"]
+    assert [f.subject for f in r.findings if f.cause == "concave_mesh"] == ["base"]
+    # an empty <dynamics/> is 0, 0 to URDF, simmatch and MuJoCo; PyBullet and urdfdom refuse the file
+    loads = {(f.engine, f.load): f.cause for f in r.findings if f.quantity == "load"}
+    assert loads == {("bullet", "native"): "urdf_empty_dynamics", ("dart", "native"): "urdf_empty_dynamics"}
+    assert not [f for f in r.findings if f.cause in ("unknown", "engine_failure")]
+    assert not [f for f in r.findings if f.load == "matched" and f.severity == "error"]
+
+
+def test_matched_pybullet_build_keeps_concave_meshes():
+    from simmatch.backends.bullet import matched_urdf
+
+    m = load_urdf(DATA / "urdf_metadata.urdf")
+    assert 'concave="yes"' in matched_urdf(m, {}, {})
+    m2 = load_urdf(DATA / "plane_and_visual.urdf")
+    assert "concave" not in matched_urdf(m2, {}, {})

@@ -153,7 +153,10 @@ def matched_urdf(model: RobotModel, merge=(), mesh_files: dict | None = None) ->
             ET.SubElement(ine, "mass", value="0")
             ET.SubElement(ine, "inertia", ixx="0", iyy="0", izz="0", ixy="0", ixz="0", iyz="0")
         for g in shapes:
-            _geometry_el(ET.SubElement(el, "collision"), g, mesh_files)
+            col = ET.SubElement(el, "collision")
+            if g.concave:  # PyBullet's own flag: the triangle mesh, not its convex hull
+                col.set("concave", "yes")
+            _geometry_el(col, g, mesh_files)
     for j in model.joints:
         if j.child in merged:
             continue
@@ -256,6 +259,13 @@ class BulletBackend(Backend):
                     raise EngineFailure("bullet", "native", f"{exc} (visual mesh {missing[0][1]!r} of link "
                                         f"{missing[0][0]!r} not found: PyBullet fails on a missing visual)",
                                         cause="urdf_missing_visual_mesh") from None
+                from ..urdf import empty_dynamics_joints
+
+                empty = empty_dynamics_joints(self.model.source)
+                if empty:
+                    raise EngineFailure("bullet", "native", f"{exc} (joint {empty[0]!r} has a <dynamics> without "
+                                        "damping and friction: PyBullet refuses the file)",
+                                        cause="urdf_empty_dynamics") from None
                 raise
             self.notes.append("loadURDF with default flags")
         else:

@@ -221,6 +221,13 @@ class DartBackend(Backend):
             raise EngineFailure("dart", "native", f"DartLoader().parseSkeleton returned None: visual mesh {hit[1]!r} "
                                 f"of link {hit[0]!r} not found (DART's loader fails on a missing visual)",
                                 cause="urdf_missing_visual_mesh")
+        from ..urdf import empty_dynamics_joints
+
+        empty = empty_dynamics_joints(self.model.source)
+        if empty and "dynamics" in said_all:
+            raise EngineFailure("dart", "native", f"DartLoader().parseSkeleton returned None: joint {empty[0]!r} has a "
+                                "<dynamics> without damping and friction, which urdfdom refuses"
+                                + (f" (engine said: {said})" if said else ""), cause="urdf_empty_dynamics")
         spherical = [g for g, cs in self.model.groups.items() if cs[0].group_type == "spherical"]
         if spherical and "spherical" in " ".join(self.loader_messages):
             raise EngineFailure("dart", "native", f"DartLoader().parseSkeleton returned None: urdfdom has no "

@@ -250,7 +250,12 @@ def model_checks(model: RobotModel, ctx: Context, engine: str = "model", load: s
                                    "locked, as URDF says"))
     for j in model.joints:
         declared = j.limit.declared if j.limit is not None else None
-        if declared is not None and j.type == "continuous":
+        if declared is not None and j.group_type == "spherical":
+            out.append(make(engine, load, "joints", "spherical_limit", j.group, expected="no limit (not modelled)",
+                            actual=list(declared), severity="warning", cause="urdf_spherical_limit",
+                            detail="a spherical joint with <limit lower upper>: PyBullet enforces it as a swing/twist "
+                                   "limit, simmatch's model and matched builds leave the joint free"))
+        elif declared is not None and j.type == "continuous":
             out.append(make(engine, load, "joints", "limit", j.name, expected="no position limit",
                             actual=list(declared), severity="info", cause="urdf_continuous_limits",
                             detail="a continuous joint with <limit lower upper>: not enforced by any engine, "
@@ -267,6 +272,16 @@ def model_checks(model: RobotModel, ctx: Context, engine: str = "model", load: s
                                 cause="urdf_missing_visual_mesh",
                                 detail="a visual mesh that does not exist: no effect on the physics, loaded "
                                        "without it; PyBullet's loadURDF and DART's loader fail on it"))
+    for element, subject, what in model.ignored:
+        out.append(make(engine, load, "contact", f"ignored:{element}", subject, expected="modelled",
+                        actual="left out", severity="warning", cause="bullet_contact_extension",
+                        detail=f"<contact><{element}>: {what}; simmatch's model and matched builds leave it out"))
+    concave = [link.name for link in model.links if any(g.concave for g in link.collisions)]
+    for name in concave:
+        out.append(make(engine, load, "contact", "concave_mesh", name, expected="convex hull or triangle mesh",
+                        actual="concave='yes'", severity="info", cause="concave_mesh",
+                        detail="PyBullet (native and matched) collides with the triangle mesh itself; MuJoCo with "
+                               "its convex hull (listed as unsupported in its matched build)"))
     massless = set(massless_with_inertia(model))
     for link in model.links:
         if link.name in massless:
