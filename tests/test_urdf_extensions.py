@@ -215,3 +215,22 @@ def test_matched_pybullet_build_keeps_concave_meshes():
     assert 'concave="yes"' in matched_urdf(m, {}, {})
     m2 = load_urdf(DATA / "plane_and_visual.urdf")
     assert "concave" not in matched_urdf(m2, {}, {})
+
+
+def test_cube_no_rotation_loads_unlimited_and_pybullet_keeps_its_singular_inertia():
+    """pybullet_data's cube_no_rotation.urdf: three sliders and a hinge with lower 1 > upper -1 (was
+    exit 2), and a singular inertia tensor (eigenvalues 0, 0.215, 0.215) that PyBullet's matched build
+    used to load as zero ('Bad inertia tensor properties': rounding made A + B < C)."""
+    import pybullet_data
+
+    path = f"{pybullet_data.getDataPath()}/cube_no_rotation.urdf"
+    m = load_urdf(path)
+    assert m.joint_names == ["x_to_world", "y_to_x", "z_to_y", "cube_to_z"]
+    assert all(j.limit.declared == (1.0, -1.0) and not j.limited for j in m.dof_joints)
+    with make_backend("bullet", m, NO_FLOOR, "matched") as b:
+        got = b.readback().model.link("x_prismatic").inertial.tensor_in_link
+    assert np.abs(got - m.link("x_prismatic").inertial.tensor_in_link).max() < 1e-9
+    r = run_check(path, random_q=2)
+    assert not [f for f in r.findings if f.load == "matched" and f.severity == "error"]
+    assert not [f for f in r.findings if f.category == "joints" and f.quantity in ("limit", "limit_lower", "limit_upper")
+                and f.engine != "model"]

@@ -77,6 +77,15 @@ def principal_inertial(inertial: Inertial) -> tuple[Pose, np.ndarray]:
         return inertial.origin, np.diag(T).copy()
     I = inertial.tensor_in_link
     w, V = np.linalg.eigh(I)
+    # a singular tensor (a thin rod: A + B = C) diagonalises to moments off by rounding (1e-17 below
+    # zero, or A + B a few ulps below C): PyBullet then zeroes the whole inertia ('Bad inertia tensor
+    # properties', measured on 3.2.7 with pybullet_data's cube_no_rotation.urdf). Snap them back.
+    scale = max(float(np.abs(w).max()), 1e-300)
+    w = np.where((w < 0) & (w > -1e-12 * scale), 0.0, w)
+    k = int(np.argmax(w))
+    rest = float(w.sum() - w[k])
+    if rest < w[k] <= rest + 1e-12 * scale:
+        w[k] = rest
     if np.linalg.det(V) < 0:
         V[:, 0] *= -1
     if np.allclose(V, np.eye(3), atol=0):  # keep exact identity frames exact
