@@ -331,8 +331,9 @@ _ENTRIES = [
           "Keep the motion away from the limit when comparing, or drop the limit if it is not meant."),
     Cause("bullet_contact_extension", "bullet",
           "A PyBullet-only <contact> extension (inertia_scaling, contact_cfm, contact_erp, friction_anchor) "
-          "changes PyBullet's physics (inertia_scaling 3 triples the loaded inertia; friction_anchor changes "
-          "sliding); DART and MuJoCo do not read it and simmatch's model leaves it out.",
+          "is read by PyBullet only (inertia_scaling 3 triples the loaded inertia; friction_anchor changes "
+          "sliding; contact_cfm/erp set the link's contact constraint, no effect measured on a resting, sliding "
+          "box); DART and MuJoCo do not read it and simmatch's model leaves it out.",
           "Write the effect into the standard URDF (e.g. the scaled inertia) and drop the extension."),
     Cause("concave_mesh", "*",
           "A collision mesh marked concave='yes': PyBullet collides with the triangle mesh (a sphere dropped "

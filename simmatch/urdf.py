@@ -348,8 +348,10 @@ def load_urdf(path: str | os.PathLike, base: str = "auto") -> RobotModel:
 _IGNORED_CONTACT = {
     "inertia_scaling": "PyBullet multiplies the link's inertia tensor by it (3.0: a declared diag(0.01, 0.02, "
                        "0.03) loads as diag(0.03, 0.06, 0.09), also with URDF_USE_INERTIA_FROM_FILE)",
-    "contact_cfm": "PyBullet softens this link's contacts with it (constraint force mixing)",
-    "contact_erp": "PyBullet sets this link's contact error reduction with it",
+    "contact_cfm": "PyBullet reads it as this link's contact constraint force mixing (no effect measured on a "
+                   "box resting and sliding on a plane: cfm 0.5 with erp 0.01, same z and x to 1e-4 m)",
+    "contact_erp": "PyBullet reads it as this link's contact error reduction (see contact_cfm: no effect "
+                   "measured on a resting, sliding box)",
     "friction_anchor": "PyBullet anchors this link's friction contacts (a box sliding at 1 m/s travels "
                        "0.1977 m in 1 s instead of 0.1991 m)",
 }
