@@ -71,8 +71,8 @@ def trajectory_errors(model: RobotModel, traj_a: list[State], traj_b: list[State
         raise ValueError(f"trajectories differ in length: {len(traj_a)} vs {len(traj_b)}")
     weights = component_weights(model, w)
     comp = np.array([np.abs(weights * state_error(model, a, b)) for a, b in zip(traj_a, traj_b)])
-    if comp.size == 0:
-        return np.zeros(0), comp.reshape(0, len(weights))
+    if comp.size == 0:  # no steps, or a model with nothing that moves (welded, 0 DoF): error 0
+        return np.zeros(len(traj_a)), comp.reshape(len(traj_a), len(weights))
     return np.linalg.norm(comp, axis=1), comp
 
 

@@ -122,9 +122,9 @@ def model_snapshot(model: RobotModel, samples: Samples, config: SimConfig | None
             qdds.append(np.linalg.solve(M, tau - h))
         except np.linalg.LinAlgError:
             qdds.append(np.full(model.dof, np.nan))
-    n = model.dof
-    snap.M = np.array(Ms).reshape(-1, n, n)
-    snap.gravity, snap.bias, snap.qdd = (np.array(x).reshape(-1, n) for x in (gs, hs, qdds))
+    n, N = model.dof, len(samples.states)
+    snap.M = np.array(Ms, dtype=float).reshape(N, n, n)
+    snap.gravity, snap.bias, snap.qdd = (np.array(x, dtype=float).reshape(N, n) for x in (gs, hs, qdds))
     return snap
 
 
@@ -184,7 +184,7 @@ def take_snapshot(engine: str, load: str, model: RobotModel, config: SimConfig, 
                     snap.errors["qdd"] = f"{type(exc).__name__}: {exc}"
         for key, shape in (("M", (n, n)), ("gravity", (n,)), ("bias", (n,)), ("qdd", (n,))):
             if key not in snap.errors:
-                setattr(snap, key, np.array(results[key], dtype=float).reshape((-1, *shape)))
+                setattr(snap, key, np.array(results[key], dtype=float).reshape((len(samples.states), *shape)))
         t3 = time.perf_counter()
         snap.seconds = {"build": t1 - t0, "kinematics": t2 - t1, "dynamics": t3 - t2}
         return snap
