@@ -145,4 +145,7 @@ class ReferenceDynamics:
         return self.bias_forces(still)
 
     def forward_dynamics(self, state: State, tau) -> np.ndarray:
-        return np.linalg.solve(self.mass_matrix(state), np.asarray(tau, float) - self.bias_forces(state))
+        """(dof,) qdd; a joint that moves no mass gets 0 (see `compare.snapshot.solve_qdd`)."""
+        from .snapshot import solve_qdd
+
+        return solve_qdd(self.model, self.mass_matrix(state), np.asarray(tau, float) - self.bias_forces(state))
