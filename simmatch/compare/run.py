@@ -183,8 +183,15 @@ def _with_inertials(model: RobotModel, inertials: dict) -> RobotModel:
     return replace(model, links=links)
 
 
-def _reference_quantities(model: RobotModel, samples: Samples, config: SimConfig) -> dict:
-    snap = model_snapshot(model, replace(samples, kin_q=samples.kin_q[:1]), config)
+ROOT = "<root pose>"  # candidate: the engine holds the floating root where it was built (welded)
+
+
+def _reference_quantities(model: RobotModel, samples: Samples, config: SimConfig, upright: bool = False) -> dict:
+    states = samples.states
+    if upright and model.floating:
+        states = tuple(State(s.q, s.dq, np.zeros(3), np.array([0.0, 0.0, 0.0, 1.0]), np.zeros(3), np.zeros(3))
+                       for s in states)
+    snap = model_snapshot(model, replace(samples, kin_q=samples.kin_q[:1], states=states), config)
     return {"M": snap.M, "gravity": snap.gravity, "bias": snap.bias, "qdd": snap.qdd}
 
 
@@ -218,6 +225,10 @@ def attribute_by_measurement(findings: list[Finding], snapshots: list[Snapshot],
                 if best is None or (g.cause != "unknown", -severity_rank(g.severity)) > (
                         best.cause != "unknown", -severity_rank(best.severity)):
                     cands[g.subject] = g
+        for g in findings:  # a welded floating root: the engine's root stays where it was built
+            if ((g.engine, g.load) == (f.engine, f.load) and g.category == "structure" and g.quantity == "root_joint"
+                    and g.severity == "error" and ctx.declared.floating):
+                cands[ROOT] = g
         if not cands:
             out.append(f)
             continue
@@ -225,8 +236,8 @@ def attribute_by_measurement(findings: list[Finding], snapshots: list[Snapshot],
         def error_with(names: tuple) -> float:
             key = (f.engine, f.load, names)
             if key not in cache:
-                model = _with_inertials(ctx.declared, {n: read[n].inertial for n in names})
-                cache[key] = _reference_quantities(model, ctx.samples, ctx.config)
+                model = _with_inertials(ctx.declared, {n: read[n].inertial for n in names if n != ROOT})
+                cache[key] = _reference_quantities(model, ctx.samples, ctx.config, upright=ROOT in names)
             exp = dynamics.select(attr, cache[key][attr], keep)
             return dynamics.worst(exp, dynamics.select(attr, act, keep), ctx.floors[dynamics.FLOOR[attr]])[1]
 
@@ -235,11 +246,13 @@ def attribute_by_measurement(findings: list[Finding], snapshots: list[Snapshot],
         chosen, note = None, ""
         if explains:
             chosen = min(explains, key=lambda n: single[n])
-            note = (f"; measured: the declared model with {f.engine}/{f.load}'s {chosen!r} inertial reproduces it "
+            what = "root held where it was built" if chosen == ROOT else f"{chosen!r} inertial"
+            note = (f"; measured: the declared model with {f.engine}/{f.load}'s {what} reproduces it "
                     f"(rel {single[chosen]:.2g} <= {limit:g})")
         elif len(single) > 1 and error_with(tuple(sorted(single))) <= limit:
             chosen = min(single, key=lambda n: single[n])
-            others = ", ".join(repr(n) for n in sorted(single) if n != chosen)
+            rest = [repr(n) for n in sorted(single) if n != chosen]
+            others = ", ".join(rest[:4]) + (f" and {len(rest) - 4} more" if len(rest) > 4 else "")
             note = (f"; measured: {chosen!r} explains most (rel {single[chosen]:.2g} alone), together with {others} "
                     f"it reproduces the engine's numbers")
         if chosen is None:
