@@ -74,10 +74,11 @@ class Tolerances:
     def floors(self, mass: float, length: float, gravity: float) -> dict[str, float]:
         """Absolute floors (each in its quantity's unit) for a model of total `mass` (kg), reach
         `length` (m) under `gravity` (m/s^2): force (N or N m: gravity, bias), mass_matrix (kg m^2),
-        qdd (rad/s^2), tensor_per_kg (m^2: times a link's mass gives its tensor's floor), mass (kg)."""
+        qdd (rad/s^2), tensor_per_kg (m^2: times a link's mass gives its tensor's floor), mass (kg),
+        length (m: frame positions, whose tolerances are absolute; only their rel_error uses it)."""
         f, m, L, g = self.floor_frac, float(mass), float(length), float(gravity) or 9.81
         return {"force": f * m * g * L, "mass_matrix": f * m * L * L, "qdd": f * g / L,
-                "tensor_per_kg": f * L * L, "mass": f * m}
+                "tensor_per_kg": f * L * L, "mass": f * m, "length": f * L}
 
     @staticmethod
     def names() -> list[str]:
