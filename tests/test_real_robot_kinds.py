@@ -151,6 +151,14 @@ def test_all_zero_tensor_with_a_shape_is_the_shapes_inertia_in_every_build():
         np.testing.assert_allclose(held.tensor_in_link, box, rtol=1e-9, atol=1e-12, err_msg=f"{engine}/{load}")
         assert not of(r, engine, load, "inertia", "paddle"), engine
         assert of(r, engine, load, "held_inertia", "paddle")[0].cause == "inertia_zero_from_shapes"
+    # DART's importer takes the zero literally (a point mass) and MuJoCo's refuses it: both are the
+    # idiom's consequence, and the dynamics that follow are measured to come from it
+    dart = of(r, "dart", "native", "inertia", "paddle")
+    assert [(x.cause, x.severity) for x in dart] == [("inertia_zero_from_shapes", "error")]
+    assert "took the declared all-zero tensor literally" in dart[0].detail
+    dyn = [x for x in of(r, "dart", "native") if x.category == "dynamics" and x.severity == "error"]
+    assert dyn and all(x.cause == "inertia_zero_from_shapes" and "measured" in x.detail for x in dyn)
+    assert of(r, "mujoco", "native", "load")[0].cause == "inertia_zero_from_shapes"
 
 
 def test_only_what_no_engine_can_load_is_refused(tmp_path):

@@ -252,6 +252,10 @@ def compare(actual: Snapshot, ctx: Context) -> list:
             c = cause
             if c == "unknown" and violates_triangle(Ie):
                 c = "inertia_triangle_inequality"  # no engine can hold it: each repairs it its own way
+            if c == "unknown" and link.inertial is not None and link.inertial.source == "collision shapes":
+                c = "inertia_zero_from_shapes"  # the URDF idiom, read another way by this engine
+                if not np.any(np.abs(Ia) > 1e-12 * max(np.abs(Ie).max(), 1e-300)):
+                    detail += f"; {actual.name} took the declared all-zero tensor literally (a point mass)"
             if from_shapes and actual.engine == "bullet":
                 c = "bullet_inertia_from_shapes"
                 shp = shape_inertia(link, em, "bullet")

@@ -220,6 +220,7 @@ def attribute_by_measurement(findings: list[Finding], snapshots: list[Snapshot],
         cands: dict[str, Finding] = {}
         for g in findings:
             if ((g.engine, g.load) == (f.engine, f.load) and g.category == "inertia" and g.subject in read
+                    and g.quantity != "held_inertia"
                     and g.subject in declared_links and g.subject not in snap.merged_links):
                 best = cands.get(g.subject)
                 if best is None or (g.cause != "unknown", -severity_rank(g.severity)) > (
