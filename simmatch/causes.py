@@ -46,6 +46,10 @@ _ENTRIES = [
     Cause("bullet_missing_inertial_defaults", "bullet",
           "A link with no <inertial> gets mass 1 kg and identity inertia (and a C-level print on stdout).",
           "Give every link an explicit <inertial> (mass 0 for virtual links)."),
+    Cause("bullet_zeroes_bad_inertia", "bullet",
+          "The URDF importer replaces an inertia tensor whose principal moments violate A + B >= C (e.g. a 1e-6 "
+          "'dummy' tensor with six equal entries) by zero, printing 'Bad inertia tensor properties'.",
+          "Declare a physical tensor (a diagonal one such as ixx = iyy = izz = 1e-6 for a dummy link)."),
     Cause("bullet_default_friction", "bullet",
           "A link with no <contact><lateral_friction> gets PyBullet's default friction 0.5.",
           "Declare <contact><lateral_friction value=.../></contact> or call changeDynamics(lateralFriction=...)."),

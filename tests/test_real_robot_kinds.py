@@ -270,3 +270,28 @@ def test_an_unexplained_difference_stays_unknown():
     assert len(b) == 1 and b[0].cause == "unknown" and "no static difference explains it" in b[0].detail
     g = of(r, "dart", "native", "gravity_torques", "pivot")
     assert g[0].cause == "dart_default_inertia"
+
+
+def test_floating_dummy_base_is_a_warning_with_pybullets_cause(tmp_path):
+    """anymal, go1, b1: a floating 'base' of 1e-6 kg with six equal 1e-6 entries, the real mass on a
+    link fixed to it. PyBullet zeroes the tensor ('Bad inertia tensor properties'); the link is far
+    below the mass floor, so it is a warning, and the dynamics agree."""
+    urdf = tmp_path / "dummy_float.urdf"
+    urdf.write_text("""<?xml version="1.0"?>
+<robot name="dummy_float">
+  <link name="base"><inertial><mass value="1e-6"/><inertia ixx="1e-6" ixy="1e-6" ixz="1e-6" iyy="1e-6" iyz="1e-6" izz="1e-6"/></inertial></link>
+  <joint name="base_to_body" type="fixed"><parent link="base"/><child link="body"/></joint>
+  <link name="body"><inertial><mass value="10"/><inertia ixx="0.1" ixy="0" ixz="0" iyy="0.2" iyz="0" izz="0.25"/></inertial>
+    <collision><geometry><box size="0.4 0.2 0.1"/></geometry></collision></link>
+  <joint name="hip" type="revolute"><parent link="body"/><child link="leg"/><origin xyz="0.2 0 0"/><axis xyz="0 1 0"/>
+    <limit lower="-1" upper="1" effort="20" velocity="5"/></joint>
+  <link name="leg"><inertial><origin xyz="0 0 -0.15"/><mass value="1"/><inertia ixx="0.01" ixy="0" ixz="0" iyy="0.01" iyz="0" izz="0.001"/></inertial>
+    <collision><origin xyz="0 0 -0.15"/><geometry><box size="0.04 0.04 0.3"/></geometry></collision></link>
+</robot>
+""")
+    r = run_check(str(urdf), random_q=3, load="matched")
+    assert r.model.floating
+    f = of(r, "bullet", "matched", "inertia", "base")
+    assert [(x.cause, x.severity) for x in f] == [("bullet_zeroes_bad_inertia", "warning")]
+    assert not [x for x in r.findings if x.severity == "error"], [x for x in r.findings if x.severity == "error"]
+    assert of(r, "model", quantity="inertia_singular", subject="base")

@@ -252,6 +252,11 @@ def compare(actual: Snapshot, ctx: Context) -> list:
             c = cause
             if c == "unknown" and violates_triangle(Ie):
                 c = "inertia_triangle_inequality"  # no engine can hold it: each repairs it its own way
+                if actual.engine == "bullet" and not np.any(Ia):
+                    c = "bullet_zeroes_bad_inertia"
+            if sev == "error" and em < floors["mass"]:
+                sev = "warning"  # lighter than the mass floor: no measurable effect on the robot
+                detail += f"; the link's {em:g} kg is below the mass floor {floors['mass']:.3g} kg"
             if c == "unknown" and link.inertial is not None and link.inertial.source == "collision shapes":
                 c = "inertia_zero_from_shapes"  # the URDF idiom, read another way by this engine
                 if not np.any(np.abs(Ia) > 1e-12 * max(np.abs(Ie).max(), 1e-300)):
