@@ -257,7 +257,8 @@ def attribute_by_measurement(findings: list[Finding], snapshots: list[Snapshot],
             note = (f"; measured: {chosen!r} explains most (rel {single[chosen]:.2g} alone), together with {others} "
                     f"it reproduces the engine's numbers")
         if chosen is None:
-            tried = ", ".join(f"{n!r} {e:.2g}" for n, e in single.items())
+            best = sorted(single.items(), key=lambda kv: kv[1])
+            tried = ", ".join(f"{n!r} {e:.2g}" for n, e in best[:4]) + (f" and {len(best) - 4} more" if len(best) > 4 else "")
             out.append(replace(f, detail=f"{f.detail}; no static difference explains it (rel error with each "
                                          f"substituted: {tried})"))
             continue
