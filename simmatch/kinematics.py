@@ -110,3 +110,18 @@ def model_scales(model: RobotModel) -> tuple[float, float]:
             reach = max(reach, float(np.linalg.norm(centre)) + half)
     mass = model.total_mass
     return (mass if mass > 0 else 1.0), max(reach, 1e-3)
+
+
+def massless_subtree_joints(model: RobotModel) -> list[str]:
+    """Movable joints (canonical order) below which no link has mass: their rows and columns of
+    the mass matrix are zero, so M(q) is singular and their acceleration is undefined. Computed
+    once per model (the model is immutable; the GT metric asks on every state)."""
+    cached = model.__dict__.get("_massless_subtree_joints")
+    if cached is None:
+        mass_below: dict[str, float] = {}
+        for j in reversed(list(model.walk())):  # children before parents
+            mass_below[j.child] = model.link(j.child).mass + sum(mass_below[c.child]
+                                                                 for c in model.child_joints(j.child))
+        cached = tuple(j.name for j in model.dof_joints if mass_below[j.child] <= 0)
+        model.__dict__["_massless_subtree_joints"] = cached  # frozen dataclass: cache beside cached_property
+    return list(cached)

@@ -295,3 +295,21 @@ def test_floating_dummy_base_is_a_warning_with_pybullets_cause(tmp_path):
     assert [(x.cause, x.severity) for x in f] == [("bullet_zeroes_bad_inertia", "warning")]
     assert not [x for x in r.findings if x.severity == "error"], [x for x in r.findings if x.severity == "error"]
     assert of(r, "model", quantity="inertia_singular", subject="base")
+
+
+def test_gap_leaves_joints_that_move_no_mass_alone():
+    """A torque on romeo's massless finger has no defined effect (each engine does something else):
+    gap's scenarios give it none and the GT metric leaves it out, so the sine scenario agrees."""
+    from simmatch.gap import GapOptions, run_gap
+    from simmatch.metrics import component_names, component_weights
+    from simmatch.scenarios import actuated_mask
+
+    m = load_model(str(KINDS / "massless_leaf.urdf"))
+    assert actuated_mask(m).tolist() == [True, False]
+    w = dict(zip(component_names(m), component_weights(m)))
+    assert w["q[finger_joint]"] == 0 and w["dq[finger_joint]"] == 0 and w["q[arm_joint]"] > 0
+    d = run_gap(GapOptions(src="bullet", dst="mujoco", model=str(KINDS / "massless_leaf.urdf"),
+                           scenarios=("sine",), horizon=200)).to_dict(per_step=False)
+    s = d["scenarios"]["sine"]
+    assert s["gt_open_loop"]["max"] < 1e-5 and s["divergence"]["step"] is None
+    json.dumps(d, allow_nan=False)

@@ -13,7 +13,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..kinematics import link_frames
+from ..kinematics import link_frames, massless_subtree_joints  # noqa: F401 (re-exported)
 from ..model import Geometry, Inertial, Link, RobotModel
 from . import Context, default_cause, finding, r6
 from .snapshot import Snapshot
@@ -165,15 +165,6 @@ def world_welded(model: RobotModel) -> set[str]:
                 out.add(j.child)
                 stack.append(j.child)
     return out
-
-
-def massless_subtree_joints(model: RobotModel) -> list[str]:
-    """Movable joints (canonical order) below which no link has mass: their rows and columns of
-    the mass matrix are zero, so M(q) is singular and their acceleration is undefined."""
-    mass_below: dict[str, float] = {}
-    for j in reversed(list(model.walk())):  # children before parents
-        mass_below[j.child] = model.link(j.child).mass + sum(mass_below[c.child] for c in model.child_joints(j.child))
-    return [j.name for j in model.dof_joints if mass_below[j.child] <= 0]
 
 
 def singular_inertia(I: np.ndarray) -> bool:
