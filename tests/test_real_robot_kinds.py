@@ -313,3 +313,21 @@ def test_gap_leaves_joints_that_move_no_mass_alone():
     s = d["scenarios"]["sine"]
     assert s["gt_open_loop"]["max"] < 1e-5 and s["divergence"]["step"] is None
     json.dumps(d, allow_nan=False)
+
+
+def test_zero_tensor_with_an_unreadable_mesh_stays_a_point_mass(tmp_path):
+    from simmatch.compare import Context
+    from simmatch.compare.inertia import model_checks
+
+    (tmp_path / "junk.stl").write_bytes(b"\x00not a mesh")
+    urdf = tmp_path / "junk.urdf"
+    urdf.write_text((KINDS / "zero_tensor_box.urdf").read_text().replace(
+        '<box size="0.4 0.1 0.02"/>', '<mesh filename="junk.stl"/>'))
+    m = load_model(str(urdf))
+    inertial = m.link("paddle").inertial
+    assert inertial.source == "declared" and not np.any(inertial.tensor) and inertial.mass == 2.0
+    samples = Samples.draw(m, 1, 0)
+    f = [x for x in model_checks(m, Context(m, model_snapshot(m, samples), samples, Tolerances(), SimConfig()))
+         if x.quantity == "inertia_source"]
+    assert [(x.cause, x.actual) for x in f] == [("inertia_zero_from_shapes", "point mass")]
+    assert "could not be computed" in f[0].detail

@@ -297,6 +297,8 @@ def oddity(link: Link) -> tuple[str | None, str]:
     I = link.inertial.tensor_in_link
     if link.inertial.source == "collision shapes":
         return "inertia_zero_from_shapes", "the collision shapes' inertia (declared tensor all zero)"
+    if not np.any(I) and link.collisions:  # shapes that could not be read (a mesh without its decoder)
+        return "inertia_zero_from_shapes", "a point mass (declared tensor all zero, shapes' inertia not computable)"
     if not np.any(I):
         return "inertia_point_mass", "a point mass (declared tensor all zero, no collision shape)"
     if singular_inertia(I):
@@ -336,6 +338,12 @@ def model_checks(model: RobotModel, ctx: Context, engine: str = "model", load: s
                                 detail=f"declared mass {link.inertial.mass:g} kg with an all-zero tensor: every matched "
                                        f"build uses the collision shapes' inertia at that mass, principal moments {w0}" + still,
                                 extra={"held_inertia": r6(I0)}))
+            elif not np.any(I0) and link.collisions:
+                out.append(make(engine, load, "inertia", "inertia_source", link.name, expected="declared tensor",
+                                actual="point mass", severity="warning", cause="inertia_zero_from_shapes",
+                                detail=f"declared mass {link.inertial.mass:g} kg with an all-zero tensor; the inertia of "
+                                       "its collision shapes could not be computed (unreadable mesh), so every build "
+                                       "gets the point mass as declared" + still))
             elif not np.any(I0):
                 out.append(make(engine, load, "inertia", "inertia_source", link.name, expected="declared tensor",
                                 actual="point mass", severity="warning", cause="inertia_point_mass",
