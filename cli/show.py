@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from simmatch.registry import load_model
@@ -12,28 +13,37 @@ from simmatch.registry import load_model
 def show(
     model: str = typer.Argument(..., help="Model name (hopper, hopper-box, pendulum, double-pendulum, laikago) or URDF path."),
     base: str = typer.Option("auto", help="fixed | floating | auto (auto: a massless root link is the world)."),
+    base_pose: str | None = typer.Option(None, "--base-pose", help="Where a fixed base is mounted: 'x y z roll "
+                                         "pitch yaw' (m, rad; URDF rpy)."),
 ):
     """Print the canonical model: links, masses, joints in canonical order, base."""
-    m = load_model(model, base=base)
+    m = load_model(model, base=base, base_pose=base_pose)
     console = Console()
     console.print(f"[bold]{m.name}[/]  {m.source}")
-    console.print(f"base: [bold]{m.base}[/] ({m.base_reason}); {m.dof} DoF; total mass {m.total_mass:.6g} kg")
+    console.print(f"base: [bold]{escape(m.base_text)}[/] ({escape(m.base_reason)}); {m.dof} DoF; total mass {m.total_mass:.6g} kg")
     links = Table(title="links")
     for col in ("link", "mass (kg)", "COM (link frame)", "collision"):
         links.add_column(col)
     for name in m.link_order:
         link = m.link(name)
         com = "-" if link.inertial is None else " ".join(f"{v:.4g}" for v in link.inertial.com)
-        links.add_row(name, f"{link.mass:.6g}", com, ", ".join(g.describe() for g in link.collisions) or "-")
+        links.add_row(escape(name), f"{link.mass:.6g}", com, ", ".join(g.describe() for g in link.collisions) or "-")
     console.print(links)
     joints = Table(title="joints (canonical order)")
     for col in ("#", "joint", "type", "parent -> child", "axis", "limits", "effort", "damping", "friction"):
         joints.add_column(col)
     for i, j in enumerate(m.dof_joints):
         lim = f"[{j.limit.lower:.4g}, {j.limit.upper:.4g}]" if j.limited else "-"
-        joints.add_row(str(i), j.name, j.type, f"{j.parent} -> {j.child}", " ".join(f"{a:g}" for a in j.axis),
+        kind = j.type
+        if j.group:
+            kind += f" ({j.group_type} {j.group})"
+        if j.mimic is not None:
+            kind += f" (mimics {j.mimic.joint} x{j.mimic.multiplier:g} {j.mimic.offset:+g})"
+        joints.add_row(str(i), escape(j.name), escape(kind), escape(f"{j.parent} -> {j.child}"), " ".join(f"{a:g}" for a in j.axis),
                        lim, f"{j.limit.effort:g}" if j.limit and j.limit.effort else "-", f"{j.damping:g}",
                        f"{j.friction:g}")
     console.print(joints)
+    for j in m.locked_joints:
+        console.print(f"locked: {escape(j.name)} ({j.locked_type}, lower = upper = {j.limit.lower:g}) is fixed")
     for u in m.unsupported:
         console.print(f"[yellow]unsupported:[/] {u}")

@@ -20,8 +20,12 @@ def joint_motion(joint: Joint, q: float) -> np.ndarray:
     return T
 
 
-def root_transform(state: State | None) -> np.ndarray:
+def root_transform(state: State | None, model: RobotModel | None = None) -> np.ndarray:
+    """(4, 4) world frame of the root link: the state's root pose (floating base), else the fixed
+    base's mount pose `model.base_pose` (identity without a model)."""
     T = np.eye(4)
+    if model is not None and not model.floating:
+        T = model.base_pose.matrix
     if state is not None and state.floating:
         T[:3, :3] = Rotation.from_quat(state.root_quat).as_matrix()
         T[:3, 3] = state.root_pos
@@ -29,7 +33,8 @@ def root_transform(state: State | None) -> np.ndarray:
 
 
 def link_frames(model: RobotModel, state: State | np.ndarray | None = None) -> dict[str, np.ndarray]:
-    """World (4, 4) frame of every link. `state` may be a State or a q vector (root at identity)."""
+    """World (4, 4) frame of every link. `state` may be a State or a q vector (root at identity for
+    a floating base; a fixed base sits at `model.base_pose`)."""
     if state is None:
         q = np.zeros(model.dof)
         state = None
@@ -41,7 +46,7 @@ def link_frames(model: RobotModel, state: State | np.ndarray | None = None) -> d
     if q.shape != (model.dof,):
         raise ValueError(f"q has shape {q.shape}, model {model.name} has {model.dof} DoF")
     index = {name: i for i, name in enumerate(model.joint_names)}
-    frames = {model.root: root_transform(state)}
+    frames = {model.root: root_transform(state, model)}
     for j in model.walk():
         T = frames[j.parent] @ j.origin.matrix
         if j.movable:
@@ -61,7 +66,10 @@ def link_coms(model: RobotModel, state: State | np.ndarray | None = None) -> dic
 
 
 def joint_range(joint: Joint) -> tuple[float, float]:
-    """Sampling range for a joint: its limits, or [-pi, pi] (revolute) / [-1, 1] m when unlimited."""
+    """Sampling range for a joint: its limits, or [-pi, pi] (revolute) / [-1, 1] m when unlimited;
+    the pitch of a floating joint's Euler coordinates stays 0.3 rad away from its singularity at +-pi/2."""
+    if joint.group_type == "floating" and joint.name.endswith("[pitch]"):
+        return -np.pi / 2 + 0.3, np.pi / 2 - 0.3
     if joint.limited:
         return float(joint.limit.lower), float(joint.limit.upper)
     return (-1.0, 1.0) if joint.type == "prismatic" else (-np.pi, np.pi)

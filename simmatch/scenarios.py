@@ -231,10 +231,16 @@ def load_torques(path: str, model: RobotModel) -> np.ndarray:
     """(T, columns) torques from .npz (key 'torques') or .csv (optional header of joint names)."""
     p = Path(path)
     if p.suffix.lower() == ".npz":
-        with np.load(p) as data:
-            if "torques" not in data:
-                raise UsageError(f"{path}: no array named 'torques' (found: {', '.join(data.files) or 'none'})")
-            tau = np.asarray(data["torques"], dtype=float)
+        import zipfile
+
+        try:
+            with np.load(p, allow_pickle=False) as data:
+                if "torques" not in data:
+                    raise UsageError(f"{path}: no array named 'torques' (found: {', '.join(data.files) or 'none'})")
+                tau = np.asarray(data["torques"], dtype=float)
+        except (OSError, EOFError, ValueError, zipfile.BadZipFile) as exc:  # empty, truncated, not an .npz
+            why = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise UsageError(f"{path}: not a readable .npz file ({why})") from None
         return tau.reshape(-1, 1) if tau.ndim == 1 else tau
     if p.suffix.lower() == ".csv":
         with open(p, newline="") as f:

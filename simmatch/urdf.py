@@ -25,8 +25,12 @@ from .model import (
     Joint,
     Limit,
     Link,
+    Mimic,
     Pose,
     RobotModel,
+    expand_multi_dof,
+    is_locked,
+    lock_joint,
 )
 
 BASE_CHOICES = ("fixed", "floating", "auto")
@@ -249,8 +253,18 @@ class _Reader:
             friction = self.number(dyn.get("friction"), where + "/dynamics", "friction", 0.0)
             if damping < 0 or friction < 0:
                 raise self.fail(where + "/dynamics", "damping and friction must be >= 0")
+        mimic = None
+        mim = elem.find("mimic")
+        if mim is not None:
+            mw = where + "/mimic"
+            if not mim.get("joint"):
+                raise self.fail(mw, "missing attribute 'joint'")
+            if jtype not in ("revolute", "continuous", "prismatic"):
+                raise self.fail(mw, f"a {jtype} joint cannot mimic another joint")
+            mimic = Mimic(mim.get("joint"), self.number(mim.get("multiplier"), mw, "multiplier", 1.0),
+                          self.number(mim.get("offset"), mw, "offset", 0.0))
         return Joint(name, jtype, parent.get("link"), child.get("link"),
-                     self.pose(elem.find("origin"), where), axis, limit, damping, friction)
+                     self.pose(elem.find("origin"), where), axis, limit, damping, friction, mimic)
 
 
 def resolve_base(model: RobotModel, base: str) -> RobotModel:
@@ -263,8 +277,14 @@ def resolve_base(model: RobotModel, base: str) -> RobotModel:
         if root.mass == 0.0:
             return replace(model, base="fixed",
                            base_reason=f"auto: root link {root.name!r} has no mass, taken as the world")
-        return replace(model, base="floating",
-                       base_reason=f"auto: root link {root.name!r} has mass {root.mass:g} kg, taken as floating")
+        reason = f"auto: root link {root.name!r} has mass {root.mass:g} kg, taken as floating"
+        children = model.child_joints(root.name)
+        if not root.collisions and children and all(j.movable for j in children):
+            # the world-anchor idiom (e.g. a planar hopper's heavy root heading prismatic/revolute
+            # root joints, loaded with useFixedBase=1): a floating anchor falls with the robot
+            reason += (f"; it has no collision shape and only joints that move its children "
+                       f"({', '.join(j.type for j in children)}): a world anchor? use --base fixed")
+        return replace(model, base="floating", base_reason=reason)
     return replace(model, base=base, base_reason=f"--base {base}")
 
 
@@ -316,6 +336,41 @@ def load_urdf(path: str | os.PathLike, base: str = "auto") -> RobotModel:
     if reached != known:
         missing = sorted(known - reached)
         raise reader.fail(f"link[{missing[0]}]", "kinematic cycle: link is not reachable from the root")
-    unsupported = [f"joint {j.name!r}: type {j.type!r}" for j in joints if j.type in ("floating", "planar")]
-    model = replace(model, unsupported=tuple(unsupported))
-    return resolve_base(model, base)
+    return resolve_base(_canonical_joints(model, reader), base)
+
+
+def _canonical_joints(model: RobotModel, reader: _Reader) -> RobotModel:
+    """Every joint as 0 or 1 DoF (see `Joint`): planar and floating joints expanded into their
+    coordinates, locked joints (lower == upper) made fixed; mimic leaders checked."""
+    by_name = {j.name: j for j in model.joints}
+    for j in model.joints:
+        if j.mimic is not None:
+            leader = by_name.get(j.mimic.joint)
+            if leader is None:
+                raise reader.fail(f"joint[{j.name}]/mimic", f"names missing joint {j.mimic.joint!r}")
+            if leader.type not in ("revolute", "continuous", "prismatic") or is_locked(leader):
+                raise reader.fail(f"joint[{j.name}]/mimic", f"joint {leader.name!r} ({leader.type}) cannot be mimicked")
+            seen, k = {j.name}, leader
+            while k.mimic is not None and k.mimic.joint in by_name:
+                if k.mimic.joint in seen:
+                    raise reader.fail(f"joint[{j.name}]/mimic", f"mimic cycle through joint {k.name!r}: no joint "
+                                      "of it moves on its own")
+                seen.add(k.mimic.joint)
+                k = by_name[k.mimic.joint]
+    if not any(j.type in ("planar", "floating") or is_locked(j) for j in model.joints):
+        return model
+    links, joints = list(model.links), []
+    taken = {link.name for link in links} | set(by_name)
+    for j in model.joints:
+        if j.type in ("planar", "floating"):
+            new_links, coords = expand_multi_dof(j)
+            for x in [*new_links, *coords]:
+                if x.name in taken:
+                    raise reader.fail(f"joint[{j.name}]", f"the name {x.name!r} of one of its coordinates is taken")
+            links.extend(new_links)
+            joints.extend(coords)
+        elif is_locked(j):
+            joints.append(lock_joint(j))
+        else:
+            joints.append(j)
+    return replace(model, links=tuple(links), joints=tuple(joints))

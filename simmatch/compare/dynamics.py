@@ -89,6 +89,10 @@ def compare(actual: Snapshot, ctx: Context) -> list:
             e_row, a_row = exp_k[k][idx[0]], act_k[k][idx[0]]
         else:
             e_row, a_row = exp_k[k], act_k[k]
+        if ctx.declared.mimic_joints:
+            detail += ("; compared: the unconstrained tree (every joint an independent DoF, as engines' mass-matrix "
+                       "and inverse-dynamics calls report); the <mimic> coupling is held to the constrained "
+                       "dynamics under motion in joints.mimic_motion")
         cause = default_cause(actual)
         if actual.engine == "dart" and actual.load == "native" and massless_with_inertia(ctx.declared):
             cause = "massless_link_inertia"  # DART's loader keeps what the others drop
@@ -97,6 +101,17 @@ def compare(actual: Snapshot, ctx: Context) -> list:
         out.append(finding(actual, "dynamics", quantity, subject, expected=r6(e_row), actual=r6(a_row),
                            abs_error=err, rel_error=rerr, tolerance=limit, severity="error",
                            cause=cause, detail=detail, extra={"sample": k}))
+    mounted = actual.extras.get("mounted_inverse_dynamics")
+    if mounted and actual.engine == "bullet":
+        # the engine's own inverse-dynamics call, as a user makes it, against what it simulates
+        out.append(finding(actual, "dynamics", "inverse_dynamics_api", "calculateInverseDynamics",
+                           expected=r6(mounted["simulated"]), actual=r6(mounted["raw"]),
+                           abs_error=mounted["abs_error"], rel_error=mounted["rel_error"], tolerance=1e-9,
+                           severity="warning", cause="bullet_inverse_dynamics_base_pose",
+                           detail=f"gravity torques (q = {fmt_q(mounted['q'])}, dq = 0) of the raw call on a base "
+                                  f"mounted {mounted['tilt_deg']:.3g} deg from upright are those of an upright base; "
+                                  "the simulation uses the mount (simmatch reads back with gravity rotated into "
+                                  "the base frame)"))
     return out
 
 

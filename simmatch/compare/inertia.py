@@ -195,8 +195,8 @@ def compare(actual: Snapshot, ctx: Context) -> list:
     floors = ctx.floors
     approximated = {}
     for feature, subject, _reason in actual.unsupported:
-        if feature == "massless_link":
-            approximated[subject] = "mujoco_tiny_mass"
+        if feature == "massless_link" and not (exp_model.floating and subject == exp_model.root):
+            approximated[subject] = "mujoco_tiny_mass"  # (a floating root's tiny mass is all it has: no approximation)
         elif feature in ("zero_inertia", "inertia_triangle") and subject in {x.name for x in exp_model.links}:
             approximated[subject] = oddity(exp_model.link(subject))[0] or "unsupported"
     for link in exp_model.links:
@@ -313,12 +313,13 @@ def model_checks(model: RobotModel, ctx: Context, engine: str = "model", load: s
 
     out = []
     tol = ctx.tol
-    for j in model.dof_joints:
-        if j.type == "revolute" and j.limit is not None and j.limit.lower == j.limit.upper:
+    for j in [*model.dof_joints, *model.locked_joints]:
+        if j.urdf_type == "revolute" and j.limit is not None and j.limit.lower == j.limit.upper:
             out.append(make(engine, load, "joints", "limit", j.name, expected="lower < upper",
                             actual=[j.limit.lower, j.limit.upper], severity="warning",
                             cause="urdf_revolute_zero_range",
-                            detail="a revolute joint whose range is empty (or missing, which URDF reads as 0, 0)"))
+                            detail="a revolute joint whose range is empty (or missing, which URDF reads as 0, 0): "
+                                   "locked, as URDF says"))
     for name in massless_subtree_joints(model):
         j = model.joint(name)
         out.append(make(engine, load, "dynamics", "massless_subtree", name, expected="mass below the joint",

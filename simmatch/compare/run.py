@@ -40,6 +40,8 @@ _UNSUPPORTED = {
     "merged_link_geometry": ("contact", {"*": "mujoco_merges_massless_chain"}),
     "floating_base": ("structure", {"*": "mujoco_welds_floating_root"}),
     "joint_type": ("structure", {}),
+    "mimic": ("joints", {"dart": "dart_no_mimic_binding", "bullet": "bullet_mimic_gear"}),
+    "free_joint_integration": ("dynamics", {"dart": "dart_free_joint_coordinates"}),
 }
 
 
@@ -63,7 +65,14 @@ class CheckResult:
     def to_dict(self) -> dict:
         m = self.model
         model = {"name": m.name, "source": m.source, "base": m.base, "base_reason": m.base_reason,
+                 "base_pose": {"xyz": list(m.base_pose.xyz), "rpy": list(m.base_pose.rpy)},
                  "dof": m.dof, "links": len(m.links), "joints": len(m.joints), "joint_names": m.joint_names}
+        if m.mimic_joints:
+            model["mimic"] = {j.name: f"q = {j.mimic.multiplier:g} q[{j.mimic.joint}] {j.mimic.offset:+g}"
+                              for j in m.mimic_joints}
+            model["dynamics_compared"] = ("M(q), gravity, bias forces and qdd: the unconstrained tree (as every "
+                                          "engine's mass-matrix call reports); the coupling: joints.mimic_motion "
+                                          "against the constrained forward dynamics")
         if self.reference is not None:
             model["reference"] = self.reference.source
         config = dict(self.config.to_dict())
@@ -153,6 +162,27 @@ def unsupported_findings(snap: Snapshot, already: list[Finding]) -> list[Finding
             continue
         out.append(make(snap.engine, snap.load, category, f"unsupported:{feature}", subject, expected="as declared",
                         actual="approximated", severity="info", cause=cause, detail=reason))
+    return out
+
+
+def engine_reported(snap: Snapshot, own: list[Finding]) -> list[Finding]:
+    """What the backend itself measured about its engine (knowledge that lives in the backend):
+    `extras["findings"]`, dicts of `findings.make` keywords, become findings of this source;
+    `extras["explains"]`, dicts {category, quantity, subject ('*': any), cause, detail}, give their
+    cause to this source's findings that have none ('unknown')."""
+    from ..causes import lookup
+
+    explains = {(e["category"], e["quantity"], e.get("subject", "*")): e for e in snap.extras.get("explains") or ()}
+    out = []
+    for f in own:
+        e = explains.get((f.category, f.quantity, f.subject)) or explains.get((f.category, f.quantity, "*"))
+        if e is not None and f.cause == "unknown":
+            detail = "; ".join(d for d in (f.detail, e.get("detail", "")) if d)
+            f = replace(f, cause=e["cause"], fix=lookup(e["cause"]).fix, detail=detail)
+        out.append(f)
+    for kw in snap.extras.get("findings") or ():
+        kw = dict(kw)
+        out.append(make(snap.engine, snap.load, kw.pop("category"), kw.pop("quantity"), kw.pop("subject"), **kw))
     return out
 
 
@@ -250,9 +280,12 @@ def attribute_by_measurement(findings: list[Finding], snapshots: list[Snapshot],
             what = "root held where it was built" if chosen == ROOT else f"{chosen!r} inertial"
             note = (f"; measured: the declared model with {f.engine}/{f.load}'s {what} reproduces it "
                     f"(rel {single[chosen]:.2g} <= {limit:g})")
-        elif len(single) > 1 and error_with(tuple(sorted(single))) <= limit:
-            chosen = min(single, key=lambda n: single[n])
-            rest = [repr(n) for n in sorted(single) if n != chosen]
+        links = tuple(sorted(n for n in single if n != ROOT))
+        combos = [c for c in (links, links + (ROOT,) if ROOT in single else ()) if len(c) > 1]
+        together = None if chosen is not None else next((c for c in combos if error_with(c) <= limit), None)
+        if chosen is None and together is not None:
+            chosen = min(together, key=lambda n: single[n])
+            rest = [repr(n) for n in together if n != chosen]
             others = ", ".join(rest[:4]) + (f" and {len(rest) - 4} more" if len(rest) > 4 else "")
             note = (f"; measured: {chosen!r} explains most (rel {single[chosen]:.2g} alone), together with {others} "
                     f"it reproduces the engine's numbers")
@@ -295,6 +328,7 @@ def summarise(findings: list[Finding], snapshots: list[Snapshot], sources: list[
 
 def run_check(model: str | RobotModel, engines: list[str] | None = None, load: str = "both", random_q: int = 20,
               seed: int = 0, tol: Tolerances | None = None, base: str = "auto", reference: str | None = None,
+              base_pose=None,
               config: SimConfig | None = None, jobs: int = 2, timeout: float = 300.0, isolate: bool = True,
               inject=None) -> CheckResult:
     """Run the whole check. `inject(snapshot) -> snapshot` (tests) may plant a defect in each
@@ -306,8 +340,8 @@ def run_check(model: str | RobotModel, engines: list[str] | None = None, load: s
     config = config or SimConfig()
     engines = list(ENGINES) if engines is None else list(engines)
     loads = parse_load(load)
-    declared = model if isinstance(model, RobotModel) else load_model(model, base=base)
-    ref_model = load_model(reference, base=base) if reference is not None else None
+    declared = model if isinstance(model, RobotModel) else load_model(model, base=base, base_pose=base_pose)
+    ref_model = load_model(reference, base=base, base_pose=base_pose) if reference is not None else None
     samples = Samples.draw(declared, random_q, seed)
     t_model = time.perf_counter()
 
@@ -326,12 +360,13 @@ def run_check(model: str | RobotModel, engines: list[str] | None = None, load: s
         start = time.perf_counter()
         if isolate:
             outcome = run_isolated(take_snapshot, engine, ld, declared, config, samples, timeout=timeout)
-            snap = outcome.value if outcome.ok else failed_snapshot(engine, ld, outcome.error, outcome.crashed)
+            snap = outcome.value if outcome.ok else failed_snapshot(engine, ld, outcome.error, outcome.crashed,
+                                                                    outcome.cause)
         else:
             try:
                 snap = take_snapshot(engine, ld, declared, config, samples)
             except Exception as exc:
-                snap = failed_snapshot(engine, ld, str(exc), False)
+                snap = failed_snapshot(engine, ld, str(exc), False, getattr(exc, "cause", None))
         snap.seconds = {**snap.seconds, "wall": time.perf_counter() - start}
         return snap
 
@@ -360,6 +395,7 @@ def run_check(model: str | RobotModel, engines: list[str] | None = None, load: s
         for cmp in COMPARATORS:
             own.extend(cmp(snap, Context(declared, declared_snap, samples, tol, config)))
         own.extend(unsupported_findings(snap, own))
+        own = engine_reported(snap, own)
         findings.extend(own)
     findings = _propagate_causes(attribute_by_measurement(findings, snapshots, ctx))
     findings = sort_findings(findings)
@@ -367,6 +403,8 @@ def run_check(model: str | RobotModel, engines: list[str] | None = None, load: s
     t_end = time.perf_counter()
     options = {"engines": engines, "load": load, "random_q": random_q, "seed": seed, "base": base,
                "reference": reference}
+    if declared.posed:
+        options["base_pose"] = {"xyz": list(declared.base_pose.xyz), "rpy": list(declared.base_pose.rpy)}
     timing = {"total": t_end - t0, "load_model": t_model - t0, "reference": t_ref - t_model,
               "engines": t_engines - t_ref, "compare": t_end - t_engines,
               "per_source": {s.name: dict(s.seconds) for s in snapshots}}

@@ -95,6 +95,7 @@ class Snapshot:
     ok: bool = True
     error: str = ""
     crashed: bool = False
+    error_cause: str | None = None  # cause id the backend gave its load failure
     model: RobotModel | None = None  # what the source holds (engine readback, or the model itself)
     extras: dict = field(default_factory=dict)
     added_joints: tuple = ()
@@ -174,6 +175,11 @@ def take_snapshot(engine: str, load: str, model: RobotModel, config: SimConfig, 
         rb = backend.readback()
         snap.model = rb.model
         snap.extras = dict(rb.extras)
+        if model.mimic_joints:
+            from .joints import probe_mimic, probe_mimic_motion
+
+            snap.extras["mimic"] = probe_mimic(backend, model, mid_state(model))
+            snap.extras["mimic_motion"] = probe_mimic_motion(backend, model)
         snap.added_joints = tuple(rb.added_joints)
         snap.merged_links = dict(rb.merged_links)
         snap.unsupported = [(u.feature, u.subject, u.reason) for u in backend.unsupported]
@@ -212,5 +218,5 @@ def take_snapshot(engine: str, load: str, model: RobotModel, config: SimConfig, 
         backend.close()
 
 
-def failed_snapshot(engine: str, load: str, error: str, crashed: bool) -> Snapshot:
-    return Snapshot(engine, load, ok=False, error=error, crashed=crashed)
+def failed_snapshot(engine: str, load: str, error: str, crashed: bool, cause: str | None = None) -> Snapshot:
+    return Snapshot(engine, load, ok=False, error=error, crashed=crashed, error_cause=cause)
