@@ -81,6 +81,10 @@ _ENTRIES = [
     Cause("bullet_missing_inertial_defaults", "bullet",
           "A link with no <inertial> gets mass 1 kg and identity inertia (and a C-level print on stdout).",
           "Give every link an explicit <inertial> (mass 0 for virtual links)."),
+    Cause("bullet_zeroes_bad_inertia", "bullet",
+          "The URDF importer replaces an inertia tensor whose principal moments violate A + B >= C (e.g. a 1e-6 "
+          "'dummy' tensor with six equal entries) by zero, printing 'Bad inertia tensor properties'.",
+          "Declare a physical tensor (a diagonal one such as ixx = iyy = izz = 1e-6 for a dummy link)."),
     Cause("bullet_default_friction", "bullet",
           "A link with no <contact><lateral_friction> gets PyBullet's default friction 0.5.",
           "Declare <contact><lateral_friction value=.../></contact> or call changeDynamics(lateralFriction=...)."),
@@ -276,6 +280,23 @@ _ENTRIES = [
     Cause("mass_without_collision", "*",
           "A link with mass has no collision shape: it passes through the floor in every engine.",
           "Add a <collision> element, or accept that the link never touches anything."),
+    Cause("inertia_zero_from_shapes", "*",
+          "The link declares a mass but an all-zero inertia tensor, the idiom for 'compute it from the collision "
+          "shapes' (PyBullet's default load and MuJoCo's inertiafromgeom do so); taken literally it is a point mass.",
+          "Declare the tensor; simmatch's matched builds all use the shapes' inertia at the declared mass (in the finding)."),
+    Cause("inertia_point_mass", "*",
+          "The link declares a mass with an all-zero inertia tensor and has no collision shape to compute one from: "
+          "a point mass. PyBullet, DART and Pinocchio hold it as declared; MuJoCo needs every principal moment of a "
+          "moving body above mjMINVAL (1e-15).",
+          "Declare a small positive inertia (e.g. 2/5 m r^2 of a sphere of the part's size) or merge the mass into the parent link."),
+    Cause("inertia_singular", "*",
+          "The inertia tensor has a zero principal moment (a 1e-6 'dummy' tensor with equal entries, a thin rod): "
+          "valid, but no solid body has it, and MuJoCo raises a moving body's zero moment to its minimum.",
+          "Declare the body's real inertia, or a diagonal one (e.g. ixx = iyy = izz = 1e-6) for a dummy link."),
+    Cause("massless_subtree", "*",
+          "A movable joint moves no mass (every link below it is massless): the mass matrix is singular and the "
+          "joint's acceleration under a torque is undefined, so engines each do something else (MuJoCo adds a tiny mass).",
+          "Give a link below the joint its real mass and inertia, or make the joint fixed."),
     Cause("reference_mismatch", "*",
           "The model differs from the reference model it should reproduce (format conversion, edit, "
           "regeneration).",

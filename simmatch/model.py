@@ -60,11 +60,14 @@ class Pose:
 
 @dataclass(frozen=True)
 class Inertial:
-    """Mass (kg) and inertia tensor (kg m^2) about the COM, expressed in the `origin` frame."""
+    """Mass (kg) and inertia tensor (kg m^2) about the COM, expressed in the `origin` frame.
+    `source`: 'declared', or 'collision shapes' when the URDF gave an all-zero tensor on a link
+    with mass and collision shapes (the tensor is then the shapes' at the declared mass)."""
 
     mass: float
     origin: Pose = Pose()
     inertia: tuple[tuple[float, float, float], ...] = ((0.0, 0.0, 0.0),) * 3
+    source: str = "declared"
 
     @property
     def tensor(self) -> np.ndarray:

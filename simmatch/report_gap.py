@@ -43,7 +43,7 @@ def summary_rows(result: GapResult) -> list[list[str]]:
     for sc in result.scenarios:
         s = sc.summary
         rows.append([sc.label, _fmt(s["gt_open_loop"]["mean"]), _fmt(s["gt_open_loop"]["max"]),
-                     _fmt(s["gt_one_step"]["mean"]), _divergence(s), s["worst_dof"]])
+                     _fmt(s["gt_one_step"]["mean"]), _divergence(s), s["worst_dof"] or "- (nothing moves)"])
     return rows
 
 

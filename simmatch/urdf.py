@@ -34,6 +34,26 @@ from .model import (
 )
 
 BASE_CHOICES = ("fixed", "floating", "auto")
+INERTIA_ROUNDOFF = 1e-9  # a negative eigenvalue within this fraction of the largest one is round-off
+
+
+def _inertia_from_shapes(inertial: Inertial | None, collisions: tuple) -> Inertial | None:
+    """An all-zero inertia tensor on a link with mass means "compute it from the collision shapes"
+    (PyBullet's default load and MuJoCo's inertiafromgeom do): the shapes' inertia at the declared
+    mass about their own centroid, placed at the declared COM, marked source='collision shapes'.
+    Without shapes (or with a mesh that cannot be read) the link stays a point mass as declared."""
+    if inertial is None or inertial.mass <= 0 or np.any(inertial.tensor != 0) or not collisions:
+        return inertial
+    from .compare.inertia import shape_inertia
+
+    try:
+        shp = shape_inertia(Link("_", None, collisions), inertial.mass)
+    except Exception:  # unreadable mesh: keep the point mass; check reports the mesh itself
+        return inertial
+    if shp is None:
+        return inertial
+    return Inertial(inertial.mass, Pose(inertial.origin.xyz), tuple(tuple(float(x) for x in row) for row in shp[1]),
+                    source="collision shapes")
 
 
 class _Reader:
@@ -94,12 +114,13 @@ class _Reader:
         inertia = np.array([[vals["ixx"], vals["ixy"], vals["ixz"]],
                             [vals["ixy"], vals["iyy"], vals["iyz"]],
                             [vals["ixz"], vals["iyz"], vals["izz"]]])
+        # Zero, singular (point masses, 1e-6 dummies, thin rods) and triangle-violating tensors
+        # are valid URDF that PyBullet and Pinocchio load: `check` reports them as model findings.
+        # Refused only what no engine can hold: a negative eigenvalue beyond round-off.
         eig = np.linalg.eigvalsh(inertia)
-        if mass > 0 and eig.min() <= 0:
+        if eig.min() < -INERTIA_ROUNDOFF * max(float(np.abs(eig).max()), 1e-300):
             raise self.fail(where + "/inertia",
-                            f"inertia tensor is not positive definite (eigenvalues {np.round(eig, 9).tolist()})")
-        if mass == 0 and eig.min() < 0:
-            raise self.fail(where + "/inertia", "inertia tensor has a negative eigenvalue")
+                            f"inertia tensor is not positive semi-definite (eigenvalues {np.round(eig, 12).tolist()})")
         return Inertial(mass, self.pose(elem.find("origin"), where),
                         tuple(tuple(float(x) for x in row) for row in inertia))
 
@@ -186,8 +207,8 @@ class _Reader:
         where = f"link[{name}]"
         collisions = tuple(self.geometry(c, f"{where}/collision") for c in elem.findall("collision"))
         visuals = tuple(self.geometry(v, f"{where}/visual") for v in elem.findall("visual"))
-        return Link(name, self.inertial(elem.find("inertial"), where), collisions, visuals,
-                    self.contact(elem.find("contact"), where))
+        inertial = _inertia_from_shapes(self.inertial(elem.find("inertial"), where), collisions)
+        return Link(name, inertial, collisions, visuals, self.contact(elem.find("contact"), where))
 
     def joint(self, elem: ET.Element) -> Joint:
         name = elem.get("name")

@@ -151,8 +151,11 @@ class ReferenceDynamics:
         return self.bias_forces(still)
 
     def forward_dynamics(self, state: State, tau) -> np.ndarray:
-        """(dof,) qdd of the unconstrained tree: M^-1 (tau - h) (a <mimic> coupling not applied)."""
-        return np.linalg.solve(self.mass_matrix(state), np.asarray(tau, float) - self.bias_forces(state))
+        """(dof,) qdd of the unconstrained tree: M^-1 (tau - h) (a <mimic> coupling not applied); a
+        joint that moves no mass gets 0 (see `compare.snapshot.solve_qdd`)."""
+        from .snapshot import solve_qdd
+
+        return solve_qdd(self.model, self.mass_matrix(state), np.asarray(tau, float) - self.bias_forces(state))
 
     def mimic_map(self) -> tuple[np.ndarray, np.ndarray, list[int]]:
         """The `<mimic>` coupling as q = G q_free + c: G (dof, n_free), c (dof,), and the indices of
