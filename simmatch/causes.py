@@ -268,6 +268,10 @@ _ENTRIES = [
           "reads missing ones as 0 and -1: free). MuJoCo ignores an equal range and lets the joint move, "
           "DART's loader stores it without enforcing it.",
           "Declare the intended range if the joint should move, or make it fixed if it should not."),
+    Cause("urdf_mimic_on_fixed", "*",
+          "A <mimic> element on a fixed (or locked) joint: the joint does not move, so the coupling has no "
+          "effect in URDF or in any engine.",
+          "Remove the <mimic> element, or make the joint movable if it should follow its leader."),
     Cause("massless_link_inertia", "*",
           "A link declares mass 0 but a nonzero inertia tensor (often a placeholder 0.1 on a frame link). "
           "simmatch's matched builds, PyBullet and MuJoCo drop it with the mass; DART's URDF loader keeps "

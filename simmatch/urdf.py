@@ -259,8 +259,6 @@ class _Reader:
             mw = where + "/mimic"
             if not mim.get("joint"):
                 raise self.fail(mw, "missing attribute 'joint'")
-            if jtype not in ("revolute", "continuous", "prismatic"):
-                raise self.fail(mw, f"a {jtype} joint cannot mimic another joint")
             mimic = Mimic(mim.get("joint"), self.number(mim.get("multiplier"), mw, "multiplier", 1.0),
                           self.number(mim.get("offset"), mw, "offset", 0.0))
         return Joint(name, jtype, parent.get("link"), child.get("link"),
@@ -344,7 +342,9 @@ def _canonical_joints(model: RobotModel, reader: _Reader) -> RobotModel:
     coordinates, locked joints (lower == upper) made fixed; mimic leaders checked."""
     by_name = {j.name: j for j in model.joints}
     for j in model.joints:
-        if j.mimic is not None:
+        # a <mimic> on a joint that does not move (talos' fixed gripper joints) has no effect: kept in
+        # the model and reported at model level (compare.joints.model_checks), never validated
+        if j.mimic is not None and j.type in ("revolute", "continuous", "prismatic") and not is_locked(j):
             leader = by_name.get(j.mimic.joint)
             if leader is None:
                 raise reader.fail(f"joint[{j.name}]/mimic", f"names missing joint {j.mimic.joint!r}")

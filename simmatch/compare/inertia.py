@@ -320,6 +320,12 @@ def model_checks(model: RobotModel, ctx: Context, engine: str = "model", load: s
                             cause="urdf_revolute_zero_range",
                             detail="a revolute joint whose range is empty (or missing, which URDF reads as 0, 0): "
                                    "locked, as URDF says"))
+    for j in model.joints:
+        if j.mimic is not None and j not in model.dof_joints:
+            out.append(make(engine, load, "joints", "mimic", j.name, expected="a moving joint",
+                            actual=f"{j.urdf_type} joint", severity="info", cause="urdf_mimic_on_fixed",
+                            detail=f"<mimic joint={j.mimic.joint!r}> on a joint that does not move: it has no "
+                                   "effect, and no engine applies it"))
     for name in massless_subtree_joints(model):
         j = model.joint(name)
         out.append(make(engine, load, "dynamics", "massless_subtree", name, expected="mass below the joint",
