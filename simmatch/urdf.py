@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import meshes
 from .errors import ModelError
 from .model import (
     GEOMETRY_KINDS,
@@ -100,26 +101,10 @@ class _Reader:
                         tuple(tuple(float(x) for x in row) for row in inertia))
 
     def resolve_mesh(self, filename: str, where: str) -> str:
-        base = self.path.parent
-        candidates: list[Path] = []
-        if filename.startswith("package://"):
-            rest = filename[len("package://"):]
-            pkg, _, sub = rest.partition("/")
-            for folder in [base, *base.parents]:
-                if folder.name == pkg:
-                    candidates.append(folder / sub)
-                candidates.append(folder / pkg / sub)
-                candidates.append(folder / sub)
-        elif filename.startswith("file://"):
-            candidates.append(Path(filename[len("file://"):]))
-        elif os.path.isabs(filename):
-            candidates.append(Path(filename))
-        else:
-            candidates.append(base / filename)
-        for c in candidates:
-            if c.is_file():
-                return str(c.resolve())
-        raise self.fail(where, f"mesh file {filename!r} not found")
+        found = meshes.resolve(filename, self.path)
+        if found is None:
+            raise self.fail(where, f"mesh file {filename!r} not found")
+        return found
 
     def geometry(self, elem: ET.Element, where: str) -> Geometry:
         """Collision shapes must have positive sizes; visuals may be degenerate (laikago's toes
@@ -155,7 +140,12 @@ class _Reader:
         if not fn:
             raise self.fail(gw, "missing attribute 'filename'")
         scale = self.vector(shape.get("scale"), gw, "scale", 3, (1, 1, 1))
-        return Geometry("mesh", origin, filename=self.resolve_mesh(fn, gw), scale=scale, name=name)
+        if strict and min(abs(v) for v in scale) == 0:
+            raise self.fail(gw, f"scale {scale} has a zero component: the collision mesh would be flat")
+        path = self.resolve_mesh(fn, gw)
+        if strict:  # collision meshes are read by every engine: an unusable file is bad input
+            meshes.check(fn, path, self.file, gw)
+        return Geometry("mesh", origin, filename=path, scale=scale, name=name)
 
     def contact(self, elem: ET.Element | None, where: str) -> ContactParams | None:
         if elem is None:

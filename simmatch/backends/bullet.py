@@ -16,6 +16,7 @@ import numpy as np
 import pybullet as p
 from scipy.spatial.transform import Rotation
 
+from .. import meshes
 from ..config import SimConfig
 from ..errors import EngineFailure
 from ..model import ContactParams, Geometry, Inertial, Joint, Limit, Link, Pose, RobotModel, State, rpy_of
@@ -50,8 +51,9 @@ def _geometry_el(parent: ET.Element, g: Geometry) -> None:
         ET.SubElement(geom, "sphere", radius=_num(g.radius))
     elif g.kind in ("cylinder", "capsule"):
         ET.SubElement(geom, g.kind, radius=_num(g.radius), length=_num(g.length))
-    else:
-        ET.SubElement(geom, "mesh", filename=g.filename, scale=_fmt(g.scale))
+    else:  # a format PyBullet cannot read (ASCII STL) goes in as a binary STL copy
+        path = meshes.readable_copy(g.filename, meshes.ENGINE_FORMATS["bullet"])
+        ET.SubElement(geom, "mesh", filename=path, scale=_fmt(g.scale))
 
 
 def principal_inertial(inertial: Inertial) -> tuple[Pose, np.ndarray]:
@@ -158,7 +160,9 @@ class BulletBackend(Backend):
                 f.write(matched_urdf(self.model))
                 path = f.name
             try:
-                body = p.loadURDF(path, useFixedBase=fixed, flags=p.URDF_USE_INERTIA_FROM_FILE,
+                # URDF_USE_IMPLICIT_CYLINDER: a <cylinder> stays a cylinder (else a convex polygon mesh)
+                body = p.loadURDF(path, useFixedBase=fixed,
+                                  flags=p.URDF_USE_INERTIA_FROM_FILE | p.URDF_USE_IMPLICIT_CYLINDER,
                                   physicsClientId=c)
             finally:
                 os.unlink(path)

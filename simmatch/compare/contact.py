@@ -10,6 +10,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from .. import meshes
 from ..kinematics import link_frames
 from ..model import ContactParams, Geometry, Pose
 from . import Context, default_cause, finding, r6, rot_angle
@@ -65,6 +66,22 @@ def _compare_shapes(actual: Snapshot, link: str, e: Geometry, match: Geometry, t
     return out
 
 
+def _pick(e: Geometry, remaining: list, actual: Snapshot) -> Geometry | None:
+    """The engine's shape that stands for `e`: same kind, and for a mesh the same file first; a
+    mesh the engine's own loader cannot read matches no other mesh (PyBullet drops an ASCII STL and
+    makes its cylinders meshes: those must not be taken for each other)."""
+    same = [a for a in remaining if a.kind == e.kind]
+    if e.kind != "mesh" or not same:
+        return same[0] if same else None
+    base = os.path.basename(e.filename or "")
+    for a in same:
+        if os.path.basename(a.filename or "") == base:
+            return a
+    if actual.load == "native" and meshes.unreadable_cause(actual.engine, e.filename):
+        return None
+    return same[0]
+
+
 def _engine_says_capsule_dropped(actual: Snapshot) -> bool:
     msgs = " ".join(actual.extras.get("engine_messages") or [])
     return "capsule" in msgs.lower()
@@ -101,7 +118,7 @@ def _compare(actual: Snapshot, ctx: Context) -> list:
         remaining = list(acol)
         unmatched = []
         for e in ecol:
-            match = next((a for a in remaining if a.kind == e.kind), None)
+            match = _pick(e, remaining, actual)
             if match is None:
                 unmatched.append(e)
                 continue
@@ -119,6 +136,10 @@ def _compare(actual: Snapshot, ctx: Context) -> list:
                 continue
             c = cause
             detail = f"shape {e.name or e.kind!r} not found in {actual.name}"
+            if e.kind == "mesh" and actual.load == "native" and meshes.unreadable_cause(actual.engine, e.filename):
+                c = meshes.unreadable_cause(actual.engine, e.filename)
+                detail = (f"{actual.engine}'s own loader cannot read {os.path.basename(e.filename)} "
+                          f"({meshes.format_of(e.filename)}): the link loads without this shape")
             if actual.engine == "dart" and e.kind == "capsule" and actual.load == "native":
                 c = "dart_drops_capsules"
                 if _engine_says_capsule_dropped(actual):

@@ -9,10 +9,9 @@ principal moment.
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 
+from .. import meshes
 from ..kinematics import link_frames
 from ..model import Geometry, Inertial, Link, RobotModel
 from . import Context, default_cause, finding, r6
@@ -20,22 +19,11 @@ from .snapshot import Snapshot
 
 
 # -- inertia of shapes ---------------------------------------------------------------------------
-@lru_cache(maxsize=256)
 def _mesh_props(filename: str, scale: tuple) -> tuple[float, tuple, tuple]:
-    """(volume, centre of mass, 3x3 unit-density inertia about it) of a mesh, scaled; its convex
-    hull when the mesh is not a closed volume."""
-    import trimesh
-
-    mesh = trimesh.load(filename, force="mesh", process=True)
-    mesh.apply_scale(np.asarray(scale, dtype=float))
-    if not mesh.is_volume:
-        mesh = mesh.convex_hull
-    vol = float(abs(mesh.volume))
-    mesh.density = 1.0
-    I = np.asarray(mesh.moment_inertia, dtype=float)
-    if mesh.volume < 0:
-        I = -I
-    return vol, tuple(np.asarray(mesh.center_mass, float)), tuple(map(tuple, I))
+    """(volume, centre of mass, 3x3 unit-density inertia about it) of a mesh, scaled (its convex
+    hull when the mesh is not closed). Raises meshes.NotComputable for a flat mesh, with why."""
+    mp = meshes.props(filename, scale)
+    return mp.volume, mp.com, mp.inertia
 
 
 def shape_props(g: Geometry, convention: str = "exact") -> tuple[float, np.ndarray, np.ndarray]:
@@ -82,7 +70,9 @@ def shape_props(g: Geometry, convention: str = "exact") -> tuple[float, np.ndarr
 
 def shape_inertia(link: Link, mass: float, convention: str = "exact") -> tuple[np.ndarray, np.ndarray] | None:
     """(COM, inertia about it, link frame) of the link's collision shapes filled with uniform
-    density so that they weigh `mass`; None without collision shapes or volume."""
+    density so that they weigh `mass`; None without collision shapes or volume. Raises
+    meshes.NotComputable when a mesh encloses no volume (flat), meshes.MeshProblem for an unusable
+    mesh file."""
     parts = [shape_props(g, convention) for g in link.collisions]
     vol = sum(v for v, _, _ in parts)
     if not parts or vol <= 0:
@@ -213,8 +203,12 @@ def compare(actual: Snapshot, ctx: Context) -> list:
                 c = "inertia_triangle_inequality"  # no engine can hold it: each repairs it its own way
             if from_shapes and actual.engine == "bullet":
                 c = "bullet_inertia_from_shapes"
-                shp = shape_inertia(link, em, "bullet")
-                exact = shape_inertia(link, em, "exact")
+                try:
+                    shp = shape_inertia(link, em, "bullet")
+                    exact = shape_inertia(link, em, "exact")
+                except (meshes.NotComputable, meshes.MeshProblem) as exc:
+                    shp = exact = None
+                    detail += f"; shape inertia not computable: {exc}"
                 if shp is not None:
                     _, r_shape = _tensor_error(shp[1], Ia)
                     detail += (f"; computed from the collision shape as PyBullet does: "
@@ -267,9 +261,10 @@ def model_checks(model: RobotModel, ctx: Context, engine: str = "model", load: s
             continue
         try:
             shp = shape_inertia(link, link.inertial.mass)
-        except Exception as exc:  # an unreadable mesh: say so, do not stop the check
-            out.append(make(engine, load, "inertia", "shape_inertia", link.name, severity="info",
-                            cause="unknown", detail=f"could not compute the shape's inertia: {exc}"))
+        except (meshes.NotComputable, meshes.MeshProblem) as exc:  # say so, do not stop the check
+            out.append(make(engine, load, "inertia", "shape_inertia", link.name, expected="computable",
+                            actual="not computable", severity="info", cause="mesh_inertia_not_computable",
+                            detail=f"the inertia of its collision shape is not computable: {exc}"))
             continue
         if shp is None:
             continue

@@ -7,6 +7,7 @@ import re
 
 import numpy as np
 
+from .. import meshes
 from . import Context, default_cause, finding
 from .snapshot import Snapshot
 
@@ -22,6 +23,8 @@ def load_failure(actual: Snapshot) -> list:
         subject = m.group(1)
     if actual.crashed:
         cause = "engine_crash"
+    elif meshes.failure_cause(actual.engine, actual.error):
+        cause = meshes.failure_cause(actual.engine, actual.error)
     elif actual.engine == "mujoco" and "mass and inertia of moving bodies" in actual.error:
         cause = "mujoco_rejects_massless_links"
     elif actual.engine == "mujoco" and "A + B >= C" in actual.error:
