@@ -113,6 +113,23 @@ def resolve(filename: str, urdf_path: str | os.PathLike) -> str | None:
     return None
 
 
+def parse_scale(text: str | None, number, fail) -> tuple[float, float, float]:
+    """A URDF `<mesh scale>`: three numbers, or one (uniform; PyBullet reads a single number the
+    same way, with the warning "Workaround activated"). Two or four numbers are refused: PyBullet
+    silently takes the first one or three, other loaders fail. `number(text)` parses one number,
+    `fail(problem)` makes the exception to raise."""
+    if text is None:
+        return (1.0, 1.0, 1.0)
+    parts = text.split()
+    if len(parts) == 1:
+        v = number(parts[0])
+        return (v, v, v)
+    if len(parts) != 3:
+        raise fail(f"attribute scale={text!r} must hold 3 space-separated numbers (or 1 for a uniform "
+                   f"scale); PyBullet would silently use {'the first' if len(parts) < 3 else 'the first three'}")
+    return tuple(number(p) for p in parts)
+
+
 # -- formats ----------------------------------------------------------------------------------
 def format_of(path: str) -> str:
     """'stl_binary' / 'stl_ascii' (by content: size must match the binary header's count),

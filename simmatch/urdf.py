@@ -139,7 +139,8 @@ class _Reader:
         fn = shape.get("filename")
         if not fn:
             raise self.fail(gw, "missing attribute 'filename'")
-        scale = self.vector(shape.get("scale"), gw, "scale", 3, (1, 1, 1))
+        scale = meshes.parse_scale(shape.get("scale"), lambda t: self.number(t, gw, "scale"),
+                                   lambda problem: self.fail(gw, problem))
         if strict and min(abs(v) for v in scale) == 0:
             raise self.fail(gw, f"scale {scale} has a zero component: the collision mesh would be flat")
         path = self.resolve_mesh(fn, gw)

@@ -361,3 +361,24 @@ def test_thin_mesh_matched_mujoco_keeps_declared_inertia():
     assert be.m.body_mass[b] == pytest.approx(0.1, rel=1e-12)
     assert np.allclose(be.m.body_inertia[b], 0.001, rtol=1e-12)
     assert np.allclose(be.m.body_ipos[b], [0.1, 0, 0], atol=1e-12)
+
+
+@pytest.mark.parametrize("text, expected", [("0.5", (0.5, 0.5, 0.5)), ("0.1 0.2 0.3", (0.1, 0.2, 0.3)), (None, (1, 1, 1))])
+def test_mesh_scale_read_as_pybullet_reads_it(tmp_path, text, expected):
+    """A single number is a uniform scale (PyBullet: "Scale should be a vector3, not single scalar.
+    Workaround activated", then uniform)."""
+    write_stl(tmp_path / "box.stl", box_triangles())
+    urdf = urdf_with_mesh(tmp_path, "box.stl")
+    if text is not None:
+        urdf.write_text(urdf.read_text().replace('filename="box.stl"', f'filename="box.stl" scale="{text}"'))
+    assert load_urdf(urdf).link("pad").collisions[0].scale == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("text", ["1 1 1 1", "0.5 0.5"])
+def test_ambiguous_mesh_scale_is_bad_input_and_says_what_pybullet_does(tmp_path, text):
+    write_stl(tmp_path / "box.stl", box_triangles())
+    urdf = urdf_with_mesh(tmp_path, "box.stl")
+    urdf.write_text(urdf.read_text().replace('filename="box.stl"', f'filename="box.stl" scale="{text}"'))
+    with pytest.raises(ModelError, match="PyBullet would silently use the first") as info:
+        load_urdf(urdf)
+    assert info.value.element == ELEMENT
