@@ -100,12 +100,6 @@ class _Reader:
         return Inertial(mass, self.pose(elem.find("origin"), where),
                         tuple(tuple(float(x) for x in row) for row in inertia))
 
-    def resolve_mesh(self, filename: str, where: str) -> str:
-        found = meshes.resolve(filename, self.path)
-        if found is None:
-            raise self.fail(where, f"mesh file {filename!r} not found")
-        return found
-
     def geometry(self, elem: ET.Element, where: str) -> Geometry:
         """Collision shapes must have positive sizes; visuals may be degenerate (laikago's toes
         carry a radius-0 visual sphere), since they never touch the physics."""
@@ -143,9 +137,10 @@ class _Reader:
                                    lambda problem: self.fail(gw, problem))
         if strict and min(abs(v) for v in scale) == 0:
             raise self.fail(gw, f"scale {scale} has a zero component: the collision mesh would be flat")
-        path = self.resolve_mesh(fn, gw)
         if strict:  # collision meshes are read by every engine: an unusable file is bad input
-            meshes.check(fn, path, self.file, gw)
+            path = meshes.check(fn, meshes.resolve(fn, self.path), self.file, gw)
+        else:  # visuals never touch the physics: a missing one keeps its name as written
+            path = meshes.resolve(fn, self.path) or fn
         return Geometry("mesh", origin, filename=path, scale=scale, name=name)
 
     def contact(self, elem: ET.Element | None, where: str) -> ContactParams | None:

@@ -382,3 +382,10 @@ def test_ambiguous_mesh_scale_is_bad_input_and_says_what_pybullet_does(tmp_path,
     with pytest.raises(ModelError, match="PyBullet would silently use the first") as info:
         load_urdf(urdf)
     assert info.value.element == ELEMENT
+
+
+def test_missing_visual_mesh_is_not_bad_input(tmp_path):
+    """A visual never touches the physics (romeo_laas_small's visuals point at a file:///usr/Romeo
+    SDK): it keeps the name as written; a missing collision mesh stays bad input."""
+    urdf = urdf_with_mesh(tmp_path, "gone.stl", where="visual")
+    assert load_urdf(urdf).link("pad").visuals[0].filename == "gone.stl"
