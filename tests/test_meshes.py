@@ -389,3 +389,36 @@ def test_missing_visual_mesh_is_not_bad_input(tmp_path):
     SDK): it keeps the name as written; a missing collision mesh stays bad input."""
     urdf = urdf_with_mesh(tmp_path, "gone.stl", where="visual")
     assert load_urdf(urdf).link("pad").visuals[0].filename == "gone.stl"
+
+
+def test_collada_unit_is_applied_as_pybullet_and_dart_do(tmp_path):
+    """<unit meter="0.001">: PyBullet and DART (assimp) load a 1-unit cube as 1 mm; trimesh alone
+    would read 1 m, so simmatch scales it itself (shape inertia, MuJoCo's converted copy)."""
+    text = (DATA / "meshes" / "cube_mm.dae").read_text().replace('meter="1"', 'meter="0.001"')
+    (tmp_path / "mm.dae").write_text(text)
+    assert np.allclose(np.ptp(meshes.load(str(tmp_path / "mm.dae")).vertices, axis=0), 0.001)
+    assert meshes.props(str(tmp_path / "mm.dae")).volume == pytest.approx(1e-9, rel=1e-9)
+    copy = meshes.readable_copy(str(tmp_path / "mm.dae"), meshes.ENGINE_FORMATS["mujoco"])
+    assert np.allclose(np.ptp(meshes.load(copy).vertices, axis=0), 0.001, rtol=1e-6)
+
+
+def test_engines_apply_the_collada_unit(tmp_path):
+    import os
+
+    import pybullet as p
+
+    import dartpy as dart
+
+    text = (DATA / "meshes" / "cube_mm.dae").read_text().replace('meter="1"', 'meter="0.001"')
+    (tmp_path / "mm.dae").write_text(text)
+    urdf = urdf_with_mesh(tmp_path, "mm.dae")
+    cid = p.connect(p.DIRECT)
+    try:
+        body = p.loadURDF(str(urdf), useFixedBase=True, physicsClientId=cid)
+        lo, hi = p.getAABB(body, 0, physicsClientId=cid)
+        assert np.all(np.subtract(hi, lo) < 0.01)  # 1 mm plus Bullet's margin, not 1 m
+    finally:
+        p.disconnect(cid)
+    skel = dart.utils.DartLoader().parseSkeleton(os.path.abspath(urdf))
+    shape = skel.getBodyNode("pad").getShapeNode(0).getShape()
+    assert np.allclose(shape.getBoundingBox().computeFullExtents(), 0.001, rtol=1e-6)
