@@ -62,7 +62,8 @@ MAX_TRIANGLES = 20_000_000  # a header claiming more is not a mesh any engine wo
 
 class MeshProblem(Exception):
     """A mesh file holds no usable triangles; the message is one line (no file name). `kind`:
-    'unreadable', 'degenerate' or 'nonfinite' (what the engines make of it: ENGINES_ON_BAD_MESH)."""
+    'unreadable', 'degenerate' or 'nonfinite' (what the engines make of it: ENGINES_ON_BAD_MESH), or
+    'no_reader' (trimesh lacks an installed reader for the format: an install problem)."""
 
     def __init__(self, message: str, kind: str = "unreadable"):
         super().__init__(message)
@@ -208,7 +209,7 @@ def _load(path: str, size: int, mtime: int) -> Triangles:
     try:
         mesh = trimesh.load(io.BytesIO(data), file_type=file_type, force="mesh", process=False)
     except ImportError as exc:  # a reader extra that is not installed: an install problem, say which
-        raise MeshProblem(f"cannot be read here: {exc}") from None
+        raise MeshProblem(f"cannot be read here, a reader is not installed: {exc}", "no_reader") from None
     except Exception as exc:  # the reader's own complaint about the bytes
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise MeshProblem(f"cannot be read as {fmt}: {first[:160]}") from None
@@ -220,7 +221,7 @@ def _load(path: str, size: int, mtime: int) -> Triangles:
         raise MeshProblem("holds no triangles")
     bad = ~np.isfinite(vertices).all(axis=1)
     if bad.any():
-        raise MeshProblem(f"{int(bad.sum())} vertex coordinate(s) are NaN or infinite "
+        raise MeshProblem(f"{int(bad.sum())} of {len(vertices)} vertices have NaN or infinite coordinates "
                           f"(first: vertex {int(np.argmax(bad))})", "nonfinite")
     if faces.min() < 0 or faces.max() >= len(vertices):
         raise MeshProblem("a face refers to a vertex that does not exist")
@@ -262,7 +263,8 @@ def problem(path: str) -> str | None:
     try:
         load(path)
     except MeshProblem as exc:
-        return f"{exc} ({ENGINES_ON_BAD_MESH[exc.kind]})"
+        engines = ENGINES_ON_BAD_MESH.get(exc.kind)
+        return f"{exc} ({engines})" if engines else str(exc)
     return None
 
 
