@@ -422,3 +422,25 @@ def test_engines_apply_the_collada_unit(tmp_path):
     skel = dart.utils.DartLoader().parseSkeleton(os.path.abspath(urdf))
     shape = skel.getBodyNode("pad").getShapeNode(0).getShape()
     assert np.allclose(shape.getBoundingBox().computeFullExtents(), 0.001, rtol=1e-6)
+
+
+def test_shapes_of_merged_massless_links_are_blamed_on_the_merge(tmp_path):
+    """A massless finger chain with collision meshes (romeo's hands): MuJoCo's matched build merges
+    the chain into its last link and drops the merged links' shapes; check names that cause."""
+    from simmatch.compare.run import run_check
+
+    write_stl(tmp_path / "box.stl", box_triangles((0.02, 0.02, 0.02)))
+    col = '<collision><geometry><mesh filename="box.stl"/></geometry></collision>'
+    lim = '<limit lower="-1" upper="1" effort="1" velocity="1"/>'
+    text = (f'<robot name="hand"><link name="world"/>'
+            f'<joint name="j1" type="revolute"><parent link="world"/><child link="f1"/><axis xyz="0 1 0"/>{lim}</joint>'
+            f'<link name="f1">{col}</link>'
+            f'<joint name="j2" type="revolute"><parent link="f1"/><child link="f2"/><origin xyz="0.05 0 0"/>'
+            f'<axis xyz="0 1 0"/>{lim}</joint>'
+            f'<link name="f2"><inertial><mass value="0.1"/><inertia ixx="1e-4" ixy="0" ixz="0" iyy="1e-4" '
+            f'iyz="0" izz="1e-4"/></inertial>{col}</link></robot>')
+    (tmp_path / "hand.urdf").write_text(text)
+    result = run_check(str(tmp_path / "hand.urdf"), engines=["mujoco"], load="matched", random_q=1)
+    shapes = [f for f in result.findings if f.quantity == "collision_shape"]
+    assert [(f.subject, f.cause) for f in shapes] == [("f2", "mujoco_merges_massless_chain")]
+    assert "'f1'" in shapes[0].detail
