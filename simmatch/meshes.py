@@ -344,6 +344,19 @@ def props(path: str, scale=(1.0, 1.0, 1.0)) -> MeshProps:
     return _props(os.path.abspath(path), st.st_size, st.st_mtime_ns, tuple(float(s) for s in scale))
 
 
+# PyBullet's own inertia of a mesh collision shape (loadURDF without URDF_USE_INERTIA_FROM_FILE):
+# the solid box of the mesh's axis-aligned bounding box, each extent grown by 2 x 0.003 m
+# (measured on pybullet 3.2.7 with a cube mesh at scales 0.01 to 1: 0.003 m per side at every scale;
+# a scaled off-centre box comes within 3e-4 relative, tests/test_meshes.py).
+BULLET_MESH_INERTIA_PAD = 0.003
+
+
+def bounds(path: str, scale=(1.0, 1.0, 1.0)) -> tuple[np.ndarray, np.ndarray]:
+    """(lower, upper) corners (3,) of the scaled mesh's axis-aligned bounding box, in the mesh frame."""
+    v = np.asarray(load(path).vertices) * np.asarray(scale, dtype=float)
+    return v.min(axis=0), v.max(axis=0)
+
+
 # -- converting -------------------------------------------------------------------------------
 def cache_dir() -> Path:
     """Folder for converted meshes: $SIMMATCH_MESH_CACHE, else $XDG_CACHE_HOME/simmatch/meshes

@@ -29,7 +29,8 @@ def _mesh_props(filename: str, scale: tuple) -> tuple[float, tuple, tuple]:
 def shape_props(g: Geometry, convention: str = "exact") -> tuple[float, np.ndarray, np.ndarray]:
     """(volume m^3, COM in the link frame, unit-density inertia about that COM in the link frame).
     convention 'bullet' reproduces PyBullet's own shape inertia: a capsule as its bounding box
-    (btCapsuleShape::calculateLocalInertia)."""
+    (btCapsuleShape::calculateLocalInertia), a mesh as its bounding box grown by
+    meshes.BULLET_MESH_INERTIA_PAD per side."""
     R, p = g.origin.rotation, np.asarray(g.origin.xyz, float)
     if g.kind == "box":
         x, y, z = g.size
@@ -62,6 +63,12 @@ def shape_props(g: Geometry, convention: str = "exact") -> tuple[float, np.ndarr
             ixx = vc * (3 * r * r + h * h) / 12.0 + vs * (2.0 * r * r / 5.0 + h * h / 4.0 + 3.0 * h * r / 8.0)
             I = np.diag([ixx, ixx, izz])
         c = np.zeros(3)
+    elif convention == "bullet":  # PyBullet: the box of the mesh's bounding box, grown by a margin
+        lo, hi = meshes.bounds(g.filename, tuple(g.scale))
+        x, y, z = hi - lo + 2 * meshes.BULLET_MESH_INERTIA_PAD
+        v = x * y * z  # mass is declared: only the shape matters
+        I = v / 12.0 * np.diag([y * y + z * z, x * x + z * z, x * x + y * y])
+        c = 0.5 * (lo + hi)
     else:
         vol, com, Im = _mesh_props(g.filename, tuple(g.scale))
         v, c, I = vol, np.asarray(com), np.asarray(Im)
