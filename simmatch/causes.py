@@ -314,6 +314,34 @@ _ENTRIES = [
     Cause("unsupported", "*",
           "The engine cannot represent this feature exactly; simmatch's build says what it did instead.",
           "Nothing to set in this engine: remove the feature from the model if all engines must agree."),
+    # -- meshes (simmatch/meshes.py) -----------------------------------------------------------
+    Cause("bullet_ascii_stl", "bullet",
+          "PyBullet's STL reader reads binary STL only: an ASCII STL collision mesh is dropped ('cannot "
+          "extract mesh') and the link loads without that shape.",
+          "Convert the mesh to binary STL or OBJ (trimesh), as simmatch's matched build does."),
+    Cause("mujoco_ascii_stl", "mujoco",
+          "MuJoCo's STL decoder reads binary STL only: an ASCII STL makes the whole model fail to compile "
+          "('stl_decoder ... perhaps this is an ASCII file?').",
+          "Convert the mesh to binary STL or OBJ (trimesh), as simmatch's matched build does."),
+    Cause("mujoco_no_dae_decoder", "mujoco",
+          "MuJoCo has no COLLADA (.dae) decoder: a model with a .dae mesh fails to compile ('no decoder "
+          "found for mesh file').",
+          "Convert the mesh to binary STL or OBJ (trimesh), as simmatch's matched build does."),
+    Cause("mujoco_mesh_volume_too_small", "mujoco",
+          "MuJoCo computes every mesh's volume while compiling and refuses a thin or flat mesh ('mesh "
+          "volume is too small'), even when the body's inertia is declared and the volume is not used.",
+          "Set the mesh's inertia=\"shell\" (MjSpec: mesh.inertia = mjMESH_INERTIA_SHELL) with an explicit "
+          "body inertia, as simmatch's matched build does."),
+    Cause("mujoco_stl_face_limit", "mujoco",
+          "MuJoCo's STL decoder refuses a binary STL with more than 200000 triangles (its message also "
+          "suggests an ASCII file): the model fails to compile.",
+          "Decimate the mesh, or convert it to OBJ (trimesh), as simmatch's matched build does."),
+    Cause("mesh_inertia_not_computable", "*",
+          "The link's collision mesh encloses no volume (flat, or open with a flat hull): no inertia "
+          "follows from its shape, so the declared inertia cannot be checked against it; an engine "
+          "that computes inertia from shapes has nothing sound to compute.",
+          "Nothing to fix if the inertia is declared; else give the link a closed collision mesh or "
+          "a primitive shape."),
     Cause("unknown", "*",
           "No known engine behaviour explains this difference.",
           "Inspect the subject in each engine; report it with this finding's JSON if it looks like a bug."),

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import meshes
 from .errors import ModelError
 from .model import (
     GEOMETRY_KINDS,
@@ -124,28 +125,6 @@ class _Reader:
         return Inertial(mass, self.pose(elem.find("origin"), where),
                         tuple(tuple(float(x) for x in row) for row in inertia))
 
-    def resolve_mesh(self, filename: str, where: str) -> str:
-        base = self.path.parent
-        candidates: list[Path] = []
-        if filename.startswith("package://"):
-            rest = filename[len("package://"):]
-            pkg, _, sub = rest.partition("/")
-            for folder in [base, *base.parents]:
-                if folder.name == pkg:
-                    candidates.append(folder / sub)
-                candidates.append(folder / pkg / sub)
-                candidates.append(folder / sub)
-        elif filename.startswith("file://"):
-            candidates.append(Path(filename[len("file://"):]))
-        elif os.path.isabs(filename):
-            candidates.append(Path(filename))
-        else:
-            candidates.append(base / filename)
-        for c in candidates:
-            if c.is_file():
-                return str(c.resolve())
-        raise self.fail(where, f"mesh file {filename!r} not found")
-
     def geometry(self, elem: ET.Element, where: str) -> Geometry:
         """Collision shapes must have positive sizes; visuals may be degenerate (laikago's toes
         carry a radius-0 visual sphere), since they never touch the physics."""
@@ -179,8 +158,15 @@ class _Reader:
         fn = shape.get("filename")
         if not fn:
             raise self.fail(gw, "missing attribute 'filename'")
-        scale = self.vector(shape.get("scale"), gw, "scale", 3, (1, 1, 1))
-        return Geometry("mesh", origin, filename=self.resolve_mesh(fn, gw), scale=scale, name=name)
+        scale = meshes.parse_scale(shape.get("scale"), lambda t: self.number(t, gw, "scale"),
+                                   lambda problem: self.fail(gw, problem))
+        if strict and min(abs(v) for v in scale) == 0:
+            raise self.fail(gw, f"scale {scale} has a zero component: the collision mesh would be flat")
+        if strict:  # collision meshes are read by every engine: an unusable file is bad input
+            path = meshes.check(fn, meshes.resolve(fn, self.path), self.file, gw)
+        else:  # visuals never touch the physics: a missing one keeps its name as written
+            path = meshes.resolve(fn, self.path) or fn
+        return Geometry("mesh", origin, filename=path, scale=scale, name=name)
 
     def contact(self, elem: ET.Element | None, where: str) -> ContactParams | None:
         if elem is None:

@@ -315,14 +315,21 @@ def test_gap_leaves_joints_that_move_no_mass_alone():
     json.dumps(d, allow_nan=False)
 
 
-def test_zero_tensor_with_an_unreadable_mesh_stays_a_point_mass(tmp_path):
+def test_zero_tensor_with_a_flat_mesh_stays_a_point_mass(tmp_path):
+    """An all-zero tensor whose only shape has no volume (a flat mesh: its inertia cannot be
+    computed) stays the declared point mass, and the finding says why. (A corrupt mesh file is bad
+    input, exit 2: tests/test_meshes.py.)"""
+    import trimesh
+
     from simmatch.compare import Context
     from simmatch.compare.inertia import model_checks
 
-    (tmp_path / "junk.stl").write_bytes(b"\x00not a mesh")
-    urdf = tmp_path / "junk.urdf"
+    flat = trimesh.Trimesh(vertices=np.array([[0, 0, 0], [0.4, 0, 0], [0.4, 0.1, 0], [0, 0.1, 0]], float),
+                           faces=[[0, 1, 2], [0, 2, 3]])
+    flat.export(tmp_path / "flat.stl")
+    urdf = tmp_path / "flat.urdf"
     urdf.write_text((KINDS / "zero_tensor_box.urdf").read_text().replace(
-        '<box size="0.4 0.1 0.02"/>', '<mesh filename="junk.stl"/>'))
+        '<box size="0.4 0.1 0.02"/>', '<mesh filename="flat.stl"/>'))
     m = load_model(str(urdf))
     inertial = m.link("paddle").inertial
     assert inertial.source == "declared" and not np.any(inertial.tensor) and inertial.mass == 2.0

@@ -13,6 +13,7 @@ Conventions used by the matched build (see `build_matched`):
 
 from __future__ import annotations
 
+import os
 import warnings
 from dataclasses import dataclass, field
 
@@ -20,6 +21,7 @@ import mujoco
 import numpy as np
 from scipy.spatial.transform import Rotation
 
+from .. import meshes
 from ..errors import EngineFailure
 from ..model import (
     ContactParams,
@@ -114,6 +116,21 @@ def _principal(I: np.ndarray):
     return w, V
 
 
+def add_mesh(spec, name: str, g: Geometry, link: str, notes: list):
+    """A mesh asset MuJoCo can compile whatever the file: formats its decoders lack (.dae, ASCII
+    STL; binary STL over 200000 triangles) become a binary STL (or OBJ) copy (simmatch.meshes, cached by content hash), and the mesh's inertia
+    mode is 'shell' so that compiling never needs the mesh's volume ("mesh volume is too small" on
+    thin or flat meshes): every body's inertia is explicit in the matched build, so the mode changes
+    nothing in the physics."""
+    path = meshes.readable_copy(g.filename, meshes.ENGINE_FORMATS["mujoco"], meshes.MUJOCO_MAX_STL_FACES)
+    if path != g.filename:
+        notes.append(f"link {link!r}: {os.path.basename(g.filename)} ({meshes.format_of(g.filename)}) "
+                     f"given to MuJoCo as a binary STL copy {path}")
+    mesh = spec.add_mesh(name=name, file=path, scale=np.asarray(g.scale, dtype=float))
+    mesh.inertia = mujoco.mjtMeshInertia.mjMESH_INERTIA_SHELL
+    return mesh
+
+
 def build_matched(model: RobotModel, config, unsupported: list, notes: list):
     """Return (MjSpec, BuildPlan) for `model` with `config` (SimConfig)."""
     spec = mujoco.MjSpec()
@@ -204,7 +221,7 @@ def build_matched(model: RobotModel, config, unsupported: list, notes: list):
             elif g.kind == "mesh":
                 mesh_count[0] += 1
                 mname = f"mesh{mesh_count[0]}_{link.name}"
-                spec.add_mesh(name=mname, file=g.filename, scale=np.asarray(g.scale, dtype=float))
+                add_mesh(spec, mname, g, link.name, notes)
                 kw = dict(type=mujoco.mjtGeom.mjGEOM_MESH, meshname=mname)
                 unsupported.append(Unsupported(
                     "mesh_convex_hull", link.name,

@@ -9,10 +9,9 @@ principal moment.
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 
+from .. import meshes
 from ..kinematics import link_frames, massless_subtree_joints  # noqa: F401 (re-exported)
 from ..model import Geometry, Inertial, Link, RobotModel
 from . import Context, default_cause, finding, r6
@@ -20,28 +19,18 @@ from .snapshot import Snapshot
 
 
 # -- inertia of shapes ---------------------------------------------------------------------------
-@lru_cache(maxsize=256)
 def _mesh_props(filename: str, scale: tuple) -> tuple[float, tuple, tuple]:
-    """(volume, centre of mass, 3x3 unit-density inertia about it) of a mesh, scaled; its convex
-    hull when the mesh is not a closed volume."""
-    import trimesh
-
-    mesh = trimesh.load(filename, force="mesh", process=True)
-    mesh.apply_scale(np.asarray(scale, dtype=float))
-    if not mesh.is_volume:
-        mesh = mesh.convex_hull
-    vol = float(abs(mesh.volume))
-    mesh.density = 1.0
-    I = np.asarray(mesh.moment_inertia, dtype=float)
-    if mesh.volume < 0:
-        I = -I
-    return vol, tuple(np.asarray(mesh.center_mass, float)), tuple(map(tuple, I))
+    """(volume, centre of mass, 3x3 unit-density inertia about it) of a mesh, scaled (its convex
+    hull when the mesh is not closed). Raises meshes.NotComputable for a flat mesh, with why."""
+    mp = meshes.props(filename, scale)
+    return mp.volume, mp.com, mp.inertia
 
 
 def shape_props(g: Geometry, convention: str = "exact") -> tuple[float, np.ndarray, np.ndarray]:
     """(volume m^3, COM in the link frame, unit-density inertia about that COM in the link frame).
     convention 'bullet' reproduces PyBullet's own shape inertia: a capsule as its bounding box
-    (btCapsuleShape::calculateLocalInertia)."""
+    (btCapsuleShape::calculateLocalInertia), a mesh as its bounding box grown by
+    meshes.BULLET_MESH_INERTIA_PAD per side."""
     R, p = g.origin.rotation, np.asarray(g.origin.xyz, float)
     if g.kind == "box":
         x, y, z = g.size
@@ -74,6 +63,12 @@ def shape_props(g: Geometry, convention: str = "exact") -> tuple[float, np.ndarr
             ixx = vc * (3 * r * r + h * h) / 12.0 + vs * (2.0 * r * r / 5.0 + h * h / 4.0 + 3.0 * h * r / 8.0)
             I = np.diag([ixx, ixx, izz])
         c = np.zeros(3)
+    elif convention == "bullet":  # PyBullet: the box of the mesh's bounding box, grown by a margin
+        lo, hi = meshes.bounds(g.filename, tuple(g.scale))
+        x, y, z = hi - lo + 2 * meshes.BULLET_MESH_INERTIA_PAD
+        v = x * y * z  # mass is declared: only the shape matters
+        I = v / 12.0 * np.diag([y * y + z * z, x * x + z * z, x * x + y * y])
+        c = 0.5 * (lo + hi)
     else:
         vol, com, Im = _mesh_props(g.filename, tuple(g.scale))
         v, c, I = vol, np.asarray(com), np.asarray(Im)
@@ -82,7 +77,9 @@ def shape_props(g: Geometry, convention: str = "exact") -> tuple[float, np.ndarr
 
 def shape_inertia(link: Link, mass: float, convention: str = "exact") -> tuple[np.ndarray, np.ndarray] | None:
     """(COM, inertia about it, link frame) of the link's collision shapes filled with uniform
-    density so that they weigh `mass`; None without collision shapes or volume."""
+    density so that they weigh `mass`; None without collision shapes or volume. Raises
+    meshes.NotComputable when a mesh encloses no volume (flat), meshes.MeshProblem for an unusable
+    mesh file."""
     parts = [shape_props(g, convention) for g in link.collisions]
     vol = sum(v for v, _, _ in parts)
     if not parts or vol <= 0:
@@ -255,11 +252,14 @@ def compare(actual: Snapshot, ctx: Context) -> list:
             if from_shapes and actual.engine == "bullet":
                 c = "bullet_inertia_from_shapes"
                 try:
-                    shp = shape_inertia(link, em, "bullet")
+                    shp = shape_inertia(link, em, "bullet")  # bounding boxes: even a flat mesh has one
+                except (meshes.NotComputable, meshes.MeshProblem) as exc:
+                    shp = None
+                    detail += f"; PyBullet's shape inertia not reproduced: {exc}"
+                try:
                     exact = shape_inertia(link, em, "exact")
-                except Exception as exc:  # an unreadable mesh: the comparison stands without the shape figure
-                    shp = exact = None
-                    detail += f"; the collision shape's inertia could not be computed: {exc}"
+                except (meshes.NotComputable, meshes.MeshProblem):
+                    exact = None  # said once, by the model's own shape_inertia finding
                 if shp is not None:
                     _, r_shape = _tensor_error(shp[1], Ia)
                     detail += (f"; computed from the collision shape as PyBullet does: "
@@ -385,9 +385,10 @@ def model_checks(model: RobotModel, ctx: Context, engine: str = "model", load: s
             continue
         try:
             shp = shape_inertia(link, link.inertial.mass)
-        except Exception as exc:  # an unreadable mesh: say so, do not stop the check
-            out.append(make(engine, load, "inertia", "shape_inertia", link.name, severity="info",
-                            cause="unknown", detail=f"could not compute the shape's inertia: {exc}"))
+        except (meshes.NotComputable, meshes.MeshProblem) as exc:  # say so, do not stop the check
+            out.append(make(engine, load, "inertia", "shape_inertia", link.name, expected="computable",
+                            actual="not computable", severity="info", cause="mesh_inertia_not_computable",
+                            detail=f"the inertia of its collision shape is not computable: {exc}"))
             continue
         if shp is None:
             continue

@@ -7,6 +7,7 @@ import re
 
 import numpy as np
 
+from .. import meshes
 from . import Context, default_cause, finding
 from .inertia import oddity
 from .snapshot import Snapshot
@@ -30,6 +31,8 @@ def load_failure(actual: Snapshot, model=None) -> list:
           and ("mass and inertia of moving bodies" in actual.error or "positive eigenvalues" in actual.error)
           and oddity(model.link(subject))[0] is not None):
         cause = oddity(model.link(subject))[0]  # a point mass or a singular tensor, not a massless link
+    elif meshes.failure_cause(actual.engine, actual.error):
+        cause = meshes.failure_cause(actual.engine, actual.error)
     elif actual.engine == "mujoco" and "mass and inertia of moving bodies" in actual.error:
         cause = "mujoco_rejects_massless_links"
     elif actual.engine == "mujoco" and "A + B >= C" in actual.error:
