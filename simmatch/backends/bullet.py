@@ -175,6 +175,13 @@ class BulletBackend(Backend):
         if missing:
             raise EngineFailure("bullet", self.load, f"joints missing after load: {', '.join(missing)}")
         self.jidx = [by_name[j] for j in self.joint_names]
+        if n:
+            try:  # PyBullet's shared-memory state holds 128 DoF: a bigger body loads but reads back nothing
+                p.getJointState(body, 0, physicsClientId=c)
+            except p.error:
+                raise EngineFailure("bullet", self.load, f"PyBullet loads this {n}-joint body but cannot read its "
+                                    "joint states back (its shared-memory state holds at most 128 degrees of "
+                                    "freedom; measured: 127 revolute joints work, 128 fail)") from None
         self.floor = -1
         if cfg.floor:
             plane = p.createCollisionShape(p.GEOM_PLANE, physicsClientId=c)

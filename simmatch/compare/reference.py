@@ -58,6 +58,20 @@ class ReferenceDynamics:
         # for each joint: index in self.order of the parent link's joint (-1: the root)
         link_joint = {j.child: k for k, j in enumerate(self.order)}
         self.parent = [link_joint.get(j.parent, -1) for j in self.order]
+        # for each movable joint: the order indices and DoF indices of its movable ancestors, so that
+        # a row of M is one matrix-vector product (CRBA stays O(n^2) in numpy calls otherwise)
+        self._ancestors: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        for k, j in enumerate(self.order):
+            if not j.movable:
+                continue
+            ks, ds = [], []
+            a = self.parent[k]
+            while a >= 0:
+                if self.order[a].movable:
+                    ks.append(a)
+                    ds.append(self.dof_index[self.order[a].name])
+                a = self.parent[a]
+            self._ancestors[k] = (np.array(ks, dtype=int), np.array(ds, dtype=int))
 
     def _setup(self, state: State):
         model = self.model
@@ -100,13 +114,11 @@ class ReferenceDynamics:
             i = self.dof_index[j.name]
             f = Ic[k] @ S[k]
             M[i, i] = S[k] @ f
-            a = self.parent[k]
-            while a >= 0:
-                ja = self.order[a]
-                if ja.movable:
-                    ia = self.dof_index[ja.name]
-                    M[i, ia] = M[ia, i] = S[a] @ f
-                a = self.parent[a]
+            ks, ds = self._ancestors[k]
+            if len(ks):
+                row = S[ks] @ f
+                M[i, ds] = row
+                M[ds, i] = row
         return M
 
     def bias_forces(self, state: State) -> np.ndarray:
