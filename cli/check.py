@@ -41,20 +41,28 @@ def check(
     reference: str | None = typer.Option(None, "--reference", "-r",
                                             help="Also hold the model against this reference model (a URDF "
                                                  "converted or edited from it)."),
+    no_limit: bool = typer.Option(False, "--no-limit", help="Lift the cap on --random-q (2000) that keeps a "
+                                                            "run bounded."),
 ):
     """Compare the model's structure, kinematics, inertia, joints, contact and dynamics across engines."""
     from rich.console import Console
 
-    from simmatch.compare.run import parse_engines, run_check
-    from simmatch.errors import UsageError
+    from simmatch.compare.run import parse_engines, parse_load, run_check
     from simmatch.findings import Tolerances, reaches
     from simmatch.report_check import print_summary, to_json, write_reports
 
-    reaches("error", fail_on)  # validates --fail-on before any work
-    if base not in ("fixed", "floating", "auto"):
-        raise UsageError(f"--base must be fixed, floating or auto, not {base!r}")
+    from simmatch.cli import options
+
+    # every option is checked before any work (no model loaded, no engine started, nothing written)
+    reaches("error", fail_on)
+    options.model_arg(model)
+    options.model_arg(reference, "--reference")
+    options.base(base)
+    options.random_q(random_q, no_limit)
+    options.seed(seed)
     tolerances = Tolerances().with_overrides(tol)
-    names = parse_engines(engines)
+    names = parse_engines(options.engine_list(engines))
+    parse_load(load)
     result = run_check(model, engines=names, load=load, random_q=random_q, seed=seed, tol=tolerances, base=base,
                        reference=reference)
     if not no_report:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from contextlib import contextmanager
@@ -21,8 +22,9 @@ def _weights(text: str):
         vals = [float(x) for x in text.split(",")]
     except ValueError:
         raise UsageError(f"--weights {text!r}: expected three numbers POS,LIN,ANG") from None
-    if len(vals) != 3 or min(vals) < 0:
-        raise UsageError(f"--weights {text!r}: expected three non-negative numbers POS,LIN,ANG")
+    if len(vals) != 3 or not all(math.isfinite(v) and v >= 0 for v in vals) or not any(vals):
+        raise UsageError(f"--weights {text!r}: expected three finite non-negative numbers POS,LIN,ANG, "
+                         "not all zero")
     return MetricWeights(*vals)
 
 
@@ -111,21 +113,45 @@ def gap(
     no_report: bool = typer.Option(False, "--no-report", help="Do not write the report folder."),
     no_plots: bool = typer.Option(False, "--no-plots", help="Report without PNG plots."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    no_limit: bool = typer.Option(False, "--no-limit", help="Lift the cap on the total steps of a run "
+                                  "(horizon x episodes x scenarios, x re-runs with --explain: 30000)."),
 ):
     """How fast and where two engines drift apart under identical inputs, and which mismatch is to blame."""
     from simmatch.gap import GapOptions
     from simmatch.report_gap import print_summary, safe_name, to_json, write_report
     from simmatch.scenarios import BUILTIN
 
-    if horizon < 1 or episodes < 1:
-        raise UsageError("--horizon and --episodes must be at least 1")
-    if load not in ("matched", "native"):
-        raise UsageError(f"--load must be 'matched' or 'native', not {load!r}")
-    if not dt > 0 or solver_iterations < 1:
-        raise UsageError("--dt must be positive and --solver-iterations at least 1")
-    opts = GapOptions(src=src, dst=dst, model=model, base=base, load=load, scenarios=tuple(scenario or BUILTIN),
+    from simmatch.cli import options
+    from simmatch.explain import KNOBS
+    from simmatch.scenarios import parse_scenario
+    from simmatch.variants import parse_target
+
+    # every option is checked before any work (no model loaded, no engine started, nothing written)
+    options.integer(horizon, "--horizon", 1)
+    options.integer(episodes, "--episodes", 1)
+    options.choice(load, "--load", ("matched", "native"))
+    options.model_arg(model, "--model")
+    options.base(base)
+    options.number(dt, "--dt", positive=True, maximum=0.1)
+    options.integer(solver_iterations, "--solver-iterations", 1, 100_000)
+    options.number(torque_scale, "--torque-scale", minimum=0.0)
+    options.number(noise, "--noise", minimum=0.0)
+    options.number(threshold, "--threshold", positive=True)
+    options.seed(seed)
+    metric_weights = _weights(weights)
+    parse_target(src)
+    parse_target(dst)
+    names = tuple(scenario or BUILTIN)
+    for s in names + ((explain_scenario,) if explain and explain_scenario else ()):
+        parse_scenario(s, horizon=horizon, episodes=episodes, torque_scale=torque_scale, noise=noise, seed=seed)
+    steps = horizon * episodes * (len(names) + (len(KNOBS) + 1 if explain else 0))
+    if not no_limit and steps > options.GAP_STEPS_MAX:
+        raise UsageError(f"--horizon {horizon} x --episodes {episodes} x {len(names)} scenario(s)"
+                         f"{' with --explain re-runs' if explain else ''} = {steps} steps: at most "
+                         f"{options.GAP_STEPS_MAX} (more takes minutes to hours; {options.LIFT})")
+    opts = GapOptions(src=src, dst=dst, model=model, base=base, load=load, scenarios=names,
                       horizon=horizon, episodes=episodes, torque_scale=torque_scale, noise=noise, seed=seed,
-                      threshold=threshold, weights=_weights(weights), dt=dt, solver_iterations=solver_iterations,
+                      threshold=threshold, weights=metric_weights, dt=dt, solver_iterations=solver_iterations,
                       explain=explain, explain_scenario=explain_scenario)
     err = Console(stderr=True)
     # The engines run in a child process: a segfault in an engine's C++ becomes one line and exit 2.

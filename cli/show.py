@@ -14,7 +14,10 @@ def show(
     base: str = typer.Option("auto", help="fixed | floating | auto (auto: a massless root link is the world)."),
 ):
     """Print the canonical model: links, masses, joints in canonical order, base."""
-    m = load_model(model, base=base)
+    from simmatch.cli import options
+
+    options.model_arg(model)
+    m = load_model(model, base=options.base(base))
     console = Console()
     console.print(f"[bold]{m.name}[/]  {m.source}")
     console.print(f"base: [bold]{m.base}[/] ({m.base_reason}); {m.dof} DoF; total mass {m.total_mass:.6g} kg")
