@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from simmatch.registry import load_model
@@ -18,25 +19,28 @@ def show(
 
     options.model_arg(model)
     m = load_model(model, base=options.base(base))
-    console = Console()
-    console.print(f"[bold]{m.name}[/]  {m.source}")
-    console.print(f"base: [bold]{m.base}[/] ({m.base_reason}); {m.dof} DoF; total mass {m.total_mass:.6g} kg")
+    # names and paths come from the file: escaped (a '[/x]' is not markup) and never highlighted (rich's
+    # highlighter regexes are slow on long names)
+    console = Console(highlight=False)
+    console.print(f"[bold]{escape(m.name)}[/]  {escape(m.source)}")
+    console.print(f"base: [bold]{m.base}[/] ({escape(m.base_reason)}); {m.dof} DoF; total mass {m.total_mass:.6g} kg")
     links = Table(title="links")
     for col in ("link", "mass (kg)", "COM (link frame)", "collision"):
         links.add_column(col)
     for name in m.link_order:
         link = m.link(name)
         com = "-" if link.inertial is None else " ".join(f"{v:.4g}" for v in link.inertial.com)
-        links.add_row(name, f"{link.mass:.6g}", com, ", ".join(g.describe() for g in link.collisions) or "-")
+        links.add_row(escape(name), f"{link.mass:.6g}", com,
+                      escape(", ".join(g.describe() for g in link.collisions)) or "-")
     console.print(links)
     joints = Table(title="joints (canonical order)")
     for col in ("#", "joint", "type", "parent -> child", "axis", "limits", "effort", "damping", "friction"):
         joints.add_column(col)
     for i, j in enumerate(m.dof_joints):
         lim = f"[{j.limit.lower:.4g}, {j.limit.upper:.4g}]" if j.limited else "-"
-        joints.add_row(str(i), j.name, j.type, f"{j.parent} -> {j.child}", " ".join(f"{a:g}" for a in j.axis),
+        joints.add_row(str(i), escape(j.name), j.type, escape(f"{j.parent} -> {j.child}"), " ".join(f"{a:g}" for a in j.axis),
                        lim, f"{j.limit.effort:g}" if j.limit and j.limit.effort else "-", f"{j.damping:g}",
                        f"{j.friction:g}")
     console.print(joints)
     for u in m.unsupported:
-        console.print(f"[yellow]unsupported:[/] {u}")
+        console.print(f"[yellow]unsupported:[/] {escape(u)}")

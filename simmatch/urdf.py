@@ -11,6 +11,7 @@ import math
 import os
 import re
 import xml.etree.ElementTree as ET
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
@@ -327,12 +328,12 @@ def load_urdf(path: str | os.PathLike, base: str = "auto") -> RobotModel:
     if not links:
         raise reader.fail("robot", "has no <link>")
     names = [link.name for link in links]
-    dup = {n for n in names if names.count(n) > 1}
+    dup = {n for n, c in Counter(names).items() if c > 1}
     if dup:
         raise reader.fail(f"link[{sorted(dup)[0]}]", "link name used more than once")
     joints = [reader.joint(e) for e in root_el.findall("joint")]
     jnames = [j.name for j in joints]
-    jdup = {n for n in jnames if jnames.count(n) > 1}
+    jdup = {n for n, c in Counter(jnames).items() if c > 1}
     if jdup:
         raise reader.fail(f"joint[{sorted(jdup)[0]}]", "joint name used more than once")
     known = set(names)

@@ -123,8 +123,9 @@ def model_snapshot(model: RobotModel, samples: Samples, config: SimConfig | None
         except np.linalg.LinAlgError:
             qdds.append(np.full(model.dof, np.nan))
     n = model.dof
-    snap.M = np.array(Ms).reshape(-1, n, n)
-    snap.gravity, snap.bias, snap.qdd = (np.array(x).reshape(-1, n) for x in (gs, hs, qdds))
+    k = len(Ms)  # explicit: reshape(-1, 0, 0) cannot infer the count for a model without DoF
+    snap.M = np.array(Ms, dtype=float).reshape(k, n, n)
+    snap.gravity, snap.bias, snap.qdd = (np.array(x, dtype=float).reshape(k, n) for x in (gs, hs, qdds))
     return snap
 
 
@@ -184,7 +185,7 @@ def take_snapshot(engine: str, load: str, model: RobotModel, config: SimConfig, 
                     snap.errors["qdd"] = f"{type(exc).__name__}: {exc}"
         for key, shape in (("M", (n, n)), ("gravity", (n,)), ("bias", (n,)), ("qdd", (n,))):
             if key not in snap.errors:
-                setattr(snap, key, np.array(results[key], dtype=float).reshape((-1, *shape)))
+                setattr(snap, key, np.array(results[key], dtype=float).reshape((len(results[key]), *shape)))
         t3 = time.perf_counter()
         snap.seconds = {"build": t1 - t0, "kinematics": t2 - t1, "dynamics": t3 - t2}
         return snap
