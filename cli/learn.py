@@ -112,7 +112,6 @@ def learn_dyn(
 
     parse_target(src)
     parse_target(dst)
-    _require()
     from simmatch.gail.config import LearnDynConfig
     from simmatch.gail.pipeline import learn_dyn as run_pipeline
     from simmatch.gail.pipeline import run_name
@@ -147,6 +146,7 @@ def learn_dyn(
     if resume and not (out / run_name(cfg) / "config.json").is_file():
         raise UsageError(f"--resume: no run to resume in {out / run_name(cfg)} (no config.json there); "
                          "start it without --resume")
+    _require()
     console = Console(soft_wrap=True)
     res = run_pipeline(cfg, root=out, resume=resume, log=lambda m: console.print(m, highlight=False, markup=False))
     t1, t2 = res["_tables"]

@@ -15,11 +15,11 @@ from simmatch.errors import UsageError
 
 SEED_MAX = 2**32 - 1  # numpy, torch and the engines all take a seed in [0, 2^32)
 
-# Sizes beyond which a run takes minutes to hours (measured on one core: `check hopper` ~4 ms per
-# random q plus ~1 s start-up; a 250-joint chain ~0.3 s per random q; gap ~5000 hopper steps/s per
-# engine pair and scenario). `--no-limit` lifts them.
+# Sizes beyond which a run takes minutes to hours (measured here on a shared 2-core machine: `check
+# hopper` ~1 s start-up plus a few ms per random q, a 250-joint chain ~0.4 s per random q; `gap` on
+# the hopper ~1.7 ms per step, both engines and the one-step replay). `--no-limit` lifts them.
 RANDOM_Q_MAX = 2000
-GAP_STEPS_MAX = 1_000_000  # horizon x episodes x scenarios (x explain reruns)
+GAP_STEPS_MAX = 30_000  # horizon x episodes x scenarios (+ the --explain re-runs): ~1 min on the hopper
 LIFT = "--no-limit lifts this cap"
 
 
