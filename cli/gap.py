@@ -22,9 +22,8 @@ def _weights(text: str):
         vals = [float(x) for x in text.split(",")]
     except ValueError:
         raise UsageError(f"--weights {text!r}: expected three numbers POS,LIN,ANG") from None
-    if len(vals) != 3 or not all(math.isfinite(v) and v >= 0 for v in vals) or not any(vals):
-        raise UsageError(f"--weights {text!r}: expected three finite non-negative numbers POS,LIN,ANG, "
-                         "not all zero")
+    if len(vals) != 3 or not all(math.isfinite(v) and 0 <= v <= 1e6 for v in vals) or not any(vals):
+        raise UsageError(f"--weights {text!r}: expected three numbers POS,LIN,ANG in [0, 1e6], not all zero")
     return MetricWeights(*vals)
 
 
@@ -132,11 +131,11 @@ def gap(
     options.choice(load, "--load", ("matched", "native"))
     options.model_arg(model, "--model")
     options.base(base)
-    options.number(dt, "--dt", positive=True, maximum=0.1)
+    options.number(dt, "--dt", minimum=1e-6, maximum=0.1)
     options.integer(solver_iterations, "--solver-iterations", 1, 100_000)
-    options.number(torque_scale, "--torque-scale", minimum=0.0)
-    options.number(noise, "--noise", minimum=0.0)
-    options.number(threshold, "--threshold", positive=True)
+    options.number(torque_scale, "--torque-scale", minimum=0.0, maximum=100.0)
+    options.number(noise, "--noise", minimum=0.0, maximum=10.0)
+    options.number(threshold, "--threshold", positive=True, maximum=1e6)
     options.seed(seed)
     metric_weights = _weights(weights)
     parse_target(src)

@@ -77,28 +77,29 @@ def learn_dyn(
     three backends."""
     from simmatch.cli import options
 
-    # every option is checked before any work (no model loaded, no engine started, nothing written)
-    options.integer(n_traj, "--n-traj", 3, what="")
-    options.integer(max_steps, "--max-steps", 1)
-    options.number(obs_noise, "--obs-noise", minimum=0.0)
-    options.number(act_noise, "--act-noise", minimum=0.0)
+    # every option is checked before any work (no model loaded, no engine started, nothing written);
+    # the upper bounds are sanity bounds (a typo'd 10^14 trajectories), far above any useful run
+    options.integer(n_traj, "--n-traj", 3, 100_000)
+    options.integer(max_steps, "--max-steps", 1, 100_000)
+    options.number(obs_noise, "--obs-noise", minimum=0.0, maximum=10.0)
+    options.number(act_noise, "--act-noise", minimum=0.0, maximum=10.0)
     options.number(policy_log_std, "--policy-log-std", -20.0, 5.0)
-    options.integer(pretrain_iters, "--pretrain-iters", 0)
-    options.integer(gail_iters, "--gail-iters", 0)
+    options.integer(pretrain_iters, "--pretrain-iters", 0, 100_000)
+    options.integer(gail_iters, "--gail-iters", 0, 100_000)
     if pretrain_iters + gail_iters < 1:
         raise UsageError("--pretrain-iters and --gail-iters are both 0: nothing would be trained")
     options.integer(n_envs, "--n-envs", 1, 64)
-    options.integer(n_steps, "--n-steps", 2)
+    options.integer(n_steps, "--n-steps", 2, 1_000_000)
     for value, name in ((lr, "--lr"), (gail_lr, "--gail-lr"), (disc_lr, "--disc-lr")):
         options.number(value, name, positive=True, maximum=1.0)
-    options.integer(disc_steps, "--disc-steps", 1)
-    options.integer(ckpt_every, "--ckpt-every", 1)
-    options.integer(refine_steps, "--refine-steps", 0)
-    options.integer(refine_ensemble, "--refine-ensemble", 1)
+    options.integer(disc_steps, "--disc-steps", 1, 100_000)
+    options.integer(ckpt_every, "--ckpt-every", 1, 100_000)
+    options.integer(refine_steps, "--refine-steps", 0, 100_000_000)
+    options.integer(refine_ensemble, "--refine-ensemble", 1, 1000)
     options.integer(horizon, "--horizon", 1, max_steps, "(the trajectories' length, --max-steps)")
-    options.integer(score_transitions, "--score-transitions", 1)
-    options.integer(backend_traj, "--backend-traj", 1)
-    options.integer(sysid_evals, "--sysid-evals", 1)
+    options.integer(score_transitions, "--score-transitions", 1, 10_000_000)
+    options.integer(backend_traj, "--backend-traj", 1, 100_000)
+    options.integer(sysid_evals, "--sysid-evals", 1, 1_000_000)
     options.seed(seed)
     options.run_name(run)
     options.model_arg(model, "--model")
@@ -176,7 +177,7 @@ def train_policy(
     from simmatch.cli import options
     from simmatch.variants import parse_target
 
-    options.integer(steps, "--steps", 1)
+    options.integer(steps, "--steps", 1, 1_000_000_000)
     options.seed(seed)
     parse_target(src)
     if out.suffix.lower() != ".zip":

@@ -55,13 +55,13 @@ def parse_target(spec: str) -> Target:
         raise UsageError(f"{spec}: {engine} has no compliant contact model; soft-floor works with "
                          f"{', '.join(_SOFT_FLOOR_ENGINES)}")
     if arg and variant in ("soft-floor", "heavy-head"):  # checked here, before any work
-        what = "stiffness (N/m)" if variant == "soft-floor" else "mass factor"
+        what, top = ("stiffness (N/m)", 1e9) if variant == "soft-floor" else ("mass factor", 1e3)
         try:
             value = float(arg)
         except ValueError:
             value = math.nan
-        if not (math.isfinite(value) and value > 0):
-            raise UsageError(f"{spec}: the {what} must be a positive finite number, not {arg!r}")
+        if not (math.isfinite(value) and 0 < value <= top):
+            raise UsageError(f"{spec}: the {what} must be a number in (0, {top:g}], not {arg!r}")
     return Target(engine, variant, arg or None)
 
 
