@@ -180,8 +180,8 @@ class BulletBackend(Backend):
                 p.getJointState(body, 0, physicsClientId=c)
             except p.error:
                 raise EngineFailure("bullet", self.load, f"PyBullet loads this {n}-joint body but cannot read its "
-                                    "joint states back (its shared-memory state holds at most 128 degrees of "
-                                    "freedom; measured: 127 revolute joints work, 128 fail)") from None
+                                    "joint states back (getJointState fails on bodies of 128 joints or more, "
+                                    "fixed ones included; measured: 127 work, 128 fail)") from None
         self.floor = -1
         if cfg.floor:
             plane = p.createCollisionShape(p.GEOM_PLANE, physicsClientId=c)
