@@ -41,8 +41,9 @@ def check(
     reference: str | None = typer.Option(None, "--reference", "-r",
                                             help="Also hold the model against this reference model (a URDF "
                                                  "converted or edited from it)."),
-    no_limit: bool = typer.Option(False, "--no-limit", help="Lift the cap on --random-q (2000) that keeps a "
-                                                            "run bounded."),
+    no_limit: bool = typer.Option(False, "--no-limit", help="Lift the caps that keep a run bounded: "
+                                                            "--random-q <= 2000, models of <= 1000 links in the "
+                                                            "engines."),
 ):
     """Compare the model's structure, kinematics, inertia, joints, contact and dynamics across engines."""
     from rich.console import Console
@@ -63,7 +64,13 @@ def check(
     tolerances = Tolerances().with_overrides(tol)
     names = parse_engines(options.engine_list(engines))
     parse_load(load)
-    result = run_check(model, engines=names, load=load, random_q=random_q, seed=seed, tol=tolerances, base=base,
+    declared = model
+    if names:  # the model is read here (once) to bound the engines' work before they start
+        from simmatch.registry import load_model
+
+        declared = load_model(model, base=base)
+        options.engine_model_size(declared, no_limit)
+    result = run_check(declared, engines=names, load=load, random_q=random_q, seed=seed, tol=tolerances, base=base,
                        reference=reference)
     if not no_report:
         folder = out or Path("reports") / f"check_{_safe(Path(model).stem if model.endswith('.urdf') else model)}"

@@ -112,8 +112,9 @@ def gap(
     no_report: bool = typer.Option(False, "--no-report", help="Do not write the report folder."),
     no_plots: bool = typer.Option(False, "--no-plots", help="Report without PNG plots."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
-    no_limit: bool = typer.Option(False, "--no-limit", help="Lift the cap on the total steps of a run "
-                                  "(horizon x episodes x scenarios, x re-runs with --explain: 30000)."),
+    no_limit: bool = typer.Option(False, "--no-limit", help="Lift the caps that keep a run bounded: total "
+                                  "steps (horizon x episodes x scenarios, + re-runs with --explain) <= 30000, "
+                                  "models of <= 1000 links."),
 ):
     """How fast and where two engines drift apart under identical inputs, and which mismatch is to blame."""
     from simmatch.gap import GapOptions
@@ -148,6 +149,9 @@ def gap(
         raise UsageError(f"--horizon {horizon} x --episodes {episodes} x {len(names)} scenario(s)"
                          f"{' with --explain re-runs' if explain else ''} = {steps} steps: at most "
                          f"{options.GAP_STEPS_MAX} (more takes minutes to hours; {options.LIFT})")
+    from simmatch.registry import load_model
+
+    options.engine_model_size(load_model(model, base=base), no_limit)  # bad or huge models: before any engine
     opts = GapOptions(src=src, dst=dst, model=model, base=base, load=load, scenarios=names,
                       horizon=horizon, episodes=episodes, torque_scale=torque_scale, noise=noise, seed=seed,
                       threshold=threshold, weights=metric_weights, dt=dt, solver_iterations=solver_iterations,

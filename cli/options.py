@@ -20,6 +20,7 @@ SEED_MAX = 2**32 - 1  # numpy, torch and the engines all take a seed in [0, 2^32
 # the hopper ~1.7 ms per step, both engines and the one-step replay). `--no-limit` lifts them.
 RANDOM_Q_MAX = 2000
 GAP_STEPS_MAX = 30_000  # horizon x episodes x scenarios (+ the --explain re-runs): ~1 min on the hopper
+ENGINE_LINKS_MAX = 1000  # links of a model built in the engines (1000 welded links: ~45 s of check here)
 LIFT = "--no-limit lifts this cap"
 
 
@@ -72,6 +73,16 @@ def random_q(value: int, no_limit: bool = False) -> int:
     """Number of random configurations: >= 0, at most RANDOM_Q_MAX unless `no_limit`."""
     return integer(value, "--random-q", 0, None if no_limit else RANDOM_Q_MAX,
                    f"(more takes minutes to hours; {LIFT})")
+
+
+def engine_model_size(model, no_limit: bool = False) -> None:
+    """Refuse to build a model of more than ENGINE_LINKS_MAX links in the engines (their loaders and
+    read-backs take minutes there; 10,000 links ran out the 300 s per-engine timeout)."""
+    n = len(model.links)
+    if not no_limit and n > ENGINE_LINKS_MAX:
+        raise UsageError(f"{model.source or model.name}: {n} links: engines build at most {ENGINE_LINKS_MAX} "
+                         f"(larger models take minutes in the engines; {LIFT}; --engines none checks the "
+                         "model alone)")
 
 
 def existing_file(path: str | Path | None, option: str, suffixes: tuple[str, ...] = (),

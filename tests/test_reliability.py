@@ -325,6 +325,17 @@ def test_fixed_links_add_no_work_per_state(tmp_path):
     assert r.timing["reference"] < 5
 
 
+def test_huge_model_is_refused_before_the_engines(workdir, capsys):
+    path = workdir / "fixed1500.urdf"
+    path.write_text(chain_urdf(1500, fixed_every=1))
+    for args in (["check", str(path), "--random-q", "1"], ["gap", "--model", str(path), "--horizon", "2"]):
+        t = time.perf_counter()
+        code, out, err = run_cli(args, capsys)
+        assert_refused(code, err, "1501 links: engines build at most 1000", "--no-limit")
+        assert time.perf_counter() - t < 20
+    assert sorted(p.name for p in workdir.iterdir()) == ["fixed1500.urdf"]
+
+
 def test_reference_with_fixed_groups_matches_pinocchio(tmp_path):
     """The composite-body reference dynamics against Pinocchio on a chain with every third joint fixed."""
     pin = pytest.importorskip("pinocchio")
