@@ -1,5 +1,6 @@
-"""The `simmatch` command. Each subcommand lives in its own module of this package; this file only
-assembles them and turns simmatch's own errors into one line on stderr and exit code 2."""
+"""The `simmatch` command. Each subcommand lives in its own module of this package; this file
+assembles them and, in `main`, turns every outcome into an exit code scripts can trust: 0 clean,
+1 findings reached --fail-on, 2 bad input or usage, 70 a bug (traceback saved to a file), 130 Ctrl-C."""
 
 from __future__ import annotations
 
@@ -79,24 +80,117 @@ def _register() -> None:
 _register()
 
 
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_SOFTWARE, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 70, 130, 143
+
+
+class Interrupted(BaseException):
+    """SIGINT / SIGTERM, raised as an exception of our own (typer would turn KeyboardInterrupt into a
+    silent exit code) so that temporary files are removed on the way out."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _say(line: str) -> None:
+    from rich.markup import escape
+
+    Console(stderr=True).print(escape(line), highlight=False, soft_wrap=True)
+
+
+def _crash_report(exc: BaseException) -> int:
+    """A bug: one line naming a file in the temp folder that holds the full traceback; exit 70."""
+    import datetime
+    import os
+    import tempfile
+    import traceback
+
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    if isinstance(exc, _ChildBug):
+        text = exc.detail
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    path = os.path.join(tempfile.gettempdir(), f"simmatch-crash-{stamp}-{os.getpid()}.txt")
+    first = (str(exc).strip().splitlines() or [""])[0]
+    what = first if isinstance(exc, _ChildBug) else f"{type(exc).__name__}: {first}".rstrip(": ")
+    try:
+        with open(path, "w") as f:
+            f.write(f"simmatch {__version__}\nargv: {sys.argv!r}\n\n{text}")
+        where = f"full traceback in {path}"
+    except OSError:
+        sys.stderr.write(text)
+        where = "traceback above"
+    _say(f"internal error (a bug in simmatch, please report it): {what}; {where}")
+    return EXIT_SOFTWARE
+
+
+class _ChildBug(Exception):
+    """An unexpected exception inside an isolated engine process (its traceback is in `detail`)."""
+
+    def __init__(self, message: str, detail: str):
+        super().__init__(message)
+        self.detail = detail
+
+
+def internal_error(message: str, detail: str) -> Exception:
+    """For a command whose work ran in a child process: a bug there, with the child's traceback."""
+    return _ChildBug(message, detail)
+
+
+def _interrupted(code: int, how: str) -> int:
+    from simmatch.outputs import interrupted_line
+
+    _say(f"{how}: {interrupted_line()}")
+    return code
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Console entry point: simmatch's own errors become one line and exit code 2."""
+    """Console entry point, the one place where outcomes become exit codes:
+    0 clean, 1 findings reached --fail-on, 2 bad input or usage (one line, nothing written),
+    70 internal error (one line naming the file that holds the traceback), 130 Ctrl-C and 143 SIGTERM
+    (one line saying what is on disk: never a half-written file)."""
+    import signal
+
+    def _raise(signum, frame):
+        for sig in old:  # a second Ctrl-C must not interrupt the clean-up of the first
+            signal.signal(sig, signal.SIG_IGN)
+        raise Interrupted(signum)
+
+    old = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            old[sig] = signal.signal(sig, _raise)
+        except ValueError:  # not the main thread
+            pass
     try:
         rv = app(args=argv, standalone_mode=False)
     except SimmatchError as exc:
         from rich.markup import escape
 
         Console(stderr=True).print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
-        return 2
+        return EXIT_USAGE
     except typer.Exit as exc:
         return exc.exit_code
-    except typer.Abort:
-        return 1
-    except Exception as exc:  # click's usage errors (typer vendors click, so match by shape)
+    except typer.Abort as exc:  # click turns KeyboardInterrupt, and EOFError, into Abort
+        cause = exc.__cause__ or exc.__context__
+        if isinstance(cause, EOFError):  # an EOFError from our code (a truncated file read) is a bug
+            return _crash_report(cause)
+        return _interrupted(EXIT_INTERRUPTED, "interrupted")
+    except KeyboardInterrupt:
+        return _interrupted(EXIT_INTERRUPTED, "interrupted")
+    except Interrupted as exc:
+        if exc.signum == signal.SIGTERM:
+            return _interrupted(EXIT_TERMINATED, "terminated (SIGTERM)")
+        return _interrupted(EXIT_INTERRUPTED, "interrupted (Ctrl-C)")
+    except Exception as exc:
         if hasattr(exc, "show") and isinstance(getattr(exc, "exit_code", None), int):
-            exc.show()
-            return 2
-        raise
+            exc.show()  # click's usage errors (typer vendors click, so match by shape)
+            return EXIT_USAGE
+        return _crash_report(exc)
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+    if rv == EXIT_INTERRUPTED:  # typer turned a KeyboardInterrupt raised by code into exit code 130
+        return _interrupted(EXIT_INTERRUPTED, "interrupted")
     return rv if isinstance(rv, int) else 0
 
 

@@ -6,15 +6,10 @@ and turned into one line by `app.main`)."""
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 
 import typer
-
-
-def _safe(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_") or "model"
 
 
 def check(
@@ -34,10 +29,13 @@ def check(
                                                            "exists: error or warning."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout and nothing else."),
     out: Path | None = typer.Option(None, "--out", "-o", help="Report folder for check.json and check.md "
-                                                                 "(default reports/check_MODEL)."),
+                                                                 "(default reports/check_MODEL; a "
+                                                                 "URDF path: check_STEM-HASH)."),
     no_report: bool = typer.Option(False, "--no-report", help="Do not write the report folder."),
     base: str = typer.Option("auto", "--base", help="fixed | floating | auto (auto: a massless root link is "
                                                     "the world)."),
+    base_pose: str | None = typer.Option(None, "--base-pose", help="Where a fixed base is mounted: 'x y z roll "
+                                         "pitch yaw' (m, rad; URDF rpy), e.g. '0 0 1 0 1.5708 0' on a wall."),
     reference: str | None = typer.Option(None, "--reference", "-r",
                                             help="Also hold the model against this reference model (a URDF "
                                                  "converted or edited from it)."),
@@ -50,7 +48,8 @@ def check(
 
     from simmatch.compare.run import parse_engines, parse_load, run_check
     from simmatch.findings import Tolerances, reaches
-    from simmatch.report_check import print_summary, to_json, write_reports
+    from simmatch.outputs import check_out_dir, model_label
+    from simmatch.report_check import owned, print_summary, to_json, write_reports
 
     from simmatch.cli import options
 
@@ -64,16 +63,17 @@ def check(
     tolerances = Tolerances().with_overrides(tol)
     names = parse_engines(options.engine_list(engines))
     parse_load(load)
-    declared = model
-    if names:  # the model is read here (once) to bound the engines' work before they start
+    if names:  # the model is read here first to bound the engines' work before they start
         from simmatch.registry import load_model
 
-        declared = load_model(model, base=base)
-        options.engine_model_size(declared, no_limit)
-    result = run_check(declared, engines=names, load=load, random_q=random_q, seed=seed, tol=tolerances, base=base,
+        options.engine_model_size(load_model(model, base=base, base_pose=base_pose), no_limit)
+    folder = out or Path("reports") / f"check_{model_label(model)}"
+    if not no_report:
+        check_out_dir(folder, owned)  # before any computation: a rejected run leaves nothing behind
+    result = run_check(model, engines=names, load=load, random_q=random_q, seed=seed, tol=tolerances, base=base,
+                       base_pose=base_pose,
                        reference=reference)
     if not no_report:
-        folder = out or Path("reports") / f"check_{_safe(Path(model).stem if model.endswith('.urdf') else model)}"
         json_path, md_path = write_reports(result, folder)
     if json_out:
         sys.stdout.write(to_json(result))

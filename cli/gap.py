@@ -86,6 +86,8 @@ def gap(
     model: str = typer.Option("hopper", "--model", "-m", help="Shipped model name or URDF path."),
     base: str = typer.Option("auto", "--base", help="fixed | floating | auto (auto: a massless root link is "
                              "the world)."),
+    base_pose: str | None = typer.Option(None, "--base-pose", help="Where a fixed base is mounted: 'x y z roll "
+                                         "pitch yaw' (m, rad; URDF rpy), e.g. '0 0 1 0 1.5708 0' on a wall."),
     load: str = typer.Option("matched", "--load", help="matched (physically identical builds) or native (each "
                              "engine's own URDF import: the naive end-to-end gap; a failing import exits 2)."),
     scenario: list[str] | None = typer.Option(None, "--scenario", "-s", help="drop, sine, random, "
@@ -108,7 +110,7 @@ def gap(
                                                    "(default: the first one)."),
     json_out: bool = typer.Option(False, "--json", help="Print JSON only on stdout."),
     out: Path | None = typer.Option(None, "--out", "-o", help="Report folder (default "
-                                       "reports/gap_MODEL_SRC_DST_LOAD)."),
+                                       "reports/gap_MODEL_SRC_DST_LOAD; a URDF path: MODEL = STEM-HASH)."),
     no_report: bool = typer.Option(False, "--no-report", help="Do not write the report folder."),
     no_plots: bool = typer.Option(False, "--no-plots", help="Report without PNG plots."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
@@ -118,7 +120,8 @@ def gap(
 ):
     """How fast and where two engines drift apart under identical inputs, and which mismatch is to blame."""
     from simmatch.gap import GapOptions
-    from simmatch.report_gap import print_summary, safe_name, to_json, write_report
+    from simmatch.outputs import check_out_dir, model_label
+    from simmatch.report_gap import owned, print_summary, safe_name, to_json, write_report
     from simmatch.scenarios import BUILTIN
 
     from simmatch.cli import options
@@ -151,24 +154,28 @@ def gap(
                          f"{options.GAP_STEPS_MAX} (more takes minutes to hours; {options.LIFT})")
     from simmatch.registry import load_model
 
-    options.engine_model_size(load_model(model, base=base), no_limit)  # bad or huge models: before any engine
-    opts = GapOptions(src=src, dst=dst, model=model, base=base, load=load, scenarios=names,
+    options.engine_model_size(load_model(model, base=base, base_pose=base_pose), no_limit)  # bad or huge models: before any engine
+    opts = GapOptions(src=src, dst=dst, model=model, base=base, base_pose=base_pose, load=load,
+                      scenarios=names,
                       horizon=horizon, episodes=episodes, torque_scale=torque_scale, noise=noise, seed=seed,
                       threshold=threshold, weights=metric_weights, dt=dt, solver_iterations=solver_iterations,
                       explain=explain, explain_scenario=explain_scenario)
+    folder = None if no_report else (
+        out or Path("reports") / safe_name(f"gap_{model_label(model)}_{src}_{dst}_{load}"))
+    if folder is not None:
+        check_out_dir(folder, owned)  # before any computation: a rejected run leaves nothing behind
     err = Console(stderr=True)
     # The engines run in a child process: a segfault in an engine's C++ becomes one line and exit 2.
     outcome = run_isolated(_run, opts, not quiet)
     if not outcome.ok:
-        if outcome.detail:  # a bug, not a user or engine error: show where
-            err.print(outcome.detail, highlight=False, markup=False)
-            raise typer.Exit(1)
+        if outcome.detail:  # a bug, not a user or engine error: exit 70 with the traceback in a file
+            from simmatch.cli.app import internal_error
+
+            raise internal_error(f"gap {src} -> {dst}: {outcome.error}", outcome.detail)
         raise SimmatchError(f"gap {src} -> {dst}: {outcome.error}" if outcome.crashed else outcome.error)
     result = outcome.value
-    folder = None
     with _stdout_to_stderr(json_out):
-        if not no_report:
-            folder = out or Path("reports") / safe_name(f"gap_{Path(model).stem}_{src}_{dst}_{load}")
+        if folder is not None:
             write_report(result, folder, plots=not no_plots)
     if json_out:
         sys.stdout.write(to_json(result) + "\n")

@@ -135,6 +135,11 @@ def learn_dyn(
         WindowSpec.parse(window)
     except ValueError as e:
         raise UsageError(f"--window: {e}") from None
+    from simmatch.outputs import check_out_dir
+
+    check_out_dir(out)  # before any computation: a rejected run leaves nothing behind
+    if run:
+        check_out_dir(out / run, option="--run")
     cfg = LearnDynConfig(model=model, base=base, src=src, dst=dst, space=space, behavior=behavior,
                          policy=str(policy) if policy else None, policy_log_std=policy_log_std, n_traj=n_traj,
                          max_steps=max_steps, obs_noise=obs_noise, act_noise=act_noise,
@@ -190,8 +195,10 @@ def train_policy(
     from simmatch.gail.behavior import evaluate_return, train_task_policy
     from simmatch.gail.config import TrainPolicyConfig
 
+    from simmatch.outputs import check_out_file, write_text
     from simmatch.registry import load_model
 
+    check_out_file(out)  # before any computation: a rejected run leaves nothing behind
     console = Console(soft_wrap=True)
     m = load_model(model)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -199,7 +206,7 @@ def train_policy(
     train_task_policy(m, src, steps, seed, out)
     dt = time.time() - t0
     cfg = TrainPolicyConfig(model=model, src=src, steps=steps, seed=seed, out=str(out))
-    out.with_suffix(".json").write_text(cfg.to_json())
+    write_text(out.with_suffix(".json"), cfg.to_json())
     ev = evaluate_return(m, out, src, episodes=3, seed=seed)
     console.print(f"policy saved to {out} ({steps} steps, {steps / dt:.0f} steps/s); return in {src}: "
                   f"{ev['return']:.1f} over {ev['length']:.0f} steps", highlight=False)

@@ -13,17 +13,19 @@ from simmatch.registry import load_model
 def show(
     model: str = typer.Argument(..., help="Model name (hopper, hopper-box, pendulum, double-pendulum, laikago) or URDF path."),
     base: str = typer.Option("auto", help="fixed | floating | auto (auto: a massless root link is the world)."),
+    base_pose: str | None = typer.Option(None, "--base-pose", help="Where a fixed base is mounted: 'x y z roll "
+                                         "pitch yaw' (m, rad; URDF rpy)."),
 ):
     """Print the canonical model: links, masses, joints in canonical order, base."""
     from simmatch.cli import options
 
     options.model_arg(model)
-    m = load_model(model, base=options.base(base))
+    m = load_model(model, base=options.base(base), base_pose=base_pose)
     # names and paths come from the file: escaped (a '[/x]' is not markup) and never highlighted (rich's
     # highlighter regexes are slow on long names)
     console = Console(highlight=False)
     console.print(f"[bold]{escape(m.name)}[/]  {escape(m.source)}")
-    console.print(f"base: [bold]{m.base}[/] ({escape(m.base_reason)}); {m.dof} DoF; total mass {m.total_mass:.6g} kg")
+    console.print(f"base: [bold]{escape(m.base_text)}[/] ({escape(m.base_reason)}); {m.dof} DoF; total mass {m.total_mass:.6g} kg")
     links = Table(title="links")
     for col in ("link", "mass (kg)", "COM (link frame)", "collision"):
         links.add_column(col)
@@ -38,9 +40,16 @@ def show(
         joints.add_column(col)
     for i, j in enumerate(m.dof_joints):
         lim = f"[{j.limit.lower:.4g}, {j.limit.upper:.4g}]" if j.limited else "-"
-        joints.add_row(str(i), escape(j.name), j.type, escape(f"{j.parent} -> {j.child}"), " ".join(f"{a:g}" for a in j.axis),
+        kind = j.type
+        if j.group:
+            kind += f" ({j.group_type} {j.group})"
+        if j.mimic is not None:
+            kind += f" (mimics {j.mimic.joint} x{j.mimic.multiplier:g} {j.mimic.offset:+g})"
+        joints.add_row(str(i), escape(j.name), escape(kind), escape(f"{j.parent} -> {j.child}"), " ".join(f"{a:g}" for a in j.axis),
                        lim, f"{j.limit.effort:g}" if j.limit and j.limit.effort else "-", f"{j.damping:g}",
                        f"{j.friction:g}")
     console.print(joints)
+    for j in m.locked_joints:
+        console.print(f"locked: {escape(j.name)} ({j.locked_type}, lower = upper = {j.limit.lower:g}) is fixed")
     for u in m.unsupported:
         console.print(f"[yellow]unsupported:[/] {escape(u)}")

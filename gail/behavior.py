@@ -92,7 +92,13 @@ class PPOBehaviour(Behaviour):
 
         self.model = model
         self.path = str(path)
-        self.ppo = PPO.load(self.path, device="cpu")
+        try:
+            self.ppo = PPO.load(self.path, device="cpu")
+        except Exception as exc:  # empty, truncated or not an SB3 zip: whatever the unzipper or torch raises
+            from simmatch.errors import UsageError
+
+            why = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise UsageError(f"{self.path}: not a readable policy zip from `simmatch train-policy` ({why})") from None
         self.log_std, self.deterministic = log_std, deterministic
 
     def act(self, s, t, rng):
@@ -196,7 +202,9 @@ def train_task_policy(model: RobotModel, src: str, steps: int, seed: int, out_pa
                   gae_lambda=0.95, ent_coef=0.0, seed=seed, device="cpu", verbose=0,
                   policy_kwargs=dict(net_arch=[64, 64], log_std_init=-0.5))
     ppo.learn(steps, reset_num_timesteps=init_path is None, callback=_progress_callback(steps, log))
-    ppo.save(out_path)
+    from simmatch.outputs import save_sb3
+
+    save_sb3(ppo, out_path)
     envs.close()
     return ppo
 

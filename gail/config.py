@@ -66,19 +66,45 @@ class LearnDynConfig:
     run: str = ""
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2, sort_keys=True)
+        from simmatch.outputs import dumps_json
+
+        return dumps_json(asdict(self), indent=2, sort_keys=True)
 
     def write(self, path) -> Path:
-        path = Path(path)
-        path.write_text(self.to_json())
-        return path
+        from simmatch.outputs import write_text
+
+        return write_text(path, self.to_json() + "\n")
 
     @classmethod
     def read(cls, path) -> LearnDynConfig:
-        d = json.loads(Path(path).read_text())
-        names = {f.name for f in fields(cls)}
-        d = {k: (tuple(v) if isinstance(v, list) else v) for k, v in d.items() if k in names}
-        return cls(**d)
+        """Read config.json; raises CorruptFile (one line naming the file) when it is empty, truncated,
+        not a JSON object or holds a value of the wrong type."""
+        from simmatch.outputs import CorruptFile
+
+        remedy = "run without --resume to start the run over"
+        try:
+            d = json.loads(Path(path).read_text())
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise CorruptFile(path, f"not valid JSON, truncated or damaged ({exc})", remedy) from None
+        if not isinstance(d, dict):
+            raise CorruptFile(path, "not a JSON object", remedy)
+        defaults = {f.name: f.default for f in fields(cls)}
+        out = {}
+        for k, v in d.items():
+            if k not in defaults:
+                continue
+            v = tuple(v) if isinstance(v, list) else v
+            want = defaults[k]
+            if v is None or want is None:
+                ok = True
+            elif isinstance(want, bool) or isinstance(v, bool):
+                ok = isinstance(want, bool) and isinstance(v, bool)
+            else:
+                ok = isinstance(v, type(want)) or (isinstance(want, float) and isinstance(v, int))
+            if not ok:
+                raise CorruptFile(path, f"{k}: {v!r} is not a {type(want).__name__}", remedy)
+            out[k] = float(v) if isinstance(want, float) and isinstance(v, int) else v
+        return cls(**out)
 
 
 @dataclass(frozen=True)
@@ -93,4 +119,6 @@ class TrainPolicyConfig:
     out: str = ""
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2, sort_keys=True)
+        from simmatch.outputs import dumps_json
+
+        return dumps_json(asdict(self), indent=2, sort_keys=True)

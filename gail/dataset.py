@@ -53,9 +53,11 @@ class Dataset:
         return Dataset(train, dict(self.meta)), Dataset(held, dict(self.meta))
 
     def save(self, path) -> Path:
-        path = Path(path)
+        """Write the dataset to `path` (.npz) whole: a temporary file renamed into place."""
+        from simmatch.outputs import save_npz
+
         lens = np.array([len(t) for t in self.trajectories], dtype=int)
-        np.savez_compressed(
+        return save_npz(
             path,
             states=np.vstack([t.states for t in self.trajectories]) if self.trajectories else np.zeros((0, 0)),
             actions=np.vstack([t.actions for t in self.trajectories]) if self.trajectories else np.zeros((0, 0)),
@@ -63,13 +65,37 @@ class Dataset:
             terminated=np.array([t.terminated for t in self.trajectories], dtype=bool),
             meta=np.array(json.dumps(self.meta, sort_keys=True)),
         )
-        return path
 
     @staticmethod
     def load(path) -> Dataset:
-        with np.load(path, allow_pickle=False) as z:
-            states, actions, lens, term = z["states"], z["actions"], z["lengths"], z["terminated"]
-            meta = json.loads(str(z["meta"]))
+        """Read a dataset written by `save`. Raises CorruptFile (one line naming the file) when it is
+        empty, truncated, not an .npz, misses an array or its arrays do not fit together."""
+        import zipfile
+
+        from simmatch.outputs import CorruptFile
+
+        path = Path(path)
+        if not path.is_file():
+            raise CorruptFile(path, "no such dataset file")
+        if path.stat().st_size == 0:
+            raise CorruptFile(path, "empty file (0 bytes), not a dataset")
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                missing = [k for k in ("states", "actions", "lengths", "terminated", "meta") if k not in z.files]
+                if missing:
+                    raise CorruptFile(path, f"not a simmatch dataset (no {', '.join(missing)} array)")
+                states, actions, lens, term = z["states"], z["actions"], z["lengths"], z["terminated"]
+                meta = json.loads(str(z["meta"]))
+        except CorruptFile:
+            raise
+        except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile, zipfile.LargeZipFile) as exc:
+            why = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise CorruptFile(path, f"truncated or not an .npz dataset ({why})") from None
+        lens = np.asarray(lens)
+        if (lens.ndim != 1 or len(term) != len(lens) or (lens < 0).any() or not isinstance(meta, dict)
+                or len(states) != int(lens.sum()) + len(lens) or len(actions) != int(lens.sum())):
+            raise CorruptFile(path, f"arrays do not fit together ({len(lens)} trajectories, {len(states)} "
+                                    f"states, {len(actions)} actions)")
         trajs, si, ai = [], 0, 0
         for n, t in zip(lens, term):
             trajs.append(Trajectory(states[si:si + n + 1].copy(), actions[ai:ai + n].copy(), bool(t)))

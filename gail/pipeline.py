@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from simmatch.outputs import CorruptFile, model_label, write_text
 from simmatch.registry import load_model
 from simmatch.variants import make_target, parse_target
 
@@ -30,7 +31,7 @@ def run_name(cfg: LearnDynConfig) -> str:
     if cfg.run:
         return cfg.run
     dst = re.sub(r"[^A-Za-z0-9_.-]+", "-", cfg.dst)
-    model = re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(cfg.model).stem)
+    model = re.sub(r"[^A-Za-z0-9_.-]+", "-", model_label(cfg.model))
     return f"learn-dyn_{model}_{cfg.src}_to_{dst}_{cfg.space}_{behaviour_tag(cfg)}_seed{cfg.seed}"
 
 
@@ -43,15 +44,22 @@ def data_key(cfg: LearnDynConfig) -> dict:
             "act_noise": cfg.act_noise, "obs_noise": cfg.obs_noise}
 
 
-def target_dataset(cfg: LearnDynConfig, model, behaviour, run: RunFolder, log) -> Dataset:
+def target_dataset(cfg: LearnDynConfig, model, behaviour, run: RunFolder, log, given: Dataset | None = None
+                   ) -> Dataset:
+    """The target data: `given` (or cfg.dataset, loaded), the run folder's dataset.npz when everything it
+    depends on matches, or collected in the target (a damaged dataset.npz of the run is collected again)."""
     path = run.file("dataset.npz")
     if cfg.dataset:
         log(f"dataset: {cfg.dataset}")
-        return Dataset.load(cfg.dataset)
+        return given if given is not None else Dataset.load(cfg.dataset)  # damaged: CorruptFile, exit 2
     key = data_key(cfg)
     if path.exists():
-        ds = Dataset.load(path)
-        if ds.meta.get("key") == key:
+        try:
+            ds = Dataset.load(path)
+        except CorruptFile as exc:  # our own cache: collect it again
+            log(f"dataset: {exc}; collecting it again")
+            ds = None
+        if ds is not None and ds.meta.get("key") == key:
             log(f"dataset: reusing {path} ({len(ds)} trajectories)")
             return ds
     t0 = time.time()
@@ -82,17 +90,24 @@ def learn_dyn(cfg: LearnDynConfig, root="reports", resume: bool = False, log=pri
     torch.set_num_threads(1)
     parse_target(cfg.src)
     parse_target(cfg.dst)
-    run = RunFolder(root, run_name(cfg))
-    if resume and run.file("config.json").exists():
-        cfg = LearnDynConfig.read(run.file("config.json"))
+    # everything that can refuse the run (bad model, policy, given dataset, damaged config.json) comes
+    # before the run folder is created or touched: a rejected run leaves nothing behind
+    run_path = Path(root) / run_name(cfg)
+    saved = run_path / "config.json"
+    resuming = resume and saved.exists()
+    if resuming:
+        cfg = LearnDynConfig.read(saved)  # a damaged one: CorruptFile, one line, exit 2
+    t_start = time.time()
+    model = load_model(cfg.model, base=cfg.base)
+    behaviour = make_behaviour(cfg.behavior, model, cfg.policy, cfg.policy_log_std)
+    given = Dataset.load(cfg.dataset) if cfg.dataset else None  # the user's file: a damaged one is refused
+    run = RunFolder(run_path.parent, run_path.name)
+    if resuming:
         log(f"resuming {run.path} with its saved config")
     elif not resume:
         run.reset(keep=("dataset.npz",))  # a new run: no metrics or checkpoints of an older one
     cfg.write(run.file("config.json"))
-    t_start = time.time()
-    model = load_model(cfg.model, base=cfg.base)
-    behaviour = make_behaviour(cfg.behavior, model, cfg.policy, cfg.policy_log_std)
-    data = target_dataset(cfg, model, behaviour, run, log)
+    data = target_dataset(cfg, model, behaviour, run, log, given)
     train, held = data.split(cfg.heldout_frac, np.random.default_rng(cfg.seed))
     fit, val = train.split(cfg.val_frac, np.random.default_rng(cfg.seed + 1))
     trainer = Trainer(cfg, model, fit, val, behaviour, run, log)
@@ -159,7 +174,7 @@ def learn_dyn(cfg: LearnDynConfig, root="reports", resume: bool = False, log=pri
             from .scoring import EnsembleCorrector, GeneratorCorrector
 
             # G fixed: the final generator, or an ensemble of the last checkpoints (--refine-ensemble K)
-            ckpts = sorted(run.checkpoints.glob("generator_*.zip"))[-cfg.refine_ensemble:]
+            ckpts = sorted(run.checkpoints.glob("generator_[0-9]*.zip"))[-cfg.refine_ensemble:]
             members = [PPO.load(c, device="cpu") for c in ckpts] if cfg.refine_ensemble > 1 else [trainer.ppo]
             log(f"refine: G fixed, {len(members)} generator(s)")
 
@@ -183,7 +198,7 @@ def learn_dyn(cfg: LearnDynConfig, root="reports", resume: bool = False, log=pri
     if "refine" in scores:
         md += ["Policy refinement (return in the target):", "",
                markdown_table(["policy", "return"], [[k, v["return"]] for k, v in scores["refine"].items()]), ""]
-    run.file("scores.md").write_text("\n".join(md))
+    write_text(run.file("scores.md"), "\n".join(md))
     run.plot_curves()
     scores["_tables"] = (table1, table2)
     scores["_run"] = str(run.path)

@@ -4,17 +4,27 @@ gt/one_step), checkpoints/, dataset.npz, scores.json / scores.md, training-curve
 from __future__ import annotations
 
 import csv
-import json
+import io
 from pathlib import Path
 
 import numpy as np
 
+from simmatch.outputs import CorruptFile, OutputError, save_figure, sweep_stale, write_json, write_text
+
 
 class RunFolder:
+    """Every file is written whole (simmatch.outputs): a kill leaves the previous version of a file,
+    never a truncated one; temporary files of a killed run are removed when the folder is opened."""
+
     def __init__(self, root, name: str):
         self.path = Path(root) / name
-        self.path.mkdir(parents=True, exist_ok=True)
-        self.checkpoints.mkdir(exist_ok=True)
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            self.checkpoints.mkdir(exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"{self.path}: cannot create the run folder: {exc.strerror or exc}") from None
+        sweep_stale(self.path)
+        sweep_stale(self.checkpoints)
 
     # what a run writes; `reset` deletes these and nothing else (never a user's unrelated files)
     ARTIFACTS = ("config.json", "metrics.csv", "checkpoints", "dataset.npz", "scores.json", "scores.md",
@@ -49,45 +59,53 @@ class RunFolder:
 
     # -- metrics ------------------------------------------------------------------------------
     def read_metrics(self) -> list[dict]:
+        """The rows of metrics.csv (raises CorruptFile when it cannot be parsed)."""
         if not self.metrics_csv.exists():
             return []
-        with self.metrics_csv.open() as f:
-            return list(csv.DictReader(f))
+        try:
+            with self.metrics_csv.open(newline="") as f:
+                rows = list(csv.DictReader(f))
+        except (OSError, UnicodeDecodeError, csv.Error) as exc:
+            raise CorruptFile(self.metrics_csv, f"cannot be read ({exc})",
+                              "run without --resume to start the run over") from None
+        if any(None in r or None in r.values() or "iteration" not in r for r in rows):
+            raise CorruptFile(self.metrics_csv, "rows do not match the header (truncated or edited)",
+                              "run without --resume to start the run over")
+        return rows
+
+    def _write_metrics(self, rows: list[dict], keys: list[str]) -> None:
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=keys, lineterminator="\n")
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: r.get(k, "") for k in keys})
+        write_text(self.metrics_csv, buf.getvalue())
 
     def log(self, row: dict) -> None:
-        """Append one row; the header grows when new keys appear (file rewritten then)."""
-        rows = self.read_metrics()
+        """Append one row (the whole file is rewritten atomically: never a half-written row); the header
+        grows when new keys appear. A row for an iteration already in the file replaces it and every
+        later one, so a resumed run never duplicates rows."""
+        it = _iteration(row)
+        rows = [r for r in self.read_metrics() if it is None or _iteration(r) is None or _iteration(r) < it]
         keys = list(rows[0].keys()) if rows else []
-        new = [k for k in row if k not in keys]
-        if new or not rows:
-            keys += new
-            rows.append({k: row.get(k, "") for k in keys})
-            with self.metrics_csv.open("w", newline="") as f:
-                w = csv.DictWriter(f, fieldnames=keys)
-                w.writeheader()
-                for r in rows:
-                    w.writerow({k: r.get(k, "") for k in keys})
-        else:
-            with self.metrics_csv.open("a", newline="") as f:
-                csv.DictWriter(f, fieldnames=keys).writerow({k: row.get(k, "") for k in keys})
+        keys += [k for k in row if k not in keys]
+        rows.append({k: row.get(k, "") for k in keys})
+        self._write_metrics(rows, keys)
 
     def truncate_metrics(self, iteration: int) -> None:
-        """Drop rows after `iteration` (resuming from a checkpoint)."""
-        rows = [r for r in self.read_metrics() if int(float(r.get("iteration", 0))) <= iteration]
+        """Drop rows after `iteration` (resuming from a checkpoint; 0: no checkpoint, drop every row)."""
+        if iteration <= 0:  # starting over: whatever is there (even a damaged file) goes
+            self.metrics_csv.unlink(missing_ok=True)
+            return
+        rows = [r for r in self.read_metrics() if (_iteration(r) or 0) <= iteration]
         if not rows:
             self.metrics_csv.unlink(missing_ok=True)
             return
-        keys = list(rows[0].keys())
-        with self.metrics_csv.open("w", newline="") as f:
-            w = csv.DictWriter(f, fieldnames=keys)
-            w.writeheader()
-            w.writerows(rows)
+        self._write_metrics(rows, list(rows[0].keys()))
 
     # -- scores and plots ---------------------------------------------------------------------
     def write_json(self, name: str, obj) -> Path:
-        p = self.file(name)
-        p.write_text(json.dumps(obj, indent=2, sort_keys=True, default=float))
-        return p
+        return write_json(self.file(name), obj, indent=2, sort_keys=True)
 
     def plot_curves(self) -> list[Path]:
         import matplotlib
@@ -116,7 +134,19 @@ class RunFolder:
             ax.legend(fontsize=7)
             fig.tight_layout()
             p = self.file(f"curve_{g}.png")
-            fig.savefig(p, dpi=90)
-            plt.close(fig)
+            try:
+                save_figure(fig, p, dpi=90)
+            finally:
+                plt.close(fig)
             out.append(p)
         return out
+
+
+def _iteration(row: dict) -> int | None:
+    v = row.get("iteration")
+    if v in (None, ""):
+        return None
+    try:
+        return int(float(v))
+    except (TypeError, ValueError):
+        return None

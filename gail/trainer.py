@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import time
 
 import numpy as np
@@ -22,6 +23,8 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.utils import set_random_seed
 from stable_baselines3.common.vec_env import DummyVecEnv
 
+from simmatch.outputs import CorruptFile, save_npz, save_sb3, save_torch, write_json
+
 from .config import LearnDynConfig
 from .dataset import Dataset
 from .discriminator import Discriminator
@@ -30,6 +33,9 @@ from .run_folder import RunFolder
 from .scoring import GeneratorCorrector, generator_outputs, one_step_errors
 from .sim import HybridSim
 from .windows import WindowSpec
+
+
+_RESTART = "run without --resume to start the run over"
 
 
 def _iter_seed(seed: int, it: int) -> int:
@@ -152,8 +158,9 @@ class Trainer:
             self._raw_eval = float(one_step_errors(self.eval_sim, self.val_data, None, n=cfg.eval_transitions).mean())
         err = float(one_step_errors(self.eval_sim, self.val_data, gen, n=cfg.eval_transitions).mean())
         if cfg.select == "best" and (self.best is None or err < self.best["gt"]):
-            self.ppo.save(self.run.checkpoints / "generator_best.zip")
+            save_sb3(self.ppo, self._best_path(self.iteration))
             self.best = {"iteration": self.iteration, "gt": err}
+            self._prune_best()
         out = {"gt/one_step": err, "gt/one_step_raw_source": self._raw_eval}
         if self.eval_sim.space.kind == "contact":
             for name, v in generator_outputs(self.eval_sim, self.val_data, gen, n=cfg.eval_transitions).items():
@@ -162,24 +169,86 @@ class Trainer:
 
     # -- checkpoints ----------------------------------------------------------------------------
     def save_checkpoint(self) -> None:
+        """generator_NNNN.zip, disc_NNNN.pt, obs_stats.npz, then latest.json: each file written whole,
+        latest.json last, so it only ever names a complete checkpoint."""
         d = self.run.checkpoints
         it = self.iteration
-        self.ppo.save(d / f"generator_{it:04d}.zip")
-        torch.save({"disc": self.disc.state_dict(), "opt": self.disc.opt.state_dict(), "iteration": it},
+        save_sb3(self.ppo, d / f"generator_{it:04d}.zip")
+        save_torch({"disc": self.disc.state_dict(), "opt": self.disc.opt.state_dict(), "iteration": it},
                    d / f"disc_{it:04d}.pt")
-        np.savez(d / "obs_stats.npz", mean=self.obs_mean, std=self.obs_std)
-        (d / "latest.json").write_text(json.dumps({"iteration": it, "best": self.best}))
+        save_npz(d / "obs_stats.npz", compressed=False, mean=self.obs_mean, std=self.obs_std)
+        write_json(d / "latest.json", {"iteration": it, "best": self.best})
+        self._prune_best()
+
+    def _best_path(self, it: int):
+        """The best generator so far is kept per iteration (generator_best_NNNN.zip), so that a run killed
+        after a new best but before its checkpoint resumes with the best its checkpoint names."""
+        return self.run.checkpoints / f"generator_best_{it:04d}.zip"
+
+    def _prune_best(self, keep_latest: bool = True) -> None:
+        """Delete best-generator files named neither by self.best nor (keep_latest) by latest.json."""
+        keep = set()
+        if self.best is not None:
+            keep.add(self._best_path(self.best["iteration"]).name)
+        latest = self.run.checkpoints / "latest.json"
+        if keep_latest and latest.exists():
+            try:
+                b = json.loads(latest.read_text()).get("best")
+                if isinstance(b, dict) and isinstance(b.get("iteration"), int):
+                    keep.add(self._best_path(b["iteration"]).name)
+            except (OSError, ValueError, AttributeError):
+                pass
+        for p in self.run.checkpoints.glob("generator_best_*.zip"):
+            if p.name not in keep:
+                p.unlink(missing_ok=True)
+
+    def read_latest(self) -> dict:
+        """checkpoints/latest.json, checked; CorruptFile (one line naming it) when damaged."""
+        path = self.run.checkpoints / "latest.json"
+        try:
+            latest = json.loads(path.read_text())
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise CorruptFile(path, f"not valid JSON, truncated or damaged ({exc})", _RESTART) from None
+        it = latest.get("iteration") if isinstance(latest, dict) else None
+        best = latest.get("best") if isinstance(latest, dict) else None
+        if not isinstance(it, int) or isinstance(it, bool) or not 0 <= it <= self.total_iters:
+            raise CorruptFile(path, f"iteration {it!r} is not an iteration of this run (0..{self.total_iters})",
+                              _RESTART)
+        if best is not None and not (isinstance(best, dict) and isinstance(best.get("iteration"), int)
+                                     and isinstance(best.get("gt"), (int, float))):
+            raise CorruptFile(path, f"best {best!r} is not {{iteration, gt}}", _RESTART)
+        return {"iteration": it, "best": best}
 
     def load_checkpoint(self, it: int | None = None) -> int:
+        """Load checkpoint `it` (default: the one latest.json names). Raises CorruptFile naming the
+        file when latest.json, the generator .zip or the discriminator .pt is missing or damaged."""
         d = self.run.checkpoints
+        best = self.best
         if it is None:
-            latest = json.loads((d / "latest.json").read_text())
-            it, self.best = latest["iteration"], latest.get("best")
-        self.ppo = PPO.load(d / f"generator_{it:04d}.zip", env=self.env_gt, device="cpu")
-        ck = torch.load(d / f"disc_{it:04d}.pt", weights_only=False)
-        self.disc.load_state_dict(ck["disc"])
-        self.disc.opt.load_state_dict(ck["opt"])
-        self.iteration = it
+            latest = self.read_latest()
+            it, best = latest["iteration"], latest["best"]
+        gen, disc = d / f"generator_{it:04d}.zip", d / f"disc_{it:04d}.pt"
+        for p in (gen, disc):
+            if not p.is_file() or p.stat().st_size == 0:
+                raise CorruptFile(p, "missing or empty checkpoint file", _RESTART)
+        try:
+            ppo = PPO.load(gen, env=self.env_gt, device="cpu")
+        except Exception as exc:  # a damaged zip surfaces as whatever the unzipper or torch raises
+            raise CorruptFile(gen, f"damaged checkpoint ({type(exc).__name__}: {exc})", _RESTART) from None
+        try:
+            ck = torch.load(disc, weights_only=False)
+            self.disc.load_state_dict(ck["disc"])
+            self.disc.opt.load_state_dict(ck["opt"])
+        except Exception as exc:
+            raise CorruptFile(disc, f"damaged checkpoint ({type(exc).__name__}: {exc})", _RESTART) from None
+        legacy = d / "generator_best.zip"  # written by earlier versions
+        if best is not None and not self._best_path(best["iteration"]).is_file() and legacy.is_file():
+            os.replace(legacy, self._best_path(best["iteration"]))
+        if best is not None and self.cfg.select == "best" and not self._best_path(best["iteration"]).is_file():
+            raise CorruptFile(self._best_path(best["iteration"]), "missing: latest.json names it as the best "
+                              "generator", _RESTART)
+        self.ppo, self.best, self.iteration = ppo, best, it
+        self._prune_best(keep_latest=False)  # bests found after this checkpoint belong to the lost iterations
         return it
 
     def train(self, resume: bool = False, progress=None) -> None:
@@ -190,6 +259,12 @@ class Trainer:
             self.log(f"resumed from checkpoint at iteration {it}")
             if progress:
                 progress({"iteration": it, "stage": "resumed"})
+        elif self.iteration == 0:
+            # no checkpoint (a new run, or one killed before its first checkpoint): rows of iterations run
+            # before are dropped, so that a resumed run never writes a row twice
+            if resume and self.run.metrics_csv.exists():
+                self.log("no checkpoint yet: starting the run over from iteration 0")
+            self.run.truncate_metrics(0)
         while self.iteration < self.total_iters:
             row = self.step()
             self.run.log(row)
@@ -202,7 +277,7 @@ class Trainer:
     def _select(self) -> None:
         """Keep the final generator, or (select='best') the one with the lowest validation error."""
         if self.cfg.select == "best" and self.best is not None and self.best["iteration"] != self.iteration:
-            self.ppo.set_parameters(str(self.run.checkpoints / "generator_best.zip"), device="cpu")
+            self.ppo.set_parameters(str(self._best_path(self.best["iteration"])), device="cpu")
             self.selected = {"iteration": self.best["iteration"], "validation_one_step": self.best["gt"],
                              "how": f"iteration {self.best['iteration']} of {self.iteration}, lowest validation "
                                     f"one-step GT error ({self.best['gt']:.4g})"}

@@ -35,6 +35,41 @@ _ENTRIES = [
     Cause("bullet_max_joint_velocity", "bullet",
           "Joint speeds are clamped to 100 rad/s (or m/s) by default, whatever the URDF says.",
           "changeDynamics(body, link, maxJointVelocity=<large>) for every link."),
+    Cause("bullet_locks_equal_limits", "bullet",
+          "A joint with equal lower and upper limits (locked in URDF) stays a moving joint held at that "
+          "value by a hard limit constraint (it holds under +-50 N); only lower > upper means 'no limit'.",
+          "Nothing to fix for the physics; make the joint fixed in the URDF to drop the constrained DoF."),
+    Cause("bullet_missing_limits_free", "bullet",
+          "A <limit> without lower/upper (0, 0 to URDF: locked) is read by PyBullet as lower 0, upper -1, "
+          "which it takes as 'no limit': the joint moves freely.",
+          "Write the intended lower and upper limits (or make the joint fixed)."),
+    Cause("bullet_planar_state_api", "bullet",
+          "A URDF planar joint loads as JOINT_PLANAR and simulates, but PyBullet's state API does not "
+          "implement it: resetJointStateMultiDof leaves it unchanged, getJointStateMultiDof returns 2 of "
+          "its 3 coordinates, calculateMassMatrix fails ('planar joints not implemented').",
+          "Build the planar joint as prismatic, prismatic, revolute through two massless links (simmatch's "
+          "matched build does)."),
+    Cause("bullet_floating_joint_fixed", "bullet",
+          "PyBullet's URDF importer turns a floating joint inside the tree into a fixed joint (it prints "
+          "'joint unsupported, creating a fixed joint instead'): the child is welded to its parent.",
+          "Load the child as a separate body, or build the joint as three prismatic and three revolute "
+          "joints through massless links (simmatch's matched build does)."),
+    Cause("bullet_inverse_dynamics_base_pose", "bullet",
+          "calculateInverseDynamics on a fixed base loaded at a tilted baseOrientation (an arm on a wall or a "
+          "ceiling) returns the gravity torques of the upright base, although stepping simulates the tilt.",
+          "Call it with gravity rotated into the base frame (setGravity(R_base^T g) around the call), as "
+          "simmatch's read-back does."),
+    Cause("bullet_ignores_mimic", "bullet",
+          "loadURDF ignores <mimic>: the follower is an independent joint (with its own velocity motor) and "
+          "stays where it is while the leader moves.",
+          "Add createConstraint(body, follower, body, leader, JOINT_GEAR, ...) and changeConstraint(gearRatio="
+          "-multiplier, relativePositionTarget=offset, erp=1) (simmatch's matched build does)."),
+    Cause("bullet_mimic_gear", "bullet",
+          "simmatch's matched build couples a mimic joint to its leader by a JOINT_GEAR constraint "
+          "(follower first: q_f - multiplier q_l = relativePositionTarget = offset, position error corrected "
+          "with erp = 1; with the leader first the ratio acts the other way: q_l = multiplier q_f). Under torque "
+          "it moves as the constrained dynamics; a pair put out of step is pulled back by 20% per step.",
+          "Nothing to set: the coupling is hard and keeps q_f = multiplier q_l + offset to solver precision."),
     Cause("bullet_ignores_joint_friction", "bullet",
           "The URDF <dynamics friction> is read into getJointInfo but never applied by the simulation.",
           "Model it as a velocity motor with target 0 and force = friction (simmatch's matched build does)."),
@@ -46,6 +81,10 @@ _ENTRIES = [
     Cause("bullet_missing_inertial_defaults", "bullet",
           "A link with no <inertial> gets mass 1 kg and identity inertia (and a C-level print on stdout).",
           "Give every link an explicit <inertial> (mass 0 for virtual links)."),
+    Cause("bullet_zeroes_bad_inertia", "bullet",
+          "The URDF importer replaces an inertia tensor whose principal moments violate A + B >= C (e.g. a 1e-6 "
+          "'dummy' tensor with six equal entries) by zero, printing 'Bad inertia tensor properties'.",
+          "Declare a physical tensor (a diagonal one such as ixx = iyy = izz = 1e-6 for a dummy link)."),
     Cause("bullet_default_friction", "bullet",
           "A link with no <contact><lateral_friction> gets PyBullet's default friction 0.5.",
           "Declare <contact><lateral_friction value=.../></contact> or call changeDynamics(lateralFriction=...)."),
@@ -67,6 +106,29 @@ _ENTRIES = [
     Cause("bullet_hard_limits", "bullet",
           "Joint limits are hard constraints that cannot be turned off through changeDynamics.",
           "Nothing to set: widen the limits in the URDF if the other engines' soft limits are the target."),
+    Cause("bullet_fixed_base_inverse_dynamics", "bullet",
+          "On a fixed base whose root inertial frame is rotated (an <inertial> rpy, or a non-diagonal tensor that "
+          "PyBullet diagonalises), or whose base is placed tilted, calculateInverseDynamics takes gravity in the "
+          "base's inertial frame as if it were the world: gravity and bias forces come out wrong (0.5 relative "
+          "on a pendulum) although the simulation itself is right (one step agrees with Pinocchio to 1e-14).",
+          "Before calling calculateInverseDynamics on a fixed base, setGravity(R^T g) with R the base inertial "
+          "frame's world orientation (getBasePositionAndOrientation), and restore it after."),
+    Cause("bullet_max_joints", "bullet",
+          "getJointState and getLinkState fail ('getJointState failed.') for every joint of a body with 128 or "
+          "more joints, fixed ones included (127 works; measured on pybullet 3.2.7): a full iCub has 180 fixed "
+          "frames. calculateMassMatrix and calculateInverseDynamics still work.",
+          "Merge massless fixed frames into their parents before loading (simmatch's matched build does, and "
+          "composes their offsets), or load with flags=URDF_MERGE_FIXED_LINKS."),
+    Cause("bullet_massless_base_static", "bullet",
+          "A base link with zero mass is static in PyBullet even with useFixedBase=False (zero mass is its "
+          "convention for 'fixed'): a robot meant to float hangs in the air, its base never moves.",
+          "Give the root link its real mass (or merge the massive link it is welded to into it), or use "
+          "--base fixed if it is meant to be fixed."),
+    Cause("bullet_ascii_stl", "bullet",
+          "PyBullet reads binary STL only: an ASCII STL collision mesh is dropped with a warning "
+          "('cannot extract mesh') and the link collides without it.",
+          "Convert the mesh to binary STL (trimesh: trimesh.load(path).export(path)); simmatch's matched build "
+          "converts it."),
     # -- DART ----------------------------------------------------------------------------------
     Cause("dart_drops_capsules", "dart",
           "DART's URDF parser (urdfdom) does not know <capsule>: those shapes are dropped with an error on "
@@ -95,6 +157,33 @@ _ENTRIES = [
     Cause("dart_default_inertia", "dart",
           "A link with no <inertial> gets 1 kg and identity inertia in DART.",
           "Give every link an explicit <inertial>."),
+    Cause("dart_package_uri_unresolved", "dart",
+          "A plain DartLoader().parseSkeleton(path) cannot resolve package:// URIs (it prints 'Unable to resolve "
+          "path to package ...') and returns None: the model does not load at all.",
+          "Register each package first: loader.addPackageDirectory('name', '/path/to/name'); simmatch's matched "
+          "build resolves package:// itself."),
+    Cause("dart_equal_limits_not_enforced", "dart",
+          "A joint with equal lower and upper limits (locked in URDF) keeps its range but DART's loader "
+          "leaves limits unenforced: the joint moves freely.",
+          "Make the joint fixed in the URDF, or call joint.setLimitEnforcement(True) (simmatch's matched "
+          "build welds it)."),
+    Cause("dart_free_joint_coordinates", "dart",
+          "DART loads a URDF floating joint inside the tree as a FreeJoint (rotation vector and translation, "
+          "velocities v with child-frame twist J_rel v): simmatch maps it exactly onto its x, y, z, yaw, pitch, "
+          "roll (states, forces, M and h agree to 1e-12; singular at pitch = +-pi/2 like the Euler coordinates), "
+          "but DART integrates in its own coordinates, so one step differs from a step in Euler coordinates by "
+          "O(dt) in velocity (worst first-step acceleration difference over 5 random states: 34 rad/s^2 at dt "
+          "= 1/500 s, 2.4 at 1/2000 s, 0.08 at 7.5e-6 s).",
+          "Nothing to set; compare the joint's stepping through the matched builds (--load matched)."),
+    Cause("dart_mimic_actuator", "dart",
+          "DART's URDF loader sets a mimic joint's actuator to MIMIC: the follower is driven to multiplier x "
+          "leader + offset kinematically (not through a constraint force on the leader): under torque the "
+          "leader accelerates as if unloaded (the unconstrained tree's qdd) and the follower lags behind it.",
+          "Nothing to set; expect the leader not to feel the follower's inertia as the other engines do."),
+    Cause("dart_no_mimic_binding", "dart",
+          "dartpy 6.20 does not bind Joint::setMimicJoint, so a programmatically built skeleton cannot couple "
+          "a mimic joint to its leader: the follower moves on its own.",
+          "Load the model with DartLoader (which sets the MIMIC actuator) or drive the follower yourself."),
     # -- MuJoCo --------------------------------------------------------------------------------
     Cause("mujoco_rejects_massless_links", "mujoco",
           "MuJoCo refuses moving bodies without mass and inertia (mjMINVAL), which URDF uses for the "
@@ -143,9 +232,30 @@ _ENTRIES = [
     Cause("mujoco_tiny_mass", "mujoco",
           "A massless moving link that cannot be merged got a tiny mass and inertia so MuJoCo accepts it.",
           "Give the link a physical mass and inertia."),
+    Cause("mujoco_massless_free_root", "mujoco",
+          "MuJoCo rejects a free joint on a root body without mass and inertia ('mass and inertia of moving bodies "
+          "must be larger than mjMINVAL'), even when its children have mass: a floating robot whose root link is "
+          "massless cannot be built as declared. simmatch's matched build gives the root a tiny mass and inertia "
+          "(1e-6 kg, 1e-9 kg m^2) instead.",
+          "Give the root link its real mass (or move the mass of the link welded to it into it)."),
     Cause("mujoco_ignores_velocity_limit", "mujoco",
           "The URDF joint velocity limit is not represented in MuJoCo.",
           "Nothing to set: enforce velocity limits in the controller."),
+    Cause("mujoco_inner_free_joint", "mujoco",
+          "A URDF floating joint inside the tree becomes a free joint, which MuJoCo allows only on "
+          "top-level bodies: the model does not compile ('free joint can only be used on top level').",
+          "Build the joint as three slide and three hinge joints (simmatch's matched build does), or make "
+          "the child a separate top-level body."),
+    Cause("mujoco_mimic_equality", "mujoco",
+          "A URDF <mimic> becomes a joint equality constraint (q_f = offset + multiplier q_l), soft like every "
+          "MuJoCo constraint: leader and follower both move to satisfy it, and under torque the pair moves "
+          "near, not on, the coupled system (first-step qdd 4-10% off the constrained dynamics).",
+          "Nothing to set; tune the equality's solref/solimp for a stiffer coupling."),
+    Cause("mujoco_equal_limits_ignored", "mujoco",
+          "A joint with equal lower and upper limits (locked in URDF) loads with its limit switched off "
+          "(\"equal lower and upper limits, limit ignored\"): it moves freely (a hanging prismatic falls "
+          "4.9 m in 1 s).",
+          "Make the joint fixed in the URDF (simmatch's matched build welds it at the locked value)."),
     # -- model-level ---------------------------------------------------------------------------
     Cause("inertia_triangle_inequality", "*",
           "The principal moments violate A + B >= C: no physical body has this inertia; MuJoCo rejects it "
@@ -153,9 +263,15 @@ _ENTRIES = [
           "Recompute the inertia from the link's geometry and mass (e.g. with trimesh or CAD)."),
     Cause("urdf_revolute_zero_range", "*",
           "A revolute joint with lower = upper (a <limit> without lower/upper reads as 0, 0): the URDF "
-          "spec makes it immovable, PyBullet and simmatch treat lower >= upper as no limit, DART's loader "
-          "stores the [0, 0] range (enforced only once limits are switched on).",
-          "Declare the intended range, or make the joint continuous if it has none."),
+          "spec locks it, and so does simmatch's model (a fixed joint) and PyBullet 3.2.7 when both are "
+          "written (a hard limit that holds it; only lower > upper means 'no limit' to PyBullet, which "
+          "reads missing ones as 0 and -1: free). MuJoCo ignores an equal range and lets the joint move, "
+          "DART's loader stores it without enforcing it.",
+          "Declare the intended range if the joint should move, or make it fixed if it should not."),
+    Cause("urdf_mimic_on_fixed", "*",
+          "A <mimic> element on a fixed (or locked) joint: the joint does not move, so the coupling has no "
+          "effect in URDF or in any engine.",
+          "Remove the <mimic> element, or make the joint movable if it should follow its leader."),
     Cause("massless_link_inertia", "*",
           "A link declares mass 0 but a nonzero inertia tensor (often a placeholder 0.1 on a frame link). "
           "simmatch's matched builds, PyBullet and MuJoCo drop it with the mass; DART's URDF loader keeps "
@@ -168,6 +284,23 @@ _ENTRIES = [
     Cause("mass_without_collision", "*",
           "A link with mass has no collision shape: it passes through the floor in every engine.",
           "Add a <collision> element, or accept that the link never touches anything."),
+    Cause("inertia_zero_from_shapes", "*",
+          "The link declares a mass but an all-zero inertia tensor, the idiom for 'compute it from the collision "
+          "shapes' (PyBullet's default load and MuJoCo's inertiafromgeom do so); taken literally it is a point mass.",
+          "Declare the tensor; simmatch's matched builds all use the shapes' inertia at the declared mass (in the finding)."),
+    Cause("inertia_point_mass", "*",
+          "The link declares a mass with an all-zero inertia tensor and has no collision shape to compute one from: "
+          "a point mass. PyBullet, DART and Pinocchio hold it as declared; MuJoCo needs every principal moment of a "
+          "moving body above mjMINVAL (1e-15).",
+          "Declare a small positive inertia (e.g. 2/5 m r^2 of a sphere of the part's size) or merge the mass into the parent link."),
+    Cause("inertia_singular", "*",
+          "The inertia tensor has a zero principal moment (a 1e-6 'dummy' tensor with equal entries, a thin rod): "
+          "valid, but no solid body has it, and MuJoCo raises a moving body's zero moment to its minimum.",
+          "Declare the body's real inertia, or a diagonal one (e.g. ixx = iyy = izz = 1e-6) for a dummy link."),
+    Cause("massless_subtree", "*",
+          "A movable joint moves no mass (every link below it is massless): the mass matrix is singular and the "
+          "joint's acceleration under a torque is undefined, so engines each do something else (MuJoCo adds a tiny mass).",
+          "Give a link below the joint its real mass and inertia, or make the joint fixed."),
     Cause("reference_mismatch", "*",
           "The model differs from the reference model it should reproduce (format conversion, edit, "
           "regeneration).",

@@ -23,8 +23,11 @@ class SimConfig:
 
     dt: time step (s). gravity: (3,) m/s^2. solver_iterations: constraint solver iterations.
     floor: add a ground plane at z = 0. collision_detector: DART's detector ('ode', 'bullet',
-    'dart', 'fcl'); the others have one. Torque control with no hidden motors or damping is not
-    optional: that is the point of matching.
+    'dart', 'fcl'); the others have one. align_joints: with a `native` load, URDF joints (locked
+    or `<mimic>`) that the backend builds with simmatch's matched treatment instead of the import's
+    own, as far as the engine can (used by `gap --explain`'s joint_treatment knob; matched builds
+    ignore it). Torque control with no hidden motors or damping is not optional: that is the point
+    of matching.
     """
 
     dt: float = 1.0 / 500.0
@@ -33,6 +36,7 @@ class SimConfig:
     floor: bool = True
     collision_detector: str = "ode"
     contact: ContactConfig = field(default_factory=ContactConfig)
+    align_joints: tuple[str, ...] = ()
 
     def __post_init__(self):
         if not self.dt > 0:
@@ -54,6 +58,8 @@ class SimConfig:
         contact = ContactConfig(**d.pop("contact", {}))
         if "gravity" in d:
             d["gravity"] = tuple(d["gravity"])
+        if "align_joints" in d:
+            d["align_joints"] = tuple(d["align_joints"])
         return SimConfig(contact=contact, **d)
 
     def with_(self, **kw) -> SimConfig:

@@ -26,10 +26,11 @@ class EngineNotInstalled(SimmatchError):
 
 
 class EngineFailure(SimmatchError):
-    """An engine failed (or crashed) while building or running a model."""
+    """An engine failed (or crashed) while building or running a model. `cause`: the id in
+    `simmatch.causes` of the known engine behaviour behind it, when the backend knows it."""
 
-    def __init__(self, engine: str, load: str, message: str):
-        self.engine, self.load, self.message = engine, load, message
+    def __init__(self, engine: str, load: str, message: str, cause: str | None = None):
+        self.engine, self.load, self.message, self.cause = engine, load, message, cause
         super().__init__(f"{engine} ({load}): {message}")
 
 

@@ -27,7 +27,13 @@ Knobs (engine behaviours they address are in /work/shared/ENGINE_NOTES.md):
 - contact_softness: both engines on the same `soft-floor` variant (spring 30000 N/m, critically
   damped), where both have compliant contact (PyBullet, MuJoCo);
 - time_step: dt / 10 (torques held over the 10 sub-steps, compared at the original steps);
-- collision_shape: capsule collision shapes replaced by boxes of the same extents.
+- collision_shape: capsule collision shapes replaced by boxes of the same extents;
+- joint_treatment: with --load native only, the locked and `<mimic>` joints that an import treats
+  otherwise than URDF says (measured on the two native imports: a locked joint that moves, a
+  follower that does not follow) built with the matched treatment inside the native imports
+  (`SimConfig.align_joints`), everything else native; the title names each joint, the engine and
+  the cause id of its treatment. (A floating joint made fixed by PyBullet makes the native import
+  fail, so `gap --load native` stops before --explain.)
 """
 
 from __future__ import annotations
@@ -58,6 +64,8 @@ class Setup:
     substeps: int = 1
     src: str | None = None  # target specs when a knob changes them (None: the run's own)
     dst: str | None = None
+    title: str | None = None  # what the knob changed, when that depends on the model (None: its title)
+    causes: tuple[str, ...] = ()  # cause ids of what the knob removed, when known
 
 
 @dataclass(frozen=True)
@@ -146,16 +154,72 @@ def _shape(s: Setup, src: str, dst: str) -> Setup:
     return replace(s, model=capsules_to_boxes(s.model))
 
 
+_LOCKED_CAUSE = {"mujoco": "mujoco_equal_limits_ignored", "dart": "dart_equal_limits_not_enforced",
+                 "bullet": "bullet_missing_limits_free"}
+_MIMIC_CAUSE = {"bullet": "bullet_ignores_mimic"}
+
+
+def native_joint_treatments(engine: str, model: RobotModel, config: SimConfig) -> dict[str, tuple[str, str]]:
+    """What `engine`'s native import does to the model's locked and `<mimic>` joints where it is
+    not what URDF says, measured on the engine (its readback and the mimic probe of `simmatch
+    check`): {joint: (what it does, cause id)}. Empty when the import fails."""
+    from .backends import make_backend
+    from .compare.joints import probe_mimic
+    from .compare.snapshot import mid_state
+    from .errors import EngineFailure
+
+    if not model.locked_joints and not model.mimic_joints:
+        return {}
+    try:
+        backend = make_backend(engine, model, replace(config, align_joints=()), "native")
+    except EngineFailure:
+        return {}
+    out = {}
+    with backend:
+        backend.set_state(mid_state(model))
+        locked = backend.readback().extras.get("locked_joints") or {}
+        for j in model.locked_joints:
+            how = locked.get(j.name, "fixed")
+            if how.startswith("moves"):
+                out[j.name] = (f"locked joint moves in {engine}", _LOCKED_CAUSE.get(engine, "unknown"))
+        if model.mimic_joints:
+            for name, r in probe_mimic(backend, model, mid_state(model)).items():
+                if not r["follows"]:
+                    out[name] = (f"<mimic> ignored by {engine}", _MIMIC_CAUSE.get(engine, "unknown"))
+    return out
+
+
+def _joint_treatment(s: Setup, src: str, dst: str) -> Setup:
+    if s.load != "native":
+        raise NotApplicable("the matched builds already treat every joint as the URDF says")
+    if not s.model.locked_joints and not s.model.mimic_joints:
+        raise NotApplicable("the model has no locked or <mimic> joint")
+    found: dict[str, list[tuple[str, str]]] = {}
+    for engine in dict.fromkeys([parse_target(src).engine, parse_target(dst).engine]):
+        for name, treatment in native_joint_treatments(engine, s.model, s.config).items():
+            found.setdefault(name, []).append(treatment)
+    if not found:
+        raise NotApplicable("both imports treat the locked and <mimic> joints as the URDF says (or as closely "
+                            "as the matched builds do)")
+    names = tuple(sorted(found))
+    title = "matched joint treatment in the native imports: " + "; ".join(
+        f"{n} ({', '.join(what for what, _ in found[n])})" for n in names)
+    causes = tuple(dict.fromkeys(c for n in names for _, c in found[n]))
+    return replace(s, config=replace(s.config, align_joints=names), title=title, causes=causes)
+
+
 KNOBS = (
     Knob("joint_damping", "joint damping removed", _damping),
     Knob("restitution", "restitution set to 0", _restitution),
     Knob("joint_friction", "joint friction removed", _joint_friction),
     Knob("contact_friction", "contact friction aligned (floor coefficient only)", _contact_friction),
-    Knob("inertia_source", "native import -> matched build (inertia from file)", _inertia),
+    Knob("inertia_source", "native import -> matched build (inertia from file and all else the import changes)",
+         _inertia),
     Knob("solver_iterations", f"solver iterations {ALIGNED_ITERATIONS}", _iterations),
     Knob("contact_softness", "same compliant floor in both", _softness),
     Knob("time_step", f"time step / {TIME_STEP_DIVISOR}", _time_step),
     Knob("collision_shape", "capsules -> boxes", _shape),
+    Knob("joint_treatment", "matched joint treatment in the native imports (locked, <mimic>)", _joint_treatment),
 )
 
 
@@ -186,8 +250,11 @@ def explain(opts, model: RobotModel, config: SimConfig, scenario, base_result, p
             continue
         g_step, g_open = gap_of(setup)
         e_step, e_open = share(base_step, g_step), share(base_open, g_open)
-        ranking.append({"knob": knob.id, "title": knob.title, "score": max(e_step, e_open),
-                        "gap": g_step, "explained": e_step, "gap_open_loop": g_open, "explained_open_loop": e_open})
+        entry = {"knob": knob.id, "title": setup.title or knob.title, "score": max(e_step, e_open),
+                 "gap": g_step, "explained": e_step, "gap_open_loop": g_open, "explained_open_loop": e_open}
+        if setup.causes:
+            entry["causes"] = list(setup.causes)
+        ranking.append(entry)
     ranking.sort(key=lambda r: (-r["score"], r["knob"]))
     return {"scenario": scenario.spec.label, "base_gap": base_step, "base_gap_open_loop": base_open,
             "measure": "share of the mean GT error removed, one-step and open-loop; ranked by the larger",

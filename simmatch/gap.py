@@ -25,7 +25,7 @@ from .metrics import (
     trajectory_errors,
 )
 from .model import RobotModel, State
-from .registry import load_model
+from .registry import base_pose_of, load_model
 from .rollout import Recording, one_step_states, record_rollout, root_dofs
 from .scenarios import BUILTIN, Scenario, ScenarioSpec, parse_scenario
 from .variants import make_target, parse_target
@@ -41,6 +41,7 @@ class GapOptions:
     dst: str = "dart"
     model: str = "hopper"
     base: str = "auto"  # fixed | floating | auto (see simmatch.urdf.resolve_base)
+    base_pose: str | None = None  # 'x y z roll pitch yaw' where a fixed base is mounted (None: origin)
     load: str = "matched"
     scenarios: tuple[str, ...] = BUILTIN
     horizon: int = 1000
@@ -67,6 +68,7 @@ class GapOptions:
             raise UsageError(f"--load must be 'matched' or 'native', not {self.load!r}")
         if self.base not in ("fixed", "floating", "auto"):
             raise UsageError(f"--base must be fixed, floating or auto, not {self.base!r}")
+        base_pose_of(self.base_pose)
         if not self.threshold > 0:
             raise UsageError("threshold must be positive")
         parse_target(self.src)
@@ -196,7 +198,7 @@ def summarize(label: str, spec: ScenarioSpec, episodes: list[EpisodeResult], mod
     step_comp = np.concatenate([e.step_comp[1:] for e in episodes])
     per_dof_open = open_comp.mean(axis=0)
     per_dof_step = step_comp.mean(axis=0) if len(step_comp) else np.zeros(len(components))
-    worst = int(np.argmax(per_dof_open))
+    worst = int(np.argmax(per_dof_open)) if len(components) else None  # None: nothing moves (welded, 0 DoF)
     div = [e.divergence for e in episodes]
     diverged = [d for d in div if d is not None]
     first = min(diverged) if diverged else None
@@ -210,7 +212,7 @@ def summarize(label: str, spec: ScenarioSpec, episodes: list[EpisodeResult], mod
         "divergence": {"step": first, "time_s": None if first is None else first * dt,
                        "per_episode": div, "episodes_diverged": len(diverged)},
         "unstable": [e.unstable for e in episodes] if any(e.unstable for e in episodes) else None,
-        "worst_dof": components[worst],
+        "worst_dof": None if worst is None else components[worst],
         "per_dof": {n: {"open_loop": float(per_dof_open[i]), "one_step": float(per_dof_step[i])}
                     for i, n in enumerate(components)},
     }
@@ -262,7 +264,7 @@ def run_gap(opts: GapOptions, progress_factory=None) -> GapResult:
     """Run every scenario (and --explain) for one src/dst pair. `progress_factory(total)` returns a
     callable advanced by steps done, or None."""
     opts.validate()
-    model = load_model(opts.model, base=opts.base)
+    model = load_model(opts.model, base=opts.base, base_pose=opts.base_pose)
     config = opts.config()
     specs = opts.scenario_specs()
     scenarios = [Scenario(s, model, config.dt) for s in specs]

@@ -24,6 +24,7 @@ class Outcome:
     error: str = ""  # one line
     crashed: bool = False  # died from a signal or exited without answering
     detail: str = ""  # traceback of an unexpected Python exception, for --verbose
+    cause: str | None = None  # cause id an EngineFailure carried
 
 
 def _child(conn, fn, args, kwargs):
@@ -35,11 +36,13 @@ def _child(conn, fn, args, kwargs):
         value = fn(*args, **kwargs)
         conn.send(Outcome(True, value))
     except SimmatchError as exc:
-        conn.send(Outcome(False, error=str(exc)))
-    except BaseException as exc:  # report everything: this is the isolation boundary
+        conn.send(Outcome(False, error=str(exc), cause=getattr(exc, "cause", None)))
+    except Exception as exc:  # report everything: this is the isolation boundary
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         conn.send(Outcome(False, error=f"{type(exc).__name__}: {first}".rstrip(": "),
                           detail=traceback.format_exc()))
+    except BaseException:  # an interrupt (the parent got it too and reports it) or SystemExit: leave quietly
+        os._exit(1)
     finally:
         conn.close()
 
@@ -57,6 +60,10 @@ def run_isolated(fn: Callable, *args, timeout: float | None = None, **kwargs) ->
             result = recv.recv()
     except (EOFError, OSError):
         result = None
+    except BaseException:  # interrupted: the child goes too, then the interrupt goes on
+        proc.kill()
+        proc.join()
+        raise
     finally:
         recv.close()
     proc.join(None if result is not None else 5)

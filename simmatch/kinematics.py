@@ -36,8 +36,12 @@ def _rotvec_matrix(axis, q: float) -> np.ndarray:
                      [z * x * C - y * s, z * y * C + x * s, c + z * z * C]])
 
 
-def root_transform(state: State | None) -> np.ndarray:
+def root_transform(state: State | None, model: RobotModel | None = None) -> np.ndarray:
+    """(4, 4) world frame of the root link: the state's root pose (floating base), else the fixed
+    base's mount pose `model.base_pose` (identity without a model)."""
     T = np.eye(4)
+    if model is not None and not model.floating:
+        T = model.base_pose.matrix
     if state is not None and state.floating:
         T[:3, :3] = Rotation.from_quat(state.root_quat).as_matrix()
         T[:3, 3] = state.root_pos
@@ -45,7 +49,8 @@ def root_transform(state: State | None) -> np.ndarray:
 
 
 def link_frames(model: RobotModel, state: State | np.ndarray | None = None) -> dict[str, np.ndarray]:
-    """World (4, 4) frame of every link. `state` may be a State or a q vector (root at identity)."""
+    """World (4, 4) frame of every link. `state` may be a State or a q vector (root at identity for
+    a floating base; a fixed base sits at `model.base_pose`)."""
     if state is None:
         q = np.zeros(model.dof)
         state = None
@@ -57,7 +62,7 @@ def link_frames(model: RobotModel, state: State | np.ndarray | None = None) -> d
     if q.shape != (model.dof,):
         raise ValueError(f"q has shape {q.shape}, model {model.name} has {model.dof} DoF")
     index = {name: i for i, name in enumerate(model.joint_names)}
-    frames = {model.root: root_transform(state)}
+    frames = {model.root: root_transform(state, model)}
     for j in model.walk():
         T = frames[j.parent] @ j.origin.matrix
         if j.movable:
@@ -77,7 +82,10 @@ def link_coms(model: RobotModel, state: State | np.ndarray | None = None) -> dic
 
 
 def joint_range(joint: Joint) -> tuple[float, float]:
-    """Sampling range for a joint: its limits, or [-pi, pi] (revolute) / [-1, 1] m when unlimited."""
+    """Sampling range for a joint: its limits, or [-pi, pi] (revolute) / [-1, 1] m when unlimited;
+    the pitch of a floating joint's Euler coordinates stays 0.3 rad away from its singularity at +-pi/2."""
+    if joint.group_type == "floating" and joint.name.endswith("[pitch]"):
+        return -np.pi / 2 + 0.3, np.pi / 2 - 0.3
     if joint.limited:
         return float(joint.limit.lower), float(joint.limit.upper)
     return (-1.0, 1.0) if joint.type == "prismatic" else (-np.pi, np.pi)
@@ -100,3 +108,44 @@ def random_state(model: RobotModel, rng: np.random.Generator, vel_scale: float =
     quat = Rotation.from_rotvec(rng.normal(0, 0.3, 3)).as_quat()
     return State(q, dq, rng.normal(0, 0.2, 3) + np.array([0, 0, 1.0]), quat,
                  rng.normal(0, vel_scale, 3), rng.normal(0, vel_scale, 3))
+
+
+def model_scales(model: RobotModel) -> tuple[float, float]:
+    """(mass kg, length m): the model's total mass and its reach, the largest distance from the root
+    frame of any link frame origin, COM or primitive collision shape's far side at q = 0 (at least
+    1 mm). Natural units for absolute floors: m g L for gravity and bias forces, m L^2 for mass
+    matrix entries and inertia tensors. A massless model gets 1 kg."""
+    frames = link_frames(model)
+    coms = link_coms(model)
+    reach = 0.0
+    for link in model.links:
+        T = frames[link.name]
+        reach = max(reach, float(np.linalg.norm(T[:3, 3])))
+        if link.name in coms:
+            reach = max(reach, float(np.linalg.norm(coms[link.name])))
+        for g in link.collisions:
+            if g.kind == "box" and g.size is not None:
+                half = 0.5 * float(np.linalg.norm(g.size))
+            elif g.kind in ("sphere", "cylinder", "capsule") and g.radius is not None:
+                half = g.radius + 0.5 * (g.length or 0.0)
+            else:
+                continue
+            centre = (T @ np.append(np.asarray(g.origin.xyz, float), 1.0))[:3]
+            reach = max(reach, float(np.linalg.norm(centre)) + half)
+    mass = model.total_mass
+    return (mass if mass > 0 else 1.0), max(reach, 1e-3)
+
+
+def massless_subtree_joints(model: RobotModel) -> list[str]:
+    """Movable joints (canonical order) below which no link has mass: their rows and columns of
+    the mass matrix are zero, so M(q) is singular and their acceleration is undefined. Computed
+    once per model (the model is immutable; the GT metric asks on every state)."""
+    cached = model.__dict__.get("_massless_subtree_joints")
+    if cached is None:
+        mass_below: dict[str, float] = {}
+        for j in reversed(list(model.walk())):  # children before parents
+            mass_below[j.child] = model.link(j.child).mass + sum(mass_below[c.child]
+                                                                 for c in model.child_joints(j.child))
+        cached = tuple(j.name for j in model.dof_joints if mass_below[j.child] <= 0)
+        model.__dict__["_massless_subtree_joints"] = cached  # frozen dataclass: cache beside cached_property
+    return list(cached)

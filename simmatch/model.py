@@ -67,11 +67,14 @@ class Pose:
 
 @dataclass(frozen=True)
 class Inertial:
-    """Mass (kg) and inertia tensor (kg m^2) about the COM, expressed in the `origin` frame."""
+    """Mass (kg) and inertia tensor (kg m^2) about the COM, expressed in the `origin` frame.
+    `source`: 'declared', or 'collision shapes' when the URDF gave an all-zero tensor on a link
+    with mass and collision shapes (the tensor is then the shapes' at the declared mass)."""
 
     mass: float
     origin: Pose = Pose()
     inertia: tuple[tuple[float, float, float], ...] = ((0.0, 0.0, 0.0),) * 3
+    source: str = "declared"
 
     @property
     def tensor(self) -> np.ndarray:
@@ -139,12 +142,25 @@ class Limit:
 
 
 @dataclass(frozen=True)
+class Mimic:
+    """URDF `<mimic joint multiplier offset>`: q = multiplier * q[joint] + offset."""
+
+    joint: str
+    multiplier: float = 1.0
+    offset: float = 0.0
+
+
+@dataclass(frozen=True)
 class Link:
+    """A URDF link. `virtual`: a massless frame simmatch inserted between the coordinates of a
+    multi-DoF joint (planar, floating); no engine's own import has it."""
+
     name: str
     inertial: Inertial | None = None
     collisions: tuple[Geometry, ...] = ()
     visuals: tuple[Geometry, ...] = ()
     contact: ContactParams | None = None
+    virtual: bool = False
 
     @property
     def mass(self) -> float:
@@ -153,7 +169,16 @@ class Link:
 
 @dataclass(frozen=True)
 class Joint:
-    """A URDF joint. `axis` is a unit vector in the joint (child link) frame."""
+    """A joint of the canonical model. `axis` is a unit vector in the joint (child link) frame.
+
+    Every joint of the canonical model has 0 or 1 DoF; the URDF reader rewrites the others:
+    - a `planar` or `floating` URDF joint becomes a chain of 1-DoF coordinate joints through
+      massless virtual links (see `expand_multi_dof`); each coordinate has `group` = the URDF
+      joint's name and `group_type` = its URDF type;
+    - a revolute or prismatic joint with lower == upper is locked by URDF: it becomes a `fixed`
+      joint whose origin already includes the motion at that position; `locked_type` keeps the
+      declared type (axis and limit are kept too).
+    `mimic`: the URDF `<mimic>` element, if any."""
 
     name: str
     type: str
@@ -164,10 +189,24 @@ class Joint:
     limit: Limit | None = None
     damping: float = 0.0
     friction: float = 0.0
+    mimic: Mimic | None = None
+    group: str = ""
+    group_type: str = ""
+    locked_type: str = ""
 
     @property
     def movable(self) -> bool:
         return self.type in MOVABLE_1DOF
+
+    @property
+    def urdf_name(self) -> str:
+        """The URDF joint this joint (or coordinate) stands for."""
+        return self.group or self.name
+
+    @property
+    def urdf_type(self) -> str:
+        """The joint's type as the URDF declares it (planar, floating, or the locked joint's type)."""
+        return self.group_type or self.locked_type or self.type
 
     @property
     def limited(self) -> bool:
@@ -180,11 +219,92 @@ class Joint:
         )
 
 
+PLANAR_COORDINATES = ("x", "y", "yaw")
+FLOATING_COORDINATES = ("x", "y", "z", "yaw", "pitch", "roll")
+
+
+def coordinate_name(joint: str, coordinate: str) -> str:
+    """Name of one coordinate of a multi-DoF URDF joint: `puck[x]`."""
+    return f"{joint}[{coordinate}]"
+
+
+def plane_axes(axis) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
+    """The two in-plane unit axes (e1, e2) of a planar joint with normal `axis` (joint frame):
+    e1 = joint-frame x projected onto the plane (y when the axis is within 1e-6 of x),
+    e2 = axis x e1, so (e1, e2, axis) is right-handed. Axis z gives e1 = x, e2 = y."""
+    a = np.asarray(axis, dtype=float)
+    a = a / np.linalg.norm(a)
+    ref = np.array([1.0, 0.0, 0.0]) if abs(a[0]) < 1.0 - 1e-6 else np.array([0.0, 1.0, 0.0])
+    e1 = ref - (ref @ a) * a
+    e1 /= np.linalg.norm(e1)
+    e2 = np.cross(a, e1)
+    return tuple(float(v) for v in e1), tuple(float(v) for v in e2)
+
+
+def expand_multi_dof(joint: Joint) -> tuple[list[Link], list[Joint]]:
+    """A planar or floating URDF joint as a chain of 1-DoF coordinate joints through massless
+    virtual links (the returned links; the last coordinate's child is the joint's own child).
+
+    planar (normal `axis` = a, in-plane axes e1, e2 from `plane_axes`): `J[x]` prismatic along e1
+    (carrying the joint origin), `J[y]` prismatic along e2, `J[yaw]` continuous about a. Motion:
+    T = Trans(x e1 + y e2) Rot(a, yaw); the translations are in the joint (parent-side) frame.
+
+    floating: `J[x]`, `J[y]`, `J[z]` prismatic along the joint frame's axes, then `J[yaw]` (z),
+    `J[pitch]` (y), `J[roll]` (x) continuous: T = Trans(x, y, z) Rz(yaw) Ry(pitch) Rx(roll), the
+    child's pose in URDF xyz/rpy terms. Velocities are the coordinates' rates (Euler-angle rates,
+    not an angular velocity). Singular at pitch = +-pi/2 (gimbal lock: yaw and roll turn about the
+    same axis and the mass matrix loses rank)."""
+    if joint.type == "planar":
+        e1, e2 = plane_axes(joint.axis)
+        specs = [("x", "prismatic", e1), ("y", "prismatic", e2), ("yaw", "continuous", tuple(joint.axis))]
+    elif joint.type == "floating":
+        specs = [("x", "prismatic", (1.0, 0.0, 0.0)), ("y", "prismatic", (0.0, 1.0, 0.0)),
+                 ("z", "prismatic", (0.0, 0.0, 1.0)), ("yaw", "continuous", (0.0, 0.0, 1.0)),
+                 ("pitch", "continuous", (0.0, 1.0, 0.0)), ("roll", "continuous", (1.0, 0.0, 0.0))]
+    else:
+        raise ValueError(f"joint {joint.name!r} of type {joint.type!r} has no coordinates to expand")
+    links, joints = [], []
+    parent = joint.parent
+    for k, (coord, jtype, axis) in enumerate(specs):
+        name = coordinate_name(joint.name, coord)
+        last = k == len(specs) - 1
+        child = joint.child if last else f"{name}_link"
+        if not last:
+            links.append(Link(child, virtual=True))
+        joints.append(Joint(name, jtype, parent, child, joint.origin if k == 0 else Pose(), axis, None,
+                            joint.damping, joint.friction, group=joint.name, group_type=joint.type))
+        parent = child
+    return links, joints
+
+
+def lock_joint(joint: Joint) -> Joint:
+    """A revolute or prismatic joint with lower == upper as the fixed joint URDF makes of it: its
+    origin includes the motion at that position."""
+    q = float(joint.limit.lower)
+    T = np.eye(4)
+    axis = np.asarray(joint.axis, dtype=float)
+    if joint.type == "prismatic":
+        T[:3, 3] = axis * q
+    else:
+        T[:3, :3] = Rotation.from_rotvec(axis * q).as_matrix()
+    return replace(joint, type="fixed", origin=Pose.from_matrix(joint.origin.matrix @ T), locked_type=joint.type)
+
+
+def is_locked(joint: Joint) -> bool:
+    """URDF semantics: a revolute or prismatic joint whose lower and upper limits are equal cannot move."""
+    return (joint.type in ("revolute", "prismatic") and joint.limit is not None and joint.limit.lower is not None
+            and joint.limit.upper is not None and joint.limit.lower == joint.limit.upper)
+
+
 @dataclass(frozen=True)
 class RobotModel:
     """A robot as a kinematic tree (the derived orders and counts below are computed once: the
     model is immutable). `base` says whether the root link is welded to the world
-    ('fixed') or free ('floating'); URDF does not say, so the loader decides (see `resolve_base`)."""
+    ('fixed') or free ('floating'); URDF does not say, so the loader decides (see `resolve_base`).
+    `base_pose`: where a fixed base is mounted, the root link frame in the world (identity: at the
+    origin, upright; a wall-mounted arm has pitch pi/2, a ceiling-mounted one roll pi). Every
+    backend builds the base there and the reference kinematics and dynamics use it, so gravity is
+    seen from the tilted base. A floating base has none (its pose is part of the state)."""
 
     name: str
     links: tuple[Link, ...]
@@ -194,6 +314,7 @@ class RobotModel:
     source: str = ""
     base_reason: str = ""
     unsupported: tuple[str, ...] = field(default=())
+    base_pose: Pose = Pose()
 
     # -- lookup (O(1): dicts built once on first use; the model is immutable) -----------------
     @cached_property
@@ -266,6 +387,25 @@ class RobotModel:
     def dof(self) -> int:
         return len(self.dof_joints)
 
+    @cached_property
+    def groups(self) -> dict[str, list[Joint]]:
+        """Coordinate joints of every multi-DoF URDF joint (planar, floating), in chain order."""
+        out: dict[str, list[Joint]] = {}
+        for j in self.walk():
+            if j.group:
+                out.setdefault(j.group, []).append(j)
+        return out
+
+    @cached_property
+    def locked_joints(self) -> list[Joint]:
+        """Joints the URDF locks (lower == upper), as the fixed joints the model holds."""
+        return [j for j in self.walk() if j.locked_type]
+
+    @cached_property
+    def mimic_joints(self) -> list[Joint]:
+        """Movable joints with a URDF `<mimic>` element."""
+        return [j for j in self.dof_joints if j.mimic is not None]
+
     @property
     def floating(self) -> bool:
         return self.base == "floating"
@@ -276,6 +416,45 @@ class RobotModel:
 
     def with_base(self, base: str) -> RobotModel:
         return replace(self, base=base)
+
+    @property
+    def posed(self) -> bool:
+        """True when a fixed base is mounted somewhere other than the world origin, upright."""
+        return not self.floating and (any(self.base_pose.xyz) or any(self.base_pose.rpy))
+
+    @property
+    def base_text(self) -> str:
+        """'fixed', 'floating', or 'fixed at xyz (..) rpy (..)' for a mounted base."""
+        if not self.posed:
+            return self.base
+        f = lambda v: " ".join(f"{x:.6g}" for x in v)
+        return f"{self.base} at xyz ({f(self.base_pose.xyz)}) rpy ({f(self.base_pose.rpy)})"
+
+    def with_base_pose(self, pose: Pose | None) -> RobotModel:
+        """The same robot with its fixed base mounted at `pose` (None: at the origin).
+        Raises ValueError for a floating base (its pose is part of the state)."""
+        pose = pose or Pose()
+        if self.floating and (any(pose.xyz) or any(pose.rpy)):
+            raise ValueError("a base pose applies to a fixed base; a floating base's pose is part of the state")
+        return replace(self, base_pose=pose)
+
+
+def parse_pose(text: str) -> Pose:
+    """'x y z roll pitch yaw' (m, rad; URDF rpy: fixed-axis X, then Y, then Z) as a Pose.
+    Raises ValueError naming the problem (not six numbers, a value that is not a finite number)."""
+    parts = str(text).replace(",", " ").split()
+    if len(parts) != 6:
+        raise ValueError(f"expected 6 numbers 'x y z roll pitch yaw', got {len(parts)}: {text!r}")
+    values = []
+    for name, part in zip(("x", "y", "z", "roll", "pitch", "yaw"), parts):
+        try:
+            v = float(part)
+        except ValueError:
+            raise ValueError(f"{name}={part!r} is not a number") from None
+        if not np.isfinite(v):
+            raise ValueError(f"{name}={part!r} is not a finite number")
+        values.append(v)
+    return Pose(tuple(values[:3]), tuple(values[3:]))
 
 
 @dataclass(frozen=True)

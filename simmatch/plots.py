@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .outputs import save_figure
+
 MAX_LINES = 12
 
 
@@ -37,8 +39,10 @@ def error_over_time(path: Path, t: np.ndarray, gt: np.ndarray, comp: np.ndarray,
     ax.legend(fontsize=7, ncol=2, loc="lower right")
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+    try:
+        save_figure(fig, path, dpi=90)
+    finally:
+        plt.close(fig)
     return path
 
 
@@ -57,6 +61,8 @@ def worst_trajectories(path: Path, t: np.ndarray, src: np.ndarray, dst: np.ndarr
     axes[-1, 0].set_xlabel("time (s)")
     axes[0, 0].set_title(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+    try:
+        save_figure(fig, path, dpi=90)
+    finally:
+        plt.close(fig)
     return path

@@ -8,7 +8,7 @@ from importlib import resources
 from pathlib import Path
 
 from .errors import ModelError, UsageError
-from .model import RobotModel
+from .model import Pose, RobotModel, parse_pose
 from .urdf import load_urdf
 
 SHIPPED = {
@@ -45,9 +45,30 @@ def resolve_path(name_or_path: str) -> Path:
     return p
 
 
-def load_model(name_or_path: str, base: str = "auto") -> RobotModel:
-    """Load a shipped model by short name, or any URDF file by path."""
+def base_pose_of(text: str | Pose | None) -> Pose | None:
+    """The `--base-pose` option ('x y z roll pitch yaw', m and rad) as a Pose; None stays None.
+    Raises UsageError (one line) for anything else."""
+    if text is None or isinstance(text, Pose):
+        return text
+    try:
+        return parse_pose(text)
+    except ValueError as e:
+        raise UsageError(f"--base-pose: {e}") from None
+
+
+def load_model(name_or_path: str, base: str = "auto", base_pose: str | Pose | None = None) -> RobotModel:
+    """Load a shipped model by short name, or any URDF file by path. `base_pose`: where a fixed
+    base is mounted (a Pose or 'x y z roll pitch yaw'); UsageError when the base is floating."""
+    pose = base_pose_of(base_pose)
     path = resolve_path(os.fspath(name_or_path))
     if path.suffix.lower() not in (".urdf", ".xml") and path.exists():
         raise ModelError(str(path), "file", "is not a URDF file (expected .urdf)")
-    return load_urdf(path, base=base)
+    model = load_urdf(path, base=base)
+    if pose is None:
+        return model
+    try:
+        return model.with_base_pose(pose)
+    except ValueError:
+        hint = "" if "use --base fixed" in model.base_reason else "; use --base fixed"
+        raise UsageError(f"--base-pose: a base pose applies to a fixed base, and {model.name}'s is floating "
+                         f"({model.base_reason}){hint}") from None

@@ -4,9 +4,7 @@ the same seed gives byte-identical check.json and check.md."""
 
 from __future__ import annotations
 
-import json
 import os
-import tempfile
 from pathlib import Path
 
 from rich.console import Console
@@ -16,6 +14,7 @@ from rich.table import Table
 from .causes import lookup
 from .compare.run import CheckResult
 from .findings import Finding
+from .outputs import dumps_json, report_folder, write_text
 
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "dim"}
 
@@ -46,7 +45,11 @@ def _short(v, n: int = 40) -> str:
 
 
 def tolerance_line(result: CheckResult) -> str:
-    return ", ".join(f"{k}={v:g}" for k, v in result.tolerances.to_dict().items())
+    line = ", ".join(f"{k}={v:g}" for k, v in result.tolerances.to_dict().items())
+    floors = getattr(result, "floors", None)
+    if floors:
+        line += "; absolute floors: " + ", ".join(f"{k}={v:.3g}" for k, v in floors.items())
+    return line
 
 
 def _source_line(row: dict) -> str:
@@ -68,7 +71,7 @@ def print_summary(result: CheckResult, console: Console | None = None, max_rows:
     console = console or Console()
     m = result.model
     opts = result.options
-    console.print(f"[bold]simmatch check[/] {escape(f'{m.name} ({m.source})')}: {m.dof} DoF, base {m.base} "
+    console.print(f"[bold]simmatch check[/] {escape(f'{m.name} ({m.source})')}: {m.dof} DoF, base {m.base_text} "
                   f"({escape(m.base_reason)})",
                   highlight=False)
     if result.reference is not None:
@@ -106,7 +109,7 @@ def print_summary(result: CheckResult, console: Console | None = None, max_rows:
 
 
 def to_json(result: CheckResult) -> str:
-    return json.dumps(result.to_dict(), indent=2, sort_keys=True, allow_nan=False) + "\n"
+    return dumps_json(result.to_dict(), indent=2, sort_keys=True) + "\n"
 
 
 def _md_cell(v) -> str:
@@ -117,13 +120,18 @@ def to_markdown(result: CheckResult) -> str:
     m = result.model
     opts = result.options
     lines = [f"# simmatch check: {m.name}", "",
-             f"- model: `{m.source}` ({m.dof} DoF, {len(m.links)} links, base {m.base}: {m.base_reason})"]
+             f"- model: `{m.source}` ({m.dof} DoF, {len(m.links)} links, base {m.base_text}: {m.base_reason})"]
     if result.reference is not None:
         lines.append(f"- reference: `{result.reference.source}`")
     lines += ["- engines: " + ", ".join(f"{k} {v or 'not installed'}" for k, v in result.engines.items()),
               f"- random q: {opts['random_q']}, seed {opts['seed']}, load {opts['load']}",
               "", "## Tolerances", "", "| quantity | tolerance |", "|---|---|"]
     lines += [f"| {k} | {v:g} |" for k, v in result.tolerances.to_dict().items()]
+    floors = getattr(result, "floors", None)
+    if floors:
+        lines += ["", "Relative errors are taken against max(size of the quantity, its absolute floor below):", "",
+                  "| floor | value |", "|---|---|"]
+        lines += [f"| {k} | {v:.3g} |" for k, v in floors.items()]
     lines += ["", "## Summary", "", "| engine | load | status | errors | warnings | info | worst |", "|---|---|---|---|---|---|---|"]
     for row in result.summary["sources"]:
         w = row["worst"]
@@ -161,23 +169,23 @@ def to_markdown(result: CheckResult) -> str:
     return "\n".join(lines) + "\n"
 
 
+CHECK_FILES = ("check.json", "check.md")
+
+
+def owned(name: str) -> bool:
+    """Whether a file in a report folder is one `check` writes (a folder holding others is not replaced)."""
+    return name in CHECK_FILES
+
+
 def write_reports(result: CheckResult, out_dir: str | os.PathLike) -> tuple[Path, Path]:
-    """Write check.json and check.md into `out_dir`, each atomically (temp file + rename)."""
+    """Write check.json and check.md (and manifest.json) as one folder that replaces `out_dir` whole
+    (simmatch.outputs.report_folder): an interrupted run leaves the older report as it was.
+    Raises OutputError when it cannot be written, UsageError when `out_dir` holds other files."""
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name, text in (("check.json", to_json(result)), ("check.md", to_markdown(result))):
-        fd, tmp = tempfile.mkstemp(dir=out, prefix=f".{name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w") as fh:
-                fh.write(text)
-            os.replace(tmp, out / name)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
-        paths.append(out / name)
-    return paths[0], paths[1]
+    with report_folder(out, "check", owned) as tmp:
+        write_text(tmp / "check.json", to_json(result))
+        write_text(tmp / "check.md", to_markdown(result))
+    return out / "check.json", out / "check.md"
 
 
 def finding_line(f: Finding) -> str:

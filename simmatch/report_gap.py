@@ -8,7 +8,6 @@ worst DoFs, episode 0).
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from rich.table import Table
 
 from .gap import GapResult, ScenarioResult
 from .metrics import component_values
+from .outputs import dumps_json, report_folder, save_npz, write_text
 
 WORST_PLOTTED = 3
 
@@ -43,7 +43,7 @@ def summary_rows(result: GapResult) -> list[list[str]]:
     for sc in result.scenarios:
         s = sc.summary
         rows.append([sc.label, _fmt(s["gt_open_loop"]["mean"]), _fmt(s["gt_open_loop"]["max"]),
-                     _fmt(s["gt_one_step"]["mean"]), _divergence(s), s["worst_dof"]])
+                     _fmt(s["gt_one_step"]["mean"]), _divergence(s), s["worst_dof"] or "- (nothing moves)"])
     return rows
 
 
@@ -120,7 +120,8 @@ def print_explain(ex: dict, console: Console) -> None:
 
 
 def to_json(result: GapResult) -> str:
-    return json.dumps(result.to_dict(), indent=1, allow_nan=True)
+    """gap.json: valid JSON always (a non-finite number is null, listed under `non_finite`)."""
+    return dumps_json(result.to_dict(), indent=1)
 
 
 def safe_name(label: str) -> str:
@@ -181,15 +182,30 @@ def _npz_arrays(result: GapResult, sc: ScenarioResult) -> dict[str, np.ndarray]:
     return out
 
 
+_OWNED = re.compile(r"^(gap\.json|gap\.md|.+\.npz|.+_error\.png|.+_worst\.png)$")
+
+
+def owned(name: str) -> bool:
+    """Whether a file in a report folder is one `gap` writes (a folder holding others is not replaced)."""
+    return bool(_OWNED.match(name))
+
+
 def write_report(result: GapResult, out: Path, plots: bool = True) -> Path:
+    """The report folder, written whole (simmatch.outputs.report_folder): an interrupted or failed write
+    leaves the older report as it was, never a newer gap.json beside an older run's .npz or PNGs."""
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "gap.json").write_text(to_json(result))
-    (out / "gap.md").write_text(markdown(result))
+    with report_folder(out, "gap", owned) as tmp:
+        _write_files(result, tmp, plots)
+    return out
+
+
+def _write_files(result: GapResult, out: Path, plots: bool) -> None:
+    write_text(out / "gap.json", to_json(result) + "\n")
+    write_text(out / "gap.md", markdown(result))
     model = result.model
     for sc in result.scenarios:
         n = safe_name(sc.label)
-        np.savez_compressed(out / f"{n}.npz", **_npz_arrays(result, sc))
+        save_npz(out / f"{n}.npz", **_npz_arrays(result, sc))
         if not plots:
             continue
         from . import plots as P
@@ -204,4 +220,3 @@ def write_report(result: GapResult, out: Path, plots: bool = True) -> Path:
         worst = [int(i) for i in np.argsort(-ep.open_comp.mean(axis=0))[:WORST_PLOTTED]]
         P.worst_trajectories(out / f"{n}_worst.png", t, src_v, dst_v, result.components, worst,
                              result.src_label, result.dst_label, f"{sc.label}: worst DoFs")
-    return out

@@ -2,7 +2,8 @@
 
 A scenario gives, for each episode, an initial `State` and the torques to apply: either an
 open-loop sequence (T, dof) or, for `policy`, a function of the current state. Torques act only on
-actuated joints (URDF effort limit > 0); unactuated joints (a planar root) always get 0.
+actuated joints (URDF effort limit > 0); unactuated joints (a planar root) and joints that move no
+mass always get 0.
 
 - `drop`: zero torque from the standing pose (q = 0; a floating root is placed just above the
   floor): contact and falling.
@@ -88,8 +89,13 @@ def parse_scenario(text: str, **options) -> ScenarioSpec:
 
 
 def actuated_mask(model: RobotModel) -> np.ndarray:
-    """(dof,) True where the joint has an effort limit > 0."""
-    return np.array([bool(j.limit is not None and (j.limit.effort or 0) > 0) for j in model.dof_joints])
+    """(dof,) True where the joint has an effort limit > 0 and moves some mass (a torque on a joint
+    whose whole subtree is massless has no defined effect: each engine does something else)."""
+    from .kinematics import massless_subtree_joints
+
+    idle = set(massless_subtree_joints(model))
+    return np.array([bool(j.limit is not None and (j.limit.effort or 0) > 0 and j.name not in idle)
+                     for j in model.dof_joints], dtype=bool)
 
 
 def effort_limits(model: RobotModel) -> np.ndarray:
@@ -241,13 +247,12 @@ def _read_torques(path: str, model: RobotModel) -> np.ndarray:
     if p.suffix.lower() == ".npz":
         try:
             with np.load(p, allow_pickle=False) as data:
-                if not hasattr(data, "files"):
-                    raise UsageError(f"{path}: not an .npz archive (numpy.savez)")
                 if "torques" not in data:
                     raise UsageError(f"{path}: no array named 'torques' (found: {', '.join(data.files) or 'none'})")
                 tau = np.asarray(data["torques"], dtype=float)
-        except (OSError, ValueError, EOFError, TypeError, zipfile.BadZipFile, KeyError) as exc:
-            raise UsageError(f"{path}: not a readable .npz archive ({type(exc).__name__})") from None
+        except (OSError, EOFError, ValueError, TypeError, KeyError, zipfile.BadZipFile) as exc:  # empty, truncated, not an .npz
+            why = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise UsageError(f"{path}: not a readable .npz file ({why})") from None
         return tau.reshape(-1, 1) if tau.ndim == 1 else tau
     if p.suffix.lower() == ".csv":
         try:

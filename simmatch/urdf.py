@@ -27,8 +27,12 @@ from .model import (
     Joint,
     Limit,
     Link,
+    Mimic,
     Pose,
     RobotModel,
+    expand_multi_dof,
+    is_locked,
+    lock_joint,
 )
 
 BASE_CHOICES = ("fixed", "floating", "auto")
@@ -45,6 +49,28 @@ FILE_MAX = 64 * 2**20  # bytes of a URDF file
 def _clip(text: str, n: int = 40) -> str:
     """`text` cut to n characters for an error message."""
     return text if len(text) <= n else text[:n] + f"...({len(text)} characters)"
+
+
+INERTIA_ROUNDOFF = 1e-9  # a negative eigenvalue within this fraction of the largest one is round-off
+
+
+def _inertia_from_shapes(inertial: Inertial | None, collisions: tuple) -> Inertial | None:
+    """An all-zero inertia tensor on a link with mass means "compute it from the collision shapes"
+    (PyBullet's default load and MuJoCo's inertiafromgeom do): the shapes' inertia at the declared
+    mass about their own centroid, placed at the declared COM, marked source='collision shapes'.
+    Without shapes (or with a mesh that cannot be read) the link stays a point mass as declared."""
+    if inertial is None or inertial.mass <= 0 or np.any(inertial.tensor != 0) or not collisions:
+        return inertial
+    from .compare.inertia import shape_inertia
+
+    try:
+        shp = shape_inertia(Link("_", None, collisions), inertial.mass)
+    except Exception:  # unreadable mesh: keep the point mass; check reports the mesh itself
+        return inertial
+    if shp is None:
+        return inertial
+    return Inertial(inertial.mass, Pose(inertial.origin.xyz), tuple(tuple(float(x) for x in row) for row in shp[1]),
+                    source="collision shapes")
 
 
 class _Reader:
@@ -127,12 +153,13 @@ class _Reader:
         inertia = np.array([[vals["ixx"], vals["ixy"], vals["ixz"]],
                             [vals["ixy"], vals["iyy"], vals["iyz"]],
                             [vals["ixz"], vals["iyz"], vals["izz"]]])
+        # Zero, singular (point masses, 1e-6 dummies, thin rods) and triangle-violating tensors
+        # are valid URDF that PyBullet and Pinocchio load: `check` reports them as model findings.
+        # Refused only what no engine can hold: a negative eigenvalue beyond round-off.
         eig = np.linalg.eigvalsh(inertia)
-        if mass > 0 and eig.min() <= 0:
+        if eig.min() < -INERTIA_ROUNDOFF * max(float(np.abs(eig).max()), 1e-300):
             raise self.fail(where + "/inertia",
-                            f"inertia tensor is not positive definite (eigenvalues {np.round(eig, 9).tolist()})")
-        if mass == 0 and eig.min() < 0:
-            raise self.fail(where + "/inertia", "inertia tensor has a negative eigenvalue")
+                            f"inertia tensor is not positive semi-definite (eigenvalues {np.round(eig, 12).tolist()})")
         return Inertial(mass, self.pose(self.one(elem, "origin", where), where),
                         tuple(tuple(float(x) for x in row) for row in inertia))
 
@@ -219,8 +246,8 @@ class _Reader:
         where = f"link[{name}]"
         collisions = tuple(self.geometry(c, f"{where}/collision") for c in elem.findall("collision"))
         visuals = tuple(self.geometry(v, f"{where}/visual") for v in elem.findall("visual"))
-        return Link(name, self.inertial(self.one(elem, "inertial", where), where), collisions, visuals,
-                    self.contact(self.one(elem, "contact", where), where))
+        inertial = _inertia_from_shapes(self.inertial(self.one(elem, "inertial", where), where), collisions)
+        return Link(name, inertial, collisions, visuals, self.contact(self.one(elem, "contact", where), where))
 
     def joint(self, elem: ET.Element) -> Joint:
         name = self.name(elem, "joint")
@@ -266,8 +293,16 @@ class _Reader:
             friction = self.number(dyn.get("friction"), where + "/dynamics", "friction", 0.0)
             if damping < 0 or friction < 0:
                 raise self.fail(where + "/dynamics", "damping and friction must be >= 0")
+        mimic = None
+        mim = self.one(elem, "mimic", where)
+        if mim is not None:
+            mw = where + "/mimic"
+            if not mim.get("joint"):
+                raise self.fail(mw, "missing attribute 'joint'")
+            mimic = Mimic(mim.get("joint"), self.number(mim.get("multiplier"), mw, "multiplier", 1.0),
+                          self.number(mim.get("offset"), mw, "offset", 0.0))
         return Joint(name, jtype, parent.get("link"), child.get("link"),
-                     self.pose(self.one(elem, "origin", where), where), axis, limit, damping, friction)
+                     self.pose(self.one(elem, "origin", where), where), axis, limit, damping, friction, mimic)
 
 
 def resolve_base(model: RobotModel, base: str) -> RobotModel:
@@ -280,8 +315,14 @@ def resolve_base(model: RobotModel, base: str) -> RobotModel:
         if root.mass == 0.0:
             return replace(model, base="fixed",
                            base_reason=f"auto: root link {root.name!r} has no mass, taken as the world")
-        return replace(model, base="floating",
-                       base_reason=f"auto: root link {root.name!r} has mass {root.mass:g} kg, taken as floating")
+        reason = f"auto: root link {root.name!r} has mass {root.mass:g} kg, taken as floating"
+        children = model.child_joints(root.name)
+        if not root.collisions and children and all(j.movable for j in children):
+            # the world-anchor idiom (e.g. a planar hopper's heavy root heading prismatic/revolute
+            # root joints, loaded with useFixedBase=1): a floating anchor falls with the robot
+            reason += (f"; it has no collision shape and only joints that move its children "
+                       f"({', '.join(j.type for j in children)}): a world anchor? use --base fixed")
+        return replace(model, base="floating", base_reason=reason)
     return replace(model, base=base, base_reason=f"--base {base}")
 
 
@@ -357,6 +398,43 @@ def load_urdf(path: str | os.PathLike, base: str = "auto") -> RobotModel:
     if reached != known:
         missing = sorted(known - reached)
         raise reader.fail(f"link[{missing[0]}]", "kinematic cycle: link is not reachable from the root")
-    unsupported = [f"joint {j.name!r}: type {j.type!r}" for j in joints if j.type in ("floating", "planar")]
-    model = replace(model, unsupported=tuple(unsupported))
-    return resolve_base(model, base)
+    return resolve_base(_canonical_joints(model, reader), base)
+
+
+def _canonical_joints(model: RobotModel, reader: _Reader) -> RobotModel:
+    """Every joint as 0 or 1 DoF (see `Joint`): planar and floating joints expanded into their
+    coordinates, locked joints (lower == upper) made fixed; mimic leaders checked."""
+    by_name = {j.name: j for j in model.joints}
+    for j in model.joints:
+        # a <mimic> on a joint that does not move (talos' fixed gripper joints) has no effect: kept in
+        # the model and reported at model level (compare.joints.model_checks), never validated
+        if j.mimic is not None and j.type in ("revolute", "continuous", "prismatic") and not is_locked(j):
+            leader = by_name.get(j.mimic.joint)
+            if leader is None:
+                raise reader.fail(f"joint[{j.name}]/mimic", f"names missing joint {j.mimic.joint!r}")
+            if leader.type not in ("revolute", "continuous", "prismatic") or is_locked(leader):
+                raise reader.fail(f"joint[{j.name}]/mimic", f"joint {leader.name!r} ({leader.type}) cannot be mimicked")
+            seen, k = {j.name}, leader
+            while k.mimic is not None and k.mimic.joint in by_name:
+                if k.mimic.joint in seen:
+                    raise reader.fail(f"joint[{j.name}]/mimic", f"mimic cycle through joint {k.name!r}: no joint "
+                                      "of it moves on its own")
+                seen.add(k.mimic.joint)
+                k = by_name[k.mimic.joint]
+    if not any(j.type in ("planar", "floating") or is_locked(j) for j in model.joints):
+        return model
+    links, joints = list(model.links), []
+    taken = {link.name for link in links} | set(by_name)
+    for j in model.joints:
+        if j.type in ("planar", "floating"):
+            new_links, coords = expand_multi_dof(j)
+            for x in [*new_links, *coords]:
+                if x.name in taken:
+                    raise reader.fail(f"joint[{j.name}]", f"the name {x.name!r} of one of its coordinates is taken")
+            links.extend(new_links)
+            joints.extend(coords)
+        elif is_locked(j):
+            joints.append(lock_joint(j))
+        else:
+            joints.append(j)
+    return replace(model, links=tuple(links), joints=tuple(joints))

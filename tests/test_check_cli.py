@@ -81,8 +81,11 @@ def test_laikago_runs_and_every_finding_is_explained():
     assert any(f.cause == "mujoco_convex_hull" for f in r.findings)
     assert [f for f in r.findings if f.cause == "unknown"] == []
     # PyBullet's calculateInverseDynamics mis-rotates gravity for a tilted floating base; the backend
-    # evaluates it upright, so the matched build's dynamics agree with the model
-    assert not [f for f in r.findings if (f.engine, f.load, f.category) == ("bullet", "matched", "dynamics")]
+    # evaluates it upright, so the matched build's dynamics agree with the model (no discrepancy), and
+    # the raw call, which users make, is said with its cause (info for the matched build)
+    matched = [f for f in r.findings if (f.engine, f.load, f.category) == ("bullet", "matched", "dynamics")]
+    assert [(f.quantity, f.severity, f.cause) for f in matched] == [
+        ("inverse_dynamics_api", "info", "bullet_floating_base_inverse_dynamics")]
 
 
 def test_json_is_the_only_stdout_and_is_deterministic(tmp_path):
@@ -90,7 +93,7 @@ def test_json_is_the_only_stdout_and_is_deterministic(tmp_path):
     p1 = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert p1.returncode == 1
     data = json.loads(p1.stdout)  # PyBullet's C-level prints went to stderr
-    assert set(data) == {"model", "engines", "config", "tolerances", "findings", "summary"}
+    assert set(data) == {"model", "engines", "config", "tolerances", "floors", "findings", "summary"}
     assert data["tolerances"]["inertia_rel"] == 1e-4
     assert data["config"]["check"]["random_q"] == 2
     keys = {"engine", "load", "category", "quantity", "subject", "expected", "actual", "abs_error", "rel_error",
@@ -134,7 +137,12 @@ def test_fail_on_and_exit_zero(capsys):
 def test_default_report_folder(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     main(["check", "pendulum", "--engines", "mujoco", "--load", "matched", "-n", "1"])
-    assert sorted(p.name for p in (tmp_path / "reports" / "check_pendulum").iterdir()) == ["check.json", "check.md"]
+    # manifest.json (written last, every file with size and SHA-256) makes the folder self-describing
+    folder = tmp_path / "reports" / "check_pendulum"
+    assert sorted(p.name for p in folder.iterdir()) == ["check.json", "check.md", "manifest.json"]
+    from simmatch.outputs import verify_folder
+
+    assert verify_folder(folder) == []
 
 
 def test_bad_urdf_is_one_line_exit_2_and_nothing_written(tmp_path):

@@ -84,7 +84,7 @@ def test_explain_ranks_the_contact_mismatches():
     assert all(k["score"] == max(k["explained"], k["explained_open_loop"]) for k in ex["ranking"])
     ids = {k["knob"] for k in ex["ranking"]} | {k["knob"] for k in ex["not_applicable"]}
     assert ids == {"joint_damping", "restitution", "joint_friction", "contact_friction", "inertia_source",
-                   "solver_iterations", "contact_softness", "time_step", "collision_shape"}
+                   "solver_iterations", "contact_softness", "time_step", "collision_shape", "joint_treatment"}
     # the contact is the gap: with boxes instead of capsules (DART's capsule contact sinks the foot
     # 17 mm) or a 10x smaller step, most of the one-step error goes; the open loop agrees on boxes
     assert ex["ranking"][0]["knob"] == "collision_shape"
@@ -97,6 +97,7 @@ def test_explain_ranks_the_contact_mismatches():
     reasons = {k["knob"]: k["reason"] for k in ex["not_applicable"]}
     assert "dart has no compliant contact" in reasons["contact_softness"]
     assert "matched build" in reasons["inertia_source"]
+    assert "matched builds already treat every joint" in reasons["joint_treatment"]
 
 
 def test_policy_scenario_runs_closed_loop_in_src_and_replays_in_dst(tmp_path):

@@ -3,14 +3,26 @@
 `native` calls `loadURDF` with default flags, as most users do: PyBullet then recomputes inertia
 from collision shapes, leaves a velocity motor on every joint, damps every link by 0.04 and caps
 joint speed at 100 rad/s. `matched` writes a normalised URDF (principal-axis inertial frames,
-explicit masses), loads it with URDF_USE_INERTIA_FROM_FILE and removes every hidden behaviour.
+explicit masses, implicit cylinders, ASCII STL converted to binary), loads it with
+URDF_USE_INERTIA_FROM_FILE and removes every hidden behaviour.
+
+Measured on pybullet 3.2.7 (and worked around in the read-backs, so that they are as exact as the
+simulation itself):
+- `calculateInverseDynamics` takes gravity in the base's inertial frame as if it were the world
+  frame, for fixed and floating bases alike: evaluated with gravity rotated into that frame.
+- `getJointState` / `getLinkState` fail on a body with 128 or more joints (127 work): the matched
+  build merges massless, shapeless fixed frames into their parents and composes their offsets.
+- A zero-mass base is static even with useFixedBase=False (it is PyBullet's 'fixed').
+- ASCII STL collision meshes are dropped ('cannot extract mesh').
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 
 import numpy as np
 import pybullet as p
@@ -27,6 +39,8 @@ _DEFAULT_LINK_DAMPING = 0.04  # PyBullet's multibody default, not readable throu
 _DEFAULT_MAX_JOINT_VELOCITY = 100.0
 _NO_VELOCITY_CAP = 1e6
 _TORQUE_CONTROL = p.TORQUE_CONTROL
+MAX_JOINTS = 127  # getJointState/getLinkState fail for every joint of a body with 128 or more (3.2.7)
+_CONVERTED_CYLINDER = "unknown_file"  # what getCollisionShapeData names a cylinder loaded as a mesh
 
 
 def _fmt(v) -> str:
@@ -41,7 +55,7 @@ def _pose_el(parent: ET.Element, pose: Pose) -> None:
     ET.SubElement(parent, "origin", xyz=_fmt(pose.xyz), rpy=_fmt(pose.rpy))
 
 
-def _geometry_el(parent: ET.Element, g: Geometry) -> None:
+def _geometry_el(parent: ET.Element, g: Geometry, mesh_files: dict | None = None) -> None:
     _pose_el(parent, g.origin)
     geom = ET.SubElement(parent, "geometry")
     if g.kind == "box":
@@ -51,7 +65,7 @@ def _geometry_el(parent: ET.Element, g: Geometry) -> None:
     elif g.kind in ("cylinder", "capsule"):
         ET.SubElement(geom, g.kind, radius=_num(g.radius), length=_num(g.length))
     else:
-        ET.SubElement(geom, "mesh", filename=g.filename, scale=_fmt(g.scale))
+        ET.SubElement(geom, "mesh", filename=(mesh_files or {}).get(g.filename, g.filename), scale=_fmt(g.scale))
 
 
 def principal_inertial(inertial: Inertial) -> tuple[Pose, np.ndarray]:
@@ -70,31 +84,88 @@ def principal_inertial(inertial: Inertial) -> tuple[Pose, np.ndarray]:
     return Pose(inertial.origin.xyz, rpy), w
 
 
-def matched_urdf(model: RobotModel) -> str:
-    """The canonical model as a URDF PyBullet reads without surprises."""
+def mergeable_frames(model: RobotModel) -> list[str]:
+    """Links PyBullet can do without, exactly: attached by a fixed joint, no mass, no collision
+    shape (sensor and tool frames). Merging them into their parents changes no physics."""
+    out = []
+    for j in model.joints:
+        if j.type != "fixed":
+            continue
+        link = model.link(j.child)
+        if (link.inertial is None or link.inertial.mass <= 0) and not link.collisions:
+            out.append(link.name)
+    return out
+
+
+def merged_offsets(model: RobotModel, merged) -> dict[str, tuple[str, np.ndarray]]:
+    """For each merged link: (the kept link it hangs from, its (4, 4) pose in that link's frame)."""
+    merged = set(merged)
+    out = {}
+    for name in merged:
+        T, link = np.eye(4), name
+        while link in merged:
+            j = model.parent_joint(link)
+            T = j.origin.matrix @ T
+            link = j.parent
+        out[name] = (link, T)
+    return out
+
+
+def fused_body(model: RobotModel, link: str, merged: dict) -> tuple[Inertial | None, list[Geometry]]:
+    """Inertial and collision shapes of kept link `link` with the links merged into it (rigidly
+    attached by fixed joints), all in `link`'s frame. Without members: the link's own."""
+    members = [name for name, (holder, _) in merged.items() if holder == link]
+    own = model.link(link)
+    shapes = list(own.collisions)
+    for name in members:
+        T = merged[name][1]
+        shapes += [replace(g, origin=Pose.from_matrix(T @ g.origin.matrix), name=None)
+                   for g in model.link(name).collisions]
+    if not any(model.link(n).inertial is not None and model.link(n).inertial.mass > 0 for n in members):
+        return own.inertial, shapes
+    from ..compare.inertia import composite  # the same fused inertia the comparison expects
+
+    return composite(model, link, members), shapes
+
+
+def matched_urdf(model: RobotModel, merge=(), mesh_files: dict | None = None) -> str:
+    """The canonical model as a URDF PyBullet reads without surprises. `merge`: links attached by
+    fixed joints left out, fused into the nearest kept ancestor (mass, inertia and shapes; their
+    children re-attached with the composed offset); `mesh_files`: declared mesh path -> path to
+    write instead (a converted copy)."""
+    merged = merged_offsets(model, merge)
     robot = ET.Element("robot", name=model.name)
     for link in model.links:
+        if link.name in merged:
+            continue
         el = ET.SubElement(robot, "link", name=link.name)
         ine = ET.SubElement(el, "inertial")
-        if link.inertial is not None and link.inertial.mass > 0:
-            pose, diag = principal_inertial(link.inertial)
+        inertial, shapes = fused_body(model, link.name, merged)
+        if inertial is not None and inertial.mass > 0:
+            pose, diag = principal_inertial(inertial)
             _pose_el(ine, pose)
-            ET.SubElement(ine, "mass", value=_num(link.inertial.mass))
+            ET.SubElement(ine, "mass", value=_num(inertial.mass))
             ET.SubElement(ine, "inertia", ixx=_num(diag[0]), iyy=_num(diag[1]), izz=_num(diag[2]),
                           ixy="0", ixz="0", iyz="0")
         else:
             ET.SubElement(ine, "mass", value="0")
             ET.SubElement(ine, "inertia", ixx="0", iyy="0", izz="0", ixy="0", ixz="0", iyz="0")
-        for g in link.collisions:
-            _geometry_el(ET.SubElement(el, "collision"), g)
+        for g in shapes:
+            _geometry_el(ET.SubElement(el, "collision"), g, mesh_files)
     for j in model.joints:
+        if j.child in merged:
+            continue
         jt = "revolute" if j.type == "continuous" else j.type
         if jt in ("floating", "planar"):
             jt = "fixed"
         el = ET.SubElement(robot, "joint", name=j.name, type=jt)
-        ET.SubElement(el, "parent", link=j.parent)
+        parent, origin = j.parent, j.origin
+        if parent in merged:
+            parent, T = merged[parent]
+            origin = Pose.from_matrix(T @ j.origin.matrix)
+        ET.SubElement(el, "parent", link=parent)
         ET.SubElement(el, "child", link=j.child)
-        _pose_el(el, j.origin)
+        _pose_el(el, origin)
         ET.SubElement(el, "axis", xyz=_fmt(j.axis))
         if j.limited:
             lo, hi = j.limit.lower, j.limit.upper
@@ -106,6 +177,21 @@ def matched_urdf(model: RobotModel) -> str:
         ET.SubElement(el, "dynamics", damping=_num(j.damping), friction=_num(j.friction))
     ET.indent(robot)  # PyBullet's XML reader fails on very long lines
     return ET.tostring(robot, encoding="unicode")
+
+
+def is_ascii_stl(path: str | None) -> bool:
+    """An STL file that is not binary (PyBullet reads binary STL only)."""
+    if not path or not path.lower().endswith(".stl"):
+        return False
+    try:
+        size = os.path.getsize(path)
+        with open(path, "rb") as f:
+            head = f.read(84)
+    except OSError:
+        return False
+    if len(head) == 84 and 84 + 50 * int.from_bytes(head[80:84], "little") == size:
+        return False  # the binary layout: 80-byte header, triangle count, 50 bytes per triangle
+    return head.lstrip().lower().startswith(b"solid")
 
 
 def _qmul(a, b) -> tuple:
@@ -136,11 +222,15 @@ class BulletBackend(Backend):
     def __init__(self, model: RobotModel, config: SimConfig | None = None, load: str = "matched"):
         super().__init__(model, config, load)
         self._floating = model.floating
+        self.merged: dict[str, tuple[str, np.ndarray]] = {}  # link -> (kept ancestor, pose in its frame)
+        self._tmpdir: str | None = None
+        self._mesh_files: dict[str, str] = {}  # declared mesh -> converted copy loaded instead
+        self._explains: list[dict] = []
         self.cid = p.connect(p.DIRECT)
         try:
             self._build()
         except Exception:
-            p.disconnect(self.cid)
+            self.close()
             raise
 
     # -- build --------------------------------------------------------------------------------
@@ -150,38 +240,75 @@ class BulletBackend(Backend):
         p.setPhysicsEngineParameter(fixedTimeStep=cfg.dt, numSolverIterations=cfg.solver_iterations,
                                     numSubSteps=0, deterministicOverlappingPairs=1, physicsClientId=c)
         fixed = not self.model.floating
+        # a fixed base mounted at model.base_pose: loadURDF's basePosition/Orientation place the root
+        # link frame (measured: the base COM lands at pose * inertial origin)
+        mount = dict(basePosition=list(self.model.base_pose.xyz),
+                     baseOrientation=self.model.base_pose.quat_xyzw.tolist()) if self.model.posed else {}
         if self.load == "native":
-            body = p.loadURDF(os.path.abspath(self.model.source), useFixedBase=fixed, physicsClientId=c)
+            body = p.loadURDF(os.path.abspath(self.model.source), useFixedBase=fixed, physicsClientId=c, **mount)
             self.notes.append("loadURDF with default flags")
         else:
+            self._plan_merge()
+            self._check_matched_base()
+            self._convert_meshes()
             with tempfile.NamedTemporaryFile("w", suffix=".urdf", delete=False) as f:
-                f.write(matched_urdf(self.model))
+                f.write(matched_urdf(self.model, self.merged, self._mesh_files))
                 path = f.name
             try:
-                body = p.loadURDF(path, useFixedBase=fixed, flags=p.URDF_USE_INERTIA_FROM_FILE,
-                                  physicsClientId=c)
+                body = p.loadURDF(path, useFixedBase=fixed,
+                                  flags=p.URDF_USE_INERTIA_FROM_FILE | p.URDF_USE_IMPLICIT_CYLINDER,
+                                  physicsClientId=c, **mount)
             finally:
                 os.unlink(path)
-            self.notes.append("URDF_USE_INERTIA_FROM_FILE; velocity motors off; link damping 0")
+            self.notes.append("URDF_USE_INERTIA_FROM_FILE | URDF_USE_IMPLICIT_CYLINDER; velocity motors off; "
+                              "link damping 0")
         if body < 0:
             raise EngineFailure("bullet", self.load, "loadURDF failed")
         self.body = body
         n = p.getNumJoints(body, physicsClientId=c)
         self._info = [p.getJointInfo(body, i, physicsClientId=c) for i in range(n)]
+        if n:
+            try:
+                p.getJointState(body, 0, physicsClientId=c)
+            except p.error as exc:
+                if n > MAX_JOINTS:
+                    raise EngineFailure(
+                        "bullet", self.load,
+                        f"{exc} (the body has {n} joints, {n - self.model.dof} of them fixed: PyBullet reads joint "
+                        f"and link states of bodies with at most {MAX_JOINTS})", cause="bullet_max_joints") from None
+                raise EngineFailure("bullet", self.load, str(exc)) from None
+        # PyBullet's convention for 'fixed' is a zero-mass base, whatever useFixedBase says.
+        self._static_base = self.model.floating and p.getDynamicsInfo(body, -1, physicsClientId=c)[0] <= 0
+        if self._static_base:
+            self._explains.append(dict(
+                category="structure", quantity="root_joint", subject=self.model.root, cause="bullet_massless_base_static",
+                detail=f"root link {self.model.root!r} has mass 0 in PyBullet: loaded with useFixedBase=False, "
+                       f"it stays where it is"))
         self.link_index = {self.model.root: -1}
         self.link_index.update({info[12].decode(): i for i, info in enumerate(self._info)})
         by_name = {info[1].decode(): i for i, info in enumerate(self._info)}
+        for group, coords in self.model.groups.items():
+            if group not in by_name or coords[0].name in by_name:
+                continue
+            jt = self._info[by_name[group]][2]
+            if jt == p.JOINT_PLANAR:
+                # measured on 3.2.7: it simulates, but resetJointStateMultiDof leaves it unchanged,
+                # getJointStateMultiDof returns 2 of its 3 coordinates and calculateMassMatrix fails
+                raise EngineFailure("bullet", self.load, f"planar joint {group!r} loads as JOINT_PLANAR, but "
+                                    "PyBullet's state API does not implement planar joints (resetJointStateMultiDof "
+                                    "ignores it, getJointStateMultiDof returns 2 of its 3 coordinates, "
+                                    "calculateMassMatrix fails): its state cannot be set or read")
+            if jt == p.JOINT_FIXED and coords[0].group_type == "floating":
+                raise EngineFailure("bullet", self.load, f"floating joint {group!r} became a fixed joint: PyBullet's "
+                                    "URDF importer has no floating joint inside the tree (it prints 'joint "
+                                    "unsupported, creating a fixed joint instead')")
         missing = [j for j in self.joint_names if j not in by_name]
         if missing:
             raise EngineFailure("bullet", self.load, f"joints missing after load: {', '.join(missing)}")
         self.jidx = [by_name[j] for j in self.joint_names]
-        if n:
-            try:  # PyBullet's shared-memory state holds 128 DoF: a bigger body loads but reads back nothing
-                p.getJointState(body, 0, physicsClientId=c)
-            except p.error:
-                raise EngineFailure("bullet", self.load, f"PyBullet loads this {n}-joint body but cannot read its "
-                                    "joint states back (getJointState fails on bodies of 128 joints or more, "
-                                    "fixed ones included; measured: 127 work, 128 fail)") from None
+        # joints the URDF locks (lower == upper) that PyBullet loaded as moving: set to that value
+        self._locked = [(by_name[j.name], float(j.limit.lower)) for j in self.model.locked_joints
+                        if j.name in by_name and self._info[by_name[j.name]][2] != p.JOINT_FIXED]
         self.floor = -1
         if cfg.floor:
             plane = p.createCollisionShape(p.GEOM_PLANE, physicsClientId=c)
@@ -193,7 +320,94 @@ class BulletBackend(Backend):
                                  contactDamping=cfg.contact.damping, physicsClientId=c)
         if self.load == "matched":
             self._match()
+        elif cfg.align_joints:
+            self._align_native_joints()
         self._dof_idx = [i for i, info in enumerate(self._info) if info[2] != p.JOINT_FIXED]
+
+    def _check_matched_base(self) -> None:
+        """A floating root without mass cannot float in PyBullet. When links welded to it (fixed
+        joints) have mass, they are fused into it, which is exact; otherwise the build refuses
+        rather than build it fixed."""
+        model = self.model
+        root = model.link(model.root)
+        if not model.floating or (root.inertial is not None and root.inertial.mass > 0):
+            return
+        welded, todo = [], [model.root]
+        while todo:
+            parent = todo.pop()
+            for j in model.joints:
+                if j.parent == parent and j.type == "fixed":
+                    welded.append(j.child)
+                    todo.append(j.child)
+        massive = [n for n in welded if model.link(n).inertial is not None and model.link(n).inertial.mass > 0]
+        if not massive:
+            raise EngineFailure(
+                "bullet", "matched",
+                f"root link {model.root!r} has no mass (nor any link welded to it): PyBullet keeps a zero-mass base "
+                f"static even with useFixedBase=False, so the floating base cannot be built as declared",
+                cause="bullet_massless_base_static")
+        self.merged = merged_offsets(model, set(self.merged) | set(welded))
+        for name in welded:
+            self._explains.append(dict(
+                category="structure", quantity="merged_link", subject=name, cause="bullet_massless_base_static",
+                detail=f"fused into the massless floating root {model.root!r} (exact) so that PyBullet lets it float"))
+        self.notes.append(f"{len(welded)} link(s) welded to the massless root fused into it: a zero-mass base "
+                          f"would be static in PyBullet")
+
+    def _plan_merge(self) -> None:
+        """Over MAX_JOINTS joints, leave out massless shapeless fixed frames (exact: no physics moves)."""
+        model = self.model
+        if len(model.joints) <= MAX_JOINTS:
+            return
+        frames = mergeable_frames(model)
+        if len(model.joints) - len(frames) > MAX_JOINTS:
+            raise EngineFailure(
+                "bullet", "matched",
+                f"{len(model.joints)} joints, and only {len(frames)} of them hold massless, shapeless fixed frames "
+                f"that can be merged: PyBullet reads states of bodies with at most {MAX_JOINTS} joints",
+                cause="bullet_max_joints")
+        self.merged = merged_offsets(model, frames)
+        self._explains.append(dict(
+            category="structure", quantity="merged_link", subject="*", cause="bullet_max_joints",
+            detail=f"{len(frames)} massless fixed frames merged so that {len(model.joints) - len(frames)} of "
+                   f"{len(model.joints)} joints remain (at most {MAX_JOINTS}); frames composed exactly"))
+        self.notes.append(f"{len(frames)} massless fixed frames merged into their parents (PyBullet reads at most "
+                          f"{MAX_JOINTS} joints)")
+
+    def _convert_meshes(self) -> None:
+        """ASCII STL, which PyBullet cannot read, loaded from a binary copy (same triangles)."""
+        for link in self.model.links:
+            for g in link.collisions:
+                if g.kind == "mesh" and g.filename not in self._mesh_files and is_ascii_stl(g.filename):
+                    import trimesh
+
+                    if self._tmpdir is None:
+                        self._tmpdir = tempfile.mkdtemp(prefix="simmatch_bullet_")
+                    dst = os.path.join(self._tmpdir, f"{len(self._mesh_files)}_{os.path.basename(g.filename)}")
+                    trimesh.load(g.filename, force="mesh").export(dst, file_type="stl")
+                    self._mesh_files[g.filename] = dst
+        if self._mesh_files:
+            self.notes.append(f"{len(self._mesh_files)} ASCII STL mesh(es) loaded from binary copies")
+
+    def _align_native_joints(self) -> None:
+        """config.align_joints on a native import: a `<mimic>` follower gets the matched gear (and its
+        import's velocity motor off: it is driven through the leader); a locked joint loaded as moving
+        gets equal hard limits at its value (what PyBullet does with explicit equal limits)."""
+        c, body = self.cid, self.body
+        by_name = {info[1].decode(): i for i, info in enumerate(self._info)}
+        for name in self.config.align_joints:
+            j = next((x for x in self.model.joints if x.name == name), None)
+            if j is None or name not in by_name:
+                continue
+            if j.mimic is not None and j.movable:
+                self._add_gear(j)
+                p.setJointMotorControl2(body, by_name[name], p.VELOCITY_CONTROL, targetVelocity=0.0, force=0.0,
+                                        physicsClientId=c)
+                self.notes.append(f"--explain: {name!r} coupled by the matched JOINT_GEAR")
+            elif j.locked_type and self._info[by_name[name]][2] != p.JOINT_FIXED:
+                v = float(j.limit.lower)
+                p.changeDynamics(body, by_name[name], jointLowerLimit=v, jointUpperLimit=v, physicsClientId=c)
+                self.notes.append(f"--explain: locked {name!r} held by equal hard limits at {v:g}")
 
     def _match(self) -> None:
         c, body, cfg = self.cid, self.body, self.config
@@ -218,6 +432,22 @@ class BulletBackend(Backend):
                     "implicit_damping", j.name,
                     "PyBullet applies joint damping explicitly (v - h M^-1 B v); DART and MuJoCo implicitly"))
         self.unsupported.append(Unsupported("hard_limits", "*", "PyBullet joint limits are hard constraints"))
+        for j in self.model.mimic_joints:
+            self._add_gear(j)
+
+    def _add_gear(self, j: Joint) -> None:
+        """The matched treatment of a `<mimic>` joint `j`."""
+        c, body = self.cid, self.body
+        by_name = {info[1].decode(): i for i, info in enumerate(self._info)}
+        # PyBullet's gear holds q_A + gearRatio q_B = relativePositionTarget (measured on 3.2.7:
+        # A = leader, ratio -0.5 gives q_B = 2 q_A, not 0.5 q_A), position error corrected with
+        # erp: A = the follower, ratio -multiplier, target = offset is q = multiplier q[leader] + offset
+        cid = p.createConstraint(body, by_name[j.name], body, by_name[j.mimic.joint], p.JOINT_GEAR,
+                                 list(j.axis), [0, 0, 0], [0, 0, 0], physicsClientId=c)
+        p.changeConstraint(cid, gearRatio=-j.mimic.multiplier, relativePositionTarget=j.mimic.offset,
+                           maxForce=1e6, erp=1.0, physicsClientId=c)
+        self.notes.append(f"mimic {j.name!r}: JOINT_GEAR constraint on {j.mimic.joint!r} (ratio "
+                          f"{-j.mimic.multiplier:g}, relativePositionTarget {j.mimic.offset:g})")
 
     def _set_friction_motors(self) -> None:
         """The default velocity motor becomes Coulomb friction (force = the joint's friction), or nothing."""
@@ -236,6 +466,8 @@ class BulletBackend(Backend):
         c, body = self.cid, self.body
         for k, i in enumerate(self.jidx):
             p.resetJointState(body, i, float(state.q[k]), float(state.dq[k]), physicsClientId=c)
+        for i, value in self._locked:
+            p.resetJointState(body, i, value, 0.0, physicsClientId=c)
         if self.model.floating:
             ipos, iorn = self._base_com_offset()
             R = Rotation.from_quat(state.root_quat)
@@ -359,21 +591,37 @@ class BulletBackend(Backend):
                           if idx else []))
         for name, i in self.link_index.items():
             if i < 0:
-                if not self.model.floating:
+                if not self.model.floating and not self.model.posed:
                     continue  # the world-fixed root: PyBullet places it at the origin
-                s = self._get_state()
-                T = np.eye(4)
-                T[:3, :3] = Rotation.from_quat(s.root_quat).as_matrix()
-                T[:3, 3] = s.root_pos
+                if self.model.floating:
+                    s = self._get_state()
+                    T = np.eye(4)
+                    T[:3, :3] = Rotation.from_quat(s.root_quat).as_matrix()
+                    T[:3, 3] = s.root_pos
+                else:  # a mounted fixed base: COM frame x inverse local inertial frame
+                    com, orn = p.getBasePositionAndOrientation(body, physicsClientId=c)
+                    ipos, iorn = self._base_com_offset()
+                    T = _matrix(com, orn) @ np.linalg.inv(_matrix(ipos, iorn))
             else:
                 st = states[i]
                 T = _matrix(st[0], st[1]) @ np.linalg.inv(_matrix(st[2], st[3]))
             out[name] = T
+        for name, (holder, T) in self.merged.items():  # left out of the body: composed offsets
+            if holder in out:
+                out[name] = out[holder] @ T
+            elif holder == self.model.root:
+                out[name] = T.copy()
         return out
 
     def link_coms(self) -> dict[str, np.ndarray]:
         c, body = self.cid, self.body
         out = {}
+        massive = [n for n in self.merged if (self.model.link(n).inertial is not None
+                                              and self.model.link(n).inertial.mass > 0)]
+        if massive:  # fused into a kept link: placed with the composed offset
+            frames = self.link_frames()
+            for n in massive:
+                out[n] = (frames[n] @ np.append(self.model.link(n).inertial.com, 1.0))[:3]
         for name, i in self.link_index.items():
             if p.getDynamicsInfo(body, i, physicsClientId=c)[0] <= 0:
                 continue
@@ -391,8 +639,23 @@ class BulletBackend(Backend):
 
     def _canonical_cols(self) -> list[int]:
         pos = {i: k for k, i in enumerate(self._dof_idx)}
-        off = 6 if self.model.floating else 0
+        off = 6 if self.model.floating and not self._static_base else 0
         return [off + pos[i] for i in self.jidx]
+
+    def _fixed_base_inverse_dynamics(self, q, dq, qdd, corrected: bool = True) -> list:
+        """calculateInverseDynamics of a fixed (or static) base. PyBullet takes gravity in the base's
+        inertial frame as if it were the world frame (wrong for a rotated root <inertial> or a tilted
+        base; measured on 3.2.7): `corrected` evaluates it with gravity rotated into that frame,
+        which agrees with Pinocchio's RNEA to 1e-15. `corrected=False` is the raw call users make."""
+        c = self.cid
+        if not corrected:
+            return list(p.calculateInverseDynamics(self.body, q, dq, qdd, physicsClientId=c))
+        orn = p.getBasePositionAndOrientation(self.body, physicsClientId=c)[1]
+        p.setGravity(*Rotation.from_quat(orn).inv().apply(self.config.gravity), physicsClientId=c)
+        try:
+            return list(p.calculateInverseDynamics(self.body, q, dq, qdd, physicsClientId=c))
+        finally:
+            p.setGravity(*self.config.gravity, physicsClientId=c)
 
     def mass_matrix(self) -> np.ndarray:
         q, _ = self._all_dof_state()
@@ -403,7 +666,7 @@ class BulletBackend(Backend):
     def bias_forces(self) -> np.ndarray:
         q, dq = self._all_dof_state()
         zeros = [0.0] * len(q)
-        if self.model.floating:
+        if self.model.floating and not self._static_base:
             # calculateInverseDynamics mis-rotates gravity for a tilted floating base (exact for a
             # tilt about one axis, 15% off for x+y: measured against DART, MuJoCo and the numpy
             # reference). Joint-space h is invariant to rotating the whole world, so evaluate it with
@@ -421,8 +684,89 @@ class BulletBackend(Backend):
             finally:
                 p.setGravity(*self.config.gravity, physicsClientId=c)
         else:
-            h = p.calculateInverseDynamics(self.body, q, dq, zeros, physicsClientId=self.cid)
+            h = self._fixed_base_inverse_dynamics(q, dq, zeros)
         return np.array(h)[self._canonical_cols()]
+
+    def _inverse_dynamics_probe(self) -> list[dict]:
+        """The raw calculateInverseDynamics gravity torques (what users call) against the corrected
+        ones at the current q and at q + 0.5; a finding when they differ: a warning for the native
+        load, info for the matched one (the call is wrong there too, for users who load with
+        URDF_USE_INERTIA_FROM_FILE, but simmatch's read-back is right). A floating base is probed
+        at its current pose and tilted 0.5 rad about x + y (its raw call is exact for a tilt about
+        one axis)."""
+        if not self._dof_idx:
+            return []
+        cols = [self._dof_idx.index(i) for i in self.jidx]
+        q0, _ = self._all_dof_state()
+        zeros = [0.0] * len(q0)
+        probes = []  # (raw, corrected) joint-space gravity torques in canonical order, where
+        if self.model.posed and self.load == "native":
+            return []  # a mounted native base: _mounted_inverse_dynamics_probe reports it with its own cause
+        if not self.model.floating or self._static_base:
+            cause, where = "bullet_fixed_base_inverse_dynamics", "base as loaded"
+            if self.model.posed:
+                cause, where = "bullet_inverse_dynamics_base_pose", f"base mounted {self.model.base_text}"
+            for shift in (0.0, 0.5):
+                q = [v + shift for v in q0]
+                raw = np.array(self._fixed_base_inverse_dynamics(q, zeros, zeros, corrected=False))[cols]
+                good = np.array(self._fixed_base_inverse_dynamics(q, zeros, zeros))[cols]
+                probes.append((raw, good, q))
+        else:
+            cause, where = "bullet_floating_base_inverse_dynamics", "base tilted 0.5 rad about x + y"
+            saved = self.get_state()
+            try:
+                tilt = Rotation.from_rotvec([0.5 / np.sqrt(2), 0.5 / np.sqrt(2), 0.0])
+                for shift in (0.0, 0.5):
+                    self.set_state(State(saved.q + shift, np.zeros_like(saved.dq), saved.root_pos, tilt.as_quat(),
+                                         np.zeros(3), np.zeros(3)))
+                    q, _ = self._all_dof_state()
+                    com, orn = p.getBasePositionAndOrientation(self.body, physicsClientId=self.cid)
+                    raw = p.calculateInverseDynamics(self.body, list(com) + list(orn) + q, [0.0] * (6 + len(q)),
+                                                     [0.0] * (6 + len(q)), physicsClientId=self.cid)
+                    probes.append((np.array(raw)[6:][cols], self.bias_forces(), q))
+            finally:
+                self.set_state(saved)
+        worst = None
+        for raw, good, q in probes:
+            err = float(np.max(np.abs(raw - good)))
+            rel = err / max(float(np.max(np.abs(good))), 1e-12)
+            if worst is None or rel > worst[0]:
+                worst = (rel, err, q, raw, good)
+        rel, err, q, raw, good = worst
+        if err <= max(1e-9 * max(float(np.max(np.abs(good))), float(np.max(np.abs(raw)))), 1e-12):
+            return []
+        return [dict(category="dynamics", quantity="inverse_dynamics_api", subject="calculateInverseDynamics",
+                     expected=np.round(good, 9).tolist(), actual=np.round(raw, 9).tolist(),
+                     abs_error=err, rel_error=rel, severity="warning" if self.load == "native" else "info",
+                     cause=cause,
+                     detail=f"gravity torques from the raw call on this build ({self.notes[0].split(';')[0]}), "
+                            f"{where}, q = {np.round(np.asarray(q)[cols], 4).tolist()}: PyBullet takes gravity in "
+                            f"the base's inertial frame as if it were the world; simmatch's read-back rotates it "
+                            f"(the simulation itself is right)")]
+
+    def _mounted_inverse_dynamics_probe(self) -> dict | None:
+        """Native loads of a mounted fixed base (what a user calls): the raw calculateInverseDynamics
+        gravity torques against what PyBullet simulates, at the current q and at q + 0.5 (the worse of
+        the two); None when they agree to 1e-9 (relative) or nothing applies."""
+        if self.load != "native" or not self.model.posed or not self._dof_idx:
+            return None
+        q0, _ = self._all_dof_state()
+        zeros = [0.0] * len(q0)
+        cols = [self._dof_idx.index(i) for i in self.jidx]
+        worst = None
+        for shift in (0.0, 0.5):
+            q = [v + shift for v in q0]
+            raw = np.array(self._fixed_base_inverse_dynamics(q, zeros, zeros, corrected=False))[cols]
+            good = np.array(self._fixed_base_inverse_dynamics(q, zeros, zeros))[cols]
+            err = float(np.max(np.abs(raw - good))) if len(cols) else 0.0
+            scale = max(float(np.max(np.abs(good))) if len(cols) else 0.0, 1e-12)
+            if worst is None or err / scale > worst["rel_error"]:
+                worst = {"q": [float(q[k]) for k in cols], "raw": raw.tolist(), "simulated": good.tolist(),
+                         "abs_error": err, "rel_error": err / scale}
+        if worst["rel_error"] <= 1e-9:
+            return None
+        worst["tilt_deg"] = float(np.degrees(Rotation.from_quat(self.model.base_pose.quat_xyzw).magnitude()))
+        return worst
 
     def contacts(self) -> list[ContactPoint]:
         if self.floor < 0:
@@ -452,16 +796,12 @@ class BulletBackend(Backend):
                                 tuple(tuple(r) for r in np.diag(diag)))
             if i < 0 and not self.model.floating and link.inertial is None:
                 inertial = None  # the world-fixed root: PyBullet holds no mass for it
-            cols = []
-            for shape in p.getCollisionShapeData(body, i, physicsClientId=c):
-                g = self._geometry(shape, ipos, iorn)
-                if g is not None:
-                    cols.append(g)
+            cols = self._collisions(link, p.getCollisionShapeData(body, i, physicsClientId=c), ipos, iorn)
             contact = ContactParams(lateral_friction=lat, rolling_friction=roll, spinning_friction=spin,
                                     restitution=rest, stiffness=None if cstiff < 0 else cstiff,
                                     damping=None if cdamp < 0 else cdamp)
             links.append(Link(link.name, inertial, tuple(cols), (), contact))
-        joints = []
+        joints = [j for j in self.model.joints if j.child in self.merged]  # composed offsets, exact
         for info in self._info:
             name, jt = info[1].decode(), _JOINT_TYPES.get(info[2], str(info[2]))
             canon = self.model.joint(name) if name in {j.name for j in self.model.joints} else None
@@ -471,6 +811,8 @@ class BulletBackend(Backend):
             limit = Limit(lower if lower <= upper else None, upper if lower <= upper else None,
                           float(info[10]), float(info[11]))
             parent = self.model.root if info[16] < 0 else self._info[info[16]][12].decode()
+            if canon is not None and canon.parent in self.merged and self.merged[canon.parent][0] == parent:
+                parent = canon.parent  # re-attached to the link its declared parent was fused into
             joints.append(Joint(name, jt, parent, info[12].decode(),
                                 Pose(tuple(info[14]), rpy_of(Rotation.from_quat(info[15]))),
                                 tuple(info[13]), limit, float(info[6]), float(info[7])))
@@ -483,11 +825,83 @@ class BulletBackend(Backend):
             "explicit_damping_factor": self._explicit_damping_factor(),
             "joint_friction": "velocity motor with max force = friction" if self.load == "matched" else "ignored",
             "inertia_source": "file" if self.load == "matched" else "collision shapes",
-            "root_joint": "floating" if self.model.floating else "fixed",
+            "root_joint": ("static (zero-mass base)" if self._static_base else "floating") if self.model.floating
+            else "fixed",
         }
-        rb_model = RobotModel(self.model.name, tuple(links), tuple(joints), self.model.root, self.model.base,
+        if self._explains:
+            extras["explains"] = list(self._explains)
+        probe = self._inverse_dynamics_probe()
+        if probe:
+            extras["findings"] = probe
+        base = "fixed" if self._static_base else self.model.base
+        probe = self._mounted_inverse_dynamics_probe()
+        if probe is not None:
+            extras["mounted_inverse_dynamics"] = probe
+        if self.model.locked_joints:
+            held = dict(self._locked)
+            by_name = {info[1].decode(): info for info in self._info}
+            extras["locked_joints"] = {
+                j.name: "fixed" if j.name not in by_name or by_name[j.name][2] == p.JOINT_FIXED
+                else ("held by its limits: PyBullet locks a joint whose lower and upper limits are equal"
+                      if by_name[j.name][8] == by_name[j.name][9] and by_name[j.name][0] in held
+                      else f"moves: PyBullet read the range as [{by_name[j.name][8]:g}, {by_name[j.name][9]:g}] "
+                           "(lower > upper: no limit)")
+                for j in self.model.locked_joints}
+        rb_model = RobotModel(self.model.name, tuple(links), tuple(joints), self.model.root, base,
                               self.model.source)
-        return Readback(rb_model, extras)
+        return Readback(rb_model, extras, merged_links={name: holder for name, (holder, _) in self.merged.items()})
+
+    def _collisions(self, link: Link, shapes, ipos, iorn) -> tuple[Geometry, ...]:
+        """The link's collision shapes as PyBullet holds them, each named after the declared shape it
+        comes from (its `name`, or '#k' for the k-th unnamed one), so that a comparison pairs them
+        right. getCollisionShapeData keeps the declared order but leaves out shapes the engine could
+        not load (an ASCII STL): walk both lists, skipping declared shapes with no counterpart."""
+        got = [g for g in (self._geometry(s, ipos, iorn) for s in shapes) if g is not None]
+        out, k = [], 0
+        declared = fused_body(self.model, link.name, self.merged)[1]  # own shapes, then fused links'
+        n_own = len(link.collisions)
+
+        def key(i):
+            return (declared[i].name or f"#{i}") if i < n_own else None
+
+        for g in got:
+            if (k > 0 and g.kind == "mesh" and self._same_shape(declared[k - 1], g)
+                    and not (k < len(declared) and self._same_shape(declared[k], g))):
+                out.append(replace(g, filename=declared[k - 1].filename, name=key(k - 1)))
+                continue  # another convex part of the same mesh file
+            while k < len(declared) and not self._same_shape(declared[k], g):
+                self._dropped(link, declared[k])
+                k += 1
+            if k < len(declared):
+                d = declared[k]
+                if g.kind == "mesh" and d.kind == "mesh":
+                    g = Geometry("mesh", g.origin, filename=d.filename, scale=g.scale)  # a converted copy
+                out.append(replace(g, name=key(k)))
+                k += 1
+            else:
+                out.append(g)
+        for d in declared[k:]:
+            self._dropped(link, d)
+        return tuple(out)
+
+    def _same_shape(self, d: Geometry, g: Geometry) -> bool:
+        """Could engine shape `g` be declared shape `d`? (a cylinder may come back as PyBullet's mesh)"""
+        if g.kind == "mesh":
+            fn = g.filename or ""
+            if d.kind == "cylinder" and fn == _CONVERTED_CYLINDER:
+                return True
+            if d.kind != "mesh":
+                return False
+            loaded = {os.path.basename(d.filename or ""), os.path.basename(self._mesh_files.get(d.filename, ""))}
+            return os.path.basename(fn) in loaded
+        return g.kind == d.kind
+
+    def _dropped(self, link: Link, d: Geometry) -> None:
+        if d.kind == "mesh" and is_ascii_stl(d.filename):
+            entry = dict(category="contact", quantity="collision_shape", subject=link.name, cause="bullet_ascii_stl",
+                         detail=f"{os.path.basename(d.filename)} is an ASCII STL")
+            if entry not in self._explains:
+                self._explains.append(entry)
 
     def _geometry(self, shape, ipos, iorn) -> Geometry | None:
         """Collision shape data is given in the inertial frame; convert to the link frame."""
@@ -585,3 +999,6 @@ class BulletBackend(Backend):
         if self.cid is not None and p.isConnected(self.cid):
             p.disconnect(self.cid)
         self.cid = None
+        if self._tmpdir is not None:
+            shutil.rmtree(self._tmpdir, ignore_errors=True)
+            self._tmpdir = None

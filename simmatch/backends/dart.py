@@ -25,6 +25,7 @@ from scipy.spatial.transform import Rotation
 from ..config import SimConfig
 from ..errors import EngineFailure
 from ..model import ContactParams, Inertial, Joint, Limit, Link, Pose, RobotModel, State
+from . import dart_free
 from .base import Backend, ContactPoint, Readback, Unsupported
 from .dart_build import add_floor, captured_output, isometry, make_shape, set_inertia, shape_to_geometry
 
@@ -75,15 +76,20 @@ class DartBackend(Backend):
                 self.skel = self._build_matched()
             else:
                 self.skel = self._load_native()
-            self.world.addSkeleton(self.skel)
+            if self.skel is not None:
+                self.world.addSkeleton(self.skel)
             self.floor = None
             if cfg.floor:
                 self.floor = add_floor(self.world, cfg.contact.friction, cfg.contact.restitution)
+        if self.skel is None:
+            self._native_failed()
         if cfg.contact.stiffness is not None or cfg.contact.damping is not None:
             self.unsupported.append(Unsupported(
                 "contact_stiffness", "floor", "DART's contacts are rigid (LCP): config contact stiffness/damping "
                 "not representable, rigid contact used"))
         self._map_dofs()
+        if load == "native" and cfg.align_joints:
+            self._align_native_joints()
         self._tau_full = np.zeros(self.dof)
 
     # -- building ----------------------------------------------------------------------------
@@ -98,7 +104,8 @@ class DartBackend(Backend):
         else:
             joint, body = skel.createWeldJointAndBodyNodePair()
             joint.setName(f"{model.root}_weld")
-        joint.setTransformFromParentBodyNode(isometry(np.eye(4)))
+        # a fixed base mounted at model.base_pose (identity when floating or unposed)
+        joint.setTransformFromParentBodyNode(isometry(model.base_pose.matrix if model.posed else np.eye(4)))
         joint.setTransformFromChildBodyNode(isometry(np.eye(4)))
         self._root_joint_name = joint.getName()
         self._setup_body(body, root_link)
@@ -119,6 +126,10 @@ class DartBackend(Backend):
             if j.movable:
                 self._setup_joint(joint, j)
             self._setup_body(body, model.link(j.child))
+        for j in model.mimic_joints:
+            self.unsupported.append(Unsupported(
+                "mimic", j.name, f"dartpy 6.20 does not bind Joint::setMimicJoint: {j.name!r} moves on its own "
+                                 f"instead of following {j.mimic.joint!r}"))
         return skel
 
     def _setup_joint(self, joint, j: Joint) -> None:
@@ -174,30 +185,59 @@ class DartBackend(Backend):
         path = Path(model.source).resolve() if model.source else None
         if path is None or not path.is_file():
             raise EngineFailure("dart", "native", f"URDF file {model.source!r} not found")
-        loader = dart.utils.DartLoader()
-        for folder in [path.parent, *list(path.parents)[1:4]]:
-            if folder.name:
-                loader.addPackageDirectory(folder.name, str(folder))
-        for pkg in _package_names(path):
-            for folder in [path.parent, *path.parents]:
-                if folder.name == pkg:
-                    loader.addPackageDirectory(pkg, str(folder))
-                    break
-                if (folder / pkg).is_dir():
-                    loader.addPackageDirectory(pkg, str(folder / pkg))
-                    break
-        skel = loader.parseSkeleton(path.as_uri())
+        # Exactly what users call: no package directories registered (resolving `package://` is what
+        # the matched build does). The absolute file URI stands for "the path the user gave".
+        skel = dart.utils.DartLoader().parseSkeleton(path.as_uri())
         if skel is None:
-            raise EngineFailure("dart", "native", "DartLoader.parseSkeleton returned None")
+            return None
         self.bodies = {skel.getBodyNode(i).getName(): skel.getBodyNode(i) for i in range(skel.getNumBodyNodes())}
+        if model.posed:
+            # a mounted fixed base: every tree's root joint (the FreeJoint DART adds, or the joints
+            # of a root link named 'world') moves from the world origin to the mount pose
+            for t in range(skel.getNumTrees()):
+                rj = skel.getRootJoint(t)
+                T = model.base_pose.matrix @ np.asarray(rj.getTransformFromParentBodyNode().matrix())
+                rj.setTransformFromParentBodyNode(isometry(T))
         root = skel.getRootJoint()
         self._root_joint_name = root.getName() if root is not None else ""
         return skel
 
+    def _native_failed(self) -> None:
+        """DartLoader().parseSkeleton returned None: say why, with the loader's own words."""
+        path = Path(self.model.source).resolve()
+        said = "; ".join(m for m in self.loader_messages if "package" in m.lower() or "error" in m.lower())[:300]
+        packages = sorted(_package_names(path))
+        unresolved = [p for p in packages if p in " ".join(self.loader_messages)] or packages
+        if unresolved:
+            raise EngineFailure(
+                "dart", "native",
+                f"DartLoader().parseSkeleton returned None: package:// URIs ({', '.join(unresolved)}) cannot be "
+                f"resolved until loader.addPackageDirectory(name, folder) registers them"
+                + (f" (engine said: {said})" if said else ""), cause="dart_package_uri_unresolved")
+        raise EngineFailure("dart", "native", "DartLoader().parseSkeleton returned None"
+                            + (f" (engine said: {said})" if said else ""))
+
     def _map_dofs(self) -> None:
         skel, model = self.skel, self.model
         idx = []
+        free_coords: dict = {}
+        coordinate_of = {c.name: (g, k) for g, cs in model.groups.items() for k, c in enumerate(cs)}
         for name in model.joint_names:
+            if skel.getJoint(name) is None and name in coordinate_of:
+                group, k = coordinate_of[name]
+                dj = skel.getJoint(group)
+                if dj is not None and dj.getType() == "PlanarJoint":
+                    # DART's PlanarJoint: T = Trans(q0 t1 + q1 t2) Rot(rotation axis, q2), the
+                    # canonical planar coordinates when t1, t2 are the canonical in-plane axes
+                    # (the kinematics comparison checks that they are)
+                    idx.append(dj.getIndexInSkeleton(k))
+                    continue
+                if dj is not None and dj.getType() == "FreeJoint":
+                    # an inner floating joint: DART's FreeJoint coordinates mapped onto the canonical
+                    # x, y, z, yaw, pitch, roll (dart_free); the index is a placeholder of the right size
+                    idx.append(dj.getIndexInSkeleton(k))
+                    free_coords.setdefault(group, [dj, [None] * 6])[1][k] = len(idx) - 1
+                    continue
             if skel.getJoint(name) is None:
                 raise EngineFailure("dart", self.load, f"joint {name!r} missing from the DART skeleton")
             joint = skel.getJoint(name)
@@ -205,6 +245,14 @@ class DartBackend(Backend):
                 raise EngineFailure("dart", self.load, f"joint {name!r} has {joint.getNumDofs()} DoF in DART, not 1")
             idx.append(joint.getIndexInSkeleton(0))
         self._idx = idx
+        # inner FreeJoints: (joint, canonical positions of x, y, z, yaw, pitch, roll, last coordinates)
+        self._inner_free = [[dj, np.array(cols), None] for dj, cols in free_coords.values()]
+        for group in free_coords:
+            self.unsupported.append(Unsupported(
+                "free_joint_integration", group,
+                "DART's FreeJoint (rotation vector, its own velocities) is mapped exactly onto x, y, z, yaw, pitch, "
+                "roll for states, forces, M and h, but DART integrates in its own coordinates: one step's velocity "
+                "differs from a step in simmatch's coordinates by O(dt)"))
         root = skel.getRootJoint()
         self._free = None
         self.added_joints: tuple[str, ...] = ()
@@ -217,6 +265,26 @@ class DartBackend(Backend):
                                 if self._free is not None else set())
         self._extra_idx = [i for i in range(skel.getNumDofs()) if i not in canonical]
         self._extra_q0 = np.array([skel.getDof(i).getInitialPosition() for i in self._extra_idx])
+        # joints the URDF locks (lower == upper) that DART loaded as moving: set to that value
+        for j in model.locked_joints:
+            dj = skel.getJoint(j.name)
+            if dj is not None and dj.getNumDofs() == 1 and dj.getIndexInSkeleton(0) in self._extra_idx:
+                self._extra_q0[self._extra_idx.index(dj.getIndexInSkeleton(0))] = float(j.limit.lower)
+
+    def _align_native_joints(self) -> None:
+        """config.align_joints on a native import: a locked joint DART loaded as moving gets the LOCKED
+        actuator (held at its value, set with every state: the matched build's fixed joint). A `<mimic>`
+        follower keeps the loader's MIMIC actuator: dartpy 6.20 has no other coupling to offer."""
+        for name in self.config.align_joints:
+            j = next((x for x in self.model.joints if x.name == name), None)
+            dj = self.skel.getJoint(name)
+            if j is None or dj is None:
+                continue
+            if j.locked_type and dj.getNumDofs() == 1:
+                dj.setActuatorType(self._dart.dynamics.ActuatorType.LOCKED)
+                self.notes.append(f"--explain: locked {name!r} given DART's LOCKED actuator")
+            elif j.mimic is not None:
+                self.notes.append(f"--explain: {name!r} keeps DART's MIMIC actuator (no other coupling in dartpy)")
 
     # -- state ---------------------------------------------------------------------------------
     def _set_state(self, state: State) -> None:
@@ -227,6 +295,12 @@ class DartBackend(Backend):
         if self.dof:
             skel.setPositions(self._idx, np.asarray(state.q, dtype=float))
             skel.setVelocities(self._idx, np.asarray(state.dq, dtype=float))
+        for entry in self._inner_free:
+            dj, cols, _ = entry
+            c, dc = np.asarray(state.q, float)[cols], np.asarray(state.dq, float)[cols]
+            dj.setPositions(self._dart.dynamics.FreeJoint.convertToPositions(isometry(dart_free.chain_transform(c))))
+            dj.setVelocities(np.linalg.solve(dj.getRelativeJacobian(), dart_free.chain_jacobian(c) @ dc))
+            entry[2] = c
         if self._free is not None and state.floating:
             self._set_root(state)
 
@@ -246,6 +320,7 @@ class DartBackend(Backend):
         skel = self.skel
         if self.dof:
             q, dq = skel.getPositions(self._idx), skel.getVelocities(self._idx)
+            self._read_inner_free(q, dq)
         else:
             q, dq = np.zeros(0), np.zeros(0)
         if not self.model.floating:  # getPositions(idx) returns a fresh float64 copy: no second copy
@@ -269,10 +344,41 @@ class DartBackend(Backend):
         if self._dof:
             q_out[:] = self.skel.getPositions(self._idx)
             dq_out[:] = self.skel.getVelocities(self._idx)
+            self._read_inner_free(q_out, dq_out)
+
+    def _read_inner_free(self, q: np.ndarray, dq: np.ndarray) -> None:
+        """Overwrite the placeholder entries of inner FreeJoints with their canonical coordinates."""
+        for entry in self._inner_free:
+            dj, cols, last = entry
+            T = np.asarray(self._dart.dynamics.FreeJoint.convertToTransform(dj.getPositions()).matrix())
+            c = dart_free.coordinates(T, last)
+            q[cols] = c
+            dq[cols] = np.linalg.solve(dart_free.chain_jacobian(c), dj.getRelativeJacobian() @ dj.getVelocities())
+            entry[2] = c
+
+    def _inner_free_maps(self):
+        """Per inner FreeJoint: (its DART dof columns in self._idx order, J_m, dJ_m dq) at the current state."""
+        out = []
+        for dj, cols, last in self._inner_free:
+            T = np.asarray(self._dart.dynamics.FreeJoint.convertToTransform(dj.getPositions()).matrix())
+            c = dart_free.coordinates(T, last)
+            vd = np.asarray(dj.getVelocities(), dtype=float)
+            Jc, Jr = dart_free.chain_jacobian(c), np.asarray(dj.getRelativeJacobian(), dtype=float)
+            dc = np.linalg.solve(Jc, Jr @ vd)
+            Jm = np.linalg.solve(Jr, Jc)
+            dJm_dq = np.linalg.solve(Jr, dart_free.chain_jdot_dq(c, dc)
+                                     - np.asarray(dj.getRelativeJacobianTimeDeriv(), dtype=float) @ vd)
+            out.append((cols, Jm, dJm_dq))
+        return out
 
     def _step(self) -> None:
         if self.dof:
-            self.skel.setForces(self._idx, self._tau_full)  # DART clears forces after every step
+            tau = self._tau_full
+            if self._inner_free:  # power-equivalent DART forces: tau_d = J_m^-T tau_c
+                tau = np.array(tau, dtype=float)
+                for cols, Jm, _ in self._inner_free_maps():
+                    tau[cols] = np.linalg.solve(Jm.T, tau[cols])
+            self.skel.setForces(self._idx, tau)  # DART clears forces after every step
         self.world.step()
 
     # -- kinematics and dynamics ---------------------------------------------------------------
@@ -288,12 +394,29 @@ class DartBackend(Backend):
     def _link_names(self) -> set[str]:
         return {link.name for link in self.model.links}
 
+    def _coordinate_map(self):
+        """(J (dof, dof), dJ dq (dof,)): DART velocities (in self._idx order) = J canonical dq; the
+        identity but for inner FreeJoints (see dart_free)."""
+        J, a0 = np.eye(self.dof), np.zeros(self.dof)
+        for cols, Jm, dJm_dq in self._inner_free_maps():
+            J[np.ix_(cols, cols)] = Jm
+            a0[cols] = dJm_dq
+        return J, a0
+
     def mass_matrix(self) -> np.ndarray:
-        M = self.skel.getMassMatrix()
-        return np.array(M[np.ix_(self._idx, self._idx)])
+        M = np.array(self.skel.getMassMatrix()[np.ix_(self._idx, self._idx)])
+        if self._inner_free:
+            J, _ = self._coordinate_map()
+            M = J.T @ M @ J
+        return M
 
     def bias_forces(self) -> np.ndarray:
-        return np.array(self.skel.getCoriolisAndGravityForces()[self._idx])
+        h = np.array(self.skel.getCoriolisAndGravityForces()[self._idx])
+        if self._inner_free:
+            J, a0 = self._coordinate_map()
+            M = np.array(self.skel.getMassMatrix()[np.ix_(self._idx, self._idx)])
+            h = J.T @ (h + M @ a0)
+        return h
 
     def joint_limit_forces(self) -> np.ndarray:
         """Constraint impulse / dt of each joint at (within 1e-6 of) or past an enforced limit. DART
@@ -377,6 +500,11 @@ class DartBackend(Backend):
             joints.append(self._joint_back(dj, j))
             if dj.getNumDofs() == 1:
                 enforced[j.name] = bool(dj.areLimitsEnforced())
+        for group, coords in model.groups.items():
+            dj = skel.getJoint(group)
+            if dj is not None:
+                joints.append(Joint(group, _JOINT_TYPES.get(dj.getType(), dj.getType()), coords[0].parent,
+                                    coords[-1].child, coords[0].origin, coords[-1].axis))
         root = skel.getRootJoint()
         root_type = root.getType() if root is not None else ""
         base = "floating" if root_type == "FreeJoint" else "fixed"
@@ -384,6 +512,15 @@ class DartBackend(Backend):
             base = "floating"
         rb_model = replace(model, links=tuple(links), joints=tuple(joints), base=base,
                            base_reason=f"dart root joint: {root_type}")
+        locked = {}
+        for j in model.locked_joints:
+            dj = skel.getJoint(j.name)
+            if dj is None or dj.getNumDofs() == 0:
+                locked[j.name] = "fixed"
+            elif dj.areLimitsEnforced():
+                locked[j.name] = "held by its limits"
+            else:
+                locked[j.name] = "moves: DART stores the equal limits but does not enforce them"
         extras = {
             "limits_enforced": enforced,
             "collision_detector": self.config.collision_detector,
@@ -395,9 +532,11 @@ class DartBackend(Backend):
             "self_collision": bool(skel.getSelfCollisionCheck()),
             "friction_combination": "min",
             "restitution_combination": "product",
-            "velocity_limits": {j.name: _finite(skel.getJoint(j.name).getVelocityUpperLimit(0))
-                                for j in model.dof_joints},
+            "velocity_limits": {j.name: _finite(skel.getDof(i).getVelocityUpperLimit())
+                                for j, i in zip(model.dof_joints, self._idx)},
         }
+        if locked:
+            extras["locked_joints"] = locked
         if self.loader_messages:
             extras["engine_messages"] = list(self.loader_messages)
         return Readback(rb_model, extras, tuple(self.added_joints), {})

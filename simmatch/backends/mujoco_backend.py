@@ -20,6 +20,7 @@ import os
 
 import mujoco
 import numpy as np
+from scipy.spatial.transform import Rotation
 
 from ..errors import EngineFailure, PhysicsDiverged
 from ..kinematics import joint_motion
@@ -30,7 +31,11 @@ from .mujoco_build import (
     FLOOR_CONAFFINITY,
     FLOOR_CONTYPE,
     build_matched,
+    homog,
+    mat_from_wxyz,
+    mount_native,
     plan_native,
+    quat_wxyz,
     readback_model,
 )
 
@@ -68,7 +73,7 @@ class MujocoBackend(Backend):
         m = self.m
         jid = {}
         for name in model.joint_names:
-            i = mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_JOINT, name)
+            i = mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_JOINT, plan.engine_joint_names.get(name, name))
             if i < 0:
                 raise EngineFailure("mujoco", load, f"joint {name!r} missing from the compiled model")
             jid[name] = i
@@ -77,6 +82,14 @@ class MujocoBackend(Backend):
         # contiguous index ranges read/write faster as slices (views; copied on read)
         self._qsl = self._as_slice(self._qidx)
         self._vsl = self._as_slice(self._vidx)
+        # joints the URDF locks (lower == upper) that the engine loaded as moving: held at that value
+        # whenever the state is set; whether the engine then keeps them there is in readback()
+        self._locked = []
+        for j in model.locked_joints:
+            i = mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_JOINT, j.name)
+            if i >= 0:
+                self._locked.append((j.name, int(m.jnt_qposadr[i]), int(m.jnt_dofadr[i]), float(j.limit.lower),
+                                     bool(m.jnt_limited[i])))
         self._free = None
         for i in range(m.njnt):
             if m.jnt_type[i] == mujoco.mjtJoint.mjJNT_FREE:
@@ -98,6 +111,7 @@ class MujocoBackend(Backend):
         # link placements with numeric ids
         index = {n: i for i, n in enumerate(model.joint_names)}
         self._placements = []
+        self._world_holder = model.base_pose.matrix if model.posed else np.eye(4)
         for link in model.link_order:
             pl = plan.placements.get(link)
             if pl is None:
@@ -122,12 +136,17 @@ class MujocoBackend(Backend):
             mj = mujoco.MjModel.from_xml_path(path)
         except Exception as e:
             raise EngineFailure("mujoco", "native", str(e).strip()) from None
-        if cfg.floor:  # same parser, plus a floor plane
+        if cfg.floor or model.posed or cfg.align_joints:  # same parser, plus a floor plane / the mount
             spec = mujoco.MjSpec.from_file(path)
+            if model.posed:
+                mount_native(spec, model.base_pose)
+            if cfg.align_joints:
+                self._align_native_joints(spec, model, cfg.align_joints)
             c = cfg.contact
-            spec.worldbody.add_geom(name=FLOOR, type=mujoco.mjtGeom.mjGEOM_PLANE, size=[0, 0, 1],
-                                    friction=[c.friction, 0.005, 0.0001],
-                                    contype=FLOOR_CONTYPE | 1, conaffinity=FLOOR_CONAFFINITY | 1)
+            if cfg.floor:
+                spec.worldbody.add_geom(name=FLOOR, type=mujoco.mjtGeom.mjGEOM_PLANE, size=[0, 0, 1],
+                                        friction=[c.friction, 0.005, 0.0001],
+                                        contype=FLOOR_CONTYPE | 1, conaffinity=FLOOR_CONAFFINITY | 1)
             try:
                 mj = spec.compile()
             except Exception as e:
@@ -152,11 +171,44 @@ class MujocoBackend(Backend):
             self.notes.append(f"MuJoCo fused link {link!r} into body {body!r}")
         return mj, plan
 
+    def _align_native_joints(self, spec, model: RobotModel, names) -> None:
+        """config.align_joints on a native import: a locked joint (which the import loads as a moving
+        joint with its limit ignored) is deleted and its body placed at the locked value, the matched
+        build's fixed joint. A `<mimic>` follower keeps the import's joint equality (the matched
+        build uses the same)."""
+        for name in names:
+            j = next((x for x in model.joints if x.name == name), None)
+            if j is None:
+                continue
+            if j.locked_type:
+                mj = next((x for x in spec.joints if x.name == name), None)
+                if mj is None:
+                    continue
+                body = mj.parent
+                axis = np.asarray(mj.axis, dtype=float)
+                axis = axis / np.linalg.norm(axis)
+                v = float(j.limit.lower)
+                M = np.eye(4)  # the joint's motion in the body frame, about its anchor
+                if mj.type == mujoco.mjtJoint.mjJNT_SLIDE:
+                    M[:3, 3] = axis * v
+                else:
+                    R = Rotation.from_rotvec(axis * v).as_matrix()
+                    anchor = np.asarray(mj.pos, dtype=float)
+                    M[:3, :3], M[:3, 3] = R, anchor - R @ anchor
+                T = homog(mat_from_wxyz(body.quat), body.pos) @ M
+                body.pos, body.quat = T[:3, 3], quat_wxyz(T[:3, :3])
+                spec.delete(mj)
+                self.notes.append(f"--explain: locked {name!r} deleted, body {body.name!r} placed at {v:g}")
+            elif j.mimic is not None:
+                self.notes.append(f"--explain: {name!r} keeps the import's joint equality (as matched)")
+
     # -- state --------------------------------------------------------------------------------
     def _set_state(self, s: State) -> None:
         d = self.d
         d.qpos[self._qidx] = s.q
         d.qvel[self._vidx] = s.dq
+        for _, qa, va, value, _ in self._locked:
+            d.qpos[qa], d.qvel[va] = value, 0.0
         if self._free is not None:
             qa, va, _ = self._free
             if s.floating:
@@ -264,9 +316,12 @@ class MujocoBackend(Backend):
         q = d.qpos[self._qidx]
         out = {}
         for link, bid, steps in self._placements:
-            T = np.eye(4)
-            T[:3, :3] = d.xmat[bid].reshape(3, 3)
-            T[:3, 3] = d.xpos[bid]
+            if bid == 0:  # fused into the world body (native): the base's mount pose (identity unposed)
+                T = self._world_holder.copy()
+            else:
+                T = np.eye(4)
+                T[:3, :3] = d.xmat[bid].reshape(3, 3)
+                T[:3, 3] = d.xpos[bid]
             for O, j, k in steps:
                 T = T @ O
                 if j is not None:
@@ -364,8 +419,20 @@ class MujocoBackend(Backend):
         else:
             extras.update(fused_static_bodies=True,
                           total_mass=float(self.m.body_mass.sum()))
+        locked = {j.name: "fixed" for j in self.model.locked_joints}
+        for name, _, _, value, limited in self._locked:
+            locked[name] = ("held by its limits" if limited else
+                            "moves: MuJoCo ignores a range with equal lower and upper limits")
+        if locked:
+            extras["locked_joints"] = locked
         if self.plan.tiny_links:
             extras["tiny_mass_links"] = list(self.plan.tiny_links)
+            root = self.model.root
+            if self.model.floating and root in self.plan.tiny_links:
+                # MuJoCo rejects a free joint on a massless body: the root carries the tiny mass
+                extras["explains"] = [dict(category="inertia", quantity=q, subject=root, cause="mujoco_massless_free_root",
+                                           detail="MuJoCo rejects a free joint on a massless body; the matched build "
+                                                  "gave it a tiny mass and inertia") for q in ("mass", "inertia")]
         if any(self.m.geom_type == mujoco.mjtGeom.mjGEOM_MESH):
             extras["mesh_collision"] = "convex hull"
         return Readback(rb, extras, (), dict(self.plan.merged_links))

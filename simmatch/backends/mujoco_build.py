@@ -36,6 +36,7 @@ from .base import Unsupported
 TINY_MASS = 1e-6  # kg, for massless links MuJoCo cannot represent (documented, Unsupported)
 TINY_INERTIA = 1e-9  # kg m^2
 FREE_JOINT = "simmatch_root_free"
+MOUNT_BODY = "simmatch_mount"  # a fixed root named 'world' mounted away from the origin
 FLOOR = "floor"
 # Robot geoms: contype 2 / conaffinity 1, floor: contype 1 / conaffinity 2 -> the robot collides
 # with the floor but not with itself (PyBullet and DART defaults: no self-collision).
@@ -94,6 +95,7 @@ class BuildPlan:
     joint_origin: dict  # joint name -> Pose (canonical origin, as built)
     tiny_links: list
     root_joint: str  # 'free' or 'welded'
+    engine_joint_names: dict = field(default_factory=dict)  # canonical name -> MuJoCo joint (where they differ)
 
 
 def _rigid_inertial(link: Link):
@@ -274,22 +276,30 @@ def build_matched(model: RobotModel, config, unsupported: list, notes: list):
         return [(body, link.name, kid) for kid in model.child_joints(link.name)]
 
     root = model.link(model.root)
+    # a fixed base mounted at model.base_pose: the root body sits there (welded)
+    mount = dict(pos=np.array(model.base_pose.xyz, dtype=float),
+                 quat=quat_wxyz(model.base_pose.rotation)) if model.posed else {}
+    holder = root.name
     if root.name == "world" and not model.floating:
-        rbody = spec.worldbody  # a fixed root named 'world' is MuJoCo's world body itself
+        if model.posed:  # MuJoCo's world body cannot move: a static body at the mount holds the root
+            rbody = spec.worldbody.add_body(name=MOUNT_BODY, **mount)
+            holder = MOUNT_BODY
+        else:
+            rbody = spec.worldbody  # a fixed root named 'world' is MuJoCo's world body itself
         if root.mass > 0:
-            notes.append("fixed root link 'world' is MuJoCo's world body: its mass is irrelevant")
+            notes.append("fixed root link 'world' is welded to MuJoCo's world: its mass is irrelevant")
     else:
         if root.name == "world":
             raise EngineFailure("mujoco", "matched", "a floating root link named 'world' clashes with MuJoCo's "
                                 "world body: rename the link, or use --base fixed")
-        rbody = spec.worldbody.add_body(name=root.name)
+        rbody = spec.worldbody.add_body(name=root.name, **mount)
         if model.floating:
             rbody.add_freejoint(name=FREE_JOINT)
         set_inertial(rbody, root, model.floating)
-    placements[root.name] = LinkPlacement(root.name)
+    placements[root.name] = LinkPlacement(holder)
     add_geoms(rbody, root)
     for kid in model.child_joints(root.name):
-        grow(rbody, root.name, kid)
+        grow(rbody, holder, kid)
 
     if config.floor:
         c = config.contact
@@ -305,6 +315,11 @@ def build_matched(model: RobotModel, config, unsupported: list, notes: list):
             "hard_limits", "*",
             "joint limits and contacts are soft constraints in MuJoCo (solref/solimp): limits can be "
             "overshot and bodies penetrate slightly"))
+    for j in model.mimic_joints:
+        # joint equality: q[j] = offset + multiplier q[leader] (both at qpos0 = 0): a soft constraint
+        spec.add_equality(name=f"mimic:{j.name}", type=mujoco.mjtEq.mjEQ_JOINT, name1=j.name, name2=j.mimic.joint,
+                          data=[j.mimic.offset, j.mimic.multiplier] + [0.0] * 10)
+        notes.append(f"mimic {j.name!r}: joint equality on {j.mimic.joint!r}")
     notes.append("MjSpec build: degree=False, inertiafromgeom=false, fusestatic=false, "
                  "integrator=Euler (joint damping implicit), robot geoms priority 1 (their friction "
                  "wins against the floor), no self-collision")
@@ -314,6 +329,17 @@ def build_matched(model: RobotModel, config, unsupported: list, notes: list):
 
 
 # ---------------------------------------------------------------------------------------------
+def mount_native(spec: mujoco.MjSpec, pose: Pose) -> None:
+    """Move everything MuJoCo's URDF import put in the world body (the root link's body, or the
+    bodies, geoms and sites of a root link named 'world') to the mount `pose`: the compiled model's
+    world body stays at the origin, so a link fused into it is at pose x its fused offset."""
+    P = pose.matrix
+    for obj in list(spec.worldbody.bodies) + list(spec.worldbody.geoms) + list(spec.worldbody.sites):
+        T = P @ homog(mat_from_wxyz(obj.quat), obj.pos)
+        obj.pos = T[:3, 3]
+        obj.quat = quat_wxyz(T[:3, :3])
+
+
 def plan_native(model: RobotModel, mj: mujoco.MjModel) -> BuildPlan:
     """Map canonical links/joints onto a model MuJoCo compiled from the URDF itself (fused static
     bodies, root welded to the world)."""
@@ -334,7 +360,29 @@ def plan_native(model: RobotModel, mj: mujoco.MjModel) -> BuildPlan:
             stack.append((j.child, holder, steps + [(j.origin.matrix, j if j.movable else None)]))
     joint_D = {j.name: np.eye(4) for j in model.dof_joints}
     joint_origin = {j.name: j.origin for j in model.dof_joints}
-    return BuildPlan(placements, merged, joint_D, joint_origin, [], "free" if has_free else "welded")
+    return BuildPlan(placements, merged, joint_D, joint_origin, [], "free" if has_free else "welded",
+                     native_coordinate_names(model, mj))
+
+
+def native_coordinate_names(model: RobotModel, mj: mujoco.MjModel) -> dict:
+    """MuJoCo's URDF import makes a planar joint J three joints J_TX, J_TY (slide) and J_RZ (hinge)
+    on the child body, axes in the body frame. Canonical coordinate -> MuJoCo joint name, where the
+    axes agree (an axis MuJoCo placed differently raises EngineFailure naming the joint)."""
+    out = {}
+    for group, coords in model.groups.items():
+        if coords[0].group_type != "planar":
+            continue
+        names = [f"{group}_TX", f"{group}_TY", f"{group}_RZ"]
+        ids = [mujoco.mj_name2id(mj, mujoco.mjtObj.mjOBJ_JOINT, n) for n in names]
+        if min(ids) < 0:
+            continue
+        for j, n, i in zip(coords, names, ids):
+            if np.abs(np.asarray(mj.jnt_axis[i]) - np.asarray(j.axis)).max() > 1e-9:
+                raise EngineFailure("mujoco", "native", f"planar joint {group!r}: MuJoCo's {n} axis "
+                                    f"{np.round(mj.jnt_axis[i], 6).tolist()} is not simmatch's {j.name} axis "
+                                    f"{np.round(j.axis, 6).tolist()}")
+            out[j.name] = n
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -405,7 +453,7 @@ def readback_model(model: RobotModel, mj: mujoco.MjModel, plan: BuildPlan, floor
 
     joints = []
     for j in model.joints:
-        jid = mujoco.mj_name2id(mj, mujoco.mjtObj.mjOBJ_JOINT, j.name)
+        jid = mujoco.mj_name2id(mj, mujoco.mjtObj.mjOBJ_JOINT, plan.engine_joint_names.get(j.name, j.name))
         if not j.movable or jid < 0:
             joints.append(j if jid >= 0 or not j.movable else Joint(j.name, "fixed", j.parent, j.child, j.origin))
             continue

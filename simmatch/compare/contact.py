@@ -100,16 +100,31 @@ def _compare(actual: Snapshot, ctx: Context) -> list:
         # -- shapes ---------------------------------------------------------------------------
         remaining = list(acol)
         unmatched = []
+        # a source that names its shapes after the declared ones (the name, or '#k' for the k-th
+        # unnamed one) is paired by name first: kinds alone mispair a link with two shapes
+        keys = [e.name or f"#{k}" for k, e in enumerate(link.collisions)] + [None] * (len(ecol) - len(link.collisions))
+        by_name = {}
+        for e, key in zip(ecol, keys):
+            a = next((a for a in remaining if key is not None and a.name == key), None)
+            if a is not None:
+                remaining.remove(a)
+                by_name[id(e)] = a
         for e in ecol:
-            match = next((a for a in remaining if a.kind == e.kind), None)
-            if match is None:
-                unmatched.append(e)
+            match = by_name.get(id(e))
+            if match is not None and match.kind != e.kind:
+                unmatched.append((e, match))
                 continue
-            remaining.remove(match)
+            match = match or next((a for a in remaining if a.kind == e.kind), None)
+            if match is None:
+                unmatched.append((e, None))
+                continue
+            if match in remaining:
+                remaining.remove(match)
             out.extend(_compare_shapes(actual, link.name, e, match, tol, cause, is_model))
-        for e in unmatched:
-            if remaining:  # a shape of another kind in its place
+        for e, a in unmatched:
+            if a is None and remaining:
                 a = remaining.pop(0)
+            if a is not None:  # a shape of another kind in its place
                 c = cause
                 if actual.engine == "bullet" and e.kind == "cylinder" and a.kind == "mesh":
                     c = "bullet_cylinder_as_mesh"

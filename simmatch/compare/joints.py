@@ -4,8 +4,107 @@ velocity motors, its 0.04 link damping and 100 rad/s joint speed cap."""
 
 from __future__ import annotations
 
-from . import Context, default_cause, finding
+from . import Context, default_cause, finding, r6
 from .snapshot import Snapshot
+
+
+def probe_mimic(backend, model, state, seconds: float = 0.2) -> dict:
+    """Whether each `<mimic>` joint follows its leader in `backend`: from `state` with the leader at
+    the middle of its range and the follower at its lower limit (0 when unlimited), an inconsistent
+    pair, and no torque, step `seconds` and compare the residual r = q_f - (m q_l + offset)
+    before and after. {follower: {"follows": bool, "leader": [q0, q1], "follower": [q0, q1],
+    "residual": [r0, r1]}}."""
+    import numpy as np
+
+    from ..kinematics import joint_range
+    from ..model import State
+
+    names = model.joint_names
+    out = {}
+    for j in model.mimic_joints:
+        lead, fol = names.index(j.mimic.joint), names.index(j.name)
+        q = np.array(state.q, dtype=float)
+        lo, hi = joint_range(model.dof_joints[lead])
+        flo, fhi = joint_range(j)
+        q[fol] = flo if j.limited else 0.0
+        q[lead] = 0.5 * (lo + hi)
+        if abs(j.mimic.multiplier * q[lead] + j.mimic.offset - q[fol]) < 1e-6 * max(1.0, hi - lo):
+            q[lead] = hi  # mid-range happens to satisfy the mimic: move the leader to its end instead
+        backend.set_state(State(q, np.zeros(len(q)), state.root_pos, state.root_quat, state.root_lin_vel,
+                                state.root_ang_vel))
+        backend.apply_torques(np.zeros(len(q)))
+        backend.step(max(1, int(round(seconds / backend.config.dt))))
+        s = backend.get_state()
+        r0 = q[fol] - (j.mimic.multiplier * q[lead] + j.mimic.offset)
+        r1 = float(s.q[fol] - (j.mimic.multiplier * s.q[lead] + j.mimic.offset))
+        out[j.name] = {"follows": bool(abs(r1) < 0.1 * abs(r0)), "leader": [float(q[lead]), float(s.q[lead])],
+                       "follower": [float(q[fol]), float(s.q[fol])], "residual": [float(r0), r1]}
+    return out
+
+
+def probe_mimic_motion(backend, model, seconds: float = 0.05, travel: float = 0.1) -> dict:
+    """How `backend` moves a `<mimic>` coupling under torque, against the reference's constrained
+    and unconstrained dynamics. From rest on the constraint (free joints mid-range, followers at
+    multiplier q_leader + offset), torques on the free joints only (followers get none, as a user
+    drives a mimicked gripper) chosen so that the ideal coupled system accelerates each free joint by
+    a_k = +-2 travel span_k / seconds^2 (it covers `travel` of its range in `seconds`): tau_free =
+    (G^T M G) a + G^T h. One step gives the engine's qdd = dq1 / dt, compared with the constrained qdd
+    G a and with the unconstrained tree's M^-1 (tau - h) (relative to max |G a|); stepping on to
+    `seconds` gives the largest residual |q_f - (m q_l + o)| against the follower's expected travel.
+    {follower: {"qdd": [leader, follower], "constrained": [...], "unconstrained": [...],
+    "rel_error_constrained", "rel_error_unconstrained", "max_residual", "follower_travel"}}."""
+    import numpy as np
+
+    from ..kinematics import joint_range
+    from ..model import State
+    from .reference import ReferenceDynamics
+
+    if not model.mimic_joints:
+        return {}
+    ref = ReferenceDynamics(model, backend.config.gravity)
+    G, c, free = ref.mimic_map()
+    spans = np.array([np.subtract(*joint_range(j)[::-1]) for j in model.dof_joints])
+    q_free = np.array([0.5 * sum(joint_range(model.dof_joints[i])) for i in free])
+    q = G @ q_free + c
+    root = dict(root_pos=np.zeros(3), root_quat=np.array([0.0, 0.0, 0.0, 1.0]), root_lin_vel=np.zeros(3),
+                root_ang_vel=np.zeros(3)) if model.floating else {}
+    s0 = State(q, np.zeros(model.dof), **root)
+    signs = np.array([1.0 if k % 2 == 0 else -1.0 for k in range(len(free))])
+    a = signs * 2.0 * travel * spans[free] / seconds ** 2
+    M, h = ref.mass_matrix(s0), ref.bias_forces(s0)
+    tau = np.zeros(model.dof)
+    tau[free] = G.T @ M @ G @ a + G.T @ h
+    qdd_c, qdd_u = G @ a, np.linalg.solve(M, tau - h)
+    dt = backend.config.dt
+    n = max(1, int(round(seconds / dt)))
+    names = model.joint_names
+    backend.set_state(s0)
+    backend.apply_torques(tau)
+    backend.step()
+    qdd = np.asarray(backend.get_state().dq, dtype=float) / dt
+    worst = {j.name: 0.0 for j in model.mimic_joints}
+
+    def residuals(qn):
+        return {j.name: abs(qn[names.index(j.name)] - (j.mimic.multiplier * qn[names.index(j.mimic.joint)]
+                                                        + j.mimic.offset)) for j in model.mimic_joints}
+
+    for k in range(n):
+        for name, r in residuals(np.asarray(backend.get_state().q, dtype=float)).items():
+            worst[name] = max(worst[name], float(r))
+        if k < n - 1:
+            backend.apply_torques(tau)
+            backend.step()
+    scale = max(float(np.max(np.abs(qdd_c))), 1e-12)
+    out = {}
+    for j in model.mimic_joints:
+        pair = [names.index(j.mimic.joint), names.index(j.name)]
+        out[j.name] = {"qdd": qdd[pair].tolist(), "constrained": qdd_c[pair].tolist(),
+                       "unconstrained": qdd_u[pair].tolist(),
+                       "rel_error_constrained": float(np.max(np.abs(qdd[pair] - qdd_c[pair]))) / scale,
+                       "rel_error_unconstrained": float(np.max(np.abs(qdd[pair] - qdd_u[pair]))) / scale,
+                       "max_residual": worst[j.name],
+                       "follower_travel": float(abs(0.5 * qdd_c[pair[1]] * (n * dt) ** 2))}
+    return out
 
 
 def _num(x):
@@ -83,6 +182,65 @@ def compare(actual: Snapshot, ctx: Context) -> list:
                                severity="error",
                                cause="bullet_default_velocity_motors" if actual.engine == "bullet" else "unknown",
                                detail="measured: 1 unit/s given without gravity was held near 0 after one step"))
+    # -- <mimic> joints ---------------------------------------------------------------------------
+    probe = extras.get("mimic") or {}
+    for j in exp_model.mimic_joints:
+        r = probe.get(j.name)
+        if r is None or is_model:
+            continue
+        what = (f"after 0.2 s without torque: leader {r['leader'][0]:.4g} -> {r['leader'][1]:.4g}, follower "
+                f"{r['follower'][0]:.4g} -> {r['follower'][1]:.4g} (q = {j.mimic.multiplier:g} q[{j.mimic.joint}] "
+                f"{j.mimic.offset:+g} off by {r['residual'][0]:.3g} -> {r['residual'][1]:.3g})")
+        key = (actual.engine, actual.load)
+        if r["follows"]:
+            cause = {("mujoco", "native"): "mujoco_mimic_equality", ("dart", "native"): "dart_mimic_actuator",
+                     ("mujoco", "matched"): "mujoco_mimic_equality", ("bullet", "matched"): "bullet_mimic_gear"}
+            out.append(finding(actual, "joints", "mimic", j.name, expected=f"follows {j.mimic.joint}",
+                               actual="follows", severity="info", cause=cause.get(key, "unsupported"), detail=what))
+        else:
+            cause = {("bullet", "native"): "bullet_ignores_mimic", ("dart", "matched"): "dart_no_mimic_binding"}
+            out.append(finding(actual, "joints", "mimic", j.name, expected=f"follows {j.mimic.joint}",
+                               actual="moves on its own", severity="error", cause=cause.get(key, "unknown"),
+                               detail=what))
+    # -- <mimic> under motion: the coupled system (constrained forward dynamics) is the reference --
+    motion = extras.get("mimic_motion") or {}
+    for j in exp_model.mimic_joints:
+        r = motion.get(j.name)
+        if r is None or is_model:
+            continue
+        e_c, e_u = r["rel_error_constrained"], r["rel_error_unconstrained"]
+        drift = r["max_residual"] / max(r["follower_travel"], 1e-12)
+        if e_c <= 1e-6 and drift <= 1e-6:
+            continue  # moves as the ideal coupling does
+        key = (actual.engine, actual.load)
+        cause = {("bullet", "native"): "bullet_ignores_mimic", ("bullet", "matched"): "bullet_mimic_gear",
+                 ("dart", "native"): "dart_mimic_actuator", ("dart", "matched"): "dart_no_mimic_binding",
+                 ("mujoco", "native"): "mujoco_mimic_equality", ("mujoco", "matched"): "mujoco_mimic_equality"}
+        f = lambda v: "[" + ", ".join(f"{x:.4g}" for x in v) + "]"
+        out.append(finding(
+            actual, "joints", "mimic_motion", j.name, expected=r6(r["constrained"]), actual=r6(r["qdd"]),
+            abs_error=max(abs(a - b) for a, b in zip(r["qdd"], r["constrained"])), rel_error=e_c, tolerance=1e-6,
+            severity="error" if max(e_c, drift) >= 0.25 else "warning", cause=cause.get(key, "unknown"),
+            detail=f"qdd [{j.mimic.joint}, {j.name}] of one step from rest on q = {j.mimic.multiplier:g} "
+                   f"q[{j.mimic.joint}] {j.mimic.offset:+g}, torque on the free joints only: {f(r['qdd'])}; the coupled "
+                   f"system (constrained forward dynamics) gives {f(r['constrained'])}, the unconstrained tree "
+                   f"{f(r['unconstrained'])} (rel {e_u:.3g}); over 0.05 s the follower leaves the coupling by up to "
+                   f"{r['max_residual']:.3g} ({100 * drift:.3g}% of its travel)"))
+    # -- joints the URDF locks (lower == upper) -------------------------------------------------
+    locked = extras.get("locked_joints") or {}
+    for j in exp_model.locked_joints:
+        treatment = locked.get(j.name, "fixed")
+        if treatment == "fixed":
+            continue
+        held = treatment.startswith("held")
+        cause = {"bullet": "bullet_locks_equal_limits" if held else "bullet_missing_limits_free",
+                 "mujoco": "mujoco_equal_limits_ignored",
+                 "dart": "dart_equal_limits_not_enforced"}.get(actual.engine, "unknown")
+        out.append(finding(actual, "joints", "locked_joint", j.name, expected=f"locked at {j.limit.lower:g}",
+                           actual=treatment, severity="info" if held else "error", cause=cause,
+                           detail=f"URDF {j.locked_type} joint with lower = upper = {j.limit.lower:g}: "
+                                  f"{'a moving joint held by a limit constraint' if held else 'free to move'} "
+                                  f"in {actual.engine}"))
     # -- whole-model hidden behaviours -----------------------------------------------------------
     damping = extras.get("link_damping") or {}
     lin, ang = float(damping.get("linear", 0.0) or 0.0), float(damping.get("angular", 0.0) or 0.0)

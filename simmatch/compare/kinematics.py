@@ -80,7 +80,7 @@ def compare(actual: Snapshot, ctx: Context) -> list:
                 exp_v, act_v = r6(E[:3, 3]), r6(A[:3, 3])
             else:
                 exp_v, act_v = r6(E[:3, :3]), r6(A[:3, :3])
-            scale = max(np.linalg.norm(E[:3, 3]), 1e-9) if quantity == "frame_position" else np.pi
+            scale = max(np.linalg.norm(E[:3, 3]), ctx.floors["length"]) if quantity == "frame_position" else np.pi
             out.append(finding(actual, "kinematics", quantity, link, expected=exp_v, actual=act_v,
                                abs_error=err[k], rel_error=err[k] / scale, tolerance=limit, severity="error",
                                cause=default_cause(actual),
@@ -98,7 +98,7 @@ def compare(actual: Snapshot, ctx: Context) -> list:
         if err.max() > tol.position_m:
             k = int(np.argmax(err))
             out.append(finding(actual, "kinematics", "com_position", link, expected=r6(E[k]), actual=r6(A[k]),
-                               abs_error=err[k], rel_error=err[k] / max(np.linalg.norm(E[k]), 1e-9),
+                               abs_error=err[k], rel_error=err[k] / max(np.linalg.norm(E[k]), ctx.floors["length"]),
                                tolerance=tol.position_m, severity="error", cause=default_cause(actual),
                                detail=f"worst at sample {k}, q = {fmt_q(qs[k])}; the link frame itself agrees",
                                extra={"q": qs[k], "sample": k}))

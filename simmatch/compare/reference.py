@@ -7,6 +7,12 @@ origin. Mass matrix by composite rigid bodies (M_ij = S_i^T I^c_k S_j, k the dee
 subtree), bias forces by recursive Newton-Euler with gravity as a base acceleration. For a floating
 base the root is held fixed (the joint block and the root-fixed bias, as the backends report them);
 dynamics states therefore carry a zero root twist.
+
+`<mimic>` joints: `mass_matrix`, `bias_forces` and `forward_dynamics` are those of the
+unconstrained tree, every joint an independent DoF: that is what every engine's mass-matrix and
+inverse-dynamics calls report (the coupling is a constraint that acts only when stepping).
+`mimic_map` and `constrained_forward_dynamics` give the coupled system: q = G q_free + c, the
+accelerations an ideal (hard, frictionless) coupling produces.
 """
 
 from __future__ import annotations
@@ -107,7 +113,7 @@ class ReferenceDynamics:
     def _frames(self, state: State) -> dict[str, np.ndarray]:
         """World frames of the root and of every movable joint's child link."""
         q = np.asarray(state.q, dtype=float)
-        F = {self.model.root: root_transform(state)}
+        F = {self.model.root: root_transform(state, self.model)}
         for j, place, pa in zip(self.order, self._place, self._parent_anchor):
             F[j.child] = F[pa] @ place @ joint_motion(j, q[self.dof_index[j.name]])
         return F
@@ -195,4 +201,38 @@ class ReferenceDynamics:
         return self.bias_forces(still)
 
     def forward_dynamics(self, state: State, tau) -> np.ndarray:
-        return np.linalg.solve(self.mass_matrix(state), np.asarray(tau, float) - self.bias_forces(state))
+        """(dof,) qdd of the unconstrained tree: M^-1 (tau - h) (a <mimic> coupling not applied); a
+        joint that moves no mass gets 0 (see `compare.snapshot.solve_qdd`)."""
+        from .snapshot import solve_qdd
+
+        return solve_qdd(self.model, self.mass_matrix(state), np.asarray(tau, float) - self.bias_forces(state))
+
+    def mimic_map(self) -> tuple[np.ndarray, np.ndarray, list[int]]:
+        """The `<mimic>` coupling as q = G q_free + c: G (dof, n_free), c (dof,), and the indices of
+        the free coordinates (every joint that mimics none) in canonical order. A follower of a
+        follower is resolved to the free joint at the end of the chain. Without mimic joints G = I."""
+        model, idx = self.model, self.dof_index
+        free = [i for i, j in enumerate(model.dof_joints) if j.mimic is None or j.mimic.joint not in idx]
+        col = {i: k for k, i in enumerate(free)}
+        G, c = np.zeros((model.dof, len(free))), np.zeros(model.dof)
+
+        def resolve(j, depth=0):
+            if depth > model.dof:
+                raise ValueError(f"mimic cycle through joint {j.name!r}")
+            if j.mimic is None or j.mimic.joint not in idx:
+                return self.dof_index[j.name], 1.0, 0.0
+            lead, m, o = resolve(model.joint(j.mimic.joint), depth + 1)
+            return lead, j.mimic.multiplier * m, j.mimic.multiplier * o + j.mimic.offset
+
+        for i, j in enumerate(model.dof_joints):
+            lead, m, o = resolve(j)
+            G[i, col[lead]], c[i] = m, o
+        return G, c, free
+
+    def constrained_forward_dynamics(self, state: State, tau) -> np.ndarray:
+        """(dof,) qdd with every `<mimic>` coupling held exactly (an ideal, workless constraint):
+        qdd = G (G^T M G)^-1 G^T (tau - h), `state` on the constraint (q = G q_free + c, dq = G dq_free).
+        Torques on a follower act through the coupling. Equals `forward_dynamics` without mimic joints."""
+        G, _, _ = self.mimic_map()
+        M, h = self.mass_matrix(state), self.bias_forces(state)
+        return G @ np.linalg.solve(G.T @ M @ G, G.T @ (np.asarray(tau, float) - h))

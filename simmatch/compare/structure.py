@@ -8,13 +8,15 @@ import re
 import numpy as np
 
 from . import Context, default_cause, finding
+from .inertia import oddity
 from .snapshot import Snapshot
 
 _SAME_TYPE = {"continuous": "revolute"}
 
 
-def load_failure(actual: Snapshot) -> list:
-    """A source that could not be built is itself a finding, with the engine's own message."""
+def load_failure(actual: Snapshot, model=None) -> list:
+    """A source that could not be built is itself a finding, with the engine's own message. With
+    the declared `model`, a MuJoCo refusal of a link that has mass is blamed on its odd tensor."""
     msg = " ".join(actual.error.split())
     subject = "*"
     m = re.search(r"Element name '([^']+)'", actual.error)
@@ -22,10 +24,24 @@ def load_failure(actual: Snapshot) -> list:
         subject = m.group(1)
     if actual.crashed:
         cause = "engine_crash"
+    elif actual.error_cause:
+        cause = actual.error_cause
+    elif (actual.engine == "mujoco" and model is not None and subject in {x.name for x in model.links}
+          and ("mass and inertia of moving bodies" in actual.error or "positive eigenvalues" in actual.error)
+          and oddity(model.link(subject))[0] is not None):
+        cause = oddity(model.link(subject))[0]  # a point mass or a singular tensor, not a massless link
     elif actual.engine == "mujoco" and "mass and inertia of moving bodies" in actual.error:
         cause = "mujoco_rejects_massless_links"
     elif actual.engine == "mujoco" and "A + B >= C" in actual.error:
         cause = "inertia_triangle_inequality"
+    elif actual.engine == "bullet" and "loads as JOINT_PLANAR" in actual.error:
+        cause = "bullet_planar_state_api"
+    elif actual.engine == "bullet" and "became a fixed joint" in actual.error:
+        cause = "bullet_floating_joint_fixed"
+    elif actual.engine == "mujoco" and "free joint can only be used on top level" in actual.error:
+        cause = "mujoco_inner_free_joint"
+    elif actual.engine == "dart" and "loaded as a FreeJoint" in actual.error:
+        cause = "dart_free_joint_coordinates"
     elif actual.engine == "mujoco" and "package:/" in actual.error:
         cause = "mujoco_no_package_uri"
     else:
@@ -36,7 +52,7 @@ def load_failure(actual: Snapshot) -> list:
 
 def compare(actual: Snapshot, ctx: Context) -> list:
     if not actual.ok:
-        return load_failure(actual)
+        return load_failure(actual, ctx.declared)
     out = []
     exp, act = ctx.expected.model, actual.model
     extras = actual.extras
@@ -59,6 +75,8 @@ def compare(actual: Snapshot, ctx: Context) -> list:
     # -- links ----------------------------------------------------------------------------------
     act_links = {link.name for link in act.links}
     for link in exp.links:
+        if link.virtual:
+            continue  # a frame between a multi-DoF joint's coordinates: simmatch's, no engine import has it
         if link.name in actual.merged_links:
             holder = actual.merged_links[link.name]
             if actual.load == "native":
@@ -80,13 +98,31 @@ def compare(actual: Snapshot, ctx: Context) -> list:
     # -- joints ---------------------------------------------------------------------------------
     act_joints = {j.name: j for j in act.joints}
     exp_joints = {j.name: j for j in exp.joints}
+    for group, coords in exp.groups.items():
+        # a multi-DoF URDF joint: the engine holds either its coordinates (matched builds, MuJoCo's
+        # slide+slide+hinge) or one joint of the URDF's name and type
+        a = act_joints.get(group)
+        if a is None or all(c.name in act_joints for c in coords):
+            continue
+        exp_joints[group] = a  # not an extra joint
+        kind = coords[0].group_type
+        if a.type != kind:
+            cause = "bullet_floating_joint_fixed" if (actual.engine, kind, a.type) == ("bullet", "floating", "fixed") \
+                else default_cause(actual)
+            out.append(finding(actual, "structure", "joint_type", group, expected=kind, actual=a.type,
+                               severity="error", cause=cause,
+                               detail=f"{len(coords)} DoF declared, {0 if a.type == 'fixed' else '?'} loaded"))
     for j in exp.joints:
         a = act_joints.get(j.name)
+        if a is None and j.group and j.group in act_joints:
+            continue  # compared as a whole above
         if a is None:
             out.append(finding(actual, "structure", "joint", j.name, expected=j.type, actual="missing",
                                severity="error", cause=default_cause(actual)))
             continue
-        if _SAME_TYPE.get(a.type, a.type) != _SAME_TYPE.get(j.type, j.type):
+        if j.locked_type and a.type == j.locked_type:
+            pass  # a locked joint loaded as moving: what the engine does with it is a joints finding
+        elif _SAME_TYPE.get(a.type, a.type) != _SAME_TYPE.get(j.type, j.type):
             out.append(finding(actual, "structure", "joint_type", j.name, expected=j.type, actual=a.type,
                                severity="error", cause=default_cause(actual)))
         if (a.parent, a.child) != (j.parent, j.child):
