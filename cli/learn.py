@@ -104,8 +104,6 @@ def learn_dyn(
     options.run_name(run)
     options.model_arg(model, "--model")
     options.base(base)
-    if policy is not None:
-        options.existing_file(policy, "--policy", (".zip",), "policy file")
     if dataset is not None:
         _check_dataset(options.npz_file(dataset, "--dataset", ("states", "actions", "lengths", "terminated",
                                                                "meta")))
@@ -185,10 +183,6 @@ def train_policy(
     options.integer(steps, "--steps", 1, 1_000_000_000)
     options.seed(seed)
     parse_target(src)
-    if out.suffix.lower() != ".zip":
-        raise UsageError(f"--out {out}: the policy is saved as a .zip file")
-    if out.exists() and not out.is_file():
-        raise UsageError(f"--out {out}: exists and is not a file")
     _require()
     import time
 

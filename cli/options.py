@@ -61,7 +61,8 @@ def seed(value: int, option: str = "--seed") -> int:
 
 def choice(value: str, option: str, choices: tuple[str, ...] | list[str]) -> str:
     if value not in choices:
-        raise UsageError(f"{option} {value!r}: choose {', '.join(choices[:-1])} or {choices[-1]}")
+        shown = value if value.strip() and value.isprintable() and " " not in value else repr(value)
+        raise UsageError(f"{option} {shown}: choose {', '.join(choices[:-1])} or {choices[-1]}")
     return value
 
 

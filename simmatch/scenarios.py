@@ -243,7 +243,8 @@ def load_torques(path: str, model: RobotModel) -> np.ndarray:
 def _read_torques(path: str, model: RobotModel) -> np.ndarray:
     p = Path(path)
     if p.is_file() and p.stat().st_size == 0:
-        raise UsageError(f"{path}: empty file")
+        kind = "a readable .npz" if p.suffix.lower() == ".npz" else "a table of torques"
+        raise UsageError(f"{path}: not {kind} file (empty file)")
     if p.suffix.lower() == ".npz":
         try:
             with np.load(p, allow_pickle=False) as data:

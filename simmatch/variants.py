@@ -61,7 +61,7 @@ def parse_target(spec: str) -> Target:
         except ValueError:
             value = math.nan
         if not (math.isfinite(value) and 0 < value <= top):
-            raise UsageError(f"{spec}: the {what} must be a number in (0, {top:g}], not {arg!r}")
+            raise UsageError(f"{spec}: the {what} must be a positive number up to {top:g}, not {arg!r}")
     return Target(engine, variant, arg or None)
 
 
