@@ -24,6 +24,7 @@ Everything random comes from one `numpy.random.Generator` seeded with (seed, epi
 from __future__ import annotations
 
 import csv
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -229,22 +230,37 @@ class Scenario:
 
 def load_torques(path: str, model: RobotModel) -> np.ndarray:
     """(T, columns) torques from .npz (key 'torques') or .csv (optional header of joint names)."""
-    p = Path(path)
-    if p.suffix.lower() == ".npz":
-        import zipfile
+    tau = _read_torques(path, model)
+    if tau.size == 0:
+        raise UsageError(f"{path}: no torques (empty table)")
+    if tau.ndim != 2:
+        raise UsageError(f"{path}: torques must be a (steps, joints) table, got shape {tau.shape}")
+    if not np.isfinite(tau).all():
+        raise UsageError(f"{path}: torques hold NaN or infinite values")
+    return tau
 
+
+def _read_torques(path: str, model: RobotModel) -> np.ndarray:
+    p = Path(path)
+    if p.is_file() and p.stat().st_size == 0:
+        kind = "a readable .npz" if p.suffix.lower() == ".npz" else "a table of torques"
+        raise UsageError(f"{path}: not {kind} file (empty file)")
+    if p.suffix.lower() == ".npz":
         try:
             with np.load(p, allow_pickle=False) as data:
                 if "torques" not in data:
                     raise UsageError(f"{path}: no array named 'torques' (found: {', '.join(data.files) or 'none'})")
                 tau = np.asarray(data["torques"], dtype=float)
-        except (OSError, EOFError, ValueError, zipfile.BadZipFile) as exc:  # empty, truncated, not an .npz
+        except (OSError, EOFError, ValueError, TypeError, KeyError, zipfile.BadZipFile) as exc:  # empty, truncated, not an .npz
             why = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             raise UsageError(f"{path}: not a readable .npz file ({why})") from None
         return tau.reshape(-1, 1) if tau.ndim == 1 else tau
     if p.suffix.lower() == ".csv":
-        with open(p, newline="") as f:
-            rows = [r for r in csv.reader(f) if r and any(c.strip() for c in r)]
+        try:
+            with open(p, newline="", encoding="utf-8") as f:
+                rows = [r for r in csv.reader(f) if r and any(c.strip() for c in r)]
+        except (OSError, UnicodeDecodeError, csv.Error) as exc:
+            raise UsageError(f"{path}: not a readable UTF-8 .csv file ({type(exc).__name__})") from None
         if not rows:
             raise UsageError(f"{path}: empty")
         header = None

@@ -248,6 +248,13 @@ def build_matched(model: RobotModel, config, unsupported: list, notes: list):
         body.add_joint(**kw)
 
     def grow(parent_body, parent_name: str, first: Joint):
+        """Build the subtree hanging from `first`, depth first in declaration order (iterative: a
+        1000-link chain is deeper than Python's recursion limit)."""
+        stack = [(parent_body, parent_name, first)]
+        while stack:
+            stack.extend(reversed(_grow_one(*stack.pop())))
+
+    def _grow_one(parent_body, parent_name: str, first: Joint) -> list:
         chain = [first]
         link = model.link(first.child)
         while True:
@@ -283,8 +290,7 @@ def build_matched(model: RobotModel, config, unsupported: list, notes: list):
         placements[link.name] = LinkPlacement(link.name)
         set_inertial(body, link, moving)
         add_geoms(body, link)
-        for kid in model.child_joints(link.name):
-            grow(body, link.name, kid)
+        return [(body, link.name, kid) for kid in model.child_joints(link.name)]
 
     root = model.link(model.root)
     # a fixed base mounted at model.base_pose: the root body sits there (welded)
@@ -358,17 +364,17 @@ def plan_native(model: RobotModel, mj: mujoco.MjModel) -> BuildPlan:
     placements, merged = {}, {}
     has_free = any(mj.jnt_type[i] == mujoco.mjtJoint.mjJNT_FREE for i in range(mj.njnt))
 
-    def visit(link: str, holder: str, steps: list):
+    stack = [(model.root, "world", [])]  # iterative: deep chains exceed Python's recursion limit
+    while stack:
+        link, holder, steps = stack.pop()
         if link in bodies:
             placements[link] = LinkPlacement(link)
             holder, steps = link, []
         else:
             placements[link] = LinkPlacement(holder, list(steps))
             merged[link] = holder
-        for j in model.child_joints(link):
-            visit(j.child, holder, steps + [(j.origin.matrix, j if j.movable else None)])
-
-    visit(model.root, "world", [])
+        for j in reversed(model.child_joints(link)):
+            stack.append((j.child, holder, steps + [(j.origin.matrix, j if j.movable else None)]))
     joint_D = {j.name: np.eye(4) for j in model.dof_joints}
     joint_origin = {j.name: j.origin for j in model.dof_joints}
     return BuildPlan(placements, merged, joint_D, joint_origin, [], "free" if has_free else "welded",

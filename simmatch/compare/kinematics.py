@@ -63,11 +63,11 @@ def compare(actual: Snapshot, ctx: Context) -> list:
             local_bad = True
         if local_bad:
             bad_local[link] = True
-    descendants = _descendants(model)
+    kids = _children(model)
     joint_of = {j.child: j.name for j in model.joints}
     for link in bad_local:
         pos_err, ang_err = bad_world[link]
-        below = [d for d in descendants.get(link, []) if d in bad_world and d not in bad_local]
+        below = [d for d in _below(kids, link) if d in bad_world and d not in bad_local]
         tail = f"; {len(below)} link(s) below are off because of it" if below else ""
         via = f" (joint {joint_of[link]!r})" if link in joint_of else ""
         for quantity, err, limit, unit in (("frame_position", pos_err, tol.position_m, "m"),
@@ -105,19 +105,19 @@ def compare(actual: Snapshot, ctx: Context) -> list:
     return out
 
 
-def _descendants(model) -> dict:
-    kids = {}
+def _children(model) -> dict[str, list[str]]:
+    kids: dict[str, list[str]] = {}
     for j in model.joints:
         kids.setdefault(j.parent, []).append(j.child)
-    out = {}
+    return kids
 
-    def walk(link):
-        acc = []
-        for c in kids.get(link, []):
-            acc.append(c)
-            acc.extend(walk(c))
-        out[link] = acc
-        return acc
 
-    walk(model.root)
+def _below(kids: dict[str, list[str]], link: str) -> list[str]:
+    """Every link below `link` (iterative: a 10,000-link chain is deeper than Python's recursion
+    limit; computed only for the links that need it, as all lists together are O(n^2) on a chain)."""
+    out, stack = [], list(reversed(kids.get(link, [])))
+    while stack:
+        c = stack.pop()
+        out.append(c)
+        stack.extend(reversed(kids.get(c, [])))
     return out
