@@ -39,21 +39,34 @@ def check(
     reference: str | None = typer.Option(None, "--reference", "-r",
                                             help="Also hold the model against this reference model (a URDF "
                                                  "converted or edited from it)."),
+    no_limit: bool = typer.Option(False, "--no-limit", help="Lift the caps that keep a run bounded: "
+                                                            "--random-q <= 2000, models of <= 1000 links in the "
+                                                            "engines."),
 ):
     """Compare the model's structure, kinematics, inertia, joints, contact and dynamics across engines."""
     from rich.console import Console
 
-    from simmatch.compare.run import parse_engines, run_check
-    from simmatch.errors import UsageError
+    from simmatch.compare.run import parse_engines, parse_load, run_check
     from simmatch.findings import Tolerances, reaches
     from simmatch.outputs import check_out_dir, model_label
     from simmatch.report_check import owned, print_summary, to_json, write_reports
 
-    reaches("error", fail_on)  # validates --fail-on before any work
-    if base not in ("fixed", "floating", "auto"):
-        raise UsageError(f"--base must be fixed, floating or auto, not {base!r}")
+    from simmatch.cli import options
+
+    # every option is checked before any work (no model loaded, no engine started, nothing written)
+    reaches("error", fail_on)
+    options.model_arg(model)
+    options.model_arg(reference, "--reference")
+    options.base(base)
+    options.random_q(random_q, no_limit)
+    options.seed(seed)
     tolerances = Tolerances().with_overrides(tol)
-    names = parse_engines(engines)
+    names = parse_engines(options.engine_list(engines))
+    parse_load(load)
+    if names:  # the model is read here first to bound the engines' work before they start
+        from simmatch.registry import load_model
+
+        options.engine_model_size(load_model(model, base=base, base_pose=base_pose), no_limit)
     folder = out or Path("reports") / f"check_{model_label(model)}"
     if not no_report:
         check_out_dir(folder, owned)  # before any computation: a rejected run leaves nothing behind

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from contextlib import contextmanager
@@ -21,8 +22,8 @@ def _weights(text: str):
         vals = [float(x) for x in text.split(",")]
     except ValueError:
         raise UsageError(f"--weights {text!r}: expected three numbers POS,LIN,ANG") from None
-    if len(vals) != 3 or min(vals) < 0:
-        raise UsageError(f"--weights {text!r}: expected three non-negative numbers POS,LIN,ANG")
+    if len(vals) != 3 or not all(math.isfinite(v) and 0 <= v <= 1e6 for v in vals) or not any(vals):
+        raise UsageError(f"--weights {text!r}: expected three numbers POS,LIN,ANG in [0, 1e6], not all zero")
     return MetricWeights(*vals)
 
 
@@ -113,6 +114,9 @@ def gap(
     no_report: bool = typer.Option(False, "--no-report", help="Do not write the report folder."),
     no_plots: bool = typer.Option(False, "--no-plots", help="Report without PNG plots."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    no_limit: bool = typer.Option(False, "--no-limit", help="Lift the caps that keep a run bounded: total "
+                                  "steps (horizon x episodes x scenarios, + re-runs with --explain) <= 30000, "
+                                  "models of <= 1000 links."),
 ):
     """How fast and where two engines drift apart under identical inputs, and which mismatch is to blame."""
     from simmatch.gap import GapOptions
@@ -120,16 +124,41 @@ def gap(
     from simmatch.report_gap import owned, print_summary, safe_name, to_json, write_report
     from simmatch.scenarios import BUILTIN
 
-    if horizon < 1 or episodes < 1:
-        raise UsageError("--horizon and --episodes must be at least 1")
-    if load not in ("matched", "native"):
-        raise UsageError(f"--load must be 'matched' or 'native', not {load!r}")
-    if not dt > 0 or solver_iterations < 1:
-        raise UsageError("--dt must be positive and --solver-iterations at least 1")
+    from simmatch.cli import options
+    from simmatch.explain import KNOBS
+    from simmatch.scenarios import parse_scenario
+    from simmatch.variants import parse_target
+
+    # every option is checked before any work (no model loaded, no engine started, nothing written)
+    options.integer(horizon, "--horizon", 1)
+    options.integer(episodes, "--episodes", 1)
+    options.choice(load, "--load", ("matched", "native"))
+    options.model_arg(model, "--model")
+    options.base(base)
+    options.number(dt, "--dt", minimum=1e-6, maximum=0.1)
+    options.integer(solver_iterations, "--solver-iterations", 1, 100_000)
+    options.number(torque_scale, "--torque-scale", minimum=0.0, maximum=100.0)
+    options.number(noise, "--noise", minimum=0.0, maximum=10.0)
+    options.number(threshold, "--threshold", positive=True, maximum=1e6)
+    options.seed(seed)
+    metric_weights = _weights(weights)
+    parse_target(src)
+    parse_target(dst)
+    names = tuple(scenario or BUILTIN)
+    for s in names + ((explain_scenario,) if explain and explain_scenario else ()):
+        parse_scenario(s, horizon=horizon, episodes=episodes, torque_scale=torque_scale, noise=noise, seed=seed)
+    steps = horizon * episodes * (len(names) + (len(KNOBS) + 1 if explain else 0))
+    if not no_limit and steps > options.GAP_STEPS_MAX:
+        raise UsageError(f"--horizon {horizon} x --episodes {episodes} x {len(names)} scenario(s)"
+                         f"{' with --explain re-runs' if explain else ''} = {steps} steps: at most "
+                         f"{options.GAP_STEPS_MAX} (more takes minutes to hours; {options.LIFT})")
+    from simmatch.registry import load_model
+
+    options.engine_model_size(load_model(model, base=base, base_pose=base_pose), no_limit)  # bad or huge models: before any engine
     opts = GapOptions(src=src, dst=dst, model=model, base=base, base_pose=base_pose, load=load,
-                      scenarios=tuple(scenario or BUILTIN),
+                      scenarios=names,
                       horizon=horizon, episodes=episodes, torque_scale=torque_scale, noise=noise, seed=seed,
-                      threshold=threshold, weights=_weights(weights), dt=dt, solver_iterations=solver_iterations,
+                      threshold=threshold, weights=metric_weights, dt=dt, solver_iterations=solver_iterations,
                       explain=explain, explain_scenario=explain_scenario)
     folder = None if no_report else (
         out or Path("reports") / safe_name(f"gap_{model_label(model)}_{src}_{dst}_{load}"))

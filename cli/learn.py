@@ -17,6 +17,25 @@ def _require():
     require_learn()
 
 
+def _check_dataset(path: Path) -> None:
+    """A dataset.npz from `learn-dyn` with at least 3 trajectories (held-out, validation, training)."""
+    import numpy as np
+
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            lengths = np.asarray(z["lengths"])
+            states, actions = z["states"], z["actions"]
+    except Exception as exc:  # numpy raises many kinds on a damaged archive
+        raise UsageError(f"--dataset {path}: not a readable dataset ({type(exc).__name__})") from None
+    if lengths.ndim != 1 or len(lengths) < 3 or (lengths < 1).any():
+        raise UsageError(f"--dataset {path}: needs at least 3 non-empty trajectories, has {lengths.size}")
+    if states.ndim != 2 or actions.ndim != 2 or len(states) != int(lengths.sum()) + len(lengths) \
+            or len(actions) != int(lengths.sum()):
+        raise UsageError(f"--dataset {path}: states/actions do not match the trajectory lengths")
+    if not (np.isfinite(states).all() and np.isfinite(actions).all()):
+        raise UsageError(f"--dataset {path}: holds NaN or infinite values")
+
+
 def learn_dyn(
     model: str = typer.Option("hopper", help="Model name or URDF path."),
     base: str = typer.Option("auto", help="fixed | floating | auto (auto: a massless root link is the world)."),
@@ -56,9 +75,45 @@ def learn_dyn(
     """Learn a hybrid simulator (source engine + GAIL generator of physical corrections) that matches
     the target, and score it with the ground-truth metric against raw source, baselines and all
     three backends."""
-    _require()
+    from simmatch.cli import options
+
+    # every option is checked before any work (no model loaded, no engine started, nothing written);
+    # the upper bounds are sanity bounds (a typo'd 10^14 trajectories), far above any useful run
+    options.integer(n_traj, "--n-traj", 3, 100_000)
+    options.integer(max_steps, "--max-steps", 1, 100_000)
+    options.number(obs_noise, "--obs-noise", minimum=0.0, maximum=10.0)
+    options.number(act_noise, "--act-noise", minimum=0.0, maximum=10.0)
+    options.number(policy_log_std, "--policy-log-std", -20.0, 5.0)
+    options.integer(pretrain_iters, "--pretrain-iters", 0, 100_000)
+    options.integer(gail_iters, "--gail-iters", 0, 100_000)
+    if pretrain_iters + gail_iters < 1:
+        raise UsageError("--pretrain-iters and --gail-iters are both 0: nothing would be trained")
+    options.integer(n_envs, "--n-envs", 1, 64)
+    options.integer(n_steps, "--n-steps", 2, 1_000_000)
+    for value, name in ((lr, "--lr"), (gail_lr, "--gail-lr"), (disc_lr, "--disc-lr")):
+        options.number(value, name, positive=True, maximum=1.0)
+    options.integer(disc_steps, "--disc-steps", 1, 100_000)
+    options.integer(ckpt_every, "--ckpt-every", 1, 100_000)
+    options.integer(refine_steps, "--refine-steps", 0, 100_000_000)
+    options.integer(refine_ensemble, "--refine-ensemble", 1, 1000)
+    options.integer(horizon, "--horizon", 1, max_steps, "(the trajectories' length, --max-steps)")
+    options.integer(score_transitions, "--score-transitions", 1, 10_000_000)
+    options.integer(backend_traj, "--backend-traj", 1, 100_000)
+    options.integer(sysid_evals, "--sysid-evals", 1, 1_000_000)
+    options.seed(seed)
+    options.run_name(run)
+    options.model_arg(model, "--model")
+    options.base(base)
+    if dataset is not None:
+        _check_dataset(options.npz_file(dataset, "--dataset", ("states", "actions", "lengths", "terminated",
+                                                               "meta")))
+    from simmatch.variants import parse_target
+
+    parse_target(src)
+    parse_target(dst)
     from simmatch.gail.config import LearnDynConfig
     from simmatch.gail.pipeline import learn_dyn as run_pipeline
+    from simmatch.gail.pipeline import run_name
 
     if space not in ("contact", "force"):
         raise UsageError(f"unknown correction space {space!r}; choose contact or force")
@@ -92,6 +147,10 @@ def learn_dyn(
                          refine_ensemble=refine_ensemble, horizon=horizon,
                          score_transitions=score_transitions, backend_traj=backend_traj, sysid_evals=sysid_evals,
                          seed=seed, run=run)
+    if resume and not (out / run_name(cfg) / "config.json").is_file():
+        raise UsageError(f"--resume: no run to resume in {out / run_name(cfg)} (no config.json there); "
+                         "start it without --resume")
+    _require()
     console = Console(soft_wrap=True)
     res = run_pipeline(cfg, root=out, resume=resume, log=lambda m: console.print(m, highlight=False, markup=False))
     t1, t2 = res["_tables"]
@@ -118,6 +177,12 @@ def train_policy(
 ):
     """Train a hopping task policy with PPO (alive bonus, forward velocity, action cost, joint-limit
     penalty, early termination on falling); usable as `learn-dyn --policy PATH`."""
+    from simmatch.cli import options
+    from simmatch.variants import parse_target
+
+    options.integer(steps, "--steps", 1, 1_000_000_000)
+    options.seed(seed)
+    parse_target(src)
     _require()
     import time
 

@@ -17,9 +17,14 @@ def show(
                                          "pitch yaw' (m, rad; URDF rpy)."),
 ):
     """Print the canonical model: links, masses, joints in canonical order, base."""
-    m = load_model(model, base=base, base_pose=base_pose)
-    console = Console()
-    console.print(f"[bold]{m.name}[/]  {m.source}")
+    from simmatch.cli import options
+
+    options.model_arg(model)
+    m = load_model(model, base=options.base(base), base_pose=base_pose)
+    # names and paths come from the file: escaped (a '[/x]' is not markup) and never highlighted (rich's
+    # highlighter regexes are slow on long names)
+    console = Console(highlight=False)
+    console.print(f"[bold]{escape(m.name)}[/]  {escape(m.source)}")
     console.print(f"base: [bold]{escape(m.base_text)}[/] ({escape(m.base_reason)}); {m.dof} DoF; total mass {m.total_mass:.6g} kg")
     links = Table(title="links")
     for col in ("link", "mass (kg)", "COM (link frame)", "collision"):
@@ -27,7 +32,8 @@ def show(
     for name in m.link_order:
         link = m.link(name)
         com = "-" if link.inertial is None else " ".join(f"{v:.4g}" for v in link.inertial.com)
-        links.add_row(escape(name), f"{link.mass:.6g}", com, ", ".join(g.describe() for g in link.collisions) or "-")
+        links.add_row(escape(name), f"{link.mass:.6g}", com,
+                      escape(", ".join(g.describe() for g in link.collisions)) or "-")
     console.print(links)
     joints = Table(title="joints (canonical order)")
     for col in ("#", "joint", "type", "parent -> child", "axis", "limits", "effort", "damping", "friction"):
@@ -46,4 +52,4 @@ def show(
     for j in m.locked_joints:
         console.print(f"locked: {escape(j.name)} ({j.locked_type}, lower = upper = {j.limit.lower:g}) is fixed")
     for u in m.unsupported:
-        console.print(f"[yellow]unsupported:[/] {u}")
+        console.print(f"[yellow]unsupported:[/] {escape(u)}")

@@ -81,6 +81,10 @@ _ENTRIES = [
     Cause("bullet_missing_inertial_defaults", "bullet",
           "A link with no <inertial> gets mass 1 kg and identity inertia (and a C-level print on stdout).",
           "Give every link an explicit <inertial> (mass 0 for virtual links)."),
+    Cause("bullet_zeroes_bad_inertia", "bullet",
+          "The URDF importer replaces an inertia tensor whose principal moments violate A + B >= C (e.g. a 1e-6 "
+          "'dummy' tensor with six equal entries) by zero, printing 'Bad inertia tensor properties'.",
+          "Declare a physical tensor (a diagonal one such as ixx = iyy = izz = 1e-6 for a dummy link)."),
     Cause("bullet_default_friction", "bullet",
           "A link with no <contact><lateral_friction> gets PyBullet's default friction 0.5.",
           "Declare <contact><lateral_friction value=.../></contact> or call changeDynamics(lateralFriction=...)."),
@@ -264,6 +268,10 @@ _ENTRIES = [
           "reads missing ones as 0 and -1: free). MuJoCo ignores an equal range and lets the joint move, "
           "DART's loader stores it without enforcing it.",
           "Declare the intended range if the joint should move, or make it fixed if it should not."),
+    Cause("urdf_mimic_on_fixed", "*",
+          "A <mimic> element on a fixed (or locked) joint: the joint does not move, so the coupling has no "
+          "effect in URDF or in any engine.",
+          "Remove the <mimic> element, or make the joint movable if it should follow its leader."),
     Cause("massless_link_inertia", "*",
           "A link declares mass 0 but a nonzero inertia tensor (often a placeholder 0.1 on a frame link). "
           "simmatch's matched builds, PyBullet and MuJoCo drop it with the mass; DART's URDF loader keeps "
@@ -276,6 +284,23 @@ _ENTRIES = [
     Cause("mass_without_collision", "*",
           "A link with mass has no collision shape: it passes through the floor in every engine.",
           "Add a <collision> element, or accept that the link never touches anything."),
+    Cause("inertia_zero_from_shapes", "*",
+          "The link declares a mass but an all-zero inertia tensor, the idiom for 'compute it from the collision "
+          "shapes' (PyBullet's default load and MuJoCo's inertiafromgeom do so); taken literally it is a point mass.",
+          "Declare the tensor; simmatch's matched builds all use the shapes' inertia at the declared mass (in the finding)."),
+    Cause("inertia_point_mass", "*",
+          "The link declares a mass with an all-zero inertia tensor and has no collision shape to compute one from: "
+          "a point mass. PyBullet, DART and Pinocchio hold it as declared; MuJoCo needs every principal moment of a "
+          "moving body above mjMINVAL (1e-15).",
+          "Declare a small positive inertia (e.g. 2/5 m r^2 of a sphere of the part's size) or merge the mass into the parent link."),
+    Cause("inertia_singular", "*",
+          "The inertia tensor has a zero principal moment (a 1e-6 'dummy' tensor with equal entries, a thin rod): "
+          "valid, but no solid body has it, and MuJoCo raises a moving body's zero moment to its minimum.",
+          "Declare the body's real inertia, or a diagonal one (e.g. ixx = iyy = izz = 1e-6) for a dummy link."),
+    Cause("massless_subtree", "*",
+          "A movable joint moves no mass (every link below it is massless): the mass matrix is singular and the "
+          "joint's acceleration under a torque is undefined, so engines each do something else (MuJoCo adds a tiny mass).",
+          "Give a link below the joint its real mass and inertia, or make the joint fixed."),
     Cause("reference_mismatch", "*",
           "The model differs from the reference model it should reproduce (format conversion, edit, "
           "regeneration).",
@@ -350,6 +375,34 @@ _ENTRIES = [
           "but PyBullet's loadURDF and DART's URDF loader fail on the whole file (MuJoCo's importer skips "
           "visuals and loads it).",
           "Fix the visual mesh path (or drop the visual) so that every engine loads the file."),
+    # -- meshes (simmatch/meshes.py) -----------------------------------------------------------
+    Cause("bullet_ascii_stl", "bullet",
+          "PyBullet's STL reader reads binary STL only: an ASCII STL collision mesh is dropped ('cannot "
+          "extract mesh') and the link loads without that shape.",
+          "Convert the mesh to binary STL or OBJ (trimesh), as simmatch's matched build does."),
+    Cause("mujoco_ascii_stl", "mujoco",
+          "MuJoCo's STL decoder reads binary STL only: an ASCII STL makes the whole model fail to compile "
+          "('stl_decoder ... perhaps this is an ASCII file?').",
+          "Convert the mesh to binary STL or OBJ (trimesh), as simmatch's matched build does."),
+    Cause("mujoco_no_dae_decoder", "mujoco",
+          "MuJoCo has no COLLADA (.dae) decoder: a model with a .dae mesh fails to compile ('no decoder "
+          "found for mesh file').",
+          "Convert the mesh to binary STL or OBJ (trimesh), as simmatch's matched build does."),
+    Cause("mujoco_mesh_volume_too_small", "mujoco",
+          "MuJoCo computes every mesh's volume while compiling and refuses a thin or flat mesh ('mesh "
+          "volume is too small'), even when the body's inertia is declared and the volume is not used.",
+          "Set the mesh's inertia=\"shell\" (MjSpec: mesh.inertia = mjMESH_INERTIA_SHELL) with an explicit "
+          "body inertia, as simmatch's matched build does."),
+    Cause("mujoco_stl_face_limit", "mujoco",
+          "MuJoCo's STL decoder refuses a binary STL with more than 200000 triangles (its message also "
+          "suggests an ASCII file): the model fails to compile.",
+          "Decimate the mesh, or convert it to OBJ (trimesh), as simmatch's matched build does."),
+    Cause("mesh_inertia_not_computable", "*",
+          "The link's collision mesh encloses no volume (flat, or open with a flat hull): no inertia "
+          "follows from its shape, so the declared inertia cannot be checked against it; an engine "
+          "that computes inertia from shapes has nothing sound to compute.",
+          "Nothing to fix if the inertia is declared; else give the link a closed collision mesh or "
+          "a primitive shape."),
     Cause("unknown", "*",
           "No known engine behaviour explains this difference.",
           "Inspect the subject in each engine; report it with this finding's JSON if it looks like a bug."),

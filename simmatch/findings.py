@@ -56,6 +56,11 @@ class Tolerances:
     gravity_rel: float = 1e-6  # gravity torques, relative to max |g(q)|
     bias_rel: float = 1e-6  # Coriolis + centrifugal + gravity at random (q, dq)
     qdd_rel: float = 1e-5  # forward dynamics at random torques
+    # Relative errors are taken against max(size of the quantity, floor_frac x its natural scale)
+    # so that round-off on a quantity that is exactly 0 (a COM on the joint axis) is no error:
+    # m g L for gravity torques and bias forces, m L^2 for M(q) and inertia tensors (m: the link's
+    # mass for a tensor), g / L for accelerations, m for masses; m the total mass, L the reach.
+    floor_frac: float = 1e-3
 
     def __post_init__(self):
         for f in fields(self):
@@ -65,6 +70,15 @@ class Tolerances:
 
     def to_dict(self) -> dict[str, float]:
         return asdict(self)
+
+    def floors(self, mass: float, length: float, gravity: float) -> dict[str, float]:
+        """Absolute floors (each in its quantity's unit) for a model of total `mass` (kg), reach
+        `length` (m) under `gravity` (m/s^2): force (N or N m: gravity, bias), mass_matrix (kg m^2),
+        qdd (rad/s^2), tensor_per_kg (m^2: times a link's mass gives its tensor's floor), mass (kg),
+        length (m: frame positions, whose tolerances are absolute; only their rel_error uses it)."""
+        f, m, L, g = self.floor_frac, float(mass), float(length), float(gravity) or 9.81
+        return {"force": f * m * g * L, "mass_matrix": f * m * L * L, "qdd": f * g / L,
+                "tensor_per_kg": f * L * L, "mass": f * m, "length": f * L}
 
     @staticmethod
     def names() -> list[str]:

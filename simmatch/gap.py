@@ -198,7 +198,7 @@ def summarize(label: str, spec: ScenarioSpec, episodes: list[EpisodeResult], mod
     step_comp = np.concatenate([e.step_comp[1:] for e in episodes])
     per_dof_open = open_comp.mean(axis=0)
     per_dof_step = step_comp.mean(axis=0) if len(step_comp) else np.zeros(len(components))
-    worst = int(np.argmax(per_dof_open))
+    worst = int(np.argmax(per_dof_open)) if len(components) else None  # None: nothing moves (welded, 0 DoF)
     div = [e.divergence for e in episodes]
     diverged = [d for d in div if d is not None]
     first = min(diverged) if diverged else None
@@ -212,7 +212,7 @@ def summarize(label: str, spec: ScenarioSpec, episodes: list[EpisodeResult], mod
         "divergence": {"step": first, "time_s": None if first is None else first * dt,
                        "per_episode": div, "episodes_diverged": len(diverged)},
         "unstable": [e.unstable for e in episodes] if any(e.unstable for e in episodes) else None,
-        "worst_dof": components[worst],
+        "worst_dof": None if worst is None else components[worst],
         "per_dof": {n: {"open_loop": float(per_dof_open[i]), "one_step": float(per_dof_step[i])}
                     for i, n in enumerate(components)},
     }

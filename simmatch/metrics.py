@@ -43,7 +43,18 @@ def component_weights(model: RobotModel, w: MetricWeights = MetricWeights()) -> 
     if model.floating:
         out += [w.linear_velocity] * 3 + [w.angular_velocity] * 3
     out += [w.linear_velocity if j.type == "prismatic" else w.angular_velocity for j in model.dof_joints]
-    return np.array(out, dtype=float)
+    out = np.array(out, dtype=float)
+    # a joint that moves no mass has no defined motion (M(q) is singular there): weight 0
+    from .kinematics import massless_subtree_joints
+
+    idle = set(massless_subtree_joints(model))
+    if idle:
+        off = 6 if model.floating else 0
+        for i, n in enumerate(model.joint_names):
+            if n in idle:
+                out[off + i] = 0.0
+                out[len(out) - model.dof + i] = 0.0
+    return out
 
 
 def state_error(model: RobotModel, a: State, b: State) -> np.ndarray:
@@ -71,8 +82,8 @@ def trajectory_errors(model: RobotModel, traj_a: list[State], traj_b: list[State
         raise ValueError(f"trajectories differ in length: {len(traj_a)} vs {len(traj_b)}")
     weights = component_weights(model, w)
     comp = np.array([np.abs(weights * state_error(model, a, b)) for a, b in zip(traj_a, traj_b)])
-    if comp.size == 0:
-        return np.zeros(0), comp.reshape(0, len(weights))
+    if comp.size == 0:  # no steps, or a model with nothing that moves (welded, 0 DoF): error 0
+        return np.zeros(len(traj_a)), comp.reshape(len(traj_a), len(weights))
     return np.linalg.norm(comp, axis=1), comp
 
 

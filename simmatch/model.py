@@ -35,10 +35,20 @@ class Pose:
     xyz: tuple[float, float, float] = (0.0, 0.0, 0.0)
     rpy: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
+    @cached_property
+    def _matrix(self) -> np.ndarray:
+        # computed once per (immutable) pose: scipy's from_euler costs ~20 us, and kinematics asks
+        # for every joint origin at every sample; read-only, callers get copies
+        T = np.eye(4)
+        T[:3, :3] = Rotation.from_euler("xyz", self.rpy).as_matrix()
+        T[:3, 3] = self.xyz
+        T.flags.writeable = False
+        return T
+
     @property
     def rotation(self) -> np.ndarray:
-        """(3, 3) rotation matrix."""
-        return Rotation.from_euler("xyz", self.rpy).as_matrix()
+        """(3, 3) rotation matrix (a new array)."""
+        return self._matrix[:3, :3].copy()
 
     @property
     def quat_xyzw(self) -> np.ndarray:
@@ -46,11 +56,8 @@ class Pose:
 
     @property
     def matrix(self) -> np.ndarray:
-        """(4, 4) homogeneous transform."""
-        T = np.eye(4)
-        T[:3, :3] = self.rotation
-        T[:3, 3] = self.xyz
-        return T
+        """(4, 4) homogeneous transform (a new array)."""
+        return self._matrix.copy()
 
     @staticmethod
     def from_matrix(T: np.ndarray) -> Pose:
@@ -60,11 +67,14 @@ class Pose:
 
 @dataclass(frozen=True)
 class Inertial:
-    """Mass (kg) and inertia tensor (kg m^2) about the COM, expressed in the `origin` frame."""
+    """Mass (kg) and inertia tensor (kg m^2) about the COM, expressed in the `origin` frame.
+    `source`: 'declared', or 'collision shapes' when the URDF gave an all-zero tensor on a link
+    with mass and collision shapes (the tensor is then the shapes' at the declared mass)."""
 
     mass: float
     origin: Pose = Pose()
     inertia: tuple[tuple[float, float, float], ...] = ((0.0, 0.0, 0.0),) * 3
+    source: str = "declared"
 
     @property
     def tensor(self) -> np.ndarray:
@@ -341,27 +351,50 @@ class RobotModel:
     base_pose: Pose = Pose()
     ignored: tuple[tuple[str, str, str], ...] = field(default=())
 
-    # -- lookup -------------------------------------------------------------------------------
+    # -- lookup (O(1): dicts built once on first use; the model is immutable) -----------------
+    @cached_property
+    def _links_by_name(self) -> dict[str, Link]:
+        return {link.name: link for link in self.links}
+
+    @cached_property
+    def _joints_by_name(self) -> dict[str, Joint]:
+        return {joint.name: joint for joint in self.joints}
+
+    @cached_property
+    def _children_of(self) -> dict[str, list[Joint]]:
+        out: dict[str, list[Joint]] = {}
+        for j in self.joints:
+            out.setdefault(j.parent, []).append(j)
+        return out
+
+    @cached_property
+    def _parent_of(self) -> dict[str, Joint]:
+        out: dict[str, Joint] = {}
+        for j in self.joints:
+            out.setdefault(j.child, j)
+        return out
+
     def link(self, name: str) -> Link:
-        for link in self.links:
-            if link.name == name:
-                return link
-        raise KeyError(f"no link named {name!r} in {self.name}")
+        """The link called `name`. Raises KeyError when there is none."""
+        try:
+            return self._links_by_name[name]
+        except KeyError:
+            raise KeyError(f"no link named {name!r} in {self.name}") from None
 
     def joint(self, name: str) -> Joint:
-        for joint in self.joints:
-            if joint.name == name:
-                return joint
-        raise KeyError(f"no joint named {name!r} in {self.name}")
+        """The joint called `name`. Raises KeyError when there is none."""
+        try:
+            return self._joints_by_name[name]
+        except KeyError:
+            raise KeyError(f"no joint named {name!r} in {self.name}") from None
 
     def child_joints(self, link: str) -> list[Joint]:
-        return [j for j in self.joints if j.parent == link]
+        """Joints whose parent is `link`, in declaration order (a new list each call)."""
+        return list(self._children_of.get(link, ()))
 
     def parent_joint(self, link: str) -> Joint | None:
-        for j in self.joints:
-            if j.child == link:
-                return j
-        return None
+        """The joint whose child is `link` (the first declared), None for the root."""
+        return self._parent_of.get(link)
 
     def walk(self) -> Iterator[Joint]:
         """Joints in canonical order: depth first from the root, children in declaration order."""

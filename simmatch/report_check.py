@@ -45,7 +45,11 @@ def _short(v, n: int = 40) -> str:
 
 
 def tolerance_line(result: CheckResult) -> str:
-    return ", ".join(f"{k}={v:g}" for k, v in result.tolerances.to_dict().items())
+    line = ", ".join(f"{k}={v:g}" for k, v in result.tolerances.to_dict().items())
+    floors = getattr(result, "floors", None)
+    if floors:
+        line += "; absolute floors: " + ", ".join(f"{k}={v:.3g}" for k, v in floors.items())
+    return line
 
 
 def _source_line(row: dict) -> str:
@@ -123,6 +127,11 @@ def to_markdown(result: CheckResult) -> str:
               f"- random q: {opts['random_q']}, seed {opts['seed']}, load {opts['load']}",
               "", "## Tolerances", "", "| quantity | tolerance |", "|---|---|"]
     lines += [f"| {k} | {v:g} |" for k, v in result.tolerances.to_dict().items()]
+    floors = getattr(result, "floors", None)
+    if floors:
+        lines += ["", "Relative errors are taken against max(size of the quantity, its absolute floor below):", "",
+                  "| floor | value |", "|---|---|"]
+        lines += [f"| {k} | {v:.3g} |" for k, v in floors.items()]
     lines += ["", "## Summary", "", "| engine | load | status | errors | warnings | info | worst |", "|---|---|---|---|---|---|---|"]
     for row in result.summary["sources"]:
         w = row["worst"]

@@ -43,7 +43,7 @@ def summary_rows(result: GapResult) -> list[list[str]]:
     for sc in result.scenarios:
         s = sc.summary
         rows.append([sc.label, _fmt(s["gt_open_loop"]["mean"]), _fmt(s["gt_open_loop"]["max"]),
-                     _fmt(s["gt_one_step"]["mean"]), _divergence(s), s["worst_dof"]])
+                     _fmt(s["gt_one_step"]["mean"]), _divergence(s), s["worst_dof"] or "- (nothing moves)"])
     return rows
 
 
@@ -73,7 +73,7 @@ def print_summary(result: GapResult, console: Console | None = None) -> None:
     o = result.options
     title = (f"gap {result.src_label} -> {result.dst_label} | {result.model.name} | load {o.load} | "
              f"{o.horizon} steps x {o.episodes} ep | dt {o.dt:g} | seed {o.seed}")
-    table = Table(title=title)
+    table = Table(title=escape(title))
     for h in HEADERS:  # numbers never wrap; long joint names and notes may
         wraps = h in ("worst DoF", "divergence")
         table.add_column(h, no_wrap=not wraps, overflow="fold" if wraps else "ellipsis")
@@ -82,7 +82,7 @@ def print_summary(result: GapResult, console: Console | None = None) -> None:
     console.print(table)
     crows = contact_rows(result)
     if crows:
-        ct = Table(title=f"contacts ({result.src_label}/{result.dst_label})")
+        ct = Table(title=escape(f"contacts ({result.src_label}/{result.dst_label})"))
         for h in CONTACT_HEADERS:
             ct.add_column(h)
         for row in crows:
@@ -91,14 +91,14 @@ def print_summary(result: GapResult, console: Console | None = None) -> None:
     for sc in result.scenarios:
         rf = sc.summary.get("root_forces")
         if rf:
-            console.print(f"[bold]{sc.label}[/] root generalized forces, mean |src| / |dst| (mean |diff|): " + ", ".join(
+            console.print(f"[bold]{escape(sc.label)}[/] root generalized forces, mean |src| / |dst| (mean |diff|): " + ", ".join(
                 f"{escape(k)} {_fmt(v['mean_abs'][0])}/{_fmt(v['mean_abs'][1])} ({_fmt(v['mae'])})" for k, v in rf.items()),
                 highlight=False)
         lf = sc.summary.get("joint_limit_forces")
         if lf:
             active = {k: v for k, v in lf.items() if any(x for x in v["mean_abs"] if x)}
             if active:
-                console.print(f"[bold]{sc.label}[/] joint-limit forces, mean |src| / |dst|: " + ", ".join(
+                console.print(f"[bold]{escape(sc.label)}[/] joint-limit forces, mean |src| / |dst|: " + ", ".join(
                     f"{escape(k)} {_fmt(v['mean_abs'][0])}/{_fmt(v['mean_abs'][1])}" for k, v in active.items()),
                     highlight=False)
     if result.explain:
@@ -106,7 +106,7 @@ def print_summary(result: GapResult, console: Console | None = None) -> None:
 
 
 def print_explain(ex: dict, console: Console) -> None:
-    table = Table(title=f"--explain on {ex['scenario']}: one-step gap {ex['base_gap']:.4g}, open-loop gap "
+    table = Table(title=f"--explain on {escape(ex['scenario'])}: one-step gap {ex['base_gap']:.4g}, open-loop gap "
                         f"{ex['base_gap_open_loop']:.4g} (mean GT error); ranked by the larger share")
     for h in ("rank", "mismatch removed / aligned", "one-step after", "explained", "open-loop after",
               "explained (open loop)"):

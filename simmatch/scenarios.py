@@ -2,7 +2,8 @@
 
 A scenario gives, for each episode, an initial `State` and the torques to apply: either an
 open-loop sequence (T, dof) or, for `policy`, a function of the current state. Torques act only on
-actuated joints (URDF effort limit > 0); unactuated joints (a planar root) always get 0.
+actuated joints (URDF effort limit > 0); unactuated joints (a planar root) and joints that move no
+mass always get 0.
 
 - `drop`: zero torque from the standing pose (q = 0; a floating root is placed just above the
   floor): contact and falling.
@@ -23,6 +24,7 @@ Everything random comes from one `numpy.random.Generator` seeded with (seed, epi
 from __future__ import annotations
 
 import csv
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -87,8 +89,13 @@ def parse_scenario(text: str, **options) -> ScenarioSpec:
 
 
 def actuated_mask(model: RobotModel) -> np.ndarray:
-    """(dof,) True where the joint has an effort limit > 0."""
-    return np.array([bool(j.limit is not None and (j.limit.effort or 0) > 0) for j in model.dof_joints])
+    """(dof,) True where the joint has an effort limit > 0 and moves some mass (a torque on a joint
+    whose whole subtree is massless has no defined effect: each engine does something else)."""
+    from .kinematics import massless_subtree_joints
+
+    idle = set(massless_subtree_joints(model))
+    return np.array([bool(j.limit is not None and (j.limit.effort or 0) > 0 and j.name not in idle)
+                     for j in model.dof_joints], dtype=bool)
 
 
 def effort_limits(model: RobotModel) -> np.ndarray:
@@ -223,22 +230,37 @@ class Scenario:
 
 def load_torques(path: str, model: RobotModel) -> np.ndarray:
     """(T, columns) torques from .npz (key 'torques') or .csv (optional header of joint names)."""
-    p = Path(path)
-    if p.suffix.lower() == ".npz":
-        import zipfile
+    tau = _read_torques(path, model)
+    if tau.size == 0:
+        raise UsageError(f"{path}: no torques (empty table)")
+    if tau.ndim != 2:
+        raise UsageError(f"{path}: torques must be a (steps, joints) table, got shape {tau.shape}")
+    if not np.isfinite(tau).all():
+        raise UsageError(f"{path}: torques hold NaN or infinite values")
+    return tau
 
+
+def _read_torques(path: str, model: RobotModel) -> np.ndarray:
+    p = Path(path)
+    if p.is_file() and p.stat().st_size == 0:
+        kind = "a readable .npz" if p.suffix.lower() == ".npz" else "a table of torques"
+        raise UsageError(f"{path}: not {kind} file (empty file)")
+    if p.suffix.lower() == ".npz":
         try:
             with np.load(p, allow_pickle=False) as data:
                 if "torques" not in data:
                     raise UsageError(f"{path}: no array named 'torques' (found: {', '.join(data.files) or 'none'})")
                 tau = np.asarray(data["torques"], dtype=float)
-        except (OSError, EOFError, ValueError, zipfile.BadZipFile) as exc:  # empty, truncated, not an .npz
+        except (OSError, EOFError, ValueError, TypeError, KeyError, zipfile.BadZipFile) as exc:  # empty, truncated, not an .npz
             why = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             raise UsageError(f"{path}: not a readable .npz file ({why})") from None
         return tau.reshape(-1, 1) if tau.ndim == 1 else tau
     if p.suffix.lower() == ".csv":
-        with open(p, newline="") as f:
-            rows = [r for r in csv.reader(f) if r and any(c.strip() for c in r)]
+        try:
+            with open(p, newline="", encoding="utf-8") as f:
+                rows = [r for r in csv.reader(f) if r and any(c.strip() for c in r)]
+        except (OSError, UnicodeDecodeError, csv.Error) as exc:
+            raise UsageError(f"{path}: not a readable UTF-8 .csv file ({type(exc).__name__})") from None
         if not rows:
             raise UsageError(f"{path}: empty")
         header = None

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import xml.etree.ElementTree as ET
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from .errors import ModelError
+from . import meshes
+from .errors import ModelError, UsageError
 from .model import (
     GEOMETRY_KINDS,
     JOINT_TYPES,
@@ -35,6 +38,44 @@ from .model import (
 )
 
 BASE_CHOICES = ("fixed", "floating", "auto")
+# A URDF number: optional sign, ASCII digits with an optional fraction, optional exponent. Python's
+# float() also takes '1_000', full-width digits, 'nan' and 'infinity'; PyBullet reads '1_000' as 1.
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
+# Largest magnitude of any number in a model (real robots stay below 1e7): beyond it products such as
+# m * r^2 in the mass matrix overflow or lose all precision.
+MAGNITUDE_MAX = 1e9
+# Joint limits may be huge: Gazebo-style files write lower="-1e16" upper="1e16" (or effort="1e16")
+# for "no limit", and PyBullet and Pinocchio load them; they only need to be finite.
+LIMIT_MAX = float("inf")
+NAME_MAX = 256  # characters in a link, joint or robot name
+FILE_MAX = 64 * 2**20  # bytes of a URDF file
+
+
+def _clip(text: str, n: int = 40) -> str:
+    """`text` cut to n characters for an error message."""
+    return text if len(text) <= n else text[:n] + f"...({len(text)} characters)"
+
+
+INERTIA_ROUNDOFF = 1e-9  # a negative eigenvalue within this fraction of the largest one is round-off
+
+
+def _inertia_from_shapes(inertial: Inertial | None, collisions: tuple) -> Inertial | None:
+    """An all-zero inertia tensor on a link with mass means "compute it from the collision shapes"
+    (PyBullet's default load and MuJoCo's inertiafromgeom do): the shapes' inertia at the declared
+    mass about their own centroid, placed at the declared COM, marked source='collision shapes'.
+    Without shapes (or with a mesh that cannot be read) the link stays a point mass as declared."""
+    if inertial is None or inertial.mass <= 0 or np.any(inertial.tensor != 0) or not collisions:
+        return inertial
+    from .compare.inertia import shape_inertia
+
+    try:
+        shp = shape_inertia(Link("_", None, collisions), inertial.mass)
+    except Exception:  # unreadable mesh: keep the point mass; check reports the mesh itself
+        return inertial
+    if shp is None:
+        return inertial
+    return Inertial(inertial.mass, Pose(inertial.origin.xyz), tuple(tuple(float(x) for x in row) for row in shp[1]),
+                    source="collision shapes")
 
 
 class _Reader:
@@ -46,18 +87,40 @@ class _Reader:
         return ModelError(self.file, element, problem)
 
     # -- numbers ------------------------------------------------------------------------------
-    def number(self, text: str | None, where: str, attr: str, default: float | None = None) -> float:
+    def number(self, text: str | None, where: str, attr: str, default: float | None = None,
+               bound: float = MAGNITUDE_MAX) -> float:
+        """A decimal number as URDF writes it (`_NUMBER`: no '1_000', no full-width digits, no
+        nan/inf, which Python's float() would take and other loaders read differently), |value| <= bound."""
         if text is None:
             if default is None:
                 raise self.fail(where, f"missing attribute {attr!r}")
             return default
-        try:
-            value = float(text.strip())
-        except ValueError:
-            raise self.fail(where, f"attribute {attr}={text!r} is not a number") from None
-        if not math.isfinite(value):
-            raise self.fail(where, f"attribute {attr}={text!r} is not finite")
+        if not _NUMBER.fullmatch(text.strip()):
+            if text.strip().lstrip("+-").lower() in ("nan", "inf", "infinity"):
+                raise self.fail(where, f"attribute {attr}={_clip(text)!r} is not finite")
+            raise self.fail(where, f"attribute {attr}={_clip(text)!r} is not a number")
+        value = float(text.strip())
+        if not math.isfinite(value) or abs(value) > bound:
+            raise self.fail(where, f"attribute {attr}={_clip(text)!r} is out of range (|value| > {bound:g})")
         return value
+
+    def one(self, elem: ET.Element, tag: str, where: str) -> ET.Element | None:
+        """The single <tag> child of `elem` (None when absent). Two of a single-valued element are
+        refused: loaders disagree on which one counts."""
+        found = elem.findall(tag)
+        if len(found) > 1:
+            raise self.fail(where, f"<{tag}> appears {len(found)} times (at most once)")
+        return found[0] if found else None
+
+    def name(self, elem: ET.Element, kind: str) -> str:
+        name = elem.get("name")
+        if not name:
+            raise self.fail(kind, "missing attribute 'name'")
+        if len(name) > NAME_MAX:
+            raise self.fail(f"{kind}[{_clip(name)}]", f"name is {len(name)} characters long (at most {NAME_MAX})")
+        if not name.isprintable():
+            raise self.fail(f"{kind}[{_clip(name)!r}]", "name holds control characters")
+        return name
 
     def vector(self, text: str | None, where: str, attr: str, n: int, default=None) -> tuple:
         if text is None:
@@ -80,13 +143,13 @@ class _Reader:
         if elem is None:
             return None
         where = where + "/inertial"
-        mass_el = elem.find("mass")
+        mass_el = self.one(elem, "mass", where)
         if mass_el is None:
             raise self.fail(where, "missing <mass>")
         mass = self.number(mass_el.get("value"), where + "/mass", "value")
         if mass < 0:
             raise self.fail(where + "/mass", f"negative mass {mass:g}")
-        inertia_el = elem.find("inertia")
+        inertia_el = self.one(elem, "inertia", where)
         names = ("ixx", "ixy", "ixz", "iyy", "iyz", "izz")
         if inertia_el is None:
             vals = dict.fromkeys(names, 0.0)
@@ -95,46 +158,27 @@ class _Reader:
         inertia = np.array([[vals["ixx"], vals["ixy"], vals["ixz"]],
                             [vals["ixy"], vals["iyy"], vals["iyz"]],
                             [vals["ixz"], vals["iyz"], vals["izz"]]])
+        # Zero, singular (point masses, 1e-6 dummies, thin rods) and triangle-violating tensors
+        # are valid URDF that PyBullet and Pinocchio load: `check` reports them as model findings.
+        # Refused only what no engine can hold: a negative eigenvalue beyond round-off.
         eig = np.linalg.eigvalsh(inertia)
-        if mass > 0 and eig.min() <= 0:
+        if eig.min() < -INERTIA_ROUNDOFF * max(float(np.abs(eig).max()), 1e-300):
             raise self.fail(where + "/inertia",
-                            f"inertia tensor is not positive definite (eigenvalues {np.round(eig, 9).tolist()})")
-        if mass == 0 and eig.min() < 0:
-            raise self.fail(where + "/inertia", "inertia tensor has a negative eigenvalue")
-        return Inertial(mass, self.pose(elem.find("origin"), where),
+                            f"inertia tensor is not positive semi-definite (eigenvalues {np.round(eig, 12).tolist()})")
+        return Inertial(mass, self.pose(self.one(elem, "origin", where), where),
                         tuple(tuple(float(x) for x in row) for row in inertia))
-
-    def resolve_mesh(self, filename: str, where: str) -> str:
-        base = self.path.parent
-        candidates: list[Path] = []
-        if filename.startswith("package://"):
-            rest = filename[len("package://"):]
-            pkg, _, sub = rest.partition("/")
-            for folder in [base, *base.parents]:
-                if folder.name == pkg:
-                    candidates.append(folder / sub)
-                candidates.append(folder / pkg / sub)
-                candidates.append(folder / sub)
-        elif filename.startswith("file://"):
-            candidates.append(Path(filename[len("file://"):]))
-        elif os.path.isabs(filename):
-            candidates.append(Path(filename))
-        else:
-            candidates.append(base / filename)
-        for c in candidates:
-            if c.is_file():
-                return str(c.resolve())
-        raise self.fail(where, f"mesh file {filename!r} not found")
 
     def geometry(self, elem: ET.Element, where: str) -> Geometry:
         """Collision shapes must have positive sizes; visuals may be degenerate (laikago's toes
         carry a radius-0 visual sphere), since they never touch the physics."""
         strict = "/collision" in where
-        origin = self.pose(elem.find("origin"), where)
+        origin = self.pose(self.one(elem, "origin", where), where)
         name = elem.get("name")
-        geom = elem.find("geometry")
+        geom = self.one(elem, "geometry", where)
         if geom is None or len(geom) == 0:
             raise self.fail(where, "missing <geometry>")
+        if len(geom) > 1:
+            raise self.fail(where + "/geometry", f"holds {len(geom)} shapes (exactly one)")
         shape = geom[0]
         kind = shape.tag
         gw = f"{where}/geometry/{kind}"
@@ -166,18 +210,17 @@ class _Reader:
         fn = shape.get("filename")
         if not fn:
             raise self.fail(gw, "missing attribute 'filename'")
-        scale = self.vector(shape.get("scale"), gw, "scale", 3, (1, 1, 1))
-        if strict:
+        scale = meshes.parse_scale(shape.get("scale"), lambda t: self.number(t, gw, "scale"),
+                                   lambda problem: self.fail(gw, problem))
+        if strict and min(abs(v) for v in scale) == 0:
+            raise self.fail(gw, f"scale {scale} has a zero component: the collision mesh would be flat")
+        if strict:  # collision meshes are read by every engine: an unusable file is bad input
+            path = meshes.check(fn, meshes.resolve(fn, self.path), self.file, gw)
             concave = elem.get("concave", "").strip().lower() in ("yes", "true", "1")
-            return Geometry("mesh", origin, filename=self.resolve_mesh(fn, gw), scale=scale, name=name,
-                            concave=concave)
-        if not strict:
-            try:
-                resolved = self.resolve_mesh(fn, gw)
-            except ModelError:  # a visual never touches the physics: a warning (see model_checks)
-                return Geometry("mesh", origin, filename=fn, scale=scale, name=name, missing=True)
-            return Geometry("mesh", origin, filename=resolved, scale=scale, name=name)
-        return Geometry("mesh", origin, filename=self.resolve_mesh(fn, gw), scale=scale, name=name)
+            return Geometry("mesh", origin, filename=path, scale=scale, name=name, concave=concave)
+        # visuals never touch the physics: a missing one keeps its name as written, and `check` warns
+        path = meshes.resolve(fn, self.path)
+        return Geometry("mesh", origin, filename=path or fn, scale=scale, name=name, missing=path is None)
 
     def contact(self, elem: ET.Element | None, where: str) -> ContactParams | None:
         if elem is None:
@@ -189,8 +232,8 @@ class _Reader:
             child = elem.find(key)
             if child is not None:
                 vals[key] = self.number(child.get("value"), f"{where}/{key}", "value")
-        cdamp = elem.find("contact_damping")
-        cstiff = elem.find("contact_stiffness")
+        cdamp = self.one(elem, "contact_damping", where)
+        cstiff = self.one(elem, "contact_stiffness", where)
         if cdamp is not None:
             vals["damping"] = self.number(cdamp.get("value"), f"{where}/contact_damping", "value")
         if cstiff is not None:
@@ -198,30 +241,26 @@ class _Reader:
         return ContactParams(**vals)
 
     def link(self, elem: ET.Element) -> Link:
-        name = elem.get("name")
-        if not name:
-            raise self.fail("link", "missing attribute 'name'")
+        name = self.name(elem, "link")
         where = f"link[{name}]"
         collisions = tuple(self.geometry(c, f"{where}/collision") for c in elem.findall("collision"))
         visuals = tuple(self.geometry(v, f"{where}/visual") for v in elem.findall("visual"))
-        return Link(name, self.inertial(elem.find("inertial"), where), collisions, visuals,
-                    self.contact(elem.find("contact"), where))
+        inertial = _inertia_from_shapes(self.inertial(self.one(elem, "inertial", where), where), collisions)
+        return Link(name, inertial, collisions, visuals, self.contact(self.one(elem, "contact", where), where))
 
     def joint(self, elem: ET.Element) -> Joint:
-        name = elem.get("name")
-        if not name:
-            raise self.fail("joint", "missing attribute 'name'")
+        name = self.name(elem, "joint")
         where = f"joint[{name}]"
         jtype = elem.get("type")
         if jtype not in JOINT_TYPES:
             raise self.fail(where, f"unknown joint type {jtype!r} (expected one of {', '.join(JOINT_TYPES)})")
-        parent, child = elem.find("parent"), elem.find("child")
+        parent, child = self.one(elem, "parent", where), self.one(elem, "child", where)
         if parent is None or not parent.get("link"):
             raise self.fail(where, "missing <parent link=...>")
         if child is None or not child.get("link"):
             raise self.fail(where, "missing <child link=...>")
         axis = (1.0, 0.0, 0.0)
-        axis_el = elem.find("axis")
+        axis_el = self.one(elem, "axis", where)
         if axis_el is not None:
             axis = self.vector(axis_el.get("xyz"), where + "/axis", "xyz", 3)
         norm = float(np.linalg.norm(axis))
@@ -230,15 +269,18 @@ class _Reader:
         if norm > 0:
             axis = tuple(float(a / norm) for a in axis)
         limit = None
-        lim = elem.find("limit")
+        lim = self.one(elem, "limit", where)
         if lim is not None:
             lw = where + "/limit"
             limit = Limit(
-                lower=self.number(lim.get("lower"), lw, "lower", 0.0) if jtype != "continuous" else None,
-                upper=self.number(lim.get("upper"), lw, "upper", 0.0) if jtype != "continuous" else None,
-                effort=self.number(lim.get("effort"), lw, "effort", 0.0),
-                velocity=self.number(lim.get("velocity"), lw, "velocity", 0.0),
+                lower=self.number(lim.get("lower"), lw, "lower", 0.0, LIMIT_MAX) if jtype != "continuous" else None,
+                upper=self.number(lim.get("upper"), lw, "upper", 0.0, LIMIT_MAX) if jtype != "continuous" else None,
+                effort=self.number(lim.get("effort"), lw, "effort", 0.0, LIMIT_MAX),
+                velocity=self.number(lim.get("velocity"), lw, "velocity", 0.0, LIMIT_MAX),
             )
+            for key in ("effort", "velocity"):
+                if getattr(limit, key) < 0:
+                    raise self.fail(lw, f"attribute {key}={lim.get(key)!r} is negative")
             if limit.lower is not None and limit.upper is not None and limit.lower > limit.upper:
                 # PyBullet's idiom for 'no limit' (its own data uses it); PyBullet, DART, MuJoCo and
                 # Pinocchio all load it and none of them enforces it (measured): an unlimited joint
@@ -250,31 +292,29 @@ class _Reader:
         elif jtype in ("revolute", "prismatic"):
             raise self.fail(where, f"{jtype} joint needs a <limit> element")
         damping = friction = 0.0
-        dyn = elem.find("dynamics")
+        dyn = self.one(elem, "dynamics", where)
         if dyn is not None:
             damping = self.number(dyn.get("damping"), where + "/dynamics", "damping", 0.0)
             friction = self.number(dyn.get("friction"), where + "/dynamics", "friction", 0.0)
             if damping < 0 or friction < 0:
                 raise self.fail(where + "/dynamics", "damping and friction must be >= 0")
         mimic = None
-        mim = elem.find("mimic")
+        mim = self.one(elem, "mimic", where)
         if mim is not None:
             mw = where + "/mimic"
             if not mim.get("joint"):
                 raise self.fail(mw, "missing attribute 'joint'")
-            if jtype not in ("revolute", "continuous", "prismatic"):
-                raise self.fail(mw, f"a {jtype} joint cannot mimic another joint")
             mimic = Mimic(mim.get("joint"), self.number(mim.get("multiplier"), mw, "multiplier", 1.0),
                           self.number(mim.get("offset"), mw, "offset", 0.0))
         return Joint(name, jtype, parent.get("link"), child.get("link"),
-                     self.pose(elem.find("origin"), where), axis, limit, damping, friction, mimic)
+                     self.pose(self.one(elem, "origin", where), where), axis, limit, damping, friction, mimic)
 
 
 def resolve_base(model: RobotModel, base: str) -> RobotModel:
     """Decide whether the root is welded to the world. 'auto': a massless root link is the world
     (the common URDF idiom `<link name="world"/>`), a root with mass floats."""
     if base not in BASE_CHOICES:
-        raise ValueError(f"--base must be one of {', '.join(BASE_CHOICES)}, not {base!r}")
+        raise UsageError(f"--base must be one of {', '.join(BASE_CHOICES)}, not {base!r}")
     root = model.link(model.root)
     if base == "auto":
         if root.mass == 0.0:
@@ -291,6 +331,32 @@ def resolve_base(model: RobotModel, base: str) -> RobotModel:
     return replace(model, base=base, base_reason=f"--base {base}")
 
 
+def _parse_xml(p: Path, file: str) -> ET.Element:
+    """The root element of a UTF-8 XML file, or ModelError (unreadable, too big, empty, not UTF-8,
+    malformed)."""
+    try:
+        size = p.stat().st_size
+        if size > FILE_MAX:
+            raise ModelError(file, "file", f"is {size} bytes long (at most {FILE_MAX})")
+        data = p.read_bytes()
+    except OSError as exc:
+        raise ModelError(file, "file", f"cannot be read ({exc.strerror or exc})") from None
+    if not data.strip():
+        raise ModelError(file, "file", "is empty")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:200]:
+        raise ModelError(file, "file", "is UTF-16 (URDF files are UTF-8, the only encoding URDF loaders read)")
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ModelError(file, "file", f"is not UTF-8 text (byte {data[exc.start]:#04x} at offset {exc.start})") from None
+    try:
+        return ET.fromstring(data)
+    except ET.ParseError as exc:
+        raise ModelError(file, "xml", f"malformed XML: {exc}") from None
+    except (ValueError, LookupError) as exc:  # e.g. an unknown encoding named in the XML declaration
+        raise ModelError(file, "xml", f"unreadable XML ({exc})") from None
+
+
 def load_urdf(path: str | os.PathLike, base: str = "auto") -> RobotModel:
     """Parse and validate a URDF file. Raises ModelError with a one-line message on any problem."""
     p = Path(path)
@@ -299,10 +365,7 @@ def load_urdf(path: str | os.PathLike, base: str = "auto") -> RobotModel:
         raise ModelError(file, "file", "does not exist")
     if not p.is_file():
         raise ModelError(file, "file", "is not a regular file")
-    try:
-        root_el = ET.parse(p).getroot()
-    except ET.ParseError as exc:
-        raise ModelError(file, "xml", f"malformed XML: {exc}") from None
+    root_el = _parse_xml(p, file)
     reader = _Reader(p.resolve())
     reader.file = file
     if root_el.tag != "robot":
@@ -311,12 +374,12 @@ def load_urdf(path: str | os.PathLike, base: str = "auto") -> RobotModel:
     if not links:
         raise reader.fail("robot", "has no <link>")
     names = [link.name for link in links]
-    dup = {n for n in names if names.count(n) > 1}
+    dup = {n for n, c in Counter(names).items() if c > 1}
     if dup:
         raise reader.fail(f"link[{sorted(dup)[0]}]", "link name used more than once")
     joints = [reader.joint(e) for e in root_el.findall("joint")]
     jnames = [j.name for j in joints]
-    jdup = {n for n in jnames if jnames.count(n) > 1}
+    jdup = {n for n, c in Counter(jnames).items() if c > 1}
     if jdup:
         raise reader.fail(f"joint[{sorted(jdup)[0]}]", "joint name used more than once")
     known = set(names)
@@ -334,7 +397,8 @@ def load_urdf(path: str | os.PathLike, base: str = "auto") -> RobotModel:
         raise reader.fail("robot", "kinematic cycle: every link has a parent")
     if len(roots) > 1:
         raise reader.fail("robot", f"more than one root link (not a single tree): {', '.join(roots)}")
-    model = RobotModel(root_el.get("name") or p.stem, tuple(links), tuple(joints), roots[0], source=file)
+    robot_name = reader.name(root_el, "robot") if root_el.get("name") else p.stem
+    model = RobotModel(robot_name, tuple(links), tuple(joints), roots[0], source=file)
     reached = set(model.link_order)
     if reached != known:
         missing = sorted(known - reached)
@@ -377,7 +441,9 @@ def _canonical_joints(model: RobotModel, reader: _Reader) -> RobotModel:
     coordinates, locked joints (lower == upper) made fixed; mimic leaders checked."""
     by_name = {j.name: j for j in model.joints}
     for j in model.joints:
-        if j.mimic is not None:
+        # a <mimic> on a joint that does not move (talos' fixed gripper joints) has no effect: kept in
+        # the model and reported at model level (compare.joints.model_checks), never validated
+        if j.mimic is not None and j.type in ("revolute", "continuous", "prismatic") and not is_locked(j):
             leader = by_name.get(j.mimic.joint)
             if leader is None:
                 raise reader.fail(f"joint[{j.name}]/mimic", f"names missing joint {j.mimic.joint!r}")

@@ -12,6 +12,8 @@ config or the actuators, so every engine that can express them gets the same cha
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -52,6 +54,14 @@ def parse_target(spec: str) -> Target:
     if variant == "soft-floor" and engine not in _SOFT_FLOOR_ENGINES:
         raise UsageError(f"{spec}: {engine} has no compliant contact model; soft-floor works with "
                          f"{', '.join(_SOFT_FLOOR_ENGINES)}")
+    if arg and variant in ("soft-floor", "heavy-head"):  # checked here, before any work
+        what, top = ("stiffness (N/m)", 1e9) if variant == "soft-floor" else ("mass factor", 1e3)
+        try:
+            value = float(arg)
+        except ValueError:
+            value = math.nan
+        if not (math.isfinite(value) and 0 < value <= top):
+            raise UsageError(f"{spec}: the {what} must be a positive number up to {top:g}, not {arg!r}")
     return Target(engine, variant, arg or None)
 
 

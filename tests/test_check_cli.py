@@ -93,7 +93,7 @@ def test_json_is_the_only_stdout_and_is_deterministic(tmp_path):
     p1 = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert p1.returncode == 1
     data = json.loads(p1.stdout)  # PyBullet's C-level prints went to stderr
-    assert set(data) == {"model", "engines", "config", "tolerances", "findings", "summary"}
+    assert set(data) == {"model", "engines", "config", "tolerances", "floors", "findings", "summary"}
     assert data["tolerances"]["inertia_rel"] == 1e-4
     assert data["config"]["check"]["random_q"] == 2
     keys = {"engine", "load", "category", "quantity", "subject", "expected", "actual", "abs_error", "rel_error",

@@ -446,3 +446,16 @@ def test_limit_without_range_is_locked_but_pybullet_lets_it_move():
     r = run_check(str(JOINTS / "missing_range.urdf"), random_q=2, engines=["bullet"], load="native")
     got = {(f.engine, f.cause) for f in r.findings if f.quantity == "locked_joint"}
     assert got == {("bullet", "bullet_missing_limits_free")}
+
+
+def test_mimic_on_a_fixed_joint_loads_and_is_reported_once():
+    """talos' fixed gripper joints carry <mimic>: the model loads (no exit 2), the fixed joint stays
+    fixed, and one model-level info finding says the coupling has no effect."""
+    path = DATA / "joints" / "mimic_on_fixed.urdf"
+    m = load_urdf(path, base="fixed")
+    assert m.joint_names == ["j"] and m.mimic_joints == []
+    assert m.joint("f").mimic is not None and m.joint("f").mimic.joint == "j"
+    r = run_check(str(path), engines=[], random_q=2, base="fixed")
+    found = [f for f in r.findings if f.quantity == "mimic"]
+    assert [(f.engine, f.subject, f.cause, f.severity) for f in found] == [
+        ("model", "f", "urdf_mimic_on_fixed", "info")]

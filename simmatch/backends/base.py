@@ -249,8 +249,16 @@ class Backend(ABC):
 
     def forward_dynamics(self, tau) -> np.ndarray:
         """(dof,) joint accelerations for torques `tau` at the current state, free of contact,
-        damping and friction: M^-1 (tau - h). For a floating base the root is held fixed."""
-        return np.linalg.solve(self.mass_matrix(), np.asarray(tau, dtype=float) - self.bias_forces())
+        damping and friction: M^-1 (tau - h). For a floating base the root is held fixed. A joint
+        that moves no mass (a zero row of M: M is singular) gets 0, the others the solution of the
+        rest of the system."""
+        M, rhs = self.mass_matrix(), np.asarray(tau, dtype=float) - self.bias_forces()
+        live = np.abs(M).max(axis=1, initial=0.0) > 1e-12 * np.abs(M).max(initial=0.0)
+        if live.all():
+            return np.linalg.solve(M, rhs)
+        qdd = np.zeros(len(rhs))
+        qdd[live] = np.linalg.solve(M[np.ix_(live, live)], rhs[live])
+        return qdd
 
     def joint_limit_forces(self) -> np.ndarray | None:
         """(dof,) generalized force (N m or N, canonical order, along each joint's axis) that the

@@ -28,6 +28,7 @@ import numpy as np
 import pybullet as p
 from scipy.spatial.transform import Rotation
 
+from .. import meshes
 from ..config import SimConfig
 from ..errors import EngineFailure
 from ..model import ContactParams, Geometry, Inertial, Joint, Limit, Link, Pose, RobotModel, State, rpy_of
@@ -66,8 +67,9 @@ def _geometry_el(parent: ET.Element, g: Geometry, mesh_files: dict | None = None
         ET.SubElement(geom, g.kind, radius=_num(g.radius), length=_num(g.length))
     elif g.kind == "plane":
         ET.SubElement(geom, "plane", normal=_fmt(g.normal))
-    else:
-        ET.SubElement(geom, "mesh", filename=(mesh_files or {}).get(g.filename, g.filename), scale=_fmt(g.scale))
+    else:  # a format PyBullet cannot read (ASCII STL) goes in as a binary STL copy
+        path = (mesh_files or {}).get(g.filename) or meshes.readable_copy(g.filename, meshes.ENGINE_FORMATS["bullet"])
+        ET.SubElement(geom, "mesh", filename=path, scale=_fmt(g.scale))
 
 
 def principal_inertial(inertial: Inertial) -> tuple[Pose, np.ndarray]:
@@ -285,6 +287,7 @@ class BulletBackend(Backend):
                 f.write(matched_urdf(self.model, self.merged, self._mesh_files))
                 path = f.name
             try:
+                # URDF_USE_IMPLICIT_CYLINDER: a <cylinder> stays a cylinder (else a convex polygon mesh)
                 body = p.loadURDF(path, useFixedBase=fixed,
                                   flags=p.URDF_USE_INERTIA_FROM_FILE | p.URDF_USE_IMPLICIT_CYLINDER,
                                   physicsClientId=c, **mount)

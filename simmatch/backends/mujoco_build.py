@@ -13,6 +13,7 @@ Conventions used by the matched build (see `build_matched`):
 
 from __future__ import annotations
 
+import os
 import warnings
 from dataclasses import dataclass, field
 
@@ -20,6 +21,7 @@ import mujoco
 import numpy as np
 from scipy.spatial.transform import Rotation
 
+from .. import meshes
 from ..errors import EngineFailure
 from ..model import (
     ContactParams,
@@ -112,6 +114,21 @@ def _principal(I: np.ndarray):
     if np.linalg.det(V) < 0:
         V[:, 0] = -V[:, 0]
     return w, V
+
+
+def add_mesh(spec, name: str, g: Geometry, link: str, notes: list):
+    """A mesh asset MuJoCo can compile whatever the file: formats its decoders lack (.dae, ASCII
+    STL; binary STL over 200000 triangles) become a binary STL (or OBJ) copy (simmatch.meshes, cached by content hash), and the mesh's inertia
+    mode is 'shell' so that compiling never needs the mesh's volume ("mesh volume is too small" on
+    thin or flat meshes): every body's inertia is explicit in the matched build, so the mode changes
+    nothing in the physics."""
+    path = meshes.readable_copy(g.filename, meshes.ENGINE_FORMATS["mujoco"], meshes.MUJOCO_MAX_STL_FACES)
+    if path != g.filename:
+        notes.append(f"link {link!r}: {os.path.basename(g.filename)} ({meshes.format_of(g.filename)}) "
+                     f"given to MuJoCo as a binary STL copy {path}")
+    mesh = spec.add_mesh(name=name, file=path, scale=np.asarray(g.scale, dtype=float))
+    mesh.inertia = mujoco.mjtMeshInertia.mjMESH_INERTIA_SHELL
+    return mesh
 
 
 def build_matched(model: RobotModel, config, unsupported: list, notes: list):
@@ -214,7 +231,7 @@ def build_matched(model: RobotModel, config, unsupported: list, notes: list):
             elif g.kind == "mesh":
                 mesh_count[0] += 1
                 mname = f"mesh{mesh_count[0]}_{link.name}"
-                spec.add_mesh(name=mname, file=g.filename, scale=np.asarray(g.scale, dtype=float))
+                add_mesh(spec, mname, g, link.name, notes)
                 kw = dict(type=mujoco.mjtGeom.mjGEOM_MESH, meshname=mname)
                 unsupported.append(Unsupported(
                     "mesh_convex_hull", link.name,
@@ -241,6 +258,13 @@ def build_matched(model: RobotModel, config, unsupported: list, notes: list):
         body.add_joint(**kw)
 
     def grow(parent_body, parent_name: str, first: Joint):
+        """Build the subtree hanging from `first`, depth first in declaration order (iterative: a
+        1000-link chain is deeper than Python's recursion limit)."""
+        stack = [(parent_body, parent_name, first)]
+        while stack:
+            stack.extend(reversed(_grow_one(*stack.pop())))
+
+    def _grow_one(parent_body, parent_name: str, first: Joint) -> list:
         chain = [first]
         link = model.link(first.child)
         while True:
@@ -276,8 +300,7 @@ def build_matched(model: RobotModel, config, unsupported: list, notes: list):
         placements[link.name] = LinkPlacement(link.name)
         set_inertial(body, link, moving)
         add_geoms(body, link)
-        for kid in model.child_joints(link.name):
-            grow(body, link.name, kid)
+        return [(body, link.name, kid) for kid in model.child_joints(link.name)]
 
     root = model.link(model.root)
     # a fixed base mounted at model.base_pose: the root body sits there (welded)
@@ -351,17 +374,17 @@ def plan_native(model: RobotModel, mj: mujoco.MjModel) -> BuildPlan:
     placements, merged = {}, {}
     has_free = any(mj.jnt_type[i] == mujoco.mjtJoint.mjJNT_FREE for i in range(mj.njnt))
 
-    def visit(link: str, holder: str, steps: list):
+    stack = [(model.root, "world", [])]  # iterative: deep chains exceed Python's recursion limit
+    while stack:
+        link, holder, steps = stack.pop()
         if link in bodies:
             placements[link] = LinkPlacement(link)
             holder, steps = link, []
         else:
             placements[link] = LinkPlacement(holder, list(steps))
             merged[link] = holder
-        for j in model.child_joints(link):
-            visit(j.child, holder, steps + [(j.origin.matrix, j if j.movable else None)])
-
-    visit(model.root, "world", [])
+        for j in reversed(model.child_joints(link)):
+            stack.append((j.child, holder, steps + [(j.origin.matrix, j if j.movable else None)]))
     joint_D = {j.name: np.eye(4) for j in model.dof_joints}
     joint_origin = {j.name: j.origin for j in model.dof_joints}
     return BuildPlan(placements, merged, joint_D, joint_origin, [], "free" if has_free else "welded",

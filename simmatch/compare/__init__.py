@@ -32,6 +32,20 @@ class Context:
     def reference_mode(self) -> bool:
         return self.expected.engine == "reference"
 
+    @property
+    def floors(self) -> dict[str, float]:
+        """Absolute floors of the relative comparisons (`Tolerances.floors` for the declared model)."""
+        if getattr(self, "_floors", None) is None:
+            self._floors = model_floors(self.declared, self.tol, self.config)
+        return self._floors
+
+
+def model_floors(model: RobotModel, tol: Tolerances, config: SimConfig) -> dict[str, float]:
+    from ..kinematics import model_scales
+
+    mass, length = model_scales(model)
+    return tol.floors(mass, length, float(np.linalg.norm(config.gravity)))
+
 
 def finding(src: Snapshot, category: str, quantity: str, subject: str, /, **kw) -> Finding:
     return make(src.engine, src.load, category, quantity, subject, **kw)

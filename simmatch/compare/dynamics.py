@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from . import Context, default_cause, finding, fmt_q, r6
-from .inertia import massless_with_inertia
+from ..model import RobotModel
+from .inertia import massless_subtree_joints, massless_with_inertia
 from .snapshot import Snapshot
 
 QUANTITIES = (
@@ -20,17 +21,36 @@ QUANTITIES = (
     ("bias", "bias_forces", "bias_rel"),
     ("qdd", "forward_dynamics", "qdd_rel"),
 )
+FLOOR = {"M": "mass_matrix", "gravity": "force", "bias": "force", "qdd": "qdd"}
 
 
-def worst(expected: np.ndarray, actual: np.ndarray) -> tuple[float, float, int, tuple]:
-    """(abs error, rel error, sample, index) of the worst entry; rel to max |expected|."""
+def worst(expected: np.ndarray, actual: np.ndarray, floor: float = 1e-12) -> tuple[float, float, int, tuple]:
+    """(abs error, rel error, sample, index) of the worst entry; rel to max(max |expected|, floor)
+    (`floor`: the quantity's absolute floor, `Tolerances.floors`)."""
     diff = np.abs(np.asarray(actual, float) - np.asarray(expected, float))
     diff = np.nan_to_num(diff, nan=np.inf)
+    if diff.size == 0:
+        return 0.0, 0.0, 0, ()
     flat = int(np.argmax(diff))
     idx = np.unravel_index(flat, diff.shape)
     scale = float(np.nanmax(np.abs(expected))) if np.size(expected) else 0.0
     err = float(diff[idx])
-    return err, err / max(scale, 1e-12), int(idx[0]), tuple(int(i) for i in idx[1:])
+    return err, err / max(scale, floor, 1e-300), int(idx[0]), tuple(int(i) for i in idx[1:])
+
+
+def kept_columns(model: RobotModel) -> list[int]:
+    """Indices (canonical order) of the joints whose dynamics are compared: all but the joints that
+    move no mass (M(q) is singular there; reported once by `inertia.model_checks`)."""
+    drop = set(massless_subtree_joints(model))
+    return [i for i, n in enumerate(model.joint_names) if n not in drop]
+
+
+def select(attr: str, values: np.ndarray, keep: list[int]) -> np.ndarray:
+    """`values` (N, dof) or (N, dof, dof) for M restricted to the `keep` joints."""
+    v = np.asarray(values, dtype=float)
+    if attr == "M":
+        return v[:, keep][:, :, keep]
+    return v[:, keep]
 
 
 def compare(actual: Snapshot, ctx: Context) -> list:
@@ -38,6 +58,9 @@ def compare(actual: Snapshot, ctx: Context) -> list:
         return []
     out = []
     names = ctx.declared.joint_names
+    keep = kept_columns(ctx.declared)
+    if not keep:
+        return []
     for attr, quantity, tol_name in QUANTITIES:
         limit = getattr(ctx.tol, tol_name)
         exp = getattr(ctx.expected, attr)
@@ -51,10 +74,11 @@ def compare(actual: Snapshot, ctx: Context) -> list:
                                actual=list(np.shape(act)), severity="error", cause=default_cause(actual),
                                detail="different shapes: the sources do not have the same joints"))
             continue
-        err, rerr, k, idx = worst(exp, act)
+        exp_k, act_k = select(attr, exp, keep), select(attr, act, keep)
+        err, rerr, k, idx = worst(exp_k, act_k, ctx.floors[FLOOR[attr]])
         if rerr <= limit:
             continue
-        subject = "/".join(names[i] for i in idx) if idx else "*"
+        subject = "/".join(names[keep[i]] for i in idx) if idx else "*"
         state = ctx.samples.states[k]
         detail = f"worst at sample {k}: q = {fmt_q(state.q)}"
         if attr in ("bias", "qdd"):
@@ -62,9 +86,9 @@ def compare(actual: Snapshot, ctx: Context) -> list:
         if attr == "qdd":
             detail += f", tau = {fmt_q(ctx.samples.taus[k])}"
         if attr == "M":
-            e_row, a_row = exp[k][idx[0]], act[k][idx[0]]
+            e_row, a_row = exp_k[k][idx[0]], act_k[k][idx[0]]
         else:
-            e_row, a_row = exp[k], act[k]
+            e_row, a_row = exp_k[k], act_k[k]
         if ctx.declared.mimic_joints:
             detail += ("; compared: the unconstrained tree (every joint an independent DoF, as engines' mass-matrix "
                        "and inverse-dynamics calls report); the <mimic> coupling is held to the constrained "
@@ -72,6 +96,8 @@ def compare(actual: Snapshot, ctx: Context) -> list:
         cause = default_cause(actual)
         if actual.engine == "dart" and actual.load == "native" and massless_with_inertia(ctx.declared):
             cause = "massless_link_inertia"  # DART's loader keeps what the others drop
+        if len(keep) < len(names):
+            detail += f" (joints moving no mass left out: {', '.join(n for i, n in enumerate(names) if i not in keep)})"
         out.append(finding(actual, "dynamics", quantity, subject, expected=r6(e_row), actual=r6(a_row),
                            abs_error=err, rel_error=rerr, tolerance=limit, severity="error",
                            cause=cause, detail=detail, extra={"sample": k}))
@@ -89,7 +115,7 @@ def compare(actual: Snapshot, ctx: Context) -> list:
     return out
 
 
-def pairwise(snapshots: list[Snapshot]) -> dict:
+def pairwise(snapshots: list[Snapshot], floors: dict | None = None, keep: list[int] | None = None) -> dict:
     """Largest relative difference of every dynamics quantity between every two sources that
     computed it (summary only: each source is already held against the model)."""
     out = {}
@@ -101,7 +127,9 @@ def pairwise(snapshots: list[Snapshot]) -> dict:
                 x, y = getattr(a, attr), getattr(b, attr)
                 if x is None or y is None or np.shape(x) != np.shape(y) or np.size(x) == 0:
                     continue
-                row[quantity] = worst(x, y)[1]
+                if keep is not None:
+                    x, y = select(attr, x, keep), select(attr, y, keep)
+                row[quantity] = worst(x, y, (floors or {}).get(FLOOR[attr], 1e-12))[1]
             if row:
                 out[f"{a.name} vs {b.name}"] = row
     return out

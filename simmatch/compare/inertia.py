@@ -9,39 +9,28 @@ principal moment.
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 
-from ..kinematics import link_frames
+from .. import meshes
+from ..kinematics import link_frames, massless_subtree_joints  # noqa: F401 (re-exported)
 from ..model import Geometry, Inertial, Link, RobotModel
 from . import Context, default_cause, finding, r6
 from .snapshot import Snapshot
 
 
 # -- inertia of shapes ---------------------------------------------------------------------------
-@lru_cache(maxsize=256)
 def _mesh_props(filename: str, scale: tuple) -> tuple[float, tuple, tuple]:
-    """(volume, centre of mass, 3x3 unit-density inertia about it) of a mesh, scaled; its convex
-    hull when the mesh is not a closed volume."""
-    import trimesh
-
-    mesh = trimesh.load(filename, force="mesh", process=True)
-    mesh.apply_scale(np.asarray(scale, dtype=float))
-    if not mesh.is_volume:
-        mesh = mesh.convex_hull
-    vol = float(abs(mesh.volume))
-    mesh.density = 1.0
-    I = np.asarray(mesh.moment_inertia, dtype=float)
-    if mesh.volume < 0:
-        I = -I
-    return vol, tuple(np.asarray(mesh.center_mass, float)), tuple(map(tuple, I))
+    """(volume, centre of mass, 3x3 unit-density inertia about it) of a mesh, scaled (its convex
+    hull when the mesh is not closed). Raises meshes.NotComputable for a flat mesh, with why."""
+    mp = meshes.props(filename, scale)
+    return mp.volume, mp.com, mp.inertia
 
 
 def shape_props(g: Geometry, convention: str = "exact") -> tuple[float, np.ndarray, np.ndarray]:
     """(volume m^3, COM in the link frame, unit-density inertia about that COM in the link frame).
     convention 'bullet' reproduces PyBullet's own shape inertia: a capsule as its bounding box
-    (btCapsuleShape::calculateLocalInertia)."""
+    (btCapsuleShape::calculateLocalInertia), a mesh as its bounding box grown by
+    meshes.BULLET_MESH_INERTIA_PAD per side."""
     R, p = g.origin.rotation, np.asarray(g.origin.xyz, float)
     if g.kind == "box":
         x, y, z = g.size
@@ -76,6 +65,12 @@ def shape_props(g: Geometry, convention: str = "exact") -> tuple[float, np.ndarr
         c = np.zeros(3)
     elif g.kind == "plane":
         raise ValueError("an infinite plane has no volume")
+    elif convention == "bullet":  # PyBullet: the box of the mesh's bounding box, grown by a margin
+        lo, hi = meshes.bounds(g.filename, tuple(g.scale))
+        x, y, z = hi - lo + 2 * meshes.BULLET_MESH_INERTIA_PAD
+        v = x * y * z  # mass is declared: only the shape matters
+        I = v / 12.0 * np.diag([y * y + z * z, x * x + z * z, x * x + y * y])
+        c = 0.5 * (lo + hi)
     else:
         vol, com, Im = _mesh_props(g.filename, tuple(g.scale))
         v, c, I = vol, np.asarray(com), np.asarray(Im)
@@ -85,7 +80,8 @@ def shape_props(g: Geometry, convention: str = "exact") -> tuple[float, np.ndarr
 def shape_inertia(link: Link, mass: float, convention: str = "exact") -> tuple[np.ndarray, np.ndarray] | None:
     """(COM, inertia about it, link frame) of the link's collision shapes filled with uniform
     density so that they weigh `mass`; None without collision shapes or volume, or with an infinite
-    plane among them."""
+    plane among them. Raises meshes.NotComputable when a mesh encloses no volume (flat),
+    meshes.MeshProblem for an unusable mesh file."""
     if any(g.kind == "plane" for g in link.collisions):
         return None
     parts = [shape_props(g, convention) for g in link.collisions]
@@ -145,8 +141,9 @@ def axes_angle(Ie: np.ndarray, Ia: np.ndarray, gap: float = 1e-3) -> float | Non
     return max(angles) if angles else None
 
 
-def _tensor_error(Ie: np.ndarray, Ia: np.ndarray) -> tuple[float, float]:
-    scale = max(np.abs(np.linalg.eigvalsh(Ie)).max(), 1e-12)
+def _tensor_error(Ie: np.ndarray, Ia: np.ndarray, floor: float = 1e-12) -> tuple[float, float]:
+    """(largest entry difference, that relative to max(largest principal moment, floor))."""
+    scale = max(np.abs(np.linalg.eigvalsh(Ie)).max(), floor, 1e-300)
     err = float(np.abs(Ie - Ia).max())
     return err, err / scale
 
@@ -155,6 +152,26 @@ def massless_with_inertia(model: RobotModel) -> list[str]:
     """Links declared with mass 0 but a nonzero inertia tensor."""
     return [link.name for link in model.links
             if link.inertial is not None and link.inertial.mass == 0 and np.abs(link.inertial.tensor).max() > 0]
+
+
+def world_welded(model: RobotModel) -> set[str]:
+    """Links that cannot move in any engine: a fixed root and the links fixed to it (empty for a
+    floating base). Their mass and inertia do nothing."""
+    if model.floating:
+        return set()
+    out, stack = {model.root}, [model.root]
+    while stack:
+        for j in model.child_joints(stack.pop()):
+            if j.type == "fixed":
+                out.add(j.child)
+                stack.append(j.child)
+    return out
+
+
+def singular_inertia(I: np.ndarray) -> bool:
+    """A tensor with a principal moment that is zero at round-off (relative 1e-9 to the largest)."""
+    w = np.linalg.eigvalsh(0.5 * (I + I.T))
+    return bool(w.min() <= 1e-9 * max(abs(w).max(), 0.0))
 
 
 def violates_triangle(I: np.ndarray) -> bool:
@@ -175,11 +192,19 @@ def compare(actual: Snapshot, ctx: Context) -> list:
     for link, holder in actual.merged_links.items():
         members.setdefault(holder, []).append(link)
     from_shapes = actual.extras.get("inertia_source") == "collision shapes"
+    welded = world_welded(exp_model)
+    floors = ctx.floors
+    approximated = {}
+    for feature, subject, _reason in actual.unsupported:
+        if feature == "massless_link" and not (exp_model.floating and subject == exp_model.root):
+            approximated[subject] = "mujoco_tiny_mass"  # (a floating root's tiny mass is all it has: no approximation)
+        elif feature in ("zero_inertia", "inertia_triangle") and subject in {x.name for x in exp_model.links}:
+            approximated[subject] = oddity(exp_model.link(subject))[0] or "unsupported"
     for link in exp_model.links:
         if link.name in actual.merged_links or link.name not in act_links:
             continue
-        if link.name == exp_model.root and not exp_model.floating and actual.engine != "model":
-            continue  # a world-fixed root's mass does nothing in any engine
+        if link.name in welded and actual.engine != "model":
+            continue  # a world-fixed link's mass does nothing in any engine
         e = composite(exp_model, link.name, members[link.name]) if link.name in members else link.inertial
         a = act_links[link.name].inertial
         em = e.mass if e is not None else 0.0
@@ -192,10 +217,13 @@ def compare(actual: Snapshot, ctx: Context) -> list:
                 actual.engine, "unknown")
         else:
             cause = default_cause(actual)
-        if abs(am - em) > tol.mass_rel * max(em, 1e-9):
+        sev = "error"
+        if link.name in approximated:  # the build said what it did instead: an Unsupported
+            cause, sev = approximated[link.name], "info"
+        if abs(am - em) > tol.mass_rel * max(em, floors["mass"]):
             out.append(finding(actual, "inertia", "mass", link.name, expected=r6(em), actual=r6(am),
-                               abs_error=abs(am - em), rel_error=abs(am - em) / max(em, 1e-9),
-                               tolerance=tol.mass_rel, severity="error", cause=cause,
+                               abs_error=abs(am - em), rel_error=abs(am - em) / max(em, floors["mass"]),
+                               tolerance=tol.mass_rel, severity=sev, cause=cause,
                                detail="no <inertial> declared" if missing_inertial else ""))
         if e is None or a is None or em <= 0 or am <= 0:
             continue
@@ -203,9 +231,9 @@ def compare(actual: Snapshot, ctx: Context) -> list:
         if dc > tol.com_m:
             out.append(finding(actual, "inertia", "com", link.name, expected=r6(e.com), actual=r6(a.com),
                                abs_error=dc, rel_error=dc / max(np.linalg.norm(e.com), 1e-9), tolerance=tol.com_m,
-                               severity="error", cause=cause, detail="COM offset in the link frame"))
+                               severity=sev, cause=cause, detail="COM offset in the link frame"))
         Ie, Ia = e.tensor_in_link, a.tensor_in_link
-        err, rerr = _tensor_error(Ie, Ia)
+        err, rerr = _tensor_error(Ie, Ia, floors["tensor_per_kg"] * em)
         if rerr > tol.inertia_rel:
             we, wa = np.linalg.eigvalsh(Ie), np.linalg.eigvalsh(Ia)
             axes = axes_angle(Ie, Ia)
@@ -216,10 +244,26 @@ def compare(actual: Snapshot, ctx: Context) -> list:
             c = cause
             if c == "unknown" and violates_triangle(Ie):
                 c = "inertia_triangle_inequality"  # no engine can hold it: each repairs it its own way
+                if actual.engine == "bullet" and not np.any(Ia):
+                    c = "bullet_zeroes_bad_inertia"
+            if sev == "error" and em < floors["mass"]:
+                sev = "warning"  # lighter than the mass floor: no measurable effect on the robot
+                detail += f"; the link's {em:g} kg is below the mass floor {floors['mass']:.3g} kg"
+            if c == "unknown" and link.inertial is not None and link.inertial.source == "collision shapes":
+                c = "inertia_zero_from_shapes"  # the URDF idiom, read another way by this engine
+                if not np.any(np.abs(Ia) > 1e-12 * max(np.abs(Ie).max(), 1e-300)):
+                    detail += f"; {actual.name} took the declared all-zero tensor literally (a point mass)"
             if from_shapes and actual.engine == "bullet":
                 c = "bullet_inertia_from_shapes"
-                shp = shape_inertia(link, em, "bullet")
-                exact = shape_inertia(link, em, "exact")
+                try:
+                    shp = shape_inertia(link, em, "bullet")  # bounding boxes: even a flat mesh has one
+                except (meshes.NotComputable, meshes.MeshProblem) as exc:
+                    shp = None
+                    detail += f"; PyBullet's shape inertia not reproduced: {exc}"
+                try:
+                    exact = shape_inertia(link, em, "exact")
+                except (meshes.NotComputable, meshes.MeshProblem):
+                    exact = None  # said once, by the model's own shape_inertia finding
                 if shp is not None:
                     _, r_shape = _tensor_error(shp[1], Ia)
                     detail += (f"; computed from the collision shape as PyBullet does: "
@@ -228,9 +272,42 @@ def compare(actual: Snapshot, ctx: Context) -> list:
                 if exact is not None:
                     extra["shape_inertia_exact"] = r6(exact[1])
             out.append(finding(actual, "inertia", "inertia", link.name, expected=r6(Ie), actual=r6(Ia),
-                               abs_error=err, rel_error=rerr, tolerance=tol.inertia_rel, severity="error",
+                               abs_error=err, rel_error=rerr, tolerance=tol.inertia_rel, severity=sev,
                                cause=c, detail=detail, extra=extra))
+    # what each build did with an odd tensor (zero, from shapes, singular): said even when it agrees
+    reasons = {subject: reason for feature, subject, reason in actual.unsupported}
+    said = {f.subject for f in out}
+    for link in exp_model.links:
+        cause, what = oddity(link)
+        if (cause is None or actual.engine == "model" or link.name in welded or link.name in said
+                or link.name in actual.merged_links or link.name not in act_links):
+            continue
+        a = act_links[link.name].inertial
+        wa = np.round(np.linalg.eigvalsh(a.tensor_in_link), 12).tolist() if a is not None else None
+        detail = f"{actual.name} holds {what}: principal moments {wa}"
+        if link.name in reasons:
+            detail += f" ({reasons[link.name]})"
+        out.append(finding(actual, "inertia", "held_inertia", link.name, expected=what, actual=wa, severity="info",
+                           cause=cause, detail=detail))
     return out
+
+
+def oddity(link: Link) -> tuple[str | None, str]:
+    """(cause, what the tensor is) for a link with mass whose declared tensor is odd: all zero with
+    collision shapes (replaced by theirs when loaded, `Inertial.source`), all zero (a point mass),
+    or singular; (None, '') otherwise."""
+    if link.inertial is None or link.inertial.mass <= 0:
+        return None, ""
+    I = link.inertial.tensor_in_link
+    if link.inertial.source == "collision shapes":
+        return "inertia_zero_from_shapes", "the collision shapes' inertia (declared tensor all zero)"
+    if not np.any(I) and link.collisions:  # shapes that could not be read (a mesh without its decoder)
+        return "inertia_zero_from_shapes", "a point mass (declared tensor all zero, shapes' inertia not computable)"
+    if not np.any(I):
+        return "inertia_point_mass", "a point mass (declared tensor all zero, no collision shape)"
+    if singular_inertia(I):
+        return "inertia_singular", "the declared singular tensor"
+    return None, ""
 
 
 def model_checks(model: RobotModel, ctx: Context, engine: str = "model", load: str = "declared") -> list:
@@ -264,6 +341,11 @@ def model_checks(model: RobotModel, ctx: Context, engine: str = "model", load: s
             out.append(make(engine, load, "joints", "limit", j.name, expected="lower <= upper",
                             actual=list(declared), severity="info", cause="urdf_inverted_limits",
                             detail="lower > upper: PyBullet's idiom for 'no limit', read as an unlimited joint"))
+        if j.mimic is not None and j not in model.dof_joints:
+            out.append(make(engine, load, "joints", "mimic", j.name, expected="a moving joint",
+                            actual=f"{j.urdf_type} joint", severity="info", cause="urdf_mimic_on_fixed",
+                            detail=f"<mimic joint={j.mimic.joint!r}> on a joint that does not move: it has no "
+                                   "effect, and no engine applies it"))
     for link in model.links:
         for g in link.visuals:
             if g.missing:
@@ -282,8 +364,41 @@ def model_checks(model: RobotModel, ctx: Context, engine: str = "model", load: s
                         actual="concave='yes'", severity="info", cause="concave_mesh",
                         detail="PyBullet (native and matched) collides with the triangle mesh itself; MuJoCo with "
                                "its convex hull (listed as unsupported in its matched build)"))
+    for name in massless_subtree_joints(model):
+        j = model.joint(name)
+        out.append(make(engine, load, "dynamics", "massless_subtree", name, expected="mass below the joint",
+                        actual="0 kg", severity="warning", cause="massless_subtree",
+                        detail=f"no link below joint {name!r} ({j.child!r} and its children) has mass: M(q) is "
+                               "singular; this joint is left out of the dynamics comparisons and gets no random torque"))
     massless = set(massless_with_inertia(model))
+    welded = world_welded(model)
     for link in model.links:
+        if link.inertial is not None and link.inertial.mass > 0:
+            I0 = link.inertial.tensor_in_link
+            w0 = np.round(np.linalg.eigvalsh(I0), 12).tolist()
+            still = " (welded to the world: no effect on the dynamics)" if link.name in welded else ""
+            if link.inertial.source == "collision shapes":
+                out.append(make(engine, load, "inertia", "inertia_source", link.name, expected="declared tensor",
+                                actual="from collision shapes", severity="warning", cause="inertia_zero_from_shapes",
+                                detail=f"declared mass {link.inertial.mass:g} kg with an all-zero tensor: every matched "
+                                       f"build uses the collision shapes' inertia at that mass, principal moments {w0}" + still,
+                                extra={"held_inertia": r6(I0)}))
+            elif not np.any(I0) and link.collisions:
+                out.append(make(engine, load, "inertia", "inertia_source", link.name, expected="declared tensor",
+                                actual="point mass", severity="warning", cause="inertia_zero_from_shapes",
+                                detail=f"declared mass {link.inertial.mass:g} kg with an all-zero tensor; the inertia of "
+                                       "its collision shapes could not be computed (unreadable mesh), so every build "
+                                       "gets the point mass as declared" + still))
+            elif not np.any(I0):
+                out.append(make(engine, load, "inertia", "inertia_source", link.name, expected="declared tensor",
+                                actual="point mass", severity="warning", cause="inertia_point_mass",
+                                detail=f"declared mass {link.inertial.mass:g} kg with an all-zero tensor and no collision "
+                                       "shape: loaded as a point mass where the engine can (each engine's held_inertia finding says what it holds)" + still))
+            elif singular_inertia(I0):
+                out.append(make(engine, load, "inertia", "inertia_singular", link.name, expected="3 positive moments",
+                                actual=w0, severity="warning", cause="inertia_singular",
+                                detail=f"principal moments {w0}: loaded as declared where the engine can "
+                                       "(each engine's held_inertia finding says what it holds)" + still))
         if link.name in massless:
             out.append(make(engine, load, "inertia", "massless_inertia", link.name, expected="mass 0 and inertia 0",
                             actual=np.round(np.linalg.eigvalsh(link.inertial.tensor_in_link), 9).tolist(),
@@ -291,7 +406,7 @@ def model_checks(model: RobotModel, ctx: Context, engine: str = "model", load: s
                             detail="declared mass 0 with a nonzero inertia tensor"))
         if link.inertial is None or link.inertial.mass <= 0:
             continue
-        if link.name == model.root and not model.floating:
+        if link.name in welded:
             continue
         I = link.inertial.tensor_in_link
         w = np.sort(np.linalg.eigvalsh(I))
@@ -308,9 +423,10 @@ def model_checks(model: RobotModel, ctx: Context, engine: str = "model", load: s
             continue
         try:
             shp = shape_inertia(link, link.inertial.mass)
-        except Exception as exc:  # an unreadable mesh: say so, do not stop the check
-            out.append(make(engine, load, "inertia", "shape_inertia", link.name, severity="info",
-                            cause="unknown", detail=f"could not compute the shape's inertia: {exc}"))
+        except (meshes.NotComputable, meshes.MeshProblem) as exc:  # say so, do not stop the check
+            out.append(make(engine, load, "inertia", "shape_inertia", link.name, expected="computable",
+                            actual="not computable", severity="info", cause="mesh_inertia_not_computable",
+                            detail=f"the inertia of its collision shape is not computable: {exc}"))
             continue
         if shp is None:
             continue

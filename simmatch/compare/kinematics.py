@@ -63,11 +63,11 @@ def compare(actual: Snapshot, ctx: Context) -> list:
             local_bad = True
         if local_bad:
             bad_local[link] = True
-    descendants = _descendants(model)
+    kids = _children(model)
     joint_of = {j.child: j.name for j in model.joints}
     for link in bad_local:
         pos_err, ang_err = bad_world[link]
-        below = [d for d in descendants.get(link, []) if d in bad_world and d not in bad_local]
+        below = [d for d in _below(kids, link) if d in bad_world and d not in bad_local]
         tail = f"; {len(below)} link(s) below are off because of it" if below else ""
         via = f" (joint {joint_of[link]!r})" if link in joint_of else ""
         for quantity, err, limit, unit in (("frame_position", pos_err, tol.position_m, "m"),
@@ -80,7 +80,7 @@ def compare(actual: Snapshot, ctx: Context) -> list:
                 exp_v, act_v = r6(E[:3, 3]), r6(A[:3, 3])
             else:
                 exp_v, act_v = r6(E[:3, :3]), r6(A[:3, :3])
-            scale = max(np.linalg.norm(E[:3, 3]), 1e-9) if quantity == "frame_position" else np.pi
+            scale = max(np.linalg.norm(E[:3, 3]), ctx.floors["length"]) if quantity == "frame_position" else np.pi
             out.append(finding(actual, "kinematics", quantity, link, expected=exp_v, actual=act_v,
                                abs_error=err[k], rel_error=err[k] / scale, tolerance=limit, severity="error",
                                cause=default_cause(actual),
@@ -98,26 +98,26 @@ def compare(actual: Snapshot, ctx: Context) -> list:
         if err.max() > tol.position_m:
             k = int(np.argmax(err))
             out.append(finding(actual, "kinematics", "com_position", link, expected=r6(E[k]), actual=r6(A[k]),
-                               abs_error=err[k], rel_error=err[k] / max(np.linalg.norm(E[k]), 1e-9),
+                               abs_error=err[k], rel_error=err[k] / max(np.linalg.norm(E[k]), ctx.floors["length"]),
                                tolerance=tol.position_m, severity="error", cause=default_cause(actual),
                                detail=f"worst at sample {k}, q = {fmt_q(qs[k])}; the link frame itself agrees",
                                extra={"q": qs[k], "sample": k}))
     return out
 
 
-def _descendants(model) -> dict:
-    kids = {}
+def _children(model) -> dict[str, list[str]]:
+    kids: dict[str, list[str]] = {}
     for j in model.joints:
         kids.setdefault(j.parent, []).append(j.child)
-    out = {}
+    return kids
 
-    def walk(link):
-        acc = []
-        for c in kids.get(link, []):
-            acc.append(c)
-            acc.extend(walk(c))
-        out[link] = acc
-        return acc
 
-    walk(model.root)
+def _below(kids: dict[str, list[str]], link: str) -> list[str]:
+    """Every link below `link` (iterative: a 10,000-link chain is deeper than Python's recursion
+    limit; computed only for the links that need it, as all lists together are O(n^2) on a chain)."""
+    out, stack = [], list(reversed(kids.get(link, [])))
+    while stack:
+        c = stack.pop()
+        out.append(c)
+        stack.extend(reversed(kids.get(c, [])))
     return out

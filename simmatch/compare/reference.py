@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..kinematics import link_frames
+from ..kinematics import joint_motion, root_transform
 from ..model import RobotModel, State
 
 
@@ -59,36 +59,88 @@ class ReferenceDynamics:
     def __init__(self, model: RobotModel, gravity=(0.0, 0.0, -9.81)):
         self.model = model
         self.gravity = np.asarray(gravity, dtype=float)
-        self.order = list(model.walk())  # joints, parents before children
+        # Links welded together by fixed joints move as one rigid body: each such group is merged
+        # once, here, into a composite body carried by its movable joint (or the root), so the work
+        # per state grows with the movable joints, not with the links (10,000 fixed links cost
+        # nothing per state).
+        anchor: dict[str, str] = {model.root: model.root}  # link -> link that carries its group
+        to_anchor: dict[str, np.ndarray] = {model.root: np.eye(4)}  # link frame in its anchor's frame
+        self.order = []  # movable joints, parents before children
+        self._place: list[np.ndarray] = []  # per movable joint: its origin in its parent anchor's frame
+        for j in model.walk():
+            if j.movable:
+                anchor[j.child], to_anchor[j.child] = j.child, np.eye(4)
+                self.order.append(j)
+                self._place.append(to_anchor[j.parent] @ j.origin.matrix)
+            else:
+                anchor[j.child] = anchor[j.parent]
+                to_anchor[j.child] = to_anchor[j.parent] @ j.origin.matrix
         self.dof_index = {n: i for i, n in enumerate(model.joint_names)}
-        # for each joint: index in self.order of the parent link's joint (-1: the root)
-        link_joint = {j.child: k for k, j in enumerate(self.order)}
-        self.parent = [link_joint.get(j.parent, -1) for j in self.order]
+        k_of = {j.child: k for k, j in enumerate(self.order)}
+        # for each movable joint: index in self.order of the joint that moves its parent (-1: the root)
+        self.parent = [k_of.get(anchor[j.parent], -1) for j in self.order]
+        self._parent_anchor = [anchor[j.parent] for j in self.order]
+        # composite mass, COM and inertia about the COM of every group, in its anchor's frame
+        parts: dict[str, list] = {}
+        for link in model.links:
+            if link.inertial is None or link.inertial.mass <= 0:
+                continue
+            T = to_anchor[link.name]
+            R = T[:3, :3]
+            c = T[:3, :3] @ link.inertial.com + T[:3, 3]
+            parts.setdefault(anchor[link.name], []).append((link.inertial.mass, c, R @ link.inertial.tensor_in_link @ R.T))
+        self._body: dict[str, tuple[float, np.ndarray, np.ndarray]] = {}
+        for name, items in parts.items():
+            m = sum(p[0] for p in items)
+            c = sum(p[0] * p[1] for p in items) / m
+            inertia = np.zeros((3, 3))
+            for mi, ci, Ii in items:
+                d = ci - c
+                inertia += Ii + mi * (d @ d * np.eye(3) - np.outer(d, d))
+            self._body[name] = (m, c, inertia)
+        # for each movable joint: the order indices and DoF indices of its ancestors, so that a row of
+        # M is one matrix-vector product (CRBA stays O(n^2) in numpy calls otherwise)
+        self._ancestors: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        for k, j in enumerate(self.order):
+            ks, ds = [], []
+            a = self.parent[k]
+            while a >= 0:
+                ks.append(a)
+                ds.append(self.dof_index[self.order[a].name])
+                a = self.parent[a]
+            self._ancestors[k] = (np.array(ks, dtype=int), np.array(ds, dtype=int))
+
+    def _frames(self, state: State) -> dict[str, np.ndarray]:
+        """World frames of the root and of every movable joint's child link."""
+        q = np.asarray(state.q, dtype=float)
+        F = {self.model.root: root_transform(state, self.model)}
+        for j, place, pa in zip(self.order, self._place, self._parent_anchor):
+            F[j.child] = F[pa] @ place @ joint_motion(j, q[self.dof_index[j.name]])
+        return F
 
     def _setup(self, state: State):
         model = self.model
-        F = link_frames(model, state)
+        F = self._frames(state)
         n = len(self.order)
         S = np.zeros((n, 6))
         Ibody = np.zeros((n + 1, 6, 6))  # last slot: the root link
         for k, j in enumerate(self.order):
-            if j.movable:
-                T = F[j.child]
-                a = T[:3, :3] @ np.asarray(j.axis, dtype=float)
-                p = T[:3, 3]
-                if j.type == "prismatic":
-                    S[k, 3:] = a
-                else:
-                    S[k, :3] = a
-                    S[k, 3:] = np.cross(p, a)
+            T = F[j.child]
+            a = T[:3, :3] @ np.asarray(j.axis, dtype=float)
+            p = T[:3, 3]
+            if j.type == "prismatic":
+                S[k, 3:] = a
+            else:
+                S[k, :3] = a
+                S[k, 3:] = np.cross(p, a)
         for k, link_name in enumerate([j.child for j in self.order] + [model.root]):
-            link = model.link(link_name)
-            if link.inertial is None or link.inertial.mass <= 0:
+            body = self._body.get(link_name)
+            if body is None:
                 continue
+            m, c, inertia = body
             T = F[link_name]
             R = T[:3, :3]
-            com = (T @ np.append(link.inertial.com, 1.0))[:3]
-            Ibody[k] = spatial_inertia(link.inertial.mass, com, R @ link.inertial.tensor_in_link @ R.T)
+            Ibody[k] = spatial_inertia(m, R @ c + T[:3, 3], R @ inertia @ R.T)
         return S, Ibody
 
     def mass_matrix(self, state: State) -> np.ndarray:
@@ -106,13 +158,11 @@ class ReferenceDynamics:
             i = self.dof_index[j.name]
             f = Ic[k] @ S[k]
             M[i, i] = S[k] @ f
-            a = self.parent[k]
-            while a >= 0:
-                ja = self.order[a]
-                if ja.movable:
-                    ia = self.dof_index[ja.name]
-                    M[i, ia] = M[ia, i] = S[a] @ f
-                a = self.parent[a]
+            ks, ds = self._ancestors[k]
+            if len(ks):
+                row = S[ks] @ f
+                M[i, ds] = row
+                M[ds, i] = row
         return M
 
     def bias_forces(self, state: State) -> np.ndarray:
@@ -151,8 +201,11 @@ class ReferenceDynamics:
         return self.bias_forces(still)
 
     def forward_dynamics(self, state: State, tau) -> np.ndarray:
-        """(dof,) qdd of the unconstrained tree: M^-1 (tau - h) (a <mimic> coupling not applied)."""
-        return np.linalg.solve(self.mass_matrix(state), np.asarray(tau, float) - self.bias_forces(state))
+        """(dof,) qdd of the unconstrained tree: M^-1 (tau - h) (a <mimic> coupling not applied); a
+        joint that moves no mass gets 0 (see `compare.snapshot.solve_qdd`)."""
+        from .snapshot import solve_qdd
+
+        return solve_qdd(self.model, self.mass_matrix(state), np.asarray(tau, float) - self.bias_forces(state))
 
     def mimic_map(self) -> tuple[np.ndarray, np.ndarray, list[int]]:
         """The `<mimic>` coupling as q = G q_free + c: G (dof, n_free), c (dof,), and the indices of

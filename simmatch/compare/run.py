@@ -13,7 +13,7 @@ import numpy as np
 
 from ..config import SimConfig
 from ..errors import UsageError
-from ..findings import Finding, Tolerances, make, reaches, sort_findings
+from ..findings import Finding, Tolerances, make, reaches, severity_rank, sort_findings
 from ..isolation import run_isolated
 from ..model import RobotModel, State
 from ..registry import load_model
@@ -57,6 +57,7 @@ class CheckResult:
     summary: dict
     snapshots: list = field(default_factory=list)
     timing: dict = field(default_factory=dict)  # seconds; never written into check.json
+    floors: dict = field(default_factory=dict)  # absolute floors of the relative comparisons
 
     def failing(self, fail_on: str) -> list[Finding]:
         return [f for f in self.findings if reaches(f.severity, fail_on)]
@@ -77,7 +78,8 @@ class CheckResult:
         config = dict(self.config.to_dict())
         config["check"] = dict(self.options)
         return {"model": model, "engines": dict(self.engines), "config": config,
-                "tolerances": self.tolerances.to_dict(), "findings": [f.to_dict() for f in self.findings],
+                "tolerances": self.tolerances.to_dict(), "floors": {k: float(f"{v:.6g}") for k, v in self.floors.items()},
+                "findings": [f.to_dict() for f in self.findings],
                 "summary": self.summary}
 
 
@@ -185,24 +187,124 @@ def engine_reported(snap: Snapshot, own: list[Finding]) -> list[Finding]:
 
 
 def _propagate_causes(findings: list[Finding]) -> list[Finding]:
-    """A dynamics or kinematics discrepancy with no cause of its own, in a source that already has a
-    structural, inertia or contact error with a known cause, is a consequence of it."""
+    """A dynamics finding whose sources differ in shape (the engine has other joints) follows from
+    the source's structural error with a known cause."""
     by_source: dict = {}
     for f in findings:
-        if f.severity == "error" and f.cause not in ("unknown",) and f.category in ("inertia", "structure", "joints"):
+        if f.severity == "error" and f.cause != "unknown" and f.category == "structure":
             by_source.setdefault((f.engine, f.load), []).append(f)
     out = []
     for f in findings:
         roots = by_source.get((f.engine, f.load))
-        if f.category == "dynamics" and f.cause == "unknown" and roots:
-            root = sorted(roots, key=lambda r: (r.category != "inertia", r.subject))[0]
+        if f.category == "dynamics" and f.cause == "unknown" and roots and f.detail.startswith("different shapes"):
+            root = sorted(roots, key=lambda r: r.subject)[0]
             f = replace(f, cause=root.cause, fix=root.fix,
                         detail=f"{f.detail}; follows from {root.category} {root.quantity} of {root.subject!r}")
         out.append(f)
     return out
 
 
-def summarise(findings: list[Finding], snapshots: list[Snapshot], sources: list[tuple[str, str]]) -> dict:
+_ATTR = {q: (attr, tol) for attr, q, tol in dynamics.QUANTITIES}
+
+
+def _with_inertials(model: RobotModel, inertials: dict) -> RobotModel:
+    links = tuple(replace(link, inertial=inertials[link.name]) if link.name in inertials else link
+                  for link in model.links)
+    return replace(model, links=links)
+
+
+ROOT = "<root pose>"  # candidate: the engine holds the floating root where it was built (welded)
+
+
+def _reference_quantities(model: RobotModel, samples: Samples, config: SimConfig, upright: bool = False) -> dict:
+    states = samples.states
+    if upright and model.floating:
+        states = tuple(State(s.q, s.dq, np.zeros(3), np.array([0.0, 0.0, 0.0, 1.0]), np.zeros(3), np.zeros(3))
+                       for s in states)
+    snap = model_snapshot(model, replace(samples, kin_q=samples.kin_q[:1], states=states), config)
+    return {"M": snap.M, "gravity": snap.gravity, "bias": snap.bias, "qdd": snap.qdd}
+
+
+def attribute_by_measurement(findings: list[Finding], snapshots: list[Snapshot], ctx: Context) -> list[Finding]:
+    """A dynamics error without a cause of its own is attributed by measurement: the declared model is
+    re-evaluated with one static difference of the same source applied (the engine's read-back mass,
+    COM and inertia of one link substituted), and the difference whose substitution reproduces the
+    engine's numbers within tolerance is the cause. When no single one does but all of them together
+    do, the one that explains most is named and the others listed; otherwise the cause stays unknown."""
+    snaps = {(s.engine, s.load): s for s in snapshots if s.ok and s.model is not None}
+    keep = dynamics.kept_columns(ctx.declared)
+    declared_links = {link.name: link for link in ctx.declared.links}
+    cache: dict = {}
+    out = []
+    for f in findings:
+        snap = snaps.get((f.engine, f.load))
+        if (f.category != "dynamics" or f.cause != "unknown" or f.quantity not in _ATTR or snap is None
+                or f.rel_error is None):
+            out.append(f)
+            continue
+        attr, tol_name = _ATTR[f.quantity]
+        limit = getattr(ctx.tol, tol_name)
+        act = getattr(snap, attr)
+        read = {link.name: link for link in snap.model.links}
+        # candidate static differences: links with an inertia finding (any severity) in this source
+        cands: dict[str, Finding] = {}
+        for g in findings:
+            if ((g.engine, g.load) == (f.engine, f.load) and g.category == "inertia" and g.subject in read
+                    and g.quantity != "held_inertia"
+                    and g.subject in declared_links and g.subject not in snap.merged_links):
+                best = cands.get(g.subject)
+                if best is None or (g.cause != "unknown", -severity_rank(g.severity)) > (
+                        best.cause != "unknown", -severity_rank(best.severity)):
+                    cands[g.subject] = g
+        for g in findings:  # a welded floating root: the engine's root stays where it was built
+            if ((g.engine, g.load) == (f.engine, f.load) and g.category == "structure" and g.quantity == "root_joint"
+                    and g.severity == "error" and ctx.declared.floating):
+                cands[ROOT] = g
+        if not cands:
+            out.append(f)
+            continue
+
+        def error_with(names: tuple) -> float:
+            key = (f.engine, f.load, names)
+            if key not in cache:
+                model = _with_inertials(ctx.declared, {n: read[n].inertial for n in names if n != ROOT})
+                cache[key] = _reference_quantities(model, ctx.samples, ctx.config, upright=ROOT in names)
+            exp = dynamics.select(attr, cache[key][attr], keep)
+            return dynamics.worst(exp, dynamics.select(attr, act, keep), ctx.floors[dynamics.FLOOR[attr]])[1]
+
+        single = {n: error_with((n,)) for n in sorted(cands)}
+        explains = [n for n, e in single.items() if e <= limit]
+        chosen, note = None, ""
+        if explains:
+            chosen = min(explains, key=lambda n: single[n])
+            what = "root held where it was built" if chosen == ROOT else f"{chosen!r} inertial"
+            note = (f"; measured: the declared model with {f.engine}/{f.load}'s {what} reproduces it "
+                    f"(rel {single[chosen]:.2g} <= {limit:g})")
+        links = tuple(sorted(n for n in single if n != ROOT))
+        combos = [c for c in (links, links + (ROOT,) if ROOT in single else ()) if len(c) > 1]
+        together = None if chosen is not None else next((c for c in combos if error_with(c) <= limit), None)
+        if chosen is None and together is not None:
+            chosen = min(together, key=lambda n: single[n])
+            rest = [repr(n) for n in together if n != chosen]
+            others = ", ".join(rest[:4]) + (f" and {len(rest) - 4} more" if len(rest) > 4 else "")
+            note = (f"; measured: {chosen!r} explains most (rel {single[chosen]:.2g} alone), together with {others} "
+                    f"it reproduces the engine's numbers")
+        if chosen is None:
+            best = sorted(single.items(), key=lambda kv: kv[1])
+            tried = ", ".join(f"{n!r} {e:.2g}" for n, e in best[:4]) + (f" and {len(best) - 4} more" if len(best) > 4 else "")
+            out.append(replace(f, detail=f"{f.detail}; no static difference explains it (rel error with each "
+                                         f"substituted: {tried})"))
+            continue
+        root = cands[chosen]
+        # the consequence of an approximation the build declared (info) is no more than that
+        severity = "info" if root.severity == "info" and chosen in explains else f.severity
+        out.append(replace(f, cause=root.cause, fix=root.fix, severity=severity,
+                           detail=f"{f.detail}; follows from {root.category} {root.quantity} of {root.subject!r}{note}"))
+    return out
+
+
+def summarise(findings: list[Finding], snapshots: list[Snapshot], sources: list[tuple[str, str]],
+              floors: dict | None = None, keep: list[int] | None = None) -> dict:
     rows = []
     for engine, load in sources:
         own = [f for f in findings if (f.engine, f.load) == (engine, load)]
@@ -221,7 +323,7 @@ def summarise(findings: list[Finding], snapshots: list[Snapshot], sources: list[
         rows.append({"engine": engine, "load": load, "status": status, **counts, "worst": worst})
     totals = {s: sum(f.severity == s for f in findings) for s in ("error", "warning", "info")}
     return {"sources": rows, "counts": totals, "pairwise": {k: {q: float(f"{v:.3g}") for q, v in row.items()}
-                                                             for k, row in dynamics.pairwise(snapshots).items()}}
+                                                             for k, row in dynamics.pairwise(snapshots, floors, keep).items()}}
 
 
 def run_check(model: str | RobotModel, engines: list[str] | None = None, load: str = "both", random_q: int = 20,
@@ -295,8 +397,9 @@ def run_check(model: str | RobotModel, engines: list[str] | None = None, load: s
         own.extend(unsupported_findings(snap, own))
         own = engine_reported(snap, own)
         findings.extend(own)
-    findings = sort_findings(_propagate_causes(findings))
-    summary = summarise(findings, snapshots, sources)
+    findings = _propagate_causes(attribute_by_measurement(findings, snapshots, ctx))
+    findings = sort_findings(findings)
+    summary = summarise(findings, snapshots, sources, ctx.floors, dynamics.kept_columns(declared))
     t_end = time.perf_counter()
     options = {"engines": engines, "load": load, "random_q": random_q, "seed": seed, "base": base,
                "reference": reference}
@@ -306,4 +409,4 @@ def run_check(model: str | RobotModel, engines: list[str] | None = None, load: s
               "engines": t_engines - t_ref, "compare": t_end - t_engines,
               "per_source": {s.name: dict(s.seconds) for s in snapshots}}
     return CheckResult(declared, ref_model, engine_versions(), options, config, tol, findings, summary,
-                       snapshots, timing)
+                       snapshots, timing, dict(ctx.floors))

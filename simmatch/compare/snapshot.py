@@ -53,12 +53,35 @@ class Samples:
 
 
 def _torque_scale(model: RobotModel) -> np.ndarray:
-    """Random torques of the size of the joints' effort limits (10 where none is given)."""
+    """Random torques of the size of the joints' effort limits (10 where none is given); none on a
+    joint that moves no mass (its acceleration would be undefined)."""
+    from .inertia import massless_subtree_joints
+
+    idle = set(massless_subtree_joints(model))
     out = []
     for j in model.dof_joints:
         e = j.limit.effort if j.limit is not None and j.limit.effort else 10.0
-        out.append(min(e, 100.0))
+        out.append(0.0 if j.name in idle else min(e, 100.0))
     return np.array(out, dtype=float)
+
+
+def solve_qdd(model: RobotModel, M: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    """Joint accelerations M qdd = rhs, (dof,). Joints that move no mass (zero rows and columns
+    of M) get 0, the others the exact solution of the rest of the system; a still singular M
+    (no such joint to blame) gives the least-squares solution. Never NaN for finite input."""
+    from .inertia import massless_subtree_joints
+
+    idle = set(massless_subtree_joints(model))
+    keep = [i for i, n in enumerate(model.joint_names) if n not in idle]
+    qdd = np.zeros(model.dof)
+    if not keep:
+        return qdd
+    Mk, rk = M[np.ix_(keep, keep)], np.asarray(rhs, float)[keep]
+    try:
+        qdd[keep] = np.linalg.solve(Mk, rk)
+    except np.linalg.LinAlgError:
+        qdd[keep] = np.linalg.lstsq(Mk, rk, rcond=None)[0]
+    return qdd
 
 
 @dataclass
@@ -119,14 +142,10 @@ def model_snapshot(model: RobotModel, samples: Samples, config: SimConfig | None
         Ms.append(M)
         hs.append(h)
         gs.append(ref.gravity_torques(s))
-        try:
-            qdds.append(np.linalg.solve(M, tau - h))
-        except np.linalg.LinAlgError:
-            qdds.append(np.full(model.dof, np.nan))
-    n = model.dof
-    k = len(Ms)  # (not -1: a robot without DoF has empty arrays)
-    snap.M = np.array(Ms, dtype=float).reshape(k, n, n)
-    snap.gravity, snap.bias, snap.qdd = (np.array(x, dtype=float).reshape(k, n) for x in (gs, hs, qdds))
+        qdds.append(solve_qdd(model, M, tau - h))
+    n, N = model.dof, len(samples.states)
+    snap.M = np.array(Ms, dtype=float).reshape(N, n, n)
+    snap.gravity, snap.bias, snap.qdd = (np.array(x, dtype=float).reshape(N, n) for x in (gs, hs, qdds))
     return snap
 
 
@@ -191,7 +210,7 @@ def take_snapshot(engine: str, load: str, model: RobotModel, config: SimConfig, 
                     snap.errors["qdd"] = f"{type(exc).__name__}: {exc}"
         for key, shape in (("M", (n, n)), ("gravity", (n,)), ("bias", (n,)), ("qdd", (n,))):
             if key not in snap.errors:
-                setattr(snap, key, np.array(results[key], dtype=float).reshape((len(results[key]), *shape)))
+                setattr(snap, key, np.array(results[key], dtype=float).reshape((len(samples.states), *shape)))
         t3 = time.perf_counter()
         snap.seconds = {"build": t1 - t0, "kinematics": t2 - t1, "dynamics": t3 - t2}
         return snap

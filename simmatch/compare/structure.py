@@ -7,14 +7,17 @@ import re
 
 import numpy as np
 
+from .. import meshes
 from . import Context, default_cause, finding
+from .inertia import oddity
 from .snapshot import Snapshot
 
 _SAME_TYPE = {"continuous": "revolute"}
 
 
-def load_failure(actual: Snapshot) -> list:
-    """A source that could not be built is itself a finding, with the engine's own message."""
+def load_failure(actual: Snapshot, model=None) -> list:
+    """A source that could not be built is itself a finding, with the engine's own message. With
+    the declared `model`, a MuJoCo refusal of a link that has mass is blamed on its odd tensor."""
     msg = " ".join(actual.error.split())
     subject = "*"
     m = re.search(r"Element name '([^']+)'", actual.error)
@@ -24,6 +27,12 @@ def load_failure(actual: Snapshot) -> list:
         cause = "engine_crash"
     elif actual.error_cause:
         cause = actual.error_cause
+    elif (actual.engine == "mujoco" and model is not None and subject in {x.name for x in model.links}
+          and ("mass and inertia of moving bodies" in actual.error or "positive eigenvalues" in actual.error)
+          and oddity(model.link(subject))[0] is not None):
+        cause = oddity(model.link(subject))[0]  # a point mass or a singular tensor, not a massless link
+    elif meshes.failure_cause(actual.engine, actual.error):
+        cause = meshes.failure_cause(actual.engine, actual.error)
     elif actual.engine == "mujoco" and "mass and inertia of moving bodies" in actual.error:
         cause = "mujoco_rejects_massless_links"
     elif actual.engine == "mujoco" and "A + B >= C" in actual.error:
@@ -46,7 +55,7 @@ def load_failure(actual: Snapshot) -> list:
 
 def compare(actual: Snapshot, ctx: Context) -> list:
     if not actual.ok:
-        return load_failure(actual)
+        return load_failure(actual, ctx.declared)
     out = []
     exp, act = ctx.expected.model, actual.model
     extras = actual.extras
