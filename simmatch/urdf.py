@@ -175,11 +175,14 @@ class _Reader:
         origin = self.pose(self.one(elem, "origin", where), where)
         name = elem.get("name")
         geom = self.one(elem, "geometry", where)
-        if geom is None or len(geom) == 0:
+        # a <material> misplaced inside <geometry> (pybullet_data racecar.urdf's laser visual) is
+        # visual metadata that PyBullet loads past: not a shape
+        shapes = [c for c in (geom if geom is not None else ()) if c.tag != "material"]
+        if not shapes:
             raise self.fail(where, "missing <geometry>")
-        if len(geom) > 1:
-            raise self.fail(where + "/geometry", f"holds {len(geom)} shapes (exactly one)")
-        shape = geom[0]
+        if len(shapes) > 1:
+            raise self.fail(where + "/geometry", f"holds {len(shapes)} shapes (exactly one)")
+        shape = shapes[0]
         kind = shape.tag
         gw = f"{where}/geometry/{kind}"
         if kind not in GEOMETRY_KINDS:

@@ -234,3 +234,17 @@ def test_cube_no_rotation_loads_unlimited_and_pybullet_keeps_its_singular_inerti
     assert not [f for f in r.findings if f.load == "matched" and f.severity == "error"]
     assert not [f for f in r.findings if f.category == "joints" and f.quantity in ("limit", "limit_lower", "limit_upper")
                 and f.engine != "model"]
+
+
+def test_material_inside_geometry_is_metadata(tmp_path):
+    """pybullet_data's racecar.urdf puts a <material> inside a visual's <geometry>; PyBullet loads it.
+    Two real shapes in one <geometry> stay bad input."""
+    import pybullet_data
+
+    m = load_urdf(f"{pybullet_data.getDataPath()}/racecar/racecar.urdf")
+    assert [g.kind for g in m.link("laser").visuals] == ["mesh"]
+    f = tmp_path / "two.urdf"
+    f.write_text('<robot name="r"><link name="a"><collision><geometry><box size="1 1 1"/><sphere radius="1"/>'
+                 '</geometry></collision></link></robot>')
+    with pytest.raises(ModelError, match=r"link\[a\]/collision/geometry: holds 2 shapes \(exactly one\)"):
+        load_urdf(f)
