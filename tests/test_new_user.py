@@ -1,0 +1,56 @@
+"""What a new user's first mistakes must get: one line, exit 2, nothing written or replaced.
+
+Found by trying the CLI as a hostile new user (the `breaker` pass): `train-policy --out` replaced any
+existing file (a root user's `--out /etc/passwd` became a zip plus `/etc/passwd.json`), and
+`--out NAME.json` had the settings sidecar overwrite the policy, then crashed (exit 70).
+"""
+
+from __future__ import annotations
+
+import zipfile
+
+import pytest
+
+from simmatch.cli.app import main
+
+
+def _one_error_line(capsys) -> str:
+    err = [l for l in capsys.readouterr().err.splitlines() if l.strip()]
+    assert len(err) == 1, err
+    return err[0]
+
+
+def test_train_policy_out_must_be_a_zip_name(tmp_path, capsys):
+    pytest.importorskip("torch")
+    for name in ("policy.json", "policy.txt", "policy"):
+        assert main(["train-policy", "--model", "pendulum", "--steps", "1",
+                     "--out", str(tmp_path / name)]) == 2
+        line = _one_error_line(capsys)
+        assert name in line and "must end in .zip" in line
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_train_policy_never_replaces_a_foreign_file(tmp_path, capsys):
+    pytest.importorskip("torch")
+    foreign = tmp_path / "notes.zip"
+    foreign.write_text("root:x:0:0:root:/root:/bin/bash\n")
+    assert main(["train-policy", "--model", "pendulum", "--steps", "1", "--out", str(foreign)]) == 2
+    line = _one_error_line(capsys)
+    assert str(foreign) in line and "not a policy zip" in line
+    assert foreign.read_text() == "root:x:0:0:root:/root:/bin/bash\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.zip"]
+
+
+def test_train_policy_never_replaces_a_foreign_sidecar(tmp_path, capsys):
+    pytest.importorskip("torch")
+    side = tmp_path / "p.json"
+    side.write_text('{"results": [1, 2, 3]}')
+    # a real zip at the policy path (an earlier policy may be replaced) but a foreign settings file
+    with zipfile.ZipFile(tmp_path / "p.zip", "w") as z:
+        z.writestr("data", "{}")
+    before = (tmp_path / "p.zip").read_bytes()
+    assert main(["train-policy", "--model", "pendulum", "--steps", "1", "--out", str(tmp_path / "p.zip")]) == 2
+    line = _one_error_line(capsys)
+    assert "p.json" in line and "not a train-policy settings file" in line
+    assert side.read_text() == '{"results": [1, 2, 3]}'
+    assert (tmp_path / "p.zip").read_bytes() == before
