@@ -198,7 +198,8 @@ def train_policy(
     src: str = typer.Option("bullet", help="Engine to train in."),
     steps: int = typer.Option(20000, help="PPO environment steps."),
     seed: int = typer.Option(0, help="Seed."),
-    out: Path = typer.Option(Path("reports/policy_hopper.zip"), help="Where to save the policy (.zip)."),
+    out: Path = typer.Option(None, help="Where to save the policy (.zip). [default: "
+                             "reports/policy_<model>.zip, <model> as in report folder names]"),
 ):
     """Train a hopping task policy with PPO (alive bonus, forward velocity, action cost, joint-limit
     penalty, early termination on falling); usable as `learn-dyn --policy PATH`."""
@@ -214,9 +215,11 @@ def train_policy(
     from simmatch.gail.behavior import evaluate_return, train_task_policy
     from simmatch.gail.config import TrainPolicyConfig
 
-    from simmatch.outputs import check_out_file, write_text
+    from simmatch.outputs import check_out_file, model_label, write_text
     from simmatch.registry import load_model
 
+    if out is None:  # named after the model: training the pendulum must not replace the hopper's policy
+        out = Path("reports") / f"policy_{model_label(model)}.zip"
     check_out_file(out)  # before any computation: a rejected run leaves nothing behind
     _check_policy_out(out)
     console = Console(soft_wrap=True)

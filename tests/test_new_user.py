@@ -54,3 +54,21 @@ def test_train_policy_never_replaces_a_foreign_sidecar(tmp_path, capsys):
     assert "p.json" in line and "not a train-policy settings file" in line
     assert side.read_text() == '{"results": [1, 2, 3]}'
     assert (tmp_path / "p.zip").read_bytes() == before
+
+
+def test_train_policy_default_out_is_named_after_the_model(tmp_path, monkeypatch, capsys):
+    """The default was reports/policy_hopper.zip whatever --model said: training the pendulum
+    replaced the hopper's policy."""
+    pytest.importorskip("torch")
+    monkeypatch.chdir(tmp_path)
+    hopper = tmp_path / "reports" / "policy_hopper.zip"
+    hopper.parent.mkdir()
+    with zipfile.ZipFile(hopper, "w") as z:
+        z.writestr("data", "{}")
+    before = hopper.read_bytes()
+    assert main(["train-policy", "--model", "pendulum", "--steps", "1"]) == 0
+    made = tmp_path / "reports" / "policy_pendulum.zip"
+    assert zipfile.is_zipfile(made)
+    assert '"model": "pendulum"' in (tmp_path / "reports" / "policy_pendulum.json").read_text()
+    assert hopper.read_bytes() == before
+    assert str(made.relative_to(tmp_path)) in capsys.readouterr().out
