@@ -72,3 +72,26 @@ def test_train_policy_default_out_is_named_after_the_model(tmp_path, monkeypatch
     assert '"model": "pendulum"' in (tmp_path / "reports" / "policy_pendulum.json").read_text()
     assert hopper.read_bytes() == before
     assert str(made.relative_to(tmp_path)) in capsys.readouterr().out
+
+
+def test_dart_massless_subtree_steps_print_nothing(capfd):
+    """A joint whose subtree has no mass made DART print two warnings per step to stderr (10,268
+    lines for `simmatch gap --model massless_leaf.urdf`); the rollout itself is unchanged."""
+    pytest.importorskip("dartpy")
+    from pathlib import Path
+
+    import numpy as np
+
+    from simmatch.backends.dart import DartBackend
+    from simmatch.urdf import load_urdf
+
+    model = load_urdf(Path(__file__).parent / "data" / "real_kinds" / "massless_leaf.urdf")
+    b = DartBackend(model)
+    capfd.readouterr()
+    traj = b.rollout(np.zeros((50, b.dof)))
+    out = capfd.readouterr()
+    assert "GenericJoint" not in out.err and "GenericJoint" not in out.out
+    assert np.all(np.isfinite(np.asarray(traj.q)))
+    # the arm still swings under gravity (the step was run, only its stderr went to /dev/null)
+    assert np.ptp(np.asarray(traj.q)[:, 0]) > 1e-3
+    b.close()
