@@ -95,3 +95,29 @@ def test_dart_massless_subtree_steps_print_nothing(capfd):
     # the arm still swings under gravity (the step was run, only its stderr went to /dev/null)
     assert np.ptp(np.asarray(traj.q)[:, 0]) > 1e-3
     b.close()
+
+
+_BOX_LINK = ('<robot name="r"><link name="a"><inertial><mass value="1"/><inertia ixx="1" iyy="1" izz="1" '
+             'ixy="0" ixz="0" iyz="0"/></inertial><collision><geometry><mesh filename="{}"/></geometry>'
+             '</collision></link></robot>')
+
+
+@pytest.mark.parametrize("kind", ["folder", "fifo", "device"])
+def test_mesh_path_that_is_no_file_says_so(tmp_path, capsys, kind):
+    """A mesh path that exists but is a folder, a pipe or a device was reported 'not found'; it is
+    refused with what it is (never opened: /dev/zero or a FIFO would block the reader)."""
+    import os
+
+    if kind == "folder":
+        (tmp_path / "meshes").mkdir()
+        name, what = "meshes", "is a folder"
+    elif kind == "fifo":
+        os.mkfifo(tmp_path / "part.stl")
+        name, what = "part.stl", "is not a regular file"
+    else:
+        name, what = "/dev/null", "is not a regular file"
+    urdf = tmp_path / "r.urdf"
+    urdf.write_text(_BOX_LINK.format(name))
+    assert main(["show", str(urdf)]) == 2
+    line = _one_error_line(capsys)
+    assert "r.urdf" in line and "link[a]/collision/geometry/mesh" in line and what in line and name in line
