@@ -168,12 +168,38 @@ def learn_dyn(
     console.print(f"run folder: {res['_run']}  ({res['wall_s']['total']:.0f} s)", highlight=False, markup=False)
 
 
+def _check_policy_out(out: Path) -> None:
+    """Refuse a policy path that would replace a file simmatch did not write: the name must end in
+    .zip (the policy) and its sidecar is NAME.json (the settings), so `--out x.json` would have the
+    settings overwrite the policy; an existing file there must be a zip (an earlier policy) and an
+    existing sidecar a train-policy settings file. Raises UsageError (exit 2), creates nothing."""
+    import json
+    import zipfile
+
+    if out.suffix.lower() != ".zip":
+        raise UsageError(f"--out {out}: a policy file name must end in .zip (its settings go to "
+                         f"{out.with_suffix('.json').name})")
+    if out.exists() and not (out.is_file() and zipfile.is_zipfile(out)):
+        raise UsageError(f"--out {out}: exists and is not a policy zip; not replaced")
+    side = out.with_suffix(".json")
+    if side.exists():
+        try:
+            cfg = json.loads(side.read_text(encoding="utf-8"))
+            ok = isinstance(cfg, dict) and {"model", "src", "steps", "seed", "out"} <= set(cfg)
+        except (OSError, ValueError):
+            ok = False
+        if not ok:
+            raise UsageError(f"--out {out}: {side} exists and is not a train-policy settings file; "
+                             f"not replaced")
+
+
 def train_policy(
     model: str = typer.Option("hopper", help="Model name or URDF path."),
     src: str = typer.Option("bullet", help="Engine to train in."),
     steps: int = typer.Option(20000, help="PPO environment steps."),
     seed: int = typer.Option(0, help="Seed."),
-    out: Path = typer.Option(Path("reports/policy_hopper.zip"), help="Where to save the policy (.zip)."),
+    out: Path = typer.Option(None, help="Where to save the policy (.zip). [default: "
+                             "reports/policy_<model>.zip, <model> as in report folder names]"),
 ):
     """Train a hopping task policy with PPO (alive bonus, forward velocity, action cost, joint-limit
     penalty, early termination on falling); usable as `learn-dyn --policy PATH`."""
@@ -189,10 +215,13 @@ def train_policy(
     from simmatch.gail.behavior import evaluate_return, train_task_policy
     from simmatch.gail.config import TrainPolicyConfig
 
-    from simmatch.outputs import check_out_file, write_text
+    from simmatch.outputs import check_out_file, model_label, write_text
     from simmatch.registry import load_model
 
+    if out is None:  # named after the model: training the pendulum must not replace the hopper's policy
+        out = Path("reports") / f"policy_{model_label(model)}.zip"
     check_out_file(out)  # before any computation: a rejected run leaves nothing behind
+    _check_policy_out(out)
     console = Console(soft_wrap=True)
     m = load_model(model)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -93,6 +93,14 @@ def resolve(filename: str, urdf_path: str | os.PathLike) -> str | None:
     the result under the URDF's folder and every folder above it; a relative name is tried the same
     way. A folder named like the package also counts as the package root (the ROS layout
     `NAME/meshes/...` with the URDF in `NAME/urdf/`)."""
+    for c in _candidates(filename, urdf_path):
+        if c.is_file():
+            return str(c.resolve())
+    return None
+
+
+def _candidates(filename: str, urdf_path: str | os.PathLike) -> list[Path]:
+    """The paths `resolve` tries for a `<mesh filename>`, in order."""
     base = Path(urdf_path).resolve().parent
     candidates: list[Path] = []
     if filename.startswith("package://"):
@@ -108,9 +116,16 @@ def resolve(filename: str, urdf_path: str | os.PathLike) -> str | None:
         candidates.append(Path(filename))
     else:
         candidates.extend(folder / filename for folder in [base, *base.parents])
-    for c in candidates:
-        if c.is_file():
-            return str(c.resolve())
+    return candidates
+
+
+def not_a_file(filename: str, urdf_path: str | os.PathLike) -> str | None:
+    """Why no candidate of a `<mesh filename>` is a usable file when one exists but is a folder, a
+    device or a pipe (reading /dev/zero or a FIFO would never end), else None."""
+    for c in _candidates(filename, urdf_path):
+        if c.exists():
+            return "is a folder, not a mesh file" if c.is_dir() else \
+                "is not a regular file (a device, socket or pipe)"
     return None
 
 
@@ -268,11 +283,14 @@ def problem(path: str) -> str | None:
     return None
 
 
-def check(filename: str, resolved: str | None, file: str, element: str) -> str:
-    """`resolved` checked as a collision mesh of `element` in URDF `file`; raises ModelError with
-    one line naming the file, the element and the problem."""
+def check(filename: str, resolved: str | None, file: str, element: str,
+          urdf_path: str | os.PathLike | None = None) -> str:
+    """`resolved` checked as a collision mesh of `element` in URDF `file` (at `urdf_path`, to say
+    what a path that exists but is no file is); raises ModelError with one line naming the file, the
+    element and the problem."""
     if resolved is None:
-        raise ModelError(file, element, f"mesh file {filename!r} not found")
+        why = not_a_file(filename, urdf_path) if urdf_path is not None else None
+        raise ModelError(file, element, f"mesh file {filename!r} {why or 'not found'}")
     why = problem(resolved)
     if why is not None:
         raise ModelError(file, element, f"mesh file {filename!r}: {why}")

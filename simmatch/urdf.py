@@ -218,7 +218,7 @@ class _Reader:
         if strict and min(abs(v) for v in scale) == 0:
             raise self.fail(gw, f"scale {scale} has a zero component: the collision mesh would be flat")
         if strict:  # collision meshes are read by every engine: an unusable file is bad input
-            path = meshes.check(fn, meshes.resolve(fn, self.path), self.file, gw)
+            path = meshes.check(fn, meshes.resolve(fn, self.path), self.file, gw, self.path)
             concave = elem.get("concave", "").strip().lower() in ("yes", "true", "1")
             return Geometry("mesh", origin, filename=path, scale=scale, name=name, concave=concave)
         # visuals never touch the physics: a missing one keeps its name as written, and `check` warns

@@ -15,6 +15,7 @@ velocities, so it is exact whichever convention the build uses.
 
 from __future__ import annotations
 
+import os
 import warnings
 from dataclasses import replace
 from pathlib import Path
@@ -91,6 +92,24 @@ class DartBackend(Backend):
         if load == "native" and cfg.align_joints:
             self._align_native_joints()
         self._tau_full = np.zeros(self.dof)
+        # A joint whose whole subtree is massless (a model-level finding, `massless_subtree`) makes
+        # DART print two "Non-finite inverse projected articulated inertia" warnings to stderr on
+        # every step (10,000 lines for one `gap` run): its steps write stderr to /dev/null.
+        from ..kinematics import massless_subtree_joints
+
+        self._devnull = os.open(os.devnull, os.O_WRONLY) if massless_subtree_joints(model) else None
+
+    def _world_step(self) -> None:
+        if self._devnull is None:
+            self.world.step()
+            return
+        keep = os.dup(2)
+        try:
+            os.dup2(self._devnull, 2)
+            self.world.step()
+        finally:
+            os.dup2(keep, 2)
+            os.close(keep)
 
     # -- building ----------------------------------------------------------------------------
     def _build_matched(self):
@@ -398,7 +417,7 @@ class DartBackend(Backend):
                 for cols, Jm, _ in self._inner_free_maps():
                     tau[cols] = np.linalg.solve(Jm.T, tau[cols])
             self.skel.setForces(self._idx, tau)  # DART clears forces after every step
-        self.world.step()
+        self._world_step()
 
     # -- kinematics and dynamics ---------------------------------------------------------------
     def link_frames(self) -> dict[str, np.ndarray]:
@@ -579,6 +598,9 @@ class DartBackend(Backend):
         return Joint(j.name, jtype, j.parent, j.child, origin, axis, limit, damping, friction)
 
     def close(self) -> None:
+        if getattr(self, "_devnull", None) is not None:
+            os.close(self._devnull)
+            self._devnull = None
         if getattr(self, "world", None) is not None:
             self.world.removeAllSkeletons()
             self.world = None

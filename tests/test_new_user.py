@@ -1,0 +1,123 @@
+"""What a new user's first mistakes must get: one line, exit 2, nothing written or replaced.
+
+Found by trying the CLI as a hostile new user (the `breaker` pass): `train-policy --out` replaced any
+existing file (a root user's `--out /etc/passwd` became a zip plus `/etc/passwd.json`), and
+`--out NAME.json` had the settings sidecar overwrite the policy, then crashed (exit 70).
+"""
+
+from __future__ import annotations
+
+import zipfile
+
+import pytest
+
+from simmatch.cli.app import main
+
+
+def _one_error_line(capsys) -> str:
+    err = [l for l in capsys.readouterr().err.splitlines() if l.strip()]
+    assert len(err) == 1, err
+    return err[0]
+
+
+def test_train_policy_out_must_be_a_zip_name(tmp_path, capsys):
+    pytest.importorskip("torch")
+    for name in ("policy.json", "policy.txt", "policy"):
+        assert main(["train-policy", "--model", "pendulum", "--steps", "1",
+                     "--out", str(tmp_path / name)]) == 2
+        line = _one_error_line(capsys)
+        assert name in line and "must end in .zip" in line
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_train_policy_never_replaces_a_foreign_file(tmp_path, capsys):
+    pytest.importorskip("torch")
+    foreign = tmp_path / "notes.zip"
+    foreign.write_text("root:x:0:0:root:/root:/bin/bash\n")
+    assert main(["train-policy", "--model", "pendulum", "--steps", "1", "--out", str(foreign)]) == 2
+    line = _one_error_line(capsys)
+    assert str(foreign) in line and "not a policy zip" in line
+    assert foreign.read_text() == "root:x:0:0:root:/root:/bin/bash\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.zip"]
+
+
+def test_train_policy_never_replaces_a_foreign_sidecar(tmp_path, capsys):
+    pytest.importorskip("torch")
+    side = tmp_path / "p.json"
+    side.write_text('{"results": [1, 2, 3]}')
+    # a real zip at the policy path (an earlier policy may be replaced) but a foreign settings file
+    with zipfile.ZipFile(tmp_path / "p.zip", "w") as z:
+        z.writestr("data", "{}")
+    before = (tmp_path / "p.zip").read_bytes()
+    assert main(["train-policy", "--model", "pendulum", "--steps", "1", "--out", str(tmp_path / "p.zip")]) == 2
+    line = _one_error_line(capsys)
+    assert "p.json" in line and "not a train-policy settings file" in line
+    assert side.read_text() == '{"results": [1, 2, 3]}'
+    assert (tmp_path / "p.zip").read_bytes() == before
+
+
+def test_train_policy_default_out_is_named_after_the_model(tmp_path, monkeypatch, capsys):
+    """The default was reports/policy_hopper.zip whatever --model said: training the pendulum
+    replaced the hopper's policy."""
+    pytest.importorskip("torch")
+    monkeypatch.chdir(tmp_path)
+    hopper = tmp_path / "reports" / "policy_hopper.zip"
+    hopper.parent.mkdir()
+    with zipfile.ZipFile(hopper, "w") as z:
+        z.writestr("data", "{}")
+    before = hopper.read_bytes()
+    assert main(["train-policy", "--model", "pendulum", "--steps", "1"]) == 0
+    made = tmp_path / "reports" / "policy_pendulum.zip"
+    assert zipfile.is_zipfile(made)
+    assert '"model": "pendulum"' in (tmp_path / "reports" / "policy_pendulum.json").read_text()
+    assert hopper.read_bytes() == before
+    assert str(made.relative_to(tmp_path)) in capsys.readouterr().out
+
+
+def test_dart_massless_subtree_steps_print_nothing(capfd):
+    """A joint whose subtree has no mass made DART print two warnings per step to stderr (10,268
+    lines for `simmatch gap --model massless_leaf.urdf`); the rollout itself is unchanged."""
+    pytest.importorskip("dartpy")
+    from pathlib import Path
+
+    import numpy as np
+
+    from simmatch.backends.dart import DartBackend
+    from simmatch.urdf import load_urdf
+
+    model = load_urdf(Path(__file__).parent / "data" / "real_kinds" / "massless_leaf.urdf")
+    b = DartBackend(model)
+    capfd.readouterr()
+    traj = b.rollout(np.zeros((50, b.dof)))
+    out = capfd.readouterr()
+    assert "GenericJoint" not in out.err and "GenericJoint" not in out.out
+    assert np.all(np.isfinite(np.asarray(traj.q)))
+    # the arm still swings under gravity (the step was run, only its stderr went to /dev/null)
+    assert np.ptp(np.asarray(traj.q)[:, 0]) > 1e-3
+    b.close()
+
+
+_BOX_LINK = ('<robot name="r"><link name="a"><inertial><mass value="1"/><inertia ixx="1" iyy="1" izz="1" '
+             'ixy="0" ixz="0" iyz="0"/></inertial><collision><geometry><mesh filename="{}"/></geometry>'
+             '</collision></link></robot>')
+
+
+@pytest.mark.parametrize("kind", ["folder", "fifo", "device"])
+def test_mesh_path_that_is_no_file_says_so(tmp_path, capsys, kind):
+    """A mesh path that exists but is a folder, a pipe or a device was reported 'not found'; it is
+    refused with what it is (never opened: /dev/zero or a FIFO would block the reader)."""
+    import os
+
+    if kind == "folder":
+        (tmp_path / "meshes").mkdir()
+        name, what = "meshes", "is a folder"
+    elif kind == "fifo":
+        os.mkfifo(tmp_path / "part.stl")
+        name, what = "part.stl", "is not a regular file"
+    else:
+        name, what = "/dev/null", "is not a regular file"
+    urdf = tmp_path / "r.urdf"
+    urdf.write_text(_BOX_LINK.format(name))
+    assert main(["show", str(urdf)]) == 2
+    line = _one_error_line(capsys)
+    assert "r.urdf" in line and "link[a]/collision/geometry/mesh" in line and what in line and name in line
