@@ -31,6 +31,7 @@ from scipy.spatial.transform import Rotation
 from .. import meshes
 from ..config import SimConfig
 from ..errors import EngineFailure
+from ..kinematics import joint_range
 from ..model import ContactParams, Geometry, Inertial, Joint, Limit, Link, Pose, RobotModel, State, rpy_of
 from .base import Backend, ContactPoint, Readback, Unsupported
 
@@ -977,7 +978,7 @@ class BulletBackend(Backend):
                                             forces=[0.0] * n, physicsClientId=c)
             self._floor_contact(False)
             for i, j in zip(self.jidx, self.model.dof_joints):
-                q = 0.5 * (j.limit.lower + j.limit.upper) if j.limited else 0.0
+                q = 0.5 * sum(joint_range(j)) if j.limited else 0.0  # mid-range (a one-turn window)
                 p.resetJointState(body, i, q, 1.0, physicsClientId=c)
             self._tau_list = [0.0] * self.dof
             self._step()
