@@ -1,0 +1,120 @@
+"""Kinds the corpus sweep (benchmarks/corpus_sweep.py) showed on real files, each with a small URDF
+of its own in tests/data/corpus_kinds and, where the package is installed, the real file:
+
+- revolute joints with Gazebo's 'unlimited' limits (lower=-1e16 upper=1e16: example-robot-data
+  iris.urdf's rotors) are sampled within one turn, not at 1e15 rad;
+- DART's loader ignores `<contact><restitution>` (solo, solo12, bolt, pybullet_data's
+  sphere_with_restitution): the read-back 0 is blamed
+  on `dart_ignores_contact_tag`, as the friction counterpart is;
+- a massless floating root whose motion the joints below it repeat (the shipped hopper with
+  --base floating) is refused by DART with a named cause before ODE aborts the process; a root link
+  named 'world' is DART's world (`dart_world_root_link`) and clashes with MuJoCo's world body.
+"""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from simmatch import load_model
+from simmatch.compare.run import run_check
+from simmatch.compare.snapshot import Samples
+from simmatch.kinematics import joint_range
+
+KINDS = Path(__file__).parent / "data" / "corpus_kinds"
+
+
+def _erd(rel: str) -> Path | None:
+    """An example-robot-data URDF by its path under the package's robots/ folder (None when the
+    package is not installed)."""
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    try:
+        dist = distribution("example-robot-data")
+    except PackageNotFoundError:
+        return None
+    for f in dist.files or []:
+        if f.as_posix().endswith("/robots/" + rel):
+            return Path(dist.locate_file(f)).resolve()
+    return None
+
+
+# -- A: huge revolute limits --------------------------------------------------------------------
+def test_unlimited_idiom_is_sampled_within_one_turn():
+    m = load_model(str(KINDS / "huge_limits.urdf"), base="fixed")
+    rotor, winch = m.joint("rotor"), m.joint("winch")
+    assert rotor.limited and rotor.limit.lower == -1e16  # the model keeps what the file says
+    assert joint_range(rotor) == pytest.approx((-np.pi, np.pi))
+    assert joint_range(winch) == pytest.approx((0.0, 2 * np.pi))  # starts at its lower limit
+    s = Samples.draw(m, 50, 0)
+    qs = np.array([st.q for st in s.states] + list(s.kin_q))
+    assert np.all(np.abs(qs[:, 0]) <= np.pi) and np.all((qs[:, 1] >= 0) & (qs[:, 1] <= 2 * np.pi))
+    assert qs[:, 0].std() > 1.0  # spread over the turn, not pinned at 0
+    r = run_check(m, load="matched", random_q=5)
+    for row in r.summary["sources"]:
+        assert row["error"] == 0, row
+
+
+def test_a_range_within_one_turn_is_kept():
+    m = load_model(str(KINDS / "restitution.urdf"), base="fixed")
+    assert joint_range(m.joint("hip")) == (-1.5, 1.5)
+
+
+def test_iris_rotors_are_sampled_within_one_turn():
+    path = _erd("iris_description/robots/iris.urdf")
+    if path is None:
+        pytest.skip("example-robot-data not installed")
+    m = load_model(str(path), base="floating")
+    huge = [j for j in m.dof_joints if j.limited and j.limit.upper - j.limit.lower > 1e3]
+    assert huge, "iris.urdf's rotors declare the 1e16 idiom"
+    s = Samples.draw(m, 20, 0)
+    idx = [m.joint_names.index(j.name) for j in huge]
+    assert np.abs(np.array([st.q for st in s.states])[:, idx]).max() <= np.pi
+
+
+# -- C: DART ignores <contact><restitution> ----------------------------------------------------
+def test_dart_native_restitution_is_blamed_on_the_ignored_contact_tag():
+    r = run_check(str(KINDS / "restitution.urdf"), engines=["dart"], load="both", random_q=2, base="fixed")
+    rest = [f for f in r.findings if f.quantity == "restitution"]
+    native = [f for f in rest if f.load == "native"]
+    assert len(native) == 1 and native[0].subject == "leg"
+    assert native[0].expected == 0.5 and native[0].actual == 0.0
+    assert native[0].cause == "dart_ignores_contact_tag" and "DART's loader left its default 0" in native[0].detail
+    assert not [f for f in rest if f.load == "matched"]  # the matched build sets it
+    assert not [f for f in r.findings if f.cause == "unknown"]
+
+
+def test_pybullet_datas_bouncing_sphere_restitution_has_its_cause():
+    import pybullet_data
+
+    path = Path(pybullet_data.getDataPath()) / "sphere_with_restitution.urdf"
+    r = run_check(str(path), engines=["dart"], load="both", random_q=1)
+    rest = [f for f in r.findings if f.quantity == "restitution"]
+    assert [(f.load, f.expected, f.actual, f.cause) for f in rest] == [("native", 0.5, 0.0, "dart_ignores_contact_tag")]
+    assert not [f for f in r.findings if f.cause == "unknown"]
+
+
+# -- massless floating roots that DART cannot step -----------------------------------------------
+def test_hopper_floating_is_refused_by_dart_with_a_cause_not_a_crash():
+    r = run_check("hopper", base="floating", random_q=2)
+    snaps = {(s.engine, s.load): s for s in r.snapshots}
+    dart = snaps[("dart", "matched")]
+    assert not dart.ok and not dart.crashed and dart.error_cause == "dart_singular_free_root"
+    assert "singular" in dart.error
+    assert snaps[("mujoco", "matched")].error_cause == "mujoco_world_name_clash"
+    assert snaps[("bullet", "matched")].error_cause == "bullet_massless_base_static"
+    # DART's loader takes the root link 'world' as the world: said so, and its state is read back
+    native = [f for f in r.findings if (f.engine, f.load) == ("dart", "native")]
+    root = [f for f in native if f.quantity == "root_joint"]
+    assert root and root[0].cause == "dart_world_root_link"
+    assert not [f for f in native if "KeyError" in (f.detail or "") or "KeyError" in str(f.actual)]
+    assert not [f for f in r.findings if f.cause == "unknown" and f.category == "structure"]
+
+
+def test_massless_free_root_on_a_hinge_is_refused_by_dart_but_a_welded_one_is_not():
+    r = run_check(str(KINDS / "massless_free_root.urdf"), engines=["dart"], load="matched", random_q=2,
+                  base="floating")
+    assert r.snapshots[0].error_cause == "dart_singular_free_root"
+    # the same file with the root fixed builds and agrees
+    r = run_check(str(KINDS / "massless_free_root.urdf"), engines=["dart"], load="matched", random_q=2, base="fixed")
+    assert r.snapshots[0].ok and r.summary["sources"][1]["error"] == 0, r.summary["sources"]
