@@ -118,3 +118,33 @@ def test_massless_free_root_on_a_hinge_is_refused_by_dart_but_a_welded_one_is_no
     # the same file with the root fixed builds and agrees
     r = run_check(str(KINDS / "massless_free_root.urdf"), engines=["dart"], load="matched", random_q=2, base="fixed")
     assert r.snapshots[0].ok and r.summary["sources"][1]["error"] == 0, r.summary["sources"]
+
+
+# -- I: a cause must be able to change the quantity it explains ----------------------------------
+def test_gravity_error_is_never_blamed_on_damping():
+    """icub-models left_wrist_mk2 (before PyBullet's read-back fix): a gravity and bias-force error in
+    bullet/matched was attributed to PyBullet's explicit damping of a light joint, which cannot change
+    g(q) or h(q, dq). With a defect planted in those quantities beside a real explicit-damping finding,
+    the cause stays unknown."""
+    def plant(s):
+        if s.engine == "bullet" and s.ok:
+            s.gravity, s.bias = s.gravity + 0.05, s.bias + 0.05
+        return s
+
+    r = run_check(str(KINDS / "damped_light.urdf"), engines=["bullet"], load="matched", random_q=3, base="fixed",
+                  inject=plant)
+    damping = [f for f in r.findings if f.quantity == "explicit_damping_step"]
+    assert damping and damping[0].cause == "bullet_explicit_damping" and damping[0].severity == "error"
+    planted = [f for f in r.findings if f.quantity in ("gravity_torques", "bias_forces")]
+    assert {f.quantity for f in planted} == {"gravity_torques", "bias_forces"}
+    assert all(f.cause == "unknown" for f in planted), [(f.quantity, f.cause, f.detail) for f in planted]
+    clean = run_check(str(KINDS / "damped_light.urdf"), engines=["bullet"], load="matched", random_q=3, base="fixed")
+    assert not [f for f in clean.findings if f.category == "dynamics" and f.severity == "error"]
+
+
+def test_icub_left_wrist_gravity_agrees_in_bullet_matched():
+    icub_models = pytest.importorskip("icub_models")
+    path = Path(icub_models.get_models_path()) / "left_wrist_mk2" / "model.urdf"
+    r = run_check(str(path), engines=["bullet"], load="matched", random_q=5, base="fixed")
+    assert [f.quantity for f in r.findings if f.severity == "error"] == ["explicit_damping_step"]
+    assert not [f for f in r.findings if f.category == "dynamics" and f.severity != "info"]
