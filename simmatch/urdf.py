@@ -57,6 +57,31 @@ def _inertia_from_shapes(inertial: Inertial | None, collisions: tuple) -> Inerti
                     source="collision shapes")
 
 
+def balanced_inertia(inertial: Inertial | None) -> Inertial | None:
+    """A declared tensor whose principal moments a <= b <= c break the triangle inequality
+    (a + b < c: no physical body has it; a 1e-6 'dummy' with six equal entries is [0, 0, 3e-6])
+    replaced by the nearest tensor with the same principal axes that keeps it: each moment moved by
+    t = (c - a - b) / 3 towards the plane a + b = c (a + t, b + t, c - t). The engines cannot hold the
+    declared tensor alike (PyBullet zeroes it, MuJoCo refuses it or sets all three moments to their
+    mean, DART keeps it), so simmatch's model and every matched build hold this one; marked
+    source='balanced', the declared tensor kept in `declared_inertia`."""
+    if inertial is None or inertial.mass <= 0 or inertial.source != "declared":
+        return inertial
+    from .compare.inertia import violates_triangle
+
+    I = inertial.tensor
+    if not np.any(I) or not violates_triangle(I):
+        return inertial
+    w, V = np.linalg.eigh(0.5 * (I + I.T))  # ascending
+    d = w[2] - w[0] - w[1]
+    w = np.array([w[0] + d / 3, w[1] + d / 3, w[2] - d / 3])
+    w[2] = min(w[2], (w[0] + w[1]) * (1 - 1e-12))  # strictly inside: PyBullet and MuJoCo test A + B >= C
+    J = V @ np.diag(w) @ V.T
+    J = 0.5 * (J + J.T)
+    return Inertial(inertial.mass, inertial.origin, tuple(tuple(float(x) for x in row) for row in J),
+                    source="balanced", declared_inertia=inertial.inertia)
+
+
 class _Reader:
     def __init__(self, path: Path):
         self.path = path
@@ -193,7 +218,7 @@ class _Reader:
         where = f"link[{name}]"
         collisions = tuple(self.geometry(c, f"{where}/collision") for c in elem.findall("collision"))
         visuals = tuple(self.geometry(v, f"{where}/visual") for v in elem.findall("visual"))
-        inertial = _inertia_from_shapes(self.inertial(elem.find("inertial"), where), collisions)
+        inertial = balanced_inertia(_inertia_from_shapes(self.inertial(elem.find("inertial"), where), collisions))
         return Link(name, inertial, collisions, visuals, self.contact(elem.find("contact"), where))
 
     def joint(self, elem: ET.Element) -> Joint:

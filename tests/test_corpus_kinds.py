@@ -148,3 +148,50 @@ def test_icub_left_wrist_gravity_agrees_in_bullet_matched():
     r = run_check(str(path), engines=["bullet"], load="matched", random_q=5, base="fixed")
     assert [f.quantity for f in r.findings if f.severity == "error"] == ["explicit_damping_step"]
     assert not [f for f in r.findings if f.category == "dynamics" and f.severity != "info"]
+
+
+# -- inertia tensors no body has (A + B < C) ------------------------------------------------------
+def test_impossible_tensor_is_balanced_once_and_every_matched_build_holds_it():
+    from simmatch.urdf import balanced_inertia
+
+    m = load_model(str(KINDS / "impossible_inertia_arm.urdf"), base="fixed")
+    arm = m.link("arm").inertial
+    assert arm.source == "balanced" and arm.declared_inertia == ((0.001, 0, 0), (0, 0.002, 0), (0, 0, 0.01))
+    w = np.linalg.eigvalsh(arm.tensor)
+    np.testing.assert_allclose(w, [0.001 + 0.007 / 3, 0.002 + 0.007 / 3, 0.01 - 0.007 / 3], rtol=1e-9)
+    assert w[0] + w[1] >= w[2] * (1 - 1e-12)
+    np.testing.assert_allclose(np.linalg.eigh(arm.tensor)[1] @ np.diag(w) @ np.linalg.eigh(arm.tensor)[1].T,
+                               arm.tensor, atol=1e-15)
+    assert m.link("hand").inertial.source == "declared"  # a physical tensor is left alone
+    assert balanced_inertia(arm) is arm  # idempotent
+    r = run_check(m, random_q=4)
+    tri = [f for f in r.findings if f.engine == "model" and f.quantity == "triangle_inequality"]
+    assert len(tri) == 1 and tri[0].subject == "arm" and "every matched build hold" in tri[0].detail
+    for engine in ("bullet", "dart", "mujoco"):
+        snap = next(s for s in r.snapshots if (s.engine, s.load) == (engine, "matched"))
+        held = snap.model.link("arm").inertial.tensor_in_link
+        np.testing.assert_allclose(held, arm.tensor_in_link, rtol=1e-9, atol=1e-12, err_msg=engine)
+        assert not [f for f in r.findings if (f.engine, f.load) == (engine, "matched") and f.severity != "info"], engine
+        said = [f for f in r.findings if (f.engine, f.load, f.quantity) == (engine, "matched", "held_inertia")]
+        assert [f.cause for f in said] == ["inertia_triangle_inequality"]
+    # DART's own loader keeps the declared tensor: an error with the model-level cause, dynamics measured to follow
+    dart = [f for f in r.findings if (f.engine, f.load) == ("dart", "native") and f.severity == "error"]
+    ine = [f for f in dart if f.quantity == "inertia"]
+    assert len(ine) == 1 and ine[0].cause == "inertia_triangle_inequality" and "holds the declared tensor" in ine[0].detail
+    assert all(f.cause == "inertia_triangle_inequality" for f in dart if f.category == "dynamics")
+    assert not [f for f in r.findings if f.cause == "unknown"]
+
+
+def test_hyq_feet_are_balanced_not_zeroed_in_pybullet():
+    path = _erd("hyq_description/robots/hyq_no_sensors.urdf")  # feet: six equal 1e-6 entries
+    if path is None:
+        pytest.skip("example-robot-data not installed")
+    m = load_model(str(path), base="floating")
+    balanced = [link.name for link in m.links if link.inertial is not None and link.inertial.source == "balanced"]
+    assert balanced, "hyq declares tensors with A + B < C"
+    r = run_check(m, engines=["bullet"], load="matched", random_q=2)
+    snap = r.snapshots[0]
+    for name in balanced:
+        held = snap.model.link(name).inertial.tensor_in_link
+        np.testing.assert_allclose(held, m.link(name).inertial.tensor_in_link, rtol=1e-9, atol=1e-15, err_msg=name)
+    assert not [f for f in r.findings if f.engine == "bullet" and f.severity == "error"]
