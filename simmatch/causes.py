@@ -274,10 +274,11 @@ _ENTRIES = [
           "Make the joint fixed in the URDF (simmatch's matched build welds it at the locked value)."),
     # -- model-level ---------------------------------------------------------------------------
     Cause("inertia_triangle_inequality", "*",
-          "The principal moments violate A + B >= C: no physical body has this inertia, and the engines disagree on "
+          "The principal moments violate A + B >= C (or one is negative): no physical body has this inertia, and the "
+          "engines disagree on "
           "what to do (PyBullet zeroes it, MuJoCo rejects it or with balanceinertia sets all three moments to their "
           "mean, DART keeps it). simmatch's model and its matched builds hold the nearest tensor that keeps the "
-          "inequality (same principal axes, each moment moved by (C - A - B)/3).",
+          "inequality (same principal axes, a negative moment raised to 0, each moment moved by (C - A - B)/3).",
           "Recompute the inertia from the link's geometry and mass (e.g. with trimesh or CAD)."),
     Cause("urdf_revolute_zero_range", "*",
           "A revolute joint with lower = upper (a <limit> without lower/upper reads as 0, 0): the URDF "

@@ -195,3 +195,20 @@ def test_hyq_feet_are_balanced_not_zeroed_in_pybullet():
         held = snap.model.link(name).inertial.tensor_in_link
         np.testing.assert_allclose(held, m.link(name).inertial.tensor_in_link, rtol=1e-9, atol=1e-15, err_msg=name)
     assert not [f for f in r.findings if f.engine == "bullet" and f.severity == "error"]
+
+
+def test_indefinite_and_round_off_tensors_load():
+    """tiago's base_antenna_left_link declares an indefinite tensor (moments [-3.5e-8, 3.5e-8, 9.1e-8]):
+    PyBullet and Pinocchio load it, so simmatch holds it balanced (negative moment raised to 0); iCub's
+    head declares one product of inertia of 2.4e-35 kg m^2 on 1.3 kg: all zero (round-off of the mass)."""
+    path = _erd("tiago_description/robots/tiago.urdf")
+    if path is None:
+        pytest.skip("example-robot-data not installed")
+    m = load_model(str(path), base="floating")
+    ant = m.link("base_antenna_left_link").inertial
+    assert ant.source == "balanced" and np.linalg.eigvalsh(np.array(ant.declared_inertia)).min() < -3e-8
+    w = np.linalg.eigvalsh(ant.tensor)
+    assert w.min() >= 0 and w[0] + w[1] >= w[2] * (1 - 1e-9)
+    icub = _erd("icub_description/robots/icub.urdf")
+    head = load_model(str(icub), base="floating").link("head").inertial
+    assert head.mass > 1 and (head.source == "collision shapes" or not np.any(head.tensor))

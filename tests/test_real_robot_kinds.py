@@ -162,14 +162,23 @@ def test_all_zero_tensor_with_a_shape_is_the_shapes_inertia_in_every_build():
 
 
 def test_only_what_no_engine_can_load_is_refused(tmp_path):
+    """A negative mass is refused. An indefinite tensor (tiago's antenna: moments [-3.5e-8, 3.5e-8,
+    9.1e-8]; romeo_laas_small's body) is loaded by PyBullet (which zeroes it) and Pinocchio: it is
+    held balanced, the negative moment raised to 0 (this test expected exit 2 before)."""
     from simmatch.errors import ModelError
 
     base = (KINDS / "zero_tensor_box.urdf").read_text()
     bad = tmp_path / "neg.urdf"
     bad.write_text(base.replace('ixx="0" ixy="0" ixz="0" iyy="0" iyz="0" izz="0"',
                                 'ixx="-0.01" ixy="0" ixz="0" iyy="0.01" iyz="0" izz="0.01"'))
-    with pytest.raises(ModelError, match="not positive semi-definite"):
-        load_model(str(bad))
+    held = load_model(str(bad)).link("paddle").inertial
+    assert held.source == "balanced" and held.declared_inertia[0][0] == -0.01
+    np.testing.assert_allclose(np.linalg.eigvalsh(held.tensor), [0.0, 0.01, 0.01], atol=1e-12)
+    negmass = tmp_path / "negmass.urdf"
+    negmass.write_text(base.replace('<mass value="2"/>', '<mass value="-2"/>'))
+    assert '<mass value="-2"/>' in negmass.read_text()
+    with pytest.raises(ModelError, match="negative mass"):
+        load_model(str(negmass))
     roundoff = tmp_path / "roundoff.urdf"  # -1e-20 next to 0.01 is round-off: loads
     roundoff.write_text(base.replace('ixx="0" ixy="0" ixz="0" iyy="0" iyz="0" izz="0"',
                                      'ixx="-1e-20" ixy="0" ixz="0" iyy="0.01" iyz="0" izz="0.01"'))

@@ -403,7 +403,10 @@ def model_checks(model: RobotModel, ctx: Context, engine: str = "model", load: s
                             expected="A + B >= C", actual=np.round(w, 9).tolist(),
                             abs_error=float(w[2] - w[0] - w[1]), severity="warning",
                             cause="inertia_triangle_inequality",
-                            detail=f"principal moments {np.round(w, 6).tolist()}: {w[0] + w[1]:.4g} < {w[2]:.4g}" + held,
+                            detail=f"principal moments {np.round(w, 9).tolist()}: {w[0] + w[1]:.4g} < {w[2]:.4g}"
+                                   + (" (a negative moment: the tensor is not positive semi-definite; raised to 0 "
+                                      "before balancing)" if link.inertial.source == "balanced" and w[0] < 0 else "")
+                                   + held,
                             extra={"held_inertia": r6(I)} if held else None))
         if not link.collisions:
             out.append(make(engine, load, "contact", "collision", link.name, expected="a collision shape",
