@@ -78,7 +78,7 @@ def balanced_inertia(inertial: Inertial | None) -> Inertial | None:
     w = np.maximum(w, 0.0)  # a negative moment (an indefinite tensor: tiago's antenna) raised to 0 first
     d = max(w[2] - w[0] - w[1], 0.0)
     w = np.array([w[0] + d / 3, w[1] + d / 3, w[2] - d / 3])
-    w[2] = min(w[2], (w[0] + w[1]) * (1 - 1e-12))  # strictly inside: PyBullet and MuJoCo test A + B >= C
+    w[0] += 1e-12 * w[2]  # strictly inside (a + b > c): PyBullet and MuJoCo test A + B >= C after round-off
     J = V @ np.diag(w) @ V.T
     J = 0.5 * (J + J.T)
     return Inertial(inertial.mass, inertial.origin, tuple(tuple(float(x) for x in row) for row in J),

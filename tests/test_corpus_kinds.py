@@ -212,3 +212,21 @@ def test_indefinite_and_round_off_tensors_load():
     icub = _erd("icub_description/robots/icub.urdf")
     head = load_model(str(icub), base="floating").link("head").inertial
     assert head.mass > 1 and (head.source == "collision shapes" or not np.any(head.tensor))
+
+
+def test_grossly_indefinite_tensor_is_a_model_error_not_an_exit_2(tmp_path):
+    """iyy = -1 next to ixx = izz = 1 (tests/data/bad/not_pd_inertia.urdf until the model balanced
+    such tensors): PyBullet loads it (zeroed) and Pinocchio as written; simmatch loads it, holds it
+    balanced in every build and says so with a model-level error."""
+    urdf = tmp_path / "neg_moment.urdf"
+    urdf.write_text('<?xml version="1.0"?><robot name="neg"><link name="a"><inertial><mass value="2"/>'
+                    '<inertia ixx="1" iyy="-1" izz="1" ixy="0" ixz="0" iyz="0"/></inertial></link>'
+                    '<joint name="j" type="revolute"><parent link="a"/><child link="b"/><axis xyz="0 1 0"/>'
+                    '<limit lower="-1" upper="1" effort="1" velocity="1"/></joint><link name="b"><inertial>'
+                    '<origin xyz="0.1 0 0"/><mass value="1"/><inertia ixx="0.01" iyy="0.01" izz="0.01" ixy="0" '
+                    'ixz="0" iyz="0"/></inertial></link></robot>')
+    r = run_check(str(urdf), random_q=2, base="floating", load="matched")
+    f = [x for x in r.findings if x.engine == "model" and x.quantity == "triangle_inequality"]
+    assert [(x.subject, x.severity, x.cause) for x in f] == [("a", "error", "inertia_triangle_inequality")]
+    assert "negative moment" in f[0].detail
+    assert not [x for x in r.findings if x.load == "matched" and x.severity == "error"]

@@ -399,13 +399,14 @@ def model_checks(model: RobotModel, ctx: Context, engine: str = "model", load: s
                 held = (f"; simmatch's model and every matched build hold the nearest tensor that keeps it (same axes "
                         f"and trace, moments {np.round(np.sort(np.linalg.eigvalsh(I)), 9).tolist()}): PyBullet would "
                         f"zero the declared one, MuJoCo refuse it or average its moments, DART keep it")
+            negative = link.inertial.source == "balanced" and w[0] < -1e-9 * max(float(np.abs(w).max()), 1e-300)
             out.append(make(engine, load, "inertia", "triangle_inequality", link.name,
                             expected="A + B >= C", actual=np.round(w, 9).tolist(),
-                            abs_error=float(w[2] - w[0] - w[1]), severity="warning",
+                            abs_error=float(w[2] - w[0] - w[1]), severity="error" if negative else "warning",
                             cause="inertia_triangle_inequality",
                             detail=f"principal moments {np.round(w, 9).tolist()}: {w[0] + w[1]:.4g} < {w[2]:.4g}"
                                    + (" (a negative moment: the tensor is not positive semi-definite; raised to 0 "
-                                      "before balancing)" if link.inertial.source == "balanced" and w[0] < 0 else "")
+                                      "before balancing)" if negative else "")
                                    + held,
                             extra={"held_inertia": r6(I)} if held else None))
         if not link.collisions:
