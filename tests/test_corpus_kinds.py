@@ -230,3 +230,13 @@ def test_grossly_indefinite_tensor_is_a_model_error_not_an_exit_2(tmp_path):
     assert [(x.subject, x.severity, x.cause) for x in f] == [("a", "error", "inertia_triangle_inequality")]
     assert "negative moment" in f[0].detail
     assert not [x for x in r.findings if x.load == "matched" and x.severity == "error"]
+
+
+def test_every_joint_locked_loads_natively_in_pybullet():
+    """double_pendulum_simple: no DoF in the model, two joints held by limits in PyBullet's own load;
+    its inverse-dynamics probe has nothing to compare (was 'zero-size array' as an engine failure)."""
+    r = run_check(str(KINDS / "all_locked.urdf"), engines=["bullet"], load="both", random_q=2, base="fixed")
+    assert r.model.dof == 0
+    for snap in r.snapshots:
+        assert snap.ok, (snap.name, snap.error)
+    assert not [f for f in r.findings if f.cause in ("unknown", "engine_failure")]

@@ -698,7 +698,7 @@ class BulletBackend(Backend):
         URDF_USE_INERTIA_FROM_FILE, but simmatch's read-back is right). A floating base is probed
         at its current pose and tilted 0.5 rad about x + y (its raw call is exact for a tilt about
         one axis)."""
-        if not self._dof_idx:
+        if not self._dof_idx or not self.jidx:  # no canonical DoF (every joint locked): nothing to compare
             return []
         cols = [self._dof_idx.index(i) for i in self.jidx]
         q0, _ = self._all_dof_state()
@@ -752,7 +752,7 @@ class BulletBackend(Backend):
         """Native loads of a mounted fixed base (what a user calls): the raw calculateInverseDynamics
         gravity torques against what PyBullet simulates, at the current q and at q + 0.5 (the worse of
         the two); None when they agree to 1e-9 (relative) or nothing applies."""
-        if self.load != "native" or not self.model.posed or not self._dof_idx:
+        if self.load != "native" or not self.model.posed or not self._dof_idx or not self.jidx:
             return None
         q0, _ = self._all_dof_state()
         zeros = [0.0] * len(q0)
