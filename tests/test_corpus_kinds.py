@@ -240,3 +240,14 @@ def test_every_joint_locked_loads_natively_in_pybullet():
     for snap in r.snapshots:
         assert snap.ok, (snap.name, snap.error)
     assert not [f for f in r.findings if f.cause in ("unknown", "engine_failure")]
+
+
+def test_mimic_follower_that_moves_no_mass_is_probed_without_error():
+    """romeo.urdf (--base floating): mimic finger joints on massless phalanges made the mimic probe's
+    unconstrained solve of the singular reference M raise LinAlgError, failing every matched build."""
+    r = run_check(str(KINDS / "massless_mimic.urdf"), load="matched", random_q=2, base="fixed")
+    for snap in r.snapshots:
+        assert snap.ok, (snap.name, snap.error)
+        motion = snap.extras.get("mimic_motion", {}).get("finger")
+        assert motion is not None and motion["unconstrained"][1] == 0.0  # the idle joint gets 0
+    assert not [f for f in r.findings if f.cause in ("engine_failure", "engine_crash")]

@@ -58,6 +58,7 @@ def probe_mimic_motion(backend, model, seconds: float = 0.05, travel: float = 0.
     from ..kinematics import joint_range
     from ..model import State
     from .reference import ReferenceDynamics
+    from .snapshot import solve_qdd
 
     if not model.mimic_joints:
         return {}
@@ -74,7 +75,7 @@ def probe_mimic_motion(backend, model, seconds: float = 0.05, travel: float = 0.
     M, h = ref.mass_matrix(s0), ref.bias_forces(s0)
     tau = np.zeros(model.dof)
     tau[free] = G.T @ M @ G @ a + G.T @ h
-    qdd_c, qdd_u = G @ a, np.linalg.solve(M, tau - h)
+    qdd_c, qdd_u = G @ a, solve_qdd(model, M, tau - h)  # a joint that moves no mass (romeo's fingers) gets 0
     dt = backend.config.dt
     n = max(1, int(round(seconds / dt)))
     names = model.joint_names
