@@ -67,8 +67,11 @@ def probe_mimic_motion(backend, model, seconds: float = 0.05, travel: float = 0.
     spans = np.array([np.subtract(*joint_range(j)[::-1]) for j in model.dof_joints])
     q_free = np.array([0.5 * sum(joint_range(model.dof_joints[i])) for i in free])
     q = G @ q_free + c
-    root = dict(root_pos=np.zeros(3), root_quat=np.array([0.0, 0.0, 0.0, 1.0]), root_lin_vel=np.zeros(3),
-                root_ang_vel=np.zeros(3)) if model.floating else {}
+    from ..kinematics import model_scales
+
+    # a floating root 1 m above the model's reach: stepping starts clear of the floor (see mid_state)
+    root = dict(root_pos=np.array([0.0, 0.0, model_scales(model)[1] + 1.0]), root_quat=np.array([0.0, 0.0, 0.0, 1.0]),
+                root_lin_vel=np.zeros(3), root_ang_vel=np.zeros(3)) if model.floating else {}
     s0 = State(q, np.zeros(model.dof), **root)
     signs = np.array([1.0 if k % 2 == 0 else -1.0 for k in range(len(free))])
     a = signs * 2.0 * travel * spans[free] / seconds ** 2
