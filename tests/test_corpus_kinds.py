@@ -267,3 +267,16 @@ def test_mimic_probes_step_a_floating_robot_clear_of_the_floor():
     r = run_check(m, engines=["dart"], load="matched", random_q=1)
     motion = r.snapshots[0].extras["mimic_motion"]["finger"]
     assert r.snapshots[0].ok and np.isfinite(motion["qdd"]).all()
+
+
+def test_a_fused_zero_tensor_link_is_blamed_on_the_idiom():
+    """quadruped.urdf's contact spheres (10 g, all-zero tensor, fused into the shank by MuJoCo's
+    importer): the shank's read-back inertia and the dynamics that follow had cause unknown; the
+    attribution now substitutes the fused composite without counting the fused link twice."""
+    r = run_check(str(KINDS / "zero_tensor_tip.urdf"), engines=["mujoco"], load="native", random_q=3, base="fixed")
+    native = [f for f in r.findings if f.load == "native" and f.severity == "error"]
+    ine = [f for f in native if f.quantity == "inertia" and f.subject == "shank"]
+    assert len(ine) == 1 and ine[0].cause == "inertia_zero_from_shapes" and "'tip'" in ine[0].detail
+    dyn = [f for f in native if f.category == "dynamics"]
+    assert dyn and all(f.cause == "inertia_zero_from_shapes" and "measured" in f.detail for f in dyn)
+    assert not [f for f in r.findings if f.cause == "unknown"]

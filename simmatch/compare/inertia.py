@@ -248,6 +248,13 @@ def compare(actual: Snapshot, ctx: Context) -> list:
             if sev == "error" and em < floors["mass"]:
                 sev = "warning"  # lighter than the mass floor: no measurable effect on the robot
                 detail += f"; the link's {em:g} kg is below the mass floor {floors['mass']:.3g} kg"
+            from_shapes_members = [n for n in members.get(link.name, ())
+                                   if exp_model.link(n).inertial is not None
+                                   and exp_model.link(n).inertial.source == "collision shapes"]
+            if c == "unknown" and from_shapes_members:  # quadruped's BL_contact fused into BL_shank by MuJoCo
+                c = "inertia_zero_from_shapes"
+                detail += (f"; fused link(s) {', '.join(map(repr, from_shapes_members))} declare an all-zero tensor "
+                           f"(the model holds their shapes' inertia)")
             if c == "unknown" and link.inertial is not None and link.inertial.source == "collision shapes":
                 c = "inertia_zero_from_shapes"  # the URDF idiom, read another way by this engine
                 if not np.any(np.abs(Ia) > 1e-12 * max(np.abs(Ie).max(), 1e-300)):
