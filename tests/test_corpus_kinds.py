@@ -280,3 +280,22 @@ def test_a_fused_zero_tensor_link_is_blamed_on_the_idiom():
     dyn = [f for f in native if f.category == "dynamics"]
     assert dyn and all(f.cause == "inertia_zero_from_shapes" and "measured" in f.detail for f in dyn)
     assert not [f for f in r.findings if f.cause == "unknown"]
+
+
+def test_a_massless_mimic_follower_is_not_held_to_its_coupling():
+    """romeo.urdf: mimic fingers on massless phalanges; PyBullet's gear leaves them where they are,
+    MuJoCo's soft equality moves them part of the way: neither is a defect (the motion of a joint that
+    moves no mass is undefined), said once as info with the model's cause."""
+    r = run_check(str(KINDS / "massless_mimic.urdf"), load="matched", random_q=1, base="fixed")
+    mimic = [f for f in r.findings if f.quantity == "mimic" and f.subject == "finger"]
+    assert mimic and all((f.severity, f.cause) == ("info", "massless_subtree") for f in mimic)
+    assert not [f for f in r.findings if f.cause == "unknown"]
+
+
+def test_a_massless_static_object_loads_natively_in_dart():
+    """pybullet_data plane.urdf (a massless link, no joint): DART's own load puts it on a FreeJoint; the
+    singular-root test had an empty mass matrix to look at ('zero-size array' engine failure)."""
+    import pybullet_data
+
+    r = run_check(str(Path(pybullet_data.getDataPath()) / "plane.urdf"), engines=["dart"], load="native", random_q=1)
+    assert r.snapshots[0].ok, r.snapshots[0].error

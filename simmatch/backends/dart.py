@@ -568,8 +568,8 @@ class DartBackend(Backend):
         M = np.asarray(self.skel.getMassMatrix(), dtype=float)
         live = np.abs(M).max(axis=1, initial=0.0) > 1e-12 * np.abs(M).max(initial=0.0)
         w = np.linalg.eigvalsh(M[np.ix_(live, live)])
-        if w.size and w.min() > 1e-13 * max(w.max(), 1e-300):
-            return
+        if not w.size or w.min() > 1e-13 * max(w.max(), 1e-300):
+            return  # (nothing with mass at all: a static object such as pybullet_data's plane, nothing to step)
         body = root.getChildBodyNode().getName()
         raise EngineFailure(
             "dart", self.load,
