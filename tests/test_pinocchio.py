@@ -82,16 +82,20 @@ def massless_inertia_zeroed(path: str) -> tuple[str, list[str]]:
 
 def balanced_written(text: str, model: RobotModel) -> tuple[str, list[str]]:
     """The URDF text with every tensor simmatch balanced (`urdf.balanced_inertia`: the declared one
-    breaks A + B >= C) replaced by the balanced one, and those links: the oracle is given simmatch's
+    breaks A + B >= C) or took from the collision shapes (an all-zero declared tensor, laikago's
+    links) replaced by the one simmatch holds, and those links: the oracle is given simmatch's
     reading, which every matched build holds."""
     root = ET.fromstring(text)
     done = []
     for link in root.iter("link"):
         held = model.link(link.get("name")).inertial
         inertia = link.find("inertial/inertia")
-        if held is None or held.source != "balanced" or inertia is None:
+        if held is None or held.source not in ("balanced", "collision shapes") or inertia is None:
             continue
-        I = held.tensor  # in the <inertial> origin frame, as written
+        I = held.tensor  # in the frame of held.origin (the shapes' inertia: the declared COM, no rotation)
+        origin = link.find("inertial/origin")
+        if held.source == "collision shapes" and origin is not None:
+            origin.set("rpy", "0 0 0")
         for k, (r, c) in {"ixx": (0, 0), "ixy": (0, 1), "ixz": (0, 2), "iyy": (1, 1), "iyz": (1, 2),
                           "izz": (2, 2)}.items():
             inertia.set(k, repr(float(I[r, c])))
