@@ -144,6 +144,18 @@ _ENTRIES = [
           "and restitution at 0.",
           "Set the friction on each collision ShapeNode's DynamicsAspect (setFrictionCoeff), as simmatch's "
           "matched build does."),
+    Cause("dart_world_root_link", "dart",
+          "DartLoader takes a root link named 'world' as the world itself (it creates no body for it): the "
+          "joints below it attach to the world, so a robot meant to float on that link is welded.",
+          "Rename the root link (or add a massive base link below it) to let DART float it, or use --base fixed."),
+    Cause("dart_singular_free_root", "dart",
+          "A floating root link without mass whose motion the joints below it can repeat (a planar root's "
+          "x, z, pitch chain under the free joint, or a single movable joint to the first link with mass): DART's "
+          "mass matrix is singular, its forward dynamics gives accelerations of 1e20 and more, and ODE's collision "
+          "detector aborts the whole process on the next step ('ODE INTERNAL ERROR 1: assertion aabbBound >= "
+          "dMinIntExact' on the hopper, measured on dartpy 6.20). simmatch refuses the build before stepping.",
+          "Use --base fixed when the joints below the root already give it its motion, or give the root link its "
+          "real mass (or weld the first massive link to it)."),
     Cause("dart_limits_not_enforced", "dart",
           "The DART URDF loader leaves joint position limits unenforced (areLimitsEnforced() is False).",
           "Call joint.setLimitEnforcement(True) on every limited joint."),
@@ -238,6 +250,10 @@ _ENTRIES = [
           "massless cannot be built as declared. simmatch's matched build gives the root a tiny mass and inertia "
           "(1e-6 kg, 1e-9 kg m^2) instead.",
           "Give the root link its real mass (or move the mass of the link welded to it into it)."),
+    Cause("mujoco_world_name_clash", "mujoco",
+          "MuJoCo's world body is named 'world' and body names must be unique: a body called 'world' (a floating "
+          "root link of that name) does not compile ('repeated name 'world' in body').",
+          "Rename the root link, or use --base fixed (a fixed root link named 'world' is MuJoCo's world body)."),
     Cause("mujoco_ignores_velocity_limit", "mujoco",
           "The URDF joint velocity limit is not represented in MuJoCo.",
           "Nothing to set: enforce velocity limits in the controller."),
@@ -258,8 +274,11 @@ _ENTRIES = [
           "Make the joint fixed in the URDF (simmatch's matched build welds it at the locked value)."),
     # -- model-level ---------------------------------------------------------------------------
     Cause("inertia_triangle_inequality", "*",
-          "The principal moments violate A + B >= C: no physical body has this inertia; MuJoCo rejects it "
-          "unless balanceinertia is set and the engines disagree on what to do.",
+          "The principal moments violate A + B >= C (or one is negative): no physical body has this inertia, and the "
+          "engines disagree on "
+          "what to do (PyBullet zeroes it, MuJoCo rejects it or with balanceinertia sets all three moments to their "
+          "mean, DART keeps it). simmatch's model and its matched builds hold the nearest tensor that keeps the "
+          "inequality (same principal axes, a negative moment raised to 0, each moment moved by (C - A - B)/3).",
           "Recompute the inertia from the link's geometry and mass (e.g. with trimesh or CAD)."),
     Cause("urdf_revolute_zero_range", "*",
           "A revolute joint with lower = upper (a <limit> without lower/upper reads as 0, 0): the URDF "

@@ -183,7 +183,7 @@ def native_joint_treatments(engine: str, model: RobotModel, config: SimConfig) -
             if how.startswith("moves"):
                 out[j.name] = (f"locked joint moves in {engine}", _LOCKED_CAUSE.get(engine, "unknown"))
         if model.mimic_joints:
-            for name, r in probe_mimic(backend, model, mid_state(model)).items():
+            for name, r in probe_mimic(backend, model, mid_state(model, aloft=True)).items():
                 if not r["follows"]:
                     out[name] = (f"<mimic> ignored by {engine}", _MIMIC_CAUSE.get(engine, "unknown"))
     return out

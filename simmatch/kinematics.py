@@ -82,12 +82,21 @@ def link_coms(model: RobotModel, state: State | np.ndarray | None = None) -> dic
 
 
 def joint_range(joint: Joint) -> tuple[float, float]:
-    """Sampling range for a joint: its limits, or [-pi, pi] (revolute) / [-1, 1] m when unlimited;
-    the pitch of a floating or spherical joint's Euler coordinates stays 0.3 rad away from its singularity at +-pi/2."""
+    """Sampling range (rad or m) for a joint: its limits, or [-pi, pi] (revolute) / [-1, 1] m when
+    unlimited. A revolute range wider than one turn (2 pi) is cut to the one-turn window nearest
+    [-pi, pi] inside it: [-pi, pi] itself for a range that holds it (Gazebo's 'unlimited' idiom
+    lower=-1e16 upper=1e16, which taken literally puts q at 1e15 rad, where doubles are 0.1 rad
+    apart), [lower, lower + 2 pi] for a range that starts above -pi. Every angle a revolute joint
+    can take is in such a window. The pitch of a floating or spherical joint's Euler coordinates stays 0.3 rad
+    away from its singularity at +-pi/2."""
     if joint.group_type in ("floating", "spherical") and joint.name.endswith("[pitch]"):
         return -np.pi / 2 + 0.3, np.pi / 2 - 0.3
     if joint.limited:
-        return float(joint.limit.lower), float(joint.limit.upper)
+        lo, hi = float(joint.limit.lower), float(joint.limit.upper)
+        if joint.type in ("revolute", "continuous") and hi - lo > 2 * np.pi:
+            lo = min(max(-np.pi, lo), hi - 2 * np.pi)
+            hi = lo + 2 * np.pi
+        return lo, hi
     return (-1.0, 1.0) if joint.type == "prismatic" else (-np.pi, np.pi)
 
 

@@ -68,13 +68,17 @@ class Pose:
 @dataclass(frozen=True)
 class Inertial:
     """Mass (kg) and inertia tensor (kg m^2) about the COM, expressed in the `origin` frame.
-    `source`: 'declared', or 'collision shapes' when the URDF gave an all-zero tensor on a link
-    with mass and collision shapes (the tensor is then the shapes' at the declared mass)."""
+    `source`: 'declared'; 'collision shapes' when the URDF gave an all-zero tensor on a link
+    with mass and collision shapes (the tensor is then the shapes' at the declared mass); 'balanced'
+    when the declared tensor's principal moments break A + B >= C (no body has it) and the tensor is
+    the nearest one that keeps them (`urdf.balanced_inertia`). `declared_inertia`: the tensor as
+    written when `source` is not 'declared' (None otherwise)."""
 
     mass: float
     origin: Pose = Pose()
     inertia: tuple[tuple[float, float, float], ...] = ((0.0, 0.0, 0.0),) * 3
     source: str = "declared"
+    declared_inertia: tuple[tuple[float, float, float], ...] | None = None
 
     @property
     def tensor(self) -> np.ndarray:

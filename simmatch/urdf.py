@@ -78,6 +78,34 @@ def _inertia_from_shapes(inertial: Inertial | None, collisions: tuple) -> Inerti
                     source="collision shapes")
 
 
+def balanced_inertia(inertial: Inertial | None) -> Inertial | None:
+    """A declared tensor whose principal moments a <= b <= c break the triangle inequality
+    (a + b < c: no physical body has it; a 1e-6 'dummy' with six equal entries is [0, 0, 3e-6]) or
+    that has a negative moment beyond round-off replaced by the nearest tensor with the same
+    principal axes that keeps it: negative moments raised to 0, then each moment moved by
+    t = (c - a - b) / 3 towards the plane a + b = c (a + t, b + t, c - t). The engines cannot hold the
+    declared tensor alike (PyBullet zeroes it, MuJoCo refuses it or sets all three moments to their
+    mean, DART keeps it), so simmatch's model and every matched build hold this one; marked
+    source='balanced', the declared tensor kept in `declared_inertia`."""
+    if inertial is None or inertial.mass <= 0 or inertial.source != "declared":
+        return inertial
+    from .compare.inertia import violates_triangle
+
+    I = inertial.tensor
+    w, V = np.linalg.eigh(0.5 * (I + I.T))  # ascending
+    negative = w[0] < -INERTIA_ROUNDOFF * max(float(np.abs(w).max()), 1e-300)
+    if not np.any(I) or not (negative or violates_triangle(I)):
+        return inertial
+    w = np.maximum(w, 0.0)  # a negative moment (an indefinite tensor: tiago's antenna) raised to 0 first
+    d = max(w[2] - w[0] - w[1], 0.0)
+    w = np.array([w[0] + d / 3, w[1] + d / 3, w[2] - d / 3])
+    w[0] += 1e-12 * w[2]  # strictly inside (a + b > c): PyBullet and MuJoCo test A + B >= C after round-off
+    J = V @ np.diag(w) @ V.T
+    J = 0.5 * (J + J.T)
+    return Inertial(inertial.mass, inertial.origin, tuple(tuple(float(x) for x in row) for row in J),
+                    source="balanced", declared_inertia=inertial.inertia)
+
+
 class _Reader:
     def __init__(self, path: Path):
         self.path = path
@@ -158,13 +186,14 @@ class _Reader:
         inertia = np.array([[vals["ixx"], vals["ixy"], vals["ixz"]],
                             [vals["ixy"], vals["iyy"], vals["iyz"]],
                             [vals["ixz"], vals["iyz"], vals["izz"]]])
-        # Zero, singular (point masses, 1e-6 dummies, thin rods) and triangle-violating tensors
-        # are valid URDF that PyBullet and Pinocchio load: `check` reports them as model findings.
-        # Refused only what no engine can hold: a negative eigenvalue beyond round-off.
+        # Zero, singular (point masses, 1e-6 dummies, thin rods), triangle-violating and indefinite
+        # tensors are URDF that PyBullet and Pinocchio load: `check` reports them as model findings
+        # (`balanced_inertia` repairs the last two once for every build). A tensor whose largest
+        # moment is below round-off of the mass (1e-12 m^2 of gyration: iCub's head declares one
+        # product of inertia of 2.4e-35) is all zero.
         eig = np.linalg.eigvalsh(inertia)
-        if eig.min() < -INERTIA_ROUNDOFF * max(float(np.abs(eig).max()), 1e-300):
-            raise self.fail(where + "/inertia",
-                            f"inertia tensor is not positive semi-definite (eigenvalues {np.round(eig, 12).tolist()})")
+        if np.any(inertia) and float(np.abs(eig).max()) <= INERTIA_ROUNDOFF * 1e-3 * mass:
+            inertia = np.zeros((3, 3))
         return Inertial(mass, self.pose(self.one(elem, "origin", where), where),
                         tuple(tuple(float(x) for x in row) for row in inertia))
 
@@ -248,7 +277,8 @@ class _Reader:
         where = f"link[{name}]"
         collisions = tuple(self.geometry(c, f"{where}/collision") for c in elem.findall("collision"))
         visuals = tuple(self.geometry(v, f"{where}/visual") for v in elem.findall("visual"))
-        inertial = _inertia_from_shapes(self.inertial(self.one(elem, "inertial", where), where), collisions)
+        inertial = balanced_inertia(_inertia_from_shapes(self.inertial(self.one(elem, "inertial", where), where),
+                                                         collisions))
         return Link(name, inertial, collisions, visuals, self.contact(self.one(elem, "contact", where), where))
 
     def joint(self, elem: ET.Element) -> Joint:

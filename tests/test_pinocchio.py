@@ -80,18 +80,27 @@ def massless_inertia_zeroed(path: str) -> tuple[str, list[str]]:
     return ET.tostring(tree.getroot(), encoding="unicode"), zeroed
 
 
-def impossible_inertias(model: RobotModel) -> list[str]:
-    """Links with mass whose principal moments violate A + B >= C: PyBullet and MuJoCo cannot hold
-    them as declared (cause `inertia_triangle_inequality`), so only the reference and DART are held
-    to Pinocchio there."""
-    out = []
-    for link in model.links:
-        if link.inertial is None or link.inertial.mass <= 0:
+def balanced_written(text: str, model: RobotModel) -> tuple[str, list[str]]:
+    """The URDF text with every tensor simmatch balanced (`urdf.balanced_inertia`: the declared one
+    breaks A + B >= C) or took from the collision shapes (an all-zero declared tensor, laikago's
+    links) replaced by the one simmatch holds, and those links: the oracle is given simmatch's
+    reading, which every matched build holds."""
+    root = ET.fromstring(text)
+    done = []
+    for link in root.iter("link"):
+        held = model.link(link.get("name")).inertial
+        inertia = link.find("inertial/inertia")
+        if held is None or held.source not in ("balanced", "collision shapes") or inertia is None:
             continue
-        a, b, c = np.sort(np.linalg.eigvalsh(np.asarray(link.inertial.inertia, float)))
-        if a + b < c * (1 - 1e-9):
-            out.append(link.name)
-    return out
+        I = held.tensor  # in the frame of held.origin (the shapes' inertia: the declared COM, no rotation)
+        origin = link.find("inertial/origin")
+        if held.source == "collision shapes" and origin is not None:
+            origin.set("rpy", "0 0 0")
+        for k, (r, c) in {"ixx": (0, 0), "ixy": (0, 1), "ixz": (0, 2), "iyy": (1, 1), "iyz": (1, 2),
+                          "izz": (2, 2)}.items():
+            inertia.set(k, repr(float(I[r, c])))
+        done.append(link.get("name"))
+    return ET.tostring(root, encoding="unicode"), done
 
 
 class PinModel:
@@ -102,6 +111,7 @@ class PinModel:
         self.model = model
         self.floating = model.floating
         text, self.zeroed = massless_inertia_zeroed(path)
+        text, self.balanced = balanced_written(text, model)
         with tempfile.TemporaryDirectory() as tmp:
             copy = Path(tmp) / Path(path).name
             copy.write_text(text)
@@ -250,23 +260,17 @@ def load_pair(path: str, base: str) -> tuple[RobotModel, PinModel]:
 
 
 def oracle_check(path: str, base: str, sources=("reference", *ENGINES), n_states: int = 4,
-                 seed: int = 0, exclude_ok: bool = True) -> list[str]:
+                 seed: int = 0) -> list[str]:
     """Every disagreement with Pinocchio of each source: 'reference' (simmatch's numpy CRBA/RNEA) or
     an engine's matched build (built in an isolated child process: a crash is a reported failure).
-    PyBullet and MuJoCo are left out on a model with physically impossible inertias; with
-    `exclude_ok=False` that is itself reported (so that a default test is never vacuous)."""
+    A tensor that breaks A + B >= C is held balanced by simmatch's model and every matched build
+    (`urdf.balanced_inertia`) and given to Pinocchio so (`balanced_written`): no source is left out."""
     model, pm = load_pair(path, base)
     states = list(Samples.draw(model, n_states, seed).states)
     oracle = [pm.quantities(s) for s in states]
     floor = scales(model, states)
     problems = []
-    impossible = impossible_inertias(model)
     for source in sources:
-        if source in ("bullet", "mujoco") and impossible:
-            # the engine cannot hold these inertias (inertia_triangle_inequality); simmatch check says so
-            if not exclude_ok:
-                problems.append(f"{source}/matched not compared: impossible inertias {impossible}")
-            continue
         if source == "reference":
             problems += disagreements("reference", _reference(model, states), oracle, floor)
             continue
@@ -335,7 +339,7 @@ def _params(items):
 @pytest.mark.parametrize("package,rel,source", _params([(r.split("/")[-1], (p, r)) for p, r in HANDFUL]))
 def test_corpus_robot_agrees_with_pinocchio(package, rel, source):
     cf = _corpus_file(package, rel)
-    problems = oracle_check(cf.path, cf.base, sources=(source,), exclude_ok=False)
+    problems = oracle_check(cf.path, cf.base, sources=(source,))
     assert not problems, f"{cf.name} ({' '.join(cf.args) or '--base auto'}):\n" + "\n".join(problems)
 
 
@@ -358,7 +362,7 @@ def test_tilted_root_inertia_agrees_with_pinocchio(tmp_path, urdf, base, source)
         assert 'ixy="1e-6"' in urdf and 'ixy="0.001"' not in urdf
     path = tmp_path / "tilted_root_arm.urdf"
     path.write_text(urdf)
-    problems = oracle_check(str(path), base, sources=(source,), n_states=6, exclude_ok=False)
+    problems = oracle_check(str(path), base, sources=(source,), n_states=6)
     assert not problems, "\n".join(problems)
 
 
@@ -432,12 +436,17 @@ def test_massless_link_inertia_is_zeroed_for_pinocchio_only(tmp_path):
     assert abs(M_keep[1, 1] - ref.mass_matrix(s)[1, 1]) > 0.05
 
 
-def test_impossible_inertias_are_found():
+def test_impossible_inertias_are_held_balanced_by_every_build():
+    """An arm whose 'fore' link declares moments 0.001 + 0.001 < 0.01: the model balances the tensor, every
+    matched build holds the balanced one and Pinocchio, given it, agrees with all of them (before, PyBullet
+    zeroed it, MuJoCo averaged it, and both were left out of the comparison)."""
     bad = TILTED_ROOT_URDF.replace('ixx="0.002" ixy="0" ixz="0" iyy="0.01" iyz="0" izz="0.01"',
                                    'ixx="0.001" ixy="0" ixz="0" iyy="0.001" iyz="0" izz="0.01"')
+    assert bad != TILTED_ROOT_URDF
     with tempfile.TemporaryDirectory() as tmp:
-        good_path, bad_path = Path(tmp) / "good.urdf", Path(tmp) / "bad.urdf"
-        good_path.write_text(TILTED_ROOT_URDF)
+        bad_path = Path(tmp) / "bad.urdf"
         bad_path.write_text(bad)
-        assert impossible_inertias(load_urdf(good_path, base="fixed")) == []
-        assert impossible_inertias(load_urdf(bad_path, base="fixed")) == ["fore"]
+        model = load_urdf(bad_path, base="fixed")
+        assert [link.name for link in model.links if link.inertial and link.inertial.source == "balanced"] == ["fore"]
+        assert PinModel(str(bad_path), model).balanced == ["fore"]
+        assert oracle_check(str(bad_path), "fixed", n_states=3) == []

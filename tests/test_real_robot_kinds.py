@@ -162,14 +162,23 @@ def test_all_zero_tensor_with_a_shape_is_the_shapes_inertia_in_every_build():
 
 
 def test_only_what_no_engine_can_load_is_refused(tmp_path):
+    """A negative mass is refused. An indefinite tensor (tiago's antenna: moments [-3.5e-8, 3.5e-8,
+    9.1e-8]; romeo_laas_small's body) is loaded by PyBullet (which zeroes it) and Pinocchio: it is
+    held balanced, the negative moment raised to 0 (this test expected exit 2 before)."""
     from simmatch.errors import ModelError
 
     base = (KINDS / "zero_tensor_box.urdf").read_text()
     bad = tmp_path / "neg.urdf"
     bad.write_text(base.replace('ixx="0" ixy="0" ixz="0" iyy="0" iyz="0" izz="0"',
                                 'ixx="-0.01" ixy="0" ixz="0" iyy="0.01" iyz="0" izz="0.01"'))
-    with pytest.raises(ModelError, match="not positive semi-definite"):
-        load_model(str(bad))
+    held = load_model(str(bad)).link("paddle").inertial
+    assert held.source == "balanced" and held.declared_inertia[0][0] == -0.01
+    np.testing.assert_allclose(np.linalg.eigvalsh(held.tensor), [0.0, 0.01, 0.01], atol=1e-12)
+    negmass = tmp_path / "negmass.urdf"
+    negmass.write_text(base.replace('<mass value="2"/>', '<mass value="-2"/>'))
+    assert '<mass value="-2"/>' in negmass.read_text()
+    with pytest.raises(ModelError, match="negative mass"):
+        load_model(str(negmass))
     roundoff = tmp_path / "roundoff.urdf"  # -1e-20 next to 0.01 is round-off: loads
     roundoff.write_text(base.replace('ixx="0" ixy="0" ixz="0" iyy="0" iyz="0" izz="0"',
                                      'ixx="-1e-20" ixy="0" ixz="0" iyy="0.01" iyz="0" izz="0.01"'))
@@ -272,10 +281,12 @@ def test_an_unexplained_difference_stays_unknown():
     assert g[0].cause == "dart_default_inertia"
 
 
-def test_floating_dummy_base_is_a_warning_with_pybullets_cause(tmp_path):
-    """anymal, go1, b1: a floating 'base' of 1e-6 kg with six equal 1e-6 entries, the real mass on a
-    link fixed to it. PyBullet zeroes the tensor ('Bad inertia tensor properties'); the link is far
-    below the mass floor, so it is a warning, and the dynamics agree."""
+def test_floating_dummy_base_is_balanced_in_every_build(tmp_path):
+    """anymal, go1, b1: a floating 'base' of 1e-6 kg with six equal 1e-6 entries (principal moments
+    [0, 0, 3e-6]: A + B < C), the real mass on a link fixed to it. PyBullet would zero the tensor ('Bad
+    inertia tensor properties'), MuJoCo average it, DART keep it: the model balances it once
+    ([1e-6, 1e-6, 2e-6]) and every matched build holds that (this test expected PyBullet's zero,
+    bullet_zeroes_bad_inertia, before the model balanced such tensors); the dynamics agree."""
     urdf = tmp_path / "dummy_float.urdf"
     urdf.write_text("""<?xml version="1.0"?>
 <robot name="dummy_float">
@@ -291,10 +302,13 @@ def test_floating_dummy_base_is_a_warning_with_pybullets_cause(tmp_path):
 """)
     r = run_check(str(urdf), random_q=3, load="matched")
     assert r.model.floating
-    f = of(r, "bullet", "matched", "inertia", "base")
-    assert [(x.cause, x.severity) for x in f] == [("bullet_zeroes_bad_inertia", "warning")]
+    np.testing.assert_allclose(np.linalg.eigvalsh(r.model.link("base").inertial.tensor), [1e-6, 1e-6, 2e-6], rtol=1e-9)
+    for engine in ("bullet", "dart", "mujoco"):
+        assert not of(r, engine, "matched", "inertia", "base"), engine
+        assert [x.cause for x in of(r, engine, "matched", "held_inertia", "base")] == ["inertia_triangle_inequality"]
     assert not [x for x in r.findings if x.severity == "error"], [x for x in r.findings if x.severity == "error"]
-    assert of(r, "model", quantity="inertia_singular", subject="base")
+    assert [x.cause for x in of(r, "model", quantity="triangle_inequality", subject="base")] == [
+        "inertia_triangle_inequality"]
 
 
 def test_gap_leaves_joints_that_move_no_mass_alone():

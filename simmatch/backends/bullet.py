@@ -31,6 +31,7 @@ from scipy.spatial.transform import Rotation
 from .. import meshes
 from ..config import SimConfig
 from ..errors import EngineFailure
+from ..kinematics import joint_range
 from ..model import ContactParams, Geometry, Inertial, Joint, Limit, Link, Pose, RobotModel, State, rpy_of
 from .base import Backend, ContactPoint, Readback, Unsupported
 
@@ -733,7 +734,7 @@ class BulletBackend(Backend):
         URDF_USE_INERTIA_FROM_FILE, but simmatch's read-back is right). A floating base is probed
         at its current pose and tilted 0.5 rad about x + y (its raw call is exact for a tilt about
         one axis)."""
-        if not self._dof_idx:
+        if not self._dof_idx or not self.jidx:  # no canonical DoF (every joint locked): nothing to compare
             return []
         cols = [self._dof_idx.index(i) for i in self.jidx]
         q0, _ = self._all_dof_state()
@@ -787,7 +788,7 @@ class BulletBackend(Backend):
         """Native loads of a mounted fixed base (what a user calls): the raw calculateInverseDynamics
         gravity torques against what PyBullet simulates, at the current q and at q + 0.5 (the worse of
         the two); None when they agree to 1e-9 (relative) or nothing applies."""
-        if self.load != "native" or not self.model.posed or not self._dof_idx:
+        if self.load != "native" or not self.model.posed or not self._dof_idx or not self.jidx:
             return None
         q0, _ = self._all_dof_state()
         zeros = [0.0] * len(q0)
@@ -1020,7 +1021,7 @@ class BulletBackend(Backend):
                                             forces=[0.0] * n, physicsClientId=c)
             self._floor_contact(False)
             for i, j in zip(self.jidx, self.model.dof_joints):
-                q = 0.5 * (j.limit.lower + j.limit.upper) if j.limited else 0.0
+                q = 0.5 * sum(joint_range(j)) if j.limited else 0.0  # mid-range (a one-turn window)
                 p.resetJointState(body, i, q, 1.0, physicsClientId=c)
             self._tau_list = [0.0] * self.dof
             self._step()

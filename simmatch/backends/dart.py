@@ -32,6 +32,9 @@ from .dart_build import add_floor, captured_output, isometry, make_shape, set_in
 
 _DETECTORS = {"ode": "OdeCollisionDetector", "bullet": "BulletCollisionDetector",
               "dart": "DARTCollisionDetector", "fcl": "FCLCollisionDetector"}
+# A ShapeNode DynamicsAspect's defaults in dartpy 6.20 (measured: friction 1.0, restitution 0.0);
+# DartLoader gives every collision shape these whatever <contact> says.
+DART_FRICTION, DART_RESTITUTION = 1.0, 0.0
 _JOINT_TYPES = {"WeldJoint": "fixed", "RevoluteJoint": "revolute", "PrismaticJoint": "prismatic",
                 "FreeJoint": "floating", "PlanarJoint": "planar"}
 
@@ -89,6 +92,7 @@ class DartBackend(Backend):
                 "contact_stiffness", "floor", "DART's contacts are rigid (LCP): config contact stiffness/damping "
                 "not representable, rigid contact used"))
         self._map_dofs()
+        self._refuse_singular_free_root()
         if load == "native" and cfg.align_joints:
             self._align_native_joints()
         self._tau_full = np.zeros(self.dof)
@@ -364,7 +368,10 @@ class DartBackend(Backend):
         if not self.model.floating:  # getPositions(idx) returns a fresh float64 copy: no second copy
             return State(q, dq)
         if self._free is None:  # a floating model whose root DART welded: it stays where it is
-            body = self.bodies[self.model.root]
+            body = self.bodies.get(self.model.root)
+            if body is None:  # DartLoader made a root link named 'world' the world itself
+                return State(np.array(q, dtype=float), np.array(dq, dtype=float), np.zeros(3),
+                             np.array([0.0, 0.0, 0.0, 1.0]), np.zeros(3), np.zeros(3))
         else:
             body = self._free.getChildBodyNode()
         T = body.getWorldTransform().matrix()
@@ -575,9 +582,56 @@ class DartBackend(Backend):
         }
         if locked:
             extras["locked_joints"] = locked
+        explains = self._contact_tag_explains(links) if self.load == "native" else []
+        if self.load == "native" and model.floating and model.root not in self.bodies:
+            explains.append(dict(category="structure", quantity="root_joint", subject=model.root,
+                                 cause="dart_world_root_link",
+                                 detail=f"DartLoader took the root link {model.root!r} as the world itself (no "
+                                        f"body of that name): its children are attached to the world"))
+        if explains:
+            extras["explains"] = explains
         if self.loader_messages:
             extras["engine_messages"] = list(self.loader_messages)
         return Readback(rb_model, extras, tuple(self.added_joints), {})
+
+    def _refuse_singular_free_root(self) -> None:
+        """A FreeJoint root body without mass whose motion the joints below it can repeat makes the
+        skeleton's mass matrix singular: DART's forward dynamics is then not finite and ODE aborts
+        the process at the next collision check (measured on the hopper with --base floating). The
+        build is refused here, with the numbers, before anything steps. Joints that move no mass at
+        all (zero rows) are a model finding of their own and left out of the test."""
+        root = self.skel.getRootJoint()
+        if root is None or root.getType() != "FreeJoint" or root.getChildBodyNode().getMass() > 0:
+            return
+        M = np.asarray(self.skel.getMassMatrix(), dtype=float)
+        live = np.abs(M).max(axis=1, initial=0.0) > 1e-12 * np.abs(M).max(initial=0.0)
+        w = np.linalg.eigvalsh(M[np.ix_(live, live)])
+        if not w.size or w.min() > 1e-13 * max(w.max(), 1e-300):
+            return  # (nothing with mass at all: a static object such as pybullet_data's plane, nothing to step)
+        body = root.getChildBodyNode().getName()
+        raise EngineFailure(
+            "dart", self.load,
+            f"root link {body!r} has no mass and floats on a FreeJoint whose motion the joints below it repeat: "
+            f"DART's mass matrix is singular (smallest eigenvalue {w.min():.3g} of {w.max():.3g}), its forward "
+            f"dynamics not finite (on the hopper ODE then aborts the process at the next step); use --base fixed or give the root "
+            f"link its mass", cause="dart_singular_free_root")
+
+    def _contact_tag_explains(self, links: list) -> list[dict]:
+        """DartLoader (urdfdom) does not read PyBullet's `<contact>` extension: every collision
+        ShapeNode keeps DART's DynamicsAspect defaults (friction 1.0, restitution 0). A declared
+        restitution read back as that default is explained by it (measured per link)."""
+        out = []
+        got = {link.name: link.contact for link in links}
+        for link in self.model.links:
+            declared = link.contact.restitution if link.contact is not None else None
+            back = got.get(link.name)
+            if not declared or back is None or back.restitution is None or back.restitution != DART_RESTITUTION:
+                continue
+            out.append(dict(category="contact", quantity="restitution", subject=link.name,
+                            cause="dart_ignores_contact_tag",
+                            detail=f"<contact><restitution value={declared:g}> is a PyBullet extension: DART's loader "
+                                   f"left its default {DART_RESTITUTION:g}"))
+        return out
 
     def _joint_back(self, dj, j: Joint) -> Joint:
         T_pj = dj.getTransformFromParentBodyNode().matrix()

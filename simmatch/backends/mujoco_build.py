@@ -318,7 +318,7 @@ def build_matched(model: RobotModel, config, unsupported: list, notes: list):
     else:
         if root.name == "world":
             raise EngineFailure("mujoco", "matched", "a floating root link named 'world' clashes with MuJoCo's "
-                                "world body: rename the link, or use --base fixed")
+                                "world body: rename the link, or use --base fixed", cause="mujoco_world_name_clash")
         rbody = spec.worldbody.add_body(name=root.name, **mount)
         if model.floating:
             rbody.add_freejoint(name=FREE_JOINT)

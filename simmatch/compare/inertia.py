@@ -242,13 +242,23 @@ def compare(actual: Snapshot, ctx: Context) -> list:
                          else f"principal axes up to {axes:.3g} deg apart"))
             extra = {}
             c = cause
-            if c == "unknown" and violates_triangle(Ie):
+            balanced = link.inertial is not None and link.inertial.source == "balanced"
+            if c == "unknown" and (violates_triangle(Ie) or balanced):
                 c = "inertia_triangle_inequality"  # no engine can hold it: each repairs it its own way
                 if actual.engine == "bullet" and not np.any(Ia):
                     c = "bullet_zeroes_bad_inertia"
+                elif balanced and _tensor_error(declared_tensor_in_link(link.inertial), Ia)[1] <= tol.inertia_rel:
+                    detail += f"; {actual.name} holds the declared tensor, which breaks A + B >= C (the model holds it balanced)"
             if sev == "error" and em < floors["mass"]:
                 sev = "warning"  # lighter than the mass floor: no measurable effect on the robot
                 detail += f"; the link's {em:g} kg is below the mass floor {floors['mass']:.3g} kg"
+            from_shapes_members = [n for n in members.get(link.name, ())
+                                   if exp_model.link(n).inertial is not None
+                                   and exp_model.link(n).inertial.source == "collision shapes"]
+            if c == "unknown" and from_shapes_members:  # quadruped's BL_contact fused into BL_shank by MuJoCo
+                c = "inertia_zero_from_shapes"
+                detail += (f"; fused link(s) {', '.join(map(repr, from_shapes_members))} declare an all-zero tensor "
+                           f"(the model holds their shapes' inertia)")
             if c == "unknown" and link.inertial is not None and link.inertial.source == "collision shapes":
                 c = "inertia_zero_from_shapes"  # the URDF idiom, read another way by this engine
                 if not np.any(np.abs(Ia) > 1e-12 * max(np.abs(Ie).max(), 1e-300)):
@@ -292,6 +302,15 @@ def compare(actual: Snapshot, ctx: Context) -> list:
     return out
 
 
+def declared_tensor_in_link(inertial: Inertial) -> np.ndarray:
+    """(3, 3) the tensor as the URDF wrote it (before `urdf.balanced_inertia`), about the COM in the
+    link frame."""
+    if inertial.declared_inertia is None:
+        return inertial.tensor_in_link
+    R = inertial.origin.rotation
+    return R @ np.array(inertial.declared_inertia, dtype=float) @ R.T
+
+
 def oddity(link: Link) -> tuple[str | None, str]:
     """(cause, what the tensor is) for a link with mass whose declared tensor is odd: all zero with
     collision shapes (replaced by theirs when loaded, `Inertial.source`), all zero (a point mass),
@@ -301,6 +320,8 @@ def oddity(link: Link) -> tuple[str | None, str]:
     I = link.inertial.tensor_in_link
     if link.inertial.source == "collision shapes":
         return "inertia_zero_from_shapes", "the collision shapes' inertia (declared tensor all zero)"
+    if link.inertial.source == "balanced":
+        return "inertia_triangle_inequality", "the balanced tensor (the declared one breaks A + B >= C)"
     if not np.any(I) and link.collisions:  # shapes that could not be read (a mesh without its decoder)
         return "inertia_zero_from_shapes", "a point mass (declared tensor all zero, shapes' inertia not computable)"
     if not np.any(I):
@@ -394,6 +415,12 @@ def model_checks(model: RobotModel, ctx: Context, engine: str = "model", load: s
                                 actual="point mass", severity="warning", cause="inertia_point_mass",
                                 detail=f"declared mass {link.inertial.mass:g} kg with an all-zero tensor and no collision "
                                        "shape: loaded as a point mass where the engine can (each engine's held_inertia finding says what it holds)" + still))
+            elif link.inertial.source == "balanced" and link.name in welded and singular_inertia(
+                    declared_tensor_in_link(link.inertial)):
+                wd = np.round(np.linalg.eigvalsh(declared_tensor_in_link(link.inertial)), 12).tolist()
+                out.append(make(engine, load, "inertia", "inertia_singular", link.name, expected="3 positive moments",
+                                actual=wd, severity="warning", cause="inertia_singular",
+                                detail=f"principal moments {wd}, balanced to {w0} (A + B >= C)" + still))
             elif singular_inertia(I0):
                 out.append(make(engine, load, "inertia", "inertia_singular", link.name, expected="3 positive moments",
                                 actual=w0, severity="warning", cause="inertia_singular",
@@ -409,13 +436,24 @@ def model_checks(model: RobotModel, ctx: Context, engine: str = "model", load: s
         if link.name in welded:
             continue
         I = link.inertial.tensor_in_link
-        w = np.sort(np.linalg.eigvalsh(I))
-        if violates_triangle(I):
+        Id = declared_tensor_in_link(link.inertial)
+        w = np.sort(np.linalg.eigvalsh(Id))
+        if violates_triangle(Id):
+            held = ""
+            if link.inertial.source == "balanced":
+                held = (f"; simmatch's model and every matched build hold the nearest tensor that keeps it (same axes "
+                        f"and trace, moments {np.round(np.sort(np.linalg.eigvalsh(I)), 9).tolist()}): PyBullet would "
+                        f"zero the declared one, MuJoCo refuse it or average its moments, DART keep it")
+            negative = link.inertial.source == "balanced" and w[0] < -1e-9 * max(float(np.abs(w).max()), 1e-300)
             out.append(make(engine, load, "inertia", "triangle_inequality", link.name,
                             expected="A + B >= C", actual=np.round(w, 9).tolist(),
-                            abs_error=float(w[2] - w[0] - w[1]), severity="warning",
+                            abs_error=float(w[2] - w[0] - w[1]), severity="error" if negative else "warning",
                             cause="inertia_triangle_inequality",
-                            detail=f"principal moments {np.round(w, 6).tolist()}: {w[0] + w[1]:.4g} < {w[2]:.4g}"))
+                            detail=f"principal moments {np.round(w, 9).tolist()}: {w[0] + w[1]:.4g} < {w[2]:.4g}"
+                                   + (" (a negative moment: the tensor is not positive semi-definite; raised to 0 "
+                                      "before balancing)" if negative else "")
+                                   + held,
+                            extra={"held_inertia": r6(I)} if held else None))
         if not link.collisions:
             out.append(make(engine, load, "contact", "collision", link.name, expected="a collision shape",
                             actual="none", severity="warning", cause="mass_without_collision",

@@ -267,7 +267,10 @@ def attribute_by_measurement(findings: list[Finding], snapshots: list[Snapshot],
         def error_with(names: tuple) -> float:
             key = (f.engine, f.load, names)
             if key not in cache:
-                model = _with_inertials(ctx.declared, {n: read[n].inertial for n in names if n != ROOT})
+                subst = {n: read[n].inertial for n in names if n != ROOT}
+                # a holder's read-back inertial already includes the links the engine fused into it
+                subst.update({m: None for m, holder in snap.merged_links.items() if holder in subst})
+                model = _with_inertials(ctx.declared, subst)
                 cache[key] = _reference_quantities(model, ctx.samples, ctx.config, upright=ROOT in names)
             exp = dynamics.select(attr, cache[key][attr], keep)
             return dynamics.worst(exp, dynamics.select(attr, act, keep), ctx.floors[dynamics.FLOOR[attr]])[1]
