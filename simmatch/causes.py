@@ -291,6 +291,10 @@ _ENTRIES = [
           "A <mimic> element on a fixed (or locked) joint: the joint does not move, so the coupling has no "
           "effect in URDF or in any engine.",
           "Remove the <mimic> element, or make the joint movable if it should follow its leader."),
+    Cause("urdf_mimic_leader_missing", "*",
+          "A <mimic> element names a joint that is missing (or fixed, or locked): there is nothing to follow; "
+          "PyBullet and Pinocchio load the file and the joint moves on its own, and so does simmatch's model.",
+          "Name the intended leader joint in <mimic joint=...>, or remove the element."),
     Cause("massless_link_inertia", "*",
           "A link declares mass 0 but a nonzero inertia tensor (often a placeholder 0.1 on a frame link). "
           "simmatch's matched builds, PyBullet and MuJoCo drop it with the mass; DART's URDF loader keeps "

@@ -442,8 +442,11 @@ class RobotModel:
 
     @cached_property
     def mimic_joints(self) -> list[Joint]:
-        """Movable joints with a URDF `<mimic>` element."""
-        return [j for j in self.dof_joints if j.mimic is not None]
+        """Movable joints with a URDF `<mimic>` element whose leader is a movable joint of the model
+        (a `<mimic>` naming a missing, fixed or locked joint is ignored, as PyBullet and Pinocchio do,
+        and reported at model level)."""
+        movable = {j.name for j in self.dof_joints}
+        return [j for j in self.dof_joints if j.mimic is not None and j.mimic.joint in movable]
 
     @property
     def floating(self) -> bool:

@@ -478,10 +478,8 @@ def _canonical_joints(model: RobotModel, reader: _Reader) -> RobotModel:
         # the model and reported at model level (compare.joints.model_checks), never validated
         if j.mimic is not None and j.type in ("revolute", "continuous", "prismatic") and not is_locked(j):
             leader = by_name.get(j.mimic.joint)
-            if leader is None:
-                raise reader.fail(f"joint[{j.name}]/mimic", f"names missing joint {j.mimic.joint!r}")
-            if leader.type not in ("revolute", "continuous", "prismatic") or is_locked(leader):
-                raise reader.fail(f"joint[{j.name}]/mimic", f"joint {leader.name!r} ({leader.type}) cannot be mimicked")
+            if leader is None or leader.type not in ("revolute", "continuous", "prismatic") or is_locked(leader):
+                continue  # nothing to follow: ignored (RobotModel.mimic_joints), reported at model level
             seen, k = {j.name}, leader
             while k.mimic is not None and k.mimic.joint in by_name:
                 if k.mimic.joint in seen:

@@ -459,3 +459,16 @@ def test_mimic_on_a_fixed_joint_loads_and_is_reported_once():
     found = [f for f in r.findings if f.quantity == "mimic"]
     assert [(f.engine, f.subject, f.cause, f.severity) for f in found] == [
         ("model", "f", "urdf_mimic_on_fixed", "info")]
+
+
+def test_mimic_naming_a_missing_joint_is_ignored_and_reported():
+    """alex_psyonic_hands names a mimic leader the file does not have; PyBullet and Pinocchio load
+    it with the joint moving on its own: so does simmatch, with one model-level warning."""
+    path = DATA / "joints" / "mimic_missing_leader.urdf"
+    m = load_urdf(path, base="fixed")
+    assert m.joint_names == ["j", "f"] and m.mimic_joints == []
+    r = run_check(str(path), engines=["mujoco"], load="matched", random_q=2, base="fixed")
+    found = [f for f in r.findings if f.quantity == "mimic"]
+    assert [(f.engine, f.subject, f.cause, f.severity) for f in found] == [
+        ("model", "f", "urdf_mimic_leader_missing", "warning")]
+    assert not [f for f in r.findings if f.engine == "mujoco" and f.severity == "error"]

@@ -385,6 +385,13 @@ def model_checks(model: RobotModel, ctx: Context, engine: str = "model", load: s
                         actual="concave='yes'", severity="info", cause="concave_mesh",
                         detail="PyBullet (native and matched) collides with the triangle mesh itself; MuJoCo with "
                                "its convex hull (listed as unsupported in its matched build)"))
+    followers = {j.name for j in model.mimic_joints}
+    for j in model.dof_joints:
+        if j.mimic is not None and j.name not in followers:
+            out.append(make(engine, load, "joints", "mimic", j.name, expected=f"follows {j.mimic.joint}",
+                            actual="moves on its own", severity="warning", cause="urdf_mimic_leader_missing",
+                            detail=f"<mimic joint={j.mimic.joint!r}> names a joint that is missing or does not move: "
+                                   "ignored, as PyBullet and Pinocchio do (the joint is an independent DoF)"))
     for name in massless_subtree_joints(model):
         j = model.joint(name)
         out.append(make(engine, load, "dynamics", "massless_subtree", name, expected="mass below the joint",
