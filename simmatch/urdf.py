@@ -133,11 +133,17 @@ class _Reader:
         return value
 
     def one(self, elem: ET.Element, tag: str, where: str) -> ET.Element | None:
-        """The single <tag> child of `elem` (None when absent). Two of a single-valued element are
-        refused: loaders disagree on which one counts."""
+        """The single <tag> child of `elem` (None when absent). Two different copies of a
+        single-valued element are refused: which one counts is a silent choice of each loader.
+        Identical copies (pybullet_data's spirit40newer repeats an `<axis>`) mean the same thing and
+        are read once."""
         found = elem.findall(tag)
         if len(found) > 1:
-            raise self.fail(where, f"<{tag}> appears {len(found)} times (at most once)")
+            def canon(e: ET.Element) -> tuple:
+                return (e.tag, sorted(e.attrib.items()), (e.text or "").strip(), [canon(c) for c in e])
+
+            if any(canon(f) != canon(found[0]) for f in found[1:]):
+                raise self.fail(where, f"<{tag}> appears {len(found)} times, differently (at most once)")
         return found[0] if found else None
 
     def name(self, elem: ET.Element, kind: str) -> str:

@@ -383,3 +383,12 @@ def test_huge_joint_limits_are_a_valid_no_limit_idiom(tmp_path):
     assert m.joint("hinge").limit.lower == -1e16 and m.joint("hinge").limit.upper == 1e16
     with pytest.raises(ModelError, match="out of range"):
         load_urdf(_write(tmp_path / "heavy.urdf", pendulum(mass="1e12")))
+
+
+def test_identical_copies_of_a_single_valued_element_are_read_once(tmp_path):
+    """pybullet_data's spirit40newer repeats `<axis xyz="0 1 0"/>` in a joint: the copies mean the same
+    thing (PyBullet and Pinocchio load it), so it loads; two different copies stay refused."""
+    same = load_urdf(_write(tmp_path / "same.urdf", pendulum(extra='<axis xyz="1 0 0"/>')))
+    assert same.joint("hinge").axis == (1.0, 0.0, 0.0)
+    with pytest.raises(ModelError, match="appears 2 times, differently"):
+        load_urdf(_write(tmp_path / "differ.urdf", pendulum(extra='<axis xyz="0 1 0"/>')))
