@@ -299,3 +299,30 @@ def test_a_massless_static_object_loads_natively_in_dart():
 
     r = run_check(str(Path(pybullet_data.getDataPath()) / "plane.urdf"), engines=["dart"], load="native", random_q=1)
     assert r.snapshots[0].ok, r.snapshots[0].error
+
+
+
+def test_shapes_of_fused_links_are_paired_by_pose():
+    """example-robot-data's tiago_no_hand: PyBullet's matched build fuses the links welded to the
+    massless floating root (base_footprint) into it, and their four caster spheres come back numbered
+    unlike the declared ones: they are paired by pose, so the build agrees (before: two 'shape_pose'
+    errors 0.34 and 0.40 m off, cause unknown)."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
+    from corpus_sweep import discover
+
+    found = discover(packages=("example-robot-data",), only=["tiago_no_hand"])
+    if not found:
+        pytest.skip("example-robot-data is not installed (the corpus extra)")
+    import json
+    import os
+    import subprocess
+
+    # a relative path, as a user types it (that is how the mispairing showed; the shapes' order follows it)
+    out = subprocess.run([sys.executable, "-m", "simmatch.cli.app", "check", os.path.relpath(found[0].path), "--base", "floating",
+                          "--engines", "bullet", "--load", "matched", "--random-q", "2", "--json"],
+                         capture_output=True, text=True, timeout=300)
+    findings = json.loads(out.stdout)["findings"]
+    assert [f for f in findings if f["category"] == "contact" and f["severity"] == "error"] == []
+    assert [f for f in findings if f["cause"] == "unknown"] == []

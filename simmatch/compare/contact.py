@@ -75,7 +75,8 @@ def _pick(e: Geometry, remaining: list, actual: Snapshot) -> Geometry | None:
     """The engine's shape that stands for `e`: same kind, and for a mesh the same file first; a
     mesh the engine's own loader cannot read matches no other mesh (PyBullet drops an ASCII STL and
     makes its cylinders meshes: those must not be taken for each other)."""
-    same = [a for a in remaining if a.kind == e.kind]
+    # same kind, nearest pose first: a link holding shapes of fused links has several of one kind
+    same = sorted((a for a in remaining if a.kind == e.kind), key=lambda a: _pose_error(e, a))
     if e.kind != "mesh" or not same:
         return same[0] if same else None
     base = os.path.basename(e.filename or "")
@@ -131,6 +132,8 @@ def _compare(actual: Snapshot, ctx: Context) -> list:
         by_name = {}
         for e, key in zip(ecol, keys):
             a = next((a for a in remaining if key is not None and a.name == key), None)
+            if a is not None and a.kind == e.kind and max(_pose_error(e, a)) > 1e-6:
+                a = None  # same name, same kind, elsewhere: a fused link's shape numbered alike; pair by pose
             if a is not None:
                 remaining.remove(a)
                 by_name[id(e)] = a
