@@ -4,7 +4,6 @@ fuzzer over the shipped URDFs; big models look links and joints up in O(1)."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time

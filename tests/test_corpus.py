@@ -12,25 +12,16 @@ icub-models:
 from __future__ import annotations
 
 import csv
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
+from conftest import corpus_sweep_module
 
-ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data"
 
 
-def _sweep_module():
-    name = "simmatch_corpus_sweep"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / "corpus_sweep.py")
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[name] = mod
-        spec.loader.exec_module(mod)
-    return sys.modules[name]
+_sweep_module = corpus_sweep_module
 
 
 sweep = _sweep_module()

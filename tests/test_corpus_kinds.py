@@ -307,12 +307,9 @@ def test_shapes_of_fused_links_are_paired_by_pose():
     massless floating root (base_footprint) into it, and their four caster spheres come back numbered
     unlike the declared ones: they are paired by pose, so the build agrees (before: two 'shape_pose'
     errors 0.34 and 0.40 m off, cause unknown)."""
-    import sys
+    from conftest import corpus_sweep_module
 
-    sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
-    from corpus_sweep import discover
-
-    found = discover(packages=("example-robot-data",), only=["tiago_no_hand"])
+    found = corpus_sweep_module().discover(packages=("example-robot-data",), only=["tiago_no_hand"])
     if not found:
         pytest.skip("example-robot-data is not installed (the corpus extra)")
     import json
@@ -320,6 +317,8 @@ def test_shapes_of_fused_links_are_paired_by_pose():
     import subprocess
 
     # a relative path, as a user types it (that is how the mispairing showed; the shapes' order follows it)
+    import sys
+
     out = subprocess.run([sys.executable, "-m", "simmatch.cli.app", "check", os.path.relpath(found[0].path), "--base", "floating",
                           "--engines", "bullet", "--load", "matched", "--random-q", "2", "--json"],
                          capture_output=True, text=True, timeout=300)

@@ -19,14 +19,13 @@ load. Everything skips with a reason when pinocchio (pip `pin`) or the robot pac
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import tempfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import corpus_sweep_module
 
 from simmatch.backends.mujoco_build import TINY_MASS
 from simmatch.compare.reference import ReferenceDynamics
@@ -46,15 +45,7 @@ QUANTITIES = ("mass_matrix", "gravity_torques", "bias_forces")
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _sweep_module():
-    """benchmarks/corpus_sweep.py (file discovery and the --base a user passes), imported by path."""
-    name = "simmatch_corpus_sweep"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / "corpus_sweep.py")
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[name] = mod
-        spec.loader.exec_module(mod)
-    return sys.modules[name]
+_sweep_module = corpus_sweep_module
 
 
 # -- Pinocchio side ------------------------------------------------------------------------------
