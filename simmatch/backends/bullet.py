@@ -331,7 +331,8 @@ class BulletBackend(Backend):
                 raise EngineFailure("bullet", self.load, f"planar joint {group!r} loads as JOINT_PLANAR, but "
                                     "PyBullet's state API does not implement planar joints (resetJointStateMultiDof "
                                     "ignores it, getJointStateMultiDof returns 2 of its 3 coordinates, "
-                                    "calculateMassMatrix fails): its state cannot be set or read")
+                                    "calculateMassMatrix fails): its state cannot be set or read",
+                                    cause="bullet_planar_state_api")
             if jt == p.JOINT_SPHERICAL:
                 # measured on 3.2.7: a quaternion state (getJointStateMultiDof), 3 angular-velocity DoF
                 raise EngineFailure("bullet", self.load, f"spherical joint {group!r} loads as JOINT_SPHERICAL "
@@ -341,7 +342,7 @@ class BulletBackend(Backend):
             if jt == p.JOINT_FIXED and coords[0].group_type == "floating":
                 raise EngineFailure("bullet", self.load, f"floating joint {group!r} became a fixed joint: PyBullet's "
                                     "URDF importer has no floating joint inside the tree (it prints 'joint "
-                                    "unsupported, creating a fixed joint instead')")
+                                    "unsupported, creating a fixed joint instead')", cause="bullet_floating_joint_fixed")
         missing = [j for j in self.joint_names if j not in by_name]
         if missing:
             raise EngineFailure("bullet", self.load, f"joints missing after load: {', '.join(missing)}")

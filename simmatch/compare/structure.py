@@ -37,14 +37,8 @@ def load_failure(actual: Snapshot, model=None) -> list:
         cause = "mujoco_rejects_massless_links"
     elif actual.engine == "mujoco" and "A + B >= C" in actual.error:
         cause = "inertia_triangle_inequality"
-    elif actual.engine == "bullet" and "loads as JOINT_PLANAR" in actual.error:
-        cause = "bullet_planar_state_api"
-    elif actual.engine == "bullet" and "became a fixed joint" in actual.error:
-        cause = "bullet_floating_joint_fixed"
     elif actual.engine == "mujoco" and "free joint can only be used on top level" in actual.error:
         cause = "mujoco_inner_free_joint"
-    elif actual.engine == "dart" and "loaded as a FreeJoint" in actual.error:
-        cause = "dart_free_joint_coordinates"
     elif actual.engine == "mujoco" and "package:/" in actual.error:
         cause = "mujoco_no_package_uri"
     else:
