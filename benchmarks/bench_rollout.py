@@ -24,8 +24,8 @@ import numpy as np
 
 from simmatch import SimConfig, load_model
 from simmatch.backends import make_backend
-from simmatch.rollout import record_rollout
-from simmatch.scenarios import Scenario, parse_scenario
+from simmatch.gap.rollout import record_rollout
+from simmatch.gap.scenarios import Scenario, parse_scenario
 
 
 def raw_loop(backend, torques: np.ndarray):

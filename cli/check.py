@@ -49,7 +49,7 @@ def check(
     from simmatch.compare.run import parse_engines, parse_load, run_check
     from simmatch.findings import Tolerances, reaches
     from simmatch.outputs import check_out_dir, model_label
-    from simmatch.report_check import owned, print_summary, to_json, write_reports
+    from simmatch.compare.report import owned, print_summary, to_json, write_reports
 
     from simmatch.cli import options
 

@@ -46,7 +46,7 @@ def _progress_factory(console: Console, enabled: bool):
 
 def _run(opts, show_progress: bool):
     """run_gap with its progress bar, in the isolated child."""
-    from simmatch.gap import run_gap
+    from simmatch.gap.run import run_gap
 
     factory, progress = _progress_factory(Console(stderr=True), show_progress)
     try:
@@ -121,12 +121,12 @@ def gap(
     """How fast and where two engines drift apart under identical inputs, and which mismatch is to blame."""
     from simmatch.gap import GapOptions
     from simmatch.outputs import check_out_dir, model_label
-    from simmatch.report_gap import owned, print_summary, safe_name, to_json, write_report
-    from simmatch.scenarios import BUILTIN
+    from simmatch.gap.report import owned, print_summary, safe_name, to_json, write_report
+    from simmatch.gap.scenarios import BUILTIN
 
     from simmatch.cli import options
-    from simmatch.explain import KNOBS
-    from simmatch.scenarios import parse_scenario
+    from simmatch.gap.explain import KNOBS
+    from simmatch.gap.scenarios import parse_scenario
     from simmatch.variants import parse_target
 
     # every option is checked before any work (no model loaded, no engine started, nothing written)

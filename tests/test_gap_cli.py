@@ -77,9 +77,9 @@ def test_an_engine_crash_is_one_line_and_exit_2(monkeypatch, capsys):
     import os
     import signal
 
-    import simmatch.gap
+    import simmatch.gap.run
 
-    monkeypatch.setattr(simmatch.gap, "run_gap", lambda *a, **k: os.kill(os.getpid(), signal.SIGSEGV))
+    monkeypatch.setattr(simmatch.gap.run, "run_gap", lambda *a, **k: os.kill(os.getpid(), signal.SIGSEGV))
     assert main(["gap", "--no-report", "-q", "-s", "drop", "--horizon", "10"]) == 2
     err = capsys.readouterr().err
     assert "gap bullet -> dart: engine crashed (SIGSEGV)" in err and "Traceback" not in err

@@ -7,8 +7,8 @@ import pytest
 
 from simmatch import SimConfig, load_model
 from simmatch.gap import GapOptions, run_gap
-from simmatch.rollout import record_rollout, root_dofs
-from simmatch.scenarios import Scenario, parse_scenario
+from simmatch.gap.rollout import record_rollout, root_dofs
+from simmatch.gap.scenarios import Scenario, parse_scenario
 from simmatch.variants import make_target
 
 ENGINES = ["bullet", "dart", "mujoco"]
@@ -132,7 +132,7 @@ def test_an_engine_that_blows_up_is_a_result_not_a_crash(monkeypatch, tmp_path):
     """MuJoCo reports a silent reset as PhysicsDiverged: gap compares up to there and says so."""
     from simmatch.backends.mujoco_backend import MujocoBackend
     from simmatch.errors import PhysicsDiverged
-    from simmatch.report_gap import write_report
+    from simmatch.gap.report import write_report
 
     real = MujocoBackend.get_state
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from simmatch import UsageError, load_model
-from simmatch.scenarios import Scenario, parse_scenario, standing_state
+from simmatch.gap.scenarios import Scenario, parse_scenario, standing_state
 
 
 @pytest.fixture(scope="module")

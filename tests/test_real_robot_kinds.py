@@ -196,7 +196,7 @@ def test_zero_bias_is_not_an_error():
     mass, length = 2.7, d["floors"]["force"] / (1e-3 * 2.7 * 9.81)
     assert d["tolerances"]["floor_frac"] == 1e-3 and 0.3 < length < 0.5
     assert math.isclose(d["floors"]["mass_matrix"], 1e-3 * mass * length ** 2, rel_tol=1e-4)
-    from simmatch.report_check import tolerance_line, to_markdown
+    from simmatch.compare.report import tolerance_line, to_markdown
 
     assert "absolute floors: force=" in tolerance_line(r) and "| force |" in to_markdown(r)
 
@@ -316,7 +316,7 @@ def test_gap_leaves_joints_that_move_no_mass_alone():
     gap's scenarios give it none and the GT metric leaves it out, so the sine scenario agrees."""
     from simmatch.gap import GapOptions, run_gap
     from simmatch.metrics import component_names, component_weights
-    from simmatch.scenarios import actuated_mask
+    from simmatch.gap.scenarios import actuated_mask
 
     m = load_model(str(KINDS / "massless_leaf.urdf"))
     assert actuated_mask(m).tolist() == [True, False]

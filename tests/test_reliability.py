@@ -129,7 +129,7 @@ def test_json_never_holds_nan_or_infinity():
 
 
 def test_gap_json_with_a_planted_nan_is_valid_on_stdout_and_on_disk(tmp_path, monkeypatch, capsys):
-    import simmatch.gap as gap_mod
+    import simmatch.gap.run as gap_mod
 
     real = gap_mod.summarize
 
@@ -169,7 +169,7 @@ def test_gap_json_when_an_engine_blows_up(capsys):
 def _no_work(monkeypatch):
     """Make any computation fail loudly: a rejected --out must stop the command before it."""
     import simmatch.compare.run as run_mod
-    import simmatch.gap as gap_mod
+    import simmatch.gap.run as gap_mod
 
     def boom(*a, **kw):
         raise AssertionError("computation started before --out was checked")
@@ -296,7 +296,7 @@ def test_full_disk_patched_writer(tmp_path, monkeypatch, capsys):
 # -- kills during report writing ----------------------------------------------------------------
 DRIVER = """
 import os, sys, time
-import simmatch.report_gap as rg
+import simmatch.gap.report as rg
 real = rg.write_text
 def slow(path, text):
     out = real(path, text)
@@ -387,7 +387,7 @@ def test_internal_error_is_exit_70_with_the_traceback_in_a_file(tmp_path, monkey
 
 
 def test_internal_error_in_the_engine_process_is_exit_70(tmp_path, monkeypatch, capsys):
-    import simmatch.gap as gap_mod
+    import simmatch.gap.run as gap_mod
 
     def bug(*a, **kw):
         raise KeyError("planted bug in the child")

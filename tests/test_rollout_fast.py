@@ -6,8 +6,8 @@ from conftest import ENGINES
 
 from simmatch import SimConfig, load_model
 from simmatch.backends import make_backend
-from simmatch.rollout import record_rollout
-from simmatch.scenarios import Scenario, parse_scenario
+from simmatch.gap.rollout import record_rollout
+from simmatch.gap.scenarios import Scenario, parse_scenario
 
 
 @pytest.mark.parametrize("engine", ENGINES)

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from simmatch import SimConfig, State, UsageError, load_model
-from simmatch.rollout import record_rollout
-from simmatch.scenarios import Scenario, parse_scenario
+from simmatch.gap.rollout import record_rollout
+from simmatch.gap.scenarios import Scenario, parse_scenario
 from simmatch.variants import make_target, parse_target
 
 ENGINES = ["bullet", "dart", "mujoco"]

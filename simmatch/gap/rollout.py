@@ -23,9 +23,9 @@ from typing import Callable
 
 import numpy as np
 
-from .backends.base import Backend
-from .errors import PhysicsDiverged
-from .model import RobotModel, State
+from ..backends.base import Backend
+from ..errors import PhysicsDiverged
+from ..model import RobotModel, State
 from .scenarios import Episode
 
 

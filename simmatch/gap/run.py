@@ -1,9 +1,8 @@
 """`simmatch gap`: how fast and where two engines drift apart under identical inputs.
 
-For every scenario and episode, three rollouts on fresh backends (so that no engine carries hidden
-state such as contact caches from one episode to the next): src free, dst free (open-loop error) and
-dst reset to src's state before every step (one-step error). Errors use the shared GT metric
-(`simmatch.metrics`). Numbers depend only on the options: the same options give the same numbers.
+Runs every scenario of one src/dst pair (`pair.run_pair`), summarises each (`summarize`) and, with
+--explain, ranks the known mismatches (`explain.explain`). Numbers depend only on the options: the
+same options give the same numbers.
 """
 
 from __future__ import annotations
@@ -13,24 +12,18 @@ from typing import Callable
 
 import numpy as np
 
-from .backends.base import Backend
-from .config import SimConfig
-from .errors import EngineFailure, UsageError
-from .metrics import (
-    MetricWeights,
-    component_names,
-    contact_comparison,
-    divergence_step,
-    force_comparison,
-    trajectory_errors,
-)
-from .model import RobotModel, State
-from .registry import base_pose_of, load_model
-from .rollout import Recording, one_step_states, record_rollout, root_dofs
+from ..config import SimConfig
+from ..errors import UsageError
+from ..metrics import MetricWeights, component_names, contact_comparison, force_comparison
+from ..model import RobotModel
+from ..registry import base_pose_of, load_model
+from ..variants import parse_target
+from .explain import KNOBS, explain
+from .pair import EpisodeResult, ScenarioResult, build, run_pair
+from .rollout import root_dofs
 from .scenarios import BUILTIN, Scenario, ScenarioSpec, parse_scenario
-from .variants import make_target, parse_target
 
-Progress = Callable[[int], None]
+ProgressFactory = Callable[[int], Callable[[int], None]]
 
 
 @dataclass(frozen=True)
@@ -78,28 +71,6 @@ class GapOptions:
 
 
 @dataclass
-class EpisodeResult:
-    index: int
-    src: Recording
-    dst: Recording
-    one_step: list[State]
-    open_err: np.ndarray  # (T+1,) GT error per step
-    open_comp: np.ndarray  # (T+1, C) weighted |error| per component
-    step_err: np.ndarray  # (T'+1,) one-step GT error (0 at step 0)
-    step_comp: np.ndarray
-    divergence: int | None  # first step over the threshold, or where an engine blew up
-    unstable: dict = field(default_factory=dict)  # {'src'|'dst'|'one_step': step} for engines that blew up
-
-
-@dataclass
-class ScenarioResult:
-    label: str
-    spec: ScenarioSpec
-    episodes: list[EpisodeResult]
-    summary: dict = field(default_factory=dict)
-
-
-@dataclass
 class GapResult:
     options: GapOptions
     model: RobotModel
@@ -134,54 +105,6 @@ def _scenario_dict(s: ScenarioResult, per_step: bool) -> dict:
     if not per_step:
         d = {k: v for k, v in d.items() if k != "per_step"}
     return d
-
-
-def build(spec: str, model: RobotModel, config: SimConfig, load: str) -> Backend:
-    """A target backend; a native import that fails says so and how to go on."""
-    try:
-        return make_target(spec, model, config, load)
-    except EngineFailure as exc:
-        if load == "native":
-            raise EngineFailure(exc.engine, "native",
-                                f"{exc.message} -- the engine's own URDF import fails on this model, which is "
-                                "the naive end-to-end gap; `simmatch check` explains it, `--load matched` "
-                                "measures the physics gap") from None
-        raise
-
-
-def run_pair(src_spec: str, dst_spec: str, model: RobotModel, config: SimConfig, load: str, scenario: Scenario,
-             weights: MetricWeights, threshold: float, *, substeps: int = 1, record: bool = True,
-             one_step: bool = True, progress: Progress | None = None) -> list[EpisodeResult]:
-    """All episodes of one scenario: src free, dst free, dst one-step."""
-    out = []
-    for e in range(scenario.spec.episodes):
-        ep = scenario.episode(e)
-        T = scenario.horizon
-        with build(src_spec, model, config, load) as src:
-            a = record_rollout(src, ep, T, record=record, substeps=substeps, progress=progress)
-        if progress is not None and a.steps < T:
-            progress(T - a.steps)  # dst runs only as far as src got
-        with build(dst_spec, model, config, load) as dst:
-            b = record_rollout(dst, ep, a.steps, record=record, substeps=substeps, torques=a.commanded,
-                               progress=progress)
-        if one_step:
-            with build(dst_spec, model, config, load) as dst:
-                c = one_step_states(dst, a, substeps, progress=progress)
-            if progress is not None and a.steps < T:
-                progress(T - a.steps)
-        else:
-            c = a.states
-        n = len(b.states)  # compare where both ran
-        open_err, open_comp = trajectory_errors(model, a.states[:n], b.states, weights)
-        step_err, step_comp = trajectory_errors(model, a.states[:len(c)], c, weights)
-        unstable = {k: v for k, v in (("src", a.unstable_at), ("dst", b.unstable_at),
-                                      ("one_step", len(c) - 1 if len(c) < len(a.states) else None)) if v is not None}
-        div = divergence_step(open_err, threshold)
-        blew_up = [v for k, v in unstable.items() if k != "one_step"]
-        if blew_up and (div is None or min(blew_up) < div):
-            div = min(blew_up)
-        out.append(EpisodeResult(e, a, b, c, open_err, open_comp, step_err, step_comp, div, unstable))
-    return out
 
 
 def summarize(label: str, spec: ScenarioSpec, episodes: list[EpisodeResult], model: RobotModel,
@@ -260,7 +183,7 @@ def _nanlist(a: np.ndarray) -> list:
     return out
 
 
-def run_gap(opts: GapOptions, progress_factory=None) -> GapResult:
+def run_gap(opts: GapOptions, progress_factory: ProgressFactory | None = None) -> GapResult:
     """Run every scenario (and --explain) for one src/dst pair. `progress_factory(total)` returns a
     callable advanced by steps done, or None."""
     opts.validate()
@@ -272,8 +195,6 @@ def run_gap(opts: GapOptions, progress_factory=None) -> GapResult:
     total = sum(3 * sc.horizon * sc.spec.episodes for sc in scenarios)
     explain_sc = None
     if opts.explain:
-        from .explain import KNOBS
-
         name = opts.explain_scenario or opts.scenarios[0]
         explain_sc = next((sc for sc in scenarios if opts.explain_scenario is None or sc.spec.name == name
                            or sc.spec.label == name), None)
@@ -294,8 +215,6 @@ def run_gap(opts: GapOptions, progress_factory=None) -> GapResult:
     res = GapResult(opts, model, parse_target(opts.src).label, parse_target(opts.dst).label, config, results,
                     components, notes)
     if explain_sc is not None:
-        from .explain import explain
-
         base = next((r for r in results if r.spec == explain_sc.spec), None)
         res.explain = explain(opts, model, config, explain_sc, base, progress)
     return res

@@ -43,9 +43,9 @@ from typing import Callable
 
 import numpy as np
 
-from .config import SimConfig
-from .model import Geometry, RobotModel
-from .variants import _SOFT_FLOOR_ENGINES, parse_target
+from ..config import SimConfig
+from ..model import Geometry, RobotModel
+from ..variants import _SOFT_FLOOR_ENGINES, parse_target
 
 ALIGNED_STIFFNESS = 30000.0  # N/m, a stiff but compliant floor for contact_softness
 TIME_STEP_DIVISOR = 10
@@ -163,10 +163,10 @@ def native_joint_treatments(engine: str, model: RobotModel, config: SimConfig) -
     """What `engine`'s native import does to the model's locked and `<mimic>` joints where it is
     not what URDF says, measured on the engine (its readback and the mimic probe of `simmatch
     check`): {joint: (what it does, cause id)}. Empty when the import fails."""
-    from .backends import make_backend
-    from .compare.joints import probe_mimic
-    from .compare.snapshot import mid_state
-    from .errors import EngineFailure
+    from ..backends import make_backend
+    from ..compare.joints import probe_mimic
+    from ..compare.snapshot import mid_state
+    from ..errors import EngineFailure
 
     if not model.locked_joints and not model.mimic_joints:
         return {}
@@ -225,7 +225,7 @@ KNOBS = (
 
 def explain(opts, model: RobotModel, config: SimConfig, scenario, base_result, progress=None) -> dict:
     """Rank the knobs by the share of the open-loop gap each one explains on `scenario`."""
-    from .gap import run_pair
+    from .pair import run_pair
 
     def gaps(eps) -> tuple[float, float]:
         return (float(np.mean([e.step_err[1:].mean() for e in eps])),

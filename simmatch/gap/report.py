@@ -16,9 +16,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .gap import GapResult, ScenarioResult
-from .metrics import component_values
-from .outputs import dumps_json, report_folder, save_npz, write_text
+from ..metrics import component_values
+from ..outputs import dumps_json, report_folder, save_npz, write_text
+from .pair import ScenarioResult
+from .run import GapResult
 
 WORST_PLOTTED = 3
 

@@ -11,10 +11,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .causes import lookup
-from .compare.run import CheckResult
-from .findings import Finding
-from .outputs import dumps_json, report_folder, write_text
+from ..causes import lookup
+from ..findings import Finding
+from ..outputs import dumps_json, report_folder, write_text
+from .run import CheckResult
 
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "dim"}
 

@@ -31,9 +31,9 @@ from typing import Callable
 
 import numpy as np
 
-from .errors import UsageError
-from .kinematics import joint_range, link_frames
-from .model import RobotModel, State
+from ..errors import UsageError
+from ..kinematics import joint_range, link_frames
+from ..model import RobotModel, State
 
 BUILTIN = ("drop", "sine", "random")
 FILE_SCENARIOS = ("replay", "policy")
@@ -91,7 +91,7 @@ def parse_scenario(text: str, **options) -> ScenarioSpec:
 def actuated_mask(model: RobotModel) -> np.ndarray:
     """(dof,) True where the joint has an effort limit > 0 and moves some mass (a torque on a joint
     whose whole subtree is massless has no defined effect: each engine does something else)."""
-    from .kinematics import massless_subtree_joints
+    from ..kinematics import massless_subtree_joints
 
     idle = set(massless_subtree_joints(model))
     return np.array([bool(j.limit is not None and (j.limit.effort or 0) > 0 and j.name not in idle)

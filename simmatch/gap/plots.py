@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .outputs import save_figure
+from ..outputs import save_figure
 
 MAX_LINES = 12
 
