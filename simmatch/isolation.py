@@ -7,12 +7,14 @@ The child also sends file descriptor 1 to 2: engines print from C straight to th
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import os
 import signal
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from .errors import SimmatchError
 
@@ -28,10 +30,8 @@ class Outcome:
 
 
 def _child(conn, fn, args, kwargs):
-    try:
+    with contextlib.suppress(OSError):
         os.dup2(2, 1)
-    except OSError:
-        pass
     try:
         value = fn(*args, **kwargs)
         conn.send(Outcome(True, value))

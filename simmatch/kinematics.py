@@ -91,8 +91,9 @@ def joint_range(joint: Joint) -> tuple[float, float]:
     away from its singularity at +-pi/2."""
     if joint.group_type in ("floating", "spherical") and joint.name.endswith("[pitch]"):
         return -np.pi / 2 + 0.3, np.pi / 2 - 0.3
-    if joint.limited:
-        lo, hi = float(joint.limit.lower), float(joint.limit.upper)
+    lim = joint.limit
+    if joint.limited and lim is not None and lim.lower is not None and lim.upper is not None:
+        lo, hi = float(lim.lower), float(lim.upper)
         if joint.type in ("revolute", "continuous") and hi - lo > 2 * np.pi:
             lo = min(max(-np.pi, lo), hi - 2 * np.pi)
             hi = lo + 2 * np.pi

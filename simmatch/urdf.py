@@ -35,6 +35,7 @@ from .model import (
     expand_multi_dof,
     is_locked,
     lock_joint,
+    vec3,
 )
 
 BASE_CHOICES = ("fixed", "floating", "auto")
@@ -74,7 +75,7 @@ def _inertia_from_shapes(inertial: Inertial | None, collisions: tuple) -> Inerti
         return inertial
     if shp is None:
         return inertial
-    return Inertial(inertial.mass, Pose(inertial.origin.xyz), tuple(tuple(float(x) for x in row) for row in shp[1]),
+    return Inertial(inertial.mass, Pose(inertial.origin.xyz), tuple(vec3(row) for row in shp[1]),
                     source="collision shapes")
 
 
@@ -102,7 +103,7 @@ def balanced_inertia(inertial: Inertial | None) -> Inertial | None:
     w[0] += 1e-12 * w[2]  # strictly inside (a + b > c): PyBullet and MuJoCo test A + B >= C after round-off
     J = V @ np.diag(w) @ V.T
     J = 0.5 * (J + J.T)
-    return Inertial(inertial.mass, inertial.origin, tuple(tuple(float(x) for x in row) for row in J),
+    return Inertial(inertial.mass, inertial.origin, tuple(vec3(row) for row in J),
                     source="balanced", declared_inertia=inertial.inertia)
 
 
@@ -201,7 +202,7 @@ class _Reader:
         if np.any(inertia) and float(np.abs(eig).max()) <= INERTIA_ROUNDOFF * 1e-3 * mass:
             inertia = np.zeros((3, 3))
         return Inertial(mass, self.pose(self.one(elem, "origin", where), where),
-                        tuple(tuple(float(x) for x in row) for row in inertia))
+                        tuple(vec3(row) for row in inertia))
 
     def geometry(self, elem: ET.Element, where: str) -> Geometry:
         """Collision shapes must have positive sizes; visuals may be degenerate (laikago's toes
@@ -244,7 +245,7 @@ class _Reader:
             norm = float(np.linalg.norm(normal))
             if norm < 1e-12:
                 raise self.fail(gw, "normal has zero length")
-            return Geometry("plane", origin, normal=tuple(float(v / norm) for v in normal), name=name)
+            return Geometry("plane", origin, normal=vec3(v / norm for v in normal), name=name)
         fn = shape.get("filename")
         if not fn:
             raise self.fail(gw, "missing attribute 'filename'")
@@ -257,8 +258,8 @@ class _Reader:
             concave = elem.get("concave", "").strip().lower() in ("yes", "true", "1")
             return Geometry("mesh", origin, filename=path, scale=scale, name=name, concave=concave)
         # visuals never touch the physics: a missing one keeps its name as written, and `check` warns
-        path = meshes.resolve(fn, self.path)
-        return Geometry("mesh", origin, filename=path or fn, scale=scale, name=name, missing=path is None)
+        found = meshes.resolve(fn, self.path)
+        return Geometry("mesh", origin, filename=found or fn, scale=scale, name=name, missing=found is None)
 
     def contact(self, elem: ET.Element | None, where: str) -> ContactParams | None:
         if elem is None:
@@ -294,9 +295,11 @@ class _Reader:
         if jtype not in JOINT_TYPES:
             raise self.fail(where, f"unknown joint type {jtype!r} (expected one of {', '.join(JOINT_TYPES)})")
         parent, child = self.one(elem, "parent", where), self.one(elem, "child", where)
-        if parent is None or not parent.get("link"):
+        parent_link = None if parent is None else parent.get("link")
+        child_link = None if child is None else child.get("link")
+        if not parent_link:
             raise self.fail(where, "missing <parent link=...>")
-        if child is None or not child.get("link"):
+        if not child_link:
             raise self.fail(where, "missing <child link=...>")
         axis = (1.0, 0.0, 0.0)
         axis_el = self.one(elem, "axis", where)
@@ -306,7 +309,7 @@ class _Reader:
         if jtype in ("revolute", "continuous", "prismatic") and norm < 1e-12:
             raise self.fail(where + "/axis", "axis has zero length")
         if norm > 0:
-            axis = tuple(float(a / norm) for a in axis)
+            axis = vec3(a / norm for a in axis)
         limit = None
         lim = self.one(elem, "limit", where)
         if lim is not None:
@@ -341,11 +344,12 @@ class _Reader:
         mim = self.one(elem, "mimic", where)
         if mim is not None:
             mw = where + "/mimic"
-            if not mim.get("joint"):
+            leader = mim.get("joint")
+            if not leader:
                 raise self.fail(mw, "missing attribute 'joint'")
-            mimic = Mimic(mim.get("joint"), self.number(mim.get("multiplier"), mw, "multiplier", 1.0),
+            mimic = Mimic(leader, self.number(mim.get("multiplier"), mw, "multiplier", 1.0),
                           self.number(mim.get("offset"), mw, "offset", 0.0))
-        return Joint(name, jtype, parent.get("link"), child.get("link"),
+        return Joint(name, jtype, parent_link, child_link,
                      self.pose(self.one(elem, "origin", where), where), axis, limit, damping, friction, mimic)
 
 
@@ -500,9 +504,9 @@ def _canonical_joints(model: RobotModel, reader: _Reader) -> RobotModel:
     for j in model.joints:
         if j.type in MULTI_DOF_TYPES:
             new_links, coords = expand_multi_dof(j)
-            for x in [*new_links, *coords]:
-                if x.name in taken:
-                    raise reader.fail(f"joint[{j.name}]", f"the name {x.name!r} of one of its coordinates is taken")
+            for x_name in [x.name for x in new_links] + [c.name for c in coords]:
+                if x_name in taken:
+                    raise reader.fail(f"joint[{j.name}]", f"the name {x_name!r} of one of its coordinates is taken")
             links.extend(new_links)
             joints.extend(coords)
         elif is_locked(j):
