@@ -4,6 +4,7 @@ is held against."""
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 import numpy as np
 from scipy.spatial.transform import Rotation
@@ -21,7 +22,7 @@ def joint_motion(joint: Joint, q: float) -> np.ndarray:
     return T
 
 
-def _rotvec_matrix(axis, q: float) -> np.ndarray:
+def _rotvec_matrix(axis: Iterable[float], q: float) -> np.ndarray:
     """(3, 3) rotation by the rotation vector axis * q (Rodrigues' formula; the same matrix as
     scipy's Rotation.from_rotvec(axis * q).as_matrix() to rounding, at a fraction of the cost)."""
     x, y, z = (float(a) * float(q) for a in axis)

@@ -8,6 +8,7 @@ as the rotation angle vector between the two root frames.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy.spatial.transform import Rotation
@@ -107,7 +108,8 @@ def component_values(model: RobotModel, s: State) -> np.ndarray:
 
 
 def contact_comparison(links: list[str], on_a: np.ndarray, on_b: np.ndarray, force_a: np.ndarray,
-                       force_b: np.ndarray, pen_a: np.ndarray, pen_b: np.ndarray) -> dict[str, dict]:
+                       force_b: np.ndarray, pen_a: np.ndarray,
+                       pen_b: np.ndarray) -> dict[str, dict[str, Any]]:
     """Per link, over steps (arrays (T, L)): fraction of steps in contact in a and in b, fraction
     where they disagree (on in one, off in the other), first contact step in each, mean |normal
     force difference| (N), mean normal force in each, and the deepest penetration in each (m)."""
@@ -115,7 +117,7 @@ def contact_comparison(links: list[str], on_a: np.ndarray, on_b: np.ndarray, for
     def first(x: np.ndarray) -> int | None:
         return int(np.argmax(x)) if x.any() else None
 
-    out = {}
+    out: dict[str, dict[str, Any]] = {}
     for i, name in enumerate(links):
         a, b = np.asarray(on_a[:, i], bool), np.asarray(on_b[:, i], bool)
         fa, fb = np.asarray(force_a[:, i], float), np.asarray(force_b[:, i], float)
@@ -130,7 +132,8 @@ def contact_comparison(links: list[str], on_a: np.ndarray, on_b: np.ndarray, for
     return out
 
 
-def force_comparison(names: list[str], a: np.ndarray | None, b: np.ndarray | None) -> dict[str, dict] | None:
+def force_comparison(names: list[str], a: np.ndarray | None,
+                     b: np.ndarray | None) -> dict[str, dict[str, Any]] | None:
     """Per named column of two (T, n) force histories: mean |a|, mean |b|, mean |a - b|, max |a - b|.
     A side that was not measured (None) gives None values."""
     if a is None and b is None:

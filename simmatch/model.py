@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import numpy as np
+import numpy.typing as npt
 from scipy.spatial.transform import Rotation
 
 JOINT_TYPES = ("fixed", "revolute", "continuous", "prismatic", "floating", "planar", "spherical")
@@ -262,7 +263,7 @@ def coordinate_name(joint: str, coordinate: str) -> str:
     return f"{joint}[{coordinate}]"
 
 
-def plane_axes(axis) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
+def plane_axes(axis: npt.ArrayLike) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
     """The two in-plane unit axes (e1, e2) of a planar joint with normal `axis` (joint frame):
     e1 = joint-frame x projected onto the plane (y when the axis is within 1e-6 of x),
     e2 = axis x e1, so (e1, e2, axis) is right-handed. Axis z gives e1 = x, e2 = y."""
@@ -555,7 +556,7 @@ class State:
                      c(self.root_pos), c(self.root_quat), c(self.root_lin_vel), c(self.root_ang_vel))
 
     @staticmethod
-    def zeros(model: RobotModel, root_pos=(0.0, 0.0, 0.0)) -> State:
+    def zeros(model: RobotModel, root_pos: npt.ArrayLike = (0.0, 0.0, 0.0)) -> State:
         n = model.dof
         if not model.floating:
             return State(np.zeros(n), np.zeros(n))

@@ -14,6 +14,7 @@ import xml.etree.ElementTree as ET
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -60,7 +61,7 @@ def _clip(text: str, n: int = 40) -> str:
 INERTIA_ROUNDOFF = 1e-9  # a negative eigenvalue within this fraction of the largest one is round-off
 
 
-def _inertia_from_shapes(inertial: Inertial | None, collisions: tuple) -> Inertial | None:
+def _inertia_from_shapes(inertial: Inertial | None, collisions: tuple[Geometry, ...]) -> Inertial | None:
     """An all-zero inertia tensor on a link with mass means "compute it from the collision shapes"
     (PyBullet's default load and MuJoCo's inertiafromgeom do): the shapes' inertia at the declared
     mass about their own centroid, placed at the declared COM, marked source='collision shapes'.
@@ -140,7 +141,7 @@ class _Reader:
         are read once."""
         found = elem.findall(tag)
         if len(found) > 1:
-            def canon(e: ET.Element) -> tuple:
+            def canon(e: ET.Element) -> tuple[Any, ...]:
                 return (e.tag, sorted(e.attrib.items()), (e.text or "").strip(), [canon(c) for c in e])
 
             if any(canon(f) != canon(found[0]) for f in found[1:]):
@@ -157,7 +158,8 @@ class _Reader:
             raise self.fail(f"{kind}[{_clip(name)!r}]", "name holds control characters")
         return name
 
-    def vector(self, text: str | None, where: str, attr: str, n: int, default=None) -> tuple:
+    def vector(self, text: str | None, where: str, attr: str, n: int,
+               default: tuple[float, ...] | None = None) -> tuple[Any, ...]:
         if text is None:
             if default is None:
                 raise self.fail(where, f"missing attribute {attr!r}")
@@ -400,7 +402,7 @@ def _parse_xml(p: Path, file: str) -> ET.Element:
         raise ModelError(file, "xml", f"unreadable XML ({exc})") from None
 
 
-def load_urdf(path: str | os.PathLike, base: str = "auto") -> RobotModel:
+def load_urdf(path: str | os.PathLike[str], base: str = "auto") -> RobotModel:
     """Parse and validate a URDF file. Raises ModelError with a one-line message on any problem."""
     p = Path(path)
     file = str(p)
@@ -516,7 +518,7 @@ def _canonical_joints(model: RobotModel, reader: _Reader) -> RobotModel:
     return replace(model, links=tuple(links), joints=tuple(joints))
 
 
-def empty_dynamics_joints(path: str | os.PathLike) -> list[str]:
+def empty_dynamics_joints(path: str | os.PathLike[str]) -> list[str]:
     """Joints of the URDF file at `path` whose `<dynamics>` has neither damping nor friction. URDF
     reads that as 0 and 0 (so does simmatch); urdfdom (DART's loader) and PyBullet 3.2.7 refuse the
     whole file on it (measured). [] when the file cannot be read."""
