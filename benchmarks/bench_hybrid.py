@@ -70,7 +70,7 @@ def main(argv=None):
             r_h = loop(sim, gen)
             env.reset(seed=0)
             t0 = time.perf_counter()
-            for t in range(args.steps):
+            for _ in range(args.steps):
                 u, _ = ppo.predict(env._obs(env.s, env.a), deterministic=True)
                 _, _, term, trunc, _ = env.step(u)
                 if term or trunc:

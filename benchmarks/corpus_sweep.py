@@ -37,6 +37,7 @@ Pinocchio (which never reads geometry) loads it.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import fnmatch
 import io
@@ -188,10 +189,8 @@ def _run(cmd: list[str], timeout: float, cwd: str) -> tuple[int | None, str, str
         out, err = proc.communicate(timeout=timeout)
         return proc.returncode, out, err, time.perf_counter() - t0
     except subprocess.TimeoutExpired:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         out, err = proc.communicate()
         return None, out, err, time.perf_counter() - t0
 
@@ -258,7 +257,7 @@ def run_one(cf: CorpusFile, random_q: int = 20, timeout: float = 900.0, probe: b
            "package_uri": cf.package_uri, "exit_code": rc, "result": "", "base": "", "dof": None,
            "unknown": 0, "matched_unexplained": 0, "wall_s": round(wall, 2), "message": "",
            "pybullet_loads": "", "pinocchio_loads": "", "path": cf.path}
-    row.update({s: "" for s in SOURCES})
+    row.update(dict.fromkeys(SOURCES, ""))
     findings = []
     if rc is None:
         row["result"] = "timeout"

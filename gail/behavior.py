@@ -13,12 +13,17 @@ All act in normalised action space [-1, 1] per actuated joint, on state vectors.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from simmatch.model import RobotModel
 
 from .features import actuated_indices, generator_obs
+
+if TYPE_CHECKING:  # the learn extra is optional: imported where it is used
+    import gymnasium as gym
 
 
 class Behaviour(ABC):
@@ -46,7 +51,7 @@ class SineBehaviour(Behaviour):
         lims = []
         for i in self.idx:
             j = model.dof_joints[i]
-            lims.append((j.limit.lower, j.limit.upper) if j.limited else (-1.0, 1.0))
+            lims.append(j.bounds or (-1.0, 1.0))
         self.lims = np.array(lims)
         self.reset(np.random.default_rng(0))
 
@@ -136,7 +141,7 @@ def make_task_env(model: RobotModel, src: str, seed: int = 0, max_steps: int = 5
     n_act = len(actuated_indices(model))
 
     class TaskEnv(gym.Env):
-        metadata = {"render_modes": []}
+        metadata = {"render_modes": []}  # noqa: RUF012 (gymnasium.Env declares it so)
 
         def __init__(self):
             self.sim = HybridSim(model, src, space if corrector is not None else None, config, substeps)
@@ -145,7 +150,7 @@ def make_task_env(model: RobotModel, src: str, seed: int = 0, max_steps: int = 5
             self.observation_space = gym.spaces.Box(-np.inf, np.inf, (len(task_obs(model, s0)),), np.float32)
             self.action_space = gym.spaces.Box(-1.0, 1.0, (n_act,), np.float32)
             self.rng = np.random.default_rng(seed)
-            self.limits = [(j.limit.lower, j.limit.upper) if j.limited else None for j in model.dof_joints]
+            self.limits = [j.bounds for j in model.dof_joints]
             self.x = [i for i, j in enumerate(model.dof_joints) if j.type == "prismatic" and abs(j.axis[0]) == 1]
 
         def reset(self, *, seed=None, options=None):
@@ -190,10 +195,12 @@ def train_task_policy(model: RobotModel, src: str, steps: int, seed: int, out_pa
     from stable_baselines3.common.vec_env import DummyVecEnv
 
     torch.set_num_threads(1)
-    envs = DummyVecEnv([
-        (lambda k=k: make_task_env(model, src, seed + 1000 * k, max_steps=max_steps,
-                                   corrector=corrector_factory(k) if corrector_factory else None, space=space))
-        for k in range(n_envs)])
+
+    def env_fn(k: int) -> Callable[[], gym.Env]:
+        return lambda: make_task_env(model, src, seed + 1000 * k, max_steps=max_steps, space=space,
+                                     corrector=corrector_factory(k) if corrector_factory else None)
+
+    envs = DummyVecEnv([env_fn(k) for k in range(n_envs)])
     envs.seed(seed)
     if init_path:
         ppo = PPO.load(init_path, env=envs, device="cpu", seed=seed)

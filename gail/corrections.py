@@ -84,8 +84,7 @@ class CorrectionSpace:
         self.near_ground = near_ground
         dims: list[Dim] = []
         if kind == "contact":
-            link = model.link(self.links[0])
-            cp = link.contact
+            cp = model.link(self.links[0]).contact
             mu = cp.lateral_friction if cp is not None and cp.lateral_friction is not None else 1.0
             rest = cp.restitution if cp is not None and cp.restitution is not None else 0.0
             dims.append(Dim("friction", 0.3 * mu, mu, 2.0 * mu))
@@ -136,7 +135,7 @@ class CorrectionSpace:
                 backend.set_contact_params(link, friction=d["friction"], restitution=d.get("restitution"),
                                            stiffness=stiffness, damping=damping)
             scale = np.ones(self.model.dof)
-            for k, i in enumerate(actuated_indices(self.model)):
+            for i in actuated_indices(self.model):
                 scale[i] = d[f"torque_scale[{self.model.joint_names[i]}]"]
             backend.torque_scale = base_torque_scale * scale
         else:
@@ -168,8 +167,8 @@ def lowest_points(backend, links: list[str]) -> dict[str, float]:
                 ends = [G @ np.array([0, 0, s * half, 1.0]) for s in (-1, 1)]
                 zs.append(min(e[2] for e in ends) - r)
             elif g.kind == "box":
-                half = 0.5 * np.array(g.size)
-                corners = [G @ np.array([sx * half[0], sy * half[1], sz * half[2], 1.0])
+                hs = 0.5 * np.array(g.size)
+                corners = [G @ np.array([sx * hs[0], sy * hs[1], sz * hs[2], 1.0])
                            for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)]
                 zs.append(min(c[2] for c in corners))
             else:

@@ -14,6 +14,10 @@ REWARD_CLIP = 10.0
 
 
 class Discriminator(nn.Module):
+    # buffers (register_buffer): declared for the type checker, which sees Module attributes otherwise
+    mean: torch.Tensor
+    std: torch.Tensor
+
     def __init__(self, in_dim: int, hidden: tuple[int, ...] = (128, 128), lr: float = 3e-4,
                  gp_lambda: float = 1.0, mean=None, std=None):
         super().__init__()

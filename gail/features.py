@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from simmatch.model import RobotModel, State
+from simmatch.model import Joint, RobotModel, State
 
 
 def state_size(model: RobotModel) -> int:
@@ -68,10 +68,15 @@ def actuated_indices(model: RobotModel) -> list[int]:
     return [i for i, j in enumerate(model.dof_joints) if j.limit is not None and (j.limit.effort or 0) > 0]
 
 
+def _effort(joint: Joint) -> float:
+    assert joint.limit is not None and joint.limit.effort is not None  # an actuated joint
+    return joint.limit.effort
+
+
 def torques(model: RobotModel, a: np.ndarray) -> np.ndarray:
     """Normalised action (n_actuated,) in [-1, 1] -> joint torques (dof,)."""
     idx = actuated_indices(model)
     tau = np.zeros(model.dof)
-    eff = np.array([model.dof_joints[i].limit.effort for i in idx])
+    eff = np.array([_effort(model.dof_joints[i]) for i in idx])
     tau[idx] = np.clip(a, -1.0, 1.0) * eff
     return tau

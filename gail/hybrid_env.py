@@ -30,18 +30,20 @@ U_BOUND = 3.0  # generator outputs live in [-3, 3]; tanh(3) = 0.995 reaches the 
 
 
 class HybridEnv(gym.Env):
-    metadata = {"render_modes": []}
+    metadata = {"render_modes": []}  # noqa: RUF012 (gymnasium.Env declares it so)
 
     def __init__(self, sim: HybridSim, data: Dataset, behaviour, spec: WindowSpec, obs_mean, obs_std,
                  mode: str = "gail", max_steps: int = 100, seed: int = 0, gt_reward_scale: float = 1.0):
         if mode not in ("gail", "gt"):
             raise ValueError(mode)
-        self.sim, self.data, self.behaviour, self.spec = sim, data, behaviour, spec
+        # not `self.spec`: gymnasium's Env.spec is the registration EnvSpec (None here), read by str(env)
+        self.sim, self.data, self.behaviour, self.window_spec = sim, data, behaviour, spec
         self.model = sim.model
         self.mode, self.max_steps, self.gt_reward_scale = mode, max_steps, gt_reward_scale
         self.obs_mean = np.asarray(obs_mean, np.float64)
         self.obs_std = np.asarray(obs_std, np.float64)
         self.observation_space = gym.spaces.Box(-np.inf, np.inf, (len(self.obs_mean),), np.float32)
+        assert sim.space is not None, "HybridEnv needs a correction space"
         self.action_space = gym.spaces.Box(-U_BOUND, U_BOUND, (sim.space.dim,), np.float32)
         self.rng = np.random.default_rng(seed)
         self.placeholder = placeholder_state(self.model)
@@ -91,7 +93,7 @@ class HybridEnv(gym.Env):
         self.actions.append(self.a)
         self.t += 1
         truncated = (not terminated) and self.t >= self.max_steps
-        feats = episode_windows(np.array(self.states), np.array(self.actions), self.spec, self.placeholder,
+        feats = episode_windows(np.array(self.states), np.array(self.actions), self.window_spec, self.placeholder,
                                 terminated, self.horizontal, steps=[self.t - 1])[0]
         self.s = s2
         if not terminated:

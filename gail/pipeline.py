@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -111,6 +112,7 @@ def learn_dyn(cfg: LearnDynConfig, root="reports", resume: bool = False, log=pri
     train, held = data.split(cfg.heldout_frac, np.random.default_rng(cfg.seed))
     fit, val = train.split(cfg.val_frac, np.random.default_rng(cfg.seed + 1))
     trainer = Trainer(cfg, model, fit, val, behaviour, run, log)
+    assert trainer.eval_sim.space is not None  # the generator's sims have the configured space
     log(f"generator: {cfg.space} space ({', '.join(trainer.eval_sim.space.names)}); "
         f"discriminator window: {trainer.spec.label()}")
     _train(trainer, resume, progress, log)
@@ -125,6 +127,7 @@ def learn_dyn(cfg: LearnDynConfig, root="reports", resume: bool = False, log=pri
     sysid, sysid_info = fit_sysid(contact, fit, cfg.sysid_transitions, cfg.sysid_evals, cfg.seed)
     n, H = cfg.score_transitions, cfg.horizon
     raw_sim = HybridSim(model, cfg.src, None, substeps=cfg.substeps)  # never touched by a correction
+    assert learned.space is not None and force.space is not None and contact.space is not None
     methods = [
         ("raw source", raw_sim, None),
         ("learned hybrid", learned, gen),
@@ -132,7 +135,8 @@ def learn_dyn(cfg: LearnDynConfig, root="reports", resume: bool = False, log=pri
         ("domain randomisation", contact, DomainRandCorrector(contact.space.dim)),
         ("sysid (constant, CMA-ES)", contact, sysid),
     ]
-    scores = {"target": cfg.dst, "source": cfg.src, "space": cfg.space, "methods": {}, "backends": {}}
+    scores: dict[str, Any] = {"target": cfg.dst, "source": cfg.src, "space": cfg.space, "methods": {},
+                              "backends": {}}
     rows = []
     for name, sim, corr in methods:
         one = summary(one_step_errors(sim, held, corr, n=n))
@@ -171,7 +175,7 @@ def learn_dyn(cfg: LearnDynConfig, root="reports", resume: bool = False, log=pri
             from stable_baselines3 import PPO
 
             from .refine import refine
-            from .scoring import EnsembleCorrector, GeneratorCorrector
+            from .scoring import Corrector, EnsembleCorrector, GeneratorCorrector
 
             # G fixed: the final generator, or an ensemble of the last checkpoints (--refine-ensemble K)
             ckpts = sorted(run.checkpoints.glob("generator_[0-9]*.zip"))[-cfg.refine_ensemble:]
@@ -179,7 +183,8 @@ def learn_dyn(cfg: LearnDynConfig, root="reports", resume: bool = False, log=pri
             log(f"refine: G fixed, {len(members)} generator(s)")
 
             def factory():
-                gens = [GeneratorCorrector(m, trainer.obs_mean, trainer.obs_std) for m in members]
+                gens: list[Corrector] = [GeneratorCorrector(m, trainer.obs_mean, trainer.obs_std)
+                                         for m in members]
                 return gens[0] if len(gens) == 1 else EnsembleCorrector(gens)
 
             scores["refine"] = refine(model, cfg.policy, cfg.src, cfg.dst, cfg.space, factory,

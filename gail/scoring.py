@@ -141,10 +141,12 @@ def summary(x: np.ndarray) -> dict:
 
 def generator_outputs(sim: HybridSim, data: Dataset, gen: GeneratorCorrector, n: int | None = None) -> dict:
     """Mean (and std) physical value of every correction dimension over the data's states."""
+    space = sim.space
+    assert space is not None, "a generator needs a correction space"
     s, a, _ = sample_transitions(data, n)
     X = np.array([sim.obs(si, ai) for si, ai in zip(s, a)])
-    V = np.array([sim.space.physical(u) for u in gen.batch(X)])
-    return {name: {"mean": float(V[:, i].mean()), "std": float(V[:, i].std())} for i, name in enumerate(sim.space.names)}
+    V = np.array([space.physical(u) for u in gen.batch(X)])
+    return {name: {"mean": float(V[:, i].mean()), "std": float(V[:, i].std())} for i, name in enumerate(space.names)}
 
 
 def markdown_table(headers: list[str], rows: list[list]) -> str:

@@ -7,6 +7,8 @@ simulation by default) and returns the next state vector. u = None is the raw so
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from simmatch.config import SimConfig
@@ -17,7 +19,8 @@ from .corrections import CorrectionSpace, lowest_points
 from .features import generator_obs, to_state, to_vec, torques
 
 
-def fell_fn(model: RobotModel, pitch_max: float = np.inf, drop_max: float = 1.2):
+def fell_fn(model: RobotModel, pitch_max: float = np.inf,
+            drop_max: float = 1.2) -> Callable[[np.ndarray], bool]:
     """Early termination (falling). Planar roots: torso dropped more than `drop_max` m or pitched more
     than `pitch_max` rad (data collection default: only a torso sunk below the floor; the robot
     falling and lying on the ground is data too. The hopping task uses 0.8 rad, 0.55 m); floating roots: root below 0.3 m."""
@@ -68,7 +71,7 @@ class HybridSim:
     def reset_to(self, s: np.ndarray) -> None:
         self.backend.set_state(to_state(self.model, s))
 
-    def correct(self, u) -> np.ndarray | None:
+    def correct(self, u: np.ndarray | None) -> np.ndarray | None:
         if self.space is None:
             return None
         if u is None:  # nominal = raw source behaviour
@@ -76,9 +79,11 @@ class HybridSim:
         low = lowest_points(self.backend, self.space.links) if self.space.kind == "force" else None
         return self.space.apply(self.backend, u, self.base_scale, low)
 
-    def step(self, s: np.ndarray | None, a: np.ndarray, u=None, reset: bool = False) -> np.ndarray:
+    def step(self, s: np.ndarray | None, a: np.ndarray, u: np.ndarray | None = None,
+             reset: bool = False) -> np.ndarray:
         """Advance one control step from the engine's current state (or from `s` when reset)."""
         if reset:
+            assert s is not None, "reset needs the state to reset to"
             self.reset_to(s)
         if u is not None or (self.space is not None and not self._nominal_set):
             self.correct(u)
@@ -87,7 +92,7 @@ class HybridSim:
         self.backend.step(self.substeps)
         return to_vec(self.backend.get_state())
 
-    def obs(self, s, a) -> np.ndarray:
+    def obs(self, s: np.ndarray, a: np.ndarray) -> np.ndarray:
         return generator_obs(self.model, s, a)
 
     def close(self) -> None:

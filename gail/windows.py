@@ -14,9 +14,11 @@ Horizontal root position is made relative to s_t (the same shift for every state
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,8 @@ class WindowSpec:
         text = text.strip()
         if text in ("1", "sas"):
             return WindowSpec((0,), (0,))
-        s, a = [], []
+        s: list[int] = []
+        a: list[int] = []
         for tok in text.replace(" ", "").split(","):
             if not tok or tok[0] not in "sa" or not tok[1:].isdigit():
                 raise ValueError(f"bad window element {tok!r}: use sK or aK (K steps back), e.g. s8,s0,a8,a4,a0")
@@ -68,8 +71,9 @@ def pad_episode(states: np.ndarray, actions: np.ndarray, lookback: int, placehol
     return ps, pa, real
 
 
-def episode_windows(states, actions, spec: WindowSpec, placeholder_s: np.ndarray, terminated: bool = False,
-                    horizontal: list[int] = (), steps=None) -> np.ndarray:
+def episode_windows(states: np.ndarray, actions: np.ndarray, spec: WindowSpec, placeholder_s: np.ndarray,
+                    terminated: bool = False, horizontal: Sequence[int] = (),
+                    steps: npt.ArrayLike | None = None) -> np.ndarray:
     """Window features (N, F) for every real step of one episode (or only `steps`)."""
     L = spec.lookback
     ps, pa, _ = pad_episode(states, actions, L, placeholder_s, terminated, spec)
@@ -81,7 +85,7 @@ def episode_windows(states, actions, spec: WindowSpec, placeholder_s: np.ndarray
     T = ts + L
     x_now = ps[T][:, list(horizontal)] if horizontal else None
 
-    def rel(idx):
+    def rel(idx: np.ndarray) -> np.ndarray:
         block = ps[idx].copy()
         if horizontal:
             shifted = block[:, list(horizontal)] - x_now

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field, replace
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ class SimConfig:
     contact: ContactConfig = field(default_factory=ContactConfig)
     align_joints: tuple[str, ...] = ()
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if not self.dt > 0:
             raise ValueError(f"dt must be positive, got {self.dt}")
         if self.solver_iterations < 1:
@@ -46,14 +47,14 @@ class SimConfig:
         if self.collision_detector not in ("ode", "bullet", "dart", "fcl"):
             raise ValueError(f"unknown collision detector {self.collision_detector!r}")
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), sort_keys=True)
 
     @staticmethod
-    def from_dict(d: dict) -> SimConfig:
+    def from_dict(d: dict[str, Any]) -> SimConfig:
         d = dict(d)
         contact = ContactConfig(**d.pop("contact", {}))
         if "gravity" in d:
@@ -62,5 +63,5 @@ class SimConfig:
             d["align_joints"] = tuple(d["align_joints"])
         return SimConfig(contact=contact, **d)
 
-    def with_(self, **kw) -> SimConfig:
+    def with_(self, **kw: Any) -> SimConfig:
         return replace(self, **kw)

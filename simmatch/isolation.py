@@ -7,12 +7,15 @@ The child also sends file descriptor 1 to 2: engines print from C straight to th
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import os
 import signal
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from multiprocessing.connection import Connection
+from typing import Any
 
 from .errors import SimmatchError
 
@@ -27,11 +30,9 @@ class Outcome:
     cause: str | None = None  # cause id an EngineFailure carried
 
 
-def _child(conn, fn, args, kwargs):
-    try:
+def _child(conn: Connection, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    with contextlib.suppress(OSError):
         os.dup2(2, 1)
-    except OSError:
-        pass
     try:
         value = fn(*args, **kwargs)
         conn.send(Outcome(True, value))
@@ -47,7 +48,7 @@ def _child(conn, fn, args, kwargs):
         conn.close()
 
 
-def run_isolated(fn: Callable, *args, timeout: float | None = None, **kwargs) -> Outcome:
+def run_isolated(fn: Callable[..., Any], *args: Any, timeout: float | None = None, **kwargs: Any) -> Outcome:
     """Call fn(*args, **kwargs) in a forked child; return its value or what went wrong."""
     ctx = mp.get_context("fork")
     recv, send = ctx.Pipe(duplex=False)

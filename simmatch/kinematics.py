@@ -4,6 +4,7 @@ is held against."""
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 import numpy as np
 from scipy.spatial.transform import Rotation
@@ -21,7 +22,7 @@ def joint_motion(joint: Joint, q: float) -> np.ndarray:
     return T
 
 
-def _rotvec_matrix(axis, q: float) -> np.ndarray:
+def _rotvec_matrix(axis: Iterable[float], q: float) -> np.ndarray:
     """(3, 3) rotation by the rotation vector axis * q (Rodrigues' formula; the same matrix as
     scipy's Rotation.from_rotvec(axis * q).as_matrix() to rounding, at a fraction of the cost)."""
     x, y, z = (float(a) * float(q) for a in axis)
@@ -91,8 +92,9 @@ def joint_range(joint: Joint) -> tuple[float, float]:
     away from its singularity at +-pi/2."""
     if joint.group_type in ("floating", "spherical") and joint.name.endswith("[pitch]"):
         return -np.pi / 2 + 0.3, np.pi / 2 - 0.3
-    if joint.limited:
-        lo, hi = float(joint.limit.lower), float(joint.limit.upper)
+    lim = joint.limit
+    if joint.limited and lim is not None and lim.lower is not None and lim.upper is not None:
+        lo, hi = float(lim.lower), float(lim.upper)
         if joint.type in ("revolute", "continuous") and hi - lo > 2 * np.pi:
             lo = min(max(-np.pi, lo), hi - 2 * np.pi)
             hi = lo + 2 * np.pi

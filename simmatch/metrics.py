@@ -8,6 +8,7 @@ as the rotation angle vector between the two root frames.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy.spatial.transform import Rotation
@@ -36,14 +37,14 @@ def component_names(model: RobotModel) -> list[str]:
 
 def component_weights(model: RobotModel, w: MetricWeights = MetricWeights()) -> np.ndarray:
     """Weight of each error component (same order as `component_names`)."""
-    out = []
+    weights: list[float] = []
     if model.floating:
-        out += [w.position] * 6
-    out += [w.position] * model.dof
+        weights += [w.position] * 6
+    weights += [w.position] * model.dof
     if model.floating:
-        out += [w.linear_velocity] * 3 + [w.angular_velocity] * 3
-    out += [w.linear_velocity if j.type == "prismatic" else w.angular_velocity for j in model.dof_joints]
-    out = np.array(out, dtype=float)
+        weights += [w.linear_velocity] * 3 + [w.angular_velocity] * 3
+    weights += [w.linear_velocity if j.type == "prismatic" else w.angular_velocity for j in model.dof_joints]
+    out = np.array(weights, dtype=float)
     # a joint that moves no mass has no defined motion (M(q) is singular there): weight 0
     from .kinematics import massless_subtree_joints
 
@@ -107,15 +108,19 @@ def component_values(model: RobotModel, s: State) -> np.ndarray:
 
 
 def contact_comparison(links: list[str], on_a: np.ndarray, on_b: np.ndarray, force_a: np.ndarray,
-                       force_b: np.ndarray, pen_a: np.ndarray, pen_b: np.ndarray) -> dict[str, dict]:
+                       force_b: np.ndarray, pen_a: np.ndarray,
+                       pen_b: np.ndarray) -> dict[str, dict[str, Any]]:
     """Per link, over steps (arrays (T, L)): fraction of steps in contact in a and in b, fraction
     where they disagree (on in one, off in the other), first contact step in each, mean |normal
     force difference| (N), mean normal force in each, and the deepest penetration in each (m)."""
-    out = {}
+
+    def first(x: np.ndarray) -> int | None:
+        return int(np.argmax(x)) if x.any() else None
+
+    out: dict[str, dict[str, Any]] = {}
     for i, name in enumerate(links):
         a, b = np.asarray(on_a[:, i], bool), np.asarray(on_b[:, i], bool)
         fa, fb = np.asarray(force_a[:, i], float), np.asarray(force_b[:, i], float)
-        first = lambda x: int(np.argmax(x)) if x.any() else None
         out[name] = {
             "contact_fraction": [float(a.mean()), float(b.mean())],
             "onoff_mismatch": float(np.mean(a != b)),
@@ -127,7 +132,8 @@ def contact_comparison(links: list[str], on_a: np.ndarray, on_b: np.ndarray, for
     return out
 
 
-def force_comparison(names: list[str], a: np.ndarray | None, b: np.ndarray | None) -> dict[str, dict] | None:
+def force_comparison(names: list[str], a: np.ndarray | None,
+                     b: np.ndarray | None) -> dict[str, dict[str, Any]] | None:
     """Per named column of two (T, n) force histories: mean |a|, mean |b|, mean |a - b|, max |a - b|.
     A side that was not measured (None) gives None values."""
     if a is None and b is None:
@@ -136,11 +142,11 @@ def force_comparison(names: list[str], a: np.ndarray | None, b: np.ndarray | Non
     for i, name in enumerate(names):
         ca = None if a is None else np.asarray(a[:, i], float)
         cb = None if b is None else np.asarray(b[:, i], float)
-        both = ca is not None and cb is not None
+        diff = None if ca is None or cb is None else np.abs(ca - cb)
         out[name] = {
             "mean_abs": [None if ca is None else float(np.mean(np.abs(ca))),
                          None if cb is None else float(np.mean(np.abs(cb)))],
-            "mae": float(np.mean(np.abs(ca - cb))) if both else None,
-            "max_abs_diff": float(np.max(np.abs(ca - cb), initial=0.0)) if both else None,
+            "mae": None if diff is None else float(np.mean(diff)),
+            "max_abs_diff": None if diff is None else float(np.max(diff, initial=0.0)),
         }
     return out

@@ -8,11 +8,12 @@ angles in radians, frames follow URDF (a link frame is its parent joint's frame)
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Iterator
 
 import numpy as np
+import numpy.typing as npt
 from scipy.spatial.transform import Rotation
 
 JOINT_TYPES = ("fixed", "revolute", "continuous", "prismatic", "floating", "planar", "spherical")
@@ -20,12 +21,18 @@ MOVABLE_1DOF = ("revolute", "continuous", "prismatic")
 GEOMETRY_KINDS = ("box", "sphere", "cylinder", "capsule", "mesh", "plane")
 
 
+def vec3(values: Iterable[float]) -> tuple[float, float, float]:
+    """Three floats from a length-3 sequence or array (ValueError on any other length)."""
+    x, y, z = (float(v) for v in values)
+    return (x, y, z)
+
+
 def rpy_of(rotation: Rotation) -> tuple[float, float, float]:
     """URDF rpy of a rotation. At pitch +-pi/2 (a capsule laid along x) the angles are not unique;
     scipy warns and picks one, which still gives back the same matrix: nothing to warn about."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        return tuple(float(a) for a in rotation.as_euler("xyz"))
+        return vec3(rotation.as_euler("xyz"))
 
 
 @dataclass(frozen=True)
@@ -62,7 +69,7 @@ class Pose:
     @staticmethod
     def from_matrix(T: np.ndarray) -> Pose:
         rpy = rpy_of(Rotation.from_matrix(np.asarray(T)[:3, :3]))
-        return Pose(tuple(float(v) for v in np.asarray(T)[:3, 3]), rpy)
+        return Pose(vec3(np.asarray(T)[:3, 3]), rpy)
 
 
 @dataclass(frozen=True)
@@ -236,6 +243,14 @@ class Joint:
             and self.limit.lower < self.limit.upper
         )
 
+    @property
+    def bounds(self) -> tuple[float, float] | None:
+        """(lower, upper) position limits (rad or m) of a `limited` joint, None otherwise."""
+        lim = self.limit
+        if not self.limited or lim is None or lim.lower is None or lim.upper is None:
+            return None
+        return lim.lower, lim.upper
+
 
 PLANAR_COORDINATES = ("x", "y", "yaw")
 FLOATING_COORDINATES = ("x", "y", "z", "yaw", "pitch", "roll")
@@ -248,7 +263,7 @@ def coordinate_name(joint: str, coordinate: str) -> str:
     return f"{joint}[{coordinate}]"
 
 
-def plane_axes(axis) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
+def plane_axes(axis: npt.ArrayLike) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
     """The two in-plane unit axes (e1, e2) of a planar joint with normal `axis` (joint frame):
     e1 = joint-frame x projected onto the plane (y when the axis is within 1e-6 of x),
     e2 = axis x e1, so (e1, e2, axis) is right-handed. Axis z gives e1 = x, e2 = y."""
@@ -258,7 +273,7 @@ def plane_axes(axis) -> tuple[tuple[float, float, float], tuple[float, float, fl
     e1 = ref - (ref @ a) * a
     e1 /= np.linalg.norm(e1)
     e2 = np.cross(a, e1)
-    return tuple(float(v) for v in e1), tuple(float(v) for v in e2)
+    return vec3(e1), vec3(e2)
 
 
 def expand_multi_dof(joint: Joint) -> tuple[list[Link], list[Joint]]:
@@ -281,7 +296,7 @@ def expand_multi_dof(joint: Joint) -> tuple[list[Link], list[Joint]]:
     PyBullet cone/twist limit) is not modelled."""
     if joint.type == "planar":
         e1, e2 = plane_axes(joint.axis)
-        specs = [("x", "prismatic", e1), ("y", "prismatic", e2), ("yaw", "continuous", tuple(joint.axis))]
+        specs = [("x", "prismatic", e1), ("y", "prismatic", e2), ("yaw", "continuous", vec3(joint.axis))]
     elif joint.type == "floating":
         specs = [("x", "prismatic", (1.0, 0.0, 0.0)), ("y", "prismatic", (0.0, 1.0, 0.0)),
                  ("z", "prismatic", (0.0, 0.0, 1.0)), ("yaw", "continuous", (0.0, 0.0, 1.0)),
@@ -291,14 +306,18 @@ def expand_multi_dof(joint: Joint) -> tuple[list[Link], list[Joint]]:
                  ("roll", "continuous", (1.0, 0.0, 0.0))]
     else:
         raise ValueError(f"joint {joint.name!r} of type {joint.type!r} has no coordinates to expand")
-    links, joints = [], []
+    links: list[Link] = []
+    joints: list[Joint] = []
     parent = joint.parent
     # a spherical joint's <limit lower upper> (PyBullet's swing/twist limit, not modelled) is kept,
     # unenforced, as the first coordinate's `declared` range so that `check` can say so
     lim = joint.limit
     kept = None
-    if joint.type == "spherical" and lim is not None and (lim.declared or lim.lower is not None):
-        kept = Limit(declared=lim.declared or (float(lim.lower), float(lim.upper)))
+    if joint.type == "spherical" and lim is not None:
+        if lim.declared:
+            kept = Limit(declared=lim.declared)
+        elif lim.lower is not None and lim.upper is not None:  # the parser sets both or neither
+            kept = Limit(declared=(float(lim.lower), float(lim.upper)))
     for k, (coord, jtype, axis) in enumerate(specs):
         name = coordinate_name(joint.name, coord)
         last = k == len(specs) - 1
@@ -315,6 +334,7 @@ def expand_multi_dof(joint: Joint) -> tuple[list[Link], list[Joint]]:
 def lock_joint(joint: Joint) -> Joint:
     """A revolute or prismatic joint with lower == upper as the fixed joint URDF makes of it: its
     origin includes the motion at that position."""
+    assert joint.limit is not None and joint.limit.lower is not None, f"{joint.name}: not a locked joint"
     q = float(joint.limit.lower)
     T = np.eye(4)
     axis = np.asarray(joint.axis, dtype=float)
@@ -469,7 +489,9 @@ class RobotModel:
         """'fixed', 'floating', or 'fixed at xyz (..) rpy (..)' for a mounted base."""
         if not self.posed:
             return self.base
-        f = lambda v: " ".join(f"{x:.6g}" for x in v)
+        def f(v: tuple[float, float, float]) -> str:
+            return " ".join(f"{x:.6g}" for x in v)
+
         return f"{self.base} at xyz ({f(self.base_pose.xyz)}) rpy ({f(self.base_pose.rpy)})"
 
     def with_base_pose(self, pose: Pose | None) -> RobotModel:
@@ -496,7 +518,7 @@ def parse_pose(text: str) -> Pose:
         if not np.isfinite(v):
             raise ValueError(f"{name}={part!r} is not a finite number")
         values.append(v)
-    return Pose(tuple(values[:3]), tuple(values[3:]))
+    return Pose(vec3(values[:3]), vec3(values[3:]))
 
 
 @dataclass(frozen=True)
@@ -527,12 +549,14 @@ class State:
         )
 
     def copy(self) -> State:
-        c = lambda a: None if a is None else np.array(a, dtype=float, copy=True)
-        return State(c(self.q), c(self.dq), c(self.root_pos), c(self.root_quat), c(self.root_lin_vel),
-                     c(self.root_ang_vel))
+        def c(a: np.ndarray | None) -> np.ndarray | None:
+            return None if a is None else np.array(a, dtype=float, copy=True)
+
+        return State(np.array(self.q, dtype=float, copy=True), np.array(self.dq, dtype=float, copy=True),
+                     c(self.root_pos), c(self.root_quat), c(self.root_lin_vel), c(self.root_ang_vel))
 
     @staticmethod
-    def zeros(model: RobotModel, root_pos=(0.0, 0.0, 0.0)) -> State:
+    def zeros(model: RobotModel, root_pos: npt.ArrayLike = (0.0, 0.0, 0.0)) -> State:
         n = model.dof
         if not model.floating:
             return State(np.zeros(n), np.zeros(n))
@@ -562,6 +586,8 @@ class Trajectory:
     def state(self, t: int) -> State:
         if self.root_pos is None:
             return State(self.q[t].copy(), self.dq[t].copy())
+        # a floating base has all four root arrays
+        assert self.root_quat is not None and self.root_lin_vel is not None and self.root_ang_vel is not None
         return State(self.q[t].copy(), self.dq[t].copy(), self.root_pos[t].copy(), self.root_quat[t].copy(),
                      self.root_lin_vel[t].copy(), self.root_ang_vel[t].copy())
 

@@ -31,9 +31,10 @@ import os
 import re
 import shutil
 import tempfile
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -113,7 +114,7 @@ def _pid_alive(pid: int) -> bool:
 def sweep_stale(folder: Path, name: str | None = None) -> list[Path]:
     """Remove temporary files/folders left in `folder` by a process that no longer runs (for `name`
     only, or all). Returns what was removed."""
-    removed = []
+    removed: list[Path] = []
     try:
         entries = list(Path(folder).iterdir())
     except OSError:
@@ -177,10 +178,8 @@ def atomic_file(path, mode: str = "wb", **open_kw) -> Iterator[Any]:
         os.chmod(tmp, file_mode())
         os.replace(tmp, path)
     except BaseException as exc:
-        try:
+        with suppress(OSError):
             os.unlink(tmp)
-        except OSError:
-            pass
         if isinstance(exc, OSError) and not isinstance(exc, SimmatchError):
             raise _fail(path, exc) from exc
         raise

@@ -14,6 +14,7 @@ import xml.etree.ElementTree as ET
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -35,6 +36,7 @@ from .model import (
     expand_multi_dof,
     is_locked,
     lock_joint,
+    vec3,
 )
 
 BASE_CHOICES = ("fixed", "floating", "auto")
@@ -59,7 +61,7 @@ def _clip(text: str, n: int = 40) -> str:
 INERTIA_ROUNDOFF = 1e-9  # a negative eigenvalue within this fraction of the largest one is round-off
 
 
-def _inertia_from_shapes(inertial: Inertial | None, collisions: tuple) -> Inertial | None:
+def _inertia_from_shapes(inertial: Inertial | None, collisions: tuple[Geometry, ...]) -> Inertial | None:
     """An all-zero inertia tensor on a link with mass means "compute it from the collision shapes"
     (PyBullet's default load and MuJoCo's inertiafromgeom do): the shapes' inertia at the declared
     mass about their own centroid, placed at the declared COM, marked source='collision shapes'.
@@ -74,7 +76,7 @@ def _inertia_from_shapes(inertial: Inertial | None, collisions: tuple) -> Inerti
         return inertial
     if shp is None:
         return inertial
-    return Inertial(inertial.mass, Pose(inertial.origin.xyz), tuple(tuple(float(x) for x in row) for row in shp[1]),
+    return Inertial(inertial.mass, Pose(inertial.origin.xyz), tuple(vec3(row) for row in shp[1]),
                     source="collision shapes")
 
 
@@ -102,7 +104,7 @@ def balanced_inertia(inertial: Inertial | None) -> Inertial | None:
     w[0] += 1e-12 * w[2]  # strictly inside (a + b > c): PyBullet and MuJoCo test A + B >= C after round-off
     J = V @ np.diag(w) @ V.T
     J = 0.5 * (J + J.T)
-    return Inertial(inertial.mass, inertial.origin, tuple(tuple(float(x) for x in row) for row in J),
+    return Inertial(inertial.mass, inertial.origin, tuple(vec3(row) for row in J),
                     source="balanced", declared_inertia=inertial.inertia)
 
 
@@ -139,7 +141,7 @@ class _Reader:
         are read once."""
         found = elem.findall(tag)
         if len(found) > 1:
-            def canon(e: ET.Element) -> tuple:
+            def canon(e: ET.Element) -> tuple[Any, ...]:
                 return (e.tag, sorted(e.attrib.items()), (e.text or "").strip(), [canon(c) for c in e])
 
             if any(canon(f) != canon(found[0]) for f in found[1:]):
@@ -156,7 +158,8 @@ class _Reader:
             raise self.fail(f"{kind}[{_clip(name)!r}]", "name holds control characters")
         return name
 
-    def vector(self, text: str | None, where: str, attr: str, n: int, default=None) -> tuple:
+    def vector(self, text: str | None, where: str, attr: str, n: int,
+               default: tuple[float, ...] | None = None) -> tuple[Any, ...]:
         if text is None:
             if default is None:
                 raise self.fail(where, f"missing attribute {attr!r}")
@@ -201,7 +204,7 @@ class _Reader:
         if np.any(inertia) and float(np.abs(eig).max()) <= INERTIA_ROUNDOFF * 1e-3 * mass:
             inertia = np.zeros((3, 3))
         return Inertial(mass, self.pose(self.one(elem, "origin", where), where),
-                        tuple(tuple(float(x) for x in row) for row in inertia))
+                        tuple(vec3(row) for row in inertia))
 
     def geometry(self, elem: ET.Element, where: str) -> Geometry:
         """Collision shapes must have positive sizes; visuals may be degenerate (laikago's toes
@@ -244,7 +247,7 @@ class _Reader:
             norm = float(np.linalg.norm(normal))
             if norm < 1e-12:
                 raise self.fail(gw, "normal has zero length")
-            return Geometry("plane", origin, normal=tuple(float(v / norm) for v in normal), name=name)
+            return Geometry("plane", origin, normal=vec3(v / norm for v in normal), name=name)
         fn = shape.get("filename")
         if not fn:
             raise self.fail(gw, "missing attribute 'filename'")
@@ -257,8 +260,8 @@ class _Reader:
             concave = elem.get("concave", "").strip().lower() in ("yes", "true", "1")
             return Geometry("mesh", origin, filename=path, scale=scale, name=name, concave=concave)
         # visuals never touch the physics: a missing one keeps its name as written, and `check` warns
-        path = meshes.resolve(fn, self.path)
-        return Geometry("mesh", origin, filename=path or fn, scale=scale, name=name, missing=path is None)
+        found = meshes.resolve(fn, self.path)
+        return Geometry("mesh", origin, filename=found or fn, scale=scale, name=name, missing=found is None)
 
     def contact(self, elem: ET.Element | None, where: str) -> ContactParams | None:
         if elem is None:
@@ -294,9 +297,11 @@ class _Reader:
         if jtype not in JOINT_TYPES:
             raise self.fail(where, f"unknown joint type {jtype!r} (expected one of {', '.join(JOINT_TYPES)})")
         parent, child = self.one(elem, "parent", where), self.one(elem, "child", where)
-        if parent is None or not parent.get("link"):
+        parent_link = None if parent is None else parent.get("link")
+        child_link = None if child is None else child.get("link")
+        if not parent_link:
             raise self.fail(where, "missing <parent link=...>")
-        if child is None or not child.get("link"):
+        if not child_link:
             raise self.fail(where, "missing <child link=...>")
         axis = (1.0, 0.0, 0.0)
         axis_el = self.one(elem, "axis", where)
@@ -306,7 +311,7 @@ class _Reader:
         if jtype in ("revolute", "continuous", "prismatic") and norm < 1e-12:
             raise self.fail(where + "/axis", "axis has zero length")
         if norm > 0:
-            axis = tuple(float(a / norm) for a in axis)
+            axis = vec3(a / norm for a in axis)
         limit = None
         lim = self.one(elem, "limit", where)
         if lim is not None:
@@ -341,11 +346,12 @@ class _Reader:
         mim = self.one(elem, "mimic", where)
         if mim is not None:
             mw = where + "/mimic"
-            if not mim.get("joint"):
+            leader = mim.get("joint")
+            if not leader:
                 raise self.fail(mw, "missing attribute 'joint'")
-            mimic = Mimic(mim.get("joint"), self.number(mim.get("multiplier"), mw, "multiplier", 1.0),
+            mimic = Mimic(leader, self.number(mim.get("multiplier"), mw, "multiplier", 1.0),
                           self.number(mim.get("offset"), mw, "offset", 0.0))
-        return Joint(name, jtype, parent.get("link"), child.get("link"),
+        return Joint(name, jtype, parent_link, child_link,
                      self.pose(self.one(elem, "origin", where), where), axis, limit, damping, friction, mimic)
 
 
@@ -396,7 +402,7 @@ def _parse_xml(p: Path, file: str) -> ET.Element:
         raise ModelError(file, "xml", f"unreadable XML ({exc})") from None
 
 
-def load_urdf(path: str | os.PathLike, base: str = "auto") -> RobotModel:
+def load_urdf(path: str | os.PathLike[str], base: str = "auto") -> RobotModel:
     """Parse and validate a URDF file. Raises ModelError with a one-line message on any problem."""
     p = Path(path)
     file = str(p)
@@ -500,9 +506,9 @@ def _canonical_joints(model: RobotModel, reader: _Reader) -> RobotModel:
     for j in model.joints:
         if j.type in MULTI_DOF_TYPES:
             new_links, coords = expand_multi_dof(j)
-            for x in [*new_links, *coords]:
-                if x.name in taken:
-                    raise reader.fail(f"joint[{j.name}]", f"the name {x.name!r} of one of its coordinates is taken")
+            for x_name in [x.name for x in new_links] + [c.name for c in coords]:
+                if x_name in taken:
+                    raise reader.fail(f"joint[{j.name}]", f"the name {x_name!r} of one of its coordinates is taken")
             links.extend(new_links)
             joints.extend(coords)
         elif is_locked(j):
@@ -512,7 +518,7 @@ def _canonical_joints(model: RobotModel, reader: _Reader) -> RobotModel:
     return replace(model, links=tuple(links), joints=tuple(joints))
 
 
-def empty_dynamics_joints(path: str | os.PathLike) -> list[str]:
+def empty_dynamics_joints(path: str | os.PathLike[str]) -> list[str]:
     """Joints of the URDF file at `path` whose `<dynamics>` has neither damping nor friction. URDF
     reads that as 0 and 0 (so does simmatch); urdfdom (DART's loader) and PyBullet 3.2.7 refuse the
     whole file on it (measured). [] when the file cannot be read."""

@@ -21,7 +21,7 @@ from simmatch import ModelError, load_urdf
 from simmatch.cli.app import main
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from bench_chain import chain_urdf  # noqa: E402
+from bench_chain import chain_urdf
 
 PENDULUM = """<?xml version="1.0"?>
 <robot name="{robot}">
@@ -206,7 +206,7 @@ def test_bad_model_file_one_line(fname, text, element, problem, workdir, capsys)
     assert info.value.element.startswith(element) and problem in info.value.problem
     assert len(str(info.value)) < 400  # a 100,000-character name is cut in the message
     t = time.perf_counter()
-    code, out, err = run_cli(["show", str(path)], capsys)
+    code, _, err = run_cli(["show", str(path)], capsys)
     assert time.perf_counter() - t < 10
     assert_refused(code, err, fname, problem)
     assert sorted(p.name for p in workdir.iterdir()) == [fname]
@@ -224,7 +224,7 @@ def test_file_level_problems(workdir, capsys):
     for name, needle in (("utf16.urdf", "UTF-16"), ("latin1.urdf", "not UTF-8"), ("empty.urdf", "is empty"),
                          ("blank.urdf", "is empty"), ("folder.urdf", "not a regular file"),
                          ("bad_encoding.urdf", "xml")):
-        code, out, err = run_cli(["show", name], capsys)
+        code, _, err = run_cli(["show", name], capsys)
         assert_refused(code, err, name, needle)
 
 
@@ -328,7 +328,7 @@ def test_huge_model_is_refused_before_the_engines(workdir, capsys):
     path.write_text(chain_urdf(1500, fixed_every=1))
     for args in (["check", str(path), "--random-q", "1"], ["gap", "--model", str(path), "--horizon", "2"]):
         t = time.perf_counter()
-        code, out, err = run_cli(args, capsys)
+        code, _, err = run_cli(args, capsys)
         assert_refused(code, err, "1501 links: engines build at most 1000", "--no-limit")
         assert time.perf_counter() - t < 20
     assert sorted(p.name for p in workdir.iterdir()) == ["fixed1500.urdf"]

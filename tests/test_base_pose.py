@@ -94,7 +94,7 @@ def test_matched_builds_agree_with_reference_and_pinocchio(engine, where):
             frames, expected = b.link_frames(), link_frames(m, s)
             assert set(frames) == {"base", "l1", "l2"}
             for name, T in frames.items():
-                assert T == pytest.approx(expected[name], abs=1e-9)
+                assert pytest.approx(expected[name], abs=1e-9) == T
             assert b.mass_matrix() == pytest.approx(pin.crba(pm, pd, s.q), abs=1e-9)
             assert b.bias_forces() == pytest.approx(pin.rnea(pm, pd, s.q, s.dq, np.zeros(m.dof)), abs=1e-9)
             # what it simulates: one step under torque, against Pinocchio's ABA (semi-implicit Euler)
@@ -114,7 +114,7 @@ def test_native_imports_are_mounted_too(engine):
             b.set_state(s)
             expected = link_frames(m, s)
             for name, T in b.link_frames().items():
-                assert T == pytest.approx(expected[name], abs=1e-9), name
+                assert pytest.approx(expected[name], abs=1e-9) == T, name
 
 
 def test_pybullet_raw_inverse_dynamics_ignores_the_mount():

@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from simmatch.cli.app import main
 
+from simmatch.cli.app import main
 from simmatch.compare.run import run_check
 
 CASES = {

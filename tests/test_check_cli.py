@@ -10,9 +10,9 @@ import subprocess
 import sys
 
 import pytest
-from simmatch.cli.app import main
 
 from simmatch.causes import CATALOGUE
+from simmatch.cli.app import main
 from simmatch.compare import run as run_mod
 from simmatch.compare.run import run_check
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import replace
+from dataclasses import FrozenInstanceError, replace
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +26,7 @@ def test_tolerance_overrides_and_validation():
     for bad in (["inertia"], ["inerta_rel=1"], ["inertia_rel=abc"], ["inertia_rel=-1"], ["inertia_rel=nan"]):
         with pytest.raises(UsageError):
             Tolerances().with_overrides(bad)
-    with pytest.raises(Exception):
+    with pytest.raises(FrozenInstanceError):
         Tolerances().mass_rel = 1.0  # frozen
 
 

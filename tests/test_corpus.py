@@ -27,7 +27,7 @@ _sweep_module = corpus_sweep_module
 sweep = _sweep_module()
 
 
-def _file(path: Path, base: str = "auto") -> "sweep.CorpusFile":
+def _file(path: Path, base: str = "auto") -> sweep.CorpusFile:
     return sweep.CorpusFile("tests", path.name, str(path), base, "test", "package://" in path.read_text())
 
 
@@ -114,7 +114,7 @@ def _row(file, result="1", message="", findings=(), **counts):
     row = {"file": file, "args": "", "base_why": "", "package_uri": False, "exit_code": None, "result": result,
            "base": "fixed", "dof": 1, "unknown": 0, "matched_unexplained": 0, "wall_s": 1.0, "message": message,
            "pybullet_loads": "", "pinocchio_loads": "", "path": file, "findings": list(findings)}
-    row.update({s: 0 for s in sweep.SOURCES})
+    row.update(dict.fromkeys(sweep.SOURCES, 0))
     row.update(counts)
     return row
 

@@ -3,10 +3,10 @@ raw source, the torque scale can represent 0.5, the force is zero away from the 
 
 import numpy as np
 import pytest
-from simmatch.gail.corrections import TORQUE_SCALE_RANGE, CorrectionSpace, invert_dims, map_dims
 
 from simmatch.backends import make_backend
 from simmatch.errors import EngineFailure
+from simmatch.gail.corrections import TORQUE_SCALE_RANGE, CorrectionSpace, invert_dims, map_dims
 from simmatch.model import State
 from simmatch.registry import load_model
 
@@ -82,7 +82,7 @@ def test_backend_setters_change_the_dynamics(hopper, engine):
 
     def run():
         b.set_state(s0)
-        for i in range(100):
+        for _ in range(100):
             b.apply_torques(np.array([0, 0, 0, 30.0, 20.0, 10.0]))
             b.step()
         return b.get_state().q

@@ -2,10 +2,10 @@
 
 import numpy as np
 import pytest
+
 from simmatch.gail.behavior import RandomBehaviour, SineBehaviour
 from simmatch.gail.dataset import Dataset, Trajectory, collect
 from simmatch.gail.sim import fell_fn
-
 from simmatch.registry import load_model
 from simmatch.variants import make_target
 

@@ -14,7 +14,6 @@ from simmatch.gail.hybrid_env import HybridEnv, obs_stats
 from simmatch.gail.scoring import one_step_errors
 from simmatch.gail.sim import HybridSim, fell_fn
 from simmatch.gail.windows import WindowSpec, episode_windows
-
 from simmatch.registry import load_model
 from simmatch.variants import make_target
 

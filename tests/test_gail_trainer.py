@@ -13,7 +13,6 @@ from simmatch.gail.dataset import collect
 from simmatch.gail.run_folder import RunFolder
 from simmatch.gail.sim import fell_fn
 from simmatch.gail.trainer import Trainer
-
 from simmatch.registry import load_model
 from simmatch.variants import make_target
 

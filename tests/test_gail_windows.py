@@ -3,9 +3,9 @@ relative horizontal position, window spec parsing."""
 
 import numpy as np
 import pytest
+
 from simmatch.gail.features import horizontal_indices, placeholder_state
 from simmatch.gail.windows import WindowSpec, episode_windows, pad_episode
-
 from simmatch.registry import load_model
 
 S, A = 4, 2

@@ -5,6 +5,7 @@ import json
 
 import numpy as np
 import pytest
+
 from simmatch.cli.app import main
 
 PAIRS = list(itertools.permutations(["bullet", "dart", "mujoco"], 2))

@@ -178,7 +178,10 @@ def test_inner_floating_tray_falls_freely_in_the_reference():
     s = State(q, np.zeros(7))
     qdd = ref.forward_dynamics(s, np.zeros(7))
     eps = 1e-6
-    com = lambda x: link_coms(m, x)["tray"]
+
+    def com(x):
+        return link_coms(m, x)["tray"]
+
     a = (com(q + eps * qdd) - com(q - eps * qdd)) / (2 * eps)  # J_com qdd (no velocity terms at rest)
     assert a == pytest.approx([0.0, 0.0, -9.81], abs=1e-6)
 

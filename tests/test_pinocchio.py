@@ -138,7 +138,7 @@ class PinModel:
             raise ValueError(f"simmatch DoFs Pinocchio does not have: {sorted(missing)}")
         # pinocchio v index of each simmatch DoF
         self.vidx = np.zeros(model.dof, dtype=int)
-        for _, kind, _, iv, i in self.joints:
+        for _, _kind, _, iv, i in self.joints:
             if i is not None:
                 self.vidx[i] = iv
 

@@ -13,9 +13,9 @@ import pytest
 
 from simmatch import SimConfig, load_model
 from simmatch.compare import dynamics
+from simmatch.compare.reference import ReferenceDynamics
 from simmatch.compare.run import run_check
 from simmatch.compare.snapshot import Samples, model_snapshot
-from simmatch.compare.reference import ReferenceDynamics
 from simmatch.findings import Tolerances
 from simmatch.model import State
 
@@ -196,7 +196,7 @@ def test_zero_bias_is_not_an_error():
     mass, length = 2.7, d["floors"]["force"] / (1e-3 * 2.7 * 9.81)
     assert d["tolerances"]["floor_frac"] == 1e-3 and 0.3 < length < 0.5
     assert math.isclose(d["floors"]["mass_matrix"], 1e-3 * mass * length ** 2, rel_tol=1e-4)
-    from simmatch.compare.report import tolerance_line, to_markdown
+    from simmatch.compare.report import to_markdown, tolerance_line
 
     assert "absolute floors: force=" in tolerance_line(r) and "| force |" in to_markdown(r)
 
@@ -315,8 +315,8 @@ def test_gap_leaves_joints_that_move_no_mass_alone():
     """A torque on romeo's massless finger has no defined effect (each engine does something else):
     gap's scenarios give it none and the GT metric leaves it out, so the sine scenario agrees."""
     from simmatch.gap import GapOptions, run_gap
-    from simmatch.metrics import component_names, component_weights
     from simmatch.gap.scenarios import actuated_mask
+    from simmatch.metrics import component_names, component_weights
 
     m = load_model(str(KINDS / "massless_leaf.urdf"))
     assert actuated_mask(m).tolist() == [True, False]

@@ -59,9 +59,7 @@ def umask(mask: int):
 
 
 def _can_mount() -> bool:
-    if os.geteuid() != 0 or not shutil.which("mount"):
-        return False
-    return True
+    return os.geteuid() == 0 and bool(shutil.which("mount"))
 
 
 @contextlib.contextmanager
@@ -96,10 +94,9 @@ def test_report_files_are_0644_and_the_folder_0755(tmp_path, capsys):
 
 def test_an_error_while_writing_leaves_the_old_file_and_no_temporary(tmp_path):
     p = outputs.write_text(tmp_path / "x.txt", "old")
-    with pytest.raises(RuntimeError):
-        with outputs.atomic_file(p, "w") as f:
-            f.write("new, half")
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), outputs.atomic_file(p, "w") as f:
+        f.write("new, half")
+        raise RuntimeError("boom")
     assert p.read_text() == "old"
     assert leftovers(tmp_path) == []
 
@@ -473,8 +470,8 @@ def test_learn_dyn_refuses_a_damaged_dataset_and_config_in_one_line(tmp_path, ca
 
 
 def test_damaged_run_dataset_is_collected_again(tmp_path):
-    from simmatch.gail.config import LearnDynConfig
     from simmatch.gail.behavior import SineBehaviour
+    from simmatch.gail.config import LearnDynConfig
     from simmatch.gail.pipeline import target_dataset
     from simmatch.gail.run_folder import RunFolder
     from simmatch.registry import load_model

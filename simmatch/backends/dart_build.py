@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import meshes
-from ..model import Geometry, Pose
+from ..model import Geometry, Pose, vec3
 
 FLOOR_SIZE = (200.0, 200.0, 1.0)  # m; top surface at z = 0
 
@@ -34,21 +34,21 @@ def captured_output(sink: list[str] | None = None):
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):
             stream.flush()
-    saved, tmp = [], tempfile.TemporaryFile(mode="w+b")
-    try:
-        for fd in (1, 2):
-            saved.append(os.dup(fd))
-            os.dup2(tmp.fileno(), fd)
-        yield
-    finally:
-        for fd, keep in zip((1, 2), saved):
-            os.dup2(keep, fd)
-            os.close(keep)
-        if sink is not None:
-            tmp.seek(0)
-            text = tmp.read().decode("utf-8", "replace")
-            sink.extend(line.rstrip() for line in text.splitlines() if line.strip())
-        tmp.close()
+    saved: list[int] = []
+    with tempfile.TemporaryFile(mode="w+b") as tmp:
+        try:
+            for fd in (1, 2):
+                saved.append(os.dup(fd))
+                os.dup2(tmp.fileno(), fd)
+            yield
+        finally:
+            for fd, keep in zip((1, 2), saved):
+                os.dup2(keep, fd)
+                os.close(keep)
+            if sink is not None:
+                tmp.seek(0)
+                text = tmp.read().decode("utf-8", "replace")
+                sink.extend(line.rstrip() for line in text.splitlines() if line.strip())
 
 
 def isometry(T: np.ndarray):
@@ -80,13 +80,18 @@ def make_shape(geom: Geometry):
 
     if geom.kind == "box":
         return dart.dynamics.BoxShape(np.asarray(geom.size, dtype=float))
+    # the parser sets radius (sphere, cylinder, capsule), length (cylinder, capsule) and filename (mesh)
     if geom.kind == "sphere":
+        assert geom.radius is not None
         return dart.dynamics.SphereShape(float(geom.radius))
     if geom.kind == "cylinder":
+        assert geom.radius is not None and geom.length is not None
         return dart.dynamics.CylinderShape(float(geom.radius), float(geom.length))
     if geom.kind == "capsule":
+        assert geom.radius is not None and geom.length is not None
         return dart.dynamics.CapsuleShape(float(geom.radius), float(geom.length))
     if geom.kind == "mesh":
+        assert geom.filename is not None
         return load_mesh_shape(geom.filename, geom.scale)
     if geom.kind == "plane":  # the plane n.x = 0 of the shape frame (the node carries the origin)
         return dart.dynamics.PlaneShape(np.asarray(geom.normal, dtype=float), 0.0)
@@ -98,7 +103,7 @@ def shape_to_geometry(shape, T_rel: np.ndarray, name: str | None) -> Geometry | 
     origin = Pose.from_matrix(T_rel)
     kind = shape.getType()
     if kind == "BoxShape":
-        return Geometry("box", origin, size=tuple(float(v) for v in shape.getSize()), name=name)
+        return Geometry("box", origin, size=vec3(shape.getSize()), name=name)
     if kind == "SphereShape":
         return Geometry("sphere", origin, radius=float(shape.getRadius()), name=name)
     if kind == "CylinderShape":
@@ -109,13 +114,13 @@ def shape_to_geometry(shape, T_rel: np.ndarray, name: str | None) -> Geometry | 
                         name=name)
     if kind == "PlaneShape":  # n.x = offset in the shape frame: the same plane through n * offset
         n = np.asarray(shape.getNormal(), dtype=float)
-        T = np.asarray(T_rel, dtype=float) @ Pose(tuple(float(v) for v in n * float(shape.getOffset()))).matrix
-        return Geometry("plane", Pose.from_matrix(T), normal=tuple(float(v) for v in n), name=name)
+        T = np.asarray(T_rel, dtype=float) @ Pose(vec3(n * float(shape.getOffset()))).matrix
+        return Geometry("plane", Pose.from_matrix(T), normal=vec3(n), name=name)
     if kind == "MeshShape":
         path = shape.getMeshPath() or ""
         if path.startswith("file://"):
             path = path[len("file://"):]
-        return Geometry("mesh", origin, filename=path, scale=tuple(float(v) for v in shape.getScale()),
+        return Geometry("mesh", origin, filename=path, scale=vec3(shape.getScale()),
                         name=name)
     return None
 

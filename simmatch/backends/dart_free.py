@@ -21,10 +21,11 @@ Twists are (angular, linear), both in the child frame, linear = velocity of the 
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 from scipy.spatial.transform import Rotation
 
 
-def chain_transform(c) -> np.ndarray:
+def chain_transform(c: np.ndarray) -> np.ndarray:
     """(4, 4) child frame in the joint frame for coordinates c = (x, y, z, yaw, pitch, roll)."""
     T = np.eye(4)
     T[:3, :3] = Rotation.from_euler("ZYX", [c[3], c[4], c[5]]).as_matrix()
@@ -32,7 +33,7 @@ def chain_transform(c) -> np.ndarray:
     return T
 
 
-def chain_jacobian(c) -> np.ndarray:
+def chain_jacobian(c: np.ndarray) -> np.ndarray:
     """(6, 6) child-frame twist (angular; linear) per coordinate rate (columns x, y, z, yaw, pitch, roll)."""
     p, r = c[4], c[5]
     R = Rotation.from_euler("ZYX", [c[3], p, r]).as_matrix()
@@ -44,7 +45,7 @@ def chain_jacobian(c) -> np.ndarray:
     return J
 
 
-def chain_jdot_dq(c, dc) -> np.ndarray:
+def chain_jdot_dq(c: np.ndarray, dc: np.ndarray) -> np.ndarray:
     """(6,) d/dt(J_c) dq: the child-frame twist rate when every coordinate's acceleration is 0."""
     p, r = c[4], c[5]
     dy, dp, dr = dc[3], dc[4], dc[5]
@@ -56,7 +57,7 @@ def chain_jdot_dq(c, dc) -> np.ndarray:
     return np.concatenate([w_dot, -np.cross(V[:3], V[3:])])
 
 
-def coordinates(T: np.ndarray, near=None) -> np.ndarray:
+def coordinates(T: np.ndarray, near: npt.ArrayLike | None = None) -> np.ndarray:
     """(6,) coordinates of the child frame T (joint frame), angles nearest to `near` (6,) if given."""
     ypr = Rotation.from_matrix(T[:3, :3]).as_euler("ZYX")
     out = np.concatenate([T[:3, 3], ypr])

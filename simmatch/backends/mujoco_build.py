@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import warnings
 from dataclasses import dataclass, field
+from typing import no_type_check
 
 import mujoco
 import numpy as np
@@ -32,6 +33,7 @@ from ..model import (
     Link,
     Pose,
     RobotModel,
+    vec3,
 )
 from .base import Unsupported
 
@@ -116,6 +118,9 @@ def _principal(I: np.ndarray):
     return w, V
 
 
+# TODO(issue 11): g.filename is `str | None` here; checked again once the mesh-format change on another
+# branch has landed (narrow it with an assert beside readable_copy then)
+@no_type_check
 def add_mesh(spec, name: str, g: Geometry, link: str, notes: list):
     """A mesh asset MuJoCo can compile whatever the file: formats its decoders lack (.dae, ASCII
     STL; binary STL over 200000 triangles) become a binary STL (or OBJ) copy (simmatch.meshes, cached by content hash), and the mesh's inertia
@@ -215,8 +220,10 @@ def build_matched(model: RobotModel, config, unsupported: list, notes: list):
             elif g.kind == "sphere":
                 kw = dict(type=mujoco.mjtGeom.mjGEOM_SPHERE, size=[g.radius, 0, 0])
             elif g.kind == "cylinder":
+                assert g.length is not None  # the parser requires it
                 kw = dict(type=mujoco.mjtGeom.mjGEOM_CYLINDER, size=[g.radius, 0.5 * g.length, 0])
             elif g.kind == "capsule":
+                assert g.length is not None
                 kw = dict(type=mujoco.mjtGeom.mjGEOM_CAPSULE, size=[g.radius, 0.5 * g.length, 0])
             elif g.kind == "plane":
                 if not _welded_to_world(model, link.name):
@@ -252,6 +259,7 @@ def build_matched(model: RobotModel, config, unsupported: list, notes: list):
         kw = dict(name=j.name, type=jt, pos=D[:3, 3], axis=axis, damping=j.damping,
                   frictionloss=j.friction, armature=0.0, stiffness=0.0)
         if j.limited:
+            assert j.limit is not None  # limited: both bounds set
             kw.update(limited=mujoco.mjtLimited.mjLIMITED_TRUE, range=[j.limit.lower, j.limit.upper])
         else:
             kw.update(limited=mujoco.mjtLimited.mjLIMITED_FALSE)
@@ -288,7 +296,7 @@ def build_matched(model: RobotModel, config, unsupported: list, notes: list):
             if j.movable:
                 add_joint(body, j, Binv @ Ck)
         # merged massless links: placed relative to the parent body
-        steps = []
+        steps: list[tuple[np.ndarray, Joint | None]] = []
         for j in chain[:-1]:
             steps = steps + [(j.origin.matrix, j if j.movable else None)]
             merged[j.child] = link.name
@@ -343,10 +351,12 @@ def build_matched(model: RobotModel, config, unsupported: list, notes: list):
             "joint limits and contacts are soft constraints in MuJoCo (solref/solimp): limits can be "
             "overshot and bodies penetrate slightly"))
     for j in model.mimic_joints:
+        mimic = j.mimic
+        assert mimic is not None  # mimic_joints: the joints with a mimic
         # joint equality: q[j] = offset + multiplier q[leader] (both at qpos0 = 0): a soft constraint
-        spec.add_equality(name=f"mimic:{j.name}", type=mujoco.mjtEq.mjEQ_JOINT, name1=j.name, name2=j.mimic.joint,
-                          data=[j.mimic.offset, j.mimic.multiplier] + [0.0] * 10)
-        notes.append(f"mimic {j.name!r}: joint equality on {j.mimic.joint!r}")
+        spec.add_equality(name=f"mimic:{j.name}", type=mujoco.mjtEq.mjEQ_JOINT, name1=j.name, name2=mimic.joint,
+                          data=[mimic.offset, mimic.multiplier] + [0.0] * 10)
+        notes.append(f"mimic {j.name!r}: joint equality on {mimic.joint!r}")
     notes.append("MjSpec build: degree=False, inertiafromgeom=false, fusestatic=false, "
                  "integrator=Euler (joint damping implicit), robot geoms priority 1 (their friction "
                  "wins against the floor), no self-collision")
@@ -374,7 +384,8 @@ def plan_native(model: RobotModel, mj: mujoco.MjModel) -> BuildPlan:
     placements, merged = {}, {}
     has_free = any(mj.jnt_type[i] == mujoco.mjtJoint.mjJNT_FREE for i in range(mj.njnt))
 
-    stack = [(model.root, "world", [])]  # iterative: deep chains exceed Python's recursion limit
+    # iterative: deep chains exceed Python's recursion limit
+    stack: list[tuple[str, str, list[tuple[np.ndarray, Joint | None]]]] = [(model.root, "world", [])]
     while stack:
         link, holder, steps = stack.pop()
         if link in bodies:
@@ -458,7 +469,7 @@ def geom_to_geometry(mj: mujoco.MjModel, g: int) -> Geometry | None:
     name = _name(mj, mujoco.mjtObj.mjOBJ_GEOM, g)
     G = mujoco.mjtGeom
     if t == G.mjGEOM_BOX:
-        return Geometry("box", pose_of(T), size=tuple(float(2 * s) for s in size), name=name)
+        return Geometry("box", pose_of(T), size=vec3(2 * s for s in size), name=name)
     if t == G.mjGEOM_SPHERE:
         return Geometry("sphere", pose_of(T), radius=float(size[0]), name=name)
     if t == G.mjGEOM_CYLINDER:
@@ -473,7 +484,7 @@ def geom_to_geometry(mj: mujoco.MjModel, g: int) -> Geometry | None:
         M = homog(mat_from_wxyz(mj.mesh_quat[mid]), mj.mesh_pos[mid])
         path = mj.paths[mj.mesh_pathadr[mid]:].split(b"\0", 1)[0].decode() if mj.mesh_pathadr[mid] >= 0 else None
         return Geometry("mesh", pose_of(T @ inv(M)), filename=path,
-                        scale=tuple(float(s) for s in mj.mesh_scale[mid]), name=name)
+                        scale=vec3(mj.mesh_scale[mid]), name=name)
     return None
 
 
@@ -492,8 +503,8 @@ def readback_model(model: RobotModel, mj: mujoco.MjModel, plan: BuildPlan, floor
         if mj.body_mass[b] > 0:
             R = mat_from_wxyz(mj.body_iquat[b])
             I = R @ np.diag(mj.body_inertia[b]) @ R.T
-            inertial = Inertial(float(mj.body_mass[b]), Pose(tuple(float(v) for v in mj.body_ipos[b])),
-                                tuple(tuple(float(v) for v in row) for row in I))
+            inertial = Inertial(float(mj.body_mass[b]), Pose(vec3(mj.body_ipos[b])),
+                                tuple(vec3(row) for row in I))
         geoms, contact = [], None
         for g in range(mj.ngeom):
             if mj.geom_bodyid[g] != b or g == floor_geom or (mj.geom_contype[g] == 0 and mj.geom_conaffinity[g] == 0):
@@ -530,7 +541,7 @@ def readback_model(model: RobotModel, mj: mujoco.MjModel, plan: BuildPlan, floor
         jtype = "prismatic" if mj.jnt_type[jid] == mujoco.mjtJoint.mjJNT_SLIDE else (
             "revolute" if limited else "continuous")
         joints.append(Joint(j.name, jtype, j.parent, j.child, plan.joint_origin.get(j.name, j.origin),
-                            tuple(float(v) for v in axis), limit, float(mj.dof_damping[dof]),
+                            vec3(axis), limit, float(mj.dof_damping[dof]),
                             float(mj.dof_frictionloss[dof])))
     base = "floating" if plan.root_joint == "free" else "fixed"
     return RobotModel(model.name, tuple(links), tuple(joints), model.root, base, model.source,

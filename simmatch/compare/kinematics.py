@@ -36,6 +36,7 @@ def compare(actual: Snapshot, ctx: Context) -> list:
     out = []
     tol = ctx.tol
     model = ctx.expected.model
+    assert model is not None  # the expected side is the parsed model itself
     ef, af = ctx.expected.frames, actual.frames
     qs = ctx.samples.kin_q
     parent_of = {j.child: j.parent for j in model.joints}

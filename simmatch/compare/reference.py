@@ -101,7 +101,7 @@ class ReferenceDynamics:
         # for each movable joint: the order indices and DoF indices of its ancestors, so that a row of
         # M is one matrix-vector product (CRBA stays O(n^2) in numpy calls otherwise)
         self._ancestors: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        for k, j in enumerate(self.order):
+        for k in range(len(self.order)):
             ks, ds = [], []
             a = self.parent[k]
             while a >= 0:
