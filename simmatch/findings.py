@@ -15,12 +15,20 @@ import math
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
+from .backends import engine_names
 from .errors import UsageError
 
 SEVERITIES = ("error", "warning", "info")
 _CATEGORY_ORDER = {c: i for i, c in enumerate(("structure", "kinematics", "inertia", "joints", "contact", "dynamics"))}
-_ENGINE_ORDER = {e: i for i, e in enumerate(("model", "bullet", "dart", "mujoco"))}
 _RANK = {s: i for i, s in enumerate(SEVERITIES)}
+
+
+def _engine_rank(engine: str) -> int:
+    """Sort rank of a source: the model first, then the engines in registry order, anything else last."""
+    if engine == "model":
+        return 0
+    names = engine_names()
+    return names.index(engine) + 1 if engine in names else 1_000_000
 
 
 def severity_rank(severity: str) -> int:
@@ -169,7 +177,7 @@ class Finding:
         return d
 
     def sort_key(self) -> tuple:
-        return (severity_rank(self.severity), _ENGINE_ORDER.get(self.engine, 9), self.load,
+        return (severity_rank(self.severity), _engine_rank(self.engine), self.load,
                 _CATEGORY_ORDER.get(self.category, 9), self.quantity, self.subject)
 
     def worst_key(self) -> tuple:
