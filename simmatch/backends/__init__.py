@@ -46,11 +46,31 @@ def register(name: str, backend: type[Backend] | str, cls: str | None = None, pa
             raise ValueError("register(name, 'module', cls): the class name is needed with a module name")
         module = backend
     ENGINES[name] = (module, cls, package, import_name)
+    if isinstance(backend, type):
+        _catalogue(name, backend)
 
 
 def unregister(name: str) -> None:
-    """Remove engine `name` from the registry (no error when it is not there)."""
+    """Remove engine `name` from the registry, with the cause entries it added to the catalogue
+    (no error when it is not there)."""
+    from ..causes import CATALOGUE
+
     ENGINES.pop(name, None)
+    for cause_id in _ADDED_CAUSES.pop(name, ()):
+        CATALOGUE.pop(cause_id, None)
+
+
+_ADDED_CAUSES: dict[str, list[str]] = {}  # engine -> ids its Capabilities.causes added to the catalogue
+
+
+def _catalogue(name: str, cls: type[Backend]) -> None:
+    """Join the engine's own cause entries (`Capabilities.causes`) to the one catalogue."""
+    from ..causes import CATALOGUE
+
+    for cause in cls.capabilities.causes:
+        if cause.id not in CATALOGUE:
+            CATALOGUE[cause.id] = cause
+            _ADDED_CAUSES.setdefault(name, []).append(cause.id)
 
 
 def engine_names() -> list[str]:
@@ -78,6 +98,7 @@ def backend_class(name: str) -> type[Backend]:
     obj: object = importlib.import_module(module)
     for part in cls.split("."):
         obj = getattr(obj, part)
+    _catalogue(name, obj)  # type: ignore[arg-type]
     return obj  # type: ignore[return-value]
 
 

@@ -20,6 +20,7 @@ from typing import ClassVar, Mapping
 
 import numpy as np
 
+from ..causes import Cause
 from ..config import SimConfig
 from ..errors import EngineFailure, PhysicsDiverged
 from ..model import RobotModel, State, Trajectory
@@ -97,6 +98,9 @@ class Capabilities:
       'mimic_ignored' (a `<mimic>` follower does not follow).
     - `unsupported`: feature id of its `Unsupported` entries -> `UnsupportedKind` (category and
       cause); a feature not listed gets `UNDECLARED`.
+    - `causes`: catalogue entries (`simmatch.causes.Cause`) of behaviours only this engine has,
+      joined to the one catalogue (`simmatch.causes.CATALOGUE`) when the engine is registered or
+      loaded; an id already catalogued is left as it is.
     """
 
     contact_params: tuple[str, ...] = ()
@@ -113,6 +117,7 @@ class Capabilities:
     collision_detectors: tuple[str, ...] = ()
     native_causes: Mapping[str, str] = field(default_factory=dict)
     unsupported: Mapping[str, UnsupportedKind] = field(default_factory=dict)
+    causes: tuple[Cause, ...] = ()
 
     def __post_init__(self):
         if self.compliant_contact not in (None, "force", "acceleration"):
