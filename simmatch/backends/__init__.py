@@ -4,7 +4,7 @@ it is asked for.
 The registry `ENGINES` is the one list of engines every command uses (check's default engines,
 gap's and learn-dyn's --src/--dst, the order of findings, `simmatch info`). Adding an engine is a
 module in this package whose `Backend` subclass declares its `Capabilities`, and one entry below;
-`register` adds one at run time (a plug-in, or a test's fake engine).
+`register` adds one at run time (a plug-in, or an engine the tests stand in).
 """
 
 from __future__ import annotations
