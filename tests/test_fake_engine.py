@@ -8,13 +8,13 @@ from __future__ import annotations
 import json
 import math
 
+import fake_engine
 import numpy as np
 import pytest
+from simmatch.cli.app import main
 
-import fake_engine
 from simmatch import backends
 from simmatch.causes import CATALOGUE
-from simmatch.cli.app import main
 from simmatch.compare.run import run_check
 from simmatch.compare.snapshot import Samples, model_snapshot
 from simmatch.errors import UsageError
@@ -45,10 +45,17 @@ def test_one_registry_entry_adds_the_engine_and_its_causes(fake):
         backends.check_engine_name("fake")
 
 
-@pytest.mark.parametrize("name", ["", "a:b", "a,b", "all", "none", "model"])
+@pytest.mark.parametrize("name", ["", "a:b", "a,b", "all", "none", "model", "reference"])
 def test_register_refuses_names_that_specs_cannot_hold(name):
     with pytest.raises(ValueError):
         backends.register(name, fake_engine.FakeBackend)
+    assert name not in backends.engine_names()
+
+
+def test_register_refuses_what_is_no_backend():
+    with pytest.raises(TypeError):
+        backends.register("numpy", np.ndarray)
+    assert "numpy" not in backends.engine_names()
 
 
 def test_capabilities_say_how_each_unsupported_feature_is_reported(fake):

@@ -26,6 +26,9 @@ ENGINES: dict[str, tuple[str, str, str | None, str | None]] = {
 }
 
 
+_RESERVED = ("all", "none", "model", "reference")  # --engines keywords; the sources that are no engine
+
+
 def register(name: str, backend: type[Backend] | str, cls: str | None = None, package: str | None = None,
              import_name: str | None = None) -> None:
     """Add engine `name` to the registry (after the others; an existing name is replaced).
@@ -33,13 +36,16 @@ def register(name: str, backend: type[Backend] | str, cls: str | None = None, pa
     `backend` is the `Backend` subclass itself, or the dotted module that holds class `cls`.
     `package` is the pip package that provides the engine (its version goes into reports) and
     `import_name` the module that must import for the engine to be available (None: nothing beyond
-    the backend's module). Raises ValueError for a name that is empty or holds ':' or ','
-    (target specs and --engines lists split on them)."""
-    if not name or not name.strip() or any(c in name for c in ":,= ") or name in ("all", "none", "model"):
-        raise ValueError(f"engine name {name!r}: a plain word without ':', ',', '=' or spaces, not all/none/model")
+    the backend's module). Raises ValueError for a name that is empty, holds ':', ',', '=' or
+    spaces (target specs and --engines lists split on them) or is reserved (all, none, model,
+    reference), and TypeError
+    for a class that is no `Backend`."""
+    if not name or not name.strip() or any(c in name for c in ":,= ") or name in _RESERVED:
+        raise ValueError(f"engine name {name!r}: a plain word without ':', ',', '=' or spaces, not "
+                         f"{'/'.join(_RESERVED)}")
     if isinstance(backend, type):
         if not issubclass(backend, Backend):
-            raise ValueError(f"{backend!r} is not a simmatch.backends.base.Backend subclass")
+            raise TypeError(f"{backend!r} is not a simmatch.backends.base.Backend subclass")
         module, cls = backend.__module__, backend.__qualname__
     else:
         if cls is None:
@@ -127,7 +133,7 @@ def make_backend(name: str, model: RobotModel, config: SimConfig | None = None,
 def _module_version(module: str) -> str:
     try:
         return str(getattr(importlib.import_module(module), "__version__", "unversioned"))
-    except Exception:
+    except ImportError:
         return "unversioned"
 
 
