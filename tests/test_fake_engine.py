@@ -206,3 +206,21 @@ def test_nothing_outside_the_tests_names_the_fake_engine():
     named = [str(p.relative_to(root)) for folder in ("simmatch", "cli", "gail") for p in (root / folder).rglob("*.py")
              if "fake" in p.read_text().lower() and "backends" not in p.parts]
     assert named == []
+
+
+def test_hybrid_simulator_runs_on_the_fake_source(fake):
+    """learn-dyn's hybrid simulator asks the source's Capabilities which contact parameters it may
+    correct (`contact_params`: no restitution in the fake) and pushes through its external forces."""
+    from simmatch.gail.features import to_vec
+    from simmatch.gail.sim import HybridSim
+
+    model = load_model("hopper")
+    contact = HybridSim(model, "fake", "contact")
+    names = [d.name for d in contact.space.dims]
+    assert not any("restitution" in n for n in names) and any("friction" in n for n in names)
+    force = HybridSim(model, "fake", "force")
+    s = to_vec(force.backend.get_state())
+    a = np.zeros(3)  # the hopper's three actuated joints
+    free = force.step(s, a, None, reset=True)
+    pushed = force.step(s, a, np.full(force.space.dim, 0.9), reset=True)
+    assert np.isfinite(pushed).all() and np.abs(pushed - free).max() > 1e-3
