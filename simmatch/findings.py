@@ -15,20 +15,11 @@ import math
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
-from .backends import engine_names
 from .errors import UsageError
 
 SEVERITIES = ("error", "warning", "info")
 _CATEGORY_ORDER = {c: i for i, c in enumerate(("structure", "kinematics", "inertia", "joints", "contact", "dynamics"))}
 _RANK = {s: i for i, s in enumerate(SEVERITIES)}
-
-
-def _engine_rank(engine: str) -> int:
-    """Sort rank of a source: the model first, then the engines in registry order, anything else last."""
-    if engine == "model":
-        return 0
-    names = engine_names()
-    return names.index(engine) + 1 if engine in names else 1_000_000
 
 
 def severity_rank(severity: str) -> int:
@@ -41,6 +32,16 @@ def reaches(severity: str, fail_on: str) -> bool:
     if fail_on not in ("error", "warning"):
         raise UsageError(f"--fail-on must be 'error' or 'warning', not {fail_on!r}")
     return _RANK[severity] <= _RANK[fail_on]
+
+
+def _engine_rank(engine: str) -> int:
+    """Sort rank of a source: the model first, then the engines in registry order, anything else last."""
+    from .backends import ENGINES  # the registry (imported here: findings sits below the backends)
+
+    if engine == "model":
+        return 0
+    names = list(ENGINES)
+    return names.index(engine) + 1 if engine in names else 1_000_000
 
 
 @dataclass(frozen=True)

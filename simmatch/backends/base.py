@@ -17,14 +17,16 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from ..causes import Cause
 from ..config import SimConfig
 from ..errors import EngineFailure, PhysicsDiverged
 from ..model import RobotModel, State, Trajectory
+
+if TYPE_CHECKING:  # only for the annotation of Capabilities.causes
+    from ..causes import Cause
 
 LOADS = ("native", "matched")
 
