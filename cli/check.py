@@ -11,15 +11,17 @@ from pathlib import Path
 
 import typer
 
+from simmatch.backends import engine_names
+
 
 def check(
     model: str = typer.Argument(..., help="Model name (hopper, hopper-box, pendulum, double-pendulum, laikago) "
                                           "or URDF path."),
     random_q: int = typer.Option(20, "--random-q", "-n", help="Random configurations (and random states) to "
                                                                "compare at, besides q = 0."),
-    engines: str = typer.Option("bullet,dart,mujoco", "--engines", "-e",
-                                help="Comma list of bullet, dart, mujoco; 'none' to check only the model "
-                                     "(with --reference)."),
+    engines: str = typer.Option("all", "--engines", "-e",
+                                help=f"Comma list of {', '.join(engine_names())}; 'all' (every registered engine), "
+                                     "'none' to check only the model (with --reference)."),
     load: str = typer.Option("both", "--load", help="native (each engine's URDF importer), matched "
                                                     "(simmatch's faithful build) or both."),
     seed: int = typer.Option(0, "--seed", help="Seed of the random samples: same seed, same report."),

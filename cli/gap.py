@@ -11,6 +11,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from simmatch.backends import engine_names
 from simmatch.errors import SimmatchError, UsageError
 from simmatch.isolation import run_isolated
 
@@ -79,7 +80,7 @@ def _stdout_to_stderr(active: bool):
 
 
 def gap(
-    src: str = typer.Option("bullet", "--src", help="Source engine: bullet, dart or mujoco (a variant "
+    src: str = typer.Option("bullet", "--src", help=f"Source engine: {' or '.join(engine_names())} (a variant "
                             "ENGINE:VARIANT also works)."),
     dst: str = typer.Option("dart", "--dst", help="Target: an engine or a variant, e.g. bullet:soft-floor, "
                             "bullet:heavy-head=2, bullet:low-power=thigh_joint."),

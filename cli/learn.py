@@ -39,7 +39,8 @@ def _check_dataset(path: Path) -> None:
 def learn_dyn(
     model: str = typer.Option("hopper", help="Model name or URDF path."),
     base: str = typer.Option("auto", help="fixed | floating | auto (auto: a massless root link is the world)."),
-    src: str = typer.Option("bullet", help="Source engine of the hybrid simulator (bullet or mujoco)."),
+    src: str = typer.Option("bullet", help="Source engine of the hybrid simulator (one with run-time contact and force "
+                                           "setters: bullet or mujoco)."),
     dst: str = typer.Option("dart", help="Target: ENGINE[:VARIANT[=ARG]], e.g. dart, bullet:low-power."),
     space: str = typer.Option("contact", help="Correction space: contact | force."),
     behavior: str = typer.Option("sine", help="Scripted behaviour when no --policy: sine | random."),
@@ -125,8 +126,15 @@ def learn_dyn(
         raise UsageError(f"unknown behaviour {behavior!r}; choose sine or random, or give --policy PATH")
     if policy is not None and not policy.exists():
         raise UsageError(f"{policy}: no such policy file (make one with `simmatch train-policy`)")
-    if src.partition(":")[0] not in ("bullet", "mujoco"):
-        raise UsageError(f"--src {src}: the hybrid simulator needs run-time contact/force setters: bullet or mujoco")
+    from simmatch.backends import capabilities_if_available, engine_names
+
+    def hybrid_source(engine: str) -> bool:  # the hybrid simulator sets contact and forces at run time
+        caps = capabilities_if_available(engine)
+        return caps is not None and bool(caps.contact_params) and caps.external_forces
+
+    if not hybrid_source(src.partition(":")[0]):
+        able = " or ".join(e for e in engine_names() if hybrid_source(e))
+        raise UsageError(f"--src {src}: the hybrid simulator needs run-time contact/force setters: {able}")
     try:
         from simmatch.gail.windows import WindowSpec
 

@@ -139,7 +139,9 @@ def model_arg(value: str | None, option: str = "MODEL") -> str | None:
 def engine_list(text: str, option: str = "--engines") -> str:
     """A comma list with at least one name (or 'none'/'all'); the names are checked by the caller."""
     if not text.strip() or not any(t.strip() for t in text.split(",")):
-        raise UsageError(f"{option} {text!r}: name at least one engine (bullet, dart, mujoco), 'all' or 'none'")
+        from simmatch.backends import engine_names
+
+        raise UsageError(f"{option} {text!r}: name at least one engine ({', '.join(engine_names())}), 'all' or 'none'")
     return text
 
 

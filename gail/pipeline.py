@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from simmatch.backends import engine_names
 from simmatch.outputs import CorruptFile, model_label, write_text
 from simmatch.registry import load_model
 from simmatch.variants import make_target, parse_target
@@ -20,8 +21,6 @@ from .config import LearnDynConfig
 from .dataset import Dataset, collect
 from .run_folder import RunFolder
 from .sim import fell_fn
-
-ENGINES = ("bullet", "dart", "mujoco")
 
 
 def behaviour_tag(cfg: LearnDynConfig) -> str:
@@ -150,7 +149,7 @@ def learn_dyn(cfg: LearnDynConfig, root="reports", resume: bool = False, log=pri
 
     # learned hybrid against each backend: same behaviour, fresh trajectories in each plain engine
     brow = []
-    for eng in ENGINES:
+    for eng in engine_names():
         b = make_target(eng, model)
         try:
             d = collect(b, model, behaviour, cfg.backend_traj, cfg.max_steps, cfg.substeps, cfg.seed + 777,

@@ -52,7 +52,7 @@ class HybridSim:
         if isinstance(space, CorrectionSpace) or space is None:
             self.space = space
         else:
-            self.space = CorrectionSpace(space, model, self.backend.contact_params_supported)
+            self.space = CorrectionSpace(space, model, self.backend.capabilities.contact_params)
         self.substeps = substeps
         self._nominal_set = False
 

@@ -19,7 +19,6 @@ from .errors import UsageError
 
 SEVERITIES = ("error", "warning", "info")
 _CATEGORY_ORDER = {c: i for i, c in enumerate(("structure", "kinematics", "inertia", "joints", "contact", "dynamics"))}
-_ENGINE_ORDER = {e: i for i, e in enumerate(("model", "bullet", "dart", "mujoco"))}
 _RANK = {s: i for i, s in enumerate(SEVERITIES)}
 
 
@@ -33,6 +32,16 @@ def reaches(severity: str, fail_on: str) -> bool:
     if fail_on not in ("error", "warning"):
         raise UsageError(f"--fail-on must be 'error' or 'warning', not {fail_on!r}")
     return _RANK[severity] <= _RANK[fail_on]
+
+
+def _engine_rank(engine: str) -> int:
+    """Sort rank of a source: the model first, then the engines in registry order, anything else last."""
+    from .backends import ENGINES  # the registry (imported here: findings sits below the backends)
+
+    if engine == "model":
+        return 0
+    names = list(ENGINES)
+    return names.index(engine) + 1 if engine in names else 1_000_000
 
 
 @dataclass(frozen=True)
@@ -169,7 +178,7 @@ class Finding:
         return d
 
     def sort_key(self) -> tuple:
-        return (severity_rank(self.severity), _ENGINE_ORDER.get(self.engine, 9), self.load,
+        return (severity_rank(self.severity), _engine_rank(self.engine), self.load,
                 _CATEGORY_ORDER.get(self.category, 9), self.quantity, self.subject)
 
     def worst_key(self) -> tuple:

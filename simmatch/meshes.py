@@ -25,7 +25,6 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import re
 import struct
 from dataclasses import dataclass
 from functools import lru_cache
@@ -35,26 +34,9 @@ import numpy as np
 
 from .errors import ModelError
 
-# What each engine's own loader reads (format ids of `format_of`); everything else must be
-# converted for its matched build, and is a finding of its native load.
-ENGINE_FORMATS = {
-    "bullet": frozenset({"stl_binary", "obj", "dae"}),
-    "mujoco": frozenset({"stl_binary", "obj"}),
-    "dart": frozenset({"stl_binary", "stl_ascii", "obj", "dae"}),
-}
-# Cause id (simmatch/causes.py) of an engine's native load that cannot use a format.
-UNREADABLE_CAUSE = {
-    ("bullet", "stl_ascii"): "bullet_ascii_stl",
-    ("mujoco", "stl_ascii"): "mujoco_ascii_stl",
-    ("mujoco", "dae"): "mujoco_no_dae_decoder",
-}
-# Substrings of MuJoCo's compiler messages about meshes -> cause id.
-_MUJOCO_MESSAGES = (
-    ("no decoder found", "mujoco_no_dae_decoder"),
-    ("perhaps this is an ASCII file", "mujoco_ascii_stl"),
-    ("mesh volume is too small", "mujoco_mesh_volume_too_small"),
-)
-MUJOCO_MAX_STL_FACES = 200_000  # MuJoCo's stl_decoder refuses more ("number of faces should be between")
+# What each engine reads, which cause a native load that cannot read a format gets, and which of
+# its load failures are about a mesh: each backend's `Capabilities` (mesh_formats,
+# unreadable_mesh_causes, mesh_failure_causes, max_stl_faces).
 _STL_HEADER = 84
 _STL_TRIANGLE = 50
 MAX_TRIANGLES = 20_000_000  # a header claiming more is not a mesh any engine would load
@@ -435,20 +417,23 @@ def readable_copy(path: str, formats: frozenset | set, max_stl_faces: int | None
 
 
 # -- what engines make of meshes --------------------------------------------------------------
+def _capabilities(engine: str):
+    from .backends import capabilities_if_available
+
+    return capabilities_if_available(engine)
+
+
 def unreadable_cause(engine: str, path: str | None) -> str | None:
-    """Cause id when `engine`'s own loader cannot read the format of `path`, else None."""
+    """Cause id when `engine`'s own loader cannot read the format of `path` (its
+    `Capabilities.unreadable_mesh_causes`), else None."""
     if not path:
         return None
-    return UNREADABLE_CAUSE.get((engine, format_of(path)))
+    caps = _capabilities(engine)
+    return None if caps is None else caps.unreadable_mesh_causes.get(format_of(path))
 
 
 def failure_cause(engine: str, message: str) -> str | None:
-    """Cause id of an engine's load failure that is about a mesh, from its message; else None."""
-    if engine == "mujoco":
-        m = re.search(r"stl_decoder: number of faces .* in STL file '([^']+)'", message)
-        if m and format_of(m.group(1)) == "stl_binary":
-            return "mujoco_stl_face_limit"  # same message for a binary STL over 200000 triangles
-        for needle, cause in _MUJOCO_MESSAGES:
-            if needle in message:
-                return cause
-    return None
+    """Cause id of an engine's load failure that is about a mesh, from its message (its
+    `Capabilities.mesh_failure_causes`); else None."""
+    caps = _capabilities(engine)
+    return None if caps is None else caps.mesh_failure_cause(message)

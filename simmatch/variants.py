@@ -3,8 +3,9 @@
 A target spec is `ENGINE[:VARIANT[=ARG]]`. Variants are engine-neutral changes of the model, the
 config or the actuators, so every engine that can express them gets the same change:
 - `soft-floor[=STIFFNESS]`: compliant ground (spring N/m, damper chosen for damping ratio ~1 on the
-  robot's weight), where the engine has compliant contact (not DART's LCP contacts); MuJoCo takes
-  solref as accelerations, so both are divided by the robot's mass there;
+  robot's weight), where the engine has compliant contact (`Capabilities.compliant_contact`; not
+  DART's LCP contacts); an engine that takes it as accelerations (MuJoCo's solref) gets both
+  divided by the robot's mass;
 - `heavy-head[=FACTOR]`: the first link with mass (the torso) scaled by FACTOR (default 2);
 - `low-power[=JOINT]`: one joint's motor produces half the commanded torque (default: the first
   actuated joint, i.e. the first with an effort limit > 0).
@@ -18,7 +19,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .backends import check_engine_name, make_backend
+from .backends import capabilities, check_engine_name, engine_names, make_backend
 from .backends.base import Backend
 from .config import ContactConfig, SimConfig
 from .errors import UsageError
@@ -26,8 +27,19 @@ from .model import Inertial, RobotModel
 
 VARIANTS = ("soft-floor", "heavy-head", "low-power")
 SOFT_FLOOR_STIFFNESS = 3000.0
-# Engines with compliant contact (Bullet: contactStiffness/Damping; MuJoCo: solref < 0).
-_SOFT_FLOOR_ENGINES = ("bullet", "mujoco")
+
+
+def engines_expressing(variant: str) -> list[str]:
+    """Registered engines whose backend can express `variant` (`Capabilities.variants`); an
+    engine that is not installed is left out."""
+    from .backends import capabilities_if_available
+
+    out = []
+    for name in engine_names():
+        caps = capabilities_if_available(name)
+        if caps is not None and caps.expresses(variant):
+            out.append(name)
+    return out
 
 
 @dataclass(frozen=True)
@@ -51,9 +63,10 @@ def parse_target(spec: str) -> Target:
     variant, _, arg = rest.partition("=")
     if variant not in VARIANTS:
         raise UsageError(f"unknown variant {variant!r} in {spec!r}; choose from {', '.join(VARIANTS)}")
-    if variant == "soft-floor" and engine not in _SOFT_FLOOR_ENGINES:
-        raise UsageError(f"{spec}: {engine} has no compliant contact model; soft-floor works with "
-                         f"{', '.join(_SOFT_FLOOR_ENGINES)}")
+    if not capabilities(engine).expresses(variant):
+        why = "has no compliant contact model" if variant == "soft-floor" else f"cannot express {variant}"
+        raise UsageError(f"{spec}: {engine} {why}; {variant} works with "
+                         f"{', '.join(engines_expressing(variant))}")
     if arg and variant in ("soft-floor", "heavy-head"):  # checked here, before any work
         what, top = ("stiffness (N/m)", 1e9) if variant == "soft-floor" else ("mass factor", 1e3)
         try:
@@ -79,9 +92,9 @@ def apply_variant(target: Target, model: RobotModel, config: SimConfig) -> tuple
             raise UsageError(f"{target.label}: stiffness must be positive")
         mass = max(model.total_mass, 1e-3)
         damping = 2.0 * np.sqrt(k * mass)
-        if target.engine == "mujoco":
-            # MuJoCo's solref = (-k, -b) is a reference acceleration per metre and per m/s, not a force:
-            # divide by the robot's mass so that its weight sinks it about as deep as a k N/m spring.
+        if capabilities(target.engine).compliant_contact == "acceleration":
+            # e.g. MuJoCo's solref = (-k, -b) is a reference acceleration per metre and per m/s, not a
+            # force: divide by the robot's mass so that its weight sinks it about as deep as a k N/m spring.
             k, damping = k / mass, damping / mass
         config = replace(config, contact=ContactConfig(config.contact.friction, config.contact.restitution,
                                                        k, float(damping)))

@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 
 from simmatch import meshes
+from simmatch.backends import capabilities
 from simmatch.errors import ModelError
 from simmatch.urdf import load_urdf
 
@@ -197,8 +198,8 @@ def test_readable_copy_is_deterministic_and_exact(tmp_path):
     import trimesh
 
     src = str(DATA / "meshes" / "ascii_box.stl")
-    a = meshes.readable_copy(src, meshes.ENGINE_FORMATS["mujoco"])
-    b = meshes.readable_copy(src, meshes.ENGINE_FORMATS["mujoco"])
+    a = meshes.readable_copy(src, capabilities("mujoco").matched_mesh_formats)
+    b = meshes.readable_copy(src, capabilities("mujoco").matched_mesh_formats)
     assert a == b and a != src and Path(a).parent == tmp_path / "mesh_cache"
     assert meshes.format_of(a) == "stl_binary"
     assert Path(a).read_bytes() == Path(b).read_bytes()
@@ -206,14 +207,14 @@ def test_readable_copy_is_deterministic_and_exact(tmp_path):
     assert m.volume == pytest.approx(1.0, rel=1e-6)
     # a format the engine reads is passed through untouched
     obj = str(DATA / "meshes" / "unit_cube.obj")
-    assert meshes.readable_copy(obj, meshes.ENGINE_FORMATS["mujoco"]) == obj
+    assert meshes.readable_copy(obj, capabilities("mujoco").matched_mesh_formats) == obj
     # a .dae becomes a binary STL for MuJoCo, stays as it is for PyBullet and DART
     dae = str(DATA / "meshes" / "cube_mm.dae")
-    assert meshes.readable_copy(dae, meshes.ENGINE_FORMATS["bullet"]) == dae
-    assert meshes.format_of(meshes.readable_copy(dae, meshes.ENGINE_FORMATS["mujoco"])) == "stl_binary"
+    assert meshes.readable_copy(dae, capabilities("bullet").matched_mesh_formats) == dae
+    assert meshes.format_of(meshes.readable_copy(dae, capabilities("mujoco").matched_mesh_formats)) == "stl_binary"
     # a binary STL over MuJoCo's face limit becomes an OBJ with the same triangles
     big = write_stl(tmp_path / "big.stl", box_triangles())
-    o = meshes.readable_copy(str(big), meshes.ENGINE_FORMATS["mujoco"], max_stl_faces=4)
+    o = meshes.readable_copy(str(big), capabilities("mujoco").matched_mesh_formats, max_stl_faces=4)
     assert o.endswith(".obj")
     assert trimesh.load(o, force="mesh").volume == pytest.approx(1.0, rel=1e-9)
 
@@ -398,7 +399,7 @@ def test_collada_unit_is_applied_as_pybullet_and_dart_do(tmp_path):
     (tmp_path / "mm.dae").write_text(text)
     assert np.allclose(np.ptp(meshes.load(str(tmp_path / "mm.dae")).vertices, axis=0), 0.001)
     assert meshes.props(str(tmp_path / "mm.dae")).volume == pytest.approx(1e-9, rel=1e-9)
-    copy = meshes.readable_copy(str(tmp_path / "mm.dae"), meshes.ENGINE_FORMATS["mujoco"])
+    copy = meshes.readable_copy(str(tmp_path / "mm.dae"), capabilities("mujoco").matched_mesh_formats)
     assert np.allclose(np.ptp(meshes.load(copy).vertices, axis=0), 0.001, rtol=1e-6)
 
 

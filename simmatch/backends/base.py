@@ -14,13 +14,19 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
 from ..config import SimConfig
 from ..errors import EngineFailure, PhysicsDiverged
 from ..model import RobotModel, State, Trajectory
+
+if TYPE_CHECKING:  # only for the annotation of Capabilities.causes
+    from ..causes import Cause
 
 LOADS = ("native", "matched")
 
@@ -41,6 +47,120 @@ class Unsupported:
     feature: str  # stable id, e.g. 'restitution', 'joint_friction', 'capsule'
     subject: str  # link, joint or shape name ('*' for the whole model)
     reason: str
+    # Filled by the emitting backend from its `Capabilities.unsupported` (`Backend.declared_unsupported`):
+    category: str = ""  # findings category: structure, kinematics, inertia, joints, contact, dynamics
+    cause: str = ""  # cause id in simmatch/causes.py
+
+
+# -- what an engine can do: declared once per backend class --------------------------------------
+@dataclass(frozen=True)
+class UnsupportedKind:
+    """How one feature that an engine cannot represent exactly is reported: the findings category
+    and the cause id (simmatch/causes.py) of every `Unsupported` of that feature the backend emits."""
+
+    category: str
+    cause: str = "unsupported"
+
+
+# What an undeclared feature gets: a structural approximation with the generic cause.
+UNDECLARED = UnsupportedKind("structure", "unsupported")
+VARIANTS_EVERY_ENGINE = frozenset({"heavy-head", "low-power"})  # a model edit; Backend.torque_scale
+
+
+def _frozen_map(value) -> Mapping:
+    return MappingProxyType(dict(value or {}))
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What an engine backend can do, declared on its class (`Backend.capabilities`) so that the
+    rest of simmatch asks the backend instead of naming engines. Every field is plain data.
+
+    - `contact_params`: the keywords of `Backend.set_contact_params` it honours at run time
+      (subset of 'friction', 'restitution', 'stiffness', 'damping'); empty: none.
+    - `external_forces`: `Backend.apply_external_force` works.
+    - `compliant_contact`: how a compliant (spring-damper) contact is expressed: 'force' (stiffness
+      N/m, damping N s/m), 'acceleration' (per unit mass: both divided by the robot's mass, as
+      MuJoCo's solref), or None (rigid contact only).
+    - `shapes`: collision shape kinds (`Geometry.kind`) its matched build collides as declared.
+    - `joints`: canonical joint kinds (`Joint.type`) its matched build represents.
+    - `mesh_formats`: mesh formats (`meshes.format_of`) its own URDF loader reads (native loads);
+      `matched_mesh_formats`: what its matched build is given without conversion (anything else
+      becomes a binary STL copy, `meshes.readable_copy`), None: the same as `mesh_formats`;
+      `max_stl_faces`: the most triangles a binary STL may have (None: no limit).
+    - `unreadable_mesh_causes`: mesh format -> cause id of a native load that cannot read it.
+    - `mesh_failure_causes`: ((regular expression, cause id), ...) for its load failures about a
+      mesh, tried in order on the engine's message; a pattern with a group named `binary` matches
+      only when that group names a binary STL file.
+    - `variants`: the target variants (`simmatch.variants.VARIANTS`) it can express;
+      'soft-floor' needs `compliant_contact`.
+    - `collision_detectors`: the collision detectors it can use (`SimConfig.collision_detector`
+      for an engine that has a choice), the one it uses by default first.
+    - `native_causes`: behaviour of its own URDF importer -> cause id, for behaviours measured
+      outside the comparators: 'locked_joint_moves' (a joint with lower == upper moves),
+      'mimic_ignored' (a `<mimic>` follower does not follow).
+    - `unsupported`: feature id of its `Unsupported` entries -> `UnsupportedKind` (category and
+      cause); a feature not listed gets `UNDECLARED`.
+    - `causes`: catalogue entries (`simmatch.causes.Cause`) of behaviours only this engine has,
+      joined to the one catalogue (`simmatch.causes.CATALOGUE`) when the engine is registered or
+      loaded; an id already catalogued is left as it is.
+    """
+
+    contact_params: tuple[str, ...] = ()
+    external_forces: bool = False
+    compliant_contact: str | None = None
+    shapes: frozenset[str] = frozenset()
+    joints: frozenset[str] = frozenset({"revolute", "continuous", "prismatic", "fixed"})
+    mesh_formats: frozenset[str] = frozenset()
+    matched_mesh_formats: frozenset[str] | None = None
+    max_stl_faces: int | None = None
+    unreadable_mesh_causes: Mapping[str, str] = field(default_factory=dict)
+    mesh_failure_causes: tuple[tuple[str, str], ...] = ()
+    variants: frozenset[str] = VARIANTS_EVERY_ENGINE
+    collision_detectors: tuple[str, ...] = ()
+    native_causes: Mapping[str, str] = field(default_factory=dict)
+    unsupported: Mapping[str, UnsupportedKind] = field(default_factory=dict)
+    causes: tuple[Cause, ...] = ()
+
+    def __post_init__(self):
+        if self.compliant_contact not in (None, "force", "acceleration"):
+            raise ValueError(f"compliant_contact must be 'force', 'acceleration' or None, "
+                             f"not {self.compliant_contact!r}")
+        if "soft-floor" in self.variants and self.compliant_contact is None:
+            raise ValueError("the soft-floor variant needs a compliant contact model")
+        for name in ("unreadable_mesh_causes", "native_causes", "unsupported"):
+            object.__setattr__(self, name, _frozen_map(getattr(self, name)))
+        if self.matched_mesh_formats is None:
+            object.__setattr__(self, "matched_mesh_formats", self.mesh_formats)
+
+    def expresses(self, variant: str) -> bool:
+        """Whether the target variant `variant` (e.g. 'soft-floor') can be built in this engine."""
+        return variant in self.variants
+
+    def unsupported_kind(self, feature: str) -> UnsupportedKind:
+        return self.unsupported.get(feature, UNDECLARED)
+
+    def mesh_failure_cause(self, message: str) -> str | None:
+        """Cause id of a load failure about a mesh, from the engine's message; None otherwise."""
+        import re
+
+        from .. import meshes
+
+        for pattern, cause in self.mesh_failure_causes:
+            m = re.search(pattern, message)
+            if m and ("binary" not in m.groupdict() or meshes.format_of(m.group("binary")) == "stl_binary"):
+                return cause
+        return None
+
+    def __reduce__(self):  # mapping proxies do not pickle: rebuild from plain dicts
+        kw = {f: getattr(self, f) for f in self.__dataclass_fields__}
+        for name in ("unreadable_mesh_causes", "native_causes", "unsupported"):
+            kw[name] = dict(kw[name])
+        return (_capabilities, (kw,))
+
+
+def _capabilities(kw: dict) -> Capabilities:
+    return Capabilities(**kw)
 
 
 @dataclass(frozen=True)
@@ -72,6 +192,9 @@ class Backend(ABC):
     """One engine holding one robot. Subclasses implement the underscored hooks."""
 
     engine: str = ""
+    # What this engine can do (run-time setters, shapes, joints, mesh formats, variants, how its
+    # unsupported features are reported); every subclass declares its own.
+    capabilities: ClassVar[Capabilities] = Capabilities()
 
     def __init__(self, model: RobotModel, config: SimConfig | None = None, load: str = "matched"):
         if load not in LOADS:
@@ -197,8 +320,7 @@ class Backend(ABC):
             self._step()
 
     # -- run-time corrections (learn-dyn's hybrid simulator) ----------------------------------
-    # Which of set_contact_params' keywords this engine honours; the learner asks before using one.
-    contact_params_supported: tuple[str, ...] = ()
+    # Which of set_contact_params' keywords this engine honours: `capabilities.contact_params`.
 
     def set_contact_params(self, link: str, friction: float | None = None, restitution: float | None = None,
                            stiffness: float | None = None, damping: float | None = None) -> None:
@@ -212,6 +334,16 @@ class Backend(ABC):
         """World-frame force (N) at the link's COM and torque (N m), held for the following steps
         until changed (zeros remove it)."""
         raise EngineFailure(self.engine, self.load, "engine %s cannot apply external forces" % self.engine)
+
+    # -- what the engine cannot represent ------------------------------------------------------
+    def declared_unsupported(self) -> list[Unsupported]:
+        """`unsupported`, each entry with the category and cause id this engine declares for its
+        feature (`capabilities.unsupported`; an entry that set its own keeps them)."""
+        out = []
+        for u in self.unsupported:
+            kind = self.capabilities.unsupported_kind(u.feature)
+            out.append(replace(u, category=u.category or kind.category, cause=u.cause or kind.cause))
+        return out
 
     # -- what the engine holds ----------------------------------------------------------------
     @abstractmethod

@@ -33,7 +33,7 @@ from ..config import SimConfig
 from ..errors import EngineFailure
 from ..kinematics import joint_range
 from ..model import ContactParams, Geometry, Inertial, Joint, Limit, Link, Pose, RobotModel, State, rpy_of
-from .base import Backend, ContactPoint, Readback, Unsupported
+from .base import Backend, Capabilities, ContactPoint, Readback, Unsupported, UnsupportedKind
 
 _JOINT_TYPES = {p.JOINT_REVOLUTE: "revolute", p.JOINT_PRISMATIC: "prismatic", p.JOINT_FIXED: "fixed",
                 p.JOINT_SPHERICAL: "spherical", p.JOINT_PLANAR: "planar"}
@@ -41,6 +41,9 @@ _DEFAULT_LINK_DAMPING = 0.04  # PyBullet's multibody default, not readable throu
 _DEFAULT_MAX_JOINT_VELOCITY = 100.0
 _NO_VELOCITY_CAP = 1e6
 _TORQUE_CONTROL = p.TORQUE_CONTROL
+# What PyBullet's own loader reads (format ids of meshes.format_of): an ASCII STL is dropped with
+# "cannot extract mesh" and the link loads without that shape (3.2.7); matched builds get a copy.
+MESH_FORMATS = frozenset({"stl_binary", "obj", "dae"})
 MAX_JOINTS = 127  # getJointState/getLinkState fail for every joint of a body with 128 or more (3.2.7)
 _CONVERTED_CYLINDER = "unknown_file"  # what getCollisionShapeData names a cylinder loaded as a mesh
 
@@ -69,7 +72,7 @@ def _geometry_el(parent: ET.Element, g: Geometry, mesh_files: dict | None = None
     elif g.kind == "plane":
         ET.SubElement(geom, "plane", normal=_fmt(g.normal))
     else:  # a format PyBullet cannot read (ASCII STL) goes in as a binary STL copy
-        path = (mesh_files or {}).get(g.filename) or meshes.readable_copy(g.filename, meshes.ENGINE_FORMATS["bullet"])
+        path = (mesh_files or {}).get(g.filename) or meshes.readable_copy(g.filename, MESH_FORMATS)
         ET.SubElement(geom, "mesh", filename=path, scale=_fmt(g.scale))
 
 
@@ -235,6 +238,22 @@ def _matrix(pos, quat_xyzw) -> np.ndarray:
 
 class BulletBackend(Backend):
     engine = "bullet"
+    capabilities = Capabilities(
+        contact_params=("friction", "restitution", "stiffness", "damping"),
+        external_forces=True,
+        compliant_contact="force",  # contactStiffness (N/m) / contactDamping (N s/m)
+        shapes=frozenset({"box", "sphere", "cylinder", "capsule", "mesh", "plane"}),
+        mesh_formats=MESH_FORMATS,
+        unreadable_mesh_causes={"stl_ascii": "bullet_ascii_stl"},  # "cannot extract mesh": shape dropped
+        variants=frozenset({"soft-floor", "heavy-head", "low-power"}),
+        collision_detectors=("bullet",),
+        native_causes={"locked_joint_moves": "bullet_missing_limits_free", "mimic_ignored": "bullet_ignores_mimic"},
+        unsupported={
+            "implicit_damping": UnsupportedKind("joints", "bullet_explicit_damping"),
+            "hard_limits": UnsupportedKind("joints", "bullet_hard_limits"),
+            "mimic": UnsupportedKind("joints", "bullet_mimic_gear"),
+        },
+    )
 
     def __init__(self, model: RobotModel, config: SimConfig | None = None, load: str = "matched"):
         super().__init__(model, config, load)
@@ -570,8 +589,6 @@ class BulletBackend(Backend):
         p.stepSimulation(physicsClientId=self.cid)
 
     # -- run-time corrections ----------------------------------------------------------------
-    contact_params_supported = ("friction", "restitution", "stiffness", "damping")
-
     def _link_id(self, link: str) -> int:
         if link not in self.link_index:
             raise EngineFailure("bullet", self.load, f"no link {link!r} in {self.model.name}")

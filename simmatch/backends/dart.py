@@ -27,8 +27,8 @@ from ..config import SimConfig
 from ..errors import EngineFailure
 from ..model import ContactParams, Inertial, Joint, Limit, Link, Pose, RobotModel, State
 from . import dart_free
-from .base import Backend, ContactPoint, Readback, Unsupported
-from .dart_build import add_floor, captured_output, isometry, make_shape, set_inertia, shape_to_geometry
+from .base import Backend, Capabilities, ContactPoint, Readback, Unsupported, UnsupportedKind
+from .dart_build import MESH_FORMATS, add_floor, captured_output, isometry, make_shape, set_inertia, shape_to_geometry
 
 _DETECTORS = {"ode": "OdeCollisionDetector", "bullet": "BulletCollisionDetector",
               "dart": "DARTCollisionDetector", "fcl": "FCLCollisionDetector"}
@@ -45,6 +45,21 @@ def _finite(x: float) -> float | None:
 
 class DartBackend(Backend):
     engine = "dart"
+    capabilities = Capabilities(
+        # no run-time contact setters or external forces in this backend; rigid (LCP) contacts only
+        shapes=frozenset({"box", "sphere", "cylinder", "capsule", "mesh", "plane"}),
+        mesh_formats=MESH_FORMATS,
+        collision_detectors=tuple(_DETECTORS),  # 'ode' (the default of SimConfig) first
+        native_causes={"locked_joint_moves": "dart_equal_limits_not_enforced"},
+        unsupported={
+            "solver_iterations": UnsupportedKind("dynamics"),
+            "contact_stiffness": UnsupportedKind("contact", "dart_rigid_contacts"),
+            "rolling_friction": UnsupportedKind("contact"),
+            "spinning_friction": UnsupportedKind("contact"),
+            "mimic": UnsupportedKind("joints", "dart_no_mimic_binding"),
+            "free_joint_integration": UnsupportedKind("dynamics", "dart_free_joint_coordinates"),
+        },
+    )
 
     def __init__(self, model: RobotModel, config: SimConfig | None = None, load: str = "matched"):
         super().__init__(model, config, load)

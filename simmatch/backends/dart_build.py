@@ -25,6 +25,7 @@ import numpy as np
 from .. import meshes
 from ..model import Geometry, Pose, vec3
 
+MESH_FORMATS = frozenset({"stl_binary", "stl_ascii", "obj", "dae"})  # DART's assimp reads them all (6.20)
 FLOOR_SIZE = (200.0, 200.0, 1.0)  # m; top surface at z = 0
 
 
@@ -61,7 +62,7 @@ def load_mesh_shape(filename: str, scale) -> object:
     """A dart MeshShape for a mesh file, loaded by DART's own (assimp) loader."""
     import dartpy as dart
 
-    uri = Path(meshes.readable_copy(filename, meshes.ENGINE_FORMATS["dart"])).resolve().as_uri()
+    uri = Path(meshes.readable_copy(filename, MESH_FORMATS)).resolve().as_uri()
     s = " ".join(repr(float(v)) for v in scale)
     urdf = (f'<?xml version="1.0"?><robot name="mesh"><link name="m"><inertial><mass value="1"/>'
             f'<inertia ixx="1" ixy="0" ixz="0" iyy="1" iyz="0" izz="1"/></inertial><collision>'

@@ -25,11 +25,13 @@ from scipy.spatial.transform import Rotation
 from ..errors import EngineFailure, PhysicsDiverged
 from ..kinematics import joint_motion
 from ..model import RobotModel, State
-from .base import Backend, ContactPoint, Readback, Unsupported
+from .base import Backend, Capabilities, ContactPoint, Readback, Unsupported, UnsupportedKind
 from .mujoco_build import (
     FLOOR,
     FLOOR_CONAFFINITY,
     FLOOR_CONTYPE,
+    MAX_STL_FACES,
+    MESH_FORMATS,
     build_matched,
     homog,
     mat_from_wxyz,
@@ -51,6 +53,36 @@ def _route_warnings() -> None:
 
 class MujocoBackend(Backend):
     engine = "mujoco"
+    capabilities = Capabilities(
+        contact_params=("friction", "stiffness", "damping"),  # no restitution coefficient (bounce only via solref)
+        external_forces=True,
+        compliant_contact="acceleration",  # solref = (-k, -b) is a reference acceleration: per unit mass
+        shapes=frozenset({"box", "sphere", "cylinder", "capsule", "mesh", "plane"}),
+        mesh_formats=MESH_FORMATS,
+        max_stl_faces=MAX_STL_FACES,
+        unreadable_mesh_causes={"stl_ascii": "mujoco_ascii_stl", "dae": "mujoco_no_dae_decoder"},
+        mesh_failure_causes=(
+            # the same message for an ASCII STL and for a binary STL over MAX_STL_FACES triangles
+            (r"stl_decoder: number of faces .* in STL file '(?P<binary>[^']+)'", "mujoco_stl_face_limit"),
+            ("no decoder found", "mujoco_no_dae_decoder"),
+            ("perhaps this is an ASCII file", "mujoco_ascii_stl"),
+            ("mesh volume is too small", "mujoco_mesh_volume_too_small"),
+        ),
+        variants=frozenset({"soft-floor", "heavy-head", "low-power"}),
+        collision_detectors=("mujoco",),
+        native_causes={"locked_joint_moves": "mujoco_equal_limits_ignored"},
+        unsupported={
+            "hard_limits": UnsupportedKind("joints", "mujoco_soft_limits"),
+            "contact_stiffness": UnsupportedKind("contact", "mujoco_contact_stiffness_units"),
+            "restitution": UnsupportedKind("contact", "mujoco_no_restitution"),
+            "mesh_convex_hull": UnsupportedKind("contact", "mujoco_convex_hull"),
+            "massless_link": UnsupportedKind("inertia", "mujoco_tiny_mass"),
+            "zero_inertia": UnsupportedKind("inertia"),
+            "inertia_triangle": UnsupportedKind("inertia", "inertia_triangle_inequality"),
+            "merged_link_geometry": UnsupportedKind("contact", "mujoco_merges_massless_chain"),
+            "floating_base": UnsupportedKind("structure", "mujoco_welds_floating_root"),
+        },
+    )
 
     def __init__(self, model: RobotModel, config=None, load: str = "matched"):
         super().__init__(model, config, load)
@@ -281,9 +313,6 @@ class MujocoBackend(Backend):
             self._stale = False
 
     # -- run-time corrections ----------------------------------------------------------------
-    # MuJoCo has no restitution coefficient (bounce only through solref).
-    contact_params_supported = ("friction", "stiffness", "damping")
-
     def _link_body(self, link: str) -> int:
         for name, bid, _ in self._placements:
             if name == link:

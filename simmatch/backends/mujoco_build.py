@@ -37,6 +37,11 @@ from ..model import (
 )
 from .base import Unsupported
 
+# What MuJoCo's mesh decoders read (format ids of meshes.format_of; 4.0): binary STL and OBJ ("stl_decoder
+# ... perhaps this is an ASCII file?", "no decoder found" for .dae), and a binary STL of at most
+# MAX_STL_FACES triangles ("number of faces should be between"): anything else is copied.
+MESH_FORMATS = frozenset({"stl_binary", "obj"})
+MAX_STL_FACES = 200_000
 TINY_MASS = 1e-6  # kg, for massless links MuJoCo cannot represent (documented, Unsupported)
 TINY_INERTIA = 1e-9  # kg m^2
 FREE_JOINT = "simmatch_root_free"
@@ -127,7 +132,7 @@ def add_mesh(spec, name: str, g: Geometry, link: str, notes: list):
     mode is 'shell' so that compiling never needs the mesh's volume ("mesh volume is too small" on
     thin or flat meshes): every body's inertia is explicit in the matched build, so the mode changes
     nothing in the physics."""
-    path = meshes.readable_copy(g.filename, meshes.ENGINE_FORMATS["mujoco"], meshes.MUJOCO_MAX_STL_FACES)
+    path = meshes.readable_copy(g.filename, MESH_FORMATS, MAX_STL_FACES)
     if path != g.filename:
         notes.append(f"link {link!r}: {os.path.basename(g.filename)} ({meshes.format_of(g.filename)}) "
                      f"given to MuJoCo as a binary STL copy {path}")

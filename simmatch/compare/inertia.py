@@ -195,7 +195,8 @@ def compare(actual: Snapshot, ctx: Context) -> list:
     welded = world_welded(exp_model)
     floors = ctx.floors
     approximated = {}
-    for feature, subject, _reason in actual.unsupported:
+    for u in actual.unsupported:
+        feature, subject = u.feature, u.subject
         if feature == "massless_link" and not (exp_model.floating and subject == exp_model.root):
             approximated[subject] = "mujoco_tiny_mass"  # (a floating root's tiny mass is all it has: no approximation)
         elif feature in ("zero_inertia", "inertia_triangle") and subject in {x.name for x in exp_model.links}:
@@ -285,7 +286,7 @@ def compare(actual: Snapshot, ctx: Context) -> list:
                                abs_error=err, rel_error=rerr, tolerance=tol.inertia_rel, severity=sev,
                                cause=c, detail=detail, extra=extra))
     # what each build did with an odd tensor (zero, from shapes, singular): said even when it agrees
-    reasons = {subject: reason for feature, subject, reason in actual.unsupported}
+    reasons = {u.subject: u.reason for u in actual.unsupported}
     said = {f.subject for f in out}
     for link in exp_model.links:
         cause, what = oddity(link)

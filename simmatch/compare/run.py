@@ -20,30 +20,8 @@ from ..registry import load_model
 from . import Context, contact, dynamics, inertia, joints, kinematics, structure
 from .snapshot import Samples, Snapshot, failed_snapshot, model_snapshot, take_snapshot
 
-ENGINES = ("bullet", "dart", "mujoco")
 COMPARATORS = (structure.compare, kinematics.compare, inertia.compare, joints.compare, contact.compare,
                dynamics.compare)
-
-# Unsupported feature id -> (category, cause), per engine where it differs.
-_UNSUPPORTED = {
-    "implicit_damping": ("joints", {"*": "bullet_explicit_damping"}),
-    "hard_limits": ("joints", {"bullet": "bullet_hard_limits", "mujoco": "mujoco_soft_limits"}),
-    "solver_iterations": ("dynamics", {}),
-    "contact_stiffness": ("contact", {"dart": "dart_rigid_contacts", "mujoco": "mujoco_contact_stiffness_units"}),
-    "rolling_friction": ("contact", {}),
-    "spinning_friction": ("contact", {}),
-    "restitution": ("contact", {"*": "mujoco_no_restitution"}),
-    "mesh_convex_hull": ("contact", {"*": "mujoco_convex_hull"}),
-    "massless_link": ("inertia", {"*": "mujoco_tiny_mass"}),
-    "zero_inertia": ("inertia", {}),
-    "inertia_triangle": ("inertia", {"*": "inertia_triangle_inequality"}),
-    "merged_link_geometry": ("contact", {"*": "mujoco_merges_massless_chain"}),
-    "floating_base": ("structure", {"*": "mujoco_welds_floating_root"}),
-    "joint_type": ("structure", {}),
-    "mimic": ("joints", {"dart": "dart_no_mimic_binding", "bullet": "bullet_mimic_gear"}),
-    "free_joint_integration": ("dynamics", {"dart": "dart_free_joint_coordinates"}),
-}
-
 
 @dataclass
 class CheckResult:
@@ -85,31 +63,30 @@ class CheckResult:
 
 def engine_versions() -> dict:
     """Installed engine versions from package metadata, without importing the engines (PyBullet
-    prints to stdout on import)."""
-    from importlib.metadata import PackageNotFoundError, version
+    prints on import)."""
+    from ..backends import installed_versions
 
-    out = {}
-    for name, package in (("bullet", "pybullet"), ("dart", "dartpy"), ("mujoco", "mujoco")):
-        try:
-            out[name] = version(package)
-        except PackageNotFoundError:
-            out[name] = None
-    return out
+    return installed_versions()
 
 
 def parse_engines(text: str | None) -> list[str]:
+    """--engines: a comma list of registered engines, 'all' (or nothing: every registered engine)
+    or 'none'. Raises UsageError naming an unknown engine."""
+    from ..backends import engine_names
+
+    known = engine_names()
     if text is None or text.strip() in ("", "all"):
-        return list(ENGINES)
+        return known
     if text.strip() == "none":
         return []
     names = [t.strip() for t in text.split(",") if t.strip()]
     for n in names:
-        if n not in ENGINES:
+        if n not in known:
             import difflib
 
-            close = difflib.get_close_matches(n, ENGINES, n=1)
+            close = difflib.get_close_matches(n, known, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise UsageError(f"--engines: unknown engine {n!r}{hint}; choose from {', '.join(ENGINES)}, or 'none'")
+            raise UsageError(f"--engines: unknown engine {n!r}{hint}; choose from {', '.join(known)}, or 'none'")
     return list(dict.fromkeys(names))
 
 
@@ -149,12 +126,13 @@ def _remap_samples(samples: Samples, src: RobotModel, dst: RobotModel) -> Sample
 
 
 def unsupported_findings(snap: Snapshot, already: list[Finding]) -> list[Finding]:
-    """Each Unsupported the backend declared becomes an info finding with its reason."""
+    """Each Unsupported the backend declared becomes an info finding with its reason, in the
+    category and with the cause id the backend gave it."""
     out, seen = [], set()
     reported = {(f.quantity, f.subject, f.cause) for f in already}
-    for feature, subject, reason in snap.unsupported:
-        category, causes = _UNSUPPORTED.get(feature, ("structure", {}))
-        cause = causes.get(snap.engine, causes.get("*", "unsupported"))
+    for u in snap.unsupported:
+        feature, subject, reason = u.feature, u.subject, u.reason
+        category, cause = u.category or "structure", u.cause or "unsupported"
         if (feature, subject) in seen:
             continue
         seen.add((feature, subject))
@@ -341,7 +319,7 @@ def run_check(model: str | RobotModel, engines: list[str] | None = None, load: s
         raise UsageError(f"--random-q must be >= 0, got {random_q}")
     tol = tol or Tolerances()
     config = config or SimConfig()
-    engines = list(ENGINES) if engines is None else list(engines)
+    engines = parse_engines(None) if engines is None else list(engines)
     loads = parse_load(load)
     declared = model if isinstance(model, RobotModel) else load_model(model, base=base, base_pose=base_pose)
     ref_model = load_model(reference, base=base, base_pose=base_pose) if reference is not None else None

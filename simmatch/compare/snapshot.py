@@ -100,7 +100,7 @@ class Snapshot:
     extras: dict = field(default_factory=dict)
     added_joints: tuple = ()
     merged_links: dict = field(default_factory=dict)
-    unsupported: list = field(default_factory=list)  # (feature, subject, reason)
+    unsupported: list = field(default_factory=list)  # backends.base.Unsupported, category and cause set
     notes: list = field(default_factory=list)
     frames: dict = field(default_factory=dict)
     coms: dict = field(default_factory=dict)
@@ -185,7 +185,7 @@ def take_snapshot(engine: str, load: str, model: RobotModel, config: SimConfig, 
             snap.extras["mimic_motion"] = probe_mimic_motion(backend, model)
         snap.added_joints = tuple(rb.added_joints)
         snap.merged_links = dict(rb.merged_links)
-        snap.unsupported = [(u.feature, u.subject, u.reason) for u in backend.unsupported]
+        snap.unsupported = backend.declared_unsupported()
         snap.notes = list(backend.notes)
         frames, coms = [], []
         for k in range(len(samples.kin_q)):

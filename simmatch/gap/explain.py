@@ -45,7 +45,8 @@ import numpy as np
 
 from ..config import SimConfig
 from ..model import Geometry, RobotModel
-from ..variants import _SOFT_FLOOR_ENGINES, parse_target
+from ..backends import capabilities
+from ..variants import parse_target
 
 ALIGNED_STIFFNESS = 30000.0  # N/m, a stiff but compliant floor for contact_softness
 TIME_STEP_DIVISOR = 10
@@ -124,10 +125,9 @@ def _softness(s: Setup, src: str, dst: str) -> Setup:
     """Both engines on the soft-floor variant with the same spring (the variant converts the units for
     MuJoCo, whose solref is an acceleration)."""
     targets = [parse_target(src), parse_target(dst)]
-    engines = {t.engine for t in targets}
-    if not engines <= set(_SOFT_FLOOR_ENGINES):
-        raise NotApplicable(f"{' and '.join(sorted(engines - set(_SOFT_FLOOR_ENGINES)))} has no compliant "
-                            "contact model")
+    rigid = sorted({t.engine for t in targets if not capabilities(t.engine).expresses("soft-floor")})
+    if rigid:
+        raise NotApplicable(f"{' and '.join(rigid)} has no compliant contact model")
     if any(t.variant for t in targets):
         raise NotApplicable("src or dst is already a variant")
     k = f"{ALIGNED_STIFFNESS:g}"
@@ -154,11 +154,6 @@ def _shape(s: Setup, src: str, dst: str) -> Setup:
     return replace(s, model=capsules_to_boxes(s.model))
 
 
-_LOCKED_CAUSE = {"mujoco": "mujoco_equal_limits_ignored", "dart": "dart_equal_limits_not_enforced",
-                 "bullet": "bullet_missing_limits_free"}
-_MIMIC_CAUSE = {"bullet": "bullet_ignores_mimic"}
-
-
 def native_joint_treatments(engine: str, model: RobotModel, config: SimConfig) -> dict[str, tuple[str, str]]:
     """What `engine`'s native import does to the model's locked and `<mimic>` joints where it is
     not what URDF says, measured on the engine (its readback and the mimic probe of `simmatch
@@ -174,6 +169,7 @@ def native_joint_treatments(engine: str, model: RobotModel, config: SimConfig) -
         backend = make_backend(engine, model, replace(config, align_joints=()), "native")
     except EngineFailure:
         return {}
+    causes = type(backend).capabilities.native_causes  # behaviour of the engine's own import -> cause id
     out = {}
     with backend:
         backend.set_state(mid_state(model))
@@ -181,11 +177,11 @@ def native_joint_treatments(engine: str, model: RobotModel, config: SimConfig) -
         for j in model.locked_joints:
             how = locked.get(j.name, "fixed")
             if how.startswith("moves"):
-                out[j.name] = (f"locked joint moves in {engine}", _LOCKED_CAUSE.get(engine, "unknown"))
+                out[j.name] = (f"locked joint moves in {engine}", causes.get("locked_joint_moves", "unknown"))
         if model.mimic_joints:
             for name, r in probe_mimic(backend, model, mid_state(model, aloft=True)).items():
                 if not r["follows"]:
-                    out[name] = (f"<mimic> ignored by {engine}", _MIMIC_CAUSE.get(engine, "unknown"))
+                    out[name] = (f"<mimic> ignored by {engine}", causes.get("mimic_ignored", "unknown"))
     return out
 
 
