@@ -11,10 +11,10 @@ import math
 import fake_engine
 import numpy as np
 import pytest
-from simmatch.cli.app import main
 
 from simmatch import backends
 from simmatch.causes import CATALOGUE
+from simmatch.cli.app import main
 from simmatch.compare.run import run_check
 from simmatch.compare.snapshot import Samples, model_snapshot
 from simmatch.errors import UsageError

@@ -28,7 +28,15 @@ from ..errors import EngineFailure
 from ..model import ContactParams, Inertial, Joint, Limit, Link, Pose, RobotModel, State
 from . import dart_free
 from .base import Backend, Capabilities, ContactPoint, Readback, Unsupported, UnsupportedKind
-from .dart_build import MESH_FORMATS, add_floor, captured_output, isometry, make_shape, set_inertia, shape_to_geometry
+from .dart_build import (
+    MESH_FORMATS,
+    add_floor,
+    captured_output,
+    isometry,
+    make_shape,
+    set_inertia,
+    shape_to_geometry,
+)
 
 _DETECTORS = {"ode": "OdeCollisionDetector", "bullet": "BulletCollisionDetector",
               "dart": "DARTCollisionDetector", "fcl": "FCLCollisionDetector"}

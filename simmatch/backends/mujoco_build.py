@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import warnings
 from dataclasses import dataclass, field
-from typing import no_type_check
+from typing import Any
 
 import mujoco
 import numpy as np
@@ -123,15 +123,13 @@ def _principal(I: np.ndarray):
     return w, V
 
 
-# TODO(issue 11): g.filename is `str | None` here; checked again once the mesh-format change on another
-# branch has landed (narrow it with an assert beside readable_copy then)
-@no_type_check
-def add_mesh(spec, name: str, g: Geometry, link: str, notes: list):
+def add_mesh(spec: Any, name: str, g: Geometry, link: str, notes: list[str]) -> None:
     """A mesh asset MuJoCo can compile whatever the file: formats its decoders lack (.dae, ASCII
     STL; binary STL over 200000 triangles) become a binary STL (or OBJ) copy (simmatch.meshes, cached by content hash), and the mesh's inertia
     mode is 'shell' so that compiling never needs the mesh's volume ("mesh volume is too small" on
     thin or flat meshes): every body's inertia is explicit in the matched build, so the mode changes
     nothing in the physics."""
+    assert g.filename is not None, f"mesh geometry of link {link!r} without a file"
     path = meshes.readable_copy(g.filename, MESH_FORMATS, MAX_STL_FACES)
     if path != g.filename:
         notes.append(f"link {link!r}: {os.path.basename(g.filename)} ({meshes.format_of(g.filename)}) "

@@ -43,9 +43,9 @@ from typing import Callable
 
 import numpy as np
 
+from ..backends import capabilities
 from ..config import SimConfig
 from ..model import Geometry, RobotModel
-from ..backends import capabilities
 from ..variants import parse_target
 
 ALIGNED_STIFFNESS = 30000.0  # N/m, a stiff but compliant floor for contact_softness
