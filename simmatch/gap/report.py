@@ -69,6 +69,15 @@ def contact_rows(result: GapResult) -> list[list[str]]:
     return rows
 
 
+def contact_note(result: GapResult) -> str | None:
+    """What the contact columns aggregate, when there are several episodes."""
+    if result.options.episodes <= 1:
+        return None
+    return (f"over {result.options.episodes} episodes: first contact step = the earliest episode's (a step within "
+            "that episode; each episode's own in gap.json), max penetration = the deepest in any episode, the "
+            "other columns over all measured steps")
+
+
 def print_summary(result: GapResult, console: Console | None = None) -> None:
     console = console or Console()
     o = result.options
@@ -89,6 +98,9 @@ def print_summary(result: GapResult, console: Console | None = None) -> None:
         for row in crows:
             ct.add_row(*map(escape, row))
         console.print(ct)
+        note = contact_note(result)
+        if note:
+            console.print(escape(note), highlight=False)
     for sc in result.scenarios:
         rf = sc.summary.get("root_forces")
         if rf:
@@ -141,6 +153,9 @@ def markdown(result: GapResult) -> str:
         lines += ["", f"Contacts ({result.src_label}/{result.dst_label}):", "",
                   "| " + " | ".join(CONTACT_HEADERS) + " |", "|" + "---|" * len(CONTACT_HEADERS)]
         lines += ["| " + " | ".join(r) + " |" for r in crows]
+        note = contact_note(result)
+        if note:
+            lines += ["", note[0].upper() + note[1:] + "."]
     for sc in result.scenarios:
         n = safe_name(sc.label)
         lines += ["", f"## {sc.label}", "", f"![error]({n}_error.png)", "", f"![worst]({n}_worst.png)"]
