@@ -69,6 +69,17 @@ def contact_rows(result: GapResult) -> list[list[str]]:
     return rows
 
 
+def measured_lines(result: GapResult) -> list[str]:
+    """One line per episode whose measurement stopped before the end (an engine blew up)."""
+    out = []
+    for sc in result.scenarios:
+        for i, m in enumerate(sc.summary.get("measured_until") or []):
+            if m:
+                out.append(f"{sc.label}, episode {i}: measured until step {m['step']} (one-step until "
+                           f"{m['one_step']}), the last physically meaningful state: {m['reason']}")
+    return out
+
+
 def contact_note(result: GapResult) -> str | None:
     """What the contact columns aggregate, when there are several episodes."""
     if result.options.episodes <= 1:
@@ -90,6 +101,8 @@ def print_summary(result: GapResult, console: Console | None = None) -> None:
     for row in summary_rows(result):
         table.add_row(*map(escape, row))  # 'q[leg_joint]' is not rich markup
     console.print(table)
+    for line in measured_lines(result):
+        console.print(escape(line), highlight=False)
     crows = contact_rows(result)
     if crows:
         ct = Table(title=escape(f"contacts ({result.src_label}/{result.dst_label})"))
@@ -148,6 +161,9 @@ def markdown(result: GapResult) -> str:
              f"divergence threshold {o.threshold:g} (GT metric), noise {o.noise:g}", "",
              "| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
     lines += ["| " + " | ".join(r) + " |" for r in summary_rows(result)]
+    measured = measured_lines(result)
+    if measured:
+        lines += [""] + [f"- {line}" for line in measured]
     crows = contact_rows(result)
     if crows:
         lines += ["", f"Contacts ({result.src_label}/{result.dst_label}):", "",

@@ -26,6 +26,7 @@ from ..registry import base_pose_of, load_model
 from ..variants import parse_target
 from .explain import KNOBS, explain
 from .pair import EpisodeResult, ScenarioResult, build, run_pair
+from .physical import DEFINITION as MEASURED_UNTIL
 from .rollout import root_dofs
 from .scenarios import BUILTIN, Scenario, ScenarioSpec, parse_scenario
 
@@ -141,6 +142,8 @@ def summarize(label: str, spec: ScenarioSpec, episodes: list[EpisodeResult], mod
         "divergence": {"step": first, "time_s": None if first is None else first * dt,
                        "per_episode": div, "episodes_diverged": len(diverged)},
         "unstable": [e.unstable for e in episodes] if any(e.unstable for e in episodes) else None,
+        "measured_until": ([e.measured_until for e in episodes] if any(e.measured_until for e in episodes)
+                           else None),
         "worst_dof": None if worst is None else components[worst],
         "per_dof": {n: {"open_loop": float(per_dof_open[i]), "one_step": float(per_dof_step[i])}
                     for i, n in enumerate(components)},
@@ -237,6 +240,7 @@ def _notes(opts: GapOptions, model: RobotModel, config: SimConfig) -> dict:
         "open_loop": "src and dst run free from the same initial state with the same commanded torques",
         "one_step": "dst reset to src's state before every step; error after that one step",
         "divergence": f"first step whose open-loop GT error exceeds {opts.threshold}",
+        "measured_until": MEASURED_UNTIL,
         "episodes": "per-step figures (GT errors, per-DoF errors, contact fractions, forces) are taken over all "
                     "measured steps of all episodes; a first contact step is a step within its episode, the "
                     "earliest over episodes, each episode's own under contacts.LINK.per_episode",
