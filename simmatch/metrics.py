@@ -150,3 +150,28 @@ def force_comparison(names: list[str], a: np.ndarray | None,
             "max_abs_diff": None if diff is None else float(np.max(diff, initial=0.0)),
         }
     return out
+
+
+CONTACT_AGGREGATE = {
+    "first_contact_step": "earliest over episodes, per engine (each a step within its own episode)",
+    "contact_fraction": "over all measured steps of all episodes",
+    "onoff_mismatch": "over all measured steps of all episodes",
+    "normal_force_mean": "over all measured steps of all episodes",
+    "normal_force_mae": "over all measured steps of all episodes",
+    "penetration_max": "deepest in any episode",
+}
+
+
+def contact_comparison_episodes(links: list[str], episodes: list[tuple[np.ndarray, ...]]) -> dict[str, dict]:
+    """`contact_comparison` of several episodes, each given as (on_a, on_b, force_a, force_b, pen_a,
+    pen_b) arrays (T_e, L): per link the figures over all episodes (as `CONTACT_AGGREGATE` says: the
+    first contact step is the earliest episode's, a step within that episode; the rest over all
+    steps) and under `per_episode` each episode's own."""
+    per = [contact_comparison(links, *ep) for ep in episodes]
+    pooled = contact_comparison(links, *(np.concatenate([ep[k] for ep in episodes]) for k in range(6)))
+    for name in links:
+        firsts = [p[name]["first_contact_step"] for p in per]
+        pooled[name]["first_contact_step"] = [
+            min((f[side] for f in firsts if f[side] is not None), default=None) for side in (0, 1)]
+        pooled[name]["per_episode"] = [p[name] for p in per]
+    return pooled

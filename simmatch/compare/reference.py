@@ -236,3 +236,50 @@ class ReferenceDynamics:
         G, _, _ = self.mimic_map()
         M, h = self.mass_matrix(state), self.bias_forces(state)
         return G @ np.linalg.solve(G.T @ M @ G, G.T @ (np.asarray(tau, float) - h))
+
+    def energy(self, states: list[State]) -> tuple[np.ndarray, np.ndarray]:
+        """Kinetic and potential energy (J), (T,) each, of a sequence of states (batched over the
+        states). Kinetic: sum over bodies of m |v_com|^2 / 2 + w^T I_com w / 2, with the root's own
+        twist for a floating base (`State.root_lin_vel` is the root frame origin's velocity, world);
+        potential: -sum m g . c_com, zero at the world origin. Equals dq^T M(q) dq / 2 for a fixed
+        base. Every joint is an independent DoF (a `<mimic>` coupling is a workless constraint)."""
+        from scipy.spatial.transform import Rotation
+
+        model, T = self.model, len(states)
+        q = np.array([s.q for s in states], dtype=float).reshape(T, model.dof)
+        dq = np.array([s.dq for s in states], dtype=float).reshape(T, model.dof)
+        if model.floating:
+            R0 = Rotation.from_quat(np.array([s.root_quat for s in states], dtype=float)).as_matrix()
+            p0 = np.array([s.root_pos for s in states], dtype=float)
+            w0 = np.array([s.root_ang_vel for s in states], dtype=float)
+            v0 = np.array([s.root_lin_vel for s in states], dtype=float) + np.cross(p0, w0)
+        else:
+            M0 = root_transform(None, model)
+            R0, p0 = np.broadcast_to(M0[:3, :3], (T, 3, 3)), np.broadcast_to(M0[:3, 3], (T, 3))
+            w0 = v0 = np.zeros((T, 3))
+        frames = {model.root: (R0, p0)}
+        twists = {model.root: (w0, v0)}  # (angular, linear at the world origin), world
+        for j, place, pa in zip(self.order, self._place, self._parent_anchor):
+            Rp, pp = frames[pa]
+            R = Rp @ place[:3, :3]
+            p = pp + Rp @ place[:3, 3]
+            axis = R @ np.asarray(j.axis, dtype=float)
+            qi, dqi = q[:, self.dof_index[j.name]], dq[:, self.dof_index[j.name]][:, None]
+            w, v = twists[pa]
+            if j.type == "prismatic":
+                frames[j.child] = (R, p + axis * qi[:, None])
+                twists[j.child] = (w, v + axis * dqi)
+            else:
+                rot = Rotation.from_rotvec(np.asarray(j.axis, dtype=float)[None, :] * qi[:, None]).as_matrix()
+                frames[j.child] = (R @ rot, p)
+                twists[j.child] = (w + axis * dqi, v + np.cross(p, axis) * dqi)
+        kinetic, potential = np.zeros(T), np.zeros(T)
+        for name, (m, c, inertia) in self._body.items():
+            R, p = frames[name]
+            w, v = twists[name]
+            com = p + R @ c
+            v_com = v + np.cross(w, com)
+            w_body = np.einsum("tji,tj->ti", R, w)
+            kinetic += 0.5 * m * np.einsum("ti,ti->t", v_com, v_com) + 0.5 * np.einsum("ti,ij,tj->t", w_body, inertia, w_body)
+            potential -= m * com @ self.gravity
+        return kinetic, potential

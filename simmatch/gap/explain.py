@@ -3,7 +3,10 @@
 Each knob removes or aligns one known difference between engines, in BOTH src and dst, and the
 scenario is re-run. The share of the gap a knob explains is (base - with knob) / base, with the gap
 measured as the mean GT error. A negative share means the change made the engines agree
-less. Knobs that cannot be expressed for this pair or load are listed with the reason, not run.
+less. Knobs that cannot be expressed for this pair or load are listed with the reason, not run;
+with --load native that includes every knob that only edits the model (damping, friction,
+restitution, collision shapes): a native load reads the URDF file, so the edit never reaches the
+engines, and its share would only be noise (`not_applicable`, shares null).
 
 Each knob gets two shares: of the one-step error (dst reset to src's state every step: the engines'
 step functions compared on the same states, no compounding) and of the open-loop error. Neither
@@ -219,6 +222,17 @@ KNOBS = (
 )
 
 
+NATIVE_MODEL_EDIT = ("edits the model, and a native load reads the URDF file itself: the edit never reaches "
+                     "the engines (not run, no share)")
+
+
+def edits_only_the_model(base: Setup, setup: Setup) -> bool:
+    """Whether a knob's setup differs from the base only in its model while both engines load
+    natively (each engine's importer reads `RobotModel.source`, not simmatch's model)."""
+    return (setup.load == "native" and setup.model is not base.model
+            and replace(setup, model=base.model, title=None, causes=()) == replace(base, title=None, causes=()))
+
+
 def explain(opts, model: RobotModel, config: SimConfig, scenario, base_result, progress=None) -> dict:
     """Rank the knobs by the share of the open-loop gap each one explains on `scenario`."""
     from .pair import run_pair
@@ -241,6 +255,13 @@ def explain(opts, model: RobotModel, config: SimConfig, scenario, base_result, p
             setup = knob.apply(base_setup, opts.src, opts.dst)
         except NotApplicable as why:
             skipped.append({"knob": knob.id, "title": knob.title, "reason": str(why)})
+            if progress is not None:
+                progress(3 * scenario.horizon * scenario.spec.episodes)
+            continue
+        if edits_only_the_model(base_setup, setup):
+            # a native load reads the URDF file: the edit never reaches an engine, a share would be noise
+            skipped.append({"knob": knob.id, "title": setup.title or knob.title, "reason": NATIVE_MODEL_EDIT,
+                            "gap": None, "explained": None, "gap_open_loop": None, "explained_open_loop": None})
             if progress is not None:
                 progress(3 * scenario.horizon * scenario.spec.episodes)
             continue

@@ -69,6 +69,26 @@ def contact_rows(result: GapResult) -> list[list[str]]:
     return rows
 
 
+def measured_lines(result: GapResult) -> list[str]:
+    """One line per episode whose measurement stopped before the end (an engine blew up)."""
+    out = []
+    for sc in result.scenarios:
+        for i, m in enumerate(sc.summary.get("measured_until") or []):
+            if m:
+                out.append(f"{sc.label}, episode {i}: measured until step {m['step']} (one-step until "
+                           f"{m['one_step']}), the last physically meaningful state: {m['reason']}")
+    return out
+
+
+def contact_note(result: GapResult) -> str | None:
+    """What the contact columns aggregate, when there are several episodes."""
+    if result.options.episodes <= 1:
+        return None
+    return (f"over {result.options.episodes} episodes: first contact step = the earliest episode's (a step within "
+            "that episode; each episode's own in gap.json), max penetration = the deepest in any episode, the "
+            "other columns over all measured steps")
+
+
 def print_summary(result: GapResult, console: Console | None = None) -> None:
     console = console or Console()
     o = result.options
@@ -81,6 +101,8 @@ def print_summary(result: GapResult, console: Console | None = None) -> None:
     for row in summary_rows(result):
         table.add_row(*map(escape, row))  # 'q[leg_joint]' is not rich markup
     console.print(table)
+    for line in measured_lines(result):
+        console.print(escape(line), highlight=False)
     crows = contact_rows(result)
     if crows:
         ct = Table(title=escape(f"contacts ({result.src_label}/{result.dst_label})"))
@@ -89,6 +111,9 @@ def print_summary(result: GapResult, console: Console | None = None) -> None:
         for row in crows:
             ct.add_row(*map(escape, row))
         console.print(ct)
+        note = contact_note(result)
+        if note:
+            console.print(escape(note), highlight=False)
     for sc in result.scenarios:
         rf = sc.summary.get("root_forces")
         if rf:
@@ -136,11 +161,17 @@ def markdown(result: GapResult) -> str:
              f"divergence threshold {o.threshold:g} (GT metric), noise {o.noise:g}", "",
              "| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
     lines += ["| " + " | ".join(r) + " |" for r in summary_rows(result)]
+    measured = measured_lines(result)
+    if measured:
+        lines += [""] + [f"- {line}" for line in measured]
     crows = contact_rows(result)
     if crows:
         lines += ["", f"Contacts ({result.src_label}/{result.dst_label}):", "",
                   "| " + " | ".join(CONTACT_HEADERS) + " |", "|" + "---|" * len(CONTACT_HEADERS)]
         lines += ["| " + " | ".join(r) + " |" for r in crows]
+        note = contact_note(result)
+        if note:
+            lines += ["", note[0].upper() + note[1:] + "."]
     for sc in result.scenarios:
         n = safe_name(sc.label)
         lines += ["", f"## {sc.label}", "", f"![error]({n}_error.png)", "", f"![worst]({n}_worst.png)"]

@@ -14,12 +14,19 @@ import numpy as np
 
 from ..config import SimConfig
 from ..errors import UsageError
-from ..metrics import MetricWeights, component_names, contact_comparison, force_comparison
+from ..metrics import (
+    CONTACT_AGGREGATE,
+    MetricWeights,
+    component_names,
+    contact_comparison_episodes,
+    force_comparison,
+)
 from ..model import RobotModel
 from ..registry import base_pose_of, load_model
 from ..variants import parse_target
 from .explain import KNOBS, explain
 from .pair import EpisodeResult, ScenarioResult, build, run_pair
+from .physical import DEFINITION as MEASURED_UNTIL
 from .rollout import root_dofs
 from .scenarios import BUILTIN, Scenario, ScenarioSpec, parse_scenario
 
@@ -135,6 +142,8 @@ def summarize(label: str, spec: ScenarioSpec, episodes: list[EpisodeResult], mod
         "divergence": {"step": first, "time_s": None if first is None else first * dt,
                        "per_episode": div, "episodes_diverged": len(diverged)},
         "unstable": [e.unstable for e in episodes] if any(e.unstable for e in episodes) else None,
+        "measured_until": ([e.measured_until for e in episodes] if any(e.measured_until for e in episodes)
+                           else None),
         "worst_dof": None if worst is None else components[worst],
         "per_dof": {n: {"open_loop": float(per_dof_open[i]), "one_step": float(per_dof_step[i])}
                     for i, n in enumerate(components)},
@@ -149,9 +158,12 @@ def summarize(label: str, spec: ScenarioSpec, episodes: list[EpisodeResult], mod
         return np.concatenate([x[:len(e.open_err) - per_step] for x, e in zip(parts, episodes)])
 
     if a0.in_contact is not None and b0.in_contact is not None:
-        d["contacts"] = contact_comparison(a0.links, cat("in_contact", "src"), cat("in_contact", "dst"),
-                                           cat("normal_force", "src"), cat("normal_force", "dst"),
-                                           cat("penetration", "src"), cat("penetration", "dst"))
+        # per episode (a first contact step is a step of its own episode), then over all episodes
+        d["contacts"] = contact_comparison_episodes(a0.links, [
+            tuple(getattr(getattr(e, side), attr)[:len(e.open_err)]
+                  for attr in ("in_contact", "normal_force", "penetration") for side in ("src", "dst"))
+            for e in episodes])
+        d["contact_aggregate"] = dict(CONTACT_AGGREGATE)
     limited = [i for i, j in enumerate(model.dof_joints) if j.limited]
     la, lb = cat("limit_forces", "src", True), cat("limit_forces", "dst", True)
     d["joint_limit_forces"] = force_comparison(
@@ -228,6 +240,10 @@ def _notes(opts: GapOptions, model: RobotModel, config: SimConfig) -> dict:
         "open_loop": "src and dst run free from the same initial state with the same commanded torques",
         "one_step": "dst reset to src's state before every step; error after that one step",
         "divergence": f"first step whose open-loop GT error exceeds {opts.threshold}",
+        "measured_until": MEASURED_UNTIL,
+        "episodes": "per-step figures (GT errors, per-DoF errors, contact fractions, forces) are taken over all "
+                    "measured steps of all episodes; a first contact step is a step within its episode, the "
+                    "earliest over episodes, each episode's own under contacts.LINK.per_episode",
         "root_forces": "generalized forces the engine's constraint solver put on the planar root DoFs, "
                        "M (dq' - dq)/dt + h - tau (N for prismatic, N m for revolute)",
         "joint_limit_forces": "generalized force of the joint-limit constraints per limited joint; null where "
