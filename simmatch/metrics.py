@@ -162,7 +162,7 @@ CONTACT_AGGREGATE = {
 }
 
 
-def contact_comparison_episodes(links: list[str], episodes: list[tuple[np.ndarray, ...]]) -> dict[str, dict]:
+def contact_comparison_episodes(links: list[str], episodes: list[tuple[np.ndarray, ...]]) -> dict[str, dict[str, Any]]:
     """`contact_comparison` of several episodes, each given as (on_a, on_b, force_a, force_b, pen_a,
     pen_b) arrays (T_e, L): per link the figures over all episodes (as `CONTACT_AGGREGATE` says: the
     first contact step is the earliest episode's, a step within that episode; the rest over all

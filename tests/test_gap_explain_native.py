@@ -52,4 +52,4 @@ def test_explain_native_skips_the_knobs_that_edit_the_model(tmp_path):
     assert "edits the model" in markdown(r)
     # matched loads apply the same knobs
     m = run_gap(GapOptions(src="bullet", dst="dart", scenarios=("drop",), horizon=100, explain=True)).explain
-    assert MODEL_ONLY <= {k["knob"] for k in m["ranking"]}
+    assert {k["knob"] for k in m["ranking"]} >= MODEL_ONLY

@@ -60,7 +60,7 @@ class EnergyCheck:
         """Index of the first state of an open-loop run (`states` T + 1, `applied` (T, dof) torques
         held over `dt` each) whose energy breaks the bound, None when none does."""
         n = min(len(states), len(applied) + 1)
-        if n < 2 or self.model.dof == 0 and not self.model.floating:
+        if n < 2 or (self.model.dof == 0 and not self.model.floating):
             return None
         e = self._energy(states[:n])
         dq = np.array([s.dq for s in states[:n]], dtype=float).reshape(n, self.model.dof)
@@ -76,7 +76,7 @@ class EnergyCheck:
         `after[0]` is `before[0]`): the first index t + 1 whose state breaks the bound relative to
         `before[t]`, None when none does."""
         n = min(len(after), len(before), len(applied) + 1)
-        if n < 2 or self.model.dof == 0 and not self.model.floating:
+        if n < 2 or (self.model.dof == 0 and not self.model.floating):
             return None
         e0, e1 = self._energy(before[:n - 1]), self._energy(after[1:n])
         dq0 = np.array([s.dq for s in before[:n - 1]], dtype=float).reshape(n - 1, self.model.dof)
