@@ -26,7 +26,9 @@ def check(
     tol: list[str] | None = typer.Option(None, "--tol", help="Tolerance override NAME=VALUE, repeatable "
                                                                 "(e.g. --tol inertia_rel=1e-3)."),
     fail_on: str = typer.Option("error", "--fail-on", help="Exit 1 when a finding of this severity or worse "
-                                                           "exists: error or warning."),
+                                                           "exists: error or warning; LOAD:SEVERITY counts one "
+                                                           "load mode only (matched:error: do the matched "
+                                                           "builds agree?)."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout and nothing else."),
     out: Path | None = typer.Option(None, "--out", "-o", help="Report folder for check.json and check.md "
                                                                  "(default reports/check_MODEL; a "
@@ -47,14 +49,14 @@ def check(
     from rich.console import Console
 
     from simmatch.compare.run import parse_engines, parse_load, run_check
-    from simmatch.findings import Tolerances, reaches
+    from simmatch.findings import Tolerances, parse_fail_on
     from simmatch.outputs import check_out_dir, model_label
     from simmatch.compare.report import owned, print_summary, to_json, write_reports
 
     from simmatch.cli import options
 
     # every option is checked before any work (no model loaded, no engine started, nothing written)
-    reaches("error", fail_on)
+    parse_fail_on(fail_on)
     options.model_arg(model)
     options.model_arg(reference, "--reference")
     options.base(base)

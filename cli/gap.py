@@ -27,6 +27,18 @@ def _weights(text: str):
     return MetricWeights(*vals)
 
 
+def stdout_console() -> Console:
+    """The console for a command's tables: a terminal's own width, and in a pipe or a file (where rich
+    would assume 80 columns and wrap or cut the tables) $COLUMNS or wide enough for any row."""
+    if sys.stdout.isatty():
+        return Console()
+    try:
+        width = int(os.environ.get("COLUMNS", ""))
+    except ValueError:
+        width = 0
+    return Console(width=width if width > 0 else 1000)
+
+
 def _progress_factory(console: Console, enabled: bool):
     """A transient rich progress bar on stderr (only on a terminal)."""
     if not enabled or not console.is_terminal:
@@ -182,7 +194,7 @@ def gap(
         if folder is not None:
             err.print(f"report: {folder}", highlight=False)
         return
-    console = Console()
+    console = stdout_console()
     print_summary(result, console)
     if folder is not None:
         console.print(f"report: {folder}", highlight=False)

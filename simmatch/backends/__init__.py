@@ -31,10 +31,19 @@ def check_engine_name(name: str) -> str:
     return name
 
 
+def _import_engine(import_name: str):
+    """Import an engine's Python module with its C banner silenced (PyBullet prints its build time to
+    stderr on import, once per engine process)."""
+    from ..outputs import c_output_silenced
+
+    with c_output_silenced(2):
+        return importlib.import_module(import_name)
+
+
 def backend_class(name: str) -> type[Backend]:
     module, cls, package, import_name = ENGINES[check_engine_name(name)]
     try:
-        importlib.import_module(import_name)
+        _import_engine(import_name)
     except ImportError:
         raise EngineNotInstalled(name, package) from None
     return getattr(importlib.import_module(module), cls)
@@ -53,7 +62,7 @@ def engine_versions() -> dict[str, str | None]:
     out = {}
     for name, (_, _, package, import_name) in ENGINES.items():
         try:
-            importlib.import_module(import_name)
+            _import_engine(import_name)
         except Exception:
             out[name] = None
             continue

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..config import SimConfig
 from ..errors import UsageError
-from ..findings import Finding, Tolerances, make, reaches, severity_rank, sort_findings
+from ..findings import parse_fail_on, Finding, Tolerances, make, reaches, severity_rank, sort_findings
 from ..isolation import run_isolated
 from ..model import RobotModel, State
 from ..registry import load_model
@@ -60,7 +60,9 @@ class CheckResult:
     floors: dict = field(default_factory=dict)  # absolute floors of the relative comparisons
 
     def failing(self, fail_on: str) -> list[Finding]:
-        return [f for f in self.findings if reaches(f.severity, fail_on)]
+        """Findings at or above `fail_on` ('error', 'warning', or scoped to a load: 'matched:error')."""
+        load, severity = parse_fail_on(fail_on)
+        return [f for f in self.findings if reaches(f.severity, severity) and (load is None or f.load == load)]
 
     def to_dict(self) -> dict:
         m = self.model
