@@ -16,9 +16,9 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 
-from simmatch.model import RobotModel
+from simmatch.model import RobotModel, State
 
-from .features import actuated_indices, generator_obs
+from .features import actuated_indices, generator_obs, torques
 
 
 class Behaviour(ABC):
@@ -111,6 +111,39 @@ class PPOBehaviour(Behaviour):
         else:
             std = np.full(mean.shape, np.exp(self.log_std))
         return np.clip(mean + std * rng.standard_normal(mean.shape), -1, 1)
+
+
+class TaskPolicyTorques:
+    """A `simmatch train-policy` policy.zip as `gap -s policy=FILE` calls a policy: a (1, n) float32
+    tensor of `State.as_vector()` -> (dof,) joint torques (N, N m; a float64 tensor): the policy's
+    deterministic action in [-1, 1] per actuated joint times that joint's effort limit, as in training
+    (`features.torques`). gap evaluates it at every engine step (training acted at 50 Hz). Raises
+    UsageError when the zip cannot be read or was trained on a model of another state size."""
+
+    def __init__(self, path, model: RobotModel):
+        from stable_baselines3 import PPO
+
+        from simmatch.errors import UsageError
+
+        self.model, self.path = model, str(path)
+        try:
+            self.ppo = PPO.load(self.path, device="cpu")
+        except Exception as exc:  # empty, truncated or not an SB3 zip: whatever the unzipper or torch raises
+            why = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise UsageError(f"{self.path}: not a readable policy zip from `simmatch train-policy` ({why})") from None
+        want = self.ppo.observation_space.shape[0]
+        have = len(task_obs(model, np.zeros(len(State.zeros(model).as_vector()))))
+        if want != have or self.ppo.action_space.shape[0] != len(actuated_indices(model)):
+            raise UsageError(f"{self.path}: a policy for {want} observations and {self.ppo.action_space.shape[0]} "
+                             f"actuated joints; {model.name} has {have} and {len(actuated_indices(model))} "
+                             "(train it on this model)")
+
+    def __call__(self, obs):
+        import torch
+
+        s = np.asarray(obs.detach().cpu().numpy(), dtype=float).reshape(-1)
+        a, _ = self.ppo.predict(task_obs(self.model, s).astype(np.float32), deterministic=True)
+        return torch.as_tensor(torques(self.model, np.asarray(a, dtype=float)))
 
 
 def make_behaviour(kind: str, model: RobotModel, policy: str | None = None, log_std: float | None = None) -> Behaviour:

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from simmatch.cli.app import main
@@ -119,3 +120,35 @@ def test_fail_on_matched_fails_on_a_matched_error(tmp_path):
                   expected=1.0, actual=2.0, severity="error", cause="unknown")
     r.findings.append(bad)
     assert r.failing("matched:error") == [bad] and not r.failing("native:error")
+
+
+def test_gap_reads_the_policy_train_policy_writes(tmp_path, capsys):
+    """`gap -s policy=FILE` read TorchScript or torch.save'd modules only: the stable-baselines3 zip
+    that `train-policy` writes was refused. Round trip: train-policy -> gap -s policy=... ."""
+    pytest.importorskip("stable_baselines3")
+    folder = tmp_path / "pol"
+    assert main(["train-policy", "double-pendulum", "--steps", "64", "--max-steps", "20", "--out", str(folder),
+                 "-q"]) == 0
+    assert sorted(p.name for p in folder.iterdir()) == ["config.json", "policy.zip"]
+    capsys.readouterr()
+    rc = main(["gap", "double-pendulum", "-s", f"policy={folder / 'policy.zip'}", "--horizon", "50", "--json",
+               "--no-report", "--src", "bullet", "--dst", "mujoco", "-q"])
+    out = capsys.readouterr()
+    assert rc == 0, out.err
+    report = json.loads(out.out)
+    (label, sc), = report["scenarios"].items()
+    assert label.startswith("policy") and sc["steps"] == 50
+    # the policy moved the arm: torques were applied (gravity alone would give the same in both)
+    from simmatch.gap.scenarios import load_policy
+    from simmatch.model import State
+    from simmatch.registry import load_model
+
+    import torch
+
+    model = load_model("double-pendulum")
+    policy = load_policy(str(folder / "policy.zip"), model)
+    tau = policy(torch.as_tensor(State.zeros(model).as_vector(), dtype=torch.float32).unsqueeze(0))
+    tau = np.asarray(tau).reshape(-1)
+    assert tau.shape == (model.dof,) and np.all(np.isfinite(tau)) and np.any(tau != 0)
+    eff = np.array([j.limit.effort for j in model.dof_joints])
+    assert np.all(np.abs(tau) <= eff + 1e-9)  # actions in [-1, 1] times the effort limits, as in training

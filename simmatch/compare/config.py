@@ -1,0 +1,62 @@
+"""`simmatch check`'s options: one frozen dataclass from which the command line is generated
+(`simmatch.cli.generate`) and which check.json records (`config.check`, `dataclasses.asdict`)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from ..fields import SEED_MAX, comma_text, from_dict, option
+
+ENGINES_DEFAULT = ("bullet", "dart", "mujoco")
+MODEL_HELP = "Shipped model name (hopper, hopper-box, pendulum, double-pendulum, laikago, ...) or URDF path."
+BASE_HELP = "fixed | floating | auto (auto: a massless root link is the world)."
+BASE_POSE_HELP = ("Where a fixed base is mounted: 'x y z roll pitch yaw' (m, rad; URDF rpy), e.g. "
+                  "'0 0 1 0 1.5708 0' on a wall.")
+
+
+def parse_engines_text(text: str) -> tuple[str, ...]:
+    """'bullet,dart' / 'all' / 'none' -> engine names (UsageError naming --engines)."""
+    from ..cli import options
+    from .run import parse_engines
+
+    return tuple(parse_engines(options.engine_list(text)))
+
+
+@dataclass(frozen=True)
+class CheckConfig:
+    """Everything that decides a check report's findings and numbers."""
+
+    model: str = option(help=MODEL_HELP, positional=True)
+    random_q: int = option(20, short="-n", minimum=0,
+                           help="Random configurations (and random states) to compare at, besides q = 0 "
+                                "(at most 2000 unless --no-limit).")
+    engines: tuple[str, ...] = option(ENGINES_DEFAULT, short="-e", parse=parse_engines_text, text=comma_text,
+                                      help="Comma list of bullet, dart, mujoco ('all'); 'none' to check only "
+                                           "the model (with --reference).")
+    load: str = option("both", choices=("native", "matched", "both"),
+                       help="native (each engine's URDF importer), matched (simmatch's faithful build) or both.")
+    seed: int = option(0, minimum=0, maximum=SEED_MAX, help="Seed of the random samples: same seed, same report.")
+    tol: tuple[str, ...] = option((), help="Tolerance override NAME=VALUE, repeatable (e.g. --tol "
+                                           "inertia_rel=1e-3).")
+    base: str = option("auto", choices=("fixed", "floating", "auto"), help=BASE_HELP)
+    base_pose: str | None = option(None, help=BASE_POSE_HELP)
+    reference: str | None = option(None, short="-r", help="Also hold the model against this reference model "
+                                                          "(a URDF converted or edited from it).")
+
+    def record(self) -> dict:
+        """What check.json holds (`config.check`)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> CheckConfig:
+        """The config of a check.json's `config.check`."""
+        return from_dict(cls, d)
+
+    def run(self, **kw):
+        """`run_check` with these options (`kw`: run_check's other arguments, e.g. jobs)."""
+        from ..findings import Tolerances
+        from .run import run_check
+
+        return run_check(self.model, engines=list(self.engines), load=self.load, random_q=self.random_q,
+                         seed=self.seed, tol=Tolerances().with_overrides(self.tol), base=self.base,
+                         base_pose=self.base_pose, reference=self.reference, **kw)
