@@ -15,16 +15,16 @@ from simmatch.gap.config import GapConfig
 from simmatch.isolation import run_isolated
 
 
-def stdout_console(pipe_width: int = 1000) -> Console:
+def stdout_console(pipe_width: int = 1000, **kw) -> Console:
     """The console for a command's tables: a terminal's own width, and in a pipe or a file (where rich
     would assume 80 columns and wrap or cut the tables) $COLUMNS or `pipe_width`."""
     if sys.stdout.isatty():
-        return Console()
+        return Console(**kw)
     try:
         width = int(os.environ.get("COLUMNS", ""))
     except ValueError:
         width = 0
-    return Console(width=width if width > 0 else pipe_width)
+    return Console(width=width if width > 0 else pipe_width, **kw)
 
 
 def _progress_factory(console: Console, enabled: bool):

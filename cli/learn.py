@@ -127,6 +127,21 @@ learn_dyn = command(LearnDynConfig, run_learn_dyn, run=("out", "json", "quiet", 
 })
 
 
+def _check_policy_config(path: Path) -> None:
+    """An existing config.json in the policy folder must be a train-policy config (else: UsageError)."""
+    import json
+
+    if not path.exists():
+        return
+    try:
+        d = json.loads(path.read_text(encoding="utf-8"))
+        ok = isinstance(d, dict) and {"model", "src", "steps", "seed"} <= set(d)
+    except (OSError, ValueError):
+        ok = False
+    if not ok:
+        raise UsageError(f"--out {path.parent}: {path} exists and is not a train-policy config; not replaced")
+
+
 def run_train_policy(cfg: TrainPolicyConfig, ro: RunOptions):
     """Train a hopping task policy with PPO (alive bonus, forward velocity, action cost, joint-limit
     penalty, early termination on falling) into the --out folder (policy.zip and config.json); usable
@@ -146,6 +161,7 @@ def run_train_policy(cfg: TrainPolicyConfig, ro: RunOptions):
     # named after the model: training the pendulum must not replace the hopper's policy
     out = ro.out or Path("reports") / f"policy_{model_label(cfg.model)}"
     check_out_dir(out, lambda name: name in POLICY_FILES)  # before any computation: nothing left behind
+    _check_policy_config(out / "config.json")
     console = Console(soft_wrap=True, stderr=ro.json)
     m = load_model(cfg.model, base=cfg.base)
     out.mkdir(parents=True, exist_ok=True)
