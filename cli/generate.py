@@ -19,9 +19,10 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 import typer
 
@@ -96,7 +97,7 @@ def _value(f: dataclasses.Field, hint, raw):
     c = cli_of(f)
     if c.parse is not None:
         if raw is None:
-            return f.default
+            return f.default if f.default is not dataclasses.MISSING else f.default_factory()
         try:
             return c.parse(raw)
         except UsageError:

@@ -99,7 +99,8 @@ def run_learn_dyn(cfg: LearnDynConfig, ro: RunOptions):
         raise UsageError(f"--resume: no run to resume in {out} (no config.json there); start it without --resume")
     _require()
     console = Console(soft_wrap=True, stderr=ro.json)
-    res = run_pipeline(cfg, root=out.parent, resume=ro.resume, log=_log(console, ro.quiet), progress=not ro.quiet)
+    res = run_pipeline(cfg, root=out.parent, resume=ro.resume, log=_log(console, ro.quiet),
+                       progress=not (ro.quiet or ro.json))  # the bar writes to stdout
     if ro.json:
         sys.stdout.write((out / "scores.json").read_text())
         sys.stdout.flush()
@@ -168,7 +169,7 @@ def run_train_policy(cfg: TrainPolicyConfig, ro: RunOptions):
     t0 = time.time()
     log = _log(console, ro.quiet)
     train_task_policy(m, cfg.src, cfg.steps, cfg.seed, out / POLICY_FILE, n_envs=cfg.n_envs, lr=cfg.lr,
-                      max_steps=cfg.max_steps, log=log)
+                      max_steps=cfg.max_steps, log=log, progress=not ro.quiet)
     dt = time.time() - t0
     write_text(out / "config.json", cfg.to_json() + "\n")
     ev = evaluate_return(m, out / POLICY_FILE, cfg.src, episodes=3, seed=cfg.seed, max_steps=cfg.max_steps)

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from rich.markup import escape
 from rich.table import Table
-
 from simmatch.cli.generate import RunOptions, command
+
 from simmatch.compare.config import BASE_HELP, BASE_POSE_HELP, MODEL_HELP
 from simmatch.fields import option
 from simmatch.registry import load_model

@@ -216,7 +216,7 @@ def make_task_env(model: RobotModel, src: str, seed: int = 0, max_steps: int = 5
 
 def train_task_policy(model: RobotModel, src: str, steps: int, seed: int, out_path, n_envs: int = 2,
                       log=print, corrector_factory=None, init_path: str | None = None, lr: float = 3e-4,
-                      space: str = "contact", max_steps: int = 500):
+                      space: str = "contact", max_steps: int = 500, progress: bool = True):
     """PPO on the hopping task; saves a stable-baselines3 zip usable as `--policy`."""
     import torch
     from stable_baselines3 import PPO
@@ -234,7 +234,8 @@ def train_task_policy(model: RobotModel, src: str, steps: int, seed: int, out_pa
         ppo = PPO("MlpPolicy", envs, n_steps=1024, batch_size=256, n_epochs=10, learning_rate=lr, gamma=0.99,
                   gae_lambda=0.95, ent_coef=0.0, seed=seed, device="cpu", verbose=0,
                   policy_kwargs=dict(net_arch=[64, 64], log_std_init=-0.5))
-    ppo.learn(steps, reset_num_timesteps=init_path is None, callback=_progress_callback(steps, log))
+    ppo.learn(steps, reset_num_timesteps=init_path is None,
+              callback=_progress_callback(steps, log) if progress else None)
     from simmatch.outputs import save_sb3
 
     save_sb3(ppo, out_path)

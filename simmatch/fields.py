@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import dataclasses
 import typing
+from collections.abc import Callable
 from dataclasses import MISSING, dataclass
-from typing import Any, Callable
-
+from typing import Any
 
 SEED_MAX = 2**32 - 1  # numpy, torch and the engines all take a seed in [0, 2^32)
 

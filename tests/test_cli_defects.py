@@ -10,7 +10,6 @@ import sys
 
 import numpy as np
 import pytest
-
 from simmatch.cli.app import main
 
 SIMMATCH = [sys.executable, "-m", "simmatch.cli.app"]
@@ -139,11 +138,11 @@ def test_gap_reads_the_policy_train_policy_writes(tmp_path, capsys):
     (label, sc), = report["scenarios"].items()
     assert label.startswith("policy") and sc["steps"] == 50
     # the policy moved the arm: torques were applied (gravity alone would give the same in both)
+    import torch
+
     from simmatch.gap.scenarios import load_policy
     from simmatch.model import State
     from simmatch.registry import load_model
-
-    import torch
 
     model = load_model("double-pendulum")
     policy = load_policy(str(folder / "policy.zip"), model)

@@ -8,8 +8,8 @@ import dataclasses
 import json
 
 import pytest
-
 from simmatch.cli.app import main
+
 from simmatch.compare.config import CheckConfig
 from simmatch.fields import cli_of, flag_of
 from simmatch.gap.config import GapConfig
