@@ -50,8 +50,13 @@ def test_gap_progress_bar_leaves_no_stale_frame(tmp_path):
     pty = pytest.importorskip("pty")
     import select
 
+    import fcntl
+    import struct
+    import termios
+
     pid, fd = pty.fork()
-    if pid == 0:  # the child: gap on a pseudo-terminal
+    if pid == 0:  # the child: gap on a pseudo-terminal of 40 rows x 120 columns, as a real one
+        fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
         os.execv(sys.executable, SIMMATCH + ["gap", "--model", "pendulum", "--horizon", "1500", "-s", "drop", "-s", "sine",
                                              "--no-report"])
     out = b""
