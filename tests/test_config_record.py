@@ -120,3 +120,22 @@ def test_every_option_has_help_and_numbers_have_ranges(cls):
         value = f.default if f.default is not dataclasses.MISSING else f.default_factory()
         if isinstance(value, (int, float)) and not isinstance(value, bool) and f.name != "random_q":
             assert c.minimum is not None or c.positive, f"{cls.__name__}.{f.name} has no lower bound"
+
+
+def test_one_grammar_model_first(tmp_path, capsys, monkeypatch):
+    """`simmatch COMMAND MODEL [options]` everywhere; the old `--model` is a hidden alias."""
+    from typer.testing import CliRunner
+
+    from simmatch.cli.app import app
+
+    runner = CliRunner()
+    for command in ("show", "check", "gap", "learn-dyn", "train-policy"):
+        text = runner.invoke(app, [command, "--help"], env={"COLUMNS": "200"}).output
+        assert f"simmatch {command} [OPTIONS]" in text and "MODEL" in text, command
+        assert "--model" not in text, command  # hidden
+    assert main(["gap", "pendulum", "--model", "double-pendulum"]) == 2
+    assert "given twice" in capsys.readouterr().err
+    seen = []
+    _fake_pipeline(monkeypatch, seen)
+    assert main(["learn-dyn", "--model", "pendulum", "--json", "--out", str(tmp_path / "r")]) == 0
+    assert seen[0].model == "pendulum"
