@@ -17,7 +17,8 @@ from simmatch.errors import UsageError
 from simmatch.gail.config import LearnDynConfig, TrainPolicyConfig
 
 POLICY_FILE = "policy.zip"  # what `train-policy` writes in its --out folder (with config.json)
-POLICY_FILES = (POLICY_FILE, "config.json")
+POLICY_SCRIPT = "policy.pt"  # the same policy as TorchScript, State.as_vector() -> torques (gap -s policy=)
+POLICY_FILES = (POLICY_FILE, POLICY_SCRIPT, "config.json")
 
 
 def _require():
@@ -145,8 +146,8 @@ def _check_policy_config(path: Path) -> None:
 
 def run_train_policy(cfg: TrainPolicyConfig, ro: RunOptions):
     """Train a hopping task policy with PPO (alive bonus, forward velocity, action cost, joint-limit
-    penalty, early termination on falling) into the --out folder (policy.zip and config.json); usable
-    as `learn-dyn --policy FOLDER` and `gap -s policy=FOLDER/policy.zip`."""
+    penalty, early termination on falling) into the --out folder (policy.zip, policy.pt as TorchScript,
+    config.json); usable as `learn-dyn --policy FOLDER` and `gap -s policy=FOLDER/policy.pt`."""
     from simmatch.cli import options
     from simmatch.variants import parse_target
 
@@ -155,7 +156,7 @@ def run_train_policy(cfg: TrainPolicyConfig, ro: RunOptions):
     _require()
     import time
 
-    from simmatch.gail.behavior import evaluate_return, train_task_policy
+    from simmatch.gail.behavior import evaluate_return, export_torques, train_task_policy
     from simmatch.outputs import check_out_dir, dumps_json, model_label, write_text
     from simmatch.registry import load_model
 
@@ -168,8 +169,9 @@ def run_train_policy(cfg: TrainPolicyConfig, ro: RunOptions):
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
     log = _log(console, ro.quiet)
-    train_task_policy(m, cfg.src, cfg.steps, cfg.seed, out / POLICY_FILE, n_envs=cfg.n_envs, lr=cfg.lr,
-                      max_steps=cfg.max_steps, log=log, progress=not ro.quiet)
+    ppo = train_task_policy(m, cfg.src, cfg.steps, cfg.seed, out / POLICY_FILE, n_envs=cfg.n_envs, lr=cfg.lr,
+                            max_steps=cfg.max_steps, log=log, progress=not ro.quiet)
+    export_torques(ppo, m, out / POLICY_SCRIPT)
     dt = time.time() - t0
     write_text(out / "config.json", cfg.to_json() + "\n")
     ev = evaluate_return(m, out / POLICY_FILE, cfg.src, episodes=3, seed=cfg.seed, max_steps=cfg.max_steps)
@@ -182,8 +184,8 @@ def run_train_policy(cfg: TrainPolicyConfig, ro: RunOptions):
 
 
 train_policy = command(TrainPolicyConfig, run_train_policy, run=("out", "json", "quiet"), help={
-    "out": "Policy folder for policy.zip and config.json (default reports/policy_MODEL; a URDF path: "
-           "policy_STEM-HASH).",
+    "out": "Policy folder for policy.zip, policy.pt and config.json (default reports/policy_MODEL; a URDF "
+           "path: policy_STEM-HASH).",
     "json": "Print the policy's path, config and return as one JSON object on stdout.",
     "quiet": "No progress lines.",
 })

@@ -16,9 +16,11 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 
-from simmatch.model import RobotModel, State
+from pathlib import Path
 
-from .features import actuated_indices, generator_obs, torques
+from simmatch.model import RobotModel
+
+from .features import actuated_indices, generator_obs
 
 
 class Behaviour(ABC):
@@ -113,37 +115,48 @@ class PPOBehaviour(Behaviour):
         return np.clip(mean + std * rng.standard_normal(mean.shape), -1, 1)
 
 
-class TaskPolicyTorques:
-    """A `simmatch train-policy` policy.zip as `gap -s policy=FILE` calls a policy: a (1, n) float32
-    tensor of `State.as_vector()` -> (dof,) joint torques (N, N m; a float64 tensor): the policy's
-    deterministic action in [-1, 1] per actuated joint times that joint's effort limit, as in training
-    (`features.torques`). gap evaluates it at every engine step (training acted at 50 Hz). Raises
-    UsageError when the zip cannot be read or was trained on a model of another state size."""
+def export_torques(ppo, model: RobotModel, path) -> Path:
+    """Write a trained task policy as the TorchScript module `gap -s policy=FILE` runs: a (B, n) float32
+    tensor of `State.as_vector()` -> (B, dof) joint torques (N, N m): the policy's deterministic
+    action (its Gaussian mean, clipped to [-1, 1] as `PPO.predict` does) on the task observation
+    (`task_obs`: the state without its horizontal position) times each actuated joint's effort limit
+    (`features.torques`), 0 elsewhere. Self-contained: loading it needs torch only."""
+    import warnings
 
-    def __init__(self, path, model: RobotModel):
-        from stable_baselines3 import PPO
+    import torch
 
-        from simmatch.errors import UsageError
+    from simmatch.outputs import atomic_file
 
-        self.model, self.path = model, str(path)
-        try:
-            self.ppo = PPO.load(self.path, device="cpu")
-        except Exception as exc:  # empty, truncated or not an SB3 zip: whatever the unzipper or torch raises
-            why = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            raise UsageError(f"{self.path}: not a readable policy zip from `simmatch train-policy` ({why})") from None
-        want = self.ppo.observation_space.shape[0]
-        have = len(task_obs(model, np.zeros(len(State.zeros(model).as_vector()))))
-        if want != have or self.ppo.action_space.shape[0] != len(actuated_indices(model)):
-            raise UsageError(f"{self.path}: a policy for {want} observations and {self.ppo.action_space.shape[0]} "
-                             f"actuated joints; {model.name} has {have} and {len(actuated_indices(model))} "
-                             "(train it on this model)")
+    from .features import horizontal_indices, state_size
 
-    def __call__(self, obs):
-        import torch
+    n, dof = state_size(model), model.dof
+    keep = [i for i in range(n) if i not in set(horizontal_indices(model))]
+    act = actuated_indices(model)
+    scatter = torch.zeros(len(act), dof)
+    for k, i in enumerate(act):
+        scatter[k, i] = float(model.dof_joints[i].limit.effort)
+    policy = ppo.policy
 
-        s = np.asarray(obs.detach().cpu().numpy(), dtype=float).reshape(-1)
-        a, _ = self.ppo.predict(task_obs(self.model, s).astype(np.float32), deterministic=True)
-        return torch.as_tensor(torques(self.model, np.asarray(a, dtype=float)))
+    class StateToTorques(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.features = policy.pi_features_extractor
+            self.actor = policy.mlp_extractor.policy_net
+            self.action_net = policy.action_net
+            self.register_buffer("keep", torch.tensor(keep, dtype=torch.long))
+            self.register_buffer("scatter", scatter)
+
+        def forward(self, obs):
+            x = self.features(obs.index_select(1, self.keep))
+            return torch.clamp(self.action_net(self.actor(x)), -1.0, 1.0) @ self.scatter
+
+    module = StateToTorques().eval()
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")  # torch.jit is deprecated in 2.13 but still the self-contained format
+        traced = torch.jit.trace(module, torch.zeros(1, n))
+        with atomic_file(path, "wb") as f:
+            torch.jit.save(traced, f)
+    return Path(path)
 
 
 def make_behaviour(kind: str, model: RobotModel, policy: str | None = None, log_std: float | None = None) -> Behaviour:

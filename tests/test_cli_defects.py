@@ -48,9 +48,8 @@ def test_gap_progress_bar_leaves_no_stale_frame(tmp_path):
     """On a terminal, a line printed under the live progress bar (PyBullet's build time) left one
     frame of the bar on the screen: every line the bar wrote must be erased again."""
     pty = pytest.importorskip("pty")
-    import select
-
     import fcntl
+    import select
     import struct
     import termios
 
@@ -128,31 +127,46 @@ def test_fail_on_matched_fails_on_a_matched_error(tmp_path):
 
 def test_gap_reads_the_policy_train_policy_writes(tmp_path, capsys):
     """`gap -s policy=FILE` read TorchScript or torch.save'd modules only: the stable-baselines3 zip
-    that `train-policy` writes was refused. Round trip: train-policy -> gap -s policy=... ."""
+    that `train-policy` writes was refused. train-policy now also writes the policy as TorchScript
+    (policy.pt, State.as_vector() -> torques) and gap runs it, given either file. Round trip:
+    train-policy -> gap -s policy=... ; the module gives what SB3's own predict gives."""
     pytest.importorskip("stable_baselines3")
+    from stable_baselines3 import PPO
+
+    from simmatch.gap.scenarios import load_policy
+    from simmatch.registry import load_model
+
     folder = tmp_path / "pol"
     assert main(["train-policy", "double-pendulum", "--steps", "64", "--max-steps", "20", "--out", str(folder),
                  "-q"]) == 0
-    assert sorted(p.name for p in folder.iterdir()) == ["config.json", "policy.zip"]
+    assert sorted(p.name for p in folder.iterdir()) == ["config.json", "policy.pt", "policy.zip"]
     capsys.readouterr()
-    rc = main(["gap", "double-pendulum", "-s", f"policy={folder / 'policy.zip'}", "--horizon", "50", "--json",
-               "--no-report", "--src", "bullet", "--dst", "mujoco", "-q"])
-    out = capsys.readouterr()
-    assert rc == 0, out.err
-    report = json.loads(out.out)
-    (label, sc), = report["scenarios"].items()
-    assert label.startswith("policy") and sc["steps"] == 50
-    # the policy moved the arm: torques were applied (gravity alone would give the same in both)
+    for given in ("policy.zip", "policy.pt"):
+        rc = main(["gap", "double-pendulum", "-s", f"policy={folder / given}", "--horizon", "50", "--json",
+                   "--no-report", "--src", "bullet", "--dst", "mujoco", "-q"])
+        out = capsys.readouterr()
+        assert rc == 0, out.err
+        (label, sc), = json.loads(out.out)["scenarios"].items()
+        assert label.startswith("policy") and sc["steps"] == 50
+    # the hopper's task observation leaves out its horizontal position (rootx): the module does too
+    hop = tmp_path / "hop"
+    assert main(["train-policy", "hopper", "--steps", "64", "--max-steps", "20", "--out", str(hop), "-q"]) == 0
+    for name, pol in (("double-pendulum", folder), ("hopper", hop)):
+        _same_torques(load_model(name), load_policy(str(pol / "policy.zip")),
+                      PPO.load(str(pol / "policy.zip"), device="cpu"))
+
+
+def _same_torques(model, module, ppo):
     import torch
+    from simmatch.gail.behavior import task_obs
+    from simmatch.gail.features import torques
 
-    from simmatch.gap.scenarios import load_policy
     from simmatch.model import State
-    from simmatch.registry import load_model
 
-    model = load_model("double-pendulum")
-    policy = load_policy(str(folder / "policy.zip"), model)
-    tau = policy(torch.as_tensor(State.zeros(model).as_vector(), dtype=torch.float32).unsqueeze(0))
-    tau = np.asarray(tau).reshape(-1)
-    assert tau.shape == (model.dof,) and np.all(np.isfinite(tau)) and np.any(tau != 0)
-    eff = np.array([j.limit.effort for j in model.dof_joints])
-    assert np.all(np.abs(tau) <= eff + 1e-9)  # actions in [-1, 1] times the effort limits, as in training
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        s = rng.normal(0, 2, len(State.zeros(model).as_vector()))
+        tau = module(torch.as_tensor(s, dtype=torch.float32).unsqueeze(0)).detach().numpy().reshape(-1)
+        a, _ = ppo.predict(task_obs(model, s).astype(np.float32), deterministic=True)
+        assert tau.shape == (model.dof,)
+        np.testing.assert_allclose(tau, torques(model, a), rtol=1e-5, atol=1e-6)

@@ -16,10 +16,12 @@ BASE_POSE_HELP = ("Where a fixed base is mounted: 'x y z roll pitch yaw' (m, rad
 
 def parse_engines_text(text: str) -> tuple[str, ...]:
     """'bullet,dart' / 'all' / 'none' -> engine names (UsageError naming --engines)."""
-    from ..cli import options
+    from ..errors import UsageError
     from .run import parse_engines
 
-    return tuple(parse_engines(options.engine_list(text)))
+    if not any(t.strip() for t in str(text).split(",")):
+        raise UsageError(f"--engines {text!r}: name at least one engine (bullet, dart, mujoco), 'all' or 'none'")
+    return tuple(parse_engines(text))
 
 
 @dataclass(frozen=True)

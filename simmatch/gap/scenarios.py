@@ -13,8 +13,8 @@ mass always get 0.
 - `replay=FILE`: torques from an `.npz` (key `torques`) or `.csv` (one row per step; an optional
   header row of joint names), with one column per DoF or per actuated joint.
 - `policy=FILE`: a saved torch policy (TorchScript, or a `torch.save`d `nn.Module`) mapping the
-  canonical state vector (`State.as_vector()`, float32) to torques (dof or actuated joints), or the
-  policy.zip of `simmatch train-policy` (its deterministic action times the effort limits).
+  canonical state vector (`State.as_vector()`, float32) to torques (dof or actuated joints); for the
+  policy.zip of `simmatch train-policy`, the TorchScript policy.pt it writes next to it.
 
 `torque_scale`: for `sine`/`random` the amplitude as a fraction of each joint's effort limit
 (default 0.5); for `replay`/`policy` a multiplier (default 1). `noise`: standard deviation of the
@@ -148,7 +148,7 @@ class Scenario:
         if spec.name == "replay":
             self._file_torques = self._expand(load_torques(spec.file, model), spec.file)
         elif spec.name == "policy":
-            self._policy_module = load_policy(spec.file, model)
+            self._policy_module = load_policy(spec.file)
 
     @property
     def horizon(self) -> int:
@@ -285,18 +285,20 @@ def _read_torques(path: str, model: RobotModel) -> np.ndarray:
     raise UsageError(f"{path}: replay takes .npz (key 'torques') or .csv")
 
 
-def load_policy(path: str, model: RobotModel | None = None):
-    """A torch.jit or torch.save'd nn.Module in eval mode, or (with `model`) the stable-baselines3
-    policy.zip that `simmatch train-policy` writes, as a module of the same contract. torch is
-    imported here only."""
+def load_policy(path: str):
+    """A torch.jit or torch.save'd nn.Module in eval mode. For the policy.zip (stable-baselines3) of
+    `simmatch train-policy`, the TorchScript policy.pt it writes next to it. torch is imported here
+    only."""
     try:
         import torch
     except ImportError:
         raise UsageError("policy scenarios need torch: pip install 'simmatch[learn]'") from None
-    if model is not None and _is_sb3_zip(path):
-        from ..gail.behavior import TaskPolicyTorques
-
-        return TaskPolicyTorques(path, model)
+    if _is_sb3_zip(path):
+        pt = Path(path).with_name("policy.pt")
+        if not pt.is_file():
+            raise UsageError(f"{path}: a stable-baselines3 zip; gap runs the TorchScript policy.pt that "
+                             "`simmatch train-policy` writes next to it, and there is none (train it again)")
+        path = str(pt)
     import warnings
 
     try:
