@@ -8,8 +8,7 @@ from rich.markup import escape
 from rich.table import Table
 from simmatch.cli.generate import RunOptions, command
 
-from simmatch.compare.config import BASE_HELP, BASE_POSE_HELP, MODEL_HELP
-from simmatch.fields import option
+from simmatch.fields import BASE_HELP, BASE_POSE_HELP, MODEL_HELP, option
 from simmatch.registry import load_model
 
 

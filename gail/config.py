@@ -7,8 +7,7 @@ import json
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
-from simmatch.compare.config import BASE_HELP, MODEL_HELP
-from simmatch.fields import SEED_MAX, comma_ints, comma_text, from_dict, option
+from simmatch.fields import BASE_HELP, MODEL_HELP, SEED_MAX, comma_ints, comma_text, from_dict, option
 
 
 def _window(text: str) -> str:

@@ -26,6 +26,11 @@ from dataclasses import MISSING, dataclass
 from typing import Any
 
 SEED_MAX = 2**32 - 1  # numpy, torch and the engines all take a seed in [0, 2^32)
+# help texts of the options every command shares
+MODEL_HELP = "Shipped model name (hopper, hopper-box, pendulum, double-pendulum, laikago, ...) or URDF path."
+BASE_HELP = "fixed | floating | auto (auto: a massless root link is the world)."
+BASE_POSE_HELP = ("Where a fixed base is mounted: 'x y z roll pitch yaw' (m, rad; URDF rpy), e.g. "
+                  "'0 0 1 0 1.5708 0' on a wall.")
 
 
 @dataclass(frozen=True)

@@ -5,13 +5,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from ..fields import SEED_MAX, comma_text, from_dict, option
+from ..fields import BASE_HELP, BASE_POSE_HELP, MODEL_HELP, SEED_MAX, comma_text, from_dict, option
 
 ENGINES_DEFAULT = ("bullet", "dart", "mujoco")
-MODEL_HELP = "Shipped model name (hopper, hopper-box, pendulum, double-pendulum, laikago, ...) or URDF path."
-BASE_HELP = "fixed | floating | auto (auto: a massless root link is the world)."
-BASE_POSE_HELP = ("Where a fixed base is mounted: 'x y z roll pitch yaw' (m, rad; URDF rpy), e.g. "
-                  "'0 0 1 0 1.5708 0' on a wall.")
 
 
 def parse_engines_text(text: str) -> tuple[str, ...]:

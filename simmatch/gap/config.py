@@ -6,10 +6,9 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
-from ..compare.config import BASE_HELP, BASE_POSE_HELP, MODEL_HELP
 from ..config import SimConfig
 from ..errors import UsageError
-from ..fields import SEED_MAX, from_dict, option
+from ..fields import BASE_HELP, BASE_POSE_HELP, MODEL_HELP, SEED_MAX, from_dict, option
 from ..metrics import MetricWeights
 from ..registry import base_pose_of
 from ..variants import parse_target
