@@ -22,6 +22,9 @@ app = typer.Typer(
 )
 
 
+PIP_LEARN = "not installed: pip install 'simmatch[learn]'"
+
+
 def _version(value: bool):
     if value:
         typer.echo(f"simmatch {__version__}")
@@ -52,7 +55,10 @@ def info():
 
         table.add_row("torch (learn-dyn)", torch.__version__, "[green]available[/]")
     except ImportError:
-        table.add_row("torch (learn-dyn)", "-", "[yellow]not installed: pip install 'simmatch[learn]'[/]")
+        from rich.markup import escape
+
+        # escaped: rich would read '[learn]' as a markup tag and drop it
+        table.add_row("torch (learn-dyn)", "-", f"[yellow]{escape(PIP_LEARN)}[/]")
     console.print(table)
     console.print(f"models: {', '.join(model_names())}")
 

@@ -12,8 +12,7 @@ import math
 from pathlib import Path
 
 from simmatch.errors import UsageError
-
-SEED_MAX = 2**32 - 1  # numpy, torch and the engines all take a seed in [0, 2^32)
+from simmatch.fields import SEED_MAX
 
 # Sizes beyond which a run takes minutes to hours (measured here on a shared 2-core machine: `check
 # hopper` ~1 s start-up plus a few ms per random q, a 250-joint chain ~0.4 s per random q; `gap` on
@@ -68,6 +67,33 @@ def choice(value: str, option: str, choices: tuple[str, ...] | list[str]) -> str
 
 def base(value: str, option: str = "--base") -> str:
     return choice(value, option, ("fixed", "floating", "auto"))
+
+
+def check_config(cfg) -> None:
+    """Range-check every field of a command's config from its metadata (`simmatch.fields.option`):
+    minimum/maximum (a number or another field's name), positive, choices; None passes (unset).
+    One UsageError naming the option, the value and the bound; fields in declaration order."""
+    import dataclasses
+
+    from simmatch.fields import cli_of, flag_of
+
+    for f in dataclasses.fields(cfg):
+        c = cli_of(f)
+        value = getattr(cfg, f.name)
+        if c is None or value is None:
+            continue
+        flag = flag_of(f)
+        bound = lambda b: getattr(cfg, b) if isinstance(b, str) else b  # noqa: E731
+        lo, hi = bound(c.minimum), bound(c.maximum)
+        why = c.maximum_why
+        if isinstance(value, bool):
+            continue
+        if c.choices is not None:
+            choice(value, flag, c.choices)
+        elif isinstance(value, int):
+            integer(value, flag, None if lo is None else int(lo), None if hi is None else int(hi), why)
+        elif isinstance(value, float):
+            number(value, flag, lo, hi, positive=c.positive)
 
 
 def random_q(value: int, no_limit: bool = False) -> int:

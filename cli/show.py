@@ -2,28 +2,36 @@
 
 from __future__ import annotations
 
-import typer
-from rich.console import Console
+from dataclasses import dataclass
+
 from rich.markup import escape
 from rich.table import Table
 
+from simmatch.cli.generate import RunOptions, command
+from simmatch.fields import BASE_HELP, BASE_POSE_HELP, MODEL_HELP, option
 from simmatch.registry import load_model
 
 
-def show(
-    model: str = typer.Argument(..., help="Model name (hopper, hopper-box, pendulum, double-pendulum, laikago) or URDF path."),
-    base: str = typer.Option("auto", help="fixed | floating | auto (auto: a massless root link is the world)."),
-    base_pose: str | None = typer.Option(None, "--base-pose", help="Where a fixed base is mounted: 'x y z roll "
-                                         "pitch yaw' (m, rad; URDF rpy)."),
-):
+@dataclass(frozen=True)
+class ShowConfig:
+    """`simmatch show`'s options (it writes no report)."""
+
+    model: str = option(help=MODEL_HELP, positional=True)
+    base: str = option("auto", choices=("fixed", "floating", "auto"), help=BASE_HELP)
+    base_pose: str | None = option(None, help=BASE_POSE_HELP)
+
+
+def run(cfg: ShowConfig, ro: RunOptions):
     """Print the canonical model: links, masses, joints in canonical order, base."""
     from simmatch.cli import options
 
-    options.model_arg(model)
-    m = load_model(model, base=options.base(base), base_pose=base_pose)
+    options.model_arg(cfg.model)
+    m = load_model(cfg.model, base=cfg.base, base_pose=cfg.base_pose)
     # names and paths come from the file: escaped (a '[/x]' is not markup) and never highlighted (rich's
     # highlighter regexes are slow on long names)
-    console = Console(highlight=False)
+    from simmatch.cli.gap import stdout_console
+
+    console = stdout_console(highlight=False)
     console.print(f"[bold]{escape(m.name)}[/]  {escape(m.source)}")
     console.print(f"base: [bold]{escape(m.base_text)}[/] ({escape(m.base_reason)}); {m.dof} DoF; total mass {m.total_mass:.6g} kg")
     links = Table(title="links")
@@ -53,3 +61,6 @@ def show(
         console.print(f"locked: {escape(j.name)} ({j.locked_type}, lower = upper = {j.limit.lower:g}) is fixed")
     for u in m.unsupported:
         console.print(f"[yellow]unsupported:[/] {escape(u)}")
+
+
+show = command(ShowConfig, run)

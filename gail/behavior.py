@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -118,6 +119,53 @@ class PPOBehaviour(Behaviour):
         return np.clip(mean + std * rng.standard_normal(mean.shape), -1, 1)
 
 
+def export_torques(ppo, model: RobotModel, path) -> Path:
+    """Write a trained task policy as the TorchScript module `gap -s policy=FILE` runs: a (B, n) float32
+    tensor of `State.as_vector()` -> (B, dof) joint torques (N, N m): the policy's deterministic
+    action (its Gaussian mean, clipped to [-1, 1] as `PPO.predict` does) on the task observation
+    (`task_obs`: the state without its horizontal position) times each actuated joint's effort limit
+    (`features.torques`), 0 elsewhere. Self-contained: loading it needs torch only."""
+    import warnings
+
+    import torch
+
+    from simmatch.outputs import atomic_file
+
+    from .features import horizontal_indices, state_size
+
+    n, dof = state_size(model), model.dof
+    keep = [i for i in range(n) if i not in set(horizontal_indices(model))]
+    act = actuated_indices(model)
+    scatter = torch.zeros(len(act), dof)
+    for k, i in enumerate(act):
+        limit = model.dof_joints[i].limit
+        assert limit is not None and limit.effort is not None  # actuated: an effort limit > 0
+        scatter[k, i] = float(limit.effort)
+    policy = ppo.policy
+
+    class StateToTorques(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.features = policy.pi_features_extractor
+            self.actor = policy.mlp_extractor.policy_net
+            self.action_net = policy.action_net
+            self.register_buffer("keep", torch.tensor(keep, dtype=torch.long))
+            self.register_buffer("scatter", scatter)
+            self.scatter: torch.Tensor  # a registered buffer (typed for mypy)
+
+        def forward(self, obs):
+            x = self.features(obs.index_select(1, self.keep))
+            return torch.clamp(self.action_net(self.actor(x)), -1.0, 1.0) @ self.scatter
+
+    module = StateToTorques().eval()
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")  # torch.jit is deprecated in 2.13 but still the self-contained format
+        traced = torch.jit.trace(module, torch.zeros(1, n))
+        with atomic_file(path, "wb") as f:
+            torch.jit.save(traced, f)
+    return Path(path)
+
+
 def make_behaviour(kind: str, model: RobotModel, policy: str | None = None, log_std: float | None = None) -> Behaviour:
     if policy:
         return PPOBehaviour(model, policy, log_std)
@@ -188,7 +236,7 @@ def make_task_env(model: RobotModel, src: str, seed: int = 0, max_steps: int = 5
 
 def train_task_policy(model: RobotModel, src: str, steps: int, seed: int, out_path, n_envs: int = 2,
                       log=print, corrector_factory=None, init_path: str | None = None, lr: float = 3e-4,
-                      space: str = "contact", max_steps: int = 500):
+                      space: str = "contact", max_steps: int = 500, progress: bool = True):
     """PPO on the hopping task; saves a stable-baselines3 zip usable as `--policy`."""
     import torch
     from stable_baselines3 import PPO
@@ -208,7 +256,8 @@ def train_task_policy(model: RobotModel, src: str, steps: int, seed: int, out_pa
         ppo = PPO("MlpPolicy", envs, n_steps=1024, batch_size=256, n_epochs=10, learning_rate=lr, gamma=0.99,
                   gae_lambda=0.95, ent_coef=0.0, seed=seed, device="cpu", verbose=0,
                   policy_kwargs=dict(net_arch=[64, 64], log_std_init=-0.5))
-    ppo.learn(steps, reset_num_timesteps=init_path is None, callback=_progress_callback(steps, log))
+    ppo.learn(steps, reset_num_timesteps=init_path is None,
+              callback=_progress_callback(steps, log) if progress else None)
     from simmatch.outputs import save_sb3
 
     save_sb3(ppo, out_path)

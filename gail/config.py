@@ -1,4 +1,5 @@
-"""One frozen configuration per command, written to the run folder as config.json."""
+"""learn-dyn's and train-policy's options: one frozen dataclass per command, from which the command
+line is generated (`simmatch.cli.generate`) and which the run folder records as config.json."""
 
 from __future__ import annotations
 
@@ -6,64 +7,107 @@ import json
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+from simmatch.fields import BASE_HELP, MODEL_HELP, SEED_MAX, comma_ints, comma_text, from_dict, option
+
+
+def _window(text: str) -> str:
+    """The discriminator window spec, checked (ValueError names what is wrong)."""
+    from .windows import WindowSpec
+
+    WindowSpec.parse(text)
+    return text
+
 
 @dataclass(frozen=True)
 class LearnDynConfig:
-    model: str = "hopper"
-    src: str = "bullet"
-    dst: str = "dart"
-    space: str = "contact"  # contact | force
-    base: str = "auto"  # fixed | floating | auto
+    """Everything that decides a learn-dyn run (written to the run folder as config.json)."""
+
+    model: str = option("hopper", positional=True, hidden_aliases=("--model",), help=MODEL_HELP)
+    src: str = option("bullet", help="Source engine of the hybrid simulator (bullet or mujoco: run-time "
+                                     "contact/force setters).")
+    dst: str = option("dart", help="Target: ENGINE[:VARIANT[=ARG]], e.g. dart, bullet:low-power.")
+    space: str = option("contact", choices=("contact", "force"), help="Correction space: contact | force.")
+    base: str = option("auto", choices=("fixed", "floating", "auto"), help=BASE_HELP)
     # behaviour and target data
-    behavior: str = "sine"  # sine | random (ignored when policy is given)
-    policy: str | None = None
-    policy_log_std: float | None = -1.0
-    n_traj: int = 200
-    max_steps: int = 100  # control steps per trajectory (2 s at 50 Hz)
-    substeps: int = 10  # engine steps per control step (500 Hz / 50 Hz)
-    heldout_frac: float = 0.2  # target trajectories kept for scoring only: training never sees them
-    val_frac: float = 0.1  # of the rest: validation (monitoring and generator selection)
-    obs_noise: float = 0.0
-    act_noise: float = 0.0
-    dataset: str | None = None  # reuse a saved dataset.npz instead of collecting
+    behavior: str = option("sine", choices=("sine", "random"),
+                           help="Scripted behaviour when no --policy: sine | random.")
+    policy: str | None = option(None, help="Task policy (policy.zip in a `simmatch train-policy` folder, or "
+                                           "that folder).")
+    policy_log_std: float | None = option(-1.0, minimum=-20.0, maximum=5.0,
+                                          help="Exploration log-std of --policy while collecting data.")
+    n_traj: int = option(200, minimum=3, maximum=100_000,
+                         help="Target trajectories (--heldout-frac held out for scoring, --val-frac of the "
+                              "rest for validation).")
+    max_steps: int = option(100, minimum=1, maximum=100_000, help="Control steps per trajectory (50 Hz).")
+    substeps: int = option(10, minimum=1, maximum=1000,
+                           help="Engine steps per control step (500 Hz / 50 Hz).")
+    heldout_frac: float = option(0.2, positive=True, maximum=0.9,
+                                 help="Target trajectories kept for scoring only: training never sees them.")
+    val_frac: float = option(0.1, positive=True, maximum=0.9,
+                             help="Of the rest: validation (monitoring and generator selection).")
+    obs_noise: float = option(0.0, minimum=0.0, maximum=10.0, help="Gaussian noise on recorded target states.")
+    act_noise: float = option(0.0, minimum=0.0, maximum=10.0, help="Gaussian noise on executed target actions.")
+    dataset: str | None = option(None, help="Use this dataset.npz (from a learn-dyn run) instead of collecting.")
     # discriminator
-    window: str = "s8,s0,a8,a4,a0"
-    disc_hidden: tuple[int, ...] = (128, 128)
-    disc_lr: float = 3e-4
-    disc_steps: int = 20
-    disc_batch: int = 256
-    gp_lambda: float = 1.0
+    window: str = option("s8,s0,a8,a4,a0", parse=_window,
+                         help="Discriminator window (sK/aK = K steps back; '1' = (s,a,s')).")
+    disc_hidden: tuple[int, ...] = option((128, 128), parse=comma_ints, text=comma_text,
+                                          help="Discriminator hidden layer sizes, comma list.")
+    disc_lr: float = option(3e-4, positive=True, maximum=1.0, help="Discriminator learning rate.")
+    disc_steps: int = option(20, minimum=1, maximum=100_000, help="Discriminator minibatch updates per iteration.")
+    disc_batch: int = option(256, minimum=1, maximum=1_000_000, help="Discriminator minibatch size.")
+    gp_lambda: float = option(1.0, minimum=0.0, maximum=1e6, help="Discriminator gradient-penalty weight.")
     # generator (PPO)
-    n_envs: int = 2
-    n_steps: int = 512  # per env and iteration
-    batch_size: int = 256
-    n_epochs: int = 5
-    lr: float = 3e-4  # GT pretraining
-    gail_lr: float = 1e-4  # GAIL stage: the discriminator's reward is noisier than the GT reward
-    gamma: float = 0.95
-    gae_lambda: float = 0.95
-    ent_coef: float = 0.0
-    log_std_init: float = -1.0
-    net_arch: tuple[int, ...] = (64, 64)
-    pretrain_iters: int = 30  # GT pretraining iterations (one-step GT error as reward)
-    gail_iters: int = 10
-    gt_reward_scale: float = 1.0
-    ckpt_every: int = 5
-    eval_every: int = 2
-    select: str = "best"  # best: the generator with the lowest validation one-step GT error; last
-    eval_transitions: int = 300
+    n_envs: int = option(2, minimum=1, maximum=64, help="Parallel hybrid environments (DummyVecEnv).")
+    n_steps: int = option(512, minimum=2, maximum=1_000_000, help="Generator steps per env and iteration.")
+    batch_size: int = option(256, minimum=1, maximum=1_000_000, help="Generator (PPO) minibatch size.")
+    n_epochs: int = option(5, minimum=1, maximum=1000, help="Generator (PPO) epochs per iteration.")
+    lr: float = option(3e-4, positive=True, maximum=1.0, help="Generator (PPO) learning rate, GT pretraining.")
+    gail_lr: float = option(1e-4, positive=True, maximum=1.0,
+                            help="Generator (PPO) learning rate, GAIL stage (the discriminator's reward is "
+                                 "noisier than the GT reward).")
+    gamma: float = option(0.95, minimum=0.0, maximum=1.0, help="Generator (PPO) discount factor.")
+    gae_lambda: float = option(0.95, minimum=0.0, maximum=1.0, help="Generator (PPO) GAE lambda.")
+    ent_coef: float = option(0.0, minimum=0.0, maximum=1.0, help="Generator (PPO) entropy coefficient.")
+    log_std_init: float = option(-1.0, minimum=-20.0, maximum=5.0, help="Generator's initial action log-std.")
+    net_arch: tuple[int, ...] = option((64, 64), parse=comma_ints, text=comma_text,
+                                       help="Generator hidden layer sizes, comma list.")
+    pretrain_iters: int = option(30, minimum=0, maximum=100_000,
+                                 help="GT-pretraining iterations (reward: -one-step GT error).")
+    gail_iters: int = option(10, minimum=0, maximum=100_000, help="GAIL iterations.")
+    gt_reward_scale: float = option(1.0, positive=True, maximum=1e6,
+                                    help="Scale of the GT-pretraining reward.")
+    ckpt_every: int = option(5, minimum=1, maximum=100_000, help="Checkpoint every N iterations.")
+    eval_every: int = option(2, minimum=0, maximum=100_000,
+                             help="Validate every N iterations (0: only at the end).")
+    select: str = option("best", choices=("best", "last"),
+                         help="Generator to score: best (lowest validation one-step GT error) | last.")
+    eval_transitions: int = option(300, minimum=1, maximum=10_000_000,
+                                   help="Validation transitions per evaluation.")
     # scoring and baselines
-    horizon: int = 10
-    score_transitions: int = 1000
-    backend_traj: int = 20
-    sysid_evals: int = 120
-    sysid_transitions: int = 150
-    random_force_frac: float = 1.0
+    horizon: int = option(10, minimum=1, maximum="max_steps",
+                          maximum_why="(the trajectories' length, --max-steps)",
+                          help="Open-loop horizon H of the H-step GT error.")
+    score_transitions: int = option(1000, minimum=1, maximum=10_000_000,
+                                    help="Held-out transitions per one-step score.")
+    backend_traj: int = option(20, minimum=1, maximum=100_000,
+                               help="Trajectories per backend for the against-backends table.")
+    sysid_evals: int = option(120, minimum=1, maximum=1_000_000, help="CMA-ES evaluations of the sysid baseline.")
+    sysid_transitions: int = option(150, minimum=1, maximum=10_000_000,
+                                    help="Training transitions the sysid baseline is fitted on.")
+    random_force_frac: float = option(1.0, minimum=0.0, maximum=1.0,
+                                      help="Random-force baseline: range as a fraction of the correction range.")
     # refinement (0 = skipped)
-    refine_steps: int = 0
-    refine_ensemble: int = 1  # >1: G drawn per episode from the last K checkpoints
-    seed: int = 0
-    run: str = ""
+    refine_steps: int = option(0, minimum=0, maximum=100_000_000,
+                               help="Policy refinement PPO steps (needs --policy; 0 = skip).")
+    refine_ensemble: int = option(1, minimum=1, maximum=1000,
+                                  help="Refine in an ensemble of the last K generator checkpoints (>1: G drawn "
+                                       "per episode).")
+    seed: int = option(0, minimum=0, maximum=SEED_MAX, help="Seed (data, training, scoring).")
+    run: str = option("", cli=False, help="Run folder name (the command sets it from --out).")
+
+    def record(self) -> dict:
+        return asdict(self)
 
     def to_json(self) -> str:
         from simmatch.outputs import dumps_json
@@ -109,14 +153,23 @@ class LearnDynConfig:
 
 @dataclass(frozen=True)
 class TrainPolicyConfig:
-    model: str = "hopper"
-    src: str = "bullet"
-    steps: int = 20000
-    n_envs: int = 2
-    max_steps: int = 500
-    lr: float = 3e-4
-    seed: int = 0
-    out: str = ""
+    """Everything that decides a trained task policy (written next to it as config.json)."""
+
+    model: str = option("hopper", positional=True, hidden_aliases=("--model",), help=MODEL_HELP)
+    base: str = option("auto", choices=("fixed", "floating", "auto"), help=BASE_HELP)
+    src: str = option("bullet", help="Engine (or variant) to train in.")
+    steps: int = option(20000, minimum=1, maximum=1_000_000_000, help="PPO environment steps.")
+    n_envs: int = option(2, minimum=1, maximum=64, help="Parallel environments.")
+    max_steps: int = option(500, minimum=1, maximum=1_000_000, help="Control steps per episode (50 Hz).")
+    lr: float = option(3e-4, positive=True, maximum=1.0, help="PPO learning rate.")
+    seed: int = option(0, minimum=0, maximum=SEED_MAX, help="Seed.")
+
+    def record(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> TrainPolicyConfig:
+        return from_dict(cls, d)
 
     def to_json(self) -> str:
         from simmatch.outputs import dumps_json

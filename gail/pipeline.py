@@ -24,7 +24,10 @@ from .sim import fell_fn
 
 
 def behaviour_tag(cfg: LearnDynConfig) -> str:
-    return f"policy-{Path(cfg.policy).stem}" if cfg.policy else cfg.behavior
+    if not cfg.policy:
+        return cfg.behavior
+    p = Path(cfg.policy)  # train-policy writes FOLDER/policy.zip: the folder names the policy
+    return f"policy-{p.parent.name if p.stem == 'policy' and p.parent.name else p.stem}"
 
 
 def run_name(cfg: LearnDynConfig) -> str:

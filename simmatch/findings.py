@@ -27,6 +27,19 @@ def severity_rank(severity: str) -> int:
     return _RANK[severity]
 
 
+FAIL_ON_LOADS = ("native", "matched")
+
+
+def parse_fail_on(text: str) -> tuple[str | None, str]:
+    """`--fail-on [LOAD:]SEVERITY` -> (load or None for every source, severity). `matched:error` asks
+    only whether the matched builds agree (native imports differ by design). Raises UsageError."""
+    load, sep, severity = str(text).rpartition(":")
+    if severity not in ("error", "warning") or (sep and load not in FAIL_ON_LOADS):
+        raise UsageError(f"--fail-on {text}: choose error or warning, optionally for one load mode "
+                         f"({', '.join(f'{ld}:error' for ld in FAIL_ON_LOADS)}, ...)")
+    return (load or None), severity
+
+
 def reaches(severity: str, fail_on: str) -> bool:
     """True when `severity` is at least as severe as `fail_on` ('error' or 'warning')."""
     if fail_on not in ("error", "warning"):

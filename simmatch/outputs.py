@@ -30,6 +30,7 @@ import math
 import os
 import re
 import shutil
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -155,6 +156,28 @@ def _fsync_dir(folder: Path) -> None:
 
 # the low-level opener (tests replace it to simulate a full disk where mounting a tmpfs is not allowed)
 _fdopen = os.fdopen
+
+
+@contextmanager
+def c_output_silenced(fd: int = 1) -> Iterator[None]:
+    """File descriptor `fd` (1 stdout, 2 stderr) points at the null device meanwhile, for C code that
+    prints there (an engine's banner on import). C's stdio buffers are flushed before `fd` is
+    restored, so nothing printed inside surfaces later. Without a real `fd` (captured), nothing is
+    done. Python exceptions raised inside still propagate."""
+    (sys.stdout if fd == 1 else sys.stderr).flush()
+    try:
+        saved = os.dup(fd)
+    except OSError:
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), fd)
+        yield
+    finally:
+        ctypes.CDLL(None).fflush(None)
+        os.dup2(saved, fd)
+        os.close(saved)
 
 
 @contextmanager

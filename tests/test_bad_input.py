@@ -118,9 +118,12 @@ BAD_OPTIONS = [
     (["learn-dyn", "--horizon", "500"], "--horizon 500: must be at most 100"),
     (["learn-dyn", "--pretrain-iters", "0", "--gail-iters", "0"], "nothing would be trained"),
     (["learn-dyn", "--dataset", "missing.npz"], "--dataset missing.npz: no such dataset"),
-    (["learn-dyn", "--run", "../escape"], "--run '../escape'"),
+    (["learn-dyn", "--run", "r"], "No such option"),  # removed: --out names the run folder itself
+    (["learn-dyn", "--disc-hidden", "64,x"], "--disc-hidden '64,x'"),
+    (["learn-dyn", "--gamma", "1.5"], "--gamma 1.5: must be at most 1"),
+    (["learn-dyn", "--substeps", "0"], "--substeps 0: must be at least 1"),
     (["learn-dyn", "--dst", "bullet:heavy-head=abc"], "mass factor"),
-    (["learn-dyn", "--resume", "--run", "nosuchrun", "--out", "runs"], "--resume: no run to resume"),
+    (["learn-dyn", "--resume", "--out", "runs/nosuchrun"], "--resume: no run to resume"),
     (["train-policy", "--steps", "0"], "--steps 0"),
     (["train-policy", "--seed", "-1"], "--seed -1"),
 ]

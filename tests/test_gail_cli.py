@@ -14,7 +14,7 @@ def test_learn_dyn_tiny_run_prints_all_rows(tmp_path, capsys):
     rc = main(["learn-dyn", "--dst", "bullet:low-power", "--n-traj", "6", "--max-steps", "12",
                "--pretrain-iters", "1", "--gail-iters", "1", "--n-steps", "32", "--disc-steps", "2",
                "--score-transitions", "20", "--backend-traj", "1", "--sysid-evals", "6", "--horizon", "3",
-               "--out", str(tmp_path), "--run", "tiny"])
+               "--out", str(tmp_path / "tiny")])
     out = capsys.readouterr().out
     assert rc == 0, out
     for row in ("raw source", "learned hybrid", "random force", "domain randomisation", "sysid",
@@ -30,7 +30,7 @@ def test_learn_dyn_tiny_run_prints_all_rows(tmp_path, capsys):
 
 def test_bad_options_one_line(capsys):
     assert main(["learn-dyn", "--space", "nope"]) == 2
-    assert "unknown correction space" in capsys.readouterr().err
+    assert "--space nope: choose contact or force" in capsys.readouterr().err
     assert main(["learn-dyn", "--src", "dart"]) == 2
     assert main(["learn-dyn", "--base", "sideways"]) == 2
     assert "--base sideways" in capsys.readouterr().err

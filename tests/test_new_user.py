@@ -2,7 +2,8 @@
 
 Found by trying the CLI as a hostile new user (the `breaker` pass): `train-policy --out` replaced any
 existing file (a root user's `--out /etc/passwd` became a zip plus `/etc/passwd.json`), and
-`--out NAME.json` had the settings sidecar overwrite the policy, then crashed (exit 70).
+`--out NAME.json` had the settings sidecar overwrite the policy, then crashed (exit 70). Since the
+one grammar (issue 11), `--out` is a folder that holds policy.zip and config.json.
 """
 
 from __future__ import annotations
@@ -20,58 +21,68 @@ def _one_error_line(capsys) -> str:
     return err[0]
 
 
-def test_train_policy_out_must_be_a_zip_name(tmp_path, capsys):
+def test_train_policy_out_is_a_folder(tmp_path, capsys):
+    """`--out` is a folder (policy.zip and config.json go inside): an existing file is refused."""
     pytest.importorskip("torch")
-    for name in ("policy.json", "policy.txt", "policy"):
-        assert main(["train-policy", "--model", "pendulum", "--steps", "1",
-                     "--out", str(tmp_path / name)]) == 2
+    for name in ("policy.zip", "policy.json"):
+        f = tmp_path / name
+        f.write_text("x")
+        assert main(["train-policy", "pendulum", "--steps", "1", "--out", str(f)]) == 2
         line = _one_error_line(capsys)
-        assert name in line and "must end in .zip" in line
+        assert name in line and "is not a folder" in line
+        assert f.read_text() == "x"
+        f.unlink()
     assert list(tmp_path.iterdir()) == []
 
 
 def test_train_policy_never_replaces_a_foreign_file(tmp_path, capsys):
     pytest.importorskip("torch")
-    foreign = tmp_path / "notes.zip"
-    foreign.write_text("root:x:0:0:root:/root:/bin/bash\n")
-    assert main(["train-policy", "--model", "pendulum", "--steps", "1", "--out", str(foreign)]) == 2
+    folder = tmp_path / "etc"
+    folder.mkdir()
+    (folder / "passwd").write_text("root:x:0:0:root:/root:/bin/bash\n")
+    assert main(["train-policy", "pendulum", "--steps", "1", "--out", str(folder)]) == 2
     line = _one_error_line(capsys)
-    assert str(foreign) in line and "not a policy zip" in line
-    assert foreign.read_text() == "root:x:0:0:root:/root:/bin/bash\n"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.zip"]
+    assert str(folder) in line and "'passwd'" in line
+    assert (folder / "passwd").read_text() == "root:x:0:0:root:/root:/bin/bash\n"
+    assert sorted(p.name for p in folder.iterdir()) == ["passwd"]
 
 
-def test_train_policy_never_replaces_a_foreign_sidecar(tmp_path, capsys):
+def test_train_policy_never_replaces_a_foreign_config(tmp_path, capsys):
     pytest.importorskip("torch")
-    side = tmp_path / "p.json"
+    side = tmp_path / "p" / "config.json"
+    side.parent.mkdir()
     side.write_text('{"results": [1, 2, 3]}')
-    # a real zip at the policy path (an earlier policy may be replaced) but a foreign settings file
-    with zipfile.ZipFile(tmp_path / "p.zip", "w") as z:
-        z.writestr("data", "{}")
-    before = (tmp_path / "p.zip").read_bytes()
-    assert main(["train-policy", "--model", "pendulum", "--steps", "1", "--out", str(tmp_path / "p.zip")]) == 2
+    assert main(["train-policy", "pendulum", "--steps", "1", "--out", str(side.parent)]) == 2
     line = _one_error_line(capsys)
-    assert "p.json" in line and "not a train-policy settings file" in line
+    assert "config.json" in line and "not a train-policy config" in line
     assert side.read_text() == '{"results": [1, 2, 3]}'
-    assert (tmp_path / "p.zip").read_bytes() == before
+    assert sorted(p.name for p in side.parent.iterdir()) == ["config.json"]
 
 
 def test_train_policy_default_out_is_named_after_the_model(tmp_path, monkeypatch, capsys):
-    """The default was reports/policy_hopper.zip whatever --model said: training the pendulum
-    replaced the hopper's policy."""
+    """The default was reports/policy_hopper.zip whatever --model said: training the pendulum (or
+    laikago) replaced the hopper's policy. Each model has its folder; MODEL is positional, the old
+    --model still works."""
     pytest.importorskip("torch")
     monkeypatch.chdir(tmp_path)
-    hopper = tmp_path / "reports" / "policy_hopper.zip"
-    hopper.parent.mkdir()
+    hopper = tmp_path / "reports" / "policy_hopper" / "policy.zip"
+    hopper.parent.mkdir(parents=True)
     with zipfile.ZipFile(hopper, "w") as z:
         z.writestr("data", "{}")
     before = hopper.read_bytes()
-    assert main(["train-policy", "--model", "pendulum", "--steps", "1"]) == 0
-    made = tmp_path / "reports" / "policy_pendulum.zip"
-    assert zipfile.is_zipfile(made)
-    assert '"model": "pendulum"' in (tmp_path / "reports" / "policy_pendulum.json").read_text()
+    for args in (["pendulum"], ["--model", "double-pendulum"]):
+        assert main(["train-policy", *args, "--steps", "1"]) == 0
+        name = args[-1]
+        made = tmp_path / "reports" / f"policy_{name}" / "policy.zip"
+        assert zipfile.is_zipfile(made)
+        import json
+
+        cfg = json.loads((made.parent / "config.json").read_text())
+        assert cfg["model"] == name and cfg["steps"] == 1
+        assert str(made.relative_to(tmp_path)) in capsys.readouterr().out
     assert hopper.read_bytes() == before
-    assert str(made.relative_to(tmp_path)) in capsys.readouterr().out
+    assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == [
+        "policy_double-pendulum", "policy_hopper", "policy_pendulum"]
 
 
 def test_dart_massless_subtree_steps_print_nothing(capfd):

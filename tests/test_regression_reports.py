@@ -44,6 +44,11 @@ NEW_FIELDS: tuple[str, ...] = (
     "scenarios.*.contact_aggregate",
     # gap, where measuring stopped when an engine blew up (null when none did)
     "scenarios.*.measured_until",
+    # check.json's config.check is CheckConfig as written by dataclasses.asdict (issue 11, point 3: config =
+    # CLI = record): every field, so the model, the --tol overrides and --base-pose (null when not given)
+    "config.check.model",
+    "config.check.tol",
+    "config.check.base_pose",
 )
 
 RTOL = 1e-6

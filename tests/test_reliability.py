@@ -235,8 +235,8 @@ def test_learn_dyn_and_train_policy_check_out_first(tmp_path, capsys):
     f.write_text("x")
     assert main(["learn-dyn", "--out", str(f)]) == 2
     assert "is not a folder" in capsys.readouterr().err
-    assert main(["train-policy", "--out", str(tmp_path)]) == 2
-    assert "is a folder" in capsys.readouterr().err
+    assert main(["train-policy", "--out", str(tmp_path)]) == 2  # a policy folder, but it holds 'file'
+    assert "holds 'file'" in capsys.readouterr().err
     assert main(["train-policy", "--out", str(f / "p.zip")]) == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
 
@@ -451,21 +451,21 @@ def test_learn_dyn_refuses_a_damaged_dataset_and_config_in_one_line(tmp_path, ca
     pytest.importorskip("torch")
     empty = tmp_path / "empty.npz"
     empty.write_bytes(b"")
-    assert main(["learn-dyn", "--dataset", str(empty), "--out", str(tmp_path), "--run", "r"]) == 2
+    assert main(["learn-dyn", "--dataset", str(empty), "--out", str(tmp_path / "r")]) == 2
     err = [l for l in capsys.readouterr().err.splitlines() if l.strip()]
     assert len(err) == 1 and "empty.npz" in err[0] and "empty file" in err[0]
     assert not (tmp_path / "r").exists()  # refused before the run folder was made
-    assert main(["learn-dyn", "--policy", str(empty), "--out", str(tmp_path), "--run", "r"]) == 2
+    assert main(["learn-dyn", "--policy", str(empty), "--out", str(tmp_path / "r")]) == 2
     err = [l for l in capsys.readouterr().err.splitlines() if l.strip()]
     assert len(err) == 1 and "empty.npz" in err[0] and "policy zip" in err[0]
     assert not (tmp_path / "r").exists()
-    assert main(["learn-dyn", "--model", str(tmp_path / "nope.urdf"), "--out", str(tmp_path), "--run", "r"]) == 2
+    assert main(["learn-dyn", "--model", str(tmp_path / "nope.urdf"), "--out", str(tmp_path / "r")]) == 2
     assert not (tmp_path / "r").exists()
     capsys.readouterr()
     (tmp_path / "r").mkdir()
     cfg = tmp_path / "r" / "config.json"
     cfg.write_text('{"model": "hopper", "src": "bul')  # truncated
-    assert main(["learn-dyn", "--resume", "--out", str(tmp_path), "--run", "r"]) == 2
+    assert main(["learn-dyn", "--resume", "--out", str(tmp_path / "r")]) == 2
     err = [l for l in capsys.readouterr().err.splitlines() if l.strip()]
     assert len(err) == 1 and str(cfg) in err[0] and "without --resume" in err[0]
 

@@ -92,13 +92,22 @@ def check_engine_name(name: str) -> str:
     return name
 
 
+def _import_engine(import_name: str):
+    """Import an engine's Python module with its C banner silenced (PyBullet prints its build time to
+    stderr on import, once per engine process)."""
+    from ..outputs import c_output_silenced
+
+    with c_output_silenced(2):
+        return importlib.import_module(import_name)
+
+
 def backend_class(name: str) -> type[Backend]:
     """The Backend subclass of engine `name`. Raises UsageError for an unknown name and
     EngineNotInstalled when the engine does not import."""
     module, cls, package, import_name = ENGINES[check_engine_name(name)]
     if import_name is not None:
         try:
-            importlib.import_module(import_name)
+            _import_engine(import_name)
         except ImportError:
             raise EngineNotInstalled(name, package or import_name) from None
     obj: object = importlib.import_module(module)
@@ -158,7 +167,7 @@ def engine_versions() -> dict[str, str | None]:
     out: dict[str, str | None] = {}
     for name, (module, _, package, import_name) in ENGINES.items():
         try:
-            importlib.import_module(import_name or module)
+            _import_engine(import_name or module)
         except Exception:
             out[name] = None
             continue

@@ -25,7 +25,6 @@ import xml.etree.ElementTree as ET
 from dataclasses import replace
 
 import numpy as np
-import pybullet as p
 from scipy.spatial.transform import Rotation
 
 from .. import meshes
@@ -33,7 +32,11 @@ from ..config import SimConfig
 from ..errors import EngineFailure
 from ..kinematics import joint_range
 from ..model import ContactParams, Geometry, Inertial, Joint, Limit, Link, Pose, RobotModel, State, rpy_of
+from ..outputs import c_output_silenced
 from .base import Backend, Capabilities, ContactPoint, Readback, Unsupported, UnsupportedKind
+
+with c_output_silenced(2):  # PyBullet's C module prints "pybullet build time: ..." to stderr on import
+    import pybullet as p
 
 _JOINT_TYPES = {p.JOINT_REVOLUTE: "revolute", p.JOINT_PRISMATIC: "prismatic", p.JOINT_FIXED: "fixed",
                 p.JOINT_SPHERICAL: "spherical", p.JOINT_PLANAR: "planar"}

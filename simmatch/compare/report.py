@@ -102,6 +102,11 @@ def print_summary(result: CheckResult, console: Console | None = None, max_rows:
                       *map(escape, (f"{f.category}.{f.quantity}", f.subject,
                                     f"{_short(f.expected, 30)} -> {_short(f.actual, 30)}", _num(f.rel_error), f.cause)))
     console.print(table)
+    shown = list(dict.fromkeys(f.cause for f in findings[:max_rows] if f.severity != "info"))
+    if shown:  # the table names each cause; its fix, once per cause (as check.md's Causes section)
+        console.print("[bold]fixes[/]", highlight=False)
+        for cid in shown:
+            console.print(f"  {escape(cid)}: {escape(lookup(cid).fix)}", highlight=False)
     if len(findings) > max_rows:
         console.print(f"... {len(findings) - max_rows} more findings in check.json / check.md")
     c = result.summary["counts"]

@@ -13,11 +13,12 @@ import numpy as np
 
 from ..config import SimConfig
 from ..errors import UsageError
-from ..findings import Finding, Tolerances, make, reaches, severity_rank, sort_findings
+from ..findings import Finding, Tolerances, make, parse_fail_on, reaches, severity_rank, sort_findings
 from ..isolation import run_isolated
 from ..model import RobotModel, State
 from ..registry import load_model
 from . import Context, contact, dynamics, inertia, joints, kinematics, structure
+from .config import CheckConfig
 from .snapshot import Samples, Snapshot, failed_snapshot, model_snapshot, take_snapshot
 
 COMPARATORS = (structure.compare, kinematics.compare, inertia.compare, joints.compare, contact.compare,
@@ -38,7 +39,9 @@ class CheckResult:
     floors: dict = field(default_factory=dict)  # absolute floors of the relative comparisons
 
     def failing(self, fail_on: str) -> list[Finding]:
-        return [f for f in self.findings if reaches(f.severity, fail_on)]
+        """Findings at or above `fail_on` ('error', 'warning', or scoped to a load: 'matched:error')."""
+        load, severity = parse_fail_on(fail_on)
+        return [f for f in self.findings if reaches(f.severity, severity) and (load is None or f.load == load)]
 
     def to_dict(self) -> dict:
         m = self.model
@@ -59,6 +62,12 @@ class CheckResult:
                 "tolerances": self.tolerances.to_dict(), "floors": {k: float(f"{v:.6g}") for k, v in self.floors.items()},
                 "findings": [f.to_dict() for f in self.findings],
                 "summary": self.summary}
+
+
+def _overrides(tol: Tolerances) -> tuple[str, ...]:
+    """The `--tol NAME=VALUE` items that give `tol` (the tolerances that differ from the defaults)."""
+    default = Tolerances().to_dict()
+    return tuple(f"{k}={v!r}" for k, v in tol.to_dict().items() if v != default[k])
 
 
 def engine_versions() -> dict:
@@ -382,10 +391,12 @@ def run_check(model: str | RobotModel, engines: list[str] | None = None, load: s
     findings = sort_findings(findings)
     summary = summarise(findings, snapshots, sources, ctx.floors, dynamics.kept_columns(declared))
     t_end = time.perf_counter()
-    options = {"engines": engines, "load": load, "random_q": random_q, "seed": seed, "base": base,
-               "reference": reference}
-    if declared.posed:
-        options["base_pose"] = {"xyz": list(declared.base_pose.xyz), "rpy": list(declared.base_pose.rpy)}
+    options = CheckConfig(
+        model=model.source if isinstance(model, RobotModel) else str(model), random_q=random_q,
+        engines=tuple(engines), load=load, seed=seed, tol=_overrides(tol), base=base,
+        base_pose=(base_pose if isinstance(base_pose, str) or base_pose is None or not declared.posed
+                   else " ".join(f"{v!r}" for v in (*declared.base_pose.xyz, *declared.base_pose.rpy))),
+        reference=reference).record()
     timing = {"total": t_end - t0, "load_model": t_model - t0, "reference": t_ref - t_model,
               "engines": t_engines - t_ref, "compare": t_end - t_engines,
               "per_source": {s.name: dict(s.seconds) for s in snapshots}}

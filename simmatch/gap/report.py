@@ -94,7 +94,7 @@ def print_summary(result: GapResult, console: Console | None = None) -> None:
     o = result.options
     title = (f"gap {result.src_label} -> {result.dst_label} | {result.model.name} | load {o.load} | "
              f"{o.horizon} steps x {o.episodes} ep | dt {o.dt:g} | seed {o.seed}")
-    table = Table(title=escape(title))
+    table = _titled(console, title)
     for h in HEADERS:  # numbers never wrap; long joint names and notes may
         wraps = h in ("worst DoF", "divergence")
         table.add_column(h, no_wrap=not wraps, overflow="fold" if wraps else "ellipsis")
@@ -105,7 +105,7 @@ def print_summary(result: GapResult, console: Console | None = None) -> None:
         console.print(escape(line), highlight=False)
     crows = contact_rows(result)
     if crows:
-        ct = Table(title=escape(f"contacts ({result.src_label}/{result.dst_label})"))
+        ct = _titled(console, f"contacts ({result.src_label}/{result.dst_label})")
         for h in CONTACT_HEADERS:
             ct.add_column(h)
         for row in crows:
@@ -131,9 +131,16 @@ def print_summary(result: GapResult, console: Console | None = None) -> None:
         print_explain(result.explain, console)
 
 
+def _titled(console: Console, title: str) -> Table:
+    """A table whose title is printed as its own line first: rich wraps a table's title to the
+    table's width (a 6-column table cut its one-line title in two)."""
+    console.print(escape(title), style="italic", highlight=False, soft_wrap=True)
+    return Table()
+
+
 def print_explain(ex: dict, console: Console) -> None:
-    table = Table(title=f"--explain on {escape(ex['scenario'])}: one-step gap {ex['base_gap']:.4g}, open-loop gap "
-                        f"{ex['base_gap_open_loop']:.4g} (mean GT error); ranked by the larger share")
+    table = _titled(console, f"--explain on {ex['scenario']}: one-step gap {ex['base_gap']:.4g}, open-loop gap "
+                             f"{ex['base_gap_open_loop']:.4g} (mean GT error); ranked by the larger share")
     for h in ("rank", "mismatch removed / aligned", "one-step after", "explained", "open-loop after",
               "explained (open loop)"):
         table.add_column(h, justify="right" if "explained" in h else "left")

@@ -7,74 +7,24 @@ same options give the same numbers.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 import numpy as np
 
 from ..config import SimConfig
-from ..errors import UsageError
-from ..metrics import (
-    CONTACT_AGGREGATE,
-    MetricWeights,
-    component_names,
-    contact_comparison_episodes,
-    force_comparison,
-)
+from ..metrics import CONTACT_AGGREGATE, component_names, contact_comparison_episodes, force_comparison
 from ..model import RobotModel
-from ..registry import base_pose_of, load_model
+from ..registry import load_model
 from ..variants import parse_target
+from .config import GapOptions
 from .explain import KNOBS, explain
 from .pair import EpisodeResult, ScenarioResult, build, run_pair
 from .physical import DEFINITION as MEASURED_UNTIL
 from .rollout import root_dofs
-from .scenarios import BUILTIN, Scenario, ScenarioSpec, parse_scenario
+from .scenarios import Scenario, ScenarioSpec, parse_scenario
 
 ProgressFactory = Callable[[int], Callable[[int], None]]
-
-
-@dataclass(frozen=True)
-class GapOptions:
-    """Everything that decides a gap run's numbers (written to gap.json)."""
-
-    src: str = "bullet"
-    dst: str = "dart"
-    model: str = "hopper"
-    base: str = "auto"  # fixed | floating | auto (see simmatch.urdf.resolve_base)
-    base_pose: str | None = None  # 'x y z roll pitch yaw' where a fixed base is mounted (None: origin)
-    load: str = "matched"
-    scenarios: tuple[str, ...] = BUILTIN
-    horizon: int = 1000
-    episodes: int = 1
-    torque_scale: float | None = None
-    noise: float = 0.0
-    seed: int = 0
-    threshold: float = 0.1  # GT metric value at which the engines count as diverged
-    weights: MetricWeights = MetricWeights()
-    dt: float = 1.0 / 500.0
-    solver_iterations: int = 50
-    explain: bool = False
-    explain_scenario: str | None = None  # default: the first scenario
-
-    def config(self) -> SimConfig:
-        return SimConfig(dt=self.dt, solver_iterations=self.solver_iterations)
-
-    def scenario_specs(self) -> list[ScenarioSpec]:
-        return [parse_scenario(s, horizon=self.horizon, episodes=self.episodes, torque_scale=self.torque_scale,
-                               noise=self.noise, seed=self.seed) for s in self.scenarios]
-
-    def validate(self) -> None:
-        if self.load not in ("matched", "native"):
-            raise UsageError(f"--load must be 'matched' or 'native', not {self.load!r}")
-        if self.base not in ("fixed", "floating", "auto"):
-            raise UsageError(f"--base must be fixed, floating or auto, not {self.base!r}")
-        base_pose_of(self.base_pose)
-        if not self.threshold > 0:
-            raise UsageError("threshold must be positive")
-        parse_target(self.src)
-        parse_target(self.dst)
-        if not self.scenarios:
-            raise UsageError("no scenario given")
 
 
 @dataclass
@@ -90,8 +40,7 @@ class GapResult:
     explain: dict | None = None
 
     def to_dict(self, per_step: bool = True) -> dict:
-        o = asdict(self.options)
-        o["scenarios"] = list(self.options.scenarios)
+        o = self.options.record()
         return {
             "command": "gap",
             "model": self.model.name,

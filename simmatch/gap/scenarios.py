@@ -13,7 +13,8 @@ mass always get 0.
 - `replay=FILE`: torques from an `.npz` (key `torques`) or `.csv` (one row per step; an optional
   header row of joint names), with one column per DoF or per actuated joint.
 - `policy=FILE`: a saved torch policy (TorchScript, or a `torch.save`d `nn.Module`) mapping the
-  canonical state vector (`State.as_vector()`, float32) to torques (dof or actuated joints).
+  canonical state vector (`State.as_vector()`, float32) to torques (dof or actuated joints); for the
+  policy.zip of `simmatch train-policy`, the TorchScript policy.pt it writes next to it.
 
 `torque_scale`: for `sine`/`random` the amplitude as a fraction of each joint's effort limit
 (default 0.5); for `replay`/`policy` a multiplier (default 1). `noise`: standard deviation of the
@@ -285,11 +286,19 @@ def _read_torques(path: str, model: RobotModel) -> np.ndarray:
 
 
 def load_policy(path: str):
-    """A torch.jit or torch.save'd nn.Module in eval mode. torch is imported here only."""
+    """A torch.jit or torch.save'd nn.Module in eval mode. For the policy.zip (stable-baselines3) of
+    `simmatch train-policy`, the TorchScript policy.pt it writes next to it. torch is imported here
+    only."""
     try:
         import torch
     except ImportError:
         raise UsageError("policy scenarios need torch: pip install 'simmatch[learn]'") from None
+    if _is_sb3_zip(path):
+        pt = Path(path).with_name("policy.pt")
+        if not pt.is_file():
+            raise UsageError(f"{path}: a stable-baselines3 zip; gap runs the TorchScript policy.pt that "
+                             "`simmatch train-policy` writes next to it, and there is none (train it again)")
+        path = str(pt)
     import warnings
 
     try:
@@ -307,6 +316,14 @@ def load_policy(path: str):
     if hasattr(module, "eval"):
         module.eval()
     return module
+
+
+def _is_sb3_zip(path: str) -> bool:
+    try:
+        with zipfile.ZipFile(path) as z:
+            return {"data", "policy.pth"} <= set(z.namelist())
+    except (OSError, zipfile.BadZipFile):
+        return False
 
 
 def joint_ranges(model: RobotModel) -> np.ndarray:

@@ -122,8 +122,9 @@ def check_argv(run: Run, out: Path) -> list[str]:
 
 
 def gap_argv(run: Run, out: Path) -> list[str]:
-    """`simmatch gap` for `run`, its report into `out` (no plots, no progress bar)."""
-    argv = ["gap", "--model", run.model, "--src", run.src, "--dst", run.dst, "--load", run.load,
+    """`simmatch gap MODEL` for `run` (the one grammar of issue 11; bb1738c spelled it `--model MODEL`, which
+    still works as a hidden alias), its report into `out` (no plots, no progress bar)."""
+    argv = ["gap", run.model, "--src", run.src, "--dst", run.dst, "--load", run.load,
             "--horizon", str(run.horizon), "--seed", str(run.seed)]
     for s in run.scenarios:
         argv += ["-s", s]
