@@ -18,7 +18,8 @@ here, under these names, or old checkpoints no longer load.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from stable_baselines3.common.buffers import RolloutBuffer

@@ -15,14 +15,14 @@ pytest.importorskip("torch")
 pytest.importorskip("stable_baselines3")
 pytest.importorskip("tensorboard")
 
-from stable_baselines3.common.callbacks import BaseCallback
-
 from simmatch.gail.behavior import SineBehaviour
 from simmatch.gail.config import LearnDynConfig
 from simmatch.gail.dataset import collect
 from simmatch.gail.run_folder import RunFolder
 from simmatch.gail.sim import fell_fn
 from simmatch.gail.trainer import Trainer
+from stable_baselines3.common.callbacks import BaseCallback
+
 from simmatch.registry import load_model
 from simmatch.variants import make_target
 
@@ -110,9 +110,9 @@ def _private_uses(path: Path, allow_self: bool) -> list[str]:
     out = []
     tree = ast.parse(path.read_text())
     for n in ast.walk(tree):
-        if isinstance(n, ast.Attribute) and n.attr.startswith("_") and not n.attr.startswith("__"):
-            if not (allow_self and isinstance(n.value, ast.Name) and n.value.id in ("self", "cls")):
-                out.append(f"{path.name}:{n.lineno} {ast.unparse(n)}")
+        own = allow_self and isinstance(getattr(n, "value", None), ast.Name) and n.value.id in ("self", "cls")
+        if isinstance(n, ast.Attribute) and n.attr.startswith("_") and not n.attr.startswith("__") and not own:
+            out.append(f"{path.name}:{n.lineno} {ast.unparse(n)}")
         if isinstance(n, ast.ImportFrom) and n.module and n.level == 0:
             parts = n.module.split(".") + [a.name for a in n.names]
             if any(p.startswith("_") and not p.startswith("__") for p in parts):
