@@ -223,3 +223,32 @@ def test_run_log_replaces_rows_and_reads_older_metrics_csv(tmp_path):
     assert [(r["iteration"], r["gt/one_step"]) for r in old.read_metrics()] == [("1", "0.5"), ("2", "0.4"), ("3", "0.2")]
     old.reset()
     assert not old.metrics_csv.exists() and old.tensorboard_events() == []
+
+
+def test_checkpoint_of_an_earlier_version_resumes(setup, tmp_path):
+    """Generator zips written before the hooks (a float learning rate, SB3's plain RolloutBuffer) load with
+    the stage rate and the hooked buffer, and the run continues as an unbroken one."""
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.buffers import RolloutBuffer
+
+    cfg = replace(CFG, gail_iters=1, eval_every=0, select="last")
+    full = _trainer(setup, tmp_path, "full", cfg)
+    full.train()
+    full.close()
+    part = _trainer(setup, tmp_path, "part", cfg)
+    part.run.log(part.step())
+    part.save_checkpoint()
+    old = PPO("MlpPolicy", part.env_gt, n_steps=cfg.n_steps, batch_size=cfg.batch_size, n_epochs=cfg.n_epochs,
+              learning_rate=cfg.lr, gamma=cfg.gamma, gae_lambda=cfg.gae_lambda, device="cpu",
+              policy_kwargs={"net_arch": list(cfg.net_arch), "log_std_init": cfg.log_std_init})
+    assert type(old.rollout_buffer) is RolloutBuffer
+    old.set_parameters(part.ppo.get_parameters())
+    old.save(part.run.checkpoints / "generator_0001.zip")
+    part.close()
+    resumed = _trainer(setup, tmp_path, "part", cfg)
+    resumed.train(resume=True)
+    resumed.close()
+    for a, b in zip(resumed.ppo.policy.parameters(), full.ppo.policy.parameters()):
+        np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
+    got, want = resumed.run.read_metrics(), full.run.read_metrics()
+    assert [r["disc/loss"] for r in got] == [r["disc/loss"] for r in want] and got[-1]["disc/loss"] != ""
