@@ -1,20 +1,28 @@
-"""reports/<run>/: config.json, metrics.csv (namespaced keys such as disc/loss, gen/return,
-gt/one_step), checkpoints/, dataset.npz, scores.json / scores.md, training-curve PNGs."""
+"""reports/<run>/: config.json, progress.csv and TensorBoard event files (the metrics, one row per
+iteration, namespaced keys such as disc/loss, gen/return, gt/one_step and PPO's own train/*, written by
+stable-baselines3's logger), checkpoints/, dataset.npz, scores.json / scores.md, training-curve PNGs."""
 
 from __future__ import annotations
 
 import csv
-import io
 from pathlib import Path
 
 import numpy as np
 
-from simmatch.outputs import CorruptFile, OutputError, save_figure, sweep_stale, write_json, write_text
+from simmatch.outputs import CorruptFile, OutputError, save_figure, sweep_stale, write_json
+
+# stable-baselines3 logger outputs: progress.csv and TensorBoard events (the `tensorboard` package, part of
+# the learn extra), both in the run folder
+METRICS_FORMATS = ("csv", "tensorboard")
+TB_EVENTS = "events.out.tfevents.*"
+_RESTART = "run without --resume to start the run over"
 
 
 class RunFolder:
-    """Every file is written whole (simmatch.outputs): a kill leaves the previous version of a file,
-    never a truncated one; temporary files of a killed run are removed when the folder is opened."""
+    """Every file but the metrics is written whole (simmatch.outputs): a kill leaves the previous version of
+    a file, never a truncated one; temporary files of a killed run are removed when the folder is opened.
+    The metrics are appended row by row by SB3's logger; `truncate_metrics` (resuming) keeps the rows up to
+    the checkpoint and drops the rest, a row cut short by a kill among them."""
 
     def __init__(self, root, name: str):
         self.path = Path(root) / name
@@ -25,16 +33,20 @@ class RunFolder:
             raise OutputError(f"{self.path}: cannot create the run folder: {exc.strerror or exc}") from None
         sweep_stale(self.path)
         sweep_stale(self.checkpoints)
+        self._logger = None  # stable_baselines3 Logger, opened by log() or truncate_metrics()
+        self._last_logged: int | None = None  # iteration of the last row written through it
 
-    # what a run writes; `reset` deletes these and nothing else (never a user's unrelated files)
-    ARTIFACTS = ("config.json", "metrics.csv", "checkpoints", "dataset.npz", "scores.json", "scores.md",
-                 "policy_refined_hybrid.zip", "policy_refined_dr.zip")
-    ARTIFACT_GLOBS = ("curve_*.png",)
+    # what a run writes; `reset` deletes these and nothing else (never a user's unrelated files).
+    # metrics.csv: the metrics file of earlier versions
+    ARTIFACTS = ("config.json", "progress.csv", "metrics.csv", "checkpoints", "dataset.npz", "scores.json",
+                 "scores.md", "policy_refined_hybrid.zip", "policy_refined_dr.zip")
+    ARTIFACT_GLOBS = ("curve_*.png", TB_EVENTS)
 
     def reset(self, keep: tuple[str, ...] = ()) -> None:
         """Remove an earlier run's outputs for a new run, keeping the named ones (a reusable dataset)."""
         import shutil
 
+        self.close_metrics()
         items = [self.path / n for n in self.ARTIFACTS]
         items += [p for g in self.ARTIFACT_GLOBS for p in self.path.glob(g)]
         for item in items:
@@ -52,56 +64,111 @@ class RunFolder:
 
     @property
     def metrics_csv(self) -> Path:
+        """progress.csv: the metrics rows, as SB3's CSV logger writes them."""
+        return self.path / "progress.csv"
+
+    @property
+    def legacy_metrics_csv(self) -> Path:
+        """metrics.csv, the metrics file of earlier versions: read (and replaced by progress.csv) on resume."""
         return self.path / "metrics.csv"
+
+    def tensorboard_events(self) -> list[Path]:
+        return sorted(self.path.glob(TB_EVENTS))
 
     def file(self, name: str) -> Path:
         return self.path / name
 
     # -- metrics ------------------------------------------------------------------------------
+    def _metrics_source(self) -> Path:
+        if not self.metrics_csv.exists() and self.legacy_metrics_csv.exists():
+            return self.legacy_metrics_csv
+        return self.metrics_csv
+
     def read_metrics(self) -> list[dict]:
-        """The rows of metrics.csv (raises CorruptFile when it cannot be parsed)."""
-        if not self.metrics_csv.exists():
+        """The rows of progress.csv (of an earlier version's metrics.csv when there is no progress.csv), as
+        strings ('' where a row has no value); raises CorruptFile when it cannot be parsed."""
+        rows = self._parse_metrics(lenient_tail=False)
+        return [{k: ("" if v is None else v) for k, v in r.items()} for r in rows]
+
+    def _parse_metrics(self, lenient_tail: bool) -> list[dict]:
+        """Rows of the metrics file. lenient_tail: rows cut short at the end of the file (a kill while SB3's
+        logger appended them) are dropped; anywhere else a damaged row raises CorruptFile."""
+        path = self._metrics_source()
+        if not path.exists():
             return []
         try:
-            with self.metrics_csv.open(newline="") as f:
-                rows = list(csv.DictReader(f))
+            with path.open(newline="") as f:
+                lines = list(csv.reader(f))
         except (OSError, UnicodeDecodeError, csv.Error) as exc:
-            raise CorruptFile(self.metrics_csv, f"cannot be read ({exc})",
-                              "run without --resume to start the run over") from None
-        if any(None in r or None in r.values() or "iteration" not in r for r in rows):
-            raise CorruptFile(self.metrics_csv, "rows do not match the header (truncated or edited)",
-                              "run without --resume to start the run over")
+            raise CorruptFile(path, f"cannot be read ({exc})", _RESTART) from None
+        if not lines:
+            return []
+        header, body = lines[0], lines[1:]
+        ok = [len(r) == len(header) for r in body]
+        if lenient_tail:
+            while body and not ok[-1]:
+                body, ok = body[:-1], ok[:-1]
+        if "iteration" not in header or not all(ok):
+            raise CorruptFile(path, "rows do not match the header (truncated or edited)", _RESTART)
+        rows = [dict(zip(header, r)) for r in body]
+        if any(_iteration(r) is None for r in rows):
+            raise CorruptFile(path, "a row without its iteration (truncated or edited)", _RESTART)
         return rows
 
-    def _write_metrics(self, rows: list[dict], keys: list[str]) -> None:
-        buf = io.StringIO()
-        w = csv.DictWriter(buf, fieldnames=keys, lineterminator="\n")
-        w.writeheader()
+    def _remove_metrics(self) -> None:
+        self.close_metrics()
+        for p in [self.metrics_csv, self.legacy_metrics_csv, *self.tensorboard_events()]:
+            p.unlink(missing_ok=True)
+
+    def _restart_metrics(self, rows: list[dict]) -> None:
+        """A new SB3 logger on new files, holding `rows` (read back from the CSV) again in both outputs."""
+        from stable_baselines3.common.logger import configure
+
+        self._remove_metrics()
+        self._logger = configure(str(self.path), list(METRICS_FORMATS))
+        self._last_logged = None
         for r in rows:
-            w.writerow({k: r.get(k, "") for k in keys})
-        write_text(self.metrics_csv, buf.getvalue())
+            self._write({k: _parse_value(v) for k, v in r.items()})
+
+    def _write(self, row: dict) -> None:
+        for k, v in row.items():
+            if v is None or (isinstance(v, str) and not v):
+                continue
+            # the iteration is TensorBoard's step, text (the stage) goes to the CSV only
+            exclude = ("tensorboard",) if k == "iteration" or isinstance(v, str) else None
+            self._logger.record(k, v, exclude=exclude)
+        it = _iteration(row)
+        self._logger.dump(step=it if it is not None else 0)
+        if it is not None:
+            self._last_logged = it
 
     def log(self, row: dict) -> None:
-        """Append one row (the whole file is rewritten atomically: never a half-written row); the header
-        grows when new keys appear. A row for an iteration already in the file replaces it and every
-        later one, so a resumed run never duplicates rows."""
+        """Write one row through SB3's logger (progress.csv and TensorBoard); the CSV's header grows when new
+        keys appear. A row for an iteration already written replaces it and every later one (the rows
+        before it are kept), so a resumed run never duplicates rows."""
         it = _iteration(row)
-        rows = [r for r in self.read_metrics() if it is None or _iteration(r) is None or _iteration(r) < it]
-        keys = list(rows[0].keys()) if rows else []
-        keys += [k for k in row if k not in keys]
-        rows.append({k: row.get(k, "") for k in keys})
-        self._write_metrics(rows, keys)
+        if self._logger is None or (it is not None and self._last_logged is not None and it <= self._last_logged):
+            self._restart_metrics([r for r in self._parse_metrics(lenient_tail=True)
+                                   if it is None or _iteration(r) < it])
+        self._write(row)
 
     def truncate_metrics(self, iteration: int) -> None:
-        """Drop rows after `iteration` (resuming from a checkpoint; 0: no checkpoint, drop every row)."""
-        if iteration <= 0:  # starting over: whatever is there (even a damaged file) goes
-            self.metrics_csv.unlink(missing_ok=True)
+        """Keep the rows of iterations 1..`iteration` (resuming from its checkpoint) and drop the others, in
+        progress.csv and TensorBoard alike; 0: no checkpoint, the metrics files go whatever their state."""
+        if iteration <= 0:
+            self._remove_metrics()
             return
-        rows = [r for r in self.read_metrics() if (_iteration(r) or 0) <= iteration]
-        if not rows:
-            self.metrics_csv.unlink(missing_ok=True)
-            return
-        self._write_metrics(rows, list(rows[0].keys()))
+        rows = [r for r in self._parse_metrics(lenient_tail=True) if _iteration(r) <= iteration]
+        if rows:
+            self._restart_metrics(rows)
+        else:
+            self._remove_metrics()
+
+    def close_metrics(self) -> None:
+        """Close SB3's logger (flushes the TensorBoard writer); the next log() opens it again."""
+        if self._logger is not None:
+            self._logger.close()
+            self._logger = None
 
     # -- scores and plots ---------------------------------------------------------------------
     def write_json(self, name: str, obj) -> Path:
@@ -118,8 +185,8 @@ class RunFolder:
             return []
         out = []
         groups = {}
-        for k in rows[0].keys():
-            if "/" in k:
+        for k in sorted(rows[0].keys()):  # SB3's CSV orders its columns by set order
+            if "/" in k and k not in _NOT_PLOTTED:
                 groups.setdefault(k.split("/")[0], []).append(k)
         it = np.array([float(r["iteration"]) for r in rows])
         for g, keys in groups.items():
@@ -140,6 +207,22 @@ class RunFolder:
                 plt.close(fig)
             out.append(p)
         return out
+
+
+# PPO's counters and constants: nothing to see in a curve
+_NOT_PLOTTED = {"train/n_updates", "train/learning_rate", "train/clip_range"}
+
+
+def _parse_value(v: str):
+    """A CSV cell back to what was logged: int, float, text; '' -> None."""
+    if v in ("", None):
+        return None
+    for kind in (int, float):
+        try:
+            return kind(v)
+        except ValueError:
+            pass
+    return v
 
 
 def _iteration(row: dict) -> int | None:

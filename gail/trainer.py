@@ -2,11 +2,17 @@
 
 Iterations are the unit of everything: one iteration collects n_envs x n_steps generator steps,
 then (GAIL stage) updates the discriminator on those windows against target windows, scores every
-window with the updated discriminator (reward log D - log(1 - D)), recomputes the advantages and
-runs PPO's update. The first `pretrain_iters` iterations are the notes' GT pretraining (reward:
-minus the one-step ground-truth error against target transitions). Every iteration starts from
-RNG states derived from (seed, iteration) and fresh environment resets, so a checkpoint taken at an
-iteration boundary resumes to the identical continuation.
+window with the updated discriminator (reward log D - log(1 - D)), computes the advantages from
+those rewards and runs PPO's update. The first `pretrain_iters` iterations are the notes' GT
+pretraining (reward: minus the one-step ground-truth error against target transitions). Every
+iteration starts from RNG states derived from (seed, iteration) and fresh environment resets, so a
+checkpoint taken at an iteration boundary resumes to the identical continuation.
+
+stable-baselines3 is driven through its public extension points only (`sb3_hooks`): the learning
+rate is a schedule, the discriminator's rewards enter through PPO's `rollout_buffer_class=`, the
+windows come from a `VecEnvWrapper`, every iteration is one `learn(reset_num_timesteps=False)` after
+`set_env(force_reset=True)`. Metrics, PPO's own `train/*` among them, go through SB3's logger into
+the run folder's progress.csv and TensorBoard event files (`RunFolder.log`).
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import time
 import numpy as np
 import torch
 from stable_baselines3 import PPO
-from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.logger import Logger
 from stable_baselines3.common.utils import set_random_seed
 from stable_baselines3.common.vec_env import DummyVecEnv
 
@@ -30,6 +36,7 @@ from .dataset import Dataset
 from .discriminator import Discriminator
 from .hybrid_env import HybridEnv, obs_stats, target_windows
 from .run_folder import RunFolder
+from .sb3_hooks import KeepLastValues, RelabelledRolloutBuffer, RolloutRecorder, StageRate
 from .scoring import GeneratorCorrector, generator_outputs, one_step_errors
 from .sim import HybridSim
 from .windows import WindowSpec
@@ -40,24 +47,6 @@ _RESTART = "run without --resume to start the run over"
 
 def _iter_seed(seed: int, it: int) -> int:
     return (seed * 1_000_003 + it * 7919) % (2**31 - 1)
-
-
-class _GailCallback(BaseCallback):
-    def __init__(self, trainer: Trainer):
-        super().__init__()
-        self.trainer = trainer
-
-    def _on_rollout_start(self) -> None:
-        self.feats = []
-        self.dones = []
-
-    def _on_step(self) -> bool:
-        self.feats.append(np.stack([info["disc_features"] for info in self.locals["infos"]]))
-        self.dones.append(np.array(self.locals["dones"], bool))
-        return True
-
-    def _on_rollout_end(self) -> None:
-        self.trainer._gail_rewards(self.model, np.stack(self.feats), np.stack(self.dones), self.locals)
 
 
 class Trainer:
@@ -80,19 +69,33 @@ class Trainer:
             (lambda k=k: HybridEnv(self.sims[k], train, self.behaviours[k], self.spec, self.obs_mean, self.obs_std, mode,
                                    cfg.max_steps, seed=cfg.seed + k, gt_reward_scale=cfg.gt_reward_scale))
             for k in range(cfg.n_envs)])
-        self.env_gt, self.env_gail = mk("gt"), mk("gail")
+        self.env_gt, self.env_gail = mk("gt"), RolloutRecorder(mk("gail"))
         self.expert = target_windows(train, self.spec, model)
         set_random_seed(cfg.seed)  # initial weights of both networks depend on the seed only
         self.disc = Discriminator(self.expert.shape[1], tuple(cfg.disc_hidden), cfg.disc_lr, cfg.gp_lambda)
         self.disc.set_normalisation(self.expert)
         batch = min(cfg.batch_size, cfg.n_steps * cfg.n_envs)
-        self.ppo = PPO("MlpPolicy", self.env_gt, n_steps=cfg.n_steps, batch_size=batch,
-                       n_epochs=cfg.n_epochs, learning_rate=cfg.lr, gamma=cfg.gamma, gae_lambda=cfg.gae_lambda,
-                       ent_coef=cfg.ent_coef, seed=cfg.seed, device="cpu", verbose=0,
-                       policy_kwargs=dict(net_arch=list(cfg.net_arch), log_std_init=cfg.log_std_init))
+        self.rate = StageRate(cfg.lr)  # the learning rate of the current stage (step() sets it)
+        self.ppo_values = KeepLastValues()  # PPO's own train/* metrics of the last iteration
+        self.ppo = self._hooked(PPO(
+            "MlpPolicy", self.env_gt, n_steps=cfg.n_steps, batch_size=batch, n_epochs=cfg.n_epochs,
+            learning_rate=self.rate, gamma=cfg.gamma, gae_lambda=cfg.gae_lambda, ent_coef=cfg.ent_coef,
+            seed=cfg.seed, device="cpu", verbose=0, rollout_buffer_class=RelabelledRolloutBuffer,
+            policy_kwargs=dict(net_arch=list(cfg.net_arch), log_std_init=cfg.log_std_init)))
         self.iteration = 0
+        self._gail_stage = False
         self._last = {}
         self.selected: dict = {}
+
+    def _hooked(self, ppo: PPO) -> PPO:
+        """Connect a new or loaded PPO to the trainer: its rollout buffer asks `_relabel` for the rewards
+        to add, its logger keeps PPO's metrics for the iteration's row."""
+        if not isinstance(ppo.rollout_buffer, RelabelledRolloutBuffer):
+            raise TypeError(f"PPO's rollout buffer is a {type(ppo.rollout_buffer).__name__}, not a "
+                            "RelabelledRolloutBuffer: pass rollout_buffer_class=RelabelledRolloutBuffer")
+        ppo.rollout_buffer.relabel = self._relabel
+        ppo.set_logger(Logger(folder=None, output_formats=[self.ppo_values]))
+        return ppo
 
     @property
     def total_iters(self) -> int:
@@ -102,24 +105,33 @@ class Trainer:
         return GeneratorCorrector(self.ppo, self.obs_mean, self.obs_std)
 
     # -- one iteration ------------------------------------------------------------------------
-    def _gail_rewards(self, ppo, feats, dones, locals_) -> None:
-        cfg = self.cfg
+    def _relabel(self, rewards: np.ndarray) -> np.ndarray | None:
+        """The rollout buffer's hook, called once per rollout when it is complete, before PPO's returns and
+        advantages. rewards: (n_steps, n_envs), the environment's (GT stage: minus the one-step GT error;
+        GAIL stage: 0) plus SB3's time-limit bootstrap. GAIL stage: the discriminator is updated on the
+        rollout's windows, then scores them; returns those rewards, (n_steps, n_envs)."""
+        if not self._gail_stage:
+            self._last = {"gen/gt_reward": float(rewards.mean())}
+            return None
+        cfg, rec = self.cfg, self.env_gail
+        if len(rec.feats) != rewards.shape[0]:
+            raise RuntimeError(f"{len(rec.feats)} recorded windows for a rollout of {rewards.shape[0]} steps")
+        feats, dones = np.stack(rec.feats), np.stack(rec.dones)
         n_steps, n_envs, F = feats.shape
         rng = np.random.default_rng(_iter_seed(cfg.seed, self.iteration) + 1)
         stats = self.disc.update(self.expert, feats.reshape(-1, F), cfg.disc_steps, cfg.disc_batch, rng)
         r = self.disc.reward(feats.reshape(-1, F)).reshape(n_steps, n_envs)
-        buf = ppo.rollout_buffer
-        buf.rewards += r.astype(buf.rewards.dtype)  # keeps SB3's time-limit bootstrap already in there
-        buf.compute_returns_and_advantage(last_values=locals_["values"], dones=locals_["dones"])
         ends = max(int(dones.sum()), 1)
         self._last = {f"disc/{k}": v for k, v in stats.items()}
         self._last.update({"gen/return": float(r.sum() / ends), "gen/reward_per_step": float(r.mean()),
                            "gen/ep_len": float(n_steps * n_envs / ends),
                            "disc/D_gen": float(self.disc.prob(feats.reshape(-1, F)).mean()),
                            "disc/D_target": float(self.disc.prob(self.expert[:2000]).mean())})
+        return r
 
-    def step(self) -> dict:
-        """Run one iteration (pretraining or GAIL); returns its metrics row."""
+    def step(self, callback=None) -> dict:
+        """Run one iteration (pretraining or GAIL); returns its metrics row. callback: an SB3 callback
+        for this iteration's learn() (e.g. one that reads the rollout buffer in `_on_rollout_end`)."""
         cfg, it = self.cfg, self.iteration
         gail = it >= cfg.pretrain_iters
         env = self.env_gail if gail else self.env_gt
@@ -127,26 +139,21 @@ class Trainer:
         for sim in self.sims:
             sim.rebuild()
         set_random_seed(s)
-        self.ppo.set_env(env)
-        lr = cfg.gail_lr if gail else cfg.lr
-        if self.ppo.learning_rate != lr:
-            self.ppo.learning_rate = lr
-            self.ppo._setup_lr_schedule()
+        self.ppo.set_env(env, force_reset=True)  # learn() starts from env.reset() with the seeds below
+        self.rate.value = cfg.gail_lr if gail else cfg.lr
         env.seed(s)
-        self.ppo._last_obs = None
-        t0 = time.time()
-        self._last = {}
-        n = cfg.n_steps * cfg.n_envs
         if gail:
-            self.ppo.learn(n, reset_num_timesteps=False, callback=_GailCallback(self))
-        else:
-            self.ppo.learn(n, reset_num_timesteps=False)
-            rew = self.ppo.rollout_buffer.rewards
-            self._last = {"gen/gt_reward": float(rew.mean())}
+            self.env_gail.clear()
+        t0 = time.time()
+        self._gail_stage, self._last = gail, {}
+        n = cfg.n_steps * cfg.n_envs
+        self.ppo.learn(n, reset_num_timesteps=False, callback=callback)
         dt = time.time() - t0
+        self.ppo.logger.dump(self.iteration + 1)  # PPO's train/* of this iteration -> self.ppo_values
         self.iteration += 1
         row = {"iteration": self.iteration, "stage": "gail" if gail else "pretrain",
-               "timesteps": int(self.ppo.num_timesteps), "time/steps_per_s": n / dt, **self._last}
+               "timesteps": int(self.ppo.num_timesteps), "time/steps_per_s": n / dt, **self._last,
+               **self.ppo_values.values}
         if cfg.eval_every and (self.iteration % cfg.eval_every == 0 or self.iteration == self.total_iters):
             row.update(self.evaluate())
         return row
@@ -231,8 +238,9 @@ class Trainer:
         for p in (gen, disc):
             if not p.is_file() or p.stat().st_size == 0:
                 raise CorruptFile(p, "missing or empty checkpoint file", _RESTART)
-        try:
-            ppo = PPO.load(gen, env=self.env_gt, device="cpu")
+        try:  # the stage rate and the hooked buffer replace what the zip holds (also zips of older versions)
+            ppo = PPO.load(gen, env=self.env_gt, device="cpu", force_reset=True, learning_rate=self.rate,
+                           rollout_buffer_class=RelabelledRolloutBuffer)
         except Exception as exc:  # a damaged zip surfaces as whatever the unzipper or torch raises
             raise CorruptFile(gen, f"damaged checkpoint ({type(exc).__name__}: {exc})", _RESTART) from None
         try:
@@ -247,7 +255,7 @@ class Trainer:
         if best is not None and self.cfg.select == "best" and not self._best_path(best["iteration"]).is_file():
             raise CorruptFile(self._best_path(best["iteration"]), "missing: latest.json names it as the best "
                               "generator", _RESTART)
-        self.ppo, self.best, self.iteration = ppo, best, it
+        self.ppo, self.best, self.iteration = self._hooked(ppo), best, it
         self._prune_best(keep_latest=False)  # bests found after this checkpoint belong to the lost iterations
         return it
 
@@ -289,5 +297,6 @@ class Trainer:
                              "how": f"the last, iteration {self.iteration}"}
 
     def close(self) -> None:
+        self.run.close_metrics()
         for s in self.sims + [self.eval_sim]:
             s.close()

@@ -21,8 +21,9 @@ def test_learn_dyn_tiny_run_prints_all_rows(tmp_path, capsys):
                 "| bullet |", "| dart |", "| mujoco |", "torque_scale[thigh_joint]"):
         assert row in out
     run = tmp_path / "tiny"
-    for f in ("config.json", "metrics.csv", "dataset.npz", "scores.json", "scores.md", "checkpoints/latest.json"):
+    for f in ("config.json", "progress.csv", "dataset.npz", "scores.json", "scores.md", "checkpoints/latest.json"):
         assert (run / f).exists(), f
+    assert not (run / "metrics.csv").exists() and list(run.glob("events.out.tfevents.*"))  # SB3's logger
     scores = json.loads((run / "scores.json").read_text())
     assert set(scores["backends"]) == {"bullet", "dart", "mujoco"}
     assert list(run.glob("curve_*.png"))
