@@ -15,14 +15,14 @@ pytest.importorskip("torch")
 pytest.importorskip("stable_baselines3")
 pytest.importorskip("tensorboard")
 
+from stable_baselines3.common.callbacks import BaseCallback
+
 from simmatch.gail.behavior import SineBehaviour
 from simmatch.gail.config import LearnDynConfig
 from simmatch.gail.dataset import collect
 from simmatch.gail.run_folder import RunFolder
 from simmatch.gail.sim import fell_fn
 from simmatch.gail.trainer import Trainer
-from stable_baselines3.common.callbacks import BaseCallback
-
 from simmatch.registry import load_model
 from simmatch.variants import make_target
 
