@@ -9,7 +9,7 @@ import importlib
 from ..config import SimConfig
 from ..errors import EngineNotInstalled, UsageError
 from ..model import RobotModel
-from .base import Backend, ContactPoint, Readback, Unsupported
+from .base import Backend, Behaviour, ContactPoint, Explanation, Readback, Unsupported
 
 # engine name -> (module, class, pip package, import name)
 ENGINES = {
@@ -67,7 +67,9 @@ def engine_versions() -> dict[str, str | None]:
 __all__ = [
     "ENGINES",
     "Backend",
+    "Behaviour",
     "ContactPoint",
+    "Explanation",
     "Readback",
     "Unsupported",
     "backend_class",
