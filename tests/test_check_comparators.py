@@ -312,12 +312,13 @@ def test_failed_quantity_is_a_finding(setup):
 def test_failed_load_is_a_finding_with_the_engines_message(setup):
     """A load failure carries the cause its backend gave it (MuJoCo's names it from its compiler
     message); the structure comparator reports it with the engine's own words."""
-    from simmatch.backends.mujoco_backend import failure_cause
+    from simmatch.backends.mujoco_backend import failure_cause, failure_subject
 
     model = setup[0]
     message = ("mujoco (native): Error: mass and inertia of moving bodies must be larger than mjMINVAL\n"
                "Element name 'rootx_link', id 1")
-    snap = failed_snapshot("mujoco", "native", message, crashed=False, cause=failure_cause(model, message))
+    snap = failed_snapshot("mujoco", "native", message, crashed=False, cause=failure_cause(model, message),
+                           subject=failure_subject(message))
     found = structure.compare(snap, ctx_for(setup))
     assert [(f.quantity, f.subject, f.cause) for f in found] == [("load", "rootx_link", "mujoco_rejects_massless_links")]
     assert "mjMINVAL" in found[0].detail

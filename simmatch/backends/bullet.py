@@ -33,8 +33,16 @@ from ..config import SimConfig
 from ..errors import EngineFailure
 from ..kinematics import joint_range
 from ..model import ContactParams, Geometry, Inertial, Joint, Limit, Link, Pose, RobotModel, State, rpy_of
-from .base import (Backend, Behaviour, ContactPoint, Explanation, Readback, Unsupported, locked_joint_behaviour,
-                   unreadable_mesh_explains)
+from .base import (
+    Backend,
+    Behaviour,
+    ContactPoint,
+    Explanation,
+    Readback,
+    Unsupported,
+    locked_joint_behaviour,
+    unreadable_mesh_explains,
+)
 
 _JOINT_TYPES = {p.JOINT_REVOLUTE: "revolute", p.JOINT_PRISMATIC: "prismatic", p.JOINT_FIXED: "fixed",
                 p.JOINT_SPHERICAL: "spherical", p.JOINT_PLANAR: "planar"}

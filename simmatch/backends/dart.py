@@ -27,8 +27,16 @@ from ..config import SimConfig
 from ..errors import EngineFailure
 from ..model import ContactParams, Inertial, Joint, Limit, Link, Pose, RobotModel, State
 from . import dart_free
-from .base import (Backend, Behaviour, ContactPoint, Explanation, Readback, Unsupported, locked_joint_behaviour,
-                   unreadable_mesh_explains)
+from .base import (
+    Backend,
+    Behaviour,
+    ContactPoint,
+    Explanation,
+    Readback,
+    Unsupported,
+    locked_joint_behaviour,
+    unreadable_mesh_explains,
+)
 from .dart_build import add_floor, captured_output, isometry, make_shape, set_inertia, shape_to_geometry
 
 _DETECTORS = {"ode": "OdeCollisionDetector", "bullet": "BulletCollisionDetector",

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 
 import mujoco
 import numpy as np
@@ -25,8 +26,15 @@ from scipy.spatial.transform import Rotation
 from ..errors import EngineFailure, PhysicsDiverged
 from ..kinematics import joint_motion
 from ..model import RobotModel, State
-from .base import (Backend, ContactPoint, Explanation, Readback, Unsupported, locked_joint_behaviour,
-                   unreadable_mesh_explains)
+from .base import (
+    Backend,
+    ContactPoint,
+    Explanation,
+    Readback,
+    Unsupported,
+    locked_joint_behaviour,
+    unreadable_mesh_explains,
+)
 from .mujoco_build import (
     FLOOR,
     FLOOR_CONAFFINITY,
@@ -50,17 +58,20 @@ def _route_warnings() -> None:
         mujoco.set_mju_user_warning(lambda msg: _log.warning("MuJoCo: %s", msg))
 
 
+def failure_subject(message: str) -> str | None:
+    """The element a MuJoCo compiler message names ("Element name 'x', id 3"), or None."""
+    m = re.search(r"Element name '([^']+)'", message)
+    return m.group(1) if m else None
+
+
 def failure_cause(model: RobotModel, message: str) -> str | None:
     """Cause id of a MuJoCo load failure from its compiler message (None: not a known behaviour). A
     refused link that has mass is blamed on its odd tensor (a point mass, a singular tensor), not
     on MuJoCo's massless-link rule."""
-    import re
-
     from .. import meshes
     from ..compare.inertia import oddity
 
-    m = re.search(r"Element name '([^']+)'", message)
-    subject = m.group(1) if m else None
+    subject = failure_subject(message)
     if (subject in {x.name for x in model.links}
             and ("mass and inertia of moving bodies" in message or "positive eigenvalues" in message)
             and oddity(model.link(subject))[0] is not None):
@@ -86,6 +97,8 @@ class MujocoBackend(Backend):
         except EngineFailure as exc:
             if exc.cause is None:  # name the known behaviour behind MuJoCo's own message
                 exc.cause = failure_cause(model, str(exc))
+            if exc.subject is None:
+                exc.subject = failure_subject(str(exc))
             raise
 
     def _build(self, model: RobotModel, config, load: str) -> None:

@@ -159,8 +159,10 @@ def _compare(actual: Snapshot, ctx: Context) -> list:
             detail = f"shape {e.name or e.kind!r} not found in {actual.name}"
             # what the backend says of this shape: a shape of a link merged into this body, a mesh
             # file its own loader cannot read, a kind of shape it drops or cannot place here
-            cases = ([("merged", f"shape of massless link {from_member[id(e)]!r}, merged into body {link.name!r} "
-                                 f"behind a moving joint: dropped")] if id(e) in from_member else [])
+            cases = []
+            if id(e) in from_member:
+                cases.append(("merged", (f"shape of massless link {from_member[id(e)]!r}, merged into body "
+                                         f"{link.name!r} behind a moving joint: dropped")))
             if e.kind == "mesh":
                 cases.append((f"file:{e.filename}", None))
             cases.append((e.kind, None))

@@ -345,12 +345,13 @@ def run_check(model: str | RobotModel, engines: list[str] | None = None, load: s
         if isolate:
             outcome = run_isolated(take_snapshot, engine, ld, declared, config, samples, timeout=timeout)
             snap = outcome.value if outcome.ok else failed_snapshot(engine, ld, outcome.error, outcome.crashed,
-                                                                    outcome.cause)
+                                                                    outcome.cause, outcome.subject)
         else:
             try:
                 snap = take_snapshot(engine, ld, declared, config, samples)
             except Exception as exc:
-                snap = failed_snapshot(engine, ld, str(exc), False, getattr(exc, "cause", None))
+                snap = failed_snapshot(engine, ld, str(exc), False, getattr(exc, "cause", None),
+                                       getattr(exc, "subject", None))
         snap.seconds = {**snap.seconds, "wall": time.perf_counter() - start}
         return snap
 

@@ -96,6 +96,7 @@ class Snapshot:
     error: str = ""
     crashed: bool = False
     error_cause: str | None = None  # cause id the backend gave its load failure
+    error_subject: str | None = None  # the link or joint the backend named in its load failure
     model: RobotModel | None = None  # what the source holds (engine readback, or the model itself)
     extras: dict = field(default_factory=dict)  # the readback's informational facts (never compared)
     behaviours: tuple = ()  # backends.Behaviour: the engine's hidden behaviours, reported as they stand
@@ -228,5 +229,6 @@ def take_snapshot(engine: str, load: str, model: RobotModel, config: SimConfig, 
         backend.close()
 
 
-def failed_snapshot(engine: str, load: str, error: str, crashed: bool, cause: str | None = None) -> Snapshot:
-    return Snapshot(engine, load, ok=False, error=error, crashed=crashed, error_cause=cause)
+def failed_snapshot(engine: str, load: str, error: str, crashed: bool, cause: str | None = None,
+                    subject: str | None = None) -> Snapshot:
+    return Snapshot(engine, load, ok=False, error=error, crashed=crashed, error_cause=cause, error_subject=subject)

@@ -3,8 +3,6 @@ joint types, parents and axes, and whether the root is fixed or floating."""
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 
 from . import Context, default_cause, explained, finding, merged_detail
@@ -14,13 +12,10 @@ _SAME_TYPE = {"continuous": "revolute"}
 
 
 def load_failure(actual: Snapshot, model=None) -> list:
-    """A source that could not be built is itself a finding, with the engine's own message and the
-    cause its backend gave the failure (`EngineFailure.cause`)."""
+    """A source that could not be built is itself a finding, with the engine's own message, and the
+    cause and subject its backend gave the failure (`EngineFailure.cause`, `.subject`)."""
     msg = " ".join(actual.error.split())
-    subject = "*"
-    m = re.search(r"Element name '([^']+)'", actual.error)
-    if m:
-        subject = m.group(1)
+    subject = actual.error_subject or "*"
     if actual.crashed:
         cause = "engine_crash"
     elif actual.error_cause:
