@@ -8,6 +8,12 @@ A backend builds a `RobotModel` in its engine, in one of two ways:
 
 Everything a backend returns is in canonical terms: joints in `RobotModel.joint_names` order,
 links by URDF name, world frames as (4, 4) arrays, states as `State`. Returned arrays are copies.
+
+Knowledge about the engine stays here: `readback()` returns, besides the model the engine holds,
+typed records that `simmatch check`'s engine-agnostic comparators turn into findings (`Behaviour`:
+what the engine does on its own; `Explanation`: why a difference they find is there), a load
+failure carries its cause (`EngineFailure.cause`), and the engine's entries of the cause catalogue
+live in `backends/<engine>_causes.py`.
 """
 
 from __future__ import annotations
