@@ -27,10 +27,11 @@ class EngineNotInstalled(SimmatchError):
 
 class EngineFailure(SimmatchError):
     """An engine failed (or crashed) while building or running a model. `cause`: the id in
-    `simmatch.causes` of the known engine behaviour behind it, when the backend knows it."""
+    `simmatch.causes` of the known engine behaviour behind it, when the backend knows it;
+    `subject`: the link or joint the failure is about, when the backend can tell."""
 
-    def __init__(self, engine: str, load: str, message: str, cause: str | None = None):
-        self.engine, self.load, self.message, self.cause = engine, load, message, cause
+    def __init__(self, engine: str, load: str, message: str, cause: str | None = None, subject: str | None = None):
+        self.engine, self.load, self.message, self.cause, self.subject = engine, load, message, cause, subject
         super().__init__(f"{engine} ({load}): {message}")
 
 

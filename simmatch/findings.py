@@ -22,6 +22,18 @@ _CATEGORY_ORDER = {c: i for i, c in enumerate(("structure", "kinematics", "inert
 _RANK = {s: i for i, s in enumerate(SEVERITIES)}
 
 
+@dataclass(frozen=True)
+class Cause:
+    """One entry of the cause catalogue (`simmatch.causes`): a stable `id` (reports and tests hold
+    it), the `engine` whose behaviour it is ('*' for a model-level cause), the `explanation` (what
+    happens and why) and the one-sentence `fix`."""
+
+    id: str
+    engine: str
+    explanation: str
+    fix: str
+
+
 def severity_rank(severity: str) -> int:
     """0 for error, 1 for warning, 2 for info (sort key: most severe first)."""
     return _RANK[severity]

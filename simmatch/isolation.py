@@ -28,6 +28,7 @@ class Outcome:
     crashed: bool = False  # died from a signal or exited without answering
     detail: str = ""  # traceback of an unexpected Python exception, for --verbose
     cause: str | None = None  # cause id an EngineFailure carried
+    subject: str | None = None  # the link or joint an EngineFailure named
 
 
 def _child(conn: Connection, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
@@ -37,7 +38,8 @@ def _child(conn: Connection, fn: Callable[..., Any], args: tuple[Any, ...], kwar
         value = fn(*args, **kwargs)
         conn.send(Outcome(True, value))
     except SimmatchError as exc:
-        conn.send(Outcome(False, error=str(exc), cause=getattr(exc, "cause", None)))
+        conn.send(Outcome(False, error=str(exc), cause=getattr(exc, "cause", None),
+                          subject=getattr(exc, "subject", None)))
     except Exception as exc:  # report everything: this is the isolation boundary
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         conn.send(Outcome(False, error=f"{type(exc).__name__}: {first}".rstrip(": "),

@@ -26,10 +26,22 @@ def test_native_recomputes_inertia_from_shapes_matched_keeps_file(hopper):
 
 def test_velocity_motors_measured_on_native_only(hopper):
     with make_backend("bullet", hopper, load="native") as b:
-        motors = b.readback().extras["velocity_motors"]
-    assert motors["thigh_joint"] and motors["foot_joint"]
+        rb = b.readback()
+    motors = {x.subject: x for x in rb.behaviours if x.quantity == "velocity_motor"}
+    assert {"thigh_joint", "foot_joint"} <= set(motors)
+    assert motors["thigh_joint"].cause == "bullet_default_velocity_motors"
+    assert {x.quantity for x in rb.behaviours} >= {"link_damping", "max_joint_velocity"}  # native defaults
     with make_backend("bullet", hopper, load="matched") as b:
-        assert not any(b.readback().extras["velocity_motors"].values())
+        assert not [x for x in b.readback().behaviours if x.quantity == "velocity_motor"]
+
+
+def test_explicit_damping_behaviour_by_its_step_factor(hopper):
+    """h B / M_ii above 0.5 is a warning, above 1 an error (the joint speed flips sign every step);
+    below 0.5 nothing."""
+    with make_backend("bullet", hopper, load="matched") as b:
+        found = b._hidden_behaviours({}, {"thigh_joint": 0.01, "leg_joint": 0.7, "foot_joint": 1.6})
+    got = sorted((x.subject, x.severity, x.cause) for x in found if x.quantity == "explicit_damping_step")
+    assert got == [("foot_joint", "error", "bullet_explicit_damping"), ("leg_joint", "warning", "bullet_explicit_damping")]
 
 
 def test_matched_link_contact_parameters_really_set(hopper):
@@ -39,7 +51,7 @@ def test_matched_link_contact_parameters_really_set(hopper):
         for name in ("torso", "thigh", "leg", "foot"):
             assert links[name].contact.lateral_friction == pytest.approx(0.9)
             assert links[name].contact.restitution == 0.0
-        assert b.readback().extras["max_joint_velocity"] >= 1e6
+        assert not [x for x in b.readback().behaviours if x.quantity in ("max_joint_velocity", "link_damping")]
 
 
 def test_capsule_read_back_as_declared(hopper):
@@ -98,7 +110,7 @@ def test_explicit_damping_factor_matches_one_step_of_pybullet(tmp_path):
     cfg = SimConfig(floor=False, gravity=(0.0, 0.0, 0.0))
     start = State(np.zeros(2), np.array([0.0, 1.0]))
     with make_backend("bullet", damped, cfg) as b:
-        factor = b.readback().extras["explicit_damping_factor"]["elbow"]
+        factor = b._explicit_damping_factor()["elbow"]
         b.set_state(start)
         b.step()
         dq = b.get_state().dq

@@ -26,8 +26,10 @@ def test_native_hopper_loses_capsules_and_does_not_enforce_limits():
             assert rn.model.link(name).collisions == ()  # urdfdom: "Unknown geometry type 'capsule'"
             assert [g.kind for g in rm.model.link(name).collisions] == ["capsule"]
         assert any("capsule" in m for m in native.loader_messages)
-        assert not any(rn.extras["limits_enforced"].values())  # the loader leaves limits off
-        assert rm.extras["limits_enforced"]["thigh_joint"] is True
+        # the loader leaves limits off: a behaviour of every limited joint
+        assert {(x.subject, x.cause, x.severity) for x in rn.behaviours if x.quantity == "limit_enforcement"} == {
+            (j.name, "dart_limits_not_enforced", "warning") for j in model.dof_joints if j.limited}
+        assert not [x for x in rm.behaviours if x.quantity == "limit_enforcement"]
         # the root link is named 'world': DartLoader attaches rootx to the world, no free root
         assert rn.extras["root_joint"] == "PrismaticJoint" and rn.added_joints == ()
         assert native.skel.getNumDofs() == 6
@@ -68,7 +70,8 @@ def test_matched_hopper_has_no_extra_root_and_enforces_limits():
         assert b.skel.getRootJoint().getType() == "WeldJoint"
         rb = b.readback()
         assert rb.added_joints == () and rb.model.base == "fixed"
-        assert rb.extras["limits_enforced"] == {j.name: j.limited for j in model.dof_joints}
+        assert not [x for x in rb.behaviours if x.quantity == "limit_enforcement"]
+        assert all(b.skel.getJoint(j.name).areLimitsEnforced() for j in model.dof_joints if j.limited)
         for j in model.dof_joints:
             got = rb.model.joint(j.name)
             assert got.type == j.type and np.allclose(got.axis, j.axis)

@@ -10,7 +10,17 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from simmatch.compare import Context, contact, dynamics, inertia, joints, kinematics, structure
+from simmatch.backends import Behaviour, Explanation
+from simmatch.compare import (
+    Context,
+    contact,
+    dynamics,
+    inertia,
+    joints,
+    kinematics,
+    source_findings,
+    structure,
+)
 from simmatch.compare.snapshot import Samples, failed_snapshot, model_snapshot
 from simmatch.config import SimConfig
 from simmatch.findings import Tolerances
@@ -138,16 +148,23 @@ def test_mass_and_com(setup):
 
 
 def test_bullet_native_inertia_is_attributed_to_its_shape_inertia(setup):
+    """PyBullet's backend names the cause of a recomputed tensor (with the tensor PyBullet computes);
+    the comparator, engine-agnostic, takes it over the model-level causes."""
+    from simmatch.backends.bullet import pybullet_shape_props, shape_inertia_explanation
+
     model = setup[0]
     snap = fake_engine(setup, "bullet", "native")
-    snap.extras = {"inertia_source": "collision shapes"}
     foot = model.link("foot")
-    _, I = inertia.shape_inertia(foot, foot.mass, "bullet")
+    _, I = inertia.shape_inertia(foot, foot.mass, pybullet_shape_props)
     snap.model = with_link(model, "foot", inertial=Inertial(foot.mass, replace(foot.inertial.origin, rpy=(0, 0, 0)),
                                                              tuple(map(tuple, I))))
+    snap.explains = (shape_inertia_explanation(foot, snap.model.link("foot").inertial),)
     found = inertia.compare(snap, ctx_for(setup))
     assert [(f.subject, f.cause) for f in found] == [("foot", "bullet_inertia_from_shapes")]
     assert "0.0e+00 from loaded" in found[0].detail  # the loaded tensor IS PyBullet's shape inertia
+    assert set(found[0].extra) == {"shape_inertia_bullet", "shape_inertia_exact"}
+    snap.explains = ()
+    assert [(f.subject, f.cause) for f in inertia.compare(snap, ctx_for(setup))] == [("foot", "unknown")]
 
 
 def test_shape_inertia_matches_declared_for_the_hopper_and_not_for_a_wrong_one():
@@ -185,32 +202,48 @@ def test_joint_damping_limit_friction_on_the_right_joint(setup):
         ("joints", "damping", "leg_joint"), ("joints", "limit_upper", "foot_joint"), ("joints", "friction", "thigh_joint")}
 
 
-def test_hidden_bullet_extras(setup):
+def test_behaviours_are_findings_and_explanations_name_causes(setup):
+    """A backend's hidden behaviours become findings as they stand; its explanations give their cause
+    to the differences the engine-agnostic comparators find (here: friction read back as applied, 0)."""
+    model = setup[0]
     snap = fake_engine(setup, "bullet", "native")
-    snap.extras = {"velocity_motors": {"leg_joint": True, "foot_joint": False}, "link_damping": {"linear": 0.04,
-                   "angular": 0.04}, "max_joint_velocity": 100.0, "joint_friction": "ignored"}
-    found = joints.compare(snap, ctx_for(setup))
+    snap.behaviours = (Behaviour("joints", "velocity_motor", "leg_joint", "none", "velocity motor, target 0",
+                                 "bullet_default_velocity_motors"),
+                       Behaviour("joints", "link_damping", "*", 0.0, {"linear": 0.04, "angular": 0.04},
+                                 "bullet_default_link_damping", abs_error=0.04))
+    m = model
+    for j in model.dof_joints:
+        m = with_joint(m, j.name, friction=0.0)
+    snap.model = m
+    ctx = ctx_for(setup)
+    assert {(f.quantity, f.cause) for f in joints.compare(snap, ctx)} == {("friction", "unknown")}
+    snap.explains = (Explanation("joints", "friction", "bullet_ignores_joint_friction",
+                                 detail="{detail}; never applied"),)
+    found = source_findings(snap, ctx)
     got = {(f.quantity, f.subject, f.cause) for f in found}
-    assert ("velocity_motor", "leg_joint", "bullet_default_velocity_motors") in got
-    assert not any(f.quantity == "velocity_motor" and f.subject == "foot_joint" for f in found)
-    assert ("link_damping", "*", "bullet_default_link_damping") in got
-    assert ("max_joint_velocity", "*", "bullet_max_joint_velocity") in got
-    assert {s for q, s, c in got if c == "bullet_ignores_joint_friction"} == {"thigh_joint", "leg_joint", "foot_joint"}
+    assert got == {("velocity_motor", "leg_joint", "bullet_default_velocity_motors"),
+                   ("link_damping", "*", "bullet_default_link_damping")} | {
+        ("friction", j.name, "bullet_ignores_joint_friction") for j in model.dof_joints if j.friction}
+    assert all(f.detail == "never applied" and f.fix for f in found if f.quantity == "friction")
+    damping = next(f for f in found if f.quantity == "link_damping")
+    assert damping.abs_error == 0.04 and damping.actual == {"linear": 0.04, "angular": 0.04}
 
 
-def test_bullet_explicit_damping_on_a_light_link(setup):
-    snap = fake_engine(setup, "bullet", "matched")
-    snap.extras = {"explicit_damping_factor": {"thigh_joint": 0.01, "leg_joint": 0.7, "foot_joint": 1.6}}
-    found = joints.compare(snap, ctx_for(setup))
-    got = sorted((f.subject, f.severity, f.cause) for f in found if f.quantity == "explicit_damping_step")
-    assert got == [("foot_joint", "error", "bullet_explicit_damping"), ("leg_joint", "warning", "bullet_explicit_damping")]
+def test_explanation_subject_and_case(setup):
+    """An explanation for one subject wins over one for any ('*'); one with a case answers only
+    the comparator that asks for that case."""
+    from simmatch.compare import explained, merged_detail
 
-
-def test_dart_limits_not_enforced(setup):
-    snap = fake_engine(setup, "dart", "native")
-    snap.extras = {"limits_enforced": {"thigh_joint": False, "leg_joint": True}}
-    found = joints.compare(snap, ctx_for(setup))
-    assert [(f.subject, f.cause, f.severity) for f in found] == [("thigh_joint", "dart_limits_not_enforced", "warning")]
+    snap = fake_engine(setup, "bullet", "native")
+    snap.explains = (Explanation("joints", "mimic", "a_cause", case="follows"),
+                     Explanation("joints", "friction", "any_joint"),
+                     Explanation("joints", "friction", "this_joint", "leg_joint"))
+    assert explained(snap, "joints", "friction", "leg_joint").cause == "this_joint"
+    assert explained(snap, "joints", "friction", "foot_joint").cause == "any_joint"
+    assert explained(snap, "joints", "mimic", "foot_joint") is None
+    assert explained(snap, "joints", "mimic", "foot_joint", "follows").cause == "a_cause"
+    assert merged_detail("{detail}; more", "own") == "own; more" and merged_detail("{detail}; more", "") == "more"
+    assert merged_detail("instead", "own") == "instead" and merged_detail("", "own") == "own"
 
 
 # -- contact -----------------------------------------------------------------------------------
@@ -223,7 +256,9 @@ def test_dropped_capsule_and_resized_shape(setup):
     snap.model = m
     found = contact.compare(snap, ctx_for(setup))
     assert keys(found) == {("contact", "collision_shape", "torso"), ("contact", "shape_size", "leg")}
-    assert {f.subject: f.cause for f in found}["torso"] == "dart_drops_capsules"
+    assert {f.subject: f.cause for f in found}["torso"] == "unknown"
+    snap.explains = (Explanation("contact", "collision_shape", "dart_drops_capsules", case="capsule"),)
+    assert {f.subject: f.cause for f in contact.compare(snap, ctx_for(setup))}["torso"] == "dart_drops_capsules"
 
 
 def test_shape_pose_and_friction(setup):
@@ -284,16 +319,25 @@ def test_failed_quantity_is_a_finding(setup):
 
 # -- structure ---------------------------------------------------------------------------------
 def test_failed_load_is_a_finding_with_the_engines_message(setup):
-    snap = failed_snapshot("mujoco", "native", "mujoco (native): Error: mass and inertia of moving bodies must be "
-                           "larger than mjMINVAL\nElement name 'rootx_link', id 1", crashed=False)
+    """A load failure carries the cause its backend gave it (MuJoCo's names it from its compiler
+    message); the structure comparator reports it with the engine's own words."""
+    from simmatch.backends.mujoco_backend import failure_cause, failure_subject
+
+    model = setup[0]
+    message = ("mujoco (native): Error: mass and inertia of moving bodies must be larger than mjMINVAL\n"
+               "Element name 'rootx_link', id 1")
+    snap = failed_snapshot("mujoco", "native", message, crashed=False, cause=failure_cause(model, message),
+                           subject=failure_subject(message))
     found = structure.compare(snap, ctx_for(setup))
     assert [(f.quantity, f.subject, f.cause) for f in found] == [("load", "rootx_link", "mujoco_rejects_massless_links")]
     assert "mjMINVAL" in found[0].detail
     for message, cause in [("Error: inertia must satisfy A + B >= C; use 'balanceinertia' to fix Element name "
                             "'thigh_fr', id 3", "inertia_triangle_inequality"),
-                           ("Error: Error opening file 'package:/meshes/collision/link0.obj'", "mujoco_no_package_uri")]:
-        f = structure.compare(failed_snapshot("mujoco", "native", message, crashed=False), ctx_for(setup))
-        assert f[0].cause == cause
+                           ("Error: Error opening file 'package:/meshes/collision/link0.obj'", "mujoco_no_package_uri"),
+                           ("Error: something new", None)]:
+        assert failure_cause(model, message) == cause
+    assert structure.compare(failed_snapshot("mujoco", "native", "Error: something new", crashed=False),
+                             ctx_for(setup))[0].cause == "engine_failure"
     crash = structure.compare(failed_snapshot("dart", "native", "engine crashed (SIGSEGV)", crashed=True),
                               ctx_for(setup))
     assert crash[0].cause == "engine_crash" and crash[0].actual == "crashed"
@@ -305,8 +349,9 @@ def test_added_root_missing_joint_and_axis(setup):
     snap.added_joints = ("rootJoint",)
     m = replace(model, joints=tuple(j for j in model.joints if j.name != "foot_joint"))
     snap.model = with_joint(m, "leg_joint", axis=(0.0, 1.0, 0.0))
-    found = structure.compare(snap, ctx_for(setup))
-    got = {(f.quantity, f.subject, f.cause) for f in found}
+    snap.explains = (Explanation("structure", "root_joint", "dart_adds_floating_root", "world"),)
+    found = source_findings(snap, ctx_for(setup))
+    got = {(f.quantity, f.subject, f.cause) for f in found if f.category == "structure"}
     assert ("root_joint", "world", "dart_adds_floating_root") in got
     assert ("joint", "foot_joint", "unknown") in got
     assert ("joint_axis", "leg_joint", "unknown") in got

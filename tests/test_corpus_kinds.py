@@ -248,7 +248,7 @@ def test_mimic_follower_that_moves_no_mass_is_probed_without_error():
     r = run_check(str(KINDS / "massless_mimic.urdf"), load="matched", random_q=2, base="fixed")
     for snap in r.snapshots:
         assert snap.ok, (snap.name, snap.error)
-        motion = snap.extras.get("mimic_motion", {}).get("finger")
+        motion = snap.mimic_motion.get("finger")
         assert motion is not None and motion["unconstrained"][1] == 0.0  # the idle joint gets 0
     assert not [f for f in r.findings if f.cause in ("engine_failure", "engine_crash")]
 
@@ -265,7 +265,7 @@ def test_mimic_probes_step_a_floating_robot_clear_of_the_floor():
     assert s.root_pos[2] == pytest.approx(model_scales(m)[1] + 1.0)
     assert mid_state(m).root_pos[2] == 0.0  # the read-back probes keep the origin
     r = run_check(m, engines=["dart"], load="matched", random_q=1)
-    motion = r.snapshots[0].extras["mimic_motion"]["finger"]
+    motion = r.snapshots[0].mimic_motion["finger"]
     assert r.snapshots[0].ok and np.isfinite(motion["qdd"]).all()
 
 

@@ -275,7 +275,7 @@ def test_raw_inverse_dynamics_call_on_a_tilted_floating_base_is_said():
     with BulletBackend(model) as be:
         s = mid_state(model)
         be.set_state(s)
-        (f,) = be.readback().extras["findings"]
+        (f,) = [vars(x) for x in be.readback().behaviours if x.quantity == "inverse_dynamics_api"]
         assert be.get_state().root_quat == pytest.approx(s.root_quat)  # the probe put the state back
     assert f["cause"] == "bullet_floating_base_inverse_dynamics" and f["severity"] == "info"
     ref = ReferenceDynamics(model, G)

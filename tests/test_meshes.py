@@ -453,6 +453,7 @@ def test_pybullet_mesh_shape_inertia_is_reproduced(tmp_path, extents, scale):
     box grown by 0.003 m per side; check's 'as PyBullet does' shape inertia must match what loaded."""
     import pybullet as p
 
+    from simmatch.backends.bullet import pybullet_shape_props
     from simmatch.compare import inertia
 
     tris = box_triangles(extents) + np.array([0.4, -0.2, 0.1])  # off-centre: PyBullet ignores the offset
@@ -461,7 +462,7 @@ def test_pybullet_mesh_shape_inertia_is_reproduced(tmp_path, extents, scale):
     urdf.write_text(urdf.read_text().replace('filename="box.stl"', f'filename="box.stl" scale="{" ".join(map(str, scale))}"'))
     model = load_urdf(urdf)
     link = model.link("pad")
-    _, I = inertia.shape_inertia(link, link.inertial.mass, "bullet")
+    _, I = inertia.shape_inertia(link, link.inertial.mass, pybullet_shape_props)
     cid = p.connect(p.DIRECT)
     try:
         body = p.loadURDF(str(urdf), useFixedBase=True, physicsClientId=cid)

@@ -16,7 +16,16 @@ from importlib.metadata import PackageNotFoundError, version
 from ..config import SimConfig
 from ..errors import EngineNotInstalled, UsageError
 from ..model import RobotModel
-from .base import Backend, Capabilities, ContactPoint, Readback, Unsupported, UnsupportedKind
+from .base import (
+    Backend,
+    Behaviour,
+    Capabilities,
+    ContactPoint,
+    Explanation,
+    Readback,
+    Unsupported,
+    UnsupportedKind,
+)
 
 # engine name -> (module, class, pip package, import name); the order is the order of reports
 ENGINES: dict[str, tuple[str, str, str | None, str | None]] = {
@@ -184,8 +193,10 @@ def engine_versions() -> dict[str, str | None]:
 __all__ = [
     "ENGINES",
     "Backend",
+    "Behaviour",
     "Capabilities",
     "ContactPoint",
+    "Explanation",
     "Readback",
     "Unsupported",
     "UnsupportedKind",

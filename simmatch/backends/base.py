@@ -8,6 +8,12 @@ A backend builds a `RobotModel` in its engine, in one of two ways:
 
 Everything a backend returns is in canonical terms: joints in `RobotModel.joint_names` order,
 links by URDF name, world frames as (4, 4) arrays, states as `State`. Returned arrays are copies.
+
+Knowledge about the engine stays here: `readback()` returns, besides the model the engine holds,
+typed records that `simmatch check`'s engine-agnostic comparators turn into findings (`Behaviour`:
+what the engine does on its own; `Explanation`: why a difference they find is there), a load
+failure carries its cause (`EngineFailure.cause`), and the engine's entries of the cause catalogue
+live in `backends/<engine>_causes.py`.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -176,16 +182,118 @@ class ContactPoint:
 
 
 @dataclass(frozen=True)
+class Behaviour:
+    """A hidden behaviour of this build: something the engine does that the URDF does not say (a
+    velocity motor on every joint, link damping, a joint-speed cap, limits it stores but does not
+    enforce, a locked joint it lets move...), known or measured by its backend. `check` reports each
+    one as a finding of this source, as it stands.
+
+    category: the finding category ('structure', 'kinematics', 'inertia', 'joints', 'contact',
+    'dynamics'); quantity: what it is about, e.g. 'velocity_motor', 'link_damping'; subject: the
+    joint or link name ('*' for the whole model); expected: what the URDF (and an engine without the
+    behaviour) gives; actual: what this engine does; cause: its id in `simmatch.causes`; severity:
+    'error', 'warning' or 'info'; detail: one sentence with the numbers; abs_error, rel_error,
+    tolerance: the size where there is one (units of the quantity); extra: further JSON-safe
+    numbers for the report."""
+
+    category: str
+    quantity: str
+    subject: str
+    expected: Any
+    actual: Any
+    cause: str
+    severity: str = "error"
+    detail: str = ""
+    abs_error: float | None = None
+    rel_error: float | None = None
+    tolerance: float | None = None
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """The backend's cause for a difference that an engine-agnostic comparator finds by comparing
+    the declared model with the read-back one (a shape missing, a joint type changed, a root welded):
+    the comparator names the difference, the engine that makes it names why.
+
+    A finding of this source with the same category and quantity, whose subject is `subject` ('*':
+    any), takes `cause` (an id in `simmatch.causes`) in place of 'unknown'. `case` narrows it to one
+    outcome among those a comparator distinguishes ('' for any); the comparators that ask for one
+    say which (contact.collision_shape: 'capsule', 'plane', 'mesh', 'merged' or 'file:PATH' for a
+    mesh file the engine's own loader cannot read; contact.shape_kind: 'DECLARED->LOADED' kinds;
+    joints.mimic: 'follows' or 'moves on its own'; structure.joint_type: 'DECLARED->LOADED' types;
+    dynamics quantities: 'values' for numbers that differ (not a failed or missing computation);
+    inertia.inertia: 'zeroed' for a tensor held as zero where the declared one breaks A + B >= C,
+    'from_shapes' for a tensor the engine recomputed from the link's shapes; inertia.inertial (mass,
+    COM and tensor of one link): 'no_inertial' for what the engine gives a link without <inertial>,
+    'approximated' for an inertial the build replaced; these take precedence over model-level causes).
+    `detail` is what the finding's detail becomes: '{detail}' in it stands for the comparator's own
+    (a text without it replaces it; '' keeps it). `severity`, when given, replaces the finding's.
+    `extra`: numbers added to the finding's extra."""
+
+    category: str
+    quantity: str
+    cause: str
+    subject: str = "*"
+    case: str = ""
+    detail: str = ""
+    severity: str | None = None
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Readback:
     """What the engine actually holds, as a RobotModel in canonical names (links' inertials in the
-    link frame; collisions as the engine will collide them; joints' limits, damping, friction), plus
-    engine-specific hidden behaviours in `extras` (e.g. {'velocity_motors': {...}}) and joints or
-    links the engine added or lost."""
+    link frame; collisions as the engine will collide them; joints' limits, damping and friction as
+    the engine applies them), joints or links the engine added or lost, and the records of what
+    the engine does beyond it:
+
+    - `behaviours`: hidden behaviours of this build (`Behaviour`), each a finding as it stands;
+    - `explains`: the causes of differences a comparator finds (`Explanation`);
+    - `not_held`: read-back quantities that do not say what the engine does, which comparators
+      therefore skip: 'joint_axis' (axes not in the joint frame), 'effort' and 'velocity' (joint
+      limits the engine does not hold, or does not apply under torque control), 'contact_stiffness';
+    - `extras`: informational facts (integrator, root joint type, collision detector...) for
+      display and tests; no comparator interprets them."""
 
     model: RobotModel
     extras: dict = field(default_factory=dict)
     added_joints: tuple[str, ...] = ()
     merged_links: dict = field(default_factory=dict)  # link -> body it was merged into
+    behaviours: tuple[Behaviour, ...] = ()
+    explains: tuple[Explanation, ...] = ()
+    not_held: frozenset[str] = frozenset()
+
+
+def unreadable_mesh_explains(engine: str, model: RobotModel) -> list[Explanation]:
+    """For a native load: each collision mesh whose format `engine`'s own loader cannot read, as the
+    cause of that shape missing (case 'file:PATH'); the link loads without it."""
+    import os
+
+    from .. import meshes
+
+    out = []
+    for link in model.links:
+        for g in link.collisions:
+            cause = meshes.unreadable_cause(engine, g.filename) if g.kind == "mesh" else None
+            if cause:
+                e = Explanation("contact", "collision_shape", cause, link.name, f"file:{g.filename}",
+                                f"{engine}'s own loader cannot read {os.path.basename(g.filename)} "
+                                f"({meshes.format_of(g.filename)}): the link loads without this shape")
+                if e not in out:
+                    out.append(e)
+    return out
+
+
+def locked_joint_behaviour(engine: str, joint, treatment: str, cause: str) -> Behaviour:
+    """A joint the URDF locks (lower == upper) that `engine` loaded as a moving joint: held by a
+    limit constraint ('held ...': info) or free to move (an error), with `cause`."""
+    held = treatment.startswith("held")
+    lower = joint.limit.lower
+    return Behaviour("joints", "locked_joint", joint.name, f"locked at {lower:g}", treatment, cause,
+                     severity="info" if held else "error",
+                     detail=f"URDF {joint.locked_type} joint with lower = upper = {lower:g}: "
+                            f"{'a moving joint held by a limit constraint' if held else 'free to move'} in {engine}")
 
 
 class Backend(ABC):

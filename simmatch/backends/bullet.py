@@ -33,7 +33,18 @@ from ..errors import EngineFailure
 from ..kinematics import joint_range
 from ..model import ContactParams, Geometry, Inertial, Joint, Limit, Link, Pose, RobotModel, State, rpy_of
 from ..outputs import c_output_silenced
-from .base import Backend, Capabilities, ContactPoint, Readback, Unsupported, UnsupportedKind
+from .base import (
+    Backend,
+    Behaviour,
+    Capabilities,
+    ContactPoint,
+    Explanation,
+    Readback,
+    Unsupported,
+    UnsupportedKind,
+    locked_joint_behaviour,
+    unreadable_mesh_explains,
+)
 
 with c_output_silenced(2):  # PyBullet's C module prints "pybullet build time: ..." to stderr on import
     import pybullet as p
@@ -239,6 +250,68 @@ def _matrix(pos, quat_xyzw) -> np.ndarray:
     return T
 
 
+def pybullet_shape_props(g: Geometry) -> tuple[float, np.ndarray, np.ndarray]:
+    """(volume, COM in the link frame, unit-density inertia about it) of a collision shape as PyBullet
+    computes a shape's inertia: a capsule as its bounding box (btCapsuleShape::calculateLocalInertia),
+    a mesh as its bounding box grown by meshes.BULLET_MESH_INERTIA_PAD per side; other shapes exact
+    (`compare.inertia.shape_props`). Use with `compare.inertia.shape_inertia(link, mass, props=...)`."""
+    from ..compare.inertia import shape_props
+
+    if g.kind not in ("capsule", "mesh"):
+        return shape_props(g)
+    R, pos = g.origin.rotation, np.asarray(g.origin.xyz, float)
+    if g.kind == "capsule":
+        r, h = g.radius, g.length
+        x = y = 2 * r
+        z = h + 2 * r
+        v = np.pi * r * r * h + 4.0 / 3.0 * np.pi * r ** 3  # mass is declared: only the shape matters
+        c = np.zeros(3)
+    else:
+        lo, hi = meshes.bounds(g.filename, tuple(g.scale))
+        x, y, z = hi - lo + 2 * meshes.BULLET_MESH_INERTIA_PAD
+        v = x * y * z  # mass is declared: only the shape matters
+        c = 0.5 * (lo + hi)
+    I = v / 12.0 * np.diag([y * y + z * z, x * x + z * z, x * x + y * y])
+    return v, pos + R @ c, R @ I @ R.T
+
+
+def _mounted_behaviour(mounted: dict) -> Behaviour:
+    """The raw calculateInverseDynamics call on a mounted native base (`_mounted_inverse_dynamics_probe`)."""
+    def fmt(v):
+        return "[" + ", ".join(f"{x:.4g}" for x in np.asarray(v).ravel()) + "]"
+
+    return Behaviour(
+        "dynamics", "inverse_dynamics_api", "calculateInverseDynamics",
+        np.round(np.asarray(mounted["simulated"], dtype=float), 9).tolist(),
+        np.round(np.asarray(mounted["raw"], dtype=float), 9).tolist(), "bullet_inverse_dynamics_base_pose",
+        severity="warning", abs_error=mounted["abs_error"], rel_error=mounted["rel_error"], tolerance=1e-9,
+        detail=f"gravity torques (q = {fmt(mounted['q'])}, dq = 0) of the raw call on a base mounted "
+               f"{mounted['tilt_deg']:.3g} deg from upright are those of an upright base; the simulation uses the "
+               "mount (simmatch reads back with gravity rotated into the base frame)")
+
+
+def shape_inertia_explanation(link: Link, held: Inertial) -> Explanation:
+    """A native load recomputes the link's tensor from its collision shapes (without
+    URDF_USE_INERTIA_FROM_FILE): the tensor PyBullet computes, set beside the one it holds."""
+    from ..compare.inertia import shape_inertia
+
+    detail, extra = "{detail}", {}
+    try:
+        shp = shape_inertia(link, link.inertial.mass, pybullet_shape_props)  # bounding boxes: even a flat mesh
+    except (meshes.NotComputable, meshes.MeshProblem) as exc:
+        shp = None
+        detail += f"; PyBullet's shape inertia not reproduced: {exc}"
+    if shp is not None:
+        Ia = held.tensor_in_link
+        scale = max(np.abs(np.linalg.eigvalsh(shp[1])).max(), 1e-12, 1e-300)
+        r_shape = float(np.abs(shp[1] - Ia).max()) / scale
+        detail += (f"; computed from the collision shape as PyBullet does: "
+                   f"{np.round(np.linalg.eigvalsh(shp[1]), 6).tolist()} ({r_shape:.1e} from loaded)")
+        extra["shape_inertia_bullet"] = np.round(np.asarray(shp[1], dtype=float), 9).tolist()
+    return Explanation("inertia", "inertia", "bullet_inertia_from_shapes", link.name, "from_shapes", detail,
+                       extra=extra)
+
+
 class BulletBackend(Backend):
     engine = "bullet"
     capabilities = Capabilities(
@@ -264,7 +337,7 @@ class BulletBackend(Backend):
         self.merged: dict[str, tuple[str, np.ndarray]] = {}  # link -> (kept ancestor, pose in its frame)
         self._tmpdir: str | None = None
         self._mesh_files: dict[str, str] = {}  # declared mesh -> converted copy loaded instead
-        self._explains: list[dict] = []
+        self._explains: list[Explanation] = []  # causes this build gives differences (see readback)
         self.cid = p.connect(p.DIRECT)
         try:
             self._build()
@@ -336,10 +409,10 @@ class BulletBackend(Backend):
         # PyBullet's convention for 'fixed' is a zero-mass base, whatever useFixedBase says.
         self._static_base = self.model.floating and p.getDynamicsInfo(body, -1, physicsClientId=c)[0] <= 0
         if self._static_base:
-            self._explains.append(dict(
-                category="structure", quantity="root_joint", subject=self.model.root, cause="bullet_massless_base_static",
-                detail=f"root link {self.model.root!r} has mass 0 in PyBullet: loaded with useFixedBase=False, "
-                       f"it stays where it is"))
+            self._explains.append(Explanation(
+                "structure", "root_joint", "bullet_massless_base_static", self.model.root,
+                detail=f"{{detail}}; root link {self.model.root!r} has mass 0 in PyBullet: loaded with "
+                       f"useFixedBase=False, it stays where it is"))
         self.link_index = {self.model.root: -1}
         self.link_index.update({info[12].decode(): i for i, info in enumerate(self._info)})
         by_name = {info[1].decode(): i for i, info in enumerate(self._info)}
@@ -411,9 +484,10 @@ class BulletBackend(Backend):
                 cause="bullet_massless_base_static")
         self.merged = merged_offsets(model, set(self.merged) | set(welded))
         for name in welded:
-            self._explains.append(dict(
-                category="structure", quantity="merged_link", subject=name, cause="bullet_massless_base_static",
-                detail=f"fused into the massless floating root {model.root!r} (exact) so that PyBullet lets it float"))
+            self._explains.append(Explanation(
+                "structure", "merged_link", "bullet_massless_base_static", name,
+                detail=f"{{detail}}; fused into the massless floating root {model.root!r} (exact) so that PyBullet "
+                       f"lets it float"))
         self.notes.append(f"{len(welded)} link(s) welded to the massless root fused into it: a zero-mass base "
                           f"would be static in PyBullet")
 
@@ -430,10 +504,10 @@ class BulletBackend(Backend):
                 f"that can be merged: PyBullet reads states of bodies with at most {MAX_JOINTS} joints",
                 cause="bullet_max_joints")
         self.merged = merged_offsets(model, frames)
-        self._explains.append(dict(
-            category="structure", quantity="merged_link", subject="*", cause="bullet_max_joints",
-            detail=f"{len(frames)} massless fixed frames merged so that {len(model.joints) - len(frames)} of "
-                   f"{len(model.joints)} joints remain (at most {MAX_JOINTS}); frames composed exactly"))
+        self._explains.append(Explanation(
+            "structure", "merged_link", "bullet_max_joints", "*",
+            detail=f"{{detail}}; {len(frames)} massless fixed frames merged so that {len(model.joints) - len(frames)} "
+                   f"of {len(model.joints)} joints remain (at most {MAX_JOINTS}); frames composed exactly"))
         self.notes.append(f"{len(frames)} massless fixed frames merged into their parents (PyBullet reads at most "
                           f"{MAX_JOINTS} joints)")
 
@@ -879,30 +953,27 @@ class BulletBackend(Backend):
             parent = self.model.root if info[16] < 0 else self._info[info[16]][12].decode()
             if canon is not None and canon.parent in self.merged and self.merged[canon.parent][0] == parent:
                 parent = canon.parent  # re-attached to the link its declared parent was fused into
+            # the native load reads <dynamics friction> into getJointInfo but never applies it: 0 as
+            # simulated (the matched build applies it through a motor of that force)
+            friction = float(info[7]) if self.load == "matched" else 0.0
             joints.append(Joint(name, jt, parent, info[12].decode(),
                                 Pose(tuple(info[14]), rpy_of(Rotation.from_quat(info[15]))),
-                                tuple(info[13]), limit, float(info[6]), float(info[7])))
+                                tuple(info[13]), limit, float(info[6]), friction))
+        motors = self._probe_motors()
+        damping = self._explicit_damping_factor()
         extras = {
-            "velocity_motors": self._probe_motors(),
-            "link_damping": {"linear": 0.0 if self.load == "matched" else _DEFAULT_LINK_DAMPING,
-                             "angular": 0.0 if self.load == "matched" else _DEFAULT_LINK_DAMPING},
-            "max_joint_velocity": _NO_VELOCITY_CAP if self.load == "matched" else _DEFAULT_MAX_JOINT_VELOCITY,
             "joint_damping_integration": "explicit",
-            "explicit_damping_factor": self._explicit_damping_factor(),
             "joint_friction": "velocity motor with max force = friction" if self.load == "matched" else "ignored",
             "inertia_source": "file" if self.load == "matched" else "collision shapes",
             "root_joint": ("static (zero-mass base)" if self._static_base else "floating") if self.model.floating
             else "fixed",
         }
-        if self._explains:
-            extras["explains"] = list(self._explains)
-        probe = self._inverse_dynamics_probe()
-        if probe:
-            extras["findings"] = probe
+        behaviours = self._hidden_behaviours(motors, damping)
+        behaviours += [Behaviour(**kw) for kw in self._inverse_dynamics_probe()]
         base = "fixed" if self._static_base else self.model.base
-        probe = self._mounted_inverse_dynamics_probe()
-        if probe is not None:
-            extras["mounted_inverse_dynamics"] = probe
+        mounted = self._mounted_inverse_dynamics_probe()
+        if mounted is not None:
+            behaviours.append(_mounted_behaviour(mounted))
         if self.model.locked_joints:
             held = dict(self._locked)
             by_name = {info[1].decode(): info for info in self._info}
@@ -913,9 +984,82 @@ class BulletBackend(Backend):
                       else f"moves: PyBullet read the range as [{by_name[j.name][8]:g}, {by_name[j.name][9]:g}] "
                            "(lower > upper: no limit)")
                 for j in self.model.locked_joints}
+            for j in self.model.locked_joints:
+                how = extras["locked_joints"][j.name]
+                if how != "fixed":
+                    behaviours.append(locked_joint_behaviour(
+                        self.engine, j, how, "bullet_locks_equal_limits" if how.startswith("held")
+                        else "bullet_missing_limits_free"))
         rb_model = RobotModel(self.model.name, tuple(links), tuple(joints), self.model.root, base,
                               self.model.source)
-        return Readback(rb_model, extras, merged_links={name: holder for name, (holder, _) in self.merged.items()})
+        return Readback(rb_model, extras, merged_links={name: holder for name, (holder, _) in self.merged.items()},
+                        behaviours=tuple(behaviours), explains=tuple(self._explains + self._causes(links)),
+                        not_held=frozenset({"joint_axis", "effort", "velocity"}))
+
+    def _hidden_behaviours(self, motors: dict[str, bool], damping: dict[str, float]) -> list[Behaviour]:
+        """PyBullet's own additions to the model: a velocity motor on a joint (measured), link damping
+        and the joint-speed cap (native loads), and explicit joint damping that removes more than
+        half a joint's speed in one step."""
+        out = [Behaviour("joints", "velocity_motor", name, "none", "velocity motor, target 0",
+                         "bullet_default_velocity_motors",
+                         detail="measured: 1 unit/s given without gravity was held near 0 after one step")
+               for name, held in motors.items() if held]
+        if self.load == "native":
+            d = _DEFAULT_LINK_DAMPING
+            out.append(Behaviour("joints", "link_damping", "*", 0.0, {"linear": d, "angular": d},
+                                 "bullet_default_link_damping", abs_error=d,
+                                 detail="every link's velocity is damped on every step (not in the URDF)"))
+            cap = _DEFAULT_MAX_JOINT_VELOCITY
+            declared = [j.limit.velocity for j in self.model.dof_joints if j.limit is not None and j.limit.velocity]
+            out.append(Behaviour(
+                "joints", "max_joint_velocity", "*", "URDF velocity limits (not enforced under torque control by the "
+                "other engines)", cap, "bullet_max_joint_velocity", severity="warning",
+                detail=f"every joint is clamped to {cap:g} rad/s or m/s"
+                       + (f"; declared velocity limits {sorted(set(declared))}" if declared else "")))
+        # Explicit damping removes h B / M_ii of a joint's speed per step: fine when small, an O(1)
+        # disagreement with the implicit engines from 0.5, a sign flip every step above 1, unstable above 2.
+        for name, factor in sorted(damping.items()):
+            if factor > 0.5:
+                implicit = 1.0 / (1.0 + factor)
+                out.append(Behaviour(
+                    "joints", "explicit_damping_step", name, f"<= 0.5 (implicit keeps {implicit:.3g} of the speed)",
+                    round(float(factor), 6), "bullet_explicit_damping", severity="error" if factor > 1.0 else "warning",
+                    rel_error=float(factor), tolerance=0.5,
+                    detail=f"dt*B/M_ii = {factor:.3g} at q = 0: one step leaves {1 - factor:+.3g} of the joint speed "
+                           f"in PyBullet, {implicit:.3g} in DART and MuJoCo"
+                           + ("; above 2 it is unstable" if factor <= 2 else ": unstable")))
+        return out
+
+    def _causes(self, links: list[Link]) -> list[Explanation]:
+        """What PyBullet does to the differences a comparator finds (see `Explanation`)."""
+        native = self.load == "native"
+        out = unreadable_mesh_explains(self.engine, self.model) if native else []
+        out += [Explanation("structure", "joint_type", "bullet_floating_joint_fixed", case="floating->fixed"),
+                Explanation("contact", "shape_kind", "bullet_cylinder_as_mesh", case="cylinder->mesh", severity="warning"),
+                Explanation("inertia", "inertia", "bullet_zeroes_bad_inertia", case="zeroed"),
+                Explanation("inertia", "inertial", "bullet_missing_inertial_defaults", case="no_inertial")]
+        if native:
+            out.append(Explanation("joints", "friction", "bullet_ignores_joint_friction",
+                                   detail="{detail}; read into getJointInfo but never applied"))
+        mimic = "bullet_ignores_mimic" if native else "bullet_mimic_gear"
+        out += [Explanation("joints", "mimic", mimic, case="moves on its own" if native else "follows"),
+                Explanation("joints", "mimic_motion", mimic)]
+        got = {link.name: link for link in links}
+        for link in self.model.links:
+            back = got.get(link.name)
+            if back is None:
+                continue
+            declared = link.contact.lateral_friction if link.contact is not None else None
+            if native and declared is None:
+                out.append(Explanation("contact", "lateral_friction", "bullet_default_friction", link.name,
+                                       detail="{detail}; no <lateral_friction> declared"))
+            elif not native and back.contact is not None and abs(back.contact.lateral_friction - 0.5) < 1e-12:
+                out.append(Explanation(
+                    "contact", "lateral_friction", "bullet_changedynamics_drops_args", link.name,
+                    detail="{detail}; PyBullet's default 0.5 is still in place after simmatch's changeDynamics call"))
+            if native and back.inertial is not None and link.inertial is not None and link.inertial.mass > 0:
+                out.append(shape_inertia_explanation(link, back.inertial))
+        return out
 
     def _collisions(self, link: Link, shapes, ipos, iorn) -> tuple[Geometry, ...]:
         """The link's collision shapes as PyBullet holds them, each named after the declared shape it
@@ -964,8 +1108,8 @@ class BulletBackend(Backend):
 
     def _dropped(self, link: Link, d: Geometry) -> None:
         if d.kind == "mesh" and is_ascii_stl(d.filename):
-            entry = dict(category="contact", quantity="collision_shape", subject=link.name, cause="bullet_ascii_stl",
-                         detail=f"{os.path.basename(d.filename)} is an ASCII STL")
+            entry = Explanation("contact", "collision_shape", "bullet_ascii_stl", link.name,
+                                detail=f"{{detail}}; {os.path.basename(d.filename)} is an ASCII STL")
             if entry not in self._explains:
                 self._explains.append(entry)
 

@@ -27,7 +27,18 @@ from ..config import SimConfig
 from ..errors import EngineFailure
 from ..model import ContactParams, Inertial, Joint, Limit, Link, Pose, RobotModel, State
 from . import dart_free
-from .base import Backend, Capabilities, ContactPoint, Readback, Unsupported, UnsupportedKind
+from .base import (
+    Backend,
+    Behaviour,
+    Capabilities,
+    ContactPoint,
+    Explanation,
+    Readback,
+    Unsupported,
+    UnsupportedKind,
+    locked_joint_behaviour,
+    unreadable_mesh_explains,
+)
 from .dart_build import (
     MESH_FORMATS,
     add_floor,
@@ -590,7 +601,6 @@ class DartBackend(Backend):
             else:
                 locked[j.name] = "moves: DART stores the equal limits but does not enforce them"
         extras = {
-            "limits_enforced": enforced,
             "collision_detector": self.config.collision_detector,
             "root_joint": root_type,
             "root_joint_name": self._root_joint_name,
@@ -605,17 +615,56 @@ class DartBackend(Backend):
         }
         if locked:
             extras["locked_joints"] = locked
-        explains = self._contact_tag_explains(links) if self.load == "native" else []
-        if self.load == "native" and model.floating and model.root not in self.bodies:
-            explains.append(dict(category="structure", quantity="root_joint", subject=model.root,
-                                 cause="dart_world_root_link",
-                                 detail=f"DartLoader took the root link {model.root!r} as the world itself (no "
-                                        f"body of that name): its children are attached to the world"))
-        if explains:
-            extras["explains"] = explains
         if self.loader_messages:
             extras["engine_messages"] = list(self.loader_messages)
-        return Readback(rb_model, extras, tuple(self.added_joints), {})
+        return Readback(rb_model, extras, tuple(self.added_joints), {}, behaviours=self._behaviours(enforced, locked),
+                        explains=tuple(self._causes(links)), not_held=frozenset({"velocity"}))
+
+    def _behaviours(self, enforced: dict[str, bool], locked: dict[str, str]) -> tuple[Behaviour, ...]:
+        """DART's additions: declared limits it does not enforce, locked joints it lets move, and
+        capsules that DART's FCL detector collides as spheres."""
+        model = self.model
+        out = [Behaviour("joints", "limit_enforcement", j.name, "enforced", "not enforced", "dart_limits_not_enforced",
+                         severity="warning",
+                         detail=f"range [{j.limit.lower:g}, {j.limit.upper:g}] is declared but the joint moves past it")
+               for j in model.joints if j.movable and j.limited and enforced.get(j.name) is False]
+        out += [locked_joint_behaviour(self.engine, j, locked[j.name], "dart_equal_limits_not_enforced")
+                for j in model.locked_joints if locked.get(j.name, "fixed") != "fixed"]
+        if self.config.collision_detector == "fcl":
+            caps = [link.name for link in model.links if any(g.kind == "capsule" for g in link.collisions)]
+            if caps:
+                out.append(Behaviour("contact", "collision_detector", ",".join(caps), "capsules", "0.1 m spheres (FCL)",
+                                     "dart_fcl_no_capsule", severity="warning"))
+        return tuple(out)
+
+    def _causes(self, links: list) -> list[Explanation]:
+        """What DART does to the differences a comparator finds (see `Explanation`)."""
+        model, native = self.model, self.load == "native"
+        out = unreadable_mesh_explains(self.engine, model) if native else []
+        out.append(Explanation("inertia", "inertial", "dart_default_inertia", case="no_inertial"))
+        if self.added_joints:
+            out.append(Explanation("structure", "root_joint", "dart_adds_floating_root", model.root))
+        elif native and model.floating and model.root not in self.bodies:
+            out.append(Explanation("structure", "root_joint", "dart_world_root_link", model.root,
+                                   detail=f"{{detail}}; DartLoader took the root link {model.root!r} as the world "
+                                          f"itself (no body of that name): its children are attached to the world"))
+        if native:
+            said = "capsule" in " ".join(self.loader_messages).lower()
+            out += [Explanation("contact", "collision_shape", "dart_drops_capsules", case="capsule",
+                                detail="engine said: Unknown geometry type 'capsule'" if said else ""),
+                    Explanation("contact", "collision_shape", "dart_urdf_no_plane", case="plane")]
+            out += [Explanation("contact", "lateral_friction", "dart_ignores_contact_tag", link.name,
+                                detail="{detail}; <contact><lateral_friction> is a PyBullet extension")
+                    for link in model.links if link.contact is not None and link.contact.lateral_friction is not None]
+            out += self._contact_tag_explains(links)
+            if any(link.inertial is not None and link.inertial.mass == 0 and np.abs(link.inertial.tensor).max() > 0
+                   for link in model.links):  # DART's loader keeps the inertia of massless links, others drop it
+                out += [Explanation("dynamics", q, "massless_link_inertia", case="values")
+                        for q in ("mass_matrix", "gravity_torques", "bias_forces", "forward_dynamics")]
+        mimic = "dart_mimic_actuator" if native else "dart_no_mimic_binding"
+        out += [Explanation("joints", "mimic", mimic, case="follows" if native else "moves on its own"),
+                Explanation("joints", "mimic_motion", mimic)]
+        return out
 
     def _refuse_singular_free_root(self) -> None:
         """A FreeJoint root body without mass whose motion the joints below it can repeat makes the
@@ -639,7 +688,7 @@ class DartBackend(Backend):
             f"dynamics not finite (on the hopper ODE then aborts the process at the next step); use --base fixed or give the root "
             f"link its mass", cause="dart_singular_free_root")
 
-    def _contact_tag_explains(self, links: list) -> list[dict]:
+    def _contact_tag_explains(self, links: list) -> list[Explanation]:
         """DartLoader (urdfdom) does not read PyBullet's `<contact>` extension: every collision
         ShapeNode keeps DART's DynamicsAspect defaults (friction 1.0, restitution 0). A declared
         restitution read back as that default is explained by it (measured per link)."""
@@ -650,10 +699,9 @@ class DartBackend(Backend):
             back = got.get(link.name)
             if not declared or back is None or back.restitution is None or back.restitution != DART_RESTITUTION:
                 continue
-            out.append(dict(category="contact", quantity="restitution", subject=link.name,
-                            cause="dart_ignores_contact_tag",
-                            detail=f"<contact><restitution value={declared:g}> is a PyBullet extension: DART's loader "
-                                   f"left its default {DART_RESTITUTION:g}"))
+            out.append(Explanation("contact", "restitution", "dart_ignores_contact_tag", link.name,
+                                   detail=f"{{detail}}; <contact><restitution value={declared:g}> is a PyBullet "
+                                          f"extension: DART's loader left its default {DART_RESTITUTION:g}"))
         return out
 
     def _joint_back(self, dj, j: Joint) -> Joint:

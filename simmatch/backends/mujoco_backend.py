@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 
 import mujoco
 import numpy as np
@@ -25,7 +26,17 @@ from scipy.spatial.transform import Rotation
 from ..errors import EngineFailure, PhysicsDiverged
 from ..kinematics import joint_motion
 from ..model import RobotModel, State
-from .base import Backend, Capabilities, ContactPoint, Readback, Unsupported, UnsupportedKind
+from .base import (
+    Backend,
+    Capabilities,
+    ContactPoint,
+    Explanation,
+    Readback,
+    Unsupported,
+    UnsupportedKind,
+    locked_joint_behaviour,
+    unreadable_mesh_explains,
+)
 from .mujoco_build import (
     FLOOR,
     FLOOR_CONAFFINITY,
@@ -49,6 +60,36 @@ def _route_warnings() -> None:
     send its warnings to Python logging instead (installed once, on the first build)."""
     if mujoco.get_mju_user_warning() is None:
         mujoco.set_mju_user_warning(lambda msg: _log.warning("MuJoCo: %s", msg))
+
+
+def failure_subject(message: str) -> str | None:
+    """The element a MuJoCo compiler message names ("Element name 'x', id 3"), or None."""
+    m = re.search(r"Element name '([^']+)'", message)
+    return m.group(1) if m else None
+
+
+def failure_cause(model: RobotModel, message: str) -> str | None:
+    """Cause id of a MuJoCo load failure from its compiler message (None: not a known behaviour). A
+    refused link that has mass is blamed on its odd tensor (a point mass, a singular tensor), not
+    on MuJoCo's massless-link rule."""
+    from .. import meshes
+    from ..compare.inertia import oddity
+
+    subject = failure_subject(message)
+    if (subject in {x.name for x in model.links}
+            and ("mass and inertia of moving bodies" in message or "positive eigenvalues" in message)
+            and oddity(model.link(subject))[0] is not None):
+        return oddity(model.link(subject))[0]
+    found = meshes.failure_cause("mujoco", message)
+    if found:
+        return found
+    for needle, cause in (("mass and inertia of moving bodies", "mujoco_rejects_massless_links"),
+                          ("A + B >= C", "inertia_triangle_inequality"),
+                          ("free joint can only be used on top level", "mujoco_inner_free_joint"),
+                          ("package:/", "mujoco_no_package_uri")):
+        if needle in message:
+            return cause
+    return None
 
 
 class MujocoBackend(Backend):
@@ -85,6 +126,16 @@ class MujocoBackend(Backend):
     )
 
     def __init__(self, model: RobotModel, config=None, load: str = "matched"):
+        try:
+            self._build(model, config, load)
+        except EngineFailure as exc:
+            if exc.cause is None:  # name the known behaviour behind MuJoCo's own message
+                exc.cause = failure_cause(model, str(exc))
+            if exc.subject is None:
+                exc.subject = failure_subject(str(exc))
+            raise
+
+    def _build(self, model: RobotModel, config, load: str) -> None:
         super().__init__(model, config, load)
         _route_warnings()
         cfg = self.config
@@ -462,15 +513,43 @@ class MujocoBackend(Backend):
             extras["locked_joints"] = locked
         if self.plan.tiny_links:
             extras["tiny_mass_links"] = list(self.plan.tiny_links)
-            root = self.model.root
-            if self.model.floating and root in self.plan.tiny_links:
-                # MuJoCo rejects a free joint on a massless body: the root carries the tiny mass
-                extras["explains"] = [dict(category="inertia", quantity=q, subject=root, cause="mujoco_massless_free_root",
-                                           detail="MuJoCo rejects a free joint on a massless body; the matched build "
-                                                  "gave it a tiny mass and inertia") for q in ("mass", "inertia")]
         if any(self.m.geom_type == mujoco.mjtGeom.mjGEOM_MESH):
             extras["mesh_collision"] = "convex hull"
-        return Readback(rb, extras, (), dict(self.plan.merged_links))
+        behaviours = tuple(locked_joint_behaviour(self.engine, j, locked[j.name], "mujoco_equal_limits_ignored")
+                           for j in self.model.locked_joints if locked[j.name] != "fixed")
+        return Readback(rb, extras, (), dict(self.plan.merged_links), behaviours=behaviours,
+                        explains=tuple(self._causes()), not_held=frozenset({"effort", "velocity", "contact_stiffness"}))
+
+    def _causes(self) -> list[Explanation]:
+        """What MuJoCo does to the differences a comparator finds (see `Explanation`)."""
+        model, native = self.model, self.load == "native"
+        out = unreadable_mesh_explains(self.engine, model) if native else []
+        if model.floating:  # the URDF importer welds the root (a matched build that cannot float says so)
+            out.append(Explanation("structure", "root_joint", "mujoco_welds_floating_root", model.root))
+        out.append(Explanation("structure", "merged_link",
+                               "mujoco_fuses_static_bodies" if native else "mujoco_merges_massless_chain"))
+        if native:
+            out += [Explanation("contact", "lateral_friction", "mujoco_ignores_contact_tag", link.name,
+                                detail="{detail}; <contact><lateral_friction> is a PyBullet extension")
+                    for link in model.links if link.contact is not None and link.contact.lateral_friction is not None]
+        else:
+            out += [Explanation("contact", "collision_shape", "mujoco_merges_massless_chain", case="merged"),
+                    Explanation("contact", "collision_shape", "mujoco_plane_static_only", case="plane",
+                                severity="warning",
+                                detail="{detail}: MuJoCo allows planes only in static bodies (listed as unsupported)")]
+        root = model.root
+        for u in self.unsupported:  # a massless moving link given a tiny mass (a floating root: all it has)
+            if u.feature == "massless_link" and not (model.floating and u.subject == root):
+                out.append(Explanation("inertia", "inertial", "mujoco_tiny_mass", u.subject, "approximated",
+                                       severity="info"))
+        if self.plan.tiny_links and model.floating and root in self.plan.tiny_links:
+            # MuJoCo rejects a free joint on a massless body: the root carries the tiny mass
+            out += [Explanation("inertia", q, "mujoco_massless_free_root", root,
+                                detail="{detail}; MuJoCo rejects a free joint on a massless body; the matched build "
+                                       "gave it a tiny mass and inertia") for q in ("mass", "inertia")]
+        out += [Explanation("joints", "mimic", "mujoco_mimic_equality", case="follows"),
+                Explanation("joints", "mimic_motion", "mujoco_mimic_equality")]
+        return out
 
     def close(self) -> None:
         self.d = None

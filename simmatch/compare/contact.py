@@ -10,10 +10,9 @@ from dataclasses import replace
 
 import numpy as np
 
-from .. import meshes
 from ..kinematics import link_frames
 from ..model import ContactParams, Geometry, Pose
-from . import Context, default_cause, finding, r6, rot_angle
+from . import Context, default_cause, explained, finding, merged_detail, r6, rot_angle
 from .snapshot import Snapshot
 
 
@@ -71,10 +70,11 @@ def _compare_shapes(actual: Snapshot, link: str, e: Geometry, match: Geometry, t
     return out
 
 
-def _pick(e: Geometry, remaining: list, actual: Snapshot) -> Geometry | None:
+def _pick(e: Geometry, remaining: list, actual: Snapshot, link: str) -> Geometry | None:
     """The engine's shape that stands for `e`: same kind, and for a mesh the same file first; a
-    mesh the engine's own loader cannot read matches no other mesh (PyBullet drops an ASCII STL and
-    makes its cylinders meshes: those must not be taken for each other)."""
+    mesh the engine's own loader cannot read (its backend says so: case 'file:PATH') matches no
+    other mesh (an engine that drops an ASCII STL and makes its cylinders meshes: those must not be
+    taken for each other)."""
     # same kind, nearest pose first: a link holding shapes of fused links has several of one kind
     same = sorted((a for a in remaining if a.kind == e.kind), key=lambda a: _pose_error(e, a))
     if e.kind != "mesh" or not same:
@@ -83,14 +83,9 @@ def _pick(e: Geometry, remaining: list, actual: Snapshot) -> Geometry | None:
     for a in same:
         if os.path.basename(a.filename or "") == base:
             return a
-    if actual.load == "native" and meshes.unreadable_cause(actual.engine, e.filename):
+    if explained(actual, "contact", "collision_shape", link, f"file:{e.filename}") is not None:
         return None
     return same[0]
-
-
-def _engine_says_capsule_dropped(actual: Snapshot) -> bool:
-    msgs = " ".join(actual.extras.get("engine_messages") or [])
-    return "capsule" in msgs.lower()
 
 
 def compare(actual: Snapshot, ctx: Context) -> list:
@@ -142,7 +137,7 @@ def _compare(actual: Snapshot, ctx: Context) -> list:
             if match is not None and match.kind != e.kind:
                 unmatched.append((e, match))
                 continue
-            match = match or _pick(e, remaining, actual)
+            match = match or _pick(e, remaining, actual, link.name)
             if match is None:
                 unmatched.append((e, None))
                 continue
@@ -153,33 +148,29 @@ def _compare(actual: Snapshot, ctx: Context) -> list:
             if a is None and remaining:
                 a = remaining.pop(0)
             if a is not None:  # a shape of another kind in its place
-                c = cause
-                if actual.engine == "bullet" and e.kind == "cylinder" and a.kind == "mesh":
-                    c = "bullet_cylinder_as_mesh"
+                c, severity, detail = cause, "error", f"shape {e.name or e.kind!r} is a {a.kind} in {actual.name}"
+                why = explained(actual, "contact", "shape_kind", link.name, f"{e.kind}->{a.kind}")
+                if why is not None:  # a conversion the engine makes on purpose
+                    c, severity, detail = why.cause, why.severity or "warning", merged_detail(why.detail, detail)
                 out.append(finding(actual, "contact", "shape_kind", link.name, expected=e.describe(),
-                                   actual=a.describe(), severity="warning" if c != cause else "error", cause=c,
-                                   detail=f"shape {e.name or e.kind!r} is a {a.kind} in {actual.name}"))
+                                   actual=a.describe(), severity=severity, cause=c, detail=detail))
                 continue
-            c = cause
+            c, severity = cause, "error"
             detail = f"shape {e.name or e.kind!r} not found in {actual.name}"
-            if id(e) in from_member and actual.engine == "mujoco" and actual.load == "matched":
-                c = "mujoco_merges_massless_chain"  # the build says so (Unsupported merged_link_geometry)
-                detail = (f"shape of massless link {from_member[id(e)]!r}, merged into body {link.name!r} "
-                          f"behind a moving joint: dropped")
-            if e.kind == "mesh" and actual.load == "native" and meshes.unreadable_cause(actual.engine, e.filename):
-                c = meshes.unreadable_cause(actual.engine, e.filename)
-                detail = (f"{actual.engine}'s own loader cannot read {os.path.basename(e.filename)} "
-                          f"({meshes.format_of(e.filename)}): the link loads without this shape")
-            if actual.engine == "dart" and e.kind == "capsule" and actual.load == "native":
-                c = "dart_drops_capsules"
-                if _engine_says_capsule_dropped(actual):
-                    detail = "engine said: Unknown geometry type 'capsule'"
-            severity = "error"
-            if actual.engine == "dart" and e.kind == "plane" and actual.load == "native":
-                c = "dart_urdf_no_plane"
-            elif actual.engine == "mujoco" and e.kind == "plane" and actual.load == "matched":
-                c, severity = "mujoco_plane_static_only", "warning"
-                detail += ": MuJoCo allows planes only in static bodies (listed as unsupported)"
+            # what the backend says of this shape: a shape of a link merged into this body, a mesh
+            # file its own loader cannot read, a kind of shape it drops or cannot place here
+            cases = []
+            if id(e) in from_member:
+                cases.append(("merged", (f"shape of massless link {from_member[id(e)]!r}, merged into body "
+                                         f"{link.name!r} behind a moving joint: dropped")))
+            if e.kind == "mesh":
+                cases.append((f"file:{e.filename}", None))
+            cases.append((e.kind, None))
+            for case, own in cases:
+                why = explained(actual, "contact", "collision_shape", link.name, case)
+                if why is not None:
+                    c, severity = why.cause, why.severity or severity
+                    detail = merged_detail(why.detail, own or detail)
             out.append(finding(actual, "contact", "collision_shape", link.name, expected=e.describe(),
                                actual="missing", severity=severity, cause=c, detail=detail))
         for a in remaining:
@@ -202,17 +193,7 @@ def _compare(actual: Snapshot, ctx: Context) -> list:
         ef = declared.lateral_friction if declared.lateral_friction is not None else ctx.config.contact.friction
         af = got.lateral_friction
         if af is not None and abs(af - ef) > tol.friction:
-            c = cause
-            detail = ""
-            if actual.load == "native" and declared.lateral_friction is not None and actual.engine in ("dart", "mujoco"):
-                c = f"{actual.engine}_ignores_contact_tag"
-                detail = "<contact><lateral_friction> is a PyBullet extension"
-            if actual.engine == "bullet":
-                if actual.load == "native" and declared.lateral_friction is None:
-                    c, detail = "bullet_default_friction", "no <lateral_friction> declared"
-                elif actual.load == "matched" and abs(af - 0.5) < 1e-12:
-                    c = "bullet_changedynamics_drops_args"
-                    detail = "PyBullet's default 0.5 is still in place after simmatch's changeDynamics call"
+            c, detail = cause, ""
             out.append(finding(actual, "contact", "lateral_friction", link.name, expected=ef, actual=af,
                                abs_error=abs(af - ef), tolerance=tol.friction, severity="error", cause=c,
                                detail=detail))
@@ -221,14 +202,9 @@ def _compare(actual: Snapshot, ctx: Context) -> list:
         if ar is not None and abs(ar - er) > tol.friction:
             out.append(finding(actual, "contact", "restitution", link.name, expected=er, actual=ar,
                                abs_error=abs(ar - er), tolerance=tol.friction, severity="error", cause=cause))
-        if declared.stiffness is not None and got.stiffness is not None and actual.engine != "mujoco":
+        if declared.stiffness is not None and got.stiffness is not None and "contact_stiffness" not in actual.not_held:
             if abs(got.stiffness - declared.stiffness) > tol.friction * max(declared.stiffness, 1.0):
                 out.append(finding(actual, "contact", "contact_stiffness", link.name, expected=declared.stiffness,
                                    actual=got.stiffness, abs_error=abs(got.stiffness - declared.stiffness),
                                    severity="error", cause=cause))
-    if actual.engine == "dart" and actual.extras.get("collision_detector") == "fcl":
-        caps = [link.name for link in exp_model.links if any(g.kind == "capsule" for g in link.collisions)]
-        if caps:
-            out.append(finding(actual, "contact", "collision_detector", ",".join(caps), expected="capsules",
-                               actual="0.1 m spheres (FCL)", severity="warning", cause="dart_fcl_no_capsule"))
     return out

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import Context, default_cause, finding, fmt_q, r6
+from . import Context, default_cause, explained, finding, fmt_q, merged_detail, r6
 from ..model import RobotModel
-from .inertia import massless_subtree_joints, massless_with_inertia
+from .inertia import massless_subtree_joints
 from .snapshot import Snapshot
 
 QUANTITIES = (
@@ -94,24 +94,14 @@ def compare(actual: Snapshot, ctx: Context) -> list:
                        "and inverse-dynamics calls report); the <mimic> coupling is held to the constrained "
                        "dynamics under motion in joints.mimic_motion")
         cause = default_cause(actual)
-        if actual.engine == "dart" and actual.load == "native" and massless_with_inertia(ctx.declared):
-            cause = "massless_link_inertia"  # DART's loader keeps what the others drop
+        why = explained(actual, "dynamics", quantity, subject, "values")  # the backend's cause of these numbers
+        if why is not None:
+            cause, detail = why.cause, merged_detail(why.detail, detail)
         if len(keep) < len(names):
             detail += f" (joints moving no mass left out: {', '.join(n for i, n in enumerate(names) if i not in keep)})"
         out.append(finding(actual, "dynamics", quantity, subject, expected=r6(e_row), actual=r6(a_row),
                            abs_error=err, rel_error=rerr, tolerance=limit, severity="error",
                            cause=cause, detail=detail, extra={"sample": k}))
-    mounted = actual.extras.get("mounted_inverse_dynamics")
-    if mounted and actual.engine == "bullet":
-        # the engine's own inverse-dynamics call, as a user makes it, against what it simulates
-        out.append(finding(actual, "dynamics", "inverse_dynamics_api", "calculateInverseDynamics",
-                           expected=r6(mounted["simulated"]), actual=r6(mounted["raw"]),
-                           abs_error=mounted["abs_error"], rel_error=mounted["rel_error"], tolerance=1e-9,
-                           severity="warning", cause="bullet_inverse_dynamics_base_pose",
-                           detail=f"gravity torques (q = {fmt_q(mounted['q'])}, dq = 0) of the raw call on a base "
-                                  f"mounted {mounted['tilt_deg']:.3g} deg from upright are those of an upright base; "
-                                  "the simulation uses the mount (simmatch reads back with gravity rotated into "
-                                  "the base frame)"))
     return out
 
 

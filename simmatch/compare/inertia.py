@@ -1,7 +1,7 @@
 """Inertia: mass, COM offset and inertia tensor (principal moments and axes) of every link,
 declared vs loaded, plus what the link's collision shapes would give at the declared mass
 (analytic for box, sphere, cylinder and capsule; trimesh for meshes, with their scale), so that
-"PyBullet recomputed the inertia from the collision shape" shows as such.
+"the engine recomputed the inertia from the collision shape" shows as such.
 
 Tensors are compared about the COM, expressed in the link frame, relative to the largest
 principal moment.
@@ -14,7 +14,7 @@ import numpy as np
 from .. import meshes
 from ..kinematics import link_frames, massless_subtree_joints  # noqa: F401 (re-exported)
 from ..model import Geometry, Inertial, Link, RobotModel
-from . import Context, default_cause, finding, r6
+from . import Context, default_cause, explained, finding, merged_detail, r6
 from .snapshot import Snapshot
 
 
@@ -26,11 +26,10 @@ def _mesh_props(filename: str, scale: tuple) -> tuple[float, tuple, tuple]:
     return mp.volume, mp.com, mp.inertia
 
 
-def shape_props(g: Geometry, convention: str = "exact") -> tuple[float, np.ndarray, np.ndarray]:
-    """(volume m^3, COM in the link frame, unit-density inertia about that COM in the link frame).
-    convention 'bullet' reproduces PyBullet's own shape inertia: a capsule as its bounding box
-    (btCapsuleShape::calculateLocalInertia), a mesh as its bounding box grown by
-    meshes.BULLET_MESH_INERTIA_PAD per side."""
+def shape_props(g: Geometry) -> tuple[float, np.ndarray, np.ndarray]:
+    """(volume m^3, COM in the link frame, unit-density inertia about that COM in the link frame) of
+    a uniformly filled collision shape. Raises ValueError for an infinite plane,
+    meshes.NotComputable for a flat mesh, meshes.MeshProblem for an unusable mesh file."""
     R, p = g.origin.rotation, np.asarray(g.origin.xyz, float)
     if g.kind == "box":
         x, y, z = g.size
@@ -49,42 +48,32 @@ def shape_props(g: Geometry, convention: str = "exact") -> tuple[float, np.ndarr
         c = np.zeros(3)
     elif g.kind == "capsule":
         r, h = g.radius, g.length
-        if convention == "bullet":
-            x = y = 2 * r
-            z = h + 2 * r
-            v = np.pi * r * r * h + 4.0 / 3.0 * np.pi * r ** 3  # mass is declared: only the shape matters
-            I = v / 12.0 * np.diag([y * y + z * z, x * x + z * z, x * x + y * y])
-        else:
-            vc = np.pi * r * r * h
-            vs = 4.0 / 3.0 * np.pi * r ** 3
-            v = vc + vs
-            izz = vc * r * r / 2.0 + vs * 2.0 * r * r / 5.0
-            # hemispheres: own inertia 2/5 m r^2 (about their joint centre), COM 3r/8 out
-            ixx = vc * (3 * r * r + h * h) / 12.0 + vs * (2.0 * r * r / 5.0 + h * h / 4.0 + 3.0 * h * r / 8.0)
-            I = np.diag([ixx, ixx, izz])
+        vc = np.pi * r * r * h
+        vs = 4.0 / 3.0 * np.pi * r ** 3
+        v = vc + vs
+        izz = vc * r * r / 2.0 + vs * 2.0 * r * r / 5.0
+        # hemispheres: own inertia 2/5 m r^2 (about their joint centre), COM 3r/8 out
+        ixx = vc * (3 * r * r + h * h) / 12.0 + vs * (2.0 * r * r / 5.0 + h * h / 4.0 + 3.0 * h * r / 8.0)
+        I = np.diag([ixx, ixx, izz])
         c = np.zeros(3)
     elif g.kind == "plane":
         raise ValueError("an infinite plane has no volume")
-    elif convention == "bullet":  # PyBullet: the box of the mesh's bounding box, grown by a margin
-        lo, hi = meshes.bounds(g.filename, tuple(g.scale))
-        x, y, z = hi - lo + 2 * meshes.BULLET_MESH_INERTIA_PAD
-        v = x * y * z  # mass is declared: only the shape matters
-        I = v / 12.0 * np.diag([y * y + z * z, x * x + z * z, x * x + y * y])
-        c = 0.5 * (lo + hi)
     else:
         vol, com, Im = _mesh_props(g.filename, tuple(g.scale))
         v, c, I = vol, np.asarray(com), np.asarray(Im)
     return v, p + R @ c, R @ I @ R.T
 
 
-def shape_inertia(link: Link, mass: float, convention: str = "exact") -> tuple[np.ndarray, np.ndarray] | None:
+def shape_inertia(link: Link, mass: float, props=shape_props) -> tuple[np.ndarray, np.ndarray] | None:
     """(COM, inertia about it, link frame) of the link's collision shapes filled with uniform
     density so that they weigh `mass`; None without collision shapes or volume, or with an infinite
-    plane among them. Raises meshes.NotComputable when a mesh encloses no volume (flat),
-    meshes.MeshProblem for an unusable mesh file."""
+    plane among them. `props(geometry) -> (volume, COM, unit-density inertia)` gives each shape's
+    share (`shape_props`, exact; an engine's backend may give its own rule). Raises
+    meshes.NotComputable when a mesh encloses no volume (flat), meshes.MeshProblem for an unusable
+    mesh file."""
     if any(g.kind == "plane" for g in link.collisions):
         return None
-    parts = [shape_props(g, convention) for g in link.collisions]
+    parts = [props(g) for g in link.collisions]
     vol = sum(v for v, _, _ in parts)
     if not parts or vol <= 0:
         return None
@@ -191,16 +180,12 @@ def compare(actual: Snapshot, ctx: Context) -> list:
     members: dict[str, list[str]] = {}
     for link, holder in actual.merged_links.items():
         members.setdefault(holder, []).append(link)
-    from_shapes = actual.extras.get("inertia_source") == "collision shapes"
     welded = world_welded(exp_model)
     floors = ctx.floors
-    approximated = {}
+    approximated = {}  # link -> (cause, severity) of an inertial the build replaced, as it said
     for u in actual.unsupported:
-        feature, subject = u.feature, u.subject
-        if feature == "massless_link" and not (exp_model.floating and subject == exp_model.root):
-            approximated[subject] = "mujoco_tiny_mass"  # (a floating root's tiny mass is all it has: no approximation)
-        elif feature in ("zero_inertia", "inertia_triangle") and subject in {x.name for x in exp_model.links}:
-            approximated[subject] = oddity(exp_model.link(subject))[0] or "unsupported"
+        if u.feature in ("zero_inertia", "inertia_triangle") and u.subject in {x.name for x in exp_model.links}:
+            approximated[u.subject] = (oddity(exp_model.link(u.subject))[0] or "unsupported", "info")
     for link in exp_model.links:
         if link.name in actual.merged_links or link.name not in act_links:
             continue
@@ -213,14 +198,16 @@ def compare(actual: Snapshot, ctx: Context) -> list:
         if em <= 0 and am <= 0:
             continue
         missing_inertial = link.inertial is None and actual.engine != "model"
-        if missing_inertial:
-            cause = {"bullet": "bullet_missing_inertial_defaults", "dart": "dart_default_inertia"}.get(
-                actual.engine, "unknown")
-        else:
-            cause = default_cause(actual)
+        cause = default_cause(actual)
+        if missing_inertial:  # what the engine gives a link without <inertial>, as its backend says
+            given = explained(actual, "inertia", "inertial", link.name, "no_inertial")
+            cause = given.cause if given is not None else "unknown"
         sev = "error"
+        stated = explained(actual, "inertia", "inertial", link.name, "approximated")
+        if stated is not None:  # the build gave the link another inertial, and said so
+            approximated.setdefault(link.name, (stated.cause, stated.severity or "info"))
         if link.name in approximated:  # the build said what it did instead: an Unsupported
-            cause, sev = approximated[link.name], "info"
+            cause, sev = approximated[link.name]
         if abs(am - em) > tol.mass_rel * max(em, floors["mass"]):
             out.append(finding(actual, "inertia", "mass", link.name, expected=r6(em), actual=r6(am),
                                abs_error=abs(am - em), rel_error=abs(am - em) / max(em, floors["mass"]),
@@ -246,8 +233,9 @@ def compare(actual: Snapshot, ctx: Context) -> list:
             balanced = link.inertial is not None and link.inertial.source == "balanced"
             if c == "unknown" and (violates_triangle(Ie) or balanced):
                 c = "inertia_triangle_inequality"  # no engine can hold it: each repairs it its own way
-                if actual.engine == "bullet" and not np.any(Ia):
-                    c = "bullet_zeroes_bad_inertia"
+                zeroed = explained(actual, "inertia", "inertia", link.name, "zeroed") if not np.any(Ia) else None
+                if zeroed is not None:
+                    c = zeroed.cause
                 elif balanced and _tensor_error(declared_tensor_in_link(link.inertial), Ia)[1] <= tol.inertia_rel:
                     detail += f"; {actual.name} holds the declared tensor, which breaks A + B >= C (the model holds it balanced)"
             if sev == "error" and em < floors["mass"]:
@@ -264,22 +252,14 @@ def compare(actual: Snapshot, ctx: Context) -> list:
                 c = "inertia_zero_from_shapes"  # the URDF idiom, read another way by this engine
                 if not np.any(np.abs(Ia) > 1e-12 * max(np.abs(Ie).max(), 1e-300)):
                     detail += f"; {actual.name} took the declared all-zero tensor literally (a point mass)"
-            if from_shapes and actual.engine == "bullet":
-                c = "bullet_inertia_from_shapes"
+            recomputed = explained(actual, "inertia", "inertia", link.name, "from_shapes")
+            if recomputed is not None:  # the engine replaced the declared tensor by its shapes' own
+                c, detail = recomputed.cause, merged_detail(recomputed.detail, detail)
+                extra.update(recomputed.extra)
                 try:
-                    shp = shape_inertia(link, em, "bullet")  # bounding boxes: even a flat mesh has one
-                except (meshes.NotComputable, meshes.MeshProblem) as exc:
-                    shp = None
-                    detail += f"; PyBullet's shape inertia not reproduced: {exc}"
-                try:
-                    exact = shape_inertia(link, em, "exact")
+                    exact = shape_inertia(link, em)
                 except (meshes.NotComputable, meshes.MeshProblem):
                     exact = None  # said once, by the model's own shape_inertia finding
-                if shp is not None:
-                    _, r_shape = _tensor_error(shp[1], Ia)
-                    detail += (f"; computed from the collision shape as PyBullet does: "
-                               f"{np.round(np.linalg.eigvalsh(shp[1]), 6).tolist()} ({r_shape:.1e} from loaded)")
-                    extra["shape_inertia_bullet"] = r6(shp[1])
                 if exact is not None:
                     extra["shape_inertia_exact"] = r6(exact[1])
             out.append(finding(actual, "inertia", "inertia", link.name, expected=r6(Ie), actual=r6(Ia),

@@ -1,10 +1,11 @@
-"""Joints: limits (and whether they are enforced), effort, velocity, damping and Coulomb friction
-of every movable joint, plus the hidden extras an engine adds on its own: PyBullet's default
-velocity motors, its 0.04 link damping and 100 rad/s joint speed cap."""
+"""Joints: limits, effort, velocity, damping and Coulomb friction of every movable joint (as the
+engine applies them), and whether each `<mimic>` follower follows its leader, at rest and under
+torque. What an engine adds on its own (velocity motors, link damping, a speed cap, limits it does
+not enforce, locked joints it lets move) its backend reports as `Behaviour` records."""
 
 from __future__ import annotations
 
-from . import Context, default_cause, finding, r6
+from . import Context, default_cause, explained, finding, r6
 from .snapshot import Snapshot
 
 
@@ -122,11 +123,7 @@ def compare(actual: Snapshot, ctx: Context) -> list:
     tol = ctx.tol
     exp_model, act_model = ctx.expected.model, actual.model
     act_joints = {j.name: j for j in act_model.joints}
-    extras = actual.extras
     is_model = actual.engine == "model"
-    motors = extras.get("velocity_motors") or {}
-    enforced = extras.get("limits_enforced") or {}
-    friction_ignored = extras.get("joint_friction") == "ignored"
     for j in exp_model.joints:
         if not j.movable or j.name not in act_joints:
             continue
@@ -144,11 +141,6 @@ def compare(actual: Snapshot, ctx: Context) -> list:
                                        actual="none" if av is None else av,
                                        abs_error=None if av is None else abs(av - ev), tolerance=tol.joint_limit,
                                        severity="error", cause=cause))
-            if enforced.get(j.name) is False:
-                out.append(finding(actual, "joints", "limit_enforcement", j.name, expected="enforced",
-                                   actual="not enforced", severity="warning",
-                                   cause="dart_limits_not_enforced" if actual.engine == "dart" else "unknown",
-                                   detail=f"range [{el.lower:g}, {el.upper:g}] is declared but the joint moves past it"))
         elif a_lo is not None and a_hi is not None and a_lo <= a_hi and j.type != "prismatic":
             zero_range = j.type == "revolute" and j.limit is not None and j.limit.lower is not None and j.limit.lower == j.limit.upper
             out.append(finding(actual, "joints", "limit", j.name, expected="unlimited", actual=[a_lo, a_hi],
@@ -157,12 +149,12 @@ def compare(actual: Snapshot, ctx: Context) -> list:
         # -- effort, velocity (only where the source can say) ----------------------------------
         e_eff = j.limit.effort if j.limit is not None else None
         a_eff = al.effort if al is not None else None
-        if is_model or actual.engine == "dart":
+        if "effort" not in actual.not_held:
             if (e_eff or 0.0) > 0 and a_eff is not None and abs(a_eff - e_eff) > tol.joint_param:
                 out.append(finding(actual, "joints", "effort", j.name, expected=e_eff, actual=a_eff,
                                    abs_error=abs(a_eff - e_eff), tolerance=tol.joint_param, severity="error",
                                    cause=cause))
-        if is_model:
+        if "velocity" not in actual.not_held:
             e_vel = j.limit.velocity if j.limit is not None else None
             a_vel = al.velocity if al is not None else None
             if (e_vel or 0.0) != (a_vel or 0.0) and abs((e_vel or 0.0) - (a_vel or 0.0)) > tol.joint_param:
@@ -174,20 +166,12 @@ def compare(actual: Snapshot, ctx: Context) -> list:
             out.append(finding(actual, "joints", "damping", j.name, expected=j.damping, actual=a.damping,
                                abs_error=abs(a.damping - j.damping), tolerance=tol.joint_param, severity="error",
                                cause=cause))
-        a_fric = 0.0 if friction_ignored else a.friction
-        if abs(a_fric - j.friction) > tol.joint_param:
-            c = "bullet_ignores_joint_friction" if friction_ignored and actual.engine == "bullet" else cause
-            out.append(finding(actual, "joints", "friction", j.name, expected=j.friction, actual=a_fric,
-                               abs_error=abs(a_fric - j.friction), tolerance=tol.joint_param, severity="error",
-                               cause=c, detail="read into getJointInfo but never applied" if friction_ignored else ""))
-        # -- hidden motors -------------------------------------------------------------------
-        if motors.get(j.name):
-            out.append(finding(actual, "joints", "velocity_motor", j.name, expected="none", actual="velocity motor, target 0",
-                               severity="error",
-                               cause="bullet_default_velocity_motors" if actual.engine == "bullet" else "unknown",
-                               detail="measured: 1 unit/s given without gravity was held near 0 after one step"))
+        if abs(a.friction - j.friction) > tol.joint_param:
+            out.append(finding(actual, "joints", "friction", j.name, expected=j.friction, actual=a.friction,
+                               abs_error=abs(a.friction - j.friction), tolerance=tol.joint_param, severity="error",
+                               cause=cause))
     # -- <mimic> joints ---------------------------------------------------------------------------
-    probe = extras.get("mimic") or {}
+    probe = actual.mimic
     from ..kinematics import massless_subtree_joints
 
     idle = set(massless_subtree_joints(exp_model))
@@ -204,19 +188,18 @@ def compare(actual: Snapshot, ctx: Context) -> list:
         what = (f"after 0.2 s without torque: leader {r['leader'][0]:.4g} -> {r['leader'][1]:.4g}, follower "
                 f"{r['follower'][0]:.4g} -> {r['follower'][1]:.4g} (q = {j.mimic.multiplier:g} q[{j.mimic.joint}] "
                 f"{j.mimic.offset:+g} off by {r['residual'][0]:.3g} -> {r['residual'][1]:.3g})")
-        key = (actual.engine, actual.load)
+        # the cause is the mechanism the backend names for this outcome (an engine that ignores
+        # <mimic>, a gear constraint, a joint equality...)
+        outcome = "follows" if r["follows"] else "moves on its own"
+        e = explained(actual, "joints", "mimic", j.name, outcome)
         if r["follows"]:
-            cause = {("mujoco", "native"): "mujoco_mimic_equality", ("dart", "native"): "dart_mimic_actuator",
-                     ("mujoco", "matched"): "mujoco_mimic_equality", ("bullet", "matched"): "bullet_mimic_gear"}
             out.append(finding(actual, "joints", "mimic", j.name, expected=f"follows {j.mimic.joint}",
-                               actual="follows", severity="info", cause=cause.get(key, "unsupported"), detail=what))
+                               actual=outcome, severity="info", cause=e.cause if e else "unsupported", detail=what))
         else:
-            cause = {("bullet", "native"): "bullet_ignores_mimic", ("dart", "matched"): "dart_no_mimic_binding"}
             out.append(finding(actual, "joints", "mimic", j.name, expected=f"follows {j.mimic.joint}",
-                               actual="moves on its own", severity="error", cause=cause.get(key, "unknown"),
-                               detail=what))
+                               actual=outcome, severity="error", cause=e.cause if e else "unknown", detail=what))
     # -- <mimic> under motion: the coupled system (constrained forward dynamics) is the reference --
-    motion = extras.get("mimic_motion") or {}
+    motion = actual.mimic_motion
     for j in exp_model.mimic_joints:
         r = motion.get(j.name)
         if r is None or is_model:
@@ -225,61 +208,14 @@ def compare(actual: Snapshot, ctx: Context) -> list:
         drift = r["max_residual"] / max(r["follower_travel"], 1e-12)
         if e_c <= 1e-6 and drift <= 1e-6:
             continue  # moves as the ideal coupling does
-        key = (actual.engine, actual.load)
-        cause = {("bullet", "native"): "bullet_ignores_mimic", ("bullet", "matched"): "bullet_mimic_gear",
-                 ("dart", "native"): "dart_mimic_actuator", ("dart", "matched"): "dart_no_mimic_binding",
-                 ("mujoco", "native"): "mujoco_mimic_equality", ("mujoco", "matched"): "mujoco_mimic_equality"}
         f = lambda v: "[" + ", ".join(f"{x:.4g}" for x in v) + "]"
         out.append(finding(
             actual, "joints", "mimic_motion", j.name, expected=r6(r["constrained"]), actual=r6(r["qdd"]),
             abs_error=max(abs(a - b) for a, b in zip(r["qdd"], r["constrained"])), rel_error=e_c, tolerance=1e-6,
-            severity="error" if max(e_c, drift) >= 0.25 else "warning", cause=cause.get(key, "unknown"),
+            severity="error" if max(e_c, drift) >= 0.25 else "warning", cause="unknown",
             detail=f"qdd [{j.mimic.joint}, {j.name}] of one step from rest on q = {j.mimic.multiplier:g} "
                    f"q[{j.mimic.joint}] {j.mimic.offset:+g}, torque on the free joints only: {f(r['qdd'])}; the coupled "
                    f"system (constrained forward dynamics) gives {f(r['constrained'])}, the unconstrained tree "
                    f"{f(r['unconstrained'])} (rel {e_u:.3g}); over 0.05 s the follower leaves the coupling by up to "
                    f"{r['max_residual']:.3g} ({100 * drift:.3g}% of its travel)"))
-    # -- joints the URDF locks (lower == upper) -------------------------------------------------
-    locked = extras.get("locked_joints") or {}
-    for j in exp_model.locked_joints:
-        treatment = locked.get(j.name, "fixed")
-        if treatment == "fixed":
-            continue
-        held = treatment.startswith("held")
-        cause = {"bullet": "bullet_locks_equal_limits" if held else "bullet_missing_limits_free",
-                 "mujoco": "mujoco_equal_limits_ignored",
-                 "dart": "dart_equal_limits_not_enforced"}.get(actual.engine, "unknown")
-        out.append(finding(actual, "joints", "locked_joint", j.name, expected=f"locked at {j.limit.lower:g}",
-                           actual=treatment, severity="info" if held else "error", cause=cause,
-                           detail=f"URDF {j.locked_type} joint with lower = upper = {j.limit.lower:g}: "
-                                  f"{'a moving joint held by a limit constraint' if held else 'free to move'} "
-                                  f"in {actual.engine}"))
-    # -- whole-model hidden behaviours -----------------------------------------------------------
-    damping = extras.get("link_damping") or {}
-    lin, ang = float(damping.get("linear", 0.0) or 0.0), float(damping.get("angular", 0.0) or 0.0)
-    if lin > 0 or ang > 0:
-        out.append(finding(actual, "joints", "link_damping", "*", expected=0.0, actual={"linear": lin, "angular": ang},
-                           abs_error=max(lin, ang), severity="error",
-                           cause="bullet_default_link_damping" if actual.engine == "bullet" else "unknown",
-                           detail="every link's velocity is damped on every step (not in the URDF)"))
-    cap = extras.get("max_joint_velocity")
-    if cap is not None and float(cap) < 1e5:
-        declared = [j.limit.velocity for j in exp_model.dof_joints if j.limit is not None and j.limit.velocity]
-        out.append(finding(actual, "joints", "max_joint_velocity", "*", expected="URDF velocity limits (not enforced "
-                           "under torque control by the other engines)", actual=float(cap), severity="warning",
-                           cause="bullet_max_joint_velocity" if actual.engine == "bullet" else "unknown",
-                           detail=f"every joint is clamped to {float(cap):g} rad/s or m/s"
-                                  + (f"; declared velocity limits {sorted(set(declared))}" if declared else "")))
-    # Explicit damping removes h B / M_ii of a joint's speed per step: fine when small, an O(1)
-    # disagreement with the implicit engines from 0.5, a sign flip every step above 1, unstable above 2.
-    for name, factor in sorted((extras.get("explicit_damping_factor") or {}).items()):
-        if factor > 0.5:
-            implicit = 1.0 / (1.0 + factor)
-            out.append(finding(actual, "joints", "explicit_damping_step", name, expected=f"<= 0.5 (implicit keeps "
-                               f"{implicit:.3g} of the speed)", actual=round(float(factor), 6),
-                               rel_error=float(factor), tolerance=0.5,
-                               severity="error" if factor > 1.0 else "warning", cause="bullet_explicit_damping",
-                               detail=f"dt*B/M_ii = {factor:.3g} at q = 0: one step leaves {1 - factor:+.3g} of the "
-                                      f"joint speed in PyBullet, {implicit:.3g} in DART and MuJoCo"
-                                      + ("; above 2 it is unstable" if factor <= 2 else ": unstable")))
     return out

@@ -17,7 +17,7 @@ from ..findings import Finding, Tolerances, make, parse_fail_on, reaches, severi
 from ..isolation import run_isolated
 from ..model import RobotModel, State
 from ..registry import load_model
-from . import Context, contact, dynamics, inertia, joints, kinematics, structure
+from . import Context, contact, dynamics, inertia, joints, kinematics, source_findings, structure
 from .config import CheckConfig
 from .snapshot import Samples, Snapshot, failed_snapshot, model_snapshot, take_snapshot
 
@@ -149,27 +149,6 @@ def unsupported_findings(snap: Snapshot, already: list[Finding]) -> list[Finding
             continue
         out.append(make(snap.engine, snap.load, category, f"unsupported:{feature}", subject, expected="as declared",
                         actual="approximated", severity="info", cause=cause, detail=reason))
-    return out
-
-
-def engine_reported(snap: Snapshot, own: list[Finding]) -> list[Finding]:
-    """What the backend itself measured about its engine (knowledge that lives in the backend):
-    `extras["findings"]`, dicts of `findings.make` keywords, become findings of this source;
-    `extras["explains"]`, dicts {category, quantity, subject ('*': any), cause, detail}, give their
-    cause to this source's findings that have none ('unknown')."""
-    from ..causes import lookup
-
-    explains = {(e["category"], e["quantity"], e.get("subject", "*")): e for e in snap.extras.get("explains") or ()}
-    out = []
-    for f in own:
-        e = explains.get((f.category, f.quantity, f.subject)) or explains.get((f.category, f.quantity, "*"))
-        if e is not None and f.cause == "unknown":
-            detail = "; ".join(d for d in (f.detail, e.get("detail", "")) if d)
-            f = replace(f, cause=e["cause"], fix=lookup(e["cause"]).fix, detail=detail)
-        out.append(f)
-    for kw in snap.extras.get("findings") or ():
-        kw = dict(kw)
-        out.append(make(snap.engine, snap.load, kw.pop("category"), kw.pop("quantity"), kw.pop("subject"), **kw))
     return out
 
 
@@ -351,12 +330,13 @@ def run_check(model: str | RobotModel, engines: list[str] | None = None, load: s
         if isolate:
             outcome = run_isolated(take_snapshot, engine, ld, declared, config, samples, timeout=timeout)
             snap = outcome.value if outcome.ok else failed_snapshot(engine, ld, outcome.error, outcome.crashed,
-                                                                    outcome.cause)
+                                                                    outcome.cause, outcome.subject)
         else:
             try:
                 snap = take_snapshot(engine, ld, declared, config, samples)
             except Exception as exc:
-                snap = failed_snapshot(engine, ld, str(exc), False, getattr(exc, "cause", None))
+                snap = failed_snapshot(engine, ld, str(exc), False, getattr(exc, "cause", None),
+                                       getattr(exc, "subject", None))
         snap.seconds = {**snap.seconds, "wall": time.perf_counter() - start}
         return snap
 
@@ -381,11 +361,8 @@ def run_check(model: str | RobotModel, engines: list[str] | None = None, load: s
     findings.extend(inertia.model_checks(declared, ctx))
     for snap in snapshots:
         sources.append((snap.engine, snap.load))
-        own: list[Finding] = []
-        for cmp in COMPARATORS:
-            own.extend(cmp(snap, Context(declared, declared_snap, samples, tol, config)))
+        own = source_findings(snap, Context(declared, declared_snap, samples, tol, config))
         own.extend(unsupported_findings(snap, own))
-        own = engine_reported(snap, own)
         findings.extend(own)
     findings = _propagate_causes(attribute_by_measurement(findings, snapshots, ctx))
     findings = sort_findings(findings)

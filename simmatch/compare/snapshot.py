@@ -96,8 +96,14 @@ class Snapshot:
     error: str = ""
     crashed: bool = False
     error_cause: str | None = None  # cause id the backend gave its load failure
+    error_subject: str | None = None  # the link or joint the backend named in its load failure
     model: RobotModel | None = None  # what the source holds (engine readback, or the model itself)
-    extras: dict = field(default_factory=dict)
+    extras: dict = field(default_factory=dict)  # the readback's informational facts (never compared)
+    behaviours: tuple = ()  # backends.Behaviour: the engine's hidden behaviours, reported as they stand
+    explains: tuple = ()  # backends.Explanation: the engine's causes of differences comparators find
+    not_held: frozenset = frozenset()  # read-back quantities that comparators skip (Readback.not_held)
+    mimic: dict = field(default_factory=dict)  # joints.probe_mimic of the <mimic> followers
+    mimic_motion: dict = field(default_factory=dict)  # joints.probe_mimic_motion
     added_joints: tuple = ()
     merged_links: dict = field(default_factory=dict)
     unsupported: list = field(default_factory=list)  # backends.base.Unsupported, category and cause set
@@ -178,11 +184,13 @@ def take_snapshot(engine: str, load: str, model: RobotModel, config: SimConfig, 
         rb = backend.readback()
         snap.model = rb.model
         snap.extras = dict(rb.extras)
+        snap.behaviours, snap.explains = tuple(rb.behaviours), tuple(rb.explains)
+        snap.not_held = frozenset(rb.not_held)
         if model.mimic_joints:
             from .joints import probe_mimic, probe_mimic_motion
 
-            snap.extras["mimic"] = probe_mimic(backend, model, mid_state(model, aloft=True))
-            snap.extras["mimic_motion"] = probe_mimic_motion(backend, model)
+            snap.mimic = probe_mimic(backend, model, mid_state(model, aloft=True))
+            snap.mimic_motion = probe_mimic_motion(backend, model)
         snap.added_joints = tuple(rb.added_joints)
         snap.merged_links = dict(rb.merged_links)
         snap.unsupported = backend.declared_unsupported()
@@ -221,5 +229,6 @@ def take_snapshot(engine: str, load: str, model: RobotModel, config: SimConfig, 
         backend.close()
 
 
-def failed_snapshot(engine: str, load: str, error: str, crashed: bool, cause: str | None = None) -> Snapshot:
-    return Snapshot(engine, load, ok=False, error=error, crashed=crashed, error_cause=cause)
+def failed_snapshot(engine: str, load: str, error: str, crashed: bool, cause: str | None = None,
+                    subject: str | None = None) -> Snapshot:
+    return Snapshot(engine, load, ok=False, error=error, crashed=crashed, error_cause=cause, error_subject=subject)

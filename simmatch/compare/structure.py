@@ -3,44 +3,23 @@ joint types, parents and axes, and whether the root is fixed or floating."""
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 
-from .. import meshes
-from . import Context, default_cause, finding
-from .inertia import oddity
+from . import Context, default_cause, explained, finding, merged_detail
 from .snapshot import Snapshot
 
 _SAME_TYPE = {"continuous": "revolute"}
 
 
 def load_failure(actual: Snapshot, model=None) -> list:
-    """A source that could not be built is itself a finding, with the engine's own message. With
-    the declared `model`, a MuJoCo refusal of a link that has mass is blamed on its odd tensor."""
+    """A source that could not be built is itself a finding, with the engine's own message, and the
+    cause and subject its backend gave the failure (`EngineFailure.cause`, `.subject`)."""
     msg = " ".join(actual.error.split())
-    subject = "*"
-    m = re.search(r"Element name '([^']+)'", actual.error)
-    if m:
-        subject = m.group(1)
+    subject = actual.error_subject or "*"
     if actual.crashed:
         cause = "engine_crash"
     elif actual.error_cause:
         cause = actual.error_cause
-    elif (actual.engine == "mujoco" and model is not None and subject in {x.name for x in model.links}
-          and ("mass and inertia of moving bodies" in actual.error or "positive eigenvalues" in actual.error)
-          and oddity(model.link(subject))[0] is not None):
-        cause = oddity(model.link(subject))[0]  # a point mass or a singular tensor, not a massless link
-    elif meshes.failure_cause(actual.engine, actual.error):
-        cause = meshes.failure_cause(actual.engine, actual.error)
-    elif actual.engine == "mujoco" and "mass and inertia of moving bodies" in actual.error:
-        cause = "mujoco_rejects_massless_links"
-    elif actual.engine == "mujoco" and "A + B >= C" in actual.error:
-        cause = "inertia_triangle_inequality"
-    elif actual.engine == "mujoco" and "free joint can only be used on top level" in actual.error:
-        cause = "mujoco_inner_free_joint"
-    elif actual.engine == "mujoco" and "package:/" in actual.error:
-        cause = "mujoco_no_package_uri"
     else:
         cause = "engine_failure"
     return [finding(actual, "structure", "load", subject, expected="loads", actual="crashed" if actual.crashed
@@ -52,22 +31,18 @@ def compare(actual: Snapshot, ctx: Context) -> list:
         return load_failure(actual, ctx.declared)
     out = []
     exp, act = ctx.expected.model, actual.model
-    extras = actual.extras
 
     # -- root: fixed or floating ------------------------------------------------------------
     if actual.added_joints:
         out.append(finding(actual, "structure", "root_joint", exp.root, expected=exp.base,
                            actual=f"floating (added joint {', '.join(actual.added_joints)})", severity="error",
-                           cause="dart_adds_floating_root" if actual.engine == "dart" else "unknown",
+                           cause=default_cause(actual),
                            detail=f"{actual.engine} put a 6-DoF joint above root link {exp.root!r}; the model's "
                                   f"base is {exp.base} ({exp.base_reason or 'as declared'})"))
     elif act.base != exp.base:
-        cause = default_cause(actual)
-        if actual.engine == "mujoco" and exp.floating:
-            cause = "mujoco_welds_floating_root"
         out.append(finding(actual, "structure", "root_joint", exp.root, expected=exp.base, actual=act.base,
-                           severity="error", cause=cause,
-                           detail=f"root joint as loaded: {extras.get('root_joint', act.base)}"))
+                           severity="error", cause=default_cause(actual),
+                           detail=f"root joint as loaded: {actual.extras.get('root_joint', act.base)}"))
 
     # -- links ----------------------------------------------------------------------------------
     act_links = {link.name for link in act.links}
@@ -76,12 +51,8 @@ def compare(actual: Snapshot, ctx: Context) -> list:
             continue  # a frame between a multi-DoF joint's coordinates: simmatch's, no engine import has it
         if link.name in actual.merged_links:
             holder = actual.merged_links[link.name]
-            if actual.load == "native":
-                cause = "mujoco_fuses_static_bodies" if actual.engine == "mujoco" else "unknown"
-            else:
-                cause = "mujoco_merges_massless_chain" if actual.engine == "mujoco" else "unknown"
             out.append(finding(actual, "structure", "merged_link", link.name, expected="own body",
-                               actual=f"merged into {holder!r}", severity="info", cause=cause,
+                               actual=f"merged into {holder!r}", severity="info", cause=default_cause(actual),
                                detail=f"{actual.engine} has no body {link.name!r}; its frame is reported through "
                                       f"body {holder!r}"))
         elif link.name not in act_links:
@@ -104,11 +75,12 @@ def compare(actual: Snapshot, ctx: Context) -> list:
         exp_joints[group] = a  # not an extra joint
         kind = coords[0].group_type
         if a.type != kind:
-            cause = "bullet_floating_joint_fixed" if (actual.engine, kind, a.type) == ("bullet", "floating", "fixed") \
-                else default_cause(actual)
+            cause, detail = default_cause(actual), f"{len(coords)} DoF declared, {0 if a.type == 'fixed' else '?'} loaded"
+            e = explained(actual, "structure", "joint_type", group, f"{kind}->{a.type}")
+            if e is not None:
+                cause, detail = e.cause, merged_detail(e.detail, detail)
             out.append(finding(actual, "structure", "joint_type", group, expected=kind, actual=a.type,
-                               severity="error", cause=cause,
-                               detail=f"{len(coords)} DoF declared, {0 if a.type == 'fixed' else '?'} loaded"))
+                               severity="error", cause=cause, detail=detail))
     for j in exp.joints:
         a = act_joints.get(j.name)
         if a is None and j.group and j.group in act_joints:
@@ -125,9 +97,9 @@ def compare(actual: Snapshot, ctx: Context) -> list:
         if (a.parent, a.child) != (j.parent, j.child):
             out.append(finding(actual, "structure", "joint_links", j.name, expected=f"{j.parent} -> {j.child}",
                                actual=f"{a.parent} -> {a.child}", severity="error", cause=default_cause(actual)))
-        # PyBullet reports axes in the child's inertial frame, not the link frame: its axes are
-        # checked through the link frames at random q (kinematics) instead.
-        if j.movable and actual.engine != "bullet":
+        # a source whose read-back axes are not in the joint frame has them checked through the
+        # link frames at random q (kinematics) instead
+        if j.movable and "joint_axis" not in actual.not_held:
             ea, aa = np.asarray(j.axis, float), np.asarray(a.axis, float)
             na = np.linalg.norm(aa)
             angle = float(np.arccos(np.clip(ea @ aa / max(na, 1e-300), -1, 1))) if na > 0 else np.pi

@@ -1,0 +1,85 @@
+"""DART's entries of the cause catalogue (`simmatch.causes` assembles them with every other
+engine's and the model-level ones): the behaviours of DART that `simmatch check` findings point to.
+Ids are stable (reports and tests hold them: never rename one); facts measured on pybullet 3.2.7,
+dartpy 6.20 and mujoco 4.0 (see ENGINE_NOTES)."""
+
+from __future__ import annotations
+
+from ..findings import Cause
+
+CAUSES: tuple[Cause, ...] = (
+    Cause("dart_drops_capsules", "dart",
+          "DART's URDF parser (urdfdom) does not know <capsule>: those shapes are dropped with an error on "
+          "stderr and the link loads with no collision shape.",
+          "Replace <capsule> by a cylinder plus two spheres, or build the skeleton programmatically "
+          "(dart.dynamics.CapsuleShape), as simmatch's matched build does."),
+    Cause("dart_adds_floating_root", "dart",
+          "DartLoader adds a 6-DoF FreeJoint above the root link unless told otherwise, so a robot meant to be "
+          "fixed falls (a root link named 'world' is the exception: it becomes the world).",
+          "Set DartLoaderOptions().mDefaultRootJointType = DartLoaderRootJointType.FIXED via loader.setOptions."),
+    Cause("dart_ignores_contact_tag", "dart",
+          "DART's URDF loader ignores PyBullet's <contact> extension: friction stays at DART's default 1.0 "
+          "and restitution at 0.",
+          "Set the friction on each collision ShapeNode's DynamicsAspect (setFrictionCoeff), as simmatch's "
+          "matched build does."),
+    Cause("dart_world_root_link", "dart",
+          "DartLoader takes a root link named 'world' as the world itself (it creates no body for it): the "
+          "joints below it attach to the world, so a robot meant to float on that link is welded.",
+          "Rename the root link (or add a massive base link below it) to let DART float it, or use --base fixed."),
+    Cause("dart_singular_free_root", "dart",
+          "A floating root link without mass whose motion the joints below it can repeat (a planar root's "
+          "x, z, pitch chain under the free joint, or a single movable joint to the first link with mass): DART's "
+          "mass matrix is singular, its forward dynamics gives accelerations of 1e20 and more, and ODE's collision "
+          "detector aborts the whole process on the next step ('ODE INTERNAL ERROR 1: assertion aabbBound >= "
+          "dMinIntExact' on the hopper, measured on dartpy 6.20). simmatch refuses the build before stepping.",
+          "Use --base fixed when the joints below the root already give it its motion, or give the root link its "
+          "real mass (or weld the first massive link to it)."),
+    Cause("dart_limits_not_enforced", "dart",
+          "The DART URDF loader leaves joint position limits unenforced (areLimitsEnforced() is False).",
+          "Call joint.setLimitEnforcement(True) on every limited joint."),
+    Cause("dart_fcl_no_capsule", "dart",
+          "The default FCL collision detector has no capsule support in this build: capsules collide as "
+          "0.1 m spheres.",
+          "world.getConstraintSolver().setCollisionDetector(dart.collision.OdeCollisionDetector())."),
+    Cause("dart_rigid_contacts", "dart",
+          "DART's contacts are rigid (LCP): declared contact stiffness and damping cannot be represented.",
+          "Nothing to set: compare with rigid contacts (no <contact_stiffness>) in every engine."),
+    Cause("dart_default_inertia", "dart",
+          "A link with no <inertial> gets 1 kg and identity inertia in DART.",
+          "Give every link an explicit <inertial>."),
+    Cause("dart_package_uri_unresolved", "dart",
+          "A plain DartLoader().parseSkeleton(path) cannot resolve package:// URIs (it prints 'Unable to resolve "
+          "path to package ...') and returns None: the model does not load at all.",
+          "Register each package first: loader.addPackageDirectory('name', '/path/to/name'); simmatch's matched "
+          "build resolves package:// itself."),
+    Cause("dart_equal_limits_not_enforced", "dart",
+          "A joint with equal lower and upper limits (locked in URDF) keeps its range but DART's loader "
+          "leaves limits unenforced: the joint moves freely.",
+          "Make the joint fixed in the URDF, or call joint.setLimitEnforcement(True) (simmatch's matched "
+          "build welds it)."),
+    Cause("dart_free_joint_coordinates", "dart",
+          "DART loads a URDF floating joint inside the tree as a FreeJoint (rotation vector and translation, "
+          "velocities v with child-frame twist J_rel v): simmatch maps it exactly onto its x, y, z, yaw, pitch, "
+          "roll (states, forces, M and h agree to 1e-12; singular at pitch = +-pi/2 like the Euler coordinates), "
+          "but DART integrates in its own coordinates, so one step differs from a step in Euler coordinates by "
+          "O(dt) in velocity (worst first-step acceleration difference over 5 random states: 34 rad/s^2 at dt "
+          "= 1/500 s, 2.4 at 1/2000 s, 0.08 at 7.5e-6 s).",
+          "Nothing to set; compare the joint's stepping through the matched builds (--load matched)."),
+    Cause("dart_mimic_actuator", "dart",
+          "DART's URDF loader sets a mimic joint's actuator to MIMIC: the follower is driven to multiplier x "
+          "leader + offset kinematically (not through a constraint force on the leader): under torque the "
+          "leader accelerates as if unloaded (the unconstrained tree's qdd) and the follower lags behind it.",
+          "Nothing to set; expect the leader not to feel the follower's inertia as the other engines do."),
+    Cause("dart_no_mimic_binding", "dart",
+          "dartpy 6.20 does not bind Joint::setMimicJoint, so a programmatically built skeleton cannot couple "
+          "a mimic joint to its leader: the follower moves on its own.",
+          "Load the model with DartLoader (which sets the MIMIC actuator) or drive the follower yourself."),
+    Cause("dart_no_spherical_joint", "dart",
+          "DART's URDF loader (urdfdom) has no `spherical` joint type: 'Joint has no known type "
+          "[spherical]', and parseSkeleton returns None.",
+          "Use DART's BallJoint programmatically, or simmatch's matched build (three revolute joints)."),
+    Cause("dart_urdf_no_plane", "dart",
+          "DART's URDF loader has no `<plane>` geometry ('Unknown geometry type plane'): it drops that "
+          "collision shape and loads the rest, so nothing collides with it.",
+          "Build the plane as dart.dynamics.PlaneShape (simmatch's matched build does) or use a large box."),
+)
