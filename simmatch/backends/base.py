@@ -103,8 +103,8 @@ class Capabilities:
     - `collision_detectors`: the collision detectors it can use (`SimConfig.collision_detector`
       for an engine that has a choice), the one it uses by default first.
     - `native_causes`: behaviour of its own URDF importer -> cause id, for behaviours measured
-      outside the comparators: 'locked_joint_moves' (a joint with lower == upper moves),
-      'mimic_ignored' (a `<mimic>` follower does not follow).
+      outside the comparators: 'mimic_ignored' (a `<mimic>` follower does not follow, measured by
+      the mimic probe). (A locked joint an import lets move is its readback's `Behaviour`.)
     - `unsupported`: feature id of its `Unsupported` entries -> `UnsupportedKind` (category and
       cause); a feature not listed gets `UNDECLARED`.
     - `causes`: catalogue entries (`simmatch.causes.Cause`) of behaviours only this engine has,

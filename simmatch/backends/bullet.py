@@ -323,7 +323,7 @@ class BulletBackend(Backend):
         unreadable_mesh_causes={"stl_ascii": "bullet_ascii_stl"},  # "cannot extract mesh": shape dropped
         variants=frozenset({"soft-floor", "heavy-head", "low-power"}),
         collision_detectors=("bullet",),
-        native_causes={"locked_joint_moves": "bullet_missing_limits_free", "mimic_ignored": "bullet_ignores_mimic"},
+        native_causes={"mimic_ignored": "bullet_ignores_mimic"},
         unsupported={
             "implicit_damping": UnsupportedKind("joints", "bullet_explicit_damping"),
             "hard_limits": UnsupportedKind("joints", "bullet_hard_limits"),

@@ -69,7 +69,6 @@ class DartBackend(Backend):
         shapes=frozenset({"box", "sphere", "cylinder", "capsule", "mesh", "plane"}),
         mesh_formats=MESH_FORMATS,
         collision_detectors=tuple(_DETECTORS),  # 'ode' (the default of SimConfig) first
-        native_causes={"locked_joint_moves": "dart_equal_limits_not_enforced"},
         unsupported={
             "solver_iterations": UnsupportedKind("dynamics"),
             "contact_stiffness": UnsupportedKind("contact", "dart_rigid_contacts"),

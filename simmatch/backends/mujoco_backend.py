@@ -111,7 +111,6 @@ class MujocoBackend(Backend):
         ),
         variants=frozenset({"soft-floor", "heavy-head", "low-power"}),
         collision_detectors=("mujoco",),
-        native_causes={"locked_joint_moves": "mujoco_equal_limits_ignored"},
         unsupported={
             "hard_limits": UnsupportedKind("joints", "mujoco_soft_limits"),
             "contact_stiffness": UnsupportedKind("contact", "mujoco_contact_stiffness_units"),

@@ -176,11 +176,10 @@ def native_joint_treatments(engine: str, model: RobotModel, config: SimConfig) -
     out = {}
     with backend:
         backend.set_state(mid_state(model))
-        locked = backend.readback().extras.get("locked_joints") or {}
-        for j in model.locked_joints:
-            how = locked.get(j.name, "fixed")
-            if how.startswith("moves"):
-                out[j.name] = (f"locked joint moves in {engine}", causes.get("locked_joint_moves", "unknown"))
+        locked = {j.name for j in model.locked_joints}
+        for b in backend.readback().behaviours:  # the backend's record: held by a limit (info) or free (error)
+            if b.quantity == "locked_joint" and b.subject in locked and b.severity == "error":
+                out[b.subject] = (f"locked joint moves in {engine}", b.cause)
         if model.mimic_joints:
             for name, r in probe_mimic(backend, model, mid_state(model, aloft=True)).items():
                 if not r["follows"]:
