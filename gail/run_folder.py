@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from simmatch.outputs import CorruptFile, OutputError, save_figure, sweep_stale, write_json
+
+if TYPE_CHECKING:
+    from stable_baselines3.common.logger import Logger
 
 # stable-baselines3 logger outputs: progress.csv and TensorBoard events (the `tensorboard` package, part of
 # the learn extra), both in the run folder
@@ -33,7 +37,7 @@ class RunFolder:
             raise OutputError(f"{self.path}: cannot create the run folder: {exc.strerror or exc}") from None
         sweep_stale(self.path)
         sweep_stale(self.checkpoints)
-        self._logger = None  # stable_baselines3 Logger, opened by log() or truncate_metrics()
+        self._logger: Logger | None = None  # SB3's logger, opened by log() or truncate_metrics()
         self._last_logged: int | None = None  # iteration of the last row written through it
 
     # what a run writes; `reset` deletes these and nothing else (never a user's unrelated files).
@@ -131,6 +135,7 @@ class RunFolder:
             self._write({k: _parse_value(v) for k, v in r.items()})
 
     def _write(self, row: dict) -> None:
+        assert self._logger is not None, "the metrics logger is opened by _restart_metrics first"
         for k, v in row.items():
             if v is None or (isinstance(v, str) and not v):
                 continue
@@ -149,7 +154,7 @@ class RunFolder:
         it = _iteration(row)
         if self._logger is None or (it is not None and self._last_logged is not None and it <= self._last_logged):
             self._restart_metrics([r for r in self._parse_metrics(lenient_tail=True)
-                                   if it is None or _iteration(r) < it])
+                                   if it is None or _row_iteration(r) < it])
         self._write(row)
 
     def truncate_metrics(self, iteration: int) -> None:
@@ -158,7 +163,7 @@ class RunFolder:
         if iteration <= 0:
             self._remove_metrics()
             return
-        rows = [r for r in self._parse_metrics(lenient_tail=True) if _iteration(r) <= iteration]
+        rows = [r for r in self._parse_metrics(lenient_tail=True) if _row_iteration(r) <= iteration]
         if rows:
             self._restart_metrics(rows)
         else:
@@ -184,7 +189,7 @@ class RunFolder:
         if not rows:
             return []
         out = []
-        groups = {}
+        groups: dict[str, list[str]] = {}
         for k in sorted(rows[0].keys()):  # SB3's CSV orders its columns by set order
             if "/" in k and k not in _NOT_PLOTTED:
                 groups.setdefault(k.split("/")[0], []).append(k)
@@ -223,6 +228,13 @@ def _parse_value(v: str):
         except ValueError:
             pass
     return v
+
+
+def _row_iteration(row: dict) -> int:
+    """The iteration of a row `_parse_metrics` returned (it refuses rows without one)."""
+    it = _iteration(row)
+    assert it is not None, "a parsed metrics row without its iteration"
+    return it
 
 
 def _iteration(row: dict) -> int | None:

@@ -21,6 +21,7 @@ import copy
 import json
 import os
 import time
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -65,10 +66,15 @@ class Trainer:
         self.obs_mean, self.obs_std = obs_stats(self.eval_sim, train)
         # one behaviour per environment: scripted behaviours hold per-episode parameters
         self.behaviours = [copy.deepcopy(behaviour) for _ in range(cfg.n_envs)]
-        mk = lambda mode: DummyVecEnv([
-            (lambda k=k: HybridEnv(self.sims[k], train, self.behaviours[k], self.spec, self.obs_mean, self.obs_std, mode,
-                                   cfg.max_steps, seed=cfg.seed + k, gt_reward_scale=cfg.gt_reward_scale))
-            for k in range(cfg.n_envs)])
+        def env_maker(k: int, mode: str) -> Callable[[], HybridEnv]:
+            def make() -> HybridEnv:
+                return HybridEnv(self.sims[k], train, self.behaviours[k], self.spec, self.obs_mean, self.obs_std,
+                                 mode, cfg.max_steps, seed=cfg.seed + k, gt_reward_scale=cfg.gt_reward_scale)
+            return make
+
+        def mk(mode: str) -> DummyVecEnv:
+            return DummyVecEnv([env_maker(k, mode) for k in range(cfg.n_envs)])
+
         self.env_gt, self.env_gail = mk("gt"), RolloutRecorder(mk("gail"))
         self.expert = target_windows(train, self.spec, model)
         set_random_seed(cfg.seed)  # initial weights of both networks depend on the seed only
@@ -84,7 +90,7 @@ class Trainer:
             policy_kwargs=dict(net_arch=list(cfg.net_arch), log_std_init=cfg.log_std_init)))
         self.iteration = 0
         self._gail_stage = False
-        self._last = {}
+        self._last: dict[str, float] = {}
         self.selected: dict = {}
 
     def _hooked(self, ppo: PPO) -> PPO:
@@ -169,7 +175,8 @@ class Trainer:
             self.best = {"iteration": self.iteration, "gt": err}
             self._prune_best()
         out = {"gt/one_step": err, "gt/one_step_raw_source": self._raw_eval}
-        if self.eval_sim.space.kind == "contact":
+        space = self.eval_sim.space
+        if space is not None and space.kind == "contact":
             for name, v in generator_outputs(self.eval_sim, self.val_data, gen, n=cfg.eval_transitions).items():
                 out[f"gen/{name}"] = v["mean"]
         return out
