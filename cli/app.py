@@ -63,6 +63,36 @@ def info():
     console.print(f"models: {', '.join(model_names())}")
 
 
+@app.command()
+def causes(
+    engine: str | None = typer.Option(None, "--engine", "-e", help="Only this engine's entries ('*': the "
+                                      "model-level ones, about the URDF itself)."),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout and nothing else."),
+):
+    """The catalogue of known engine behaviours that findings point to: id, engine, what happens, the fix."""
+    from rich.markup import escape
+
+    from simmatch.backends import engine_names
+    from simmatch.causes import CATALOGUE
+    from simmatch.errors import UsageError
+    from simmatch.outputs import dumps_json
+
+    known = ["*", *engine_names()]
+    if engine is not None and engine not in known:
+        raise UsageError(f"--engine {engine!r}: choose one of {', '.join(known)}")
+    entries = [c for c in CATALOGUE.values() if engine is None or c.engine == engine]
+    if json_out:
+        typer.echo(dumps_json({"causes": [{"id": c.id, "engine": c.engine, "explanation": c.explanation,
+                                           "fix": c.fix} for c in entries]}))
+        return
+    console = Console()
+    for c in entries:
+        console.print(f"[bold]{escape(c.id)}[/] ({escape(c.engine)})")
+        console.print(f"  {escape(c.explanation)}", soft_wrap=False)
+        console.print(f"  fix: {escape(c.fix)}")
+    console.print(f"{len(entries)} causes")
+
+
 def _register() -> None:
     """Attach the subcommands that live in their own modules."""
     import importlib
