@@ -41,8 +41,9 @@ Knobs (engine behaviours they address are in /work/shared/ENGINE_NOTES.md):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Callable
+from typing import Any
 
 import numpy as np
 
@@ -145,10 +146,15 @@ def capsules_to_boxes(model: RobotModel) -> RobotModel:
     """Every capsule collision shape (axis z of its frame) becomes the box that bounds it."""
     links = []
     for l in model.links:
-        cols = tuple(Geometry("box", g.origin, size=(2 * g.radius, 2 * g.radius, g.length + 2 * g.radius),
-                              name=g.name) if g.kind == "capsule" else g for g in l.collisions)
+        cols = tuple(_bounding_box(g) if g.kind == "capsule" else g for g in l.collisions)
         links.append(replace(l, collisions=cols))
     return replace(model, links=tuple(links))
+
+
+def _bounding_box(g: Geometry) -> Geometry:
+    """The box (full extents) that bounds the capsule `g` (axis z of its frame)."""
+    assert g.radius is not None and g.length is not None, "a capsule has its radius and length (Geometry)"
+    return Geometry("box", g.origin, size=(2 * g.radius, 2 * g.radius, g.length + 2 * g.radius), name=g.name)
 
 
 def _shape(s: Setup, src: str, dst: str) -> Setup:
@@ -248,8 +254,12 @@ def explain(opts, model: RobotModel, config: SimConfig, scenario, base_result, p
 
     base_setup = Setup(model, config, opts.load)
     base_step, base_open = gaps(base_result.episodes) if base_result is not None else gap_of(base_setup)
-    share = lambda base, g: (base - g) / base if base > 0 else 0.0
-    ranking, skipped = [], []
+
+    def share(base: float, g: float) -> float:
+        return (base - g) / base if base > 0 else 0.0
+
+    ranking: list[dict[str, Any]] = []
+    skipped: list[dict[str, Any]] = []
     for knob in KNOBS:
         try:
             setup = knob.apply(base_setup, opts.src, opts.dst)

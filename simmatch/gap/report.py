@@ -244,7 +244,7 @@ def _write_files(result: GapResult, out: Path, plots: bool) -> None:
     model = result.model
     for sc in result.scenarios:
         n = safe_name(sc.label)
-        save_npz(out / f"{n}.npz", **_npz_arrays(result, sc))
+        save_npz(out / f"{n}.npz", compressed=True, **_npz_arrays(result, sc))
         if not plots:
             continue
         from . import plots as P

@@ -7,8 +7,9 @@ same options give the same numbers.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Callable
+from typing import Any
 
 import numpy as np
 
@@ -69,7 +70,10 @@ def summarize(label: str, spec: ScenarioSpec, episodes: list[EpisodeResult], mod
     contacts, joint-limit and root forces."""
     # episodes may stop early where an engine blew up: pad per-step curves with NaN
     T = max(len(e.open_err) for e in episodes)
-    pad = lambda x, n: np.concatenate([x, np.full(n - len(x), np.nan)])
+
+    def pad(x: np.ndarray, n: int) -> np.ndarray:
+        return np.concatenate([x, np.full(n - len(x), np.nan)])
+
     open_err = np.stack([pad(e.open_err, T) for e in episodes])  # (E, T+1)
     Ts = max(len(e.step_err) for e in episodes)
     step_err = np.stack([pad(e.step_err[1:], Ts - 1) for e in episodes])
@@ -183,7 +187,7 @@ def run_gap(opts: GapOptions, progress_factory: ProgressFactory | None = None) -
 
 def _notes(opts: GapOptions, model: RobotModel, config: SimConfig) -> dict:
     """What each engine could not represent, and what the root/limit force figures mean."""
-    out = {"unsupported": {}, "definitions": {
+    out: dict[str, dict[str, Any]] = {"unsupported": {}, "definitions": {
         "gt_metric": "weighted L2 of the state error: positions 1, linear velocities "
                      f"{opts.weights.linear_velocity}, angular velocities {opts.weights.angular_velocity}",
         "open_loop": "src and dst run free from the same initial state with the same commanded torques",
