@@ -154,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     0 clean, 1 findings reached --fail-on, 2 bad input or usage (one line, nothing written),
     70 internal error (one line naming the file that holds the traceback), 130 Ctrl-C and 143 SIGTERM
     (one line saying what is on disk: never a half-written file)."""
+    import contextlib
     import signal
 
     def _raise(signum, frame):
@@ -163,10 +164,8 @@ def main(argv: list[str] | None = None) -> int:
 
     old = {}
     for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
+        with contextlib.suppress(ValueError):  # not the main thread
             old[sig] = signal.signal(sig, _raise)
-        except ValueError:  # not the main thread
-            pass
     try:
         rv = app(args=argv, standalone_mode=False)
     except SimmatchError as exc:

@@ -9,10 +9,11 @@ from pathlib import Path
 
 from rich.console import Console
 
-from simmatch.cli.generate import RunOptions, command
 from simmatch.errors import SimmatchError, UsageError
 from simmatch.gap.config import GapConfig
 from simmatch.isolation import run_isolated
+
+from .generate import RunOptions, command
 
 
 def stdout_console(pipe_width: int = 1000, **kw) -> Console:
@@ -80,12 +81,13 @@ def _stdout_to_stderr(active: bool):
 
 def run(opts, ro: RunOptions):
     """How fast and where two engines drift apart under identical inputs, and which mismatch is to blame."""
-    from simmatch.cli import options
     from simmatch.gap.explain import KNOBS
     from simmatch.gap.report import owned, print_summary, safe_name, to_json, write_report
     from simmatch.gap.scenarios import parse_scenario
     from simmatch.outputs import check_out_dir, model_label
     from simmatch.variants import parse_target
+
+    from . import options
 
     # every option is checked before any work (no model loaded, no engine started, nothing written);
     # the ranges were checked from the config's fields (options.check_config)
@@ -114,7 +116,7 @@ def run(opts, ro: RunOptions):
     outcome = run_isolated(_run, opts, not ro.quiet)
     if not outcome.ok:
         if outcome.detail:  # a bug, not a user or engine error: exit 70 with the traceback in a file
-            from simmatch.cli.app import internal_error
+            from .app import internal_error
 
             raise internal_error(f"gap {src} -> {dst}: {outcome.error}", outcome.detail)
         raise SimmatchError(f"gap {src} -> {dst}: {outcome.error}" if outcome.crashed else outcome.error)

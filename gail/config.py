@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from typing import Any
 
 from simmatch.fields import BASE_HELP, MODEL_HELP, SEED_MAX, comma_ints, comma_text, from_dict, option
 
@@ -133,7 +134,7 @@ class LearnDynConfig:
         if not isinstance(d, dict):
             raise CorruptFile(path, "not a JSON object", remedy)
         defaults = {f.name: f.default for f in fields(cls)}
-        out = {}
+        out: dict[str, Any] = {}
         for k, v in d.items():
             if k not in defaults:
                 continue
