@@ -43,7 +43,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -51,6 +51,11 @@ from ..backends import capabilities
 from ..config import SimConfig
 from ..model import Geometry, RobotModel
 from ..variants import parse_target
+
+if TYPE_CHECKING:  # for annotations only: the modules stay imported as before (run_pair lazily, below)
+    from .config import GapConfig
+    from .pair import EpisodeResult, ScenarioResult
+    from .scenarios import Scenario
 
 ALIGNED_STIFFNESS = 30000.0  # N/m, a stiff but compliant floor for contact_softness
 TIME_STEP_DIVISOR = 10
@@ -80,11 +85,11 @@ class Knob:
     apply: Callable[[Setup, str, str], Setup]
 
 
-def _joints(model: RobotModel, **kw) -> RobotModel:
+def _joints(model: RobotModel, **kw: Any) -> RobotModel:
     return replace(model, joints=tuple(replace(j, **kw) if j.movable else j for j in model.joints))
 
 
-def _links_contact(model: RobotModel, **kw) -> RobotModel:
+def _links_contact(model: RobotModel, **kw: Any) -> RobotModel:
     links = tuple(replace(l, contact=replace(l.contact, **kw)) if l.contact is not None else l for l in model.links)
     return replace(model, links=links)
 
@@ -239,11 +244,12 @@ def edits_only_the_model(base: Setup, setup: Setup) -> bool:
             and replace(setup, model=base.model, title=None, causes=()) == replace(base, title=None, causes=()))
 
 
-def explain(opts, model: RobotModel, config: SimConfig, scenario, base_result, progress=None) -> dict:
+def explain(opts: GapConfig, model: RobotModel, config: SimConfig, scenario: Scenario,
+            base_result: ScenarioResult | None, progress: Callable[[int], None] | None = None) -> dict[str, Any]:
     """Rank the knobs by the share of the open-loop gap each one explains on `scenario`."""
     from .pair import run_pair
 
-    def gaps(eps) -> tuple[float, float]:
+    def gaps(eps: list[EpisodeResult]) -> tuple[float, float]:
         return (float(np.mean([e.step_err[1:].mean() for e in eps])),
                 float(np.mean([e.open_err.mean() for e in eps])))
 

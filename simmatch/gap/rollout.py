@@ -91,7 +91,7 @@ class Recording:
         return {f"{prefix}_{k}": np.asarray(v) for k, v in out.items()}
 
 
-def _contact_row(backend: Backend, index: dict[str, int]):
+def _contact_row(backend: Backend, index: dict[str, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     n = len(index)
     on, force, pen = np.zeros(n, bool), np.zeros(n), np.zeros(n)
     for c in backend.contacts():

@@ -37,10 +37,10 @@ class GapResult:
     config: SimConfig
     scenarios: list[ScenarioResult]
     components: list[str]
-    notes: dict = field(default_factory=dict)
-    explain: dict | None = None
+    notes: dict[str, Any] = field(default_factory=dict)
+    explain: dict[str, Any] | None = None
 
-    def to_dict(self, per_step: bool = True) -> dict:
+    def to_dict(self, per_step: bool = True) -> dict[str, Any]:
         o = self.options.record()
         return {
             "command": "gap",
@@ -57,7 +57,7 @@ class GapResult:
         }
 
 
-def _scenario_dict(s: ScenarioResult, per_step: bool) -> dict:
+def _scenario_dict(s: ScenarioResult, per_step: bool) -> dict[str, Any]:
     d = dict(s.summary)
     if not per_step:
         d = {k: v for k, v in d.items() if k != "per_step"}
@@ -65,7 +65,7 @@ def _scenario_dict(s: ScenarioResult, per_step: bool) -> dict:
 
 
 def summarize(label: str, spec: ScenarioSpec, episodes: list[EpisodeResult], model: RobotModel,
-              components: list[str], dt: float) -> dict:
+              components: list[str], dt: float) -> dict[str, Any]:
     """Per-scenario numbers: GT mean/max (open-loop and one-step), divergence, per DoF, worst DoF,
     contacts, joint-limit and root forces."""
     # episodes may stop early where an engine blew up: pad per-step curves with NaN
@@ -85,7 +85,7 @@ def summarize(label: str, spec: ScenarioSpec, episodes: list[EpisodeResult], mod
     div = [e.divergence for e in episodes]
     diverged = [d for d in div if d is not None]
     first = min(diverged) if diverged else None
-    d: dict = {
+    d: dict[str, Any] = {
         "scenario": label,
         "steps": int(open_err.shape[1] - 1),
         "episodes": len(episodes),
@@ -103,7 +103,7 @@ def summarize(label: str, spec: ScenarioSpec, episodes: list[EpisodeResult], mod
     }
     a0, b0 = episodes[0].src, episodes[0].dst
 
-    def cat(attr: str, side: str, per_step: bool = False):
+    def cat(attr: str, side: str, per_step: bool = False) -> np.ndarray | None:
         """One history over all episodes, each cut to where both engines ran."""
         parts = [getattr(getattr(e, side), attr) for e in episodes]
         if parts[0] is None:
@@ -132,16 +132,16 @@ def summarize(label: str, spec: ScenarioSpec, episodes: list[EpisodeResult], mod
     return d
 
 
-def _nan(fn, a: np.ndarray) -> float:
+def _nan(fn: Callable[[np.ndarray], Any], a: np.ndarray) -> float:
     """fn over the finite-or-NaN array, 0.0 when there is nothing to reduce."""
     if a.size == 0 or np.all(np.isnan(a)):
         return 0.0
     return float(fn(a))
 
 
-def _nanlist(a: np.ndarray) -> list:
+def _nanlist(a: np.ndarray) -> list[float | None]:
     """Per-step mean over episodes; None where no episode got that far."""
-    out = []
+    out: list[float | None] = []
     for col in a.T:
         ok = col[~np.isnan(col)]
         out.append(float(ok.mean()) if ok.size else None)
@@ -185,7 +185,7 @@ def run_gap(opts: GapOptions, progress_factory: ProgressFactory | None = None) -
     return res
 
 
-def _notes(opts: GapOptions, model: RobotModel, config: SimConfig) -> dict:
+def _notes(opts: GapOptions, model: RobotModel, config: SimConfig) -> dict[str, Any]:
     """What each engine could not represent, and what the root/limit force figures mean."""
     out: dict[str, dict[str, Any]] = {"unsupported": {}, "definitions": {
         "gt_metric": "weighted L2 of the state error: positions 1, linear velocities "
@@ -209,5 +209,5 @@ def _notes(opts: GapOptions, model: RobotModel, config: SimConfig) -> dict:
     return out
 
 
-def with_options(opts: GapOptions, **kw) -> GapOptions:
+def with_options(opts: GapOptions, **kw: Any) -> GapOptions:
     return replace(opts, **kw)

@@ -67,7 +67,7 @@ class ScenarioSpec:
         return DEFAULT_AMPLITUDE if self.name in ("sine", "random") else 1.0
 
 
-def parse_scenario(text: str, **options) -> ScenarioSpec:
+def parse_scenario(text: str, **options: Any) -> ScenarioSpec:
     """'drop', 'sine', 'random', 'replay=FILE', 'policy=FILE' (also 'replay:FILE')."""
     name, _, file = text.replace(":", "=", 1).partition("=")
     name = name.strip()
@@ -311,7 +311,7 @@ def load_policy(path: str) -> Callable[..., Any]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)  # torch.jit is deprecated in 2.13
-            module = torch.jit.load(path, map_location="cpu")
+            module = torch.jit.load(path, map_location="cpu")  # type: ignore[no-untyped-call]  # torch.jit.load is unannotated in torch
     except Exception:
         try:
             module = torch.load(path, map_location="cpu", weights_only=False)
