@@ -17,7 +17,7 @@ from simmatch.compare.config import CheckConfig
 from .generate import RunOptions, command
 
 
-def run(cfg: CheckConfig, ro: RunOptions):
+def run(cfg: CheckConfig, ro: RunOptions) -> None:
     """Compare the model's structure, kinematics, inertia, joints, contact and dynamics across engines."""
     from simmatch.compare.report import owned, print_summary, to_json, write_reports
     from simmatch.findings import Tolerances, parse_fail_on

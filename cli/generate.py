@@ -61,7 +61,7 @@ class _Command(Protocol):
     def __call__(self, **kw: Any) -> Any: ...
 
 
-def _cli(f: dataclasses.Field) -> Cli:
+def _cli(f: dataclasses.Field[Any]) -> Cli:
     """The command-line metadata of a field declared with `fields.option()` (every field this module
     turns into a parameter: the config's CLI fields and RunOptions')."""
     c = cli_of(f)
@@ -69,7 +69,7 @@ def _cli(f: dataclasses.Field) -> Cli:
     return c
 
 
-def _default(f: dataclasses.Field) -> Any:
+def _default(f: dataclasses.Field[Any]) -> Any:
     """The field's default value (called where click gave nothing, i.e. for an option with a default:
     a field without one is a required argument, always given)."""
     if f.default is not dataclasses.MISSING:
@@ -78,7 +78,7 @@ def _default(f: dataclasses.Field) -> Any:
     return f.default_factory()
 
 
-def _unwrap_optional(t):
+def _unwrap_optional(t: Any) -> tuple[Any, bool]:
     if typing.get_origin(t) in (typing.Union, getattr(__import__("types"), "UnionType", None)):
         args = [a for a in typing.get_args(t) if a is not type(None)]
         if len(args) == 1:
@@ -86,7 +86,8 @@ def _unwrap_optional(t):
     return t, False
 
 
-def _param(f: dataclasses.Field, hint, help_text: str | None = None) -> tuple[inspect.Parameter, list]:
+def _param(f: dataclasses.Field[Any], hint: Any,
+           help_text: str | None = None) -> tuple[inspect.Parameter, list[inspect.Parameter]]:
     """The typer parameter of one field, and hidden alias parameters."""
     c = _cli(f)
     base, optional = _unwrap_optional(hint)
@@ -119,7 +120,7 @@ def _param(f: dataclasses.Field, hint, help_text: str | None = None) -> tuple[in
     return params[0], params[1:]
 
 
-def _value(f: dataclasses.Field, hint, raw):
+def _value(f: dataclasses.Field[Any], hint: Any, raw: Any) -> Any:
     """The field's value from what click parsed (None: the field's default)."""
     c = _cli(f)
     if c.parse is not None:
@@ -139,7 +140,7 @@ def _value(f: dataclasses.Field, hint, raw):
     return raw
 
 
-def command(config_cls, body: Callable[..., Any], *, run: tuple[str, ...] = (), doc: str | None = None,
+def command(config_cls: type[Any], body: Callable[..., Any], *, run: tuple[str, ...] = (), doc: str | None = None,
             help: dict[str, str] | None = None) -> Callable[..., Any]:
     """A typer command function built from `config_cls`'s fields and the run options named in `run`.
     `help` overrides the help text of a field or run option for this command."""

@@ -6,6 +6,7 @@ config.json in the run folder / the policy folder."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,7 +22,7 @@ POLICY_SCRIPT = "policy.pt"  # the same policy as TorchScript, State.as_vector()
 POLICY_FILES = (POLICY_FILE, POLICY_SCRIPT, "config.json")
 
 
-def _require():
+def _require() -> None:
     from simmatch.gail import require_learn
 
     require_learn()
@@ -58,13 +59,13 @@ def policy_path(path: str | Path, option: str = "--policy") -> Path:
     return p
 
 
-def _log(console: Console, quiet: bool):
+def _log(console: Console, quiet: bool) -> Callable[[str], None]:
     if quiet:
         return lambda m: None
     return lambda m: console.print(m, highlight=False, markup=False)
 
 
-def run_learn_dyn(cfg: LearnDynConfig, ro: RunOptions):
+def run_learn_dyn(cfg: LearnDynConfig, ro: RunOptions) -> None:
     """Learn a hybrid simulator (source engine + GAIL generator of physical corrections) that matches
     the target, and score it with the ground-truth metric against raw source, baselines and all
     three backends."""
@@ -152,7 +153,7 @@ def _check_policy_config(path: Path) -> None:
         raise UsageError(f"--out {path.parent}: {path} exists and is not a train-policy config; not replaced")
 
 
-def run_train_policy(cfg: TrainPolicyConfig, ro: RunOptions):
+def run_train_policy(cfg: TrainPolicyConfig, ro: RunOptions) -> None:
     """Train a hopping task policy with PPO (alive bonus, forward velocity, action cost, joint-limit
     penalty, early termination on falling) into the --out folder (policy.zip, policy.pt as TorchScript,
     config.json); usable as `learn-dyn --policy FOLDER` and `gap -s policy=FOLDER/policy.pt`."""

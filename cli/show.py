@@ -22,7 +22,7 @@ class ShowConfig:
     base_pose: str | None = option(None, help=BASE_POSE_HELP)
 
 
-def run(cfg: ShowConfig, ro: RunOptions):
+def run(cfg: ShowConfig, ro: RunOptions) -> None:
     """Print the canonical model: links, masses, joints in canonical order, base."""
     from . import options
 
