@@ -5,6 +5,8 @@ assembles them and, in `main`, turns every outcome into an exit code scripts can
 from __future__ import annotations
 
 import sys
+from types import FrameType
+from typing import NoReturn
 
 import typer
 from rich.console import Console
@@ -25,7 +27,7 @@ app = typer.Typer(
 PIP_LEARN = "not installed: pip install 'simmatch[learn]'"
 
 
-def _version(value: bool):
+def _version(value: bool) -> None:
     if value:
         typer.echo(f"simmatch {__version__}")
         raise typer.Exit()
@@ -33,12 +35,12 @@ def _version(value: bool):
 
 @app.callback()
 def _root(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
-                                       help="Print the version and exit.")):
+                                       help="Print the version and exit.")) -> None:
     """simmatch: check, gap, learn-dyn."""
 
 
 @app.command()
-def info():
+def info() -> None:
     """Which engines are importable here, and their versions."""
     from simmatch.backends import engine_versions
     from simmatch.registry import model_names
@@ -68,7 +70,7 @@ def causes(
     engine: str | None = typer.Option(None, "--engine", "-e", help="Only this engine's entries ('*': the "
                                       "model-level ones, about the URDF itself)."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout and nothing else."),
-):
+) -> None:
     """The catalogue of known engine behaviours that findings point to: id, engine, what happens, the fix."""
     from rich.markup import escape
 
@@ -184,19 +186,18 @@ def main(argv: list[str] | None = None) -> int:
     0 clean, 1 findings reached --fail-on, 2 bad input or usage (one line, nothing written),
     70 internal error (one line naming the file that holds the traceback), 130 Ctrl-C and 143 SIGTERM
     (one line saying what is on disk: never a half-written file)."""
+    import contextlib
     import signal
 
-    def _raise(signum, frame):
+    def _raise(signum: int, frame: FrameType | None) -> NoReturn:
         for sig in old:  # a second Ctrl-C must not interrupt the clean-up of the first
             signal.signal(sig, signal.SIG_IGN)
         raise Interrupted(signum)
 
     old = {}
     for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
+        with contextlib.suppress(ValueError):  # not the main thread
             old[sig] = signal.signal(sig, _raise)
-        except ValueError:  # not the main thread
-            pass
     try:
         rv = app(args=argv, standalone_mode=False)
     except SimmatchError as exc:

@@ -11,19 +11,20 @@ import sys
 from pathlib import Path
 
 import typer
-from simmatch.cli.generate import RunOptions, command
 
 from simmatch.compare.config import CheckConfig
 
+from .generate import RunOptions, command
 
-def run(cfg: CheckConfig, ro: RunOptions):
+
+def run(cfg: CheckConfig, ro: RunOptions) -> None:
     """Compare the model's structure, kinematics, inertia, joints, contact and dynamics across engines."""
-    from simmatch.cli import options
-    from simmatch.cli.gap import stdout_console
-
     from simmatch.compare.report import owned, print_summary, to_json, write_reports
     from simmatch.findings import Tolerances, parse_fail_on
     from simmatch.outputs import check_out_dir, model_label
+
+    from . import options
+    from .gap import stdout_console
 
     # every option is checked before any work (no model loaded, no engine started, nothing written)
     parse_fail_on(ro.fail_on)

@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
-from simmatch.cli.generate import RunOptions, command
 from simmatch.errors import SimmatchError, UsageError
 from simmatch.gap.config import GapConfig
 from simmatch.isolation import run_isolated
 
+from .generate import RunOptions, command
 
-def stdout_console(pipe_width: int = 1000, **kw) -> Console:
+if TYPE_CHECKING:  # for annotations only: rich.progress and the gap run are imported when used
+    from rich.progress import Progress
+
+    from simmatch.gap.run import GapResult, ProgressFactory
+
+
+def stdout_console(pipe_width: int = 1000, **kw: Any) -> Console:
     """The console for a command's tables: a terminal's own width, and in a pipe or a file (where rich
     would assume 80 columns and wrap or cut the tables) $COLUMNS or `pipe_width`."""
     if sys.stdout.isatty():
@@ -27,7 +35,7 @@ def stdout_console(pipe_width: int = 1000, **kw) -> Console:
     return Console(width=width if width > 0 else pipe_width, **kw)
 
 
-def _progress_factory(console: Console, enabled: bool):
+def _progress_factory(console: Console, enabled: bool) -> tuple[ProgressFactory | None, Progress | None]:
     """A transient rich progress bar on stderr (only on a terminal)."""
     if not enabled or not console.is_terminal:
         return None, None
@@ -36,7 +44,7 @@ def _progress_factory(console: Console, enabled: bool):
     progress = Progress(TextColumn("[bold]gap[/]"), BarColumn(), TextColumn("{task.completed}/{task.total} steps"),
                         TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=True)
 
-    def factory(total: int):
+    def factory(total: int) -> Callable[[int], None]:
         task = progress.add_task("gap", total=total)
         progress.start()
         return lambda n: progress.advance(task, n)
@@ -44,7 +52,7 @@ def _progress_factory(console: Console, enabled: bool):
     return factory, progress
 
 
-def _run(opts, show_progress: bool):
+def _run(opts: GapConfig, show_progress: bool) -> GapResult:
     """run_gap with its progress bar, in the isolated child."""
     from simmatch.gap.run import run_gap
 
@@ -57,7 +65,7 @@ def _run(opts, show_progress: bool):
 
 
 @contextmanager
-def _stdout_to_stderr(active: bool):
+def _stdout_to_stderr(active: bool) -> Iterator[None]:
     """Engines print from C straight to file descriptor 1 (PyBullet on a link without <inertial>, DART's
     loader): with --json, stdout must carry the JSON only, so fd 1 points at stderr meanwhile."""
     if not active:
@@ -78,14 +86,15 @@ def _stdout_to_stderr(active: bool):
         os.close(saved)
 
 
-def run(opts, ro: RunOptions):
+def run(opts: GapConfig, ro: RunOptions) -> None:
     """How fast and where two engines drift apart under identical inputs, and which mismatch is to blame."""
-    from simmatch.cli import options
     from simmatch.gap.explain import KNOBS
     from simmatch.gap.report import owned, print_summary, safe_name, to_json, write_report
     from simmatch.gap.scenarios import parse_scenario
     from simmatch.outputs import check_out_dir, model_label
     from simmatch.variants import parse_target
+
+    from . import options
 
     # every option is checked before any work (no model loaded, no engine started, nothing written);
     # the ranges were checked from the config's fields (options.check_config)
@@ -114,7 +123,7 @@ def run(opts, ro: RunOptions):
     outcome = run_isolated(_run, opts, not ro.quiet)
     if not outcome.ok:
         if outcome.detail:  # a bug, not a user or engine error: exit 70 with the traceback in a file
-            from simmatch.cli.app import internal_error
+            from .app import internal_error
 
             raise internal_error(f"gap {src} -> {dst}: {outcome.error}", outcome.detail)
         raise SimmatchError(f"gap {src} -> {dst}: {outcome.error}" if outcome.crashed else outcome.error)

@@ -22,12 +22,12 @@ import typing
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, cast
 
 import typer
 
 from simmatch.errors import UsageError
-from simmatch.fields import cli_of, flag_of, option
+from simmatch.fields import Cli, cli_of, flag_of, option
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,34 @@ _RUN_FIELDS = {f.name: f for f in dataclasses.fields(RunOptions)}
 _ALIAS = "__alias_"
 
 
-def _unwrap_optional(t):
+class _Command(Protocol):
+    """The generated command: a function whose signature typer reads from `__signature__`
+    (`inspect.signature` honours it), with the config class it builds."""
+
+    __signature__: inspect.Signature
+    __wrapped_config__: type
+
+    def __call__(self, **kw: Any) -> Any: ...
+
+
+def _cli(f: dataclasses.Field[Any]) -> Cli:
+    """The command-line metadata of a field declared with `fields.option()` (every field this module
+    turns into a parameter: the config's CLI fields and RunOptions')."""
+    c = cli_of(f)
+    assert c is not None, f"{f.name}: not declared with simmatch.fields.option()"
+    return c
+
+
+def _default(f: dataclasses.Field[Any]) -> Any:
+    """The field's default value (called where click gave nothing, i.e. for an option with a default:
+    a field without one is a required argument, always given)."""
+    if f.default is not dataclasses.MISSING:
+        return f.default
+    assert f.default_factory is not dataclasses.MISSING, f"{f.name}: no default, yet not given"
+    return f.default_factory()
+
+
+def _unwrap_optional(t: Any) -> tuple[Any, bool]:
     if typing.get_origin(t) in (typing.Union, getattr(__import__("types"), "UnionType", None)):
         args = [a for a in typing.get_args(t) if a is not type(None)]
         if len(args) == 1:
@@ -59,9 +86,10 @@ def _unwrap_optional(t):
     return t, False
 
 
-def _param(f: dataclasses.Field, hint, help_text: str | None = None) -> tuple[inspect.Parameter, list]:
+def _param(f: dataclasses.Field[Any], hint: Any,
+           help_text: str | None = None) -> tuple[inspect.Parameter, list[inspect.Parameter]]:
     """The typer parameter of one field, and hidden alias parameters."""
-    c = cli_of(f)
+    c = _cli(f)
     base, optional = _unwrap_optional(hint)
     default = f.default if f.default is not dataclasses.MISSING else (
         f.default_factory() if f.default_factory is not dataclasses.MISSING else ...)
@@ -92,12 +120,12 @@ def _param(f: dataclasses.Field, hint, help_text: str | None = None) -> tuple[in
     return params[0], params[1:]
 
 
-def _value(f: dataclasses.Field, hint, raw):
+def _value(f: dataclasses.Field[Any], hint: Any, raw: Any) -> Any:
     """The field's value from what click parsed (None: the field's default)."""
-    c = cli_of(f)
+    c = _cli(f)
     if c.parse is not None:
         if raw is None:
-            return f.default if f.default is not dataclasses.MISSING else f.default_factory()
+            return _default(f)
         try:
             return c.parse(raw)
         except UsageError:
@@ -107,31 +135,33 @@ def _value(f: dataclasses.Field, hint, raw):
     base, _ = _unwrap_optional(hint)
     if typing.get_origin(base) is tuple:
         if not raw:
-            return f.default if f.default is not dataclasses.MISSING else f.default_factory()
+            return _default(f)
         return tuple(raw)
     return raw
 
 
-def command(config_cls, body: Callable[..., Any], *, run: tuple[str, ...] = (), doc: str | None = None,
+def command(config_cls: type[Any], body: Callable[..., Any], *, run: tuple[str, ...] = (), doc: str | None = None,
             help: dict[str, str] | None = None) -> Callable[..., Any]:
     """A typer command function built from `config_cls`'s fields and the run options named in `run`.
     `help` overrides the help text of a field or run option for this command."""
     help = help or {}
     hints = typing.get_type_hints(config_cls)
     run_hints = typing.get_type_hints(RunOptions)
-    fields = [f for f in dataclasses.fields(config_cls) if cli_of(f) is not None and cli_of(f).cli]
-    positional, keyword, aliases = [], [], []
+    fields = [f for f in dataclasses.fields(config_cls) if (c := cli_of(f)) is not None and c.cli]
+    positional: list[inspect.Parameter] = []
+    keyword: list[inspect.Parameter] = []
+    aliases: list[inspect.Parameter] = []
     for f in fields:
         p, extra = _param(f, hints[f.name], help.get(f.name))
-        (positional if cli_of(f).positional else keyword).append(p)
+        (positional if _cli(f).positional else keyword).append(p)
         aliases.extend(extra)
     for name in run:
         p, _ = _param(_RUN_FIELDS[name], run_hints[name], help.get(name))
         keyword.append(p)
     params = positional + keyword + aliases
 
-    def cmd(**kw):
-        from simmatch.cli import options
+    def cmd(**kw: Any) -> Any:
+        from . import options
 
         values = {}
         for f in fields:
@@ -140,7 +170,7 @@ def command(config_cls, body: Callable[..., Any], *, run: tuple[str, ...] = (), 
             if alias is not None:  # the deprecated spelling (e.g. --model): same meaning
                 default = f.default
                 if raw not in (None, default) and raw != alias:
-                    raise UsageError(f"{flag_of(f)} given twice: {raw!r} and {cli_of(f).hidden_aliases[0]} "
+                    raise UsageError(f"{flag_of(f)} given twice: {raw!r} and {_cli(f).hidden_aliases[0]} "
                                      f"{alias!r}")
                 raw = alias
             values[f.name] = _value(f, hints[f.name], raw)
@@ -149,9 +179,10 @@ def command(config_cls, body: Callable[..., Any], *, run: tuple[str, ...] = (), 
         run_opts = RunOptions(**{n: kw[n] for n in run})
         return body(cfg, run_opts)
 
-    cmd.__signature__ = inspect.Signature(params)
+    generated = cast(_Command, cmd)
+    generated.__signature__ = inspect.Signature(params)
     cmd.__annotations__ = {p.name: p.annotation for p in params}
     cmd.__doc__ = doc or body.__doc__
     cmd.__name__ = getattr(body, "__name__", "command")
-    cmd.__wrapped_config__ = config_cls
-    return cmd
+    generated.__wrapped_config__ = config_cls
+    return generated

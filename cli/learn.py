@@ -5,23 +5,24 @@ config.json in the run folder / the policy folder."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import sys
+from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 
 from rich.console import Console
 
-from simmatch.cli.generate import RunOptions, command
 from simmatch.errors import UsageError
 from simmatch.gail.config import LearnDynConfig, TrainPolicyConfig
+
+from .generate import RunOptions, command
 
 POLICY_FILE = "policy.zip"  # what `train-policy` writes in its --out folder (with config.json)
 POLICY_SCRIPT = "policy.pt"  # the same policy as TorchScript, State.as_vector() -> torques (gap -s policy=)
 POLICY_FILES = (POLICY_FILE, POLICY_SCRIPT, "config.json")
 
 
-def _require():
+def _require() -> None:
     from simmatch.gail import require_learn
 
     require_learn()
@@ -58,17 +59,17 @@ def policy_path(path: str | Path, option: str = "--policy") -> Path:
     return p
 
 
-def _log(console: Console, quiet: bool):
+def _log(console: Console, quiet: bool) -> Callable[[str], None]:
     if quiet:
         return lambda m: None
     return lambda m: console.print(m, highlight=False, markup=False)
 
 
-def run_learn_dyn(cfg: LearnDynConfig, ro: RunOptions):
+def run_learn_dyn(cfg: LearnDynConfig, ro: RunOptions) -> None:
     """Learn a hybrid simulator (source engine + GAIL generator of physical corrections) that matches
     the target, and score it with the ground-truth metric against raw source, baselines and all
     three backends."""
-    from simmatch.cli import options
+    from . import options
 
     # every option is checked before any work (no model loaded, no engine started, nothing written);
     # the ranges were checked from the config's fields (options.check_config); the upper bounds are
@@ -77,8 +78,9 @@ def run_learn_dyn(cfg: LearnDynConfig, ro: RunOptions):
         raise UsageError("--pretrain-iters and --gail-iters are both 0: nothing would be trained")
     options.model_arg(cfg.model)
     if cfg.dataset is not None:
-        _check_dataset(options.npz_file(cfg.dataset, "--dataset", ("states", "actions", "lengths", "terminated",
-                                                                   "meta")))
+        dataset = options.npz_file(cfg.dataset, "--dataset", ("states", "actions", "lengths", "terminated", "meta"))
+        assert dataset is not None, "npz_file gives None only for a None path"
+        _check_dataset(dataset)
     from simmatch.variants import parse_target
 
     parse_target(cfg.src)
@@ -151,12 +153,13 @@ def _check_policy_config(path: Path) -> None:
         raise UsageError(f"--out {path.parent}: {path} exists and is not a train-policy config; not replaced")
 
 
-def run_train_policy(cfg: TrainPolicyConfig, ro: RunOptions):
+def run_train_policy(cfg: TrainPolicyConfig, ro: RunOptions) -> None:
     """Train a hopping task policy with PPO (alive bonus, forward velocity, action cost, joint-limit
     penalty, early termination on falling) into the --out folder (policy.zip, policy.pt as TorchScript,
     config.json); usable as `learn-dyn --policy FOLDER` and `gap -s policy=FOLDER/policy.pt`."""
-    from simmatch.cli import options
     from simmatch.variants import parse_target
+
+    from . import options
 
     options.model_arg(cfg.model)
     parse_target(cfg.src)

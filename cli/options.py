@@ -10,9 +10,15 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from simmatch.errors import UsageError
 from simmatch.fields import SEED_MAX
+
+if TYPE_CHECKING:  # for annotations only: this module is imported by every command, kept light
+    from _typeshed import DataclassInstance
+
+    from simmatch.model import RobotModel
 
 # Sizes beyond which a run takes minutes to hours (measured here on a shared 2-core machine: `check
 # hopper` ~1 s start-up plus a few ms per random q, a 250-joint chain ~0.4 s per random q; `gap` on
@@ -23,7 +29,7 @@ ENGINE_LINKS_MAX = 1000  # links of a model built in the engines (1000 welded li
 LIFT = "--no-limit lifts this cap"
 
 
-def _show(value) -> str:
+def _show(value: object) -> str:
     return repr(value) if isinstance(value, str) else str(value)
 
 
@@ -69,7 +75,7 @@ def base(value: str, option: str = "--base") -> str:
     return choice(value, option, ("fixed", "floating", "auto"))
 
 
-def check_config(cfg) -> None:
+def check_config(cfg: DataclassInstance) -> None:
     """Range-check every field of a command's config from its metadata (`simmatch.fields.option`):
     minimum/maximum (a number or another field's name), positive, choices; None passes (unset).
     One UsageError naming the option, the value and the bound; fields in declaration order."""
@@ -83,7 +89,10 @@ def check_config(cfg) -> None:
         if c is None or value is None:
             continue
         flag = flag_of(f)
-        bound = lambda b: getattr(cfg, b) if isinstance(b, str) else b  # noqa: E731
+
+        def bound(b: float | str | None) -> Any:
+            return getattr(cfg, b) if isinstance(b, str) else b
+
         lo, hi = bound(c.minimum), bound(c.maximum)
         why = c.maximum_why
         if isinstance(value, bool):
@@ -102,7 +111,7 @@ def random_q(value: int, no_limit: bool = False) -> int:
                    f"(more takes minutes to hours; {LIFT})")
 
 
-def engine_model_size(model, no_limit: bool = False) -> None:
+def engine_model_size(model: RobotModel, no_limit: bool = False) -> None:
     """Refuse to build a model of more than ENGINE_LINKS_MAX links in the engines (their loaders and
     read-backs take minutes there; 10,000 links ran out the 300 s per-engine timeout)."""
     n = len(model.links)

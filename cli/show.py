@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from rich.markup import escape
 from rich.table import Table
 
-from simmatch.cli.generate import RunOptions, command
 from simmatch.fields import BASE_HELP, BASE_POSE_HELP, MODEL_HELP, option
 from simmatch.registry import load_model
+
+from .generate import RunOptions, command
 
 
 @dataclass(frozen=True)
@@ -21,15 +22,15 @@ class ShowConfig:
     base_pose: str | None = option(None, help=BASE_POSE_HELP)
 
 
-def run(cfg: ShowConfig, ro: RunOptions):
+def run(cfg: ShowConfig, ro: RunOptions) -> None:
     """Print the canonical model: links, masses, joints in canonical order, base."""
-    from simmatch.cli import options
+    from . import options
 
     options.model_arg(cfg.model)
     m = load_model(cfg.model, base=cfg.base, base_pose=cfg.base_pose)
     # names and paths come from the file: escaped (a '[/x]' is not markup) and never highlighted (rich's
     # highlighter regexes are slow on long names)
-    from simmatch.cli.gap import stdout_console
+    from .gap import stdout_console
 
     console = stdout_console(highlight=False)
     console.print(f"[bold]{escape(m.name)}[/]  {escape(m.source)}")
@@ -47,7 +48,10 @@ def run(cfg: ShowConfig, ro: RunOptions):
     for col in ("#", "joint", "type", "parent -> child", "axis", "limits", "effort", "damping", "friction"):
         joints.add_column(col)
     for i, j in enumerate(m.dof_joints):
-        lim = f"[{j.limit.lower:.4g}, {j.limit.upper:.4g}]" if j.limited else "-"
+        lim = "-"
+        if j.limited:
+            assert j.limit is not None, "a limited joint has a <limit> (Joint.limited)"
+            lim = f"[{j.limit.lower:.4g}, {j.limit.upper:.4g}]"
         kind = j.type
         if j.group:
             kind += f" ({j.group_type} {j.group})"
@@ -58,6 +62,7 @@ def run(cfg: ShowConfig, ro: RunOptions):
                        f"{j.friction:g}")
     console.print(joints)
     for j in m.locked_joints:
+        assert j.limit is not None, "a locked joint is one whose <limit> has lower = upper (Joint.locked_type)"
         console.print(f"locked: {escape(j.name)} ({j.locked_type}, lower = upper = {j.limit.lower:g}) is fixed")
     for u in m.unsupported:
         console.print(f"[yellow]unsupported:[/] {escape(u)}")

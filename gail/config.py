@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from typing import Any
 
 from simmatch.fields import BASE_HELP, MODEL_HELP, SEED_MAX, comma_ints, comma_text, from_dict, option
 
@@ -106,7 +107,7 @@ class LearnDynConfig:
     seed: int = option(0, minimum=0, maximum=SEED_MAX, help="Seed (data, training, scoring).")
     run: str = option("", cli=False, help="Run folder name (the command sets it from --out).")
 
-    def record(self) -> dict:
+    def record(self) -> dict[str, Any]:
         return asdict(self)
 
     def to_json(self) -> str:
@@ -114,13 +115,13 @@ class LearnDynConfig:
 
         return dumps_json(asdict(self), indent=2, sort_keys=True)
 
-    def write(self, path) -> Path:
+    def write(self, path: str | Path) -> Path:
         from simmatch.outputs import write_text
 
         return write_text(path, self.to_json() + "\n")
 
     @classmethod
-    def read(cls, path) -> LearnDynConfig:
+    def read(cls, path: str | Path) -> LearnDynConfig:
         """Read config.json; raises CorruptFile (one line naming the file) when it is empty, truncated,
         not a JSON object or holds a value of the wrong type."""
         from simmatch.outputs import CorruptFile
@@ -133,7 +134,7 @@ class LearnDynConfig:
         if not isinstance(d, dict):
             raise CorruptFile(path, "not a JSON object", remedy)
         defaults = {f.name: f.default for f in fields(cls)}
-        out = {}
+        out: dict[str, Any] = {}
         for k, v in d.items():
             if k not in defaults:
                 continue
@@ -164,11 +165,11 @@ class TrainPolicyConfig:
     lr: float = option(3e-4, positive=True, maximum=1.0, help="PPO learning rate.")
     seed: int = option(0, minimum=0, maximum=SEED_MAX, help="Seed.")
 
-    def record(self) -> dict:
+    def record(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> TrainPolicyConfig:
+    def from_dict(cls, d: dict[str, Any]) -> TrainPolicyConfig:
         return from_dict(cls, d)
 
     def to_json(self) -> str:

@@ -14,7 +14,6 @@ config or the actuators, so every engine that can express them gets the same cha
 from __future__ import annotations
 
 import math
-
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -106,7 +105,9 @@ def apply_variant(target: Target, model: RobotModel, config: SimConfig) -> tuple
         if head is None:
             raise UsageError(f"{target.label}: {model.name} has no link with mass")
         ine = head.inertial
-        scaled = Inertial(ine.mass * factor, ine.origin, tuple(tuple(x * factor for x in r) for r in ine.inertia))
+        assert ine is not None, "a link with mass > 0 has an inertial (Link.mass is 0 without one)"
+        scaled = Inertial(ine.mass * factor, ine.origin,
+                          tuple((r[0] * factor, r[1] * factor, r[2] * factor) for r in ine.inertia))
         links = tuple(replace(l, inertial=scaled) if l.name == head.name else l for l in model.links)
         model = replace(model, links=links)
     elif target.variant == "low-power":

@@ -4,9 +4,13 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
 
 from ..backends import engine_names
 from ..fields import BASE_HELP, BASE_POSE_HELP, MODEL_HELP, SEED_MAX, comma_text, from_dict, option
+
+if TYPE_CHECKING:  # for the annotation only: .run is imported when a check runs
+    from .run import CheckResult
 
 # every engine in the registry when this module is first imported (an engine registered later is
 # checked when named: --engines NAME)
@@ -54,7 +58,7 @@ class CheckConfig:
         """The config of a check.json's `config.check`."""
         return from_dict(cls, d)
 
-    def run(self, **kw):
+    def run(self, **kw: Any) -> CheckResult:
         """`run_check` with these options (`kw`: run_check's other arguments, e.g. jobs)."""
         from ..findings import Tolerances
         from .run import run_check

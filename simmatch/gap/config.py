@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from ..backends import engine_names
 from ..config import SimConfig
@@ -86,14 +87,14 @@ class GapConfig:
         if not self.scenarios:
             raise UsageError("no scenario given")
 
-    def record(self) -> dict:
+    def record(self) -> dict[str, Any]:
         """What gap.json holds (`options`)."""
         d = asdict(self)
         d["scenarios"] = list(self.scenarios)
         return d
 
     @classmethod
-    def from_dict(cls, d: dict) -> GapConfig:
+    def from_dict(cls, d: dict[str, Any]) -> GapConfig:
         """The config of a gap.json's `options`."""
         return from_dict(cls, d)
 

@@ -41,8 +41,9 @@ Knobs (engine behaviours they address are in /work/shared/ENGINE_NOTES.md):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -50,6 +51,11 @@ from ..backends import capabilities
 from ..config import SimConfig
 from ..model import Geometry, RobotModel
 from ..variants import parse_target
+
+if TYPE_CHECKING:  # for annotations only: the modules stay imported as before (run_pair lazily, below)
+    from .config import GapConfig
+    from .pair import EpisodeResult, ScenarioResult
+    from .scenarios import Scenario
 
 ALIGNED_STIFFNESS = 30000.0  # N/m, a stiff but compliant floor for contact_softness
 TIME_STEP_DIVISOR = 10
@@ -79,11 +85,11 @@ class Knob:
     apply: Callable[[Setup, str, str], Setup]
 
 
-def _joints(model: RobotModel, **kw) -> RobotModel:
+def _joints(model: RobotModel, **kw: Any) -> RobotModel:
     return replace(model, joints=tuple(replace(j, **kw) if j.movable else j for j in model.joints))
 
 
-def _links_contact(model: RobotModel, **kw) -> RobotModel:
+def _links_contact(model: RobotModel, **kw: Any) -> RobotModel:
     links = tuple(replace(l, contact=replace(l.contact, **kw)) if l.contact is not None else l for l in model.links)
     return replace(model, links=links)
 
@@ -145,10 +151,15 @@ def capsules_to_boxes(model: RobotModel) -> RobotModel:
     """Every capsule collision shape (axis z of its frame) becomes the box that bounds it."""
     links = []
     for l in model.links:
-        cols = tuple(Geometry("box", g.origin, size=(2 * g.radius, 2 * g.radius, g.length + 2 * g.radius),
-                              name=g.name) if g.kind == "capsule" else g for g in l.collisions)
+        cols = tuple(_bounding_box(g) if g.kind == "capsule" else g for g in l.collisions)
         links.append(replace(l, collisions=cols))
     return replace(model, links=tuple(links))
+
+
+def _bounding_box(g: Geometry) -> Geometry:
+    """The box (full extents) that bounds the capsule `g` (axis z of its frame)."""
+    assert g.radius is not None and g.length is not None, "a capsule has its radius and length (Geometry)"
+    return Geometry("box", g.origin, size=(2 * g.radius, 2 * g.radius, g.length + 2 * g.radius), name=g.name)
 
 
 def _shape(s: Setup, src: str, dst: str) -> Setup:
@@ -232,11 +243,12 @@ def edits_only_the_model(base: Setup, setup: Setup) -> bool:
             and replace(setup, model=base.model, title=None, causes=()) == replace(base, title=None, causes=()))
 
 
-def explain(opts, model: RobotModel, config: SimConfig, scenario, base_result, progress=None) -> dict:
+def explain(opts: GapConfig, model: RobotModel, config: SimConfig, scenario: Scenario,
+            base_result: ScenarioResult | None, progress: Callable[[int], None] | None = None) -> dict[str, Any]:
     """Rank the knobs by the share of the open-loop gap each one explains on `scenario`."""
     from .pair import run_pair
 
-    def gaps(eps) -> tuple[float, float]:
+    def gaps(eps: list[EpisodeResult]) -> tuple[float, float]:
         return (float(np.mean([e.step_err[1:].mean() for e in eps])),
                 float(np.mean([e.open_err.mean() for e in eps])))
 
@@ -247,8 +259,12 @@ def explain(opts, model: RobotModel, config: SimConfig, scenario, base_result, p
 
     base_setup = Setup(model, config, opts.load)
     base_step, base_open = gaps(base_result.episodes) if base_result is not None else gap_of(base_setup)
-    share = lambda base, g: (base - g) / base if base > 0 else 0.0
-    ranking, skipped = [], []
+
+    def share(base: float, g: float) -> float:
+        return (base - g) / base if base > 0 else 0.0
+
+    ranking: list[dict[str, Any]] = []
+    skipped: list[dict[str, Any]] = []
     for knob in KNOBS:
         try:
             setup = knob.apply(base_setup, opts.src, opts.dst)

@@ -9,8 +9,9 @@ this module; neither imports the other's caller.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any
 
 import numpy as np
 
@@ -38,10 +39,10 @@ class EpisodeResult:
     step_err: np.ndarray  # (T'+1,) one-step GT error (0 at step 0)
     step_comp: np.ndarray
     divergence: int | None  # first step over the threshold, or where an engine blew up
-    unstable: dict = field(default_factory=dict)  # {'src'|'dst'|'one_step': step} for engines that blew up
+    unstable: dict[str, Any] = field(default_factory=dict)  # {'src'|'dst'|'one_step': step} for engines that blew up
     # where measuring stopped before the end (an engine blew up): {'step': last open-loop state measured,
     # 'one_step': last one-step state measured, 'reason': ...}; None when every step was measured
-    measured_until: dict | None = None
+    measured_until: dict[str, Any] | None = None
 
 
 @dataclass
@@ -49,7 +50,7 @@ class ScenarioResult:
     label: str
     spec: ScenarioSpec
     episodes: list[EpisodeResult]
-    summary: dict = field(default_factory=dict)
+    summary: dict[str, Any] = field(default_factory=dict)
 
 
 

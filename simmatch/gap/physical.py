@@ -46,7 +46,7 @@ DEFINITION = ("the last state before an engine blows up: its own PhysicsDiverged
 class EnergyCheck:
     """The energy bound of one model (see the module docstring)."""
 
-    def __init__(self, model: RobotModel, gravity=(0.0, 0.0, -9.81)):
+    def __init__(self, model: RobotModel, gravity: tuple[float, float, float] = (0.0, 0.0, -9.81)) -> None:
         self.model = model
         self.reference = ReferenceDynamics(model, gravity=gravity)
         mass, reach = model_scales(model)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from rich.console import Console
@@ -24,13 +25,13 @@ from .run import GapResult
 WORST_PLOTTED = 3
 
 
-def _fmt(x, digits: int = 3) -> str:
+def _fmt(x: float | None, digits: int = 3) -> str:
     if x is None:
         return "-"
     return f"{x:.{digits}g}"
 
 
-def _divergence(s: dict) -> str:
+def _divergence(s: dict[str, Any]) -> str:
     d = s["divergence"]
     if d["step"] is None:
         return "never"
@@ -138,7 +139,7 @@ def _titled(console: Console, title: str) -> Table:
     return Table()
 
 
-def print_explain(ex: dict, console: Console) -> None:
+def print_explain(ex: dict[str, Any], console: Console) -> None:
     table = _titled(console, f"--explain on {ex['scenario']}: one-step gap {ex['base_gap']:.4g}, open-loop gap "
                              f"{ex['base_gap_open_loop']:.4g} (mean GT error); ranked by the larger share")
     for h in ("rank", "mismatch removed / aligned", "one-step after", "explained", "open-loop after",
@@ -244,7 +245,7 @@ def _write_files(result: GapResult, out: Path, plots: bool) -> None:
     model = result.model
     for sc in result.scenarios:
         n = safe_name(sc.label)
-        save_npz(out / f"{n}.npz", **_npz_arrays(result, sc))
+        save_npz(out / f"{n}.npz", compressed=True, **_npz_arrays(result, sc))
         if not plots:
             continue
         from . import plots as P

@@ -18,14 +18,14 @@ stance Fz carries the robot's weight. It is None for a floating base (the root i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
 from ..backends.base import Backend
 from ..errors import PhysicsDiverged
-from ..model import RobotModel, State
+from ..model import RobotModel, State, Trajectory
 from .scenarios import Episode
 
 
@@ -36,7 +36,7 @@ def root_dofs(model: RobotModel) -> list[int]:
         return []
     out, link, massless_seen = [], model.root, False
     while True:
-        children = [j for j in model.child_joints(link)]
+        children = list(model.child_joints(link))
         if len(children) != 1:
             return []
         j = children[0]
@@ -91,7 +91,7 @@ class Recording:
         return {f"{prefix}_{k}": np.asarray(v) for k, v in out.items()}
 
 
-def _contact_row(backend: Backend, index: dict[str, int]):
+def _contact_row(backend: Backend, index: dict[str, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     n = len(index)
     on, force, pen = np.zeros(n, bool), np.zeros(n), np.zeros(n)
     for c in backend.contacts():
@@ -134,7 +134,11 @@ def record_rollout(backend: Backend, episode: Episode, horizon: int, *, record: 
     chunk = max(1, horizon // 50)
     unstable, message = None, ""
     for t in range(horizon):
-        tau = seq[t] if seq is not None else episode.policy(state)
+        if seq is not None:
+            tau = seq[t]
+        else:
+            assert episode.policy is not None, "an episode without torques has a policy (Episode)"
+            tau = episode.policy(state)
         commanded[t] = tau
         if roots:
             M, h = backend.mass_matrix(), backend.bias_forces()
@@ -149,6 +153,7 @@ def record_rollout(backend: Backend, episode: Episode, horizon: int, *, record: 
             break
         if record:
             if roots:
+                assert root_forces is not None, "allocated above whenever there are root DoFs"
                 acc = (new.dq - state.dq) / dt
                 root_forces[t] = M[roots] @ acc + h[roots] - applied[t][roots]
             lf = backend.joint_limit_forces()
@@ -181,7 +186,9 @@ def _fast_rollout(backend: Backend, episode: Episode, seq: np.ndarray, substeps:
     backend.apply_torques(np.zeros(backend.model.dof))
     horizon = len(seq)
     chunk = max(1, horizon // 50) if progress is not None else max(1, horizon)
-    parts, unstable, message = [], None, ""
+    parts: list[Trajectory] = []
+    unstable: int | None = None
+    message = ""
     for start in range(0, horizon, chunk):
         try:
             traj = backend.rollout(seq[start:start + chunk], substeps)
@@ -206,13 +213,15 @@ def _fast_rollout(backend: Backend, episode: Episode, seq: np.ndarray, substeps:
                      unstable_at=unstable, unstable_message=message)
 
 
-def _drop_first(traj):
+def _drop_first(traj: Trajectory) -> Trajectory:
     """A chunk after the first repeats the previous chunk's last state: drop it."""
     from dataclasses import replace
 
-    cut = {k: (None if getattr(traj, k) is None else getattr(traj, k)[1:])
-           for k in ("q", "dq", "root_pos", "root_quat", "root_lin_vel", "root_ang_vel")}
-    return replace(traj, **cut)
+    def cut(a: np.ndarray | None) -> np.ndarray | None:
+        return None if a is None else a[1:]
+
+    return replace(traj, q=traj.q[1:], dq=traj.dq[1:], root_pos=cut(traj.root_pos), root_quat=cut(traj.root_quat),
+                   root_lin_vel=cut(traj.root_lin_vel), root_ang_vel=cut(traj.root_ang_vel))
 
 
 def one_step_states(dst: Backend, src: Recording, substeps: int = 1,

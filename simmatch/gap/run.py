@@ -7,8 +7,9 @@ same options give the same numbers.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Callable
+from typing import Any
 
 import numpy as np
 
@@ -36,10 +37,10 @@ class GapResult:
     config: SimConfig
     scenarios: list[ScenarioResult]
     components: list[str]
-    notes: dict = field(default_factory=dict)
-    explain: dict | None = None
+    notes: dict[str, Any] = field(default_factory=dict)
+    explain: dict[str, Any] | None = None
 
-    def to_dict(self, per_step: bool = True) -> dict:
+    def to_dict(self, per_step: bool = True) -> dict[str, Any]:
         o = self.options.record()
         return {
             "command": "gap",
@@ -56,7 +57,7 @@ class GapResult:
         }
 
 
-def _scenario_dict(s: ScenarioResult, per_step: bool) -> dict:
+def _scenario_dict(s: ScenarioResult, per_step: bool) -> dict[str, Any]:
     d = dict(s.summary)
     if not per_step:
         d = {k: v for k, v in d.items() if k != "per_step"}
@@ -64,12 +65,15 @@ def _scenario_dict(s: ScenarioResult, per_step: bool) -> dict:
 
 
 def summarize(label: str, spec: ScenarioSpec, episodes: list[EpisodeResult], model: RobotModel,
-              components: list[str], dt: float) -> dict:
+              components: list[str], dt: float) -> dict[str, Any]:
     """Per-scenario numbers: GT mean/max (open-loop and one-step), divergence, per DoF, worst DoF,
     contacts, joint-limit and root forces."""
     # episodes may stop early where an engine blew up: pad per-step curves with NaN
     T = max(len(e.open_err) for e in episodes)
-    pad = lambda x, n: np.concatenate([x, np.full(n - len(x), np.nan)])
+
+    def pad(x: np.ndarray, n: int) -> np.ndarray:
+        return np.concatenate([x, np.full(n - len(x), np.nan)])
+
     open_err = np.stack([pad(e.open_err, T) for e in episodes])  # (E, T+1)
     Ts = max(len(e.step_err) for e in episodes)
     step_err = np.stack([pad(e.step_err[1:], Ts - 1) for e in episodes])
@@ -81,7 +85,7 @@ def summarize(label: str, spec: ScenarioSpec, episodes: list[EpisodeResult], mod
     div = [e.divergence for e in episodes]
     diverged = [d for d in div if d is not None]
     first = min(diverged) if diverged else None
-    d: dict = {
+    d: dict[str, Any] = {
         "scenario": label,
         "steps": int(open_err.shape[1] - 1),
         "episodes": len(episodes),
@@ -99,7 +103,7 @@ def summarize(label: str, spec: ScenarioSpec, episodes: list[EpisodeResult], mod
     }
     a0, b0 = episodes[0].src, episodes[0].dst
 
-    def cat(attr: str, side: str, per_step: bool = False):
+    def cat(attr: str, side: str, per_step: bool = False) -> np.ndarray | None:
         """One history over all episodes, each cut to where both engines ran."""
         parts = [getattr(getattr(e, side), attr) for e in episodes]
         if parts[0] is None:
@@ -128,16 +132,16 @@ def summarize(label: str, spec: ScenarioSpec, episodes: list[EpisodeResult], mod
     return d
 
 
-def _nan(fn, a: np.ndarray) -> float:
+def _nan(fn: Callable[[np.ndarray], Any], a: np.ndarray) -> float:
     """fn over the finite-or-NaN array, 0.0 when there is nothing to reduce."""
     if a.size == 0 or np.all(np.isnan(a)):
         return 0.0
     return float(fn(a))
 
 
-def _nanlist(a: np.ndarray) -> list:
+def _nanlist(a: np.ndarray) -> list[float | None]:
     """Per-step mean over episodes; None where no episode got that far."""
-    out = []
+    out: list[float | None] = []
     for col in a.T:
         ok = col[~np.isnan(col)]
         out.append(float(ok.mean()) if ok.size else None)
@@ -181,9 +185,9 @@ def run_gap(opts: GapOptions, progress_factory: ProgressFactory | None = None) -
     return res
 
 
-def _notes(opts: GapOptions, model: RobotModel, config: SimConfig) -> dict:
+def _notes(opts: GapOptions, model: RobotModel, config: SimConfig) -> dict[str, Any]:
     """What each engine could not represent, and what the root/limit force figures mean."""
-    out = {"unsupported": {}, "definitions": {
+    out: dict[str, dict[str, Any]] = {"unsupported": {}, "definitions": {
         "gt_metric": "weighted L2 of the state error: positions 1, linear velocities "
                      f"{opts.weights.linear_velocity}, angular velocities {opts.weights.angular_velocity}",
         "open_loop": "src and dst run free from the same initial state with the same commanded torques",
@@ -205,5 +209,5 @@ def _notes(opts: GapOptions, model: RobotModel, config: SimConfig) -> dict:
     return out
 
 
-def with_options(opts: GapOptions, **kw) -> GapOptions:
+def with_options(opts: GapOptions, **kw: Any) -> GapOptions:
     return replace(opts, **kw)

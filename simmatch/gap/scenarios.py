@@ -26,9 +26,10 @@ from __future__ import annotations
 
 import csv
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any
 
 import numpy as np
 
@@ -66,7 +67,7 @@ class ScenarioSpec:
         return DEFAULT_AMPLITUDE if self.name in ("sine", "random") else 1.0
 
 
-def parse_scenario(text: str, **options) -> ScenarioSpec:
+def parse_scenario(text: str, **options: Any) -> ScenarioSpec:
     """'drop', 'sine', 'random', 'replay=FILE', 'policy=FILE' (also 'replay:FILE')."""
     name, _, file = text.replace(":", "=", 1).partition("=")
     name = name.strip()
@@ -116,6 +117,7 @@ def standing_state(model: RobotModel) -> State:
         for g in link.collisions:
             c = (frames[link.name] @ g.origin.matrix)[:3, 3]
             if g.kind == "box":
+                assert g.size is not None, "a box geometry always has its size (Geometry)"
                 r = 0.5 * float(np.linalg.norm(g.size))
             elif g.kind in ("sphere", "cylinder", "capsule"):
                 r = (g.radius or 0.0) + 0.5 * (g.length or 0.0)
@@ -143,11 +145,13 @@ class Scenario:
         self.spec, self.model, self.dt = spec, model, float(dt)
         self.mask = actuated_mask(model)
         self.effort = effort_limits(model)
-        self._file_torques = None
-        self._policy_module = None
+        self._file_torques: np.ndarray | None = None
+        self._policy_module: Callable[..., Any] | None = None
         if spec.name == "replay":
+            assert spec.file is not None, "a replay scenario names a file (parse_scenario)"
             self._file_torques = self._expand(load_torques(spec.file, model), spec.file)
         elif spec.name == "policy":
+            assert spec.file is not None, "a policy scenario names a file (parse_scenario)"
             self._policy_module = load_policy(spec.file)
 
     @property
@@ -180,6 +184,7 @@ class Scenario:
         dq = s.dq + rng.normal(0.0, self.spec.noise, self.model.dof)
         for k, j in enumerate(self.model.dof_joints):
             if j.limited:
+                assert j.limit is not None, "a limited joint has a <limit> (Joint.limited)"
                 q[k] = np.clip(q[k], j.limit.lower, j.limit.upper)
         return State(q, dq, s.root_pos, s.root_quat, s.root_lin_vel, s.root_ang_vel)
 
@@ -203,6 +208,7 @@ class Scenario:
             a = (t - i0)[:, None]
             return Episode(index, init, amp * ((1 - a) * knots[i0] + a * knots[i0 + 1]))
         if name == "replay":
+            assert self._file_torques is not None, "a replay scenario loads its torques in __init__"
             return Episode(index, init, self.spec.scale * self._file_torques[:T])
         return Episode(index, init, policy=self._make_policy())
 
@@ -210,6 +216,7 @@ class Scenario:
         import torch
 
         module, mask, scale, n = self._policy_module, self.mask, self.spec.scale, self.model.dof
+        assert module is not None, "a policy scenario loads its module in __init__"
         n_act = int(mask.sum())
 
         def act(state: State) -> np.ndarray:
@@ -285,7 +292,7 @@ def _read_torques(path: str, model: RobotModel) -> np.ndarray:
     raise UsageError(f"{path}: replay takes .npz (key 'torques') or .csv")
 
 
-def load_policy(path: str):
+def load_policy(path: str) -> Callable[..., Any]:
     """A torch.jit or torch.save'd nn.Module in eval mode. For the policy.zip (stable-baselines3) of
     `simmatch train-policy`, the TorchScript policy.pt it writes next to it. torch is imported here
     only."""
@@ -304,7 +311,7 @@ def load_policy(path: str):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)  # torch.jit is deprecated in 2.13
-            module = torch.jit.load(path, map_location="cpu")
+            module = torch.jit.load(path, map_location="cpu")  # type: ignore[no-untyped-call]  # torch.jit.load is unannotated in torch
     except Exception:
         try:
             module = torch.load(path, map_location="cpu", weights_only=False)
