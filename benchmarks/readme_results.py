@@ -426,6 +426,34 @@ def render_gap_pendulums(m: dict) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------
+# an engine that blows up mid-run: laikago, sine torques
+# ---------------------------------------------------------------------------------------------------
+
+def measure_gap_laikago() -> dict:
+    d = gap_json("bullet", "mujoco", "laikago", ("sine",), ["--horizon", str(HOPPER_HORIZON)])
+    s = d["scenarios"]["sine"]
+    return {"horizon": d["options"]["horizon"], "unstable": s.get("unstable"),
+            "divergence_step": s["divergence"]["step"], "threshold": d["options"]["threshold"]}
+
+
+def render_gap_laikago(m: dict) -> str:
+    blew = [u for u in (m["unstable"] or []) if u]
+    if not blew:
+        return (f"On laikago (floating base, matched builds, sine torques, {m['horizon']} steps, bullet -> mujoco) "
+                f"neither engine blows up.")
+    u = blew[0]
+    where = []
+    if "dst" in u or "src" in u:
+        where.append(f"at step {u.get('dst', u.get('src'))} of its free run")
+    if "one_step" in u:
+        where.append(f"at step {u['one_step']} when reset to PyBullet's state before every step")
+    div = ("" if m["divergence_step"] is None else
+           f"; the pair has diverged (GT error past {m['threshold']:g}) at step {m['divergence_step']}")
+    return (f"On laikago (floating base, matched builds, sine torques, {m['horizon']} steps, bullet -> mujoco) MuJoCo "
+            f"blows up {' and '.join(where)} (`unstable`){div}.")
+
+
+# ---------------------------------------------------------------------------------------------------
 # learn-dyn
 # ---------------------------------------------------------------------------------------------------
 
@@ -652,6 +680,8 @@ BLOCKS = {b.name: b for b in (
                            "--threshold 1e-6 --json, six pairs each", measure_gap_pendulums, render_gap_pendulums),
     Block("gap_explain_hopper_drop", "simmatch gap -s drop --explain --json: bullet->dart, bullet->mujoco, "
                                      "bullet->dart --load native", measure_gap_explain, render_gap_explain),
+    Block("gap_laikago_blowup", "simmatch gap --model laikago -s sine --src bullet --dst mujoco --json",
+          measure_gap_laikago, render_gap_laikago),
     Block("learn_dyn_known_answer", "simmatch learn-dyn --src bullet --dst bullet:low-power",
           measure_ld_known_answer, render_ld_known_answer, slow=True),
     Block("learn_dyn_adversarial_only", "simmatch learn-dyn --src bullet --dst bullet:low-power " + " ".join(ADV_ARGS),
