@@ -1,7 +1,7 @@
 """How `simmatch check` scales with the number of links: N-joint serial chains (revolute joints,
 boxes, alternating axes), N = 16, 32, 64, 128, 250 by default.
 
-    python benchmarks/bench_chain.py [--n 16,32,64,128,250] [--random-q 20] [--engines bullet,dart,mujoco]
+    python benchmarks/bench_chain.py [--n 16,32,64,128,250] [--random-q 20] [--engines bullet,dart,mujoco] [--markdown]
 
 For each N: wall time of the command as a user runs it (a fresh `simmatch check` process), and the
 in-process breakdown of `run_check` (load, numpy reference, engines, compare, and per engine x load
@@ -50,17 +50,34 @@ def write_chain(folder: Path, n: int, fixed_every: int = 0) -> Path:
     return p
 
 
+def markdown(rows: list[dict], random_q: int) -> str:
+    """The README sentence this benchmark backs (README block `speed_chain`); rows: {n, wall, and for the
+    largest N reference, engines, compare}."""
+    walls = [f"{r['wall']:.1f} s at {r['n']}" for r in rows]
+    walls[0] += " joints"
+    walls[-1] = f"**{walls[-1]}**"
+    text = ", ".join(walls[:-1]) + " and " + walls[-1] if len(walls) > 1 else walls[0]
+    last = rows[-1]
+    inproc = (f" (in process at {last['n']}: reference {last['reference']:.2f} s, engines {last['engines']:.2f} s, "
+              f"compare {last['compare']:.2f} s)" if "reference" in last else "")
+    return (f"Scale with the number of links (`python benchmarks/bench_chain.py`: N-joint serial chains of boxes, "
+            f"`check --random-q {random_q}`, all engines, same run): wall {text}{inproc}.")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", default="16,32,64,128,250")
     ap.add_argument("--random-q", type=int, default=20)
     ap.add_argument("--engines", default="bullet,dart,mujoco")
     ap.add_argument("--no-breakdown", action="store_true", help="Only the CLI wall time.")
+    ap.add_argument("--markdown", action="store_true", help="Print only the README sentence (block speed_chain).")
     args = ap.parse_args()
     sizes = [int(x) for x in args.n.split(",")]
     from simmatch.compare.run import parse_engines, run_check
 
-    print(f"{'N':>4} {'wall (s)':>9}  breakdown (in-process run_check, s)")
+    if not args.markdown:
+        print(f"{'N':>4} {'wall (s)':>9}  breakdown (in-process run_check, s)")
+    rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for n in sizes:
             path = write_chain(Path(tmp), n)
@@ -72,8 +89,10 @@ def main() -> None:
             if p.returncode not in (0, 1):
                 raise SystemExit(f"check of chain{n} failed ({p.returncode}): {p.stderr[-2000:]}")
             line = f"{n:>4} {wall:>9.2f}"
-            if not args.no_breakdown:
+            rows.append({"n": n, "wall": wall})
+            if not args.no_breakdown and (not args.markdown or n == sizes[-1]):
                 tm = run_check(str(path), engines=parse_engines(args.engines), random_q=args.random_q).timing
+                rows[-1].update(reference=tm["reference"], engines=tm["engines"], compare=tm["compare"])
                 line += (f"  total {tm['total']:.2f} = load {tm['load_model']:.2f} + reference "
                          f"{tm['reference']:.2f} + engines {tm['engines']:.2f} + compare {tm['compare']:.2f}; ")
                 parts = []
@@ -81,7 +100,10 @@ def main() -> None:
                     work = v.get("kinematics", 0.0) + v.get("dynamics", 0.0)
                     parts.append(f"{k} {v.get('wall', 0.0):.2f} (samples {work:.2f})")
                 line += ", ".join(parts)
-            print(line, flush=True)
+            if not args.markdown:
+                print(line, flush=True)
+    if args.markdown:
+        print(markdown(rows, args.random_q))
 
 
 if __name__ == "__main__":

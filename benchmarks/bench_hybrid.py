@@ -1,7 +1,7 @@
 """Environment steps per second of the learned hybrid simulator against the raw source engine, in the
 same run. One step = one 50 Hz control step = 10 engine steps at 500 Hz.
 
-    /work/venv/bin/python benchmarks/bench_hybrid.py [--steps 2000] [--src bullet mujoco]
+    python benchmarks/bench_hybrid.py [--steps 2000] [--src bullet mujoco] [--markdown]
 
 Rows: raw source (engine only), hybrid contact (generator MLP + contact corrections), hybrid force
 (generator + residual force near the ground), and the generator's training env (HybridEnv, which also
@@ -11,9 +11,28 @@ builds the discriminator window every step).
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 import numpy as np
+
+
+def markdown(rows: list[tuple], steps: int, machine: str) -> str:
+    """The README text this benchmark backs (README block `speed_hybrid`); rows: (src, space, raw, hybrid,
+    train env) in control steps/s."""
+    lines = [(f"**Speed** (`python benchmarks/bench_hybrid.py`, {steps} control steps each, same run, {machine}): "
+             "control steps/s (x10 engine steps)"), "",
+             "| source | space | raw source | hybrid (generator + corrections) | generator training env |",
+             "|---|---|---|---|---|"]
+    lines += [f"| {src} | {space} | {r:.0f} | {h:.0f} ({h / r:.2f}x) | {e:.0f} |" for src, space, r, h, e in rows]
+    added = {}
+    for src, space, r, h, _ in rows:
+        added.setdefault(space, []).append(f"{src} {1e3 / h - 1e3 / r:.2f}")
+    lines += ["", "The hybrid adds, per control step, " + "; ".join(
+        f"{', '.join(v)} ms in the {k} space" for k, v in added.items())
+        + " (the generator's MLP forward pass and the corrections; the force space also computes link frames "
+          "each step for the near-ground test)."]
+    return "\n".join(lines)
 
 
 def main(argv=None):
@@ -21,7 +40,9 @@ def main(argv=None):
     ap.add_argument("--steps", type=int, default=2000)
     ap.add_argument("--src", nargs="+", default=["bullet", "mujoco"])
     ap.add_argument("--model", default="hopper")
+    ap.add_argument("--markdown", action="store_true", help="Print only the README text (block speed_hybrid).")
     args = ap.parse_args(argv)
+    machine = f"{os.cpu_count()}-core machine, load average {os.getloadavg()[0]:.1f} at the start"
 
     import torch
     from simmatch.gail.behavior import SineBehaviour
@@ -79,6 +100,9 @@ def main(argv=None):
             rows.append((src, space, r_raw, r_h, r_env))
             sim.close()
         raw.close()
+    if args.markdown:
+        print(markdown(rows, args.steps, machine))
+        return
     print(f"{'source':8} {'space':8} {'raw source':>12} {'hybrid':>12} {'hybrid/raw':>11} {'train env':>12}")
     for src, space, r, h, e in rows:
         print(f"{src:8} {space:8} {r:12.0f} {h:12.0f} {h / r:11.2f} {e:12.0f}   control steps/s (x10 engine steps)")

@@ -1,0 +1,167 @@
+"""The README's result figures come from benchmarks/readme_results.py.
+
+Default suite (pure text, no engines): the marked blocks of README.md are well formed and complete, the
+README says exactly what the renderer makes of the stored measurements (benchmarks/readme_results.json),
+and the renderers turn given numbers into the expected sentences. `-m slow`: the deterministic blocks
+measured afresh through the command line match README.md (what `readme_results.py --check` does).
+"""
+
+import copy
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+
+
+def _load(name: str):
+    key = f"simmatch_bench_{name}"
+    if key not in sys.modules:
+        spec = importlib.util.spec_from_file_location(key, ROOT / "benchmarks" / f"{name}.py")
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules[key] = mod
+        spec.loader.exec_module(mod)
+    return sys.modules[key]
+
+
+rr = _load("readme_results")
+
+
+def test_readme_blocks_are_well_formed_and_complete():
+    text = README.read_text()
+    blocks = rr.parse_blocks(text)  # raises on an unclosed, nested, duplicated or stray marker
+    assert sorted(blocks) == sorted(rr.all_names())
+    for name in rr.all_names():  # one opening and one closing marker each, on lines of their own
+        assert text.count(rr.OPEN.format(name)) == 1 and text.count(rr.CLOSE.format(name)) == 1
+        assert f"\n{rr.OPEN.format(name)}\n" in text and f"\n{rr.CLOSE.format(name)}\n" in text
+        assert blocks[name].strip(), name
+
+
+@pytest.mark.parametrize("bad, why", [
+    ("a\n<!-- results:x -->\nb\n", "never closed"),
+    ("<!-- /results:x -->\n", "closed but"),
+    ("<!-- results:x -->\n<!-- results:y -->\n<!-- /results:y -->\n<!-- /results:x -->\n", "opened inside"),
+    ("<!-- results:x -->\n<!-- /results:x -->\n<!-- results:x -->\n<!-- /results:x -->\n", "appears twice"),
+    ("<!-- results:x -->\n<!-- /results:y -->\n", "closed but"),
+    ("<!--results:x-->\n", "malformed"),
+])
+def test_bad_markers_are_refused(bad, why):
+    with pytest.raises(rr.BlockError, match=why):
+        rr.parse_blocks(bad)
+
+
+def test_replace_block_touches_only_the_block():
+    text = "head\n<!-- results:a -->\nold\nlines\n<!-- /results:a -->\nmiddle\n<!-- results:b -->\nkeep\n<!-- /results:b -->\ntail"
+    new = rr.replace_block(text, "a", "new text\n")
+    assert new == "head\n<!-- results:a -->\nnew text\n<!-- /results:a -->\nmiddle\n<!-- results:b -->\nkeep\n" \
+                  "<!-- /results:b -->\ntail"
+    assert rr.parse_blocks(new) == {"a": "new text", "b": "keep"}
+
+
+def test_readme_says_what_was_measured():
+    """Every result block is exactly the rendering of the numbers stored by the last `--write`."""
+    store = json.loads(rr.STORE.read_text())
+    blocks = rr.parse_blocks(README.read_text())
+    for name in rr.BLOCKS:
+        assert name in store, f"{name}: never measured (run readme_results.py --write --only {name})"
+        assert rr.render(name, store[name]["measurement"]) == blocks[name], (
+            f"README block {name} differs from its stored measurement (edited by hand? run readme_results.py "
+            f"--render)")
+
+
+def _pend_run(one, ol, step=None, before=None, limits=()):
+    return {"gt_open_loop_max": ol, "gt_one_step_max": one, "divergence_step": step,
+            "before_divergence_max": ol if before is None else before, "joints_at_limit": list(limits),
+            "contact": False}
+
+
+def test_pendulum_sentence_is_rendered_from_the_numbers():
+    calm = {rr.pair(a, b): _pend_run(2e-17, 3e-16) for a, b in rr.PAIRS}
+    hit = {rr.pair(a, b): _pend_run(1e-3, 2.0, 170 + i, 3e-15, ("shoulder",) if b != "bullet" else ())
+           for i, (a, b) in enumerate(rr.PAIRS)}
+    m = {"horizon": 500, "threshold": 1e-6,
+         "runs": {"pendulum": {"sine": calm}, "double-pendulum": {"sine": hit, "random": copy.deepcopy(calm)}}}
+    text = rr.render_gap_pendulums(m)
+    rows = [line for line in text.split("\n") if line.startswith("| ") and not line.startswith("| model")]
+    assert rows == ["| pendulum | sine | none | 3.0e-16 | none | 2.0e-17 |",
+                    "| double-pendulum | sine | shoulder | 3.0e-15 | 6 of 6, step 170-175 | 0.001 |",
+                    "| double-pendulum | random | none | 3.0e-16 | none | 2.0e-17 |"]
+    assert text.split("\n")[-1] == (
+        "Where no joint reaches a limit (pendulum sine and double-pendulum random) every pair agrees to 3.0e-16 "
+        "or better over the whole run, one step and open loop: integrator round-off. The sine torques drive the "
+        "double-pendulum's shoulder into its joint limit: until then the pairs agree to 3.0e-15; from there the "
+        "engines' limit handling differs (hard in PyBullet and DART, soft in MuJoCo), 6 of 6 pairs pass 1e-06 "
+        "(step 170 to 175) and the one-step error reaches 0.001.")
+    assert "(no contact), 500 steps" in text
+    # no divergence anywhere: no limit sentence at all
+    quiet = rr.render_gap_pendulums({**m, "runs": {"pendulum": {"sine": calm}}})
+    assert "limit handling" not in quiet and quiet.endswith("integrator round-off.")
+
+
+def test_learn_dyn_text_follows_the_numbers():
+    store = json.loads(rr.STORE.read_text())
+    m = copy.deepcopy(store["learn_dyn_bullet_dart"]["measurement"])
+    m["methods"]["learned hybrid"]["one_step"] = 0.25 * m["methods"]["raw source"]["one_step"]
+    m["methods"]["sysid (constant, CMA-ES)"]["one_step"] = 0.5 * m["methods"]["raw source"]["one_step"]
+    m["selected_iteration"] = m["pretrain_iters"] + 1
+    text = rr.render_ld_bullet_dart(m)
+    assert "removes 75% of the held-out one-step error" in text
+    assert "the best constant correction 50%" in text and "is mostly in the contact space" in text
+    assert "from the GAIL stage)" in text
+    assert f"| learned hybrid | {0.25 * m['methods']['raw source']['one_step']:.3f} |" in text
+
+
+def test_speed_renderers_print_the_readme_text():
+    blocks = rr.parse_blocks(README.read_text())
+    roll = _load("bench_rollout")
+    row = {"engine": "bullet", "model": "hopper", "steps": 3000, "repeats": 7, "raw_steps_per_s": 50000.0,
+           "simmatch_rollout_steps_per_s": 40000.0, "rollout_overhead_pct": 25.0, "simmatch_steps_per_s": 25000.0,
+           "overhead_pct": 100.0, "same_final_state": True, "record_rollout_steps_per_s": 30000.0,
+           "record_rollout_recording_steps_per_s": 10000.0}
+    text = roll.markdown([row])
+    assert "| PyBullet | 50,000 | 40,000 | 25.0% | 25,000 | 100.0% | 30,000 | 10,000 |" in text
+    assert "at most 25.0% (PyBullet)" in text and "adds 20.0 to 20.0 us per step" in text
+    assert text.split("\n")[2:4] == blocks["speed_rollout"].split("\n")[2:4]  # same table header
+    hyb = _load("bench_hybrid")
+    text = hyb.markdown([("bullet", "contact", 5000.0, 2500.0, 2000.0)], 2000, "a test machine")
+    assert "| bullet | contact | 5000 | 2500 (0.50x) | 2000 |" in text and "bullet 0.20 ms in the contact space" in text
+    chain = _load("bench_chain")
+    assert chain.markdown([{"n": 16, "wall": 1.5}, {"n": 250, "wall": 3.0, "reference": 1.0, "engines": 1.25,
+                            "compare": 0.5}], 20).endswith(
+        "wall 1.5 s at 16 joints and **3.0 s at 250** (in process at 250: reference 1.00 s, engines 1.25 s, "
+        "compare 0.50 s).")
+    check = _load("bench_check")
+    s = check.summary([2.0, 1.0, 3.0], {"total": 1.5, "reference": 0.1, "engines": 0.8, "compare": 0.5,
+                                        "per_source": {"bullet/native": {"wall": 0.5, "kinematics": 0.1,
+                                                                         "dynamics": 0.1}}})
+    assert s["wall"] == 2.0 and s["startup"] == pytest.approx(0.3) and s["python"] == pytest.approx(0.5)
+    assert "takes **2.00 s wall** (median of 3" in check.markdown(s, "hopper", 100, "m", "d")
+
+
+GAP_BLOCKS = [n for n, b in rr.BLOCKS.items() if not b.slow]
+LEARN_BLOCKS = [n for n, b in rr.BLOCKS.items() if b.slow]
+
+
+def _check_blocks(names):
+    blocks = rr.parse_blocks(README.read_text())
+    fresh = rr.measure(names, jobs=2)
+    for name in names:
+        assert rr.render(name, fresh[name]["measurement"]) == blocks[name], (
+            f"README block {name} no longer holds: run benchmarks/readme_results.py --write --only {name}")
+
+
+@pytest.mark.slow
+def test_readme_gap_blocks_hold():
+    """`readme_results.py --check` for the gap blocks: the hopper's six pairs, --explain, the pendulums, laikago."""
+    _check_blocks(GAP_BLOCKS)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", LEARN_BLOCKS)
+def test_readme_learn_dyn_block_holds(name):
+    pytest.importorskip("torch")
+    _check_blocks([name])
