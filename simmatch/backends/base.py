@@ -18,9 +18,10 @@ live in `backends/<engine>_causes.py`.
 
 from __future__ import annotations
 
+import importlib
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -29,21 +30,30 @@ import numpy as np
 
 from ..config import SimConfig
 from ..errors import EngineFailure, PhysicsDiverged
-from ..model import RobotModel, State, Trajectory
+from ..model import Joint, RobotModel, State, Trajectory
 
 if TYPE_CHECKING:  # only for the annotation of Capabilities.causes
     from ..causes import Cause
 
 LOADS = ("native", "matched")
 
-try:  # the clip ufunc itself: np.clip's Python wrapper costs more than the clipping on a few joints
-    from numpy._core.umath import clip as _clip  # numpy >= 2
-except ImportError:  # pragma: no cover
-    try:
-        from numpy.core.umath import clip as _clip  # numpy 1.x
-    except ImportError:
-        def _clip(x, lo, hi):
-            return np.minimum(np.maximum(x, lo), hi)
+
+def _clip_min_max(x: Any, lo: Any, hi: Any) -> Any:
+    return np.minimum(np.maximum(x, lo), hi)
+
+
+def _clip_ufunc() -> Callable[[Any, Any, Any], Any]:
+    """The clip ufunc itself: np.clip's Python wrapper costs more than the clipping on a few joints.
+    Imported by name: numpy's stubs of umath omit clip, which the module defines at run time."""
+    for module in ("numpy._core.umath", "numpy.core.umath"):  # numpy >= 2, numpy 1.x
+        try:
+            return importlib.import_module(module).clip
+        except (ImportError, AttributeError):  # pragma: no cover
+            continue
+    return _clip_min_max  # pragma: no cover
+
+
+_clip = _clip_ufunc()
 
 
 @dataclass(frozen=True)
@@ -277,12 +287,21 @@ def unreadable_mesh_explains(engine: str, model: RobotModel) -> list[Explanation
         for g in link.collisions:
             cause = meshes.unreadable_cause(engine, g.filename) if g.kind == "mesh" else None
             if cause:
+                assert g.filename is not None  # unreadable_cause finds a cause only for a named file
                 e = Explanation("contact", "collision_shape", cause, link.name, f"file:{g.filename}",
                                 f"{engine}'s own loader cannot read {os.path.basename(g.filename)} "
                                 f"({meshes.format_of(g.filename)}): the link loads without this shape")
                 if e not in out:
                     out.append(e)
     return out
+
+
+def locked_position(joint: Joint) -> float:
+    """The position (rad or m) at which the URDF locks `joint`: a revolute or prismatic joint with
+    lower == upper, whose limit the model keeps. AssertionError for a joint that is not locked."""
+    lim = joint.limit
+    assert lim is not None and lim.lower is not None, f"{joint.name}: not a locked joint"
+    return float(lim.lower)
 
 
 def locked_joint_behaviour(engine: str, joint, treatment: str, cause: str) -> Behaviour:
@@ -310,8 +329,8 @@ class Backend(ABC):
         self.model = model
         self.config = config or SimConfig()
         self.load = load
-        self.unsupported: list[Unsupported] = list(
-            Unsupported("joint_type", s.split("'")[1], s) for s in model.unsupported)
+        self.unsupported: list[Unsupported] = [
+            Unsupported("joint_type", s.split("'")[1], s) for s in model.unsupported]
         self.notes: list[str] = []  # facts about this build worth printing (flags used, etc.)
         self._dof = model.dof
         self._torque = np.zeros(model.dof)
@@ -345,6 +364,9 @@ class Backend(ABC):
         # NaN/inf anywhere make the sum non-finite; Python's sum of a short list beats ndarray.sum()
         total = sum(state.q.tolist()) + sum(state.dq.tolist())
         if state.floating:
+            # a floating base has all four root arrays
+            assert (state.root_pos is not None and state.root_quat is not None
+                    and state.root_lin_vel is not None and state.root_ang_vel is not None)
             total += float(state.root_pos.sum() + state.root_quat.sum() + state.root_lin_vel.sum()
                            + state.root_ang_vel.sum())
         if not math.isfinite(total):
@@ -435,13 +457,12 @@ class Backend(ABC):
         """Change a link's contact with the floor from now on: lateral friction coefficient,
         restitution, and a compliant contact (stiffness N/m with damping N s/m; both None = the
         engine's rigid contact). None leaves a parameter as it is (stiffness/damping: rigid)."""
-        raise EngineFailure(self.engine, self.load, "engine %s cannot change contact parameters at run time"
-                            % self.engine)
+        raise EngineFailure(self.engine, self.load, f"engine {self.engine} cannot change contact parameters at run time")
 
     def apply_external_force(self, link: str, force, torque=None) -> None:
         """World-frame force (N) at the link's COM and torque (N m), held for the following steps
         until changed (zeros remove it)."""
-        raise EngineFailure(self.engine, self.load, "engine %s cannot apply external forces" % self.engine)
+        raise EngineFailure(self.engine, self.load, f"engine {self.engine} cannot apply external forces")
 
     # -- what the engine cannot represent ------------------------------------------------------
     def declared_unsupported(self) -> list[Unsupported]:

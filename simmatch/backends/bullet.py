@@ -23,6 +23,7 @@ import shutil
 import tempfile
 import xml.etree.ElementTree as ET
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 from scipy.spatial.transform import Rotation
@@ -43,6 +44,7 @@ from .base import (
     Unsupported,
     UnsupportedKind,
     locked_joint_behaviour,
+    locked_position,
     unreadable_mesh_explains,
 )
 
@@ -86,6 +88,7 @@ def _geometry_el(parent: ET.Element, g: Geometry, mesh_files: dict | None = None
     elif g.kind == "plane":
         ET.SubElement(geom, "plane", normal=_fmt(g.normal))
     else:  # a format PyBullet cannot read (ASCII STL) goes in as a binary STL copy
+        assert g.filename is not None  # a mesh names its file
         path = (mesh_files or {}).get(g.filename) or meshes.readable_copy(g.filename, MESH_FORMATS)
         ET.SubElement(geom, "mesh", filename=path, scale=_fmt(g.scale))
 
@@ -108,11 +111,13 @@ def principal_inertial(inertial: Inertial) -> tuple[Pose, np.ndarray]:
         w[k] = rest
     if np.linalg.det(V) < 0:
         V[:, 0] *= -1
-    if np.allclose(V, np.eye(3), atol=0):  # keep exact identity frames exact
-        rpy = (0.0, 0.0, 0.0)
-    else:
-        rpy = rpy_of(Rotation.from_matrix(V))
+    # keep exact identity frames exact
+    rpy = (0.0, 0.0, 0.0) if np.allclose(V, np.eye(3), atol=0) else rpy_of(Rotation.from_matrix(V))
     return Pose(inertial.origin.xyz, rpy), w
+
+
+def _has_mass(link: Link) -> bool:
+    return link.inertial is not None and link.inertial.mass > 0
 
 
 def mergeable_frames(model: RobotModel) -> list[str]:
@@ -136,6 +141,7 @@ def merged_offsets(model: RobotModel, merged) -> dict[str, tuple[str, np.ndarray
         T, link = np.eye(4), name
         while link in merged:
             j = model.parent_joint(link)
+            assert j is not None  # a merged link hangs from its parent by a fixed joint
             T = j.origin.matrix @ T
             link = j.parent
         out[name] = (link, T)
@@ -152,7 +158,7 @@ def fused_body(model: RobotModel, link: str, merged: dict) -> tuple[Inertial | N
         T = merged[name][1]
         shapes += [replace(g, origin=Pose.from_matrix(T @ g.origin.matrix), name=None)
                    for g in model.link(name).collisions]
-    if not any(model.link(n).inertial is not None and model.link(n).inertial.mass > 0 for n in members):
+    if not any(_has_mass(model.link(n)) for n in members):
         return own.inertial, shapes
     from ..compare.inertia import composite  # the same fused inertia the comparison expects
 
@@ -201,8 +207,9 @@ def matched_urdf(model: RobotModel, merge=(), mesh_files: dict | None = None) ->
         ET.SubElement(el, "child", link=j.child)
         _pose_el(el, origin)
         ET.SubElement(el, "axis", xyz=_fmt(j.axis))
-        if j.limited:
-            lo, hi = j.limit.lower, j.limit.upper
+        bounds = j.bounds  # (lower, upper) exactly when the joint is limited
+        if bounds is not None:
+            lo, hi = bounds
         else:  # continuous or unlimited: lower > upper means 'no limit' to PyBullet
             lo, hi = 1.0, -1.0
         ET.SubElement(el, "limit", lower=_num(lo), upper=_num(hi),
@@ -243,6 +250,12 @@ def _qrot(q, v) -> tuple:
     return (v[0] + w * tx + y * tz - z * ty, v[1] + w * ty + z * tx - x * tz, v[2] + w * tz + x * ty - y * tx)
 
 
+def _vec3(v) -> tuple[float, float, float]:
+    """A 3-vector of PyBullet's (getCollisionShapeData's dimensions) as floats."""
+    x, y, z = v
+    return float(x), float(y), float(z)
+
+
 def _matrix(pos, quat_xyzw) -> np.ndarray:
     T = np.eye(4)
     T[:3, :3] = Rotation.from_quat(quat_xyzw).as_matrix()
@@ -262,11 +275,13 @@ def pybullet_shape_props(g: Geometry) -> tuple[float, np.ndarray, np.ndarray]:
     R, pos = g.origin.rotation, np.asarray(g.origin.xyz, float)
     if g.kind == "capsule":
         r, h = g.radius, g.length
+        assert r is not None and h is not None  # a capsule has both
         x = y = 2 * r
         z = h + 2 * r
         v = np.pi * r * r * h + 4.0 / 3.0 * np.pi * r ** 3  # mass is declared: only the shape matters
         c = np.zeros(3)
     else:
+        assert g.filename is not None  # a mesh names its file
         lo, hi = meshes.bounds(g.filename, tuple(g.scale))
         x, y, z = hi - lo + 2 * meshes.BULLET_MESH_INERTIA_PAD
         v = x * y * z  # mass is declared: only the shape matters
@@ -297,6 +312,7 @@ def shape_inertia_explanation(link: Link, held: Inertial) -> Explanation:
 
     detail, extra = "{detail}", {}
     try:
+        assert link.inertial is not None  # the caller passes a link that declares its inertial
         shp = shape_inertia(link, link.inertial.mass, pybullet_shape_props)  # bounding boxes: even a flat mesh
     except (meshes.NotComputable, meshes.MeshProblem) as exc:
         shp = None
@@ -438,12 +454,12 @@ class BulletBackend(Backend):
                 raise EngineFailure("bullet", self.load, f"floating joint {group!r} became a fixed joint: PyBullet's "
                                     "URDF importer has no floating joint inside the tree (it prints 'joint "
                                     "unsupported, creating a fixed joint instead')", cause="bullet_floating_joint_fixed")
-        missing = [j for j in self.joint_names if j not in by_name]
-        if missing:
-            raise EngineFailure("bullet", self.load, f"joints missing after load: {', '.join(missing)}")
+        missing_joints = [j for j in self.joint_names if j not in by_name]
+        if missing_joints:
+            raise EngineFailure("bullet", self.load, f"joints missing after load: {', '.join(missing_joints)}")
         self.jidx = [by_name[j] for j in self.joint_names]
         # joints the URDF locks (lower == upper) that PyBullet loaded as moving: set to that value
-        self._locked = [(by_name[j.name], float(j.limit.lower)) for j in self.model.locked_joints
+        self._locked = [(by_name[j.name], locked_position(j)) for j in self.model.locked_joints
                         if j.name in by_name and self._info[by_name[j.name]][2] != p.JOINT_FIXED]
         self.floor = -1
         if cfg.floor:
@@ -475,7 +491,7 @@ class BulletBackend(Backend):
                 if j.parent == parent and j.type == "fixed":
                     welded.append(j.child)
                     todo.append(j.child)
-        massive = [n for n in welded if model.link(n).inertial is not None and model.link(n).inertial.mass > 0]
+        massive = [n for n in welded if _has_mass(model.link(n))]
         if not massive:
             raise EngineFailure(
                 "bullet", "matched",
@@ -518,6 +534,7 @@ class BulletBackend(Backend):
                 if g.kind == "mesh" and g.filename not in self._mesh_files and is_ascii_stl(g.filename):
                     import trimesh
 
+                    assert g.filename is not None  # is_ascii_stl is False without a file
                     if self._tmpdir is None:
                         self._tmpdir = tempfile.mkdtemp(prefix="simmatch_bullet_")
                     dst = os.path.join(self._tmpdir, f"{len(self._mesh_files)}_{os.path.basename(g.filename)}")
@@ -542,7 +559,7 @@ class BulletBackend(Backend):
                                         physicsClientId=c)
                 self.notes.append(f"--explain: {name!r} coupled by the matched JOINT_GEAR")
             elif j.locked_type and self._info[by_name[name]][2] != p.JOINT_FIXED:
-                v = float(j.limit.lower)
+                v = locked_position(j)
                 p.changeDynamics(body, by_name[name], jointLowerLimit=v, jointUpperLimit=v, physicsClientId=c)
                 self.notes.append(f"--explain: locked {name!r} held by equal hard limits at {v:g}")
 
@@ -574,17 +591,19 @@ class BulletBackend(Backend):
 
     def _add_gear(self, j: Joint) -> None:
         """The matched treatment of a `<mimic>` joint `j`."""
+        mimic = j.mimic
+        assert mimic is not None, f"{j.name}: no <mimic>"
         c, body = self.cid, self.body
         by_name = {info[1].decode(): i for i, info in enumerate(self._info)}
         # PyBullet's gear holds q_A + gearRatio q_B = relativePositionTarget (measured on 3.2.7:
         # A = leader, ratio -0.5 gives q_B = 2 q_A, not 0.5 q_A), position error corrected with
         # erp: A = the follower, ratio -multiplier, target = offset is q = multiplier q[leader] + offset
-        cid = p.createConstraint(body, by_name[j.name], body, by_name[j.mimic.joint], p.JOINT_GEAR,
+        cid = p.createConstraint(body, by_name[j.name], body, by_name[mimic.joint], p.JOINT_GEAR,
                                  list(j.axis), [0, 0, 0], [0, 0, 0], physicsClientId=c)
-        p.changeConstraint(cid, gearRatio=-j.mimic.multiplier, relativePositionTarget=j.mimic.offset,
+        p.changeConstraint(cid, gearRatio=-mimic.multiplier, relativePositionTarget=mimic.offset,
                            maxForce=1e6, erp=1.0, physicsClientId=c)
-        self.notes.append(f"mimic {j.name!r}: JOINT_GEAR constraint on {j.mimic.joint!r} (ratio "
-                          f"{-j.mimic.multiplier:g}, relativePositionTarget {j.mimic.offset:g})")
+        self.notes.append(f"mimic {j.name!r}: JOINT_GEAR constraint on {mimic.joint!r} (ratio "
+                          f"{-mimic.multiplier:g}, relativePositionTarget {mimic.offset:g})")
 
     def _set_friction_motors(self) -> None:
         """The default velocity motor becomes Coulomb friction (force = the joint's friction), or nothing."""
@@ -681,7 +700,7 @@ class BulletBackend(Backend):
             kw["lateralFriction"] = float(friction)
         if restitution is not None:
             kw["restitution"] = float(restitution)
-        compliant = getattr(self, "_compliant", set())
+        compliant: set[str] = getattr(self, "_compliant", set())
         if stiffness is not None and damping is not None:
             kw.update(contactStiffness=float(stiffness), contactDamping=float(damping))
             compliant.add(link)
@@ -751,12 +770,13 @@ class BulletBackend(Backend):
     def link_coms(self) -> dict[str, np.ndarray]:
         c, body = self.cid, self.body
         out = {}
-        massive = [n for n in self.merged if (self.model.link(n).inertial is not None
-                                              and self.model.link(n).inertial.mass > 0)]
+        massive = [n for n in self.merged if _has_mass(self.model.link(n))]
         if massive:  # fused into a kept link: placed with the composed offset
             frames = self.link_frames()
             for n in massive:
-                out[n] = (frames[n] @ np.append(self.model.link(n).inertial.com, 1.0))[:3]
+                inertial = self.model.link(n).inertial
+                assert inertial is not None  # a massive link has its inertial
+                out[n] = (frames[n] @ np.append(inertial.com, 1.0))[:3]
         for name, i in self.link_index.items():
             if p.getDynamicsInfo(body, i, physicsClientId=c)[0] <= 0:
                 continue
@@ -867,6 +887,7 @@ class BulletBackend(Backend):
             rel = err / max(float(np.max(np.abs(good))), 1e-12)
             if worst is None or rel > worst[0]:
                 worst = (rel, err, q, raw, good)
+        assert worst is not None  # two probes, one per shift
         rel, err, q, raw, good = worst
         if err <= max(1e-9 * max(float(np.max(np.abs(good))), float(np.max(np.abs(raw)))), 1e-12):
             return []
@@ -898,6 +919,7 @@ class BulletBackend(Backend):
             if worst is None or err / scale > worst["rel_error"]:
                 worst = {"q": [float(q[k]) for k in cols], "raw": raw.tolist(), "simulated": good.tolist(),
                          "abs_error": err, "rel_error": err / scale}
+        assert worst is not None  # two probes, one per shift
         if worst["rel_error"] <= 1e-9:
             return None
         worst["tilt_deg"] = float(np.degrees(Rotation.from_quat(self.model.base_pose.quat_xyzw).magnitude()))
@@ -927,7 +949,7 @@ class BulletBackend(Backend):
             info = p.getDynamicsInfo(body, i, physicsClientId=c)
             mass, lat, diag, ipos, iorn, rest, roll, spin, cdamp, cstiff = info[:10]
             R = Rotation.from_quat(iorn)
-            inertial = Inertial(float(mass), Pose(tuple(ipos), rpy_of(R)),
+            inertial: Inertial | None = Inertial(float(mass), Pose(tuple(ipos), rpy_of(R)),
                                 tuple(tuple(r) for r in np.diag(diag)))
             if i < 0 and not self.model.floating and link.inertial is None:
                 inertial = None  # the world-fixed root: PyBullet holds no mass for it
@@ -961,7 +983,7 @@ class BulletBackend(Backend):
                                 tuple(info[13]), limit, float(info[6]), friction))
         motors = self._probe_motors()
         damping = self._explicit_damping_factor()
-        extras = {
+        extras: dict[str, Any] = {
             "joint_damping_integration": "explicit",
             "joint_friction": "velocity motor with max force = friction" if self.load == "matched" else "ignored",
             "inertia_source": "file" if self.load == "matched" else "collision shapes",
@@ -1053,7 +1075,8 @@ class BulletBackend(Backend):
             if native and declared is None:
                 out.append(Explanation("contact", "lateral_friction", "bullet_default_friction", link.name,
                                        detail="{detail}; no <lateral_friction> declared"))
-            elif not native and back.contact is not None and abs(back.contact.lateral_friction - 0.5) < 1e-12:
+            elif (not native and back.contact is not None and back.contact.lateral_friction is not None
+                  and abs(back.contact.lateral_friction - 0.5) < 1e-12):
                 out.append(Explanation(
                     "contact", "lateral_friction", "bullet_changedynamics_drops_args", link.name,
                     detail="{detail}; PyBullet's default 0.5 is still in place after simmatch's changeDynamics call"))
@@ -1102,12 +1125,14 @@ class BulletBackend(Backend):
                 return True
             if d.kind != "mesh":
                 return False
+            assert d.filename is not None  # a mesh names its file
             loaded = {os.path.basename(d.filename or ""), os.path.basename(self._mesh_files.get(d.filename, ""))}
             return os.path.basename(fn) in loaded
         return g.kind == d.kind
 
     def _dropped(self, link: Link, d: Geometry) -> None:
         if d.kind == "mesh" and is_ascii_stl(d.filename):
+            assert d.filename is not None  # is_ascii_stl is False without a file
             entry = Explanation("contact", "collision_shape", "bullet_ascii_stl", link.name,
                                 detail=f"{{detail}}; {os.path.basename(d.filename)} is an ASCII STL")
             if entry not in self._explains:
@@ -1124,7 +1149,7 @@ class BulletBackend(Backend):
         T_local[:3, 3] = lpos
         pose = Pose.from_matrix(T_inertial @ T_local)
         if gtype == p.GEOM_BOX:
-            return Geometry("box", pose, size=tuple(float(d) for d in dims))
+            return Geometry("box", pose, size=_vec3(dims))
         if gtype == p.GEOM_SPHERE:
             return Geometry("sphere", pose, radius=float(dims[0]))
         if gtype == p.GEOM_CYLINDER:
@@ -1132,10 +1157,10 @@ class BulletBackend(Backend):
         if gtype == p.GEOM_CAPSULE:
             return Geometry("capsule", pose, radius=float(dims[1]), length=float(dims[0]))
         if gtype == p.GEOM_PLANE:  # dimensions hold the plane normal (measured on 3.2.7)
-            return Geometry("plane", pose, normal=tuple(float(d) for d in dims))
+            return Geometry("plane", pose, normal=_vec3(dims))
         if gtype == p.GEOM_MESH:
             fn = fname.decode() if isinstance(fname, bytes) else fname
-            return Geometry("mesh", pose, filename=fn, scale=tuple(float(d) for d in dims))
+            return Geometry("mesh", pose, filename=fn, scale=_vec3(dims))
         return None
 
     def _explicit_damping_factor(self) -> dict[str, float]:
