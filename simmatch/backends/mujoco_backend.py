@@ -35,6 +35,7 @@ from .base import (
     Unsupported,
     UnsupportedKind,
     locked_joint_behaviour,
+    locked_position,
     unreadable_mesh_explains,
 )
 from .mujoco_build import (
@@ -170,7 +171,7 @@ class MujocoBackend(Backend):
         for j in model.locked_joints:
             i = mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_JOINT, j.name)
             if i >= 0:
-                self._locked.append((j.name, int(m.jnt_qposadr[i]), int(m.jnt_dofadr[i]), float(j.limit.lower),
+                self._locked.append((j.name, int(m.jnt_qposadr[i]), int(m.jnt_dofadr[i]), locked_position(j),
                                      bool(m.jnt_limited[i])))
         self._free = None
         for i in range(m.njnt):
@@ -275,7 +276,7 @@ class MujocoBackend(Backend):
                 body = mj.parent
                 axis = np.asarray(mj.axis, dtype=float)
                 axis = axis / np.linalg.norm(axis)
-                v = float(j.limit.lower)
+                v = locked_position(j)
                 M = np.eye(4)  # the joint's motion in the body frame, about its anchor
                 if mj.type == mujoco.mjtJoint.mjJNT_SLIDE:
                     M[:3, 3] = axis * v
@@ -300,6 +301,9 @@ class MujocoBackend(Backend):
         if self._free is not None:
             qa, va, _ = self._free
             if s.floating:
+                # a floating base has all four root arrays
+                assert (s.root_pos is not None and s.root_quat is not None
+                        and s.root_lin_vel is not None and s.root_ang_vel is not None)
                 x, y, z, w = np.asarray(s.root_quat, dtype=float) / np.linalg.norm(s.root_quat)
                 quat = np.array([w, x, y, z])
                 d.qpos[qa:qa + 3] = s.root_pos
@@ -425,7 +429,9 @@ class MujocoBackend(Backend):
                 out[name] = self.d.xipos[bid].copy()
             else:  # fused into another body (native): rigidly attached, use its declared COM
                 frames = frames or self.link_frames()
-                com = self.model.link(name).inertial.com
+                inertial = self.model.link(name).inertial
+                assert inertial is not None  # a massive link has its inertial
+                com = inertial.com
                 out[name] = (frames[name] @ np.append(com, 1.0))[:3]
         return out
 
@@ -505,7 +511,7 @@ class MujocoBackend(Backend):
             extras.update(fused_static_bodies=True,
                           total_mass=float(self.m.body_mass.sum()))
         locked = {j.name: "fixed" for j in self.model.locked_joints}
-        for name, _, _, value, limited in self._locked:
+        for name, _, _, _, limited in self._locked:
             locked[name] = ("held by its limits" if limited else
                             "moves: MuJoCo ignores a range with equal lower and upper limits")
         if locked:
