@@ -296,6 +296,13 @@ def unreadable_mesh_explains(engine: str, model: RobotModel) -> list[Explanation
     return out
 
 
+def vec3(v: Any) -> tuple[float, float, float]:
+    """An engine's 3-vector (a sequence or array of 3 numbers) as a triple of floats; ValueError for
+    another length."""
+    x, y, z = v
+    return float(x), float(y), float(z)
+
+
 def locked_position(joint: Joint) -> float:
     """The position (rad or m) at which the URDF locks `joint`: a revolute or prismatic joint with
     lower == upper, whose limit the model keeps. AssertionError for a joint that is not locked."""

@@ -46,6 +46,7 @@ from .base import (
     locked_joint_behaviour,
     locked_position,
     unreadable_mesh_explains,
+    vec3,
 )
 
 with c_output_silenced(2):  # PyBullet's C module prints "pybullet build time: ..." to stderr on import
@@ -248,12 +249,6 @@ def _qrot(q, v) -> tuple:
     x, y, z, w = q
     tx, ty, tz = 2 * (y * v[2] - z * v[1]), 2 * (z * v[0] - x * v[2]), 2 * (x * v[1] - y * v[0])
     return (v[0] + w * tx + y * tz - z * ty, v[1] + w * ty + z * tx - x * tz, v[2] + w * tz + x * ty - y * tx)
-
-
-def _vec3(v) -> tuple[float, float, float]:
-    """A 3-vector of PyBullet's (getCollisionShapeData's dimensions) as floats."""
-    x, y, z = v
-    return float(x), float(y), float(z)
 
 
 def _matrix(pos, quat_xyzw) -> np.ndarray:
@@ -1149,7 +1144,7 @@ class BulletBackend(Backend):
         T_local[:3, 3] = lpos
         pose = Pose.from_matrix(T_inertial @ T_local)
         if gtype == p.GEOM_BOX:
-            return Geometry("box", pose, size=_vec3(dims))
+            return Geometry("box", pose, size=vec3(dims))
         if gtype == p.GEOM_SPHERE:
             return Geometry("sphere", pose, radius=float(dims[0]))
         if gtype == p.GEOM_CYLINDER:
@@ -1157,10 +1152,10 @@ class BulletBackend(Backend):
         if gtype == p.GEOM_CAPSULE:
             return Geometry("capsule", pose, radius=float(dims[1]), length=float(dims[0]))
         if gtype == p.GEOM_PLANE:  # dimensions hold the plane normal (measured on 3.2.7)
-            return Geometry("plane", pose, normal=_vec3(dims))
+            return Geometry("plane", pose, normal=vec3(dims))
         if gtype == p.GEOM_MESH:
             fn = fname.decode() if isinstance(fname, bytes) else fname
-            return Geometry("mesh", pose, filename=fn, scale=_vec3(dims))
+            return Geometry("mesh", pose, filename=fn, scale=vec3(dims))
         return None
 
     def _explicit_damping_factor(self) -> dict[str, float]:
