@@ -152,7 +152,8 @@ class DartBackend(Backend):
             os.close(keep)
 
     # -- building ----------------------------------------------------------------------------
-    def _build_matched(self):
+    def _build_matched(self) -> Any:
+        """The model built body by body as a dartpy Skeleton."""
         dart, model = self._dart, self.model
         skel = dart.dynamics.Skeleton(model.name)
         self.bodies: dict[str, Any] = {}  # link name -> dartpy BodyNode
@@ -192,7 +193,7 @@ class DartBackend(Backend):
                                  f"instead of following {j.mimic.joint!r}"))
         return skel
 
-    def _setup_joint(self, joint, j: Joint) -> None:
+    def _setup_joint(self, joint: Any, j: Joint) -> None:
         dart = self._dart
         joint.setAxis(np.asarray(j.axis, dtype=float))
         joint.setActuatorType(dart.dynamics.ActuatorType.FORCE)
@@ -214,7 +215,7 @@ class DartBackend(Backend):
         joint.setCoulombFriction(0, float(j.friction))
         joint.setSpringStiffness(0, 0.0)
 
-    def _setup_body(self, body, link: Link) -> None:
+    def _setup_body(self, body: Any, link: Link) -> None:
         body.setName(link.name)
         self.bodies[link.name] = body
         set_inertia(body, link.inertial)
@@ -241,7 +242,9 @@ class DartBackend(Backend):
             dyn.setFrictionCoeff(float(friction))
             dyn.setRestitutionCoeff(float(restitution))
 
-    def _load_native(self):
+    def _load_native(self) -> Any:
+        """DartLoader's own import of `model.source` as a dartpy Skeleton, None when the loader
+        returns None; EngineFailure when the file is not found."""
         dart, model = self._dart, self.model
         path = Path(model.source).resolve() if model.source else None
         if path is None or not path.is_file():
@@ -302,7 +305,7 @@ class DartBackend(Backend):
     def _map_dofs(self) -> None:
         skel, model = self.skel, self.model
         idx = []
-        free_coords: dict = {}
+        free_coords: dict[str, list[Any]] = {}  # group -> [its dartpy FreeJoint, 6 dof columns]
         coordinate_of = {c.name: (g, k) for g, cs in model.groups.items() for k, c in enumerate(cs)}
         for name in model.joint_names:
             if skel.getJoint(name) is None and name in coordinate_of:
@@ -442,7 +445,7 @@ class DartBackend(Backend):
             dq[cols] = np.linalg.solve(dart_free.chain_jacobian(c), dj.getRelativeJacobian() @ dj.getVelocities())
             entry[2] = c
 
-    def _inner_free_maps(self):
+    def _inner_free_maps(self) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """Per inner FreeJoint: (its DART dof columns in self._idx order, J_m, dJ_m dq) at the current state."""
         out = []
         for dj, cols, last in self._inner_free:
@@ -480,7 +483,7 @@ class DartBackend(Backend):
     def _link_names(self) -> set[str]:
         return {link.name for link in self.model.links}
 
-    def _coordinate_map(self):
+    def _coordinate_map(self) -> tuple[np.ndarray, np.ndarray]:
         """(J (dof, dof), dJ dq (dof,)): DART velocities (in self._idx order) = J canonical dq; the
         identity but for inner FreeJoints (see dart_free)."""
         J, a0 = np.eye(self.dof), np.zeros(self.dof)
@@ -540,7 +543,7 @@ class DartBackend(Backend):
                                     float(c.penetrationDepth)))
         return out
 
-    def _frame_link(self, obj) -> str | None:
+    def _frame_link(self, obj: Any) -> str | None:
         frame = obj.getShapeFrame()
         name = frame.getName()
         if name == "floor":
@@ -649,7 +652,7 @@ class DartBackend(Backend):
                                      "dart_fcl_no_capsule", severity="warning"))
         return tuple(out)
 
-    def _causes(self, links: list) -> list[Explanation]:
+    def _causes(self, links: list[Link]) -> list[Explanation]:
         """What DART does to the differences a comparator finds (see `Explanation`)."""
         model, native = self.model, self.load == "native"
         out = unreadable_mesh_explains(self.engine, model) if native else []
@@ -700,7 +703,7 @@ class DartBackend(Backend):
             f"dynamics not finite (on the hopper ODE then aborts the process at the next step); use --base fixed or give the root "
             f"link its mass", cause="dart_singular_free_root")
 
-    def _contact_tag_explains(self, links: list) -> list[Explanation]:
+    def _contact_tag_explains(self, links: list[Link]) -> list[Explanation]:
         """DartLoader (urdfdom) does not read PyBullet's `<contact>` extension: every collision
         ShapeNode keeps DART's DynamicsAspect defaults (friction 1.0, restitution 0). A declared
         restitution read back as that default is explained by it (measured per link)."""
@@ -716,7 +719,7 @@ class DartBackend(Backend):
                                           f"extension: DART's loader left its default {DART_RESTITUTION:g}"))
         return out
 
-    def _joint_back(self, dj, j: Joint) -> Joint:
+    def _joint_back(self, dj: Any, j: Joint) -> Joint:
         T_pj = dj.getTransformFromParentBodyNode().matrix()
         T_cj = dj.getTransformFromChildBodyNode().matrix()
         origin = Pose.from_matrix(T_pj @ np.linalg.inv(T_cj))
