@@ -22,10 +22,12 @@ import os
 import shutil
 import tempfile
 import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from scipy.spatial.transform import Rotation
 
 from .. import meshes
@@ -65,11 +67,11 @@ MAX_JOINTS = 127  # getJointState/getLinkState fail for every joint of a body wi
 _CONVERTED_CYLINDER = "unknown_file"  # what getCollisionShapeData names a cylinder loaded as a mesh
 
 
-def _fmt(v) -> str:
+def _fmt(v: npt.ArrayLike) -> str:
     return " ".join(repr(float(x)) for x in np.atleast_1d(v))
 
 
-def _num(x) -> str:
+def _num(x: float) -> str:
     return repr(float(x))
 
 
@@ -77,16 +79,21 @@ def _pose_el(parent: ET.Element, pose: Pose) -> None:
     ET.SubElement(parent, "origin", xyz=_fmt(pose.xyz), rpy=_fmt(pose.rpy))
 
 
-def _geometry_el(parent: ET.Element, g: Geometry, mesh_files: dict | None = None) -> None:
+def _geometry_el(parent: ET.Element, g: Geometry, mesh_files: dict[str, str] | None = None) -> None:
     _pose_el(parent, g.origin)
     geom = ET.SubElement(parent, "geometry")
+    # each kind has its sizes (model.Geometry; the URDF reader sets them)
     if g.kind == "box":
+        assert g.size is not None
         ET.SubElement(geom, "box", size=_fmt(g.size))
     elif g.kind == "sphere":
+        assert g.radius is not None
         ET.SubElement(geom, "sphere", radius=_num(g.radius))
     elif g.kind in ("cylinder", "capsule"):
+        assert g.radius is not None and g.length is not None
         ET.SubElement(geom, g.kind, radius=_num(g.radius), length=_num(g.length))
     elif g.kind == "plane":
+        assert g.normal is not None
         ET.SubElement(geom, "plane", normal=_fmt(g.normal))
     else:  # a format PyBullet cannot read (ASCII STL) goes in as a binary STL copy
         assert g.filename is not None  # a mesh names its file
@@ -134,7 +141,7 @@ def mergeable_frames(model: RobotModel) -> list[str]:
     return out
 
 
-def merged_offsets(model: RobotModel, merged) -> dict[str, tuple[str, np.ndarray]]:
+def merged_offsets(model: RobotModel, merged: Iterable[str]) -> dict[str, tuple[str, np.ndarray]]:
     """For each merged link: (the kept link it hangs from, its (4, 4) pose in that link's frame)."""
     merged = set(merged)
     out = {}
@@ -149,7 +156,8 @@ def merged_offsets(model: RobotModel, merged) -> dict[str, tuple[str, np.ndarray
     return out
 
 
-def fused_body(model: RobotModel, link: str, merged: dict) -> tuple[Inertial | None, list[Geometry]]:
+def fused_body(model: RobotModel, link: str,
+               merged: dict[str, tuple[str, np.ndarray]]) -> tuple[Inertial | None, list[Geometry]]:
     """Inertial and collision shapes of kept link `link` with the links merged into it (rigidly
     attached by fixed joints), all in `link`'s frame. Without members: the link's own."""
     members = [name for name, (holder, _) in merged.items() if holder == link]
@@ -166,7 +174,7 @@ def fused_body(model: RobotModel, link: str, merged: dict) -> tuple[Inertial | N
     return composite(model, link, members), shapes
 
 
-def matched_urdf(model: RobotModel, merge=(), mesh_files: dict | None = None) -> str:
+def matched_urdf(model: RobotModel, merge: Iterable[str] = (), mesh_files: dict[str, str] | None = None) -> str:
     """The canonical model as a URDF PyBullet reads without surprises. `merge`: links attached by
     fixed joints left out, fused into the nearest kept ancestor (mass, inertia and shapes; their
     children re-attached with the composed offset); `mesh_files`: declared mesh path -> path to
@@ -236,7 +244,7 @@ def is_ascii_stl(path: str | None) -> bool:
     return head.lstrip().lower().startswith(b"solid")
 
 
-def _qmul(a, b) -> tuple:
+def _qmul(a: Sequence[float], b: Sequence[float]) -> tuple[float, float, float, float]:
     """Hamilton product of two x-y-z-w quaternions (a then b, as scipy's Rotation a * b)."""
     ax, ay, az, aw = a
     bx, by, bz, bw = b
@@ -244,14 +252,14 @@ def _qmul(a, b) -> tuple:
             aw * bz + ax * by - ay * bx + az * bw, aw * bw - ax * bx - ay * by - az * bz)
 
 
-def _qrot(q, v) -> tuple:
+def _qrot(q: Sequence[float], v: Sequence[float]) -> tuple[float, float, float]:
     """v rotated by the unit x-y-z-w quaternion q."""
     x, y, z, w = q
     tx, ty, tz = 2 * (y * v[2] - z * v[1]), 2 * (z * v[0] - x * v[2]), 2 * (x * v[1] - y * v[0])
     return (v[0] + w * tx + y * tz - z * ty, v[1] + w * ty + z * tx - x * tz, v[2] + w * tz + x * ty - y * tx)
 
 
-def _matrix(pos, quat_xyzw) -> np.ndarray:
+def _matrix(pos: npt.ArrayLike, quat_xyzw: npt.ArrayLike) -> np.ndarray:
     T = np.eye(4)
     T[:3, :3] = Rotation.from_quat(quat_xyzw).as_matrix()
     T[:3, 3] = pos
@@ -285,9 +293,9 @@ def pybullet_shape_props(g: Geometry) -> tuple[float, np.ndarray, np.ndarray]:
     return v, pos + R @ c, R @ I @ R.T
 
 
-def _mounted_behaviour(mounted: dict) -> Behaviour:
+def _mounted_behaviour(mounted: dict[str, Any]) -> Behaviour:
     """The raw calculateInverseDynamics call on a mounted native base (`_mounted_inverse_dynamics_probe`)."""
-    def fmt(v):
+    def fmt(v: npt.ArrayLike) -> str:
         return "[" + ", ".join(f"{x:.4g}" for x in np.asarray(v).ravel()) + "]"
 
     return Behaviour(
@@ -533,7 +541,8 @@ class BulletBackend(Backend):
                     if self._tmpdir is None:
                         self._tmpdir = tempfile.mkdtemp(prefix="simmatch_bullet_")
                     dst = os.path.join(self._tmpdir, f"{len(self._mesh_files)}_{os.path.basename(g.filename)}")
-                    trimesh.load(g.filename, force="mesh").export(dst, file_type="stl")
+                    # trimesh leaves Geometry.export unannotated
+                    trimesh.load(g.filename, force="mesh").export(dst, file_type="stl")  # type: ignore[no-untyped-call]
                     self._mesh_files[g.filename] = dst
         if self._mesh_files:
             self.notes.append(f"{len(self._mesh_files)} ASCII STL mesh(es) loaded from binary copies")
@@ -648,7 +657,7 @@ class BulletBackend(Backend):
                   v_com[2] + w[0] * r[1] - w[1] * r[0])
         return State(q, dq, np.array(root), np.array(quat), np.array(v_root), np.array(w, dtype=float))
 
-    def _root_offset(self) -> tuple[tuple, tuple]:
+    def _root_offset(self) -> tuple[tuple[float, ...], tuple[float, float, float, float]]:
         """Base inertial offset (pos, inverse orn) as float tuples; fixed once the body is built."""
         cached = self.__dict__.get("_root_offset_cache")
         if cached is None:
@@ -685,7 +694,8 @@ class BulletBackend(Backend):
             raise EngineFailure("bullet", self.load, f"no link {link!r} in {self.model.name}")
         return self.link_index[link]
 
-    def set_contact_params(self, link, friction=None, restitution=None, stiffness=None, damping=None) -> None:
+    def set_contact_params(self, link: str, friction: float | None = None, restitution: float | None = None,
+                           stiffness: float | None = None, damping: float | None = None) -> None:
         """PyBullet cannot switch a link back to its rigid contact once it was made compliant: rigid is
         then emulated with k = 1e12 and damping for the default contact ERP 0.2 (measured 3e-3 state
         difference after 0.6 s of hopping)."""
@@ -707,7 +717,7 @@ class BulletBackend(Backend):
         if kw:
             p.changeDynamics(self.body, li, physicsClientId=self.cid, **kw)
 
-    def apply_external_force(self, link, force, torque=None) -> None:
+    def apply_external_force(self, link: str, force: npt.ArrayLike, torque: npt.ArrayLike | None = None) -> None:
         li = self._link_id(link)
         f = np.asarray(force, dtype=float).reshape(3)
         t = np.zeros(3) if torque is None else np.asarray(torque, dtype=float).reshape(3)
@@ -783,7 +793,8 @@ class BulletBackend(Backend):
         return out
 
     # -- dynamics -----------------------------------------------------------------------------
-    def _all_dof_state(self):
+    def _all_dof_state(self) -> tuple[list[float], list[float]]:
+        """Positions and velocities of every non-fixed PyBullet joint (self._dof_idx order)."""
         js = p.getJointStates(self.body, self._dof_idx, physicsClientId=self.cid) if self._dof_idx else []
         return [s[0] for s in js], [s[1] for s in js]
 
@@ -792,7 +803,8 @@ class BulletBackend(Backend):
         off = 6 if self.model.floating and not self._static_base else 0
         return [off + pos[i] for i in self.jidx]
 
-    def _fixed_base_inverse_dynamics(self, q, dq, qdd, corrected: bool = True) -> list:
+    def _fixed_base_inverse_dynamics(self, q: Sequence[float], dq: Sequence[float], qdd: Sequence[float],
+                                     corrected: bool = True) -> list[float]:
         """calculateInverseDynamics of a fixed (or static) base. PyBullet takes gravity in the base's
         inertial frame as if it were the world frame (wrong for a rotated root <inertial> or a tilted
         base; measured on 3.2.7): `corrected` evaluates it with gravity rotated into that frame,
@@ -837,7 +849,7 @@ class BulletBackend(Backend):
             h = self._fixed_base_inverse_dynamics(q, dq, zeros)
         return np.array(h)[self._canonical_cols()]
 
-    def _inverse_dynamics_probe(self) -> list[dict]:
+    def _inverse_dynamics_probe(self) -> list[dict[str, Any]]:
         """The raw calculateInverseDynamics gravity torques (what users call) against the corrected
         ones at the current q and at q + 0.5; a finding when they differ: a warning for the native
         load, info for the matched one (the call is wrong there too, for users who load with
@@ -895,7 +907,7 @@ class BulletBackend(Backend):
                             f"the base's inertial frame as if it were the world; simmatch's read-back rotates it "
                             f"(the simulation itself is right)")]
 
-    def _mounted_inverse_dynamics_probe(self) -> dict | None:
+    def _mounted_inverse_dynamics_probe(self) -> dict[str, Any] | None:
         """Native loads of a mounted fixed base (what a user calls): the raw calculateInverseDynamics
         gravity torques against what PyBullet simulates, at the current q and at q + 0.5 (the worse of
         the two); None when they agree to 1e-9 (relative) or nothing applies."""
@@ -1079,7 +1091,8 @@ class BulletBackend(Backend):
                 out.append(shape_inertia_explanation(link, back.inertial))
         return out
 
-    def _collisions(self, link: Link, shapes, ipos, iorn) -> tuple[Geometry, ...]:
+    def _collisions(self, link: Link, shapes: Sequence[Any], ipos: Sequence[float],
+                    iorn: Sequence[float]) -> tuple[Geometry, ...]:
         """The link's collision shapes as PyBullet holds them, each named after the declared shape it
         comes from (its `name`, or '#k' for the k-th unnamed one), so that a comparison pairs them
         right. getCollisionShapeData keeps the declared order but leaves out shapes the engine could
@@ -1089,7 +1102,7 @@ class BulletBackend(Backend):
         declared = fused_body(self.model, link.name, self.merged)[1]  # own shapes, then fused links'
         n_own = len(link.collisions)
 
-        def key(i):
+        def key(i: int) -> str | None:
             return (declared[i].name or f"#{i}") if i < n_own else None
 
         for g in got:
@@ -1133,7 +1146,7 @@ class BulletBackend(Backend):
             if entry not in self._explains:
                 self._explains.append(entry)
 
-    def _geometry(self, shape, ipos, iorn) -> Geometry | None:
+    def _geometry(self, shape: Sequence[Any], ipos: Sequence[float], iorn: Sequence[float]) -> Geometry | None:
         """Collision shape data is given in the inertial frame; convert to the link frame."""
         gtype, dims, fname, lpos, lorn = shape[2], shape[3], shape[4], shape[5], shape[6]
         T_inertial = np.eye(4)
