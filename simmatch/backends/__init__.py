@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import importlib
 from importlib.metadata import PackageNotFoundError, version
+from types import ModuleType
 
 from ..config import SimConfig
 from ..errors import EngineNotInstalled, UsageError
@@ -101,7 +102,7 @@ def check_engine_name(name: str) -> str:
     return name
 
 
-def _import_engine(import_name: str):
+def _import_engine(import_name: str) -> ModuleType:
     """Import an engine's Python module with its C banner silenced (PyBullet prints its build time to
     stderr on import, once per engine process)."""
     from ..outputs import c_output_silenced

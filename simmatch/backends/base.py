@@ -18,32 +18,44 @@ live in `backends/<engine>_causes.py`.
 
 from __future__ import annotations
 
+import importlib
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import numpy as np
+import numpy.typing as npt
 
 from ..config import SimConfig
 from ..errors import EngineFailure, PhysicsDiverged
-from ..model import RobotModel, State, Trajectory
+from ..model import Joint, RobotModel, State, Trajectory
 
 if TYPE_CHECKING:  # only for the annotation of Capabilities.causes
-    from ..causes import Cause
+    from ..findings import Cause
 
 LOADS = ("native", "matched")
 
-try:  # the clip ufunc itself: np.clip's Python wrapper costs more than the clipping on a few joints
-    from numpy._core.umath import clip as _clip  # numpy >= 2
-except ImportError:  # pragma: no cover
-    try:
-        from numpy.core.umath import clip as _clip  # numpy 1.x
-    except ImportError:
-        def _clip(x, lo, hi):
-            return np.minimum(np.maximum(x, lo), hi)
+
+def _clip_min_max(x: Any, lo: Any, hi: Any) -> Any:
+    return np.minimum(np.maximum(x, lo), hi)
+
+
+def _clip_ufunc() -> Callable[[Any, Any, Any], Any]:
+    """The clip ufunc itself: np.clip's Python wrapper costs more than the clipping on a few joints.
+    Imported by name: numpy's stubs of umath omit clip, which the module defines at run time."""
+    for module in ("numpy._core.umath", "numpy.core.umath"):  # numpy >= 2, numpy 1.x
+        try:
+            clip: Callable[[Any, Any, Any], Any] = importlib.import_module(module).clip
+            return clip
+        except (ImportError, AttributeError):  # pragma: no cover
+            continue
+    return _clip_min_max  # pragma: no cover
+
+
+_clip = _clip_ufunc()
 
 
 @dataclass(frozen=True)
@@ -73,7 +85,7 @@ UNDECLARED = UnsupportedKind("structure", "unsupported")
 VARIANTS_EVERY_ENGINE = frozenset({"heavy-head", "low-power"})  # a model edit; Backend.torque_scale
 
 
-def _frozen_map(value) -> Mapping:
+def _frozen_map(value: Mapping[Any, Any] | None) -> Mapping[Any, Any]:
     return MappingProxyType(dict(value or {}))
 
 
@@ -128,7 +140,7 @@ class Capabilities:
     unsupported: Mapping[str, UnsupportedKind] = field(default_factory=dict)
     causes: tuple[Cause, ...] = ()
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.compliant_contact not in (None, "force", "acceleration"):
             raise ValueError(f"compliant_contact must be 'force', 'acceleration' or None, "
                              f"not {self.compliant_contact!r}")
@@ -158,14 +170,15 @@ class Capabilities:
                 return cause
         return None
 
-    def __reduce__(self):  # mapping proxies do not pickle: rebuild from plain dicts
+    def __reduce__(self) -> tuple[Callable[[dict[str, Any]], Capabilities], tuple[dict[str, Any]]]:
+        # mapping proxies do not pickle: rebuild from plain dicts
         kw = {f: getattr(self, f) for f in self.__dataclass_fields__}
         for name in ("unreadable_mesh_causes", "native_causes", "unsupported"):
             kw[name] = dict(kw[name])
         return (_capabilities, (kw,))
 
 
-def _capabilities(kw: dict) -> Capabilities:
+def _capabilities(kw: dict[str, Any]) -> Capabilities:
     return Capabilities(**kw)
 
 
@@ -207,7 +220,7 @@ class Behaviour:
     abs_error: float | None = None
     rel_error: float | None = None
     tolerance: float | None = None
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -238,7 +251,7 @@ class Explanation:
     case: str = ""
     detail: str = ""
     severity: str | None = None
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -257,9 +270,9 @@ class Readback:
       display and tests; no comparator interprets them."""
 
     model: RobotModel
-    extras: dict = field(default_factory=dict)
+    extras: dict[str, Any] = field(default_factory=dict)
     added_joints: tuple[str, ...] = ()
-    merged_links: dict = field(default_factory=dict)  # link -> body it was merged into
+    merged_links: dict[str, str] = field(default_factory=dict)  # link -> body it was merged into
     behaviours: tuple[Behaviour, ...] = ()
     explains: tuple[Explanation, ...] = ()
     not_held: frozenset[str] = frozenset()
@@ -277,6 +290,7 @@ def unreadable_mesh_explains(engine: str, model: RobotModel) -> list[Explanation
         for g in link.collisions:
             cause = meshes.unreadable_cause(engine, g.filename) if g.kind == "mesh" else None
             if cause:
+                assert g.filename is not None  # unreadable_cause finds a cause only for a named file
                 e = Explanation("contact", "collision_shape", cause, link.name, f"file:{g.filename}",
                                 f"{engine}'s own loader cannot read {os.path.basename(g.filename)} "
                                 f"({meshes.format_of(g.filename)}): the link loads without this shape")
@@ -285,15 +299,33 @@ def unreadable_mesh_explains(engine: str, model: RobotModel) -> list[Explanation
     return out
 
 
-def locked_joint_behaviour(engine: str, joint, treatment: str, cause: str) -> Behaviour:
+def vec3(v: Any) -> tuple[float, float, float]:
+    """An engine's 3-vector (a sequence or array of 3 numbers) as a triple of floats; ValueError for
+    another length."""
+    x, y, z = v
+    return float(x), float(y), float(z)
+
+
+def locked_position(joint: Joint) -> float:
+    """The position (rad or m) at which the URDF locks `joint`: a revolute or prismatic joint with
+    lower == upper, whose limit the model keeps. AssertionError for a joint that is not locked."""
+    lim = joint.limit
+    assert lim is not None and lim.lower is not None, f"{joint.name}: not a locked joint"
+    return float(lim.lower)
+
+
+def locked_joint_behaviour(engine: str, joint: Joint, treatment: str, cause: str) -> Behaviour:
     """A joint the URDF locks (lower == upper) that `engine` loaded as a moving joint: held by a
     limit constraint ('held ...': info) or free to move (an error), with `cause`."""
     held = treatment.startswith("held")
-    lower = joint.limit.lower
+    lower = locked_position(joint)
     return Behaviour("joints", "locked_joint", joint.name, f"locked at {lower:g}", treatment, cause,
                      severity="info" if held else "error",
                      detail=f"URDF {joint.locked_type} joint with lower = upper = {lower:g}: "
                             f"{'a moving joint held by a limit constraint' if held else 'free to move'} in {engine}")
+
+
+_BackendT = TypeVar("_BackendT", bound="Backend")
 
 
 class Backend(ABC):
@@ -310,8 +342,8 @@ class Backend(ABC):
         self.model = model
         self.config = config or SimConfig()
         self.load = load
-        self.unsupported: list[Unsupported] = list(
-            Unsupported("joint_type", s.split("'")[1], s) for s in model.unsupported)
+        self.unsupported: list[Unsupported] = [
+            Unsupported("joint_type", s.split("'")[1], s) for s in model.unsupported]
         self.notes: list[str] = []  # facts about this build worth printing (flags used, etc.)
         self._dof = model.dof
         self._torque = np.zeros(model.dof)
@@ -345,6 +377,9 @@ class Backend(ABC):
         # NaN/inf anywhere make the sum non-finite; Python's sum of a short list beats ndarray.sum()
         total = sum(state.q.tolist()) + sum(state.dq.tolist())
         if state.floating:
+            # a floating base has all four root arrays
+            assert (state.root_pos is not None and state.root_quat is not None
+                    and state.root_lin_vel is not None and state.root_ang_vel is not None)
             total += float(state.root_pos.sum() + state.root_quat.sum() + state.root_lin_vel.sum()
                            + state.root_ang_vel.sum())
         if not math.isfinite(total):
@@ -352,7 +387,7 @@ class Backend(ABC):
         return state
 
     # -- control ------------------------------------------------------------------------------
-    def apply_torques(self, tau) -> np.ndarray:
+    def apply_torques(self, tau: npt.ArrayLike) -> np.ndarray:
         """Set joint torques (N m or N) held for the following steps, clipped to each joint's
         URDF effort limit where one is given (> 0), then multiplied by `torque_scale`. Returns the
         torques actually applied."""
@@ -367,7 +402,7 @@ class Backend(ABC):
         self._apply_torques(t)
         return t.copy()
 
-    def rollout(self, torques, substeps: int = 1) -> Trajectory:
+    def rollout(self, torques: npt.ArrayLike, substeps: int = 1) -> Trajectory:
         """Open-loop run from the current state: torques (T, dof), each held over `substeps` engine
         steps. The fast path for long runs: torques are clipped and scaled once for the whole
         sequence, states go straight into preallocated arrays, and no per-step objects are made.
@@ -435,13 +470,12 @@ class Backend(ABC):
         """Change a link's contact with the floor from now on: lateral friction coefficient,
         restitution, and a compliant contact (stiffness N/m with damping N s/m; both None = the
         engine's rigid contact). None leaves a parameter as it is (stiffness/damping: rigid)."""
-        raise EngineFailure(self.engine, self.load, "engine %s cannot change contact parameters at run time"
-                            % self.engine)
+        raise EngineFailure(self.engine, self.load, f"engine {self.engine} cannot change contact parameters at run time")
 
-    def apply_external_force(self, link: str, force, torque=None) -> None:
+    def apply_external_force(self, link: str, force: npt.ArrayLike, torque: npt.ArrayLike | None = None) -> None:
         """World-frame force (N) at the link's COM and torque (N m), held for the following steps
         until changed (zeros remove it)."""
-        raise EngineFailure(self.engine, self.load, "engine %s cannot apply external forces" % self.engine)
+        raise EngineFailure(self.engine, self.load, f"engine {self.engine} cannot apply external forces")
 
     # -- what the engine cannot represent ------------------------------------------------------
     def declared_unsupported(self) -> list[Unsupported]:
@@ -487,7 +521,7 @@ class Backend(ABC):
         finally:
             self.set_state(saved)
 
-    def forward_dynamics(self, tau) -> np.ndarray:
+    def forward_dynamics(self, tau: npt.ArrayLike) -> np.ndarray:
         """(dof,) joint accelerations for torques `tau` at the current state, free of contact,
         damping and friction: M^-1 (tau - h). For a floating base the root is held fixed. A joint
         that moves no mass (a zero row of M: M is singular) gets 0, the others the solution of the
@@ -526,10 +560,10 @@ class Backend(ABC):
     @abstractmethod
     def _step(self) -> None: ...
 
-    def __enter__(self):
+    def __enter__(self: _BackendT) -> _BackendT:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def __repr__(self) -> str:

@@ -22,9 +22,12 @@ import os
 import shutil
 import tempfile
 import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from scipy.spatial.transform import Rotation
 
 from .. import meshes
@@ -43,7 +46,9 @@ from .base import (
     Unsupported,
     UnsupportedKind,
     locked_joint_behaviour,
+    locked_position,
     unreadable_mesh_explains,
+    vec3,
 )
 
 with c_output_silenced(2):  # PyBullet's C module prints "pybullet build time: ..." to stderr on import
@@ -62,11 +67,11 @@ MAX_JOINTS = 127  # getJointState/getLinkState fail for every joint of a body wi
 _CONVERTED_CYLINDER = "unknown_file"  # what getCollisionShapeData names a cylinder loaded as a mesh
 
 
-def _fmt(v) -> str:
+def _fmt(v: npt.ArrayLike) -> str:
     return " ".join(repr(float(x)) for x in np.atleast_1d(v))
 
 
-def _num(x) -> str:
+def _num(x: float) -> str:
     return repr(float(x))
 
 
@@ -74,18 +79,24 @@ def _pose_el(parent: ET.Element, pose: Pose) -> None:
     ET.SubElement(parent, "origin", xyz=_fmt(pose.xyz), rpy=_fmt(pose.rpy))
 
 
-def _geometry_el(parent: ET.Element, g: Geometry, mesh_files: dict | None = None) -> None:
+def _geometry_el(parent: ET.Element, g: Geometry, mesh_files: dict[str, str] | None = None) -> None:
     _pose_el(parent, g.origin)
     geom = ET.SubElement(parent, "geometry")
+    # each kind has its sizes (model.Geometry; the URDF reader sets them)
     if g.kind == "box":
+        assert g.size is not None
         ET.SubElement(geom, "box", size=_fmt(g.size))
     elif g.kind == "sphere":
+        assert g.radius is not None
         ET.SubElement(geom, "sphere", radius=_num(g.radius))
     elif g.kind in ("cylinder", "capsule"):
+        assert g.radius is not None and g.length is not None
         ET.SubElement(geom, g.kind, radius=_num(g.radius), length=_num(g.length))
     elif g.kind == "plane":
+        assert g.normal is not None
         ET.SubElement(geom, "plane", normal=_fmt(g.normal))
     else:  # a format PyBullet cannot read (ASCII STL) goes in as a binary STL copy
+        assert g.filename is not None  # a mesh names its file
         path = (mesh_files or {}).get(g.filename) or meshes.readable_copy(g.filename, MESH_FORMATS)
         ET.SubElement(geom, "mesh", filename=path, scale=_fmt(g.scale))
 
@@ -108,11 +119,13 @@ def principal_inertial(inertial: Inertial) -> tuple[Pose, np.ndarray]:
         w[k] = rest
     if np.linalg.det(V) < 0:
         V[:, 0] *= -1
-    if np.allclose(V, np.eye(3), atol=0):  # keep exact identity frames exact
-        rpy = (0.0, 0.0, 0.0)
-    else:
-        rpy = rpy_of(Rotation.from_matrix(V))
+    # keep exact identity frames exact
+    rpy = (0.0, 0.0, 0.0) if np.allclose(V, np.eye(3), atol=0) else rpy_of(Rotation.from_matrix(V))
     return Pose(inertial.origin.xyz, rpy), w
+
+
+def _has_mass(link: Link) -> bool:
+    return link.inertial is not None and link.inertial.mass > 0
 
 
 def mergeable_frames(model: RobotModel) -> list[str]:
@@ -128,7 +141,7 @@ def mergeable_frames(model: RobotModel) -> list[str]:
     return out
 
 
-def merged_offsets(model: RobotModel, merged) -> dict[str, tuple[str, np.ndarray]]:
+def merged_offsets(model: RobotModel, merged: Iterable[str]) -> dict[str, tuple[str, np.ndarray]]:
     """For each merged link: (the kept link it hangs from, its (4, 4) pose in that link's frame)."""
     merged = set(merged)
     out = {}
@@ -136,13 +149,15 @@ def merged_offsets(model: RobotModel, merged) -> dict[str, tuple[str, np.ndarray
         T, link = np.eye(4), name
         while link in merged:
             j = model.parent_joint(link)
+            assert j is not None  # a merged link hangs from its parent by a fixed joint
             T = j.origin.matrix @ T
             link = j.parent
         out[name] = (link, T)
     return out
 
 
-def fused_body(model: RobotModel, link: str, merged: dict) -> tuple[Inertial | None, list[Geometry]]:
+def fused_body(model: RobotModel, link: str,
+               merged: dict[str, tuple[str, np.ndarray]]) -> tuple[Inertial | None, list[Geometry]]:
     """Inertial and collision shapes of kept link `link` with the links merged into it (rigidly
     attached by fixed joints), all in `link`'s frame. Without members: the link's own."""
     members = [name for name, (holder, _) in merged.items() if holder == link]
@@ -152,14 +167,14 @@ def fused_body(model: RobotModel, link: str, merged: dict) -> tuple[Inertial | N
         T = merged[name][1]
         shapes += [replace(g, origin=Pose.from_matrix(T @ g.origin.matrix), name=None)
                    for g in model.link(name).collisions]
-    if not any(model.link(n).inertial is not None and model.link(n).inertial.mass > 0 for n in members):
+    if not any(_has_mass(model.link(n)) for n in members):
         return own.inertial, shapes
     from ..compare.inertia import composite  # the same fused inertia the comparison expects
 
     return composite(model, link, members), shapes
 
 
-def matched_urdf(model: RobotModel, merge=(), mesh_files: dict | None = None) -> str:
+def matched_urdf(model: RobotModel, merge: Iterable[str] = (), mesh_files: dict[str, str] | None = None) -> str:
     """The canonical model as a URDF PyBullet reads without surprises. `merge`: links attached by
     fixed joints left out, fused into the nearest kept ancestor (mass, inertia and shapes; their
     children re-attached with the composed offset); `mesh_files`: declared mesh path -> path to
@@ -201,8 +216,9 @@ def matched_urdf(model: RobotModel, merge=(), mesh_files: dict | None = None) ->
         ET.SubElement(el, "child", link=j.child)
         _pose_el(el, origin)
         ET.SubElement(el, "axis", xyz=_fmt(j.axis))
-        if j.limited:
-            lo, hi = j.limit.lower, j.limit.upper
+        bounds = j.bounds  # (lower, upper) exactly when the joint is limited
+        if bounds is not None:
+            lo, hi = bounds
         else:  # continuous or unlimited: lower > upper means 'no limit' to PyBullet
             lo, hi = 1.0, -1.0
         ET.SubElement(el, "limit", lower=_num(lo), upper=_num(hi),
@@ -228,7 +244,7 @@ def is_ascii_stl(path: str | None) -> bool:
     return head.lstrip().lower().startswith(b"solid")
 
 
-def _qmul(a, b) -> tuple:
+def _qmul(a: Sequence[float], b: Sequence[float]) -> tuple[float, float, float, float]:
     """Hamilton product of two x-y-z-w quaternions (a then b, as scipy's Rotation a * b)."""
     ax, ay, az, aw = a
     bx, by, bz, bw = b
@@ -236,14 +252,14 @@ def _qmul(a, b) -> tuple:
             aw * bz + ax * by - ay * bx + az * bw, aw * bw - ax * bx - ay * by - az * bz)
 
 
-def _qrot(q, v) -> tuple:
+def _qrot(q: Sequence[float], v: Sequence[float]) -> tuple[float, float, float]:
     """v rotated by the unit x-y-z-w quaternion q."""
     x, y, z, w = q
     tx, ty, tz = 2 * (y * v[2] - z * v[1]), 2 * (z * v[0] - x * v[2]), 2 * (x * v[1] - y * v[0])
     return (v[0] + w * tx + y * tz - z * ty, v[1] + w * ty + z * tx - x * tz, v[2] + w * tz + x * ty - y * tx)
 
 
-def _matrix(pos, quat_xyzw) -> np.ndarray:
+def _matrix(pos: npt.ArrayLike, quat_xyzw: npt.ArrayLike) -> np.ndarray:
     T = np.eye(4)
     T[:3, :3] = Rotation.from_quat(quat_xyzw).as_matrix()
     T[:3, 3] = pos
@@ -262,11 +278,13 @@ def pybullet_shape_props(g: Geometry) -> tuple[float, np.ndarray, np.ndarray]:
     R, pos = g.origin.rotation, np.asarray(g.origin.xyz, float)
     if g.kind == "capsule":
         r, h = g.radius, g.length
+        assert r is not None and h is not None  # a capsule has both
         x = y = 2 * r
         z = h + 2 * r
         v = np.pi * r * r * h + 4.0 / 3.0 * np.pi * r ** 3  # mass is declared: only the shape matters
         c = np.zeros(3)
     else:
+        assert g.filename is not None  # a mesh names its file
         lo, hi = meshes.bounds(g.filename, tuple(g.scale))
         x, y, z = hi - lo + 2 * meshes.BULLET_MESH_INERTIA_PAD
         v = x * y * z  # mass is declared: only the shape matters
@@ -275,9 +293,9 @@ def pybullet_shape_props(g: Geometry) -> tuple[float, np.ndarray, np.ndarray]:
     return v, pos + R @ c, R @ I @ R.T
 
 
-def _mounted_behaviour(mounted: dict) -> Behaviour:
+def _mounted_behaviour(mounted: dict[str, Any]) -> Behaviour:
     """The raw calculateInverseDynamics call on a mounted native base (`_mounted_inverse_dynamics_probe`)."""
-    def fmt(v):
+    def fmt(v: npt.ArrayLike) -> str:
         return "[" + ", ".join(f"{x:.4g}" for x in np.asarray(v).ravel()) + "]"
 
     return Behaviour(
@@ -297,6 +315,7 @@ def shape_inertia_explanation(link: Link, held: Inertial) -> Explanation:
 
     detail, extra = "{detail}", {}
     try:
+        assert link.inertial is not None  # the caller passes a link that declares its inertial
         shp = shape_inertia(link, link.inertial.mass, pybullet_shape_props)  # bounding boxes: even a flat mesh
     except (meshes.NotComputable, meshes.MeshProblem) as exc:
         shp = None
@@ -438,12 +457,12 @@ class BulletBackend(Backend):
                 raise EngineFailure("bullet", self.load, f"floating joint {group!r} became a fixed joint: PyBullet's "
                                     "URDF importer has no floating joint inside the tree (it prints 'joint "
                                     "unsupported, creating a fixed joint instead')", cause="bullet_floating_joint_fixed")
-        missing = [j for j in self.joint_names if j not in by_name]
-        if missing:
-            raise EngineFailure("bullet", self.load, f"joints missing after load: {', '.join(missing)}")
+        missing_joints = [j for j in self.joint_names if j not in by_name]
+        if missing_joints:
+            raise EngineFailure("bullet", self.load, f"joints missing after load: {', '.join(missing_joints)}")
         self.jidx = [by_name[j] for j in self.joint_names]
         # joints the URDF locks (lower == upper) that PyBullet loaded as moving: set to that value
-        self._locked = [(by_name[j.name], float(j.limit.lower)) for j in self.model.locked_joints
+        self._locked = [(by_name[j.name], locked_position(j)) for j in self.model.locked_joints
                         if j.name in by_name and self._info[by_name[j.name]][2] != p.JOINT_FIXED]
         self.floor = -1
         if cfg.floor:
@@ -475,7 +494,7 @@ class BulletBackend(Backend):
                 if j.parent == parent and j.type == "fixed":
                     welded.append(j.child)
                     todo.append(j.child)
-        massive = [n for n in welded if model.link(n).inertial is not None and model.link(n).inertial.mass > 0]
+        massive = [n for n in welded if _has_mass(model.link(n))]
         if not massive:
             raise EngineFailure(
                 "bullet", "matched",
@@ -518,10 +537,12 @@ class BulletBackend(Backend):
                 if g.kind == "mesh" and g.filename not in self._mesh_files and is_ascii_stl(g.filename):
                     import trimesh
 
+                    assert g.filename is not None  # is_ascii_stl is False without a file
                     if self._tmpdir is None:
                         self._tmpdir = tempfile.mkdtemp(prefix="simmatch_bullet_")
                     dst = os.path.join(self._tmpdir, f"{len(self._mesh_files)}_{os.path.basename(g.filename)}")
-                    trimesh.load(g.filename, force="mesh").export(dst, file_type="stl")
+                    # trimesh leaves Geometry.export unannotated
+                    trimesh.load(g.filename, force="mesh").export(dst, file_type="stl")  # type: ignore[no-untyped-call]
                     self._mesh_files[g.filename] = dst
         if self._mesh_files:
             self.notes.append(f"{len(self._mesh_files)} ASCII STL mesh(es) loaded from binary copies")
@@ -542,7 +563,7 @@ class BulletBackend(Backend):
                                         physicsClientId=c)
                 self.notes.append(f"--explain: {name!r} coupled by the matched JOINT_GEAR")
             elif j.locked_type and self._info[by_name[name]][2] != p.JOINT_FIXED:
-                v = float(j.limit.lower)
+                v = locked_position(j)
                 p.changeDynamics(body, by_name[name], jointLowerLimit=v, jointUpperLimit=v, physicsClientId=c)
                 self.notes.append(f"--explain: locked {name!r} held by equal hard limits at {v:g}")
 
@@ -574,17 +595,19 @@ class BulletBackend(Backend):
 
     def _add_gear(self, j: Joint) -> None:
         """The matched treatment of a `<mimic>` joint `j`."""
+        mimic = j.mimic
+        assert mimic is not None, f"{j.name}: no <mimic>"
         c, body = self.cid, self.body
         by_name = {info[1].decode(): i for i, info in enumerate(self._info)}
         # PyBullet's gear holds q_A + gearRatio q_B = relativePositionTarget (measured on 3.2.7:
         # A = leader, ratio -0.5 gives q_B = 2 q_A, not 0.5 q_A), position error corrected with
         # erp: A = the follower, ratio -multiplier, target = offset is q = multiplier q[leader] + offset
-        cid = p.createConstraint(body, by_name[j.name], body, by_name[j.mimic.joint], p.JOINT_GEAR,
+        cid = p.createConstraint(body, by_name[j.name], body, by_name[mimic.joint], p.JOINT_GEAR,
                                  list(j.axis), [0, 0, 0], [0, 0, 0], physicsClientId=c)
-        p.changeConstraint(cid, gearRatio=-j.mimic.multiplier, relativePositionTarget=j.mimic.offset,
+        p.changeConstraint(cid, gearRatio=-mimic.multiplier, relativePositionTarget=mimic.offset,
                            maxForce=1e6, erp=1.0, physicsClientId=c)
-        self.notes.append(f"mimic {j.name!r}: JOINT_GEAR constraint on {j.mimic.joint!r} (ratio "
-                          f"{-j.mimic.multiplier:g}, relativePositionTarget {j.mimic.offset:g})")
+        self.notes.append(f"mimic {j.name!r}: JOINT_GEAR constraint on {mimic.joint!r} (ratio "
+                          f"{-mimic.multiplier:g}, relativePositionTarget {mimic.offset:g})")
 
     def _set_friction_motors(self) -> None:
         """The default velocity motor becomes Coulomb friction (force = the joint's friction), or nothing."""
@@ -634,7 +657,7 @@ class BulletBackend(Backend):
                   v_com[2] + w[0] * r[1] - w[1] * r[0])
         return State(q, dq, np.array(root), np.array(quat), np.array(v_root), np.array(w, dtype=float))
 
-    def _root_offset(self) -> tuple[tuple, tuple]:
+    def _root_offset(self) -> tuple[tuple[float, ...], tuple[float, float, float, float]]:
         """Base inertial offset (pos, inverse orn) as float tuples; fixed once the body is built."""
         cached = self.__dict__.get("_root_offset_cache")
         if cached is None:
@@ -671,7 +694,8 @@ class BulletBackend(Backend):
             raise EngineFailure("bullet", self.load, f"no link {link!r} in {self.model.name}")
         return self.link_index[link]
 
-    def set_contact_params(self, link, friction=None, restitution=None, stiffness=None, damping=None) -> None:
+    def set_contact_params(self, link: str, friction: float | None = None, restitution: float | None = None,
+                           stiffness: float | None = None, damping: float | None = None) -> None:
         """PyBullet cannot switch a link back to its rigid contact once it was made compliant: rigid is
         then emulated with k = 1e12 and damping for the default contact ERP 0.2 (measured 3e-3 state
         difference after 0.6 s of hopping)."""
@@ -681,7 +705,7 @@ class BulletBackend(Backend):
             kw["lateralFriction"] = float(friction)
         if restitution is not None:
             kw["restitution"] = float(restitution)
-        compliant = getattr(self, "_compliant", set())
+        compliant: set[str] = getattr(self, "_compliant", set())
         if stiffness is not None and damping is not None:
             kw.update(contactStiffness=float(stiffness), contactDamping=float(damping))
             compliant.add(link)
@@ -693,7 +717,7 @@ class BulletBackend(Backend):
         if kw:
             p.changeDynamics(self.body, li, physicsClientId=self.cid, **kw)
 
-    def apply_external_force(self, link, force, torque=None) -> None:
+    def apply_external_force(self, link: str, force: npt.ArrayLike, torque: npt.ArrayLike | None = None) -> None:
         li = self._link_id(link)
         f = np.asarray(force, dtype=float).reshape(3)
         t = np.zeros(3) if torque is None else np.asarray(torque, dtype=float).reshape(3)
@@ -751,12 +775,13 @@ class BulletBackend(Backend):
     def link_coms(self) -> dict[str, np.ndarray]:
         c, body = self.cid, self.body
         out = {}
-        massive = [n for n in self.merged if (self.model.link(n).inertial is not None
-                                              and self.model.link(n).inertial.mass > 0)]
+        massive = [n for n in self.merged if _has_mass(self.model.link(n))]
         if massive:  # fused into a kept link: placed with the composed offset
             frames = self.link_frames()
             for n in massive:
-                out[n] = (frames[n] @ np.append(self.model.link(n).inertial.com, 1.0))[:3]
+                inertial = self.model.link(n).inertial
+                assert inertial is not None  # a massive link has its inertial
+                out[n] = (frames[n] @ np.append(inertial.com, 1.0))[:3]
         for name, i in self.link_index.items():
             if p.getDynamicsInfo(body, i, physicsClientId=c)[0] <= 0:
                 continue
@@ -768,7 +793,8 @@ class BulletBackend(Backend):
         return out
 
     # -- dynamics -----------------------------------------------------------------------------
-    def _all_dof_state(self):
+    def _all_dof_state(self) -> tuple[list[float], list[float]]:
+        """Positions and velocities of every non-fixed PyBullet joint (self._dof_idx order)."""
         js = p.getJointStates(self.body, self._dof_idx, physicsClientId=self.cid) if self._dof_idx else []
         return [s[0] for s in js], [s[1] for s in js]
 
@@ -777,7 +803,8 @@ class BulletBackend(Backend):
         off = 6 if self.model.floating and not self._static_base else 0
         return [off + pos[i] for i in self.jidx]
 
-    def _fixed_base_inverse_dynamics(self, q, dq, qdd, corrected: bool = True) -> list:
+    def _fixed_base_inverse_dynamics(self, q: Sequence[float], dq: Sequence[float], qdd: Sequence[float],
+                                     corrected: bool = True) -> list[float]:
         """calculateInverseDynamics of a fixed (or static) base. PyBullet takes gravity in the base's
         inertial frame as if it were the world frame (wrong for a rotated root <inertial> or a tilted
         base; measured on 3.2.7): `corrected` evaluates it with gravity rotated into that frame,
@@ -822,7 +849,7 @@ class BulletBackend(Backend):
             h = self._fixed_base_inverse_dynamics(q, dq, zeros)
         return np.array(h)[self._canonical_cols()]
 
-    def _inverse_dynamics_probe(self) -> list[dict]:
+    def _inverse_dynamics_probe(self) -> list[dict[str, Any]]:
         """The raw calculateInverseDynamics gravity torques (what users call) against the corrected
         ones at the current q and at q + 0.5; a finding when they differ: a warning for the native
         load, info for the matched one (the call is wrong there too, for users who load with
@@ -867,6 +894,7 @@ class BulletBackend(Backend):
             rel = err / max(float(np.max(np.abs(good))), 1e-12)
             if worst is None or rel > worst[0]:
                 worst = (rel, err, q, raw, good)
+        assert worst is not None  # two probes, one per shift
         rel, err, q, raw, good = worst
         if err <= max(1e-9 * max(float(np.max(np.abs(good))), float(np.max(np.abs(raw)))), 1e-12):
             return []
@@ -879,7 +907,7 @@ class BulletBackend(Backend):
                             f"the base's inertial frame as if it were the world; simmatch's read-back rotates it "
                             f"(the simulation itself is right)")]
 
-    def _mounted_inverse_dynamics_probe(self) -> dict | None:
+    def _mounted_inverse_dynamics_probe(self) -> dict[str, Any] | None:
         """Native loads of a mounted fixed base (what a user calls): the raw calculateInverseDynamics
         gravity torques against what PyBullet simulates, at the current q and at q + 0.5 (the worse of
         the two); None when they agree to 1e-9 (relative) or nothing applies."""
@@ -898,6 +926,7 @@ class BulletBackend(Backend):
             if worst is None or err / scale > worst["rel_error"]:
                 worst = {"q": [float(q[k]) for k in cols], "raw": raw.tolist(), "simulated": good.tolist(),
                          "abs_error": err, "rel_error": err / scale}
+        assert worst is not None  # two probes, one per shift
         if worst["rel_error"] <= 1e-9:
             return None
         worst["tilt_deg"] = float(np.degrees(Rotation.from_quat(self.model.base_pose.quat_xyzw).magnitude()))
@@ -927,7 +956,7 @@ class BulletBackend(Backend):
             info = p.getDynamicsInfo(body, i, physicsClientId=c)
             mass, lat, diag, ipos, iorn, rest, roll, spin, cdamp, cstiff = info[:10]
             R = Rotation.from_quat(iorn)
-            inertial = Inertial(float(mass), Pose(tuple(ipos), rpy_of(R)),
+            inertial: Inertial | None = Inertial(float(mass), Pose(tuple(ipos), rpy_of(R)),
                                 tuple(tuple(r) for r in np.diag(diag)))
             if i < 0 and not self.model.floating and link.inertial is None:
                 inertial = None  # the world-fixed root: PyBullet holds no mass for it
@@ -961,7 +990,7 @@ class BulletBackend(Backend):
                                 tuple(info[13]), limit, float(info[6]), friction))
         motors = self._probe_motors()
         damping = self._explicit_damping_factor()
-        extras = {
+        extras: dict[str, Any] = {
             "joint_damping_integration": "explicit",
             "joint_friction": "velocity motor with max force = friction" if self.load == "matched" else "ignored",
             "inertia_source": "file" if self.load == "matched" else "collision shapes",
@@ -1053,7 +1082,8 @@ class BulletBackend(Backend):
             if native and declared is None:
                 out.append(Explanation("contact", "lateral_friction", "bullet_default_friction", link.name,
                                        detail="{detail}; no <lateral_friction> declared"))
-            elif not native and back.contact is not None and abs(back.contact.lateral_friction - 0.5) < 1e-12:
+            elif (not native and back.contact is not None and back.contact.lateral_friction is not None
+                  and abs(back.contact.lateral_friction - 0.5) < 1e-12):
                 out.append(Explanation(
                     "contact", "lateral_friction", "bullet_changedynamics_drops_args", link.name,
                     detail="{detail}; PyBullet's default 0.5 is still in place after simmatch's changeDynamics call"))
@@ -1061,7 +1091,8 @@ class BulletBackend(Backend):
                 out.append(shape_inertia_explanation(link, back.inertial))
         return out
 
-    def _collisions(self, link: Link, shapes, ipos, iorn) -> tuple[Geometry, ...]:
+    def _collisions(self, link: Link, shapes: Sequence[Any], ipos: Sequence[float],
+                    iorn: Sequence[float]) -> tuple[Geometry, ...]:
         """The link's collision shapes as PyBullet holds them, each named after the declared shape it
         comes from (its `name`, or '#k' for the k-th unnamed one), so that a comparison pairs them
         right. getCollisionShapeData keeps the declared order but leaves out shapes the engine could
@@ -1071,7 +1102,7 @@ class BulletBackend(Backend):
         declared = fused_body(self.model, link.name, self.merged)[1]  # own shapes, then fused links'
         n_own = len(link.collisions)
 
-        def key(i):
+        def key(i: int) -> str | None:
             return (declared[i].name or f"#{i}") if i < n_own else None
 
         for g in got:
@@ -1102,18 +1133,20 @@ class BulletBackend(Backend):
                 return True
             if d.kind != "mesh":
                 return False
+            assert d.filename is not None  # a mesh names its file
             loaded = {os.path.basename(d.filename or ""), os.path.basename(self._mesh_files.get(d.filename, ""))}
             return os.path.basename(fn) in loaded
         return g.kind == d.kind
 
     def _dropped(self, link: Link, d: Geometry) -> None:
         if d.kind == "mesh" and is_ascii_stl(d.filename):
+            assert d.filename is not None  # is_ascii_stl is False without a file
             entry = Explanation("contact", "collision_shape", "bullet_ascii_stl", link.name,
                                 detail=f"{{detail}}; {os.path.basename(d.filename)} is an ASCII STL")
             if entry not in self._explains:
                 self._explains.append(entry)
 
-    def _geometry(self, shape, ipos, iorn) -> Geometry | None:
+    def _geometry(self, shape: Sequence[Any], ipos: Sequence[float], iorn: Sequence[float]) -> Geometry | None:
         """Collision shape data is given in the inertial frame; convert to the link frame."""
         gtype, dims, fname, lpos, lorn = shape[2], shape[3], shape[4], shape[5], shape[6]
         T_inertial = np.eye(4)
@@ -1124,7 +1157,7 @@ class BulletBackend(Backend):
         T_local[:3, 3] = lpos
         pose = Pose.from_matrix(T_inertial @ T_local)
         if gtype == p.GEOM_BOX:
-            return Geometry("box", pose, size=tuple(float(d) for d in dims))
+            return Geometry("box", pose, size=vec3(dims))
         if gtype == p.GEOM_SPHERE:
             return Geometry("sphere", pose, radius=float(dims[0]))
         if gtype == p.GEOM_CYLINDER:
@@ -1132,10 +1165,10 @@ class BulletBackend(Backend):
         if gtype == p.GEOM_CAPSULE:
             return Geometry("capsule", pose, radius=float(dims[1]), length=float(dims[0]))
         if gtype == p.GEOM_PLANE:  # dimensions hold the plane normal (measured on 3.2.7)
-            return Geometry("plane", pose, normal=tuple(float(d) for d in dims))
+            return Geometry("plane", pose, normal=vec3(dims))
         if gtype == p.GEOM_MESH:
             fn = fname.decode() if isinstance(fname, bytes) else fname
-            return Geometry("mesh", pose, filename=fn, scale=tuple(float(d) for d in dims))
+            return Geometry("mesh", pose, filename=fn, scale=vec3(dims))
         return None
 
     def _explicit_damping_factor(self) -> dict[str, float]:

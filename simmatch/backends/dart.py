@@ -19,6 +19,7 @@ import os
 import warnings
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from scipy.spatial.transform import Rotation
@@ -37,7 +38,9 @@ from .base import (
     Unsupported,
     UnsupportedKind,
     locked_joint_behaviour,
+    locked_position,
     unreadable_mesh_explains,
+    vec3,
 )
 from .dart_build import (
     MESH_FORMATS,
@@ -149,10 +152,11 @@ class DartBackend(Backend):
             os.close(keep)
 
     # -- building ----------------------------------------------------------------------------
-    def _build_matched(self):
+    def _build_matched(self) -> Any:
+        """The model built body by body as a dartpy Skeleton."""
         dart, model = self._dart, self.model
         skel = dart.dynamics.Skeleton(model.name)
-        self.bodies = {}
+        self.bodies: dict[str, Any] = {}  # link name -> dartpy BodyNode
         root_link = model.link(model.root)
         if model.floating:
             joint, body = skel.createFreeJointAndBodyNodePair()
@@ -183,18 +187,20 @@ class DartBackend(Backend):
                 self._setup_joint(joint, j)
             self._setup_body(body, model.link(j.child))
         for j in model.mimic_joints:
+            assert j.mimic is not None  # a mimic joint has its <mimic>
             self.unsupported.append(Unsupported(
                 "mimic", j.name, f"dartpy 6.20 does not bind Joint::setMimicJoint: {j.name!r} moves on its own "
                                  f"instead of following {j.mimic.joint!r}"))
         return skel
 
-    def _setup_joint(self, joint, j: Joint) -> None:
+    def _setup_joint(self, joint: Any, j: Joint) -> None:
         dart = self._dart
         joint.setAxis(np.asarray(j.axis, dtype=float))
         joint.setActuatorType(dart.dynamics.ActuatorType.FORCE)
-        if j.limited:
-            joint.setPositionLowerLimit(0, float(j.limit.lower))
-            joint.setPositionUpperLimit(0, float(j.limit.upper))
+        bounds = j.bounds  # (lower, upper) exactly when the joint is limited
+        if bounds is not None:
+            joint.setPositionLowerLimit(0, float(bounds[0]))
+            joint.setPositionUpperLimit(0, float(bounds[1]))
             joint.setLimitEnforcement(True)
         else:
             joint.setPositionLowerLimit(0, -np.inf)
@@ -209,7 +215,7 @@ class DartBackend(Backend):
         joint.setCoulombFriction(0, float(j.friction))
         joint.setSpringStiffness(0, 0.0)
 
-    def _setup_body(self, body, link: Link) -> None:
+    def _setup_body(self, body: Any, link: Link) -> None:
         body.setName(link.name)
         self.bodies[link.name] = body
         set_inertia(body, link.inertial)
@@ -236,7 +242,9 @@ class DartBackend(Backend):
             dyn.setFrictionCoeff(float(friction))
             dyn.setRestitutionCoeff(float(restitution))
 
-    def _load_native(self):
+    def _load_native(self) -> Any:
+        """DartLoader's own import of `model.source` as a dartpy Skeleton, None when the loader
+        returns None; EngineFailure when the file is not found."""
         dart, model = self._dart, self.model
         path = Path(model.source).resolve() if model.source else None
         if path is None or not path.is_file():
@@ -270,7 +278,9 @@ class DartBackend(Backend):
                 f"DartLoader().parseSkeleton returned None: package:// URIs ({', '.join(unresolved)}) cannot be "
                 f"resolved until loader.addPackageDirectory(name, folder) registers them"
                 + (f" (engine said: {said})" if said else ""), cause="dart_package_uri_unresolved")
-        missing = [(link.name, g.filename) for link in self.model.links for g in link.visuals if g.missing]
+        # a missing visual mesh keeps the URDF's text as its filename
+        missing = [(link.name, g.filename) for link in self.model.links for g in link.visuals
+                   if g.missing and g.filename is not None]
         said_all = " ".join(self.loader_messages)
         hit = next(((ln, fn) for ln, fn in missing if fn.split("/")[-1] in said_all), None)
         if hit is not None:  # measured on 6.20: a visual mesh it cannot open fails the whole file
@@ -295,7 +305,7 @@ class DartBackend(Backend):
     def _map_dofs(self) -> None:
         skel, model = self.skel, self.model
         idx = []
-        free_coords: dict = {}
+        free_coords: dict[str, list[Any]] = {}  # group -> [its dartpy FreeJoint, 6 dof columns]
         coordinate_of = {c.name: (g, k) for g, cs in model.groups.items() for k, c in enumerate(cs)}
         for name in model.joint_names:
             if skel.getJoint(name) is None and name in coordinate_of:
@@ -344,7 +354,7 @@ class DartBackend(Backend):
         for j in model.locked_joints:
             dj = skel.getJoint(j.name)
             if dj is not None and dj.getNumDofs() == 1 and dj.getIndexInSkeleton(0) in self._extra_idx:
-                self._extra_q0[self._extra_idx.index(dj.getIndexInSkeleton(0))] = float(j.limit.lower)
+                self._extra_q0[self._extra_idx.index(dj.getIndexInSkeleton(0))] = locked_position(j)
 
     def _align_native_joints(self) -> None:
         """config.align_joints on a native import: a locked joint DART loaded as moving gets the LOCKED
@@ -381,6 +391,7 @@ class DartBackend(Backend):
 
     def _set_root(self, state: State) -> None:
         j = self._free
+        assert j is not None  # called for a floating base only
         T = np.eye(4)
         R = Rotation.from_quat(np.asarray(state.root_quat, dtype=float)).as_matrix()
         T[:3, :3], T[:3, 3] = R, state.root_pos
@@ -434,7 +445,7 @@ class DartBackend(Backend):
             dq[cols] = np.linalg.solve(dart_free.chain_jacobian(c), dj.getRelativeJacobian() @ dj.getVelocities())
             entry[2] = c
 
-    def _inner_free_maps(self):
+    def _inner_free_maps(self) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """Per inner FreeJoint: (its DART dof columns in self._idx order, J_m, dJ_m dq) at the current state."""
         out = []
         for dj, cols, last in self._inner_free:
@@ -472,7 +483,7 @@ class DartBackend(Backend):
     def _link_names(self) -> set[str]:
         return {link.name for link in self.model.links}
 
-    def _coordinate_map(self):
+    def _coordinate_map(self) -> tuple[np.ndarray, np.ndarray]:
         """(J (dof, dof), dJ dq (dof,)): DART velocities (in self._idx order) = J canonical dq; the
         identity but for inner FreeJoints (see dart_free)."""
         J, a0 = np.eye(self.dof), np.zeros(self.dof)
@@ -503,13 +514,14 @@ class DartBackend(Backend):
         out = np.zeros(self.dof)
         dt = self.world.getTimeStep()
         for k, j in enumerate(self.model.dof_joints):
-            if not j.limited:
+            bounds = j.bounds  # (lower, upper) exactly when the joint is limited
+            if bounds is None:
                 continue
             dj = self.skel.getJoint(j.name)
             if not dj.areLimitsEnforced():
                 continue
             q = dj.getPosition(0)
-            if q <= j.limit.lower + 1e-6 or q >= j.limit.upper - 1e-6:
+            if q <= bounds[0] + 1e-6 or q >= bounds[1] - 1e-6:
                 out[k] = dj.getConstraintImpulse(0) / dt
         return out
 
@@ -531,7 +543,7 @@ class DartBackend(Backend):
                                     float(c.penetrationDepth)))
         return out
 
-    def _frame_link(self, obj) -> str | None:
+    def _frame_link(self, obj: Any) -> str | None:
         frame = obj.getShapeFrame()
         name = frame.getName()
         if name == "floor":
@@ -556,8 +568,8 @@ class DartBackend(Backend):
                 links.append(Link(link.name))
                 continue
             inertia = body.getInertia()
-            inertial = Inertial(float(inertia.getMass()), Pose(tuple(float(v) for v in inertia.getLocalCOM())),
-                                tuple(tuple(float(x) for x in row) for row in inertia.getMoment()))
+            inertial = Inertial(float(inertia.getMass()), Pose(vec3(inertia.getLocalCOM())),
+                                tuple(vec3(row) for row in inertia.getMoment()))
             collisions, contact = [], None
             for node in body.getShapeNodes():
                 if not node.hasCollisionAspect():
@@ -623,10 +635,14 @@ class DartBackend(Backend):
         """DART's additions: declared limits it does not enforce, locked joints it lets move, and
         capsules that DART's FCL detector collides as spheres."""
         model = self.model
-        out = [Behaviour("joints", "limit_enforcement", j.name, "enforced", "not enforced", "dart_limits_not_enforced",
-                         severity="warning",
-                         detail=f"range [{j.limit.lower:g}, {j.limit.upper:g}] is declared but the joint moves past it")
-               for j in model.joints if j.movable and j.limited and enforced.get(j.name) is False]
+        out = []
+        for j in model.joints:
+            bounds = j.bounds  # (lower, upper) exactly when the joint is limited
+            if j.movable and bounds is not None and enforced.get(j.name) is False:
+                out.append(Behaviour(
+                    "joints", "limit_enforcement", j.name, "enforced", "not enforced", "dart_limits_not_enforced",
+                    severity="warning",
+                    detail=f"range [{bounds[0]:g}, {bounds[1]:g}] is declared but the joint moves past it"))
         out += [locked_joint_behaviour(self.engine, j, locked[j.name], "dart_equal_limits_not_enforced")
                 for j in model.locked_joints if locked.get(j.name, "fixed") != "fixed"]
         if self.config.collision_detector == "fcl":
@@ -636,7 +652,7 @@ class DartBackend(Backend):
                                      "dart_fcl_no_capsule", severity="warning"))
         return tuple(out)
 
-    def _causes(self, links: list) -> list[Explanation]:
+    def _causes(self, links: list[Link]) -> list[Explanation]:
         """What DART does to the differences a comparator finds (see `Explanation`)."""
         model, native = self.model, self.load == "native"
         out = unreadable_mesh_explains(self.engine, model) if native else []
@@ -687,7 +703,7 @@ class DartBackend(Backend):
             f"dynamics not finite (on the hopper ODE then aborts the process at the next step); use --base fixed or give the root "
             f"link its mass", cause="dart_singular_free_root")
 
-    def _contact_tag_explains(self, links: list) -> list[Explanation]:
+    def _contact_tag_explains(self, links: list[Link]) -> list[Explanation]:
         """DartLoader (urdfdom) does not read PyBullet's `<contact>` extension: every collision
         ShapeNode keeps DART's DynamicsAspect defaults (friction 1.0, restitution 0). A declared
         restitution read back as that default is explained by it (measured per link)."""
@@ -703,14 +719,14 @@ class DartBackend(Backend):
                                           f"extension: DART's loader left its default {DART_RESTITUTION:g}"))
         return out
 
-    def _joint_back(self, dj, j: Joint) -> Joint:
+    def _joint_back(self, dj: Any, j: Joint) -> Joint:
         T_pj = dj.getTransformFromParentBodyNode().matrix()
         T_cj = dj.getTransformFromChildBodyNode().matrix()
         origin = Pose.from_matrix(T_pj @ np.linalg.inv(T_cj))
         jtype = _JOINT_TYPES.get(dj.getType(), dj.getType())
         axis, limit, damping, friction = j.axis, None, 0.0, 0.0
         if dj.getNumDofs() == 1:
-            axis = tuple(float(v) for v in T_cj[:3, :3] @ np.asarray(dj.getAxis(), dtype=float))
+            axis = vec3(T_cj[:3, :3] @ np.asarray(dj.getAxis(), dtype=float))
             lo, hi = _finite(dj.getPositionLowerLimit(0)), _finite(dj.getPositionUpperLimit(0))
             if jtype == "revolute" and lo is None and hi is None:
                 jtype = "continuous"
@@ -722,8 +738,9 @@ class DartBackend(Backend):
         return Joint(j.name, jtype, j.parent, j.child, origin, axis, limit, damping, friction)
 
     def close(self) -> None:
-        if getattr(self, "_devnull", None) is not None:
-            os.close(self._devnull)
+        devnull = getattr(self, "_devnull", None)
+        if devnull is not None:
+            os.close(devnull)
             self._devnull = None
         if getattr(self, "world", None) is not None:
             self.world.removeAllSkeletons()

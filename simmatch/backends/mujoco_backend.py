@@ -18,11 +18,15 @@ from __future__ import annotations
 import logging
 import os
 import re
+from collections.abc import Iterable
+from typing import Any
 
 import mujoco
 import numpy as np
+import numpy.typing as npt
 from scipy.spatial.transform import Rotation
 
+from ..config import SimConfig
 from ..errors import EngineFailure, PhysicsDiverged
 from ..kinematics import joint_motion
 from ..model import RobotModel, State
@@ -35,6 +39,7 @@ from .base import (
     Unsupported,
     UnsupportedKind,
     locked_joint_behaviour,
+    locked_position,
     unreadable_mesh_explains,
 )
 from .mujoco_build import (
@@ -43,6 +48,7 @@ from .mujoco_build import (
     FLOOR_CONTYPE,
     MAX_STL_FACES,
     MESH_FORMATS,
+    BuildPlan,
     build_matched,
     homog,
     mat_from_wxyz,
@@ -124,7 +130,7 @@ class MujocoBackend(Backend):
         },
     )
 
-    def __init__(self, model: RobotModel, config=None, load: str = "matched"):
+    def __init__(self, model: RobotModel, config: SimConfig | None = None, load: str = "matched"):
         try:
             self._build(model, config, load)
         except EngineFailure as exc:
@@ -134,7 +140,7 @@ class MujocoBackend(Backend):
                 exc.subject = failure_subject(str(exc))
             raise
 
-    def _build(self, model: RobotModel, config, load: str) -> None:
+    def _build(self, model: RobotModel, config: SimConfig | None, load: str) -> None:
         super().__init__(model, config, load)
         _route_warnings()
         cfg = self.config
@@ -170,7 +176,7 @@ class MujocoBackend(Backend):
         for j in model.locked_joints:
             i = mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_JOINT, j.name)
             if i >= 0:
-                self._locked.append((j.name, int(m.jnt_qposadr[i]), int(m.jnt_dofadr[i]), float(j.limit.lower),
+                self._locked.append((j.name, int(m.jnt_qposadr[i]), int(m.jnt_dofadr[i]), locked_position(j),
                                      bool(m.jnt_limited[i])))
         self._free = None
         for i in range(m.njnt):
@@ -206,13 +212,16 @@ class MujocoBackend(Backend):
         self.set_state(State.zeros(model))
 
     @staticmethod
-    def _as_slice(idx: np.ndarray):
+    def _as_slice(idx: np.ndarray) -> slice | np.ndarray:
         if len(idx) and np.array_equal(idx, np.arange(idx[0], idx[0] + len(idx))):
             return slice(int(idx[0]), int(idx[0]) + len(idx))
         return idx
 
     # -- native -------------------------------------------------------------------------------
-    def _load_native(self, model: RobotModel, cfg):
+    def _load_native(self, model: RobotModel, cfg: SimConfig) -> tuple[Any, BuildPlan]:
+        """MuJoCo's own URDF import of `model.source` (through MjSpec when a floor, the mount or
+        aligned joints are added): its mujoco.MjModel and the plan mapping it back. EngineFailure
+        when the import or the compile fails."""
         path = os.fspath(model.source)
         try:
             mj = mujoco.MjModel.from_xml_path(path)
@@ -259,7 +268,7 @@ class MujocoBackend(Backend):
             self.notes.append(f"MuJoCo fused link {link!r} into body {body!r}")
         return mj, plan
 
-    def _align_native_joints(self, spec, model: RobotModel, names) -> None:
+    def _align_native_joints(self, spec: Any, model: RobotModel, names: Iterable[str]) -> None:
         """config.align_joints on a native import: a locked joint (which the import loads as a moving
         joint with its limit ignored) is deleted and its body placed at the locked value, the matched
         build's fixed joint. A `<mimic>` follower keeps the import's joint equality (the matched
@@ -275,7 +284,7 @@ class MujocoBackend(Backend):
                 body = mj.parent
                 axis = np.asarray(mj.axis, dtype=float)
                 axis = axis / np.linalg.norm(axis)
-                v = float(j.limit.lower)
+                v = locked_position(j)
                 M = np.eye(4)  # the joint's motion in the body frame, about its anchor
                 if mj.type == mujoco.mjtJoint.mjJNT_SLIDE:
                     M[:3, 3] = axis * v
@@ -300,6 +309,9 @@ class MujocoBackend(Backend):
         if self._free is not None:
             qa, va, _ = self._free
             if s.floating:
+                # a floating base has all four root arrays
+                assert (s.root_pos is not None and s.root_quat is not None
+                        and s.root_lin_vel is not None and s.root_ang_vel is not None)
                 x, y, z, w = np.asarray(s.root_quat, dtype=float) / np.linalg.norm(s.root_quat)
                 quat = np.array([w, x, y, z])
                 d.qpos[qa:qa + 3] = s.root_pos
@@ -357,7 +369,7 @@ class MujocoBackend(Backend):
         mujoco.mj_step(self.m, self.d)
         self._stale = True
 
-    def _fresh(self):
+    def _fresh(self) -> None:
         if self._stale:
             mujoco.mj_forward(self.m, self.d)
             self._stale = False
@@ -369,7 +381,8 @@ class MujocoBackend(Backend):
                 return bid
         raise EngineFailure("mujoco", self.load, f"no link {link!r} in {self.model.name}")
 
-    def set_contact_params(self, link, friction=None, restitution=None, stiffness=None, damping=None) -> None:
+    def set_contact_params(self, link: str, friction: float | None = None, restitution: float | None = None,
+                           stiffness: float | None = None, damping: float | None = None) -> None:
         if restitution is not None and restitution > 0:
             raise EngineFailure("mujoco", self.load, "engine mujoco cannot set restitution (no coefficient)")
         cache = self.__dict__.setdefault("_link_geoms", {})
@@ -388,7 +401,7 @@ class MujocoBackend(Backend):
             else:
                 self.m.geom_solref[g] = self._solref0[g]
 
-    def apply_external_force(self, link, force, torque=None) -> None:
+    def apply_external_force(self, link: str, force: npt.ArrayLike, torque: npt.ArrayLike | None = None) -> None:
         """Applied at the COM of the MuJoCo body that holds the link (xfrc_applied)."""
         bid = self._link_body(link)
         self.d.xfrc_applied[bid, :3] = np.asarray(force, dtype=float).reshape(3)
@@ -425,7 +438,9 @@ class MujocoBackend(Backend):
                 out[name] = self.d.xipos[bid].copy()
             else:  # fused into another body (native): rigidly attached, use its declared COM
                 frames = frames or self.link_frames()
-                com = self.model.link(name).inertial.com
+                inertial = self.model.link(name).inertial
+                assert inertial is not None  # a massive link has its inertial
+                com = inertial.com
                 out[name] = (frames[name] @ np.append(com, 1.0))[:3]
         return out
 
@@ -505,7 +520,7 @@ class MujocoBackend(Backend):
             extras.update(fused_static_bodies=True,
                           total_mass=float(self.m.body_mass.sum()))
         locked = {j.name: "fixed" for j in self.model.locked_joints}
-        for name, _, _, value, limited in self._locked:
+        for name, _, _, _, limited in self._locked:
             locked[name] = ("held by its limits" if limited else
                             "moves: MuJoCo ignores a range with equal lower and upper limits")
         if locked:
