@@ -121,6 +121,13 @@ class Snapshot:
     def name(self) -> str:
         return f"{self.engine}/{self.load}"
 
+    @property
+    def held_model(self) -> RobotModel:
+        """`model` of a source that loaded (`ok`): every one holds a model (`model_snapshot`'s, or
+        the engine's readback); only a `failed_snapshot` has none. AssertionError on one of those."""
+        assert self.model is not None, f"{self.name}: a source that did not load holds no model"
+        return self.model
+
 
 def _stack(per_sample: list[dict], shape: tuple) -> dict:
     names = sorted({n for d in per_sample for n in d})
@@ -203,7 +210,7 @@ def take_snapshot(engine: str, load: str, model: RobotModel, config: SimConfig, 
         snap.frames, snap.coms = _stack(frames, (4, 4)), _stack(coms, (3,))
         t2 = time.perf_counter()
         n = model.dof
-        results = {"M": [], "gravity": [], "bias": [], "qdd": []}
+        results: dict[str, list[np.ndarray]] = {"M": [], "gravity": [], "bias": [], "qdd": []}
         calls = {"M": backend.mass_matrix, "gravity": backend.gravity_torques, "bias": backend.bias_forces}
         for s, tau in zip(samples.states, samples.taus):
             backend.set_state(s)
