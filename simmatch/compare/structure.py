@@ -30,7 +30,7 @@ def compare(actual: Snapshot, ctx: Context) -> list:
     if not actual.ok:
         return load_failure(actual, ctx.declared)
     out = []
-    exp, act = ctx.expected.model, actual.model
+    exp, act = ctx.expected.held_model, actual.held_model
 
     # -- root: fixed or floating ------------------------------------------------------------
     if actual.added_joints:
