@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import Context, default_cause, explained, finding, fmt_q, merged_detail, r6
 from ..model import RobotModel
+from . import Context, default_cause, explained, finding, fmt_q, merged_detail, r6
 from .inertia import massless_subtree_joints
 from .snapshot import Snapshot
 
@@ -54,7 +54,7 @@ def select(attr: str, values: np.ndarray, keep: list[int]) -> np.ndarray:
 
 
 def compare(actual: Snapshot, ctx: Context) -> list:
-    if not actual.ok or ctx.expected.model.dof == 0:
+    if not actual.ok or ctx.expected.held_model.dof == 0:
         return []
     out = []
     names = ctx.declared.joint_names
