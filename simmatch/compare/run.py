@@ -6,8 +6,10 @@ to the caller (`--fail-on`)."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from functools import partial
 
 import numpy as np
 
@@ -15,7 +17,7 @@ from ..config import SimConfig
 from ..errors import UsageError
 from ..findings import Finding, Tolerances, make, parse_fail_on, reaches, severity_rank, sort_findings
 from ..isolation import run_isolated
-from ..model import RobotModel, State
+from ..model import Link, RobotModel, State
 from ..registry import load_model
 from . import Context, contact, dynamics, inertia, joints, kinematics, source_findings, structure
 from .config import CheckConfig
@@ -49,8 +51,8 @@ class CheckResult:
                  "base_pose": {"xyz": list(m.base_pose.xyz), "rpy": list(m.base_pose.rpy)},
                  "dof": m.dof, "links": len(m.links), "joints": len(m.joints), "joint_names": m.joint_names}
         if m.mimic_joints:
-            model["mimic"] = {j.name: f"q = {j.mimic.multiplier:g} q[{j.mimic.joint}] {j.mimic.offset:+g}"
-                              for j in m.mimic_joints}
+            couplings = {j.name: joints.mimic_of(j) for j in m.mimic_joints}
+            model["mimic"] = {name: f"q = {c.multiplier:g} q[{c.joint}] {c.offset:+g}" for name, c in couplings.items()}
             model["dynamics_compared"] = ("M(q), gravity, bias forces and qdd: the unconstrained tree (as every "
                                           "engine's mass-matrix call reports); the coupling: joints.mimic_motion "
                                           "against the constrained forward dynamics")
@@ -113,6 +115,7 @@ def _reorder(snap: Snapshot, src: RobotModel, dst: RobotModel) -> Snapshot:
     if sorted(src.joint_names) != sorted(dst.joint_names) or src.joint_names == dst.joint_names:
         return snap
     perm = [src.joint_names.index(n) for n in dst.joint_names]
+    assert snap.M is not None, f"{snap.name}: a model snapshot has every dynamics quantity"
     snap.M = snap.M[:, perm][:, :, perm]
     for key in ("gravity", "bias", "qdd"):
         setattr(snap, key, getattr(snap, key)[:, perm])
@@ -191,6 +194,23 @@ def _reference_quantities(model: RobotModel, samples: Samples, config: SimConfig
     return {"M": snap.M, "gravity": snap.gravity, "bias": snap.bias, "qdd": snap.qdd}
 
 
+def _substituted_error(names: tuple[str, ...], snap: Snapshot, read: dict[str, Link], attr: str, ctx: Context,
+                       keep: list[int], cache: dict) -> float:
+    """Relative error (`dynamics.worst`) of `snap`'s dynamics quantity `attr` against the declared
+    model re-evaluated with the source's read-back inertials (`read`) of the links `names`
+    substituted (`ROOT` among them: the floating root held where it was built). The re-evaluated
+    quantities are kept in `cache` per source and `names`."""
+    key = (snap.engine, snap.load, names)
+    if key not in cache:
+        subst = {n: read[n].inertial for n in names if n != ROOT}
+        # a holder's read-back inertial already includes the links the engine fused into it
+        subst.update({m: None for m, holder in snap.merged_links.items() if holder in subst})
+        model = _with_inertials(ctx.declared, subst)
+        cache[key] = _reference_quantities(model, ctx.samples, ctx.config, upright=ROOT in names)
+    exp = dynamics.select(attr, cache[key][attr], keep)
+    return dynamics.worst(exp, dynamics.select(attr, getattr(snap, attr), keep), ctx.floors[dynamics.FLOOR[attr]])[1]
+
+
 def attribute_by_measurement(findings: list[Finding], snapshots: list[Snapshot], ctx: Context) -> list[Finding]:
     """A dynamics error without a cause of its own is attributed by measurement: the declared model is
     re-evaluated with one static difference of the same source applied (the engine's read-back mass,
@@ -210,8 +230,7 @@ def attribute_by_measurement(findings: list[Finding], snapshots: list[Snapshot],
             continue
         attr, tol_name = _ATTR[f.quantity]
         limit = getattr(ctx.tol, tol_name)
-        act = getattr(snap, attr)
-        read = {link.name: link for link in snap.model.links}
+        read = {link.name: link for link in snap.held_model.links}
         # candidate static differences: links with an inertia finding (any severity) in this source
         cands: dict[str, Finding] = {}
         for g in findings:
@@ -229,17 +248,8 @@ def attribute_by_measurement(findings: list[Finding], snapshots: list[Snapshot],
         if not cands:
             out.append(f)
             continue
-
-        def error_with(names: tuple) -> float:
-            key = (f.engine, f.load, names)
-            if key not in cache:
-                subst = {n: read[n].inertial for n in names if n != ROOT}
-                # a holder's read-back inertial already includes the links the engine fused into it
-                subst.update({m: None for m, holder in snap.merged_links.items() if holder in subst})
-                model = _with_inertials(ctx.declared, subst)
-                cache[key] = _reference_quantities(model, ctx.samples, ctx.config, upright=ROOT in names)
-            exp = dynamics.select(attr, cache[key][attr], keep)
-            return dynamics.worst(exp, dynamics.select(attr, act, keep), ctx.floors[dynamics.FLOOR[attr]])[1]
+        error_with: Callable[[tuple[str, ...]], float] = partial(
+            _substituted_error, snap=snap, read=read, attr=attr, ctx=ctx, keep=keep, cache=cache)
 
         single = {n: error_with((n,)) for n in sorted(cands)}
         explains = [n for n, e in single.items() if e <= limit]
@@ -259,8 +269,9 @@ def attribute_by_measurement(findings: list[Finding], snapshots: list[Snapshot],
             note = (f"; measured: {chosen!r} explains most (rel {single[chosen]:.2g} alone), together with {others} "
                     f"it reproduces the engine's numbers")
         if chosen is None:
-            best = sorted(single.items(), key=lambda kv: kv[1])
-            tried = ", ".join(f"{n!r} {e:.2g}" for n, e in best[:4]) + (f" and {len(best) - 4} more" if len(best) > 4 else "")
+            ranked = sorted(single.items(), key=lambda kv: kv[1])
+            tried = (", ".join(f"{n!r} {e:.2g}" for n, e in ranked[:4])
+                     + (f" and {len(ranked) - 4} more" if len(ranked) > 4 else ""))
             out.append(replace(f, detail=f"{f.detail}; no static difference explains it (rel error with each "
                                          f"substituted: {tried})"))
             continue
