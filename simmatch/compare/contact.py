@@ -10,6 +10,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from ..findings import Finding, Tolerances
 from ..kinematics import link_frames
 from ..model import ContactParams, Geometry, Pose
 from . import Context, default_cause, explained, finding, merged_detail, r6, rot_angle
@@ -48,9 +49,9 @@ def _pose_error(e: Geometry, a: Geometry) -> tuple[float, float]:
     return dp, rot_angle(Re, Ra)
 
 
-def _compare_shapes(actual: Snapshot, link: str, e: Geometry, match: Geometry, tol, cause: str,
-                    is_model: bool) -> list:
-    out = []
+def _compare_shapes(actual: Snapshot, link: str, e: Geometry, match: Geometry, tol: Tolerances, cause: str,
+                    is_model: bool) -> list[Finding]:
+    out: list[Finding] = []
     es, as_ = _size(e), _size(match)
     if e.kind == "mesh":
         same_file = os.path.basename(e.filename or "") == os.path.basename(match.filename or "")
@@ -74,7 +75,7 @@ def _compare_shapes(actual: Snapshot, link: str, e: Geometry, match: Geometry, t
     return out
 
 
-def _pick(e: Geometry, remaining: list, actual: Snapshot, link: str) -> Geometry | None:
+def _pick(e: Geometry, remaining: list[Geometry], actual: Snapshot, link: str) -> Geometry | None:
     """The engine's shape that stands for `e`: same kind, and for a mesh the same file first; a
     mesh the engine's own loader cannot read (its backend says so: case 'file:PATH') matches no
     other mesh (an engine that drops an ASCII STL and makes its cylinders meshes: those must not be
@@ -92,7 +93,7 @@ def _pick(e: Geometry, remaining: list, actual: Snapshot, link: str) -> Geometry
     return same[0]
 
 
-def compare(actual: Snapshot, ctx: Context) -> list:
+def compare(actual: Snapshot, ctx: Context) -> list[Finding]:
     if not actual.ok:
         return []
     with warnings.catch_warnings():  # rpy of a pitch of pi/2 is still a valid pose
@@ -100,8 +101,8 @@ def compare(actual: Snapshot, ctx: Context) -> list:
         return _compare(actual, ctx)
 
 
-def _compare(actual: Snapshot, ctx: Context) -> list:
-    out = []
+def _compare(actual: Snapshot, ctx: Context) -> list[Finding]:
+    out: list[Finding] = []
     tol = ctx.tol
     exp_model, act_model = ctx.expected.held_model, actual.held_model
     act_links = {link.name: link for link in act_model.links}
