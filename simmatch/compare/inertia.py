@@ -9,17 +9,20 @@ principal moment.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from .. import meshes
-from ..kinematics import link_frames, massless_subtree_joints  # the latter also imported from here
+from ..findings import Finding
+from ..kinematics import link_frames, massless_subtree_joints
 from ..model import Geometry, Inertial, Link, RobotModel
 from . import Context, default_cause, explained, finding, merged_detail, r6
 from .snapshot import Snapshot
 
 
 # -- inertia of shapes ---------------------------------------------------------------------------
-def _mesh_props(filename: str, scale: tuple) -> tuple[float, tuple, tuple]:
+def _mesh_props(filename: str, scale: tuple[float, ...]) -> tuple[float, tuple[float, ...], tuple[tuple[float, ...], ...]]:
     """(volume, centre of mass, 3x3 unit-density inertia about it) of a mesh, scaled (its convex
     hull when the mesh is not closed). Raises meshes.NotComputable for a flat mesh, with why."""
     mp = meshes.props(filename, scale)
@@ -70,7 +73,9 @@ def shape_props(g: Geometry) -> tuple[float, np.ndarray, np.ndarray]:
     return v, p + R @ c, R @ I @ R.T
 
 
-def shape_inertia(link: Link, mass: float, props=shape_props) -> tuple[np.ndarray, np.ndarray] | None:
+def shape_inertia(link: Link, mass: float,
+                  props: Callable[[Geometry], tuple[float, np.ndarray, np.ndarray]] = shape_props,
+                  ) -> tuple[np.ndarray, np.ndarray] | None:
     """(COM, inertia about it, link frame) of the link's collision shapes filled with uniform
     density so that they weigh `mass`; None without collision shapes or volume, or with an infinite
     plane among them. `props(geometry) -> (volume, COM, unit-density inertia)` gives each shape's
@@ -84,7 +89,7 @@ def shape_inertia(link: Link, mass: float, props=shape_props) -> tuple[np.ndarra
     if not parts or vol <= 0:
         return None
     rho = mass / vol
-    com = sum(v * c for v, c, _ in parts) / vol
+    com = sum((v * c for v, c, _ in parts), np.zeros(3)) / vol
     I = np.zeros((3, 3))
     for v, c, Ic in parts:
         d = c - com
@@ -128,7 +133,7 @@ def axes_angle(Ie: np.ndarray, Ia: np.ndarray, gap: float = 1e-3) -> float | Non
     wa, Va = np.linalg.eigh(0.5 * (Ia + Ia.T))
     scale = max(abs(we).max(), abs(wa).max(), 1e-300)
 
-    def distinct(w, i):
+    def distinct(w: np.ndarray, i: int) -> bool:
         return all(abs(w[i] - w[k]) > gap * scale for k in range(3) if k != i)
 
     angles = [float(np.degrees(np.arccos(np.clip(abs(Ve[:, i] @ Va[:, i]), 0, 1))))
@@ -176,10 +181,10 @@ def violates_triangle(I: np.ndarray) -> bool:
 
 
 # -- comparator ------------------------------------------------------------------------------------
-def compare(actual: Snapshot, ctx: Context) -> list:
+def compare(actual: Snapshot, ctx: Context) -> list[Finding]:
     if not actual.ok:
         return []
-    out = []
+    out: list[Finding] = []
     tol = ctx.tol
     exp_model, act_model = ctx.expected.held_model, actual.held_model
     act_links = {link.name: link for link in act_model.links}
@@ -320,12 +325,12 @@ def oddity(link: Link) -> tuple[str | None, str]:
     return None, ""
 
 
-def model_checks(model: RobotModel, ctx: Context, engine: str = "model", load: str = "declared") -> list:
+def model_checks(model: RobotModel, ctx: Context, engine: str = "model", load: str = "declared") -> list[Finding]:
     """Findings about the declared model alone: inertia no body could have, inertia unlike the
     link's own shape (a wrong mesh scale or unit), mass without any collision shape."""
     from ..findings import make
 
-    out = []
+    out: list[Finding] = []
     tol = ctx.tol
     for j in [*model.dof_joints, *model.locked_joints]:
         if (j.urdf_type == "revolute" and j.limit is not None and j.limit.lower is not None

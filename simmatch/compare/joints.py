@@ -5,9 +5,18 @@ not enforce, locked joints it lets move) its backend reports as `Behaviour` reco
 
 from __future__ import annotations
 
-from ..model import Joint, Mimic
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..findings import Finding
+from ..model import Joint, Mimic, RobotModel, State
 from . import Context, default_cause, explained, finding, r6
 from .snapshot import Snapshot
+
+if TYPE_CHECKING:
+    from ..backends.base import Backend
 
 
 def mimic_of(j: Joint) -> Mimic:
@@ -16,20 +25,17 @@ def mimic_of(j: Joint) -> Mimic:
     return j.mimic
 
 
-def _fmt(v) -> str:
+def _fmt(v: Sequence[float]) -> str:
     return "[" + ", ".join(f"{x:.4g}" for x in v) + "]"
 
 
-def probe_mimic(backend, model, state, seconds: float = 0.2) -> dict:
+def probe_mimic(backend: Backend, model: RobotModel, state: State, seconds: float = 0.2) -> dict[str, dict[str, Any]]:
     """Whether each `<mimic>` joint follows its leader in `backend`: from `state` with the leader at
     the middle of its range and the follower at its lower limit (0 when unlimited), an inconsistent
     pair, and no torque, step `seconds` and compare the residual r = q_f - (m q_l + offset)
     before and after. {follower: {"follows": bool, "leader": [q0, q1], "follower": [q0, q1],
     "residual": [r0, r1]}}."""
-    import numpy as np
-
     from ..kinematics import joint_range
-    from ..model import State
 
     names = model.joint_names
     out = {}
@@ -55,7 +61,8 @@ def probe_mimic(backend, model, state, seconds: float = 0.2) -> dict:
     return out
 
 
-def probe_mimic_motion(backend, model, seconds: float = 0.05, travel: float = 0.1) -> dict:
+def probe_mimic_motion(backend: Backend, model: RobotModel, seconds: float = 0.05,
+                       travel: float = 0.1) -> dict[str, dict[str, Any]]:
     """How `backend` moves a `<mimic>` coupling under torque, against the reference's constrained
     and unconstrained dynamics. From rest on the constraint (free joints mid-range, followers at
     multiplier q_leader + offset), torques on the free joints only (followers get none, as a user
@@ -66,10 +73,7 @@ def probe_mimic_motion(backend, model, seconds: float = 0.05, travel: float = 0.
     `seconds` gives the largest residual |q_f - (m q_l + o)| against the follower's expected travel.
     {follower: {"qdd": [leader, follower], "constrained": [...], "unconstrained": [...],
     "rel_error_constrained", "rel_error_unconstrained", "max_residual", "follower_travel"}}."""
-    import numpy as np
-
     from ..kinematics import joint_range
-    from ..model import State
     from .reference import ReferenceDynamics
     from .snapshot import solve_qdd
 
@@ -103,7 +107,7 @@ def probe_mimic_motion(backend, model, seconds: float = 0.05, travel: float = 0.
 
     coupled = [(j.name, mimic_of(j)) for j in model.mimic_joints]
 
-    def residuals(qn):
+    def residuals(qn: np.ndarray) -> dict[str, float]:
         return {name: abs(qn[names.index(name)] - (m.multiplier * qn[names.index(m.joint)] + m.offset))
                 for name, m in coupled}
 
@@ -126,14 +130,14 @@ def probe_mimic_motion(backend, model, seconds: float = 0.05, travel: float = 0.
     return out
 
 
-def _num(x):
+def _num(x: float | None) -> float | None:
     return None if x is None else float(x)
 
 
-def compare(actual: Snapshot, ctx: Context) -> list:
+def compare(actual: Snapshot, ctx: Context) -> list[Finding]:
     if not actual.ok:
         return []
-    out = []
+    out: list[Finding] = []
     tol = ctx.tol
     exp_model, act_model = ctx.expected.held_model, actual.held_model
     act_joints = {j.name: j for j in act_model.joints}

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..config import SimConfig
-from ..kinematics import link_coms, link_frames, random_q, random_state
+from ..kinematics import link_coms, link_frames, massless_subtree_joints, random_q, random_state
 from ..model import RobotModel, State
 from .reference import ReferenceDynamics
 
@@ -55,8 +55,6 @@ class Samples:
 def _torque_scale(model: RobotModel) -> np.ndarray:
     """Random torques of the size of the joints' effort limits (10 where none is given); none on a
     joint that moves no mass (its acceleration would be undefined)."""
-    from .inertia import massless_subtree_joints
-
     idle = set(massless_subtree_joints(model))
     out = []
     for j in model.dof_joints:
@@ -69,8 +67,6 @@ def solve_qdd(model: RobotModel, M: np.ndarray, rhs: np.ndarray) -> np.ndarray:
     """Joint accelerations M qdd = rhs, (dof,). Joints that move no mass (zero rows and columns
     of M) get 0, the others the exact solution of the rest of the system; a still singular M
     (no such joint to blame) gives the least-squares solution. Never NaN for finite input."""
-    from .inertia import massless_subtree_joints
-
     idle = set(massless_subtree_joints(model))
     keep = [i for i, n in enumerate(model.joint_names) if n not in idle]
     qdd = np.zeros(model.dof)
