@@ -189,8 +189,8 @@ def compare(actual: Snapshot, ctx: Context) -> list[Finding]:
     exp_model, act_model = ctx.expected.held_model, actual.held_model
     act_links = {link.name: link for link in act_model.links}
     members: dict[str, list[str]] = {}
-    for link, holder in actual.merged_links.items():
-        members.setdefault(holder, []).append(link)
+    for name, holder in actual.merged_links.items():
+        members.setdefault(holder, []).append(name)
     welded = world_welded(exp_model)
     floors = ctx.floors
     approximated = {}  # link -> (cause, severity) of an inertial the build replaced, as it said

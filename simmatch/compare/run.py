@@ -10,6 +10,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import partial
+from typing import Any
 
 import numpy as np
 
@@ -17,7 +18,7 @@ from ..config import SimConfig
 from ..errors import UsageError
 from ..findings import Finding, Tolerances, make, parse_fail_on, reaches, severity_rank, sort_findings
 from ..isolation import run_isolated
-from ..model import Link, RobotModel, State
+from ..model import Inertial, Link, RobotModel, State
 from ..registry import load_model
 from . import Context, contact, dynamics, inertia, joints, kinematics, source_findings, structure
 from .config import CheckConfig
@@ -30,22 +31,22 @@ COMPARATORS = (structure.compare, kinematics.compare, inertia.compare, joints.co
 class CheckResult:
     model: RobotModel
     reference: RobotModel | None
-    engines: dict
-    options: dict
+    engines: dict[str, str | None]  # engine -> installed version (None: not installed)
+    options: dict[str, Any]
     config: SimConfig
     tolerances: Tolerances
-    findings: list
-    summary: dict
-    snapshots: list = field(default_factory=list)
-    timing: dict = field(default_factory=dict)  # seconds; never written into check.json
-    floors: dict = field(default_factory=dict)  # absolute floors of the relative comparisons
+    findings: list[Finding]
+    summary: dict[str, Any]
+    snapshots: list[Snapshot] = field(default_factory=list)
+    timing: dict[str, Any] = field(default_factory=dict)  # seconds; never written into check.json
+    floors: dict[str, float] = field(default_factory=dict)  # absolute floors of the relative comparisons
 
     def failing(self, fail_on: str) -> list[Finding]:
         """Findings at or above `fail_on` ('error', 'warning', or scoped to a load: 'matched:error')."""
         load, severity = parse_fail_on(fail_on)
         return [f for f in self.findings if reaches(f.severity, severity) and (load is None or f.load == load)]
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         m = self.model
         model = {"name": m.name, "source": m.source, "base": m.base, "base_reason": m.base_reason,
                  "base_pose": {"xyz": list(m.base_pose.xyz), "rpy": list(m.base_pose.rpy)},
@@ -72,7 +73,7 @@ def _overrides(tol: Tolerances) -> tuple[str, ...]:
     return tuple(f"{k}={v!r}" for k, v in tol.to_dict().items() if v != default[k])
 
 
-def engine_versions() -> dict:
+def engine_versions() -> dict[str, str | None]:
     """Installed engine versions from package metadata, without importing the engines (PyBullet
     prints on import)."""
     from ..backends import installed_versions
@@ -127,7 +128,7 @@ def _remap_samples(samples: Samples, src: RobotModel, dst: RobotModel) -> Sample
     only it has at 0)."""
     idx = {n: i for i, n in enumerate(src.joint_names)}
 
-    def vec(v):
+    def vec(v: np.ndarray) -> np.ndarray:
         return np.array([v[idx[n]] if n in idx else 0.0 for n in dst.joint_names], dtype=float)
 
     kin = np.array([vec(q) for q in samples.kin_q]).reshape(len(samples.kin_q), dst.dof)
@@ -158,7 +159,7 @@ def unsupported_findings(snap: Snapshot, already: list[Finding]) -> list[Finding
 def _propagate_causes(findings: list[Finding]) -> list[Finding]:
     """A dynamics finding whose sources differ in shape (the engine has other joints) follows from
     the source's structural error with a known cause."""
-    by_source: dict = {}
+    by_source: dict[tuple[str, str], list[Finding]] = {}
     for f in findings:
         if f.severity == "error" and f.cause != "unknown" and f.category == "structure":
             by_source.setdefault((f.engine, f.load), []).append(f)
@@ -176,7 +177,7 @@ def _propagate_causes(findings: list[Finding]) -> list[Finding]:
 _ATTR = {q: (attr, tol) for attr, q, tol in dynamics.QUANTITIES}
 
 
-def _with_inertials(model: RobotModel, inertials: dict) -> RobotModel:
+def _with_inertials(model: RobotModel, inertials: dict[str, Inertial | None]) -> RobotModel:
     links = tuple(replace(link, inertial=inertials[link.name]) if link.name in inertials else link
                   for link in model.links)
     return replace(model, links=links)
@@ -185,17 +186,20 @@ def _with_inertials(model: RobotModel, inertials: dict) -> RobotModel:
 ROOT = "<root pose>"  # candidate: the engine holds the floating root where it was built (welded)
 
 
-def _reference_quantities(model: RobotModel, samples: Samples, config: SimConfig, upright: bool = False) -> dict:
+def _reference_quantities(model: RobotModel, samples: Samples, config: SimConfig,
+                          upright: bool = False) -> dict[str, np.ndarray]:
     states = samples.states
     if upright and model.floating:
         states = tuple(State(s.q, s.dq, np.zeros(3), np.array([0.0, 0.0, 0.0, 1.0]), np.zeros(3), np.zeros(3))
                        for s in states)
     snap = model_snapshot(model, replace(samples, kin_q=samples.kin_q[:1], states=states), config)
+    assert (snap.M is not None and snap.gravity is not None and snap.bias is not None
+            and snap.qdd is not None), "model_snapshot computes every dynamics quantity"
     return {"M": snap.M, "gravity": snap.gravity, "bias": snap.bias, "qdd": snap.qdd}
 
 
 def _substituted_error(names: tuple[str, ...], snap: Snapshot, read: dict[str, Link], attr: str, ctx: Context,
-                       keep: list[int], cache: dict) -> float:
+                       keep: list[int], cache: dict[tuple[str, str, tuple[str, ...]], dict[str, np.ndarray]]) -> float:
     """Relative error (`dynamics.worst`) of `snap`'s dynamics quantity `attr` against the declared
     model re-evaluated with the source's read-back inertials (`read`) of the links `names`
     substituted (`ROOT` among them: the floating root held where it was built). The re-evaluated
@@ -220,7 +224,7 @@ def attribute_by_measurement(findings: list[Finding], snapshots: list[Snapshot],
     snaps = {(s.engine, s.load): s for s in snapshots if s.ok and s.model is not None}
     keep = dynamics.kept_columns(ctx.declared)
     declared_links = {link.name: link for link in ctx.declared.links}
-    cache: dict = {}
+    cache: dict[tuple[str, str, tuple[str, ...]], dict[str, np.ndarray]] = {}
     out = []
     for f in findings:
         snap = snaps.get((f.engine, f.load))
@@ -284,7 +288,7 @@ def attribute_by_measurement(findings: list[Finding], snapshots: list[Snapshot],
 
 
 def summarise(findings: list[Finding], snapshots: list[Snapshot], sources: list[tuple[str, str]],
-              floors: dict | None = None, keep: list[int] | None = None) -> dict:
+              floors: dict[str, float] | None = None, keep: list[int] | None = None) -> dict[str, Any]:
     rows = []
     for engine, load in sources:
         own = [f for f in findings if (f.engine, f.load) == (engine, load)]
@@ -310,7 +314,7 @@ def run_check(model: str | RobotModel, engines: list[str] | None = None, load: s
               seed: int = 0, tol: Tolerances | None = None, base: str = "auto", reference: str | None = None,
               base_pose=None,
               config: SimConfig | None = None, jobs: int = 2, timeout: float = 300.0, isolate: bool = True,
-              inject=None) -> CheckResult:
+              inject: Callable[[Snapshot], Snapshot] | None = None) -> CheckResult:
     """Run the whole check. `inject(snapshot) -> snapshot` (tests) may plant a defect in each
     engine snapshot before comparison."""
     t0 = time.perf_counter()
@@ -335,7 +339,7 @@ def run_check(model: str | RobotModel, engines: list[str] | None = None, load: s
 
     jobs_list = [(e, ld) for e in engines for ld in loads]
 
-    def one(job):
+    def one(job: tuple[str, str]) -> Snapshot:
         engine, ld = job
         start = time.perf_counter()
         if isolate:

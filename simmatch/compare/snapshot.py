@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -17,6 +18,9 @@ from ..config import SimConfig
 from ..kinematics import link_coms, link_frames, massless_subtree_joints, random_q, random_state
 from ..model import RobotModel, State
 from .reference import ReferenceDynamics
+
+if TYPE_CHECKING:
+    from ..backends.base import Behaviour, Explanation, Unsupported
 
 
 @dataclass(frozen=True)
@@ -94,24 +98,24 @@ class Snapshot:
     error_cause: str | None = None  # cause id the backend gave its load failure
     error_subject: str | None = None  # the link or joint the backend named in its load failure
     model: RobotModel | None = None  # what the source holds (engine readback, or the model itself)
-    extras: dict = field(default_factory=dict)  # the readback's informational facts (never compared)
-    behaviours: tuple = ()  # backends.Behaviour: the engine's hidden behaviours, reported as they stand
-    explains: tuple = ()  # backends.Explanation: the engine's causes of differences comparators find
-    not_held: frozenset = frozenset()  # read-back quantities that comparators skip (Readback.not_held)
-    mimic: dict = field(default_factory=dict)  # joints.probe_mimic of the <mimic> followers
-    mimic_motion: dict = field(default_factory=dict)  # joints.probe_mimic_motion
-    added_joints: tuple = ()
-    merged_links: dict = field(default_factory=dict)
-    unsupported: list = field(default_factory=list)  # backends.base.Unsupported, category and cause set
-    notes: list = field(default_factory=list)
-    frames: dict = field(default_factory=dict)
-    coms: dict = field(default_factory=dict)
+    extras: dict[str, Any] = field(default_factory=dict)  # the readback's informational facts (never compared)
+    behaviours: tuple[Behaviour, ...] = ()  # backends.Behaviour: the engine's hidden behaviours, reported as they stand
+    explains: tuple[Explanation, ...] = ()  # backends.Explanation: the engine's causes of differences comparators find
+    not_held: frozenset[str] = frozenset()  # read-back quantities that comparators skip (Readback.not_held)
+    mimic: dict[str, dict[str, Any]] = field(default_factory=dict)  # joints.probe_mimic of the <mimic> followers
+    mimic_motion: dict[str, dict[str, Any]] = field(default_factory=dict)  # joints.probe_mimic_motion
+    added_joints: tuple[str, ...] = ()
+    merged_links: dict[str, str] = field(default_factory=dict)
+    unsupported: list[Unsupported] = field(default_factory=list)  # backends.base.Unsupported, category and cause set
+    notes: list[str] = field(default_factory=list)
+    frames: dict[str, np.ndarray] = field(default_factory=dict)
+    coms: dict[str, np.ndarray] = field(default_factory=dict)
     M: np.ndarray | None = None
     gravity: np.ndarray | None = None
     bias: np.ndarray | None = None
     qdd: np.ndarray | None = None
-    errors: dict = field(default_factory=dict)
-    seconds: dict = field(default_factory=dict)  # timing (never written to reports)
+    errors: dict[str, str] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)  # timing (never written to reports)
 
     @property
     def name(self) -> str:
@@ -125,7 +129,7 @@ class Snapshot:
         return self.model
 
 
-def _stack(per_sample: list[dict], shape: tuple) -> dict:
+def _stack(per_sample: list[dict[str, np.ndarray]], shape: tuple[int, ...]) -> dict[str, np.ndarray]:
     names = sorted({n for d in per_sample for n in d})
     out = {}
     for n in names:
