@@ -4,9 +4,13 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
 
 from ..backends import engine_names
 from ..fields import BASE_HELP, BASE_POSE_HELP, MODEL_HELP, SEED_MAX, comma_text, from_dict, option
+
+if TYPE_CHECKING:
+    from .run import CheckResult
 
 # every engine in the registry when this module is first imported (an engine registered later is
 # checked when named: --engines NAME)
@@ -45,16 +49,16 @@ class CheckConfig:
     reference: str | None = option(None, short="-r", help="Also hold the model against this reference model "
                                                           "(a URDF converted or edited from it).")
 
-    def record(self) -> dict:
+    def record(self) -> dict[str, Any]:
         """What check.json holds (`config.check`)."""
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> CheckConfig:
+    def from_dict(cls, d: dict[str, Any]) -> CheckConfig:
         """The config of a check.json's `config.check`."""
         return from_dict(cls, d)
 
-    def run(self, **kw):
+    def run(self, **kw: Any) -> CheckResult:
         """`run_check` with these options (`kw`: run_check's other arguments, e.g. jobs)."""
         from ..findings import Tolerances
         from .run import run_check
