@@ -1,5 +1,7 @@
 """PyBullet behaviours, measured: what native loading changes and what the matched build removes."""
 
+from pathlib import Path
+
 import numpy as np
 import pybullet as p
 import pytest
@@ -102,7 +104,7 @@ def test_joint_friction_becomes_motor_friction():
 def test_explicit_damping_factor_matches_one_step_of_pybullet(tmp_path):
     """h B / M_ii read back is exactly the speed PyBullet's explicit damping removes in one step."""
     model = load_model("double-pendulum")
-    text = open(model.source).read().replace('<joint name="elbow" type="continuous">',
+    text = Path(model.source).read_text().replace('<joint name="elbow" type="continuous">',
                                              '<joint name="elbow" type="continuous">\n    <dynamics damping="3"/>')
     f = tmp_path / "damped.urdf"
     f.write_text(text)

@@ -37,7 +37,7 @@ def setup():
 
 
 def fake_engine(setup, engine="dart", load="matched"):
-    model, samples, expected = setup
+    _model, _samples, expected = setup
     snap = copy.deepcopy(expected)
     snap.engine, snap.load = engine, load
     return snap

@@ -287,9 +287,8 @@ def test_dae_case_loads_everywhere_and_mujoco_native_is_a_finding():
 
 
 def test_dae_is_a_tenth_of_a_metre_cube_in_pybullet_and_dart():
-    import pybullet as p
-
     import dartpy as dart
+    import pybullet as p
 
     urdf = str(DATA / "dae_and_obj_meshes.urdf")
     cid = p.connect(p.DIRECT)
@@ -406,9 +405,8 @@ def test_collada_unit_is_applied_as_pybullet_and_dart_do(tmp_path):
 def test_engines_apply_the_collada_unit(tmp_path):
     import os
 
-    import pybullet as p
-
     import dartpy as dart
+    import pybullet as p
 
     text = (DATA / "meshes" / "cube_mm.dae").read_text().replace('meter="1"', 'meter="0.001"')
     (tmp_path / "mm.dae").write_text(text)

@@ -5,13 +5,18 @@ declared model (or of the `--reference` model) that `actual` is held against."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 
 from ..config import SimConfig
 from ..findings import Finding, Tolerances, make
 from ..model import RobotModel
 from .snapshot import Samples, Snapshot
+
+if TYPE_CHECKING:
+    from ..backends.base import Explanation
 
 CATEGORIES = ("structure", "kinematics", "inertia", "joints", "contact", "dynamics")
 
@@ -47,15 +52,16 @@ def model_floors(model: RobotModel, tol: Tolerances, config: SimConfig) -> dict[
     return tol.floors(mass, length, float(np.linalg.norm(config.gravity)))
 
 
-def finding(src: Snapshot, category: str, quantity: str, subject: str, /, **kw) -> Finding:
+def finding(src: Snapshot, category: str, quantity: str, subject: str, /, **kw: Any) -> Finding:
     return make(src.engine, src.load, category, quantity, subject, **kw)
 
 
-def explained(actual: Snapshot, category: str, quantity: str, subject: str, case: str = ""):
+def explained(actual: Snapshot, category: str, quantity: str, subject: str, case: str = "") -> Explanation | None:
     """The backend's `Explanation` of a difference of this source (category, quantity, subject, and
     `case` when the comparator distinguishes outcomes), or None: one for this subject before one
     for any ('*'); of several alike, the last given."""
-    exact = anyone = None
+    exact: Explanation | None = None
+    anyone: Explanation | None = None
     for e in getattr(actual, "explains", ()):
         if e.category != category or e.quantity != quantity or e.case != case:
             continue
@@ -126,7 +132,7 @@ def rel(err: float, scale: float, floor: float = 1e-12) -> float:
     return float(err) / max(float(scale), floor)
 
 
-def fmt_q(q) -> str:
+def fmt_q(q: npt.ArrayLike) -> str:
     return "[" + ", ".join(f"{v:.4g}" for v in np.asarray(q).ravel()) + "]"
 
 
@@ -136,7 +142,7 @@ def rot_angle(Ra: np.ndarray, Rb: np.ndarray) -> float:
     return float(np.arccos(np.clip(c, -1.0, 1.0)))
 
 
-def r6(v):
+def r6(v: npt.ArrayLike) -> float | list[Any]:
     """Round for display in findings (full precision stays in abs_error/rel_error)."""
     a = np.asarray(v, dtype=float)
     return np.round(a, 9).tolist() if a.ndim else round(float(a), 9)

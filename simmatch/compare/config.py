@@ -49,12 +49,12 @@ class CheckConfig:
     reference: str | None = option(None, short="-r", help="Also hold the model against this reference model "
                                                           "(a URDF converted or edited from it).")
 
-    def record(self) -> dict:
+    def record(self) -> dict[str, Any]:
         """What check.json holds (`config.check`)."""
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> CheckConfig:
+    def from_dict(cls, d: dict[str, Any]) -> CheckConfig:
         """The config of a check.json's `config.check`."""
         return from_dict(cls, d)
 

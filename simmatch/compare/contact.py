@@ -10,6 +10,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from ..findings import Finding, Tolerances
 from ..kinematics import link_frames
 from ..model import ContactParams, Geometry, Pose
 from . import Context, default_cause, explained, finding, merged_detail, r6, rot_angle
@@ -17,11 +18,15 @@ from .snapshot import Snapshot
 
 
 def _size(g: Geometry) -> list[float]:
+    # the sizes each kind has (urdf.py reads them, or rejects the file): asserted where read
     if g.kind == "box":
+        assert g.size is not None, "a box has a size"
         return [float(v) for v in g.size]
     if g.kind == "sphere":
+        assert g.radius is not None, "a sphere has a radius"
         return [float(g.radius)]
     if g.kind in ("cylinder", "capsule"):
+        assert g.radius is not None and g.length is not None, f"a {g.kind} has a radius and a length"
         return [float(g.radius), float(g.length)]
     if g.kind == "plane":  # the half-space n.x <= d in the link frame: unit normal n and offset d
         n = g.origin.rotation @ np.asarray(g.normal, dtype=float)
@@ -44,9 +49,9 @@ def _pose_error(e: Geometry, a: Geometry) -> tuple[float, float]:
     return dp, rot_angle(Re, Ra)
 
 
-def _compare_shapes(actual: Snapshot, link: str, e: Geometry, match: Geometry, tol, cause: str,
-                    is_model: bool) -> list:
-    out = []
+def _compare_shapes(actual: Snapshot, link: str, e: Geometry, match: Geometry, tol: Tolerances, cause: str,
+                    is_model: bool) -> list[Finding]:
+    out: list[Finding] = []
     es, as_ = _size(e), _size(match)
     if e.kind == "mesh":
         same_file = os.path.basename(e.filename or "") == os.path.basename(match.filename or "")
@@ -70,7 +75,7 @@ def _compare_shapes(actual: Snapshot, link: str, e: Geometry, match: Geometry, t
     return out
 
 
-def _pick(e: Geometry, remaining: list, actual: Snapshot, link: str) -> Geometry | None:
+def _pick(e: Geometry, remaining: list[Geometry], actual: Snapshot, link: str) -> Geometry | None:
     """The engine's shape that stands for `e`: same kind, and for a mesh the same file first; a
     mesh the engine's own loader cannot read (its backend says so: case 'file:PATH') matches no
     other mesh (an engine that drops an ASCII STL and makes its cylinders meshes: those must not be
@@ -88,7 +93,7 @@ def _pick(e: Geometry, remaining: list, actual: Snapshot, link: str) -> Geometry
     return same[0]
 
 
-def compare(actual: Snapshot, ctx: Context) -> list:
+def compare(actual: Snapshot, ctx: Context) -> list[Finding]:
     if not actual.ok:
         return []
     with warnings.catch_warnings():  # rpy of a pitch of pi/2 is still a valid pose
@@ -96,10 +101,10 @@ def compare(actual: Snapshot, ctx: Context) -> list:
         return _compare(actual, ctx)
 
 
-def _compare(actual: Snapshot, ctx: Context) -> list:
-    out = []
+def _compare(actual: Snapshot, ctx: Context) -> list[Finding]:
+    out: list[Finding] = []
     tol = ctx.tol
-    exp_model, act_model = ctx.expected.model, actual.model
+    exp_model, act_model = ctx.expected.held_model, actual.held_model
     act_links = {link.name: link for link in act_model.links}
     is_model = actual.engine == "model"
     members: dict[str, list[str]] = {}
@@ -120,7 +125,7 @@ def _compare(actual: Snapshot, ctx: Context) -> list:
         cause = default_cause(actual)
         # -- shapes ---------------------------------------------------------------------------
         remaining = list(acol)
-        unmatched = []
+        unmatched: list[tuple[Geometry, Geometry | None]] = []  # (declared, the source's of another kind)
         # a source that names its shapes after the declared ones (the name, or '#k' for the k-th
         # unnamed one) is paired by name first: kinds alone mispair a link with two shapes
         keys = [e.name or f"#{k}" for k, e in enumerate(link.collisions)] + [None] * (len(ecol) - len(link.collisions))
@@ -159,7 +164,7 @@ def _compare(actual: Snapshot, ctx: Context) -> list:
             detail = f"shape {e.name or e.kind!r} not found in {actual.name}"
             # what the backend says of this shape: a shape of a link merged into this body, a mesh
             # file its own loader cannot read, a kind of shape it drops or cannot place here
-            cases = []
+            cases: list[tuple[str, str | None]] = []  # (case, the comparator's own detail for it)
             if id(e) in from_member:
                 cases.append(("merged", (f"shape of massless link {from_member[id(e)]!r}, merged into body "
                                          f"{link.name!r} behind a moving joint: dropped")))
@@ -202,9 +207,9 @@ def _compare(actual: Snapshot, ctx: Context) -> list:
         if ar is not None and abs(ar - er) > tol.friction:
             out.append(finding(actual, "contact", "restitution", link.name, expected=er, actual=ar,
                                abs_error=abs(ar - er), tolerance=tol.friction, severity="error", cause=cause))
-        if declared.stiffness is not None and got.stiffness is not None and "contact_stiffness" not in actual.not_held:
-            if abs(got.stiffness - declared.stiffness) > tol.friction * max(declared.stiffness, 1.0):
-                out.append(finding(actual, "contact", "contact_stiffness", link.name, expected=declared.stiffness,
-                                   actual=got.stiffness, abs_error=abs(got.stiffness - declared.stiffness),
-                                   severity="error", cause=cause))
+        if (declared.stiffness is not None and got.stiffness is not None and "contact_stiffness" not in actual.not_held
+                and abs(got.stiffness - declared.stiffness) > tol.friction * max(declared.stiffness, 1.0)):
+            out.append(finding(actual, "contact", "contact_stiffness", link.name, expected=declared.stiffness,
+                               actual=got.stiffness, abs_error=abs(got.stiffness - declared.stiffness),
+                               severity="error", cause=cause))
     return out

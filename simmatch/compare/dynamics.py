@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import Context, default_cause, explained, finding, fmt_q, merged_detail, r6
+from ..findings import Finding
+from ..kinematics import massless_subtree_joints
 from ..model import RobotModel
-from .inertia import massless_subtree_joints
+from . import Context, default_cause, explained, finding, fmt_q, merged_detail, r6
 from .snapshot import Snapshot
 
 QUANTITIES = (
@@ -24,7 +25,7 @@ QUANTITIES = (
 FLOOR = {"M": "mass_matrix", "gravity": "force", "bias": "force", "qdd": "qdd"}
 
 
-def worst(expected: np.ndarray, actual: np.ndarray, floor: float = 1e-12) -> tuple[float, float, int, tuple]:
+def worst(expected: np.ndarray, actual: np.ndarray, floor: float = 1e-12) -> tuple[float, float, int, tuple[int, ...]]:
     """(abs error, rel error, sample, index) of the worst entry; rel to max(max |expected|, floor)
     (`floor`: the quantity's absolute floor, `Tolerances.floors`)."""
     diff = np.abs(np.asarray(actual, float) - np.asarray(expected, float))
@@ -53,10 +54,10 @@ def select(attr: str, values: np.ndarray, keep: list[int]) -> np.ndarray:
     return v[:, keep]
 
 
-def compare(actual: Snapshot, ctx: Context) -> list:
-    if not actual.ok or ctx.expected.model.dof == 0:
+def compare(actual: Snapshot, ctx: Context) -> list[Finding]:
+    if not actual.ok or ctx.expected.held_model.dof == 0:
         return []
-    out = []
+    out: list[Finding] = []
     names = ctx.declared.joint_names
     keep = kept_columns(ctx.declared)
     if not keep:
@@ -105,7 +106,8 @@ def compare(actual: Snapshot, ctx: Context) -> list:
     return out
 
 
-def pairwise(snapshots: list[Snapshot], floors: dict | None = None, keep: list[int] | None = None) -> dict:
+def pairwise(snapshots: list[Snapshot], floors: dict[str, float] | None = None,
+             keep: list[int] | None = None) -> dict[str, dict[str, float]]:
     """Largest relative difference of every dynamics quantity between every two sources that
     computed it (summary only: each source is already held against the model)."""
     out = {}

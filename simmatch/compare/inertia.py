@@ -9,17 +9,20 @@ principal moment.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from .. import meshes
-from ..kinematics import link_frames, massless_subtree_joints  # noqa: F401 (re-exported)
+from ..findings import Finding
+from ..kinematics import link_frames, massless_subtree_joints
 from ..model import Geometry, Inertial, Link, RobotModel
 from . import Context, default_cause, explained, finding, merged_detail, r6
 from .snapshot import Snapshot
 
 
 # -- inertia of shapes ---------------------------------------------------------------------------
-def _mesh_props(filename: str, scale: tuple) -> tuple[float, tuple, tuple]:
+def _mesh_props(filename: str, scale: tuple[float, ...]) -> tuple[float, tuple[float, ...], tuple[tuple[float, ...], ...]]:
     """(volume, centre of mass, 3x3 unit-density inertia about it) of a mesh, scaled (its convex
     hull when the mesh is not closed). Raises meshes.NotComputable for a flat mesh, with why."""
     mp = meshes.props(filename, scale)
@@ -31,22 +34,27 @@ def shape_props(g: Geometry) -> tuple[float, np.ndarray, np.ndarray]:
     a uniformly filled collision shape. Raises ValueError for an infinite plane,
     meshes.NotComputable for a flat mesh, meshes.MeshProblem for an unusable mesh file."""
     R, p = g.origin.rotation, np.asarray(g.origin.xyz, float)
+    # the sizes each kind has (urdf.py reads them, or rejects the file): asserted where read
     if g.kind == "box":
+        assert g.size is not None, "a box has a size"
         x, y, z = g.size
         v = x * y * z
         I = v / 12.0 * np.diag([y * y + z * z, x * x + z * z, x * x + y * y])
         c = np.zeros(3)
     elif g.kind == "sphere":
+        assert g.radius is not None, "a sphere has a radius"
         r = g.radius
         v = 4.0 / 3.0 * np.pi * r ** 3
         I = np.eye(3) * 0.4 * v * r * r
         c = np.zeros(3)
     elif g.kind == "cylinder":
+        assert g.radius is not None and g.length is not None, "a cylinder has a radius and a length"
         r, h = g.radius, g.length
         v = np.pi * r * r * h
         I = np.diag([v * (3 * r * r + h * h) / 12.0] * 2 + [0.5 * v * r * r])
         c = np.zeros(3)
     elif g.kind == "capsule":
+        assert g.radius is not None and g.length is not None, "a capsule has a radius and a length"
         r, h = g.radius, g.length
         vc = np.pi * r * r * h
         vs = 4.0 / 3.0 * np.pi * r ** 3
@@ -59,12 +67,15 @@ def shape_props(g: Geometry) -> tuple[float, np.ndarray, np.ndarray]:
     elif g.kind == "plane":
         raise ValueError("an infinite plane has no volume")
     else:
+        assert g.filename is not None, "a mesh has a file name"
         vol, com, Im = _mesh_props(g.filename, tuple(g.scale))
         v, c, I = vol, np.asarray(com), np.asarray(Im)
     return v, p + R @ c, R @ I @ R.T
 
 
-def shape_inertia(link: Link, mass: float, props=shape_props) -> tuple[np.ndarray, np.ndarray] | None:
+def shape_inertia(link: Link, mass: float,
+                  props: Callable[[Geometry], tuple[float, np.ndarray, np.ndarray]] = shape_props,
+                  ) -> tuple[np.ndarray, np.ndarray] | None:
     """(COM, inertia about it, link frame) of the link's collision shapes filled with uniform
     density so that they weigh `mass`; None without collision shapes or volume, or with an infinite
     plane among them. `props(geometry) -> (volume, COM, unit-density inertia)` gives each shape's
@@ -78,7 +89,7 @@ def shape_inertia(link: Link, mass: float, props=shape_props) -> tuple[np.ndarra
     if not parts or vol <= 0:
         return None
     rho = mass / vol
-    com = sum(v * c for v, c, _ in parts) / vol
+    com = sum((v * c for v, c, _ in parts), np.zeros(3)) / vol
     I = np.zeros((3, 3))
     for v, c, Ic in parts:
         d = c - com
@@ -122,7 +133,7 @@ def axes_angle(Ie: np.ndarray, Ia: np.ndarray, gap: float = 1e-3) -> float | Non
     wa, Va = np.linalg.eigh(0.5 * (Ia + Ia.T))
     scale = max(abs(we).max(), abs(wa).max(), 1e-300)
 
-    def distinct(w, i):
+    def distinct(w: np.ndarray, i: int) -> bool:
         return all(abs(w[i] - w[k]) > gap * scale for k in range(3) if k != i)
 
     angles = [float(np.degrees(np.arccos(np.clip(abs(Ve[:, i] @ Va[:, i]), 0, 1))))
@@ -170,16 +181,16 @@ def violates_triangle(I: np.ndarray) -> bool:
 
 
 # -- comparator ------------------------------------------------------------------------------------
-def compare(actual: Snapshot, ctx: Context) -> list:
+def compare(actual: Snapshot, ctx: Context) -> list[Finding]:
     if not actual.ok:
         return []
-    out = []
+    out: list[Finding] = []
     tol = ctx.tol
-    exp_model, act_model = ctx.expected.model, actual.model
+    exp_model, act_model = ctx.expected.held_model, actual.held_model
     act_links = {link.name: link for link in act_model.links}
     members: dict[str, list[str]] = {}
-    for link, holder in actual.merged_links.items():
-        members.setdefault(holder, []).append(link)
+    for name, holder in actual.merged_links.items():
+        members.setdefault(holder, []).append(name)
     welded = world_welded(exp_model)
     floors = ctx.floors
     approximated = {}  # link -> (cause, severity) of an inertial the build replaced, as it said
@@ -218,7 +229,7 @@ def compare(actual: Snapshot, ctx: Context) -> list:
         dc = float(np.linalg.norm(e.com - a.com))
         if dc > tol.com_m:
             out.append(finding(actual, "inertia", "com", link.name, expected=r6(e.com), actual=r6(a.com),
-                               abs_error=dc, rel_error=dc / max(np.linalg.norm(e.com), 1e-9), tolerance=tol.com_m,
+                               abs_error=dc, rel_error=dc / max(float(np.linalg.norm(e.com)), 1e-9), tolerance=tol.com_m,
                                severity=sev, cause=cause, detail="COM offset in the link frame"))
         Ie, Ia = e.tensor_in_link, a.tensor_in_link
         err, rerr = _tensor_error(Ie, Ia, floors["tensor_per_kg"] * em)
@@ -230,20 +241,22 @@ def compare(actual: Snapshot, ctx: Context) -> list:
                          else f"principal axes up to {axes:.3g} deg apart"))
             extra = {}
             c = cause
-            balanced = link.inertial is not None and link.inertial.source == "balanced"
+            # the model holds a balanced tensor here: the declared one breaks A + B >= C
+            balanced_from = link.inertial if link.inertial is not None and link.inertial.source == "balanced" else None
+            balanced = balanced_from is not None
             if c == "unknown" and (violates_triangle(Ie) or balanced):
                 c = "inertia_triangle_inequality"  # no engine can hold it: each repairs it its own way
                 zeroed = explained(actual, "inertia", "inertia", link.name, "zeroed") if not np.any(Ia) else None
                 if zeroed is not None:
                     c = zeroed.cause
-                elif balanced and _tensor_error(declared_tensor_in_link(link.inertial), Ia)[1] <= tol.inertia_rel:
+                elif balanced_from is not None and _tensor_error(declared_tensor_in_link(balanced_from), Ia)[1] <= tol.inertia_rel:
                     detail += f"; {actual.name} holds the declared tensor, which breaks A + B >= C (the model holds it balanced)"
             if sev == "error" and em < floors["mass"]:
                 sev = "warning"  # lighter than the mass floor: no measurable effect on the robot
                 detail += f"; the link's {em:g} kg is below the mass floor {floors['mass']:.3g} kg"
             from_shapes_members = [n for n in members.get(link.name, ())
-                                   if exp_model.link(n).inertial is not None
-                                   and exp_model.link(n).inertial.source == "collision shapes"]
+                                   if (held := exp_model.link(n).inertial) is not None
+                                   and held.source == "collision shapes"]
             if c == "unknown" and from_shapes_members:  # quadruped's BL_contact fused into BL_shank by MuJoCo
                 c = "inertia_zero_from_shapes"
                 detail += (f"; fused link(s) {', '.join(map(repr, from_shapes_members))} declare an all-zero tensor "
@@ -269,17 +282,17 @@ def compare(actual: Snapshot, ctx: Context) -> list:
     reasons = {u.subject: u.reason for u in actual.unsupported}
     said = {f.subject for f in out}
     for link in exp_model.links:
-        cause, what = oddity(link)
-        if (cause is None or actual.engine == "model" or link.name in welded or link.name in said
+        odd_cause, what = oddity(link)
+        if (odd_cause is None or actual.engine == "model" or link.name in welded or link.name in said
                 or link.name in actual.merged_links or link.name not in act_links):
             continue
         a = act_links[link.name].inertial
-        wa = np.round(np.linalg.eigvalsh(a.tensor_in_link), 12).tolist() if a is not None else None
-        detail = f"{actual.name} holds {what}: principal moments {wa}"
+        moments = np.round(np.linalg.eigvalsh(a.tensor_in_link), 12).tolist() if a is not None else None
+        detail = f"{actual.name} holds {what}: principal moments {moments}"
         if link.name in reasons:
             detail += f" ({reasons[link.name]})"
-        out.append(finding(actual, "inertia", "held_inertia", link.name, expected=what, actual=wa, severity="info",
-                           cause=cause, detail=detail))
+        out.append(finding(actual, "inertia", "held_inertia", link.name, expected=what, actual=moments,
+                           severity="info", cause=odd_cause, detail=detail))
     return out
 
 
@@ -312,12 +325,12 @@ def oddity(link: Link) -> tuple[str | None, str]:
     return None, ""
 
 
-def model_checks(model: RobotModel, ctx: Context, engine: str = "model", load: str = "declared") -> list:
+def model_checks(model: RobotModel, ctx: Context, engine: str = "model", load: str = "declared") -> list[Finding]:
     """Findings about the declared model alone: inertia no body could have, inertia unlike the
     link's own shape (a wrong mesh scale or unit), mass without any collision shape."""
     from ..findings import make
 
-    out = []
+    out: list[Finding] = []
     tol = ctx.tol
     for j in [*model.dof_joints, *model.locked_joints]:
         if (j.urdf_type == "revolute" and j.limit is not None and j.limit.lower is not None
@@ -415,6 +428,7 @@ def model_checks(model: RobotModel, ctx: Context, engine: str = "model", load: s
                                 detail=f"principal moments {w0}: loaded as declared where the engine can "
                                        "(each engine's held_inertia finding says what it holds)" + still))
         if link.name in massless:
+            assert link.inertial is not None, "massless_with_inertia lists links with an <inertial> only"
             out.append(make(engine, load, "inertia", "massless_inertia", link.name, expected="mass 0 and inertia 0",
                             actual=np.round(np.linalg.eigvalsh(link.inertial.tensor_in_link), 9).tolist(),
                             severity="warning", cause="massless_link_inertia",

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..findings import Finding
+from ..model import RobotModel
 from . import Context, default_cause, finding, fmt_q, r6
 from .snapshot import Snapshot
 
@@ -30,10 +32,10 @@ def _angles(Ra: np.ndarray, Rb: np.ndarray) -> np.ndarray:
     return np.arccos(np.clip(c, -1.0, 1.0))
 
 
-def compare(actual: Snapshot, ctx: Context) -> list:
+def compare(actual: Snapshot, ctx: Context) -> list[Finding]:
     if not actual.ok:
         return []
-    out = []
+    out: list[Finding] = []
     tol = ctx.tol
     model = ctx.expected.model
     assert model is not None  # the expected side is the parsed model itself
@@ -106,7 +108,7 @@ def compare(actual: Snapshot, ctx: Context) -> list:
     return out
 
 
-def _children(model) -> dict[str, list[str]]:
+def _children(model: RobotModel) -> dict[str, list[str]]:
     kids: dict[str, list[str]] = {}
     for j in model.joints:
         kids.setdefault(j.parent, []).append(j.child)

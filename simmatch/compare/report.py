@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -19,7 +20,7 @@ from .run import CheckResult
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "dim"}
 
 
-def _num(v) -> str:
+def _num(v: object) -> str:
     if v is None:
         return "-"
     if isinstance(v, float):
@@ -27,7 +28,7 @@ def _num(v) -> str:
     return str(v)
 
 
-def _short(v, n: int = 40) -> str:
+def _short(v: Any, n: int = 40) -> str:
     if v is None:
         return "-"
     if (isinstance(v, (list, tuple)) and len(v) == 3 and all(isinstance(r, (list, tuple)) and len(r) == 3 for r in v)
@@ -52,7 +53,7 @@ def tolerance_line(result: CheckResult) -> str:
     return line
 
 
-def _source_line(row: dict) -> str:
+def _source_line(row: dict[str, Any]) -> str:
     name = f"{row['engine']}/{row['load']}"
     if row["status"] in ("failed", "crashed"):
         w = row["worst"] or {}
@@ -117,7 +118,7 @@ def to_json(result: CheckResult) -> str:
     return dumps_json(result.to_dict(), indent=2, sort_keys=True) + "\n"
 
 
-def _md_cell(v) -> str:
+def _md_cell(v: object) -> str:
     return _short(v, 60).replace("|", "\\|").replace("\n", " ")
 
 
@@ -182,7 +183,7 @@ def owned(name: str) -> bool:
     return name in CHECK_FILES
 
 
-def write_reports(result: CheckResult, out_dir: str | os.PathLike) -> tuple[Path, Path]:
+def write_reports(result: CheckResult, out_dir: str | os.PathLike[str]) -> tuple[Path, Path]:
     """Write check.json and check.md (and manifest.json) as one folder that replaces `out_dir` whole
     (simmatch.outputs.report_folder): an interrupted run leaves the older report as it was.
     Raises OutputError when it cannot be written, UsageError when `out_dir` holds other files."""

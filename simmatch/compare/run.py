@@ -6,8 +6,11 @@ to the caller (`--fail-on`)."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from functools import partial
+from typing import Any
 
 import numpy as np
 
@@ -15,7 +18,7 @@ from ..config import SimConfig
 from ..errors import UsageError
 from ..findings import Finding, Tolerances, make, parse_fail_on, reaches, severity_rank, sort_findings
 from ..isolation import run_isolated
-from ..model import RobotModel, State
+from ..model import Inertial, Link, RobotModel, State
 from ..registry import load_model
 from . import Context, contact, dynamics, inertia, joints, kinematics, source_findings, structure
 from .config import CheckConfig
@@ -28,29 +31,29 @@ COMPARATORS = (structure.compare, kinematics.compare, inertia.compare, joints.co
 class CheckResult:
     model: RobotModel
     reference: RobotModel | None
-    engines: dict
-    options: dict
+    engines: dict[str, str | None]  # engine -> installed version (None: not installed)
+    options: dict[str, Any]
     config: SimConfig
     tolerances: Tolerances
-    findings: list
-    summary: dict
-    snapshots: list = field(default_factory=list)
-    timing: dict = field(default_factory=dict)  # seconds; never written into check.json
-    floors: dict = field(default_factory=dict)  # absolute floors of the relative comparisons
+    findings: list[Finding]
+    summary: dict[str, Any]
+    snapshots: list[Snapshot] = field(default_factory=list)
+    timing: dict[str, Any] = field(default_factory=dict)  # seconds; never written into check.json
+    floors: dict[str, float] = field(default_factory=dict)  # absolute floors of the relative comparisons
 
     def failing(self, fail_on: str) -> list[Finding]:
         """Findings at or above `fail_on` ('error', 'warning', or scoped to a load: 'matched:error')."""
         load, severity = parse_fail_on(fail_on)
         return [f for f in self.findings if reaches(f.severity, severity) and (load is None or f.load == load)]
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         m = self.model
         model = {"name": m.name, "source": m.source, "base": m.base, "base_reason": m.base_reason,
                  "base_pose": {"xyz": list(m.base_pose.xyz), "rpy": list(m.base_pose.rpy)},
                  "dof": m.dof, "links": len(m.links), "joints": len(m.joints), "joint_names": m.joint_names}
         if m.mimic_joints:
-            model["mimic"] = {j.name: f"q = {j.mimic.multiplier:g} q[{j.mimic.joint}] {j.mimic.offset:+g}"
-                              for j in m.mimic_joints}
+            couplings = {j.name: joints.mimic_of(j) for j in m.mimic_joints}
+            model["mimic"] = {name: f"q = {c.multiplier:g} q[{c.joint}] {c.offset:+g}" for name, c in couplings.items()}
             model["dynamics_compared"] = ("M(q), gravity, bias forces and qdd: the unconstrained tree (as every "
                                           "engine's mass-matrix call reports); the coupling: joints.mimic_motion "
                                           "against the constrained forward dynamics")
@@ -70,7 +73,7 @@ def _overrides(tol: Tolerances) -> tuple[str, ...]:
     return tuple(f"{k}={v!r}" for k, v in tol.to_dict().items() if v != default[k])
 
 
-def engine_versions() -> dict:
+def engine_versions() -> dict[str, str | None]:
     """Installed engine versions from package metadata, without importing the engines (PyBullet
     prints on import)."""
     from ..backends import installed_versions
@@ -113,6 +116,7 @@ def _reorder(snap: Snapshot, src: RobotModel, dst: RobotModel) -> Snapshot:
     if sorted(src.joint_names) != sorted(dst.joint_names) or src.joint_names == dst.joint_names:
         return snap
     perm = [src.joint_names.index(n) for n in dst.joint_names]
+    assert snap.M is not None, f"{snap.name}: a model snapshot has every dynamics quantity"
     snap.M = snap.M[:, perm][:, :, perm]
     for key in ("gravity", "bias", "qdd"):
         setattr(snap, key, getattr(snap, key)[:, perm])
@@ -124,7 +128,7 @@ def _remap_samples(samples: Samples, src: RobotModel, dst: RobotModel) -> Sample
     only it has at 0)."""
     idx = {n: i for i, n in enumerate(src.joint_names)}
 
-    def vec(v):
+    def vec(v: np.ndarray) -> np.ndarray:
         return np.array([v[idx[n]] if n in idx else 0.0 for n in dst.joint_names], dtype=float)
 
     kin = np.array([vec(q) for q in samples.kin_q]).reshape(len(samples.kin_q), dst.dof)
@@ -155,7 +159,7 @@ def unsupported_findings(snap: Snapshot, already: list[Finding]) -> list[Finding
 def _propagate_causes(findings: list[Finding]) -> list[Finding]:
     """A dynamics finding whose sources differ in shape (the engine has other joints) follows from
     the source's structural error with a known cause."""
-    by_source: dict = {}
+    by_source: dict[tuple[str, str], list[Finding]] = {}
     for f in findings:
         if f.severity == "error" and f.cause != "unknown" and f.category == "structure":
             by_source.setdefault((f.engine, f.load), []).append(f)
@@ -173,7 +177,7 @@ def _propagate_causes(findings: list[Finding]) -> list[Finding]:
 _ATTR = {q: (attr, tol) for attr, q, tol in dynamics.QUANTITIES}
 
 
-def _with_inertials(model: RobotModel, inertials: dict) -> RobotModel:
+def _with_inertials(model: RobotModel, inertials: dict[str, Inertial | None]) -> RobotModel:
     links = tuple(replace(link, inertial=inertials[link.name]) if link.name in inertials else link
                   for link in model.links)
     return replace(model, links=links)
@@ -182,13 +186,33 @@ def _with_inertials(model: RobotModel, inertials: dict) -> RobotModel:
 ROOT = "<root pose>"  # candidate: the engine holds the floating root where it was built (welded)
 
 
-def _reference_quantities(model: RobotModel, samples: Samples, config: SimConfig, upright: bool = False) -> dict:
+def _reference_quantities(model: RobotModel, samples: Samples, config: SimConfig,
+                          upright: bool = False) -> dict[str, np.ndarray]:
     states = samples.states
     if upright and model.floating:
         states = tuple(State(s.q, s.dq, np.zeros(3), np.array([0.0, 0.0, 0.0, 1.0]), np.zeros(3), np.zeros(3))
                        for s in states)
     snap = model_snapshot(model, replace(samples, kin_q=samples.kin_q[:1], states=states), config)
+    assert (snap.M is not None and snap.gravity is not None and snap.bias is not None
+            and snap.qdd is not None), "model_snapshot computes every dynamics quantity"
     return {"M": snap.M, "gravity": snap.gravity, "bias": snap.bias, "qdd": snap.qdd}
+
+
+def _substituted_error(names: tuple[str, ...], snap: Snapshot, read: dict[str, Link], attr: str, ctx: Context,
+                       keep: list[int], cache: dict[tuple[str, str, tuple[str, ...]], dict[str, np.ndarray]]) -> float:
+    """Relative error (`dynamics.worst`) of `snap`'s dynamics quantity `attr` against the declared
+    model re-evaluated with the source's read-back inertials (`read`) of the links `names`
+    substituted (`ROOT` among them: the floating root held where it was built). The re-evaluated
+    quantities are kept in `cache` per source and `names`."""
+    key = (snap.engine, snap.load, names)
+    if key not in cache:
+        subst = {n: read[n].inertial for n in names if n != ROOT}
+        # a holder's read-back inertial already includes the links the engine fused into it
+        subst.update({m: None for m, holder in snap.merged_links.items() if holder in subst})
+        model = _with_inertials(ctx.declared, subst)
+        cache[key] = _reference_quantities(model, ctx.samples, ctx.config, upright=ROOT in names)
+    exp = dynamics.select(attr, cache[key][attr], keep)
+    return dynamics.worst(exp, dynamics.select(attr, getattr(snap, attr), keep), ctx.floors[dynamics.FLOOR[attr]])[1]
 
 
 def attribute_by_measurement(findings: list[Finding], snapshots: list[Snapshot], ctx: Context) -> list[Finding]:
@@ -200,7 +224,7 @@ def attribute_by_measurement(findings: list[Finding], snapshots: list[Snapshot],
     snaps = {(s.engine, s.load): s for s in snapshots if s.ok and s.model is not None}
     keep = dynamics.kept_columns(ctx.declared)
     declared_links = {link.name: link for link in ctx.declared.links}
-    cache: dict = {}
+    cache: dict[tuple[str, str, tuple[str, ...]], dict[str, np.ndarray]] = {}
     out = []
     for f in findings:
         snap = snaps.get((f.engine, f.load))
@@ -210,8 +234,7 @@ def attribute_by_measurement(findings: list[Finding], snapshots: list[Snapshot],
             continue
         attr, tol_name = _ATTR[f.quantity]
         limit = getattr(ctx.tol, tol_name)
-        act = getattr(snap, attr)
-        read = {link.name: link for link in snap.model.links}
+        read = {link.name: link for link in snap.held_model.links}
         # candidate static differences: links with an inertia finding (any severity) in this source
         cands: dict[str, Finding] = {}
         for g in findings:
@@ -229,17 +252,8 @@ def attribute_by_measurement(findings: list[Finding], snapshots: list[Snapshot],
         if not cands:
             out.append(f)
             continue
-
-        def error_with(names: tuple) -> float:
-            key = (f.engine, f.load, names)
-            if key not in cache:
-                subst = {n: read[n].inertial for n in names if n != ROOT}
-                # a holder's read-back inertial already includes the links the engine fused into it
-                subst.update({m: None for m, holder in snap.merged_links.items() if holder in subst})
-                model = _with_inertials(ctx.declared, subst)
-                cache[key] = _reference_quantities(model, ctx.samples, ctx.config, upright=ROOT in names)
-            exp = dynamics.select(attr, cache[key][attr], keep)
-            return dynamics.worst(exp, dynamics.select(attr, act, keep), ctx.floors[dynamics.FLOOR[attr]])[1]
+        error_with: Callable[[tuple[str, ...]], float] = partial(
+            _substituted_error, snap=snap, read=read, attr=attr, ctx=ctx, keep=keep, cache=cache)
 
         single = {n: error_with((n,)) for n in sorted(cands)}
         explains = [n for n, e in single.items() if e <= limit]
@@ -259,8 +273,9 @@ def attribute_by_measurement(findings: list[Finding], snapshots: list[Snapshot],
             note = (f"; measured: {chosen!r} explains most (rel {single[chosen]:.2g} alone), together with {others} "
                     f"it reproduces the engine's numbers")
         if chosen is None:
-            best = sorted(single.items(), key=lambda kv: kv[1])
-            tried = ", ".join(f"{n!r} {e:.2g}" for n, e in best[:4]) + (f" and {len(best) - 4} more" if len(best) > 4 else "")
+            ranked = sorted(single.items(), key=lambda kv: kv[1])
+            tried = (", ".join(f"{n!r} {e:.2g}" for n, e in ranked[:4])
+                     + (f" and {len(ranked) - 4} more" if len(ranked) > 4 else ""))
             out.append(replace(f, detail=f"{f.detail}; no static difference explains it (rel error with each "
                                          f"substituted: {tried})"))
             continue
@@ -273,7 +288,7 @@ def attribute_by_measurement(findings: list[Finding], snapshots: list[Snapshot],
 
 
 def summarise(findings: list[Finding], snapshots: list[Snapshot], sources: list[tuple[str, str]],
-              floors: dict | None = None, keep: list[int] | None = None) -> dict:
+              floors: dict[str, float] | None = None, keep: list[int] | None = None) -> dict[str, Any]:
     rows = []
     for engine, load in sources:
         own = [f for f in findings if (f.engine, f.load) == (engine, load)]
@@ -299,7 +314,7 @@ def run_check(model: str | RobotModel, engines: list[str] | None = None, load: s
               seed: int = 0, tol: Tolerances | None = None, base: str = "auto", reference: str | None = None,
               base_pose=None,
               config: SimConfig | None = None, jobs: int = 2, timeout: float = 300.0, isolate: bool = True,
-              inject=None) -> CheckResult:
+              inject: Callable[[Snapshot], Snapshot] | None = None) -> CheckResult:
     """Run the whole check. `inject(snapshot) -> snapshot` (tests) may plant a defect in each
     engine snapshot before comparison."""
     t0 = time.perf_counter()
@@ -324,7 +339,7 @@ def run_check(model: str | RobotModel, engines: list[str] | None = None, load: s
 
     jobs_list = [(e, ld) for e in engines for ld in loads]
 
-    def one(job):
+    def one(job: tuple[str, str]) -> Snapshot:
         engine, ld = job
         start = time.perf_counter()
         if isolate:

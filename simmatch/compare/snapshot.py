@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..config import SimConfig
-from ..kinematics import link_coms, link_frames, random_q, random_state
+from ..kinematics import link_coms, link_frames, massless_subtree_joints, random_q, random_state
 from ..model import RobotModel, State
 from .reference import ReferenceDynamics
+
+if TYPE_CHECKING:
+    from ..backends.base import Behaviour, Explanation, Unsupported
 
 
 @dataclass(frozen=True)
@@ -55,8 +59,6 @@ class Samples:
 def _torque_scale(model: RobotModel) -> np.ndarray:
     """Random torques of the size of the joints' effort limits (10 where none is given); none on a
     joint that moves no mass (its acceleration would be undefined)."""
-    from .inertia import massless_subtree_joints
-
     idle = set(massless_subtree_joints(model))
     out = []
     for j in model.dof_joints:
@@ -69,8 +71,6 @@ def solve_qdd(model: RobotModel, M: np.ndarray, rhs: np.ndarray) -> np.ndarray:
     """Joint accelerations M qdd = rhs, (dof,). Joints that move no mass (zero rows and columns
     of M) get 0, the others the exact solution of the rest of the system; a still singular M
     (no such joint to blame) gives the least-squares solution. Never NaN for finite input."""
-    from .inertia import massless_subtree_joints
-
     idle = set(massless_subtree_joints(model))
     keep = [i for i, n in enumerate(model.joint_names) if n not in idle]
     qdd = np.zeros(model.dof)
@@ -98,31 +98,38 @@ class Snapshot:
     error_cause: str | None = None  # cause id the backend gave its load failure
     error_subject: str | None = None  # the link or joint the backend named in its load failure
     model: RobotModel | None = None  # what the source holds (engine readback, or the model itself)
-    extras: dict = field(default_factory=dict)  # the readback's informational facts (never compared)
-    behaviours: tuple = ()  # backends.Behaviour: the engine's hidden behaviours, reported as they stand
-    explains: tuple = ()  # backends.Explanation: the engine's causes of differences comparators find
-    not_held: frozenset = frozenset()  # read-back quantities that comparators skip (Readback.not_held)
-    mimic: dict = field(default_factory=dict)  # joints.probe_mimic of the <mimic> followers
-    mimic_motion: dict = field(default_factory=dict)  # joints.probe_mimic_motion
-    added_joints: tuple = ()
-    merged_links: dict = field(default_factory=dict)
-    unsupported: list = field(default_factory=list)  # backends.base.Unsupported, category and cause set
-    notes: list = field(default_factory=list)
-    frames: dict = field(default_factory=dict)
-    coms: dict = field(default_factory=dict)
+    extras: dict[str, Any] = field(default_factory=dict)  # the readback's informational facts (never compared)
+    behaviours: tuple[Behaviour, ...] = ()  # backends.Behaviour: the engine's hidden behaviours, reported as they stand
+    explains: tuple[Explanation, ...] = ()  # backends.Explanation: the engine's causes of differences comparators find
+    not_held: frozenset[str] = frozenset()  # read-back quantities that comparators skip (Readback.not_held)
+    mimic: dict[str, dict[str, Any]] = field(default_factory=dict)  # joints.probe_mimic of the <mimic> followers
+    mimic_motion: dict[str, dict[str, Any]] = field(default_factory=dict)  # joints.probe_mimic_motion
+    added_joints: tuple[str, ...] = ()
+    merged_links: dict[str, str] = field(default_factory=dict)
+    unsupported: list[Unsupported] = field(default_factory=list)  # backends.base.Unsupported, category and cause set
+    notes: list[str] = field(default_factory=list)
+    frames: dict[str, np.ndarray] = field(default_factory=dict)
+    coms: dict[str, np.ndarray] = field(default_factory=dict)
     M: np.ndarray | None = None
     gravity: np.ndarray | None = None
     bias: np.ndarray | None = None
     qdd: np.ndarray | None = None
-    errors: dict = field(default_factory=dict)
-    seconds: dict = field(default_factory=dict)  # timing (never written to reports)
+    errors: dict[str, str] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)  # timing (never written to reports)
 
     @property
     def name(self) -> str:
         return f"{self.engine}/{self.load}"
 
+    @property
+    def held_model(self) -> RobotModel:
+        """`model` of a source that loaded (`ok`): every one holds a model (`model_snapshot`'s, or
+        the engine's readback); only a `failed_snapshot` has none. AssertionError on one of those."""
+        assert self.model is not None, f"{self.name}: a source that did not load holds no model"
+        return self.model
 
-def _stack(per_sample: list[dict], shape: tuple) -> dict:
+
+def _stack(per_sample: list[dict[str, np.ndarray]], shape: tuple[int, ...]) -> dict[str, np.ndarray]:
     names = sorted({n for d in per_sample for n in d})
     out = {}
     for n in names:
@@ -203,7 +210,7 @@ def take_snapshot(engine: str, load: str, model: RobotModel, config: SimConfig, 
         snap.frames, snap.coms = _stack(frames, (4, 4)), _stack(coms, (3,))
         t2 = time.perf_counter()
         n = model.dof
-        results = {"M": [], "gravity": [], "bias": [], "qdd": []}
+        results: dict[str, list[np.ndarray]] = {"M": [], "gravity": [], "bias": [], "qdd": []}
         calls = {"M": backend.mass_matrix, "gravity": backend.gravity_torques, "bias": backend.bias_forces}
         for s, tau in zip(samples.states, samples.taus):
             backend.set_state(s)

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..findings import Finding
+from ..model import RobotModel
 from . import Context, default_cause, explained, finding, merged_detail
 from .snapshot import Snapshot
 
 _SAME_TYPE = {"continuous": "revolute"}
 
 
-def load_failure(actual: Snapshot, model=None) -> list:
+def load_failure(actual: Snapshot, model: RobotModel | None = None) -> list[Finding]:
     """A source that could not be built is itself a finding, with the engine's own message, and the
     cause and subject its backend gave the failure (`EngineFailure.cause`, `.subject`)."""
     msg = " ".join(actual.error.split())
@@ -26,11 +28,11 @@ def load_failure(actual: Snapshot, model=None) -> list:
                     else "failed", severity="error", cause=cause, detail=msg)]
 
 
-def compare(actual: Snapshot, ctx: Context) -> list:
+def compare(actual: Snapshot, ctx: Context) -> list[Finding]:
     if not actual.ok:
         return load_failure(actual, ctx.declared)
-    out = []
-    exp, act = ctx.expected.model, actual.model
+    out: list[Finding] = []
+    exp, act = ctx.expected.held_model, actual.held_model
 
     # -- root: fixed or floating ------------------------------------------------------------
     if actual.added_joints:
