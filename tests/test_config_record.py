@@ -139,3 +139,17 @@ def test_one_grammar_model_first(tmp_path, capsys, monkeypatch):
     _fake_pipeline(monkeypatch, seen)
     assert main(["learn-dyn", "--model", "pendulum", "--json", "--out", str(tmp_path / "r")]) == 0
     assert seen[0].model == "pendulum"
+
+
+def test_a_pose_given_in_python_is_recorded_as_base_pose_text():
+    """run_check(base_pose=Pose(...)) records the pose the way --base-pose spells it (text), the
+    identity pose too: config.check stays what CheckConfig declares (str | None), JSON-safe."""
+    from simmatch.compare.config import CheckConfig
+    from simmatch.compare.run import run_check
+    from simmatch.model import Pose
+
+    for pose, text in ((Pose(), "0.0 0.0 0.0 0.0 0.0 0.0"), (Pose((0.0, 0.0, 1.0), (0.0, 1.5, 0.0)),
+                                                           "0.0 0.0 1.0 0.0 1.5 0.0")):
+        r = run_check("pendulum", engines=["mujoco"], load="matched", random_q=0, base_pose=pose, isolate=False)
+        assert r.options["base_pose"] == text  # CheckResult.options: check.json's config.check
+        assert CheckConfig.from_dict(r.options).base_pose == text

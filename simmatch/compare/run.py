@@ -18,7 +18,7 @@ from ..config import SimConfig
 from ..errors import UsageError
 from ..findings import Finding, Tolerances, make, parse_fail_on, reaches, severity_rank, sort_findings
 from ..isolation import run_isolated
-from ..model import Inertial, Link, RobotModel, State
+from ..model import Inertial, Link, Pose, RobotModel, State
 from ..registry import load_model
 from . import Context, contact, dynamics, inertia, joints, kinematics, source_findings, structure
 from .config import CheckConfig
@@ -312,7 +312,7 @@ def summarise(findings: list[Finding], snapshots: list[Snapshot], sources: list[
 
 def run_check(model: str | RobotModel, engines: list[str] | None = None, load: str = "both", random_q: int = 20,
               seed: int = 0, tol: Tolerances | None = None, base: str = "auto", reference: str | None = None,
-              base_pose=None,
+              base_pose: str | Pose | None = None,
               config: SimConfig | None = None, jobs: int = 2, timeout: float = 300.0, isolate: bool = True,
               inject: Callable[[Snapshot], Snapshot] | None = None) -> CheckResult:
     """Run the whole check. `inject(snapshot) -> snapshot` (tests) may plant a defect in each
@@ -386,8 +386,8 @@ def run_check(model: str | RobotModel, engines: list[str] | None = None, load: s
     options = CheckConfig(
         model=model.source if isinstance(model, RobotModel) else str(model), random_q=random_q,
         engines=tuple(engines), load=load, seed=seed, tol=_overrides(tol), base=base,
-        base_pose=(base_pose if isinstance(base_pose, str) or base_pose is None or not declared.posed
-                   else " ".join(f"{v!r}" for v in (*declared.base_pose.xyz, *declared.base_pose.rpy))),
+        base_pose=(base_pose if base_pose is None or isinstance(base_pose, str)  # a Pose: as --base-pose text
+                   else " ".join(f"{v!r}" for v in (*base_pose.xyz, *base_pose.rpy))),
         reference=reference).record()
     timing = {"total": t_end - t0, "load_model": t_model - t0, "reference": t_ref - t_model,
               "engines": t_engines - t_ref, "compare": t_end - t_engines,
