@@ -45,14 +45,14 @@ def main(argv=None):
     machine = f"{os.cpu_count()}-core machine, load average {os.getloadavg()[0]:.1f} at the start"
 
     import torch
+    from stable_baselines3 import PPO
+
     from simmatch.gail.behavior import SineBehaviour
     from simmatch.gail.dataset import collect
     from simmatch.gail.hybrid_env import HybridEnv, obs_stats
     from simmatch.gail.scoring import GeneratorCorrector
     from simmatch.gail.sim import HybridSim, fell_fn
     from simmatch.gail.windows import WindowSpec
-    from stable_baselines3 import PPO
-
     from simmatch.registry import load_model
     from simmatch.variants import make_target
 

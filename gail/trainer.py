@@ -42,7 +42,6 @@ from .scoring import GeneratorCorrector, generator_outputs, one_step_errors
 from .sim import HybridSim
 from .windows import WindowSpec
 
-
 _RESTART = "run without --resume to start the run over"
 
 
