@@ -25,3 +25,22 @@ def corpus_sweep_module():
         sys.modules[name] = mod
         spec.loader.exec_module(mod)
     return sys.modules[name]
+
+
+def hopper_sine_split(cfg, frac: float = 0.34):
+    """The learner tests' small data set: `cfg.n_traj` sine-behaviour trajectories of the hopper in
+    `cfg.dst`, split (seed 0) into (training, held-out) with `frac` held out. Returns (model, a, b)."""
+    import numpy as np
+
+    from simmatch.gail.behavior import SineBehaviour
+    from simmatch.gail.dataset import collect
+    from simmatch.gail.sim import fell_fn
+    from simmatch.registry import load_model
+    from simmatch.variants import make_target
+
+    model = load_model("hopper")
+    b = make_target(cfg.dst, model)
+    data = collect(b, model, SineBehaviour(model), cfg.n_traj, cfg.max_steps, cfg.substeps, 0, fell=fell_fn(model))
+    b.close()
+    train, held = data.split(frac, np.random.default_rng(0))
+    return model, train, held

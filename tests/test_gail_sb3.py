@@ -15,16 +15,13 @@ pytest.importorskip("torch")
 pytest.importorskip("stable_baselines3")
 pytest.importorskip("tensorboard")
 
+from conftest import hopper_sine_split
 from stable_baselines3.common.callbacks import BaseCallback
 
 from simmatch.gail.behavior import SineBehaviour
 from simmatch.gail.config import LearnDynConfig
-from simmatch.gail.dataset import collect
 from simmatch.gail.run_folder import RunFolder
-from simmatch.gail.sim import fell_fn
 from simmatch.gail.trainer import Trainer
-from simmatch.registry import load_model
-from simmatch.variants import make_target
 
 GAIL = Path(__file__).resolve().parents[1] / "gail"
 CFG = LearnDynConfig(src="bullet", dst="bullet:low-power", n_traj=6, max_steps=20, n_envs=2, n_steps=32,
@@ -34,12 +31,7 @@ CFG = LearnDynConfig(src="bullet", dst="bullet:low-power", n_traj=6, max_steps=2
 
 @pytest.fixture(scope="module")
 def setup():
-    model = load_model("hopper")
-    b = make_target(CFG.dst, model)
-    data = collect(b, model, SineBehaviour(model), CFG.n_traj, CFG.max_steps, CFG.substeps, 0, fell=fell_fn(model))
-    b.close()
-    train, val = data.split(0.34, np.random.default_rng(0))
-    return model, train, val
+    return hopper_sine_split(CFG)
 
 
 def _trainer(setup, root, name, cfg=CFG):

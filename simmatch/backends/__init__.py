@@ -156,20 +156,22 @@ def _module_version(module: str) -> str:
         return "unversioned"
 
 
+def _version_of(module: str, package: str | None, missing: str | None) -> str | None:
+    """The pip package's version (`missing` when it is not installed); an engine without a pip
+    package: its backend module's `__version__`."""
+    if package is None:
+        return _module_version(module)
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return missing
+
+
 def installed_versions() -> dict[str, str | None]:
     """Installed version of each engine from package metadata, without importing the engines
     (PyBullet prints on import); None when the package is not installed. An engine without a pip
     package gets its backend module's `__version__` ('unversioned' without one)."""
-    out: dict[str, str | None] = {}
-    for name, (module, _, package, _) in ENGINES.items():
-        if package is None:
-            out[name] = _module_version(module)
-            continue
-        try:
-            out[name] = version(package)
-        except PackageNotFoundError:
-            out[name] = None
-    return out
+    return {name: _version_of(module, package, None) for name, (module, _, package, _) in ENGINES.items()}
 
 
 def engine_versions() -> dict[str, str | None]:
@@ -181,13 +183,7 @@ def engine_versions() -> dict[str, str | None]:
         except Exception:
             out[name] = None
             continue
-        if package is None:
-            out[name] = _module_version(module)
-            continue
-        try:
-            out[name] = version(package)
-        except PackageNotFoundError:
-            out[name] = "unknown"
+        out[name] = _version_of(module, package, "unknown")
     return out
 
 
