@@ -102,6 +102,7 @@ def run_learn_dyn(cfg: LearnDynConfig, ro: RunOptions):
     out = ro.out or Path("reports") / run_name(cfg)
     options.run_name(out.name, "--out")
     check_out_dir(out)  # before any computation: a rejected run leaves nothing behind
+    _check_run_folder(out, resume=ro.resume)
     cfg = replace(cfg, run=out.name)
     if ro.resume and not (out / "config.json").is_file():
         raise UsageError(f"--resume: no run to resume in {out} (no config.json there); start it without --resume")
@@ -134,6 +135,18 @@ learn_dyn = command(LearnDynConfig, run_learn_dyn, run=("out", "json", "quiet", 
     "json": "Print scores.json on stdout (progress and tables go to stderr).",
     "quiet": "No progress lines.",
 })
+
+
+def _check_run_folder(out: Path, resume: bool) -> None:
+    """An existing --out folder must be empty or an earlier learn-dyn run's (else: UsageError): a new run
+    deletes a run's outputs there (config.json, checkpoints/, ...), never a user's files of those names."""
+    from simmatch.gail.run_folder import RunFolder
+
+    foreign = RunFolder.foreign(out, resuming=resume)
+    if foreign:
+        more = f" (and {len(foreign) - 1} more)" if len(foreign) > 1 else ""
+        raise UsageError(f"--out {out}: holds {foreign[0]!r}{more}, which learn-dyn did not write there; give a "
+                         "new or empty folder, or an earlier learn-dyn run's")
 
 
 def _check_policy_config(path: Path) -> None:
