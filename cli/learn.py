@@ -84,7 +84,7 @@ def run_learn_dyn(cfg: LearnDynConfig, ro: RunOptions):
     parse_target(cfg.src)
     parse_target(cfg.dst)
     from simmatch.gail.pipeline import learn_dyn as run_pipeline
-    from simmatch.gail.pipeline import run_name
+    from simmatch.gail.pipeline import reduction_text, run_name
 
     if cfg.policy is not None:
         cfg = replace(cfg, policy=str(policy_path(cfg.policy)))
@@ -119,7 +119,7 @@ def run_learn_dyn(cfg: LearnDynConfig, ro: RunOptions):
     console.print(f"[bold]learn-dyn {cfg.model}: {cfg.src} -> {cfg.dst} ({cfg.space})[/]  held-out one-step / "
                   f"{cfg.horizon}-step open-loop GT error", highlight=False)
     console.print(t1, highlight=False, markup=False)
-    console.print(f"one-step GT error reduction vs raw source: {100 * res['one_step_reduction']:.1f}%")
+    console.print(f"one-step GT error reduction vs raw source: {reduction_text(res['one_step_reduction'])}")
     console.print("learned hybrid against each backend:")
     console.print(t2, highlight=False, markup=False)
     if "generator_outputs" in res:

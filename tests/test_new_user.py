@@ -185,3 +185,21 @@ def test_learn_dyn_reruns_in_its_own_run_folder(tmp_path, capsys):
 
     assert json.loads((folder / "config.json").read_text())["seed"] == 1
     capsys.readouterr()
+
+
+def test_learn_dyn_without_a_gap_reports_no_reduction(tmp_path, capsys):
+    """On the pendulum bullet and dart agree to ~1e-19 (no contact): the raw source's one-step error is
+    round-off, and 1 - learned / raw printed '-7495806205504606.0%'. No gap: the reduction is null in
+    scores.json and 'n/a' in the terminal and scores.md."""
+    pytest.importorskip("torch")
+    import json
+
+    folder = tmp_path / "run"
+    assert main(["learn-dyn", "pendulum", *_TINY_LEARN[:-1], "--out", str(folder)]) == 0
+    out = capsys.readouterr().out
+    scores = json.loads((folder / "scores.json").read_text())
+    assert scores["methods"]["raw source"]["one_step"]["mean"] < 1e-12
+    assert scores["one_step_reduction"] is None
+    line = next(l for l in out.splitlines() if "reduction vs raw source" in l)
+    assert "n/a" in line and "%" not in line
+    assert "reduction vs raw source: n/a" in (folder / "scores.md").read_text()
