@@ -82,6 +82,9 @@ BAD_OPTIONS = [
     (["check", "hopper", "--tol", "inertia_rel=abc"], "'abc' is not a number"),
     (["check", "hopper", "--tol", "inertia_rel=nan"], "inertia_rel", "finite"),
     (["check", "hopper", "--load", "both2"], "--load"),
+    # a finite but absurd mount overflowed the kinematics (NaN findings, 32 lines of numpy warnings, exit 1)
+    (["check", "hopper", "--base-pose", "1e300 0 0 0 0 0"], "--base-pose", "x='1e300' is out of range"),
+    (["gap", "--base-pose", "0 0 0 0 0 -1e12", "--horizon", "5"], "--base-pose", "yaw='-1e12' is out of range"),
     (["check", "hopper", "--base", "wobbly"], "--base wobbly: choose fixed, floating or auto"),
     (["check", ""], "empty model name"),
     (["check", "hopper", "--reference", "missing.urdf"], "missing.urdf", "does not exist"),
