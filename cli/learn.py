@@ -86,7 +86,7 @@ def run_learn_dyn(cfg: LearnDynConfig, ro: RunOptions) -> None:
     parse_target(cfg.src)
     parse_target(cfg.dst)
     from simmatch.gail.pipeline import learn_dyn as run_pipeline
-    from simmatch.gail.pipeline import run_name
+    from simmatch.gail.pipeline import reduction_text, run_name
 
     if cfg.policy is not None:
         cfg = replace(cfg, policy=str(policy_path(cfg.policy)))
@@ -104,6 +104,7 @@ def run_learn_dyn(cfg: LearnDynConfig, ro: RunOptions) -> None:
     out = ro.out or Path("reports") / run_name(cfg)
     options.run_name(out.name, "--out")
     check_out_dir(out)  # before any computation: a rejected run leaves nothing behind
+    _check_run_folder(out, resume=ro.resume)
     cfg = replace(cfg, run=out.name)
     if ro.resume and not (out / "config.json").is_file():
         raise UsageError(f"--resume: no run to resume in {out} (no config.json there); start it without --resume")
@@ -120,7 +121,7 @@ def run_learn_dyn(cfg: LearnDynConfig, ro: RunOptions) -> None:
     console.print(f"[bold]learn-dyn {cfg.model}: {cfg.src} -> {cfg.dst} ({cfg.space})[/]  held-out one-step / "
                   f"{cfg.horizon}-step open-loop GT error", highlight=False)
     console.print(t1, highlight=False, markup=False)
-    console.print(f"one-step GT error reduction vs raw source: {100 * res['one_step_reduction']:.1f}%")
+    console.print(f"one-step GT error reduction vs raw source: {reduction_text(res['one_step_reduction'])}")
     console.print("learned hybrid against each backend:")
     console.print(t2, highlight=False, markup=False)
     if "generator_outputs" in res:
@@ -136,6 +137,18 @@ learn_dyn = command(LearnDynConfig, run_learn_dyn, run=("out", "json", "quiet", 
     "json": "Print scores.json on stdout (progress and tables go to stderr).",
     "quiet": "No progress lines.",
 })
+
+
+def _check_run_folder(out: Path, resume: bool) -> None:
+    """An existing --out folder must be empty or an earlier learn-dyn run's (else: UsageError): a new run
+    deletes a run's outputs there (config.json, checkpoints/, ...), never a user's files of those names."""
+    from simmatch.gail.run_folder import RunFolder
+
+    foreign = RunFolder.foreign(out, resuming=resume)
+    if foreign:
+        more = f" (and {len(foreign) - 1} more)" if len(foreign) > 1 else ""
+        raise UsageError(f"--out {out}: holds {foreign[0]!r}{more}, which learn-dyn did not write there; give a "
+                         "new or empty folder, or an earlier learn-dyn run's")
 
 
 def _check_policy_config(path: Path) -> None:

@@ -5,6 +5,9 @@ stable-baselines3's logger), checkpoints/, dataset.npz, scores.json / scores.md,
 from __future__ import annotations
 
 import csv
+import json
+import re
+from fnmatch import fnmatch
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +23,11 @@ if TYPE_CHECKING:
 METRICS_FORMATS = ("csv", "tensorboard")
 TB_EVENTS = "events.out.tfevents.*"
 _RESTART = "run without --resume to start the run over"
+# what a run writes into checkpoints/ (Trainer.save_checkpoint), and the outputs module's temporary names
+_CHECKPOINT_FILES = re.compile(r"^(generator_(best_)?\d{4,}\.zip|disc_\d{4,}\.pt|obs_stats\.npz|latest\.json)$")
+_TEMPORARY = re.compile(r"^\..+\.(tmp|old|probe)-\d+-")
+# keys every learn-dyn config.json has held (earlier versions included)
+_CONFIG_KEYS = {"model", "src", "dst", "space"}
 
 
 class RunFolder:
@@ -45,6 +53,37 @@ class RunFolder:
     ARTIFACTS = ("config.json", "progress.csv", "metrics.csv", "checkpoints", "dataset.npz", "scores.json",
                  "scores.md", "policy_refined_hybrid.zip", "policy_refined_dr.zip")
     ARTIFACT_GLOBS = ("curve_*.png", TB_EVENTS)
+
+    @classmethod
+    def foreign(cls, path: Path, resuming: bool = False) -> list[str]:
+        """What an existing folder holds that no learn-dyn run writes there (names relative to `path`,
+        sorted; empty for a new, empty or earlier run's folder): a new run deletes its own artifacts, so a
+        folder holding anything else -- a config.json that is not a learn-dyn config, a checkpoints/ of
+        other files -- is somebody else's and must not become a run folder. An unreadable config.json is
+        left to a resumed run (`resuming`), which names it as damaged."""
+        path = Path(path)
+        if not path.is_dir():
+            return []
+        out = []
+        for e in sorted(path.iterdir()):
+            if _TEMPORARY.match(e.name):
+                continue
+            if e.name == "checkpoints" and e.is_dir():
+                out += [f"checkpoints/{c.name}" for c in sorted(e.iterdir())
+                        if not (_CHECKPOINT_FILES.match(c.name) or _TEMPORARY.match(c.name))]
+            elif e.name == "config.json" and e.is_file():
+                try:
+                    d = json.loads(e.read_text(encoding="utf-8"))
+                except (OSError, ValueError):
+                    if resuming:
+                        continue
+                    d = None
+                if not (isinstance(d, dict) and set(d) >= _CONFIG_KEYS):
+                    out.append(e.name)
+            elif e.name in ("checkpoints", "config.json") or not (
+                    e.name in cls.ARTIFACTS or any(fnmatch(e.name, g) for g in cls.ARTIFACT_GLOBS)):
+                out.append(e.name)
+        return out
 
     def reset(self, keep: tuple[str, ...] = ()) -> None:
         """Remove an earlier run's outputs for a new run, keeping the named ones (a reusable dataset)."""

@@ -69,12 +69,19 @@ def flag_of(f: dataclasses.Field) -> str:
     return (c.flag if c is not None and c.flag else None) or "--" + f.name.replace("_", "-")
 
 
+LAYER_MAX = 65536  # a hidden layer wider than this is a typo (and gigabytes of weights)
+
+
 def comma_ints(text: str) -> tuple[int, ...]:
-    """'128,128' -> (128, 128); ValueError on anything else."""
+    """Hidden layer sizes: '128,128' -> (128, 128); ValueError on anything else, or on a size outside
+    1..LAYER_MAX (-1 crashed torch after the run folder was made, 0 built a zero-width network)."""
     parts = [t.strip() for t in str(text).split(",")]
     if not parts or any(not p for p in parts):
         raise ValueError("expected comma-separated integers, e.g. 64,64")
-    return tuple(int(p) for p in parts)
+    sizes = tuple(int(p) for p in parts)
+    if any(not 1 <= n <= LAYER_MAX for n in sizes):
+        raise ValueError(f"layer sizes must be integers from 1 to {LAYER_MAX}, e.g. 64,64")
+    return sizes
 
 
 def comma_text(value) -> str:

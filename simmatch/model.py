@@ -503,9 +503,13 @@ class RobotModel:
         return replace(self, base_pose=pose)
 
 
+POSE_MAX = 1e9  # the URDF reader's bound on magnitudes (urdf.MAGNITUDE_MAX)
+
+
 def parse_pose(text: str) -> Pose:
     """'x y z roll pitch yaw' (m, rad; URDF rpy: fixed-axis X, then Y, then Z) as a Pose.
-    Raises ValueError naming the problem (not six numbers, a value that is not a finite number)."""
+    Raises ValueError naming the problem (not six numbers, a value that is not a finite number or
+    beyond POSE_MAX in magnitude)."""
     parts = str(text).replace(",", " ").split()
     if len(parts) != 6:
         raise ValueError(f"expected 6 numbers 'x y z roll pitch yaw', got {len(parts)}: {text!r}")
@@ -517,6 +521,8 @@ def parse_pose(text: str) -> Pose:
             raise ValueError(f"{name}={part!r} is not a number") from None
         if not np.isfinite(v):
             raise ValueError(f"{name}={part!r} is not a finite number")
+        if abs(v) > POSE_MAX:  # 1e300 m overflowed the kinematics: NaN findings, numpy warnings, exit 1
+            raise ValueError(f"{name}={part!r} is out of range (at most {POSE_MAX:g} in magnitude, as URDF numbers)")
         values.append(v)
     return Pose(vec3(values[:3]), vec3(values[3:]))
 

@@ -82,6 +82,9 @@ BAD_OPTIONS = [
     (["check", "hopper", "--tol", "inertia_rel=abc"], "'abc' is not a number"),
     (["check", "hopper", "--tol", "inertia_rel=nan"], "inertia_rel", "finite"),
     (["check", "hopper", "--load", "both2"], "--load"),
+    # a finite but absurd mount overflowed the kinematics (NaN findings, 32 lines of numpy warnings, exit 1)
+    (["check", "hopper", "--base-pose", "1e300 0 0 0 0 0"], "--base-pose", "x='1e300' is out of range"),
+    (["gap", "--base-pose", "0 0 0 0 0 -1e12", "--horizon", "5"], "--base-pose", "yaw='-1e12' is out of range"),
     (["check", "hopper", "--base", "wobbly"], "--base wobbly: choose fixed, floating or auto"),
     (["check", ""], "empty model name"),
     (["check", "hopper", "--reference", "missing.urdf"], "missing.urdf", "does not exist"),
@@ -120,6 +123,10 @@ BAD_OPTIONS = [
     (["learn-dyn", "--dataset", "missing.npz"], "--dataset missing.npz: no such dataset"),
     (["learn-dyn", "--run", "r"], "No such option"),  # removed: --out names the run folder itself
     (["learn-dyn", "--disc-hidden", "64,x"], "--disc-hidden '64,x'"),
+    # layer sizes: -1 was an internal error (exit 70) after the run folder was made, 0 a zero-width network
+    (["learn-dyn", "--disc-hidden", "-1"], "--disc-hidden '-1'", "from 1 to"),
+    (["learn-dyn", "--net-arch", "64,0"], "--net-arch '64,0'", "from 1 to"),
+    (["learn-dyn", "--net-arch", "10000000"], "--net-arch '10000000'", "from 1 to"),
     (["learn-dyn", "--gamma", "1.5"], "--gamma 1.5: must be at most 1"),
     (["learn-dyn", "--substeps", "0"], "--substeps 0: must be at least 1"),
     (["learn-dyn", "--dst", "bullet:heavy-head=abc"], "mass factor"),

@@ -132,3 +132,74 @@ def test_mesh_path_that_is_no_file_says_so(tmp_path, capsys, kind):
     assert main(["show", str(urdf)]) == 2
     line = _one_error_line(capsys)
     assert "r.urdf" in line and "link[a]/collision/geometry/mesh" in line and what in line and name in line
+
+
+_TINY_LEARN = ["--n-traj", "5", "--pretrain-iters", "1", "--gail-iters", "0", "--backend-traj", "1",
+               "--sysid-evals", "2", "--score-transitions", "10", "-q"]
+
+
+def _tree(folder) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("kind", ["project", "policy", "check_report"])
+def test_learn_dyn_never_empties_a_foreign_folder(tmp_path, capsys, kind):
+    """`learn-dyn --out DIR` (the run folder itself since issue 11) accepted any folder and a new run
+    emptied it of the names a run writes: a user's project folder lost its checkpoints/ (rmtree) and
+    config.json, train-policy's folder its config.json (the policy no longer its own), a check report
+    got a run's files beside its manifest. A folder holding anything a learn-dyn run did not write, or
+    a config.json that is not a learn-dyn config, is refused in one line before any work."""
+    pytest.importorskip("torch")
+    folder = tmp_path / kind
+    (folder / "checkpoints").mkdir(parents=True)
+    if kind == "project":
+        (folder / "checkpoints" / "my_model.ckpt").write_bytes(b"weights")
+        (folder / "config.json").write_text('{"lr": 1}')
+        (folder / "notes.txt").write_text("notes")
+    elif kind == "policy":
+        (folder / "checkpoints").rmdir()
+        assert main(["train-policy", "pendulum", "--steps", "1", "-q", "--out", str(folder)]) == 0
+        capsys.readouterr()
+    else:
+        (folder / "checkpoints").rmdir()
+        assert main(["check", "pendulum", "--random-q", "1", "--engines", "none", "--out", str(folder)]) == 0
+        capsys.readouterr()
+    before = _tree(folder)
+    for resume in ([], ["--resume"]):
+        assert main(["learn-dyn", "pendulum", *_TINY_LEARN, "--out", str(folder), *resume]) == 2
+        line = _one_error_line(capsys)
+        assert line.startswith("error: --out") and str(folder) in line and "learn-dyn did not write" in line
+        assert _tree(folder) == before
+    assert sorted(p.name for p in folder.iterdir()) == sorted({k.split("/")[0] for k in before} | (
+        {"checkpoints"} if kind == "project" else set()))
+
+
+def test_learn_dyn_reruns_in_its_own_run_folder(tmp_path, capsys):
+    """The folder of an earlier learn-dyn run (its config.json, checkpoints, curves, TensorBoard events)
+    is still accepted: a new run replaces the older run's outputs there."""
+    pytest.importorskip("torch")
+    folder = tmp_path / "run"
+    assert main(["learn-dyn", "pendulum", *_TINY_LEARN, "--out", str(folder)]) == 0
+    assert main(["learn-dyn", "pendulum", *_TINY_LEARN, "--seed", "1", "--out", str(folder)]) == 0
+    import json
+
+    assert json.loads((folder / "config.json").read_text())["seed"] == 1
+    capsys.readouterr()
+
+
+def test_learn_dyn_without_a_gap_reports_no_reduction(tmp_path, capsys):
+    """On the pendulum bullet and dart agree to ~1e-19 (no contact): the raw source's one-step error is
+    round-off, and 1 - learned / raw printed '-7495806205504606.0%'. No gap: the reduction is null in
+    scores.json and 'n/a' in the terminal and scores.md."""
+    pytest.importorskip("torch")
+    import json
+
+    folder = tmp_path / "run"
+    assert main(["learn-dyn", "pendulum", *_TINY_LEARN[:-1], "--out", str(folder)]) == 0
+    out = capsys.readouterr().out
+    scores = json.loads((folder / "scores.json").read_text())
+    assert scores["methods"]["raw source"]["one_step"]["mean"] < 1e-12
+    assert scores["one_step_reduction"] is None
+    line = next(l for l in out.splitlines() if "reduction vs raw source" in l)
+    assert "n/a" in line and "%" not in line
+    assert "reduction vs raw source: n/a" in (folder / "scores.md").read_text()
