@@ -67,8 +67,8 @@ def info() -> None:
 
 @app.command()
 def causes(
-    engine: str | None = typer.Option(None, "--engine", "-e", help="Only this engine's entries ('*': the "
-                                      "model-level ones, about the URDF itself)."),
+    engine: str | None = typer.Option(None, "--engine", "-e", help="Only this engine's entries ('model' or '*': "
+                                      "the model-level ones, about the URDF itself)."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout and nothing else."),
 ) -> None:
     """The catalogue of known engine behaviours that findings point to: id, engine, what happens, the fix."""
@@ -80,8 +80,10 @@ def causes(
     from simmatch.outputs import dumps_json
 
     known = ["*", *engine_names()]
+    if engine == "model":  # findings about the model itself carry engine 'model'; their causes are '*'
+        engine = "*"
     if engine is not None and engine not in known:
-        raise UsageError(f"--engine {engine!r}: choose one of {', '.join(known)}")
+        raise UsageError(f"--engine {engine!r}: choose one of model ('*'), {', '.join(engine_names())}")
     entries = [c for c in CATALOGUE.values() if engine is None or c.engine == engine]
     if json_out:
         typer.echo(dumps_json({"causes": [{"id": c.id, "engine": c.engine, "explanation": c.explanation,

@@ -90,6 +90,9 @@ def run_learn_dyn(cfg: LearnDynConfig, ro: RunOptions) -> None:
 
     if cfg.policy is not None:
         cfg = replace(cfg, policy=str(policy_path(cfg.policy)))
+    elif cfg.refine_steps > 0:
+        raise UsageError(f"--refine-steps {cfg.refine_steps}: refinement fine-tunes a task policy; give it with "
+                         "--policy FOLDER (from `simmatch train-policy`)")
     from simmatch.backends import capabilities_if_available, engine_names
 
     def hybrid_source(engine: str) -> bool:  # the hybrid simulator sets contact and forces at run time
@@ -185,6 +188,9 @@ def run_train_policy(cfg: TrainPolicyConfig, ro: RunOptions) -> None:
 
     # named after the model: training the pendulum must not replace the hopper's policy
     out = ro.out or Path("reports") / f"policy_{model_label(cfg.model)}"
+    if out.suffix.lower() in (".zip", ".pt"):  # the spelling before --out became a folder
+        raise UsageError(f"--out {out}: --out is the policy's folder (it gets policy.zip, policy.pt and "
+                         f"config.json), not a file; e.g. --out {out.with_suffix('')}")
     check_out_dir(out, lambda name: name in POLICY_FILES)  # before any computation: nothing left behind
     _check_policy_config(out / "config.json")
     console = Console(soft_wrap=True, stderr=ro.json)

@@ -119,6 +119,9 @@ BAD_OPTIONS = [
     (["learn-dyn", "--lr", "nan"], "--lr nan"),
     (["learn-dyn", "--max-steps", "0"], "--max-steps 0"),
     (["learn-dyn", "--horizon", "500"], "--horizon 500: must be at most 100"),
+    # refinement needs a task policy; train-policy's --out is a folder (the .zip spelling of before is refused)
+    (["learn-dyn", "--refine-steps", "100"], "--refine-steps 100", "--policy"),
+    (["train-policy", "--out", "mine.zip"], "--out mine.zip", "folder"),
     (["learn-dyn", "--pretrain-iters", "0", "--gail-iters", "0"], "nothing would be trained"),
     (["learn-dyn", "--dataset", "missing.npz"], "--dataset missing.npz: no such dataset"),
     (["learn-dyn", "--run", "r"], "No such option"),  # removed: --out names the run folder itself

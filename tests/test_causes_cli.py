@@ -34,3 +34,10 @@ def test_unknown_engine_is_one_line_exit_2(capsys):
     assert main(["causes", "--engine", "bulet"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "bulet" in err[0] and "bullet" in err[0]
+
+
+def test_model_level_causes_by_the_findings_engine_name(capsys):
+    """A model-level finding says engine 'model'; `--engine model` lists those causes (catalogue '*')."""
+    assert main(["causes", "--engine", "model", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)["causes"]
+    assert {c["id"] for c in listed} == {c.id for c in MODEL_CAUSES}

@@ -142,7 +142,7 @@ def test_gap_reads_the_policy_train_policy_writes(tmp_path, capsys):
                  "-q"]) == 0
     assert sorted(p.name for p in folder.iterdir()) == ["config.json", "policy.pt", "policy.zip"]
     capsys.readouterr()
-    for given in ("policy.zip", "policy.pt"):
+    for given in ("policy.zip", "policy.pt", ""):  # "": the folder itself, as learn-dyn --policy takes it
         rc = main(["gap", "double-pendulum", "-s", f"policy={folder / given}", "--horizon", "50", "--json",
                    "--no-report", "--src", "bullet", "--dst", "mujoco", "-q"])
         out = capsys.readouterr()

@@ -153,3 +153,12 @@ def test_a_pose_given_in_python_is_recorded_as_base_pose_text():
         r = run_check("pendulum", engines=["mujoco"], load="matched", random_q=0, base_pose=pose, isolate=False)
         assert r.options["base_pose"] == text  # CheckResult.options: check.json's config.check
         assert CheckConfig.from_dict(r.options).base_pose == text
+
+
+def test_check_reports_the_versions_of_the_engines_it_ran(capsys):
+    """`check --engines mujoco` names mujoco's version only (it listed every installed engine)."""
+    from simmatch.cli.app import main
+
+    assert main(["check", "pendulum", "--engines", "mujoco", "--load", "matched", "--random-q", "0", "--json",
+                 "--no-report"]) == 0
+    assert list(json.loads(capsys.readouterr().out)["engines"]) == ["mujoco"]

@@ -78,7 +78,8 @@ def print_summary(result: CheckResult, console: Console | None = None, max_rows:
     if result.reference is not None:
         console.print(f"reference: {escape(result.reference.source)}", highlight=False)
     console.print(f"random q: {opts['random_q']}, seed {opts['seed']}; engines: "
-                  + ", ".join(f"{k} {v or 'not installed'}" for k, v in result.engines.items()), highlight=False)
+                  + (", ".join(f"{k} {v or 'not installed'}" for k, v in result.engines.items()) or "none"),
+                  highlight=False)
     console.print(f"[dim]tolerances: {tolerance_line(result)}[/]", highlight=False)
     console.print()
     for row in result.summary["sources"]:

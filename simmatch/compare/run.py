@@ -392,5 +392,7 @@ def run_check(model: str | RobotModel, engines: list[str] | None = None, load: s
     timing = {"total": t_end - t0, "load_model": t_model - t0, "reference": t_ref - t_model,
               "engines": t_engines - t_ref, "compare": t_end - t_engines,
               "per_source": {s.name: dict(s.seconds) for s in snapshots}}
-    return CheckResult(declared, ref_model, engine_versions(), options, config, tol, findings, summary,
+    checked = set(options["engines"])  # the versions of the engines this check ran, not of every one installed
+    versions = {k: v for k, v in engine_versions().items() if k in checked}
+    return CheckResult(declared, ref_model, versions, options, config, tol, findings, summary,
                        snapshots, timing, dict(ctx.floors))

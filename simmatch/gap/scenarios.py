@@ -293,13 +293,17 @@ def _read_torques(path: str, model: RobotModel) -> np.ndarray:
 
 
 def load_policy(path: str) -> Callable[..., Any]:
-    """A torch.jit or torch.save'd nn.Module in eval mode. For the policy.zip (stable-baselines3) of
-    `simmatch train-policy`, the TorchScript policy.pt it writes next to it. torch is imported here
+    """A torch.jit or torch.save'd nn.Module in eval mode. For the folder or the policy.zip
+    (stable-baselines3) of `simmatch train-policy`, the TorchScript policy.pt it writes there. torch is imported here
     only."""
     try:
         import torch
     except ImportError:
         raise UsageError("policy scenarios need torch: pip install 'simmatch[learn]'") from None
+    if Path(path).is_dir():  # train-policy's folder: its TorchScript policy.pt
+        if not (Path(path) / "policy.pt").is_file():
+            raise UsageError(f"{path}: a folder without policy.pt (make one with `simmatch train-policy`)")
+        path = str(Path(path) / "policy.pt")
     if _is_sb3_zip(path):
         pt = Path(path).with_name("policy.pt")
         if not pt.is_file():
