@@ -8,6 +8,7 @@ from importlib import resources
 from pathlib import Path
 
 from .errors import ModelError, UsageError
+from .mjcf import is_mjcf, load_mjcf
 from .model import Pose, RobotModel, parse_pose
 from .urdf import load_urdf
 
@@ -57,13 +58,17 @@ def base_pose_of(text: str | Pose | None) -> Pose | None:
 
 
 def load_model(name_or_path: str, base: str = "auto", base_pose: str | Pose | None = None) -> RobotModel:
-    """Load a shipped model by short name, or any URDF file by path. `base_pose`: where a fixed
+    """Load a shipped model by short name, or any URDF or MJCF file by path (an MJCF: a file whose
+    root element is <mujoco>, read by `simmatch.mjcf.load_mjcf`). `base_pose`: where a fixed
     base is mounted (a Pose or 'x y z roll pitch yaw'); UsageError when the base is floating."""
     pose = base_pose_of(base_pose)
     path = resolve_path(os.fspath(name_or_path))
     if path.suffix.lower() not in (".urdf", ".xml") and path.exists():
         raise ModelError(str(path), "file", "is not a URDF file (expected .urdf)")
-    model = load_urdf(path, base=base)
+    if path.suffix.lower() == ".xml" and is_mjcf(path):  # root element <mujoco>; a .xml may be URDF too
+        model = load_mjcf(path, base=base)
+    else:
+        model = load_urdf(path, base=base)
     if pose is None:
         return model
     try:
