@@ -16,6 +16,8 @@ this module only maps the *compiled* model:
   conaffinity 0 -> a visual), mesh -> its file and scale; the first collision geom's friction
   (sliding, torsional, rolling) -> the link's contact parameters. The world's planes are the
   floor (SimConfig.floor stands for them).
+- a joint driven by control-limited motors (force = gear * ctrl) gets their largest torque as its
+  effort limit (the actuators themselves are listed unsupported).
 
 What the canonical model cannot express (armature, springs, joint `ref`, tendons, equality
 constraints, actuators, `condim`, non-default `solref`/`solimp`, ellipsoids, height fields, other
@@ -148,6 +150,7 @@ def load_mjcf(path: str | os.PathLike[str], base: str = "auto") -> RobotModel:
         used.add(out)
         return out
 
+    efforts = _motor_efforts(m)
     links: list[Link] = []
     joints: list[Joint] = []
     offset = {0: np.zeros(3)}  # body -> its link frame's origin in the body frame
@@ -209,7 +212,7 @@ def load_mjcf(path: str | os.PathLike[str], base: str = "auto") -> RobotModel:
                     origin = Pose.from_matrix(body_in_parent @ _shift(anchors[k]))
                 else:
                     origin = Pose(vec3(anchors[k] - prev_anchor))
-                joints.extend(_joint(m, j, joint_names[j], prev_link, child, origin, unsupported))
+                joints.extend(_joint(m, j, joint_names[j], prev_link, child, origin, unsupported, efforts.get(j)))
                 prev_link, prev_anchor = child, anchors[k]
             offset[b] = anchors[-1]
         link_of[b] = bname
@@ -225,8 +228,11 @@ def load_mjcf(path: str | os.PathLike[str], base: str = "auto") -> RobotModel:
         gear = float(m.actuator_gear[a][0])
         lo, hi = (float(v) for v in m.actuator_ctrlrange[a])
         limited = f", ctrlrange [{lo:g}, {hi:g}]" if m.actuator_ctrllimited[a] else ""
-        unsupported.append(f"actuator '{name(mujoco.mjtObj.mjOBJ_ACTUATOR, a, 'actuator')}': gear {gear:g}{limited}; "
-                           "simmatch applies joint torques directly (q's generalized forces, no actuator)")
+        j = int(m.actuator_trnid[a][0])
+        carried = (f"; read as the effort limit {efforts[j]:g} of joint '{joint_names[j]}'" if j in efforts else "")
+        unsupported.append(f"actuator '{name(mujoco.mjtObj.mjOBJ_ACTUATOR, a, 'actuator')}': gear {gear:g}{limited}"
+                           f"{carried}; simmatch applies joint torques directly (q's generalized forces, no "
+                           "actuator, no control signal)")
 
     model = RobotModel(_model_name(m) or p.stem, tuple(links), tuple(joints), root, base="floating" if floating else "fixed", source=file,
                        base_reason=("auto: the MJCF gives the world's only child body a free joint" if floating else
@@ -243,8 +249,30 @@ def _model_name(m: Any) -> str:
     return raw.split(b"\x00", 1)[0].decode("utf-8", "replace")
 
 
+def _motor_efforts(m: Any) -> dict[int, float]:
+    """Joint id -> the largest torque (or force) its motor actuators can apply: |gear| times the
+    largest |ctrl| of a control-limited motor (fixed gain 1, no bias: force = gear * ctrl), capped by
+    a `forcerange`. Only joints driven by motors alone (one or more, summed) get one."""
+    out: dict[int, float] = {}
+    other: set[int] = set()
+    for a in range(m.nu):
+        if int(m.actuator_trntype[a]) != 0:  # mjTRN_JOINT
+            continue
+        j = int(m.actuator_trnid[a][0])
+        motor = (int(m.actuator_gaintype[a]) == 0 and int(m.actuator_biastype[a]) == 0
+                 and float(m.actuator_gainprm[a][0]) == 1.0 and bool(m.actuator_ctrllimited[a]))
+        if not motor:
+            other.add(j)
+            continue
+        effort = abs(float(m.actuator_gear[a][0])) * max(abs(float(v)) for v in m.actuator_ctrlrange[a])
+        if m.actuator_forcelimited[a]:
+            effort = min(effort, max(abs(float(v)) for v in m.actuator_forcerange[a]))
+        out[j] = out.get(j, 0.0) + effort
+    return {j: e for j, e in out.items() if j not in other and e > 0.0}
+
+
 def _joint(m: Any, j: int, jname: str, parent: str, child: str, origin: Pose,
-           unsupported: list[str]) -> list[Joint]:
+           unsupported: list[str], effort: float | None = None) -> list[Joint]:
     jtype = int(m.jnt_type[j])
     axis = vec3(np.asarray(m.jnt_axis[j], dtype=float) / np.linalg.norm(m.jnt_axis[j]))
     d = int(m.jnt_dofadr[j])
@@ -268,8 +296,10 @@ def _joint(m: Any, j: int, jname: str, parent: str, child: str, origin: Pose,
     limit = None
     if m.jnt_limited[j]:
         lo, hi = (float(v) - ref for v in m.jnt_range[j])
-        limit = Limit(lo, hi)
-    kind = "prismatic" if jtype == _SLIDE else ("revolute" if limit is not None else "continuous")
+        limit = Limit(lo, hi, effort)
+    elif effort is not None:
+        limit = Limit(effort=effort)
+    kind = "prismatic" if jtype == _SLIDE else ("revolute" if m.jnt_limited[j] else "continuous")
     return [Joint(jname, kind, parent, child, origin, axis, limit, damping, friction)]
 
 

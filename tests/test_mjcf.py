@@ -136,6 +136,9 @@ def test_unsupported_lists_what_the_canonical_model_cannot_express():
     assert sorted(by_feature["armature"]) == ["foot_joint", "leg_joint", "thigh_joint"]
     assert by_feature["joint_ref"] == ["rootz"]
     assert len(by_feature["actuator"]) == 3
+    # a control-limited motor (gear 200, ctrlrange [-1, 1]) gives its joint an effort limit of 200
+    assert [j.limit.effort if j.limit else None for j in hopper.dof_joints] == [None] * 3 + [200.0] * 3
+    assert all("effort limit 200" in e for e in hopper.unsupported if e.startswith("actuator '"))
     assert "foot_geom" in by_feature["condim"]
     assert by_feature["world_plane"] == ["floor"]
     cheetah = load_model(str(ASSETS / "half_cheetah.xml"))
