@@ -212,7 +212,15 @@ def load_mjcf(path: str | os.PathLike[str], base: str = "auto") -> RobotModel:
                     origin = Pose.from_matrix(body_in_parent @ _shift(anchors[k]))
                 else:
                     origin = Pose(vec3(anchors[k] - prev_anchor))
-                joints.extend(_joint(m, j, joint_names[j], prev_link, child, origin, unsupported, efforts.get(j)))
+                new_links, new_joints = _joint(m, j, joint_names[j], prev_link, child, origin, unsupported,
+                                               efforts.get(j))
+                for x in new_links:
+                    if x.name in used:
+                        raise ModelError(file, f"joint[{joint_names[j]}]", f"the name {x.name!r} of one of its "
+                                         "coordinates' links is taken")
+                    used.add(x.name)
+                links.extend(new_links)
+                joints.extend(new_joints)
                 prev_link, prev_anchor = child, anchors[k]
             offset[b] = anchors[-1]
         link_of[b] = bname
@@ -272,7 +280,9 @@ def _motor_efforts(m: Any) -> dict[int, float]:
 
 
 def _joint(m: Any, j: int, jname: str, parent: str, child: str, origin: Pose,
-           unsupported: list[str], effort: float | None = None) -> list[Joint]:
+           unsupported: list[str], effort: float | None = None) -> tuple[list[Link], list[Joint]]:
+    """MuJoCo joint `j` as canonical joints (one, or a ball's three coordinates) and the virtual
+    links between them."""
     jtype = int(m.jnt_type[j])
     axis = vec3(np.asarray(m.jnt_axis[j], dtype=float) / np.linalg.norm(m.jnt_axis[j]))
     d = int(m.jnt_dofadr[j])
@@ -288,7 +298,7 @@ def _joint(m: Any, j: int, jname: str, parent: str, child: str, origin: Pose,
             unsupported.append(f"ball_limit '{jname}': a ball joint's cone limit {float(m.jnt_range[j][1]):g} rad "
                                "is not modelled")
         spherical = Joint(jname, "spherical", parent, child, origin, (0.0, 0.0, 1.0), None, damping, friction)
-        return expand_multi_dof(spherical)[1]
+        return expand_multi_dof(spherical)
     ref = float(m.qpos0[int(m.jnt_qposadr[j])])
     if ref != 0.0:
         unsupported.append(f"joint_ref '{jname}': ref {ref:g} (the position at which the body has its declared "
@@ -300,7 +310,7 @@ def _joint(m: Any, j: int, jname: str, parent: str, child: str, origin: Pose,
     elif effort is not None:
         limit = Limit(effort=effort)
     kind = "prismatic" if jtype == _SLIDE else ("revolute" if m.jnt_limited[j] else "continuous")
-    return [Joint(jname, kind, parent, child, origin, axis, limit, damping, friction)]
+    return [], [Joint(jname, kind, parent, child, origin, axis, limit, damping, friction)]
 
 
 def _collides(m: Any, g: int) -> bool:
@@ -357,6 +367,8 @@ def _link(m: Any, b: int, bname: str, offset: np.ndarray, unsupported: list[str]
     mass = float(m.body_mass[b])
     R = _quat_matrix(m.body_iquat[b])
     tensor = R @ np.diag(np.asarray(m.body_inertia[b], dtype=float)) @ R.T
+    # exactly symmetric (a rounding asymmetry of 3e-14 makes PyBullet's inverse dynamics refuse it)
+    tensor = 0.5 * (tensor + tensor.T)
     com = np.asarray(m.body_ipos[b], dtype=float) - offset
     inertial = Inertial(mass, Pose(vec3(com)), tuple(vec3(row) for row in tensor)) if mass > 0.0 else None
     collisions: list[Geometry] = []

@@ -169,6 +169,8 @@ def test_ball_ellipsoid_multi_joint_body_and_mesh_frame(tmp_path):
     assert model.joint("h").bounds == pytest.approx((-np.pi / 6, np.pi / 4))  # degrees compiled to rad
     assert model.joint("s").child == "s_link" and model.link("s_link").virtual
     assert [j.name for j in model.dof_joints] == ["s", "h", "ball[yaw]", "ball[pitch]", "ball[roll]"]
+    assert model.link("ball[yaw]_link").virtual and model.link("ball[pitch]_link").virtual
+    assert [j.group for j in model.dof_joints[2:]] == ["ball"] * 3
     assert any(e.startswith("geom_ellipsoid '") and "ellipsoid" in e for e in model.unsupported)
     cap = model.link("a").collisions[0]
     assert cap.kind == "capsule" and cap.length == pytest.approx(0.5) and cap.radius == pytest.approx(0.05)
@@ -233,3 +235,35 @@ def test_mesh_geom_is_the_file_in_its_declared_frame(tmp_path):
     world = V_file @ F[:3, :3].T + F[:3, 3]
     # MuJoCo keeps the file's vertex order; its vertices are float32
     np.testing.assert_allclose(world, world_mj, atol=1e-6)
+
+
+TOY = """<mujoco model="toy"><asset><mesh name="t" file="t.obj" scale="0.1 0.1 0.1"/></asset>
+<default><default class="leg"><joint damping="0.5" frictionloss="0.1"/></default></default>
+<worldbody><geom name="floor" type="plane" size="5 5 .1"/>
+<body name="base" pos="0 0 1"><freejoint name="root"/><geom type="box" size=".2 .1 .05"/>
+ <body name="arm" pos="0.2 0 0" euler="0 30 0">
+  <joint name="sh" class="leg" type="hinge" axis="0 0 1" pos="0.05 0 0" range="-90 90"/>
+  <joint name="sh2" class="leg" type="hinge" axis="0 1 0" pos="0.1 0 0"/>
+  <geom type="cylinder" fromto="0 0 0 0.3 0 0" size="0.03"/>
+  <body name="wrist" pos="0.3 0 0"><joint name="w" type="ball"/><geom type="sphere" size="0.04"/>
+   <body name="tool" pos="0.05 0 0"><joint name="sl" type="slide" axis="1 0 0" range="0 0.1"/>
+    <geom type="mesh" mesh="t"/><geom type="ellipsoid" size=".01 .02 .03"/></body>
+  </body></body></body></worldbody></mujoco>"""
+
+
+def test_check_matched_builds_of_every_mjcf_kind_agree(tmp_path):
+    """A free root, two hinges with their own anchors in one body, a ball, a slide, defaults and
+    classes, degrees, fromto, a mesh and an ellipsoid: every engine's matched build agrees with the
+    canonical model (no error or warning but the ellipsoid's: its mass has no collision shape)."""
+    (tmp_path / "t.obj").write_text("v 1 0 0\nv 2 0 0\nv 1 1.5 0\nv 1 0 0.7\nf 1 3 2\nf 1 2 4\nf 1 4 3\nf 2 3 4\n")
+    p = _write(tmp_path, "toy.xml", TOY)
+    out = tmp_path / "report"
+    assert main(["check", str(p), "--load", "matched", "--random-q", "5", "--out", str(out)]) in (0, 1)
+    findings = json.loads((out / "check.json").read_text())["findings"]
+    from simmatch.backends import engine_names
+
+    assert {f["engine"] for f in findings if f["load"] == "matched"} == set(engine_names())
+    serious = [(f["engine"], f["quantity"], f["subject"]) for f in findings if f["severity"] != "info"]
+    assert serious == [("model", "shape_inertia", "tool")]
+    ellipsoid = [f for f in findings if f["quantity"] == "unsupported:geom_ellipsoid"]
+    assert len(ellipsoid) == len(engine_names())
