@@ -100,7 +100,7 @@ def compile_mjcf(path: str | os.PathLike[str]) -> Any:
     except (ValueError, RuntimeError) as exc:
         msg = " ".join(str(exc).split())
         hint = ""
-        if "coordinate" in msg:
+        if "coordinate" in msg and "2.3.3" not in msg:  # MuJoCo 3.x and 4.0 already say how to convert
             hint = ("; coordinate='global' was removed from MuJoCo: convert the file with an older MuJoCo "
                     "(its saved XML is local) or rewrite positions relative to each parent body")
         raise ModelError(file, "mujoco", f"MuJoCo refuses the MJCF: {msg}{hint}") from None

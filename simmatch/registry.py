@@ -29,7 +29,7 @@ def model_names() -> list[str]:
 
 
 def resolve_path(name_or_path: str) -> Path:
-    """A short name or a path to a URDF file."""
+    """A short name or a path to a URDF or MJCF file."""
     if name_or_path in SHIPPED:
         return Path(str(resources.files("simmatch.assets").joinpath(SHIPPED[name_or_path])))
     if name_or_path in PYBULLET_DATA:
@@ -39,10 +39,10 @@ def resolve_path(name_or_path: str) -> Path:
             raise UsageError(f"model {name_or_path!r} comes from pybullet_data: pip install pybullet") from None
         return Path(pybullet_data.getDataPath()) / PYBULLET_DATA[name_or_path]
     p = Path(name_or_path)
-    if p.suffix.lower() != ".urdf" and not p.exists():
+    if p.suffix.lower() not in (".urdf", ".xml") and not p.exists():
         close = difflib.get_close_matches(name_or_path, model_names(), n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else f" (known models: {', '.join(model_names())})"
-        raise UsageError(f"{name_or_path}: not a known model name or URDF file{hint}")
+        raise UsageError(f"{name_or_path}: not a known model name, URDF or MJCF file{hint}")
     return p
 
 

@@ -267,3 +267,17 @@ def test_check_matched_builds_of_every_mjcf_kind_agree(tmp_path):
     assert serious == [("model", "shape_inertia", "tool")]
     ellipsoid = [f for f in findings if f["quantity"] == "unsupported:geom_ellipsoid"]
     assert len(ellipsoid) == len(engine_names())
+
+
+def test_xml_file_is_read_by_its_root_element(tmp_path):
+    """A .xml holding a URDF is read as URDF, one holding <mujoco> as MJCF; a missing .xml is a
+    missing file."""
+    from importlib import resources
+
+    urdf_text = resources.files("simmatch.assets").joinpath("pendulum.urdf").read_text()
+    p = _write(tmp_path, "pendulum.xml", urdf_text)
+    assert not is_mjcf(p)
+    as_xml = load_model(str(p))
+    assert as_xml.source_format == "urdf" and as_xml.joint_names == load_model("pendulum").joint_names
+    with pytest.raises(ModelError, match="does not exist"):
+        load_model(str(tmp_path / "absent.xml"))
