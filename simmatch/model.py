@@ -362,7 +362,10 @@ class RobotModel:
     seen from the tilted base. A floating base has none (its pose is part of the state).
     `ignored`: (element, subject, what it does) for each element of the file that changes the
     physics in some engine but that the model leaves out (PyBullet's `<contact>` extensions
-    inertia_scaling, contact_cfm/contact_erp, friction_anchor); `check` lists them."""
+    inertia_scaling, contact_cfm/contact_erp, friction_anchor); `check` lists them.
+    `source_format`: 'urdf' or 'mjcf' (`simmatch.mjcf`), the format of `source`. `unsupported`:
+    "feature 'subject': reason" for each element of the source the model cannot express (every
+    backend lists them as info findings)."""
 
     name: str
     links: tuple[Link, ...]
@@ -374,6 +377,7 @@ class RobotModel:
     unsupported: tuple[str, ...] = field(default=())
     base_pose: Pose = Pose()
     ignored: tuple[tuple[str, str, str], ...] = field(default=())
+    source_format: str = "urdf"
 
     # -- lookup (O(1): dicts built once on first use; the model is immutable) -----------------
     @cached_property

@@ -8,6 +8,7 @@ from importlib import resources
 from pathlib import Path
 
 from .errors import ModelError, UsageError
+from .mjcf import is_mjcf, load_mjcf
 from .model import Pose, RobotModel, parse_pose
 from .urdf import load_urdf
 
@@ -28,7 +29,7 @@ def model_names() -> list[str]:
 
 
 def resolve_path(name_or_path: str) -> Path:
-    """A short name or a path to a URDF file."""
+    """A short name or a path to a URDF or MJCF file."""
     if name_or_path in SHIPPED:
         return Path(str(resources.files("simmatch.assets").joinpath(SHIPPED[name_or_path])))
     if name_or_path in PYBULLET_DATA:
@@ -38,10 +39,10 @@ def resolve_path(name_or_path: str) -> Path:
             raise UsageError(f"model {name_or_path!r} comes from pybullet_data: pip install pybullet") from None
         return Path(pybullet_data.getDataPath()) / PYBULLET_DATA[name_or_path]
     p = Path(name_or_path)
-    if p.suffix.lower() != ".urdf" and not p.exists():
+    if p.suffix.lower() not in (".urdf", ".xml") and not p.exists():
         close = difflib.get_close_matches(name_or_path, model_names(), n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else f" (known models: {', '.join(model_names())})"
-        raise UsageError(f"{name_or_path}: not a known model name or URDF file{hint}")
+        raise UsageError(f"{name_or_path}: not a known model name, URDF or MJCF file{hint}")
     return p
 
 
@@ -57,13 +58,17 @@ def base_pose_of(text: str | Pose | None) -> Pose | None:
 
 
 def load_model(name_or_path: str, base: str = "auto", base_pose: str | Pose | None = None) -> RobotModel:
-    """Load a shipped model by short name, or any URDF file by path. `base_pose`: where a fixed
+    """Load a shipped model by short name, or any URDF or MJCF file by path (an MJCF: a file whose
+    root element is <mujoco>, read by `simmatch.mjcf.load_mjcf`). `base_pose`: where a fixed
     base is mounted (a Pose or 'x y z roll pitch yaw'); UsageError when the base is floating."""
     pose = base_pose_of(base_pose)
     path = resolve_path(os.fspath(name_or_path))
     if path.suffix.lower() not in (".urdf", ".xml") and path.exists():
         raise ModelError(str(path), "file", "is not a URDF file (expected .urdf)")
-    model = load_urdf(path, base=base)
+    if path.suffix.lower() == ".xml" and is_mjcf(path):  # root element <mujoco>; a .xml may be URDF too
+        model = load_mjcf(path, base=base)
+    else:
+        model = load_urdf(path, base=base)
     if pose is None:
         return model
     try:

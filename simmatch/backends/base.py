@@ -328,6 +328,15 @@ def locked_joint_behaviour(engine: str, joint: Joint, treatment: str, cause: str
 _BackendT = TypeVar("_BackendT", bound="Backend")
 
 
+def _model_unsupported(text: str) -> Unsupported:
+    """One entry of `RobotModel.unsupported` ("feature 'subject': reason") as an Unsupported."""
+    head, _, reason = text.partition("': ")
+    feature, _, subject = head.partition(" '")
+    if not reason or not subject:
+        return Unsupported("model", "*", text)
+    return Unsupported(feature, subject, reason)
+
+
 class Backend(ABC):
     """One engine holding one robot. Subclasses implement the underscored hooks."""
 
@@ -342,8 +351,10 @@ class Backend(ABC):
         self.model = model
         self.config = config or SimConfig()
         self.load = load
-        self.unsupported: list[Unsupported] = [
-            Unsupported("joint_type", s.split("'")[1], s) for s in model.unsupported]
+        if load == "native" and model.source_format != "urdf":
+            raise EngineFailure(self.engine, load, f"the native import of an {model.source_format.upper()} file is "
+                                "not implemented yet (use --load matched)", cause="native_format_not_implemented")
+        self.unsupported: list[Unsupported] = [_model_unsupported(s) for s in model.unsupported]
         self.notes: list[str] = []  # facts about this build worth printing (flags used, etc.)
         self._dof = model.dof
         self._torque = np.zeros(model.dof)
