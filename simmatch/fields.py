@@ -27,7 +27,7 @@ from typing import Any
 
 SEED_MAX = 2**32 - 1  # numpy, torch and the engines all take a seed in [0, 2^32)
 # help texts of the options every command shares
-MODEL_HELP = "Shipped model name (hopper, hopper-box, pendulum, double-pendulum, laikago, ...) or URDF path."
+MODEL_HELP = "Shipped model name (hopper, hopper-box, pendulum, double-pendulum, laikago, ...) or a URDF or MJCF (.xml with a <mujoco> root) path."
 BASE_HELP = "fixed | floating | auto (auto: a massless root link is the world)."
 BASE_POSE_HELP = ("Where a fixed base is mounted: 'x y z roll pitch yaw' (m, rad; URDF rpy), e.g. "
                   "'0 0 1 0 1.5708 0' on a wall.")
