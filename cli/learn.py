@@ -188,10 +188,10 @@ def run_train_policy(cfg: TrainPolicyConfig, ro: RunOptions) -> None:
 
     # named after the model: training the pendulum must not replace the hopper's policy
     out = ro.out or Path("reports") / f"policy_{model_label(cfg.model)}"
+    check_out_dir(out, lambda name: name in POLICY_FILES)  # before any computation: nothing left behind
     if out.suffix.lower() in (".zip", ".pt"):  # the spelling before --out became a folder
         raise UsageError(f"--out {out}: --out is the policy's folder (it gets policy.zip, policy.pt and "
                          f"config.json), not a file; e.g. --out {out.with_suffix('')}")
-    check_out_dir(out, lambda name: name in POLICY_FILES)  # before any computation: nothing left behind
     _check_policy_config(out / "config.json")
     console = Console(soft_wrap=True, stderr=ro.json)
     m = load_model(cfg.model, base=cfg.base)
