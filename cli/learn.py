@@ -47,6 +47,18 @@ def _check_dataset(path: Path) -> None:
         raise UsageError(f"--dataset {path}: holds NaN or infinite values")
 
 
+def _preflight(cfg: LearnDynConfig) -> None:
+    """Build the model in the source and the target once before the run folder is written, so that a
+    model or an engine build that is refused (e.g. a massless free root in DART's matched build) is
+    one line with nothing written, not a failure after the run has started."""
+    from simmatch.registry import load_model
+    from simmatch.variants import make_target
+
+    model = load_model(cfg.model, base=cfg.base)
+    for spec in dict.fromkeys((cfg.src, cfg.dst)):
+        make_target(spec, model).close()
+
+
 def policy_path(path: str | Path, option: str = "--policy") -> Path:
     """A train-policy policy: its folder (holding policy.zip) or the zip itself; UsageError otherwise."""
     p = Path(path)
@@ -112,6 +124,7 @@ def run_learn_dyn(cfg: LearnDynConfig, ro: RunOptions) -> None:
     if ro.resume and not (out / "config.json").is_file():
         raise UsageError(f"--resume: no run to resume in {out} (no config.json there); start it without --resume")
     _require()
+    _preflight(cfg)
     console = Console(soft_wrap=True, stderr=ro.json)
     res = run_pipeline(cfg, root=out.parent, resume=ro.resume, log=_log(console, ro.quiet),
                        progress=not (ro.quiet or ro.json))  # the bar writes to stdout

@@ -203,3 +203,14 @@ def test_learn_dyn_without_a_gap_reports_no_reduction(tmp_path, capsys):
     line = next(l for l in out.splitlines() if "reduction vs raw source" in l)
     assert "n/a" in line and "%" not in line
     assert "reduction vs raw source: n/a" in (folder / "scores.md").read_text()
+
+
+def test_learn_dyn_refuses_an_unbuildable_model_before_writing(tmp_path, capsys):
+    """The hopper's massless root cannot float in the engines' matched builds: learn-dyn said so only
+    after writing config.json and checkpoints/ (~20 s in); the source and target are now built once
+    before the run folder is written."""
+    pytest.importorskip("torch")
+    assert main(["learn-dyn", "hopper", "--base", "floating", "--out", str(tmp_path / "run"), "-q"]) == 2
+    line = _one_error_line(capsys)
+    assert "no mass" in line
+    assert list(tmp_path.iterdir()) == []
