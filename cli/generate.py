@@ -16,6 +16,7 @@ no number). When called it parses the values that need it, builds the config, ra
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import inspect
 import typing
@@ -49,6 +50,14 @@ class RunOptions:
 
 _RUN_FIELDS = {f.name: f for f in dataclasses.fields(RunOptions)}
 _ALIAS = "__alias_"
+_CONTEXT = "__typer_context"
+_GIVEN: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar("given_options", default=frozenset())
+
+
+def given_options() -> frozenset[str]:
+    """Names of the config fields and run options the user wrote on the command line of the
+    command now running (not left at their defaults); empty outside a command."""
+    return _GIVEN.get()
 
 
 class _Command(Protocol):
@@ -158,10 +167,18 @@ def command(config_cls: type[Any], body: Callable[..., Any], *, run: tuple[str, 
     for name in run:
         p, _ = _param(_RUN_FIELDS[name], run_hints[name], help.get(name))
         keyword.append(p)
-    params = positional + keyword + aliases
+    # typer passes the click context to a parameter annotated typer.Context (its public way): it says
+    # which options the user wrote, as opposed to defaults (`given_options`)
+    params = [*positional, *keyword, *aliases,
+              inspect.Parameter(_CONTEXT, inspect.Parameter.KEYWORD_ONLY, annotation=typer.Context)]
 
     def cmd(**kw: Any) -> Any:
         from . import options
+
+        ctx = kw.pop(_CONTEXT, None)
+        _GIVEN.set(frozenset() if ctx is None else frozenset(
+            name.removeprefix(_ALIAS) for name in ctx.params
+            if getattr(ctx.get_parameter_source(name), "name", None) == "COMMANDLINE"))
 
         values = {}
         for f in fields:

@@ -5,6 +5,7 @@ config.json in the run folder / the policy folder."""
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Callable
 from dataclasses import replace
@@ -13,9 +14,10 @@ from pathlib import Path
 from rich.console import Console
 
 from simmatch.errors import UsageError
+from simmatch.fields import flag_of
 from simmatch.gail.config import LearnDynConfig, TrainPolicyConfig
 
-from .generate import RunOptions, command
+from .generate import RunOptions, command, given_options
 
 POLICY_FILE = "policy.zip"  # what `train-policy` writes in its --out folder (with config.json)
 POLICY_SCRIPT = "policy.pt"  # the same policy as TorchScript, State.as_vector() -> torques (gap -s policy=)
@@ -45,6 +47,18 @@ def _check_dataset(path: Path) -> None:
         raise UsageError(f"--dataset {path}: states/actions do not match the trajectory lengths")
     if not (np.isfinite(states).all() and np.isfinite(actions).all()):
         raise UsageError(f"--dataset {path}: holds NaN or infinite values")
+
+
+def _check_resume_options(cfg: LearnDynConfig, saved_path: Path) -> None:
+    """--resume continues a run with its saved config: an option given now that differs from it would
+    be silently ignored, so it is refused (one line naming each, with the saved value)."""
+    saved = LearnDynConfig.read(saved_path)  # a damaged one: CorruptFile, one line, exit 2
+    differ = [f"{flag_of(f)} {getattr(cfg, f.name)!r} (saved {getattr(saved, f.name)!r})"
+              for f in dataclasses.fields(LearnDynConfig)
+              if f.name in given_options() and getattr(cfg, f.name) != getattr(saved, f.name)]
+    if differ:
+        raise UsageError(f"--resume continues {saved_path.parent} with its saved config; given now: "
+                         f"{', '.join(differ)}; start a new run (another --out) to change them")
 
 
 def _preflight(cfg: LearnDynConfig) -> None:
@@ -123,6 +137,8 @@ def run_learn_dyn(cfg: LearnDynConfig, ro: RunOptions) -> None:
     cfg = replace(cfg, run=out.name)
     if ro.resume and not (out / "config.json").is_file():
         raise UsageError(f"--resume: no run to resume in {out} (no config.json there); start it without --resume")
+    if ro.resume:
+        _check_resume_options(cfg, out / "config.json")
     _require()
     _preflight(cfg)
     console = Console(soft_wrap=True, stderr=ro.json)

@@ -214,3 +214,23 @@ def test_learn_dyn_refuses_an_unbuildable_model_before_writing(tmp_path, capsys)
     line = _one_error_line(capsys)
     assert "no mass" in line
     assert list(tmp_path.iterdir()) == []
+
+
+def test_resume_refuses_options_that_differ_from_the_saved_run(tmp_path, capsys):
+    """`learn-dyn --resume --gail-iters 2` kept the saved 10 iterations and said nothing: an option given
+    with --resume that differs from the saved config is refused, one line naming it and its saved value;
+    options equal to the saved ones (or not given) are fine."""
+    pytest.importorskip("torch")
+    from simmatch.gail.config import LearnDynConfig
+
+    run = tmp_path / "run"
+    (run / "checkpoints").mkdir(parents=True)
+    LearnDynConfig(gail_iters=10, run="run").write(run / "config.json")
+    before = (run / "config.json").read_bytes()
+    assert main(["learn-dyn", "--out", str(run), "--resume", "--gail-iters", "2", "--seed", "0"]) == 2
+    line = _one_error_line(capsys)
+    assert "--gail-iters 2 (saved 10)" in line and "--seed" not in line
+    assert main(["learn-dyn", "pendulum", "--out", str(run), "--resume"]) == 2
+    assert "MODEL 'pendulum' (saved 'hopper')" in _one_error_line(capsys)
+    assert (run / "config.json").read_bytes() == before and sorted(p.name for p in run.iterdir()) == [
+        "checkpoints", "config.json"]
