@@ -183,6 +183,27 @@ def _interrupted(code: int, how: str) -> int:
     return code
 
 
+# options that a newer grammar removed -> what to write instead (said with the usage error)
+REMOVED_OPTIONS = {"--run": "--run is gone: --out DIR is the run folder itself"}
+
+
+def _usage_line(exc: Exception) -> str:
+    """click's usage error (unknown option, wrong type, missing argument) as one line: the command,
+    the message, where to read more, and the replacement of a removed option."""
+    ctx = getattr(exc, "ctx", None)
+    command = getattr(ctx, "command_path", "simmatch") if ctx is not None else "simmatch"
+    fmt = getattr(exc, "format_message", None)
+    message = " ".join((fmt() if callable(fmt) else str(exc)).split())
+    hints = [text for flag, text in REMOVED_OPTIONS.items() if f"No such option: {flag}" in message]
+    return f"{command}: {message}" + "".join(f"; {h}" for h in hints) + f" (see {command} --help)"
+
+
+def escape_markup(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console entry point, the one place where outcomes become exit codes:
     0 clean, 1 findings reached --fail-on, 2 bad input or usage (one line, nothing written),
@@ -201,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
         with contextlib.suppress(ValueError):  # not the main thread
             old[sig] = signal.signal(sig, _raise)
     try:
-        rv = app(args=argv, standalone_mode=False)
+        rv = app(args=argv, prog_name="simmatch", standalone_mode=False)
     except SimmatchError as exc:
         from rich.markup import escape
 
@@ -221,8 +242,9 @@ def main(argv: list[str] | None = None) -> int:
             return _interrupted(EXIT_TERMINATED, "terminated (SIGTERM)")
         return _interrupted(EXIT_INTERRUPTED, "interrupted (Ctrl-C)")
     except Exception as exc:
-        if hasattr(exc, "show") and isinstance(getattr(exc, "exit_code", None), int):
-            exc.show()  # click's usage errors (typer vendors click, so match by shape)
+        if isinstance(exc, typer.BadParameter.__mro__[1]):  # click's UsageError (typer vendors click)
+            Console(stderr=True).print(f"[bold red]error:[/] {escape_markup(_usage_line(exc))}", highlight=False,
+                                       soft_wrap=True)
             return EXIT_USAGE
         return _crash_report(exc)
     finally:
