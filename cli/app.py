@@ -198,10 +198,11 @@ def _usage_line(exc: Exception) -> str:
     return f"{command}: {message}" + "".join(f"; {h}" for h in hints) + f" (see {command} --help)"
 
 
-def escape_markup(text: str) -> str:
+def _print_error(text: str) -> None:
+    """The one line of a refused command on stderr: 'error: TEXT' (TEXT printed as it is, no markup)."""
     from rich.markup import escape
 
-    return escape(text)
+    Console(stderr=True).print(f"[bold red]error:[/] {escape(text)}", highlight=False, soft_wrap=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -224,9 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         rv = app(args=argv, prog_name="simmatch", standalone_mode=False)
     except SimmatchError as exc:
-        from rich.markup import escape
-
-        Console(stderr=True).print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        _print_error(str(exc))
         return EXIT_USAGE
     except typer.Exit as exc:
         return exc.exit_code
@@ -243,8 +242,7 @@ def main(argv: list[str] | None = None) -> int:
         return _interrupted(EXIT_INTERRUPTED, "interrupted (Ctrl-C)")
     except Exception as exc:
         if isinstance(exc, typer.BadParameter.__mro__[1]):  # click's UsageError (typer vendors click)
-            Console(stderr=True).print(f"[bold red]error:[/] {escape_markup(_usage_line(exc))}", highlight=False,
-                                       soft_wrap=True)
+            _print_error(_usage_line(exc))
             return EXIT_USAGE
         return _crash_report(exc)
     finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 
@@ -39,6 +40,11 @@ def error_over_time(path: Path, t: np.ndarray, gt: np.ndarray, comp: np.ndarray,
     ax.set_title(title)
     ax.legend(fontsize=7, ncol=2, loc="lower right")
     ax.grid(alpha=0.3)
+    return _save(plt, fig, path)
+
+
+def _save(plt: ModuleType, fig: Any, path: Path) -> Path:
+    """Write the figure (atomically, 90 dpi) and free it whatever happens."""
     fig.tight_layout()
     try:
         save_figure(fig, path, dpi=90)
@@ -61,9 +67,4 @@ def worst_trajectories(path: Path, t: np.ndarray, src: np.ndarray, dst: np.ndarr
         ax.legend(fontsize=7, loc="upper right")
     axes[-1, 0].set_xlabel("time (s)")
     axes[0, 0].set_title(title)
-    fig.tight_layout()
-    try:
-        save_figure(fig, path, dpi=90)
-    finally:
-        plt.close(fig)
-    return path
+    return _save(plt, fig, path)
