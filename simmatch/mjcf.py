@@ -287,6 +287,7 @@ def _joint(m: Any, j: int, jname: str, parent: str, child: str, origin: Pose,
     axis = vec3(np.asarray(m.jnt_axis[j], dtype=float) / np.linalg.norm(m.jnt_axis[j]))
     d = int(m.jnt_dofadr[j])
     damping, friction = float(m.dof_damping[d]), float(m.dof_frictionloss[d])
+    armature, stiffness = float(m.dof_armature[d]), float(m.jnt_stiffness[j])
     if m.dof_armature[d] != 0.0:
         unsupported.append(f"armature '{jname}': armature {float(m.dof_armature[d]):g} (rotor inertia added to the "
                            "mass matrix's diagonal); URDF and the canonical model have none")
@@ -297,7 +298,8 @@ def _joint(m: Any, j: int, jname: str, parent: str, child: str, origin: Pose,
         if m.jnt_limited[j]:
             unsupported.append(f"ball_limit '{jname}': a ball joint's cone limit {float(m.jnt_range[j][1]):g} rad "
                                "is not modelled")
-        spherical = Joint(jname, "spherical", parent, child, origin, (0.0, 0.0, 1.0), None, damping, friction)
+        spherical = Joint(jname, "spherical", parent, child, origin, (0.0, 0.0, 1.0), None, damping, friction,
+                          armature=armature)
         return expand_multi_dof(spherical)
     ref = float(m.qpos0[int(m.jnt_qposadr[j])])
     if ref != 0.0:
@@ -310,7 +312,9 @@ def _joint(m: Any, j: int, jname: str, parent: str, child: str, origin: Pose,
     elif effort is not None:
         limit = Limit(effort=effort)
     kind = "prismatic" if jtype == _SLIDE else ("revolute" if m.jnt_limited[j] else "continuous")
-    return [], [Joint(jname, kind, parent, child, origin, axis, limit, damping, friction)]
+    spring_ref = float(m.qpos_spring[int(m.jnt_qposadr[j])]) - ref
+    return [], [Joint(jname, kind, parent, child, origin, axis, limit, damping, friction, armature=armature,
+                      stiffness=stiffness, spring_ref=spring_ref if stiffness != 0.0 else 0.0)]
 
 
 def _collides(m: Any, g: int) -> bool:

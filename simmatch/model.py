@@ -203,7 +203,11 @@ class Joint:
     - a revolute or prismatic joint with lower == upper is locked by URDF: it becomes a `fixed`
       joint whose origin already includes the motion at that position; `locked_type` keeps the
       declared type (axis and limit are kept too).
-    `mimic`: the URDF `<mimic>` element, if any."""
+    `mimic`: the URDF `<mimic>` element, if any.
+    `armature`: rotor inertia added to this DoF's mass-matrix diagonal (kg m^2 for a rotation, kg for
+    a translation; MJCF's `armature`, none in URDF). `stiffness`: a joint spring's stiffness (N m/rad
+    or N/m; MJCF's `stiffness`), pulling q towards `spring_ref` (rad or m, canonical coordinates:
+    MJCF's `springref` minus the joint's `ref`)."""
 
     name: str
     type: str
@@ -218,6 +222,9 @@ class Joint:
     group: str = ""
     group_type: str = ""
     locked_type: str = ""
+    armature: float = 0.0
+    stiffness: float = 0.0
+    spring_ref: float = 0.0
 
     @property
     def movable(self) -> bool:
@@ -326,7 +333,8 @@ def expand_multi_dof(joint: Joint) -> tuple[list[Link], list[Joint]]:
             links.append(Link(child, virtual=True))
         joints.append(Joint(name, jtype, parent, child, joint.origin if k == 0 else Pose(), axis,
                             kept if k == 0 else None,
-                            joint.damping, joint.friction, group=joint.name, group_type=joint.type))
+                            joint.damping, joint.friction, group=joint.name, group_type=joint.type,
+                            armature=joint.armature))
         parent = child
     return links, joints
 
