@@ -49,7 +49,7 @@ def run(cfg: CheckConfig, ro: RunOptions) -> None:
         console = stdout_console(160)
         print_summary(result, console)
         if not ro.no_report:
-            console.print(f"report: {json_path} , {md_path}", highlight=False)
+            console.print(f"report: {json_path} , {md_path} , {md_path.with_suffix('.html')}", highlight=False)
     raise typer.Exit(1 if result.failing(ro.fail_on) else 0)
 
 

@@ -139,7 +139,7 @@ def test_default_report_folder(tmp_path, monkeypatch):
     main(["check", "pendulum", "--engines", "mujoco", "--load", "matched", "-n", "1"])
     # manifest.json (written last, every file with size and SHA-256) makes the folder self-describing
     folder = tmp_path / "reports" / "check_pendulum"
-    assert sorted(p.name for p in folder.iterdir()) == ["check.json", "check.md", "manifest.json"]
+    assert sorted(p.name for p in folder.iterdir()) == ["check.html", "check.json", "check.md", "manifest.json"]
     from simmatch.outputs import verify_folder
 
     assert verify_folder(folder) == []

@@ -354,7 +354,7 @@ def test_sigkill_during_report_writing_never_mixes_and_the_next_run_cleans_up(tm
     assert snapshot(out) == before and verify_folder(out) == []
     assert len(leftovers(tmp_path)) == 1  # the killed run's hidden staging folder, beside, never inside
     assert main(GAP + ["-s", "drop", "--seed", "1", "--out", str(out)]) == 0
-    assert sorted(snapshot(out)) == ["drop.npz", "gap.json", "gap.md", "manifest.json"]  # no sine.npz left
+    assert sorted(snapshot(out)) == ["drop.npz", "gap.html", "gap.json", "gap.md", "manifest.json"]  # no sine.npz left
     assert verify_folder(out) == [] and leftovers(tmp_path) == []
     assert strict_json((out / "gap.json").read_text())["options"]["seed"] == 1
 

@@ -5,6 +5,7 @@ the same seed gives byte-identical check.json and check.md."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -176,7 +177,7 @@ def to_markdown(result: CheckResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-CHECK_FILES = ("check.json", "check.md")
+CHECK_FILES = ("check.json", "check.md", "check.html")
 
 
 def owned(name: str) -> bool:
@@ -184,14 +185,22 @@ def owned(name: str) -> bool:
     return name in CHECK_FILES
 
 
-def write_reports(result: CheckResult, out_dir: str | os.PathLike[str]) -> tuple[Path, Path]:
-    """Write check.json and check.md (and manifest.json) as one folder that replaces `out_dir` whole
-    (simmatch.outputs.report_folder): an interrupted run leaves the older report as it was.
+def write_reports(result: CheckResult, out_dir: str | os.PathLike[str],
+                  extra: Callable[[Path], None] | None = None) -> tuple[Path, Path]:
+    """Write check.json, check.md and check.html (and manifest.json) as one folder that replaces
+    `out_dir` whole (simmatch.outputs.report_folder): an interrupted run leaves the older report as it
+    was. `extra(folder)` writes more files into the folder being made (pictures: `render/*.png`)
+    before check.html, which embeds every PNG there. Returns the paths of check.json and check.md.
     Raises OutputError when it cannot be written, UsageError when `out_dir` holds other files."""
+    from ..html import check_html
+
     out = Path(out_dir)
     with report_folder(out, "check", owned) as tmp:
         write_text(tmp / "check.json", to_json(result))
         write_text(tmp / "check.md", to_markdown(result))
+        if extra is not None:
+            extra(tmp)
+        write_text(tmp / "check.html", check_html(result, tmp))  # last: it embeds what the others wrote
     return out / "check.json", out / "check.md"
 
 

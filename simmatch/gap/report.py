@@ -1,6 +1,7 @@
 """Output of `simmatch gap`: a rich summary, JSON, and a report folder.
 
-Report folder: gap.json (every number, per step included), gap.md (the summary as Markdown),
+Report folder: gap.json (every number, per step included), gap.md (the summary as Markdown), gap.html
+(the same, self-contained, every PNG of the folder embedded: simmatch.html),
 and per scenario `<scenario>.npz` (both engines' trajectories, torques, contacts, forces, errors),
 `<scenario>_error.png` (error over time per DoF) and `<scenario>_worst.png` (src vs dst for the
 worst DoFs, episode 0).
@@ -9,6 +10,7 @@ worst DoFs, episode 0).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -222,7 +224,7 @@ def _npz_arrays(result: GapResult, sc: ScenarioResult) -> dict[str, np.ndarray]:
     return out
 
 
-_OWNED = re.compile(r"^(gap\.json|gap\.md|.+\.npz|.+_error\.png|.+_worst\.png)$")
+_OWNED = re.compile(r"^(gap\.json|gap\.md|gap\.html|.+\.npz|.+_error\.png|.+_worst\.png)$")
 
 
 def owned(name: str) -> bool:
@@ -230,12 +232,20 @@ def owned(name: str) -> bool:
     return bool(_OWNED.match(name))
 
 
-def write_report(result: GapResult, out: Path, plots: bool = True) -> Path:
+def write_report(result: GapResult, out: Path, plots: bool = True,
+                 extra: Callable[[Path], None] | None = None) -> Path:
     """The report folder, written whole (simmatch.outputs.report_folder): an interrupted or failed write
-    leaves the older report as it was, never a newer gap.json beside an older run's .npz or PNGs."""
+    leaves the older report as it was, never a newer gap.json beside an older run's .npz or PNGs.
+    `extra(folder)` writes more files into the folder being made (videos and stills: `render/`) before
+    gap.html, which embeds every PNG there and links the videos."""
+    from ..html import gap_html
+
     out = Path(out)
     with report_folder(out, "gap", owned) as tmp:
         _write_files(result, tmp, plots)
+        if extra is not None:
+            extra(tmp)
+        write_text(tmp / "gap.html", gap_html(result, tmp))  # last: it embeds what the others wrote
     return out
 
 
