@@ -357,12 +357,17 @@ class BulletBackend(Backend):
         self._tmpdir: str | None = None
         self._mesh_files: dict[str, str] = {}  # declared mesh -> converted copy loaded instead
         self._explains: list[Explanation] = []  # causes this build gives differences (see readback)
-        self.cid = p.connect(p.DIRECT)
+        self.cid: int | None = self._connect()
         try:
             self._build()
         except Exception:
             self.close()
             raise
+
+    def _connect(self) -> int:
+        """The physics server this build lives in: DIRECT (no window). `simmatch view` overrides it
+        with a GUI connection (simmatch/view.py)."""
+        return int(p.connect(p.DIRECT))
 
     # -- build --------------------------------------------------------------------------------
     def _build(self) -> None:
