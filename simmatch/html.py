@@ -61,7 +61,8 @@ th, td { border: 1px solid var(--line); padding: 4px 7px; text-align: left; vert
 th { background: #eef1f4; font-weight: 600; }
 tr:nth-child(even) td { background: #fafbfc; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-td.fix { min-width: 280px; }
+td.fix { min-width: 280px; overflow-wrap: anywhere; }
+td { overflow-wrap: break-word; }
 td.cause code { font-size: 11.5px; word-break: normal; white-space: nowrap; }
 code { font: 12.5px ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", "DejaVu Sans Mono", monospace; background: #f1f3f5;
        padding: 0 3px; border-radius: 3px; word-break: break-word; }

@@ -197,6 +197,7 @@ def test_check_html_embeds_the_renderers_pictures_and_links_its_video(tmp_path):
     page = parse(text)
     assert_self_contained(text, page)
     assert _uris(page) == {shapes}
+    assert 'class="verdict ok"' in text and "every engine build agrees with the model (1 checked)" in text
     assert 'src="render/check_shapes.mp4"' in text and 'href="render/check_shapes.mp4"' in text
 
 
