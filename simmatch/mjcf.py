@@ -19,6 +19,11 @@ this module only maps the *compiled* model:
 - a joint driven by control-limited motors (force = gear * ctrl) gets their largest torque as its
   effort limit (the actuators themselves are listed unsupported).
 
+- `<option>` -> `RobotModel.options` (`config.SimOptions`): timestep, gravity, integrator and the
+  changed `<flag>`s; commands take the time step and gravity from it unless the user gave them
+  (`SimConfig.for_model`); an integrator other than simmatch's fixed Euler and each changed flag
+  (a disabled gravity is carried as gravity 0) are listed in `RobotModel.unsupported`.
+
 What the canonical model cannot express (armature, springs, joint `ref`, tendons, equality
 constraints, actuators, `condim`, non-default `solref`/`solimp`, ellipsoids, height fields, other
 world geoms, differing friction between one body's geoms) is listed in `RobotModel.unsupported`
@@ -35,6 +40,7 @@ from typing import Any
 import numpy as np
 from scipy.spatial.transform import Rotation
 
+from .config import SimOptions
 from .errors import ModelError
 from .model import (
     ContactParams,
@@ -242,13 +248,39 @@ def load_mjcf(path: str | os.PathLike[str], base: str = "auto") -> RobotModel:
                            f"{carried}; simmatch applies joint torques directly (q's generalized forces, no "
                            "actuator, no control signal)")
 
+    options = _options(m)
+    unsupported.extend(options.findings())
     model = RobotModel(_model_name(m) or p.stem, tuple(links), tuple(joints), root, base="floating" if floating else "fixed", source=file,
                        base_reason=("auto: the MJCF gives the world's only child body a free joint" if floating else
                                     "auto: an MJCF without a free joint: the world body is the fixed root"),
-                       unsupported=tuple(unsupported), source_format="mjcf")
+                       unsupported=tuple(unsupported), source_format="mjcf", options=options)
     if base == "auto" or base == model.base:
         return model
     return replace(model, base=base, base_reason=f"--base {base}")
+
+
+_INTEGRATORS = {0: "Euler", 1: "RK4", 2: "implicit", 3: "implicitfast", 4: "discrete"}
+
+
+def _options(m: Any) -> SimOptions:
+    """The compiled model's `<option>`: time step, gravity, integrator, and the `<flag>`s that
+    differ from MuJoCo's defaults (disabled: each set disable bit; enabled: each set enable bit)."""
+    import mujoco
+
+    def flags(enum: Any, prefix: str, bits: int) -> tuple[str, ...]:
+        out = []
+        for attr in dir(enum):
+            if attr.startswith(prefix) and not attr.endswith("_NONE"):
+                value = int(getattr(enum, attr))
+                if value and bits & value and value & (value - 1) == 0:  # a single bit, not a mask
+                    out.append(attr[len(prefix):].lower())
+        return tuple(sorted(out))
+
+    opt = m.opt
+    integrator = int(opt.integrator)
+    return SimOptions(float(opt.timestep), vec3(opt.gravity), _INTEGRATORS.get(integrator, f"integrator {integrator}"),
+                      flags(mujoco.mjtDisableBit, "mjDSBL_", int(opt.disableflags)),
+                      flags(mujoco.mjtEnableBit, "mjENBL_", int(opt.enableflags)))
 
 
 def _model_name(m: Any) -> str:
