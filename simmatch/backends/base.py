@@ -278,6 +278,24 @@ class Readback:
     not_held: frozenset[str] = frozenset()
 
 
+def armature_explains(model: RobotModel, cause: str) -> list[Explanation]:
+    """For an engine that holds no joint armature: `cause` of the armature it reads back as 0 (joints
+    comparator) and of its M(q) (each armature joint's diagonal entry differs by exactly that joint's
+    armature) and qdd (M^-1 (tau - h) with that smaller M) differing from the declared model's."""
+    carried = [j for j in model.dof_joints if j.armature]
+    if not carried:
+        return []
+    listed = ", ".join(f"{j.name} {j.armature:g}" for j in carried[:6]) + (
+        f" and {len(carried) - 6} more" if len(carried) > 6 else "")
+    out = [Explanation("joints", "armature", cause, j.name) for j in carried]
+    out += [Explanation("dynamics", "mass_matrix", cause, f"{j.name}/{j.name}", "values",
+                        f"{{detail}}; the engine holds no armature: M(q)'s diagonal lacks {j.armature:g} here")
+            for j in carried]
+    out.append(Explanation("dynamics", "forward_dynamics", cause, "*", "values",
+                           f"{{detail}}; the engine's M(q) lacks the joints' armature ({listed})"))
+    return out
+
+
 def unreadable_mesh_explains(engine: str, model: RobotModel) -> list[Explanation]:
     """For a native load: each collision mesh whose format `engine`'s own loader cannot read, as the
     cause of that shape missing (case 'file:PATH'); the link loads without it."""
