@@ -61,7 +61,8 @@ def test_check_and_gap_record_where_dt_and_gravity_came_from(tmp_path):
     # the integrator the file asks for is not SimConfig's: an info finding per engine, with the consequence
     integ = [f for f in report["findings"] if f["quantity"] == "unsupported:integrator"]
     assert {f["engine"] for f in integ} == {"bullet", "dart", "mujoco"}
-    assert all(f["subject"] == "implicitfast" and f["severity"] == "info" and "O(dt)" in f["detail"] for f in integ)
+    assert all(f["subject"] == "implicitfast" and f["severity"] == "info" and "O(dt)" in f["detail"]
+               and f["cause"] == "mjcf_integrator" and f["category"] == "dynamics" for f in integ)
     # gap: the file's time step unless --dt is given (gap.json records the one used and where it came from)
     g1, g2 = tmp_path / "g1", tmp_path / "g2"
     argv = ["gap", str(p), "--src", "mujoco", "--dst", "dart", "--scenario", "drop", "--horizon", "5",
@@ -85,3 +86,22 @@ def test_option_flags_are_listed_and_a_disabled_gravity_is_carried(tmp_path):
     listed = {e.split(" '")[0] + " " + e.split("'")[1] for e in model.unsupported}
     assert {"option_flag contact", "option_flag limit", "integrator RK4"} <= listed
     assert "option_flag gravity" not in listed  # carried, not listed
+    b = make_backend("mujoco", model)
+    try:
+        kinds = {(u.feature, u.subject): (u.category, u.cause) for u in b.declared_unsupported()}
+    finally:
+        b.close()
+    assert kinds[("option_flag", "contact")] == ("dynamics", "mjcf_option_flag")
+    assert kinds[("integrator", "RK4")] == ("dynamics", "mjcf_integrator")
+
+
+def test_learn_dyn_sims_step_with_the_mjcf_time_step(tmp_path):
+    from simmatch.gail.sim import HybridSim
+
+    model = load_model(str(_write(tmp_path, "opt.xml", OPTIONS.format(integrator="Euler", flags=""))))
+    sim = HybridSim(model, "mujoco", None, substeps=2)
+    try:
+        assert (sim.backend.config.dt, sim.backend.config.gravity) == (0.005, (0.0, 0.0, -3.0))
+        assert sim.dt == 0.01
+    finally:
+        sim.backend.close()

@@ -346,12 +346,21 @@ def locked_joint_behaviour(engine: str, joint: Joint, treatment: str, cause: str
 _BackendT = TypeVar("_BackendT", bound="Backend")
 
 
+# Model-level features whose category and cause every engine shares (the simulation options of an MJCF)
+MODEL_UNSUPPORTED = {"integrator": UnsupportedKind("dynamics", "mjcf_integrator"),
+                     "option_flag": UnsupportedKind("dynamics", "mjcf_option_flag")}
+
+
 def _model_unsupported(text: str) -> Unsupported:
-    """One entry of `RobotModel.unsupported` ("feature 'subject': reason") as an Unsupported."""
+    """One entry of `RobotModel.unsupported` ("feature 'subject': reason") as an Unsupported (with the
+    category and cause of `MODEL_UNSUPPORTED` for those features, else the backend's)."""
     head, _, reason = text.partition("': ")
     feature, _, subject = head.partition(" '")
     if not reason or not subject:
         return Unsupported("model", "*", text)
+    kind = MODEL_UNSUPPORTED.get(feature)
+    if kind is not None:
+        return Unsupported(feature, subject, reason, kind.category, kind.cause)
     return Unsupported(feature, subject, reason)
 
 
