@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from simmatch.backends import make_backend
+from simmatch.backends import backend_class, make_backend
 from simmatch.cli.app import main
 from simmatch.config import SimConfig, config_origin
 from simmatch.registry import load_model
@@ -40,13 +40,13 @@ def test_sim_config_takes_the_mjcf_time_step_and_gravity_unless_given(tmp_path):
     urdf = load_model("pendulum")
     assert urdf.options is None and SimConfig.for_model(urdf) == SimConfig()
     assert config_origin(urdf)["dt"] == "simmatch default"
-    # every engine built without a config steps with the file's options
+    # every engine built without a config steps with the file's options (through the registry or its class)
     for engine in ("bullet", "dart", "mujoco"):
-        b = make_backend(engine, model)
-        try:
-            assert (b.config.dt, b.config.gravity) == (0.005, (0.0, 0.0, -3.0))
-        finally:
-            b.close()
+        for b in (make_backend(engine, model), backend_class(engine)(model)):
+            try:
+                assert (b.config.dt, b.config.gravity) == (0.005, (0.0, 0.0, -3.0))
+            finally:
+                b.close()
 
 
 def test_check_and_gap_record_where_dt_and_gravity_came_from(tmp_path):

@@ -376,7 +376,7 @@ class Backend(ABC):
         if load not in LOADS:
             raise ValueError(f"load must be one of {LOADS}, not {load!r}")
         self.model = model
-        self.config = config or SimConfig()
+        self.config = config or SimConfig.for_model(model)  # the model file's dt and gravity, if it declares them
         self.load = load
         if load == "native" and model.source_format != "urdf":
             raise EngineFailure(self.engine, load, f"the native import of an {model.source_format.upper()} file is "
