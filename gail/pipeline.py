@@ -118,6 +118,12 @@ def learn_dyn(cfg: LearnDynConfig, root="reports", resume: bool = False, log=pri
         cfg = LearnDynConfig.read(saved)  # a damaged one: CorruptFile, one line, exit 2
     t_start = time.time()
     model = load_model(cfg.model, base=cfg.base)
+    if model.options is not None:  # an MJCF: its <option> time step and gravity are the engines' (no option sets them)
+        from simmatch.config import SimConfig, config_origin
+
+        sim_config, origin = SimConfig.for_model(model), config_origin(model)
+        log(f"simulation: dt {sim_config.dt:g} s ({origin['dt']}), gravity {tuple(sim_config.gravity)} m/s^2 "
+            f"({origin['gravity']}), integrator: {origin['integrator']}")
     behaviour = make_behaviour(cfg.behavior, model, cfg.policy, cfg.policy_log_std)
     given = Dataset.load(cfg.dataset) if cfg.dataset else None  # the user's file: a damaged one is refused
     run = RunFolder(run_path.parent, run_path.name)

@@ -45,8 +45,9 @@ class HybridSim:
     def __init__(self, model: RobotModel, src: str, space: str | CorrectionSpace | None = "contact",
                  config: SimConfig | None = None, substeps: int = 10):
         self.model = model
-        self.backend = make_target(src, model, config or SimConfig())
-        self._config = config or SimConfig()
+        # without a config: the model file's own time step and gravity (an MJCF's <option>), else SimConfig's
+        self._config = config or SimConfig.for_model(model)
+        self.backend = make_target(src, model, self._config)
         self.src = src
         self.base_scale = np.array(self.backend.torque_scale, dtype=float)
         if isinstance(space, CorrectionSpace) or space is None:

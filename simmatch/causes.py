@@ -124,6 +124,16 @@ MODEL_CAUSES: tuple[Cause, ...] = (
           "that computes inertia from shapes has nothing sound to compute.",
           "Nothing to fix if the inertia is declared; else give the link a closed collision mesh or "
           "a primitive shape."),
+    Cause("mjcf_integrator", "*",
+          "The MJCF asks for an integrator (RK4, implicit, implicitfast) other than the one simmatch steps every "
+          "engine with (MuJoCo's Euler, joint damping implicit; DART's and PyBullet's semi-implicit Euler): "
+          "trajectories of the matched builds differ from MuJoCo's own simulation of the file by O(dt) per step "
+          "(M(q), bias forces and qdd are unaffected).",
+          "Compare against MuJoCo run with integrator=\"Euler\", or take a smaller time step (gap --dt)."),
+    Cause("mjcf_option_flag", "*",
+          "The MJCF changes a MuJoCo <option><flag> (e.g. disables contact, limits or springs) that simmatch's "
+          "builds leave at MuJoCo's default (a disabled gravity is carried as gravity 0).",
+          "Remove the flag from the file, or edit the model so that it states what the flag did."),
     Cause("unknown", "*",
           "No known engine behaviour explains this difference.",
           "Inspect the subject in each engine; report it with this finding's JSON if it looks like a bug."),

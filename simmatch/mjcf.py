@@ -19,10 +19,23 @@ this module only maps the *compiled* model:
 - a joint driven by control-limited motors (force = gear * ctrl) gets their largest torque as its
   effort limit (the actuators themselves are listed unsupported).
 
-What the canonical model cannot express (armature, springs, joint `ref`, tendons, equality
-constraints, actuators, `condim`, non-default `solref`/`solimp`, ellipsoids, height fields, other
-world geoms, differing friction between one body's geoms) is listed in `RobotModel.unsupported`
-as "feature 'subject': reason", never dropped silently.
+- `dof_armature` -> `Joint.armature`, `jnt_stiffness` and `qpos_spring` -> `Joint.stiffness` and
+  `Joint.spring_ref` (canonical: springref minus the joint's ref) of hinges and slides. Where each
+  is carried: the reference dynamics (armature on M(q)'s diagonal, springs as passive forces) and
+  MuJoCo's matched build (armature, stiffness, springref) hold both; DART's matched build holds the
+  springs (spring stiffness and rest position) but has no armature (dartpy 6.20 binds none:
+  unsupported, `dart_no_armature`); PyBullet holds neither (unsupported, `bullet_no_armature`,
+  `bullet_no_joint_spring`). A ball joint's armature goes on each of its three coordinates (noted:
+  MuJoCo's differs away from zero angles); a ball joint's spring is not carried (noted).
+- `<option>` -> `RobotModel.options` (`config.SimOptions`): timestep, gravity, integrator and the
+  changed `<flag>`s; commands take the time step and gravity from it unless the user gave them
+  (`SimConfig.for_model`); an integrator other than simmatch's fixed Euler and each changed flag
+  (a disabled gravity is carried as gravity 0) are listed in `RobotModel.unsupported`.
+
+What the canonical model cannot express (joint `ref`, tendons, equality constraints, actuators,
+`condim`, non-default `solref`/`solimp`, ellipsoids, height fields, other world geoms, differing
+friction between one body's geoms, ball joint springs) is listed in `RobotModel.unsupported` as
+"feature 'subject': reason", never dropped silently.
 """
 
 from __future__ import annotations
@@ -35,6 +48,7 @@ from typing import Any
 import numpy as np
 from scipy.spatial.transform import Rotation
 
+from .config import SimOptions
 from .errors import ModelError
 from .model import (
     ContactParams,
@@ -242,13 +256,39 @@ def load_mjcf(path: str | os.PathLike[str], base: str = "auto") -> RobotModel:
                            f"{carried}; simmatch applies joint torques directly (q's generalized forces, no "
                            "actuator, no control signal)")
 
+    options = _options(m)
+    unsupported.extend(options.findings())
     model = RobotModel(_model_name(m) or p.stem, tuple(links), tuple(joints), root, base="floating" if floating else "fixed", source=file,
                        base_reason=("auto: the MJCF gives the world's only child body a free joint" if floating else
                                     "auto: an MJCF without a free joint: the world body is the fixed root"),
-                       unsupported=tuple(unsupported), source_format="mjcf")
+                       unsupported=tuple(unsupported), source_format="mjcf", options=options)
     if base == "auto" or base == model.base:
         return model
     return replace(model, base=base, base_reason=f"--base {base}")
+
+
+_INTEGRATORS = {0: "Euler", 1: "RK4", 2: "implicit", 3: "implicitfast", 4: "discrete"}
+
+
+def _options(m: Any) -> SimOptions:
+    """The compiled model's `<option>`: time step, gravity, integrator, and the `<flag>`s that
+    differ from MuJoCo's defaults (disabled: each set disable bit; enabled: each set enable bit)."""
+    import mujoco
+
+    def flags(enum: Any, prefix: str, bits: int) -> tuple[str, ...]:
+        out = []
+        for attr in dir(enum):
+            if attr.startswith(prefix) and not attr.endswith("_NONE"):
+                value = int(getattr(enum, attr))
+                if value and bits & value and value & (value - 1) == 0:  # a single bit, not a mask
+                    out.append(attr[len(prefix):].lower())
+        return tuple(sorted(out))
+
+    opt = m.opt
+    integrator = int(opt.integrator)
+    return SimOptions(float(opt.timestep), vec3(opt.gravity), _INTEGRATORS.get(integrator, f"integrator {integrator}"),
+                      flags(mujoco.mjtDisableBit, "mjDSBL_", int(opt.disableflags)),
+                      flags(mujoco.mjtEnableBit, "mjENBL_", int(opt.enableflags)))
 
 
 def _model_name(m: Any) -> str:
@@ -288,13 +328,17 @@ def _joint(m: Any, j: int, jname: str, parent: str, child: str, origin: Pose,
     d = int(m.jnt_dofadr[j])
     damping, friction = float(m.dof_damping[d]), float(m.dof_frictionloss[d])
     armature, stiffness = float(m.dof_armature[d]), float(m.jnt_stiffness[j])
-    if m.dof_armature[d] != 0.0:
-        unsupported.append(f"armature '{jname}': armature {float(m.dof_armature[d]):g} (rotor inertia added to the "
-                           "mass matrix's diagonal); URDF and the canonical model have none")
-    if m.jnt_stiffness[j] != 0.0:
-        unsupported.append(f"spring '{jname}': stiffness {float(m.jnt_stiffness[j]):g}; URDF and the canonical "
-                           "model have no joint spring")
+    # armature and hinge/slide springs are carried (Joint.armature, .stiffness, .spring_ref): the
+    # reference dynamics and MuJoCo's matched build hold them, DART holds the springs, and each
+    # backend that cannot hold one lists it as its own unsupported entry (see the module docstring)
     if jtype == _BALL:
+        if armature != 0.0:
+            unsupported.append(f"ball_armature '{jname}': armature {armature:g} is carried on each of the ball's "
+                               "three coordinates (a on the diagonal of the yaw, pitch and roll rates); MuJoCo adds "
+                               "it to the angular velocity's (a E^T E in these rates): equal at zero angles only")
+        if stiffness != 0.0:
+            unsupported.append(f"spring '{jname}': stiffness {stiffness:g} on a ball joint (a spring on the "
+                               "quaternion); the canonical spherical expansion has none")
         if m.jnt_limited[j]:
             unsupported.append(f"ball_limit '{jname}': a ball joint's cone limit {float(m.jnt_range[j][1]):g} rad "
                                "is not modelled")

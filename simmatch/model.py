@@ -16,6 +16,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy.spatial.transform import Rotation
 
+from .config import SimOptions
+
 JOINT_TYPES = ("fixed", "revolute", "continuous", "prismatic", "floating", "planar", "spherical")
 MOVABLE_1DOF = ("revolute", "continuous", "prismatic")
 GEOMETRY_KINDS = ("box", "sphere", "cylinder", "capsule", "mesh", "plane")
@@ -373,7 +375,9 @@ class RobotModel:
     inertia_scaling, contact_cfm/contact_erp, friction_anchor); `check` lists them.
     `source_format`: 'urdf' or 'mjcf' (`simmatch.mjcf`), the format of `source`. `unsupported`:
     "feature 'subject': reason" for each element of the source the model cannot express (every
-    backend lists them as info findings)."""
+    backend lists them as info findings). `options`: the simulation options the file declares (an
+    MJCF's `<option>`: time step, gravity, integrator, flags; None for a URDF), which commands use
+    where the user gave none (`SimConfig.for_model`)."""
 
     name: str
     links: tuple[Link, ...]
@@ -386,6 +390,7 @@ class RobotModel:
     base_pose: Pose = Pose()
     ignored: tuple[tuple[str, str, str], ...] = field(default=())
     source_format: str = "urdf"
+    options: SimOptions | None = None
 
     # -- lookup (O(1): dicts built once on first use; the model is immutable) -----------------
     @cached_property

@@ -124,7 +124,7 @@ def make_target(spec: str | Target, model: RobotModel, config: SimConfig | None 
     """Build an engine, possibly with a variant applied. The backend's `torque_scale` holds the
     actuator change; `variant` says which variant it carries."""
     target = parse_target(spec) if isinstance(spec, str) else spec
-    model2, config2, scale = apply_variant(target, model, config or SimConfig())
+    model2, config2, scale = apply_variant(target, model, config or SimConfig.for_model(model))
     backend = make_backend(target.engine, model2, config2, load)
     backend.torque_scale = scale
     backend.variant = target.label

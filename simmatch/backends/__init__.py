@@ -145,8 +145,9 @@ def capabilities_if_available(name: str) -> Capabilities | None:
 
 def make_backend(name: str, model: RobotModel, config: SimConfig | None = None,
                  load: str = "matched") -> Backend:
-    """Build `model` in engine `name` (one of `engine_names()`)."""
-    return backend_class(name)(model, config or SimConfig(), load)
+    """Build `model` in engine `name` (one of `engine_names()`); without `config`, SimConfig's with
+    the time step and gravity the model file declares (`SimConfig.for_model`)."""
+    return backend_class(name)(model, config or SimConfig.for_model(model), load)
 
 
 def _module_version(module: str) -> str:

@@ -278,6 +278,24 @@ class Readback:
     not_held: frozenset[str] = frozenset()
 
 
+def armature_explains(model: RobotModel, cause: str) -> list[Explanation]:
+    """For an engine that holds no joint armature: `cause` of the armature it reads back as 0 (joints
+    comparator) and of its M(q) (each armature joint's diagonal entry differs by exactly that joint's
+    armature) and qdd (M^-1 (tau - h) with that smaller M) differing from the declared model's."""
+    carried = [j for j in model.dof_joints if j.armature]
+    if not carried:
+        return []
+    listed = ", ".join(f"{j.name} {j.armature:g}" for j in carried[:6]) + (
+        f" and {len(carried) - 6} more" if len(carried) > 6 else "")
+    out = [Explanation("joints", "armature", cause, j.name) for j in carried]
+    out += [Explanation("dynamics", "mass_matrix", cause, f"{j.name}/{j.name}", "values",
+                        f"{{detail}}; the engine holds no armature: M(q)'s diagonal lacks {j.armature:g} here")
+            for j in carried]
+    out.append(Explanation("dynamics", "forward_dynamics", cause, "*", "values",
+                           f"{{detail}}; the engine's M(q) lacks the joints' armature ({listed})"))
+    return out
+
+
 def unreadable_mesh_explains(engine: str, model: RobotModel) -> list[Explanation]:
     """For a native load: each collision mesh whose format `engine`'s own loader cannot read, as the
     cause of that shape missing (case 'file:PATH'); the link loads without it."""
@@ -328,12 +346,21 @@ def locked_joint_behaviour(engine: str, joint: Joint, treatment: str, cause: str
 _BackendT = TypeVar("_BackendT", bound="Backend")
 
 
+# Model-level features whose category and cause every engine shares (the simulation options of an MJCF)
+MODEL_UNSUPPORTED = {"integrator": UnsupportedKind("dynamics", "mjcf_integrator"),
+                     "option_flag": UnsupportedKind("dynamics", "mjcf_option_flag")}
+
+
 def _model_unsupported(text: str) -> Unsupported:
-    """One entry of `RobotModel.unsupported` ("feature 'subject': reason") as an Unsupported."""
+    """One entry of `RobotModel.unsupported` ("feature 'subject': reason") as an Unsupported (with the
+    category and cause of `MODEL_UNSUPPORTED` for those features, else the backend's)."""
     head, _, reason = text.partition("': ")
     feature, _, subject = head.partition(" '")
     if not reason or not subject:
         return Unsupported("model", "*", text)
+    kind = MODEL_UNSUPPORTED.get(feature)
+    if kind is not None:
+        return Unsupported(feature, subject, reason, kind.category, kind.cause)
     return Unsupported(feature, subject, reason)
 
 
@@ -349,7 +376,7 @@ class Backend(ABC):
         if load not in LOADS:
             raise ValueError(f"load must be one of {LOADS}, not {load!r}")
         self.model = model
-        self.config = config or SimConfig()
+        self.config = config or SimConfig.for_model(model)  # the model file's dt and gravity, if it declares them
         self.load = load
         if load == "native" and model.source_format != "urdf":
             raise EngineFailure(self.engine, load, f"the native import of an {model.source_format.upper()} file is "

@@ -45,6 +45,7 @@ from .base import (
     Readback,
     Unsupported,
     UnsupportedKind,
+    armature_explains,
     locked_joint_behaviour,
     locked_position,
     unreadable_mesh_explains,
@@ -347,6 +348,8 @@ class BulletBackend(Backend):
             "implicit_damping": UnsupportedKind("joints", "bullet_explicit_damping"),
             "hard_limits": UnsupportedKind("joints", "bullet_hard_limits"),
             "mimic": UnsupportedKind("joints", "bullet_mimic_gear"),
+            "armature": UnsupportedKind("joints", "bullet_no_armature"),
+            "joint_spring": UnsupportedKind("joints", "bullet_no_joint_spring"),
         },
     )
 
@@ -595,6 +598,15 @@ class BulletBackend(Backend):
                     "implicit_damping", j.name,
                     "PyBullet applies joint damping explicitly (v - h M^-1 B v); DART and MuJoCo implicitly"))
         self.unsupported.append(Unsupported("hard_limits", "*", "PyBullet joint limits are hard constraints"))
+        for j in self.model.dof_joints:
+            if j.armature:
+                self.unsupported.append(Unsupported(
+                    "armature", j.name, f"armature {j.armature:g} left out: PyBullet's multibody joints have no "
+                    "armature, so its M(q) lacks it on this joint's diagonal"))
+            if j.stiffness:
+                self.unsupported.append(Unsupported(
+                    "joint_spring", j.name, f"spring stiffness {j.stiffness:g} (rest at {j.spring_ref:g}) left out: "
+                    "PyBullet's multibody joints have no spring"))
         for j in self.model.mimic_joints:
             self._add_gear(j)
 
@@ -997,6 +1009,8 @@ class BulletBackend(Backend):
         damping = self._explicit_damping_factor()
         extras: dict[str, Any] = {
             "joint_damping_integration": "explicit",
+            "joint_armature": "none (PyBullet's multibody joints have no armature)",
+            "joint_springs": "none (PyBullet's multibody joints have no spring)",
             "joint_friction": "velocity motor with max force = friction" if self.load == "matched" else "ignored",
             "inertia_source": "file" if self.load == "matched" else "collision shapes",
             "root_joint": ("static (zero-mass base)" if self._static_base else "floating") if self.model.floating
@@ -1075,6 +1089,9 @@ class BulletBackend(Backend):
         if native:
             out.append(Explanation("joints", "friction", "bullet_ignores_joint_friction",
                                    detail="{detail}; read into getJointInfo but never applied"))
+        out += armature_explains(self.model, "bullet_no_armature")
+        out += [Explanation("joints", q, "bullet_no_joint_spring", j.name)
+                for j in self.model.dof_joints if j.stiffness for q in ("stiffness", "spring_ref")]
         mimic = "bullet_ignores_mimic" if native else "bullet_mimic_gear"
         out += [Explanation("joints", "mimic", mimic, case="moves on its own" if native else "follows"),
                 Explanation("joints", "mimic_motion", mimic)]

@@ -61,6 +61,16 @@ CAUSES: tuple[Cause, ...] = (
     Cause("bullet_ignores_joint_friction", "bullet",
           "The URDF <dynamics friction> is read into getJointInfo but never applied by the simulation.",
           "Model it as a velocity motor with target 0 and force = friction (simmatch's matched build does)."),
+    Cause("bullet_no_armature", "bullet",
+          "PyBullet's multibody joints have no armature (rotor inertia on the mass matrix's diagonal), so a "
+          "model's armature is left out: M(q) lacks it on those joints' diagonal and they accelerate faster "
+          "under the same torques.",
+          "Nothing to set in PyBullet; compare with the armature removed from the model, or fold a rotor's "
+          "inertia into its link where that approximation is acceptable."),
+    Cause("bullet_no_joint_spring", "bullet",
+          "PyBullet's multibody joints have no spring: a model's joint stiffness (-k (q - q_ref)) is left out, "
+          "so those joints are not pulled towards their rest position.",
+          "Apply the spring torque -k (q - q_ref) yourself with the joint torques each step."),
     Cause("bullet_explicit_damping", "bullet",
           "Joint damping is applied explicitly (v - h M^-1 B v) where DART and MuJoCo apply it implicitly "
           "((M + hB)^-1): trajectories drift apart at O(h) per step, and by O(1) on a light link where "

@@ -37,6 +37,7 @@ from .base import (
     Readback,
     Unsupported,
     UnsupportedKind,
+    armature_explains,
     locked_joint_behaviour,
     locked_position,
     unreadable_mesh_explains,
@@ -79,6 +80,7 @@ class DartBackend(Backend):
             "spinning_friction": UnsupportedKind("contact"),
             "mimic": UnsupportedKind("joints", "dart_no_mimic_binding"),
             "free_joint_integration": UnsupportedKind("dynamics", "dart_free_joint_coordinates"),
+            "armature": UnsupportedKind("joints", "dart_no_armature"),
         },
     )
 
@@ -213,7 +215,13 @@ class DartBackend(Backend):
             joint.setForceUpperLimit(0, float(j.limit.effort))
         joint.setDampingCoefficient(0, float(j.damping))
         joint.setCoulombFriction(0, float(j.friction))
-        joint.setSpringStiffness(0, 0.0)
+        # a joint spring -k (q - rest), integrated implicitly by DART (as its damping)
+        joint.setSpringStiffness(0, float(j.stiffness))
+        joint.setRestPosition(0, float(j.spring_ref))
+        if j.armature:
+            self.unsupported.append(Unsupported(
+                "armature", j.name, f"armature {j.armature:g} left out: dartpy 6.20 binds no joint armature (DART's "
+                "GenericJoint has none), so DART's M(q) lacks it on this joint's diagonal"))
 
     def _setup_body(self, body: Any, link: Link) -> None:
         body.setName(link.name)
@@ -676,6 +684,7 @@ class DartBackend(Backend):
                    for link in model.links):  # DART's loader keeps the inertia of massless links, others drop it
                 out += [Explanation("dynamics", q, "massless_link_inertia", case="values")
                         for q in ("mass_matrix", "gravity_torques", "bias_forces", "forward_dynamics")]
+        out += armature_explains(model, "dart_no_armature")
         mimic = "dart_mimic_actuator" if native else "dart_no_mimic_binding"
         out += [Explanation("joints", "mimic", mimic, case="follows" if native else "moves on its own"),
                 Explanation("joints", "mimic_motion", mimic)]
@@ -735,6 +744,10 @@ class DartBackend(Backend):
                 effort = j.limit.effort  # 'no effort limit' in URDF terms
             limit = Limit(lo, hi, effort, _finite(dj.getVelocityUpperLimit(0)))
             damping, friction = float(dj.getDampingCoefficient(0)), float(dj.getCoulombFriction(0))
+            stiffness = float(dj.getSpringStiffness(0))
+            rest = float(dj.getRestPosition(0)) if stiffness != 0.0 else 0.0
+            return Joint(j.name, jtype, j.parent, j.child, origin, axis, limit, damping, friction,
+                         stiffness=stiffness, spring_ref=rest)  # armature: none in DART
         return Joint(j.name, jtype, j.parent, j.child, origin, axis, limit, damping, friction)
 
     def close(self) -> None:

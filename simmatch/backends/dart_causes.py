@@ -70,6 +70,12 @@ CAUSES: tuple[Cause, ...] = (
           "leader + offset kinematically (not through a constraint force on the leader): under torque the "
           "leader accelerates as if unloaded (the unconstrained tree's qdd) and the follower lags behind it.",
           "Nothing to set; expect the leader not to feel the follower's inertia as the other engines do."),
+    Cause("dart_no_armature", "dart",
+          "DART's joints have no armature (rotor inertia on the mass matrix's diagonal; dartpy 6.20 binds none), "
+          "so a model's armature is left out: M(q) lacks it on those joints' diagonal and they accelerate "
+          "faster under the same torques.",
+          "Nothing to set in DART; compare with the armature removed from the model, or fold a rotor's "
+          "inertia into its link where that approximation is acceptable."),
     Cause("dart_no_mimic_binding", "dart",
           "dartpy 6.20 does not bind Joint::setMimicJoint, so a programmatically built skeleton cannot couple "
           "a mimic joint to its leader: the follower moves on its own.",

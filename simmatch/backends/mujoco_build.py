@@ -260,7 +260,8 @@ def build_matched(model: RobotModel, config, unsupported: list, notes: list):
         axis = D[:3, :3] @ np.asarray(j.axis, dtype=float)
         jt = mujoco.mjtJoint.mjJNT_SLIDE if j.type == "prismatic" else mujoco.mjtJoint.mjJNT_HINGE
         kw = dict(name=j.name, type=jt, pos=D[:3, 3], axis=axis, damping=j.damping,
-                  frictionloss=j.friction, armature=0.0, stiffness=0.0)
+                  frictionloss=j.friction, armature=j.armature, stiffness=j.stiffness,
+                  springref=j.spring_ref)
         if j.limited:
             assert j.limit is not None  # limited: both bounds set
             kw.update(limited=mujoco.mjtLimited.mjLIMITED_TRUE, range=[j.limit.lower, j.limit.upper])
@@ -545,7 +546,10 @@ def readback_model(model: RobotModel, mj: mujoco.MjModel, plan: BuildPlan, floor
             "revolute" if limited else "continuous")
         joints.append(Joint(j.name, jtype, j.parent, j.child, plan.joint_origin.get(j.name, j.origin),
                             vec3(axis), limit, float(mj.dof_damping[dof]),
-                            float(mj.dof_frictionloss[dof])))
+                            float(mj.dof_frictionloss[dof]), armature=float(mj.dof_armature[dof]),
+                            stiffness=float(mj.jnt_stiffness[jid]),
+                            spring_ref=(float(mj.qpos_spring[mj.jnt_qposadr[jid]]) - float(mj.qpos0[mj.jnt_qposadr[jid]])
+                                        if mj.jnt_stiffness[jid] != 0.0 else 0.0)))
     base = "floating" if plan.root_joint == "free" else "fixed"
     return RobotModel(model.name, tuple(links), tuple(joints), model.root, base, model.source,
                       f"mujoco: root {plan.root_joint}", model.unsupported)

@@ -1,5 +1,5 @@
-"""Joints: limits, effort, velocity, damping and Coulomb friction of every movable joint (as the
-engine applies them), and whether each `<mimic>` follower follows its leader, at rest and under
+"""Joints: limits, effort, velocity, damping, Coulomb friction, armature and spring (stiffness and
+rest position) of every movable joint (as the engine applies them), and whether each `<mimic>` follower follows its leader, at rest and under
 torque. What an engine adds on its own (velocity motors, link damping, a speed cap, limits it does
 not enforce, locked joints it lets move) its backend reports as `Behaviour` records."""
 
@@ -190,6 +190,13 @@ def compare(actual: Snapshot, ctx: Context) -> list[Finding]:
             out.append(finding(actual, "joints", "friction", j.name, expected=j.friction, actual=a.friction,
                                abs_error=abs(a.friction - j.friction), tolerance=tol.joint_param, severity="error",
                                cause=cause))
+        # -- armature and spring (MJCF; 0 in URDF): what the source holds, as its record says --------
+        springs = j.stiffness != 0.0 or a.stiffness != 0.0
+        for quantity, ev, av in (("armature", j.armature, a.armature), ("stiffness", j.stiffness, a.stiffness),
+                                 ("spring_ref", j.spring_ref if springs else 0.0, a.spring_ref if springs else 0.0)):
+            if abs(av - ev) > tol.joint_param:
+                out.append(finding(actual, "joints", quantity, j.name, expected=ev, actual=av, abs_error=abs(av - ev),
+                                   tolerance=tol.joint_param, severity="error", cause=cause))
     # -- <mimic> joints ---------------------------------------------------------------------------
     probe = actual.mimic
     from ..kinematics import massless_subtree_joints

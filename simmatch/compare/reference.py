@@ -8,6 +8,16 @@ subtree), bias forces by recursive Newton-Euler with gravity as a base accelerat
 base the root is held fixed (the joint block and the root-fixed bias, as the backends report them);
 dynamics states therefore carry a zero root twist.
 
+Armature and joint springs (MJCF's `armature`, `stiffness`, `springref`; `Joint.armature`,
+`Joint.stiffness`, `Joint.spring_ref`): a joint's armature is added to the diagonal of M(q), as
+MuJoCo's `mj_fullM` does (a rotor inertia geared to the joint: no coupling to other joints), so it
+enters `mass_matrix`, `forward_dynamics` and the kinetic energy. A spring is a passive generalized
+force, -k (q - spring_ref), with joint damping's -b dq: neither is a bias force (Coriolis,
+centrifugal and gravity, by its definition) and neither enters `forward_dynamics` (M^-1 (tau - h):
+what every engine's mass-matrix and inverse-dynamics calls give, free of damping and friction);
+`passive_forces` gives them and `forward_dynamics(..., passive=True)` adds them, and a spring's
+energy is in the potential energy.
+
 `<mimic>` joints: `mass_matrix`, `bias_forces` and `forward_dynamics` are those of the
 unconstrained tree, every joint an independent DoF: that is what every engine's mass-matrix and
 inverse-dynamics calls report (the coupling is a constraint that acts only when stepping).
@@ -109,6 +119,13 @@ class ReferenceDynamics:
                 ds.append(self.dof_index[self.order[a].name])
                 a = self.parent[a]
             self._ancestors[k] = (np.array(ks, dtype=int), np.array(ds, dtype=int))
+        dof_joints = model.dof_joints
+        # per DoF (canonical order): armature (kg m^2 or kg), spring stiffness (N m/rad or N/m), the
+        # spring's rest position (rad or m) and viscous damping (N m s/rad or N s/m)
+        self.armature = np.array([j.armature for j in dof_joints], dtype=float).reshape(model.dof)
+        self.stiffness = np.array([j.stiffness for j in dof_joints], dtype=float).reshape(model.dof)
+        self.spring_ref = np.array([j.spring_ref for j in dof_joints], dtype=float).reshape(model.dof)
+        self.damping = np.array([j.damping for j in dof_joints], dtype=float).reshape(model.dof)
 
     def _frames(self, state: State) -> dict[str, np.ndarray]:
         """World frames of the root and of every movable joint's child link."""
@@ -144,6 +161,9 @@ class ReferenceDynamics:
         return S, Ibody
 
     def mass_matrix(self, state: State) -> np.ndarray:
+        """(dof, dof) joint-space mass matrix M(q) (kg m^2, kg, kg m by joint kind), canonical joint
+        order; each joint's armature on its diagonal. The root is held fixed (floating base: the joint
+        block)."""
         S, Ibody = self._setup(state)
         n = len(self.order)
         Ic = Ibody[:n].copy()
@@ -163,6 +183,7 @@ class ReferenceDynamics:
                 row = S[ks] @ f
                 M[i, ds] = row
                 M[ds, i] = row
+        M[np.diag_indices(dof)] += self.armature
         return M
 
     def bias_forces(self, state: State) -> np.ndarray:
@@ -200,12 +221,22 @@ class ReferenceDynamics:
                       None if state.root_ang_vel is None else np.zeros(3))
         return self.bias_forces(still)
 
-    def forward_dynamics(self, state: State, tau) -> np.ndarray:
-        """(dof,) qdd of the unconstrained tree: M^-1 (tau - h) (a <mimic> coupling not applied); a
+    def passive_forces(self, state: State) -> np.ndarray:
+        """(dof,) passive generalized forces (N m or N) of the joints themselves: springs
+        -k (q - spring_ref) and viscous damping -b dq (Coulomb friction, a constraint, is not in it)."""
+        q, dq = np.asarray(state.q, dtype=float), np.asarray(state.dq, dtype=float)
+        return -self.stiffness * (q - self.spring_ref) - self.damping * dq
+
+    def forward_dynamics(self, state: State, tau, passive: bool = False) -> np.ndarray:
+        """(dof,) qdd of the unconstrained tree: M^-1 (tau - h) (a <mimic> coupling not applied), M
+        with the armature; with `passive`, M^-1 (tau + passive_forces - h) (springs and damping). A
         joint that moves no mass gets 0 (see `compare.snapshot.solve_qdd`)."""
         from .snapshot import solve_qdd
 
-        return solve_qdd(self.model, self.mass_matrix(state), np.asarray(tau, float) - self.bias_forces(state))
+        rhs = np.asarray(tau, float) - self.bias_forces(state)
+        if passive:
+            rhs = rhs + self.passive_forces(state)
+        return solve_qdd(self.model, self.mass_matrix(state), rhs)
 
     def mimic_map(self) -> tuple[np.ndarray, np.ndarray, list[int]]:
         """The `<mimic>` coupling as q = G q_free + c: G (dof, n_free), c (dof,), and the indices of
@@ -240,8 +271,9 @@ class ReferenceDynamics:
     def energy(self, states: list[State]) -> tuple[np.ndarray, np.ndarray]:
         """Kinetic and potential energy (J), (T,) each, of a sequence of states (batched over the
         states). Kinetic: sum over bodies of m |v_com|^2 / 2 + w^T I_com w / 2, with the root's own
-        twist for a floating base (`State.root_lin_vel` is the root frame origin's velocity, world);
-        potential: -sum m g . c_com, zero at the world origin. Equals dq^T M(q) dq / 2 for a fixed
+        twist for a floating base (`State.root_lin_vel` is the root frame origin's velocity, world),
+        plus each joint's armature a dq^2 / 2; potential: -sum m g . c_com, zero at the world origin,
+        plus each joint spring's k (q - spring_ref)^2 / 2. Kinetic equals dq^T M(q) dq / 2 for a fixed
         base. Every joint is an independent DoF (a `<mimic>` coupling is a workless constraint)."""
         from scipy.spatial.transform import Rotation
 
@@ -282,4 +314,7 @@ class ReferenceDynamics:
             w_body = np.einsum("tji,tj->ti", R, w)
             kinetic += 0.5 * m * np.einsum("ti,ti->t", v_com, v_com) + 0.5 * np.einsum("ti,ij,tj->t", w_body, inertia, w_body)
             potential -= m * com @ self.gravity
+        kinetic += 0.5 * (dq * dq) @ self.armature
+        stretch = q - self.spring_ref
+        potential += 0.5 * (stretch * stretch) @ self.stiffness
         return kinetic, potential

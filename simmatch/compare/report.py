@@ -54,6 +54,15 @@ def tolerance_line(result: CheckResult) -> str:
     return line
 
 
+def simulation_line(result: CheckResult) -> str:
+    """The time step, gravity and integrator used, each with where it came from (a model that declares
+    simulation options, e.g. an MJCF's <option>)."""
+    origin, cfg = result.config_origin or {}, result.config
+    g = ", ".join(f"{v:g}" for v in cfg.gravity)
+    return (f"simulation: dt {cfg.dt:g} s ({origin.get('dt', '?')}), gravity ({g}) m/s^2 "
+            f"({origin.get('gravity', '?')}), integrator: {origin.get('integrator', '?')}")
+
+
 def _source_line(row: dict[str, Any]) -> str:
     name = f"{row['engine']}/{row['load']}"
     if row["status"] in ("failed", "crashed"):
@@ -81,6 +90,8 @@ def print_summary(result: CheckResult, console: Console | None = None, max_rows:
     console.print(f"random q: {opts['random_q']}, seed {opts['seed']}; engines: "
                   + (", ".join(f"{k} {v or 'not installed'}" for k, v in result.engines.items()) or "none"),
                   highlight=False)
+    if result.config_origin is not None:
+        console.print(escape(simulation_line(result)), highlight=False)
     console.print(f"[dim]tolerances: {tolerance_line(result)}[/]", highlight=False)
     console.print()
     for row in result.summary["sources"]:
@@ -132,8 +143,10 @@ def to_markdown(result: CheckResult) -> str:
     if result.reference is not None:
         lines.append(f"- reference: `{result.reference.source}`")
     lines += ["- engines: " + ", ".join(f"{k} {v or 'not installed'}" for k, v in result.engines.items()),
-              f"- random q: {opts['random_q']}, seed {opts['seed']}, load {opts['load']}",
-              "", "## Tolerances", "", "| quantity | tolerance |", "|---|---|"]
+              f"- random q: {opts['random_q']}, seed {opts['seed']}, load {opts['load']}"]
+    if result.config_origin is not None:
+        lines.append(f"- {simulation_line(result)}")
+    lines += ["", "## Tolerances", "", "| quantity | tolerance |", "|---|---|"]
     lines += [f"| {k} | {v:g} |" for k, v in result.tolerances.to_dict().items()]
     floors = getattr(result, "floors", None)
     if floors:

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..config import SimConfig
+from ..config import SimConfig, config_origin
 from ..errors import UsageError
 from ..findings import Finding, Tolerances, make, parse_fail_on, reaches, severity_rank, sort_findings
 from ..isolation import run_isolated
@@ -40,6 +40,9 @@ class CheckResult:
     snapshots: list[Snapshot] = field(default_factory=list)
     timing: dict[str, Any] = field(default_factory=dict)  # seconds; never written into check.json
     floors: dict[str, float] = field(default_factory=dict)  # absolute floors of the relative comparisons
+    # where dt, gravity and the integrator came from (`config.config_origin`), for a model that declares
+    # simulation options (an MJCF); None (and not in check.json) otherwise
+    config_origin: dict[str, str] | None = None
 
     def failing(self, fail_on: str) -> list[Finding]:
         """Findings at or above `fail_on` ('error', 'warning', or scoped to a load: 'matched:error')."""
@@ -61,6 +64,8 @@ class CheckResult:
             model["reference"] = self.reference.source
         config = dict(self.config.to_dict())
         config["check"] = dict(self.options)
+        if self.config_origin is not None:
+            config["origin"] = dict(self.config_origin)
         return {"model": model, "engines": dict(self.engines), "config": config,
                 "tolerances": self.tolerances.to_dict(), "floors": {k: float(f"{v:.6g}") for k, v in self.floors.items()},
                 "findings": [f.to_dict() for f in self.findings],
@@ -321,10 +326,12 @@ def run_check(model: str | RobotModel, engines: list[str] | None = None, load: s
     if random_q < 0:
         raise UsageError(f"--random-q must be >= 0, got {random_q}")
     tol = tol or Tolerances()
-    config = config or SimConfig()
     engines = parse_engines(None) if engines is None else list(engines)
     loads = parse_load(load)
     declared = model if isinstance(model, RobotModel) else load_model(model, base=base, base_pose=base_pose)
+    # the time step and gravity the model file declares (an MJCF's <option>) unless a config is given
+    given = ("dt", "gravity") if config is not None else ()
+    config = config if config is not None else SimConfig.for_model(declared)
     ref_model = load_model(reference, base=base, base_pose=base_pose) if reference is not None else None
     samples = Samples.draw(declared, random_q, seed)
     t_model = time.perf_counter()
@@ -395,4 +402,5 @@ def run_check(model: str | RobotModel, engines: list[str] | None = None, load: s
     checked = set(options["engines"])  # the versions of the engines this check ran, not of every one installed
     versions = {k: v for k, v in engine_versions().items() if k in checked}
     return CheckResult(declared, ref_model, versions, options, config, tol, findings, summary,
-                       snapshots, timing, dict(ctx.floors))
+                       snapshots, timing, dict(ctx.floors),
+                       config_origin(declared, given) if declared.options is not None else None)

@@ -12,6 +12,7 @@ from ..config import SimConfig
 from ..errors import UsageError
 from ..fields import BASE_HELP, BASE_POSE_HELP, MODEL_HELP, SEED_MAX, from_dict, option
 from ..metrics import MetricWeights
+from ..model import RobotModel
 from ..registry import base_pose_of
 from ..variants import parse_target
 from .scenarios import BUILTIN, ScenarioSpec, parse_scenario
@@ -61,14 +62,22 @@ class GapConfig:
                               help="GT-metric value that counts as divergence.")
     weights: MetricWeights = option(default_factory=MetricWeights, parse=parse_weights, text=weights_text,
                                     help="GT metric weights POS,LIN_VEL,ANG_VEL.")
-    dt: float = option(1.0 / 500.0, minimum=1e-6, maximum=0.1, help="Time step (s).")
+    dt: float | None = option(None, minimum=1e-6, maximum=0.1,
+                              help="Time step (s); default: the model file's own (an MJCF's <option timestep>), "
+                                   "else 1/500. gap.json records the one used.")
     solver_iterations: int = option(50, minimum=1, maximum=100_000, help="Constraint solver iterations.")
     explain: bool = option(False, help="Re-run with each known mismatch removed/aligned and rank them by the "
                                        "share of the gap they explain.")
     explain_scenario: str | None = option(None, help="Scenario for --explain (default: the first one).")
 
-    def config(self) -> SimConfig:
-        return SimConfig(dt=self.dt, solver_iterations=self.solver_iterations)
+    def config(self, model: RobotModel | None = None) -> SimConfig:
+        """The simulation settings: `dt` (None: `model`'s declared time step, else SimConfig's 1/500),
+        the gravity `model` declares (an MJCF's <option gravity>; SimConfig's otherwise) and
+        `solver_iterations` (`SimConfig.for_model`)."""
+        base = SimConfig(solver_iterations=self.solver_iterations)
+        if self.dt is not None:
+            base = base.with_(dt=self.dt)
+        return base if model is None else SimConfig.for_model(model, base, given=("dt",) if self.dt is not None else ())
 
     def scenario_specs(self) -> list[ScenarioSpec]:
         return [parse_scenario(s, horizon=self.horizon, episodes=self.episodes, torque_scale=self.torque_scale,

@@ -92,12 +92,23 @@ def contact_note(result: GapResult) -> str | None:
             "other columns over all measured steps")
 
 
+def simulation_line(result: GapResult) -> str:
+    """The time step, gravity and integrator used, each with where it came from (a model that declares
+    simulation options, e.g. an MJCF's <option>)."""
+    origin, cfg = result.config_origin or {}, result.config
+    g = ", ".join(f"{v:g}" for v in cfg.gravity)
+    return (f"simulation: dt {cfg.dt:g} s ({origin.get('dt', '?')}), gravity ({g}) m/s^2 "
+            f"({origin.get('gravity', '?')}), integrator: {origin.get('integrator', '?')}")
+
+
 def print_summary(result: GapResult, console: Console | None = None) -> None:
     console = console or Console()
     o = result.options
     title = (f"gap {result.src_label} -> {result.dst_label} | {result.model.name} | load {o.load} | "
              f"{o.horizon} steps x {o.episodes} ep | dt {o.dt:g} | seed {o.seed}")
     table = _titled(console, title)
+    if result.config_origin is not None:
+        console.print(escape(simulation_line(result)), highlight=False)
     for h in HEADERS:  # numbers never wrap; long joint names and notes may
         wraps = h in ("worst DoF", "divergence")
         table.add_column(h, no_wrap=not wraps, overflow="fold" if wraps else "ellipsis")
@@ -169,6 +180,7 @@ def markdown(result: GapResult) -> str:
     lines = [f"# simmatch gap: {result.src_label} -> {result.dst_label} on {result.model.name}", "",
              f"load `{o.load}`, {o.horizon} steps x {o.episodes} episodes, dt {o.dt:g} s, seed {o.seed}, "
              f"divergence threshold {o.threshold:g} (GT metric), noise {o.noise:g}", "",
+             *([simulation_line(result), ""] if result.config_origin is not None else []),
              "| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
     lines += ["| " + " | ".join(r) + " |" for r in summary_rows(result)]
     measured = measured_lines(result)

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ..config import SimConfig
+from ..config import SimConfig, config_origin
 from ..metrics import CONTACT_AGGREGATE, component_names, contact_comparison_episodes, force_comparison
 from ..model import RobotModel
 from ..registry import load_model
@@ -39,6 +39,9 @@ class GapResult:
     components: list[str]
     notes: dict[str, Any] = field(default_factory=dict)
     explain: dict[str, Any] | None = None
+    # where dt, gravity and the integrator came from (`config.config_origin`), for a model that declares
+    # simulation options (an MJCF); None (and not in gap.json) otherwise
+    config_origin: dict[str, str] | None = None
 
     def to_dict(self, per_step: bool = True) -> dict[str, Any]:
         o = self.options.record()
@@ -49,7 +52,8 @@ class GapResult:
             "dst": self.dst_label,
             "load": self.options.load,
             "options": o,
-            "config": self.config.to_dict(),
+            "config": self.config.to_dict() if self.config_origin is None else {**self.config.to_dict(),
+                                                                                 "origin": self.config_origin},
             "components": self.components,
             "notes": self.notes,
             "scenarios": {s.label: _scenario_dict(s, per_step) for s in self.scenarios},
@@ -153,7 +157,9 @@ def run_gap(opts: GapOptions, progress_factory: ProgressFactory | None = None) -
     callable advanced by steps done, or None."""
     opts.validate()
     model = load_model(opts.model, base=opts.base, base_pose=opts.base_pose)
-    config = opts.config()
+    given = ("dt",) if opts.dt is not None else ()
+    config = opts.config(model)
+    opts = replace(opts, dt=config.dt)  # gap.json records the time step used (the model's, when not given)
     specs = opts.scenario_specs()
     scenarios = [Scenario(s, model, config.dt) for s in specs]
     components = component_names(model)
@@ -179,6 +185,8 @@ def run_gap(opts: GapOptions, progress_factory: ProgressFactory | None = None) -
     notes = _notes(opts, model, config)
     res = GapResult(opts, model, parse_target(opts.src).label, parse_target(opts.dst).label, config, results,
                     components, notes)
+    if model.options is not None:  # where dt, gravity and the integrator came from (an MJCF's <option>)
+        res.config_origin = config_origin(model, given)
     if explain_sc is not None:
         base = next((r for r in results if r.spec == explain_sc.spec), None)
         res.explain = explain(opts, model, config, explain_sc, base, progress)
