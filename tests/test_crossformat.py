@@ -1,0 +1,220 @@
+"""`check MODEL --reference REF` across formats (simmatch/compare/crossformat.py): the same robot
+written in URDF and in MJCF (by hand with other frames, units, a joint ref and a merged fixed chain,
+or by MuJoCo's own URDF importer) gives no error in either direction, and each kind of planted
+conversion defect is found with the right subject and cause, without false errors elsewhere."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from simmatch.cli.app import main
+from simmatch.compare.run import run_check
+
+HERE = Path(__file__).parent / "data" / "crossformat"
+URDF, MJCF = HERE / "arm.urdf", HERE / "arm.xml"
+
+
+def check(model, reference, n=6):
+    return run_check(str(model), engines=[], random_q=n, seed=3, reference=str(reference))
+
+
+def errors(result):
+    return [f for f in result.findings if f.severity == "error"]
+
+
+def planted(tmp_path, src, name, *edits):
+    text = src.read_text()
+    for old, new in edits:
+        assert old in text, old
+        text = text.replace(old, new)
+    out = tmp_path / name
+    out.write_text(text)
+    return out
+
+
+@pytest.mark.parametrize("model,reference", [(URDF, MJCF), (MJCF, URDF), (URDF, URDF), (MJCF, MJCF)])
+def test_same_robot_in_both_formats_has_no_error(model, reference):
+    result = check(model, reference)
+    assert errors(result) == []
+    m = result.matching
+    assert [(p.model, p.reference, p.how, p.sign) for p in m.joints] == [
+        ("shoulder", "shoulder", "name", 1.0), ("elbow", "elbow", "name", 1.0), ("wrist", "wrist", "name", 1.0)]
+    if model != reference:
+        # the tool chain: two links on both sides, the tip named differently: one composite body
+        slider = next(b for b in m.bodies if b.joint == "wrist")
+        assert set(slider.model) | set(slider.reference) == {"slider", "tool_mount", "tool", "tip"}
+        assert ("tool", "link merged with others into the body matched with 'slider'") in (m.only_model
+                                                                                          + m.only_reference)
+    # nothing declared on one side only is an error: MuJoCo's default friction, URDF's velocity limits
+    assert {f.cause for f in result.findings if f.category != "inertia"} <= {"conversion_one_sided"}
+
+
+def test_mujoco_importer_output_has_no_error(tmp_path):
+    """MuJoCo's own URDF importer (it merges the fixed tool chain into the slider and the base into
+    the world body, and writes effort limits as actuatorfrcrange) against the URDF."""
+    import mujoco
+
+    m = mujoco.MjModel.from_xml_path(str(URDF))
+    out = tmp_path / "arm_imported.xml"
+    mujoco.mj_saveLastXML(str(out), m)
+    for model, reference in ((URDF, out), (out, URDF)):
+        result = check(model, reference)
+        assert errors(result) == [], [(f.quantity, f.subject, f.detail) for f in errors(result)]
+        names = {n for n, _ in result.matching.only_model + result.matching.only_reference}
+        assert {"tool_mount", "tool", "base"} <= names
+
+
+def test_renamed_joint_is_matched_by_tree_position(tmp_path):
+    ref = planted(tmp_path, MJCF, "renamed.xml", ('name="elbow"', 'name="j2"'), ('joint="elbow"', 'joint="j2"'),
+                  ('body name="fore"', 'body name="forearm_link"'))
+    result = check(URDF, ref)
+    assert errors(result) == []
+    pairs = {(p.model, p.reference): p.how for p in result.matching.joints}
+    assert pairs == {("shoulder", "shoulder"): "name", ("elbow", "j2"): "position", ("wrist", "wrist"): "name"}
+    assert result.matching.summary().startswith("3 joint(s) matched: 2 by name, 1 by tree position")
+    fore = next(b for b in result.matching.bodies if b.joint == "elbow")
+    assert fore.model == ("fore",) and fore.reference == ("forearm_link",)
+    # the report says it
+    from simmatch.compare.report import matching_lines, to_markdown
+
+    assert "  joint elbow ~ reference j2 (by tree position)" in matching_lines(result)
+    assert "| elbow | j2 | position | +1 |" in to_markdown(result)
+
+
+def test_renamed_and_reordered_siblings_match_by_signature(tmp_path):
+    """Two renamed children of one parent with different subtrees: the tree-position matching pairs
+    them by signature (joint type class, movable joints below), not by declaration order alone."""
+    from simmatch.compare.crossformat import match_joints
+    from simmatch.registry import load_model
+
+    model = load_model(str(URDF))
+    ref = load_model(str(planted(tmp_path, MJCF, "r.xml", ('name="elbow"', 'name="a"'), ('joint="elbow"', 'joint="a"'),
+                                 ('name="wrist"', 'name="b"'), ('joint="wrist"', 'joint="b"'))))
+    assert match_joints(model, ref) == [("shoulder", "shoulder", "name"), ("elbow", "a", "position"),
+                                        ("wrist", "b", "position")]
+
+
+def test_flipped_axis(tmp_path):
+    ref = planted(tmp_path, MJCF, "flipped.xml", ('axis="0 1 0" ref="10"', 'axis="0 -1 0" ref="10"'))
+    result = check(URDF, ref)
+    errs = errors(result)
+    assert [(f.category, f.quantity, f.subject, f.cause) for f in errs] == [
+        ("structure", "joint_axis", "elbow", "conversion_axis_flipped")]
+    assert errs[0].extra["counterpart"] == "elbow" and errs[0].extra["likely_wrong"] == "model"
+    # the dynamics are compared with the coordinate negated: nothing else differs (the range is symmetric)
+    assert next(p for p in result.matching.joints if p.model == "elbow").sign == -1.0
+
+
+def test_flipped_axis_with_range_not_mirrored(tmp_path):
+    model = planted(tmp_path, URDF, "m.urdf", ('<limit lower="-1.5" upper="1.5" effort="10"',
+                                               '<limit lower="-1.0" upper="1.5" effort="10"'))
+    ref = planted(tmp_path, MJCF, "flipped.xml", ('axis="0 1 0" ref="10"', 'axis="0 -1 0" ref="10"'),
+                  ("-75.9436692696 95.9436692696", "-75.9436692696 67.2957795131"))
+    got = {(f.category, f.quantity, f.subject) for f in errors(check(model, ref))}
+    # the reference's range [-1.5, 1.0] read in the model's coordinate is [-1.0, 1.5]: only the axis
+    assert got == {("structure", "joint_axis", "elbow")}
+
+
+def test_armature_dropped(tmp_path):
+    ref = planted(tmp_path, MJCF, "armature.xml", ('damping="0.3" frictionloss="0.05"',
+                                                  'damping="0.3" frictionloss="0.05" armature="0.05"'))
+    result = check(URDF, ref)
+    back = check(ref, URDF)
+    errs = [f for f in errors(result) if f.category != "dynamics"]
+    assert [(f.category, f.quantity, f.subject, f.cause) for f in errs] == [
+        ("joints", "armature", "shoulder", "conversion_armature_dropped")]
+    f = errs[0]
+    assert (f.expected, f.actual) == (0.05, 0.0)
+    assert f.extra["likely_wrong"] == "model" and "URDF has no armature" in f.extra["why"]
+    # the other way round: the URDF reference is the lossy side
+    g = next(f for f in errors(back) if f.quantity == "armature")
+    assert (g.expected, g.actual, g.extra["likely_wrong"]) == (0.0, 0.05, "reference")
+    # any dynamics difference (M(q) once the reference dynamics carry armature) follows from it
+    assert all(f.cause == "conversion_armature_dropped" for f in errors(result) if f.category == "dynamics")
+
+
+def test_mass_changed(tmp_path):
+    model = planted(tmp_path, URDF, "heavy.urdf", ('<mass value="0.7"/>', '<mass value="0.9"/>'))
+    result = check(model, MJCF)
+    errs = errors(result)
+    static = [(f.category, f.quantity, f.subject) for f in errs if f.category != "dynamics"]
+    assert static == [("inertia", "mass", "fore")]
+    mass = errs[[f.category for f in errs].index("inertia")]
+    assert mass.expected == pytest.approx(0.7) and mass.actual == pytest.approx(0.9)
+    dyn = {f.quantity for f in errs if f.category == "dynamics"}
+    assert {"mass_matrix", "gravity_torques"} <= dyn
+    assert all(f.cause == "conversion_inertial" and "'fore'" in f.detail for f in errs if f.category == "dynamics")
+
+
+def test_capsule_written_as_cylinder(tmp_path):
+    model = planted(tmp_path, URDF, "capsule.urdf", ('<cylinder radius="0.04" length="0.3"/>',
+                                                     '<capsule radius="0.04" length="0.3"/>'))
+    errs = errors(check(model, MJCF))
+    assert [(f.category, f.quantity, f.subject, f.cause) for f in errs] == [
+        ("contact", "shape_type", "upper", "conversion_geometry")]
+    assert errs[0].expected.startswith("cylinder") and errs[0].actual.startswith("capsule")
+
+
+def test_fixed_chain_mass_difference_found_on_the_composite(tmp_path):
+    """A mass changed inside the fixed chain MuJoCo merges: found on the composite body of the joint
+    above it (the model's and the reference's link names both given)."""
+    ref = planted(tmp_path, MJCF, "tip.xml", ('mass="0.2"', 'mass="0.25"'))
+    errs = [f for f in errors(check(URDF, ref)) if f.category == "inertia"]
+    # the composite's COM and inertia move with the tip's mass: all three on the one body
+    assert {(f.quantity, f.subject) for f in errs} == {("mass", "slider"), ("com", "slider"), ("inertia", "slider")}
+    mass = next(f for f in errs if f.quantity == "mass")
+    assert mass.expected == pytest.approx(0.65) and mass.actual == pytest.approx(0.6)
+    assert "slider+tool_mount+tool" in mass.detail and "slider+tool_mount+tip" in mass.detail
+
+
+def test_missing_dof_is_an_error(tmp_path):
+    model = planted(tmp_path, URDF, "welded.urdf", ('<joint name="wrist" type="prismatic">', '<joint name="wrist" type="fixed">'))
+    result = check(model, MJCF)
+    got = {(f.category, f.quantity, f.subject, f.cause) for f in errors(result)}
+    assert ("structure", "joint", "wrist", "conversion_dof") in got
+    assert ("wrist", "movable joint") in result.matching.only_reference
+
+
+def test_cli_json_and_markdown_carry_the_matching(tmp_path, capsys):
+    ref = planted(tmp_path, MJCF, "renamed.xml", ('name="elbow"', 'name="j2"'), ('joint="elbow"', 'joint="j2"'))
+    rc = main(["check", str(URDF), "--reference", str(ref), "--engines", "none", "-n", "2", "--json",
+               "--out", str(tmp_path / "rep")])
+    out = json.loads(capsys.readouterr().out)
+    assert rc == 0
+    assert out["matching"]["by_name"] == 2 and out["matching"]["by_position"] == 1
+    assert {"model": "elbow", "reference": "j2", "matched_by": "position", "sign": 1.0} in out["matching"]["joints"]
+    md = (tmp_path / "rep" / "check.md").read_text()
+    assert "## Matching" in md and "| elbow | j2 | position | +1 |" in md
+
+
+def test_hopper_against_the_gymnasium_hopper():
+    """The shipped hopper claims the Gym hopper's physical parameters: masses, inertias, geometry and
+    damping agree; the armature (1 on each leg joint), the foot's friction (2.0) and the joints'
+    friction (0.05 in the URDF, none in the MJCF) do not."""
+    gym = pytest.importorskip("gymnasium")
+    xml = Path(gym.__file__).parent / "envs" / "mujoco" / "assets" / "hopper.xml"
+    result = run_check("hopper", engines=[], random_q=4, seed=0, reference=str(xml))
+    got = {(f.category, f.quantity, f.subject, f.cause) for f in errors(result) if f.category != "dynamics"}
+    legs = ("thigh_joint", "leg_joint", "foot_joint")
+    assert {("joints", "armature", j, "conversion_armature_dropped") for j in legs} <= got
+    assert {("joints", "friction", j, "conversion_joint_dynamics") for j in legs} <= got
+    assert ("contact", "lateral_friction", "foot", "conversion_contact") in got
+    assert not any(f[0] in ("inertia", "kinematics", "structure") or f[1] in ("shape_type", "shape_size", "damping")
+                   for f in got)
+    assert result.matching.by_name == 6
+
+
+def test_six_digit_rounding_is_a_warning(tmp_path):
+    """A number as a 6-significant-digit writer (MuJoCo's mj_saveLastXML) prints it: a warning with
+    its own cause, not an error; a larger difference stays an error."""
+    near = planted(tmp_path, URDF, "near.urdf", ('<limit lower="-1.5" upper="1.5" effort="10"',
+                                                 '<limit lower="-1.500004" upper="1.5" effort="10"'))
+    far = planted(tmp_path, URDF, "far.urdf", ('<limit lower="-1.5" upper="1.5" effort="10"',
+                                               '<limit lower="-1.5001" upper="1.5" effort="10"'))
+    f = next(f for f in check(near, MJCF).findings if f.quantity == "limit_lower")
+    assert (f.severity, f.cause, f.subject) == ("warning", "conversion_rounding", "elbow")
+    g = next(f for f in check(far, MJCF).findings if f.quantity == "limit_lower")
+    assert (g.severity, g.cause, g.subject) == ("error", "conversion_joint_range", "elbow")
