@@ -218,3 +218,13 @@ def test_six_digit_rounding_is_a_warning(tmp_path):
     assert (f.severity, f.cause, f.subject) == ("warning", "conversion_rounding", "elbow")
     g = next(f for f in check(far, MJCF).findings if f.quantity == "limit_lower")
     assert (g.severity, g.cause, g.subject) == ("error", "conversion_joint_range", "elbow")
+
+
+def test_base_mounted_elsewhere_is_representation(tmp_path):
+    """MJCF places the base body somewhere in the world; a URDF's root link has no placement: the
+    bodies are compared relative to the root link both have, not as a shifted robot."""
+    ref = planted(tmp_path, MJCF, "mounted.xml", ('<body name="base">', '<body name="base" pos="0.3 0 0.5">'))
+    assert errors(check(URDF, ref)) == []
+    moved = planted(tmp_path, MJCF, "moved.xml", ('<body name="upper" pos="0 0 0.25">', '<body name="upper" pos="0 0.02 0.25">'))
+    got = {(f.category, f.quantity, f.subject) for f in errors(check(URDF, moved))}
+    assert ("kinematics", "joint_anchor", "shoulder") in got

@@ -388,7 +388,7 @@ def _joint_findings(bld: _Builder, pair: JointPair, jm: Joint, jr: Joint) -> Non
         what = {"armature": "rotor inertia on M(q)'s diagonal", "damping": "viscous damping",
                 "friction": "dry friction (MJCF frictionloss)", "stiffness": "joint spring"}[qty]
         bld.add("joints", qty, sub, expected=e, actual=a, abs_error=abs(e - a), **_severity(e, a, cause_used),
-                rel_error=abs(e - a) / max(abs(e), 1e-12), tolerance=tol.joint_param,
+                rel_error=abs(e - a) / max(abs(e), abs(a)), tolerance=tol.joint_param,
                 detail=f"{what}: reference{note} {e:g}, model {a:g}", likely=likely, why=why, **kw)
     if jm.stiffness != 0.0 and jr.stiffness != 0.0 and abs(s * jr.spring_ref - jm.spring_ref) > tol.joint_limit:
         bld.add("joints", "spring_ref", sub, "conversion_joint_spring", expected=s * jr.spring_ref,
@@ -535,7 +535,7 @@ def _body_findings(bld: _Builder, body: BodyPair, sm: _Side, sr: _Side, shift: n
         if key in pm and key in pr:
             if abs(pm[key] - pr[key]) > tol.friction:
                 bld.add("contact", key, sub, "conversion_contact", expected=pr[key], actual=pm[key],
-                        abs_error=abs(pm[key] - pr[key]), rel_error=abs(pm[key] - pr[key]) / max(abs(pr[key]), 1e-12),
+                        abs_error=abs(pm[key] - pr[key]), rel_error=abs(pm[key] - pr[key]) / max(abs(pr[key]), abs(pm[key])),
                         tolerance=tol.friction, detail=f"{key}: reference {pr[key]:g}, model {pm[key]:g}", **kw)
         elif pm or pr:
             side = "model" if key in pm else "reference"
@@ -580,8 +580,14 @@ def compare_models(model: RobotModel, reference: RobotModel, tol: Tolerances, fl
                                              "two robots have different degrees of freedom")
     # joints, in tree order; each rotational joint's anchor (and what hangs below it) is compared
     # relative to its parent's reference point, so a misplaced joint is named once
+    # the root: a link both root bodies have (a URDF's root link welded into MJCF's world body at some
+    # position: where a fixed base is mounted is no part of the robot), else the two roots
+    root_body = matching.bodies[0]
+    common = [n for n in root_body.model if n in set(root_body.reference)]
+    anchor_m = common[-1] if common else model.root
+    anchor_r = common[-1] if common else reference.root
     ref_point: dict[str | None, tuple[np.ndarray, np.ndarray]] = {
-        None: (sm.frames[model.root][:3, 3], sr.frames[reference.root][:3, 3])}
+        None: (sm.frames[anchor_m][:3, 3], sr.frames[anchor_r][:3, 3])}
     owner_m = {lk: b.joint for b in matching.bodies for lk in b.model}
     pairs = []
     for p in matching.joints:
