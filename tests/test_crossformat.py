@@ -156,6 +156,11 @@ def test_capsule_written_as_cylinder(tmp_path):
     assert [(f.category, f.quantity, f.subject, f.cause) for f in errs] == [
         ("contact", "shape_type", "upper", "conversion_geometry")]
     assert errs[0].expected.startswith("cylinder") and errs[0].actual.startswith("capsule")
+    # the other way round: the URDF's cylinder is the likely culprit (URDF 1.0 has no capsule)
+    ref = planted(tmp_path, MJCF, "capsule.xml", ('<geom type="cylinder" size="0.04 0.15"/>',
+                                                  '<geom type="capsule" size="0.04 0.15"/>'))
+    f = next(f for f in errors(check(URDF, ref)) if f.quantity == "shape_type")
+    assert (f.subject, f.extra["likely_wrong"]) == ("upper", "model") and "no capsule" in f.extra["why"]
 
 
 def test_fixed_chain_mass_difference_found_on_the_composite(tmp_path):
@@ -168,6 +173,31 @@ def test_fixed_chain_mass_difference_found_on_the_composite(tmp_path):
     mass = next(f for f in errs if f.quantity == "mass")
     assert mass.expected == pytest.approx(0.65) and mass.actual == pytest.approx(0.6)
     assert "slider+tool_mount+tool" in mass.detail and "slider+tool_mount+tip" in mass.detail
+
+
+@pytest.mark.parametrize("edit,found", [
+    (('damping="0.2" frictionloss="0.02"', 'damping="0.5" frictionloss="0.02"'), ("joints", "damping", "elbow")),
+    (('damping="0.3" frictionloss="0.05"', 'damping="0.3" frictionloss="0"'), ("joints", "friction", "shoulder")),
+    (('damping="0.2" frictionloss="0.02"', 'damping="0.2" frictionloss="0.02" stiffness="3"'),
+     ("joints", "stiffness", "elbow")),
+    (('range="0 0.05"', 'range="0 0.08"'), ("joints", "limit_upper", "wrist")),
+    (('joint="elbow" gear="10"', 'joint="elbow" gear="15"'), ("joints", "effort", "elbow")),
+    (('<geom type="box" size="0.025 0.025 0.03" pos="0 0 0.03"/>',
+      '<geom type="box" size="0.025 0.025 0.03" pos="0 0 0.03" friction="0.3"/>'), None),
+    (('<geom type="sphere" size="0.025" pos="0 0 0.02"/>', '<geom type="sphere" size="0.03" pos="0 0 0.02"/>'),
+     ("contact", "shape_size", "slider")),
+    (('<geom type="cylinder" size="0.03 0.12" pos="0 0 0.12" euler="0 11.4591559026 0"/>',
+      '<geom type="cylinder" size="0.03 0.12" pos="0 0 0.12"/>'), ("contact", "shape_axis", "fore")),
+])
+def test_planted_parameter_is_found_on_its_subject(tmp_path, edit, found):
+    """One parameter changed in the MJCF: one static error, on the right subject (the friction of a
+    body that the URDF leaves to the engine: one-sided, a warning)."""
+    result = check(URDF, planted(tmp_path, MJCF, "p.xml", edit))
+    static = [(f.category, f.quantity, f.subject) for f in errors(result) if f.category != "dynamics"]
+    assert static == ([found] if found else [])
+    if found is None:
+        f = next(f for f in result.findings if f.quantity == "lateral_friction")
+        assert f.severity == "warning" and "slider (reference 0.3)" in f.detail
 
 
 def test_missing_dof_is_an_error(tmp_path):
@@ -224,7 +254,35 @@ def test_base_mounted_elsewhere_is_representation(tmp_path):
     """MJCF places the base body somewhere in the world; a URDF's root link has no placement: the
     bodies are compared relative to the root link both have, not as a shifted robot."""
     ref = planted(tmp_path, MJCF, "mounted.xml", ('<body name="base">', '<body name="base" pos="0.3 0 0.5">'))
-    assert errors(check(URDF, ref)) == []
+    result = check(URDF, ref)
+    assert errors(result) == []
+    assert result.matching.notes == ("root link 'base' sits at [0.3, 0.0, 0.5] in the reference's world and 'base' at "
+                                     "[0.0, 0.0, 0.0] in the model's: compared relative to it",)
     moved = planted(tmp_path, MJCF, "moved.xml", ('<body name="upper" pos="0 0 0.25">', '<body name="upper" pos="0 0.02 0.25">'))
     got = {(f.category, f.quantity, f.subject) for f in errors(check(URDF, moved))}
     assert ("kinematics", "joint_anchor", "shoulder") in got
+
+
+def test_floating_base_across_formats(tmp_path):
+    """A floating box: URDF root link with mass against an MJCF body with a free joint (placed 1 m up):
+    no error; a heavier MJCF box is found on the root body; a welded MJCF box is a base difference."""
+    urdf = HERE.parent / "free_box.urdf"
+    xml = HERE / "free_box.xml"
+    result = check(urdf, xml)
+    assert errors(result) == [] and result.model.floating and result.reference.floating
+    heavy = planted(tmp_path, xml, "heavy.xml", ('mass="2"', 'mass="2.5"'))
+    assert [(f.quantity, f.subject) for f in errors(check(urdf, heavy)) if f.category != "dynamics"] == [("mass", "box")]
+    welded = planted(tmp_path, xml, "welded.xml", ('<freejoint name="root"/>', ''))
+    got = [(f.category, f.quantity, f.cause) for f in errors(check(urdf, welded))]
+    assert got == [("structure", "root_joint", "conversion_base")]
+
+
+def test_locked_joint_against_a_moving_one(tmp_path):
+    """A URDF joint locked by lower == upper against the same joint free in the MJCF (what MuJoCo's
+    importer makes of it): a degree of freedom on one side only, said so."""
+    model = planted(tmp_path, URDF, "locked.urdf", ('<limit lower="0" upper="0.05" effort="5"',
+                                                    '<limit lower="0" upper="0" effort="5"'))
+    result = check(model, MJCF)
+    f = next(f for f in errors(result) if f.quantity == "joint")
+    assert (f.subject, f.cause, f.expected, f.actual) == ("wrist", "conversion_dof", "prismatic", "fixed (prismatic, locked)")
+    assert "lower == upper" in f.detail

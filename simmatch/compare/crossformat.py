@@ -81,12 +81,14 @@ class Matching:
     """How the two models' elements were paired. `joints`: the movable joints, in the model's
     canonical order; `bodies`: the composite bodies; `only_model`, `only_reference`: (name, what)
     of each link or movable joint that has no counterpart (what: 'massless link', 'link (merged
-    into X)', 'movable joint', 'world body'...)."""
+    into X)', 'movable joint', 'world body'...); `notes`: representation differences that were
+    aligned (a fixed base mounted elsewhere)."""
 
     joints: tuple[JointPair, ...]
     bodies: tuple[BodyPair, ...]
     only_model: tuple[tuple[str, str], ...] = ()
     only_reference: tuple[tuple[str, str], ...] = ()
+    notes: tuple[str, ...] = ()
 
     @property
     def by_name(self) -> int:
@@ -108,7 +110,7 @@ class Matching:
         return {"joints": [p.to_dict() for p in self.joints], "bodies": [b.to_dict() for b in self.bodies],
                 "only_model": [{"name": n, "what": w} for n, w in self.only_model],
                 "only_reference": [{"name": n, "what": w} for n, w in self.only_reference],
-                "by_name": self.by_name, "by_position": self.by_position}
+                "by_name": self.by_name, "by_position": self.by_position, "notes": list(self.notes)}
 
 
 @dataclass
@@ -148,10 +150,9 @@ def _type_class(joint: Joint) -> str:
 
 def _pair_in_order(a: list[str], b: list[str], sig_a: dict[str, tuple[Any, ...]],
                    sig_b: dict[str, tuple[Any, ...]]) -> list[tuple[str, str]]:
-    """Pairs of `a` and `b` (each in tree order): all of them in order when both have as many, else
-    the longest common subsequence of signatures (type class, joints below)."""
-    if len(a) == len(b):
-        return list(zip(a, b))
+    """Pairs of `a` and `b` (each in tree order): the longest common subsequence of signatures
+    (type class, joints below), then what is left in order when as many are left on both sides (a
+    joint whose type changed is still the joint at that position)."""
     n, m = len(a), len(b)
     L = [[0] * (m + 1) for _ in range(n + 1)]
     for i in range(n - 1, -1, -1):
@@ -166,6 +167,10 @@ def _pair_in_order(a: list[str], b: list[str], sig_a: dict[str, tuple[Any, ...]]
             i += 1
         else:
             k += 1
+    left_a = [x for x in a if x not in {p for p, _ in out}]
+    left_b = [x for x in b if x not in {q for _, q in out}]
+    if len(left_a) == len(left_b):
+        out += list(zip(left_a, left_b))
     return out
 
 
@@ -452,9 +457,14 @@ def _shape_findings(bld: _Builder, body: BodyPair, sm: _Side, sr: _Side, shift: 
         free.remove(k)
         gr, cr, Rr = shapes_r[k]
         if gr.kind != gm.kind:
+            likely, why = "model", ""
+            if {gr.kind, gm.kind} == {"capsule", "cylinder"}:
+                side, model = ("model", bld.model) if gm.kind == "cylinder" else ("reference", bld.reference)
+                if model.source_format == "urdf":
+                    likely, why = side, "URDF 1.0 has no capsule: converters write a cylinder instead"
             bld.add("contact", "shape_type", sub, "conversion_geometry", expected=gr.describe(), actual=gm.describe(),
                     detail=f"the reference's {gr.kind} is a {gm.kind} in the model: another contact surface "
-                           "(a cylinder's rim against a capsule's round end)", **kw)
+                           "(a cylinder's rim against a capsule's round end)", likely=likely, why=why, **kw)
         else:
             what, vr = _shape_size(gr, Rr)
             _, vm = _shape_size(gm, Rm)
@@ -570,14 +580,16 @@ def compare_models(model: RobotModel, reference: RobotModel, tol: Tolerances, fl
                        f"({model.base_reason})")
     for name, what in matching.only_model:
         if what == "movable joint":
-            bld.add("structure", "joint", name, "conversion_dof", expected="missing", actual=model.joint(name).type,
+            bld.add("structure", "joint", name, "conversion_dof", expected=_fixed_text(reference, name),
+                    actual=model.joint(name).type,
                     detail="a movable joint of the model has no counterpart in the reference (by name or tree "
-                           "position): the two robots have different degrees of freedom")
+                           f"position): the two robots have different degrees of freedom{_fixed_note(reference, name)}")
     for name, what in matching.only_reference:
         if what == "movable joint":
             bld.add("structure", "joint", name, "conversion_dof", expected=reference.joint(name).type,
-                    actual="missing", detail="a movable joint of the reference has no counterpart in the model: the "
-                                             "two robots have different degrees of freedom")
+                    actual=_fixed_text(model, name),
+                    detail="a movable joint of the reference has no counterpart in the model: the two robots have "
+                           f"different degrees of freedom{_fixed_note(model, name)}")
     # joints, in tree order; each rotational joint's anchor (and what hangs below it) is compared
     # relative to its parent's reference point, so a misplaced joint is named once
     # the root: a link both root bodies have (a URDF's root link welded into MJCF's world body at some
@@ -588,6 +600,11 @@ def compare_models(model: RobotModel, reference: RobotModel, tol: Tolerances, fl
     anchor_r = common[-1] if common else reference.root
     ref_point: dict[str | None, tuple[np.ndarray, np.ndarray]] = {
         None: (sm.frames[anchor_m][:3, 3], sr.frames[anchor_r][:3, 3])}
+    notes: list[str] = []
+    offset = ref_point[None][1] - ref_point[None][0]
+    if float(np.linalg.norm(offset)) > tol.position_m:
+        notes.append(f"root link {anchor_r!r} sits at {_fmt(ref_point[None][1])} in the reference's world and "
+                     f"{anchor_m!r} at {_fmt(ref_point[None][0])} in the model's: compared relative to it")
     owner_m = {lk: b.joint for b in matching.bodies for lk in b.model}
     pairs = []
     for p in matching.joints:
@@ -626,7 +643,7 @@ def compare_models(model: RobotModel, reference: RobotModel, tol: Tolerances, fl
         else:
             ref_point[p.model] = (pm, pr)
         _joint_findings(bld, p, jm, jr)
-    matching = replace(matching, joints=tuple(pairs))
+    matching = replace(matching, joints=tuple(pairs), notes=tuple(notes))
     how_of = {p.model: p.how for p in pairs}
     one_sided: dict[str, list[str]] = {}
     for body in matching.bodies:
@@ -645,6 +662,27 @@ def compare_models(model: RobotModel, reference: RobotModel, tol: Tolerances, fl
                 detail=f"a velocity limit on one side only (MJCF has none; engines do not enforce URDF's): "
                        f"{', '.join(vel)}")
     return CrossResult(matching, bld.out)
+
+
+def _fixed_text(model: RobotModel, name: str) -> str:
+    """'missing', or how the other model holds a joint of that name that does not move."""
+    try:
+        j = model.joint(name)
+    except KeyError:
+        return "missing"
+    return f"fixed ({j.locked_type}, locked)" if j.locked_type else "fixed"
+
+
+def _fixed_note(model: RobotModel, name: str) -> str:
+    """Why the other model's joint of the same name does not move, when it has one."""
+    try:
+        j = model.joint(name)
+    except KeyError:
+        return ""
+    if j.locked_type:
+        return (f"; the other model declares it {j.locked_type} with lower == upper, which URDF locks (MuJoCo's "
+                "URDF importer ignores an equal range and lets it move: urdf_revolute_zero_range)")
+    return "; the other model has it as a fixed joint (welded in the conversion)"
 
 
 def _velocity(j: Joint) -> float | None:

@@ -56,6 +56,7 @@ def matching_lines(result: CheckResult) -> list[str]:
         if p.how != "name" or p.sign < 0:
             lines.append(f"  joint {p.model} ~ reference {p.reference} (by {'tree position' if p.how == 'position' else 'name'}"
                          + (", axis negated: q_ref = -q" if p.sign < 0 else "") + ")")
+    lines += [f"  aligned: {note}" for note in m.notes]
     for side, items in (("model", m.only_model), ("reference", m.only_reference)):
         if items:
             shown = "; ".join(f"{n} ({w})" for n, w in items[:6]) + (f"; and {len(items) - 6} more" if len(items) > 6 else "")
@@ -78,6 +79,8 @@ def matching_markdown(result: CheckResult) -> list[str]:
                 "| joint | model links | reference links |", "|---|---|---|"]
         out += [f"| {_md_cell(b.joint or '(root)')} | {_md_cell(', '.join(b.model))} | "
                 f"{_md_cell(', '.join(b.reference))} |" for b in merged]
+    if m.notes:
+        out += ["", "Aligned (a representation, not a difference):", ""] + [f"- {note}" for note in m.notes]
     for side, items in (("model", m.only_model), ("reference", m.only_reference)):
         if items:
             out += ["", f"Only in the {side}:", ""] + [f"- `{n}`: {w}" for n, w in items]
