@@ -286,3 +286,16 @@ def test_locked_joint_against_a_moving_one(tmp_path):
     f = next(f for f in errors(result) if f.quantity == "joint")
     assert (f.subject, f.cause, f.expected, f.actual) == ("wrist", "conversion_dof", "prismatic", "fixed (prismatic, locked)")
     assert "lower == upper" in f.detail
+
+
+def test_likely_wrong_side_of_an_inertia(tmp_path):
+    """The side whose inertia is far from its own collision shape's (at its mass) is named, the other
+    way round too; by default the model (the converted side)."""
+    # upper: a 0.04 x 0.3 m cylinder of 1 kg has ixx = iyy = 0.0079, izz = 0.0008 (declared 0.008, 0.0008)
+    wrong = ('<inertial pos="0 0 0" mass="1" diaginertia="0.008 0.008 0.0008"/>',
+             '<inertial pos="0 0 0" mass="1" diaginertia="0.08 0.08 0.008"/>')
+    ref = planted(tmp_path, MJCF, "i.xml", wrong)
+    f = next(f for f in errors(check(URDF, ref)) if f.quantity == "inertia")
+    assert (f.subject, f.extra["likely_wrong"]) == ("upper", "reference") and "collision shapes" in f.extra["why"]
+    g = next(f for f in errors(check(ref, URDF)) if f.quantity == "inertia")
+    assert g.extra["likely_wrong"] == "model" and "collision shapes" in g.extra["why"]

@@ -538,7 +538,7 @@ def _body_findings(bld: _Builder, body: BodyPair, sm: _Side, sr: _Side, shift: n
             bld.add("inertia", "inertia", sub, "conversion_inertial", expected=np.round(Ir, 9).tolist(), actual=np.round(Im, 9).tolist(), abs_error=err, rel_error=err / scale,
                     tolerance=tol.inertia_rel,
                     detail=f"the inertia about the COM (in world at q = 0) differs by {err:.3g} kg m^2{merged}",
-                    **_likely_inertia(Im, Ir), **kw)
+                    **_likely_inertia(body, sm, sr, mm, mr, Im, Ir), **kw)
     _shape_findings(bld, body, sm, sr, shift, how)
     pm, pr = _contact_params(bld.model, body.model), _contact_params(bld.reference, body.reference)
     for key in sorted(set(pm) | set(pr)):
@@ -552,16 +552,48 @@ def _body_findings(bld: _Builder, body: BodyPair, sm: _Side, sr: _Side, shift: n
             one_sided.setdefault(key, []).append(f"{sub} ({side} {(pm if key in pm else pr)[key]:g})")
 
 
-def _likely_inertia(Im: np.ndarray, Ir: np.ndarray) -> dict[str, str]:
-    """The side whose tensor no body can have (principal moments break A + B >= C), if only one."""
-    def bad(I: np.ndarray) -> bool:
-        w = np.linalg.eigvalsh(0.5 * (I + I.T))
-        return bool(w.min() < -1e-12 or w.sum() - 2.0 * w.max() < -1e-9 * max(w.max(), 1e-300))
+def _shape_tensor(side: _Side, links: tuple[str, ...], mass: float) -> np.ndarray | None:
+    """The inertia (about the COM, world at q = 0) that a single link's collision shapes would have
+    filled uniformly to `mass`; None for a composite or a link without a usable shape."""
+    from .inertia import shape_inertia
 
-    if bad(Im) and not bad(Ir):
-        return {"likely": "model", "why": "the model's tensor breaks the triangle inequality: no body has it"}
-    if bad(Ir) and not bad(Im):
-        return {"likely": "reference", "why": "the reference's tensor breaks the triangle inequality: no body has it"}
+    heavy = [n for n in links if side.model.link(n).mass > 0.0]
+    if len(heavy) != 1 or mass <= 0.0:
+        return None
+    try:
+        got = shape_inertia(side.model.link(heavy[0]), mass)
+    except Exception:  # a mesh that cannot be read or encloses no volume: no opinion
+        return None
+    if got is None:
+        return None
+    R = side.frames[heavy[0]][:3, :3]
+    return np.asarray(R @ got[1] @ R.T)
+
+
+def _likely_inertia(body: BodyPair, sm: _Side, sr: _Side, mm: float, mr: float, Im: np.ndarray,
+                    Ir: np.ndarray) -> dict[str, str]:
+    """The side whose tensor no body can have (principal moments break A + B >= C), if only one;
+    else the side whose tensor is far (> 30%) from its own collision shapes' while the other's is
+    near them (< 10%)."""
+    from .inertia import violates_triangle
+
+    if violates_triangle(Im) != violates_triangle(Ir):
+        side = "model" if violates_triangle(Im) else "reference"
+        return {"likely": side, "why": f"the {side}'s tensor breaks the triangle inequality: no body has it"}
+    Sm, Sr = _shape_tensor(sm, body.model, mm), _shape_tensor(sr, body.reference, mr)
+    if Sm is None or Sr is None:
+        return {}
+
+    def off(I: np.ndarray, S: np.ndarray) -> float:
+        return float(np.max(np.abs(I - S)) / max(float(np.max(np.abs(S))), 1e-300))
+
+    em, er = off(Im, Sm), off(Ir, Sr)
+    if em > 0.3 and er < 0.1:
+        return {"likely": "model", "why": f"the model's tensor is {em:.0%} off its own collision shapes' at its mass, "
+                                          f"the reference's {er:.0%}"}
+    if er > 0.3 and em < 0.1:
+        return {"likely": "reference", "why": f"the reference's tensor is {er:.0%} off its own collision shapes' at "
+                                              f"its mass, the model's {em:.0%}"}
     return {}
 
 
