@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from functools import partial
+from functools import cached_property, partial
 from typing import Any
 
 import numpy as np
@@ -51,12 +51,19 @@ class CheckResult:
     snapshots: list[Snapshot] = field(default_factory=list)
     timing: dict[str, Any] = field(default_factory=dict)  # seconds; never written into check.json
     floors: dict[str, float] = field(default_factory=dict)  # absolute floors of the relative comparisons
-    matching: crossformat.Matching | None = None  # --reference: how the model's elements were paired with it
 
     def failing(self, fail_on: str) -> list[Finding]:
         """Findings at or above `fail_on` ('error', 'warning', or scoped to a load: 'matched:error')."""
         load, severity = parse_fail_on(fail_on)
         return [f for f in self.findings if reaches(f.severity, severity) and (load is None or f.load == load)]
+
+    @cached_property
+    def matching(self) -> crossformat.Matching | None:
+        """--reference: how the model's joints and bodies were paired with the reference's (the
+        matching `crossformat.compare_models` found its findings with); None without a reference."""
+        if self.reference is None:
+            return None
+        return crossformat.compare_models(self.model, self.reference, self.tolerances, self.floors).matching
 
     def to_dict(self) -> dict[str, Any]:
         m = self.model
@@ -385,4 +392,4 @@ def run_check(model: str | RobotModel, engines: list[str] | None = None, load: s
     checked = set(options["engines"])  # the versions of the engines this check ran, not of every one installed
     versions = {k: v for k, v in engine_versions().items() if k in checked}
     return CheckResult(declared, ref_model, versions, options, config, tol, findings, summary,
-                       snapshots, timing, dict(ctx.floors), cross.matching if cross is not None else None)
+                       snapshots, timing, dict(ctx.floors))
