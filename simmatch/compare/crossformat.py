@@ -789,10 +789,13 @@ def attribute_dynamics(findings: list[Finding]) -> list[Finding]:
     out = []
     for f in findings:
         if f.engine == "model" and f.category == "dynamics" and f.cause in ("reference_mismatch", "unknown"):
-            more = len(static) - 1
+            alike = sum(g.cause == root.cause for g in static) - 1
+            others = len(static) - 1 - alike
+            tail = ", ".join(t for t in (f"{alike} more of this kind" if alike else "",
+                                         f"{others} static difference(s) of other kinds" if others else "") if t)
             f = replace(f, cause=root.cause, fix=lookup(root.cause).fix,
                         detail=f"{f.detail}; follows from {root.category} {root.quantity} of {root.subject!r}"
-                               + (f" (and {more} other static difference(s))" if more else ""))
+                               + (f" ({tail})" if tail else ""))
         out.append(f)
     return out
 
