@@ -77,6 +77,11 @@ def test_renamed_joint_is_matched_by_tree_position(tmp_path):
     assert result.matching.summary().startswith("3 joint(s) matched: 2 by name, 1 by tree position")
     fore = next(b for b in result.matching.bodies if b.joint == "elbow")
     assert fore.model == ("fore",) and fore.reference == ("forearm_link",)
+    # a difference on the renamed body names both sides
+    heavy = planted(tmp_path, ref, "heavy.xml", ('mass="0.7"', 'mass="0.8"'))
+    f = next(f for f in errors(check(URDF, heavy)) if f.quantity == "mass")
+    assert (f.subject, f.extra["counterpart"], f.extra["matched_by"]) == ("fore", "forearm_link", "position")
+    assert f.detail.endswith("the reference's is 'forearm_link'")
     # the report says it
     from simmatch.compare.report import matching_lines, to_markdown
 

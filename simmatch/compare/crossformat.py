@@ -316,6 +316,8 @@ class _Builder:
             rel_error: float | None = None, tolerance: float | None = None, severity: str = "error",
             detail: str = "", likely: str = "model", why: str = "") -> None:
         extra: dict[str, Any] = {"counterpart": subject if ref_subject is None else ref_subject}
+        if ref_subject is not None and ref_subject != subject and repr(ref_subject) not in detail:
+            detail = f"{detail}; the reference's is {ref_subject!r}"
         if how:
             extra["matched_by"] = how
         if severity != "info":
