@@ -304,3 +304,37 @@ def test_likely_wrong_side_of_an_inertia(tmp_path):
     assert (f.subject, f.extra["likely_wrong"]) == ("upper", "reference") and "collision shapes" in f.extra["why"]
     g = next(f for f in errors(check(ref, URDF)) if f.quantity == "inertia")
     assert g.extra["likely_wrong"] == "model" and "collision shapes" in g.extra["why"]
+
+
+GRIPPER = """<robot name="gripper">
+  <link name="world"/>
+  <link name="palm"><inertial><mass value="0.5"/><inertia ixx="0.001" ixy="0" ixz="0" iyy="0.001" iyz="0" izz="0.001"/></inertial></link>
+  <joint name="mount" type="revolute"><parent link="world"/><child link="palm"/><axis xyz="0 0 1"/>
+    <limit lower="-3" upper="3" effort="5" velocity="1"/></joint>
+  {fingers}
+</robot>"""
+FINGER = """<link name="{link}"><inertial><origin xyz="0 0 0.02"/><mass value="{mass}"/>
+    <inertia ixx="0.0001" ixy="0" ixz="0" iyy="0.0001" iyz="0" izz="0.0001"/></inertial></link>
+  <joint name="{joint}" type="prismatic"><parent link="palm"/><child link="{link}"/>
+    <origin xyz="0 {y} 0.05"/><axis xyz="0 {s} 0"/><limit lower="0" upper="0.04" effort="5" velocity="1"/></joint>"""
+
+
+def test_reordered_renamed_siblings_are_matched_by_place(tmp_path):
+    """A left and a right finger, renamed and listed in the other order in the reference: matched by
+    where they are (not swapped: no false mass, anchor or axis error); a heavier left finger is found
+    on the left finger."""
+    def gripper(path, fingers):
+        path.write_text(GRIPPER.format(fingers="\\n  ".join(FINGER.format(**f) for f in fingers)))
+        return path
+
+    left = {"link": "left", "joint": "left_slide", "y": 0.03, "s": 1, "mass": 0.1}
+    right = {"link": "right", "joint": "right_slide", "y": -0.03, "s": -1, "mass": 0.1}
+    model = gripper(tmp_path / "m.urdf", [left, right])
+    ref = gripper(tmp_path / "r.urdf", [{**right, "link": "b", "joint": "finger_b"},
+                                         {**left, "link": "a", "joint": "finger_a", "mass": 0.12}])
+    result = check(model, ref)
+    pairs = {(p.model, p.reference, p.how) for p in result.matching.joints}
+    assert pairs == {("mount", "mount", "name"), ("left_slide", "finger_a", "position"),
+                     ("right_slide", "finger_b", "position")}
+    static = [(f.quantity, f.subject, f.extra["counterpart"]) for f in errors(result) if f.category != "dynamics"]
+    assert static == [("mass", "left", "a")]

@@ -148,35 +148,53 @@ def _type_class(joint: Joint) -> str:
     return "rotational" if joint.type in ROTATIONAL else joint.type
 
 
-def _pair_in_order(a: list[str], b: list[str], sig_a: dict[str, tuple[Any, ...]],
-                   sig_b: dict[str, tuple[Any, ...]]) -> list[tuple[str, str]]:
-    """Pairs of `a` and `b` (each in tree order): the longest common subsequence of signatures
-    (type class, joints below), then what is left in order when as many are left on both sides (a
-    joint whose type changed is still the joint at that position)."""
+def _pair_siblings(a: list[str], b: list[str], sig_a: dict[str, tuple[Any, ...]], sig_b: dict[str, tuple[Any, ...]],
+                   place_a: dict[str, np.ndarray], place_b: dict[str, np.ndarray]) -> list[tuple[str, str]]:
+    """Pairs of sibling joints `a` (model) and `b` (reference), each list in tree order: those with
+    the same signature (type class, movable joints below), assigned to each other by where they are
+    (`place_*`: the joint's anchor relative to its parent's, world at q = 0: a left and a right leg
+    listed in another order, or named otherwise, still find each other), ties in tree order; then
+    what is left, in order, when as many are left on both sides (a joint whose type changed is still
+    the joint at that position)."""
+    from scipy.optimize import linear_sum_assignment
+
     n, m = len(a), len(b)
-    L = [[0] * (m + 1) for _ in range(n + 1)]
-    for i in range(n - 1, -1, -1):
-        for k in range(m - 1, -1, -1):
-            L[i][k] = L[i + 1][k + 1] + 1 if sig_a[a[i]] == sig_b[b[k]] else max(L[i + 1][k], L[i][k + 1])
-    out, i, k = [], 0, 0
-    while i < n and k < m:
-        if sig_a[a[i]] == sig_b[b[k]]:
-            out.append((a[i], b[k]))
-            i, k = i + 1, k + 1
-        elif L[i + 1][k] >= L[i][k + 1]:
-            i += 1
-        else:
-            k += 1
-    left_a = [x for x in a if x not in {p for p, _ in out}]
-    left_b = [x for x in b if x not in {q for _, q in out}]
+    cost = np.zeros((n, m))
+    big = 1e9
+    for i, x in enumerate(a):
+        for k, y in enumerate(b):
+            d = float(np.linalg.norm(place_a.get(x, np.zeros(3)) - place_b.get(y, np.zeros(3))))
+            cost[i, k] = (0.0 if sig_a[x] == sig_b[y] else big) + d + 1e-9 * abs(i - k)
+    rows, cols = linear_sum_assignment(cost)
+    out = sorted((int(i), int(k)) for i, k in zip(rows, cols) if cost[i, k] < big)
+    pairs = [(a[i], b[k]) for i, k in out]
+    left_a = [x for i, x in enumerate(a) if i not in {i for i, _ in out}]
+    left_b = [y for k, y in enumerate(b) if k not in {k for _, k in out}]
     if len(left_a) == len(left_b):
-        out += list(zip(left_a, left_b))
+        pairs += list(zip(left_a, left_b))
+    return pairs
+
+
+def _places(model: RobotModel) -> dict[str, np.ndarray]:
+    """Each movable joint's anchor relative to the anchor of the movable joint above it (the root
+    link's frame origin for the first ones), world at q = 0."""
+    frames = _Side.at_zero(model).frames
+    above: dict[str, np.ndarray] = {model.root: frames[model.root][:3, 3]}
+    out: dict[str, np.ndarray] = {}
+    for j in model.walk():
+        here = frames[j.child][:3, 3]
+        if j.movable:
+            out[j.name] = here - above[j.parent]
+            above[j.child] = here
+        else:
+            above[j.child] = above[j.parent]
     return out
 
 
 def match_joints(model: RobotModel, reference: RobotModel) -> list[tuple[str, str, str]]:
     """(model joint, reference joint, 'name' | 'position') for every movable joint pair: equal names
-    first, then, below every matched pair (and the two roots), the unmatched children in tree order."""
+    first, then, below every matched pair (and the two roots), the unmatched children by signature
+    and place (`_pair_siblings`)."""
     kids_m, below_m = _movable_tree(model)
     kids_r, below_r = _movable_tree(reference)
     movable_r = set(reference.joint_names)
@@ -187,6 +205,7 @@ def match_joints(model: RobotModel, reference: RobotModel) -> list[tuple[str, st
     used_r = {r for r, _ in pairs.values()}
     sig_m = {n: (_type_class(model.joint(n)), below_m[n]) for n in model.joint_names}
     sig_r = {n: (_type_class(reference.joint(n)), below_r[n]) for n in reference.joint_names}
+    place_m, place_r = _places(model), _places(reference)
     queue: list[tuple[str | None, str | None]] = [(None, None)] + [(m, r) for m, (r, _) in pairs.items()]
     while queue:
         pm, pr = queue.pop(0)
@@ -194,7 +213,7 @@ def match_joints(model: RobotModel, reference: RobotModel) -> list[tuple[str, st
         b = [c for c in kids_r.get(pr, []) if c not in used_r]
         if not a or not b:
             continue
-        for cm, cr in _pair_in_order(a, b, sig_m, sig_r):
+        for cm, cr in _pair_siblings(a, b, sig_m, sig_r, place_m, place_r):
             pairs[cm] = (cr, "position")
             used_r.add(cr)
             queue.append((cm, cr))
