@@ -796,15 +796,24 @@ def expected_snapshot(model_snap: Snapshot, model: RobotModel, reference: RobotM
     return out
 
 
+# the static differences that change M(q), gravity, bias forces or qdd (joint damping, friction,
+# limits, effort limits, contact and geometry do not enter them)
+_DYNAMIC = {("structure", q) for q in ("joint", "joint_type", "joint_axis", "root_joint")} | {
+    ("kinematics", "joint_anchor"), ("inertia", "mass"), ("inertia", "com"), ("inertia", "inertia"),
+    ("joints", "armature"), ("joints", "stiffness"), ("joints", "spring_ref")}
+
+
 def attribute_dynamics(findings: list[Finding]) -> list[Finding]:
-    """Dynamics findings of the model against its reference follow from its static errors: the cause
-    (and fix) of the first static error, by category order, named in the detail."""
+    """Dynamics findings of the model against its reference follow from its static errors of a kind
+    that enters the dynamics: the cause (and fix) of the first, by category order (a placement, an
+    axis, an inertial, then a joint's armature or spring), named in the detail. Without such a static
+    error the dynamics finding keeps its cause and says that none explains it."""
     static = [f for f in findings if f.engine == "model" and f.severity == "error" and f.category != "dynamics"
-              and f.cause.startswith("conversion_")]
+              and f.cause.startswith("conversion_") and (f.category, f.quantity) in _DYNAMIC]
     if not static:
-        return findings
-    # a wrong placement, axis or inertial explains the dynamics first; else a joint's armature (on M(q)'s
-    # diagonal), else the first other one
+        return [replace(f, detail=f"{f.detail}; no static difference of a kind that enters the dynamics "
+                                  "(placement, axis, inertial, armature, spring) was found")
+                if f.engine == "model" and f.category == "dynamics" else f for f in findings]
     order = {"structure": 0, "kinematics": 1, "inertia": 2}
     root = min(static, key=lambda f: (order.get(f.category, 3), f.quantity != "armature"))
     out = []
