@@ -407,10 +407,8 @@ def _joint_findings(bld: _Builder, pair: JointPair, jm: Joint, jr: Joint) -> Non
             lossy = bld.model if likely == "model" else bld.reference
             why = ("URDF has no armature: it was lost in the conversion" if lossy.source_format == "urdf"
                    else "armature on one side only: the side without it was stripped of it")
-        if qty == "armature" and (e == 0.0 or a == 0.0):
-            cause_used = cause
-        else:
-            cause_used = "conversion_joint_dynamics" if qty != "stiffness" else cause
+        # an armature on one side only was dropped; two different ones are a joint parameter that differs
+        cause_used = "conversion_joint_dynamics" if qty == "armature" and e != 0.0 and a != 0.0 else cause
         what = {"armature": "rotor inertia on M(q)'s diagonal", "damping": "viscous damping",
                 "friction": "dry friction (MJCF frictionloss)", "stiffness": "joint spring"}[qty]
         bld.add("joints", qty, sub, expected=e, actual=a, abs_error=abs(e - a), **_severity(e, a, cause_used),
@@ -426,8 +424,9 @@ def _joint_findings(bld: _Builder, pair: JointPair, jm: Joint, jr: Joint) -> Non
         bld.add("joints", "effort", sub, expected=er, actual=em, abs_error=abs(em - er),
                 **_severity(er, em, "conversion_effort"),
                 rel_error=abs(em - er) / er, tolerance=tol.joint_param,
-                detail=f"largest torque (force): reference{note} {er:g} (an MJCF motor's |gear| x max |ctrl|), "
-                       f"model {em:g}", **kw)
+                detail=f"largest torque (force): reference{note} {er:g}"
+                       + (" (an MJCF motor's |gear| x max |ctrl|)" if bld.reference.source_format == "mjcf" else "")
+                       + f", model {em:g}", **kw)
     elif (em is None) != (er is None):
         bld.add("joints", "effort", sub, "conversion_one_sided", expected=er, actual=em, severity="warning",
                 detail=f"an effort limit on one side only{note}", **kw)
