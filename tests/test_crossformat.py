@@ -338,3 +338,30 @@ def test_reordered_renamed_siblings_are_matched_by_place(tmp_path):
                      ("right_slide", "finger_b", "position")}
     static = [(f.quantity, f.subject, f.extra["counterpart"]) for f in errors(result) if f.category != "dynamics"]
     assert static == [("mass", "left", "a")]
+
+
+def test_mesh_rewritten_in_another_format(tmp_path):
+    """A converter rewrote the collision mesh (.obj as .stl): same volume, no finding; a wrong scale on
+    the way (0.1 -> 0.2): an error on the link, with the length scale it amounts to; the scale baked
+    into the vertices instead of written: no finding."""
+    import shutil
+
+    import trimesh
+
+    broken = HERE.parent / "broken"
+    shutil.copy(broken / "cube.obj", tmp_path / "cube.obj")
+    trimesh.load(str(broken / "cube.obj"), force="mesh").export(str(tmp_path / "cube.stl"))
+    clean = planted(tmp_path, broken / "clean.urdf", "clean.urdf", ('cube.obj', 'cube.obj'))
+    stl = planted(tmp_path, clean, "stl.urdf", ('cube.obj', 'cube.stl'))
+    assert errors(check(stl, clean)) == []
+    bigger = planted(tmp_path, stl, "big.urdf", ('filename="cube.stl" scale="0.1 0.1 0.1"',
+                                                 'filename="cube.stl" scale="0.2 0.2 0.2"'))
+    f = next(f for f in errors(check(bigger, clean)) if f.category == "contact")
+    assert (f.quantity, f.subject, f.cause) == ("mesh_volume", "link3", "conversion_geometry")
+    assert "a length scale of 2" in f.detail
+    # the scale baked into the vertices (written in metres, scale 1): the same shape, no finding
+    m = trimesh.load(str(broken / "cube.obj"), force="mesh")
+    m.apply_scale(0.1)
+    m.export(str(tmp_path / "cube_m.stl"))
+    baked = planted(tmp_path, stl, "baked.urdf", ('filename="cube.stl" scale="0.1 0.1 0.1"', 'filename="cube_m.stl"'))
+    assert errors(check(baked, clean)) == []

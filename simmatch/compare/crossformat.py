@@ -34,6 +34,7 @@ with `why`). Physical differences are errors; what is declared on one side only 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -488,10 +489,8 @@ def _shape_findings(bld: _Builder, body: BodyPair, sm: _Side, sr: _Side, shift: 
         else:
             what, vr = _shape_size(gr, Rr)
             _, vm = _shape_size(gm, Rm)
-            if gm.kind == "mesh" and (gr.filename or "").rsplit("/", 1)[-1].rsplit(".", 1)[0] != \
-                    (gm.filename or "").rsplit("/", 1)[-1].rsplit(".", 1)[0]:
-                bld.add("contact", "mesh_file", sub, "conversion_one_sided", expected=gr.filename, actual=gm.filename,
-                        severity="info", detail="different mesh files: their geometry is not compared", **kw)
+            if gm.kind == "mesh" and gr.filename != gm.filename:  # a copy, or rewritten in another format
+                _mesh_volume(bld, sub, gr, gm, kw)
             elif vr.shape == vm.shape and vr.size and float(np.max(np.abs(vr - vm))) > tol.shape_size_m:
                 qty = "mesh_scale" if gm.kind == "mesh" else "shape_size"
                 err = float(np.max(np.abs(vr - vm)))
@@ -516,6 +515,33 @@ def _shape_findings(bld: _Builder, body: BodyPair, sm: _Side, sr: _Side, shift: 
         gr = shapes_r[k][0]
         bld.add("contact", "collision_shape", sub, "conversion_geometry", expected=gr.describe(), actual="missing",
                 detail="a collision shape of the reference is missing in the model", **kw)
+
+
+MESH_VOLUME_REL = 0.01  # two mesh files of one shape (converted .dae -> .stl, re-tessellated) differ less
+
+
+def _mesh_volume(bld: _Builder, sub: str, gr: Geometry, gm: Geometry, kw: dict[str, Any]) -> None:
+    """Two mesh files for one shape (a copy, or a converter rewrote .dae as .stl or .obj, perhaps with
+    the unit baked into the vertices, so their scales say nothing alone): their scaled
+    volumes (trimesh; the convex hull's for an open mesh) compared, an error beyond MESH_VOLUME_REL (a
+    scale lost or a unit changed); info when a volume cannot be computed."""
+    from .. import meshes
+
+    try:
+        vr = meshes.props(gr.filename or "", gr.scale).volume
+        vm = meshes.props(gm.filename or "", gm.scale).volume
+    except Exception as exc:  # an unreadable or flat mesh: nothing to compare
+        bld.add("contact", "mesh_file", sub, "conversion_one_sided", expected=gr.filename, actual=gm.filename,
+                severity="info", detail=f"different mesh files whose volumes cannot be compared ({exc})", **kw)
+        return
+    rel = abs(vm - vr) / max(vr, vm, 1e-300)
+    if rel > MESH_VOLUME_REL:
+        ratio = (vm / vr) ** (1.0 / 3.0) if vr > 0 else float("inf")
+        bld.add("contact", "mesh_volume", sub, "conversion_geometry", expected=vr, actual=vm, abs_error=abs(vm - vr),
+                rel_error=rel, tolerance=MESH_VOLUME_REL,
+                detail=f"different mesh files ({Path(gr.filename or '').name} scale {gr.scale}, "
+                       f"{Path(gm.filename or '').name} scale {gm.scale}) of volumes {vr:.4g} and {vm:.4g} m^3: "
+                       f"a length scale of {ratio:.4g}", **kw)
 
 
 def _contact_params(model: RobotModel, links: tuple[str, ...]) -> dict[str, float]:
