@@ -69,6 +69,78 @@ MODEL_CAUSES: tuple[Cause, ...] = (
           "The model differs from the reference model it should reproduce (format conversion, edit, "
           "regeneration).",
           "Edit the model's element named in `subject` to the reference's value."),
+    # conversion defects: the model against a --reference of the same robot (simmatch/compare/crossformat.py)
+    Cause("conversion_dof", "*",
+          "A movable joint exists in one model only (no joint of that name, none at that tree position): the two "
+          "files describe robots with different degrees of freedom (a joint welded or dropped in the conversion).",
+          "Restore the joint in the converted model with the reference's type, axis and range."),
+    Cause("conversion_base", "*",
+          "One model's root floats and the other's is welded to the world (a free joint or a massless world link "
+          "lost or added in the conversion).",
+          "Give the converted model the reference's base (an MJCF <freejoint/>, or a massless URDF 'world' link), "
+          "or pass --base to both."),
+    Cause("conversion_joint_type", "*",
+          "A matched joint turns in one model and slides in the other (a hinge written as a slide, or the reverse).",
+          "Write the joint with the reference's type (URDF revolute/continuous = MJCF hinge, prismatic = slide)."),
+    Cause("conversion_joint_axis", "*",
+          "A matched joint's axis points another way (in world at q = 0): the converter applied a frame rotation "
+          "to the axis and not to the body, or the reverse.",
+          "Write the reference's axis in the converted joint's frame (rotate it by the frame's rotation)."),
+    Cause("conversion_axis_flipped", "*",
+          "A matched joint's axis is the reference's negated: the same motion, but its coordinate, velocity and "
+          "torque change sign, so a controller or policy written for one drives the other backwards (and its "
+          "range is mirrored when the converter negated it too).",
+          "Negate the converted joint's axis (and mirror its range) to keep the reference's sign convention."),
+    Cause("conversion_joint_placement", "*",
+          "A matched rotational joint's axis line is elsewhere relative to the joint above it (a frame offset "
+          "lost, added twice, or taken in the wrong frame): every body below swings about another point.",
+          "Place the converted joint where the reference has it (URDF joint <origin>, MJCF body pos + joint pos)."),
+    Cause("conversion_joint_range", "*",
+          "A matched joint's position limits differ (degrees read as radians, a range not negated with its axis, "
+          "'limited' lost), or the joint is limited on one side only.",
+          "Write the reference's range in the converted file, in its angle unit (MJCF compiler angle=)."),
+    Cause("conversion_joint_dynamics", "*",
+          "A matched joint's damping, dry friction (MJCF frictionloss) or armature differs between the models: "
+          "the converted robot dissipates energy differently.",
+          "Copy the reference's damping, friction and armature into the converted joint."),
+    Cause("conversion_armature_dropped", "*",
+          "A joint has armature (rotor inertia on M(q)'s diagonal) in one model and none in the other: URDF "
+          "cannot express it, so URDF conversions drop it silently, and the joint's inertia (M(q), qdd under a "
+          "torque) changes.",
+          "Carry the armature over (MJCF joint armature=; from URDF, add it in the engine: MuJoCo's armature, "
+          "DART's setArmature) or accept the different M(q)."),
+    Cause("conversion_joint_spring", "*",
+          "A matched joint's spring stiffness or rest position differs (URDF has no joint spring: conversions "
+          "drop it).",
+          "Carry the spring over (MJCF stiffness= and springref=) or remove it from the reference if not meant."),
+    Cause("conversion_effort", "*",
+          "A matched joint's largest torque differs (URDF <limit effort> against an MJCF motor's |gear| x max "
+          "|ctrl|): a gear or ctrlrange lost in the conversion.",
+          "Set the converted joint's effort limit (or the motor's gear and ctrlrange) to the reference's."),
+    Cause("conversion_inertial", "*",
+          "A matched body's mass, COM or inertia (of the composite body: links a format merges compared as one, "
+          "in world at q = 0) differs: a density or unit error, MJCF's inertiafromgeom used where the URDF "
+          "declares its inertia, an inertial frame rotated the wrong way.",
+          "Copy the reference's mass, COM and inertia into the converted link (in its frame), or recompute both "
+          "from the same geometry and density."),
+    Cause("conversion_geometry", "*",
+          "A matched body's collision shape differs in type (a capsule written as a cylinder: URDF 1.0 has no "
+          "capsule), size, axis or position, or is missing on one side: contacts happen elsewhere.",
+          "Write the reference's shape in the converted file (URDF: PyBullet's <capsule> extension or a mesh; "
+          "MJCF: type=capsule with half-length = length / 2)."),
+    Cause("conversion_contact", "*",
+          "A matched body's contact friction (or restitution) differs between the models: it slides differently.",
+          "Copy the reference's friction into the converted file (URDF <contact><lateral_friction>, MJCF geom "
+          "friction=)."),
+    Cause("conversion_rounding", "*",
+          "A number differs by no more than writing it with 6 significant digits does (MuJoCo's mj_saveLastXML "
+          "and many converters print %g): -2.0944 for -2.09439510239 moves a limit by 5e-6 rad.",
+          "Write numbers with full precision (e.g. 17 significant digits) if the converted model must be exact."),
+    Cause("conversion_one_sided", "*",
+          "A parameter is declared in one model only (an effort or velocity limit, rolling friction, "
+          "restitution, a mesh file that differs): the other uses its engine's default, which may or may not be "
+          "the same value.",
+          "Declare the parameter in both files if it matters for your use, else nothing to do."),
     Cause("engine_crash", "*",
           "The engine crashed (a signal in its C/C++ code) while loading or querying the model.",
           "Report the model to the engine's issue tracker; use the other engines or the matched build meanwhile."),

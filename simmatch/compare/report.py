@@ -46,6 +46,48 @@ def _short(v: Any, n: int = 40) -> str:
     return s if len(s) <= n else s[: n - 1] + "…"
 
 
+def matching_lines(result: CheckResult) -> list[str]:
+    """--reference: how the model's joints were paired with the reference's (terminal lines): the
+    counts, each pair matched by tree position or with a negated axis, what is on one side only."""
+    m = getattr(result, "matching", None)
+    if m is None:
+        return []
+    lines = [f"matching: {m.summary()}"]
+    for p in m.joints:
+        if p.how != "name" or p.sign < 0:
+            lines.append(f"  joint {p.model} ~ reference {p.reference} (by {'tree position' if p.how == 'position' else 'name'}"
+                         + (", axis negated: q_ref = -q" if p.sign < 0 else "") + ")")
+    lines += [f"  aligned: {note}" for note in m.notes]
+    for side, items in (("model", m.only_model), ("reference", m.only_reference)):
+        if items:
+            shown = "; ".join(f"{n} ({w})" for n, w in items[:6]) + (f"; and {len(items) - 6} more" if len(items) > 6 else "")
+            lines.append(f"  only in the {side}: {shown}")
+    return lines
+
+
+def matching_markdown(result: CheckResult) -> list[str]:
+    """--reference: the matching as Markdown (every joint pair, every composite body with several
+    links, everything on one side only)."""
+    m = getattr(result, "matching", None)
+    if m is None:
+        return []
+    out = ["", "## Matching", "", m.summary() + ".", "", "| model joint | reference joint | matched by | axis sign |",
+           "|---|---|---|---|"]
+    out += [f"| {_md_cell(p.model)} | {_md_cell(p.reference)} | {p.how} | {p.sign:+g} |" for p in m.joints]
+    merged = [b for b in m.bodies if len(b.model) > 1 or len(b.reference) > 1 or b.model[0] != b.reference[0]]
+    if merged:
+        out += ["", "Bodies compared as composites (links welded together; mass, COM and inertia of the whole):", "",
+                "| joint | model links | reference links |", "|---|---|---|"]
+        out += [f"| {_md_cell(b.joint or '(root)')} | {_md_cell(', '.join(b.model))} | "
+                f"{_md_cell(', '.join(b.reference))} |" for b in merged]
+    if m.notes:
+        out += ["", "Aligned (a representation, not a difference):", ""] + [f"- {note}" for note in m.notes]
+    for side, items in (("model", m.only_model), ("reference", m.only_reference)):
+        if items:
+            out += ["", f"Only in the {side}:", ""] + [f"- `{n}`: {w}" for n, w in items]
+    return out
+
+
 def tolerance_line(result: CheckResult) -> str:
     line = ", ".join(f"{k}={v:g}" for k, v in result.tolerances.to_dict().items())
     floors = getattr(result, "floors", None)
@@ -87,6 +129,8 @@ def print_summary(result: CheckResult, console: Console | None = None, max_rows:
                   highlight=False)
     if result.reference is not None:
         console.print(f"reference: {escape(result.reference.source)}", highlight=False)
+    for line in matching_lines(result):
+        console.print(escape(line), highlight=False)
     console.print(f"random q: {opts['random_q']}, seed {opts['seed']}; engines: "
                   + (", ".join(f"{k} {v or 'not installed'}" for k, v in result.engines.items()) or "none"),
                   highlight=False)
@@ -142,6 +186,7 @@ def to_markdown(result: CheckResult) -> str:
              f"- model: `{m.source}` ({m.dof} DoF, {len(m.links)} links, base {m.base_text}: {m.base_reason})"]
     if result.reference is not None:
         lines.append(f"- reference: `{result.reference.source}`")
+    matching_md = matching_markdown(result)
     lines += ["- engines: " + ", ".join(f"{k} {v or 'not installed'}" for k, v in result.engines.items()),
               f"- random q: {opts['random_q']}, seed {opts['seed']}, load {opts['load']}"]
     if result.config_origin is not None:
@@ -153,6 +198,7 @@ def to_markdown(result: CheckResult) -> str:
         lines += ["", "Relative errors are taken against max(size of the quantity, its absolute floor below):", "",
                   "| floor | value |", "|---|---|"]
         lines += [f"| {k} | {v:.3g} |" for k, v in floors.items()]
+    lines += matching_md
     lines += ["", "## Summary", "", "| engine | load | status | errors | warnings | info | worst |", "|---|---|---|---|---|---|---|"]
     for row in result.summary["sources"]:
         w = row["worst"]

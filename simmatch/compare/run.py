@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from functools import partial
+from functools import cached_property, partial
 from typing import Any
 
 import numpy as np
@@ -20,7 +20,18 @@ from ..findings import Finding, Tolerances, make, parse_fail_on, reaches, severi
 from ..isolation import run_isolated
 from ..model import Inertial, Link, Pose, RobotModel, State
 from ..registry import load_model
-from . import Context, contact, dynamics, inertia, joints, kinematics, source_findings, structure
+from . import (
+    Context,
+    contact,
+    crossformat,
+    dynamics,
+    inertia,
+    joints,
+    kinematics,
+    model_floors,
+    source_findings,
+    structure,
+)
 from .config import CheckConfig
 from .snapshot import Samples, Snapshot, failed_snapshot, model_snapshot, take_snapshot
 
@@ -49,6 +60,14 @@ class CheckResult:
         load, severity = parse_fail_on(fail_on)
         return [f for f in self.findings if reaches(f.severity, severity) and (load is None or f.load == load)]
 
+    @cached_property
+    def matching(self) -> crossformat.Matching | None:
+        """--reference: how the model's joints and bodies were paired with the reference's (the
+        matching `crossformat.compare_models` found its findings with); None without a reference."""
+        if self.reference is None:
+            return None
+        return crossformat.compare_models(self.model, self.reference, self.tolerances, self.floors).matching
+
     def to_dict(self) -> dict[str, Any]:
         m = self.model
         model = {"name": m.name, "source": m.source, "base": m.base, "base_reason": m.base_reason,
@@ -60,8 +79,11 @@ class CheckResult:
             model["dynamics_compared"] = ("M(q), gravity, bias forces and qdd: the unconstrained tree (as every "
                                           "engine's mass-matrix call reports); the coupling: joints.mimic_motion "
                                           "against the constrained forward dynamics")
+        out_matching = {}
         if self.reference is not None:
             model["reference"] = self.reference.source
+        if self.matching is not None:
+            out_matching = {"matching": self.matching.to_dict()}
         config = dict(self.config.to_dict())
         config["check"] = dict(self.options)
         if self.config_origin is not None:
@@ -69,7 +91,7 @@ class CheckResult:
         return {"model": model, "engines": dict(self.engines), "config": config,
                 "tolerances": self.tolerances.to_dict(), "floors": {k: float(f"{v:.6g}") for k, v in self.floors.items()},
                 "findings": [f.to_dict() for f in self.findings],
-                "summary": self.summary}
+                "summary": self.summary, **out_matching}
 
 
 def _overrides(tol: Tolerances) -> tuple[str, ...]:
@@ -113,34 +135,6 @@ def parse_load(load: str) -> list[str]:
     if load in ("native", "matched"):
         return [load]
     raise UsageError(f"--load must be native, matched or both, not {load!r}")
-
-
-def _reorder(snap: Snapshot, src: RobotModel, dst: RobotModel) -> Snapshot:
-    """Dynamics arrays of `snap` (in `src` joint order) put into `dst` joint order, when both
-    models have the same joints."""
-    if sorted(src.joint_names) != sorted(dst.joint_names) or src.joint_names == dst.joint_names:
-        return snap
-    perm = [src.joint_names.index(n) for n in dst.joint_names]
-    assert snap.M is not None, f"{snap.name}: a model snapshot has every dynamics quantity"
-    snap.M = snap.M[:, perm][:, :, perm]
-    for key in ("gravity", "bias", "qdd"):
-        setattr(snap, key, getattr(snap, key)[:, perm])
-    return snap
-
-
-def _remap_samples(samples: Samples, src: RobotModel, dst: RobotModel) -> Samples:
-    """The same physical samples expressed in `dst`'s joint order (joints it lacks dropped, joints
-    only it has at 0)."""
-    idx = {n: i for i, n in enumerate(src.joint_names)}
-
-    def vec(v: np.ndarray) -> np.ndarray:
-        return np.array([v[idx[n]] if n in idx else 0.0 for n in dst.joint_names], dtype=float)
-
-    kin = np.array([vec(q) for q in samples.kin_q]).reshape(len(samples.kin_q), dst.dof)
-    states = tuple(State(vec(s.q), vec(s.dq), s.root_pos, s.root_quat, s.root_lin_vel, s.root_ang_vel)
-                   for s in samples.states)
-    taus = np.array([vec(t) for t in samples.taus]).reshape(len(samples.taus), dst.dof)
-    return Samples(kin, states, taus, samples.seed)
 
 
 def unsupported_findings(snap: Snapshot, already: list[Finding]) -> list[Finding]:
@@ -336,12 +330,15 @@ def run_check(model: str | RobotModel, engines: list[str] | None = None, load: s
     samples = Samples.draw(declared, random_q, seed)
     t_model = time.perf_counter()
 
+    # the declared model's own kinematics and dynamics: what every engine is held against
+    declared_snap = model_snapshot(declared, samples, config)
+    cross = None
     if ref_model is not None:
-        expected = model_snapshot(ref_model, _remap_samples(samples, declared, ref_model), config,
-                                  engine="reference", load="declared")
-        expected = _reorder(expected, ref_model, declared)
-    else:
-        expected = model_snapshot(declared, samples, config)
+        # the model against its reference, across formats: matched by name or tree position, compared
+        # in world at the same q (crossformat), dynamics at the samples mapped through the matching
+        floors = model_floors(declared, tol, config)
+        cross = crossformat.compare_models(declared, ref_model, tol, floors)
+        expected = crossformat.expected_snapshot(declared_snap, declared, ref_model, cross.matching, samples, config)
     t_ref = time.perf_counter()
 
     jobs_list = [(e, ld) for e in engines for ld in loads]
@@ -371,15 +368,15 @@ def run_check(model: str | RobotModel, engines: list[str] | None = None, load: s
     if inject is not None:
         snapshots = [inject(s) for s in snapshots]
 
-    ctx = Context(declared, expected, samples, tol, config)
+    ctx = Context(declared, declared_snap, samples, tol, config)
     findings: list[Finding] = []
     sources: list[tuple[str, str]] = [("model", "declared")]
     # engines are always held against the declared model; in --reference mode the model itself is
-    # also held against the reference
-    declared_snap = expected if ref_model is None else model_snapshot(declared, samples, config)
-    if ref_model is not None:
-        for cmp in COMPARATORS:
-            findings.extend(cmp(declared_snap, ctx))
+    # also held against the reference (static: crossformat; dynamics: the dynamics comparator)
+    if cross is not None:
+        findings.extend(cross.findings)
+        findings.extend(dynamics.compare(declared_snap, Context(declared, expected, samples, tol, config)))
+        findings = crossformat.attribute_dynamics(findings)
     findings.extend(inertia.model_checks(declared, ctx))
     for snap in snapshots:
         sources.append((snap.engine, snap.load))
