@@ -275,3 +275,54 @@ def test_cli_writes_and_refuses_bad_outputs(tmp_path, capsys):
     assert record["to"] == "urdf" and Path(record["path"]).exists()
     assert record["config"] == {"model": str(out), "to": "urdf", "base": "auto", "base_pose": None}
     assert sorted(os.listdir(tmp_path)) == sorted([*before, "h.urdf"])  # no temporary file left
+
+
+LEAF_AND_WELDED = """<?xml version="1.0"?>
+<robot name="arm_with_tool">
+  <link name="base">
+    <inertial><mass value="2"/><inertia ixx="0.1" ixy="0" ixz="0" iyy="0.1" iyz="0" izz="0.1"/></inertial>
+  </link>
+  <link name="plate">
+    <inertial><mass value="0.5"/><inertia ixx="0" ixy="0" ixz="0" iyy="0" iyz="0" izz="0"/></inertial>
+  </link>
+  <link name="arm">
+    <inertial><origin xyz="0 0 0.2"/><mass value="1"/>
+      <inertia ixx="0.02" ixy="0.001" ixz="0" iyy="0.03" iyz="0.002" izz="0.025"/></inertial>
+    <collision><origin xyz="0 0 0.2"/><geometry><box size="0.05 0.05 0.4"/></geometry></collision>
+  </link>
+  <link name="tool"/>
+  <joint name="bolt" type="fixed"><parent link="base"/><child link="plate"/><origin xyz="0 0 0.05"/></joint>
+  <joint name="shoulder" type="revolute"><parent link="plate"/><child link="arm"/><axis xyz="0 1 0"/>
+    <limit lower="-1" upper="1" effort="10" velocity="2"/></joint>
+  <joint name="wrist" type="revolute"><parent link="arm"/><child link="tool"/><origin xyz="0 0 0.4"/>
+    <axis xyz="0 0 1"/><limit lower="-2" upper="2" effort="1" velocity="2"/></joint>
+</robot>
+"""
+
+
+def test_massless_leaf_and_welded_zero_inertia_export(tmp_path):
+    """A massless link under a moving joint (a tool frame: MuJoCo needs a mass, given 1e-6 kg and
+    said in the header) and a welded link with mass but a zero tensor (no fullinertia: MuJoCo wants
+    positive eigenvalues there) export to an MJCF that compiles to the written model; the fixed
+    root that is not 'world' and the fixed joint are named in the header. Measured on
+    example-robot-data: romeo's fingers wrote a file without their <inertial> (MuJoCo's writer
+    leaves it out when ipos was never set), baxter's gripper frame was refused."""
+    import mujoco
+
+    src = tmp_path / "arm.urdf"
+    src.write_text(LEAF_AND_WELDED)
+    out = tmp_path / "arm.xml"
+    result = export_model(src, "mjcf", out, base="fixed")
+    m = mujoco.MjModel.from_xml_path(str(out))
+    tool = mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_BODY, "tool")
+    plate = mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_BODY, "plate")
+    arm = mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_BODY, "arm")
+    assert m.body_mass[tool] == pytest.approx(1e-6) and m.body_mass[plate] == 0.5
+    assert sorted(m.body_inertia[arm]) == pytest.approx(sorted(np.linalg.eigvalsh(
+        [[0.02, 0.001, 0], [0.001, 0.03, 0.002], [0, 0.002, 0.025]])), rel=1e-12)
+    text = out.read_text()
+    assert "massless_link 'tool'" in text
+    assert any("fixed root 'base'" in x for x in result.carried)
+    assert any("fixed joint 'bolt'" in x for x in result.carried)
+    errs = _errors(out, src)
+    assert not [f for f in errs if f.category in ("kinematics",)]

@@ -171,6 +171,9 @@ def build_spec(model: RobotModel, config: SimConfig, notes: Notes) -> Any:
     spec, plan = build_matched(model, config, unsupported, notes.engine_notes)
     for u in unsupported:
         notes.lost.append(f"{u.feature} '{u.subject}': {u.reason}")
+    if not model.floating and model.root != "world":
+        notes.carried.append(f"fixed root '{model.root}': a body welded to MuJoCo's world body (read back as a "
+                             f"root link 'world' and a fixed joint '{model.root}_fixed')")
     for j in model.walk():
         if j.type == "fixed" and j.child not in plan.merged_links and j.child in plan.placements:
             notes.carried.append(f"fixed joint '{j.name}': body '{j.child}' without a joint (MJCF has no fixed "
@@ -195,6 +198,7 @@ def build_spec(model: RobotModel, config: SimConfig, notes: Notes) -> Any:
     _use_ball_joints(model, spec, notes)
     _full_inertia(spec)
     _add_visuals(model, spec, plan, notes)
+    notes.carried.extend(n for n in notes.engine_notes if "copy" in n)  # meshes MuJoCo cannot decode
     return spec
 
 
@@ -205,6 +209,12 @@ def _full_inertia(spec: Any) -> None:
     for body in spec.bodies:
         if body.name == "world" or body.mass <= 0:
             continue
+        if np.isnan(np.asarray(body.ipos, dtype=float)).any():
+            # MuJoCo's writer leaves out the <inertial> of a body whose ipos was never set (the
+            # compiler takes 0): the written file would then have a massless moving body
+            body.ipos = [0.0, 0.0, 0.0]
+        if float(np.min(body.inertia)) <= mujoco.mjMINVAL:
+            continue  # fullinertia needs positive eigenvalues; a welded body may have none: kept diagonal
         R = mat_from_wxyz(body.iquat)
         In = R @ np.diag(np.asarray(body.inertia, dtype=float)) @ R.T
         body.fullinertia = [In[0, 0], In[1, 1], In[2, 2], In[0, 1], In[0, 2], In[1, 2]]
@@ -217,7 +227,7 @@ def to_mjcf(model: RobotModel, config: SimConfig, notes: Notes) -> str:
     when MuJoCo refuses the spec."""
     spec = build_spec(model, config, notes)
     try:
-        spec.compile()
+        built = spec.compile()
     except ValueError as exc:
         from ..errors import EngineFailure
 
@@ -226,5 +236,25 @@ def to_mjcf(model: RobotModel, config: SimConfig, notes: Notes) -> str:
         text = str(spec.to_xml())
     if not full:
         notes.lost.append("precision: this MuJoCo writes numbers with 6 significant digits")
+    _check_written(built, text, 1e-9 if full else 1e-5)
     return text
+
+
+def _check_written(built: Any, text: str, tol: float) -> None:
+    """The written text compiles to the spec's compiled model `built` (body masses and inertias to
+    `tol`, relative to the largest): MuJoCo's writer has left out parts of a spec before (an
+    <inertial> whose ipos was unset).
+    Raises EngineFailure naming what differs."""
+    from ..errors import EngineFailure
+
+    try:
+        back = mujoco.MjModel.from_xml_string(text)
+    except ValueError as exc:
+        raise EngineFailure("mujoco", "export", "the MJCF MuJoCo wrote does not compile: "
+                            + " ".join(str(exc).split())) from None
+    for what, a, b in (("body masses", built.body_mass, back.body_mass),
+                       ("body inertias", built.body_inertia, back.body_inertia)):
+        scale = max(1.0, float(np.max(np.abs(a)))) if a.size else 1.0
+        if a.shape != b.shape or (a.size and float(np.max(np.abs(a - b))) > tol * scale):
+            raise EngineFailure("mujoco", "export", f"the MJCF MuJoCo wrote holds other {what} than the model")
 
