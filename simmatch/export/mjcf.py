@@ -11,6 +11,9 @@ simulation build does not need:
   ref 0);
 - a spherical joint (its three canonical coordinates in one body, nothing else moving that body
   before it) as one MuJoCo ball joint named after the URDF joint: what MJCF has for it;
+- a floating base as a free joint; a `floating` URDF joint inside the tree (or from a fixed world
+  link) as its six coordinates in one body, exactly (MuJoCo allows free joints only at the top, and
+  a free joint would turn six joints of the model into a floating base);
 - a control-limited motor (gear 1, ctrlrange +-effort) for each joint with an effort limit, which
   is how an MJCF states one (`simmatch.mjcf` reads it back as the effort limit);
 - the links' visual shapes as geoms with contype = conaffinity = 0 (group 1);
@@ -47,7 +50,10 @@ def full_precision() -> Iterator[bool]:
     when this MuJoCo build does not export the setter (the written numbers then have 6 digits, and
     the export's own check says how far the written file is from the model)."""
     lib = None
-    for path in sorted(glob.glob(os.path.join(os.path.dirname(mujoco.__file__), "libmujoco.so*"))):
+    here = os.path.dirname(mujoco.__file__)
+    candidates = [p for pattern in ("libmujoco.so*", "libmujoco*.dylib", "mujoco.dll")
+                  for p in sorted(glob.glob(os.path.join(here, pattern)))]
+    for path in candidates:
         with contextlib.suppress(OSError):
             lib = ctypes.CDLL(path)
             break
