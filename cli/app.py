@@ -108,6 +108,7 @@ def _register() -> None:
         ("simmatch.cli.learn", "learn_dyn", "learn-dyn"),
         ("simmatch.cli.learn", "train_policy", "train-policy"),
         ("simmatch.cli.view", "view_cmd", "view"),
+        ("simmatch.cli.export", "export", "export"),
     ]:
         try:
             mod = importlib.import_module(module)
