@@ -194,3 +194,126 @@ def test_dm_control_check_matched_lists_unsupported(name, tmp_path):
     assert {"unsupported:world_plane", "unsupported:actuator"} <= listed
     m = mujoco.MjModel.from_xml_path(str(path))
     assert ("unsupported:armature" in listed) == bool(np.any(m.dof_armature != 0.0))
+
+
+# -- PyBullet's loadMJCF and DART's MjcfParser: each measured behaviour is a finding with its cause ---
+def _native_findings(tmp_path: Path, path: Path, engine: str) -> list[dict]:
+    out = tmp_path / f"report_{engine}"
+    assert main(["check", str(path), "--engines", engine, "--load", "native", "--random-q", "4",
+                 "--out", str(out)]) == 1
+    findings = json.loads((out / "check.json").read_text())["findings"]
+    return [f for f in findings if f["engine"] == engine and f["load"] == "native"]
+
+
+def _by(findings: list[dict], quantity: str, subject: str) -> dict:
+    hits = [f for f in findings if f["quantity"] == quantity and f["subject"] == subject]
+    assert hits, f"no {quantity} finding on {subject}: {[(f['quantity'], f['subject']) for f in findings]}"
+    return hits[0]
+
+
+# a planar root whose slides are anchored 0.5 m below the hinge (the Gymnasium hopper's idiom), a box
+# declared 3 kg, an explicitly damped hinge
+BULLET_TOY = """<mujoco model="btoy"><compiler angle="radian"/><worldbody>
+<body name="torso" pos="0 0 1"><joint name="rx" type="slide" axis="1 0 0" pos="0 0 -0.5"/>
+ <joint name="rz" type="slide" axis="0 0 1" pos="0 0 -0.5"/><joint name="ry" type="hinge" axis="0 1 0" pos="0 0 0"/>
+ <geom name="tg" type="box" size="0.1 0.1 0.1" mass="3"/>
+ <body name="arm" pos="0 0 -0.3"><joint name="knee" type="hinge" axis="0 1 0" damping="2" range="-1 1"/>
+  <geom name="ag" type="sphere" size="0.05" pos="0 0 -0.1"/></body>
+</body></worldbody></mujoco>"""
+
+
+def test_bullet_loadmjcf_behaviours_each_with_its_cause(tmp_path):
+    findings = _native_findings(tmp_path, _write(tmp_path, "btoy.xml", BULLET_TOY), "bullet")
+    assert not [f for f in findings if f["cause"] in ("unknown", "engine_crash", "engine_failure")]
+    # the torso, below joints anchored at -0.5 and 0, is placed 0.5 m off
+    shifted = _by(findings, "com", "torso")
+    assert shifted["cause"] == "bullet_mjcf_body_shifted" and shifted["abs_error"] == pytest.approx(0.5, abs=1e-6)
+    mass = _by(findings, "mass", "torso")  # mass="3" ignored: a 0.2 m box at density 1000
+    assert mass["cause"] == "bullet_mjcf_inertia_from_geoms" and mass["actual"] == pytest.approx(8.0, rel=1e-6)
+    assert _by(findings, "com", "arm")["cause"] == "bullet_mjcf_com_at_body_origin"  # the geom's pos ignored
+    damping = _by(findings, "damping", "knee")
+    assert damping["cause"] == "bullet_mjcf_drops_damping" and damping["actual"] == 0.0
+    assert {f["cause"] for f in findings if f["category"] == "dynamics"} == {"bullet_mjcf_body_shifted"}
+
+
+def test_bullet_loadmjcf_refusals_and_crashes(tmp_path):
+    """A joint whose type comes from a default is dropped; two trees are two bodies; a `fromto`
+    capsule makes getCollisionShapeData crash: its shapes are not read, the process survives."""
+    from simmatch.errors import EngineFailure
+
+    untyped = _write(tmp_path, "untyped.xml", '<mujoco><default><joint type="hinge"/></default><worldbody>'
+                     '<body name="a" pos="0 0 1"><joint name="j" axis="0 1 0"/><geom type="sphere" size="0.1"/>'
+                     '</body></worldbody></mujoco>')
+    with pytest.raises(EngineFailure) as err:
+        make_backend("bullet", load_model(str(untyped)), SimConfig(), load="native")
+    assert err.value.cause == "bullet_mjcf_ignores_defaults" and err.value.subject == "j"
+    two = _write(tmp_path, "two.xml", '<mujoco><worldbody><body name="a"><joint name="j" type="hinge"/>'
+                 '<geom type="sphere" size="0.1"/></body><body name="b" pos="1 0 0"><joint name="k" type="hinge"/>'
+                 '<geom type="sphere" size="0.1"/></body></worldbody></mujoco>')
+    with pytest.raises(EngineFailure) as err:
+        make_backend("bullet", load_model(str(two)), SimConfig(), load="native")
+    assert err.value.cause == "bullet_mjcf_one_body_per_tree"
+    fromto = _write(tmp_path, "fromto.xml", '<mujoco><worldbody><body name="a" pos="0 0 1"><joint name="j" '
+                    'type="hinge" axis="0 1 0"/><geom name="cap" type="capsule" fromto="0 0 0 0 0 0.5" size="0.05"/>'
+                    '</body></worldbody></mujoco>')
+    findings = _native_findings(tmp_path, fromto, "bullet")
+    shape = _by(findings, "collision_shape", "a")
+    assert shape["cause"] == "bullet_mjcf_fromto_capsule_crash" and shape["actual"] == "missing"
+    assert not [f for f in findings if f["quantity"] == "load"]
+
+
+DART_TOY = """<mujoco model="dtoy"><worldbody>
+<body name="cart" pos="0 0 1"><joint name="slider" type="slide" axis="1 0 0"/>
+ <inertial pos="0 0 0" mass="2" diaginertia="0.1 0.2 0.3"/><geom type="box" size="0.2 0.15 0.1"/>
+ <body name="pole"><joint name="hinge" type="hinge" axis="0 1 0" range="-90 90"/>
+  <geom type="capsule" fromto="0 0 0 0 0 1" size="0.045" mass="0.1"/></body>
+ <body name="pole2" pos="0.3 0 0"><joint name="hinge2" type="hinge" axis="0 1 0"/>
+  <geom type="capsule" fromto="0 0 0 0 0 1" size="0.045" mass="0.1"/></body>
+</body></worldbody></mujoco>"""
+
+
+def test_dart_mjcfparser_behaviours_each_with_its_cause(tmp_path):
+    findings = _native_findings(tmp_path, _write(tmp_path, "dtoy.xml", DART_TOY), "dart")
+    assert not [f for f in findings if f["cause"] in ("unknown", "engine_crash", "engine_failure")]
+    inertia = _by(findings, "inertia", "cart")  # diaginertia 0.1 0.2 0.3 held as the identity
+    assert inertia["cause"] == "dart_mjcf_unit_inertia" and inertia["actual"] == [[1, 0, 0], [0, 1, 0], [0, 0, 1]]
+    lower = _by(findings, "limit_lower", "hinge")  # range="-90 90" in degrees kept as -90 rad
+    assert lower["cause"] == "dart_mjcf_range_in_degrees" and lower["actual"] == pytest.approx(-90.0)
+    assert _by(findings, "limit", "hinge2")["cause"] == "dart_mjcf_unlimited_zero_range"
+    # the pole without pos is placed at its COM (0.5 m up); pole2, with its pos, is where MuJoCo has it
+    moved = [f for f in findings if f["category"] == "kinematics" and f["cause"] == "dart_mjcf_body_without_pos"]
+    assert moved and all(f["subject"] == "pole" for f in moved)
+    assert max(f["abs_error"] for f in moved) == pytest.approx(0.5, abs=1e-6)
+    assert not [f for f in findings if f["category"] == "kinematics" and f["subject"] in ("cart", "pole2")]
+
+
+def test_dart_world_site_crash_is_a_load_failure(tmp_path):
+    """dartpy 6.20's MjcfParser segfaults on a site in the world body (dm_control's acrobot): a load
+    failure with its cause, and this process goes on."""
+    from simmatch.errors import EngineFailure
+
+    p = _write(tmp_path, "site.xml", '<mujoco><worldbody><site name="target" pos="0 0 2" size="0.1"/>'
+               '<body name="a" pos="0 0 1"><joint name="j" type="hinge" axis="0 1 0"/><geom type="sphere" '
+               'size="0.1"/></body></worldbody></mujoco>')
+    with pytest.raises(EngineFailure) as err:
+        make_backend("dart", load_model(str(p)), SimConfig(), load="native")
+    assert err.value.cause == "dart_mjcf_world_site_crash" and err.value.subject == "target"
+
+
+def test_gymnasium_hopper_native_loads_in_every_engine(tmp_path):
+    """The Gymnasium hopper loaded the way users load it, in each engine: every difference has a
+    known cause (measured: PyBullet shifts the torso 1.25 m and drops damping and armature; DART
+    holds unit inertias and degree ranges; MuJoCo differs by its armature only)."""
+    gymnasium = pytest.importorskip("gymnasium")
+    path = Path(gymnasium.__file__).parent / "envs" / "mujoco" / "assets" / "hopper.xml"
+    out = tmp_path / "report"
+    assert main(["check", str(path), "--load", "native", "--random-q", "4", "--out", str(out)]) == 1
+    findings = [f for f in json.loads((out / "check.json").read_text())["findings"] if f["severity"] != "info"]
+    causes = {e: {f["cause"] for f in findings if f["engine"] == e} for e in ("bullet", "dart", "mujoco")}
+    assert "unknown" not in set().union(*causes.values())
+    assert not [f for f in findings if f["quantity"] == "load"]
+    assert {"bullet_mjcf_body_shifted", "bullet_mjcf_com_at_body_origin", "bullet_mjcf_drops_damping"} <= causes["bullet"]
+    assert {"dart_mjcf_unit_inertia", "dart_mjcf_range_in_degrees"} <= causes["dart"]
+    assert causes["mujoco"] == {"mujoco_mjcf_armature"}
+    torso = _by([f for f in findings if f["engine"] == "bullet"], "com", "torso")
+    assert torso["abs_error"] == pytest.approx(1.25, abs=1e-6)
