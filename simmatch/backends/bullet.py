@@ -4,7 +4,8 @@
 from collision shapes, leaves a velocity motor on every joint, damps every link by 0.04 and caps
 joint speed at 100 rad/s. `matched` writes a normalised URDF (principal-axis inertial frames,
 explicit masses, implicit cylinders, ASCII STL converted to binary), loads it with
-URDF_USE_INERTIA_FROM_FILE and removes every hidden behaviour.
+URDF_USE_INERTIA_FROM_FILE and removes every hidden behaviour. A native load of an MJCF calls
+`loadMJCF` (see `bullet_mjcf`).
 
 Measured on pybullet 3.2.7 (and worked around in the read-backs, so that they are as exact as the
 simulation itself):

@@ -102,6 +102,9 @@ def load_native(model: RobotModel, cid: int) -> tuple[int, list[int], dict[str, 
                 com_index[j.child] = fixed_child.get(by_joint[j.name], by_joint[j.name])
         elif j.child in by_link:
             frame_index[j.child] = com_index[j.child] = by_link[j.child]
+    if model.posed:  # a mounted fixed base: the robot's (static) base moved to the mount
+        p.resetBasePositionAndOrientation(robot, list(model.base_pose.xyz), model.base_pose.quat_xyzw.tolist(),
+                                          physicsClientId=cid)
     return robot, [b for b in bodies if b != robot], frame_index, com_index
 
 

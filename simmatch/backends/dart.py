@@ -5,7 +5,8 @@ matched: the skeleton is built programmatically from the RobotModel (one BodyNod
 ODE collision detector by default (DART's default FCL cannot collide capsules) and body deactivation
 ("sleeping") switched off. native: `DartLoader().parseSkeleton(path)` with default options, exactly as
 users call it; whatever it changes (an added floating root, lost `<capsule>` shapes, limits not
-enforced) is left in place for `simmatch check` to diagnose.
+enforced) is left in place for `simmatch check` to diagnose. A native load of an MJCF calls
+`dartpy.utils.MjcfParser.readWorld` (see `dart_mjcf`).
 
 Measured on dartpy 6.20: FreeJoint positions are (rotation vector, translation) of the body in the
 world, but its velocities are (angular, linear velocity of the origin) in WORLD coordinates, not body

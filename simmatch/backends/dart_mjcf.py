@@ -124,6 +124,11 @@ def load_native(model: RobotModel) -> tuple[Any, dict[str, Any], dict[str, np.nd
                 T = np.asarray(root.getTransformFromParentBodyNode().matrix())
                 root.setTransformFromParentBodyNode(isometry(np.eye(4)))
                 root.setPositions(dart.dynamics.FreeJoint.convertToPositions(isometry(T)))
+    if model.posed:  # a mounted fixed base: every tree's root joint moves from the world origin to the mount
+        for t in range(skel.getNumTrees()):
+            rj = skel.getRootJoint(t)
+            rj.setTransformFromParentBodyNode(isometry(model.base_pose.matrix
+                                                       @ np.asarray(rj.getTransformFromParentBodyNode().matrix())))
     for link in bodies:  # a body link: at its last joint's anchor (virtual links: their joint's)
         b = body_id(link)
         if b > 0 and link not in virtual:

@@ -6,7 +6,8 @@ floating base, torques through `qfrc_applied`, Euler integrator (semi-implicit; 
 joint damping implicitly in it).
 native: `MjModel.from_xml_path(urdf)` as users call it (URDF defaults: fusestatic, strippath,
 discardvisual; a floating root is welded to the world). Sim options (dt, gravity, iterations) and
-the floor are applied on top; the robot itself is what MuJoCo made of the file.
+the floor are applied on top; the robot itself is what MuJoCo made of the file. A native load of an
+MJCF is the same call on the MJCF (see `mujoco_mjcf`).
 
 Canonical state: q/dq in `RobotModel.joint_names` order; a floating root's quaternion is x-y-z-w
 (MuJoCo: w-x-y-z), its angular velocity in world (MuJoCo free joint: body frame), its linear

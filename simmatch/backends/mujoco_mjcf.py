@@ -31,19 +31,33 @@ def _shift(offset: np.ndarray) -> np.ndarray:
     return T
 
 
-def _named(path: str) -> Any:
+def _named(path: str, pose: Any = None) -> Any:
     """The compiled model; unnamed bodies and joints get the names `simmatch.mjcf` gives them
     ('body<id>', 'joint<id>': through MjSpec, which compiles the same file), so that every canonical
-    name is found in it."""
+    name is found in it. `pose` (a Pose, the fixed base's mount): everything in the world body is
+    placed at it (`mujoco_build.mount_native`)."""
     try:
         mj = mujoco.MjModel.from_xml_path(path)
     except Exception as e:  # MuJoCo raises ValueError with its compiler message
         raise EngineFailure("mujoco", "native", " ".join(str(e).split())) from None
+    if pose is not None:  # the same file through MjSpec (its parser), the world body's contents mounted
+        from .mujoco_build import mount_native
+
+        spec = mujoco.MjSpec.from_file(path)
+        mount_native(spec, pose)
+        try:
+            mj = spec.compile()
+        except Exception as e:
+            raise EngineFailure("mujoco", "native", " ".join(str(e).split())) from None
     unnamed = any(not mujoco.mj_id2name(mj, mujoco.mjtObj.mjOBJ_BODY, b) for b in range(1, mj.nbody)) or any(
         not mujoco.mj_id2name(mj, mujoco.mjtObj.mjOBJ_JOINT, j) for j in range(mj.njnt))
     if not unnamed:
         return mj
     spec = mujoco.MjSpec.from_file(path)
+    if pose is not None:
+        from .mujoco_build import mount_native
+
+        mount_native(spec, pose)
     bodies = [b for b in spec.bodies if b is not spec.worldbody]
     for k, body in enumerate(bodies, start=1):
         if not body.name:
@@ -63,7 +77,7 @@ def load_native(model: RobotModel, cfg: SimConfig) -> tuple[Any, BuildPlan, np.n
     whose COM is the link's, notes). EngineFailure when MuJoCo refuses the file or holds a joint the
     canonical coordinates cannot set (a ball joint: a quaternion)."""
     path = os.fspath(model.source)
-    mj = _named(path)
+    mj = _named(path, model.base_pose if model.posed else None)
     mj.opt.timestep = cfg.dt
     mj.opt.gravity[:] = cfg.gravity
     mj.opt.iterations = int(cfg.solver_iterations)
