@@ -347,3 +347,25 @@ def test_native_mjcf_load_on_a_mounted_base(engine, tmp_path):
                                            err_msg=f"{engine} {name}")
     finally:
         be.close()
+
+
+# measured load outcomes of the native MJCF loads on dm_control's suite (pybullet 3.2.7, dartpy 6.20)
+DM_NATIVE_FAILURES = {
+    "cartpole": {"bullet": "bullet_mjcf_ignores_defaults"},
+    "acrobot": {"dart": "dart_mjcf_world_site_crash"},
+    "walker": {"bullet": "bullet_mjcf_ignores_defaults"},
+    "cheetah": {"bullet": "bullet_mjcf_ignores_defaults"},
+}
+
+
+@pytest.mark.parametrize("name", DM_MODELS)
+def test_dm_control_native_loads_every_difference_has_a_cause(name, tmp_path):
+    """`check --load native` on a dm_control suite model: each engine's load fails with its measured
+    cause or loads, and no finding is left without a cause (none 'unknown', no crash of simmatch)."""
+    path = _dm_path(name)
+    out = tmp_path / "report"
+    assert main(["check", str(path), "--load", "native", "--random-q", "4", "--out", str(out)]) == 1
+    findings = [f for f in json.loads((out / "check.json").read_text())["findings"] if f["load"] == "native"]
+    assert not [(f["engine"], f["quantity"], f["subject"]) for f in findings if f["cause"] == "unknown"]
+    failed = {f["engine"]: f["cause"] for f in findings if f["quantity"] == "load"}
+    assert failed == DM_NATIVE_FAILURES[name]

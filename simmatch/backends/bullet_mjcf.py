@@ -247,9 +247,15 @@ def explains(model: RobotModel, held: list[Link], unread: list[str]) -> list[Exp
         back = got.get(link.name)
         if link.inertial is None or link.inertial.mass <= 0 or back is None:
             continue
+        if link.contact is not None and back.contact is not None and back.contact.lateral_friction == 0.5 \
+                and link.contact.lateral_friction != 0.5:
+            out.append(Explanation("contact", "lateral_friction", "bullet_default_friction", link.name,
+                                   detail="{detail}; the geom loadMJCF kept writes no friction (MuJoCo's default 1)"))
         if back.inertial is None or (dropped and abs(back.inertial.mass - link.inertial.mass) > 1e-9):
-            out.append(Explanation("inertia", "mass", "bullet_mjcf_ignores_defaults" if dropped
-                                   else "bullet_mjcf_inertia_from_geoms", link.name))
+            # its mass (and COM) come from the geoms loadMJCF kept, or none
+            out += [Explanation(c, q, "bullet_mjcf_ignores_defaults" if dropped else "bullet_mjcf_inertia_from_geoms",
+                                link.name) for c, q in (("inertia", "mass"), ("inertia", "com"),
+                                                        ("kinematics", "com_position"))]
             continue
         if np.linalg.norm(np.asarray(back.inertial.com) - np.asarray(link.inertial.com)) > 1e-6:
             com_moved.append(link.name)
@@ -257,10 +263,6 @@ def explains(model: RobotModel, held: list[Link], unread: list[str]) -> list[Exp
         out += [Explanation("inertia", "mass", "bullet_mjcf_inertia_from_geoms", link.name),
                 Explanation("inertia", "com", cause, link.name),
                 Explanation("kinematics", "com_position", cause, link.name)]
-        if link.contact is not None and back.contact is not None and back.contact.lateral_friction == 0.5 \
-                and link.contact.lateral_friction != 0.5:
-            out.append(Explanation("contact", "lateral_friction", "bullet_default_friction", link.name,
-                                   detail="{detail}; the geom loadMJCF kept writes no friction (MuJoCo's default 1)"))
     if world_geoms and any(link.collisions for link in model.links if link.name == model.root):
         out += [Explanation("contact", "collision_shape", "bullet_mjcf_one_body_per_tree", model.root, kind,
                             detail="{detail}; loadMJCF makes each world geom a body of its own")
