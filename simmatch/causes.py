@@ -148,9 +148,9 @@ MODEL_CAUSES: tuple[Cause, ...] = (
           "The engine refused the model (its own message is quoted).",
           "Fix the element the engine names, or use simmatch's matched build."),
     Cause("native_format_not_implemented", "*",
-          "simmatch does not yet load this model format (MJCF) through the engine's own importer: MuJoCo's "
-          "from_xml_path, PyBullet's loadMJCF (DART's Python bindings have no MJCF loader).",
-          "Use --load matched: the matched builds of the compiled MJCF are checked against it."),
+          "simmatch does not load this model format through this engine's own importer (each backend's "
+          "Capabilities.native_formats says which formats it does).",
+          "Use --load matched: the matched builds of the model are checked against it."),
     Cause("unsupported", "*",
           "The engine cannot represent this feature exactly; simmatch's build says what it did instead.",
           "Nothing to set in this engine: remove the feature from the model if all engines must agree."),

@@ -41,6 +41,7 @@ friction between one body's geoms, ball joint springs) is listed in `RobotModel.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -103,21 +104,61 @@ def _shift(offset: np.ndarray) -> np.ndarray:
     return T
 
 
+_GLOBAL_FIX = ("coordinate='global' (positions and orientations in world coordinates) is no longer "
+               "supported (MuJoCo after 2.3.3 refuses it): convert the file once with MuJoCo 2.3.3 (pip install mujoco==2.3.3; "
+               "mujoco.MjModel.from_xml_path(FILE), then mujoco.mj_saveLastXML(NEW_FILE, model) writes it in local "
+               "coordinates) or rewrite each body's pos/quat relative to its parent, then delete the attribute")
+
+
+def _global_coordinate(file: str) -> str | None:
+    """'compiler/@coordinate' (with the line) when the MJCF's own <compiler> says coordinate='global'."""
+    import xml.etree.ElementTree as ET
+
+    try:
+        for _, elem in ET.iterparse(file, events=("start",)):
+            if elem.tag == "compiler" and (elem.get("coordinate") or "").strip() == "global":
+                return "compiler/@coordinate"
+    except (OSError, ET.ParseError, ValueError, LookupError):
+        return None
+    return None
+
+
+def compile_error(file: str, message: str) -> ModelError:
+    """MuJoCo's compiler message as one ModelError line: the element MuJoCo names ("Element 'joint',
+    line 3" -> "<joint> (line 3)"; "Element name 'b', id 2, line 3" -> "element 'b' (line 3)") and
+    its message; an old-style MJCF (coordinate='global') gets the attribute and how to convert it."""
+    text = " ".join(message.split())
+    where = "mujoco"
+    found = re.search(r"Element '([^']+)'(?:, line (\d+))?", message)
+    named = re.search(r"Element name '([^']*)', id (\d+)(?:, line (\d+))?", message)
+    if found:
+        where = f"<{found.group(1)}>" + (f" (line {found.group(2)})" if found.group(2) else "")
+        text = text[:text.find("Element '")].strip()
+    elif named:
+        label = f"element '{named.group(1)}'" if named.group(1) else f"unnamed element (id {named.group(2)})"
+        where = label + (f" (line {named.group(3)})" if named.group(3) else "")
+        text = text[:text.find("Element name '")].strip()
+    for prefix in ("XML Error: ", "Error: "):
+        text = text.removeprefix(prefix)
+    if "global coordinates" in message or ("coordinate" in message and found and found.group(1) == "compiler"):
+        return ModelError(file, "compiler/@coordinate", _GLOBAL_FIX)
+    return ModelError(file, where, f"MuJoCo refuses the MJCF: {text.rstrip('.')}")
+
+
 def compile_mjcf(path: str | os.PathLike[str]) -> Any:
-    """MuJoCo's compiled `MjModel` of the MJCF at `path`. Raises ModelError (one line naming the
-    file and MuJoCo's message) when MuJoCo refuses it."""
+    """MuJoCo's compiled `MjModel` of the MJCF at `path` (`mujoco.MjModel.from_xml_path`). Raises
+    ModelError, one line: an old-style file (`<compiler coordinate="global">`, removed from MuJoCo)
+    names the attribute and how to convert the file; any other refusal names the element MuJoCo
+    names and its message."""
     import mujoco
 
     file = os.fspath(path)
+    if _global_coordinate(file):
+        raise ModelError(file, "compiler/@coordinate", _GLOBAL_FIX)
     try:
         return mujoco.MjModel.from_xml_path(file)
     except (ValueError, RuntimeError) as exc:
-        msg = " ".join(str(exc).split())
-        hint = ""
-        if "coordinate" in msg and "2.3.3" not in msg:  # MuJoCo 3.x and 4.0 already say how to convert
-            hint = ("; coordinate='global' was removed from MuJoCo: convert the file with an older MuJoCo "
-                    "(its saved XML is local) or rewrite positions relative to each parent body")
-        raise ModelError(file, "mujoco", f"MuJoCo refuses the MJCF: {msg}{hint}") from None
+        raise compile_error(file, str(exc)) from None
 
 
 def load_mjcf(path: str | os.PathLike[str], base: str = "auto") -> RobotModel:
@@ -135,8 +176,20 @@ def load_mjcf(path: str | os.PathLike[str], base: str = "auto") -> RobotModel:
     file = str(p)
     if not p.exists():
         raise ModelError(file, "file", "does not exist")
-    m = compile_mjcf(p)
+    model = model_from_compiled(compile_mjcf(p), file)
+    if base == "auto" or base == model.base:
+        return model
+    return replace(model, base=base, base_reason=f"--base {base}")
+
+
+def model_from_compiled(m: Any, file: str) -> RobotModel:
+    """The canonical model of `m`, a `mujoco.MjModel` compiled from the MJCF `file` (the base as the
+    MJCF says it). Shared by `load_mjcf` and the MuJoCo backend's read-back of its native load.
+    Raises ModelError (one line) when the model cannot be a single tree (a free joint below the
+    root, several free bodies)."""
     import mujoco
+
+    p = Path(file)
 
     def name(kind: Any, i: int, prefix: str) -> str:
         return mujoco.mj_id2name(m, kind, i) or f"{prefix}{i}"
@@ -262,9 +315,7 @@ def load_mjcf(path: str | os.PathLike[str], base: str = "auto") -> RobotModel:
                        base_reason=("auto: the MJCF gives the world's only child body a free joint" if floating else
                                     "auto: an MJCF without a free joint: the world body is the fixed root"),
                        unsupported=tuple(unsupported), source_format="mjcf", options=options)
-    if base == "auto" or base == model.base:
-        return model
-    return replace(model, base=base, base_reason=f"--base {base}")
+    return model
 
 
 _INTEGRATORS = {0: "Euler", 1: "RK4", 2: "implicit", 3: "implicitfast", 4: "discrete"}
@@ -449,3 +500,16 @@ def _link(m: Any, b: int, bname: str, offset: np.ndarray, unsupported: list[str]
         unsupported.append(f"geom_friction '{bname}': its geoms have different frictions {sorted(frictions)}; the "
                            "canonical model has one per link (the first geom's is kept)")
     return Link(bname, inertial, tuple(collisions), tuple(visuals), contact)
+
+
+def link_offset(m: Any, b: int) -> np.ndarray:
+    """(3,) origin of body `b`'s canonical link frame in MuJoCo's body frame (m): the anchor of the
+    body's last joint (zero for a body without joints or with a free joint). The link frame has the
+    body frame's orientation."""
+    jnum = int(m.body_jntnum[b])
+    if jnum == 0:
+        return np.zeros(3)
+    last = int(m.body_jntadr[b]) + jnum - 1
+    if int(m.jnt_type[last]) == _FREE:
+        return np.zeros(3)
+    return np.asarray(m.jnt_pos[last], dtype=float).copy()

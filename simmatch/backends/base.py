@@ -114,6 +114,8 @@ class Capabilities:
       'soft-floor' needs `compliant_contact`.
     - `collision_detectors`: the collision detectors it can use (`SimConfig.collision_detector`
       for an engine that has a choice), the one it uses by default first.
+    - `native_formats`: the model formats (`RobotModel.source_format`) its native load reads
+      with the engine's own importer; a native load of another format is a load failure.
     - `native_causes`: behaviour of its own URDF importer -> cause id, for behaviours measured
       outside the comparators: 'mimic_ignored' (a `<mimic>` follower does not follow, measured by
       the mimic probe). (A locked joint an import lets move is its readback's `Behaviour`.)
@@ -136,6 +138,7 @@ class Capabilities:
     mesh_failure_causes: tuple[tuple[str, str], ...] = ()
     variants: frozenset[str] = VARIANTS_EVERY_ENGINE
     collision_detectors: tuple[str, ...] = ()
+    native_formats: frozenset[str] = frozenset({"urdf"})
     native_causes: Mapping[str, str] = field(default_factory=dict)
     unsupported: Mapping[str, UnsupportedKind] = field(default_factory=dict)
     causes: tuple[Cause, ...] = ()
@@ -378,7 +381,7 @@ class Backend(ABC):
         self.model = model
         self.config = config or SimConfig.for_model(model)  # the model file's dt and gravity, if it declares them
         self.load = load
-        if load == "native" and model.source_format != "urdf":
+        if load == "native" and model.source_format not in self.capabilities.native_formats:
             raise EngineFailure(self.engine, load, f"the native import of an {model.source_format.upper()} file is "
                                 "not implemented yet (use --load matched)", cause="native_format_not_implemented")
         self.unsupported: list[Unsupported] = [_model_unsupported(s) for s in model.unsupported]

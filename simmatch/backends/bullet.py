@@ -4,7 +4,8 @@
 from collision shapes, leaves a velocity motor on every joint, damps every link by 0.04 and caps
 joint speed at 100 rad/s. `matched` writes a normalised URDF (principal-axis inertial frames,
 explicit masses, implicit cylinders, ASCII STL converted to binary), loads it with
-URDF_USE_INERTIA_FROM_FILE and removes every hidden behaviour.
+URDF_USE_INERTIA_FROM_FILE and removes every hidden behaviour. A native load of an MJCF calls
+`loadMJCF` (see `bullet_mjcf`).
 
 Measured on pybullet 3.2.7 (and worked around in the read-backs, so that they are as exact as the
 simulation itself):
@@ -342,6 +343,7 @@ class BulletBackend(Backend):
         mesh_formats=MESH_FORMATS,
         unreadable_mesh_causes={"stl_ascii": "bullet_ascii_stl"},  # "cannot extract mesh": shape dropped
         variants=frozenset({"soft-floor", "heavy-head", "low-power"}),
+        native_formats=frozenset({"urdf", "mjcf"}),
         collision_detectors=("bullet",),
         native_causes={"mimic_ignored": "bullet_ignores_mimic"},
         unsupported={
@@ -383,7 +385,16 @@ class BulletBackend(Backend):
         # link frame (measured: the base COM lands at pose * inertial origin)
         mount = dict(basePosition=list(self.model.base_pose.xyz),
                      baseOrientation=self.model.base_pose.quat_xyzw.tolist()) if self.model.posed else {}
-        if self.load == "native":
+        self._mjcf_native = self.load == "native" and self.model.source_format == "mjcf"
+        self._com_index: dict[str, int] = {}  # canonical link -> PyBullet link holding its mass (native MJCF)
+        self._mjcf_frames: dict[str, int] = {}
+        self._mjcf_others: list[int] = []
+        if self._mjcf_native:
+            from . import bullet_mjcf
+
+            body, self._mjcf_others, self._mjcf_frames, self._com_index = bullet_mjcf.load_native(self.model, c)
+            self.notes.append("loadMJCF with default flags")
+        elif self.load == "native":
             try:
                 body = p.loadURDF(os.path.abspath(self.model.source), useFixedBase=fixed, physicsClientId=c,
                                   **mount)
@@ -442,6 +453,8 @@ class BulletBackend(Backend):
                        f"useFixedBase=False, it stays where it is"))
         self.link_index = {self.model.root: -1}
         self.link_index.update({info[12].decode(): i for i, info in enumerate(self._info)})
+        if self._mjcf_native:
+            self.link_index = dict(self._mjcf_frames)
         by_name = {info[1].decode(): i for i, info in enumerate(self._info)}
         for group, coords in self.model.groups.items():
             if group not in by_name or coords[0].name in by_name:
@@ -473,7 +486,11 @@ class BulletBackend(Backend):
         self._locked = [(by_name[j.name], locked_position(j)) for j in self.model.locked_joints
                         if j.name in by_name and self._info[by_name[j.name]][2] != p.JOINT_FIXED]
         self.floor = -1
-        if cfg.floor:
+        planes = [b for b in self._mjcf_others if any(
+            s[2] == p.GEOM_PLANE for s in p.getCollisionShapeData(b, -1, physicsClientId=c))]
+        if planes:  # the MJCF's own floor (loadMJCF made it a body): the floor, no second one added
+            self.floor = planes[0]
+        elif cfg.floor:
             plane = p.createCollisionShape(p.GEOM_PLANE, physicsClientId=c)
             self.floor = p.createMultiBody(0, plane, physicsClientId=c)
             # Bullet multiplies the two bodies' coefficients: 1.0 on the floor leaves the link's own.
@@ -792,6 +809,10 @@ class BulletBackend(Backend):
     def link_coms(self) -> dict[str, np.ndarray]:
         c, body = self.cid, self.body
         out = {}
+        if self._mjcf_native:  # the PyBullet link holding each body's mass
+            return {name: np.array(p.getBasePositionAndOrientation(body, physicsClientId=c)[0] if i < 0 else
+                                   p.getLinkState(body, i, computeForwardKinematics=True, physicsClientId=c)[0])
+                    for name, i in self._com_index.items() if p.getDynamicsInfo(body, i, physicsClientId=c)[0] > 0}
         massive = [n for n in self.merged if _has_mass(self.model.link(n))]
         if massive:  # fused into a kept link: placed with the composed offset
             frames = self.link_frames()
@@ -966,7 +987,7 @@ class BulletBackend(Backend):
     def readback(self) -> Readback:
         c, body = self.cid, self.body
         links = []
-        for link in self.model.links:
+        for link in self.model.links if not self._mjcf_native else ():
             i = self.link_index.get(link.name)
             if i is None:
                 continue
@@ -983,7 +1004,12 @@ class BulletBackend(Backend):
                                     damping=None if cdamp < 0 else cdamp)
             links.append(Link(link.name, inertial, tuple(cols), (), contact))
         joints = [j for j in self.model.joints if j.child in self.merged]  # composed offsets, exact
-        for info in self._info:
+        if self._mjcf_native:
+            from . import bullet_mjcf
+
+            links, joints, unread = bullet_mjcf.held_links_joints(self)
+            self._explains += [e for e in bullet_mjcf.explains(self.model, links, unread) if e not in self._explains]
+        for info in self._info if not self._mjcf_native else ():
             name, jt = info[1].decode(), _JOINT_TYPES.get(info[2], str(info[2]))
             canon = self.model.joint(name) if name in {j.name for j in self.model.joints} else None
             lower, upper = float(info[8]), float(info[9])

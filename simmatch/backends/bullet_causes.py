@@ -131,4 +131,47 @@ CAUSES: tuple[Cause, ...] = (
           "PyBullet's STL reader reads binary STL only: an ASCII STL collision mesh is dropped ('cannot "
           "extract mesh') and the link loads without that shape.",
           "Convert the mesh to binary STL or OBJ (trimesh), as simmatch's matched build does."),
+    Cause("bullet_mjcf_ignores_defaults", "bullet",
+          "PyBullet's MJCF importer (loadMJCF) does not apply <default> classes: a joint or geom whose type comes from "
+          "a default (or MuJoCo's implicit hinge/sphere) is dropped ('expected type attribute for joint', 'geom requires "
+          "type'), a dropped joint cuts the tree ('multiple root links'), and limits and other attributes set in a "
+          "default are not read.",
+          "Write type, damping, range and the other attributes on each joint and geom, or load the file with MuJoCo "
+          "(or simmatch's matched build of it)."),
+    Cause("bullet_mjcf_drops_damping", "bullet",
+          "PyBullet's loadMJCF reads no joint damping, whether the joint writes it (half_cheetah's damping=\"6\") or "
+          "a <default> class does (hopper's damping=\"1\"): every joint loads undamped.",
+          "Set it after loading: changeDynamics(body, joint, jointDamping=...) for each joint."),
+    Cause("bullet_mjcf_no_autolimits", "bullet",
+          "PyBullet's loadMJCF takes a joint's range as a limit only with limited=\"true\": a range alone, which "
+          "MuJoCo (autolimits, its default since 2.2) takes as a limit, leaves the joint unlimited.",
+          "Write limited=\"true\" next to each range."),
+    Cause("bullet_mjcf_drops_armature", "bullet",
+          "PyBullet's loadMJCF reads no joint armature (PyBullet has no rotor inertia), so its M(q) and "
+          "accelerations lack the MJCF's armature on the diagonal.",
+          "Nothing to set in PyBullet; compare without armature (armature=\"0\") or model the rotor as a body."),
+    Cause("bullet_mjcf_body_shifted", "bullet",
+          "PyBullet's loadMJCF misplaces a body with several joints at different `pos`: it places the body from its "
+          "last joint's frame by the first joint's anchor, so the body and everything below it is shifted by the "
+          "difference (the Gymnasium hopper, walker2d and half_cheetah: 1.25 m up).",
+          "Give all joints of one body the same pos (and move the body instead), or load the file with MuJoCo."),
+    Cause("bullet_mjcf_com_at_body_origin", "bullet",
+          "PyBullet's loadMJCF puts a body's centre of mass at the body's origin: the pos of the geom its mass comes "
+          "from is ignored (the Gymnasium hopper's thigh: 0.225 m off).",
+          "Put the body's origin at its centre of mass, or load the file with MuJoCo."),
+    Cause("bullet_mjcf_inertia_from_geoms", "bullet",
+          "PyBullet's loadMJCF does not give a body MuJoCo's mass and inertia: it ignores a geom's `mass` (density "
+          "1000 instead: a box declared 3 kg weighs 8 kg) and an <inertial>'s diaginertia (the tensor comes from the "
+          "geoms, scaled to the inertial's mass), and computes capsule inertia its own way.",
+          "Load the model with MuJoCo, or set each link's mass and inertia after loading (changeDynamics mass, "
+          "localInertiaDiagonal) from MuJoCo's compiled body_mass and body_inertia."),
+    Cause("bullet_mjcf_fromto_capsule_crash", "bullet",
+          "On a body that loadMJCF built from a `fromto` capsule, getCollisionShapeData crashes the process "
+          "(SIGSEGV, measured on pybullet 3.2.7): the shapes of such a link cannot be read back.",
+          "Write the capsule with pos, quat and size (half-length) instead of fromto, or do not call "
+          "getCollisionShapeData on those links."),
+    Cause("bullet_mjcf_one_body_per_tree", "bullet",
+          "PyBullet's loadMJCF makes a separate multibody of each child of the world body (an arm and a target, "
+          "each world geom): joints in different trees are in different bodies, and the world body itself is no link.",
+          "Treat each returned body id on its own (loadMJCF returns all of them), or load the model with MuJoCo."),
 )

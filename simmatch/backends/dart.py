@@ -5,7 +5,8 @@ matched: the skeleton is built programmatically from the RobotModel (one BodyNod
 ODE collision detector by default (DART's default FCL cannot collide capsules) and body deactivation
 ("sleeping") switched off. native: `DartLoader().parseSkeleton(path)` with default options, exactly as
 users call it; whatever it changes (an added floating root, lost `<capsule>` shapes, limits not
-enforced) is left in place for `simmatch check` to diagnose.
+enforced) is left in place for `simmatch check` to diagnose. A native load of an MJCF calls
+`dartpy.utils.MjcfParser.readWorld` (see `dart_mjcf`).
 
 Measured on dartpy 6.20: FreeJoint positions are (rotation vector, translation) of the body in the
 world, but its velocities are (angular, linear velocity of the origin) in WORLD coordinates, not body
@@ -73,6 +74,7 @@ class DartBackend(Backend):
         shapes=frozenset({"box", "sphere", "cylinder", "capsule", "mesh", "plane"}),
         mesh_formats=MESH_FORMATS,
         collision_detectors=tuple(_DETECTORS),  # 'ode' (the default of SimConfig) first
+        native_formats=frozenset({"urdf", "mjcf"}),
         unsupported={
             "solver_iterations": UnsupportedKind("dynamics"),
             "contact_stiffness": UnsupportedKind("contact", "dart_rigid_contacts"),
@@ -83,6 +85,8 @@ class DartBackend(Backend):
             "armature": UnsupportedKind("joints", "dart_no_armature"),
         },
     )
+
+    bodies: dict[str, Any]  # canonical link -> its dartpy BodyNode
 
     def __init__(self, model: RobotModel, config: SimConfig | None = None, load: str = "matched"):
         super().__init__(model, config, load)
@@ -113,9 +117,20 @@ class DartBackend(Backend):
             "solver_iterations", "*", "DART's primary boxed LCP solver (Dantzig) is direct: the iteration count "
             "only applies to its PGS fallback"))
 
+        # native MJCF: canonical link -> its frame in its DART body's frame (MjcfParser keeps MuJoCo's
+        # body frames; the canonical link frame is at the body's last joint's anchor)
+        self._mjcf_offsets: dict[str, np.ndarray] = {}
+        self._mjcf_native = load == "native" and model.source_format == "mjcf"
         with captured_output(self.loader_messages):
             if load == "matched":
                 self.skel = self._build_matched()
+            elif self._mjcf_native:
+                from . import dart_mjcf
+
+                self.skel, self.bodies, self._mjcf_offsets, notes = dart_mjcf.load_native(model)
+                self.notes += notes
+                root = self.skel.getRootJoint()
+                self._root_joint_name = root.getName() if root is not None else ""
             else:
                 self.skel = self._load_native()
             if self.skel is not None:
@@ -158,7 +173,7 @@ class DartBackend(Backend):
         """The model built body by body as a dartpy Skeleton."""
         dart, model = self._dart, self.model
         skel = dart.dynamics.Skeleton(model.name)
-        self.bodies: dict[str, Any] = {}  # link name -> dartpy BodyNode
+        self.bodies = {}  # link name -> dartpy BodyNode
         root_link = model.link(model.root)
         if model.floating:
             joint, body = skel.createFreeJointAndBodyNodePair()
@@ -480,6 +495,9 @@ class DartBackend(Backend):
 
     # -- kinematics and dynamics ---------------------------------------------------------------
     def link_frames(self) -> dict[str, np.ndarray]:
+        if self._mjcf_offsets:
+            return {name: np.array(b.getWorldTransform().matrix()) @ self._mjcf_offsets[name]
+                    for name, b in self.bodies.items()}
         return {name: np.array(b.getWorldTransform().matrix()) for name, b in self.bodies.items()
                 if name in self._link_names}
 
@@ -576,13 +594,16 @@ class DartBackend(Backend):
                 links.append(Link(link.name))
                 continue
             inertia = body.getInertia()
-            inertial = Inertial(float(inertia.getMass()), Pose(vec3(inertia.getLocalCOM())),
+            back = np.linalg.inv(self._mjcf_offsets.get(link.name, np.eye(4)))  # body frame -> link frame
+            inertial: Inertial | None = Inertial(float(inertia.getMass()), Pose(vec3((back @ np.append(inertia.getLocalCOM(), 1.0))[:3])),
                                 tuple(vec3(row) for row in inertia.getMoment()))
+            if self._mjcf_native and link.virtual:
+                inertial = None  # a virtual link: one of MjcfParser's massless '__mjcf_dof' bodies
             collisions, contact = [], None
-            for node in body.getShapeNodes():
+            for node in body.getShapeNodes() if inertial is not None or not self._mjcf_native else ():
                 if not node.hasCollisionAspect():
                     continue
-                geom = shape_to_geometry(node.getShape(), node.getRelativeTransform().matrix(), node.getName())
+                geom = shape_to_geometry(node.getShape(), back @ node.getRelativeTransform().matrix(), node.getName())
                 if geom is not None:
                     collisions.append(geom)
                 if contact is None and node.hasDynamicsAspect():
@@ -671,7 +692,11 @@ class DartBackend(Backend):
             out.append(Explanation("structure", "root_joint", "dart_world_root_link", model.root,
                                    detail=f"{{detail}}; DartLoader took the root link {model.root!r} as the world "
                                           f"itself (no body of that name): its children are attached to the world"))
-        if native:
+        if self._mjcf_native:
+            from . import dart_mjcf
+
+            out += dart_mjcf.explains(model)
+        elif native:
             said = "capsule" in " ".join(self.loader_messages).lower()
             out += [Explanation("contact", "collision_shape", "dart_drops_capsules", case="capsule",
                                 detail="engine said: Unknown geometry type 'capsule'" if said else ""),
@@ -731,6 +756,9 @@ class DartBackend(Backend):
     def _joint_back(self, dj: Any, j: Joint) -> Joint:
         T_pj = dj.getTransformFromParentBodyNode().matrix()
         T_cj = dj.getTransformFromChildBodyNode().matrix()
+        if self._mjcf_offsets:  # in the canonical link frames (native MJCF)
+            T_pj = np.linalg.inv(self._mjcf_offsets.get(j.parent, np.eye(4))) @ T_pj
+            T_cj = np.linalg.inv(self._mjcf_offsets.get(j.child, np.eye(4))) @ T_cj
         origin = Pose.from_matrix(T_pj @ np.linalg.inv(T_cj))
         jtype = _JOINT_TYPES.get(dj.getType(), dj.getType())
         axis, limit, damping, friction = j.axis, None, 0.0, 0.0

@@ -88,4 +88,46 @@ CAUSES: tuple[Cause, ...] = (
           "DART's URDF loader has no `<plane>` geometry ('Unknown geometry type plane'): it drops that "
           "collision shape and loads the rest, so nothing collides with it.",
           "Build the plane as dart.dynamics.PlaneShape (simmatch's matched build does) or use a large box."),
+    Cause("dart_mjcf_world_site_crash", "dart",
+          "dartpy 6.20's MJCF parser (dartpy.utils.MjcfParser.readWorld) crashes the process (SIGSEGV) on a file "
+          "with a <site> in its <worldbody> (dm_control's acrobot: its 'target' site).",
+          "Remove the world body's sites (or move them into a body) before loading with DART, or build the skeleton "
+          "programmatically, as simmatch's matched build does."),
+    Cause("dart_mjcf_range_in_degrees", "dart",
+          "dartpy 6.20's MjcfParser keeps a hinge's range as written when the MJCF writes degrees (MuJoCo's default "
+          "angle unit): range=\"-150 0\" becomes limits of -150 and 0 rad; it leaves the limits unenforced.",
+          "Write the MJCF in radians (<compiler angle=\"radian\"/>), or set each DoF's limits in radians after "
+          "loading."),
+    Cause("dart_mjcf_one_skeleton_per_tree", "dart",
+          "dartpy 6.20's MjcfParser makes one Skeleton per child of the world body (an arm and a target): joints "
+          "in different trees are in different skeletons.",
+          "Treat each skeleton of the returned World on its own, or build one skeleton programmatically."),
+    Cause("dart_mjcf_drops_armature", "dart",
+          "dartpy 6.20's MjcfParser does not carry a joint's MJCF armature into the skeleton: its mass matrix lacks "
+          "the armature on the diagonal.",
+          "Compare without armature (armature=\"0\" in the MJCF), or add the rotor inertia to the skeleton."),
+    Cause("dart_mjcf_unit_inertia", "dart",
+          "dartpy 6.20's MjcfParser reads a body's mass and centre of mass but not its inertia tensor: every body's "
+          "moment of inertia is the identity (1 kg m^2 about each axis), whether the MJCF gives an <inertial> "
+          "diaginertia or MuJoCo infers it from the geoms.",
+          "Set each body's inertia after loading (BodyNode.setMomentOfInertia) from MuJoCo's compiled body_inertia "
+          "and body_iquat, or build the skeleton programmatically, as simmatch's matched build does."),
+    Cause("dart_mjcf_unlimited_zero_range", "dart",
+          "dartpy 6.20's MjcfParser gives a joint without a range (limited=\"false\") the position limits [0, 0], "
+          "not +-infinity; they are not enforced.",
+          "Set the DoF's position limits to +-inf after loading, or never enable limit enforcement on that joint."),
+    Cause("dart_mjcf_body_without_pos", "dart",
+          "dartpy 6.20's MjcfParser places a <body> written without a pos attribute at its centre of mass instead of "
+          "its parent's origin (MuJoCo's default pos 0): the body, its geoms and everything below it are shifted by "
+          "the COM offset (dm_control's cartpole poles: 0.5 m up).",
+          "Write pos=\"0 0 0\" on every body before loading with DART."),
+    Cause("dart_mjcf_ignores_settotalmass", "dart",
+          "dartpy 6.20's MjcfParser ignores <compiler settotalmass>: bodies keep the masses of their geoms "
+          "(half_cheetah and dm_control's cheetah: 20.8 kg instead of 14).",
+          "Scale the masses in the file (or drop settotalmass and write each body's mass), or set them after loading."),
+    Cause("dart_mjcf_first_geom_inertial", "dart",
+          "dartpy 6.20's MjcfParser infers a body's mass and centre of mass from its first geom only ('Unsupported "
+          "number of <geom> in inferring <inertial>. We use only the first <geom>'): a body of several geoms is "
+          "lighter and its COM misplaced.",
+          "Write an explicit <inertial> on bodies with several geoms (MuJoCo's compiled body_mass, body_ipos)."),
 )

@@ -6,7 +6,8 @@ floating base, torques through `qfrc_applied`, Euler integrator (semi-implicit; 
 joint damping implicitly in it).
 native: `MjModel.from_xml_path(urdf)` as users call it (URDF defaults: fusestatic, strippath,
 discardvisual; a floating root is welded to the world). Sim options (dt, gravity, iterations) and
-the floor are applied on top; the robot itself is what MuJoCo made of the file.
+the floor are applied on top; the robot itself is what MuJoCo made of the file. A native load of an
+MJCF is the same call on the MJCF (see `mujoco_mjcf`).
 
 Canonical state: q/dq in `RobotModel.joint_names` order; a floating root's quaternion is x-y-z-w
 (MuJoCo: w-x-y-z), its angular velocity in world (MuJoCo free joint: body frame), its linear
@@ -19,6 +20,7 @@ import logging
 import os
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 import mujoco
@@ -117,6 +119,7 @@ class MujocoBackend(Backend):
         ),
         variants=frozenset({"soft-floor", "heavy-head", "low-power"}),
         collision_detectors=("mujoco",),
+        native_formats=frozenset({"urdf", "mjcf"}),
         unsupported={
             "hard_limits": UnsupportedKind("joints", "mujoco_soft_limits"),
             "contact_stiffness": UnsupportedKind("contact", "mujoco_contact_stiffness_units"),
@@ -144,7 +147,18 @@ class MujocoBackend(Backend):
         super().__init__(model, config, load)
         _route_warnings()
         cfg = self.config
-        if load == "matched":
+        self._qref: np.ndarray | None = None  # qpos0 of each coordinate where the load has joint refs
+        self._com_body: dict[str, str] = {}  # link -> MuJoCo body whose COM it is (native MJCF)
+        self._mjcf_native = load == "native" and model.source_format == "mjcf"
+        if self._mjcf_native:
+            from . import mujoco_mjcf
+
+            self.m, plan, qref, self._com_body, notes = mujoco_mjcf.load_native(model, cfg)
+            self.notes += notes
+            self.unsupported += mujoco_mjcf.native_unsupported(model, self.m)
+            if np.any(qref != 0.0):
+                self._qref = qref
+        elif load == "matched":
             spec, plan = build_matched(model, cfg, self.unsupported, self.notes)
             try:
                 self.m = spec.compile()
@@ -302,7 +316,7 @@ class MujocoBackend(Backend):
     # -- state --------------------------------------------------------------------------------
     def _set_state(self, s: State) -> None:
         d = self.d
-        d.qpos[self._qidx] = s.q
+        d.qpos[self._qidx] = s.q if self._qref is None else s.q + self._qref
         d.qvel[self._vidx] = s.dq
         for _, qa, va, value, _ in self._locked:
             d.qpos[qa], d.qvel[va] = value, 0.0
@@ -340,6 +354,8 @@ class MujocoBackend(Backend):
         self._check_diverged()
         d = self.d
         q, dq = d.qpos[self._qsl].copy(), d.qvel[self._vsl].copy()
+        if self._qref is not None:
+            q -= self._qref
         if not self.model.floating:
             return State(q, dq)
         if self._free is None:  # native: root welded at the world origin
@@ -360,6 +376,8 @@ class MujocoBackend(Backend):
         d = self.d
         q_out[:] = d.qpos[self._qsl]
         dq_out[:] = d.qvel[self._vsl]
+        if self._qref is not None:
+            q_out -= self._qref
 
     def _after_rollout(self) -> None:
         self._stale = True
@@ -411,7 +429,7 @@ class MujocoBackend(Backend):
     def link_frames(self) -> dict[str, np.ndarray]:
         self._fresh()
         d = self.d
-        q = d.qpos[self._qidx]
+        q = d.qpos[self._qidx] if self._qref is None else d.qpos[self._qidx] - self._qref
         out = {}
         for link, bid, steps in self._placements:
             if bid == 0:  # fused into the world body (native): the base's mount pose (identity unposed)
@@ -433,7 +451,10 @@ class MujocoBackend(Backend):
         out = {}
         for name in self._massive:
             pl = self.plan.placements.get(name)
-            if pl is not None and not pl.steps and name not in self.plan.merged_links:
+            if name in self._com_body:  # native MJCF: the link's body, whatever its frame's offset
+                bid = mujoco.mj_name2id(self.m, mujoco.mjtObj.mjOBJ_BODY, self._com_body[name])
+                out[name] = self.d.xipos[bid].copy()
+            elif pl is not None and not pl.steps and name not in self.plan.merged_links:
                 bid = mujoco.mj_name2id(self.m, mujoco.mjtObj.mjOBJ_BODY, name)
                 out[name] = self.d.xipos[bid].copy()
             else:  # fused into another body (native): rigidly attached, use its declared COM
@@ -501,7 +522,14 @@ class MujocoBackend(Backend):
         return out
 
     def readback(self) -> Readback:
-        rb = readback_model(self.model, self.m, self.plan, self._floor)
+        if self._mjcf_native:
+            from ..mjcf import model_from_compiled
+
+            held = model_from_compiled(self.m, os.fspath(self.model.source))
+            rb = replace(held, base=self.model.base if self._free is not None or not self.model.floating else "fixed",
+                         base_reason=f"mujoco: root {self.plan.root_joint}")
+        else:
+            rb = readback_model(self.model, self.m, self.plan, self._floor)
         integ = {0: "Euler", 1: "RK4", 2: "implicit", 3: "implicitfast"}.get(int(self.m.opt.integrator), "?")
         extras = {
             "soft_limits": True,
@@ -516,6 +544,9 @@ class MujocoBackend(Backend):
         }
         if self.load == "matched":
             extras.update(self_collision=False, friction_rule="robot geom friction (priority 1)")
+        elif self._mjcf_native:
+            extras.update(importer="MjModel.from_xml_path (MJCF)", total_mass=float(self.m.body_mass.sum()),
+                          armature=bool(np.any(self.m.dof_armature != 0.0)))
         else:
             extras.update(fused_static_bodies=True,
                           total_mass=float(self.m.body_mass.sum()))
@@ -537,6 +568,10 @@ class MujocoBackend(Backend):
     def _causes(self) -> list[Explanation]:
         """What MuJoCo does to the differences a comparator finds (see `Explanation`)."""
         model, native = self.model, self.load == "native"
+        if self._mjcf_native:
+            from . import mujoco_mjcf
+
+            return mujoco_mjcf.native_explains(model)
         out = unreadable_mesh_explains(self.engine, model) if native else []
         if model.floating:  # the URDF importer welds the root (a matched build that cannot float says so)
             out.append(Explanation("structure", "root_joint", "mujoco_welds_floating_root", model.root))
