@@ -107,6 +107,7 @@ def _register() -> None:
         ("simmatch.cli.gap", "gap", "gap"),
         ("simmatch.cli.learn", "learn_dyn", "learn-dyn"),
         ("simmatch.cli.learn", "train_policy", "train-policy"),
+        ("simmatch.cli.sweep", "sweep", "sweep"),
     ]:
         try:
             mod = importlib.import_module(module)
