@@ -323,3 +323,26 @@ def test_page_renders_in_headless_chromium(local_sweep, tmp_path):
     colours = {tuple(c) for c in np.round(img.reshape(-1, 3) * 255).astype(int)}
     assert (255, 235, 233) in colours  # the red verdict box (.bad: #ffebe9): the broken file fails
     assert len(colours) > 20
+
+
+def test_sigterm_kills_the_running_checks_and_leaves_a_whole_incomplete_table(tmp_path):
+    lst = tmp_path / "models.txt"
+    lst.write_text(f"{CLEAN} --random-q 200\n{CLEAN} --random-q 201\n{CLEAN} --random-q 202\n")
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "simmatch.cli.app", "sweep", str(lst), "--out", str(out),
+                             "--workers", "1", "-q"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    deadline = time.monotonic() + 120
+    while not (out / "models").is_dir() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(1.0)  # the first check is running
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143, err
+    assert "terminated (SIGTERM)" in err and "sweep.json" in err
+    doc = json.loads((out / "sweep.json").read_text())
+    assert doc["sweep"]["complete"] is False and doc["summary"]["pending"] == 3 - len(doc["rows"]) > 0
+    assert not [p for p in out.rglob("*") if ".tmp-" in p.name]
+    # no check of the sweep is left running (each ran in its own process group, killed with the sweep)
+    ps = subprocess.run(["ps", "-eo", "pgid,args"], capture_output=True, text=True).stdout
+    assert str(lst) not in ps

@@ -16,6 +16,7 @@ file or a bad option is one line naming the list, the line number and the proble
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import os
 import shlex
@@ -101,6 +102,7 @@ def model_format(path: str | os.PathLike[str]) -> tuple[str | None, str]:
     return None, f"root element <{tag}> is neither <robot> (URDF) nor <mujoco> (MJCF)"
 
 
+@functools.lru_cache(maxsize=1)
 def _line_parser() -> tuple[Any, dict[str, Any]]:
     """A click command with `simmatch check`'s config options (generated from CheckConfig, as check's
     own) whose body keeps the parsed config and the options written, in the returned dict."""

@@ -44,6 +44,7 @@ class Task:
     fn: Callable[..., Any]
     args: tuple[Any, ...] = ()
     timeout: float | None = None
+    quiet: bool = True  # the child's stdout and stderr (engines print there from C) go to the null device
 
 
 @dataclass
@@ -62,10 +63,16 @@ _live: set[int] = set()  # process-group ids of the running children of this pro
 _live_lock = threading.Lock()
 
 
-def _group_child(conn: Connection, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+def _group_child(conn: Connection, fn: Callable[..., Any], args: tuple[Any, ...], quiet: bool) -> None:
     os.setsid()  # leader of its own group: a timeout or an interrupt kills the task and its children
     for sig in (signal.SIGINT, signal.SIGTERM):  # the parent's Python handlers are not the child's
         signal.signal(sig, signal.SIG_DFL)
+    if quiet:  # a parallel run's terminal is its progress bar: engines' C-level prints do not go there
+        with contextlib.suppress(OSError):
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, 1)
+            os.dup2(null, 2)
+            os.close(null)
     _child(conn, fn, args, {})
 
 
@@ -82,16 +89,18 @@ def kill_running() -> None:
         _kill_group(pid)
 
 
-def run_in_process(fn: Callable[..., Any], args: tuple[Any, ...] = (), timeout: float | None = None) -> Outcome:
+def run_in_process(fn: Callable[..., Any], args: tuple[Any, ...] = (), timeout: float | None = None,
+                   quiet: bool = True) -> Outcome:
     """`fn(*args)` in a forked child that leads its own process group; its value or what went wrong.
 
     The group is killed on timeout (Outcome.error 'timed out after T s', crashed) and when the caller
     is interrupted (the interrupt then propagates). A child that dies from a signal gives
     'crashed (SIGSEGV)'; a SimmatchError raised by `fn` gives its one line (crashed False, no
-    detail); any other exception gives 'Type: message' with the traceback in `detail`."""
+    detail); any other exception gives 'Type: message' with the traceback in `detail`. `quiet`: the
+    child's file descriptors 1 and 2 go to the null device (what it has to say is its Outcome)."""
     ctx = mp.get_context("fork")
     recv, send = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_group_child, args=(send, fn, args), daemon=False)
+    proc = ctx.Process(target=_group_child, args=(send, fn, args, quiet), daemon=False)
     proc.start()
     send.close()
     assert proc.pid is not None
@@ -134,7 +143,7 @@ def run_in_process(fn: Callable[..., Any], args: tuple[Any, ...] = (), timeout: 
 
 def _timed(task: Task) -> TaskResult:
     t0 = time.perf_counter()
-    outcome = run_in_process(task.fn, task.args, task.timeout)
+    outcome = run_in_process(task.fn, task.args, task.timeout, task.quiet)
     return TaskResult(task.key, outcome, time.perf_counter() - t0)
 
 
