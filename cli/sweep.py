@@ -32,6 +32,7 @@ def _help(name: str, cls: type[Any] = CheckConfig) -> str:
 
 _H = {name: _help(name) for name in ("random_q", "engines", "load", "seed", "tol", "base", "base_pose")}
 _H["fail_on"] = _help("fail_on", RunOptions)
+_H["random_q"] = _H["random_q"].replace(" unless --no-limit", "")  # a sweep keeps check's caps
 
 
 def _defaults(random_q: int | None, engines: str | None, load: str | None, seed: int | None,
@@ -61,7 +62,7 @@ def sweep(
                                        "(default: all cores); with --ray, the CPUs of a local Ray instance."),
     ray: str | None = typer.Option(None, "--ray", help="Run the checks as Ray tasks: a cluster address "
                                    "(ray://host:10001), 'auto' (the cluster this machine is part of) or 'local' "
-                                   "(start one here). Needs pip install 'simmatch[ray]'."),
+                                   "(start one here). Needs pip install 'simmatch\\[ray]'."),
     timeout: float = typer.Option(900.0, "--timeout", help="Seconds one model may take before it is killed "
                                   "(its result: timeout)."),
     fail_on: str = typer.Option("error", "--fail-on", help=_H["fail_on"]),
@@ -184,6 +185,9 @@ def print_summary(doc: dict[str, Any], console: Console, out: Path, max_causes: 
     if s["pending"]:
         line += f"; {s['pending']} not run yet (incomplete)"
     console.print(escape(line), highlight=False)
+    if s["checked"]:
+        console.print(f"matched builds without error: {s['matched_agree']} of {s['checked']} checked models",
+                      highlight=False)
     if s["causes"]:
         console.print("causes across the collection (models with an error or warning of that cause):")
         for c in s["causes"][:max_causes]:

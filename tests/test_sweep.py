@@ -130,6 +130,16 @@ def test_ray_missing_says_how_to_install(tmp_path, capsys, monkeypatch):
     assert not out.exists()
 
 
+def test_unreachable_ray_cluster_is_one_line(tmp_path, capsys):
+    pytest.importorskip("ray", reason="Ray is not installed (pip install 'simmatch[ray]')")
+    out = tmp_path / "out"
+    for address, problem in (("127.0.0.1:1", "cannot connect"), ("nonsense", "give host:port")):
+        assert main(["sweep", str(CLEAN), "--ray", address, "--out", str(out)]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and f"--ray {address}" in err[0] and problem in err[0]
+    assert not out.exists()
+
+
 # -- the task runner ------------------------------------------------------------------------------
 
 def _square(x: int) -> int:

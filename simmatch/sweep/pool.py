@@ -188,6 +188,19 @@ def _ray_task(task: Task) -> TaskResult:
     return _timed(task)
 
 
+def _reachable(address: str, timeout: float = 5.0) -> None:
+    """A TCP connection to the cluster's head ('ray://host:port' or 'host:port') can be opened; else
+    UsageError (Ray itself would retry for minutes, printing as it goes)."""
+    hostport = address.split("://", 1)[-1].rstrip("/")
+    host, sep, port = hostport.rpartition(":")
+    if not sep or not port.isdigit():
+        raise UsageError(f"--ray {address}: give host:port, ray://host:port, 'auto' or 'local'")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+    except OSError as exc:
+        raise UsageError(f"--ray {address}: cannot connect to a Ray cluster there: {exc.strerror or exc}") from None
+
+
 def ray_connect(address: str, num_cpus: int | None = None) -> Any:
     """Connect this process to Ray: an address (`ray://host:10001`, `host:6379`) or `auto` (the
     cluster this machine belongs to, as `ray start` left it); `local` starts a private instance with
@@ -196,6 +209,8 @@ def ray_connect(address: str, num_cpus: int | None = None) -> Any:
     ray = ray_module()
     if ray.is_initialized():
         return ray
+    if address not in ("auto", "local"):
+        _reachable(address)
     kw: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
     try:
         if address == "local":

@@ -23,9 +23,10 @@ def _first_sentence(text: str, limit: int = 140) -> str:
 
 
 def summarise(rows: list[dict[str, Any]], skipped: int = 0, pending: int = 0) -> dict[str, Any]:
-    """Counts by result, the models that fail, each cause id with the number of checked models that
-    have it (error or warning findings), and per engine/load how many checked models agree, have
-    errors, or failed/crashed to build."""
+    """Counts by result, the models that fail, the checked models whose matched builds have no error
+    (`matched_agree`), each cause id with the number of checked models that have it (error or
+    warning findings), and per engine/load how many checked models agree, have errors, or
+    failed/crashed to build."""
     from ..causes import CATALOGUE
 
     results = dict.fromkeys(RESULTS, 0)
@@ -47,7 +48,11 @@ def summarise(rows: list[dict[str, Any]], skipped: int = 0, pending: int = 0) ->
         per_source[src] = {"agrees": sum(isinstance(v, dict) and v["error"] == 0 for v in vals),
                            "errors": sum(isinstance(v, dict) and v["error"] > 0 for v in vals),
                            "failed": sum(v == "failed" for v in vals), "crashed": sum(v == "crashed" for v in vals)}
+    matched_agree = sum(r["by_load"].get("matched", {}).get("error", 0) == 0
+                        and not any(isinstance(v, str) for k, v in r["sources"].items() if k.endswith("/matched"))
+                        for r in checked)
     return {"models": len(rows), "results": results, "failing": sum(r["fails"] for r in rows),
+            "checked": len(checked), "matched_agree": matched_agree,
             "skipped": skipped, "pending": pending, "causes": causes, "per_source": per_source}
 
 
@@ -158,6 +163,9 @@ def to_html(doc: dict[str, Any], model_dir: Path | None = None) -> str:
     for r, n in s["results"].items():
         if n:
             out.append(f"<div class='card r-{_e(r)}'><b>{n}</b>{_e(r)}</div>")
+    if s["checked"]:
+        out.append(f"<div class=card><b>{s['matched_agree']} of {s['checked']}</b>checked models: matched builds "
+                   "without error</div>")
     out.append("</div>")
     if s["per_source"]:
         out.append("<h2>Engines</h2><table><tr><th>engine / load</th><th>agrees</th><th>errors</th>"
@@ -169,10 +177,12 @@ def to_html(doc: dict[str, Any], model_dir: Path | None = None) -> str:
     if s["causes"]:
         out.append("<h2>Causes across the collection</h2><table><tr><th>cause</th><th>engine</th>"
                    "<th>models</th><th>what happens</th></tr>")
-        for c in s["causes"]:
+        for i, c in enumerate(s["causes"]):
+            if i == 12:
+                out.append(f"</table><details><summary>{len(s['causes']) - 12} more causes</summary><table>")
             out.append(f"<tr><td><code>{_e(c['cause'])}</code></td><td>{_e(ENGINE_NAMES.get(c['engine'], c['engine']))}"
                        f"</td><td class=n>{c['models']} of {c['of']}</td><td class=msg>{_e(c['what'])}</td></tr>")
-        out.append("</table>")
+        out.append("</table>" + ("</details>" if len(s["causes"]) > 12 else ""))
     order = {r: i for i, r in enumerate(("internal-error", "crashed", "timeout", "rejected", "findings", "clean"))}
     out.append("<h2>Models</h2><table><tr><th>model</th><th>result</th><th>errors</th><th>warnings</th>"
                + "".join(f"<th>{_e(src)}</th>" for src in SOURCES) + "<th>worst finding / message</th><th>report</th></tr>")
