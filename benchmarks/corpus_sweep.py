@@ -417,7 +417,7 @@ def summarise(rows: list[dict]) -> dict:
 
 def markdown_summary(summary: dict, max_kinds: int = 40) -> str:
     s = summary
-    lines = [f"Corpus: {s['files']} URDF files; `simmatch check FILE --random-q N --json` per file "
+    lines = [f"Corpus: {s['files']} URDF files; `check FILE --random-q N` per file through `simmatch sweep` "
              f"({s['wall_s_total']:.0f} s of check time in all).", "",
              "| result | files |", "|---|---|"]
     names = {"0": "0 (nothing reaches error)", "1": "1 (errors found)", "2": "2 (rejected as bad input)"}
