@@ -142,7 +142,7 @@ def _cell(v: Any) -> str:
     cell = source_cell(v)
     if cell == "agrees":
         return "[green]ok[/]"
-    if cell.endswith("errors"):
+    if " error" in cell:
         return f"[yellow]{cell.split()[0]} err[/]"
     return f"[red]{escape(cell)}[/]" if cell else ""
 

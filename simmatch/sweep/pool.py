@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing as mp
 import os
+import resource
 import signal
 import socket
 import threading
@@ -50,12 +51,22 @@ class Task:
 @dataclass
 class TaskResult:
     """What became of a task: `outcome` (its value, or the one-line error, `crashed` for a signal or
-    a timeout), `seconds` (wall time of the child process), `host` (where it ran)."""
+    a timeout), `seconds` (wall time of the child process), `host` (where it ran), `cpu_s` (CPU
+    seconds, user + system, of the task's process and the processes it waited for; None when it
+    did not finish)."""
 
     key: str
     outcome: Outcome
     seconds: float
     host: str = field(default_factory=socket.gethostname)
+    cpu_s: float | None = None
+
+
+def _measured(fn: Callable[..., Any], *args: Any) -> tuple[Any, float]:
+    """fn(*args) and the CPU seconds this process and its reaped children spent (in the task's child)."""
+    value = fn(*args)
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return value, own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 # -- one task in its own process group ------------------------------------------------------------
@@ -143,8 +154,11 @@ def run_in_process(fn: Callable[..., Any], args: tuple[Any, ...] = (), timeout: 
 
 def _timed(task: Task) -> TaskResult:
     t0 = time.perf_counter()
-    outcome = run_in_process(task.fn, task.args, task.timeout, task.quiet)
-    return TaskResult(task.key, outcome, time.perf_counter() - t0)
+    outcome = run_in_process(_measured, (task.fn, *task.args), task.timeout, task.quiet)
+    cpu = None
+    if outcome.ok:
+        outcome.value, cpu = outcome.value
+    return TaskResult(task.key, outcome, time.perf_counter() - t0, cpu_s=cpu)
 
 
 # -- local pool -----------------------------------------------------------------------------------

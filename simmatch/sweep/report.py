@@ -67,7 +67,7 @@ def source_cell(v: Any) -> str:
         return ""
     if isinstance(v, str):
         return v
-    return "agrees" if v["error"] == 0 else f"{v['error']} errors"
+    return "agrees" if v["error"] == 0 else f"{v['error']} error{'s' * (v['error'] != 1)}"
 
 
 # -- files ------------------------------------------------------------------------------------------
@@ -118,7 +118,8 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}
 .r-clean{background:#dafbe1} .r-findings{background:#fff8c5} .r-rejected{background:#ffebe9}
 .r-timeout,.r-crashed,.r-internal-error{background:#ffd8d3;font-weight:600}
 .s-agrees{color:#116329} .s-errors{color:#9a6700;font-weight:600} .s-failed,.s-crashed{color:#a40e26;font-weight:600}
-.msg{color:#57606a;font-size:12px;max-width:480px;overflow-wrap:anywhere}
+.msg{color:#57606a;font-size:12px;min-width:300px;max-width:520px;overflow-wrap:anywhere}
+td.model{min-width:260px;max-width:360px;overflow-wrap:anywhere}
 code{font-size:12px}
 """
 
@@ -193,7 +194,7 @@ def to_html(doc: dict[str, Any], model_dir: Path | None = None) -> str:
         cells = []
         for src in SOURCES:
             cell = source_cell(r["sources"].get(src))
-            cls = "s-agrees" if cell == "agrees" else ("s-errors" if cell.endswith("errors") else f"s-{cell}")
+            cls = "s-agrees" if cell == "agrees" else ("s-errors" if " error" in cell else f"s-{cell}")
             cells.append(f"<td class={cls}>{_e(cell)}</td>")
         links = []
         link = report_link(r)
@@ -202,10 +203,11 @@ def to_html(doc: dict[str, Any], model_dir: Path | None = None) -> str:
         if model_dir is not None and (model_dir / r["id"] / "check.html").is_file():
             links.append(f"<a href='models/{_e(r['id'])}/check.html'>check.html</a>")
         checked = r["result"] in ("clean", "findings")
-        out.append(f"<tr><td title='{_e(r['model'])}'>{_e(label)}</td><td class='r-{_e(r['result'])}'>{_e(r['result'])}</td>"
+        message = r["message"].replace(r["model"], name)  # the row names the file already
+        out.append(f"<tr><td class=model title='{_e(r['model'])}'>{_e(label)}</td><td class='r-{_e(r['result'])}'>{_e(r['result'])}</td>"
                    f"<td class=n>{r['counts']['error'] if checked else ''}</td>"
                    f"<td class=n>{r['counts']['warning'] if checked else ''}</td>{''.join(cells)}"
-                   f"<td class=msg>{_e(r['message'])}</td><td>{' '.join(links)}</td></tr>")
+                   f"<td class=msg>{_e(message)}</td><td>{' '.join(links)}</td></tr>")
     out.append("</table>")
     if doc.get("skipped"):
         out.append("<h2>Skipped files</h2><table><tr><th>file</th><th>why</th></tr>")

@@ -176,7 +176,9 @@ def run_sweep(specs: list[ModelSpec], out: Path, *, defaults: CheckConfig | None
         for res in tasks:
             spec = by_id[res.key]
             row, files = make_row(spec, res.outcome)
-            timing = {"wall_s": round(res.seconds, 3), "host": res.host}
+            timing: dict[str, Any] = {"wall_s": round(res.seconds, 3), "host": res.host}
+            if res.cpu_s is not None:
+                timing["cpu_s"] = round(res.cpu_s, 3)
             if res.outcome.ok:
                 timing["check"] = {k: round(v, 4) for k, v in res.outcome.value["timing"].items()
                                    if isinstance(v, float)}
