@@ -1,9 +1,11 @@
-"""Run `simmatch check FILE --random-q 20 --json` over every robot and object URDF of the three
-public model packages and tabulate what happens: the measure of simmatch on real robots.
+"""`simmatch sweep` over every robot and object URDF of the three public model packages, plus the
+corpus's own bookkeeping: the measure of simmatch on real robots.
 
-    python benchmarks/corpus_sweep.py [--out reports/corpus_sweep] [--workers 2] [--timeout 900]
-                                      [--only SUBSTRING ...] [--packages pybullet_data,example-robot-data,icub-models]
-    python benchmarks/corpus_sweep.py --summarise reports/corpus_sweep/sweep.json   # re-print a summary
+    python benchmarks/corpus_sweep.py [--out reports/corpus_sweep] [--workers 2] [--ray local|auto|ADDRESS]
+                                      [--timeout 900] [--only SUBSTRING ...]
+                                      [--packages pybullet_data,example-robot-data,icub-models]
+    python benchmarks/corpus_sweep.py --write-list corpus.txt   # the corpus as a list for `simmatch sweep`
+    python benchmarks/corpus_sweep.py --summarise reports/corpus_sweep/corpus.json   # re-print a summary
 
 The corpus (`discover`):
 - `pybullet_data` (comes with pybullet): every `*.urdf` except the 1000 procedurally generated
@@ -12,19 +14,21 @@ The corpus (`discover`):
 - `icub-models` (pip `icub-models`): every robot's `model.urdf`.
 A package that is not installed is skipped with a line on stderr.
 
-Each file is checked in its own process (`python -m simmatch.cli.app check FILE --random-q N --json
---no-report`, working directory a fresh temporary folder, `--workers` at a time, killed after
-`--timeout` seconds) with the arguments a user would pass: `--base fixed` for arms, hands and test
+The checks are `simmatch sweep`'s library (`simmatch.sweep.run_sweep`: each file checked in its own
+process group, `--workers` at a time or as Ray tasks with `--ray`, killed after `--timeout` seconds;
+`--out` is a sweep folder, resumable, with sweep.html and a report folder per file), with the
+arguments a user would pass: `--base fixed` for arms, hands and test
 rigs whose root link has mass (their users weld them), `--base floating` for legged robots,
 humanoids, aerial and mobile robots (the table `BASE_RULES` says which and why); everything else
 `--base auto`. `package://` mesh URIs need no argument (simmatch resolves them against the URDF's
 parent folders); the table says which files use them.
 
-Output folder (default `reports/corpus_sweep/`, git-ignored): `sweep.json` (rows, summary, versions),
-`sweep.csv` (one row per file), `sweep.md` (summary + table); the Markdown summary is also printed
-on stdout, ready to paste. Per file: `result` is the exit code (0 nothing reaches error, 1 errors
-found, 2 rejected as bad input), `traceback` (stderr holds a Python traceback, whatever the exit
-code), `timeout`, `signal N` or `bad-json` (exit 0/1 with unparsable stdout); the error count per
+Output folder (default `reports/corpus_sweep/`, git-ignored): the sweep's own files (`sweep.html`,
+`sweep.json`, `sweep.csv`, `models/<id>/`) and the corpus's: `corpus.json` (rows, summary, versions),
+`corpus.csv` (one row per file), `corpus.md` (summary + table); the Markdown summary is also printed
+on stdout, ready to paste. Per file: `result` is check's exit code (0 nothing reaches error, 1 errors
+found, 2 rejected as bad input), `traceback` (an internal error: a Python exception in simmatch),
+`timeout` or `crashed` (the check's process died from a signal); the error count per
 engine and load mode (`failed`/`crashed` when the engine gave up); the number of findings whose
 cause is `unknown`; error findings on matched builds that no catalogued engine behaviour explains;
 wall time. For a rejected file (exit 2) or a traceback the script also asks whether PyBullet
@@ -44,15 +48,20 @@ import io
 import json
 import os
 import re
+import shlex
 import signal
 import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+
+from simmatch.compare.config import CheckConfig
+from simmatch.outputs import write_text
+from simmatch.sweep import ModelSpec, check_model, make_row, run_in_process, run_sweep, with_fail_on
+from simmatch.sweep.inputs import spec_for
 
 PACKAGES = ("pybullet_data", "example-robot-data", "icub-models")
 SOURCES = ("bullet/native", "bullet/matched", "dart/native", "dart/matched", "mujoco/native", "mujoco/matched")
@@ -248,59 +257,60 @@ def _allowed(cause: str, engine: str) -> bool:
     return c is not None and cause not in GENERIC_CAUSES and c.engine in (engine, "*")
 
 
-def run_one(cf: CorpusFile, random_q: int = 20, timeout: float = 900.0, probe: bool = True) -> dict:
-    cmd = [sys.executable, "-m", "simmatch.cli.app", "check", cf.path, "--random-q", str(random_q), "--json",
-           "--no-report", *cf.args]
-    with tempfile.TemporaryDirectory(prefix="corpus_sweep_") as tmp:
-        rc, out, err, wall = _run(cmd, timeout, tmp)
-    row = {"file": cf.name, "args": " ".join(cf.args), "base_why": cf.base_why,
-           "package_uri": cf.package_uri, "exit_code": rc, "result": "", "base": "", "dof": None,
+def spec_of(cf: CorpusFile, random_q: int = 20) -> ModelSpec:
+    """The sweep's spec of a corpus file: `check FILE --random-q N` plus the file's --base."""
+    return spec_for(cf.path, cf.args, CheckConfig(model="", random_q=random_q), origin=cf.name)
+
+
+def corpus_row(cf: CorpusFile, row: dict, files: dict[str, str], wall: float, probe: bool = True) -> dict:
+    """The corpus's row of a file from the sweep's row (`simmatch.sweep.make_row`, results at
+    --fail-on error) and the model's report files."""
+    out = {"file": cf.name, "args": " ".join(cf.args), "base_why": cf.base_why,
+           "package_uri": cf.package_uri, "exit_code": None, "result": "", "base": "", "dof": None,
            "unknown": 0, "matched_unexplained": 0, "wall_s": round(wall, 2), "message": "",
            "pybullet_loads": "", "pinocchio_loads": "", "path": cf.path}
-    row.update(dict.fromkeys(SOURCES, ""))
+    out.update(dict.fromkeys(SOURCES, ""))
     findings = []
-    if rc is None:
-        row["result"] = "timeout"
-        row["message"] = f"killed after {timeout:g} s"
-    elif "Traceback (most recent call last)" in err:
-        row["result"] = "traceback"
-        row["message"] = _exception_line(err)
-    elif rc < 0:
-        row["result"] = f"signal {-rc}"
-        row["message"] = _first_error_line(err)
-    elif rc == 2:
-        row["result"] = "2"
-        row["message"] = _first_error_line(err)
-    else:
-        try:
-            report = json.loads(out)
-        except json.JSONDecodeError as exc:
-            row["result"] = "bad-json"
-            row["message"] = f"exit {rc}, stdout is not JSON: {exc}"
-            report = None
-        if report is not None:
-            row["result"] = str(rc)
-            row["base"] = report["model"]["base"]
-            row["dof"] = report["model"]["dof"]
-            for src in report["summary"]["sources"]:
-                key = f"{src['engine']}/{src['load']}"
-                if key in SOURCES:
-                    row[key] = src["status"] if src["status"] in ("failed", "crashed") else src["error"]
-            for f in report["findings"]:
-                unexplained = (f["load"] == "matched" and f["severity"] == "error"
-                               and not _allowed(f["cause"], f["engine"]))
-                row["unknown"] += f["cause"] == "unknown"
-                row["matched_unexplained"] += unexplained
-                if f["severity"] == "error" or f["cause"] in GENERIC_CAUSES - {"unsupported"} or unexplained:
-                    findings.append({k: f[k] for k in ("engine", "load", "severity", "category", "quantity",
-                                                       "subject", "cause", "rel_error")}
-                                    | {"detail": (f.get("detail") or "").splitlines()[0][:300] if f.get("detail") else "",
-                                       "unexplained": unexplained})
-    if probe and (row["result"] in ("2", "traceback", "timeout") or row["result"].startswith("signal")):
-        row["pybullet_loads"] = probe_load(cf.path, cf.base, "pybullet")
-        row["pinocchio_loads"] = probe_load(cf.path, cf.base, "pinocchio")
-    row["findings"] = findings
-    return row
+    res = row["result"]
+    if res in ("clean", "findings"):
+        out["exit_code"] = out_code = 1 if res == "findings" else 0
+        out["result"] = str(out_code)
+        out["base"], out["dof"] = row["base"], row["dof"]
+        for src, v in row["sources"].items():
+            if src in SOURCES:
+                out[src] = v if isinstance(v, str) else v["error"]
+        report = json.loads(files["check.json"])
+        for f in report["findings"]:
+            unexplained = (f["load"] == "matched" and f["severity"] == "error"
+                           and not _allowed(f["cause"], f["engine"]))
+            out["unknown"] += f["cause"] == "unknown"
+            out["matched_unexplained"] += unexplained
+            if f["severity"] == "error" or f["cause"] in GENERIC_CAUSES - {"unsupported"} or unexplained:
+                findings.append({k: f[k] for k in ("engine", "load", "severity", "category", "quantity",
+                                                   "subject", "cause", "rel_error")}
+                                | {"detail": (f.get("detail") or "").splitlines()[0][:300] if f.get("detail") else "",
+                                   "unexplained": unexplained})
+    elif res == "rejected":
+        out["exit_code"], out["result"], out["message"] = 2, "2", f"error: {row['message']}"
+    elif res == "internal-error":
+        out["exit_code"], out["result"], out["message"] = 70, "traceback", row["message"]
+    else:  # timeout, crashed
+        out["result"], out["message"] = res, row["message"]
+    if probe and out["result"] in ("2", "traceback", "timeout", "crashed"):
+        out["pybullet_loads"] = probe_load(cf.path, cf.base, "pybullet")
+        out["pinocchio_loads"] = probe_load(cf.path, cf.base, "pinocchio")
+    out["findings"] = findings
+    return out
+
+
+def run_one(cf: CorpusFile, random_q: int = 20, timeout: float = 900.0, probe: bool = True) -> dict:
+    """Check one file as the sweep does (`simmatch.sweep.check_model` in its own process group) and
+    return its corpus row."""
+    spec = spec_of(cf, random_q)
+    t0 = time.perf_counter()
+    outcome = run_in_process(check_model, (spec.config, 1), timeout)
+    row, files = make_row(spec, outcome)
+    return corpus_row(cf, with_fail_on(row, "error"), files, time.perf_counter() - t0, probe)
 
 
 # -- summary -------------------------------------------------------------------------------------
@@ -407,7 +417,7 @@ def summarise(rows: list[dict]) -> dict:
 
 def markdown_summary(summary: dict, max_kinds: int = 40) -> str:
     s = summary
-    lines = [f"Corpus: {s['files']} URDF files; `simmatch check FILE --random-q N --json` per file "
+    lines = [f"Corpus: {s['files']} URDF files; `check FILE --random-q N` per file through `simmatch sweep` "
              f"({s['wall_s_total']:.0f} s of check time in all).", "",
              "| result | files |", "|---|---|"]
     names = {"0": "0 (nothing reaches error)", "1": "1 (errors found)", "2": "2 (rejected as bad input)"}
@@ -447,24 +457,23 @@ CSV_FIELDS = ["file", "args", "base_why", "package_uri", "result", "exit_code", 
               "matched_unexplained", "wall_s", "message", "pybullet_loads", "pinocchio_loads", "path"]
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+CORPUS_FILES = ("corpus.json", "corpus.csv", "corpus.md")
 
 
-def write_outputs(out: Path, rows: list[dict], summary: dict, meta: dict) -> None:
+def write_outputs(out: Path, rows: list[dict], summary: dict, meta: dict, stem: str = "sweep") -> None:
+    """`stem`.json (rows, summary, meta), `stem`.csv (one row per file) and `stem`.md (summary and table)
+    in `out`, each written whole."""
     out.mkdir(parents=True, exist_ok=True)
-    _atomic_write(out / "sweep.json", json.dumps({"meta": meta, "summary": summary, "rows": rows}, indent=1,
+    write_text(out / f"{stem}.json", json.dumps({"meta": meta, "summary": summary, "rows": rows}, indent=1,
                                                  sort_keys=True, allow_nan=False) + "\n")
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=CSV_FIELDS, extrasaction="ignore")
     w.writeheader()
     w.writerows(rows)
-    _atomic_write(out / "sweep.csv", buf.getvalue())
+    write_text(out / f"{stem}.csv", buf.getvalue())
     vers = ", ".join(f"{k} {v}" for k, v in meta.get("versions", {}).items())
     head = "".join(f"- {k}: {v}\n" for k, v in meta.items() if k != "versions") + (f"- versions: {vers}\n" if vers else "")
-    _atomic_write(out / "sweep.md", "# simmatch corpus sweep\n\n" + head + "\n## Summary\n\n"
+    write_text(out / f"{stem}.md", "# simmatch corpus sweep\n\n" + head + "\n## Summary\n\n"
                   + markdown_summary(summary, max_kinds=10**6) + "\n## Files\n\n" + markdown_table(rows))
 
 
@@ -481,25 +490,48 @@ def versions() -> dict:
 
 
 def sweep(files: list[CorpusFile], workers: int = 2, random_q: int = 20, timeout: float = 900.0,
-          probe: bool = True, progress=None) -> list[dict]:
-    """Check every file (`workers` at a time); rows in the order of `files`."""
-    rows: list[dict | None] = [None] * len(files)
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        futures = {pool.submit(run_one, cf, random_q, timeout, probe): i for i, cf in enumerate(files)}
-        from concurrent.futures import as_completed
+          probe: bool = True, progress=None, out: Path | None = None, ray: str | None = None) -> list[dict]:
+    """Check every file with `simmatch sweep`'s library (`workers` at a time, or on Ray), its sweep
+    folder in `out` (resumed when it holds an earlier one; a temporary folder when None); the corpus
+    rows in the order of `files`."""
+    specs = [spec_of(cf, random_q) for cf in files]
+    by_id = {s.id: cf for s, cf in zip(specs, files)}
 
-        for fut in as_completed(futures):
-            i = futures[fut]
-            rows[i] = fut.result()
-            if progress:
-                progress(rows[i])
-    return [r for r in rows if r is not None]
+    def on_result(row):
+        if progress:
+            progress(row)
+
+    def rows_of(folder: Path) -> list[dict]:
+        res = run_sweep(specs, folder, defaults=CheckConfig(model="", random_q=random_q), workers=workers, ray=ray,
+                        timeout=timeout, fail_on="error", on_result=on_result, extra_owned=CORPUS_FILES)
+        rows = []
+        for row in res.rows:
+            model = folder / "models" / row["id"]
+            files_ = {n: (model / n).read_text() for n in row["files"] if n == "check.json"}
+            wall = res.doc["timings"]["models"].get(row["id"], {}).get("wall_s", 0.0)
+            rows.append(corpus_row(by_id[row["id"]], row, files_, wall, probe))
+        return rows
+
+    if out is not None:
+        return rows_of(out)
+    with tempfile.TemporaryDirectory(prefix="corpus_sweep_") as tmp:
+        return rows_of(Path(tmp) / "sweep")
+
+
+def write_list(files: list[CorpusFile], path: Path) -> None:
+    """The corpus as a list file for `simmatch sweep PATH`: one file per line with its --base."""
+    lines = ["# the corpus of benchmarks/corpus_sweep.py: simmatch sweep THIS_FILE --out DIR"]
+    lines += [f"{shlex.join([cf.path, *cf.args])}  # {cf.name}: {cf.base_why}" for cf in files]
+    write_text(path, "\n".join(lines) + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", type=Path, default=Path("reports/corpus_sweep"), help="output folder")
     ap.add_argument("--workers", type=int, default=2, help="files checked at a time")
+    ap.add_argument("--ray", metavar="ADDRESS", help="run the checks as Ray tasks: local, auto or a cluster address")
+    ap.add_argument("--write-list", type=Path, metavar="FILE",
+                    help="write the corpus as a list file for `simmatch sweep FILE` (with each file's --base), run nothing")
     ap.add_argument("--timeout", type=float, default=900.0, help="seconds per file before it is killed")
     ap.add_argument("--random-q", type=int, default=20)
     ap.add_argument("--packages", default=",".join(PACKAGES), help="comma list of " + ", ".join(PACKAGES))
@@ -507,9 +539,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--include-random-urdfs", action="store_true", help="add pybullet_data/random_urdfs (1000 files)")
     ap.add_argument("--no-probe", action="store_true", help="do not ask PyBullet/Pinocchio about rejected files")
     ap.add_argument("--list", action="store_true", help="list the files and the arguments they get, run nothing")
-    ap.add_argument("--kinds", type=int, default=15, help="failure kinds in the printed summary (all in sweep.md)")
-    ap.add_argument("--summarise", type=Path, metavar="SWEEP_JSON",
-                    help="print the Markdown summary of an earlier sweep.json (recounted), run nothing")
+    ap.add_argument("--kinds", type=int, default=15, help="failure kinds in the printed summary (all in corpus.md)")
+    ap.add_argument("--summarise", type=Path, metavar="CORPUS_JSON",
+                    help="print the Markdown summary of an earlier corpus.json (recounted), run nothing")
     a = ap.parse_args(argv)
     if a.summarise:
         rows = json.loads(a.summarise.read_text())["rows"]
@@ -520,6 +552,10 @@ def main(argv: list[str] | None = None) -> int:
         if p not in PACKAGES:
             ap.error(f"--packages: unknown package {p!r}; choose from {', '.join(PACKAGES)}")
     files = discover(packages, a.include_random_urdfs, a.only)
+    if a.write_list:
+        write_list(files, a.write_list)
+        print(f"written: {a.write_list} ({len(files)} files)", file=sys.stderr)
+        return 0
     if a.list:
         for cf in files:
             print(f"{cf.name}\t{' '.join(cf.args) or '(auto)'}\t{cf.base_why}\t{'package://' if cf.package_uri else ''}")
@@ -530,18 +566,18 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     done = [0]
 
-    def progress(row):
+    def progress(row):  # a row of simmatch.sweep (its result names, before the corpus's bookkeeping)
         done[0] += 1
-        print(f"[{done[0]}/{len(files)}] {row['result']:>9} {row['wall_s']:7.1f}s {row['file']} {row['message'][:100]}",
-              file=sys.stderr, flush=True)
+        print(f"[{done[0]}] {row['result']:>14} {row['model']} {row['message'][:100]}", file=sys.stderr, flush=True)
 
-    rows = sweep(files, a.workers, a.random_q, a.timeout, not a.no_probe, progress)
+    rows = sweep(files, a.workers, a.random_q, a.timeout, not a.no_probe, progress, out=a.out, ray=a.ray)
     summary = summarise(rows)
-    meta = {"versions": versions(), "random_q": a.random_q, "workers": a.workers, "timeout_s": a.timeout,
-            "packages": packages, "wall_s": round(time.perf_counter() - t0, 1)}
-    write_outputs(a.out, rows, summary, meta)
+    meta = {"versions": versions(), "random_q": a.random_q, "workers": None if a.ray else a.workers,
+            "ray": a.ray, "timeout_s": a.timeout, "packages": packages, "wall_s": round(time.perf_counter() - t0, 1)}
+    write_outputs(a.out, rows, summary, meta, stem="corpus")
     sys.stdout.write(markdown_summary(summary, max_kinds=a.kinds))
-    print(f"written: {a.out}/sweep.md, sweep.csv, sweep.json ({meta['wall_s']:.0f} s wall)", file=sys.stderr)
+    print(f"written: {a.out}/sweep.html (the sweep's page), corpus.md, corpus.csv, corpus.json "
+          f"({meta['wall_s']:.0f} s wall)", file=sys.stderr)
     return 0
 
 

@@ -109,6 +109,7 @@ def _register() -> None:
         ("simmatch.cli.learn", "train_policy", "train-policy"),
         ("simmatch.cli.view", "view_cmd", "view"),
         ("simmatch.cli.export", "export", "export"),
+        ("simmatch.cli.sweep", "sweep", "sweep"),
     ]:
         try:
             mod = importlib.import_module(module)
