@@ -91,3 +91,21 @@ def test_bad_run_folders(tmp_path, tiny_run):
     (broken / "checkpoints" / "latest.json").write_text(json.dumps({"iteration": 2, "best": None}))
     with pytest.raises(CorruptFile, match=r"generator_0002\.zip"):
         load_hybrid(broken)
+
+
+def test_emf_run_scores_the_torque_scale_against_speed(tiny_run):
+    """An emf target's run folder: the learned torque scale against |dq| (PNG) and its agreement with
+    the true back-EMF curve, and the learned-vs-sysid reductions, in scores.json."""
+    scores = json.loads((tiny_run / "scores.json").read_text())
+    assert (tiny_run / "emf_torque_scale.png").stat().st_size > 0
+    emf = scores["emf_torque_scale"]
+    assert emf["omega0"] == 15.0
+    assert set(emf["joints"]) == {"thigh_joint", "leg_joint", "foot_joint"}
+    for j in emf["joints"].values():
+        assert 0 < j["n"] <= 20 and (j["correlation"] is None or -1.0 <= j["correlation"] <= 1.0)
+    assert set(emf["sysid_constant"]) == set(emf["joints"])
+    learned = scores["methods"]["learned hybrid"]
+    sysid = scores["methods"]["sysid (constant, CMA-ES)"]
+    assert scores["learned_vs_sysid"]["one_step"] == pytest.approx(
+        1 - learned["one_step"]["mean"] / sysid["one_step"]["mean"])
+    assert scores["learned_vs_sysid"]["h3"] == pytest.approx(1 - learned["h3"]["mean"] / sysid["h3"]["mean"])
