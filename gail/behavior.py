@@ -210,7 +210,7 @@ def make_task_env(model: RobotModel, src: str, seed: int = 0, max_steps: int = 5
             self.t = 0
             if corrector is not None and hasattr(corrector, "reset"):
                 corrector.reset(self.rng)
-            return task_obs(model, self.s).astype(np.float32), {}
+            return task_obs(model, self.s).astype(np.float32), {"state": self.s.copy()}
 
         def step(self, action):
             a = np.clip(np.asarray(action, float), -1, 1)
@@ -218,7 +218,7 @@ def make_task_env(model: RobotModel, src: str, seed: int = 0, max_steps: int = 5
             try:
                 s2 = self.sim.step(self.s, a, u)
             except Exception:
-                return task_obs(model, self.s).astype(np.float32), -10.0, True, False, {}
+                return task_obs(model, self.s).astype(np.float32), -10.0, True, False, {"state": self.s.copy()}
             fwd = (s2[self.x[0]] - self.s[self.x[0]]) / self.sim.dt if self.x else 0.0
             pen = 0.0
             for i, lim in enumerate(self.limits):
@@ -229,7 +229,8 @@ def make_task_env(model: RobotModel, src: str, seed: int = 0, max_steps: int = 5
             reward = 1.0 + fwd - 1e-3 * float(a @ a) - 1.0 * pen
             self.s, self.t = s2, self.t + 1
             term = self.fell(s2)
-            return task_obs(model, s2).astype(np.float32), float(reward), term, self.t >= max_steps, {}
+            return (task_obs(model, s2).astype(np.float32), float(reward), term, self.t >= max_steps,
+                    {"state": s2.copy()})
 
     return TaskEnv()
 

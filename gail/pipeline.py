@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -47,8 +49,27 @@ def data_key(cfg: LearnDynConfig) -> dict:
             "act_noise": cfg.act_noise, "obs_noise": cfg.obs_noise}
 
 
-def target_dataset(cfg: LearnDynConfig, model, behaviour, run: RunFolder, log, given: Dataset | None = None
-                   ) -> Dataset:
+@contextmanager
+def stage_bar(title: str, total: int, enabled: bool) -> Iterator[Callable[..., None]]:
+    """A rich progress bar for one stage (as training's): yields `advance(n=1, info='')`; a no-op
+    when not `enabled`. The bar goes when the stage ends (transient)."""
+    if not enabled:
+        yield lambda n=1, info="": None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn(f"[bold]{title}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}"),
+                  TimeElapsedColumn(), transient=True) as bar:
+        task = bar.add_task(title, total=total, info="")
+
+        def advance(n: int = 1, info: str = "") -> None:
+            bar.update(task, advance=n, info=info)
+
+        yield advance
+
+
+def target_dataset(cfg: LearnDynConfig, model, behaviour, run: RunFolder, log, given: Dataset | None = None,
+                   progress: bool = False) -> Dataset:
     """The target data: `given` (or cfg.dataset, loaded), the run folder's dataset.npz when everything it
     depends on matches, or collected in the target (a damaged dataset.npz of the run is collected again)."""
     path = run.file("dataset.npz")
@@ -68,10 +89,12 @@ def target_dataset(cfg: LearnDynConfig, model, behaviour, run: RunFolder, log, g
     t0 = time.time()
     backend = make_target(cfg.dst, model)
     try:
-        ds = collect(backend, model, behaviour, cfg.n_traj, cfg.max_steps, cfg.substeps, cfg.seed,
-                     cfg.act_noise, cfg.obs_noise, fell=fell_fn(model),
-                     meta={"target": cfg.dst, "model": cfg.model, "behaviour": behaviour.name,
-                           "dt": backend.config.dt, "key": key})
+        with stage_bar(f"data from {cfg.dst}", cfg.n_traj, progress) as advance:
+            ds = collect(backend, model, behaviour, cfg.n_traj, cfg.max_steps, cfg.substeps, cfg.seed,
+                         cfg.act_noise, cfg.obs_noise, fell=fell_fn(model),
+                         meta={"target": cfg.dst, "model": cfg.model, "behaviour": behaviour.name,
+                               "dt": backend.config.dt, "key": key},
+                         progress=lambda done: advance(1, "trajectories"))
     finally:
         backend.close()
     ds.save(path)
@@ -90,6 +113,20 @@ def one_step_reduction(raw: float, learned: float) -> float | None:
     return 1.0 - learned / raw if raw > NO_GAP else None
 
 
+EMF_PLOT = "emf_torque_scale.png"  # the run folder's plot of the learned torque scale against |dq| (emf targets)
+
+
+def vs_sysid(methods: dict, horizon: int) -> dict:
+    """The learned hybrid's held-out error reduction against the constant sysid fit, 1 - learned /
+    sysid (a fraction; negative: the constant fit is better), for the one-step and the H-step GT
+    error; None where sysid's error is round-off (<= NO_GAP)."""
+    learned, sysid = methods["learned hybrid"], methods["sysid (constant, CMA-ES)"]
+    out = {}
+    for key in ("one_step", f"h{horizon}"):
+        out[key] = one_step_reduction(sysid[key]["mean"], learned[key]["mean"])
+    return out
+
+
 def reduction_text(reduction: float | None) -> str:
     if reduction is None:
         return f"n/a (the raw source already matches the target: one-step GT error <= {NO_GAP:g})"
@@ -102,7 +139,16 @@ def learn_dyn(cfg: LearnDynConfig, root="reports", resume: bool = False, log=pri
 
     from .baselines import DomainRandCorrector, RandomForceCorrector, fit_sysid
     from .behavior import make_behaviour
-    from .scoring import generator_outputs, hstep_errors, markdown_table, one_step_errors, summary
+    from .scoring import (
+        emf_agreement,
+        generator_outputs,
+        hstep_errors,
+        markdown_table,
+        one_step_errors,
+        plot_torque_scale_vs_speed,
+        summary,
+        torque_scale_vs_speed,
+    )
     from .sim import HybridSim
     from .trainer import Trainer
 
@@ -132,7 +178,7 @@ def learn_dyn(cfg: LearnDynConfig, root="reports", resume: bool = False, log=pri
     elif not resume:
         run.reset(keep=("dataset.npz",))  # a new run: no metrics or checkpoints of an older one
     cfg.write(run.file("config.json"))
-    data = target_dataset(cfg, model, behaviour, run, log, given)
+    data = target_dataset(cfg, model, behaviour, run, log, given, progress)
     train, held = data.split(cfg.heldout_frac, np.random.default_rng(cfg.seed))
     fit, val = train.split(cfg.val_frac, np.random.default_rng(cfg.seed + 1))
     trainer = Trainer(cfg, model, fit, val, behaviour, run, log)
@@ -148,46 +194,70 @@ def learn_dyn(cfg: LearnDynConfig, root="reports", resume: bool = False, log=pri
     learned = trainer.eval_sim
     contact = learned if cfg.space == "contact" else HybridSim(model, cfg.src, "contact", substeps=cfg.substeps)
     force = learned if cfg.space == "force" else HybridSim(model, cfg.src, "force", substeps=cfg.substeps)
-    sysid, sysid_info = fit_sysid(contact, fit, cfg.sysid_transitions, cfg.sysid_evals, cfg.seed)
-    n, H = cfg.score_transitions, cfg.horizon
-    raw_sim = HybridSim(model, cfg.src, None, substeps=cfg.substeps)  # never touched by a correction
-    assert learned.space is not None and force.space is not None and contact.space is not None
-    methods = [
-        ("raw source", raw_sim, None),
-        ("learned hybrid", learned, gen),
-        ("random force", force, RandomForceCorrector(force.space.dim, cfg.random_force_frac)),
-        ("domain randomisation", contact, DomainRandCorrector(contact.space.dim)),
-        ("sysid (constant, CMA-ES)", contact, sysid),
-    ]
-    scores: dict[str, Any] = {"target": cfg.dst, "source": cfg.src, "space": cfg.space, "methods": {},
-                              "backends": {}}
-    rows = []
-    for name, sim, corr in methods:
-        one = summary(one_step_errors(sim, held, corr, n=n))
-        hs = summary(hstep_errors(sim, held, corr, H))
-        scores["methods"][name] = {"one_step": one, f"h{H}": hs}
-        rows.append([name, one["mean"], one["sem"], hs["mean"], hs["sem"]])
-    raw = scores["methods"]["raw source"]["one_step"]["mean"]
-    lrn = scores["methods"]["learned hybrid"]["one_step"]["mean"]
-    scores["one_step_reduction"] = one_step_reduction(raw, lrn)
-    table1 = markdown_table(["method", "one-step GT", "sem", f"{H}-step GT", "sem"], rows)
+    n_methods, n_engines = 5, len(engine_names())
+    with stage_bar("scoring", 1 + 2 * n_methods + n_engines, progress) as advance:
+        advance(0, "sysid (CMA-ES)")
+        sysid, sysid_info = fit_sysid(contact, fit, cfg.sysid_transitions, cfg.sysid_evals, cfg.seed)
+        advance(1)
+        n, H = cfg.score_transitions, cfg.horizon
+        raw_sim = HybridSim(model, cfg.src, None, substeps=cfg.substeps)  # never touched by a correction
+        assert learned.space is not None and force.space is not None and contact.space is not None
+        methods = [
+            ("raw source", raw_sim, None),
+            ("learned hybrid", learned, gen),
+            ("random force", force, RandomForceCorrector(force.space.dim, cfg.random_force_frac)),
+            ("domain randomisation", contact, DomainRandCorrector(contact.space.dim)),
+            ("sysid (constant, CMA-ES)", contact, sysid),
+        ]
+        scores: dict[str, Any] = {"target": cfg.dst, "source": cfg.src, "space": cfg.space, "methods": {},
+                                  "backends": {}}
+        rows = []
+        assert len(methods) == n_methods
+        for name, sim, corr in methods:
+            advance(0, f"{name}: one-step")
+            one = summary(one_step_errors(sim, held, corr, n=n))
+            advance(1, f"{name}: {H}-step")
+            hs = summary(hstep_errors(sim, held, corr, H))
+            advance(1)
+            scores["methods"][name] = {"one_step": one, f"h{H}": hs}
+            rows.append([name, one["mean"], one["sem"], hs["mean"], hs["sem"]])
+        raw = scores["methods"]["raw source"]["one_step"]["mean"]
+        lrn = scores["methods"]["learned hybrid"]["one_step"]["mean"]
+        scores["one_step_reduction"] = one_step_reduction(raw, lrn)
+        table1 = markdown_table(["method", "one-step GT", "sem", f"{H}-step GT", "sem"], rows)
 
-    # learned hybrid against each backend: same behaviour, fresh trajectories in each plain engine
-    brow = []
-    for eng in engine_names():
-        b = make_target(eng, model)
-        try:
-            d = collect(b, model, behaviour, cfg.backend_traj, cfg.max_steps, cfg.substeps, cfg.seed + 777,
-                        fell=fell_fn(model), meta={"target": eng})
-        finally:
-            b.close()
-        r_raw = summary(one_step_errors(raw_sim, d, None, n=n))
-        r_gen = summary(one_step_errors(learned, d, gen, n=n))
-        scores["backends"][eng] = {"raw_source": r_raw, "learned_hybrid": r_gen}
-        brow.append([eng, r_raw["mean"], r_gen["mean"]])
+        # learned hybrid against each backend: same behaviour, fresh trajectories in each plain engine
+        brow = []
+        for eng in engine_names():
+            advance(0, f"against {eng}")
+            b = make_target(eng, model)
+            try:
+                d = collect(b, model, behaviour, cfg.backend_traj, cfg.max_steps, cfg.substeps, cfg.seed + 777,
+                            fell=fell_fn(model), meta={"target": eng})
+            finally:
+                b.close()
+            r_raw = summary(one_step_errors(raw_sim, d, None, n=n))
+            r_gen = summary(one_step_errors(learned, d, gen, n=n))
+            scores["backends"][eng] = {"raw_source": r_raw, "learned_hybrid": r_gen}
+            brow.append([eng, r_raw["mean"], r_gen["mean"]])
+            advance(1)
     table2 = markdown_table(["data from", "raw source one-step GT", "learned hybrid one-step GT"], brow)
     if learned.space.kind == "contact":
         scores["generator_outputs"] = generator_outputs(learned, held, gen, n=n)
+    scores["learned_vs_sysid"] = vs_sysid(scores["methods"], H)
+    dst = parse_target(cfg.dst)
+    if dst.variant == "emf" and learned.space.kind == "contact":
+        from simmatch.variants import EMF_OMEGA0
+
+        omega0 = float(dst.arg) if dst.arg else EMF_OMEGA0
+        curves = torque_scale_vs_speed(learned, held, gen, n=n)
+        if curves:
+            u = contact.space.physical(sysid.u)
+            constant = {j: float(u[contact.space.torque_scale_index(j)]) for j in curves}
+            scores["emf_torque_scale"] = emf_agreement(curves, omega0)
+            scores["emf_torque_scale"]["sysid_constant"] = constant
+            plot_torque_scale_vs_speed(run.file(EMF_PLOT), curves, omega0, constant,
+                                       f"{cfg.model}: learned torque scale against |dq| ({cfg.src} -> {cfg.dst})")
     scores["sysid"] = sysid_info
     scores["selected_generator"] = trainer.selected
     scores["wall_s"] = {"train": t_train, "total": time.time() - t_start}
@@ -218,12 +288,20 @@ def learn_dyn(cfg: LearnDynConfig, root="reports", resume: bool = False, log=pri
     md = [f"# learn-dyn {cfg.model}: {cfg.src} -> {cfg.dst} ({cfg.space})", "",
           f"Held-out target data, GT metric (simmatch.metrics.gt_error); {H}-step = open loop.", "", table1, "",
           f"One-step GT error reduction vs raw source: {reduction_text(scores['one_step_reduction'])}", "",
+          f"Learned hybrid vs the constant sysid fit (1 - learned / sysid): one-step "
+          f"{reduction_text(scores['learned_vs_sysid']['one_step'])}, {H}-step "
+          f"{reduction_text(scores['learned_vs_sysid'][f'h{H}'])}", "",
           f"Generator: {trainer.selected['how']}.", "",
           "Learned hybrid against each backend (same behaviour):", "", table2, ""]
     if "generator_outputs" in scores:
         md += ["Mean generator output over held-out states:", "",
                markdown_table(["correction", "mean", "std"],
                               [[k, v["mean"], v["std"]] for k, v in scores["generator_outputs"].items()]), ""]
+    if "emf_torque_scale" in scores:
+        e = scores["emf_torque_scale"]
+        r_text = "n/a (constant)" if e["correlation"] is None else f"{e['correlation']:.3f}"
+        md += [f"Learned torque scale against the true back-EMF curve clip(1 - |dq|/{e['omega0']:g}): correlation "
+               f"{r_text}, mean |difference| {e['mean_abs_diff']:.3f} ({EMF_PLOT}).", ""]
     if "refine" in scores:
         md += ["Policy refinement (return in the target):", "",
                markdown_table(["policy", "return"], [[k, v["return"]] for k, v in scores["refine"].items()]), ""]

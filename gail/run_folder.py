@@ -51,7 +51,7 @@ class RunFolder:
     # what a run writes; `reset` deletes these and nothing else (never a user's unrelated files).
     # metrics.csv: the metrics file of earlier versions
     ARTIFACTS = ("config.json", "progress.csv", "metrics.csv", "checkpoints", "dataset.npz", "scores.json",
-                 "scores.md", "policy_refined_hybrid.zip", "policy_refined_dr.zip")
+                 "scores.md", "policy_refined_hybrid.zip", "policy_refined_dr.zip", "emf_torque_scale.png")
     ARTIFACT_GLOBS = ("curve_*.png", TB_EVENTS)
 
     @classmethod
@@ -219,6 +219,10 @@ class RunFolder:
         return write_json(self.file(name), obj, indent=2, sort_keys=True)
 
     def plot_curves(self) -> list[Path]:
+        """curve_<group>.png per metrics group (gt, gen, corrections, disc, train, time), one panel per
+        quantity (each on its own scale, so that no curve is flattened by another); the validation GT
+        error panel holds the raw source's line too. The GAIL stage starts at the dotted line. Returns
+        the files written."""
         import matplotlib
 
         matplotlib.use("Agg")
@@ -227,22 +231,56 @@ class RunFolder:
         rows = self.read_metrics()
         if not rows:
             return []
-        out = []
         groups: dict[str, list[str]] = {}
         for k in sorted(rows[0].keys()):  # SB3's CSV orders its columns by set order
             if "/" in k and k not in _NOT_PLOTTED:
-                groups.setdefault(k.split("/")[0], []).append(k)
+                g = k.split("/")[0]
+                if g == "gen" and k not in _GEN_REWARDS:
+                    g = "corrections"  # the generator's outputs (physical units), not its rewards
+                groups.setdefault(g, []).append(k)
         it = np.array([float(r["iteration"]) for r in rows])
+        gail = [i for i, r in zip(it, rows) if r.get("stage") == "gail"]
+        start = min(gail) - 0.5 if gail and len(gail) < len(rows) else None
+
+        def series(k: str) -> tuple[np.ndarray, np.ndarray]:
+            y = np.array([float(r[k]) if r.get(k) not in ("", None) else np.nan for r in rows])
+            ok = np.isfinite(y)
+            return it[ok], y[ok]
+
+        out = []
         for g, keys in groups.items():
-            fig, ax = plt.subplots(figsize=(6, 3.5))
-            for k in keys:
-                y = np.array([float(r[k]) if r.get(k) not in ("", None) else np.nan for r in rows])
-                if np.isfinite(y).any():
-                    ok = np.isfinite(y)
-                    ax.plot(it[ok], y[ok], marker=".", label=k)
-            ax.set_xlabel("iteration")
-            ax.set_title(g)
-            ax.legend(fontsize=7)
+            panels = [[k] for k in keys if k != "gt/one_step_raw_source"]
+            if g == "gt" and "gt/one_step" in keys and "gt/one_step_raw_source" in keys:
+                panels = [["gt/one_step", "gt/one_step_raw_source"]] + [p for p in panels if p != ["gt/one_step"]]
+            panels = [p for p in panels if any(len(series(k)[0]) for k in p)]
+            if not panels:
+                continue
+            ncols = min(3, len(panels))
+            nrows = -(-len(panels) // ncols)
+            fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 2.7 * nrows + 0.6), squeeze=False)
+            for ax, panel in zip(axes.flat, panels):
+                for k in panel:
+                    x, y = series(k)
+                    if k == "gt/one_step_raw_source":  # one number (the raw source does not train): a line
+                        ax.axhline(float(y[-1]), color="0.3", ls="--", lw=1.2, label="raw source")
+                    else:
+                        ax.plot(x, y, marker=".", label="learned hybrid" if k == "gt/one_step" else None)
+                ax.set_title(_PANEL_TITLES.get(panel[0], panel[0].split("/", 1)[1]), fontsize=9)
+                if g == "gt":
+                    ax.set_ylim(bottom=0.0)  # an error: the reduction reads off against zero
+                if start is not None:
+                    ax.axvline(start, color="0.5", ls=":", lw=1)
+                if len(panel) > 1:
+                    ax.legend(fontsize=7)
+                ax.tick_params(labelsize=7)
+            for ax in axes.flat[len(panels):]:
+                ax.set_visible(False)
+            for ax in axes.flat[max(0, len(panels) - ncols):len(panels)]:  # the lowest panel of each column
+                ax.set_xlabel("iteration", fontsize=8)
+            title = _GROUP_TITLES.get(g, g)
+            if start is not None:
+                title += " (dotted: GAIL stage starts)"
+            fig.suptitle(title, fontsize=10)
             fig.tight_layout()
             p = self.file(f"curve_{g}.png")
             try:
@@ -255,6 +293,24 @@ class RunFolder:
 
 # PPO's counters and constants: nothing to see in a curve
 _NOT_PLOTTED = {"train/n_updates", "train/learning_rate", "train/clip_range"}
+# gen/ keys that are the generator's rewards; every other gen/ key is a correction output
+_GEN_REWARDS = {"gen/return", "gen/reward_per_step", "gen/gt_reward", "gen/ep_len"}
+_GROUP_TITLES = {
+    "gt": "validation: one-step GT error",
+    "corrections": "generator outputs: mean over validation states (per step, physical units)",
+    "gen": "generator rewards",
+    "disc": "discriminator",
+    "train": "PPO (generator) training",
+    "time": "speed",
+}
+_PANEL_TITLES = {
+    "gt/one_step": "one-step GT error (validation)",
+    "gen/return": "discriminator return per episode (sum)",
+    "gen/reward_per_step": "discriminator reward per step (mean)",
+    "gen/gt_reward": "GT-pretraining reward per step (mean)",
+    "gen/ep_len": "episode length (control steps)",
+    "time/steps_per_s": "environment steps per second",
+}
 
 
 def _parse_value(v: str):

@@ -156,3 +156,82 @@ def markdown_table(headers: list[str], rows: list[list]) -> str:
     lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
     lines += ["| " + " | ".join(fmt(v) for v in r) + " |" for r in rows]
     return "\n".join(lines)
+
+
+def torque_scale_vs_speed(sim: HybridSim, data: Dataset, corrector: Corrector, n: int | None = None,
+                          seed: int = 12345) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per actuated joint of a `contact` space: (|dq| (N,) rad/s or m/s of the data's states at the
+    control step's start, the corrector's torque scale (N,) for that state and action), over N of the
+    data's transitions. Empty for a space without torque scales."""
+    space = sim.space
+    assert space is not None, "a corrector needs a correction space"
+    s, a, _ = sample_transitions(data, n, seed)
+    rng = np.random.default_rng(seed + 1)
+    X = np.array([sim.obs(si, ai) for si, ai in zip(s, a)])
+    U = corrector.batch(X) if isinstance(corrector, GeneratorCorrector) else np.array([corrector(x, rng) for x in X])
+    V = np.array([space.physical(u) for u in U])
+    dq = np.abs(np.array([to_state(sim.model, si).dq for si in s]))
+    out = {}
+    for i, name in enumerate(space.names):
+        if name.startswith("torque_scale[") and name.endswith("]"):
+            joint = name[len("torque_scale["):-1]
+            out[joint] = (dq[:, sim.model.joint_names.index(joint)], V[:, i])
+    return out
+
+
+def _pearson(x: np.ndarray, y: np.ndarray) -> float | None:
+    """Pearson correlation, None where either is constant (JSON holds no NaN)."""
+    if len(x) < 2 or np.std(x) < 1e-12 or np.std(y) < 1e-12:
+        return None
+    return float(np.corrcoef(x, y)[0, 1])
+
+
+def emf_agreement(curves: dict[str, tuple[np.ndarray, np.ndarray]], omega0: float) -> dict:
+    """How the learned torque scales follow the back-EMF curve clip(1 - |dq| / omega0, 0, 1): per
+    joint and pooled, the Pearson correlation of scale and true factor (None: one is constant), and
+    the mean absolute difference; n: the transitions."""
+    out: dict = {"omega0": omega0, "joints": {}}
+    xs, ys = [], []
+    for joint, (dq, scale) in curves.items():
+        true = np.clip(1.0 - dq / omega0, 0.0, 1.0)
+        out["joints"][joint] = {"correlation": _pearson(scale, true), "mean_abs_diff": float(np.abs(scale - true).mean()),
+                                "n": len(dq), "max_abs_dq": float(dq.max()) if len(dq) else 0.0}
+        xs.append(true)
+        ys.append(scale)
+    pooled_true = np.concatenate(xs) if xs else np.zeros(0)
+    pooled = np.concatenate(ys) if ys else np.zeros(0)
+    out["correlation"] = _pearson(pooled, pooled_true)
+    out["mean_abs_diff"] = float(np.abs(pooled - pooled_true).mean()) if len(pooled) else None
+    return out
+
+
+def plot_torque_scale_vs_speed(path, curves: dict[str, tuple[np.ndarray, np.ndarray]], omega0: float,
+                               constant: dict[str, float] | None = None, title: str = "") -> None:
+    """One panel per joint: the learned torque scale of each held-out state against |dq|, the true
+    back-EMF curve clip(1 - |dq| / omega0, 0, 1) and (`constant`) the sysid fit's constant scale."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from simmatch.outputs import save_figure
+
+    fig, axes = plt.subplots(1, len(curves), figsize=(4.2 * len(curves), 3.4), squeeze=False)
+    for ax, (joint, (dq, scale)) in zip(axes[0], curves.items()):
+        top = max(float(dq.max()) if len(dq) else 0.0, 1.2 * omega0)
+        grid = np.linspace(0.0, top, 200)
+        ax.scatter(dq, scale, s=5, alpha=0.4, label="learned (held-out states)")
+        ax.plot(grid, np.clip(1.0 - grid / omega0, 0.0, 1.0), color="k", lw=1.5, label="true clip(1 - |dq|/w0)")
+        if constant is not None and joint in constant:
+            ax.axhline(constant[joint], color="tab:red", ls="--", lw=1.2, label="sysid (constant)")
+        ax.set_xlabel("|dq| (rad/s)", fontsize=8)
+        ax.set_ylabel("torque scale", fontsize=8)
+        ax.set_title(joint, fontsize=9)
+        ax.tick_params(labelsize=7)
+        ax.legend(fontsize=6)
+    fig.suptitle(title or f"learned torque scale against joint speed (back-EMF, w0 = {omega0:g} rad/s)", fontsize=10)
+    fig.tight_layout()
+    try:
+        save_figure(fig, path, dpi=90)
+    finally:
+        plt.close(fig)

@@ -61,12 +61,15 @@ class SimOptions:
 @dataclass(frozen=True)
 class ContactConfig:
     """Ground and default contact parameters. `stiffness`/`damping` None means a rigid contact (each
-    engine's own hard-contact model); set both for a compliant floor (spring N/m, damper N s/m)."""
+    engine's own hard-contact model); set both for a compliant floor (spring N/m, damper N s/m).
+    `young_modulus` (Pa) not None: the floor is a deformable slab (finite elements) of that material,
+    in an engine that has one (`Capabilities.deformable_floor`; the `deform-floor` target variant)."""
 
     friction: float = 1.0
     restitution: float = 0.0
     stiffness: float | None = None
     damping: float | None = None
+    young_modulus: float | None = None
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,8 @@ NEW_FIELDS: tuple[str, ...] = (
     "config.check.model",
     "config.check.tol",
     "config.check.base_pose",
+    # SimConfig's contact: the deform-floor variant's Young's modulus (null: a rigid or spring floor)
+    "config.contact.young_modulus",
 )
 
 RTOL = 1e-6

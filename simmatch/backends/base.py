@@ -82,7 +82,7 @@ class UnsupportedKind:
 
 # What an undeclared feature gets: a structural approximation with the generic cause.
 UNDECLARED = UnsupportedKind("structure", "unsupported")
-VARIANTS_EVERY_ENGINE = frozenset({"heavy-head", "low-power"})  # a model edit; Backend.torque_scale
+VARIANTS_EVERY_ENGINE = frozenset({"heavy-head", "heavy-leg", "low-power", "emf"})  # model edits; Backend.torque_scale/torque_map
 
 
 def _frozen_map(value: Mapping[Any, Any] | None) -> Mapping[Any, Any]:
@@ -111,7 +111,9 @@ class Capabilities:
       mesh, tried in order on the engine's message; a pattern with a group named `binary` matches
       only when that group names a binary STL file.
     - `variants`: the target variants (`simmatch.variants.VARIANTS`) it can express;
-      'soft-floor' needs `compliant_contact`.
+      'soft-floor' needs `compliant_contact`; 'deform-floor' needs `deformable_floor` or
+      `compliant_contact` (then approximated by a compliant contact).
+    - `deformable_floor`: it builds the floor as a finite-element slab (`ContactConfig.young_modulus`).
     - `collision_detectors`: the collision detectors it can use (`SimConfig.collision_detector`
       for an engine that has a choice), the one it uses by default first.
     - `native_formats`: the model formats (`RobotModel.source_format`) its native load reads
@@ -137,6 +139,7 @@ class Capabilities:
     unreadable_mesh_causes: Mapping[str, str] = field(default_factory=dict)
     mesh_failure_causes: tuple[tuple[str, str], ...] = ()
     variants: frozenset[str] = VARIANTS_EVERY_ENGINE
+    deformable_floor: bool = False
     collision_detectors: tuple[str, ...] = ()
     native_formats: frozenset[str] = frozenset({"urdf"})
     native_causes: Mapping[str, str] = field(default_factory=dict)
@@ -149,6 +152,8 @@ class Capabilities:
                              f"not {self.compliant_contact!r}")
         if "soft-floor" in self.variants and self.compliant_contact is None:
             raise ValueError("the soft-floor variant needs a compliant contact model")
+        if "deform-floor" in self.variants and not (self.deformable_floor or self.compliant_contact):
+            raise ValueError("the deform-floor variant needs a deformable floor or a compliant contact model")
         for name in ("unreadable_mesh_causes", "native_causes", "unsupported"):
             object.__setattr__(self, name, _frozen_map(getattr(self, name)))
         if self.matched_mesh_formats is None:
@@ -390,6 +395,11 @@ class Backend(ABC):
         self._torque = np.zeros(model.dof)
         # Actuator strength per joint (1 = as commanded); target variants such as low-power set it.
         self.torque_scale = np.ones(model.dof)
+        # A state-dependent actuator (the emf variant): joint velocities (dof,) -> factor (dof,) on the
+        # torques, evaluated before every engine step (`step`, `rollout`); None: no such factor.
+        self.torque_map: Callable[[np.ndarray], np.ndarray] | None = None
+        # (dof,) torques given to the engine for its last step (after torque_scale and torque_map)
+        self.last_applied = np.zeros(model.dof)
         self.variant: str | None = None
         self._effort = np.array([
             (j.limit.effort if j.limit is not None and j.limit.effort else np.inf) for j in model.dof_joints
@@ -440,14 +450,16 @@ class Backend(ABC):
         t = _clip(tau, self._neg_effort, self._effort)  # a new array: the caller's tau is never written
         np.multiply(t, self.torque_scale, out=t)
         self._torque = t
+        self.last_applied = t
         self._apply_torques(t)
         return t.copy()
 
     def rollout(self, torques: npt.ArrayLike, substeps: int = 1) -> Trajectory:
         """Open-loop run from the current state: torques (T, dof), each held over `substeps` engine
         steps. The fast path for long runs: torques are clipped and scaled once for the whole
-        sequence, states go straight into preallocated arrays, and no per-step objects are made.
-        Stops at the first non-finite state (`Trajectory.diverged_at`)."""
+        sequence, states go straight into preallocated arrays, and no per-step objects are made
+        (a `torque_map` is still applied before every engine step; `Trajectory.applied` is the
+        torque before it). Stops at the first non-finite state (`Trajectory.diverged_at`)."""
         tau = np.asarray(torques, dtype=float)
         if tau.ndim != 2 or tau.shape[1] != self._dof:
             raise ValueError(f"expected torques of shape (T, {self._dof}), got {tau.shape}")
@@ -456,11 +468,12 @@ class Backend(ABC):
         if self.model.floating:  # root conversions are engine-specific: go through get_state
             states = [self.get_state()]
             diverged = None
+            one = self._step if self.torque_map is None else self._mapped_step
             for t in range(T):
-                self._torque = applied[t]
+                self._torque = self.last_applied = applied[t]
                 self._apply_torques(applied[t])
                 for _ in range(substeps):
-                    self._step()
+                    one()
                 try:
                     states.append(self.get_state())
                 except PhysicsDiverged:
@@ -475,13 +488,14 @@ class Backend(ABC):
         s0 = self.get_state()
         Q[0], DQ[0] = s0.q, s0.dq
         read, apply, step = self._read_joint_state, self._apply_torques, self._step
+        if self.torque_map is not None:
+            step = self._mapped_step
         for t in range(T):
+            self._torque = self.last_applied = applied[t]
             apply(applied[t])
             for _ in range(substeps):
                 step()
             read(Q[t + 1], DQ[t + 1])
-        if T:
-            self._torque = applied[-1]
         self._after_rollout()
         finite = np.isfinite(Q).all(axis=1) & np.isfinite(DQ).all(axis=1)
         diverged = None
@@ -500,8 +514,31 @@ class Backend(ABC):
         """Engine check after a fast rollout (MuJoCo: did it silently reset?)."""
 
     def step(self, n: int = 1) -> None:
+        """Advance `n` engine steps with the torques last given to `apply_torques` (times the
+        `torque_map` at the state before each step, when there is one)."""
+        if self.torque_map is None:
+            for _ in range(n):
+                self._step()
+            return
         for _ in range(n):
-            self._step()
+            self._mapped_step()
+
+    def _mapped_step(self) -> None:
+        """One engine step with the held torques times `torque_map`(joint velocities now): the one
+        place a state-dependent actuator is applied, for every engine and every stepping path."""
+        assert self.torque_map is not None, "only called with a torque map"
+        if self.model.floating:
+            dq = self._get_state().dq
+        else:
+            buf = self.__dict__.get("_map_buf")
+            if buf is None:
+                buf = self._map_buf = (np.empty(self._dof), np.empty(self._dof))
+            self._read_joint_state(*buf)
+            dq = buf[1]
+        t = self._torque * self.torque_map(dq)
+        self.last_applied = t
+        self._apply_torques(t)
+        self._step()
 
     # -- run-time corrections (learn-dyn's hybrid simulator) ----------------------------------
     # Which of set_contact_params' keywords this engine honours: `capabilities.contact_params`.

@@ -58,6 +58,15 @@ with c_output_silenced(2):  # PyBullet's C module prints "pybullet build time: .
 
 _JOINT_TYPES = {p.JOINT_REVOLUTE: "revolute", p.JOINT_PRISMATIC: "prismatic", p.JOINT_FIXED: "fixed",
                 p.JOINT_SPHERICAL: "spherical", p.JOINT_PLANAR: "planar"}
+# The deform-floor variant's slab (see BulletBackend._build_fem_floor): x from 1.5 m behind the base
+# to 3.5 m ahead (the hopping direction), 0.6 m wide, 0.1 m thick, a node every 0.1 m (one layer).
+FEM_FLOOR_SIZE = (5.0, 0.6, 0.1)
+FEM_FLOOR_OFFSET_X = 1.0
+FEM_FLOOR_CELL = 0.1
+FEM_FLOOR_POISSON = 0.3
+FEM_FLOOR_DENSITY = 1000.0  # kg/m^3
+FEM_FLOOR_DAMPING = 0.01  # Neo-Hookean damping (0.1 and 1 measured: same motion, 2-3x slower)
+FEM_FLOOR_SDF_VOXEL = 0.25  # PyBullet's default (0.02 measured: the same motion)
 _DEFAULT_LINK_DAMPING = 0.04  # PyBullet's multibody default, not readable through its API
 _DEFAULT_MAX_JOINT_VELOCITY = 100.0
 _NO_VELOCITY_CAP = 1e6
@@ -174,6 +183,40 @@ def fused_body(model: RobotModel, link: str,
     from ..compare.inertia import composite  # the same fused inertia the comparison expects
 
     return composite(model, link, members), shapes
+
+
+def write_slab_vtk(path: str, size: Sequence[float], cell: float, centre_xy: Sequence[float]) -> list[int]:
+    """Write a box `size` (3,) m, top face at z = 0 and centred on `centre_xy`, as a legacy-VTK
+    tetrahedral mesh (six positively oriented tetrahedra per cube of about `cell` m, one layer of
+    cubes through the thickness). Returns the indices of its bottom nodes."""
+    n = [max(1, round(size[0] / cell)), max(1, round(size[1] / cell)), 1]
+    axes = [np.linspace(-size[0] / 2, size[0] / 2, n[0] + 1) + centre_xy[0],
+            np.linspace(-size[1] / 2, size[1] / 2, n[1] + 1) + centre_xy[1], np.linspace(-size[2], 0.0, n[2] + 1)]
+    pts = np.array([(x, y, z) for z in axes[2] for y in axes[1] for x in axes[0]])
+
+    def node(i: int, j: int, k: int) -> int:
+        return (k * (n[1] + 1) + j) * (n[0] + 1) + i
+
+    tets = []
+    for k in range(n[2]):
+        for j in range(n[1]):
+            for i in range(n[0]):
+                v = [node(i + a, j + b, k + d) for d in (0, 1) for b in (0, 1) for a in (0, 1)]
+                for a, b, c, d in ((0, 1, 3, 7), (0, 1, 5, 7), (0, 4, 5, 7), (0, 2, 3, 7), (0, 2, 6, 7), (0, 4, 6, 7)):
+                    t = [v[a], v[b], v[c], v[d]]
+                    if np.linalg.det(pts[t[1:]] - pts[t[0]]) < 0:
+                        t[1], t[2] = t[2], t[1]
+                    tets.append(t)
+    lines = ["# vtk DataFile Version 2.0", "simmatch deformable floor", "ASCII", "DATASET UNSTRUCTURED_GRID",
+             f"POINTS {len(pts)} double"]
+    lines += [f"{x:.6f} {y:.6f} {z:.6f}" for x, y, z in pts]
+    lines.append(f"CELLS {len(tets)} {5 * len(tets)}")
+    lines += ["4 " + " ".join(map(str, t)) for t in tets]
+    lines.append(f"CELL_TYPES {len(tets)}")
+    lines += ["10"] * len(tets)
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return [node(i, j, 0) for j in range(n[1] + 1) for i in range(n[0] + 1)]
 
 
 def matched_urdf(model: RobotModel, merge: Iterable[str] = (), mesh_files: dict[str, str] | None = None) -> str:
@@ -342,7 +385,8 @@ class BulletBackend(Backend):
         shapes=frozenset({"box", "sphere", "cylinder", "capsule", "mesh", "plane"}),
         mesh_formats=MESH_FORMATS,
         unreadable_mesh_causes={"stl_ascii": "bullet_ascii_stl"},  # "cannot extract mesh": shape dropped
-        variants=frozenset({"soft-floor", "heavy-head", "low-power"}),
+        variants=frozenset({"soft-floor", "heavy-head", "heavy-leg", "low-power", "emf", "deform-floor"}),
+        deformable_floor=True,
         native_formats=frozenset({"urdf", "mjcf"}),
         collision_detectors=("bullet",),
         native_causes={"mimic_ignored": "bullet_ignores_mimic"},
@@ -377,6 +421,10 @@ class BulletBackend(Backend):
     # -- build --------------------------------------------------------------------------------
     def _build(self) -> None:
         cfg, c = self.config, self.cid
+        if cfg.floor and cfg.contact.young_modulus is not None:
+            # a finite-element floor needs PyBullet's deformable world (before any body is loaded)
+            p.resetSimulation(p.RESET_USE_DEFORMABLE_WORLD, physicsClientId=c)
+            p.setPhysicsEngineParameter(sparseSdfVoxelSize=FEM_FLOOR_SDF_VOXEL, physicsClientId=c)
         p.setGravity(*cfg.gravity, physicsClientId=c)
         p.setPhysicsEngineParameter(fixedTimeStep=cfg.dt, numSolverIterations=cfg.solver_iterations,
                                     numSubSteps=0, deterministicOverlappingPairs=1, physicsClientId=c)
@@ -488,7 +536,10 @@ class BulletBackend(Backend):
         self.floor = -1
         planes = [b for b in self._mjcf_others if any(
             s[2] == p.GEOM_PLANE for s in p.getCollisionShapeData(b, -1, physicsClientId=c))]
-        if planes:  # the MJCF's own floor (loadMJCF made it a body): the floor, no second one added
+        self.soft_floor: int | None = None  # the deformable floor's soft body (deform-floor variant)
+        if cfg.floor and cfg.contact.young_modulus is not None:
+            self.soft_floor = self._build_fem_floor(cfg.contact.young_modulus)
+        elif planes:  # the MJCF's own floor (loadMJCF made it a body): the floor, no second one added
             self.floor = planes[0]
         elif cfg.floor:
             plane = p.createCollisionShape(p.GEOM_PLANE, physicsClientId=c)
@@ -721,6 +772,40 @@ class BulletBackend(Backend):
                                         forces=tau if tau is not None else [0.0] * self._dof,
                                         physicsClientId=self.cid)
         p.stepSimulation(physicsClientId=self.cid)
+
+    def _build_fem_floor(self, young_modulus: float) -> int:
+        """The floor as a finite-element slab (`FEM_FLOOR_SIZE` m, top face at z = 0, centred under
+        the robot's base) of a Neo-Hookean material of Young's modulus `young_modulus` (Pa) and
+        Poisson ratio `FEM_FLOOR_POISSON`, its bottom nodes anchored to the world. Returns its
+        soft-body id. Measured on 3.2.7: the tetrahedra must all be positively oriented (one
+        inverted tetrahedron makes the slab explode within a step); a node per `FEM_FLOOR_CELL` m."""
+        c = self.cid
+        if self._tmpdir is None:
+            self._tmpdir = tempfile.mkdtemp(prefix="simmatch_bullet_")
+        x0, y0 = self.model.base_pose.xyz[0], self.model.base_pose.xyz[1]
+        path = os.path.join(self._tmpdir, "floor.vtk")
+        bottom = write_slab_vtk(path, FEM_FLOOR_SIZE, FEM_FLOOR_CELL, (x0 + FEM_FLOOR_OFFSET_X, y0))
+        nu = FEM_FLOOR_POISSON
+        mu, lam = young_modulus / (2 * (1 + nu)), young_modulus * nu / ((1 + nu) * (1 - 2 * nu))
+        sx, sy, sz = FEM_FLOOR_SIZE
+        soft = p.loadSoftBody(path, mass=FEM_FLOOR_DENSITY * sx * sy * sz, useNeoHookean=1, NeoHookeanMu=mu,
+                              NeoHookeanLambda=lam, NeoHookeanDamping=FEM_FLOOR_DAMPING, useSelfCollision=0,
+                              frictionCoeff=self.config.contact.friction, collisionMargin=0.001, useFaceContact=1,
+                              physicsClientId=c)
+        if soft < 0:
+            raise EngineFailure("bullet", self.load, "loadSoftBody failed for the deformable floor")
+        for node in bottom:
+            p.createSoftBodyAnchor(soft, node, -1, -1, physicsClientId=c)
+        self.notes.append(f"deformable floor: FEM slab {sx:g} x {sy:g} x {sz:g} m, E = {young_modulus:g} Pa, "
+                          f"nu = {nu:g} (RESET_USE_DEFORMABLE_WORLD)")
+        return int(soft)
+
+    def floor_nodes(self) -> np.ndarray | None:
+        """(N, 3) world positions (m) of the deformable floor's nodes now; None on a rigid floor."""
+        if self.soft_floor is None:
+            return None
+        return np.array(p.getMeshData(self.soft_floor, -1, flags=p.MESH_DATA_SIMULATION_MESH,
+                                      physicsClientId=self.cid)[1])
 
     # -- run-time corrections ----------------------------------------------------------------
     def _link_id(self, link: str) -> int:
@@ -971,14 +1056,17 @@ class BulletBackend(Backend):
         return worst
 
     def contacts(self) -> list[ContactPoint]:
-        if self.floor < 0:
+        floor = self.floor if self.soft_floor is None else self.soft_floor
+        if floor < 0:
             return []
         names = {i: n for n, i in self.link_index.items()}
         out = []
-        for cp in p.getContactPoints(self.body, self.floor, physicsClientId=self.cid):
+        for cp in p.getContactPoints(self.body, floor, physicsClientId=self.cid):
             dist, force = cp[8], cp[9]
-            if dist > 0 and force <= 0:
-                continue  # PyBullet also reports points that are not yet touching
+            if (dist > 0 or self.soft_floor is not None) and force <= 0:
+                # PyBullet also reports points that are not yet touching; and on the deformable floor
+                # points without force several cm deep (measured: nodes near the foot, not under it)
+                continue
             out.append(ContactPoint(names.get(cp[3], str(cp[3])), "floor", np.array(cp[5]),
                                     np.array(cp[7]), float(max(force, 0.0)), float(max(-dist, 0.0))))
         return out

@@ -117,7 +117,7 @@ class MujocoBackend(Backend):
             ("perhaps this is an ASCII file", "mujoco_ascii_stl"),
             ("mesh volume is too small", "mujoco_mesh_volume_too_small"),
         ),
-        variants=frozenset({"soft-floor", "heavy-head", "low-power"}),
+        variants=frozenset({"soft-floor", "heavy-head", "heavy-leg", "low-power", "emf", "deform-floor"}),
         collision_detectors=("mujoco",),
         native_formats=frozenset({"urdf", "mjcf"}),
         unsupported={

@@ -61,7 +61,7 @@ class Recording:
     engine: str
     states: list[State]
     commanded: np.ndarray  # (T, dof) torques asked for
-    applied: np.ndarray  # (T, dof) after effort clipping and the backend's torque_scale
+    applied: np.ndarray  # (T, dof) after effort clipping, the backend's torque_scale and torque_map (last engine step)
     links: list[str] = field(default_factory=list)
     in_contact: np.ndarray | None = None  # (T+1, L) bool
     normal_force: np.ndarray | None = None  # (T+1, L) N, summed over the link's contact points
@@ -144,6 +144,8 @@ def record_rollout(backend: Backend, episode: Episode, horizon: int, *, record: 
             M, h = backend.mass_matrix(), backend.bias_forces()
         applied[t] = backend.apply_torques(tau)
         backend.step(substeps)
+        if backend.torque_map is not None:  # a state-dependent actuator: what the engine was given
+            applied[t] = backend.last_applied
         try:
             new = backend.get_state()
         except PhysicsDiverged as exc:  # a result in itself: keep what came before
