@@ -201,11 +201,11 @@ def run_grid(cfg: LearnDynConfig, ro: RunOptions) -> None:
 
     import typer
 
-    from simmatch.gail.grid import GridRun, expand, foreign_files, markdown, write_tables
+    from simmatch.gail.grid import GridResult, GridRun, expand, foreign_files, markdown, write_tables
     from simmatch.gail.grid import run_grid as run_all
     from simmatch.gail.pipeline import behaviour_tag
     from simmatch.outputs import check_out_dir, model_label
-    from simmatch.sweep.pool import default_workers, ray_module
+    from simmatch.sweep.pool import default_workers, ray_connect, ray_module
     from simmatch.variants import parse_target
 
     from . import options
@@ -222,6 +222,8 @@ def run_grid(cfg: LearnDynConfig, ro: RunOptions) -> None:
     if cfg.dataset is not None:
         raise UsageError("--dataset: a grid collects each target's data per seed; run one --dst and seed "
                          "with --dataset")
+    if Path(cfg.model).is_file():  # the runs' processes (Ray workers) need not share this working folder
+        cfg = replace(cfg, model=str(Path(cfg.model).resolve()))
     if cfg.policy is not None:
         cfg = replace(cfg, policy=str(policy_path(cfg.policy).resolve()))
     elif cfg.refine_steps > 0:
@@ -245,6 +247,8 @@ def run_grid(cfg: LearnDynConfig, ro: RunOptions) -> None:
     for d in dsts:
         _preflight(replace(cfg, dst=d))
     workers = ro.workers or default_workers()
+    if ro.ray is not None:
+        ray_connect(ro.ray, workers)  # before anything is written: an address that does not answer is one line
     err = Console(soft_wrap=True, stderr=True)
     say = _log(err, ro.quiet)
     where = f"Ray ({ro.ray})" if ro.ray else f"{workers} local workers"
@@ -259,8 +263,14 @@ def run_grid(cfg: LearnDynConfig, ro: RunOptions) -> None:
 
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
-    scores, failed, wall = run_all(runs, out.resolve(), workers, ro.ray, on_result)
-    record = write_tables(out.resolve(), cfg, runs, scores, failed, wall)
+    result = GridResult()
+    try:
+        run_all(runs, out.resolve(), workers, ro.ray, on_result, result)
+    except BaseException:  # Ctrl-C, SIGTERM: the running runs are killed (their folders resume); the table
+        write_tables(out.resolve(), cfg, runs, result, interrupted=True)  # of what finished says so
+        raise
+    record = write_tables(out.resolve(), cfg, runs, result)
+    failed = result.failed
     if ro.json:
         sys.stdout.write((out / "grid.json").read_text())
         sys.stdout.flush()

@@ -22,7 +22,7 @@ import json
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -239,11 +239,14 @@ def to_csv(rows: list[dict]) -> str:
     return buf.getvalue()
 
 
-def write_tables(out: Path, base: LearnDynConfig, runs: list[GridRun], scores: dict[str, dict],
-                 failed: dict[str, str], wall_s: dict[str, float]) -> dict:
-    """grid.json, grid.md and grid.csv in `out`, each written whole; the grid.json record."""
+def write_tables(out: Path, base: LearnDynConfig, runs: list[GridRun], result: GridResult,
+                 interrupted: bool = False) -> dict:
+    """grid.json, grid.md and grid.csv in `out`, each written whole (a run that did not finish is
+    'missing' and left out of the means; `interrupted` marks a table of an interrupted grid); the
+    grid.json record."""
     from simmatch.outputs import dumps_json, write_text
 
+    scores, failed, wall_s = result.scores, result.failed, result.wall_s
     rows = aggregate(runs, scores)
     record: dict[str, Any] = {
         "config": replace(base, run="").record(),
@@ -256,12 +259,17 @@ def write_tables(out: Path, base: LearnDynConfig, runs: list[GridRun], scores: d
                   **({"error": failed[r.key]} if r.key in failed else {}),
                   **({"wall_s": wall_s[r.key]} if r.key in wall_s else {})} for r in runs],
         "rows": rows,
+        "complete": len(scores) == len(runs),
+        "interrupted": interrupted,
         "std": "sample standard deviation over seeds (ddof 1); null below two seeds",
     }
     write_text(out / "grid.json", dumps_json(record, indent=2) + "\n")
     md = [f"# learn-dyn grid {base.model}: {base.src} -> {', '.join(record['grid']['dst'])}", "",
           f"Seeds {', '.join(map(str, record['grid']['seeds']))}; held-out target data, GT metric; mean ± "
           "sample std over the seeds that finished.", "", markdown(rows), ""]
+    if interrupted:
+        md += ["Stopped before the end (interrupted): the runs not done are missing from the means; the same "
+               "command again finishes the grid.", ""]
     if failed:
         md += ["Runs that failed:", ""] + [f"- {k}: {v}" for k, v in failed.items()] + [""]
     write_text(out / "grid.md", "\n".join(md))
@@ -269,41 +277,51 @@ def write_tables(out: Path, base: LearnDynConfig, runs: list[GridRun], scores: d
     return record
 
 
+@dataclass
+class GridResult:
+    """What a grid's runs gave, by run key: `scores` (scores.json of each finished run, read back or
+    sent back by its task), `failed` (the one-line error of each run that failed), `wall_s` (seconds
+    of each run run now)."""
+
+    scores: dict[str, dict] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
+    wall_s: dict[str, float] = field(default_factory=dict)
+
+
 def run_grid(runs: list[GridRun], out: Path, workers: int, ray: str | None,
-             on_result: Callable[[GridRun, str, float | None], None] | None = None
-             ) -> tuple[dict[str, dict], dict[str, str], dict[str, float]]:
-    """Run every unfinished run of the grid (locally, `workers` at a time, or as Ray tasks on `ray`);
-    finished ones are read back. Returns (scores by run key, one-line error by key of the runs that
-    failed, wall seconds by key of the runs run now). `on_result(run, status, seconds)` is called as
-    each run ends ('reused', 'done' or the error)."""
+             on_result: Callable[[GridRun, str, float | None], None] | None = None,
+             result: GridResult | None = None) -> GridResult:
+    """Run every unfinished run of the grid (locally, `workers` at a time, or as Ray tasks on `ray`:
+    `simmatch.sweep.pool.run_tasks`); finished ones are read back. Fills and returns `result` (a new
+    GridResult by default: pass one to keep what finished when the call is interrupted).
+    `on_result(run, status, seconds)` is called as each run ends ('reused', 'done' or the error).
+    Raises UsageError when Ray is missing or cannot connect."""
     from simmatch.sweep.pool import Task, run_tasks
 
-    scores: dict[str, dict] = {}
-    failed: dict[str, str] = {}
-    wall: dict[str, float] = {}
+    res = result if result is not None else GridResult()
     todo: list[Task] = []
     by_key = {r.key: r for r in runs}
     for r in runs:
         done = finished_scores(r)
         if done is not None:
-            scores[r.key] = done
+            res.scores[r.key] = done
             if on_result:
                 on_result(r, "reused", None)
             continue
         todo.append(Task(r.key, run_one, (r.cfg, str(r.folder.parent), resumable(r))))
     if todo:
-        for res in run_tasks(todo, workers, ray):
-            r = by_key[res.key]
-            wall[res.key] = res.seconds
-            if res.outcome.ok:
-                scores[res.key] = res.outcome.value
+        for tr in run_tasks(todo, workers, ray):
+            r = by_key[tr.key]
+            res.wall_s[tr.key] = tr.seconds
+            if tr.outcome.ok:
+                res.scores[tr.key] = tr.outcome.value
                 status = "done"
             else:
-                failed[res.key] = str(res.outcome.error)
-                status = failed[res.key]
+                res.failed[tr.key] = str(tr.outcome.error)
+                status = res.failed[tr.key]
             if on_result:
-                on_result(r, status, res.seconds)
-    return scores, failed, wall
+                on_result(r, status, tr.seconds)
+    return res
 
 
 def comparable(scores: dict) -> dict:

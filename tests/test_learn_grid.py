@@ -78,6 +78,17 @@ def test_ray_missing_says_how_to_install(tmp_path, capsys, monkeypatch):
     assert not out.exists()
 
 
+def test_unreachable_ray_cluster_is_one_line_nothing_written(tmp_path, capsys, monkeypatch):
+    pytest.importorskip("ray", reason="Ray is not installed (pip install 'simmatch[ray]')")
+    monkeypatch.setattr("simmatch.cli.learn._require", lambda: None)
+    monkeypatch.setattr("simmatch.cli.learn._preflight", lambda cfg: None)
+    out = tmp_path / "g"
+    assert main(["learn-dyn", "pendulum", "--seeds", "0-1", "--ray", "127.0.0.1:1", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--ray 127.0.0.1:1: cannot connect" in err[0], err
+    assert not out.exists()
+
+
 def test_grid_refuses_a_folder_of_other_files(tmp_path, capsys):
     out = tmp_path / "g"
     out.mkdir()
@@ -216,6 +227,35 @@ def test_a_failed_run_is_its_row_and_exit_1(tmp_path, monkeypatch, capsys):
     assert all(r["one_step"]["n"] == 2 and r["seeds"] == [0, 2] for r in record["rows"])
 
 
+def test_interrupted_grid_writes_what_finished(tmp_path, monkeypatch, capsys):
+    """Ctrl-C after the first run: exit 130, grid.json says which runs are missing; the same command
+    again runs only those."""
+    calls = tmp_path / "calls.txt"
+    _fake_pipeline(monkeypatch, calls)
+    import simmatch.sweep.pool as pool
+
+    real = pool.run_tasks
+
+    def first_then_interrupt(tasks, workers, ray=None):
+        yield from real(list(tasks)[:1], workers, ray)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pool, "run_tasks", first_then_interrupt)
+    out = tmp_path / "g"
+    args = ["learn-dyn", "pendulum", "--seeds", "0-2", "--out", str(out), "-q", "-j", "1"]
+    assert main(args) == 130
+    record = json.loads((out / "grid.json").read_text())
+    assert record["interrupted"] and not record["complete"]
+    assert [r["status"] for r in record["runs"]] == ["done", "missing", "missing"]
+    assert all(r["seeds"] == [0] for r in record["rows"])
+    assert "Stopped before the end" in (out / "grid.md").read_text()
+    monkeypatch.setattr(pool, "run_tasks", real)
+    assert main(args) == 0
+    assert len(_calls(calls)) == 3
+    record = json.loads((out / "grid.json").read_text())
+    assert record["complete"] and not record["interrupted"]
+
+
 # -- a tiny real grid: the same scores alone, in the local pool and on Ray ------------------------------
 @pytest.fixture
 def tiny_cfg():
@@ -229,9 +269,9 @@ def tiny_cfg():
 def test_tiny_grid_same_scores_locally_on_ray_and_alone(tiny_cfg, tmp_path, capsys):
     local_out, ray_out = tmp_path / "local", tmp_path / "ray"
     runs = expand(tiny_cfg, local_out)
-    scores, failed, _ = run_grid(runs, local_out, 2, None)
-    assert not failed and len(scores) == 2
-    local = {k: comparable(v) for k, v in scores.items()}
+    res = run_grid(runs, local_out, 2, None)
+    assert not res.failed and len(res.scores) == 2
+    local = {k: comparable(v) for k, v in res.scores.items()}
     assert local["bullet:low-power/contact/seed0"] != local["bullet:low-power/contact/seed1"]  # the seed matters
     for r in runs:  # what came back is what the run folder holds
         assert comparable(json.loads((r.folder / "scores.json").read_text())) == local[r.key]
@@ -239,11 +279,11 @@ def test_tiny_grid_same_scores_locally_on_ray_and_alone(tiny_cfg, tmp_path, caps
     ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'simmatch[ray]')")
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
-        scores, failed, _ = run_grid(expand(tiny_cfg, ray_out), ray_out, 2, "auto")
+        res = run_grid(expand(tiny_cfg, ray_out), ray_out, 2, "auto")
     finally:
         ray.shutdown()
-    assert not failed
-    assert {k: comparable(v) for k, v in scores.items()} == local  # bit for bit: == on floats from JSON
+    assert not res.failed
+    assert {k: comparable(v) for k, v in res.scores.items()} == local  # bit for bit: == on floats from JSON
 
     # seed 1 alone, as a plain learn-dyn run (today's command, its own folder)
     alone = tmp_path / "alone"
