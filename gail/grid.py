@@ -257,7 +257,8 @@ def write_tables(out: Path, base: LearnDynConfig, runs: list[GridRun], result: G
                   "folder": str(r.folder.relative_to(out)),
                   "status": "failed" if r.key in failed else ("done" if r.key in scores else "missing"),
                   **({"error": failed[r.key]} if r.key in failed else {}),
-                  **({"wall_s": wall_s[r.key]} if r.key in wall_s else {})} for r in runs],
+                  **({"wall_s": wall_s[r.key]} if r.key in wall_s else {}),
+                  **({"cpu_s": result.cpu_s[r.key]} if r.key in result.cpu_s else {})} for r in runs],
         "rows": rows,
         "complete": len(scores) == len(runs),
         "interrupted": interrupted,
@@ -280,12 +281,13 @@ def write_tables(out: Path, base: LearnDynConfig, runs: list[GridRun], result: G
 @dataclass
 class GridResult:
     """What a grid's runs gave, by run key: `scores` (scores.json of each finished run, read back or
-    sent back by its task), `failed` (the one-line error of each run that failed), `wall_s` (seconds
-    of each run run now)."""
+    sent back by its task), `failed` (the one-line error of each run that failed), `wall_s` and
+    `cpu_s` (wall-clock and CPU seconds, user + system, of each run run now)."""
 
     scores: dict[str, dict] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
     wall_s: dict[str, float] = field(default_factory=dict)
+    cpu_s: dict[str, float] = field(default_factory=dict)
 
 
 def run_grid(runs: list[GridRun], out: Path, workers: int, ray: str | None,
@@ -313,6 +315,8 @@ def run_grid(runs: list[GridRun], out: Path, workers: int, ray: str | None,
         for tr in run_tasks(todo, workers, ray):
             r = by_key[tr.key]
             res.wall_s[tr.key] = tr.seconds
+            if tr.cpu_s is not None:
+                res.cpu_s[tr.key] = tr.cpu_s
             if tr.outcome.ok:
                 res.scores[tr.key] = tr.outcome.value
                 status = "done"

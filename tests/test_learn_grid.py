@@ -150,7 +150,7 @@ def test_grid_layout_table_and_resume(tmp_path, monkeypatch, capsys):
                 assert (cfg.dst, cfg.space, cfg.seed, cfg.seeds, cfg.model) == (dst, space, seed, None, "pendulum")
     assert record == json.loads((out / "grid.json").read_text())
     assert record["grid"] == {"dst": ["dart", "bullet:low-power"], "space": ["contact", "force"], "seeds": [0, 1, 2]}
-    assert all(r["status"] == "done" for r in record["runs"])
+    assert all(r["status"] == "done" and r["wall_s"] > 0 and r["cpu_s"] >= 0 for r in record["runs"])
     rows = {(r["dst"], r["space"], r["method"]): r for r in record["rows"]}
     # the score table's order, then the reduction and the backends
     assert [r["method"] for r in record["rows"] if r["dst"] == "dart" and r["space"] == "force"] == [
