@@ -46,6 +46,12 @@ class RunOptions:
                                         "warning; LOAD:SEVERITY counts one load mode only (matched:error: do "
                                         "the matched builds agree?).")
     resume: bool = option(False, help="Continue the run folder from its latest checkpoint.")
+    workers: int | None = option(None, short="-j", minimum=1, maximum=4096,
+                                 help="Runs at a time on this machine (default: all cores); with --ray local, "
+                                      "the CPUs of the Ray instance.")
+    ray: str | None = option(None, help="Run as Ray tasks: a cluster address (ray://host:10001), 'auto' (the "
+                                        "cluster this machine is part of) or 'local' (start one here). Needs pip "
+                                        "install 'simmatch\\[ray]'.")
 
 
 _RUN_FIELDS = {f.name: f for f in dataclasses.fields(RunOptions)}

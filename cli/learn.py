@@ -103,6 +103,9 @@ def run_learn_dyn(cfg: LearnDynConfig, ro: RunOptions) -> None:
     if cfg.pretrain_iters + cfg.gail_iters < 1:
         raise UsageError("--pretrain-iters and --gail-iters are both 0: nothing would be trained")
     options.model_arg(cfg.model)
+    cfg = _single_or_grid(cfg, ro)
+    if cfg is None:
+        return
     if cfg.dataset is not None:
         dataset = options.npz_file(cfg.dataset, "--dataset", ("states", "actions", "lengths", "terminated", "meta"))
         assert dataset is not None, "npz_file gives None only for a None path"
@@ -119,15 +122,7 @@ def run_learn_dyn(cfg: LearnDynConfig, ro: RunOptions) -> None:
     elif cfg.refine_steps > 0:
         raise UsageError(f"--refine-steps {cfg.refine_steps}: refinement fine-tunes a task policy; give it with "
                          "--policy FOLDER (from `simmatch train-policy`)")
-    from simmatch.backends import capabilities_if_available, engine_names
-
-    def hybrid_source(engine: str) -> bool:  # the hybrid simulator sets contact and forces at run time
-        caps = capabilities_if_available(engine)
-        return caps is not None and bool(caps.contact_params) and caps.external_forces
-
-    if not hybrid_source(cfg.src.partition(":")[0]):
-        able = " or ".join(e for e in engine_names() if hybrid_source(e))
-        raise UsageError(f"--src {cfg.src}: the hybrid simulator needs run-time contact/force setters: {able}")
+    _check_hybrid_source(cfg.src)
     from simmatch.outputs import check_out_dir
 
     out = ro.out or Path("reports") / run_name(cfg)
@@ -163,12 +158,146 @@ def run_learn_dyn(cfg: LearnDynConfig, ro: RunOptions) -> None:
     console.print(f"run folder: {res['_run']}  ({res['wall_s']['total']:.0f} s)", highlight=False, markup=False)
 
 
-learn_dyn = command(LearnDynConfig, run_learn_dyn, run=("out", "json", "quiet", "resume"), help={
+learn_dyn = command(LearnDynConfig, run_learn_dyn, run=("out", "json", "quiet", "resume", "workers", "ray"), help={
     "out": "Run folder (default reports/learn-dyn_MODEL_SRC_to_DST_SPACE_BEHAVIOUR_seedN); an existing one "
-           "keeps its dataset.npz when the data options match.",
-    "json": "Print scores.json on stdout (progress and tables go to stderr).",
+           "keeps its dataset.npz when the data options match. A grid's folder (default "
+           "reports/learn-dyn-grid_MODEL_SRC_BEHAVIOUR): OUT/DST/SPACE/seedK/ per run, grid.json, grid.md, grid.csv.",
+    "json": "Print scores.json (a grid: grid.json) on stdout (progress and tables go to stderr).",
     "quiet": "No progress lines.",
+    "workers": "Grid runs (--seeds, lists of --dst/--space) at a time on this machine (default: all cores); "
+               "with --ray local, the CPUs of the Ray instance.",
+    "ray": "Run a grid's runs as Ray tasks: a cluster address (ray://host:10001), 'auto' (the cluster this "
+           "machine is part of) or 'local' (start one here). Needs pip install 'simmatch\\[ray]'.",
 })
+
+
+def _single_or_grid(cfg: LearnDynConfig, ro: RunOptions) -> LearnDynConfig | None:
+    """The config of a single run (one --dst, one --space, one seed: today's run, its folder as
+    before), or None after running the grid that lists of them describe (`run_grid`)."""
+    from simmatch.gail.grid import expand
+
+    if cfg.seeds is not None and "seed" in given_options():
+        raise UsageError(f"--seed {cfg.seed} and --seeds {cfg.seeds}: give one (--seeds 0-4 runs one run per seed)")
+    try:
+        runs = expand(cfg, ro.out or Path("reports"))
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if len(runs) == 1:
+        if ro.workers is not None or ro.ray is not None:
+            flag = "--workers" if ro.workers is not None else "--ray"
+            raise UsageError(f"{flag}: runs a grid (--seeds 0-4, --dst a,b, --space contact,force); this is "
+                             "one run, run here")
+        one = runs[0].cfg
+        return replace(one, run=cfg.run)
+    run_grid(cfg, ro)
+    return None
+
+
+def run_grid(cfg: LearnDynConfig, ro: RunOptions) -> None:
+    """Run every seed x --dst x --space of `cfg` (each a learn-dyn run in OUT/DST/SPACE/seedK/, resumed
+    or kept when finished), locally or on Ray, then write grid.json, grid.md and grid.csv in OUT and
+    print the table of mean +- std over seeds. Exit 1 when a run failed."""
+    import time
+
+    import typer
+
+    from simmatch.gail.grid import GridResult, GridRun, expand, foreign_files, markdown, write_tables
+    from simmatch.gail.grid import run_grid as run_all
+    from simmatch.gail.pipeline import behaviour_tag
+    from simmatch.outputs import check_out_dir, model_label
+    from simmatch.sweep.pool import default_workers, ray_connect, ray_module
+    from simmatch.variants import parse_target
+
+    from . import options
+
+    if ro.resume:
+        raise UsageError("--resume: a grid continues its --out folder by itself (finished runs are kept, "
+                         "unfinished ones resume from their checkpoint); run the same command without --resume")
+    if ro.workers is not None:
+        options.integer(ro.workers, "--workers", 1, 4096)
+    if ro.ray is not None:
+        if not ro.ray.strip():
+            raise UsageError("--ray '': give a cluster address, 'auto' or 'local'")
+        ray_module()  # missing: one line saying how to install it
+    if cfg.dataset is not None:
+        raise UsageError("--dataset: a grid collects each target's data per seed; run one --dst and seed "
+                         "with --dataset")
+    if Path(cfg.model).is_file():  # the runs' processes (Ray workers) need not share this working folder
+        cfg = replace(cfg, model=str(Path(cfg.model).resolve()))
+    if cfg.policy is not None:
+        cfg = replace(cfg, policy=str(policy_path(cfg.policy).resolve()))
+    elif cfg.refine_steps > 0:
+        raise UsageError(f"--refine-steps {cfg.refine_steps}: refinement fine-tunes a task policy; give it with "
+                         "--policy FOLDER (from `simmatch train-policy`)")
+    parse_target(cfg.src)
+    dsts = list(dict.fromkeys(d.strip() for d in cfg.dst.split(",")))
+    for d in dsts:
+        parse_target(d)
+    _check_hybrid_source(cfg.src)
+    out = ro.out or Path("reports") / f"learn-dyn-grid_{model_label(cfg.model)}_{cfg.src}_{behaviour_tag(cfg)}"
+    check_out_dir(out)
+    foreign = foreign_files(out)
+    if foreign:
+        raise UsageError(f"--out {out}: holds {foreign[0]!r}, which a learn-dyn grid did not write there; give "
+                         "a new or empty folder, or an earlier grid's")
+    runs = expand(cfg, out.resolve())
+    for r in runs:
+        _check_run_folder(r.folder, resume=False)
+    _require()
+    for d in dsts:
+        _preflight(replace(cfg, dst=d))
+    workers = ro.workers or default_workers()
+    if ro.ray is not None:
+        ray_connect(ro.ray, workers)  # before anything is written: an address that does not answer is one line
+    err = Console(soft_wrap=True, stderr=True)
+    say = _log(err, ro.quiet)
+    where = f"Ray ({ro.ray})" if ro.ray else f"{workers} local workers"
+    n_space, n_seed = len({r.space for r in runs}), len({r.seed for r in runs})
+    say(f"learn-dyn grid {cfg.model}: {len(runs)} runs ({len(dsts)} targets x {n_space} spaces x {n_seed} seeds) "
+        f"in {out}; {where}")
+    counter = iter(range(1, len(runs) + 1))
+
+    def on_result(r: GridRun, status: str, seconds: float | None) -> None:
+        took = f" ({seconds:.0f} s)" if seconds is not None else ""
+        say(f"[{next(counter)}/{len(runs)}] {r.key}: {status}{took}")
+
+    out.mkdir(parents=True, exist_ok=True)
+    t0 = time.time()
+    result = GridResult()
+    try:
+        run_all(runs, out.resolve(), workers, ro.ray, on_result, result)
+    except BaseException:  # Ctrl-C, SIGTERM: the running runs are killed (their folders resume); the table
+        write_tables(out.resolve(), cfg, runs, result, interrupted=True)  # of what finished says so
+        raise
+    record = write_tables(out.resolve(), cfg, runs, result)
+    failed = result.failed
+    if ro.json:
+        sys.stdout.write((out / "grid.json").read_text())
+        sys.stdout.flush()
+    else:
+        console = Console(soft_wrap=True)
+        console.print()
+        console.print(f"[bold]learn-dyn grid {cfg.model}: {cfg.src} -> {cfg.dst}[/]  held-out GT error, mean ± "
+                      f"sample std over seeds", highlight=False)
+        console.print(markdown(record["rows"]), highlight=False, markup=False)
+        console.print(f"grid folder: {out}  (grid.json, grid.md, grid.csv; {time.time() - t0:.0f} s)",
+                      highlight=False, markup=False)
+    if failed:
+        err.print(f"{len(failed)} of {len(runs)} runs failed (see grid.md): "
+                  + "; ".join(f"{k}: {v}" for k, v in failed.items()), highlight=False, markup=False)
+        raise typer.Exit(1)
+
+
+def _check_hybrid_source(src: str) -> None:
+    from simmatch.backends import capabilities_if_available, engine_names
+
+    def hybrid_source(engine: str) -> bool:  # the hybrid simulator sets contact and forces at run time
+        caps = capabilities_if_available(engine)
+        return caps is not None and bool(caps.contact_params) and caps.external_forces
+
+    if not hybrid_source(src.partition(":")[0]):
+        able = " or ".join(e for e in engine_names() if hybrid_source(e))
+        raise UsageError(f"--src {src}: the hybrid simulator needs run-time contact/force setters: {able}")
 
 
 def _check_run_folder(out: Path, resume: bool) -> None:

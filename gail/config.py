@@ -11,6 +11,31 @@ from typing import Any
 from simmatch.fields import BASE_HELP, MODEL_HELP, SEED_MAX, comma_ints, comma_text, from_dict, option
 
 
+def _spaces(text: str) -> str:
+    """--space: one correction space or a comma list of them (a learn-dyn grid); UsageError naming
+    the first item that is not contact or force (the message of every other choice option)."""
+    from simmatch.errors import UsageError
+
+    items = [t.strip() for t in text.split(",")]
+    for item in items:
+        if item not in SPACES:
+            shown = item if item and item.isprintable() and " " not in item else repr(item)
+            raise UsageError(f"--space {shown}: choose {' or '.join(SPACES)}")
+    if len(set(items)) < len(items):
+        raise UsageError(f"--space {text}: a space is listed twice")
+    return ",".join(items)
+
+
+def _seeds(text: str) -> str:
+    """--seeds: a seed list ('0-4', '0,3,7', '0-2,9'), checked (ValueError says what is wrong)."""
+    from .grid import parse_seeds
+
+    return ",".join(map(str, parse_seeds(text)))
+
+
+SPACES = ("contact", "force")
+
+
 def _window(text: str) -> str:
     """The discriminator window spec, checked (ValueError names what is wrong)."""
     from .windows import WindowSpec
@@ -26,8 +51,10 @@ class LearnDynConfig:
     model: str = option("hopper", positional=True, hidden_aliases=("--model",), help=MODEL_HELP)
     src: str = option("bullet", help="Source engine of the hybrid simulator (bullet or mujoco: run-time "
                                      "contact/force setters).")
-    dst: str = option("dart", help="Target: ENGINE[:VARIANT[=ARG]], e.g. dart, bullet:low-power.")
-    space: str = option("contact", choices=("contact", "force"), help="Correction space: contact | force.")
+    dst: str = option("dart", help="Target: ENGINE[:VARIANT[=ARG]], e.g. dart, bullet:low-power; a comma list "
+                                   "runs a grid (one run per target, see --seeds).")
+    space: str = option("contact", parse=_spaces, help="Correction space: contact | force; 'contact,force' runs "
+                                                       "a grid (one run per space, see --seeds).")
     base: str = option("auto", choices=("fixed", "floating", "auto"), help=BASE_HELP)
     # behaviour and target data
     behavior: str = option("sine", choices=("sine", "random"),
@@ -105,6 +132,9 @@ class LearnDynConfig:
                                   help="Refine in an ensemble of the last K generator checkpoints (>1: G drawn "
                                        "per episode).")
     seed: int = option(0, minimum=0, maximum=SEED_MAX, help="Seed (data, training, scoring).")
+    seeds: str | None = option(None, parse=_seeds,
+                               help="A grid of seeds: 0-4, 0,3,7 (one run per seed x --dst x --space, each in "
+                                    "OUT/DST/SPACE/seedK/, then mean +- std over seeds; instead of --seed).")
     run: str = option("", cli=False, help="Run folder name (the command sets it from --out).")
 
     def record(self) -> dict[str, Any]:
