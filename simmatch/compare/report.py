@@ -5,6 +5,7 @@ the same seed gives byte-identical check.json and check.md."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -181,15 +182,19 @@ CHECK_FILES = ("check.json", "check.md")
 
 def owned(name: str) -> bool:
     """Whether a file in a report folder is one `check` writes (a folder holding others is not replaced)."""
-    return name in CHECK_FILES
+    return name in CHECK_FILES or name == "render"  # render/: check --render's pictures
 
 
-def write_reports(result: CheckResult, out_dir: str | os.PathLike[str]) -> tuple[Path, Path]:
+def write_reports(result: CheckResult, out_dir: str | os.PathLike[str],
+                  extra: Callable[[Path], object] | None = None) -> tuple[Path, Path]:
     """Write check.json and check.md (and manifest.json) as one folder that replaces `out_dir` whole
     (simmatch.outputs.report_folder): an interrupted run leaves the older report as it was.
+    `extra(folder)` writes more files into the folder before it is put in place (check --render).
     Raises OutputError when it cannot be written, UsageError when `out_dir` holds other files."""
     out = Path(out_dir)
     with report_folder(out, "check", owned) as tmp:
+        if extra is not None:
+            extra(tmp)
         write_text(tmp / "check.json", to_json(result))
         write_text(tmp / "check.md", to_markdown(result))
     return out / "check.json", out / "check.md"

@@ -222,7 +222,7 @@ def _npz_arrays(result: GapResult, sc: ScenarioResult) -> dict[str, np.ndarray]:
     return out
 
 
-_OWNED = re.compile(r"^(gap\.json|gap\.md|.+\.npz|.+_error\.png|.+_worst\.png)$")
+_OWNED = re.compile(r"^(gap\.json|gap\.md|.+\.npz|.+_error\.png|.+_worst\.png|render)$")
 
 
 def owned(name: str) -> bool:
@@ -240,6 +240,10 @@ def write_report(result: GapResult, out: Path, plots: bool = True) -> Path:
 
 
 def _write_files(result: GapResult, out: Path, plots: bool) -> None:
+    if result.options.render:  # first: gap.json names the renderer (notes.render)
+        from ..render.gap import FOLDER, render_gap
+
+        result.notes["render"] = render_gap(result, out / FOLDER)
     write_text(out / "gap.json", to_json(result) + "\n")
     write_text(out / "gap.md", markdown(result))
     model = result.model
