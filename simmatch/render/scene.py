@@ -228,6 +228,8 @@ class TinyScene:
 
     def frame(self, solid: State, ghosts: Sequence[tuple[State, Sequence[float]]],
               lookat: np.ndarray) -> np.ndarray:
+        from scipy.ndimage import binary_erosion
+
         self.solid.set_state(solid)
         img, depth, _ = self._shot(self.solid, lookat)
         out = img.astype(float)
@@ -246,6 +248,9 @@ class TinyScene:
             tint = np.asarray(rgba[:3], dtype=float) * 255.0 * (0.55 + 0.6 * shade)
             a = float(rgba[3])
             out = np.where(mask[..., None], (1 - a) * out + a * np.clip(tint, 0, 255), out)
+            # its silhouette's edge in full colour: the TinyRenderer's floor is a blue checker
+            edge = mask & ~binary_erosion(mask, iterations=1)
+            out[edge] = np.asarray(rgba[:3], dtype=float) * 255.0
         return np.clip(out, 0, 255).astype(np.uint8)
 
     def close(self) -> None:
