@@ -44,6 +44,7 @@ def run(cfg: CheckConfig, ro: RunOptions) -> None:
     if not ro.no_report:
         check_out_dir(folder, owned)  # before any computation: a rejected run leaves nothing behind
     result = cfg.run()
+    result.options["render"] = cfg.render  # check.json records the config as given (run_check draws nothing)
     rendered: dict[str, Any] = {}
     if not ro.no_report:
         extra = None

@@ -139,6 +139,11 @@ class MujocoScene:
         centre, self.distance = camera_setup(model)
         self.cam.distance = self.distance
         self.cam.lookat[:] = centre
+        # one frame thrown away: the first frame of a fresh context differs from all later ones in a
+        # few pixels by one level (Mesa's llvmpipe, measured), which would make equal states unequal
+        mujoco.mj_kinematics(m, self.d)
+        self.renderer.update_scene(self.d, camera=self.cam)
+        self.renderer.render()
 
     def _pose(self, d: Any, s: State) -> None:
         d.qpos[self.qidx] = s.q
@@ -256,3 +261,17 @@ class TinyScene:
     def close(self) -> None:
         for b in [self.solid, *self.ghosts]:
             b.close()
+
+
+def draw_frames(renderer: str, model: RobotModel,
+                requests: Sequence[tuple[State, Sequence[tuple[State, Sequence[float]]], np.ndarray | None]],
+                width: int = 448, height: int = 336) -> list[np.ndarray]:
+    """A drawing job for `select.render_with_fallback`: one frame (height, width, 3) uint8 per
+    request (solid state, ghosts [(state, rgba)], lookat (3,) world m or None for the q = 0 centre)."""
+    scene = open_scene(renderer, model, width, height)
+    centre, _ = camera_setup(model)
+    try:
+        return [scene.frame(solid, ghosts, centre if look is None else np.asarray(look, dtype=float))
+                for solid, ghosts, look in requests]
+    finally:
+        scene.close()
