@@ -105,7 +105,9 @@ def draw_videos(renderer: str, model: RobotModel, jobs: list[VideoJob], out: Pat
                 ghosts = [(tr.states[k], rgba) for tr, rgba in zip(job.ghosts, GHOST_RGBAS)]  # noqa: B023
                 pts = [scene.follow(solid)] + [scene.follow(s) for s, _ in ghosts]
                 look = np.mean(pts, axis=0)
-                look[2] = centre[2]  # follow the root across the floor, not up and down
+                # follow the root across the floor, not up and down; aim a little high so that the robot
+                # sits below the caption bar (the top 15% of the frame)
+                look[2] = centre[2] + 0.08 * scene.distance
                 img = scene.frame(solid, ghosts, look)
                 return caption(img, _lines(job, k, steps, extra))  # noqa: B023
 

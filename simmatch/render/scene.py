@@ -32,6 +32,7 @@ AZIMUTH, ELEVATION = 90.0, -12.0  # degrees: looking along +y, slightly from abo
 class Scene(Protocol):
     width: int
     height: int
+    distance: float  # m, camera to lookat
 
     def frame(self, solid: State, ghosts: Sequence[tuple[State, Sequence[float]]],
               lookat: np.ndarray) -> np.ndarray: ...
@@ -62,7 +63,7 @@ def camera_setup(model: RobotModel) -> tuple[np.ndarray, float]:
     lo, hi = pts.min(axis=0), pts.max(axis=0)
     reach = max(model_scales(model)[1], float(np.max(hi - lo)), 0.2)
     centre = 0.5 * (lo + hi)
-    return centre, 1.9 * reach
+    return centre, 2.1 * reach
 
 
 def open_scene(renderer: str, model: RobotModel, width: int, height: int) -> Scene:
