@@ -171,7 +171,7 @@ def test_check_render_shows_dart_native_without_capsules(tmp_path):
     info = render_check(result, tmp_path / "render")
     assert info["file"] == "check_shapes.png" and info["renderer"] in ("mujoco-egl", "mujoco-osmesa", TINY)
     img = np.asarray(Image.open(tmp_path / "render" / "check_shapes.png").convert("RGB"))
-    assert img.shape == (34 + 2 * (48 + PANEL_H) + 72, 3 * PANEL_W, 3)
+    assert img.shape[1:] == (3 * PANEL_W, 3) and 34 + 2 * (48 + PANEL_H) < img.shape[0] < 34 + 2 * (48 + PANEL_H) + 120
     red, held = COLOURS["dropped"], COLOURS["held"]
     dart_native = _panel(img, "dart", "native")
     assert _count(dart_native, red) > 200 and _count(dart_native, held) < 20  # outlines where capsules should be

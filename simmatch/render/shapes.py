@@ -194,24 +194,43 @@ def _radius(g: Geometry) -> float:
     return 0.0
 
 
-def _bounds(panels: list[Panel]) -> tuple[np.ndarray, float]:
-    """(lookat (3,) world m, camera distance m) that frames every panel's shapes."""
+def _bounds(panels: list[Panel]) -> tuple[np.ndarray, float, float]:
+    """(lookat (3,) world m, camera distance m, floor height m) that frame every panel's shapes; the
+    floor is drawn at z = 0 or just below the lowest shape (a floating base sits at the origin at q = 0,
+    its legs below it)."""
     pts = [s.pose[:3, 3] + sign * _radius(s.geometry) for p in panels for s in p.shapes for sign in (-1, 1)]
     if not pts:
-        return np.zeros(3), 2.0
+        return np.zeros(3), 2.0, 0.0
     P = np.array(pts)
     lo, hi = P.min(axis=0), P.max(axis=0)
     size = max(float(np.max(hi - lo)), 0.2)
-    return 0.5 * (lo + hi), 1.7 * size
+    return 0.5 * (lo + hi), 1.7 * size, min(0.0, float(lo[2]))
+
+
+def _add_mesh(spec: Any, name: str, g: Geometry) -> bool:
+    """The mesh file's every triangle (read with trimesh, scaled) as a MuJoCo mesh asset: what the file
+    holds, not what MuJoCo's own decoder makes of it (a multi-part OBJ). False for an unreadable file."""
+    try:
+        import trimesh
+
+        t: Any = trimesh.load(g.filename, force="mesh")
+        v = np.asarray(t.vertices, dtype=float) * np.asarray(g.scale, dtype=float)
+        f = np.asarray(t.faces, dtype=int)
+    except Exception:  # unreadable: its finding says so, nothing to draw
+        return False
+    if len(f) == 0:
+        return False
+    spec.add_mesh(name=name, uservert=v.ravel().tolist(), userface=f.ravel().tolist())
+    return True
 
 
 class _MujocoShapes:
     """One MuJoCo model holding every panel's shapes; a panel is drawn by hiding the others' (alpha 0)."""
 
-    def __init__(self, panels: list[Panel], width: int, height: int):
+    def __init__(self, panels: list[Panel], width: int, height: int, floor_z: float = 0.0):
         import mujoco
 
-        from ..backends.mujoco_build import add_mesh, quat_wxyz
+        from ..backends.mujoco_build import quat_wxyz
 
         self.mj = mujoco
         spec = mujoco.MjSpec()
@@ -228,12 +247,11 @@ class _MujocoShapes:
                                rgb1=[0.93, 0.94, 0.95], rgb2=[0.86, 0.87, 0.89])
         mat = spec.add_material(name="grid", texrepeat=[4, 4], texuniform=True)
         mat.textures[int(mujoco.mjtTextureRole.mjTEXROLE_RGB)] = tex.name
-        spec.worldbody.add_geom(name="floor", type=mujoco.mjtGeom.mjGEOM_PLANE, size=[0, 0, 0.05],
+        spec.worldbody.add_geom(name="floor", type=mujoco.mjtGeom.mjGEOM_PLANE, size=[0, 0, 0.05], pos=[0, 0, floor_z],
                                 material="grid", rgba=[1, 1, 1, 1])
         spec.worldbody.add_light(pos=[0, 0, 6], dir=[0.3, 0.4, -1.0], type=mujoco.mjtLightType.mjLIGHT_DIRECTIONAL,
                                  diffuse=[0.5, 0.5, 0.5], castshadow=False)
         self.members: list[list[tuple[str, str]]] = []  # per panel: (geom name, kind)
-        notes: list[str] = []
         k = 0
         for i, p in enumerate(panels):
             names = []
@@ -256,9 +274,7 @@ class _MujocoShapes:
                     kw = dict(type=t, size=[geo.radius, 0.5 * geo.length, 0])
                 elif geo.kind == "mesh" and geo.filename:
                     mname = f"m{k}"
-                    try:
-                        add_mesh(spec, mname, geo, p.title, notes)
-                    except Exception:  # an unreadable file: nothing to draw (the finding says so)
+                    if not _add_mesh(spec, mname, geo):
                         continue
                     kw = dict(type=mujoco.mjtGeom.mjGEOM_MESH, meshname=mname)
                 else:
@@ -318,7 +334,7 @@ class _MujocoShapes:
 class _TinyShapes:
     """The same with PyBullet's TinyRenderer: one DIRECT client, a static multibody per shape."""
 
-    def __init__(self, panels: list[Panel], width: int, height: int):
+    def __init__(self, panels: list[Panel], width: int, height: int, floor_z: float = 0.0):
         import pybullet as p
         from scipy.spatial.transform import Rotation
 
@@ -326,7 +342,7 @@ class _TinyShapes:
         self.cid = p.connect(p.DIRECT)
         self.floor = p.createMultiBody(0, -1, p.createVisualShape(p.GEOM_BOX, halfExtents=[50, 50, 0.005],
                                                                   rgbaColor=[0.9, 0.91, 0.92, 1], physicsClientId=self.cid),
-                                       basePosition=[0, 0, -0.005], physicsClientId=self.cid)
+                                       basePosition=[0, 0, floor_z - 0.005], physicsClientId=self.cid)
         self.bodies: list[list[tuple[int, str]]] = []
         for panel in panels:
             ids = []
@@ -404,7 +420,7 @@ def _fit(draw: Any, text: str, font: Any, width: int) -> str:
     return text + "..."
 
 
-def draw_panels(renderer: str, model_name: str, panels: list[Panel], out: Path,
+def draw_panels(renderer: str, title: str, panels: list[Panel], out: Path,
                 width: int = PANEL_W, height: int = PANEL_H) -> dict[str, Any]:
     """Draw `panels` with `renderer` into the PNG `out`: a row per load, a column per engine, a title
     and a count line per panel, a legend and the renderer's name below. Returns {'file', 'panels'}."""
@@ -412,21 +428,31 @@ def draw_panels(renderer: str, model_name: str, panels: list[Panel], out: Path,
 
     from .video import _font
 
-    scene = _TinyShapes(panels, width, height) if renderer == TINY else _MujocoShapes(panels, width, height)
-    lookat, distance = _bounds(panels)
+    lookat, distance, floor_z = _bounds(panels)
+    scene = (_TinyShapes if renderer == TINY else _MujocoShapes)(panels, width, height, floor_z)
     try:
         images = [_outline(*scene.draw(i, lookat, distance)) for i in range(len(panels))]
     finally:
         scene.close()
     loads = list(dict.fromkeys(p.load for p in panels))
     engines = list(dict.fromkeys(p.engine for p in panels))
-    title_h, foot_h, head_h = 34, 28 + 22 * 2, 48
+    title_h, head_h = 34, 48
     cell_h = head_h + height
-    W, H = width * max(1, len(engines)), title_h + cell_h * max(1, len(loads)) + foot_h
+    W = width * max(1, len(engines))
+    big, small = _font(20), _font(15)
+    measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    spots, x, row = [], 8, 0  # legend entries laid out left to right, wrapped at the sheet's width
+    for label, kind in LEGEND:
+        w = 30 + int(measure.textlength(label, font=small))
+        if x > 8 and x + w > W:
+            x, row = 8, row + 1
+        spots.append((label, kind, x, row))
+        x += w
+    foot_h = 6 + 22 * (row + 1) + 28
+    H = title_h + cell_h * max(1, len(loads)) + foot_h
     sheet = Image.new("RGB", (W, H), (250, 250, 250))
     draw = ImageDraw.Draw(sheet)
-    big, small = _font(20), _font(15)
-    draw.text((8, 6), f"{model_name}: collision shapes each engine holds at q = 0 (read back from the engine)",
+    draw.text((8, 6), f"{title}: collision shapes each engine holds at q = 0 (read back from the engine)",
               font=big, fill=(20, 20, 20))
     for p, img in zip(panels, images):
         x, y = width * engines.index(p.engine), title_h + cell_h * loads.index(p.load)
@@ -441,22 +467,19 @@ def draw_panels(renderer: str, model_name: str, panels: list[Panel], out: Path,
             d.text((6, 26), counts or "no collision shape", font=small, fill=(60, 60, 60))
         d.rectangle([0, 0, width - 1, cell_h - 1], outline=(200, 200, 200))
         sheet.paste(cell, (x, y))
-    y = title_h + cell_h * len(loads) + 6
-    x = 8
-    for label, kind in LEGEND:
+    y0 = title_h + cell_h * len(loads) + 6
+    for label, kind, x, row in spots:
+        y = y0 + 22 * row
         rgb = tuple(int(255 * c) for c in COLOURS[kind][:3])
         if kind == "dropped":
             draw.rectangle([x, y + 3, x + 16, y + 17], outline=rgb, width=3)
         else:
             draw.rectangle([x, y + 3, x + 16, y + 17], fill=rgb)
         draw.text((x + 22, y + 1), label, font=small, fill=(30, 30, 30))
-        x += 30 + int(draw.textlength(label, font=small))
-        if x > W - 250:
-            x, y = 8, y + 22
-    draw.text((8, H - 22), f"renderer: {renderer}; q = 0; every panel from the same camera", font=small,
+    draw.text((8, H - 24), f"renderer: {renderer}; q = 0; every panel from the same camera", font=small,
               fill=(90, 90, 90))
-    arr = np.asarray(sheet)
-    write_png(out, arr)
+    out = Path(out)
+    write_png(out, np.asarray(sheet))
     return {"file": out.name, "panels": [{"engine": p.engine, "load": p.load, "error": p.error, "counts": p.counts}
                                          for p in panels]}
 
@@ -467,7 +490,10 @@ def render_check(result: CheckResult, folder: Path) -> dict[str, Any]:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     panels = shape_panels(result)
-    r = render_with_fallback(draw_panels, result.model.name, panels, folder / FILE)
+    m = result.model
+    source = os.path.basename(m.source) if m.source else ""
+    title = m.name if not source or source.startswith(m.name) else f"{m.name} ({source})"
+    r = render_with_fallback(draw_panels, title, panels, folder / FILE)
     return {"renderer": r.renderer, "skipped": r.skipped, **r.value}
 
 
