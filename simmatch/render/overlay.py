@@ -93,6 +93,7 @@ def draw_videos(renderer: str, model: RobotModel, jobs: list[VideoJob], out: Pat
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     centre, _ = camera_setup(model)
+    at_zero = scene.follow(State.zeros(model))
     written = []
     try:
         for job in jobs:
@@ -107,10 +108,13 @@ def draw_videos(renderer: str, model: RobotModel, jobs: list[VideoJob], out: Pat
                 look = np.mean(pts, axis=0)
                 # follow the root across the floor, not up and down; aim a little high so that the robot
                 # sits below the caption bar (the top 15% of the frame)
-                look[2] = centre[2] + 0.08 * scene.distance
+                look[2] = z0 + 0.08 * scene.distance  # noqa: B023
                 img = scene.frame(solid, ghosts, look)
                 return caption(img, _lines(job, k, steps, extra))  # noqa: B023
 
+            # the height the camera aims at: the q = 0 middle, moved with the root's starting height
+            # (a floating base starts above the origin)
+            z0 = centre[2] + float(scene.follow(job.solid.states[0])[2] - at_zero[2])
             ks, fps = frame_steps(steps, job.dt, job.max_fps)
             video = write_video(out / f"{job.name}.mp4", (shot(k) for k in ks), fps)
             sk, why = _still_step(job, steps)

@@ -77,6 +77,26 @@ def _moved(Ta: np.ndarray, Tb: np.ndarray) -> bool:
     return bool(np.max(np.abs(Ta - Tb)) > POSE_TOL)
 
 
+def _meshes_from_files(spec: Any) -> None:
+    """Every file mesh of `spec` drawn from all of the file's triangles (trimesh): MuJoCo's OBJ decoder
+    draws a multi-part OBJ (laikago's convex-decomposed chassis) as a thin plate. A file trimesh cannot
+    read is left to MuJoCo."""
+    import trimesh
+
+    for mesh in spec.meshes:
+        if not mesh.file:
+            continue
+        try:
+            t: Any = trimesh.load(mesh.file, force="mesh")
+            v, f = np.asarray(t.vertices, dtype=float), np.asarray(t.faces, dtype=int)
+        except Exception:  # left to MuJoCo's own decoder
+            continue
+        if len(f):
+            mesh.file = ""
+            mesh.uservert = v.ravel().tolist()
+            mesh.userface = f.ravel().tolist()
+
+
 class MujocoScene:
     """`mujoco.Renderer` on the MuJoCo matched build (checker floor, sky, a headlight and one
     directional light; no shadows: they double a frame's cost under a software GL)."""
@@ -88,6 +108,7 @@ class MujocoScene:
 
         self.model, self.width, self.height = model, width, height
         spec, plan = build_matched(model, SimConfig(), [], [])
+        _meshes_from_files(spec)
         g = spec.visual.global_
         g.offwidth, g.offheight = max(int(g.offwidth), width), max(int(g.offheight), height)
         # no multisampling: a third of the cost of a frame under a software GL (4 samples: 25 ms of CPU
