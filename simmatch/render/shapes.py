@@ -35,6 +35,7 @@ from .video import write_png
 
 if TYPE_CHECKING:
     from ..compare.run import CheckResult
+    from ..findings import Finding
 
 FILE = "check_shapes.png"
 PANEL_W, PANEL_H = 420, 360  # px per panel
@@ -159,7 +160,7 @@ def shape_panels(result: CheckResult) -> list[Panel]:
     return panels
 
 
-def _stand_in(shape: Shape, model: RobotModel, link: str, findings: list) -> Shape | None:
+def _stand_in(shape: Shape, model: RobotModel, link: str, findings: list[Finding]) -> Shape | None:
     """The declared shape an engine-made mesh without a file stands for (its shape_kind finding)."""
     f = next((f for f in findings if f.category == "contact" and f.quantity == "shape_kind" and f.subject == link
               and f.actual == _described(shape.geometry)), None)

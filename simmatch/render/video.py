@@ -9,7 +9,7 @@ import io
 import math
 import os
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,7 @@ def frame_steps(steps: int, dt: float, max_fps: float = MAX_FPS) -> tuple[list[i
     return [min(k * stride, steps) for k in range(n)], rate / stride
 
 
-def _font(size: int):
+def _font(size: int) -> Any:
     from PIL import ImageFont
 
     try:
@@ -86,7 +86,7 @@ def write_video(path: Path, frames: Iterable[np.ndarray], fps: float) -> Path:
         return _atomic(gif, lambda tmp: _gif(tmp, frames, fps))
 
 
-def _atomic(path: Path, write) -> Path:
+def _atomic(path: Path, write: Callable[[str], None]) -> Path:
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
     os.close(fd)
     try:
