@@ -49,6 +49,9 @@ NEW_FIELDS: tuple[str, ...] = (
     "config.check.model",
     "config.check.tol",
     "config.check.base_pose",
+    # --render (issue 15): whether the report folder holds render/ pictures (changes no number)
+    "config.check.render",
+    "options.render",
 )
 
 RTOL = 1e-6

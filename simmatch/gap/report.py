@@ -3,7 +3,8 @@
 Report folder: gap.json (every number, per step included), gap.md (the summary as Markdown),
 and per scenario `<scenario>.npz` (both engines' trajectories, torques, contacts, forces, errors),
 `<scenario>_error.png` (error over time per DoF) and `<scenario>_worst.png` (src vs dst for the
-worst DoFs, episode 0).
+worst DoFs, episode 0); with --render also `render/<scenario>.mp4` and `render/<scenario>_divergence.png`
+(`simmatch.render.gap`).
 """
 
 from __future__ import annotations
