@@ -15,17 +15,18 @@ from simmatch.render.scene import GHOST_RGBAS, draw_frames
 from simmatch.render.select import DISABLE_ENV, TINY, render_with_fallback
 from simmatch.render.video import frame_steps
 
-imageio = pytest.importorskip("imageio.v2")
+pytest.importorskip("imageio.v2")
 pytest.importorskip("imageio_ffmpeg")
 
 
 def _read_video(path):
-    reader = imageio.get_reader(str(path))
-    try:
-        meta = reader.get_meta_data()
-        frames = list(reader)
-    finally:
-        reader.close()
+    """(meta: size (w, h), fps, ...; frames (h, w, 3) uint8), decoded by imageio-ffmpeg's ffmpeg."""
+    import imageio_ffmpeg
+
+    gen = imageio_ffmpeg.read_frames(str(path))
+    meta = next(gen)
+    w, h = meta["size"]
+    frames = [np.frombuffer(b, np.uint8).reshape(h, w, 3) for b in gen]
     return meta, frames
 
 
@@ -54,7 +55,8 @@ def test_gap_render_writes_a_real_time_video_and_a_divergence_still(tmp_path, ca
     meta, frames = _read_video(out / v["video"])
     # 250 steps at 500 Hz = 0.5 s: 12 frames at 25 fps (every 20th step), each 448 x 336
     assert v["frames"] == len(frames) == round(250 / 20) and meta["fps"] == pytest.approx(25.0)
-    assert {f.shape for f in frames} == {(336, 448, 3)} and meta["size"] == (448, 336)
+    assert {f.shape for f in frames} == {(336, 448, 3)} and tuple(meta["size"]) == (448, 336)
+    assert meta["duration"] == pytest.approx(len(frames) / 25.0, abs=0.05)
     div = gap["scenarios"]["sine"]["divergence"]["step"]
     assert div is not None and v["still_step"] == div and v["still_is"] == "divergence"
     from PIL import Image
