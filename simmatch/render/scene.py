@@ -80,13 +80,13 @@ def _moved(Ta: np.ndarray, Tb: np.ndarray) -> bool:
 def _meshes_from_files(spec: Any) -> None:
     """Every file mesh of `spec` drawn from all of the file's triangles (trimesh): MuJoCo's OBJ decoder
     draws a multi-part OBJ (laikago's convex-decomposed chassis) as a thin plate. A file trimesh cannot
-    read is left to MuJoCo."""
-    import trimesh
-
+    read is left to MuJoCo. (trimesh is imported only when there is a file: half a second.)"""
     for mesh in spec.meshes:
         if not mesh.file:
             continue
         try:
+            import trimesh
+
             t: Any = trimesh.load(mesh.file, force="mesh")
             v, f = np.asarray(t.vertices, dtype=float), np.asarray(t.faces, dtype=int)
         except Exception:  # left to MuJoCo's own decoder
