@@ -42,27 +42,27 @@ def _font(size: int) -> Any:
 
 
 def caption(img: np.ndarray, lines: Sequence[Line]) -> np.ndarray:
-    """`img` (H, W, 3) uint8 with a translucent dark bar at the top holding `lines` (each a list of
-    (text, RGB) pieces drawn left to right)."""
+    """`img` (H, W, 3) uint8 with a darkened bar at the top holding `lines` (each a list of (text, RGB)
+    pieces drawn left to right)."""
     from PIL import Image, ImageDraw
 
-    h, w = img.shape[:2]
+    h = img.shape[0]
     size = max(11, round(h / 28))
     font = _font(size)
     pad = max(3, size // 3)
-    bar = pad + len(lines) * (size + pad)
-    im = Image.fromarray(img).convert("RGBA")
-    overlay = Image.new("RGBA", im.size, (0, 0, 0, 0))
-    draw = ImageDraw.Draw(overlay)
-    draw.rectangle([0, 0, w, bar], fill=(20, 22, 28, 170))
+    bar = min(h, pad + len(lines) * (size + pad))
+    out = np.array(img, dtype=np.uint8, copy=True)
+    out[:bar] = (out[:bar].astype(np.uint16) * 85 // 255 + np.array([13, 15, 19], dtype=np.uint16)).astype(np.uint8)
+    im = Image.fromarray(out)
+    draw = ImageDraw.Draw(im)
     y = pad
     for line in lines:
         x = pad
         for text, rgb in line:
-            draw.text((x, y), text, font=font, fill=(*rgb, 255))
+            draw.text((x, y), text, font=font, fill=rgb)
             x += int(draw.textlength(text, font=font))
         y += size + pad
-    return np.asarray(Image.alpha_composite(im, overlay).convert("RGB"))
+    return np.asarray(im)
 
 
 def write_png(path: Path, img: np.ndarray) -> Path:
@@ -70,7 +70,7 @@ def write_png(path: Path, img: np.ndarray) -> Path:
     from PIL import Image
 
     buf = io.BytesIO()
-    Image.fromarray(img).save(buf, format="PNG", optimize=True)
+    Image.fromarray(img).save(buf, format="PNG")
     return write_bytes(path, buf.getvalue())
 
 
