@@ -16,7 +16,7 @@ COPY simmatch ./simmatch
 COPY gail ./gail
 COPY cli ./cli
 COPY assets ./assets
-RUN pip install --no-cache-dir ".[learn]" && simmatch info
+RUN pip install --no-cache-dir ".[learn,render]" && simmatch info
 COPY tests ./tests
 COPY benchmarks ./benchmarks
 RUN mkdir -p reports

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 
 from simmatch.compare.config import CheckConfig
+from simmatch.errors import UsageError
 
 from .generate import RunOptions, command
 
@@ -37,11 +39,25 @@ def run(cfg: CheckConfig, ro: RunOptions) -> None:
 
         options.engine_model_size(load_model(cfg.model, base=cfg.base, base_pose=cfg.base_pose), ro.no_limit)
     folder = ro.out or Path("reports") / f"check_{model_label(cfg.model)}"
+    if cfg.render and ro.no_report:
+        raise UsageError("--render draws into the report folder: it cannot go with --no-report")
     if not ro.no_report:
         check_out_dir(folder, owned)  # before any computation: a rejected run leaves nothing behind
     result = cfg.run()
+    result.options["render"] = cfg.render  # check.json records the config as given (run_check draws nothing)
+    rendered: dict[str, Any] = {}
     if not ro.no_report:
-        json_path, md_path = write_reports(result, folder)
+        extra = None
+        if cfg.render:
+            from simmatch.render.shapes import render_check
+
+            def extra(tmp: Path) -> None:
+                rendered.update(render_check(result, tmp / "render"))
+
+        json_path, md_path = write_reports(result, folder, extra=extra)
+    if rendered:
+        typer.echo(f"render: {folder / 'render' / rendered['file']} (renderer {rendered['renderer']})",
+                   err=ro.json)
     if ro.json:
         sys.stdout.write(to_json(result))
         sys.stdout.flush()

@@ -114,6 +114,8 @@ def run(opts: GapConfig, ro: RunOptions) -> None:
 
     # bad or huge models: before any engine
     options.engine_model_size(load_model(opts.model, base=opts.base, base_pose=opts.base_pose), ro.no_limit)
+    if opts.render and ro.no_report:
+        raise UsageError("--render draws into the report folder: it cannot go with --no-report")
     folder = None if ro.no_report else (
         ro.out or Path("reports") / safe_name(f"gap_{model_label(opts.model)}_{src}_{dst}_{load}"))
     if folder is not None:
@@ -131,6 +133,10 @@ def run(opts: GapConfig, ro: RunOptions) -> None:
     with _stdout_to_stderr(ro.json):
         if folder is not None:
             write_report(result, folder, plots=not ro.no_plots)
+    rendered = result.notes.get("render")
+    if rendered:
+        Console(stderr=ro.json).print(f"render: {folder}/render/ ({len(rendered['videos'])} videos, renderer "
+                                      f"{rendered['renderer']})", highlight=False)
     if ro.json:
         sys.stdout.write(to_json(result) + "\n")
         if folder is not None:

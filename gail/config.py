@@ -131,6 +131,10 @@ class LearnDynConfig:
     refine_ensemble: int = option(1, minimum=1, maximum=1000,
                                   help="Refine in an ensemble of the last K generator checkpoints (>1: G drawn "
                                        "per episode).")
+    render: bool = option(False, help="Also draw render/heldout.mp4 in the run folder: a held-out target "
+                                      "trajectory (solid) with the raw source and the learned hybrid replayed from "
+                                      "its first state under its actions (translucent ghosts), and "
+                                      "render/heldout_divergence.png. Changes no score.")
     seed: int = option(0, minimum=0, maximum=SEED_MAX, help="Seed (data, training, scoring).")
     seeds: str | None = option(None, parse=_seeds,
                                help="A grid of seeds: 0-4, 0,3,7 (one run per seed x --dst x --space, each in "

@@ -283,6 +283,12 @@ def learn_dyn(cfg: LearnDynConfig, root="reports", resume: bool = False, log=pri
 
             scores["refine"] = refine(model, cfg.policy, cfg.src, cfg.dst, cfg.space, factory,
                                       learned.space.dim, cfg.refine_steps, cfg.seed, run.path, log=log)
+    if cfg.render:  # after every score, on rebuilt simulators: changes no number
+        from .render import FOLDER, render_heldout
+
+        scores["render"] = render_heldout(model, held, raw_sim, learned, gen, (cfg.dst, cfg.src),
+                                          run.file(FOLDER), cfg.seed)
+        log(f"render: {run.file(FOLDER)} (renderer {scores['render']['renderer']})")
     scores["wall_s"]["total"] = time.time() - t_start
     run.write_json("scores.json", scores)
     md = [f"# learn-dyn {cfg.model}: {cfg.src} -> {cfg.dst} ({cfg.space})", "",

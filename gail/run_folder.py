@@ -51,7 +51,7 @@ class RunFolder:
     # what a run writes; `reset` deletes these and nothing else (never a user's unrelated files).
     # metrics.csv: the metrics file of earlier versions
     ARTIFACTS = ("config.json", "progress.csv", "metrics.csv", "checkpoints", "dataset.npz", "scores.json",
-                 "scores.md", "policy_refined_hybrid.zip", "policy_refined_dr.zip", "emf_torque_scale.png")
+                 "scores.md", "policy_refined_hybrid.zip", "policy_refined_dr.zip", "emf_torque_scale.png", "render")
     ARTIFACT_GLOBS = ("curve_*.png", TB_EVENTS)
 
     @classmethod

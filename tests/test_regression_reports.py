@@ -51,6 +51,9 @@ NEW_FIELDS: tuple[str, ...] = (
     "config.check.base_pose",
     # SimConfig's contact: the deform-floor variant's Young's modulus (null: a rigid or spring floor)
     "config.contact.young_modulus",
+    # --render (issue 15): whether the report folder holds render/ pictures (changes no number)
+    "config.check.render",
+    "options.render",
 )
 
 RTOL = 1e-6

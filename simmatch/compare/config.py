@@ -48,6 +48,9 @@ class CheckConfig:
     base_pose: str | None = option(None, help=BASE_POSE_HELP)
     reference: str | None = option(None, short="-r", help="Also hold the model against this reference model "
                                                           "(a URDF converted or edited from it).")
+    render: bool = option(False, help="Also draw render/check_shapes.png in the report folder: a panel per engine "
+                                      "x load with the collision shapes each engine holds at q = 0, coloured by "
+                                      "finding. Changes no finding.")
 
     def record(self) -> dict[str, Any]:
         """What check.json holds (`config.check`)."""

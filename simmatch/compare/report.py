@@ -241,11 +241,11 @@ CHECK_FILES = ("check.json", "check.md", "check.html")
 
 def owned(name: str) -> bool:
     """Whether a file in a report folder is one `check` writes (a folder holding others is not replaced)."""
-    return name in CHECK_FILES
+    return name in CHECK_FILES or name == "render"  # render/: check --render's pictures
 
 
 def write_reports(result: CheckResult, out_dir: str | os.PathLike[str],
-                  extra: Callable[[Path], None] | None = None) -> tuple[Path, Path]:
+                  extra: Callable[[Path], object] | None = None) -> tuple[Path, Path]:
     """Write check.json, check.md and check.html (and manifest.json) as one folder that replaces
     `out_dir` whole (simmatch.outputs.report_folder): an interrupted run leaves the older report as it
     was. `extra(folder)` writes more files into the folder being made (pictures: `render/*.png`)
@@ -255,10 +255,10 @@ def write_reports(result: CheckResult, out_dir: str | os.PathLike[str],
 
     out = Path(out_dir)
     with report_folder(out, "check", owned) as tmp:
-        write_text(tmp / "check.json", to_json(result))
-        write_text(tmp / "check.md", to_markdown(result))
         if extra is not None:
             extra(tmp)
+        write_text(tmp / "check.json", to_json(result))
+        write_text(tmp / "check.md", to_markdown(result))
         write_text(tmp / "check.html", check_html(result, tmp))  # last: it embeds what the others wrote
     return out / "check.json", out / "check.md"
 

@@ -69,6 +69,10 @@ class GapConfig:
     explain: bool = option(False, help="Re-run with each known mismatch removed/aligned and rank them by the "
                                        "share of the gap they explain.")
     explain_scenario: str | None = option(None, help="Scenario for --explain (default: the first one).")
+    render: bool = option(False, help="Also draw each scenario into the report folder: render/SCENARIO.mp4 (src "
+                                      "solid, dst a translucent ghost, episode 0, real time) and "
+                                      "render/SCENARIO_divergence.png; the renderer used is in gap.json "
+                                      "(notes.render). Changes no number.")
 
     def config(self, model: RobotModel | None = None) -> SimConfig:
         """The simulation settings: `dt` (None: `model`'s declared time step, else SimConfig's 1/500),

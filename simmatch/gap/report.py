@@ -4,7 +4,8 @@ Report folder: gap.json (every number, per step included), gap.md (the summary a
 (the same, self-contained, every PNG of the folder embedded: simmatch.html),
 and per scenario `<scenario>.npz` (both engines' trajectories, torques, contacts, forces, errors),
 `<scenario>_error.png` (error over time per DoF) and `<scenario>_worst.png` (src vs dst for the
-worst DoFs, episode 0).
+worst DoFs, episode 0); with --render also `render/<scenario>.mp4` and `render/<scenario>_divergence.png`
+(`simmatch.render.gap`).
 """
 
 from __future__ import annotations
@@ -236,7 +237,7 @@ def _npz_arrays(result: GapResult, sc: ScenarioResult) -> dict[str, np.ndarray]:
     return out
 
 
-_OWNED = re.compile(r"^(gap\.json|gap\.md|gap\.html|.+\.npz|.+_error\.png|.+_worst\.png)$")
+_OWNED = re.compile(r"^(gap\.json|gap\.md|gap\.html|.+\.npz|.+_error\.png|.+_worst\.png|render)$")
 
 
 def owned(name: str) -> bool:
@@ -262,6 +263,10 @@ def write_report(result: GapResult, out: Path, plots: bool = True,
 
 
 def _write_files(result: GapResult, out: Path, plots: bool) -> None:
+    if result.options.render:  # first: gap.json names the renderer (notes.render)
+        from ..render.gap import FOLDER, render_gap
+
+        result.notes["render"] = render_gap(result, out / FOLDER)
     write_text(out / "gap.json", to_json(result) + "\n")
     write_text(out / "gap.md", markdown(result))
     model = result.model
