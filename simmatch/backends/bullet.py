@@ -362,7 +362,7 @@ class BulletBackend(Backend):
         self._tmpdir: str | None = None
         self._mesh_files: dict[str, str] = {}  # declared mesh -> converted copy loaded instead
         self._explains: list[Explanation] = []  # causes this build gives differences (see readback)
-        self.cid: int | None = self._connect()
+        self._cid: int | None = self._connect()
         try:
             self._build()
         except Exception:
@@ -373,6 +373,14 @@ class BulletBackend(Backend):
         """The physics server this build lives in: DIRECT (no window). `simmatch view` overrides it
         with a GUI connection (simmatch/view.py)."""
         return int(p.connect(p.DIRECT))
+
+    @property
+    def cid(self) -> int:
+        """PyBullet's physics client id of this build. Raises RuntimeError once `close()` has
+        disconnected it (a closed id may be handed to the next connection: never reuse it)."""
+        if self._cid is None:
+            raise RuntimeError("BulletBackend used after close(): its PyBullet client is disconnected")
+        return self._cid
 
     # -- build --------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -1289,9 +1297,9 @@ class BulletBackend(Backend):
         return {name: bool(abs(v) < 0.5) for name, v in zip(self.joint_names, dq)}
 
     def close(self) -> None:
-        if self.cid is not None and p.isConnected(self.cid):
-            p.disconnect(self.cid)
-        self.cid = None
+        if self._cid is not None and p.isConnected(self._cid):
+            p.disconnect(self._cid)
+        self._cid = None
         if self._tmpdir is not None:
             shutil.rmtree(self._tmpdir, ignore_errors=True)
             self._tmpdir = None
