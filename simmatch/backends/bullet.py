@@ -1123,7 +1123,9 @@ class BulletBackend(Backend):
         if native:
             out.append(Explanation("joints", "friction", "bullet_ignores_joint_friction",
                                    detail="{detail}; read into getJointInfo but never applied"))
-        out += armature_explains(self.model, "bullet_no_armature")
+        # loadMJCF: the dynamics' one cause is bullet_mjcf.explains' (the armature is the last of its chain)
+        out += [e for e in armature_explains(self.model, "bullet_no_armature")
+                if not (self._mjcf_native and e.category == "dynamics")]
         out += [Explanation("joints", q, "bullet_no_joint_spring", j.name)
                 for j in self.model.dof_joints if j.stiffness for q in ("stiffness", "spring_ref")]
         mimic = "bullet_ignores_mimic" if native else "bullet_mimic_gear"

@@ -275,7 +275,7 @@ def explains(model: RobotModel, held: list[Link], unread: list[str]) -> list[Exp
                              ("kinematics", "frame_orientation"), ("contact", "shape_pose"))]
     dyn = ("bullet_mjcf_body_shifted" if shifted else "bullet_mjcf_com_at_body_origin" if com_moved
            else "bullet_mjcf_inertia_from_geoms" if any(untyped.values())
-           else "bullet_mjcf_drops_armature" if armature else "")
+           else "bullet_no_armature" if armature else "")
     if dyn:
         parts = ([f"bodies shifted: {', '.join(shifted)}"] if shifted else []) + (
             [f"COM at the body origin: {', '.join(com_moved[:6])}"] if com_moved else []) + (

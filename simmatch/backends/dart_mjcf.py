@@ -167,6 +167,8 @@ def explains(model: RobotModel) -> list[Explanation]:
         out += [Explanation("joints", q, "dart_mjcf_range_in_degrees", j.name,
                             detail="{detail}; the MJCF writes degrees, MjcfParser keeps the numbers as radians")
                 for j in model.dof_joints if j.limited and j.type != "prismatic" for q in ("limit_lower", "limit_upper")]
+    out += [Explanation("joints", q, "dart_mjcf_drops_stiffness", j.name)
+            for j in model.dof_joints if j.stiffness for q in ("stiffness", "spring_ref")]
     out += [Explanation("joints", "limit", "dart_mjcf_unlimited_zero_range", j.name)
             for j in model.dof_joints if not j.limited]
     no_pos, total, multi = _xml_facts(os.fspath(model.source))
@@ -193,7 +195,7 @@ def explains(model: RobotModel) -> list[Explanation]:
                 for kind in sorted({g.kind for g in world.collisions})]
     armature = [j for j in model.dof_joints if j.armature]
     cause = ("dart_mjcf_body_without_pos" if shifted else "dart_mjcf_unit_inertia" if massive
-             else "dart_mjcf_drops_armature" if armature else "")
+             else "dart_no_armature" if armature else "")
     if cause:
         detail = "{detail}; MjcfParser: every body's moment of inertia is the identity" + (
             f"; bodies without pos placed at their COM: {', '.join(shifted[:6])}" if shifted else "") + (

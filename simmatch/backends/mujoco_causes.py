@@ -111,9 +111,4 @@ CAUSES: tuple[Cause, ...] = (
           "MuJoCo's STL decoder refuses a binary STL with more than 200000 triangles (its message also "
           "suggests an ASCII file): the model fails to compile.",
           "Decimate the mesh, or convert it to OBJ (trimesh), as simmatch's matched build does."),
-    Cause("mujoco_mjcf_armature", "mujoco",
-          "MuJoCo adds each joint's MJCF `armature` (rotor inertia) to the mass matrix's diagonal, so its M(q) "
-          "and accelerations differ by exactly that from dynamics without armature (URDF has none).",
-          "Nothing to fix if the armature is meant; carry it in the other engines (DART: Joint.setArmature) or set "
-          "armature=\"0\" in the MJCF if it is not."),
 )
