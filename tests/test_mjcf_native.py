@@ -451,3 +451,41 @@ def test_dart_mjcfparser_drops_joint_stiffness(tmp_path):
     finally:
         be.close()
     assert held == {"h": (5.0, pytest.approx(0.3)), "s": (7.0, 0.0)}
+
+
+def _gym_path(name: str) -> Path:
+    gymnasium = pytest.importorskip("gymnasium")
+    return Path(gymnasium.__file__).parent / "envs" / "mujoco" / "assets" / f"{name}.xml"
+
+
+def test_native_dynamics_causes_name_what_enters_each_quantity(tmp_path):
+    """The native loads' dynamics findings each take the first cause of what enters that quantity
+    (measured on Gymnasium's half_cheetah and ant): gravity torques only masses and COMs (DART:
+    settotalmass ignored; PyBullet: masses from the geoms), never the armature, which enters only M(q)
+    and qdd; PyBullet's explicit-damping check uses the damping loadMJCF holds (none), so it is no
+    finding of the native load while the matched build, which holds half_cheetah's damping at the
+    file's 0.01 s step, has it on both feet."""
+    path = _gym_path("half_cheetah")
+    out = tmp_path / "hc"
+    assert main(["check", str(path), "--engines", "bullet,dart", "--random-q", "4", "--out", str(out)]) == 1
+    findings = [f for f in json.loads((out / "check.json").read_text())["findings"] if f["severity"] != "info"]
+    assert not [f for f in findings if f["cause"] == "unknown"]
+
+    def dyn(engine: str, load: str) -> dict[str, str]:
+        return {f["quantity"]: f["cause"] for f in findings
+                if (f["engine"], f["load"], f["category"]) == (engine, load, "dynamics")}
+
+    assert dyn("dart", "native") == {"gravity_torques": "dart_mjcf_ignores_settotalmass",
+                                     "bias_forces": "dart_mjcf_unit_inertia", "mass_matrix": "dart_mjcf_unit_inertia",
+                                     "forward_dynamics": "dart_mjcf_unit_inertia"}
+    assert set(dyn("bullet", "native").values()) == {"bullet_mjcf_com_at_body_origin"}
+    for engine in ("bullet", "dart"):  # the matched builds differ by the armature only
+        assert dyn(engine, "matched") == dict.fromkeys(("mass_matrix", "forward_dynamics"), f"{engine}_no_armature")
+    damping = {(f["load"], f["subject"]) for f in findings if f["quantity"] == "explicit_damping_step"}
+    assert damping == {("matched", "bfoot"), ("matched", "ffoot")}
+    out = tmp_path / "ant"
+    assert main(["check", str(_gym_path("ant")), "--engines", "bullet", "--load", "native", "--random-q", "4",
+                 "--out", str(out)]) == 1
+    quantities = ("gravity_torques", "bias_forces", "mass_matrix", "forward_dynamics")
+    findings = [f for f in json.loads((out / "check.json").read_text())["findings"] if f["quantity"] in quantities]
+    assert {f["quantity"]: f["cause"] for f in findings} == dict.fromkeys(quantities, "bullet_mjcf_inertia_from_geoms")

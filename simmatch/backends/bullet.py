@@ -1231,8 +1231,10 @@ class BulletBackend(Backend):
 
     def _explicit_damping_factor(self) -> dict[str, float]:
         """h B / M_ii per damped joint at q = 0 (root as it is): the fraction of a joint's speed that
-        PyBullet's explicit damping removes in one step."""
-        damped = [k for k, j in enumerate(self.model.dof_joints) if j.damping > 0]
+        PyBullet's explicit damping removes in one step. B is the damping PyBullet holds (getJointInfo:
+        loadMJCF holds none, bullet_mjcf_drops_damping)."""
+        held = [float(p.getJointInfo(self.body, i, physicsClientId=self.cid)[6]) for i in self.jidx]
+        damped = [k for k, b in enumerate(held) if b > 0]
         if not damped:
             return {}
         saved = self.get_state()
@@ -1244,8 +1246,7 @@ class BulletBackend(Backend):
         finally:
             self.set_state(saved)
         h = self.config.dt
-        return {self.joint_names[k]: float(h * self.model.dof_joints[k].damping / M[k, k]) for k in damped
-                if M[k, k] > 0}
+        return {self.joint_names[k]: float(h * held[k] / M[k, k]) for k in damped if M[k, k] > 0}
 
     def _floor_contact(self, enabled: bool) -> None:
         """Switch collisions between every robot link and the floor on or off."""
