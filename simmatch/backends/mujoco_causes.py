@@ -84,8 +84,9 @@ CAUSES: tuple[Cause, ...] = (
           "4.9 m in 1 s).",
           "Make the joint fixed in the URDF (simmatch's matched build welds it at the locked value)."),
     Cause("mujoco_spherical_ball_joint", "mujoco",
-          "MuJoCo's URDF importer reads a `spherical` joint as a ball joint (4 quaternion positions, 3 "
-          "angular velocities), not the Euler coordinates simmatch's model gives it.",
+          "MuJoCo's URDF importer reads a `spherical` joint as a ball joint, and an MJCF's `ball` joint is one "
+          "(4 quaternion positions, 3 angular velocities), not the Euler coordinates simmatch's model gives it: "
+          "the native load is not compared.",
           "Compare it through simmatch's matched build (three hinges through massless links)."),
     Cause("mujoco_urdf_no_plane", "mujoco",
           "MuJoCo's URDF importer has no `<plane>` geometry (PyBullet's extension): it refuses the file "
