@@ -125,3 +125,16 @@ def test_explicit_damping_factor_matches_one_step_of_pybullet(tmp_path):
     # explicit: the damping alone changes the speed by -h M^-1 B dq0
     assert np.allclose(dq - dq_free, -cfg.dt * np.linalg.solve(M, np.array([0.0, 3.0])), atol=1e-9)
     assert factor == pytest.approx(cfg.dt * 3.0 / M[1, 1])
+
+
+def test_client_id_is_unusable_after_close(hopper):
+    """`cid` is the build's PyBullet client while it is open; after close() (idempotent) asking for it
+    raises instead of handing out an id PyBullet may give the next connection."""
+    b = make_backend("bullet", hopper, load="matched")
+    cid = b.cid
+    assert isinstance(cid, int) and p.isConnected(cid)
+    b.close()
+    assert not p.isConnected(cid)
+    b.close()
+    with pytest.raises(RuntimeError, match="after close"):
+        _ = b.cid

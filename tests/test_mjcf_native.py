@@ -7,6 +7,7 @@ own compiled model to 1e-9."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -82,16 +83,20 @@ def test_other_compile_errors_name_the_element_and_line(tmp_path, capsys):
 
 def test_mujoco_native_load_reads_back_onto_the_canonical_model(tmp_path):
     """from_xml_path's model at random q: every canonical link frame (a body's at its last joint's
-    anchor, the virtual link between two hinges of one body), every COM, and M(q) = the reference's
-    plus the armature on the diagonal, bias forces equal; the joint refs are the canonical zero."""
+    anchor, the virtual link between two hinges of one body), every COM, M(q) (the armature from the
+    class on its diagonal, in MuJoCo and in the reference alike) and bias forces equal to the
+    reference's; the joint refs are the canonical zero."""
     p = _write(tmp_path, "reftoy.xml", REF_TOY)
     model = load_model(str(p))
     assert [j.name for j in model.dof_joints] == ["slide", "sh", "sh2", "w"]
     be = make_backend("mujoco", model, SimConfig(), load="native")
     try:
         ref = ReferenceDynamics(model, gravity=SimConfig().gravity)
-        armature = np.diag([j.armature for j in model.dof_joints])
-        assert np.allclose(np.diag(armature), [0.0, 0.05, 0.05, 0.0])
+        armature = np.array([j.armature for j in model.dof_joints])
+        assert np.allclose(armature, [0.0, 0.05, 0.05, 0.0])
+        assert np.allclose(be.m.dof_armature, armature)  # MuJoCo holds it too
+        unarmed = ReferenceDynamics(replace(model, joints=tuple(replace(j, armature=0.0) for j in model.joints)),
+                                    gravity=SimConfig().gravity)
         rng = np.random.default_rng(1)
         for _ in range(5):
             state = State(rng.uniform(-0.8, 0.8, model.dof), rng.uniform(-1, 1, model.dof))
@@ -104,7 +109,9 @@ def test_mujoco_native_load_reads_back_onto_the_canonical_model(tmp_path):
             coms, want_coms = be.link_coms(), link_coms(model, state)
             for name, c in want_coms.items():
                 np.testing.assert_allclose(coms[name], c, atol=TOL, err_msg=name)
-            np.testing.assert_allclose(be.mass_matrix(), ref.mass_matrix(state) + armature, atol=TOL, rtol=0)
+            np.testing.assert_allclose(be.mass_matrix(), ref.mass_matrix(state), atol=TOL, rtol=0)
+            np.testing.assert_allclose(be.mass_matrix(), unarmed.mass_matrix(state) + np.diag(armature), atol=TOL,
+                                       rtol=0)
             np.testing.assert_allclose(be.bias_forces(), ref.bias_forces(state), atol=TOL, rtol=0)
         # canonical q = 0 is MuJoCo's qpos0 (the refs): the body at its declared pose
         be.set_state(State.zeros(model))
@@ -114,21 +121,32 @@ def test_mujoco_native_load_reads_back_onto_the_canonical_model(tmp_path):
 
 
 def test_check_mujoco_native_load_of_gymnasium_hopper(tmp_path):
-    """`check` on MuJoCo's native load of the Gymnasium hopper: it loads, frames, inertia, joints and
-    bias forces agree with the canonical model; M(q) and qdd differ by the armature only, with
-    its cause."""
+    """`check` on MuJoCo's native load of the Gymnasium hopper: it loads and agrees with the canonical
+    model (frames, inertia, joints, M(q), bias forces, qdd), the armature="1" of its default class being
+    in both; what the canonical model cannot express (its RK4 integrator, actuators, condim) is listed.
+    (Before the armature was in the canonical model, M(q) and qdd differed by exactly that.)"""
     gymnasium = pytest.importorskip("gymnasium")
     path = Path(gymnasium.__file__).parent / "envs" / "mujoco" / "assets" / "hopper.xml"
+    model = load_model(str(path))
+    armature = {j.name: j.armature for j in model.dof_joints}
+    assert armature == {"rootx": 0.0, "rootz": 0.0, "rooty": 0.0, "thigh_joint": 1.0, "leg_joint": 1.0,
+                        "foot_joint": 1.0}
+    be = make_backend("mujoco", model, load="native")
+    try:
+        held = {j.name: j.armature for j in be.readback().model.dof_joints}
+    finally:
+        be.close()
+    assert held == armature
     out = tmp_path / "report"
     assert main(["check", str(path), "--engines", "mujoco", "--load", "native", "--random-q", "5",
-                 "--out", str(out)]) == 1
-    findings = json.loads((out / "check.json").read_text())["findings"]
-    serious = {(f["category"], f["quantity"], f["cause"]) for f in findings
-               if f["load"] == "native" and f["severity"] != "info"}
-    assert serious == {("dynamics", "mass_matrix", "mujoco_mjcf_armature"),
-                       ("dynamics", "forward_dynamics", "mujoco_mjcf_armature")}
-    mm = next(f for f in findings if f["quantity"] == "mass_matrix")
-    assert mm["abs_error"] == pytest.approx(1.0, abs=1e-9)  # armature="1" on the hopper's joints
+                 "--out", str(out)]) == 0
+    report = json.loads((out / "check.json").read_text())
+    findings = [f for f in report["findings"] if f["load"] == "native"]
+    assert not [f for f in findings if f["severity"] != "info"]
+    listed = {(f["quantity"], f["cause"]) for f in findings}
+    assert {("unsupported:integrator", "mjcf_integrator"), ("unsupported:actuator", "unsupported"),
+            ("unsupported:condim", "unsupported")} <= listed
+    assert next(s for s in report["summary"]["sources"] if s["load"] == "native")["status"] == "agrees"
 
 
 # -- dm_control's suite models ---------------------------------------------------------------
@@ -142,13 +160,15 @@ def _dm_path(name: str) -> Path:
 
 @pytest.mark.parametrize("name", DM_MODELS)
 def test_dm_control_matched_builds_agree_with_compiled_model(name):
-    """Each engine's matched build of a dm_control suite model against MuJoCo's own compiled model
-    (armature zeroed: it is not in the canonical model): link COMs, M(q) and bias forces at random q,
-    to 1e-9; the canonical model's frames are the builds' frames."""
+    """Each engine's matched build of a dm_control suite model against MuJoCo's own compiled model,
+    armature kept (walker 0.01, cheetah 0.1): link COMs, M(q) and bias forces at random q, to 1e-9;
+    the canonical model's frames are the builds' frames. An engine that holds no armature (PyBullet,
+    DART: it reads back 0) is held to M(q) minus the armature it lacks on the diagonal."""
     path = _dm_path(name)
     model = load_model(str(path))
     m = mujoco.MjModel.from_xml_path(str(path))
-    m.dof_armature[:] = 0.0
+    armature = np.array([j.armature for j in model.dof_joints])
+    np.testing.assert_array_equal(armature, m.dof_armature)
     m.opt.gravity[:] = SimConfig().gravity
     d = mujoco.MjData(m)
     assert not model.floating and model.dof == m.nv
@@ -159,6 +179,8 @@ def test_dm_control_matched_builds_agree_with_compiled_model(name):
     for engine in engine_names():
         be = make_backend(engine, model, SimConfig(), load="matched")
         try:
+            held = np.array([j.armature for j in be.readback().model.dof_joints])
+            assert held.tolist() == (armature.tolist() if engine == "mujoco" else [0.0] * model.dof), engine
             for state in states:
                 d.qpos[:] = m.qpos0 + state.q
                 d.qvel[:] = state.dq
@@ -166,7 +188,8 @@ def test_dm_control_matched_builds_agree_with_compiled_model(name):
                 M = np.zeros((m.nv, m.nv))
                 mujoco.mj_fullM(m, d, M)
                 be.set_state(state)
-                np.testing.assert_allclose(be.mass_matrix(), M, atol=TOL, rtol=0, err_msg=engine)
+                np.testing.assert_allclose(be.mass_matrix() + np.diag(armature - held), M, atol=TOL, rtol=0,
+                                           err_msg=engine)
                 np.testing.assert_allclose(be.bias_forces(), d.qfrc_bias, atol=TOL, rtol=0, err_msg=engine)
                 coms = be.link_coms()
                 for b in range(1, m.nbody):
@@ -181,19 +204,38 @@ def test_dm_control_matched_builds_agree_with_compiled_model(name):
             be.close()
 
 
+# the matched builds' errors on dm_control's suite, each with its cause (measured): PyBullet and DART
+# hold no armature (walker 0.01, cheetah 0.1), PyBullet no joint spring (cheetah's stiffness), and at
+# cheetah's own time step (<option timestep="0.01">) PyBullet's explicit damping of both feet exceeds
+# one joint speed per step (dt B / M_ii 1.7 and 1.55)
+DM_MATCHED_CAUSES: dict[str, dict[str, set[str]]] = {
+    "cartpole": {},
+    "acrobot": {},
+    "walker": {"bullet": {"bullet_no_armature"}, "dart": {"dart_no_armature"}},
+    "cheetah": {"bullet": {"bullet_no_armature", "bullet_no_joint_spring", "bullet_explicit_damping"},
+                "dart": {"dart_no_armature"}},
+}
+
+
 @pytest.mark.parametrize("name", DM_MODELS)
 def test_dm_control_check_matched_lists_unsupported(name, tmp_path):
-    """`check --load matched` on a dm_control model: no error or warning in any engine, and what the
-    canonical model cannot express is listed (the world's floor, actuators, armature where set)."""
+    """`check --load matched` on a dm_control model: MuJoCo's build agrees (armature and springs held),
+    the other engines' errors are exactly what they cannot hold, each with its cause; what the canonical
+    model cannot express is listed (the world's floor, actuators), the armature only by the engines
+    without it."""
     path = _dm_path(name)
     out = tmp_path / "report"
-    assert main(["check", str(path), "--load", "matched", "--random-q", "5", "--out", str(out)]) == 0
+    want = DM_MATCHED_CAUSES[name]
+    assert main(["check", str(path), "--load", "matched", "--random-q", "5", "--out", str(out)]) == (1 if want else 0)
     findings = json.loads((out / "check.json").read_text())["findings"]
-    assert not [f for f in findings if f["severity"] != "info"]
-    listed = {f["quantity"] for f in findings if f["engine"] == "mujoco"}
-    assert {"unsupported:world_plane", "unsupported:actuator"} <= listed
-    m = mujoco.MjModel.from_xml_path(str(path))
-    assert ("unsupported:armature" in listed) == bool(np.any(m.dof_armature != 0.0))
+    serious = [f for f in findings if f["severity"] != "info"]
+    assert {e: {f["cause"] for f in serious if f["engine"] == e} for e in want} == want
+    assert not [f for f in serious if f["engine"] not in want]
+    armature = bool(np.any(mujoco.MjModel.from_xml_path(str(path)).dof_armature != 0.0))
+    for engine in engine_names():
+        listed = {f["quantity"] for f in findings if f["engine"] == engine and f["severity"] == "info"}
+        assert {"unsupported:world_plane", "unsupported:actuator"} <= listed, engine
+        assert ("unsupported:armature" in listed) == (armature and engine != "mujoco"), engine
 
 
 # -- PyBullet's loadMJCF and DART's MjcfParser: each measured behaviour is a finding with its cause ---
@@ -302,8 +344,9 @@ def test_dart_world_site_crash_is_a_load_failure(tmp_path):
 
 def test_gymnasium_hopper_native_loads_in_every_engine(tmp_path):
     """The Gymnasium hopper loaded the way users load it, in each engine: every difference has a
-    known cause (measured: PyBullet shifts the torso 1.25 m and drops damping and armature; DART
-    holds unit inertias and degree ranges; MuJoCo differs by its armature only)."""
+    known cause (measured: PyBullet shifts the torso 1.25 m and drops damping; DART holds unit inertias
+    and degree ranges; neither holds the armature, each with its engine's one cause for it, whatever the
+    load; MuJoCo agrees). Each engine's dynamics findings have one cause, the first of its chain."""
     gymnasium = pytest.importorskip("gymnasium")
     path = Path(gymnasium.__file__).parent / "envs" / "mujoco" / "assets" / "hopper.xml"
     out = tmp_path / "report"
@@ -314,7 +357,13 @@ def test_gymnasium_hopper_native_loads_in_every_engine(tmp_path):
     assert not [f for f in findings if f["quantity"] == "load"]
     assert {"bullet_mjcf_body_shifted", "bullet_mjcf_com_at_body_origin", "bullet_mjcf_drops_damping"} <= causes["bullet"]
     assert {"dart_mjcf_unit_inertia", "dart_mjcf_range_in_degrees"} <= causes["dart"]
-    assert causes["mujoco"] == {"mujoco_mjcf_armature"}
+    assert causes["mujoco"] == set()
+    for engine, cause, dyn in (("bullet", "bullet_no_armature", "bullet_mjcf_body_shifted"),
+                               ("dart", "dart_no_armature", "dart_mjcf_unit_inertia")):
+        armature = {(f["subject"], f["expected"], f["actual"]) for f in findings
+                    if f["engine"] == engine and f["quantity"] == "armature" and f["cause"] == cause}
+        assert armature == {("thigh_joint", 1.0, 0.0), ("leg_joint", 1.0, 0.0), ("foot_joint", 1.0, 0.0)}
+        assert {f["cause"] for f in findings if f["engine"] == engine and f["category"] == "dynamics"} == {dyn}
     torso = _by([f for f in findings if f["engine"] == "bullet"], "com", "torso")
     assert torso["abs_error"] == pytest.approx(1.25, abs=1e-6)
 
@@ -369,3 +418,74 @@ def test_dm_control_native_loads_every_difference_has_a_cause(name, tmp_path):
     assert not [(f["engine"], f["quantity"], f["subject"]) for f in findings if f["cause"] == "unknown"]
     failed = {f["engine"]: f["cause"] for f in findings if f["quantity"] == "load"}
     assert failed == DM_NATIVE_FAILURES[name]
+
+
+SPRING_TOY = """<mujoco model="stoy"><compiler angle="radian"/><worldbody>
+<body name="a" pos="0 0 1"><joint name="h" type="hinge" axis="0 1 0" stiffness="5" springref="0.3"/>
+ <geom type="capsule" fromto="0 0 0 0.3 0 0" size="0.03" mass="0.7"/>
+ <body name="c" pos="0.3 0 0"><joint name="s" type="slide" axis="1 0 0" stiffness="7"/>
+  <geom type="sphere" size="0.05" mass="0.3"/></body>
+</body></worldbody></mujoco>"""
+
+
+def test_dart_mjcfparser_drops_joint_stiffness(tmp_path):
+    """dartpy 6.20's MjcfParser keeps a joint's springref as its rest position but loads stiffness 0:
+    each sprung joint's stiffness (and the spring it makes) is a finding with its cause; the matched
+    build holds the springs."""
+    import dartpy as dart
+
+    path = _write(tmp_path, "stoy.xml", SPRING_TOY)
+    world = dart.utils.MjcfParser.readWorld(dart.common.Uri(str(path)))
+    skel = next(world.getSkeleton(i) for i in range(world.getNumSkeletons()) if world.getSkeleton(i).getJoint("h"))
+    assert skel.getJoint("h").getSpringStiffness(0) == 0.0
+    assert skel.getJoint("h").getRestPosition(0) == pytest.approx(0.3)
+    findings = _native_findings(tmp_path, path, "dart")
+    dropped = {(f["quantity"], f["subject"], f["expected"], f["actual"]) for f in findings
+               if f["cause"] == "dart_mjcf_drops_stiffness"}
+    assert dropped == {("stiffness", "h", 5.0, 0.0), ("stiffness", "s", 7.0, 0.0), ("spring_ref", "h", 0.3, 0.0)}
+    assert not [f for f in findings if f["cause"] == "unknown"]
+    model = load_model(str(path))
+    be = make_backend("dart", model, load="matched")
+    try:
+        held = {j.name: (j.stiffness, j.spring_ref) for j in be.readback().model.dof_joints}
+    finally:
+        be.close()
+    assert held == {"h": (5.0, pytest.approx(0.3)), "s": (7.0, 0.0)}
+
+
+def _gym_path(name: str) -> Path:
+    gymnasium = pytest.importorskip("gymnasium")
+    return Path(gymnasium.__file__).parent / "envs" / "mujoco" / "assets" / f"{name}.xml"
+
+
+def test_native_dynamics_causes_name_what_enters_each_quantity(tmp_path):
+    """The native loads' dynamics findings each take the first cause of what enters that quantity
+    (measured on Gymnasium's half_cheetah and ant): gravity torques only masses and COMs (DART:
+    settotalmass ignored; PyBullet: masses from the geoms), never the armature, which enters only M(q)
+    and qdd; PyBullet's explicit-damping check uses the damping loadMJCF holds (none), so it is no
+    finding of the native load while the matched build, which holds half_cheetah's damping at the
+    file's 0.01 s step, has it on both feet."""
+    path = _gym_path("half_cheetah")
+    out = tmp_path / "hc"
+    assert main(["check", str(path), "--engines", "bullet,dart", "--random-q", "4", "--out", str(out)]) == 1
+    findings = [f for f in json.loads((out / "check.json").read_text())["findings"] if f["severity"] != "info"]
+    assert not [f for f in findings if f["cause"] == "unknown"]
+
+    def dyn(engine: str, load: str) -> dict[str, str]:
+        return {f["quantity"]: f["cause"] for f in findings
+                if (f["engine"], f["load"], f["category"]) == (engine, load, "dynamics")}
+
+    assert dyn("dart", "native") == {"gravity_torques": "dart_mjcf_ignores_settotalmass",
+                                     "bias_forces": "dart_mjcf_unit_inertia", "mass_matrix": "dart_mjcf_unit_inertia",
+                                     "forward_dynamics": "dart_mjcf_unit_inertia"}
+    assert set(dyn("bullet", "native").values()) == {"bullet_mjcf_com_at_body_origin"}
+    for engine in ("bullet", "dart"):  # the matched builds differ by the armature only
+        assert dyn(engine, "matched") == dict.fromkeys(("mass_matrix", "forward_dynamics"), f"{engine}_no_armature")
+    damping = {(f["load"], f["subject"]) for f in findings if f["quantity"] == "explicit_damping_step"}
+    assert damping == {("matched", "bfoot"), ("matched", "ffoot")}
+    out = tmp_path / "ant"
+    assert main(["check", str(_gym_path("ant")), "--engines", "bullet", "--load", "native", "--random-q", "4",
+                 "--out", str(out)]) == 1
+    quantities = ("gravity_torques", "bias_forces", "mass_matrix", "forward_dynamics")
+    findings = [f for f in json.loads((out / "check.json").read_text())["findings"] if f["quantity"] in quantities]
+    assert {f["quantity"]: f["cause"] for f in findings} == dict.fromkeys(quantities, "bullet_mjcf_inertia_from_geoms")

@@ -406,7 +406,7 @@ class BulletBackend(Backend):
         self._tmpdir: str | None = None
         self._mesh_files: dict[str, str] = {}  # declared mesh -> converted copy loaded instead
         self._explains: list[Explanation] = []  # causes this build gives differences (see readback)
-        self.cid: int | None = self._connect()
+        self._cid: int | None = self._connect()
         try:
             self._build()
         except Exception:
@@ -417,6 +417,14 @@ class BulletBackend(Backend):
         """The physics server this build lives in: DIRECT (no window). `simmatch view` overrides it
         with a GUI connection (simmatch/view.py)."""
         return int(p.connect(p.DIRECT))
+
+    @property
+    def cid(self) -> int:
+        """PyBullet's physics client id of this build. Raises RuntimeError once `close()` has
+        disconnected it (a closed id may be handed to the next connection: never reuse it)."""
+        if self._cid is None:
+            raise RuntimeError("BulletBackend used after close(): its PyBullet client is disconnected")
+        return self._cid
 
     # -- build --------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -1203,7 +1211,9 @@ class BulletBackend(Backend):
         if native:
             out.append(Explanation("joints", "friction", "bullet_ignores_joint_friction",
                                    detail="{detail}; read into getJointInfo but never applied"))
-        out += armature_explains(self.model, "bullet_no_armature")
+        # loadMJCF: the dynamics' one cause is bullet_mjcf.explains' (the armature is the last of its chain)
+        out += [e for e in armature_explains(self.model, "bullet_no_armature")
+                if not (self._mjcf_native and e.category == "dynamics")]
         out += [Explanation("joints", q, "bullet_no_joint_spring", j.name)
                 for j in self.model.dof_joints if j.stiffness for q in ("stiffness", "spring_ref")]
         mimic = "bullet_ignores_mimic" if native else "bullet_mimic_gear"
@@ -1309,8 +1319,10 @@ class BulletBackend(Backend):
 
     def _explicit_damping_factor(self) -> dict[str, float]:
         """h B / M_ii per damped joint at q = 0 (root as it is): the fraction of a joint's speed that
-        PyBullet's explicit damping removes in one step."""
-        damped = [k for k, j in enumerate(self.model.dof_joints) if j.damping > 0]
+        PyBullet's explicit damping removes in one step. B is the damping PyBullet holds (getJointInfo:
+        loadMJCF holds none, bullet_mjcf_drops_damping)."""
+        held = [float(p.getJointInfo(self.body, i, physicsClientId=self.cid)[6]) for i in self.jidx]
+        damped = [k for k, b in enumerate(held) if b > 0]
         if not damped:
             return {}
         saved = self.get_state()
@@ -1322,8 +1334,7 @@ class BulletBackend(Backend):
         finally:
             self.set_state(saved)
         h = self.config.dt
-        return {self.joint_names[k]: float(h * self.model.dof_joints[k].damping / M[k, k]) for k in damped
-                if M[k, k] > 0}
+        return {self.joint_names[k]: float(h * held[k] / M[k, k]) for k in damped if M[k, k] > 0}
 
     def _floor_contact(self, enabled: bool) -> None:
         """Switch collisions between every robot link and the floor on or off."""
@@ -1377,9 +1388,9 @@ class BulletBackend(Backend):
         return {name: bool(abs(v) < 0.5) for name, v in zip(self.joint_names, dq)}
 
     def close(self) -> None:
-        if self.cid is not None and p.isConnected(self.cid):
-            p.disconnect(self.cid)
-        self.cid = None
+        if self._cid is not None and p.isConnected(self._cid):
+            p.disconnect(self._cid)
+        self._cid = None
         if self._tmpdir is not None:
             shutil.rmtree(self._tmpdir, ignore_errors=True)
             self._tmpdir = None

@@ -63,8 +63,8 @@ CAUSES: tuple[Cause, ...] = (
           "Model it as a velocity motor with target 0 and force = friction (simmatch's matched build does)."),
     Cause("bullet_no_armature", "bullet",
           "PyBullet's multibody joints have no armature (rotor inertia on the mass matrix's diagonal), so a "
-          "model's armature is left out: M(q) lacks it on those joints' diagonal and they accelerate faster "
-          "under the same torques.",
+          "model's armature is left out, by simmatch's matched build and by loadMJCF alike: M(q) lacks it on "
+          "those joints' diagonal and they accelerate faster under the same torques.",
           "Nothing to set in PyBullet; compare with the armature removed from the model, or fold a rotor's "
           "inertia into its link where that approximation is acceptable."),
     Cause("bullet_no_joint_spring", "bullet",
@@ -146,10 +146,6 @@ CAUSES: tuple[Cause, ...] = (
           "PyBullet's loadMJCF takes a joint's range as a limit only with limited=\"true\": a range alone, which "
           "MuJoCo (autolimits, its default since 2.2) takes as a limit, leaves the joint unlimited.",
           "Write limited=\"true\" next to each range."),
-    Cause("bullet_mjcf_drops_armature", "bullet",
-          "PyBullet's loadMJCF reads no joint armature (PyBullet has no rotor inertia), so its M(q) and "
-          "accelerations lack the MJCF's armature on the diagonal.",
-          "Nothing to set in PyBullet; compare without armature (armature=\"0\") or model the rotor as a body."),
     Cause("bullet_mjcf_body_shifted", "bullet",
           "PyBullet's loadMJCF misplaces a body with several joints at different `pos`: it places the body from its "
           "last joint's frame by the first joint's anchor, so the body and everything below it is shifted by the "

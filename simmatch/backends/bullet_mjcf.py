@@ -237,7 +237,9 @@ def explains(model: RobotModel, held: list[Link], unread: list[str]) -> list[Exp
     armature = [j for j in model.dof_joints if j.armature]
     shifted = shifted_bodies(model)
     got = {link.name: link for link in held}
-    com_moved = []
+    com_moved: list[str] = []
+    mass_changed: list[str] = []  # loadMJCF's mass from the geoms at their density (bullet_mjcf_inertia_from_geoms)
+    tensor_changed: list[str] = []  # its inertia from the collision shapes (bullet_inertia_from_shapes)
     for link in model.links:
         dropped = untyped.get(link.name, False)
         if dropped:  # (a typed geom of the link is found: only the dropped ones are findings)
@@ -259,6 +261,12 @@ def explains(model: RobotModel, held: list[Link], unread: list[str]) -> list[Exp
             continue
         if np.linalg.norm(np.asarray(back.inertial.com) - np.asarray(link.inertial.com)) > 1e-6:
             com_moved.append(link.name)
+        if abs(back.inertial.mass - link.inertial.mass) > 1e-6 * link.inertial.mass:
+            mass_changed.append(link.name)
+        held_moments = np.linalg.eigvalsh(np.asarray(back.inertial.tensor, dtype=float))
+        moments = np.linalg.eigvalsh(np.asarray(link.inertial.tensor, dtype=float))
+        if not np.allclose(held_moments, moments, rtol=1e-4, atol=1e-4 * float(np.max(np.abs(moments)))):
+            tensor_changed.append(link.name)
         cause = "bullet_mjcf_body_shifted" if link.name in shifted else "bullet_mjcf_com_at_body_origin"
         out += [Explanation("inertia", "mass", "bullet_mjcf_inertia_from_geoms", link.name),
                 Explanation("inertia", "com", cause, link.name),
@@ -273,15 +281,24 @@ def explains(model: RobotModel, held: list[Link], unread: list[str]) -> list[Exp
         out += [Explanation(c, q, "bullet_mjcf_body_shifted", detail=detail)
                 for c, q in (("kinematics", "frame_position"), ("kinematics", "com_position"),
                              ("kinematics", "frame_orientation"), ("contact", "shape_pose"))]
-    dyn = ("bullet_mjcf_body_shifted" if shifted else "bullet_mjcf_com_at_body_origin" if com_moved
-           else "bullet_mjcf_inertia_from_geoms" if any(untyped.values())
-           else "bullet_mjcf_drops_armature" if armature else "")
-    if dyn:
-        parts = ([f"bodies shifted: {', '.join(shifted)}"] if shifted else []) + (
-            [f"COM at the body origin: {', '.join(com_moved[:6])}"] if com_moved else []) + (
-            ["no armature (" + ", ".join(f"{j.name} {j.armature:g}" for j in armature[:6]) + ")"] if armature else [])
-        out += [Explanation("dynamics", q, dyn, case="values", detail="{detail}; loadMJCF: " + "; ".join(parts))
-                for q in ("mass_matrix", "gravity_torques", "bias_forces", "forward_dynamics")]
+    # one cause per dynamics quantity, the first of what enters it: the gravity torques only the masses
+    # and COMs, the bias forces the inertia tensors too, M(q) and qdd the armature as well
+    placed: list[tuple[bool, str]] = [
+        (bool(shifted), "bullet_mjcf_body_shifted"), (bool(com_moved), "bullet_mjcf_com_at_body_origin"),
+        (bool(mass_changed) or any(untyped.values()), "bullet_mjcf_inertia_from_geoms")]
+    tensors = placed + [(bool(tensor_changed), "bullet_inertia_from_shapes")]
+    chains = {"gravity_torques": placed, "bias_forces": tensors,
+              "mass_matrix": tensors + [(bool(armature), "bullet_no_armature")]}
+    chains["forward_dynamics"] = chains["mass_matrix"]
+    parts = ([f"bodies shifted: {', '.join(shifted)}"] if shifted else []) + (
+        [f"COM at the body origin: {', '.join(com_moved[:6])}"] if com_moved else []) + (
+        [f"mass from the geoms: {', '.join(mass_changed[:6])}"] if mass_changed else []) + (
+        [f"inertia from the collision shapes: {', '.join(tensor_changed[:6])}"] if tensor_changed else []) + (
+        ["no armature (" + ", ".join(f"{j.name} {j.armature:g}" for j in armature[:6]) + ")"] if armature else [])
+    for q, chain in chains.items():
+        dyn = next((cause for present, cause in chain if present), "")
+        if dyn:
+            out.append(Explanation("dynamics", q, dyn, case="values", detail="{detail}; loadMJCF: " + "; ".join(parts)))
     for j in model.dof_joints:
         attrs = own.get(j.name, set())
         out.append(Explanation("joints", "damping", "bullet_mjcf_drops_damping", j.name))

@@ -709,7 +709,9 @@ class DartBackend(Backend):
                    for link in model.links):  # DART's loader keeps the inertia of massless links, others drop it
                 out += [Explanation("dynamics", q, "massless_link_inertia", case="values")
                         for q in ("mass_matrix", "gravity_torques", "bias_forces", "forward_dynamics")]
-        out += armature_explains(model, "dart_no_armature")
+        # MjcfParser: the dynamics' one cause is dart_mjcf.explains' (the armature is the last of its chain)
+        out += [e for e in armature_explains(model, "dart_no_armature")
+                if not (self._mjcf_native and e.category == "dynamics")]
         mimic = "dart_mimic_actuator" if native else "dart_no_mimic_binding"
         out += [Explanation("joints", "mimic", mimic, case="follows" if native else "moves on its own"),
                 Explanation("joints", "mimic_motion", mimic)]

@@ -72,8 +72,8 @@ CAUSES: tuple[Cause, ...] = (
           "Nothing to set; expect the leader not to feel the follower's inertia as the other engines do."),
     Cause("dart_no_armature", "dart",
           "DART's joints have no armature (rotor inertia on the mass matrix's diagonal; dartpy 6.20 binds none), "
-          "so a model's armature is left out: M(q) lacks it on those joints' diagonal and they accelerate "
-          "faster under the same torques.",
+          "so a model's armature is left out, by simmatch's matched build and by MjcfParser alike: M(q) lacks it "
+          "on those joints' diagonal and they accelerate faster under the same torques.",
           "Nothing to set in DART; compare with the armature removed from the model, or fold a rotor's "
           "inertia into its link where that approximation is acceptable."),
     Cause("dart_no_mimic_binding", "dart",
@@ -102,10 +102,12 @@ CAUSES: tuple[Cause, ...] = (
           "dartpy 6.20's MjcfParser makes one Skeleton per child of the world body (an arm and a target): joints "
           "in different trees are in different skeletons.",
           "Treat each skeleton of the returned World on its own, or build one skeleton programmatically."),
-    Cause("dart_mjcf_drops_armature", "dart",
-          "dartpy 6.20's MjcfParser does not carry a joint's MJCF armature into the skeleton: its mass matrix lacks "
-          "the armature on the diagonal.",
-          "Compare without armature (armature=\"0\" in the MJCF), or add the rotor inertia to the skeleton."),
+    Cause("dart_mjcf_drops_stiffness", "dart",
+          "dartpy 6.20's MjcfParser reads a joint's springref (as its rest position) but not its stiffness: every "
+          "joint spring loads with stiffness 0, so nothing pulls the joint towards its rest position (dm_control's "
+          "cheetah: stiffness 60 to 240 N m/rad).",
+          "Set it after loading: joint.setSpringStiffness(0, k) for each sprung joint, as simmatch's matched "
+          "build does."),
     Cause("dart_mjcf_unit_inertia", "dart",
           "dartpy 6.20's MjcfParser reads a body's mass and centre of mass but not its inertia tensor: every body's "
           "moment of inertia is the identity (1 kg m^2 about each axis), whether the MJCF gives an <inertial> "

@@ -167,6 +167,8 @@ def explains(model: RobotModel) -> list[Explanation]:
         out += [Explanation("joints", q, "dart_mjcf_range_in_degrees", j.name,
                             detail="{detail}; the MJCF writes degrees, MjcfParser keeps the numbers as radians")
                 for j in model.dof_joints if j.limited and j.type != "prismatic" for q in ("limit_lower", "limit_upper")]
+    out += [Explanation("joints", q, "dart_mjcf_drops_stiffness", j.name)
+            for j in model.dof_joints if j.stiffness for q in ("stiffness", "spring_ref")]
     out += [Explanation("joints", "limit", "dart_mjcf_unlimited_zero_range", j.name)
             for j in model.dof_joints if not j.limited]
     no_pos, total, multi = _xml_facts(os.fspath(model.source))
@@ -192,12 +194,22 @@ def explains(model: RobotModel) -> list[Explanation]:
                                    "('__geom_skel__<name>'), not part of the robot")
                 for kind in sorted({g.kind for g in world.collisions})]
     armature = [j for j in model.dof_joints if j.armature]
-    cause = ("dart_mjcf_body_without_pos" if shifted else "dart_mjcf_unit_inertia" if massive
-             else "dart_mjcf_drops_armature" if armature else "")
-    if cause:
-        detail = "{detail}; MjcfParser: every body's moment of inertia is the identity" + (
-            f"; bodies without pos placed at their COM: {', '.join(shifted[:6])}" if shifted else "") + (
-            "; no armature (" + ", ".join(f"{j.name} {j.armature:g}" for j in armature[:6]) + ")" if armature else "")
-        out += [Explanation("dynamics", q, cause, case="values", detail=detail)
-                for q in ("mass_matrix", "gravity_torques", "bias_forces", "forward_dynamics")]
+    # one cause per dynamics quantity, the first of what enters it: the gravity torques only the masses
+    # and COMs, the bias forces the inertia tensors too, M(q) and qdd the armature as well
+    first_geom = [name for name in multi if name in massive]
+    chains: dict[str, list[tuple[bool, str]]] = {
+        "gravity_torques": [(bool(shifted), "dart_mjcf_body_without_pos"),
+                            (total and bool(massive), "dart_mjcf_ignores_settotalmass"),
+                            (bool(first_geom), "dart_mjcf_first_geom_inertial")],
+        "bias_forces": [(bool(shifted), "dart_mjcf_body_without_pos"), (bool(massive), "dart_mjcf_unit_inertia")]}
+    chains["mass_matrix"] = chains["forward_dynamics"] = chains["bias_forces"] + [(bool(armature), "dart_no_armature")]
+    detail = "{detail}; MjcfParser: every body's moment of inertia is the identity" + (
+        f"; bodies without pos placed at their COM: {', '.join(shifted[:6])}" if shifted else "") + (
+        "; settotalmass not applied" if total else "") + (
+        f"; mass and COM of the first geom: {', '.join(first_geom[:6])}" if first_geom else "") + (
+        "; no armature (" + ", ".join(f"{j.name} {j.armature:g}" for j in armature[:6]) + ")" if armature else "")
+    for q, chain in chains.items():
+        cause = next((c for present, c in chain if present), "")
+        if cause:
+            out.append(Explanation("dynamics", q, cause, case="values", detail=detail))
     return out

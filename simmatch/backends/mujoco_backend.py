@@ -568,10 +568,8 @@ class MujocoBackend(Backend):
     def _causes(self) -> list[Explanation]:
         """What MuJoCo does to the differences a comparator finds (see `Explanation`)."""
         model, native = self.model, self.load == "native"
-        if self._mjcf_native:
-            from . import mujoco_mjcf
-
-            return mujoco_mjcf.native_explains(model)
+        if self._mjcf_native:  # the canonical model is MuJoCo's compiled model of this very file
+            return []
         out = unreadable_mesh_explains(self.engine, model) if native else []
         if model.floating:  # the URDF importer welds the root (a matched build that cannot float says so)
             out.append(Explanation("structure", "root_joint", "mujoco_welds_floating_root", model.root))

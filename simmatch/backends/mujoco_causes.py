@@ -84,8 +84,9 @@ CAUSES: tuple[Cause, ...] = (
           "4.9 m in 1 s).",
           "Make the joint fixed in the URDF (simmatch's matched build welds it at the locked value)."),
     Cause("mujoco_spherical_ball_joint", "mujoco",
-          "MuJoCo's URDF importer reads a `spherical` joint as a ball joint (4 quaternion positions, 3 "
-          "angular velocities), not the Euler coordinates simmatch's model gives it.",
+          "MuJoCo's URDF importer reads a `spherical` joint as a ball joint, and an MJCF's `ball` joint is one "
+          "(4 quaternion positions, 3 angular velocities), not the Euler coordinates simmatch's model gives it: "
+          "the native load is not compared.",
           "Compare it through simmatch's matched build (three hinges through massless links)."),
     Cause("mujoco_urdf_no_plane", "mujoco",
           "MuJoCo's URDF importer has no `<plane>` geometry (PyBullet's extension): it refuses the file "
@@ -111,9 +112,4 @@ CAUSES: tuple[Cause, ...] = (
           "MuJoCo's STL decoder refuses a binary STL with more than 200000 triangles (its message also "
           "suggests an ASCII file): the model fails to compile.",
           "Decimate the mesh, or convert it to OBJ (trimesh), as simmatch's matched build does."),
-    Cause("mujoco_mjcf_armature", "mujoco",
-          "MuJoCo adds each joint's MJCF `armature` (rotor inertia) to the mass matrix's diagonal, so its M(q) "
-          "and accelerations differ by exactly that from dynamics without armature (URDF has none).",
-          "Nothing to fix if the armature is meant; carry it in the other engines (DART: Joint.setArmature) or set "
-          "armature=\"0\" in the MJCF if it is not."),
 )

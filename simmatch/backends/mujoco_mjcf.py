@@ -21,7 +21,7 @@ from ..config import SimConfig
 from ..errors import EngineFailure
 from ..mjcf import link_offset
 from ..model import RobotModel
-from .base import Explanation, Unsupported
+from .base import Unsupported
 from .mujoco_build import BuildPlan, LinkPlacement
 
 
@@ -131,16 +131,4 @@ def native_unsupported(model: RobotModel, mj: Any) -> list[Unsupported]:
         if mj.geom_type[g] == mujoco.mjtGeom.mjGEOM_MESH:
             bn = mujoco.mj_id2name(mj, mujoco.mjtObj.mjOBJ_BODY, mj.geom_bodyid[g]) or f"body{mj.geom_bodyid[g]}"
             out.append(Unsupported("mesh_convex_hull", bn, "MuJoCo collides the convex hull of the mesh"))
-    return out
-
-
-def native_explains(model: RobotModel) -> list[Explanation]:
-    """Causes of the differences the comparators find on MuJoCo's native load of an MJCF."""
-    out = []
-    armature = [j for j in model.dof_joints if j.armature != 0.0]
-    if armature:
-        detail = ("{detail}; MuJoCo adds each joint's armature to the mass matrix's diagonal ("
-                  + ", ".join(f"{j.name} {j.armature:g}" for j in armature[:6]) + ")")
-        out += [Explanation("dynamics", q, "mujoco_mjcf_armature", case="values", detail=detail)
-                for q in ("mass_matrix", "forward_dynamics")]
     return out
