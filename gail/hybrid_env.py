@@ -51,9 +51,57 @@ class HybridEnv(gym.Env):
         self.fell = fell_fn(self.model)
         self._starts = [t.states[0] for t in data.trajectories]
         self._trans = data.transitions()
+        self._keep = np.ones(len(self.placeholder), bool)  # generator_obs: state without horizontal position
+        self._keep[self.horizontal] = False
+        self._ph_hor = self.placeholder[self.horizontal]
+        L = spec.lookback
+        self._state_rows = np.array([-k for k in spec.state_lags] + [1], dtype=int)  # relative to row T
+        self._action_rows = np.array([-k for k in spec.action_lags], dtype=int)
+        self._ps = np.tile(self.placeholder, (L + max_steps + 1, 1))  # placeholder-padded episode states
+        self._pa = np.zeros((L + max_steps, len(data.trajectories[0].actions[0])))
+
+    @property
+    def states(self) -> np.ndarray:
+        """The current episode's states so far, (t + 1, S) (gail mode)."""
+        L = self.window_spec.lookback
+        return self._ps[L:L + self.t + 1].copy()
+
+    @property
+    def actions(self) -> np.ndarray:
+        """The current episode's actions so far, (t, A) (gail mode)."""
+        L = self.window_spec.lookback
+        return self._pa[L:L + self.t].copy()
+
+    def set_mode(self, mode: str) -> None:
+        """Switch between 'gail' and 'gt' episodes (takes effect at the next reset)."""
+        if mode not in ("gail", "gt"):
+            raise ValueError(mode)
+        self.mode = mode
+
+    def rebuild(self) -> None:
+        """A fresh source engine (HybridSim.rebuild)."""
+        self.sim.rebuild()
 
     def _obs(self, s, a) -> np.ndarray:
-        return ((self.sim.obs(s, a) - self.obs_mean) / self.obs_std).astype(np.float32)
+        """The normalised generator input, float32 (as generator_obs, without its per-call index lookup)."""
+        x = np.concatenate([np.asarray(s)[self._keep], a])
+        return ((x - self.obs_mean) / self.obs_std).astype(np.float32)
+
+    def _window(self, terminated: bool) -> np.ndarray:
+        """The discriminator window of the step just taken (step t-1), read from the episode's padded
+        buffers: the same numbers as `episode_windows(states, actions, ..., steps=[t-1])`, without copying
+        the episode."""
+        T = self.window_spec.lookback + self.t - 1
+        block = self._ps[T + self._state_rows]  # fancy indexing: a copy
+        if terminated and self.window_spec.terminal_placeholder:
+            block[-1] = self.placeholder
+        hor = self.horizontal
+        if hor:
+            is_ph = np.all(block == self.placeholder, axis=1)
+            shifted = block[:, hor] - self._ps[T, hor]
+            shifted[is_ph] = self._ph_hor
+            block[:, hor] = shifted
+        return np.concatenate([block[:-1].ravel(), self._pa[T + self._action_rows].ravel(), block[-1]])
 
     def seed_rng(self, seed: int) -> None:
         self.rng = np.random.default_rng(seed)
@@ -71,7 +119,10 @@ class HybridEnv(gym.Env):
         self.behaviour.reset(self.rng)
         self.t = 0
         self.a = self.behaviour.act(self.s, 0, self.rng)
-        self.states, self.actions = [self.s], []
+        L = self.window_spec.lookback
+        self._ps[:L + 1] = self.placeholder
+        self._ps[L] = self.s
+        self._pa[:L] = 0.0
         return self._obs(self.s, self.a), {}
 
     def step(self, u):
@@ -82,23 +133,28 @@ class HybridEnv(gym.Env):
                 err = gt_error(self.model, to_state(self.model, self.s_target), to_state(self.model, s2))
             except PhysicsDiverged:
                 err = 100.0
-            return self._obs(self.s, self.a), -self.gt_reward_scale * min(err, 100.0), True, False, {"gt_error": err}
+            return self._obs(self.s, self.a), -self.gt_reward_scale * min(err, 100.0), True, False, {"gt_error": err,
+                                                                                        "physics_s": self.sim.physics_s}
         terminated = False
         try:
             s2 = self.sim.step(self.s, self.a, u)
             terminated = self.fell(s2)
         except PhysicsDiverged:
             s2, terminated = self.placeholder.copy(), True
-        self.states.append(s2)
-        self.actions.append(self.a)
+        L = self.window_spec.lookback
+        if L + self.t + 1 >= len(self._ps):  # stepped past max_steps: grow the episode buffers
+            self._ps = np.vstack([self._ps, np.tile(self.placeholder, (len(self._ps), 1))])
+            self._pa = np.vstack([self._pa, np.zeros_like(self._pa)])
+        self._pa[L + self.t] = self.a
         self.t += 1
+        self._ps[L + self.t] = s2
         truncated = (not terminated) and self.t >= self.max_steps
-        feats = episode_windows(np.array(self.states), np.array(self.actions), self.window_spec, self.placeholder,
-                                terminated, self.horizontal, steps=[self.t - 1])[0]
+        feats = self._window(terminated)
         self.s = s2
         if not terminated:
             self.a = self.behaviour.act(s2, self.t, self.rng)
-        return self._obs(self.s, self.a), 0.0, terminated, truncated, {"disc_features": feats}
+        return (self._obs(self.s, self.a), 0.0, terminated, truncated,
+                {"disc_features": feats, "physics_s": self.sim.physics_s})
 
 
 def obs_stats(sim: HybridSim, data: Dataset) -> tuple[np.ndarray, np.ndarray]:
