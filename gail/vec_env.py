@@ -41,6 +41,7 @@ def _worker(remote, parent_remote, fns: CloudpickleWrapper) -> None:
         remote.send((True, None))
     except Exception:
         remote.send((False, traceback.format_exc(limit=8)))
+        remote.close()
         return
     while True:
         try:
@@ -121,8 +122,11 @@ class ProcessVecEnv(VecEnv):
             self.remotes.append(remote)
             self.processes.append(p)
         self.closed = False
-        for r in self.remotes:
-            self._answer(r)  # each worker built its environments (or raised)
+        answers = [r.recv() for r in self.remotes]  # each worker built its environments (or raised)
+        failed = [out for ok, out in answers if not ok]
+        if failed:
+            self.close()
+            raise RuntimeError(f"an environment worker failed:\n{failed[0]}")
         obs_space, act_space = self._call(0, "get_attr", ("observation_space", [0]))[0], \
             self._call(0, "get_attr", ("action_space", [0]))[0]
         super().__init__(n, obs_space, act_space)
@@ -221,12 +225,14 @@ class ProcessVecEnv(VecEnv):
     def close(self) -> None:
         if self.closed:
             return
-        for r in self.remotes:
+        for r, p in zip(self.remotes, self.processes):
             try:
-                r.send(("close", None))
-                r.recv()
-            except (OSError, EOFError, BrokenPipeError):
+                if p.is_alive():
+                    r.send(("close", None))
+                    r.recv()
+            except (OSError, EOFError):
                 pass
+            r.close()
         for p in self.processes:
             p.join(timeout=5)
             if p.is_alive():
