@@ -59,6 +59,8 @@ class HybridEnv(gym.Env):
         self._action_rows = np.array([-k for k in spec.action_lags], dtype=int)
         self._ps = np.tile(self.placeholder, (L + max_steps + 1, 1))  # placeholder-padded episode states
         self._pa = np.zeros((L + max_steps, len(data.trajectories[0].actions[0])))
+        self._is_ph = np.ones(len(self._ps), bool)  # rows of _ps equal to the placeholder state
+        self._n_feats = spec.size(len(self.placeholder), self._pa.shape[1])
 
     @property
     def states(self) -> np.ndarray:
@@ -92,16 +94,23 @@ class HybridEnv(gym.Env):
         buffers: the same numbers as `episode_windows(states, actions, ..., steps=[t-1])`, without copying
         the episode."""
         T = self.window_spec.lookback + self.t - 1
-        block = self._ps[T + self._state_rows]  # fancy indexing: a copy
+        rows = T + self._state_rows
+        block = self._ps[rows]  # fancy indexing: a copy
+        is_ph = self._is_ph[rows]
         if terminated and self.window_spec.terminal_placeholder:
             block[-1] = self.placeholder
+            is_ph[-1] = True
         hor = self.horizontal
         if hor:
-            is_ph = np.all(block == self.placeholder, axis=1)
-            shifted = block[:, hor] - self._ps[T, hor]
-            shifted[is_ph] = self._ph_hor
-            block[:, hor] = shifted
-        return np.concatenate([block[:-1].ravel(), self._pa[T + self._action_rows].ravel(), block[-1]])
+            block[:, hor] -= self._ps[T, hor]
+            if is_ph.any():
+                block[np.ix_(is_ph, hor)] = self._ph_hor
+        out = np.empty(self._n_feats)
+        n_s = block.shape[1] * (len(rows) - 1)
+        out[:n_s] = block[:-1].ravel()
+        out[n_s:-block.shape[1]] = self._pa[T + self._action_rows].ravel()
+        out[-block.shape[1]:] = block[-1]
+        return out
 
     def seed_rng(self, seed: int) -> None:
         self.rng = np.random.default_rng(seed)
@@ -122,6 +131,8 @@ class HybridEnv(gym.Env):
         L = self.window_spec.lookback
         self._ps[:L + 1] = self.placeholder
         self._ps[L] = self.s
+        self._is_ph[:L] = True
+        self._is_ph[L] = np.array_equal(self.s, self.placeholder)
         self._pa[:L] = 0.0
         return self._obs(self.s, self.a), {}
 
@@ -145,9 +156,11 @@ class HybridEnv(gym.Env):
         if L + self.t + 1 >= len(self._ps):  # stepped past max_steps: grow the episode buffers
             self._ps = np.vstack([self._ps, np.tile(self.placeholder, (len(self._ps), 1))])
             self._pa = np.vstack([self._pa, np.zeros_like(self._pa)])
+            self._is_ph = np.concatenate([self._is_ph, np.ones(len(self._is_ph), bool)])
         self._pa[L + self.t] = self.a
         self.t += 1
         self._ps[L + self.t] = s2
+        self._is_ph[L + self.t] = np.array_equal(s2, self.placeholder)
         truncated = (not terminated) and self.t >= self.max_steps
         feats = self._window(terminated)
         self.s = s2

@@ -77,7 +77,7 @@ def test_buffered_windows_equal_offline_windows_of_a_terminated_episode(setup):
     for spec in (WindowSpec(), WindowSpec((0,), (0,)), WindowSpec((3, 0), (2,))):
         env = HybridEnv(sim, train, SineBehaviour(model), spec, mean, std, "gail", max_steps=12, seed=2)
         env.reset(seed=2)
-        env.fell = lambda s, e=env: e.t >= 6  # noqa: B023 (read at the step, inside this loop)
+        env.fell = lambda s, e=env: e.t >= 6
         feats, rng, term, trunc = [], np.random.default_rng(0), False, False
         while not (term or trunc):
             _, _, term, trunc, info = env.step(rng.normal(0, 0.5, sim.space.dim))
@@ -95,7 +95,7 @@ def _broken_env():
 
 
 def test_a_failing_worker_is_reported_with_its_traceback():
-    with pytest.raises(RuntimeError, match="an environment worker failed(.|\n)*ValueError: no such robot"):
+    with pytest.raises(RuntimeError, match=r"an environment worker failed(.|\n)*ValueError: no such robot"):
         ProcessVecEnv([_broken_env, _broken_env], 2)
-    with pytest.raises(ValueError, match="workers must be in 1..2"):
+    with pytest.raises(ValueError, match=r"workers must be in 1\.\.2"):
         ProcessVecEnv([_broken_env, _broken_env], 3)
