@@ -3,8 +3,8 @@ same run. One step = one 50 Hz control step = 10 engine steps at 500 Hz.
 
     python benchmarks/bench_hybrid.py [--steps 2000] [--src bullet mujoco] [--envs 8] [--workers 2] [--markdown]
 
-Per source, first the raw source engine alone (one process, the reference every ratio is taken against),
-then:
+Per source, the raw source engine alone (one process, the reference every ratio is taken against; its
+mean over a run before and one after the training loop, since the load of a shared machine changes), and:
 - the training loop: learn-dyn's `Trainer` (the generator's rollouts in `--envs` hybrid environments in
   `--workers` processes, the discriminator's update and rewards, PPO's update) for `--iters` GAIL
   iterations of `--envs` x `--n-steps` environment steps, after one warm-up iteration; its steps/s and
@@ -146,12 +146,15 @@ def main(argv=None):
             return args.steps / (time.perf_counter() - t0)
 
         raw = HybridSim(model, src, None)
-        r_raw = loop(raw, None)
+        r_before = loop(raw, None)
         lp = measure_loop(model, src, data, args.envs, workers, args.iters, args.n_steps)
+        r_after = loop(raw, None)  # the load can change during the loop: the raw engine before and after it
+        r_raw = 0.5 * (r_before + r_after)
         loops.append({"src": src, "envs": args.envs, "workers": workers, "raw": r_raw, **lp})
         if not args.markdown:
             t = lp["time"]
-            print(f"{src}: raw source {r_raw:.0f} steps/s (one process); training loop {lp['loop']:.0f} steps/s "
+            print(f"{src}: raw source {r_raw:.0f} steps/s (one process; {r_before:.0f} before the loop, {r_after:.0f} "
+                  f"after); training loop {lp['loop']:.0f} steps/s "
                   f"({lp['loop'] / r_raw:.2f}x raw; {args.envs} envs in {workers} workers); time "
                   + ", ".join(f"{k} {v:.2f} s ({100 * v / t['total']:.0f}%)" for k, v in t.items() if k != "total")
                   + f" of {t['total']:.2f} s", flush=True)

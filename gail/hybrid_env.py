@@ -132,7 +132,7 @@ class HybridEnv(gym.Env):
         self._ps[:L + 1] = self.placeholder
         self._ps[L] = self.s
         self._is_ph[:L] = True
-        self._is_ph[L] = np.array_equal(self.s, self.placeholder)
+        self._is_ph[L] = bool((self.s == self.placeholder).all())
         self._pa[:L] = 0.0
         return self._obs(self.s, self.a), {}
 
@@ -160,7 +160,7 @@ class HybridEnv(gym.Env):
         self._pa[L + self.t] = self.a
         self.t += 1
         self._ps[L + self.t] = s2
-        self._is_ph[L + self.t] = np.array_equal(s2, self.placeholder)
+        self._is_ph[L + self.t] = bool((s2 == self.placeholder).all())
         truncated = (not terminated) and self.t >= self.max_steps
         feats = self._window(terminated)
         self.s = s2
