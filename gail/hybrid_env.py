@@ -55,24 +55,33 @@ class HybridEnv(gym.Env):
         self._keep[self.horizontal] = False
         self._ph_hor = self.placeholder[self.horizontal]
         L = spec.lookback
+        S, A = len(self.placeholder), len(data.trajectories[0].actions[0])
+        self._S = S
+        # the episode so far, one row per time step: [state (S), action (A)], `L` placeholder rows in front
+        self._buf = np.zeros((L + max_steps + 1, S + A))
+        self._buf[:, :S] = self.placeholder
+        self._is_ph = np.ones(len(self._buf), bool)  # rows whose state equals the placeholder state
+        # the window of step t-1 (row T = L + t - 1) is buf.ravel()[self._take + T * (S + A)]
+        W = S + A
+        parts = [(-k) * W + np.arange(S) for k in spec.state_lags]
+        parts += [(-k) * W + S + np.arange(A) for k in spec.action_lags]
+        parts.append(W + np.arange(S))
+        self._take = np.concatenate(parts)
         self._state_rows = np.array([-k for k in spec.state_lags] + [1], dtype=int)  # relative to row T
-        self._action_rows = np.array([-k for k in spec.action_lags], dtype=int)
-        self._ps = np.tile(self.placeholder, (L + max_steps + 1, 1))  # placeholder-padded episode states
-        self._pa = np.zeros((L + max_steps, len(data.trajectories[0].actions[0])))
-        self._is_ph = np.ones(len(self._ps), bool)  # rows of _ps equal to the placeholder state
-        self._n_feats = spec.size(len(self.placeholder), self._pa.shape[1])
+        starts = [j * S for j in range(len(spec.state_lags))] + [len(self._take) - S]
+        self._hor_pos = np.array([[p + h for h in self.horizontal] for p in starts], dtype=int).reshape(len(starts), -1)
 
     @property
     def states(self) -> np.ndarray:
         """The current episode's states so far, (t + 1, S) (gail mode)."""
         L = self.window_spec.lookback
-        return self._ps[L:L + self.t + 1].copy()
+        return self._buf[L:L + self.t + 1, :self._S].copy()
 
     @property
     def actions(self) -> np.ndarray:
         """The current episode's actions so far, (t, A) (gail mode)."""
         L = self.window_spec.lookback
-        return self._pa[L:L + self.t].copy()
+        return self._buf[L:L + self.t, self._S:].copy()
 
     def set_mode(self, mode: str) -> None:
         """Switch between 'gail' and 'gt' episodes (takes effect at the next reset)."""
@@ -94,22 +103,18 @@ class HybridEnv(gym.Env):
         buffers: the same numbers as `episode_windows(states, actions, ..., steps=[t-1])`, without copying
         the episode."""
         T = self.window_spec.lookback + self.t - 1
-        rows = T + self._state_rows
-        block = self._ps[rows]  # fancy indexing: a copy
-        is_ph = self._is_ph[rows]
+        out = self._buf.ravel().take(self._take + T * self._buf.shape[1])
+        is_ph = self._is_ph[T + self._state_rows]
         if terminated and self.window_spec.terminal_placeholder:
-            block[-1] = self.placeholder
+            out[-self._S:] = self.placeholder
             is_ph[-1] = True
-        hor = self.horizontal
-        if hor:
-            block[:, hor] -= self._ps[T, hor]
+        if self.horizontal:
+            x_now = self._buf[T, self.horizontal]
             if is_ph.any():
-                block[np.ix_(is_ph, hor)] = self._ph_hor
-        out = np.empty(self._n_feats)
-        n_s = block.shape[1] * (len(rows) - 1)
-        out[:n_s] = block[:-1].ravel()
-        out[n_s:-block.shape[1]] = self._pa[T + self._action_rows].ravel()
-        out[-block.shape[1]:] = block[-1]
+                out[self._hor_pos[~is_ph]] -= x_now
+                out[self._hor_pos[is_ph]] = self._ph_hor
+            else:
+                out[self._hor_pos] -= x_now
         return out
 
     def seed_rng(self, seed: int) -> None:
@@ -129,11 +134,11 @@ class HybridEnv(gym.Env):
         self.t = 0
         self.a = self.behaviour.act(self.s, 0, self.rng)
         L = self.window_spec.lookback
-        self._ps[:L + 1] = self.placeholder
-        self._ps[L] = self.s
+        self._buf[:L, :self._S] = self.placeholder
+        self._buf[:L + 1, self._S:] = 0.0
+        self._buf[L, :self._S] = self.s
         self._is_ph[:L] = True
         self._is_ph[L] = bool((self.s == self.placeholder).all())
-        self._pa[:L] = 0.0
         return self._obs(self.s, self.a), {}
 
     def step(self, u):
@@ -153,13 +158,12 @@ class HybridEnv(gym.Env):
         except PhysicsDiverged:
             s2, terminated = self.placeholder.copy(), True
         L = self.window_spec.lookback
-        if L + self.t + 1 >= len(self._ps):  # stepped past max_steps: grow the episode buffers
-            self._ps = np.vstack([self._ps, np.tile(self.placeholder, (len(self._ps), 1))])
-            self._pa = np.vstack([self._pa, np.zeros_like(self._pa)])
-            self._is_ph = np.concatenate([self._is_ph, np.ones(len(self._is_ph), bool)])
-        self._pa[L + self.t] = self.a
+        if L + self.t + 1 >= len(self._buf):  # stepped past max_steps: grow the episode buffer
+            self._buf = np.vstack([self._buf, self._buf])
+            self._is_ph = np.concatenate([self._is_ph, self._is_ph])
+        self._buf[L + self.t, self._S:] = self.a
         self.t += 1
-        self._ps[L + self.t] = s2
+        self._buf[L + self.t, :self._S] = s2
         self._is_ph[L + self.t] = bool((s2 == self.placeholder).all())
         truncated = (not terminated) and self.t >= self.max_steps
         feats = self._window(terminated)
