@@ -8,6 +8,11 @@ pretraining (reward: minus the one-step ground-truth error against target transi
 iteration starts from RNG states derived from (seed, iteration) and fresh environment resets, so a
 checkpoint taken at an iteration boundary resumes to the identical continuation.
 
+The `n_envs` hybrid environments run in `workers` processes (`vec_env.ProcessVecEnv`, several per
+process; 0: a DummyVecEnv in this process); one set serves both stages (`HybridEnv.set_mode`), rebuilt
+at every iteration start. Environment k gets the same seeds and actions whatever the number of workers,
+so the run is the same bit for bit (tested). `timing` says where the last iteration's time went.
+
 stable-baselines3 is driven through its public extension points only (`sb3_hooks`): the learning
 rate is a schedule, the discriminator's rewards enter through PPO's `rollout_buffer_class=`, the
 windows come from a `VecEnvWrapper`, every iteration is one `learn(reset_num_timesteps=False)` after
@@ -102,12 +107,13 @@ class Trainer:
         self.obs_mean, self.obs_std = obs_stats(self.eval_sim, train)
         # one behaviour per environment (scripted behaviours hold per-episode parameters); one set of
         # environments for both stages (HybridEnv.set_mode), in `workers` processes or in this one
-        makers: list[Callable[[], gym.Env]] = [EnvMaker(model, cfg, train, behaviour, self.spec, self.obs_mean, self.obs_std, k)
-                  for k in range(cfg.n_envs)]
+        makers: list[Callable[[], gym.Env]] = [
+            EnvMaker(model, cfg, train, behaviour, self.spec, self.obs_mean, self.obs_std, k) for k in range(cfg.n_envs)]
         workers = min(cfg.workers, cfg.n_envs)
         self.venv: VecEnv = ProcessVecEnv(makers, workers) if workers > 0 else DummyVecEnv(makers)
         self.env_gt, self.env_gail = self.venv, RolloutRecorder(self.venv)
-        self.timing: dict[str, float] = {}
+        self.timing: dict[str, float] = {}  # the last iteration's, see _timing
+        self.t_disc = 0.0
         self.expert = target_windows(train, self.spec, model)
         set_random_seed(cfg.seed)  # initial weights of both networks depend on the seed only
         self.disc = Discriminator(self.expert.shape[1], tuple(cfg.disc_hidden), cfg.disc_lr, cfg.gp_lambda)

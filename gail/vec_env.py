@@ -2,8 +2,9 @@
 
 SB3's `SubprocVecEnv` runs one environment per process, so every control step costs one pipe round trip
 per environment, and with more environments than cores the processes take turns on the cores.
-`ProcessVecEnv` splits `n` environments into `workers` groups; each worker process steps its group in
-a loop (auto-reset as `DummyVecEnv` does: `terminal_observation` and `TimeLimit.truncated` in the info)
+`ProcessVecEnv` splits `n` environments into `workers` groups; the last group runs in the caller's
+process (stepping while the others do, so the trainer's process is not idle and one process fewer
+has to be woken each step), each other group in a worker process that steps it in a loop (auto-reset as `DummyVecEnv` does: `terminal_observation` and `TimeLimit.truncated` in the info)
 and answers with the stacked observations, one message per worker and step. The generator's forward
 pass in the trainer's process is then one batched call over all `n` environments.
 
@@ -30,6 +31,48 @@ from stable_baselines3.common.vec_env import VecEnv
 from stable_baselines3.common.vec_env.base_vec_env import CloudpickleWrapper
 
 
+def _handle(envs: list[gym.Env], cmd: str, data: Any) -> Any:
+    """One command on a group of environments (in a worker process, or in the caller's for the local group)."""
+    if cmd == "step":
+        t0 = time.perf_counter()
+        obs, rews, dones, infos = [], [], [], []
+        physics = 0.0
+        for env, a in zip(envs, data):
+            o, r, term, trunc, info = env.step(a)
+            physics += info.get("physics_s", 0.0)
+            done = term or trunc
+            info["TimeLimit.truncated"] = trunc and not term
+            if done:
+                info["terminal_observation"] = o
+                o, _ = env.reset()
+            obs.append(o)
+            rews.append(r)
+            dones.append(done)
+            infos.append(info)
+        return (np.stack(obs), np.array(rews, np.float32), np.array(dones, bool), infos,
+                time.perf_counter() - t0, physics)
+    if cmd == "reset":
+        seeds, options = data
+        res = [env.reset(seed=s, options=o) for env, s, o in zip(envs, seeds, options)]
+        return np.stack([r[0] for r in res]), [r[1] for r in res]
+    if cmd == "env_method":
+        name, args, kwargs, idx = data
+        return [getattr(envs[i], name)(*args, **kwargs) for i in idx]
+    if cmd == "get_attr":
+        name, idx = data
+        return [getattr(envs[i], name) for i in idx]
+    if cmd == "set_attr":
+        name, value, idx = data
+        for i in idx:
+            setattr(envs[i], name, value)
+        return None
+    if cmd == "close":
+        for env in envs:
+            env.close()
+        return None
+    raise ValueError(f"unknown command {cmd!r}")
+
+
 def _worker(remote, parent_remote, fns: CloudpickleWrapper) -> None:
     parent_remote.close()
     import torch  # a policy behaviour runs torch on single observations: one thread per worker
@@ -49,55 +92,42 @@ def _worker(remote, parent_remote, fns: CloudpickleWrapper) -> None:
         except (EOFError, KeyboardInterrupt):
             break
         try:
-            if cmd == "step":
-                t0 = time.perf_counter()
-                obs, rews, dones, infos = [], [], [], []
-                physics = 0.0
-                for env, a in zip(envs, data):
-                    o, r, term, trunc, info = env.step(a)
-                    physics += info.get("physics_s", 0.0)
-                    done = term or trunc
-                    info["TimeLimit.truncated"] = trunc and not term
-                    if done:
-                        info["terminal_observation"] = o
-                        o, _ = env.reset()
-                    obs.append(o)
-                    rews.append(r)
-                    dones.append(done)
-                    infos.append(info)
-                out: Any = (np.stack(obs), np.array(rews, np.float32), np.array(dones, bool), infos,
-                            time.perf_counter() - t0, physics)
-            elif cmd == "reset":
-                seeds, options = data
-                res = [env.reset(seed=s, options=o) for env, s, o in zip(envs, seeds, options)]
-                out = (np.stack([r[0] for r in res]), [r[1] for r in res])
-            elif cmd == "env_method":
-                name, args, kwargs, idx = data
-                out = [getattr(envs[i], name)(*args, **kwargs) for i in idx]
-            elif cmd == "get_attr":
-                name, idx = data
-                out = [getattr(envs[i], name) for i in idx]
-            elif cmd == "set_attr":
-                name, value, idx = data
-                for i in idx:
-                    setattr(envs[i], name, value)
-                out = None
-            elif cmd == "close":
-                for env in envs:
-                    env.close()
-                remote.send((True, None))
-                break
-            else:
-                raise ValueError(f"unknown command {cmd!r}")
-            remote.send((True, out))
+            out = _handle(envs, cmd, data)
         except Exception:
             remote.send((False, traceback.format_exc(limit=8)))
+            continue
+        remote.send((True, out))
+        if cmd == "close":
+            break
     remote.close()
+
+
+class _Local:
+    """The group of environments that runs in the caller's process, behind the same send/recv interface as
+    a worker's pipe: `send` runs the command at once (after the workers were sent theirs, so that both
+    work at the same time), `recv` returns its answer."""
+
+    def __init__(self, env_fns: Sequence[Callable[[], gym.Env]]):
+        self.envs = [fn() for fn in env_fns]
+        self.answer: Any = (True, None)
+
+    def send(self, msg: tuple[str, Any]) -> None:
+        try:
+            self.answer = (True, _handle(self.envs, *msg))
+        except Exception:
+            self.answer = (False, traceback.format_exc(limit=8))
+
+    def recv(self) -> Any:
+        return self.answer
+
+    def close(self) -> None:
+        pass
 
 
 class ProcessVecEnv(VecEnv):
     """`n = len(env_fns)` environments in `workers` processes (1 <= workers <= n; groups as equal as
-    possible, in order). `start_method`: multiprocessing's; default 'fork' where available (as torch's
+    possible, in order), the last group in the caller's process (it steps while the worker processes
+    step theirs: `workers - 1` processes are started, and none wakes for it). `start_method`: multiprocessing's; default 'fork' where available (as torch's
     DataLoader: a worker starts in milliseconds with the trainer's modules already imported, and needs
     no `if __name__ == "__main__"` guard in the caller's script; a worker uses no lock or thread of the
     trainer's), else 'spawn'.
@@ -112,8 +142,9 @@ class ProcessVecEnv(VecEnv):
         ctx: Any = mp.get_context(start_method)
         self.groups = [list(g) for g in np.array_split(np.arange(n), workers)]
         self.where = [(w, j) for w, g in enumerate(self.groups) for j in range(len(g))]  # env -> (worker, slot)
-        self.remotes, self.processes = [], []
-        for g in self.groups:
+        self.remotes: list[Any] = []
+        self.processes: list[Any] = []
+        for g in self.groups[:-1]:
             remote, work_remote = ctx.Pipe()
             p = ctx.Process(target=_worker, args=(work_remote, remote, CloudpickleWrapper([env_fns[k] for k in g])),
                             daemon=True)
@@ -123,6 +154,11 @@ class ProcessVecEnv(VecEnv):
             self.processes.append(p)
         self.closed = False
         answers = [r.recv() for r in self.remotes]  # each worker built its environments (or raised)
+        try:  # the last group: in this process
+            self.remotes.append(_Local([env_fns[k] for k in self.groups[-1]]))
+        except Exception:
+            self.remotes.append(_Local([]))
+            answers.append((False, traceback.format_exc(limit=8)))
         failed = [out for ok, out in answers if not ok]
         if failed:
             self.close()
@@ -225,9 +261,9 @@ class ProcessVecEnv(VecEnv):
     def close(self) -> None:
         if self.closed:
             return
-        for r, p in zip(self.remotes, self.processes):
+        for r, p in zip(self.remotes, [*self.processes, None]):
             try:
-                if p.is_alive():
+                if p is None or p.is_alive():
                     r.send(("close", None))
                     r.recv()
             except (OSError, EOFError):
