@@ -1,11 +1,23 @@
 """Environment steps per second of the learned hybrid simulator against the raw source engine, in the
 same run. One step = one 50 Hz control step = 10 engine steps at 500 Hz.
 
-    python benchmarks/bench_hybrid.py [--steps 2000] [--src bullet mujoco] [--markdown]
+    python benchmarks/bench_hybrid.py [--steps 2000] [--src bullet mujoco] [--envs 8] [--workers 2] [--markdown]
 
-Rows: raw source (engine only), hybrid contact (generator MLP + contact corrections), hybrid force
-(generator + residual force near the ground), and the generator's training env (HybridEnv, which also
-builds the discriminator window every step).
+Per source, the raw source engine alone (one process, the reference every ratio is taken against; its
+mean over a run before and one after the training loop, since the load of a shared machine changes), and:
+- the training loop: learn-dyn's `Trainer` (the generator's rollouts in `--envs` hybrid environments in
+  `--workers` processes, the discriminator's update and rewards, PPO's update) for `--iters` GAIL
+  iterations of `--envs` x `--n-steps` environment steps, after one warm-up iteration; its steps/s and
+  where the time goes: physics (the engine, in the slowest worker), env (the rest of the environment step
+  in the worker: corrections, observation, discriminator window), ipc (pipes, pickling, waiting to be
+  scheduled), policy (the generator's batched forward pass and SB3's rollout buffer, in the trainer's
+  process), disc (discriminator update and rewards), ppo (PPO's update);
+- unless --loop-only, the per-step rows of one environment in this process: hybrid contact (generator
+  MLP + contact corrections), hybrid force (generator + residual force near the ground), and the
+  generator's training env (HybridEnv, which also builds the discriminator window every step).
+
+On a shared machine the absolute figures fall with the load (printed): compare the ratios to the raw
+engine measured in the same run.
 """
 
 from __future__ import annotations
@@ -35,13 +47,66 @@ def markdown(rows: list[tuple], steps: int, machine: str) -> str:
     return "\n".join(lines)
 
 
+def loop_markdown(loops: list[dict], machine: str) -> str:
+    """The training loop's table; loops: measure_loop's rows."""
+    lines = [f"**Training loop** (`python benchmarks/bench_hybrid.py`, learn-dyn's Trainer, GAIL iterations, "
+             f"{machine}): environment steps/s (x10 engine steps) against the raw source engine in one process, "
+             "and the share of the loop's time", "",
+             "| source | envs / workers | raw source | loop | loop / raw | physics | env | ipc | policy | disc | ppo |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in loops:
+        t = r["time"]
+        share = [f"{100 * t.get(k, 0.0) / t['total']:.0f}%" for k in ("physics", "env", "ipc", "policy", "disc", "ppo")]
+        lines.append(f"| {r['src']} | {r['envs']} / {r['workers']} | {r['raw']:.0f} | {r['loop']:.0f} | "
+                     f"{r['loop'] / r['raw']:.2f}x | " + " | ".join(share) + " |")
+    return "\n".join(lines)
+
+
+def measure_loop(model, src: str, data, envs: int, workers: int, iters: int, n_steps: int) -> dict:
+    """learn-dyn's training loop on `data` (target data; also the validation set here), GAIL stage:
+    one warm-up iteration, then `iters` timed ones. Returns {"loop": steps/s, "time": seconds per part}
+    (Trainer.timing summed over the timed iterations; "env" there is the worker's whole step, split
+    here into physics and the rest)."""
+    import tempfile
+
+    from simmatch.gail.behavior import SineBehaviour
+    from simmatch.gail.config import LearnDynConfig
+    from simmatch.gail.run_folder import RunFolder
+    from simmatch.gail.trainer import Trainer
+
+    cfg = LearnDynConfig(src=src, dst=f"{src}:low-power", n_envs=envs, workers=workers, n_steps=n_steps,
+                         max_steps=len(data.trajectories[0].actions), pretrain_iters=0, gail_iters=iters + 1,
+                         eval_every=0, seed=0)
+    with tempfile.TemporaryDirectory() as tmp:
+        tr = Trainer(cfg, model, data, data, SineBehaviour(model), RunFolder(tmp, "bench"), log=lambda m: None)
+        try:
+            tr.step()  # warm-up
+            total: dict[str, float] = {}
+            for _ in range(iters):
+                tr.step()
+                for k, v in tr.timing.items():
+                    total[k] = total.get(k, 0.0) + v
+        finally:
+            tr.close()
+    if "env" in total:
+        total["env"] -= total["physics"]
+    return {"loop": iters * n_steps * envs / total["total"], "time": total}
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--steps", type=int, default=2000)
     ap.add_argument("--src", nargs="+", default=["bullet", "mujoco"])
     ap.add_argument("--model", default="hopper")
+    ap.add_argument("--envs", type=int, default=8, help="Training loop: hybrid environments.")
+    ap.add_argument("--workers", type=int, default=None,
+                    help="Training loop: worker processes (default: min(--envs, cores); 0: in process).")
+    ap.add_argument("--iters", type=int, default=2, help="Training loop: timed GAIL iterations.")
+    ap.add_argument("--n-steps", type=int, default=512, help="Training loop: steps per environment and iteration.")
+    ap.add_argument("--loop-only", action="store_true", help="Only the raw engine and the training loop.")
     ap.add_argument("--markdown", action="store_true", help="Print only the README text (block speed_hybrid).")
     args = ap.parse_args(argv)
+    workers = min(args.envs, os.cpu_count() or 1) if args.workers is None else args.workers
     machine = f"{os.cpu_count()}-core machine, load average {os.getloadavg()[0]:.1f} at the start"
 
     import torch
@@ -62,7 +127,8 @@ def main(argv=None):
     b = make_target("bullet", model)
     data = collect(b, model, beh, 10, 100, 10, 0, fell=fell_fn(model))
     b.close()
-    rows = []
+    rows: list[tuple] = []
+    loops: list[dict] = []
     for src in args.src:
         def loop(sim, corrector):
             rng = np.random.default_rng(0)
@@ -80,8 +146,19 @@ def main(argv=None):
             return args.steps / (time.perf_counter() - t0)
 
         raw = HybridSim(model, src, None)
-        r_raw = loop(raw, None)
-        for space in ("contact", "force"):
+        r_before = loop(raw, None)
+        lp = measure_loop(model, src, data, args.envs, workers, args.iters, args.n_steps)
+        r_after = loop(raw, None)  # the load can change during the loop: the raw engine before and after it
+        r_raw = 0.5 * (r_before + r_after)
+        loops.append({"src": src, "envs": args.envs, "workers": workers, "raw": r_raw, **lp})
+        if not args.markdown:
+            t = lp["time"]
+            print(f"{src}: raw source {r_raw:.0f} steps/s (one process; {r_before:.0f} before the loop, {r_after:.0f} "
+                  f"after); training loop {lp['loop']:.0f} steps/s "
+                  f"({lp['loop'] / r_raw:.2f}x raw; {args.envs} envs in {workers} workers); time "
+                  + ", ".join(f"{k} {v:.2f} s ({100 * v / t['total']:.0f}%)" for k, v in t.items() if k != "total")
+                  + f" of {t['total']:.2f} s", flush=True)
+        for space in (() if args.loop_only else ("contact", "force")):
             sim = HybridSim(model, src, space)
             mean, std = obs_stats(sim, data)
             env = HybridEnv(sim, data, beh, WindowSpec(), mean, std, "gail", 100)
@@ -101,8 +178,11 @@ def main(argv=None):
             sim.close()
         raw.close()
     if args.markdown:
-        print(markdown(rows, args.steps, machine))
+        if rows:
+            print(markdown(rows, args.steps, machine) + "\n")
+        print(loop_markdown(loops, machine))
         return
+    print(f"load average {os.getloadavg()[0]:.1f} at the end ({machine})")
     print(f"{'source':8} {'space':8} {'raw source':>12} {'hybrid':>12} {'hybrid/raw':>11} {'train env':>12}")
     for src, space, r, h, e in rows:
         print(f"{src:8} {space:8} {r:12.0f} {h:12.0f} {h / r:11.2f} {e:12.0f}   control steps/s (x10 engine steps)")

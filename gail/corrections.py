@@ -105,13 +105,20 @@ class CorrectionSpace:
                     dims.append(Dim(f"torque_{a}[{link}]", -max_torque, 0.0, max_torque))
         self.dims = tuple(dims)
         self.names = [d.name for d in self.dims]
+        # map_dims' bounds and the torque-scale entries, looked up once (apply runs every control step)
+        self._lo, self._nom, self._hi = (np.array([getattr(d, k) for d in self.dims]) for k in ("lo", "nominal", "hi"))
+        self._scale_at = [(i, self.names.index(f"torque_scale[{model.joint_names[i]}]"))
+                          for i in actuated_indices(model)] if kind == "contact" else []
 
     @property
     def dim(self) -> int:
         return len(self.dims)
 
     def physical(self, u) -> np.ndarray:
-        return map_dims(self.dims, u)
+        """map_dims(self.dims, u), with the bounds looked up once."""
+        t = to_unit(u)
+        nom = self._nom
+        return np.where(t >= 0, nom + t * (self._hi - nom), nom + t * (nom - self._lo))
 
     def index(self, name: str) -> int:
         return self.names.index(name)
@@ -135,8 +142,8 @@ class CorrectionSpace:
                 backend.set_contact_params(link, friction=d["friction"], restitution=d.get("restitution"),
                                            stiffness=stiffness, damping=damping)
             scale = np.ones(self.model.dof)
-            for i in actuated_indices(self.model):
-                scale[i] = d[f"torque_scale[{self.model.joint_names[i]}]"]
+            for i, k in self._scale_at:
+                scale[i] = v[k]
             backend.torque_scale = base_torque_scale * scale
         else:
             for k, link in enumerate(self.links):

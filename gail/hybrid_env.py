@@ -51,9 +51,71 @@ class HybridEnv(gym.Env):
         self.fell = fell_fn(self.model)
         self._starts = [t.states[0] for t in data.trajectories]
         self._trans = data.transitions()
+        self._keep = np.ones(len(self.placeholder), bool)  # generator_obs: state without horizontal position
+        self._keep[self.horizontal] = False
+        self._ph_hor = self.placeholder[self.horizontal]
+        L = spec.lookback
+        S, A = len(self.placeholder), len(data.trajectories[0].actions[0])
+        self._S = S
+        # the episode so far, one row per time step: [state (S), action (A)], `L` placeholder rows in front
+        self._buf = np.zeros((L + max_steps + 1, S + A))
+        self._buf[:, :S] = self.placeholder
+        self._is_ph = np.ones(len(self._buf), bool)  # rows whose state equals the placeholder state
+        # the window of step t-1 (row T = L + t - 1) is buf.ravel()[self._take + T * (S + A)]
+        W = S + A
+        parts = [(-k) * W + np.arange(S) for k in spec.state_lags]
+        parts += [(-k) * W + S + np.arange(A) for k in spec.action_lags]
+        parts.append(W + np.arange(S))
+        self._take = np.concatenate(parts)
+        self._state_rows = np.array([-k for k in spec.state_lags] + [1], dtype=int)  # relative to row T
+        starts = [j * S for j in range(len(spec.state_lags))] + [len(self._take) - S]
+        self._hor_pos = np.array([[p + h for h in self.horizontal] for p in starts], dtype=int).reshape(len(starts), -1)
+
+    @property
+    def states(self) -> np.ndarray:
+        """The current episode's states so far, (t + 1, S) (gail mode)."""
+        L = self.window_spec.lookback
+        return self._buf[L:L + self.t + 1, :self._S].copy()
+
+    @property
+    def actions(self) -> np.ndarray:
+        """The current episode's actions so far, (t, A) (gail mode)."""
+        L = self.window_spec.lookback
+        return self._buf[L:L + self.t, self._S:].copy()
+
+    def set_mode(self, mode: str) -> None:
+        """Switch between 'gail' and 'gt' episodes (takes effect at the next reset)."""
+        if mode not in ("gail", "gt"):
+            raise ValueError(mode)
+        self.mode = mode
+
+    def rebuild(self) -> None:
+        """A fresh source engine (HybridSim.rebuild)."""
+        self.sim.rebuild()
 
     def _obs(self, s, a) -> np.ndarray:
-        return ((self.sim.obs(s, a) - self.obs_mean) / self.obs_std).astype(np.float32)
+        """The normalised generator input, float32 (as generator_obs, without its per-call index lookup)."""
+        x = np.concatenate([np.asarray(s)[self._keep], a])
+        return ((x - self.obs_mean) / self.obs_std).astype(np.float32)
+
+    def _window(self, terminated: bool) -> np.ndarray:
+        """The discriminator window of the step just taken (step t-1), read from the episode's padded
+        buffers: the same numbers as `episode_windows(states, actions, ..., steps=[t-1])`, without copying
+        the episode."""
+        T = self.window_spec.lookback + self.t - 1
+        out = self._buf.ravel().take(self._take + T * self._buf.shape[1])
+        is_ph = self._is_ph[T + self._state_rows]
+        if terminated and self.window_spec.terminal_placeholder:
+            out[-self._S:] = self.placeholder
+            is_ph[-1] = True
+        if self.horizontal:
+            x_now = self._buf[T, self.horizontal]
+            if is_ph.any():
+                out[self._hor_pos[~is_ph]] -= x_now
+                out[self._hor_pos[is_ph]] = self._ph_hor
+            else:
+                out[self._hor_pos] -= x_now
+        return out
 
     def seed_rng(self, seed: int) -> None:
         self.rng = np.random.default_rng(seed)
@@ -71,7 +133,12 @@ class HybridEnv(gym.Env):
         self.behaviour.reset(self.rng)
         self.t = 0
         self.a = self.behaviour.act(self.s, 0, self.rng)
-        self.states, self.actions = [self.s], []
+        L = self.window_spec.lookback
+        self._buf[:L, :self._S] = self.placeholder
+        self._buf[:L + 1, self._S:] = 0.0
+        self._buf[L, :self._S] = self.s
+        self._is_ph[:L] = True
+        self._is_ph[L] = bool((self.s == self.placeholder).all())
         return self._obs(self.s, self.a), {}
 
     def step(self, u):
@@ -82,23 +149,29 @@ class HybridEnv(gym.Env):
                 err = gt_error(self.model, to_state(self.model, self.s_target), to_state(self.model, s2))
             except PhysicsDiverged:
                 err = 100.0
-            return self._obs(self.s, self.a), -self.gt_reward_scale * min(err, 100.0), True, False, {"gt_error": err}
+            return self._obs(self.s, self.a), -self.gt_reward_scale * min(err, 100.0), True, False, {"gt_error": err,
+                                                                                        "physics_s": self.sim.physics_s}
         terminated = False
         try:
             s2 = self.sim.step(self.s, self.a, u)
             terminated = self.fell(s2)
         except PhysicsDiverged:
             s2, terminated = self.placeholder.copy(), True
-        self.states.append(s2)
-        self.actions.append(self.a)
+        L = self.window_spec.lookback
+        if L + self.t + 1 >= len(self._buf):  # stepped past max_steps: grow the episode buffer
+            self._buf = np.vstack([self._buf, self._buf])
+            self._is_ph = np.concatenate([self._is_ph, self._is_ph])
+        self._buf[L + self.t, self._S:] = self.a
         self.t += 1
+        self._buf[L + self.t, :self._S] = s2
+        self._is_ph[L + self.t] = bool((s2 == self.placeholder).all())
         truncated = (not terminated) and self.t >= self.max_steps
-        feats = episode_windows(np.array(self.states), np.array(self.actions), self.window_spec, self.placeholder,
-                                terminated, self.horizontal, steps=[self.t - 1])[0]
+        feats = self._window(terminated)
         self.s = s2
         if not terminated:
             self.a = self.behaviour.act(s2, self.t, self.rng)
-        return self._obs(self.s, self.a), 0.0, terminated, truncated, {"disc_features": feats}
+        return (self._obs(self.s, self.a), 0.0, terminated, truncated,
+                {"disc_features": feats, "physics_s": self.sim.physics_s})
 
 
 def obs_stats(sim: HybridSim, data: Dataset) -> tuple[np.ndarray, np.ndarray]:

@@ -7,6 +7,7 @@ simulation by default) and returns the next state vector. u = None is the raw so
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import numpy as np
@@ -16,7 +17,7 @@ from simmatch.model import RobotModel
 from simmatch.variants import make_target
 
 from .corrections import CorrectionSpace, lowest_points
-from .features import generator_obs, to_state, to_vec, torques
+from .features import _effort, actuated_indices, generator_obs, to_state, to_vec
 
 
 def fell_fn(model: RobotModel, pitch_max: float = np.inf,
@@ -56,6 +57,10 @@ class HybridSim:
             self.space = CorrectionSpace(space, model, self.backend.capabilities.contact_params)
         self.substeps = substeps
         self._nominal_set = False
+        self.physics_s = 0.0  # engine time of the last step() (seconds), for the speed breakdown
+        idx = actuated_indices(model)
+        self._act_idx = np.array(idx, dtype=int)
+        self._effort = np.array([_effort(model.dof_joints[i]) for i in idx], dtype=float)
 
     def rebuild(self) -> None:
         """A fresh engine: no contact caches, no corrections left over (PyBullet cannot switch a
@@ -89,8 +94,12 @@ class HybridSim:
         if u is not None or (self.space is not None and not self._nominal_set):
             self.correct(u)
             self._nominal_set = u is None
-        self.backend.apply_torques(torques(self.model, a))
+        tau = np.zeros(self.model.dof)  # features.torques(model, a), with the joint lookups done once
+        tau[self._act_idx] = np.minimum(np.maximum(a, -1.0), 1.0) * self._effort  # np.clip, without its wrapper
+        t0 = time.perf_counter()
+        self.backend.apply_torques(tau)
         self.backend.step(self.substeps)
+        self.physics_s = time.perf_counter() - t0
         return to_vec(self.backend.get_state())
 
     def obs(self, s: np.ndarray, a: np.ndarray) -> np.ndarray:

@@ -8,6 +8,11 @@ pretraining (reward: minus the one-step ground-truth error against target transi
 iteration starts from RNG states derived from (seed, iteration) and fresh environment resets, so a
 checkpoint taken at an iteration boundary resumes to the identical continuation.
 
+The `n_envs` hybrid environments run in `workers` processes (`vec_env.ProcessVecEnv`, several per
+process; 0: a DummyVecEnv in this process); one set serves both stages (`HybridEnv.set_mode`), rebuilt
+at every iteration start. Environment k gets the same seeds and actions whatever the number of workers,
+so the run is the same bit for bit (tested). `timing` says where the last iteration's time went.
+
 stable-baselines3 is driven through its public extension points only (`sb3_hooks`): the learning
 rate is a schedule, the discriminator's rewards enter through PPO's `rollout_buffer_class=`, the
 windows come from a `VecEnvWrapper`, every iteration is one `learn(reset_num_timesteps=False)` after
@@ -23,12 +28,14 @@ import os
 import time
 from collections.abc import Callable
 
+import gymnasium as gym
 import numpy as np
 import torch
 from stable_baselines3 import PPO
+from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.logger import Logger
 from stable_baselines3.common.utils import set_random_seed
-from stable_baselines3.common.vec_env import DummyVecEnv
+from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv
 
 from simmatch.outputs import CorruptFile, save_npz, save_sb3, save_torch, write_json
 
@@ -40,9 +47,45 @@ from .run_folder import RunFolder
 from .sb3_hooks import KeepLastValues, RelabelledRolloutBuffer, RolloutRecorder, StageRate
 from .scoring import GeneratorCorrector, generator_outputs, one_step_errors
 from .sim import HybridSim
+from .vec_env import ProcessVecEnv
 from .windows import WindowSpec
 
 _RESTART = "run without --resume to start the run over"
+
+
+class EnvMaker:
+    """Builds environment k of the trainer (picklable: it is sent to the worker processes)."""
+
+    def __init__(self, model, cfg: LearnDynConfig, train: Dataset, behaviour, spec: WindowSpec, obs_mean, obs_std,
+                 k: int):
+        self.model, self.cfg, self.train, self.spec, self.k = model, cfg, train, spec, k
+        self.behaviour = copy.deepcopy(behaviour)
+        self.obs_mean, self.obs_std = obs_mean, obs_std
+
+    def __call__(self) -> HybridEnv:
+        cfg = self.cfg
+        sim = HybridSim(self.model, cfg.src, cfg.space, substeps=cfg.substeps)
+        return HybridEnv(sim, self.train, self.behaviour, self.spec, self.obs_mean, self.obs_std, "gt",
+                         cfg.max_steps, seed=cfg.seed + self.k, gt_reward_scale=cfg.gt_reward_scale)
+
+
+class _Clock(BaseCallback):
+    """Times the rollouts of one learn() (rollout start to rollout end, the discriminator's relabelling
+    included)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rollout_s = 0.0
+        self.t0 = 0.0
+
+    def _on_rollout_start(self) -> None:
+        self.t0 = time.perf_counter()
+
+    def _on_step(self) -> bool:
+        return True
+
+    def _on_rollout_end(self) -> None:
+        self.rollout_s += time.perf_counter() - self.t0
 
 
 def _iter_seed(seed: int, it: int) -> int:
@@ -60,21 +103,17 @@ class Trainer:
         self.cfg, self.model, self.train_data, self.val_data, self.run, self.log = cfg, model, train, val, run, log
         self.best: dict | None = None  # {"iteration", "gt"}: lowest validation one-step GT error so far
         self.spec = WindowSpec.parse(cfg.window)
-        self.sims = [HybridSim(model, cfg.src, cfg.space, substeps=cfg.substeps) for _ in range(cfg.n_envs)]
         self.eval_sim = HybridSim(model, cfg.src, cfg.space, substeps=cfg.substeps)
         self.obs_mean, self.obs_std = obs_stats(self.eval_sim, train)
-        # one behaviour per environment: scripted behaviours hold per-episode parameters
-        self.behaviours = [copy.deepcopy(behaviour) for _ in range(cfg.n_envs)]
-        def env_maker(k: int, mode: str) -> Callable[[], HybridEnv]:
-            def make() -> HybridEnv:
-                return HybridEnv(self.sims[k], train, self.behaviours[k], self.spec, self.obs_mean, self.obs_std,
-                                 mode, cfg.max_steps, seed=cfg.seed + k, gt_reward_scale=cfg.gt_reward_scale)
-            return make
-
-        def mk(mode: str) -> DummyVecEnv:
-            return DummyVecEnv([env_maker(k, mode) for k in range(cfg.n_envs)])
-
-        self.env_gt, self.env_gail = mk("gt"), RolloutRecorder(mk("gail"))
+        # one behaviour per environment (scripted behaviours hold per-episode parameters); one set of
+        # environments for both stages (HybridEnv.set_mode), in `workers` processes or in this one
+        makers: list[Callable[[], gym.Env]] = [
+            EnvMaker(model, cfg, train, behaviour, self.spec, self.obs_mean, self.obs_std, k) for k in range(cfg.n_envs)]
+        workers = min(cfg.workers, cfg.n_envs)
+        self.venv: VecEnv = ProcessVecEnv(makers, workers) if workers > 0 else DummyVecEnv(makers)
+        self.env_gt, self.env_gail = self.venv, RolloutRecorder(self.venv)
+        self.timing: dict[str, float] = {}  # the last iteration's, see _timing
+        self.t_disc = 0.0
         self.expert = target_windows(train, self.spec, model)
         set_random_seed(cfg.seed)  # initial weights of both networks depend on the seed only
         self.disc = Discriminator(self.expert.shape[1], tuple(cfg.disc_hidden), cfg.disc_lr, cfg.gp_lambda)
@@ -123,6 +162,7 @@ class Trainer:
             raise RuntimeError(f"{len(rec.feats)} recorded windows for a rollout of {rewards.shape[0]} steps")
         feats, dones = np.stack(rec.feats), np.stack(rec.dones)
         n_steps, n_envs, F = feats.shape
+        t0 = time.perf_counter()
         rng = np.random.default_rng(_iter_seed(cfg.seed, self.iteration) + 1)
         stats = self.disc.update(self.expert, feats.reshape(-1, F), cfg.disc_steps, cfg.disc_batch, rng)
         r = self.disc.reward(feats.reshape(-1, F)).reshape(n_steps, n_envs)
@@ -132,6 +172,7 @@ class Trainer:
                            "gen/ep_len": float(n_steps * n_envs / ends),
                            "disc/D_gen": float(self.disc.prob(feats.reshape(-1, F)).mean()),
                            "disc/D_target": float(self.disc.prob(self.expert[:2000]).mean())})
+        self.t_disc = time.perf_counter() - t0
         return r
 
     def step(self, callback=None) -> dict:
@@ -141,19 +182,24 @@ class Trainer:
         gail = it >= cfg.pretrain_iters
         env = self.env_gail if gail else self.env_gt
         s = _iter_seed(cfg.seed, it)
-        for sim in self.sims:
-            sim.rebuild()
+        self.venv.env_method("rebuild")
+        self.venv.env_method("set_mode", "gail" if gail else "gt")
         set_random_seed(s)
         self.ppo.set_env(env, force_reset=True)  # learn() starts from env.reset() with the seeds below
         self.rate.value = cfg.gail_lr if gail else cfg.lr
         env.seed(s)
         if gail:
             self.env_gail.clear()
-        t0 = time.time()
+        t0 = time.perf_counter()
         self._gail_stage, self._last = gail, {}
         n = cfg.n_steps * cfg.n_envs
-        self.ppo.learn(n, reset_num_timesteps=False, callback=callback)
-        dt = time.time() - t0
+        clock = _Clock()
+        t_env0 = dict(self.venv.timing) if isinstance(self.venv, ProcessVecEnv) else None
+        self.t_disc = 0.0
+        self.ppo.learn(n, reset_num_timesteps=False,
+                       callback=clock if callback is None else CallbackList([clock, callback]))
+        dt = time.perf_counter() - t0
+        self.timing = self._timing(dt, clock, t_env0)
         self.ppo.logger.dump(self.iteration + 1)  # PPO's train/* of this iteration -> self.ppo_values
         self.iteration += 1
         row = {"iteration": self.iteration, "stage": "gail" if gail else "pretrain",
@@ -162,6 +208,20 @@ class Trainer:
         if cfg.eval_every and (self.iteration % cfg.eval_every == 0 or self.iteration == self.total_iters):
             row.update(self.evaluate())
         return row
+
+    def _timing(self, dt: float, clock: _Clock, env0: dict | None) -> dict[str, float]:
+        """Where the iteration's wall time went (seconds): rollout (collecting the steps), of which env
+        (the slowest worker's environment steps), physics (the engine within them), ipc (waiting for the
+        workers beyond their work: pipes, pickling, scheduling) and policy (the rest of the rollout in
+        this process: the generator's batched forward pass, SB3's buffer); disc (discriminator update and
+        rewards); ppo (PPO's update)."""
+        rollout = clock.rollout_s - self.t_disc
+        out = {"total": dt, "rollout": rollout, "disc": self.t_disc, "ppo": dt - clock.rollout_s}
+        if env0 is not None and isinstance(self.venv, ProcessVecEnv):
+            tm = self.venv.timing
+            env, wait = tm["env"] - env0["env"], tm["wait"] - env0["wait"]
+            out.update(env=env, physics=tm["physics"] - env0["physics"], ipc=wait - env, policy=rollout - wait)
+        return out
 
     def evaluate(self) -> dict:
         cfg = self.cfg
@@ -304,5 +364,5 @@ class Trainer:
 
     def close(self) -> None:
         self.run.close_metrics()
-        for s in self.sims + [self.eval_sim]:
-            s.close()
+        self.venv.close()
+        self.eval_sim.close()
