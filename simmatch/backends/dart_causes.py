@@ -88,4 +88,9 @@ CAUSES: tuple[Cause, ...] = (
           "DART's URDF loader has no `<plane>` geometry ('Unknown geometry type plane'): it drops that "
           "collision shape and loads the rest, so nothing collides with it.",
           "Build the plane as dart.dynamics.PlaneShape (simmatch's matched build does) or use a large box."),
+    Cause("dart_urdf_ignores_springs", "dart",
+          "DART's URDF loader (urdfdom) reads no joint spring extension (SDFormat's <gazebo reference=JOINT> "
+          "<springStiffness>/<springReference>): the loaded joints have stiffness 0, so nothing pulls them to rest.",
+          "Set the spring after loading (joint.setSpringStiffness(0, k), joint.setRestPosition(0, q0)), as "
+          "simmatch's matched build does."),
 )
