@@ -406,7 +406,8 @@ def _joint_findings(bld: _Builder, pair: JointPair, jm: Joint, jr: Joint) -> Non
         if qty == "armature" and (e == 0.0) != (a == 0.0):
             likely = "model" if a == 0.0 else "reference"
             lossy = bld.model if likely == "model" else bld.reference
-            why = ("URDF has no armature: it was lost in the conversion" if lossy.source_format == "urdf"
+            why = ("the URDF has no armature (plain URDF has no element for it; Drake's drake:rotor_inertia "
+                   "transmission would carry it): it was lost in the conversion" if lossy.source_format == "urdf"
                    else "armature on one side only: the side without it was stripped of it")
         # an armature on one side only was dropped; two different ones are a joint parameter that differs
         cause_used = "conversion_joint_dynamics" if qty == "armature" and e != 0.0 and a != 0.0 else cause
