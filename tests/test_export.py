@@ -57,6 +57,10 @@ def test_urdf_round_trips_agree(name, tmp_path):
     assert text.lstrip().startswith("<!--") and "<mujoco" in text
     model = load_model(name)
     back = load_model(str(xml))
+    # names MJCF has no element for (a merged massless link's) come back from <custom><text>
+    again = load_model(str(urdf))
+    assert again.link_order == model.link_order
+    assert sorted(j.name for j in again.joints) == sorted(j.name for j in model.joints)
     for j in model.dof_joints:
         if j.limit is not None and j.limit.effort:
             assert back.joint(j.name).limit is not None
@@ -444,6 +448,12 @@ def test_massless_leaf_and_welded_zero_inertia_export(tmp_path):
     assert any("fixed joint 'bolt'" in x for x in result.carried)
     errs = _errors(out, src)
     assert not [f for f in errs if f.category in ("kinematics",)]
+    # the fixed joint's name travels in <custom><text>: URDF -> MJCF -> URDF gives 'bolt' back
+    assert '<text name="simmatch:fixed_joint:plate" data="bolt"/>' in text
+    assert load_model(str(out), base="fixed").joint("bolt").child == "plate"
+    again = tmp_path / "arm.urdf"
+    export_model(out, "urdf", again, base="fixed")
+    assert load_model(str(again), base="fixed").joint("bolt").parent == "base"
 
 
 @pytest.mark.parametrize("name", [*sorted(p.name for p in JOINTS.glob("*.urdf")), "laikago"])
