@@ -478,3 +478,24 @@ def test_check_reference_cli_on_a_conversion(tmp_path, capsys):
     assert _cli("export", str(src), "--to", "urdf", "--out", str(out)) == 0
     assert _cli("check", str(out), "--reference", str(src), "--engines", "none", "--no-report", "-n", "5") == 0
     assert "error" not in capsys.readouterr().err
+
+
+def test_unreadable_visual_mesh_is_left_out_of_the_mjcf(tmp_path):
+    """A visual mesh with no triangles (example-robot-data's anymal_b: its .dae visuals) is left out of
+    the exported MJCF with a header line; the export used to stop with an internal error."""
+    (tmp_path / "empty.dae").write_text(
+        '<?xml version="1.0"?><COLLADA xmlns="http://www.collada.org/2005/11/COLLADASchema" version="1.4.1">'
+        '<asset><unit meter="1"/><up_axis>Z_UP</up_axis></asset><library_visual_scenes><visual_scene id="s">'
+        '</visual_scene></library_visual_scenes><scene><instance_visual_scene url="#s"/></scene></COLLADA>')
+    src = tmp_path / "box.urdf"
+    src.write_text("""<robot name="box"><link name="world"/>
+  <link name="body"><inertial><mass value="1"/><inertia ixx="0.01" ixy="0" ixz="0" iyy="0.01" iyz="0" izz="0.01"/></inertial>
+    <visual><geometry><mesh filename="empty.dae"/></geometry></visual>
+    <collision><geometry><box size="0.1 0.1 0.1"/></geometry></collision></link>
+  <joint name="lift" type="prismatic"><parent link="world"/><child link="body"/><axis xyz="0 0 1"/>
+    <limit lower="-1" upper="1" effort="10" velocity="1"/></joint></robot>""")
+    out = tmp_path / "box.xml"
+    result = export_model(src, "mjcf", out)
+    assert any(x.startswith("visual 'body': mesh ") and "left out" in x for x in result.lost)
+    assert "empty.dae" in out.read_text().split("-->")[0]
+    assert [(f.category, f.quantity) for f in _errors(out, src)] == []

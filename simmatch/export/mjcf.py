@@ -38,6 +38,7 @@ import mujoco
 import numpy as np
 
 from ..config import SimConfig
+from ..meshes import MeshProblem
 from ..model import Joint, RobotModel
 from . import Notes
 from .names import FIXED_JOINT, MERGED_LINK, add_name
@@ -157,7 +158,12 @@ def _add_visuals(model: RobotModel, spec: Any, plan: Any, notes: Notes) -> None:
             elif g.kind == "mesh" and g.filename and not g.missing:
                 count += 1
                 mname = f"visual{count}_{link.name}"
-                add_mesh(spec, mname, g, link.name, notes.engine_notes)
+                try:
+                    add_mesh(spec, mname, g, link.name, notes.engine_notes)
+                except MeshProblem as exc:  # anymal_b's visual .dae files hold no triangles trimesh can read
+                    notes.lost.append(f"visual '{link.name}': mesh {g.filename}: {exc} (MuJoCo cannot show it); "
+                                      "left out")
+                    continue
                 kw = dict(type=mujoco.mjtGeom.mjGEOM_MESH, meshname=mname)
             else:
                 notes.lost.append(f"visual '{link.name}': a {g.kind} visual{' (file missing)' if g.missing else ''} "
