@@ -370,7 +370,8 @@ def _drake_child(elem: ET.Element, name: str) -> list[ET.Element]:
     return [c for c in elem if isinstance(c.tag, str) and c.tag.startswith("{") and _local(c.tag) == name]
 
 
-def _joint_extensions(root_el: ET.Element, joints: list[Joint], reader: _Reader) -> list[Joint]:
+def _joint_extensions(root_el: ET.Element, joints: list[Joint],
+                      reader: _Reader) -> tuple[list[Joint], list[tuple[str, str, str]]]:
     """Armature and joint springs from the two URDF extensions real tools read:
 
     - Drake's `<transmission>` (type `...SimpleTransmission`, `<joint name=J>`, `<actuator>` holding
@@ -382,8 +383,10 @@ def _joint_extensions(root_el: ET.Element, joints: list[Joint], reader: _Reader)
       `axis/dynamics/spring_stiffness` and `spring_reference`): a spring -k (q - q0), N m/rad or N/m.
 
     PyBullet's, DART's and MuJoCo's URDF importers read neither. A transmission without
-    `drake:rotor_inertia`, or on a joint that does not move, is metadata and left alone. Raises
-    ModelError for a negative or malformed value, an unknown joint, or two of them on one joint."""
+    `drake:rotor_inertia` is metadata and left alone; one on a joint that does not move (fixed,
+    locked, planar, floating) is returned as an ignored (element, joint, why) entry. Returns the
+    joints with them and those entries. Raises ModelError for a negative or malformed value, an
+    unknown joint, or two of them on one joint."""
     by_name = {j.name: i for i, j in enumerate(joints)}
     armature: dict[str, float] = {}
     springs: dict[str, tuple[float, float]] = {}
@@ -427,15 +430,21 @@ def _joint_extensions(root_el: ET.Element, joints: list[Joint], reader: _Reader)
             raise reader.fail(where, "a second <gazebo> spring for this joint")
         springs[jname] = (k, q0)
     out = list(joints)
+    ignored: list[tuple[str, str, str]] = []
     for name, value in armature.items():
         j = out[by_name[name]]
         if j.type in _SPRING_TYPES and not is_locked(j):
             out[by_name[name]] = replace(j, armature=value)
+        else:
+            ignored.append(("drake:rotor_inertia", name, f"armature {value:g} on a {j.type} joint that does not "
+                            "move (Drake skips a transmission on it too)"))
     for name, (k, q0) in springs.items():
         j = out[by_name[name]]
         if j.type in _SPRING_TYPES and not is_locked(j):
             out[by_name[name]] = replace(j, stiffness=k, spring_ref=q0)
-    return out
+        elif k:
+            ignored.append(("springStiffness", name, f"spring {k:g} on a {j.type} joint that does not move"))
+    return out, ignored
 
 
 def resolve_base(model: RobotModel, base: str) -> RobotModel:
@@ -505,7 +514,8 @@ def load_urdf(path: str | os.PathLike[str], base: str = "auto") -> RobotModel:
     dup = {n for n, c in Counter(names).items() if c > 1}
     if dup:
         raise reader.fail(f"link[{sorted(dup)[0]}]", "link name used more than once")
-    joints = _joint_extensions(root_el, [reader.joint(e) for e in root_el.findall("joint")], reader)
+    joints, ignored_joint_extensions = _joint_extensions(root_el, [reader.joint(e) for e in root_el.findall("joint")],
+                                                         reader)
     jnames = [j.name for j in joints]
     jdup = {n for n, c in Counter(jnames).items() if c > 1}
     if jdup:
@@ -531,7 +541,7 @@ def load_urdf(path: str | os.PathLike[str], base: str = "auto") -> RobotModel:
     if reached != known:
         missing = sorted(known - reached)
         raise reader.fail(f"link[{missing[0]}]", "kinematic cycle: link is not reachable from the root")
-    model = replace(model, ignored=_ignored_extensions(root_el))
+    model = replace(model, ignored=_ignored_extensions(root_el) + tuple(ignored_joint_extensions))
     return resolve_base(_canonical_joints(model, reader), base)
 
 

@@ -314,6 +314,13 @@ def test_urdf_reads_drake_rotor_inertia_and_sdformat_springs(tmp_path):
     jid = mujoco.mj_name2id(mm, mujoco.mjtObj.mjOBJ_JOINT, "slide")
     assert mm.jnt_stiffness[jid] == 200.0 and mm.dof_armature[mm.jnt_dofadr[
         mujoco.mj_name2id(mm, mujoco.mjtObj.mjOBJ_JOINT, "shoulder")]] == pytest.approx(0.2, rel=1e-15)
+    # on a joint that does not move, neither is dropped silently: listed in the model's `ignored`
+    welded = tmp_path / "welded.urdf"
+    welded.write_text(ROTOR_AND_SPRING.replace('<joint name="slide" type="prismatic">',
+                                               '<joint name="slide" type="fixed">'))
+    w = load_model(str(welded))
+    assert w.joint("slide").stiffness == 0.0
+    assert [(e, s) for e, s, _ in w.ignored] == [("springStiffness", "slide")]
 
 
 @pytest.mark.parametrize("edit, element, problem", [
