@@ -104,15 +104,17 @@ MODEL_CAUSES: tuple[Cause, ...] = (
           "the converted robot dissipates energy differently.",
           "Copy the reference's damping, friction and armature into the converted joint."),
     Cause("conversion_armature_dropped", "*",
-          "A joint has armature (rotor inertia on M(q)'s diagonal) in one model and none in the other: URDF "
-          "cannot express it, so URDF conversions drop it silently, and the joint's inertia (M(q), qdd under a "
-          "torque) changes.",
-          "Carry the armature over (MJCF joint armature=; from URDF, add it in the engine: MuJoCo's armature, "
-          "DART's setArmature) or accept the different M(q)."),
+          "A joint has armature (rotor inertia on M(q)'s diagonal) in one model and none in the other: plain "
+          "URDF has no element for it (only Drake's extension, a <transmission> with drake:rotor_inertia), so "
+          "most URDF conversions drop it silently, and the joint's inertia (M(q), qdd under a torque) changes.",
+          "Carry the armature over (MJCF joint armature=; URDF: Drake's <transmission> actuator "
+          "drake:rotor_inertia with gear_ratio 1, as simmatch export writes) or accept the different M(q)."),
     Cause("conversion_joint_spring", "*",
-          "A matched joint's spring stiffness or rest position differs (URDF has no joint spring: conversions "
-          "drop it).",
-          "Carry the spring over (MJCF stiffness= and springref=) or remove it from the reference if not meant."),
+          "A matched joint's spring stiffness or rest position differs (plain URDF has no joint spring, only "
+          "SDFormat's <gazebo> extension: most conversions drop it).",
+          "Carry the spring over (MJCF stiffness= and springref=; URDF: <gazebo reference=JOINT> with "
+          "<springStiffness> and <springReference>, as simmatch export writes) or remove it from the reference "
+          "if not meant."),
     Cause("conversion_effort", "*",
           "A matched joint's largest torque differs (URDF <limit effort> against an MJCF motor's |gear| x max "
           "|ctrl|): a gear or ctrlrange lost in the conversion.",

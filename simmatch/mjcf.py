@@ -51,6 +51,7 @@ from scipy.spatial.transform import Rotation
 
 from .config import SimOptions
 from .errors import ModelError
+from .export.names import FIXED_JOINT, MERGED_LINK, kept_names
 from .model import (
     ContactParams,
     Geometry,
@@ -217,6 +218,8 @@ def model_from_compiled(m: Any, file: str) -> RobotModel:
         used.add(out)
         return out
 
+    # names simmatch export kept in <custom><text> (a fixed joint's, a merged massless link's)
+    fixed_names, link_names = kept_names(m, FIXED_JOINT), kept_names(m, MERGED_LINK)
     efforts = _motor_efforts(m)
     links: list[Link] = []
     joints: list[Joint] = []
@@ -266,13 +269,13 @@ def model_from_compiled(m: Any, file: str) -> RobotModel:
                                            "floating base has none")
         elif not own:
             offset[b] = np.zeros(3)
-            joints.append(Joint(fresh(f"{bname}_fixed"), "fixed", link_of[parent], bname, Pose.from_matrix(body_in_parent)))
+            joints.append(Joint(fresh(fixed_names.get(bname, f"{bname}_fixed")), "fixed", link_of[parent], bname, Pose.from_matrix(body_in_parent)))
         else:
             anchors = [np.asarray(m.jnt_pos[j], dtype=float) for j in own]
             prev_link, prev_anchor = link_of[parent], None
             for k, j in enumerate(own):
                 last = k == len(own) - 1
-                child = bname if last else fresh(f"{joint_names[j]}_link")
+                child = bname if last else fresh(link_names.get(joint_names[j], f"{joint_names[j]}_link"))
                 if not last:
                     links.append(Link(child, virtual=True))
                 if prev_anchor is None:

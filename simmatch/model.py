@@ -207,8 +207,8 @@ class Joint:
       declared type (axis and limit are kept too).
     `mimic`: the URDF `<mimic>` element, if any.
     `armature`: rotor inertia added to this DoF's mass-matrix diagonal (kg m^2 for a rotation, kg for
-    a translation; MJCF's `armature`, none in URDF). `stiffness`: a joint spring's stiffness (N m/rad
-    or N/m; MJCF's `stiffness`), pulling q towards `spring_ref` (rad or m, canonical coordinates:
+    a translation; MJCF's `armature`; in URDF Drake's `drake:rotor_inertia` x `drake:gear_ratio`^2). `stiffness`: a joint spring's stiffness (N m/rad
+    or N/m; MJCF's `stiffness`, SDFormat's URDF `<gazebo><springStiffness>`), pulling q towards `spring_ref` (rad or m, canonical coordinates:
     MJCF's `springref` minus the joint's `ref`)."""
 
     name: str

@@ -355,6 +355,98 @@ class _Reader:
                      self.pose(self.one(elem, "origin", where), where), axis, limit, damping, friction, mimic)
 
 
+# XML namespace of Drake's URDF extensions (`xmlns:drake=...`); its parser matches the prefix
+# `drake:` itself, simmatch matches the local name in any declared namespace
+DRAKE_NS = "http://drake.mit.edu"
+_SPRING_TYPES = ("revolute", "continuous", "prismatic")
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _drake_child(elem: ET.Element, name: str) -> list[ET.Element]:
+    """Children of `elem` named `drake:<name>` (a namespaced tag with that local name)."""
+    return [c for c in elem if isinstance(c.tag, str) and c.tag.startswith("{") and _local(c.tag) == name]
+
+
+def _joint_extensions(root_el: ET.Element, joints: list[Joint],
+                      reader: _Reader) -> tuple[list[Joint], list[tuple[str, str, str]]]:
+    """Armature and joint springs from the two URDF extensions real tools read:
+
+    - Drake's `<transmission>` (type `...SimpleTransmission`, `<joint name=J>`, `<actuator>` holding
+      `<drake:rotor_inertia value=I/>` and optionally `<drake:gear_ratio value=G/>`): Drake reflects
+      I G^2 onto J's mass-matrix diagonal, which is MuJoCo's `armature` (kg m^2 for a revolute joint,
+      kg for a prismatic one);
+    - SDFormat's `<gazebo reference=J><springStiffness>k</springStiffness><springReference>q0
+      </springReference></gazebo>` (Gazebo's URDF parser writes them as the joint's
+      `axis/dynamics/spring_stiffness` and `spring_reference`): a spring -k (q - q0), N m/rad or N/m.
+
+    PyBullet's, DART's and MuJoCo's URDF importers read neither. A transmission without
+    `drake:rotor_inertia` is metadata and left alone; one on a joint that does not move (fixed,
+    locked, planar, floating) is returned as an ignored (element, joint, why) entry. Returns the
+    joints with them and those entries. Raises ModelError for a negative or malformed value, an
+    unknown joint, or two of them on one joint."""
+    by_name = {j.name: i for i, j in enumerate(joints)}
+    armature: dict[str, float] = {}
+    springs: dict[str, tuple[float, float]] = {}
+    for t in root_el.findall("transmission"):
+        actuator = t.find("actuator")
+        inertia = _drake_child(actuator, "rotor_inertia") if actuator is not None else []
+        if not inertia:
+            continue
+        where = f"transmission[{t.get('name') or ''}]"
+        type_el = t.find("type")
+        ttype = (type_el.text or "") if type_el is not None else (t.get("type") or "")
+        if "SimpleTransmission" not in ttype:
+            raise reader.fail(where, f"type {_clip(ttype)!r} is not a SimpleTransmission, the only kind whose "
+                              "drake:rotor_inertia Drake reads")
+        joint_el = t.find("joint")
+        jname = joint_el.get("name") if joint_el is not None else None
+        if not jname or jname not in by_name:
+            raise reader.fail(where + "/joint", f"names no joint of this robot ({jname!r})")
+        if len(inertia) > 1 or len(_drake_child(actuator, "gear_ratio")) > 1:  # type: ignore[arg-type]
+            raise reader.fail(where + "/actuator", "more than one drake:rotor_inertia or drake:gear_ratio")
+        rotor = reader.number(inertia[0].get("value"), where + "/actuator/drake:rotor_inertia", "value")
+        gears = _drake_child(actuator, "gear_ratio")  # type: ignore[arg-type]
+        gear = reader.number(gears[0].get("value"), where + "/actuator/drake:gear_ratio", "value") if gears else 1.0
+        if rotor < 0:
+            raise reader.fail(where + "/actuator/drake:rotor_inertia",
+                              f"attribute value={inertia[0].get('value')!r} is negative")
+        if jname in armature:
+            raise reader.fail(where, f"joint {jname!r} has a second transmission with a drake:rotor_inertia")
+        armature[jname] = rotor * gear * gear
+    for g in root_el.findall("gazebo"):
+        stiff, ref = g.find("springStiffness"), g.find("springReference")
+        jname = g.get("reference")
+        if (stiff is None and ref is None) or not jname or jname not in by_name:
+            continue  # a link's or the robot's extension: springs are only read for joints
+        where = f"gazebo[{jname}]"
+        k = reader.number(stiff.text if stiff is not None else "0", where + "/springStiffness", "text")
+        q0 = reader.number(ref.text if ref is not None else "0", where + "/springReference", "text")
+        if k < 0:
+            raise reader.fail(where + "/springStiffness", f"value {k:g} is negative")
+        if jname in springs:
+            raise reader.fail(where, "a second <gazebo> spring for this joint")
+        springs[jname] = (k, q0)
+    out = list(joints)
+    ignored: list[tuple[str, str, str]] = []
+    for name, value in armature.items():
+        j = out[by_name[name]]
+        if j.type in _SPRING_TYPES and not is_locked(j):
+            out[by_name[name]] = replace(j, armature=value)
+        else:
+            ignored.append(("drake:rotor_inertia", name, f"armature {value:g} on a {j.type} joint that does not "
+                            "move (Drake skips a transmission on it too)"))
+    for name, (k, q0) in springs.items():
+        j = out[by_name[name]]
+        if j.type in _SPRING_TYPES and not is_locked(j):
+            out[by_name[name]] = replace(j, stiffness=k, spring_ref=q0)
+        elif k:
+            ignored.append(("springStiffness", name, f"spring {k:g} on a {j.type} joint that does not move"))
+    return out, ignored
+
+
 def resolve_base(model: RobotModel, base: str) -> RobotModel:
     """Decide whether the root is welded to the world. 'auto': a massless root link is the world
     (the common URDF idiom `<link name="world"/>`), a root with mass floats."""
@@ -422,7 +514,8 @@ def load_urdf(path: str | os.PathLike[str], base: str = "auto") -> RobotModel:
     dup = {n for n, c in Counter(names).items() if c > 1}
     if dup:
         raise reader.fail(f"link[{sorted(dup)[0]}]", "link name used more than once")
-    joints = [reader.joint(e) for e in root_el.findall("joint")]
+    joints, ignored_joint_extensions = _joint_extensions(root_el, [reader.joint(e) for e in root_el.findall("joint")],
+                                                         reader)
     jnames = [j.name for j in joints]
     jdup = {n for n, c in Counter(jnames).items() if c > 1}
     if jdup:
@@ -448,7 +541,7 @@ def load_urdf(path: str | os.PathLike[str], base: str = "auto") -> RobotModel:
     if reached != known:
         missing = sorted(known - reached)
         raise reader.fail(f"link[{missing[0]}]", "kinematic cycle: link is not reachable from the root")
-    model = replace(model, ignored=_ignored_extensions(root_el))
+    model = replace(model, ignored=_ignored_extensions(root_el) + tuple(ignored_joint_extensions))
     return resolve_base(_canonical_joints(model, reader), base)
 
 

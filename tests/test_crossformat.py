@@ -50,6 +50,10 @@ def test_same_robot_in_both_formats_has_no_error(model, reference):
                                                                                           + m.only_reference)
     # nothing declared on one side only is an error: MuJoCo's default friction, URDF's velocity limits
     assert {f.cause for f in result.findings if f.category != "inertia"} <= {"conversion_one_sided"}
+    # MJCF's explicit friction 1 against the URDF's undeclared one, which every build resolves to
+    # SimConfig's 1: the same physics, no finding; a velocity limit MJCF cannot state: an info
+    assert not [f for f in result.findings if f.quantity == "lateral_friction"]
+    assert all(f.severity == "info" for f in result.findings if f.quantity == "velocity")
 
 
 def test_mujoco_importer_output_has_no_error(tmp_path):

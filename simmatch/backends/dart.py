@@ -705,6 +705,8 @@ class DartBackend(Backend):
                                 detail="{detail}; <contact><lateral_friction> is a PyBullet extension")
                     for link in model.links if link.contact is not None and link.contact.lateral_friction is not None]
             out += self._contact_tag_explains(links)
+            out += [Explanation("joints", q, "dart_urdf_ignores_springs", j.name)
+                    for j in model.dof_joints if j.stiffness for q in ("stiffness", "spring_ref")]
             if any(link.inertial is not None and link.inertial.mass == 0 and np.abs(link.inertial.tensor).max() > 0
                    for link in model.links):  # DART's loader keeps the inertia of massless links, others drop it
                 out += [Explanation("dynamics", q, "massless_link_inertia", case="values")

@@ -132,4 +132,9 @@ CAUSES: tuple[Cause, ...] = (
           "number of <geom> in inferring <inertial>. We use only the first <geom>'): a body of several geoms is "
           "lighter and its COM misplaced.",
           "Write an explicit <inertial> on bodies with several geoms (MuJoCo's compiled body_mass, body_ipos)."),
+    Cause("dart_urdf_ignores_springs", "dart",
+          "DART's URDF loader (urdfdom) reads no joint spring extension (SDFormat's <gazebo reference=JOINT> "
+          "<springStiffness>/<springReference>): the loaded joints have stiffness 0, so nothing pulls them to rest.",
+          "Set the spring after loading (joint.setSpringStiffness(0, k), joint.setRestPosition(0, q0)), as "
+          "simmatch's matched build does."),
 )

@@ -40,6 +40,7 @@ from .base import (
     Readback,
     Unsupported,
     UnsupportedKind,
+    armature_explains,
     locked_joint_behaviour,
     locked_position,
     unreadable_mesh_explains,
@@ -575,7 +576,10 @@ class MujocoBackend(Backend):
             out.append(Explanation("structure", "root_joint", "mujoco_welds_floating_root", model.root))
         out.append(Explanation("structure", "merged_link",
                                "mujoco_fuses_static_bodies" if native else "mujoco_merges_massless_chain"))
-        if native:
+        if native:  # the importer reads neither Drake's rotor inertia nor SDFormat's spring extension
+            out += armature_explains(model, "mujoco_urdf_ignores_joint_extensions")
+            out += [Explanation("joints", q, "mujoco_urdf_ignores_joint_extensions", j.name)
+                    for j in model.dof_joints if j.stiffness for q in ("stiffness", "spring_ref")]
             out += [Explanation("contact", "lateral_friction", "mujoco_ignores_contact_tag", link.name,
                                 detail="{detail}; <contact><lateral_friction> is a PyBullet extension")
                     for link in model.links if link.contact is not None and link.contact.lateral_friction is not None]

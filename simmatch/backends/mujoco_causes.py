@@ -112,4 +112,10 @@ CAUSES: tuple[Cause, ...] = (
           "MuJoCo's STL decoder refuses a binary STL with more than 200000 triangles (its message also "
           "suggests an ASCII file): the model fails to compile.",
           "Decimate the mesh, or convert it to OBJ (trimesh), as simmatch's matched build does."),
+    Cause("mujoco_urdf_ignores_joint_extensions", "mujoco",
+          "MuJoCo's URDF importer reads no rotor or spring extension (Drake's <transmission> with "
+          "drake:rotor_inertia, SDFormat's <gazebo reference=JOINT><springStiffness>): the imported joints have "
+          "armature 0 and no spring, so M(q) lacks the armature on their diagonal and nothing pulls them to rest.",
+          "Set them after import (MjSpec: joint.armature, joint.stiffness, joint.springref), or use simmatch's "
+          "matched build, which carries both."),
 )

@@ -329,6 +329,7 @@ class _Builder:
 
     def __init__(self, model: RobotModel, reference: RobotModel, tol: Tolerances, floors: dict[str, float]):
         self.model, self.reference, self.tol, self.floors = model, reference, tol, floors
+        self.default_friction: float | None = None
         self.out: list[Finding] = []
 
     def add(self, category: str, quantity: str, subject: str, cause: str = "", *, ref_subject: str | None = None,
@@ -406,7 +407,8 @@ def _joint_findings(bld: _Builder, pair: JointPair, jm: Joint, jr: Joint) -> Non
         if qty == "armature" and (e == 0.0) != (a == 0.0):
             likely = "model" if a == 0.0 else "reference"
             lossy = bld.model if likely == "model" else bld.reference
-            why = ("URDF has no armature: it was lost in the conversion" if lossy.source_format == "urdf"
+            why = ("the URDF has no armature (plain URDF has no element for it; Drake's drake:rotor_inertia "
+                   "transmission would carry it): it was lost in the conversion" if lossy.source_format == "urdf"
                    else "armature on one side only: the side without it was stripped of it")
         # an armature on one side only was dropped; two different ones are a joint parameter that differs
         cause_used = "conversion_joint_dynamics" if qty == "armature" and e != 0.0 and a != 0.0 else cause
@@ -594,6 +596,10 @@ def _body_findings(bld: _Builder, body: BodyPair, sm: _Side, sr: _Side, shift: n
                         abs_error=abs(pm[key] - pr[key]), rel_error=abs(pm[key] - pr[key]) / max(abs(pr[key]), abs(pm[key])),
                         tolerance=tol.friction, detail=f"{key}: reference {pr[key]:g}, model {pm[key]:g}", **kw)
         elif pm or pr:
+            value = (pm if key in pm else pr)[key]
+            if key == "lateral_friction" and bld.default_friction is not None and \
+                    abs(value - bld.default_friction) <= bld.tol.friction:
+                continue  # the undeclared side gets the same friction in every build
             side = "model" if key in pm else "reference"
             one_sided.setdefault(key, []).append(f"{sub} ({side} {(pm if key in pm else pr)[key]:g})")
 
@@ -643,13 +649,19 @@ def _likely_inertia(body: BodyPair, sm: _Side, sr: _Side, mm: float, mr: float, 
     return {}
 
 
-def compare_models(model: RobotModel, reference: RobotModel, tol: Tolerances, floors: dict[str, float]) -> CrossResult:
+def compare_models(model: RobotModel, reference: RobotModel, tol: Tolerances, floors: dict[str, float],
+                   default_friction: float | None = None) -> CrossResult:
     """Every physical difference between `model` and `reference` found statically (structure,
     joints, inertia, contact) after matching them (`match_models`); the axis signs of the matching
     are set. `floors`: the absolute floors of the relative comparisons (`Tolerances.floors` of the
-    model). Dynamics: `expected_snapshot` then the dynamics comparator."""
+    model). `default_friction`: the lateral friction a body that declares none gets in the builds
+    (`SimConfig.contact.friction`): a friction declared on one side only that equals it (to
+    `tol.friction`) is the same physics and no finding (an MJCF states every geom's friction, a URDF
+    leaves it to the engine); None: every one-sided friction is a finding. Dynamics:
+    `expected_snapshot` then the dynamics comparator."""
     matching = match_models(model, reference)
     bld = _Builder(model, reference, tol, floors)
+    bld.default_friction = default_friction
     sm, sr = _Side.at_zero(model), _Side.at_zero(reference)
     if model.base != reference.base:
         bld.add("structure", "root_joint", model.root, "conversion_base", ref_subject=reference.root,

@@ -337,7 +337,7 @@ def run_check(model: str | RobotModel, engines: list[str] | None = None, load: s
         # the model against its reference, across formats: matched by name or tree position, compared
         # in world at the same q (crossformat), dynamics at the samples mapped through the matching
         floors = model_floors(declared, tol, config)
-        cross = crossformat.compare_models(declared, ref_model, tol, floors)
+        cross = crossformat.compare_models(declared, ref_model, tol, floors, config.contact.friction)
         expected = crossformat.expected_snapshot(declared_snap, declared, ref_model, cross.matching, samples, config)
     t_ref = time.perf_counter()
 

@@ -38,8 +38,10 @@ import mujoco
 import numpy as np
 
 from ..config import SimConfig
+from ..meshes import MeshProblem
 from ..model import Joint, RobotModel
 from . import Notes
+from .names import FIXED_JOINT, MERGED_LINK, add_name
 
 BALL_TOL = 1e-12  # a ball joint replaces three coordinates only where their frames coincide to this
 
@@ -156,7 +158,12 @@ def _add_visuals(model: RobotModel, spec: Any, plan: Any, notes: Notes) -> None:
             elif g.kind == "mesh" and g.filename and not g.missing:
                 count += 1
                 mname = f"visual{count}_{link.name}"
-                add_mesh(spec, mname, g, link.name, notes.engine_notes)
+                try:
+                    add_mesh(spec, mname, g, link.name, notes.engine_notes)
+                except MeshProblem as exc:  # anymal_b's visual .dae files hold no triangles trimesh can read
+                    notes.lost.append(f"visual '{link.name}': mesh {g.filename}: {exc} (MuJoCo cannot show it); "
+                                      "left out")
+                    continue
                 kw = dict(type=mujoco.mjtGeom.mjGEOM_MESH, meshname=mname)
             else:
                 notes.lost.append(f"visual '{link.name}': a {g.kind} visual{' (file missing)' if g.missing else ''} "
@@ -181,12 +188,20 @@ def build_spec(model: RobotModel, config: SimConfig, notes: Notes) -> Any:
         notes.carried.append(f"fixed root '{model.root}': a body welded to MuJoCo's world body (read back as a "
                              f"root link 'world' and a fixed joint '{model.root}_fixed')")
     for j in model.walk():
-        if j.type == "fixed" and j.child not in plan.merged_links and j.child in plan.placements:
+        if j.type == "fixed" and j.child not in plan.merged_links and j.child in plan.placements \
+                and spec.body(j.child) is not None:
+            add_name(spec, FIXED_JOINT, j.child, j.name)
             notes.carried.append(f"fixed joint '{j.name}': body '{j.child}' without a joint (MJCF has no fixed "
-                                 f"joint to name; read back as '{j.child}_fixed')")
+                                 f"joint); its name kept in <custom><text name=\"{FIXED_JOINT}{j.child}\">, which "
+                                 f"simmatch reads back (other readers: '{j.child}_fixed')")
+    parent_joint = {j.child: j for j in model.joints}
     for name, holder in plan.merged_links.items():
+        above = parent_joint.get(name)
+        if above is not None and above.movable and spec.joint(above.name) is not None:
+            add_name(spec, MERGED_LINK, above.name, name)
         notes.carried.append(f"link '{name}': massless, merged into body '{holder}' (its joints are that body's; "
-                             "the link is read back as a frame named after the joint below it)")
+                             f"its name kept in <custom><text name=\"{MERGED_LINK}JOINT\"> for the joint above it, "
+                             "which simmatch reads back)")
     free = spec.joint(FREE_JOINT)
     if free is not None:
         free.name = f"{model.root}_free"

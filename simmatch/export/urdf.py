@@ -11,8 +11,13 @@
   collapsed back into that one joint wherever the chain is exactly its expansion (named `J[x]`...,
   massless frames between, the axes and origins of the expansion), whether the model was read from
   a URDF or an MJCF (a ball joint, a body with slide, slide, hinge coordinates named so);
-- what URDF cannot hold (armature, joint springs, the base being fixed or floating when the root's
-  mass does not say it, a mounted base) is listed in `Notes.lost` for the file's header.
+- armature as Drake's URDF extension (a `<transmission>` whose actuator holds `drake:rotor_inertia`
+  with `drake:gear_ratio` 1; the `drake` namespace declared on `<robot>`) and joint springs as
+  SDFormat's (`<gazebo reference=JOINT><springStiffness>/<springReference>`), both read back by
+  `simmatch.urdf` and by Drake / Gazebo, ignored by PyBullet's, DART's and MuJoCo's importers;
+- what URDF cannot hold (the armature or spring of one coordinate of a planar, floating or
+  spherical joint, the base being fixed or floating when the root's mass does not say it, a
+  mounted base) is listed in `Notes.lost` for the file's header.
 
 Numbers are written with `repr` (the shortest text that reads back as the same double).
 """
@@ -36,7 +41,10 @@ from ..model import (
     coordinate_name,
     expand_multi_dof,
 )
+from ..urdf import DRAKE_NS
 from . import Notes
+
+ET.register_namespace("drake", DRAKE_NS)  # written as xmlns:drake on <robot>, the prefix Drake matches
 
 CHAIN_TOL = 1e-12  # origins and axes of a coordinate chain vs the expansion of the joint it stands for
 
@@ -160,7 +168,7 @@ def _unlocked_origin(j: Joint) -> Pose:
     return Pose.from_matrix(j.origin.matrix @ np.linalg.inv(T))
 
 
-def _joint(robot: ET.Element, j: Joint, notes: Notes) -> None:
+def _joint(robot: ET.Element, j: Joint, notes: Notes, extensions: list[ET.Element]) -> None:
     jtype = j.locked_type or j.type
     el = ET.SubElement(robot, "joint", name=j.name, type=jtype)
     ET.SubElement(el, "parent", link=j.parent)
@@ -194,16 +202,43 @@ def _joint(robot: ET.Element, j: Joint, notes: Notes) -> None:
         ET.SubElement(el, "mimic", joint=j.mimic.joint, multiplier=_num(j.mimic.multiplier),
                       offset=_num(j.mimic.offset))
     if j.armature:
-        notes.lost.append(f"armature '{j.name}': {j.armature:g} (rotor inertia on the mass matrix's diagonal); "
-                          "URDF has none")
+        extensions.append(_transmission(j))
+        if not effort:
+            notes.carried.append(f"armature '{j.name}': the joint has no effort limit, and Drake skips a "
+                                 "transmission on a joint whose effort limit is 0 (simmatch reads it)")
     if j.stiffness:
-        notes.lost.append(f"spring '{j.name}': stiffness {j.stiffness:g} towards {j.spring_ref:g}; URDF has no "
-                          "joint spring")
+        extensions.append(_spring(j))
+
+
+def _transmission(j: Joint) -> ET.Element:
+    """Drake's URDF extension for a rotor: a SimpleTransmission whose actuator holds
+    `drake:rotor_inertia` (the armature) and `drake:gear_ratio` 1 (Drake reflects I G^2)."""
+    t = ET.Element("transmission", name=f"{j.name}_transmission")
+    ET.SubElement(t, "type").text = "transmission_interface/SimpleTransmission"
+    jt = ET.SubElement(t, "joint", name=j.name)
+    ET.SubElement(jt, "hardwareInterface").text = "hardware_interface/EffortJointInterface"
+    act = ET.SubElement(t, "actuator", name=f"{j.name}_actuator")
+    ET.SubElement(act, f"{{{DRAKE_NS}}}rotor_inertia", value=_num(j.armature))
+    ET.SubElement(act, f"{{{DRAKE_NS}}}gear_ratio", value="1")
+    return t
+
+
+def _spring(j: Joint) -> ET.Element:
+    """SDFormat's URDF extension for a joint spring (Gazebo: axis/dynamics/spring_stiffness and
+    spring_reference of the joint)."""
+    g = ET.Element("gazebo", reference=j.name)
+    ET.SubElement(g, "springStiffness").text = _num(j.stiffness)
+    ET.SubElement(g, "springReference").text = _num(j.spring_ref)
+    return g
 
 
 def to_urdf(model: RobotModel, notes: Notes) -> str:
-    """`model` as URDF text (no header; see `simmatch.export.export_model`)."""
+    """`model` as URDF text (no header; see `simmatch.export.export_model`). Armature and joint
+    springs go into the two extensions `simmatch.urdf` reads (Drake's `<transmission>` with
+    `drake:rotor_inertia`, SDFormat's `<gazebo reference=JOINT><springStiffness>`), after the joints;
+    the `drake` namespace is declared on `<robot>` when used."""
     robot = ET.Element("robot", name=model.name)
+    extensions: list[ET.Element] = []
     chains = collapsible(model)
     inner = {c.child for _, chain in chains.values() for c in chain[:-1]}
     for name in model.link_order:
@@ -213,13 +248,17 @@ def to_urdf(model: RobotModel, notes: Notes) -> str:
     for j in model.walk():
         if j.name in chains:
             whole, chain = chains[j.name]
-            _joint(robot, whole, notes)
+            _joint(robot, whole, notes, extensions)
             for c in chain:
                 if c.armature:
-                    notes.lost.append(f"armature '{c.name}': {c.armature:g}; URDF has none")
+                    notes.lost.append(f"armature '{c.name}': {c.armature:g}; a coordinate of a {whole.type} joint "
+                                      "has no URDF joint of its own for a transmission to name")
+                if c.stiffness:
+                    notes.lost.append(f"spring '{c.name}': stiffness {c.stiffness:g} towards {c.spring_ref:g}; a "
+                                      f"coordinate of a {whole.type} joint has no URDF joint of its own")
             notes.carried.append(f"joint '{whole.name}': its {len(chain)} coordinates as one {whole.type} joint")
         elif j.name not in coords:
-            _joint(robot, j, notes)
+            _joint(robot, j, notes, extensions)
     root = model.link(model.root)
     if model.floating and root.mass == 0.0:
         notes.lost.append(f"floating base: root link '{root.name}' has no mass, so a URDF reader takes it as the "
@@ -230,5 +269,14 @@ def to_urdf(model: RobotModel, notes: Notes) -> str:
     if model.posed:
         notes.lost.append(f"base pose: the fixed base is mounted at {model.base_text}; URDF does not say where "
                           "(simmatch: the base pose option)")
+    robot.extend(extensions)
+    if any(x.tag == "transmission" for x in extensions):
+        notes.carried.append("armature as Drake's URDF extension (<transmission> whose actuator holds "
+                             "drake:rotor_inertia, gear_ratio 1: Drake's reflected inertia I G^2 is the armature): "
+                             "read by Drake and simmatch, ignored by PyBullet's, DART's and MuJoCo's URDF importers")
+    if any(x.tag == "gazebo" for x in extensions):
+        notes.carried.append("joint springs as SDFormat's URDF extension (<gazebo reference=JOINT> with "
+                             "<springStiffness> and <springReference>): read by Gazebo and simmatch, ignored by "
+                             "PyBullet's, DART's and MuJoCo's URDF importers")
     ET.indent(robot, "  ")
     return ET.tostring(robot, encoding="unicode") + "\n"
