@@ -74,7 +74,7 @@ def measure_loop(model, src: str, data, envs: int, workers: int, iters: int, n_s
     from simmatch.gail.run_folder import RunFolder
     from simmatch.gail.trainer import Trainer
 
-    cfg = LearnDynConfig(src=src, dst=f"{src}:low-power", n_envs=envs, workers=workers, n_steps=n_steps,
+    cfg = LearnDynConfig(src=src, dst=f"{src}:low-power", n_envs=envs, env_workers=workers, n_steps=n_steps,
                          max_steps=len(data.trajectories[0].actions), pretrain_iters=0, gail_iters=iters + 1,
                          eval_every=0, seed=0)
     with tempfile.TemporaryDirectory() as tmp:

@@ -8,7 +8,7 @@ pretraining (reward: minus the one-step ground-truth error against target transi
 iteration starts from RNG states derived from (seed, iteration) and fresh environment resets, so a
 checkpoint taken at an iteration boundary resumes to the identical continuation.
 
-The `n_envs` hybrid environments run in `workers` processes (`vec_env.ProcessVecEnv`, several per
+The `n_envs` hybrid environments run in `env_workers` processes (`--env-workers`) (`vec_env.ProcessVecEnv`, several per
 process; 0: a DummyVecEnv in this process); one set serves both stages (`HybridEnv.set_mode`), rebuilt
 at every iteration start. Environment k gets the same seeds and actions whatever the number of workers,
 so the run is the same bit for bit (tested). `timing` says where the last iteration's time went.
@@ -109,7 +109,7 @@ class Trainer:
         # environments for both stages (HybridEnv.set_mode), in `workers` processes or in this one
         makers: list[Callable[[], gym.Env]] = [
             EnvMaker(model, cfg, train, behaviour, self.spec, self.obs_mean, self.obs_std, k) for k in range(cfg.n_envs)]
-        workers = min(cfg.workers, cfg.n_envs)
+        workers = min(cfg.env_workers, cfg.n_envs)
         self.venv: VecEnv = ProcessVecEnv(makers, workers) if workers > 0 else DummyVecEnv(makers)
         self.env_gt, self.env_gail = self.venv, RolloutRecorder(self.venv)
         self.timing: dict[str, float] = {}  # the last iteration's, see _timing

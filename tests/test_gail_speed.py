@@ -35,7 +35,7 @@ def setup():
 
 def _run(setup, root, name, workers):
     model, train, held = setup
-    tr = Trainer(replace(CFG, workers=workers), model, train, held, SineBehaviour(model), RunFolder(root / name, name),
+    tr = Trainer(replace(CFG, env_workers=workers), model, train, held, SineBehaviour(model), RunFolder(root / name, name),
                  log=lambda m: None)
     try:
         tr.train()
