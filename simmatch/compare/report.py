@@ -227,13 +227,23 @@ def to_markdown(result: CheckResult) -> str:
             if f.severity == "info" and not f.detail:
                 continue
             lines.append(f"- **{f.severity}** {f.engine}/{f.load} {f.category} `{f.quantity}` of `{f.subject}`: "
-                         f"{f.detail or '-'}")
+                         f"{f.detail or '-'}{_likely_wrong(f)}")
         causes = sorted({f.cause for f in result.findings})
         lines += ["", "## Causes", ""]
         for cid in causes:
             c = lookup(cid)
             lines.append(f"- `{cid}`: {c.explanation} **Fix:** {c.fix}")
     return "\n".join(lines) + "\n"
+
+
+def _likely_wrong(f: Finding) -> str:
+    """' (likely wrong: SIDE, why)' for a model-vs-reference finding that says which side (check
+    --reference, simmatch.compare.crossformat), else ''."""
+    side = f.extra.get("likely_wrong") if f.extra else None
+    if not side:
+        return ""
+    why = f.extra.get("why")
+    return f" (likely wrong: the {side}{': ' + str(why) if why else ''})"
 
 
 CHECK_FILES = ("check.json", "check.md", "check.html")
