@@ -1,0 +1,156 @@
+"""Legged robots in learn-dyn (Laikago, the paper's second robot): what the hopper path hard-codes,
+given per robot by a `LeggedSpec`.
+
+- the feet (the contact links of the correction spaces) and the torso (early termination when it
+  touches the floor, read back from the engine's contacts);
+- a standing initial state (the zero pose of pybullet_data's Laikago has its legs splayed);
+- the notes' observation: root height, roll-pitch-yaw, base linear and angular velocity, q, dq;
+- `TrotBehaviour`: a scripted trot, joint targets from a phase oscillator tracked by PD torques that
+  simmatch computes (torque control, normalised by the effort limits);
+- the walking reward of `train-policy`: forward velocity + alive bonus - action cost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.spatial.transform import Rotation
+
+from simmatch.model import RobotModel
+
+from .behavior import Behaviour
+from .features import _effort, actuated_indices
+
+LAIKAGO_FEET = ("toeFR", "toeFL", "toeRR", "toeRL")
+LAIKAGO_LEGS = ("FR", "FL", "RR", "RL")
+
+
+@dataclass(frozen=True)
+class LeggedSpec:
+    """Per-robot facts of a floating-base legged robot.
+
+    torso: the root link whose floor contact ends an episode; feet: the contact links (one per leg,
+    in leg order); stand_q: (dof,) rad, the standing joint pose; stand_height: m, the root height at
+    which the feet just touch the floor in that pose; hip, thigh, knee: indices in q per leg."""
+
+    torso: str
+    feet: tuple[str, ...]
+    stand_q: tuple[float, ...]
+    stand_height: float
+    hip: tuple[int, ...]
+    thigh: tuple[int, ...]
+    knee: tuple[int, ...]
+
+
+def legged_spec(model: RobotModel) -> LeggedSpec | None:
+    """The spec of a known legged robot (Laikago: floating root `chassis`, feet toeFR/FL/RR/RL, joints
+    <leg>_hip_motor_2_chassis_joint, <leg>_upper_leg_2_hip_motor_joint, <leg>_lower_leg_2_upper_leg_joint),
+    None for any other model."""
+    if not model.floating:
+        return None
+    names = {l.name for l in model.links}
+    if not set(LAIKAGO_FEET) <= names or "chassis" not in names:
+        return None
+    jn = list(model.joint_names)
+    try:
+        hip = tuple(jn.index(f"{leg}_hip_motor_2_chassis_joint") for leg in LAIKAGO_LEGS)
+        thigh = tuple(jn.index(f"{leg}_upper_leg_2_hip_motor_joint") for leg in LAIKAGO_LEGS)
+        knee = tuple(jn.index(f"{leg}_lower_leg_2_upper_leg_joint") for leg in LAIKAGO_LEGS)
+    except ValueError:
+        return None
+    q = np.zeros(model.dof)
+    q[list(thigh)], q[list(knee)] = STAND_THIGH, STAND_KNEE
+    # measured in PyBullet's matched build: toe centre 0.512 m below the chassis origin in this pose,
+    # toe sphere radius 0.03 m
+    return LeggedSpec("chassis", LAIKAGO_FEET, tuple(float(x) for x in q), 0.545, hip, thigh, knee)
+
+
+STAND_THIGH, STAND_KNEE = -0.9, 1.1  # rad: the feet under the hips
+
+
+def standing_state(model: RobotModel, spec: LeggedSpec, rng: np.random.Generator, noise: float = 0.005) -> np.ndarray:
+    """State vector (see features.to_vec) standing at rest on the floor, small uniform noise on q and dq."""
+    n = model.dof
+    v = np.zeros(13 + 2 * n)
+    v[2] = spec.stand_height
+    v[3:7] = (0.0, 0.0, 0.0, 1.0)  # x-y-z-w
+    v[7:7 + n] = np.asarray(spec.stand_q) + rng.uniform(-noise, noise, n)
+    v[13 + n:] = rng.uniform(-noise, noise, n)
+    return v
+
+
+def legged_obs(model: RobotModel, s: np.ndarray) -> np.ndarray:
+    """The notes' observation (6 + 6 + 2 dof,): root height (m), roll, pitch, yaw (rad, extrinsic xyz),
+    base linear velocity (m/s) and angular velocity (rad/s), both in the base frame, q (rad), dq (rad/s).
+    `s` is a floating-base state vector [pos, quat xyzw, q, lin, ang, dq] (world frame)."""
+    n = model.dof
+    s = np.asarray(s, float)
+    R = Rotation.from_quat(s[3:7])
+    rpy = R.as_euler("xyz")
+    lin = R.inv().apply(s[7 + n:10 + n])
+    ang = R.inv().apply(s[10 + n:13 + n])
+    return np.concatenate([[s[2]], rpy, lin, ang, s[7:7 + n], s[13 + n:13 + 2 * n]])
+
+
+def torso_on_ground(backend, torso: str) -> bool:
+    """True when the engine reports a contact between link `torso` and the floor (backend.contacts())."""
+    return any(c.link == torso and c.other == "floor" for c in backend.contacts())
+
+
+class TrotBehaviour(Behaviour):
+    """A scripted trot: diagonal leg pairs (FR+RL, FL+RR) in anti-phase. Per leg, phase
+    phi = 2 pi f t dt + offset; thigh target stand + A_thigh sin(phi), knee target stand + A_knee
+    max(0, cos(phi)) (the foot lifts while it swings forward); PD torques kp (q* - q) - kd dq (N m; kp,
+    kd per joint kind: hip, thigh, knee) plus a constant feed-forward `ff` (N m per joint kind),
+    normalised by each joint's effort limit to actions in [-1, 1]. Per episode, f and the amplitudes are
+    drawn from the rng around their nominal values (+-`jitter` relative): deterministic given the seed.
+
+    `dt` (s) is the control period: the PD is evaluated once per control step and held, which is
+    stable at 250 Hz (learn-dyn `--substeps 2`) and not at 50 Hz (the light lower leg: measured, the
+    robot sags and falls with gains low enough for a 20 ms hold)."""
+
+    name = "trot"
+
+    def __init__(self, model: RobotModel, spec: LeggedSpec, freq: float = 2.5, thigh_amp: float = -0.12,
+                 knee_amp: float = 0.15, kp=100.0, kd=2.0, ff=0.0, dt: float = 0.004,
+                 jitter: float = 0.05):
+        self.model, self.spec = model, spec
+        self.idx = actuated_indices(model)
+        self.n = model.dof
+        self.effort = np.array([_effort(model.dof_joints[i]) for i in self.idx])
+        self.nominal = (freq, thigh_amp, knee_amp)
+        self.dt, self.jitter = dt, jitter
+        self.kp, self.kd, self.ff = np.zeros(model.dof), np.zeros(model.dof), np.zeros(model.dof)
+        for gains, out in ((kp, self.kp), (kd, self.kd), (ff, self.ff)):
+            g = np.broadcast_to(np.asarray(gains, float), (3,))
+            for k, joints in enumerate((spec.hip, spec.thigh, spec.knee)):
+                out[list(joints)] = g[k]
+        self.offset = np.zeros(model.dof)
+        for k in (1, 2):  # FL, RR: the second diagonal pair
+            self.offset[[spec.hip[k], spec.thigh[k], spec.knee[k]]] = np.pi
+        self.reset(np.random.default_rng(0))
+
+    def reset(self, rng: np.random.Generator) -> None:
+        f, a_t, a_k = self.nominal
+        self.f, self.a_thigh, self.a_knee = (x * (1.0 + rng.uniform(-self.jitter, self.jitter)) for x in (f, a_t, a_k))
+
+    def targets(self, t: int) -> np.ndarray:
+        """Joint targets (dof,) rad at control step t."""
+        phi = 2 * np.pi * self.f * t * self.dt + self.offset
+        q = np.array(self.spec.stand_q, float)
+        th, kn = list(self.spec.thigh), list(self.spec.knee)
+        q[th] += self.a_thigh * np.sin(phi[th])
+        q[kn] += self.a_knee * np.maximum(0.0, np.cos(phi[kn]))
+        return q
+
+    def act(self, s: np.ndarray, t: int, rng: np.random.Generator) -> np.ndarray:
+        n = self.n
+        q, dq = s[7:7 + n], s[13 + n:13 + 2 * n]
+        tau = self.ff + self.kp * (self.targets(t) - q) - self.kd * dq
+        return np.clip(tau[self.idx] / self.effort, -1.0, 1.0)
+
+
+def walk_reward(model: RobotModel, s: np.ndarray, s2: np.ndarray, a: np.ndarray, dt: float) -> float:
+    """Walking reward per control step: forward (world x) base velocity (m/s) + alive bonus 1 - 1e-3 |a|^2."""
+    return float((s2[0] - s[0]) / dt + 1.0 - 1e-3 * float(np.asarray(a) @ np.asarray(a)))
