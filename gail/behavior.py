@@ -123,7 +123,7 @@ def export_torques(ppo, model: RobotModel, path) -> Path:
     """Write a trained task policy as the TorchScript module `gap -s policy=FILE` runs: a (B, n) float32
     tensor of `State.as_vector()` -> (B, dof) joint torques (N, N m): the policy's deterministic
     action (its Gaussian mean, clipped to [-1, 1] as `PPO.predict` does) on the task observation
-    (`task_obs`: the state without its horizontal position) times each actuated joint's effort limit
+    (`task_obs`: the state without its horizontal position; a legged robot's `laikago.legged_obs`) times each actuated joint's effort limit
     (`features.torques`), 0 elsewhere. Self-contained: loading it needs torch only."""
     import warnings
 
@@ -142,6 +142,9 @@ def export_torques(ppo, model: RobotModel, path) -> Path:
         assert limit is not None and limit.effort is not None  # actuated: an effort limit > 0
         scatter[k, i] = float(limit.effort)
     policy = ppo.policy
+    from .laikago import legged_obs_torch, legged_spec
+
+    legged = legged_spec(model) is not None
 
     class StateToTorques(torch.nn.Module):
         def __init__(self):
@@ -154,13 +157,16 @@ def export_torques(ppo, model: RobotModel, path) -> Path:
             self.scatter: torch.Tensor  # a registered buffer (typed for mypy)
 
         def forward(self, obs):
-            x = self.features(obs.index_select(1, self.keep))
+            x = self.features(legged_obs_torch(obs, dof) if legged else obs.index_select(1, self.keep))
             return torch.clamp(self.action_net(self.actor(x)), -1.0, 1.0) @ self.scatter
 
     module = StateToTorques().eval()
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")  # torch.jit is deprecated in 2.13 but still the self-contained format
-        traced = torch.jit.trace(module, torch.zeros(1, n))
+        probe = torch.zeros(1, n)
+        if model.floating:
+            probe[0, 6] = 1.0  # identity root quaternion (x-y-z-w)
+        traced = torch.jit.trace(module, probe)
         with atomic_file(path, "wb") as f:
             torch.jit.save(traced, f)
     return Path(path)

@@ -93,6 +93,26 @@ def legged_obs(model: RobotModel, s: np.ndarray) -> np.ndarray:
     return np.concatenate([[s[2]], rpy, lin, ang, s[7:7 + n], s[13 + n:13 + 2 * n]])
 
 
+def legged_obs_torch(x, dof: int):
+    """`legged_obs` on a (B, 13 + 2 dof) torch tensor of state vectors -> (B, 10 + 2 dof), for the
+    exported TorchScript policy (the same numbers as `legged_obs`, in torch ops only)."""
+    import torch
+
+    q4 = x[:, 3:7] / torch.linalg.norm(x[:, 3:7], dim=1, keepdim=True)
+    qx, qy, qz, qw = q4[:, 0], q4[:, 1], q4[:, 2], q4[:, 3]
+    R = torch.stack([
+        torch.stack([1 - 2 * (qy * qy + qz * qz), 2 * (qx * qy - qz * qw), 2 * (qx * qz + qy * qw)], 1),
+        torch.stack([2 * (qx * qy + qz * qw), 1 - 2 * (qx * qx + qz * qz), 2 * (qy * qz - qx * qw)], 1),
+        torch.stack([2 * (qx * qz - qy * qw), 2 * (qy * qz + qx * qw), 1 - 2 * (qx * qx + qy * qy)], 1)], 1)
+    roll = torch.atan2(R[:, 2, 1], R[:, 2, 2])
+    pitch = torch.asin(torch.clamp(-R[:, 2, 0], -1.0, 1.0))
+    yaw = torch.atan2(R[:, 1, 0], R[:, 0, 0])
+    lin = torch.einsum("bji,bj->bi", R, x[:, 7 + dof:10 + dof])  # R^T v: world -> base frame
+    ang = torch.einsum("bji,bj->bi", R, x[:, 10 + dof:13 + dof])
+    return torch.cat([x[:, 2:3], torch.stack([roll, pitch, yaw], 1), lin, ang, x[:, 7:7 + dof],
+                      x[:, 13 + dof:13 + 2 * dof]], 1)
+
+
 def torso_on_ground(backend, torso: str) -> bool:
     """True when the engine reports a contact between link `torso` and the floor (backend.contacts())."""
     return any(c.link == torso and c.other == "floor" for c in backend.contacts())

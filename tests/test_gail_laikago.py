@@ -186,3 +186,32 @@ def test_learn_dyn_laikago_heavy_leg_tiny_run(tmp_path, capsys):
     assert set(scores["backends"]) == {"bullet", "dart", "mujoco"}
     ds = np.load(tmp_path / "run" / "dataset.npz")
     assert ds["states"].shape[1] == 7 + 12 + 6 + 12 and ds["actions"].shape[1] == 12
+
+
+def test_exported_policy_sees_the_legged_observation(laikago, tmp_path):
+    """`train-policy laikago` writes policy.pt: the TorchScript module computes the notes' observation
+    itself (torch ops) and gives the torques of PPO.predict on `legged_obs`."""
+    import torch
+    from stable_baselines3 import PPO
+
+    from simmatch.gail.behavior import export_torques
+    from simmatch.gail.features import torques
+
+    env = make_task_env(laikago, "bullet", seed=0, max_steps=5)
+    ppo = PPO("MlpPolicy", env, n_steps=64, device="cpu", seed=0)
+    export_torques(ppo, laikago, tmp_path / "p.pt")
+    module = torch.jit.load(str(tmp_path / "p.pt"))
+    rng = np.random.default_rng(2)
+    s = initial_state(laikago, rng)
+    s[3:7] = _quat_from_rpy(0.1, -0.2, 0.7)
+    s[7 + 12:13 + 12] = rng.normal(size=6)
+    a, _ = ppo.predict(legged_obs(laikago, s).astype(np.float32), deterministic=True)
+    out = module(torch.tensor(s[None], dtype=torch.float32)).detach().numpy()[0]
+    assert np.allclose(out, torques(laikago, a), atol=1e-3)
+    env.sim.close()
+
+
+def _quat_from_rpy(r, p, y):
+    from scipy.spatial.transform import Rotation
+
+    return Rotation.from_euler("xyz", (r, p, y)).as_quat()
