@@ -86,6 +86,7 @@ class CorrectionSpace:
         self.links = links or contact_links(model)
         self.near_ground = near_ground
         self.per_link = len(self.links) > 1
+        self.total_mass = model.total_mass  # kg (a property that sums the links: asked every step)
         dims: list[Dim] = []
         if kind == "contact":
             # one set of contact outputs for a single contact link (the hopper's names), one per link
@@ -140,7 +141,7 @@ class CorrectionSpace:
                 stiffness = damping = None
                 if soft > RIGID_BELOW:
                     stiffness = 10.0 ** (5.0 - 2.0 * soft)
-                    damping = 2.0 * d[f"damping_ratio{sfx}"] * np.sqrt(stiffness * self.model.total_mass)
+                    damping = 2.0 * d[f"damping_ratio{sfx}"] * np.sqrt(stiffness * self.total_mass)
                 backend.set_contact_params(link, friction=d[f"friction{sfx}"], restitution=d.get(f"restitution{sfx}"),
                                            stiffness=stiffness, damping=damping)
             scale = np.ones(self.model.dof)

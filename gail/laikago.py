@@ -15,7 +15,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.spatial.transform import Rotation
 
 from simmatch.model import RobotModel
 
@@ -43,7 +42,22 @@ class LeggedSpec:
     knee: tuple[int, ...]
 
 
+_SPECS: dict[int, tuple[RobotModel, LeggedSpec | None]] = {}
+
+
 def legged_spec(model: RobotModel) -> LeggedSpec | None:
+    """`_legged_spec`, remembered per model object (asked every control step by the observation)."""
+    hit = _SPECS.get(id(model))
+    if hit is not None and hit[0] is model:
+        return hit[1]
+    if len(_SPECS) > 64:
+        _SPECS.clear()
+    spec = _legged_spec(model)
+    _SPECS[id(model)] = (model, spec)
+    return spec
+
+
+def _legged_spec(model: RobotModel) -> LeggedSpec | None:
     """The spec of a known legged robot (Laikago: floating root `chassis`, feet toeFR/FL/RR/RL, joints
     <leg>_hip_motor_2_chassis_joint, <leg>_upper_leg_2_hip_motor_joint, <leg>_lower_leg_2_upper_leg_joint),
     None for any other model."""
@@ -86,11 +100,18 @@ def legged_obs(model: RobotModel, s: np.ndarray) -> np.ndarray:
     `s` is a floating-base state vector [pos, quat xyzw, q, lin, ang, dq] (world frame)."""
     n = model.dof
     s = np.asarray(s, float)
-    R = Rotation.from_quat(s[3:7])
-    rpy = R.as_euler("xyz")
-    lin = R.inv().apply(s[7 + n:10 + n])
-    ang = R.inv().apply(s[10 + n:13 + n])
-    return np.concatenate([[s[2]], rpy, lin, ang, s[7:7 + n], s[13 + n:13 + 2 * n]])
+    R = _quat_matrix(s[3:7])  # numpy, not scipy's Rotation: this runs every control step
+    rpy = (np.arctan2(R[2, 1], R[2, 2]), np.arcsin(np.clip(-R[2, 0], -1.0, 1.0)), np.arctan2(R[1, 0], R[0, 0]))
+    return np.concatenate([[s[2]], rpy, R.T @ s[7 + n:10 + n], R.T @ s[10 + n:13 + n], s[7:7 + n],
+                           s[13 + n:13 + 2 * n]])
+
+
+def _quat_matrix(q: np.ndarray) -> np.ndarray:
+    """Rotation matrix (3, 3) of a quaternion x-y-z-w (normalised here)."""
+    x, y, z, w = q / np.linalg.norm(q)
+    return np.array([[1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
+                     [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
+                     [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)]])
 
 
 def legged_obs_torch(x, dof: int):
@@ -128,7 +149,9 @@ class TrotBehaviour(Behaviour):
 
     `dt` (s) is the control period: the PD is evaluated once per control step and held, which is
     stable at 250 Hz (learn-dyn `--substeps 2`) and not at 50 Hz (the light lower leg: measured, the
-    robot sags and falls with gains low enough for a 20 ms hold)."""
+    robot sags and falls with gains low enough for a 20 ms hold). An open-loop gait without balance
+    feedback: measured over 5 seeds, it walks 2 s in PyBullet and MuJoCo and falls after 1.8 to 5 s
+    (enough for learn-dyn's trajectories; not a controller)."""
 
     name = "trot"
 

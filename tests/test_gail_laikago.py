@@ -215,3 +215,18 @@ def _quat_from_rpy(r, p, y):
     from scipy.spatial.transform import Rotation
 
     return Rotation.from_euler("xyz", (r, p, y)).as_quat()
+
+
+def test_observation_matches_scipy_rotations(laikago):
+    """legged_obs' own quaternion arithmetic against scipy's Rotation on random states."""
+    from scipy.spatial.transform import Rotation
+
+    rng = np.random.default_rng(1)
+    n = laikago.dof
+    for _ in range(20):
+        s = rng.normal(size=13 + 2 * n)
+        s[3:7] /= np.linalg.norm(s[3:7])
+        R = Rotation.from_quat(s[3:7])
+        ref = np.concatenate([[s[2]], R.as_euler("xyz"), R.inv().apply(s[7 + n:10 + n]),
+                              R.inv().apply(s[10 + n:13 + n]), s[7:7 + n], s[13 + n:]])
+        assert np.allclose(legged_obs(laikago, s), ref, atol=1e-12)
