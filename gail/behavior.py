@@ -123,7 +123,7 @@ def export_torques(ppo, model: RobotModel, path) -> Path:
     """Write a trained task policy as the TorchScript module `gap -s policy=FILE` runs: a (B, n) float32
     tensor of `State.as_vector()` -> (B, dof) joint torques (N, N m): the policy's deterministic
     action (its Gaussian mean, clipped to [-1, 1] as `PPO.predict` does) on the task observation
-    (`task_obs`: the state without its horizontal position) times each actuated joint's effort limit
+    (`task_obs`: the state without its horizontal position; a legged robot's `laikago.legged_obs`) times each actuated joint's effort limit
     (`features.torques`), 0 elsewhere. Self-contained: loading it needs torch only."""
     import warnings
 
@@ -142,6 +142,9 @@ def export_torques(ppo, model: RobotModel, path) -> Path:
         assert limit is not None and limit.effort is not None  # actuated: an effort limit > 0
         scatter[k, i] = float(limit.effort)
     policy = ppo.policy
+    from .laikago import legged_obs_torch, legged_spec
+
+    legged = legged_spec(model) is not None
 
     class StateToTorques(torch.nn.Module):
         def __init__(self):
@@ -154,46 +157,63 @@ def export_torques(ppo, model: RobotModel, path) -> Path:
             self.scatter: torch.Tensor  # a registered buffer (typed for mypy)
 
         def forward(self, obs):
-            x = self.features(obs.index_select(1, self.keep))
+            x = self.features(legged_obs_torch(obs, dof) if legged else obs.index_select(1, self.keep))
             return torch.clamp(self.action_net(self.actor(x)), -1.0, 1.0) @ self.scatter
 
     module = StateToTorques().eval()
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")  # torch.jit is deprecated in 2.13 but still the self-contained format
-        traced = torch.jit.trace(module, torch.zeros(1, n))
+        probe = torch.zeros(1, n)
+        if model.floating:
+            probe[0, 6] = 1.0  # identity root quaternion (x-y-z-w)
+        traced = torch.jit.trace(module, probe)
         with atomic_file(path, "wb") as f:
             torch.jit.save(traced, f)
     return Path(path)
 
 
-def make_behaviour(kind: str, model: RobotModel, policy: str | None = None, log_std: float | None = None) -> Behaviour:
+def make_behaviour(kind: str, model: RobotModel, policy: str | None = None, log_std: float | None = None,
+                   dt: float = 0.02) -> Behaviour:
+    """The behaviour `kind` (sine | random | trot), or the task policy at `policy`. `dt`: the control
+    period (s) of a scripted behaviour. Raises ValueError for an unknown kind or a trot on a model
+    without a legged spec (gail/laikago.py)."""
     if policy:
         return PPOBehaviour(model, policy, log_std)
+    if kind == "trot":
+        from .laikago import TrotBehaviour, legged_spec
+
+        spec = legged_spec(model)
+        if spec is None:
+            raise ValueError(f"behaviour trot needs a legged robot (Laikago); {model.name} is not one")
+        return TrotBehaviour(model, spec, dt=dt)
     if kind == "sine":
         return SineBehaviour(model)
     if kind == "random":
         return RandomBehaviour(model)
-    raise ValueError(f"unknown behaviour {kind!r}: choose sine or random, or give --policy PATH")
+    raise ValueError(f"unknown behaviour {kind!r}: choose sine, random or trot, or give --policy PATH")
 
 
 # -- the task: hopping forward ------------------------------------------------------------------
 def make_task_env(model: RobotModel, src: str, seed: int = 0, max_steps: int = 500, substeps: int = 10,
                   corrector=None, config=None, space: str = "contact"):
-    """Gymnasium env: hop forward in `src`. `corrector(obs, rng) -> u` applies hybrid corrections
+    """Gymnasium env: hop forward in `src` (a legged robot: walk forward, `laikago.walk_reward`, ending
+    when the torso touches the floor). `corrector(obs, rng) -> u` applies hybrid corrections
     each step (policy refinement inside the learned simulator); None is the plain engine."""
     import gymnasium as gym
 
     from .dataset import initial_state
+    from .laikago import legged_spec, walk_reward
     from .sim import HybridSim, fell_fn
 
     n_act = len(actuated_indices(model))
+    legged = legged_spec(model) is not None
 
     class TaskEnv(gym.Env):
         metadata = {"render_modes": []}  # noqa: RUF012 (gymnasium.Env declares it so)
 
         def __init__(self):
             self.sim = HybridSim(model, src, space if corrector is not None else None, config, substeps)
-            self.fell = fell_fn(model, pitch_max=0.8, drop_max=0.55)
+            self.fell = fell_fn(model, pitch_max=0.8, drop_max=0.55, backend=lambda: self.sim.backend)
             s0 = initial_state(model, np.random.default_rng(0), 0.0)
             self.observation_space = gym.spaces.Box(-np.inf, np.inf, (len(task_obs(model, s0)),), np.float32)
             self.action_space = gym.spaces.Box(-1.0, 1.0, (n_act,), np.float32)
@@ -227,6 +247,8 @@ def make_task_env(model: RobotModel, src: str, seed: int = 0, max_steps: int = 5
                     margin = 0.05 * (hi - lo)
                     pen += max(0.0, lo + margin - s2[i]) + max(0.0, s2[i] - (hi - margin))
             reward = 1.0 + fwd - 1e-3 * float(a @ a) - 1.0 * pen
+            if legged:  # walking: forward base velocity + alive bonus - action cost
+                reward = walk_reward(model, self.s, s2, a, self.sim.dt)
             self.s, self.t = s2, self.t + 1
             term = self.fell(s2)
             return (task_obs(model, s2).astype(np.float32), float(reward), term, self.t >= max_steps,

@@ -57,8 +57,9 @@ class LearnDynConfig:
                                                        "a grid (one run per space, see --seeds).")
     base: str = option("auto", choices=("fixed", "floating", "auto"), help=BASE_HELP)
     # behaviour and target data
-    behavior: str = option("sine", choices=("sine", "random"),
-                           help="Scripted behaviour when no --policy: sine | random.")
+    behavior: str = option("sine", choices=("sine", "random", "trot"),
+                           help="Scripted behaviour when no --policy: sine | random | trot (a PD-tracked "
+                                "trot for Laikago; use --substeps 2).")
     policy: str | None = option(None, help="Task policy (policy.zip in a `simmatch train-policy` folder, or "
                                            "that folder).")
     policy_log_std: float | None = option(-1.0, minimum=-20.0, maximum=5.0,

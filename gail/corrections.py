@@ -13,6 +13,9 @@ stiffness 10^(5 - 2 softness) N/m, i.e. 1e5 .. 1e3), a damping ratio for that co
 scale per actuated joint in [0.3, 1.5]. Dimensions the source engine cannot apply (MuJoCo:
 restitution) are left out.
 
+Several contact links (Laikago's four feet): friction, restitution, softness and damping ratio per
+link, named `friction[toeFR]` etc. (4 x 4 + 12 torque scales = 28 outputs in PyBullet; MuJoCo: 24).
+
 `force`: a bounded residual force (x, y, z) and torque (x, y, z), world frame, at each contact link,
 applied only while that link is near the ground (its lowest collision point below `near_ground`).
 """
@@ -82,17 +85,23 @@ class CorrectionSpace:
         self.kind, self.model = kind, model
         self.links = links or contact_links(model)
         self.near_ground = near_ground
+        self.per_link = len(self.links) > 1
+        self.total_mass = model.total_mass  # kg (a property that sums the links: asked every step)
         dims: list[Dim] = []
         if kind == "contact":
-            cp = model.link(self.links[0]).contact
-            mu = cp.lateral_friction if cp is not None and cp.lateral_friction is not None else 1.0
-            rest = cp.restitution if cp is not None and cp.restitution is not None else 0.0
-            dims.append(Dim("friction", 0.3 * mu, mu, 2.0 * mu))
-            if "restitution" in engine_supports:
-                dims.append(Dim("restitution", 0.0, rest, 0.6))
-            if "stiffness" in engine_supports and "damping" in engine_supports:
-                dims.append(Dim("softness", 0.0, 0.0, 1.0))
-                dims.append(Dim("damping_ratio", 0.1, 1.0, 3.0))
+            # one set of contact outputs for a single contact link (the hopper's names), one per link
+            # (suffix [link]) for several: the paper's per-foot contact of Laikago
+            for link in self.links:
+                sfx = f"[{link}]" if self.per_link else ""
+                cp = model.link(link).contact
+                mu = cp.lateral_friction if cp is not None and cp.lateral_friction is not None else 1.0
+                rest = cp.restitution if cp is not None and cp.restitution is not None else 0.0
+                dims.append(Dim(f"friction{sfx}", 0.3 * mu, mu, 2.0 * mu))
+                if "restitution" in engine_supports:
+                    dims.append(Dim(f"restitution{sfx}", 0.0, rest, 0.6))
+                if "stiffness" in engine_supports and "damping" in engine_supports:
+                    dims.append(Dim(f"softness{sfx}", 0.0, 0.0, 1.0))
+                    dims.append(Dim(f"damping_ratio{sfx}", 0.1, 1.0, 3.0))
             lo, hi = TORQUE_SCALE_RANGE
             for i in actuated_indices(model):
                 dims.append(Dim(f"torque_scale[{model.joint_names[i]}]", lo, 1.0, hi))
@@ -133,13 +142,14 @@ class CorrectionSpace:
         v = self.physical(u)
         if self.kind == "contact":
             d = dict(zip(self.names, v))
-            soft = d.get("softness", 0.0)
-            stiffness = damping = None
-            if soft > RIGID_BELOW:
-                stiffness = 10.0 ** (5.0 - 2.0 * soft)
-                damping = 2.0 * d["damping_ratio"] * np.sqrt(stiffness * self.model.total_mass)
             for link in self.links:
-                backend.set_contact_params(link, friction=d["friction"], restitution=d.get("restitution"),
+                sfx = f"[{link}]" if self.per_link else ""
+                soft = d.get(f"softness{sfx}", 0.0)
+                stiffness = damping = None
+                if soft > RIGID_BELOW:
+                    stiffness = 10.0 ** (5.0 - 2.0 * soft)
+                    damping = 2.0 * d[f"damping_ratio{sfx}"] * np.sqrt(stiffness * self.total_mass)
+                backend.set_contact_params(link, friction=d[f"friction{sfx}"], restitution=d.get(f"restitution{sfx}"),
                                            stiffness=stiffness, damping=damping)
             scale = np.ones(self.model.dof)
             for i, k in self._scale_at:

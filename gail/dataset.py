@@ -105,9 +105,14 @@ class Dataset:
 
 
 def initial_state(model: RobotModel, rng: np.random.Generator, noise: float = 0.005) -> np.ndarray:
-    """Standing still at the model's zero pose, with small uniform noise on q and dq (as Gym's hopper)."""
+    """Standing still at the model's zero pose (a legged robot: its standing pose), with small uniform noise on q and dq (as Gym's hopper)."""
     from simmatch.model import State
 
+    from .laikago import legged_spec, standing_state
+
+    spec = legged_spec(model)
+    if spec is not None:  # standing on its feet (a legged robot's zero pose is not a stance)
+        return standing_state(model, spec, rng, noise)
     v = to_vec(State.zeros(model))
     n = model.dof
     if not model.floating:

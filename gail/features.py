@@ -57,7 +57,12 @@ def placeholder_state(model: RobotModel) -> np.ndarray:
 
 
 def generator_obs(model: RobotModel, s: np.ndarray, a: np.ndarray) -> np.ndarray:
-    """What the generator sees: the state without its absolute horizontal position, and the action."""
+    """What the generator sees: the state without its absolute horizontal position, and the action; for
+    a legged robot (gail/laikago.py) the notes' observation `legged_obs` and the action."""
+    from .laikago import legged_obs, legged_spec
+
+    if legged_spec(model) is not None:  # the notes' observation: height, rpy, base velocities, q, dq
+        return np.concatenate([legged_obs(model, s), a])
     keep = np.ones(len(s), bool)
     keep[horizontal_indices(model)] = False
     return np.concatenate([np.asarray(s)[keep], a])

@@ -48,7 +48,7 @@ class HybridEnv(gym.Env):
         self.rng = np.random.default_rng(seed)
         self.placeholder = placeholder_state(self.model)
         self.horizontal = horizontal_indices(self.model)
-        self.fell = fell_fn(self.model)
+        self.fell = fell_fn(self.model, backend=lambda: self.sim.backend)
         self._starts = [t.states[0] for t in data.trajectories]
         self._trans = data.transitions()
         self._keep = np.ones(len(self.placeholder), bool)  # generator_obs: state without horizontal position

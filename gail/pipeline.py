@@ -91,7 +91,7 @@ def target_dataset(cfg: LearnDynConfig, model, behaviour, run: RunFolder, log, g
     try:
         with stage_bar(f"data from {cfg.dst}", cfg.n_traj, progress) as advance:
             ds = collect(backend, model, behaviour, cfg.n_traj, cfg.max_steps, cfg.substeps, cfg.seed,
-                         cfg.act_noise, cfg.obs_noise, fell=fell_fn(model),
+                         cfg.act_noise, cfg.obs_noise, fell=fell_fn(model, backend=lambda: backend),
                          meta={"target": cfg.dst, "model": cfg.model, "behaviour": behaviour.name,
                                "dt": backend.config.dt, "key": key},
                          progress=lambda done: advance(1, "trajectories"))
@@ -170,7 +170,10 @@ def learn_dyn(cfg: LearnDynConfig, root="reports", resume: bool = False, log=pri
         sim_config, origin = SimConfig.for_model(model), config_origin(model)
         log(f"simulation: dt {sim_config.dt:g} s ({origin['dt']}), gravity {tuple(sim_config.gravity)} m/s^2 "
             f"({origin['gravity']}), integrator: {origin['integrator']}")
-    behaviour = make_behaviour(cfg.behavior, model, cfg.policy, cfg.policy_log_std)
+    from simmatch.config import SimConfig as _SimConfig
+
+    behaviour = make_behaviour(cfg.behavior, model, cfg.policy, cfg.policy_log_std,
+                               dt=cfg.substeps * _SimConfig.for_model(model).dt)
     given = Dataset.load(cfg.dataset) if cfg.dataset else None  # the user's file: a damaged one is refused
     run = RunFolder(run_path.parent, run_path.name)
     if resuming:
@@ -233,7 +236,7 @@ def learn_dyn(cfg: LearnDynConfig, root="reports", resume: bool = False, log=pri
             b = make_target(eng, model)
             try:
                 d = collect(b, model, behaviour, cfg.backend_traj, cfg.max_steps, cfg.substeps, cfg.seed + 777,
-                            fell=fell_fn(model), meta={"target": eng})
+                            fell=fell_fn(model, backend=lambda: b), meta={"target": eng})  # noqa: B023 (used in this iteration)
             finally:
                 b.close()
             r_raw = summary(one_step_errors(raw_sim, d, None, n=n))

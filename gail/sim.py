@@ -21,13 +21,19 @@ from .features import _effort, actuated_indices, generator_obs, to_state, to_vec
 
 
 def fell_fn(model: RobotModel, pitch_max: float = np.inf,
-            drop_max: float = 1.2) -> Callable[[np.ndarray], bool]:
+            drop_max: float = 1.2, backend: Callable[[], object] | None = None) -> Callable[[np.ndarray], bool]:
     """Early termination (falling). Planar roots: torso dropped more than `drop_max` m or pitched more
     than `pitch_max` rad (data collection default: only a torso sunk below the floor; the robot
-    falling and lying on the ground is data too. The hopping task uses 0.8 rad, 0.55 m); floating roots: root below 0.3 m."""
+    falling and lying on the ground is data too. The hopping task uses 0.8 rad, 0.55 m); floating roots: root below 0.3 m;
+    a legged robot (gail/laikago.py) given `backend` (a callable returning the engine backend now in use):
+    its torso in contact with the floor, read back from the engine."""
     from .features import height_index
+    from .laikago import legged_spec, torso_on_ground
 
     h = height_index(model)
+    spec = legged_spec(model)
+    if spec is not None and backend is not None:  # the notes: stop when the torso touches the ground
+        return lambda s: torso_on_ground(backend(), spec.torso)
     if model.floating:
         return lambda s: bool(s[2] < 0.3)
     pitch = None

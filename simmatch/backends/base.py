@@ -550,6 +550,13 @@ class Backend(ABC):
         engine's rigid contact). None leaves a parameter as it is (stiffness/damping: rigid)."""
         raise EngineFailure(self.engine, self.load, f"engine {self.engine} cannot change contact parameters at run time")
 
+    def get_contact_params(self, link: str) -> dict[str, float | None]:
+        """The link's contact parameters as the engine holds them now (read back, not remembered):
+        keys friction, restitution, stiffness (N/m), damping (N s/m); None where the engine has no such
+        number (a rigid contact's stiffness). Raises EngineFailure for an engine without run-time setters
+        or an unknown link."""
+        raise EngineFailure(self.engine, self.load, f"engine {self.engine} cannot read contact parameters back")
+
     def apply_external_force(self, link: str, force: npt.ArrayLike, torque: npt.ArrayLike | None = None) -> None:
         """World-frame force (N) at the link's COM and torque (N m), held for the following steps
         until changed (zeros remove it)."""

@@ -844,6 +844,14 @@ class BulletBackend(Backend):
         if kw:
             p.changeDynamics(self.body, li, physicsClientId=self.cid, **kw)
 
+    def get_contact_params(self, link: str) -> dict[str, float | None]:
+        """p.getDynamicsInfo of the link: lateral friction [1], restitution [5], contact stiffness [9]
+        and damping [10] (-1 while the link has the rigid contact)."""
+        info = p.getDynamicsInfo(self.body, self._link_id(link), physicsClientId=self.cid)
+        k, c = float(info[9]), float(info[10])
+        return {"friction": float(info[1]), "restitution": float(info[5]),
+                "stiffness": k if k >= 0 else None, "damping": c if k >= 0 else None}
+
     def apply_external_force(self, link: str, force: npt.ArrayLike, torque: npt.ArrayLike | None = None) -> None:
         li = self._link_id(link)
         f = np.asarray(force, dtype=float).reshape(3)

@@ -400,16 +400,20 @@ class MujocoBackend(Backend):
                 return bid
         raise EngineFailure("mujoco", self.load, f"no link {link!r} in {self.model.name}")
 
-    def set_contact_params(self, link: str, friction: float | None = None, restitution: float | None = None,
-                           stiffness: float | None = None, damping: float | None = None) -> None:
-        if restitution is not None and restitution > 0:
-            raise EngineFailure("mujoco", self.load, "engine mujoco cannot set restitution (no coefficient)")
+    def _contact_geoms(self, link: str) -> list[int]:
         cache = self.__dict__.setdefault("_link_geoms", {})
         geoms = cache.get(link)
         if geoms is None:
             geoms = cache[link] = [g for g in range(self.m.ngeom) if self._geom_link[g] == link]
         if not geoms:
             raise EngineFailure("mujoco", self.load, f"link {link!r} has no collision geometry")
+        return geoms
+
+    def set_contact_params(self, link: str, friction: float | None = None, restitution: float | None = None,
+                           stiffness: float | None = None, damping: float | None = None) -> None:
+        if restitution is not None and restitution > 0:
+            raise EngineFailure("mujoco", self.load, "engine mujoco cannot set restitution (no coefficient)")
+        geoms = self._contact_geoms(link)
         if not hasattr(self, "_solref0"):
             self._solref0 = self.m.geom_solref.copy()
         for g in geoms:
@@ -419,6 +423,16 @@ class MujocoBackend(Backend):
                 self.m.geom_solref[g] = (-float(stiffness), -float(damping))
             else:
                 self.m.geom_solref[g] = self._solref0[g]
+
+    def get_contact_params(self, link: str) -> dict[str, float | None]:
+        """From the link's first collision geom: geom_friction[0]; a direct solref (negative entries
+        -stiffness, -damping) as stiffness and damping, the default time-constant form as None (rigid);
+        restitution None (MuJoCo has no coefficient)."""
+        g = self._contact_geoms(link)[0]
+        ref = self.m.geom_solref[g]
+        soft = ref[0] < 0 and ref[1] < 0
+        return {"friction": float(self.m.geom_friction[g, 0]), "restitution": None,
+                "stiffness": float(-ref[0]) if soft else None, "damping": float(-ref[1]) if soft else None}
 
     def apply_external_force(self, link: str, force: npt.ArrayLike, torque: npt.ArrayLike | None = None) -> None:
         """Applied at the COM of the MuJoCo body that holds the link (xfrc_applied)."""

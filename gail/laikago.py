@@ -1,0 +1,199 @@
+"""Legged robots in learn-dyn (Laikago, the paper's second robot): what the hopper path hard-codes,
+given per robot by a `LeggedSpec`.
+
+- the feet (the contact links of the correction spaces) and the torso (early termination when it
+  touches the floor, read back from the engine's contacts);
+- a standing initial state (the zero pose of pybullet_data's Laikago has its legs splayed);
+- the notes' observation: root height, roll-pitch-yaw, base linear and angular velocity, q, dq;
+- `TrotBehaviour`: a scripted trot, joint targets from a phase oscillator tracked by PD torques that
+  simmatch computes (torque control, normalised by the effort limits);
+- the walking reward of `train-policy`: forward velocity + alive bonus - action cost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from simmatch.model import RobotModel
+
+from .behavior import Behaviour
+from .features import _effort, actuated_indices
+
+LAIKAGO_FEET = ("toeFR", "toeFL", "toeRR", "toeRL")
+LAIKAGO_LEGS = ("FR", "FL", "RR", "RL")
+
+
+@dataclass(frozen=True)
+class LeggedSpec:
+    """Per-robot facts of a floating-base legged robot.
+
+    torso: the root link whose floor contact ends an episode; feet: the contact links (one per leg,
+    in leg order); stand_q: (dof,) rad, the standing joint pose; stand_height: m, the root height at
+    which the feet just touch the floor in that pose; hip, thigh, knee: indices in q per leg."""
+
+    torso: str
+    feet: tuple[str, ...]
+    stand_q: tuple[float, ...]
+    stand_height: float
+    hip: tuple[int, ...]
+    thigh: tuple[int, ...]
+    knee: tuple[int, ...]
+
+
+_SPECS: dict[int, tuple[RobotModel, LeggedSpec | None]] = {}
+
+
+def legged_spec(model: RobotModel) -> LeggedSpec | None:
+    """`_legged_spec`, remembered per model object (asked every control step by the observation)."""
+    hit = _SPECS.get(id(model))
+    if hit is not None and hit[0] is model:
+        return hit[1]
+    if len(_SPECS) > 64:
+        _SPECS.clear()
+    spec = _legged_spec(model)
+    _SPECS[id(model)] = (model, spec)
+    return spec
+
+
+def _legged_spec(model: RobotModel) -> LeggedSpec | None:
+    """The spec of a known legged robot (Laikago: floating root `chassis`, feet toeFR/FL/RR/RL, joints
+    <leg>_hip_motor_2_chassis_joint, <leg>_upper_leg_2_hip_motor_joint, <leg>_lower_leg_2_upper_leg_joint),
+    None for any other model."""
+    if not model.floating:
+        return None
+    names = {l.name for l in model.links}
+    if not set(LAIKAGO_FEET) <= names or "chassis" not in names:
+        return None
+    jn = list(model.joint_names)
+    try:
+        hip = tuple(jn.index(f"{leg}_hip_motor_2_chassis_joint") for leg in LAIKAGO_LEGS)
+        thigh = tuple(jn.index(f"{leg}_upper_leg_2_hip_motor_joint") for leg in LAIKAGO_LEGS)
+        knee = tuple(jn.index(f"{leg}_lower_leg_2_upper_leg_joint") for leg in LAIKAGO_LEGS)
+    except ValueError:
+        return None
+    q = np.zeros(model.dof)
+    q[list(thigh)], q[list(knee)] = STAND_THIGH, STAND_KNEE
+    # measured in PyBullet's matched build: toe centre 0.512 m below the chassis origin in this pose,
+    # toe sphere radius 0.03 m
+    return LeggedSpec("chassis", LAIKAGO_FEET, tuple(float(x) for x in q), 0.545, hip, thigh, knee)
+
+
+STAND_THIGH, STAND_KNEE = -0.9, 1.1  # rad: the feet under the hips
+
+
+def standing_state(model: RobotModel, spec: LeggedSpec, rng: np.random.Generator, noise: float = 0.005) -> np.ndarray:
+    """State vector (see features.to_vec) standing at rest on the floor, small uniform noise on q and dq."""
+    n = model.dof
+    v = np.zeros(13 + 2 * n)
+    v[2] = spec.stand_height
+    v[3:7] = (0.0, 0.0, 0.0, 1.0)  # x-y-z-w
+    v[7:7 + n] = np.asarray(spec.stand_q) + rng.uniform(-noise, noise, n)
+    v[13 + n:] = rng.uniform(-noise, noise, n)
+    return v
+
+
+def legged_obs(model: RobotModel, s: np.ndarray) -> np.ndarray:
+    """The notes' observation (6 + 6 + 2 dof,): root height (m), roll, pitch, yaw (rad, extrinsic xyz),
+    base linear velocity (m/s) and angular velocity (rad/s), both in the base frame, q (rad), dq (rad/s).
+    `s` is a floating-base state vector [pos, quat xyzw, q, lin, ang, dq] (world frame)."""
+    n = model.dof
+    s = np.asarray(s, float)
+    R = _quat_matrix(s[3:7])  # numpy, not scipy's Rotation: this runs every control step
+    rpy = (np.arctan2(R[2, 1], R[2, 2]), np.arcsin(np.clip(-R[2, 0], -1.0, 1.0)), np.arctan2(R[1, 0], R[0, 0]))
+    return np.concatenate([[s[2]], rpy, R.T @ s[7 + n:10 + n], R.T @ s[10 + n:13 + n], s[7:7 + n],
+                           s[13 + n:13 + 2 * n]])
+
+
+def _quat_matrix(q: np.ndarray) -> np.ndarray:
+    """Rotation matrix (3, 3) of a quaternion x-y-z-w (normalised here)."""
+    x, y, z, w = q / np.linalg.norm(q)
+    return np.array([[1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
+                     [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
+                     [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)]])
+
+
+def legged_obs_torch(x, dof: int):
+    """`legged_obs` on a (B, 13 + 2 dof) torch tensor of state vectors -> (B, 10 + 2 dof), for the
+    exported TorchScript policy (the same numbers as `legged_obs`, in torch ops only)."""
+    import torch
+
+    q4 = x[:, 3:7] / torch.linalg.norm(x[:, 3:7], dim=1, keepdim=True)
+    qx, qy, qz, qw = q4[:, 0], q4[:, 1], q4[:, 2], q4[:, 3]
+    R = torch.stack([
+        torch.stack([1 - 2 * (qy * qy + qz * qz), 2 * (qx * qy - qz * qw), 2 * (qx * qz + qy * qw)], 1),
+        torch.stack([2 * (qx * qy + qz * qw), 1 - 2 * (qx * qx + qz * qz), 2 * (qy * qz - qx * qw)], 1),
+        torch.stack([2 * (qx * qz - qy * qw), 2 * (qy * qz + qx * qw), 1 - 2 * (qx * qx + qy * qy)], 1)], 1)
+    roll = torch.atan2(R[:, 2, 1], R[:, 2, 2])
+    pitch = torch.asin(torch.clamp(-R[:, 2, 0], -1.0, 1.0))
+    yaw = torch.atan2(R[:, 1, 0], R[:, 0, 0])
+    lin = torch.einsum("bji,bj->bi", R, x[:, 7 + dof:10 + dof])  # R^T v: world -> base frame
+    ang = torch.einsum("bji,bj->bi", R, x[:, 10 + dof:13 + dof])
+    return torch.cat([x[:, 2:3], torch.stack([roll, pitch, yaw], 1), lin, ang, x[:, 7:7 + dof],
+                      x[:, 13 + dof:13 + 2 * dof]], 1)
+
+
+def torso_on_ground(backend, torso: str) -> bool:
+    """True when the engine reports a contact between link `torso` and the floor (backend.contacts())."""
+    return any(c.link == torso and c.other == "floor" for c in backend.contacts())
+
+
+class TrotBehaviour(Behaviour):
+    """A scripted trot: diagonal leg pairs (FR+RL, FL+RR) in anti-phase. Per leg, phase
+    phi = 2 pi f t dt + offset; thigh target stand + A_thigh sin(phi), knee target stand + A_knee
+    max(0, cos(phi)) (the foot lifts while it swings forward); PD torques kp (q* - q) - kd dq (N m; kp,
+    kd per joint kind: hip, thigh, knee) plus a constant feed-forward `ff` (N m per joint kind),
+    normalised by each joint's effort limit to actions in [-1, 1]. Per episode, f and the amplitudes are
+    drawn from the rng around their nominal values (+-`jitter` relative): deterministic given the seed.
+
+    `dt` (s) is the control period: the PD is evaluated once per control step and held, which is
+    stable at 250 Hz (learn-dyn `--substeps 2`) and not at 50 Hz (the light lower leg: measured, the
+    robot sags and falls with gains low enough for a 20 ms hold). An open-loop gait without balance
+    feedback: measured over 5 seeds, it walks 2 s in PyBullet and MuJoCo and falls after 1.8 to 5 s
+    (enough for learn-dyn's trajectories; not a controller)."""
+
+    name = "trot"
+
+    def __init__(self, model: RobotModel, spec: LeggedSpec, freq: float = 2.5, thigh_amp: float = -0.12,
+                 knee_amp: float = 0.15, kp=100.0, kd=2.0, ff=0.0, dt: float = 0.004,
+                 jitter: float = 0.05):
+        self.model, self.spec = model, spec
+        self.idx = actuated_indices(model)
+        self.n = model.dof
+        self.effort = np.array([_effort(model.dof_joints[i]) for i in self.idx])
+        self.nominal = (freq, thigh_amp, knee_amp)
+        self.dt, self.jitter = dt, jitter
+        self.kp, self.kd, self.ff = np.zeros(model.dof), np.zeros(model.dof), np.zeros(model.dof)
+        for gains, out in ((kp, self.kp), (kd, self.kd), (ff, self.ff)):
+            g = np.broadcast_to(np.asarray(gains, float), (3,))
+            for k, joints in enumerate((spec.hip, spec.thigh, spec.knee)):
+                out[list(joints)] = g[k]
+        self.offset = np.zeros(model.dof)
+        for k in (1, 2):  # FL, RR: the second diagonal pair
+            self.offset[[spec.hip[k], spec.thigh[k], spec.knee[k]]] = np.pi
+        self.reset(np.random.default_rng(0))
+
+    def reset(self, rng: np.random.Generator) -> None:
+        f, a_t, a_k = self.nominal
+        self.f, self.a_thigh, self.a_knee = (x * (1.0 + rng.uniform(-self.jitter, self.jitter)) for x in (f, a_t, a_k))
+
+    def targets(self, t: int) -> np.ndarray:
+        """Joint targets (dof,) rad at control step t."""
+        phi = 2 * np.pi * self.f * t * self.dt + self.offset
+        q = np.array(self.spec.stand_q, float)
+        th, kn = list(self.spec.thigh), list(self.spec.knee)
+        q[th] += self.a_thigh * np.sin(phi[th])
+        q[kn] += self.a_knee * np.maximum(0.0, np.cos(phi[kn]))
+        return q
+
+    def act(self, s: np.ndarray, t: int, rng: np.random.Generator) -> np.ndarray:
+        n = self.n
+        q, dq = s[7:7 + n], s[13 + n:13 + 2 * n]
+        tau = self.ff + self.kp * (self.targets(t) - q) - self.kd * dq
+        return np.clip(tau[self.idx] / self.effort, -1.0, 1.0)
+
+
+def walk_reward(model: RobotModel, s: np.ndarray, s2: np.ndarray, a: np.ndarray, dt: float) -> float:
+    """Walking reward per control step: forward (world x) base velocity (m/s) + alive bonus 1 - 1e-3 |a|^2."""
+    return float((s2[0] - s[0]) / dt + 1.0 - 1e-3 * float(np.asarray(a) @ np.asarray(a)))

@@ -1,0 +1,232 @@
+"""Laikago in learn-dyn: the paper's per-foot correction space (28 outputs), per-foot contact read back
+from each source engine, the scripted trot walks in PyBullet and MuJoCo, early termination when the
+torso touches the floor, the notes' observation, and a tiny learn-dyn run end to end."""
+
+import json
+
+import numpy as np
+import pytest
+
+from simmatch.gail.behavior import make_behaviour, make_task_env
+from simmatch.gail.corrections import TORQUE_SCALE_RANGE, CorrectionSpace
+from simmatch.gail.dataset import initial_state
+from simmatch.gail.features import generator_obs
+from simmatch.gail.laikago import LAIKAGO_FEET, legged_obs, legged_spec, torso_on_ground
+from simmatch.gail.sim import HybridSim, fell_fn
+from simmatch.registry import load_model
+
+ENGINE_DT = 0.002  # SimConfig's 500 Hz
+
+
+@pytest.fixture(scope="module")
+def laikago():
+    return load_model("laikago")
+
+
+def test_spec_found_for_laikago_only(laikago):
+    spec = legged_spec(laikago)
+    assert spec is not None and spec.torso == "chassis" and set(spec.feet) == set(LAIKAGO_FEET)
+    assert legged_spec(load_model("hopper")) is None
+
+
+def test_contact_space_is_the_papers_28_outputs(laikago):
+    sp = CorrectionSpace("contact", laikago)
+    assert sp.dim == 28 and set(sp.links) == set(LAIKAGO_FEET)
+    for foot in LAIKAGO_FEET:
+        for k in ("friction", "restitution", "softness", "damping_ratio"):
+            assert f"{k}[{foot}]" in sp.names
+    scales = [d for d in sp.dims if d.name.startswith("torque_scale[")]
+    assert len(scales) == 12 and all((d.lo, d.nominal, d.hi) == (*TORQUE_SCALE_RANGE[:1], 1.0,
+                                                                   TORQUE_SCALE_RANGE[1]) for d in scales)
+    d = {x.name: x for x in sp.dims}
+    assert (d["friction[toeFR]"].lo, d["friction[toeFR]"].nominal, d["friction[toeFR]"].hi) == (0.3, 1.0, 2.0)
+    assert (d["restitution[toeFR]"].lo, d["restitution[toeFR]"].hi) == (0.0, 0.6)
+    assert (d["softness[toeFR]"].lo, d["softness[toeFR]"].hi) == (0.0, 1.0)
+    assert (d["damping_ratio[toeFR]"].lo, d["damping_ratio[toeFR]"].hi) == (0.1, 3.0)
+    # any generator output stays inside the bounds; zero output is nominal
+    v = sp.physical(np.full(28, 50.0))
+    assert np.all(v <= [x.hi for x in sp.dims]) and np.allclose(sp.physical(np.zeros(28)),
+                                                                 [x.nominal for x in sp.dims])
+    # MuJoCo has no restitution coefficient: 3 x 4 + 12
+    assert CorrectionSpace("contact", laikago, ("friction", "stiffness", "damping")).dim == 24
+    fs = CorrectionSpace("force", laikago)
+    assert fs.dim == 24 and set(fs.links) == set(LAIKAGO_FEET)
+
+
+@pytest.mark.parametrize("src", ["bullet", "mujoco"])
+def test_each_foot_parameter_changes_that_foot_only(laikago, src):
+    sim = HybridSim(laikago, src, "contact")
+    sp, be = sim.space, sim.backend
+    assert sp is not None
+    before = {f: be.get_contact_params(f) for f in LAIKAGO_FEET}
+    for foot in LAIKAGO_FEET:
+        u = np.zeros(sp.dim)
+        u[sp.index(f"friction[{foot}]")] = 1.0
+        u[sp.index(f"softness[{foot}]")] = 1.0  # compliant: k = 10^(5 - 2 tanh(1))
+        sim.correct(u)
+        now = {f: be.get_contact_params(f) for f in LAIKAGO_FEET}
+        v = sp.physical(u)
+        assert now[foot]["friction"] == pytest.approx(v[sp.index(f"friction[{foot}]")])
+        assert now[foot]["friction"] != pytest.approx(before[foot]["friction"])
+        k = 10.0 ** (5.0 - 2.0 * v[sp.index(f"softness[{foot}]")])
+        assert now[foot]["stiffness"] == pytest.approx(k, rel=1e-6)
+        for other in set(LAIKAGO_FEET) - {foot}:
+            assert now[other]["friction"] == pytest.approx(before[other]["friction"])
+            assert now[other]["stiffness"] != pytest.approx(k, rel=1e-6)
+        if src == "bullet":
+            u[sp.index(f"restitution[{foot}]")] = 1.0
+            sim.correct(u)
+            r = be.get_contact_params(foot)["restitution"]
+            assert r == pytest.approx(sp.physical(u)[sp.index(f"restitution[{foot}]")]) and r > 0.3
+            assert all(be.get_contact_params(o)["restitution"] == 0.0 for o in set(LAIKAGO_FEET) - {foot})
+    sim.close()
+
+
+def _trot(laikago, src, steps, seed=0):
+    """The trot at 250 Hz control (substeps 2): distance along x (m), speed (m/s), torso contact."""
+    beh = make_behaviour("trot", laikago, dt=2 * ENGINE_DT)
+    sim = HybridSim(laikago, src, None, substeps=2)
+    rng = np.random.default_rng(seed)
+    s0 = s = initial_state(laikago, rng)
+    sim.reset_to(s)
+    beh.reset(rng)
+    fell = fell_fn(laikago, backend=lambda: sim.backend)
+    for t in range(steps):
+        s = sim.step(None, beh.act(s, t, rng))
+        if fell(s):
+            sim.close()
+            return s[0] - s0[0], (s[0] - s0[0]) / ((t + 1) * sim.dt), True, s
+    sim.close()
+    return s[0] - s0[0], (s[0] - s0[0]) / (steps * sim.dt), False, s
+
+
+@pytest.mark.parametrize("src", ["bullet", "mujoco"])
+def test_trot_walks_forward_without_torso_contact(laikago, src):
+    dist, _speed, fell, s = _trot(laikago, src, 500)  # 2 s
+    assert not fell and s[2] > 0.4  # still standing
+    assert dist > 0.3, f"{src}: {dist:.3f} m in 2 s"
+
+
+def test_trot_is_deterministic_given_the_seed(laikago):
+    a, b = _trot(laikago, "bullet", 100, seed=3), _trot(laikago, "bullet", 100, seed=3)
+    assert np.array_equal(a[3], b[3])
+
+
+@pytest.mark.parametrize("src", ["bullet", "mujoco"])
+def test_termination_when_torso_dropped_on_floor(laikago, src):
+    sim = HybridSim(laikago, src, None, substeps=10)
+    fell = fell_fn(laikago, backend=lambda: sim.backend)
+    s = initial_state(laikago, np.random.default_rng(0))
+    s2 = sim.step(s, np.zeros(12), reset=True)
+    assert not fell(s2) and not torso_on_ground(sim.backend, "chassis")  # standing: feet only
+    flipped = s.copy()
+    flipped[2], flipped[3:7] = 0.4, (1.0, 0.0, 0.0, 0.0)  # upside down 40 cm up, legs in the air, limp
+    sim.reset_to(flipped)
+    hit_at = None
+    for t in range(50):
+        s2 = sim.step(None, np.zeros(12))
+        if fell(s2):
+            hit_at = t
+            break
+    # free fall of ~0.3 m takes ~0.25 s = 12 control steps; the torso is then on the floor
+    assert hit_at is not None and 5 <= hit_at <= 20 and s2[2] < 0.15
+    assert {c.link for c in sim.backend.contacts()} == {"chassis"}
+    sim.close()
+
+
+def test_observation_is_the_notes(laikago):
+    s = initial_state(laikago, np.random.default_rng(0))
+    n = laikago.dof
+    s[7 + n:10 + n] = (1.0, 0.0, 0.0)  # world x velocity
+    s[3:7] = (0.0, 0.0, np.sin(np.pi / 4), np.cos(np.pi / 4))  # yaw 90 degrees
+    o = legged_obs(laikago, s)
+    assert o.shape == (1 + 3 + 3 + 3 + 2 * n,)
+    assert o[0] == s[2] and o[3] == pytest.approx(np.pi / 2)
+    assert np.allclose(o[4:7], (0.0, -1.0, 0.0), atol=1e-12)  # base frame: the robot faces +y
+    assert np.array_equal(o[10:10 + n], s[7:7 + n])
+    a = np.zeros(12)
+    assert np.array_equal(generator_obs(laikago, s, a), np.concatenate([o, a]))
+
+
+def test_task_env_walk_reward_and_torso_termination(laikago):
+    env = make_task_env(laikago, "bullet", seed=0, max_steps=20, substeps=2)
+    obs, info = env.reset(seed=0)
+    assert obs.shape == (1 + 3 + 3 + 3 + 24,)
+    beh = make_behaviour("trot", laikago, dt=2 * ENGINE_DT)
+    rng = np.random.default_rng(0)
+    s, total = info["state"], 0.0
+    for t in range(20):
+        _, r, term, trunc, info = env.step(beh.act(s, t, rng))
+        s, total = info["state"], total + r
+        assert not term
+    assert trunc and total > 15.0  # alive bonus 1 per step plus forward progress
+    env.sim.close()
+
+
+TINY = ["--behavior", "trot", "--substeps", "2", "--n-traj", "6", "--max-steps", "20", "--horizon", "5",
+        "--n-envs", "1", "--n-steps", "32", "--batch-size", "32", "--n-epochs", "1", "--pretrain-iters", "1",
+        "--gail-iters", "1", "--disc-steps", "2", "--eval-transitions", "20", "--score-transitions", "20",
+        "--backend-traj", "1", "--sysid-evals", "4", "--sysid-transitions", "10", "--json", "-q"]
+
+
+def test_learn_dyn_laikago_heavy_leg_tiny_run(tmp_path, capsys):
+    """learn-dyn laikago --src bullet --dst bullet:heavy-leg end to end (about 15 s here, alone)."""
+    from simmatch.cli.app import main
+
+    rc = main(["learn-dyn", "laikago", "--src", "bullet", "--dst", "bullet:heavy-leg", "--out",
+               str(tmp_path / "run"), *TINY])
+    assert rc == 0
+    scores = json.loads(capsys.readouterr().out)
+    methods = scores["methods"]
+    raw = methods["raw source"]["one_step"]["mean"]
+    assert raw > 0  # heavy legs: the source differs from the target
+    for m in ("learned hybrid", "random force", "domain randomisation", "sysid (constant, CMA-ES)"):
+        assert np.isfinite(methods[m]["one_step"]["mean"])
+    assert len(scores["generator_outputs"]) == 28  # the per-foot contact space
+    assert set(scores["backends"]) == {"bullet", "dart", "mujoco"}
+    ds = np.load(tmp_path / "run" / "dataset.npz")
+    assert ds["states"].shape[1] == 7 + 12 + 6 + 12 and ds["actions"].shape[1] == 12
+
+
+def test_exported_policy_sees_the_legged_observation(laikago, tmp_path):
+    """`train-policy laikago` writes policy.pt: the TorchScript module computes the notes' observation
+    itself (torch ops) and gives the torques of PPO.predict on `legged_obs`."""
+    import torch
+    from stable_baselines3 import PPO
+
+    from simmatch.gail.behavior import export_torques
+    from simmatch.gail.features import torques
+
+    env = make_task_env(laikago, "bullet", seed=0, max_steps=5)
+    ppo = PPO("MlpPolicy", env, n_steps=64, device="cpu", seed=0)
+    export_torques(ppo, laikago, tmp_path / "p.pt")
+    module = torch.jit.load(str(tmp_path / "p.pt"))
+    rng = np.random.default_rng(2)
+    s = initial_state(laikago, rng)
+    s[3:7] = _quat_from_rpy(0.1, -0.2, 0.7)
+    s[7 + 12:13 + 12] = rng.normal(size=6)
+    a, _ = ppo.predict(legged_obs(laikago, s).astype(np.float32), deterministic=True)
+    out = module(torch.tensor(s[None], dtype=torch.float32)).detach().numpy()[0]
+    assert np.allclose(out, torques(laikago, a), atol=1e-3)
+    env.sim.close()
+
+
+def _quat_from_rpy(r, p, y):
+    from scipy.spatial.transform import Rotation
+
+    return Rotation.from_euler("xyz", (r, p, y)).as_quat()
+
+
+def test_observation_matches_scipy_rotations(laikago):
+    """legged_obs' own quaternion arithmetic against scipy's Rotation on random states."""
+    from scipy.spatial.transform import Rotation
+
+    rng = np.random.default_rng(1)
+    n = laikago.dof
+    for _ in range(20):
+        s = rng.normal(size=13 + 2 * n)
+        s[3:7] /= np.linalg.norm(s[3:7])
+        R = Rotation.from_quat(s[3:7])
+        ref = np.concatenate([[s[2]], R.as_euler("xyz"), R.inv().apply(s[7 + n:10 + n]),
+                              R.inv().apply(s[10 + n:13 + n]), s[7:7 + n], s[13 + n:]])
+        assert np.allclose(legged_obs(laikago, s), ref, atol=1e-12)
