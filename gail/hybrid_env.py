@@ -22,7 +22,7 @@ from simmatch.errors import PhysicsDiverged
 from simmatch.metrics import gt_error
 
 from .dataset import Dataset
-from .features import horizontal_indices, placeholder_state, to_state
+from .features import generator_obs, horizontal_indices, placeholder_state, to_state
 from .sim import HybridSim, fell_fn
 from .windows import WindowSpec, episode_windows
 
@@ -53,6 +53,9 @@ class HybridEnv(gym.Env):
         self._trans = data.transitions()
         self._keep = np.ones(len(self.placeholder), bool)  # generator_obs: state without horizontal position
         self._keep[self.horizontal] = False
+        from .laikago import legged_spec
+
+        self._legged = legged_spec(self.model) is not None  # its generator input is the notes' observation
         self._ph_hor = self.placeholder[self.horizontal]
         L = spec.lookback
         S, A = len(self.placeholder), len(data.trajectories[0].actions[0])
@@ -94,8 +97,9 @@ class HybridEnv(gym.Env):
         self.sim.rebuild()
 
     def _obs(self, s, a) -> np.ndarray:
-        """The normalised generator input, float32 (as generator_obs, without its per-call index lookup)."""
-        x = np.concatenate([np.asarray(s)[self._keep], a])
+        """The normalised generator input, float32 (as generator_obs; for the hopper without its per-call
+        index lookup)."""
+        x = generator_obs(self.model, s, a) if self._legged else np.concatenate([np.asarray(s)[self._keep], a])
         return ((x - self.obs_mean) / self.obs_std).astype(np.float32)
 
     def _window(self, terminated: bool) -> np.ndarray:

@@ -286,11 +286,15 @@ def test_killed_sweep_resumes_without_redoing_a_model(tmp_path):
            "--random-q", "2", "-q"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 240
-    while not list((out / "models").glob("*/row.json")) and time.monotonic() < deadline and proc.poll() is None:
+
+    def finished() -> list[Path]:  # a model folder in place (not the hidden folder it is staged in)
+        return [p for p in (out / "models").glob("*/row.json") if not p.parent.name.startswith(".")]
+
+    while not finished() and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    first = {p.parent.name: (p.stat().st_ino, p.read_text()) for p in (out / "models").glob("*/row.json")}
+    first = {p.parent.name: (p.stat().st_ino, p.read_text()) for p in finished()}
     assert 1 <= len(first) < 4, first
     for name in ("sweep.json", "sweep.csv"):  # written whole or not at all
         if (out / name).exists():
@@ -308,7 +312,7 @@ def test_killed_sweep_resumes_without_redoing_a_model(tmp_path):
     assert doc["sweep"]["complete"] and len(doc["rows"]) == 4
     runner = doc["timings"]["runner"]
     assert runner["reused"] == len(first) and runner["ran"] == 4 - len(first)
-    again = {p.parent.name: (p.stat().st_ino, p.read_text()) for p in (out / "models").glob("*/row.json")}
+    again = {p.parent.name: (p.stat().st_ino, p.read_text()) for p in finished()}
     assert all(again[k] == v for k, v in first.items())  # the finished models were not written again
     assert len(again) == 4 and not [p for p in (out / "models").iterdir() if p.name.startswith(".")]
 

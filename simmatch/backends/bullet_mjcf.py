@@ -117,16 +117,34 @@ def _matrix(pos: Any, quat_xyzw: Any) -> np.ndarray:
     return T
 
 
-def read_shapes(body: int, cid: int, indices: list[int]) -> tuple[dict[int, tuple[Any, ...]], list[int]]:
+def fromto_bodies(file: str) -> set[str]:
+    """Names of the bodies of the MJCF `file` (includes and defaults resolved by MuJoCo's MjSpec)
+    that hold a capsule or cylinder written with `fromto`: PyBullet's getCollisionShapeData on the link
+    loadMJCF builds from one reads invalid memory (pybullet 3.2.7): it crashes the process or, depending
+    on what that memory holds, returns garbage, so such links are never asked. Empty when the file
+    cannot be read (the load itself says why)."""
+    import mujoco
+
+    try:
+        spec = mujoco.MjSpec.from_file(file)
+    except Exception:
+        return set()
+    kinds = (mujoco.mjtGeom.mjGEOM_CAPSULE, mujoco.mjtGeom.mjGEOM_CYLINDER)
+    return {g.parent.name for g in spec.geoms if g.type in kinds and not np.isnan(g.fromto[0])}
+
+
+def read_shapes(body: int, cid: int, indices: list[int], unsafe: frozenset[int] = frozenset()) -> \
+        tuple[dict[int, tuple[Any, ...]], list[int]]:
     """getCollisionShapeData of each link, each call first made in a forked child: it crashes the
-    process on a link built from a `fromto` capsule (pybullet 3.2.7). (shapes by link index, the
-    indices it crashed on)."""
+    process on a link built from a `fromto` capsule (pybullet 3.2.7). `unsafe`: link indices known to
+    be built from one (`fromto_bodies`), never asked: the call does not always crash there, it may
+    return garbage instead. (shapes by link index, the indices it crashed on or that are unsafe)."""
     from .probe import crash_signal
 
     out: dict[int, tuple[Any, ...]] = {}
     crashed = []
     for i in indices:
-        if crash_signal(p.getCollisionShapeData, body, i, cid) is not None:
+        if i in unsafe or crash_signal(p.getCollisionShapeData, body, i, cid) is not None:
             crashed.append(i)
         else:
             out[i] = tuple(p.getCollisionShapeData(body, i, physicsClientId=cid))
@@ -144,7 +162,9 @@ def held_links_joints(be: BulletBackend) -> tuple[list[Link], list[Joint], list[
 
     c, body, model = be.cid, be.body, be.model
     frames = be.link_frames()
-    shapes, crashed = read_shapes(body, c, sorted(set(be._com_index.values())))
+    fromto = fromto_bodies(model.source)
+    unsafe = frozenset(i for name, i in be._com_index.items() if name in fromto)
+    shapes, crashed = read_shapes(body, c, sorted(set(be._com_index.values())), unsafe)
     unread = [name for name, i in be._com_index.items() if i in crashed]
     links: list[Link] = []
     for link in model.links:
