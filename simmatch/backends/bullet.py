@@ -153,10 +153,13 @@ def mergeable_frames(model: RobotModel) -> list[str]:
 
 
 def merged_offsets(model: RobotModel, merged: Iterable[str]) -> dict[str, tuple[str, np.ndarray]]:
-    """For each merged link: (the kept link it hangs from, its (4, 4) pose in that link's frame)."""
+    """For each merged link: (the kept link it hangs from, its (4, 4) pose in that link's frame), in
+    the model's link order whatever the order of `merged`: the fused inertias sum their members in
+    this order, and a set of names iterates in a per-process order (string hashing is salted per
+    process), which changed PyBullet's fused inertia, and the check's numbers, at 1e-16 from run to run."""
     merged = set(merged)
     out = {}
-    for name in merged:
+    for name in (link.name for link in model.links if link.name in merged):
         T, link = np.eye(4), name
         while link in merged:
             j = model.parent_joint(link)

@@ -100,11 +100,13 @@ def shape_inertia(link: Link, mass: float,
 # -- composite of fused bodies -------------------------------------------------------------------
 def composite(model: RobotModel, holder: str, members: list[str]) -> Inertial | None:
     """The inertial of body `holder` with the `members` links (rigidly attached at q = 0) fused in,
-    in the holder's link frame (what MuJoCo's fusestatic makes of them)."""
+    in the holder's link frame (what MuJoCo's fusestatic makes of them). The members are summed in
+    the model's link order, whatever order they come in: the same fused inertial to the last bit."""
     F = link_frames(model)
     Th_inv = np.linalg.inv(F[holder])
     m_tot, mc, parts = 0.0, np.zeros(3), []
-    for name in [holder, *members]:
+    given = set(members)
+    for name in [holder, *(link.name for link in model.links if link.name in given and link.name != holder)]:
         link = model.link(name)
         if link.inertial is None or link.inertial.mass <= 0:
             continue
