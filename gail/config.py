@@ -88,7 +88,7 @@ class LearnDynConfig:
     gp_lambda: float = option(1.0, minimum=0.0, maximum=1e6, help="Discriminator gradient-penalty weight.")
     # generator (PPO)
     n_envs: int = option(2, minimum=1, maximum=64, help="Parallel hybrid environments.")
-    env_workers: int = option(2, minimum=0, maximum=64,
+    env_workers: int = option(0, minimum=0, maximum=64,
                               help="Processes the environments run in (at most --n-envs, which are shared out "
                                    "among them; 0: in the trainer's process). Results do not depend on it.")
     n_steps: int = option(512, minimum=2, maximum=1_000_000, help="Generator steps per env and iteration.")
