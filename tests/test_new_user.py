@@ -234,3 +234,26 @@ def test_resume_refuses_options_that_differ_from_the_saved_run(tmp_path, capsys)
     assert "MODEL 'pendulum' (saved 'hopper')" in _one_error_line(capsys)
     assert (run / "config.json").read_bytes() == before and sorted(p.name for p in run.iterdir()) == [
         "checkpoints", "config.json"]
+
+
+def test_bullet_native_mjcf_with_include_names_the_include(tmp_path):
+    """PyBullet's loadMJCF does not follow <include>: a robot whose bodies are in an included file
+    loads nothing. That is the engine's cause, not simmatch's internal 'max() of an empty sequence'."""
+    from simmatch.backends import make_backend
+    from simmatch.config import SimConfig
+    from simmatch.errors import EngineFailure
+    from simmatch.registry import load_model
+
+    folder = tmp_path / "inc dir ü"
+    folder.mkdir()
+    (folder / "body.xml").write_text(
+        '<mujoco><body name="link1" pos="0 0 1"><joint name="j1" type="hinge" axis="0 1 0"/>'
+        '<geom type="capsule" fromto="0 0 0 0 0 -0.5" size="0.05" mass="1"/></body></mujoco>')
+    main_xml = folder / "rob ot.xml"
+    main_xml.write_text('<mujoco model="inc"><worldbody><include file="body.xml"/></worldbody></mujoco>')
+    model = load_model(str(main_xml))
+    assert [j.name for j in model.dof_joints] == ["j1"]  # MuJoCo's compiler follows the include
+    with pytest.raises(EngineFailure) as err:
+        make_backend("bullet", model, SimConfig(), load="native")
+    assert err.value.cause == "bullet_mjcf_ignores_include"
+    assert "body.xml" in err.value.message and "no body" in err.value.message
