@@ -290,3 +290,13 @@ def test_dart_native_mjcf_mesh_geom_is_its_cause(tmp_path):
     # the same body with a box instead of the mesh loads: the mesh geom is the cause
     xml.write_text(xml.read_text().replace('type="mesh" mesh="part"', 'type="box" size="0.05 0.05 0.1"'))
     make_backend("dart", load_model(str(xml)), SimConfig(), load="native").close()
+
+
+def test_a_non_robot_xml_names_both_formats(tmp_path, capsys):
+    """A `.xml` may be a URDF or an MJCF: an SVG is refused in one line that names both roots."""
+    svg = tmp_path / "drawing.xml"
+    svg.write_text('<?xml version="1.0"?><svg><rect/></svg>')
+    assert main(["check", str(svg), "--out", str(tmp_path / "out")]) == 2
+    line = _one_error_line(capsys)
+    assert "drawing.xml" in line and "svg" in line and "<robot>" in line and "<mujoco>" in line
+    assert not (tmp_path / "out").exists()
