@@ -99,10 +99,17 @@ def expand(cfg: LearnDynConfig, out: Path) -> list[GridRun]:
     and `seeds` None. Raises ValueError for a malformed list; two targets that share a folder name
     (`a:b` and `a-b`) are a ValueError too."""
     seeds = parse_seeds(cfg.seeds) if cfg.seeds else (cfg.seed,)
-    dsts, spaces = split_list(cfg.dst), split_list(cfg.space)
+    lists = []
+    for option, text in (("--dst", cfg.dst), ("--space", cfg.space)):
+        try:
+            lists.append(split_list(text))
+        except ValueError as exc:
+            raise ValueError(f"{option} {text!r}: {exc}") from None
+    dsts, spaces = lists
     names = [folder_name(d) for d in dsts]
-    if len(set(names)) < len(names):
-        raise ValueError(f"--dst {cfg.dst}: two targets share the folder name {names[0]!r}")
+    shared = [n for n in dict.fromkeys(names) if names.count(n) > 1]
+    if shared:
+        raise ValueError(f"--dst {cfg.dst}: two targets share the folder name {shared[0]!r}")
     runs = []
     for dst in dsts:
         for space in spaces:

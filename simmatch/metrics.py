@@ -135,13 +135,14 @@ def contact_comparison(links: list[str], on_a: np.ndarray, on_b: np.ndarray, for
 def force_comparison(names: list[str], a: np.ndarray | None,
                      b: np.ndarray | None) -> dict[str, dict[str, Any]] | None:
     """Per named column of two (T, n) force histories: mean |a|, mean |b|, mean |a - b|, max |a - b|.
-    A side that was not measured (None) gives None values."""
+    A side that was not measured (None) or has no step (T = 0: an episode measured until step 0)
+    gives None values, never NaN."""
     if a is None and b is None:
         return None
     out = {}
     for i, name in enumerate(names):
-        ca = None if a is None else np.asarray(a[:, i], float)
-        cb = None if b is None else np.asarray(b[:, i], float)
+        ca = None if a is None or len(a) == 0 else np.asarray(a[:, i], float)
+        cb = None if b is None or len(b) == 0 else np.asarray(b[:, i], float)
         diff = None if ca is None or cb is None else np.abs(ca - cb)
         out[name] = {
             "mean_abs": [None if ca is None else float(np.mean(np.abs(ca))),

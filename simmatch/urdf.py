@@ -506,7 +506,8 @@ def load_urdf(path: str | os.PathLike[str], base: str = "auto") -> RobotModel:
     reader = _Reader(p.resolve())
     reader.file = file
     if root_el.tag != "robot":
-        raise reader.fail(root_el.tag, "root element must be <robot>")
+        raise reader.fail(root_el.tag, "root element must be <robot>" + (
+            " (a URDF) or <mujoco> (an MJCF)" if p.suffix.lower() == ".xml" else ""))
     links = [reader.link(e) for e in root_el.findall("link")]
     if not links:
         raise reader.fail("robot", "has no <link>")

@@ -89,3 +89,17 @@ def test_force_comparison_handles_an_engine_that_does_not_report():
     g = force_comparison(["x", "y"], None, b)
     assert g["x"]["mean_abs"] == [None, 1.0] and g["x"]["mae"] is None
     assert force_comparison(["x"], None, None) is None
+
+
+def test_force_comparison_of_no_measured_step_is_none_not_nan():
+    """An episode measured until step 0 (the Gymnasium ant's drop: its ankles start outside their
+    range, the source is cut at step 0) leaves (0, n) histories: None, not NaN (printed 'nan/-')."""
+    import warnings
+
+    empty = np.zeros((0, 2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy's 'Mean of empty slice' reached the terminal
+        f = force_comparison(["x", "y"], empty, None)
+        g = force_comparison(["x", "y"], empty, empty)
+    assert f["x"] == {"mean_abs": [None, None], "mae": None, "max_abs_diff": None}
+    assert g["y"] == {"mean_abs": [None, None], "mae": None, "max_abs_diff": None}

@@ -234,3 +234,69 @@ def test_resume_refuses_options_that_differ_from_the_saved_run(tmp_path, capsys)
     assert "MODEL 'pendulum' (saved 'hopper')" in _one_error_line(capsys)
     assert (run / "config.json").read_bytes() == before and sorted(p.name for p in run.iterdir()) == [
         "checkpoints", "config.json"]
+
+
+def test_bullet_native_mjcf_with_include_names_the_include(tmp_path):
+    """PyBullet's loadMJCF does not follow <include>: a robot whose bodies are in an included file
+    loads nothing. That is the engine's cause, not simmatch's internal 'max() of an empty sequence'."""
+    from simmatch.backends import make_backend
+    from simmatch.config import SimConfig
+    from simmatch.errors import EngineFailure
+    from simmatch.registry import load_model
+
+    folder = tmp_path / "inc dir ü"
+    folder.mkdir()
+    (folder / "body.xml").write_text(
+        '<mujoco><body name="link1" pos="0 0 1"><joint name="j1" type="hinge" axis="0 1 0"/>'
+        '<geom type="capsule" fromto="0 0 0 0 0 -0.5" size="0.05" mass="1"/></body></mujoco>')
+    main_xml = folder / "rob ot.xml"
+    main_xml.write_text('<mujoco model="inc"><worldbody><include file="body.xml"/></worldbody></mujoco>')
+    model = load_model(str(main_xml))
+    assert [j.name for j in model.dof_joints] == ["j1"]  # MuJoCo's compiler follows the include
+    with pytest.raises(EngineFailure) as err:
+        make_backend("bullet", model, SimConfig(), load="native")
+    assert err.value.cause == "bullet_mjcf_ignores_include"
+    assert "body.xml" in err.value.message and "no body" in err.value.message
+
+
+def test_dart_native_mjcf_mesh_geom_is_its_cause(tmp_path):
+    """dartpy 6.20's MJCF parser fails on a body with a mesh geom (an exported kuka_iiwa): without an
+    <inertial> it refuses it, with one it looks for the mesh at a wrong path. The load failure names
+    that cause and the body, not only 'returned no skeleton'."""
+    import trimesh
+
+    from simmatch.backends import make_backend
+    from simmatch.config import SimConfig
+    from simmatch.errors import EngineFailure
+    from simmatch.registry import load_model
+
+    trimesh.creation.box((0.1, 0.1, 0.2)).export(tmp_path / "part.stl")
+    xml = tmp_path / "arm.xml"
+    xml.write_text('<mujoco><asset><mesh name="part" file="part.stl"/></asset><worldbody>'
+                   '<body name="upper" pos="0 0 1"><joint name="j" type="hinge" axis="0 1 0"/>'
+                   '<geom type="mesh" mesh="part"/></body></worldbody></mujoco>')
+    model = load_model(str(xml))
+    with pytest.raises(EngineFailure) as err:
+        make_backend("dart", model, SimConfig(), load="native")
+    assert err.value.cause == "dart_mjcf_mesh_geom" and err.value.subject == "upper"
+    for mesh_file in ("part.stl", str(tmp_path / "part.stl")):  # with an <inertial>: the mesh's path
+        xml.write_text('<mujoco><asset><mesh name="part" file="' + mesh_file + '"/></asset><worldbody>'
+                       '<body name="upper" pos="0 0 1"><joint name="j" type="hinge" axis="0 1 0"/>'
+                       '<inertial pos="0 0 0" mass="1" diaginertia="0.01 0.01 0.01"/>'
+                       '<geom type="mesh" mesh="part"/></body></worldbody></mujoco>')
+        with pytest.raises(EngineFailure) as err:
+            make_backend("dart", load_model(str(xml)), SimConfig(), load="native")
+        assert err.value.cause == "dart_mjcf_mesh_geom"
+    # the same body with a box instead of the mesh loads: the mesh geom is the cause
+    xml.write_text(xml.read_text().replace('type="mesh" mesh="part"', 'type="box" size="0.05 0.05 0.1"'))
+    make_backend("dart", load_model(str(xml)), SimConfig(), load="native").close()
+
+
+def test_a_non_robot_xml_names_both_formats(tmp_path, capsys):
+    """A `.xml` may be a URDF or an MJCF: an SVG is refused in one line that names both roots."""
+    svg = tmp_path / "drawing.xml"
+    svg.write_text('<?xml version="1.0"?><svg><rect/></svg>')
+    assert main(["check", str(svg), "--out", str(tmp_path / "out")]) == 2
+    line = _one_error_line(capsys)
+    assert "drawing.xml" in line and "svg" in line and "<robot>" in line and "<mujoco>" in line
+    assert not (tmp_path / "out").exists()

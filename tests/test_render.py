@@ -196,3 +196,27 @@ def test_check_render_on_the_command_line(tmp_path, capsys):
     assert f"render: {out / 'render' / 'check_shapes.png'}" in capsys.readouterr().out
     assert (out / "render" / "check_shapes.png").stat().st_size > 1000
     assert json.loads((out / "check.json").read_text())["config"]["check"]["render"] is True
+
+
+def test_check_render_draws_a_fixed_roots_shapes_in_pybullet(tmp_path):
+    """PyBullet reads back no frame for a massless root taken as the world (its base is no link): the
+    root's shapes are drawn where the model puts the root (pybullet_data's kuka_iiwa: its base mesh
+    was missing from both PyBullet panels, '7 held' against DART's 8)."""
+    from simmatch.compare.config import CheckConfig
+    from simmatch.render.shapes import shape_panels
+
+    urdf = tmp_path / "arm.urdf"
+    urdf.write_text(
+        '<robot name="arm"><link name="base"><collision><origin xyz="0 0 0.05"/><geometry><box size="0.2 0.2 0.1"/>'
+        '</geometry></collision></link><joint name="j" type="revolute"><parent link="base"/><child link="arm"/>'
+        '<origin xyz="0 0 0.1"/><axis xyz="0 1 0"/><limit lower="-1" upper="1" effort="10" velocity="1"/></joint>'
+        '<link name="arm"><inertial><mass value="1"/><inertia ixx="0.01" iyy="0.01" izz="0.01" ixy="0" ixz="0" '
+        'iyz="0"/></inertial><collision><origin xyz="0 0 0.25"/><geometry><cylinder radius="0.03" length="0.5"/>'
+        '</geometry></collision></link></robot>')
+    result = CheckConfig(str(urdf), random_q=0, engines=("bullet",)).run()
+    assert result.model.base == "fixed"  # auto: the massless root is the world
+    panels = {p.load: p for p in shape_panels(result)}
+    for load in ("native", "matched"):
+        boxes = [s for s in panels[load].shapes if s.geometry.kind == "box" and s.kind == "held"]
+        assert len(boxes) == 1, (load, panels[load].counts)
+        np.testing.assert_allclose(boxes[0].pose[:3, 3], [0, 0, 0.05], atol=1e-9)

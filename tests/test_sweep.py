@@ -360,3 +360,20 @@ def test_sigterm_kills_the_running_checks_and_leaves_a_whole_incomplete_table(tm
     # no check of the sweep is left running (each ran in its own process group, killed with the sweep)
     ps = subprocess.run(["ps", "-eo", "pgid,args"], capture_output=True, text=True).stdout
     assert str(lst) not in ps
+
+
+def test_an_included_mjcf_fragment_is_not_a_model_of_its_own(tmp_path):
+    """A folder's MJCF that another pulls in with <include> (dm_control's common/materials.xml, a
+    body kept in its own file) is part of that model: skipped with the reason, not checked alone."""
+    folder = tmp_path / "inc dir ü"
+    (folder / "parts").mkdir(parents=True)
+    (folder / "parts" / "arm body.xml").write_text(
+        '<mujoco><body name="link1" pos="0 0 1"><joint name="j1" type="hinge" axis="0 1 0"/>'
+        '<geom type="capsule" fromto="0 0 0 0 0 -0.5" size="0.05" mass="1"/></body></mujoco>')
+    (folder / "robot.xml").write_text('<mujoco model="inc"><worldbody><include file="parts/arm body.xml"/>'
+                                      '</worldbody></mujoco>')
+    (folder / "pend.xml").write_text(PENDULUM_MJCF)
+    specs, skipped = discover([str(folder)], CheckConfig(model="", random_q=1))
+    assert [Path(s.path).name for s in specs] == ["pend.xml", "robot.xml"]
+    reasons = {Path(k.path).name: k.reason for k in skipped}
+    assert set(reasons) == {"arm body.xml"} and "included by robot.xml" in reasons["arm body.xml"]

@@ -166,6 +166,11 @@ CAUSES: tuple[Cause, ...] = (
           "(SIGSEGV, measured on pybullet 3.2.7): the shapes of such a link cannot be read back.",
           "Write the capsule with pos, quat and size (half-length) instead of fromto, or do not call "
           "getCollisionShapeData on those links."),
+    Cause("bullet_mjcf_ignores_include", "bullet",
+          "PyBullet's loadMJCF does not follow <include file=...>: what the included file holds (bodies, joints, "
+          "defaults) is not loaded ('unhandled root element include'; measured on pybullet 3.2.7).",
+          "Merge the file once (mujoco.MjModel.from_xml_path, then mujoco.mj_saveLastXML) and load the merged "
+          "file, or load the model with MuJoCo."),
     Cause("bullet_mjcf_one_body_per_tree", "bullet",
           "PyBullet's loadMJCF makes a separate multibody of each child of the world body (an arm and a target, "
           "each world geom): joints in different trees are in different bodies, and the world body itself is no link.",

@@ -49,6 +49,15 @@ def _untyped(file: str) -> tuple[list[str], list[str]]:
     return joints, geoms
 
 
+def _includes(file: str) -> list[str]:
+    """The `file` attributes of the MJCF's own <include> elements (loadMJCF does not follow them)."""
+    try:
+        root = ET.parse(file).getroot()
+    except (OSError, ET.ParseError):
+        return []
+    return [el.get("file", "?") for el in root.iter("include")]
+
+
 def load_native(model: RobotModel, cid: int) -> tuple[int, list[int], dict[str, int], dict[str, int]]:
     """loadMJCF of `model.source` into client `cid`: (robot body id, the other bodies' ids, canonical
     link -> PyBullet link index whose frame is the canonical link frame, canonical link -> PyBullet
@@ -60,6 +69,12 @@ def load_native(model: RobotModel, cid: int) -> tuple[int, list[int], dict[str, 
     except p.error as exc:
         raise EngineFailure("bullet", "native", f"loadMJCF: {exc}") from None
     wanted = {j.name for j in model.dof_joints}
+    included = _includes(file)
+    if not bodies:
+        raise EngineFailure("bullet", "native", "loadMJCF loaded no body" + (
+            f": the file's <include> ({', '.join(included[:4])}) is not followed by PyBullet's MJCF importer "
+            "('unhandled root element include')" if included else ""),
+            cause="bullet_mjcf_ignores_include" if included else None)
 
     def names(b: int) -> set[str]:
         return {p.getJointInfo(b, i, physicsClientId=cid)[1].decode() for i in range(p.getNumJoints(b, physicsClientId=cid))}
@@ -82,6 +97,12 @@ def load_native(model: RobotModel, cid: int) -> tuple[int, list[int], dict[str, 
                                 "type) and drops such elements ('expected type attribute for joint', 'geom requires "
                                 "type'; a dropped joint cuts the body tree: 'multiple root links')",
                                 cause="bullet_mjcf_ignores_defaults", subject=lost[0])
+        if included and missing:
+            raise EngineFailure("bullet", "native", f"loadMJCF lost joint(s) {', '.join(missing[:6])}"
+                                + (", ..." if len(missing) > 6 else "") + f": the file's <include> "
+                                f"({', '.join(included[:4])}) is not followed by PyBullet's MJCF importer "
+                                "('unhandled root element include')", cause="bullet_mjcf_ignores_include",
+                                subject=missing[0])
         if split and not missing:
             raise EngineFailure("bullet", "native", f"loadMJCF put joint(s) {', '.join(split[:6])} in another body than "
                                 f"joint(s) {', '.join(sorted(names(robot) & wanted)[:6])}: it makes one multibody per "

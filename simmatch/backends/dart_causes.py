@@ -93,6 +93,13 @@ CAUSES: tuple[Cause, ...] = (
           "with a <site> in its <worldbody> (dm_control's acrobot: its 'target' site).",
           "Remove the world body's sites (or move them into a body) before loading with DART, or build the skeleton "
           "programmatically, as simmatch's matched build does."),
+    Cause("dart_mjcf_mesh_geom", "dart",
+          "dartpy 6.20's MjcfParser fails on a body with a mesh geom and readWorld returns nothing: without an "
+          "<inertial> it refuses the body ('<inertial> element must be specified if a <body> include a geom of mesh "
+          "type'), with one it looks for the mesh file at the wrong path (a relative file at the file system's root, "
+          "an absolute one as a URI host: 'Failed loading mesh'; measured on pybullet_data's kuka_iiwa exported to "
+          "MJCF).",
+          "Load the model with MuJoCo, or build the skeleton programmatically, as simmatch's matched build does."),
     Cause("dart_mjcf_range_in_degrees", "dart",
           "dartpy 6.20's MjcfParser keeps a hinge's range as written when the MJCF writes degrees (MuJoCo's default "
           "angle unit): range=\"-150 0\" becomes limits of -150 and 0 rad; it leaves the limits unenforced.",

@@ -45,6 +45,19 @@ def _world_sites(file: str) -> list[str]:
     return [] if world is None else [el.get("name") or "(unnamed)" for el in world.findall("site")]
 
 
+def _mesh_bodies(file: str) -> list[str]:
+    """Bodies of the MJCF (its own file) with a mesh geom (`type="mesh"` or a `mesh=` attribute), on
+    which dartpy 6.20's parser fails (cause `dart_mjcf_mesh_geom`)."""
+    try:
+        world = ET.parse(file).getroot().find("worldbody")
+    except (OSError, ET.ParseError):
+        return []
+    if world is None:
+        return []
+    return [b.get("name") or "(unnamed)" for b in world.iter("body")
+            if any(g.get("type") == "mesh" or g.get("mesh") is not None for g in b.findall("geom"))]
+
+
 def _shift(offset: Any) -> np.ndarray:
     T = np.eye(4)
     T[:3, 3] = offset
@@ -55,7 +68,7 @@ def load_native(model: RobotModel) -> tuple[Any, dict[str, Any], dict[str, np.nd
     """readWorld of `model.source`: (the robot's Skeleton, removed from the parsed World; canonical
     link -> its DART BodyNode; canonical link -> (4, 4) canonical link frame in that body's frame;
     notes). EngineFailure when readWorld crashes (cause `dart_mjcf_world_site_crash` where the file
-    has a world site), returns nothing, or a canonical joint is not in one skeleton."""
+    has a world site), returns nothing (`dart_mjcf_mesh_geom` where a body has a mesh geom), or a canonical joint is not in one skeleton."""
     import dartpy as dart
 
     from ..mjcf import compile_mjcf, link_offset
@@ -74,6 +87,14 @@ def load_native(model: RobotModel) -> tuple[Any, dict[str, Any], dict[str, np.nd
                             cause="engine_crash")
     world = dart.utils.MjcfParser.readWorld(dart.common.Uri(uri))
     if world is None or world.getNumSkeletons() == 0:
+        meshy = _mesh_bodies(uri)
+        if meshy:
+            raise EngineFailure("dart", "native", "MjcfParser.readWorld returned no skeleton: body(ies) "
+                                f"{', '.join(meshy[:4])}" + (", ..." if len(meshy) > 4 else "") + " have a mesh "
+                                "geom, on which dartpy 6.20's parser fails (without an <inertial>: '<inertial> "
+                                "element must be specified if a <body> include a geom of mesh type'; with one, it "
+                                "looks for the mesh file at the wrong path: 'Failed loading mesh')",
+                                cause="dart_mjcf_mesh_geom", subject=meshy[0])
         raise EngineFailure("dart", "native", "MjcfParser.readWorld returned no skeleton")
     wanted = [j.name for j in model.dof_joints]
     skels = [world.getSkeleton(i) for i in range(world.getNumSkeletons())]

@@ -119,6 +119,10 @@ def shape_panels(result: CheckResult) -> list[Panel]:
         held = snap.model
         for link in held.links:
             frames = snap.frames.get(link.name)
+            if (frames is None or len(frames) == 0) and link.name == held.root and model.root in declared_frames:
+                # a massless root taken as the world is no link of PyBullet's: no frame
+                # is read back, its shapes are where the model puts its root
+                frames = declared_frames[model.root][None]
             if frames is None or len(frames) == 0:
                 continue
             T = np.asarray(frames[0], dtype=float)

@@ -3,7 +3,8 @@ check options.
 
 - a folder is searched recursively (hidden folders left out) for `*.urdf` and `*.xml`: a `.xml` whose
   root element is `<mujoco>` is an MJCF (`simmatch.mjcf.is_mjcf`), one whose root is `<robot>` a URDF;
-  any other XML (a scene fragment, a launch file, `<mujocoinclude>`) is skipped with the reason;
+  any other XML (a scene fragment, a launch file, `<mujocoinclude>`) is skipped with the reason, as is an MJCF
+  that another MJCF of the folder pulls in with `<include>` (a fragment of that model);
 - a `.urdf` or `.xml` file is that model;
 - any other file is a list: one model per line, a path (relative to the list's folder) followed by
   `check` options for that model (`arm.urdf --base fixed --random-q 5`), `#` starts a comment.
@@ -199,6 +200,24 @@ def read_list(path: Path, defaults: CheckConfig) -> list[ModelSpec]:
     return specs
 
 
+def _included(mjcfs: set[Path]) -> dict[Path, str]:
+    """Files that the MJCFs `mjcfs` pull in with <include file=...> (resolved against the including
+    file's folder, as MuJoCo does for the main file) -> the name of one file that includes it."""
+    out: dict[Path, str] = {}
+    for f in sorted(mjcfs):
+        try:
+            root = ET.parse(f).getroot()
+        except (OSError, ET.ParseError, ValueError, LookupError):
+            continue
+        for el in root.iter("include"):
+            name = el.get("file")
+            if name:
+                target = (f.parent / name).resolve()
+                if target != f.resolve():
+                    out.setdefault(target, f.name)
+    return out
+
+
 def discover(paths: list[str], defaults: CheckConfig, exclude: Path | None = None) -> tuple[list[ModelSpec], list[Skipped]]:
     """The models under `paths` (folders, model files, list files; see the module docstring), in the
     order given (a folder's files sorted by path), each model once; and the XML files skipped.
@@ -215,8 +234,12 @@ def discover(paths: list[str], defaults: CheckConfig, exclude: Path | None = Non
             found = sorted(f for f in p.rglob("*") if f.suffix.lower() in MODEL_SUFFIXES and f.is_file()
                            and not any(part.startswith(".") for part in f.relative_to(p).parts[:-1])
                            and not (ex is not None and (ex == f.resolve().parent or ex in f.resolve().parents)))
-            for f in found:
-                fmt, why = model_format(f)
+            formats = [(f, *model_format(f)) for f in found]
+            included = _included({f for f, fmt, _ in formats if fmt == "mjcf"})
+            for f, fmt, why in formats:
+                by = included.get(f.resolve())
+                if fmt == "mjcf" and by is not None:
+                    fmt, why = None, f"included by {by} (an MJCF fragment, checked as part of that model)"
                 if fmt is None:
                     skipped.append(Skipped(str(f.resolve()), why))
                     continue
