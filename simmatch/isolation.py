@@ -77,11 +77,16 @@ def run_isolated(fn: Callable[..., Any], *args: Any, timeout: float | None = Non
             return Outcome(False, error=f"timed out after {timeout:g} s", crashed=True)
     if result is not None:
         return result
-    code = proc.exitcode
+    return ended_without_result(proc.exitcode, "engine crashed", "engine process exited")
+
+
+def ended_without_result(code: int | None, crashed: str, exited: str) -> Outcome:
+    """The Outcome of a child process that ended without sending a result: killed by a signal (exit
+    code -N: "<crashed> (SIGNAME)") or exited with `code` ("<exited> with code N without a result")."""
     if code is not None and code < 0:
         try:
             name = signal.Signals(-code).name
         except ValueError:
             name = f"signal {-code}"
-        return Outcome(False, error=f"engine crashed ({name})", crashed=True)
-    return Outcome(False, error=f"engine process exited with code {code} without a result", crashed=True)
+        return Outcome(False, error=f"{crashed} ({name})", crashed=True)
+    return Outcome(False, error=f"{exited} with code {code} without a result", crashed=True)

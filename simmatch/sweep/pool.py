@@ -31,7 +31,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from ..errors import UsageError
-from ..isolation import Outcome, _child
+from ..isolation import Outcome, _child, ended_without_result
 
 RAY_INSTALL = "pip install 'simmatch[ray]'"
 
@@ -142,14 +142,7 @@ def run_in_process(fn: Callable[..., Any], args: tuple[Any, ...] = (), timeout: 
         return result
     if timed_out:
         return Outcome(False, error=f"timed out after {timeout:g} s", crashed=True)
-    code = proc.exitcode
-    if code is not None and code < 0:
-        try:
-            name = signal.Signals(-code).name
-        except ValueError:
-            name = f"signal {-code}"
-        return Outcome(False, error=f"crashed ({name})", crashed=True)
-    return Outcome(False, error=f"process exited with code {code} without a result", crashed=True)
+    return ended_without_result(proc.exitcode, "crashed", "process exited")
 
 
 def _timed(task: Task) -> TaskResult:
