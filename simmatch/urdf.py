@@ -468,6 +468,13 @@ def resolve_base(model: RobotModel, base: str) -> RobotModel:
     return replace(model, base=base, base_reason=f"--base {base}")
 
 
+def _looks_utf16(head: bytes) -> bool:
+    """Whether `head` (a file's first bytes, without a byte-order mark) reads as UTF-16 text: every
+    other byte NUL (UTF-16 of ASCII markup, little- or big-endian)."""
+    even, odd = head[0::2], head[1::2]
+    return len(head) >= 4 and (set(odd) == {0} or set(even) == {0})
+
+
 def _parse_xml(p: Path, file: str) -> ET.Element:
     """The root element of a UTF-8 XML file, or ModelError (unreadable, too big, empty, not UTF-8,
     malformed)."""
@@ -480,8 +487,11 @@ def _parse_xml(p: Path, file: str) -> ET.Element:
         raise ModelError(file, "file", f"cannot be read ({exc.strerror or exc})") from None
     if not data.strip():
         raise ModelError(file, "file", "is empty")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:200]:
+    head = data[:200]
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or (b"\x00" in head and _looks_utf16(head)):
         raise ModelError(file, "file", "is UTF-16 (URDF files are UTF-8, the only encoding URDF loaders read)")
+    if b"\x00" in head:
+        raise ModelError(file, "file", "is a binary file, not XML text (NUL bytes in its first 200)")
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:

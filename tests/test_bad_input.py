@@ -228,13 +228,16 @@ def test_bad_model_file_one_line(fname, text, element, problem, workdir, capsys)
 def test_file_level_problems(workdir, capsys):
     good = pendulum()
     (workdir / "utf16.urdf").write_bytes(good.encode("utf-16"))
+    (workdir / "utf16be.urdf").write_bytes(good.encode("utf-16-be"))  # no byte-order mark
+    (workdir / "binary.urdf").write_bytes(bytes(range(256)) * 2)  # NUL bytes, but not UTF-16 text
     (workdir / "latin1.urdf").write_bytes(pendulum(robot="caf\xe9").replace('encoding', 'x').encode("latin-1"))
     (workdir / "empty.urdf").write_bytes(b"")
     (workdir / "blank.urdf").write_text("  \n\n")
     (workdir / "folder.urdf").mkdir()
     (workdir / "bad_encoding.urdf").write_text(good.replace('<?xml version="1.0"?>',
                                                             '<?xml version="1.0" encoding="klingon"?>'))
-    for name, needle in (("utf16.urdf", "UTF-16"), ("latin1.urdf", "not UTF-8"), ("empty.urdf", "is empty"),
+    for name, needle in (("utf16.urdf", "UTF-16"), ("utf16be.urdf", "UTF-16"), ("binary.urdf", "binary file"),
+                         ("latin1.urdf", "not UTF-8"), ("empty.urdf", "is empty"),
                          ("blank.urdf", "is empty"), ("folder.urdf", "not a regular file"),
                          ("bad_encoding.urdf", "xml")):
         code, _, err = run_cli(["show", name], capsys)
