@@ -341,17 +341,24 @@ def expand_multi_dof(joint: Joint) -> tuple[list[Link], list[Joint]]:
     return links, joints
 
 
-def lock_joint(joint: Joint) -> Joint:
-    """A revolute or prismatic joint with lower == upper as the fixed joint URDF makes of it: its
-    origin includes the motion at that position."""
+def locked_motion(joint: Joint, joint_type: str) -> np.ndarray:
+    """4x4 motion of a joint of `joint_type` ('prismatic' or a rotation) about/along its axis at its
+    locked position (limit.lower == limit.upper): the transform `lock_joint` folds into the origin."""
     assert joint.limit is not None and joint.limit.lower is not None, f"{joint.name}: not a locked joint"
     q = float(joint.limit.lower)
     T = np.eye(4)
     axis = np.asarray(joint.axis, dtype=float)
-    if joint.type == "prismatic":
+    if joint_type == "prismatic":
         T[:3, 3] = axis * q
     else:
         T[:3, :3] = Rotation.from_rotvec(axis * q).as_matrix()
+    return T
+
+
+def lock_joint(joint: Joint) -> Joint:
+    """A revolute or prismatic joint with lower == upper as the fixed joint URDF makes of it: its
+    origin includes the motion at that position (`locked_motion`)."""
+    T = locked_motion(joint, joint.type)
     return replace(joint, type="fixed", origin=Pose.from_matrix(joint.origin.matrix @ T), locked_type=joint.type)
 
 

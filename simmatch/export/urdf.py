@@ -40,6 +40,7 @@ from ..model import (
     RobotModel,
     coordinate_name,
     expand_multi_dof,
+    locked_motion,
 )
 from ..urdf import DRAKE_NS
 from . import Notes
@@ -154,18 +155,8 @@ def _link(robot: ET.Element, link: Link) -> None:
 
 
 def _unlocked_origin(j: Joint) -> Pose:
-    """The declared origin of a locked joint (its canonical origin includes the motion at q)."""
-    assert j.limit is not None and j.limit.lower is not None, f"{j.name}: not a locked joint"
-    q = float(j.limit.lower)
-    T = np.eye(4)
-    axis = np.asarray(j.axis, dtype=float)
-    if j.locked_type == "prismatic":
-        T[:3, 3] = axis * q
-    else:
-        from scipy.spatial.transform import Rotation
-
-        T[:3, :3] = Rotation.from_rotvec(axis * q).as_matrix()
-    return Pose.from_matrix(j.origin.matrix @ np.linalg.inv(T))
+    """The declared origin of a locked joint (its canonical origin includes the motion at q: undone)."""
+    return Pose.from_matrix(j.origin.matrix @ np.linalg.inv(locked_motion(j, j.locked_type)))
 
 
 def _joint(robot: ET.Element, j: Joint, notes: Notes, extensions: list[ET.Element]) -> None:
