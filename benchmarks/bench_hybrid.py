@@ -1,14 +1,14 @@
 """Environment steps per second of the learned hybrid simulator against the raw source engine, in the
 same run. One step = one 50 Hz control step = 10 engine steps at 500 Hz.
 
-    python benchmarks/bench_hybrid.py [--steps 2000] [--src bullet mujoco] [--envs 8] [--workers 2] [--markdown]
+    python benchmarks/bench_hybrid.py [--steps 2000] [--src bullet mujoco] [--envs 16] [--workers 2] [--markdown]
 
 Per source, the raw source engine alone (one process, the reference every ratio is taken against; its
 mean over a run before and one after the training loop, since the load of a shared machine changes), and:
 - the training loop: learn-dyn's `Trainer` (the generator's rollouts in `--envs` hybrid environments in
   `--workers` processes, the discriminator's update and rewards, PPO's update) for `--iters` GAIL
   iterations of `--envs` x `--n-steps` environment steps, after one warm-up iteration; its steps/s and
-  where the time goes: physics (the engine, in the slowest worker), env (the rest of the environment step
+  where the time goes: rebuild (fresh engines at each iteration's start), physics (the engine, in the slowest worker), env (the rest of the environment step
   in the worker: corrections, observation, discriminator window), ipc (pipes, pickling, waiting to be
   scheduled), policy (the generator's batched forward pass and SB3's rollout buffer, in the trainer's
   process), disc (discriminator update and rewards), ppo (PPO's update);
@@ -52,11 +52,13 @@ def loop_markdown(loops: list[dict], machine: str) -> str:
     lines = [f"**Training loop** (`python benchmarks/bench_hybrid.py`, learn-dyn's Trainer, GAIL iterations, "
              f"{machine}): environment steps/s (x10 engine steps) against the raw source engine in one process, "
              "and the share of the loop's time", "",
-             "| source | envs / workers | raw source | loop | loop / raw | physics | env | ipc | policy | disc | ppo |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| source | envs / workers | raw source | loop | loop / raw | rebuild | physics | env | ipc | policy | disc "
+             "| ppo |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in loops:
         t = r["time"]
-        share = [f"{100 * t.get(k, 0.0) / t['total']:.0f}%" for k in ("physics", "env", "ipc", "policy", "disc", "ppo")]
+        share = [f"{100 * t.get(k, 0.0) / t['total']:.0f}%" for k in ("rebuild", "physics", "env", "ipc", "policy", "disc",
+                                                                        "ppo")]
         lines.append(f"| {r['src']} | {r['envs']} / {r['workers']} | {r['raw']:.0f} | {r['loop']:.0f} | "
                      f"{r['loop'] / r['raw']:.2f}x | " + " | ".join(share) + " |")
     return "\n".join(lines)
@@ -98,11 +100,16 @@ def main(argv=None):
     ap.add_argument("--steps", type=int, default=2000)
     ap.add_argument("--src", nargs="+", default=["bullet", "mujoco"])
     ap.add_argument("--model", default="hopper")
-    ap.add_argument("--envs", type=int, default=8, help="Training loop: hybrid environments.")
+    from simmatch.gail.config import LearnDynConfig
+
+    d = LearnDynConfig()
+    ap.add_argument("--envs", type=int, default=d.n_envs, help="Training loop: hybrid environments (default: "
+                                                                "learn-dyn's --n-envs).")
     ap.add_argument("--workers", type=int, default=None,
-                    help="Training loop: worker processes (default: min(--envs, cores); 0: in process).")
-    ap.add_argument("--iters", type=int, default=2, help="Training loop: timed GAIL iterations.")
-    ap.add_argument("--n-steps", type=int, default=512, help="Training loop: steps per environment and iteration.")
+                    help="Training loop: worker processes (default: learn-dyn's, min(--envs, cores); 0: in process).")
+    ap.add_argument("--iters", type=int, default=3, help="Training loop: timed GAIL iterations.")
+    ap.add_argument("--n-steps", type=int, default=d.n_steps, help="Training loop: steps per environment and "
+                                                                     "iteration (default: learn-dyn's --n-steps).")
     ap.add_argument("--loop-only", action="store_true", help="Only the raw engine and the training loop.")
     ap.add_argument("--markdown", action="store_true", help="Print only the README text (block speed_hybrid).")
     args = ap.parse_args(argv)

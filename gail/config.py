@@ -87,12 +87,13 @@ class LearnDynConfig:
     disc_batch: int = option(256, minimum=1, maximum=1_000_000, help="Discriminator minibatch size.")
     gp_lambda: float = option(1.0, minimum=0.0, maximum=1e6, help="Discriminator gradient-penalty weight.")
     # generator (PPO)
-    n_envs: int = option(2, minimum=1, maximum=64, help="Parallel hybrid environments.")
-    env_workers: int = option(0, minimum=0, maximum=64,
-                              help="Processes the environments run in (at most --n-envs, which are shared out "
-                                   "among them; 0: in the trainer's process). Results do not depend on it.")
-    n_steps: int = option(512, minimum=2, maximum=1_000_000, help="Generator steps per env and iteration.")
-    batch_size: int = option(256, minimum=1, maximum=1_000_000, help="Generator (PPO) minibatch size.")
+    n_envs: int = option(32, minimum=1, maximum=256, help="Parallel hybrid environments.")
+    env_workers: int | None = option(None, minimum=0, maximum=256,
+                                     help="Processes the environments run in (default: one per core, at most "
+                                          "--n-envs, which are shared out among them; 0: all in the trainer's "
+                                          "process). Results do not depend on it.")
+    n_steps: int = option(256, minimum=2, maximum=1_000_000, help="Generator steps per env and iteration.")
+    batch_size: int = option(2048, minimum=1, maximum=1_000_000, help="Generator (PPO) minibatch size.")
     n_epochs: int = option(5, minimum=1, maximum=1000, help="Generator (PPO) epochs per iteration.")
     lr: float = option(3e-4, positive=True, maximum=1.0, help="Generator (PPO) learning rate, GT pretraining.")
     gail_lr: float = option(1e-4, positive=True, maximum=1.0,

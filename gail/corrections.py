@@ -22,6 +22,7 @@ applied only while that link is near the ground (its lowest collision point belo
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -116,8 +117,18 @@ class CorrectionSpace:
         self.names = [d.name for d in self.dims]
         # map_dims' bounds and the torque-scale entries, looked up once (apply runs every control step)
         self._lo, self._nom, self._hi = (np.array([getattr(d, k) for d in self.dims]) for k in ("lo", "nominal", "hi"))
+        self._up, self._down = self._hi - self._nom, self._nom - self._lo
         self._scale_at = [(i, self.names.index(f"torque_scale[{model.joint_names[i]}]"))
                           for i in actuated_indices(model)] if kind == "contact" else []
+        self._scale_joints = np.array([i for i, _ in self._scale_at], dtype=int)
+        self._scale_outputs = np.array([k for _, k in self._scale_at], dtype=int)
+        # per contact link: positions in the output of friction, restitution, softness, damping ratio (-1: absent)
+        self._link_at = []
+        for link in self.links if kind == "contact" else []:
+            sfx = f"[{link}]" if self.per_link else ""
+            at = [self.names.index(n) if n in self.names else -1
+                  for n in (f"friction{sfx}", f"restitution{sfx}", f"softness{sfx}", f"damping_ratio{sfx}")]
+            self._link_at.append((link, *at))
 
     @property
     def dim(self) -> int:
@@ -125,9 +136,8 @@ class CorrectionSpace:
 
     def physical(self, u) -> np.ndarray:
         """map_dims(self.dims, u), with the bounds looked up once."""
-        t = to_unit(u)
-        nom = self._nom
-        return np.where(t >= 0, nom + t * (self._hi - nom), nom + t * (nom - self._lo))
+        t = np.tanh(np.asarray(u, dtype=float))
+        return self._nom + t * np.where(t >= 0, self._up, self._down)  # the same numbers as map_dims
 
     def index(self, name: str) -> int:
         return self.names.index(name)
@@ -141,19 +151,17 @@ class CorrectionSpace:
         `lowest_z`: link -> lowest collision point height (force space only)."""
         v = self.physical(u)
         if self.kind == "contact":
-            d = dict(zip(self.names, v))
-            for link in self.links:
-                sfx = f"[{link}]" if self.per_link else ""
-                soft = d.get(f"softness{sfx}", 0.0)
+            vals = v.tolist()
+            for link, i_fric, i_rest, i_soft, i_damp in self._link_at:
+                soft = vals[i_soft] if i_soft >= 0 else 0.0
                 stiffness = damping = None
                 if soft > RIGID_BELOW:
                     stiffness = 10.0 ** (5.0 - 2.0 * soft)
-                    damping = 2.0 * d[f"damping_ratio{sfx}"] * np.sqrt(stiffness * self.total_mass)
-                backend.set_contact_params(link, friction=d[f"friction{sfx}"], restitution=d.get(f"restitution{sfx}"),
+                    damping = 2.0 * vals[i_damp] * math.sqrt(stiffness * self.total_mass)
+                backend.set_contact_params(link, friction=vals[i_fric], restitution=vals[i_rest] if i_rest >= 0 else None,
                                            stiffness=stiffness, damping=damping)
             scale = np.ones(self.model.dof)
-            for i, k in self._scale_at:
-                scale[i] = v[k]
+            scale[self._scale_joints] = v[self._scale_outputs]
             backend.torque_scale = base_torque_scale * scale
         else:
             for k, link in enumerate(self.links):

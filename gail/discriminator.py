@@ -55,14 +55,15 @@ class Discriminator(nn.Module):
         stats = {"loss": 0.0, "gp": 0.0, "acc_target": 0.0, "acc_gen": 0.0}
         if len(expert) == 0 or len(generated) == 0 or steps <= 0:
             return stats
-        E = torch.as_tensor(expert, dtype=torch.float32)
+        E = self._expert_tensor(expert)
         G = torch.as_tensor(generated, dtype=torch.float32)
+        labels = torch.cat([torch.ones(batch), torch.zeros(batch)])
+        sums = torch.zeros(4)
         for _ in range(steps):
             e = E[torch.as_tensor(rng.integers(0, len(E), batch))]
             g = G[torch.as_tensor(rng.integers(0, len(G), batch))]
-            le, lg = self.logits(e), self.logits(g)
-            loss = F.binary_cross_entropy_with_logits(le, torch.ones_like(le)) + \
-                F.binary_cross_entropy_with_logits(lg, torch.zeros_like(lg))
+            z = self.logits(torch.cat([e, g]))  # one forward pass for both halves
+            loss = F.binary_cross_entropy_with_logits(z, labels) * 2.0  # = BCE(target) + BCE(generated)
             alpha = torch.as_tensor(rng.random((batch, 1)), dtype=torch.float32)
             mix = (alpha * e + (1 - alpha) * g).requires_grad_(True)
             grad = torch.autograd.grad(self.logits(mix).sum(), mix, create_graph=True)[0]
@@ -71,8 +72,15 @@ class Discriminator(nn.Module):
             self.opt.zero_grad()
             total.backward()
             self.opt.step()
-            stats["loss"] += loss.item() / steps
-            stats["gp"] += gp.item() / steps
-            stats["acc_target"] += float((le > 0).float().mean()) / steps
-            stats["acc_gen"] += float((lg < 0).float().mean()) / steps
-        return stats
+            with torch.no_grad():
+                sums += torch.stack([loss, gp, (z[:batch] > 0).float().mean(), (z[batch:] < 0).float().mean()])
+        mean = (sums / steps).tolist()
+        return dict(zip(("loss", "gp", "acc_target", "acc_gen"), mean))
+
+    def _expert_tensor(self, expert: np.ndarray) -> torch.Tensor:
+        """The target windows as a float32 tensor, converted once per array (the trainer passes the same
+        array every iteration)."""
+        cached = self.__dict__.get("_expert_cache")
+        if cached is None or cached[0] is not expert:
+            cached = self._expert_cache = (expert, torch.as_tensor(expert, dtype=torch.float32))
+        return cached[1]

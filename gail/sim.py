@@ -71,9 +71,13 @@ class HybridSim:
     def rebuild(self) -> None:
         """A fresh engine: no contact caches, no corrections left over (PyBullet cannot switch a
         compliant contact back to rigid). The trainer calls this at every iteration start so that
-        an iteration does not depend on the history of the engine (identical resume)."""
-        self.backend.close()
-        self.backend = make_target(self.src, self.model, self._config)
+        an iteration does not depend on the history of the engine (identical resume). An engine that
+        can return to its as-built state exactly (`Backend.renew`, MuJoCo) does so in place."""
+        if self.backend.renew():
+            self.backend.torque_scale = self.base_scale.copy()
+        else:
+            self.backend.close()
+            self.backend = make_target(self.src, self.model, self._config)
         self._nominal_set = False
 
     @property

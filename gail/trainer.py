@@ -88,6 +88,17 @@ class _Clock(BaseCallback):
         self.rollout_s += time.perf_counter() - self.t0
 
 
+LOCAL_WEIGHT = 0.6  # the trainer's own group of environments, against a worker's (vec_env.groups)
+
+
+def env_workers(cfg: LearnDynConfig) -> int:
+    """The processes the environments run in: --env-workers, or by default one per core (at most
+    --n-envs); 0: all in the trainer's process."""
+    if cfg.env_workers is None:
+        return max(1, min(cfg.n_envs, os.cpu_count() or 1))
+    return min(cfg.env_workers, cfg.n_envs)
+
+
 def _iter_seed(seed: int, it: int) -> int:
     return (seed * 1_000_003 + it * 7919) % (2**31 - 1)
 
@@ -109,8 +120,9 @@ class Trainer:
         # environments for both stages (HybridEnv.set_mode), in `workers` processes or in this one
         makers: list[Callable[[], gym.Env]] = [
             EnvMaker(model, cfg, train, behaviour, self.spec, self.obs_mean, self.obs_std, k) for k in range(cfg.n_envs)]
-        workers = min(cfg.env_workers, cfg.n_envs)
-        self.venv: VecEnv = ProcessVecEnv(makers, workers) if workers > 0 else DummyVecEnv(makers)
+        workers = env_workers(cfg)
+        self.venv: VecEnv = (ProcessVecEnv(makers, workers, local_weight=LOCAL_WEIGHT) if workers > 0
+                             else DummyVecEnv(makers))
         self.env_gt, self.env_gail = self.venv, RolloutRecorder(self.venv)
         self.timing: dict[str, float] = {}  # the last iteration's, see _timing
         self.t_disc = 0.0
@@ -182,6 +194,7 @@ class Trainer:
         gail = it >= cfg.pretrain_iters
         env = self.env_gail if gail else self.env_gt
         s = _iter_seed(cfg.seed, it)
+        t0 = time.perf_counter()
         self.venv.env_method("rebuild")
         self.venv.env_method("set_mode", "gail" if gail else "gt")
         set_random_seed(s)
@@ -190,7 +203,7 @@ class Trainer:
         env.seed(s)
         if gail:
             self.env_gail.clear()
-        t0 = time.perf_counter()
+        t_rebuild = time.perf_counter() - t0
         self._gail_stage, self._last = gail, {}
         n = cfg.n_steps * cfg.n_envs
         clock = _Clock()
@@ -199,7 +212,7 @@ class Trainer:
         self.ppo.learn(n, reset_num_timesteps=False,
                        callback=clock if callback is None else CallbackList([clock, callback]))
         dt = time.perf_counter() - t0
-        self.timing = self._timing(dt, clock, t_env0)
+        self.timing = self._timing(dt, clock, t_env0, t_rebuild)
         self.ppo.logger.dump(self.iteration + 1)  # PPO's train/* of this iteration -> self.ppo_values
         self.iteration += 1
         row = {"iteration": self.iteration, "stage": "gail" if gail else "pretrain",
@@ -209,14 +222,16 @@ class Trainer:
             row.update(self.evaluate())
         return row
 
-    def _timing(self, dt: float, clock: _Clock, env0: dict | None) -> dict[str, float]:
-        """Where the iteration's wall time went (seconds): rollout (collecting the steps), of which env
+    def _timing(self, dt: float, clock: _Clock, env0: dict | None, rebuild: float) -> dict[str, float]:
+        """Where the iteration's wall time went (seconds): rebuild (fresh engines at the iteration's start),
+        rollout (collecting the steps), of which env
         (the slowest worker's environment steps), physics (the engine within them), ipc (waiting for the
         workers beyond their work: pipes, pickling, scheduling) and policy (the rest of the rollout in
         this process: the generator's batched forward pass, SB3's buffer); disc (discriminator update and
         rewards); ppo (PPO's update)."""
         rollout = clock.rollout_s - self.t_disc
-        out = {"total": dt, "rollout": rollout, "disc": self.t_disc, "ppo": dt - clock.rollout_s}
+        out = {"total": dt, "rebuild": rebuild, "rollout": rollout, "disc": self.t_disc,
+               "ppo": dt - rebuild - clock.rollout_s}
         if env0 is not None and isinstance(self.venv, ProcessVecEnv):
             tm = self.venv.timing
             env, wait = tm["env"] - env0["env"], tm["wait"] - env0["wait"]

@@ -54,7 +54,7 @@ def test_workers_give_the_in_process_run_bit_for_bit(setup, tmp_path):
     """3 environments in this process, in 2 workers (groups of 2 and 1), twice in 3 workers: identical
     metrics rows (progress.csv), generator weights and discriminator windows."""
     ref = _run(setup, tmp_path, "w0", 0)
-    assert ref[3].keys() == {"total", "rollout", "disc", "ppo"}
+    assert ref[3].keys() == {"total", "rebuild", "rollout", "disc", "ppo"}
     assert [r["stage"] for r in ref[0]] == ["pretrain", "gail"]
     for name, workers in (("w2", 2), ("w3a", 3), ("w3b", 3)):
         rows, params, feats, timing = _run(setup, tmp_path, name, workers)

@@ -517,11 +517,15 @@ class Backend(ABC):
         """Advance `n` engine steps with the torques last given to `apply_torques` (times the
         `torque_map` at the state before each step, when there is one)."""
         if self.torque_map is None:
-            for _ in range(n):
-                self._step()
+            self._steps(n)
             return
         for _ in range(n):
             self._mapped_step()
+
+    def _steps(self, n: int) -> None:
+        """`n` engine steps with the torques held (engines override it with one call where they have one)."""
+        for _ in range(n):
+            self._step()
 
     def _mapped_step(self) -> None:
         """One engine step with the held torques times `torque_map`(joint velocities now): the one
@@ -539,6 +543,14 @@ class Backend(ABC):
         self.last_applied = t
         self._apply_torques(t)
         self._step()
+
+    def renew(self) -> bool:
+        """Return this build to its state right after construction, in place: the state of
+        `State.zeros`, no torques, no external forces, every run-time contact parameter as built (the
+        `torque_scale` and `torque_map` a variant set stay). True when the engine can do so exactly,
+        so that what follows steps bit for bit as on a new build; False (the default, e.g. PyBullet,
+        which cannot switch a compliant contact back to rigid) when the caller must build anew."""
+        return False
 
     # -- run-time corrections (learn-dyn's hybrid simulator) ----------------------------------
     # Which of set_contact_params' keywords this engine honours: `capabilities.contact_params`.

@@ -379,6 +379,43 @@ def shape_inertia_explanation(link: Link, held: Inertial) -> Explanation:
                        extra=extra)
 
 
+class _ServerPool:
+    """DIRECT physics servers of this process that were emptied with `resetSimulation`, for the next build
+    (at most `size`). `resetSimulation` removes every body and resets gravity and the solver settings;
+    `_build` sets every engine parameter it relies on (time step, solver iterations, sub-steps,
+    deterministic pairs, gravity), so a build on a pooled server steps bit for bit as on a new one
+    (tests/test_bullet_pool.py). A forked child does not take its parent's servers."""
+
+    def __init__(self, size: int = 64):
+        self.size = size
+        self.pid = os.getpid()
+        self.free: list[int] = []
+
+    def take(self) -> int | None:
+        if self.pid != os.getpid():
+            self.pid, self.free = os.getpid(), []
+        while self.free:
+            cid = self.free.pop()
+            if p.isConnected(cid):
+                return cid
+        return None
+
+    def give(self, cid: int) -> bool:
+        """Empty server `cid` and keep it; False (the caller disconnects it) when the pool is full or
+        belongs to another process."""
+        if self.pid != os.getpid() or len(self.free) >= self.size:
+            return False
+        try:
+            p.resetSimulation(physicsClientId=cid)
+        except p.error:
+            return False
+        self.free.append(cid)
+        return True
+
+
+_POOL = _ServerPool()
+
+
 class BulletBackend(Backend):
     engine = "bullet"
     capabilities = Capabilities(
@@ -417,9 +454,15 @@ class BulletBackend(Backend):
             raise
 
     def _connect(self) -> int:
-        """The physics server this build lives in: DIRECT (no window). `simmatch view` overrides it
-        with a GUI connection (simmatch/view.py)."""
-        return int(p.connect(p.DIRECT))
+        """The physics server this build lives in: DIRECT (no window), taken from this process's pool of
+        reset servers when it holds one (connecting costs ~15 ms, `resetSimulation` ~1 ms: learn-dyn
+        rebuilds its engines at every iteration). `simmatch view` overrides it with a GUI connection
+        (simmatch/view.py), which is never pooled."""
+        cid = _POOL.take()
+        if cid is None:
+            cid = int(p.connect(p.DIRECT))
+        self._poolable = True
+        return cid
 
     @property
     def cid(self) -> int:
@@ -1400,7 +1443,10 @@ class BulletBackend(Backend):
 
     def close(self) -> None:
         if self._cid is not None and p.isConnected(self._cid):
-            p.disconnect(self._cid)
+            # a rigid DIRECT world goes back to the pool, emptied; a deformable one (FEM floor) is not reused
+            fem = self.config.floor and self.config.contact.young_modulus is not None
+            if not (self.__dict__.get("_poolable") and not fem and _POOL.give(self._cid)):
+                p.disconnect(self._cid)
         self._cid = None
         if self._tmpdir is not None:
             shutil.rmtree(self._tmpdir, ignore_errors=True)

@@ -388,6 +388,10 @@ class MujocoBackend(Backend):
         mujoco.mj_step(self.m, self.d)
         self._stale = True
 
+    def _steps(self, n: int) -> None:
+        mujoco.mj_step(self.m, self.d, nstep=n)  # the same loop, in C
+        self._stale = True
+
     def _fresh(self) -> None:
         if self._stale:
             mujoco.mj_forward(self.m, self.d)
@@ -414,8 +418,9 @@ class MujocoBackend(Backend):
         if restitution is not None and restitution > 0:
             raise EngineFailure("mujoco", self.load, "engine mujoco cannot set restitution (no coefficient)")
         geoms = self._contact_geoms(link)
-        if not hasattr(self, "_solref0"):
+        if not hasattr(self, "_solref0"):  # as built: renew() puts them back
             self._solref0 = self.m.geom_solref.copy()
+            self._friction0 = self.m.geom_friction.copy()
         for g in geoms:
             if friction is not None:
                 self.m.geom_friction[g, 0] = float(friction)
@@ -423,6 +428,21 @@ class MujocoBackend(Backend):
                 self.m.geom_solref[g] = (-float(stiffness), -float(damping))
             else:
                 self.m.geom_solref[g] = self._solref0[g]
+
+    def renew(self) -> bool:
+        """In place (~0.1 ms against ~3 ms for a new compile): the contact parameters set at run time back
+        to the compiled ones, `mj_resetData` (state, applied forces, warm start, warnings: as the new
+        MjData of a build), then the constructor's `State.zeros`."""
+        if hasattr(self, "_solref0"):
+            self.m.geom_solref[:] = self._solref0
+            self.m.geom_friction[:] = self._friction0
+        mujoco.mj_resetData(self.m, self.d)
+        self._torque = np.zeros(self.model.dof)
+        self.last_applied = np.zeros(self.model.dof)
+        self._bad_count = 0
+        self._stale = True
+        self.set_state(State.zeros(self.model))
+        return True
 
     def get_contact_params(self, link: str) -> dict[str, float | None]:
         """From the link's first collision geom: geom_friction[0]; a direct solref (negative entries
