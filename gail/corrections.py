@@ -123,12 +123,12 @@ class CorrectionSpace:
         self._scale_joints = np.array([i for i, _ in self._scale_at], dtype=int)
         self._scale_outputs = np.array([k for _, k in self._scale_at], dtype=int)
         # per contact link: positions in the output of friction, restitution, softness, damping ratio (-1: absent)
-        self._link_at = []
+        self._link_at: list[tuple[str, int, int, int, int]] = []
         for link in self.links if kind == "contact" else []:
             sfx = f"[{link}]" if self.per_link else ""
-            at = [self.names.index(n) if n in self.names else -1
-                  for n in (f"friction{sfx}", f"restitution{sfx}", f"softness{sfx}", f"damping_ratio{sfx}")]
-            self._link_at.append((link, *at))
+            i_fric, i_rest, i_soft, i_damp = (self.names.index(n) if n in self.names else -1 for n in (
+                f"friction{sfx}", f"restitution{sfx}", f"softness{sfx}", f"damping_ratio{sfx}"))
+            self._link_at.append((link, i_fric, i_rest, i_soft, i_damp))
 
     @property
     def dim(self) -> int:
