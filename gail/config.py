@@ -92,20 +92,25 @@ class LearnDynConfig:
                                      help="Processes the environments run in (default: one per core, at most "
                                           "--n-envs, which are shared out among them; 0: all in the trainer's "
                                           "process). Results do not depend on it.")
-    n_steps: int = option(256, minimum=2, maximum=1_000_000, help="Generator steps per env and iteration.")
+    n_steps: int = option(256, minimum=2, maximum=1_000_000,
+                          help="Generator steps per env and iteration (GAIL stage; at least --max-steps, so "
+                               "that every step of an episode is seen).")
+    pretrain_n_steps: int = option(64, minimum=2, maximum=1_000_000,
+                                   help="Generator steps per env and iteration in GT pretraining (each episode "
+                                        "one transition; the minibatch scales with it).")
     batch_size: int = option(2048, minimum=1, maximum=1_000_000, help="Generator (PPO) minibatch size.")
-    n_epochs: int = option(5, minimum=1, maximum=1000, help="Generator (PPO) epochs per iteration.")
-    lr: float = option(3e-4, positive=True, maximum=1.0, help="Generator (PPO) learning rate, GT pretraining.")
+    n_epochs: int = option(10, minimum=1, maximum=1000, help="Generator (PPO) epochs per iteration.")
+    lr: float = option(1e-3, positive=True, maximum=1.0, help="Generator (PPO) learning rate, GT pretraining.")
     gail_lr: float = option(1e-4, positive=True, maximum=1.0,
                             help="Generator (PPO) learning rate, GAIL stage (the discriminator's reward is "
                                  "noisier than the GT reward).")
     gamma: float = option(0.95, minimum=0.0, maximum=1.0, help="Generator (PPO) discount factor.")
     gae_lambda: float = option(0.95, minimum=0.0, maximum=1.0, help="Generator (PPO) GAE lambda.")
     ent_coef: float = option(0.0, minimum=0.0, maximum=1.0, help="Generator (PPO) entropy coefficient.")
-    log_std_init: float = option(-1.0, minimum=-20.0, maximum=5.0, help="Generator's initial action log-std.")
+    log_std_init: float = option(-0.5, minimum=-20.0, maximum=5.0, help="Generator's initial action log-std.")
     net_arch: tuple[int, ...] = option((64, 64), parse=comma_ints, text=comma_text,
                                        help="Generator hidden layer sizes, comma list.")
-    pretrain_iters: int = option(30, minimum=0, maximum=100_000,
+    pretrain_iters: int = option(100, minimum=0, maximum=100_000,
                                  help="GT-pretraining iterations (reward: -one-step GT error).")
     gail_iters: int = option(10, minimum=0, maximum=100_000, help="GAIL iterations.")
     gt_reward_scale: float = option(1.0, positive=True, maximum=1e6,

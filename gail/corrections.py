@@ -32,7 +32,7 @@ from simmatch.model import RobotModel
 from .features import actuated_indices
 
 SPACES = ("contact", "force")
-TORQUE_SCALE_RANGE = (0.3, 1.5)
+TORQUE_SCALE_RANGE = (0.0, 1.5)
 RIGID_BELOW = 0.05  # softness under this is the engine's rigid contact (a dead zone around nominal)
 
 

@@ -200,12 +200,13 @@ class Trainer:
         set_random_seed(s)
         self.ppo.set_env(env, force_reset=True)  # learn() starts from env.reset() with the seeds below
         self.rate.value = cfg.gail_lr if gail else cfg.lr
+        n_steps = self._stage_rollout(gail)
         env.seed(s)
         if gail:
             self.env_gail.clear()
         t_rebuild = time.perf_counter() - t0
         self._gail_stage, self._last = gail, {}
-        n = cfg.n_steps * cfg.n_envs
+        n = n_steps * cfg.n_envs
         clock = _Clock()
         t_env0 = dict(self.venv.timing) if isinstance(self.venv, ProcessVecEnv) else None
         self.t_disc = 0.0
@@ -221,6 +222,25 @@ class Trainer:
         if cfg.eval_every and (self.iteration % cfg.eval_every == 0 or self.iteration == self.total_iters):
             row.update(self.evaluate())
         return row
+
+    def _stage_rollout(self, gail: bool) -> int:
+        """Set PPO's rollout length and minibatch size for the stage (public attributes of SB3's PPO: its
+        `n_steps`, `batch_size` and `rollout_buffer`, a new RelabelledRolloutBuffer when the length
+        changes). GAIL: --n-steps and --batch-size. GT pretraining: --pretrain-n-steps, the minibatch
+        scaled with it (the same number of minibatches per epoch): each GT episode is one transition,
+        so shorter rollouts mean more PPO updates for the same samples, and PPO's clipped step bounds
+        how far the generator moves per update. Returns the rollout length."""
+        cfg, ppo = self.cfg, self.ppo
+        n_steps = cfg.n_steps if gail else cfg.pretrain_n_steps
+        full = min(cfg.batch_size, cfg.n_steps * cfg.n_envs)
+        ppo.batch_size = full if gail else max(1, round(full * n_steps / cfg.n_steps))
+        if ppo.n_steps != n_steps or ppo.rollout_buffer.buffer_size != n_steps:
+            old = ppo.rollout_buffer
+            buf = RelabelledRolloutBuffer(n_steps, old.observation_space, old.action_space, device=old.device,
+                                          gae_lambda=old.gae_lambda, gamma=old.gamma, n_envs=old.n_envs)
+            ppo.n_steps, ppo.rollout_buffer = n_steps, buf
+            self._hooked(ppo)
+        return n_steps
 
     def _timing(self, dt: float, clock: _Clock, env0: dict | None, rebuild: float) -> dict[str, float]:
         """Where the iteration's wall time went (seconds): rebuild (fresh engines at the iteration's start),

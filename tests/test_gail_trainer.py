@@ -108,3 +108,36 @@ def test_best_generator_is_selected_on_validation_data(setup, tmp_path):
     now = float(one_step_errors(last.eval_sim, last.val_data, last.corrector(), n=CFG.eval_transitions).mean())
     assert now == pytest.approx(errs[last.total_iters], rel=1e-9)  # same seed: same run until the end
     last.close()
+
+
+def test_each_stage_has_its_own_rollout_length(setup, tmp_path):
+    """GT pretraining collects --pretrain-n-steps per environment and iteration with a minibatch scaled with
+    it, GAIL --n-steps; a run resumed from a pretraining checkpoint continues identically across the switch."""
+    cfg = LearnDynConfig(**{**CFG.__dict__, "pretrain_iters": 2, "gail_iters": 1, "pretrain_n_steps": 8})
+    probe = _trainer(setup, tmp_path, "probe", cfg)
+    probe.step()
+    assert (probe.ppo.n_steps, probe.ppo.batch_size, probe.ppo.rollout_buffer.buffer_size) == (8, 8, 8)
+    probe.step()
+    probe.step()
+    assert (probe.ppo.n_steps, probe.ppo.batch_size, probe.ppo.rollout_buffer.buffer_size) == (32, 32, 32)
+    probe.close()
+    full = _trainer(setup, tmp_path, "stages", cfg)
+    full.train()
+    rows_full = full.run.read_metrics()
+    g_full, d_full = _params(full)
+    full.close()
+    # 2 envs x 8 steps per pretraining iteration, then 2 envs x 32 steps
+    assert [int(r["timesteps"]) for r in rows_full] == [16, 32, 96]
+    part = _trainer(setup, tmp_path, "stages_part", cfg)
+    part.step()
+    part.run.log({"iteration": 1})
+    part.save_checkpoint()
+    part.close()
+    resumed = _trainer(setup, tmp_path, "stages_part", cfg)
+    resumed.train(resume=True)
+    rows_res = resumed.run.read_metrics()
+    g_res, d_res = _params(resumed)
+    resumed.close()
+    np.testing.assert_array_equal(g_res, g_full)
+    np.testing.assert_array_equal(d_res, d_full)
+    assert [r["gt/one_step"] for r in rows_res[1:]] == [r["gt/one_step"] for r in rows_full[1:]]
