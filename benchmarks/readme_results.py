@@ -476,7 +476,8 @@ def _ld_digest(r: dict) -> dict:
             "backends": {k: {"raw": v["raw_source"]["mean"], "learned": v["learned_hybrid"]["mean"]}
                          for k, v in s["backends"].items()},
             "sysid": s.get("sysid", {}).get("values"),
-            "refine": s.get("refine"), "wall_s": s.get("wall_s")}
+            "refine": s.get("refine"), "wall_s": s.get("wall_s"), "learned_vs_sysid": s.get("learned_vs_sysid"),
+            "emf": s.get("emf_torque_scale")}
 
 
 # what each learn-dyn block passes to `simmatch learn-dyn` (config.json field -> value), for --from-run
@@ -486,7 +487,13 @@ LD_EXPECT = {
                                    "pretrain_iters": 0, "gail_iters": 100, "gail_lr": 1e-3, "disc_steps": 50},
     "learn_dyn_bullet_dart": {"src": "bullet", "dst": "dart", "policy": None, "seed": 0},
     "learn_dyn_refine": {"src": "bullet", "dst": "bullet:low-power", "seed": 0, "refine_steps": 20000},
+    "learn_dyn_emf_hopper": {"src": "bullet", "dst": "bullet:emf", "policy": None, "seed": 0},
+    "learn_dyn_emf_laikago": {"model": "laikago", "src": "bullet", "dst": "bullet:emf", "policy": None, "seed": 0,
+                              "behavior": "trot", "substeps": 2},
+    "learn_dyn_deform_floor": {"src": "bullet", "dst": "bullet:deform-floor", "policy": None, "seed": 0},
 }
+# fields of config.json that do not change a run's results (where it ran, how it was named)
+LD_FREE = {"run", "env_workers", "render", "policy"}
 
 
 def from_run(name: str, folder: Path) -> dict:
@@ -498,6 +505,19 @@ def from_run(name: str, folder: Path) -> dict:
     for k, v in LD_EXPECT[name].items():
         if r["config"].get(k) != v:
             raise SystemExit(f"error: {folder}: config {k}={r['config'].get(k)!r}, block {name} runs {k}={v!r}")
+    # every other field at today's default: a run made before a default changed is not the block's command
+    from dataclasses import asdict
+
+    from simmatch.gail.config import LearnDynConfig
+
+    defaults = asdict(LearnDynConfig())
+    for k, v in defaults.items():
+        if k in LD_EXPECT[name] or k in LD_FREE or (name == "learn_dyn_refine" and k == "policy"):
+            continue
+        got = r["config"].get(k)
+        if (list(got) if isinstance(got, (list, tuple)) else got) != (list(v) if isinstance(v, tuple) else v):
+            raise SystemExit(f"error: {folder}: config {k}={got!r}, but the block's command runs the default "
+                             f"{k}={v!r} (made with other defaults: run it again)")
     if (name == "learn_dyn_refine") != ("refine" in r["scores"]):
         raise SystemExit(f"error: {folder}: {'no' if name == 'learn_dyn_refine' else 'a'} refinement in scores.json")
     return _ld_digest(r)
@@ -534,6 +554,49 @@ def measure_ld_refine() -> dict:
                                         "--refine-steps", str(REFINE_STEPS)], Path(tmp), "refine"))
     out["train_policy_wall_s"] = train_s
     return out
+
+
+STATE_ARGS = {
+    "learn_dyn_emf_hopper": ["--src", "bullet", "--dst", "bullet:emf"],
+    "learn_dyn_emf_laikago": ["laikago", "--src", "bullet", "--dst", "bullet:emf", "--behavior", "trot",
+                              "--substeps", "2"],
+    "learn_dyn_deform_floor": ["--src", "bullet", "--dst", "bullet:deform-floor"],
+}
+
+
+def _ld_state(name: str) -> Callable[[], dict]:
+    def measure() -> dict:
+        with tempfile.TemporaryDirectory() as tmp:
+            return _ld_digest(learn_dyn_run(STATE_ARGS[name], Path(tmp), name))
+    return measure
+
+
+def render_ld_state(name: str) -> Callable[[dict], str]:
+    """A state-dependent target (emf, deform-floor): the methods table and the learned hybrid against the
+    constant sysid fit (issue 13's bar: at least 30% lower held-out one-step and 10-step GT error)."""
+    def render(m: dict) -> str:
+        args = STATE_ARGS[name]
+        target = args[args.index("--dst") + 1]
+        model = args[0] if not args[0].startswith("--") else "hopper"
+        vs = m.get("learned_vs_sysid") or {}
+        one, hh = vs.get("one_step"), vs.get(f"h{m['horizon']}")
+        verdict = ("meets" if one is not None and hh is not None and one >= 0.3 and hh >= 0.3 else "does not meet")
+        txt = [f"**{model}, {target}** (`simmatch learn-dyn {' '.join(STATE_ARGS[name])}`: defaults, seed 0; "
+               f"selected generator: iteration {m['selected_iteration']} of {m['iterations']}, the {_stage(m)} stage):",
+               "", _methods_table(m, target), ""]
+        line = (f"Learned hybrid against the constant sysid fit (1 - learned / sysid): one-step "
+                f"**{100 * one:.1f}%**, {m['horizon']}-step **{100 * hh:.1f}%**, which {verdict} the 30% bar on both"
+                if one is not None and hh is not None else "No sysid comparison in scores.json")
+        emf = m.get("emf")
+        if emf:
+            per = ", ".join(f"{j.replace('_joint', '')} {v['correlation']:.2f}" for j, v in emf["joints"].items()
+                            if v.get("correlation") is not None)
+            line += (f"; the learned torque scale against the true clip(1 - |dq|/{emf['omega0']:g}) over held-out "
+                     f"states correlates **{emf['correlation']:.2f}** (pooled; per joint: {per}), mean absolute "
+                     f"difference {emf['mean_abs_diff']:.3f} (`emf_torque_scale.png` in the run folder)")
+        txt.append(line + ".")
+        return "\n".join(txt)
+    return render
 
 
 def _methods_table(m: dict, target: str) -> str:
@@ -695,6 +758,8 @@ BLOCKS = {b.name: b for b in (
           measure_ld_bullet_dart, render_ld_bullet_dart, slow=True),
     Block("learn_dyn_refine", "simmatch train-policy; simmatch learn-dyn --src bullet --dst bullet:low-power "
                               "--policy P --refine-steps 20000", measure_ld_refine, render_ld_refine, slow=True),
+    *(Block(n, "simmatch learn-dyn " + " ".join(a), _ld_state(n), render_ld_state(n), slow=True)
+      for n, a in STATE_ARGS.items()),
 )}
 
 

@@ -130,7 +130,7 @@ class LearnDynConfig:
                                     help="Held-out transitions per one-step score.")
     backend_traj: int = option(20, minimum=1, maximum=100_000,
                                help="Trajectories per backend for the against-backends table.")
-    sysid_evals: int = option(120, minimum=1, maximum=1_000_000, help="CMA-ES evaluations of the sysid baseline.")
+    sysid_evals: int = option(400, minimum=1, maximum=1_000_000, help="CMA-ES evaluations of the sysid baseline.")
     sysid_transitions: int = option(150, minimum=1, maximum=10_000_000,
                                     help="Training transitions the sysid baseline is fitted on.")
     random_force_frac: float = option(1.0, minimum=0.0, maximum=1.0,
