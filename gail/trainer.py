@@ -5,12 +5,13 @@ then (GAIL stage) updates the discriminator on those windows against target wind
 window with the updated discriminator (reward log D - log(1 - D)), computes the advantages from
 those rewards and runs PPO's update. The first `pretrain_iters` iterations are the notes' GT
 pretraining (reward: minus the one-step ground-truth error against target transitions). Every
-iteration starts from RNG states derived from (seed, iteration) and fresh environment resets, so a
-checkpoint taken at an iteration boundary resumes to the identical continuation.
+iteration starts from RNG states derived from (seed, iteration) and fresh environment resets, and
+the engines are built anew (`HybridSim.rebuild`) at every iteration a checkpoint is taken at
+(`--ckpt-every`) and at the stage switch, so a checkpoint resumes to the identical continuation
+(rebuilding at every iteration cost Laikago's PyBullet environments ~0.1 s each).
 
 The `n_envs` hybrid environments run in `env_workers` processes (`--env-workers`) (`vec_env.ProcessVecEnv`, several per
-process; 0: a DummyVecEnv in this process); one set serves both stages (`HybridEnv.set_mode`), rebuilt
-at every iteration start. Environment k gets the same seeds and actions whatever the number of workers,
+process; 0: a DummyVecEnv in this process); one set serves both stages (`HybridEnv.set_mode`). Environment k gets the same seeds and actions whatever the number of workers,
 so the run is the same bit for bit (tested). `timing` says where the last iteration's time went.
 
 stable-baselines3 is driven through its public extension points only (`sb3_hooks`): the learning
@@ -195,7 +196,8 @@ class Trainer:
         env = self.env_gail if gail else self.env_gt
         s = _iter_seed(cfg.seed, it)
         t0 = time.perf_counter()
-        self.venv.env_method("rebuild")
+        if it % cfg.ckpt_every == 0 or it == cfg.pretrain_iters:
+            self.venv.env_method("rebuild")  # where a checkpoint can resume (and at the stage switch)
         self.venv.env_method("set_mode", "gail" if gail else "gt")
         set_random_seed(s)
         self.ppo.set_env(env, force_reset=True)  # learn() starts from env.reset() with the seeds below

@@ -141,3 +141,30 @@ def test_each_stage_has_its_own_rollout_length(setup, tmp_path):
     np.testing.assert_array_equal(g_res, g_full)
     np.testing.assert_array_equal(d_res, d_full)
     assert [r["gt/one_step"] for r in rows_res[1:]] == [r["gt/one_step"] for r in rows_full[1:]]
+
+
+def test_resume_between_rebuilds(setup, tmp_path):
+    """Engines are rebuilt at checkpoint iterations (and the stage switch) only: with --ckpt-every 2, a run
+    resumed from its iteration-2 checkpoint continues as the uninterrupted run, across iteration 3, which
+    keeps the engines of iteration 2."""
+    cfg = LearnDynConfig(**{**CFG.__dict__, "pretrain_iters": 1, "gail_iters": 3, "ckpt_every": 2})
+    full = _trainer(setup, tmp_path, "ck2", cfg)
+    full.train()
+    g_full, d_full = _params(full)
+    rows_full = full.run.read_metrics()
+    full.close()
+    part = _trainer(setup, tmp_path, "ck2_part", cfg)
+    part.step()
+    part.run.log({"iteration": 1})
+    part.step()
+    part.run.log({"iteration": 2})
+    part.save_checkpoint()
+    part.close()
+    resumed = _trainer(setup, tmp_path, "ck2_part", cfg)
+    resumed.train(resume=True)
+    g_res, d_res = _params(resumed)
+    rows_res = resumed.run.read_metrics()
+    resumed.close()
+    np.testing.assert_array_equal(g_res, g_full)
+    np.testing.assert_array_equal(d_res, d_full)
+    assert rows_res[-1]["disc/loss"] == rows_full[-1]["disc/loss"]
