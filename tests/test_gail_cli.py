@@ -13,6 +13,7 @@ from simmatch.cli.app import main
 def test_learn_dyn_tiny_run_prints_all_rows(tmp_path, capsys):
     rc = main(["learn-dyn", "--dst", "bullet:low-power", "--n-traj", "6", "--max-steps", "12",
                "--pretrain-iters", "1", "--gail-iters", "1", "--n-steps", "32", "--disc-steps", "2",
+               "--n-envs", "2", "--pretrain-n-steps", "16",
                "--score-transitions", "20", "--backend-traj", "1", "--sysid-evals", "6", "--horizon", "3",
                "--out", str(tmp_path / "tiny")])
     out = capsys.readouterr().out

@@ -164,7 +164,7 @@ def test_task_env_walk_reward_and_torso_termination(laikago):
 
 
 TINY = ["--behavior", "trot", "--substeps", "2", "--n-traj", "6", "--max-steps", "20", "--horizon", "5",
-        "--n-envs", "1", "--n-steps", "32", "--batch-size", "32", "--n-epochs", "1", "--pretrain-iters", "1",
+        "--n-envs", "1", "--n-steps", "32", "--pretrain-n-steps", "16", "--batch-size", "32", "--n-epochs", "1", "--pretrain-iters", "1",
         "--gail-iters", "1", "--disc-steps", "2", "--eval-transitions", "20", "--score-transitions", "20",
         "--backend-traj", "1", "--sysid-evals", "4", "--sysid-transitions", "10", "--json", "-q"]
 

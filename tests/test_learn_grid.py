@@ -18,6 +18,7 @@ from simmatch.gail.config import LearnDynConfig
 from simmatch.gail.grid import comparable, expand, parse_seeds, run_grid
 
 TINY = ["--n-traj", "6", "--max-steps", "12", "--pretrain-iters", "1", "--gail-iters", "1", "--n-steps", "32",
+        "--n-envs", "2", "--pretrain-n-steps", "16",
         "--disc-steps", "2", "--score-transitions", "20", "--backend-traj", "1", "--sysid-evals", "6",
         "--horizon", "3"]
 
@@ -263,7 +264,8 @@ def tiny_cfg():
     """The smallest learn-dyn the tests run (TINY, as test_gail_cli's), pendulum, seeds 0 and 1."""
     pytest.importorskip("torch")
     return LearnDynConfig(model="pendulum", dst="bullet:low-power", seeds="0,1", n_traj=6, max_steps=12,
-                          pretrain_iters=1, gail_iters=1, n_steps=32, disc_steps=2, score_transitions=20,
+                          pretrain_iters=1, gail_iters=1, n_steps=32, n_envs=2, pretrain_n_steps=16, disc_steps=2,
+                          score_transitions=20,
                           backend_traj=1, sysid_evals=6, horizon=3)
 
 

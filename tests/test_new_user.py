@@ -135,7 +135,7 @@ def test_mesh_path_that_is_no_file_says_so(tmp_path, capsys, kind):
 
 
 _TINY_LEARN = ["--n-traj", "5", "--pretrain-iters", "1", "--gail-iters", "0", "--backend-traj", "1",
-               "--sysid-evals", "2", "--score-transitions", "10", "-q"]
+               "--sysid-evals", "2", "--score-transitions", "10", "--n-envs", "2", "--pretrain-n-steps", "16", "-q"]
 
 
 def _tree(folder) -> dict[str, bytes]:
