@@ -200,12 +200,13 @@ class TaskReward:
     """The hopping task's reward per control step and its end, after Gymnasium's Hopper-v4:
 
     reward = healthy + forward * vx - ctrl * |a|^2 - limits * p, with vx (m/s) the root's world-x
-    velocity over the control step, a (n_actuated,) the normalised action in [-1, 1] and p (rad) how far
-    the joints are inside the outer 5% of their range (summed). The episode ends (terminated: the
-    robot fell) when the torso's height drops more than `drop_max` (m) below its start or the root
-    pitches more than `pitch_max` (rad) either way (Hopper-v4: torso below 0.7 m, |pitch| > 0.2 rad;
-    0.55 m below the hopper's start height of 1.25 m is 0.7 m). A legged robot (gail/laikago.py) is
-    rewarded by `laikago.walk_reward` and ends when its torso touches the floor."""
+    velocity over the control step, a (n_actuated,) the normalised action in [-1, 1] and p (rad, m for a
+    slide) how far the joints are inside the outer 5% of their range (summed). The episode ends
+    (terminated: the robot fell) when a planar root's height drops more than `drop_max` (m) below its
+    start or it pitches more than `pitch_max` (rad) either way (Hopper-v4: torso below 0.7 m, |pitch| >
+    0.2 rad; 0.55 m below the hopper's start height of 1.25 m is 0.7 m), a floating root's height is below
+    0.3 m (`sim.fell_fn`). A legged robot (gail/laikago.py) is rewarded by `laikago.walk_reward` and ends
+    when its torso touches the floor."""
 
     healthy: float = 1.0
     forward: float = 1.0

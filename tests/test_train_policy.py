@@ -103,3 +103,47 @@ def test_evaluation_distance_is_the_root_travel():
     finally:
         env.close()
 
+
+# -- the shipped hopper policy (assets/policies/hopper_bullet) --------------------------------------
+def _shipped():
+    from pathlib import Path
+
+    import simmatch.assets
+
+    return Path(simmatch.assets.__file__).parent / "policies" / "hopper_bullet"
+
+
+def test_shipped_hopper_policy_hops_forward_without_falling():
+    """The shipped policy (trained in PyBullet, see its config.json) does the task: >= 1.5 m forward in
+    500 control steps (10 s) without falling, deterministic, in each of 3 episodes (about 2 s)."""
+    from simmatch.gail.behavior import HOP_BAR_M, HOP_BAR_STEPS, evaluate_return
+    from simmatch.gail.config import TrainPolicyConfig
+    from simmatch.registry import load_model
+
+    folder = _shipped()
+    cfg = TrainPolicyConfig.from_dict(json.loads((folder / "config.json").read_text()))
+    assert cfg.model == "hopper" and cfg.src == "bullet"
+    assert (folder / "policy.zip").stat().st_size < 400_000
+    assert (folder / "curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    ev = evaluate_return(load_model("hopper"), folder / "policy.zip", "bullet", episodes=3, seed=0,
+                         max_steps=HOP_BAR_STEPS)
+    for e in ev["episodes"]:
+        assert not e["fell"] and e["length"] == HOP_BAR_STEPS, e
+        assert e["distance"] >= HOP_BAR_M, e
+
+
+def test_learn_dyn_records_with_the_shipped_policy(tmp_path, capsys):
+    """`learn-dyn --policy assets/policies/hopper_bullet` takes the folder (a tiny run)."""
+    out = tmp_path / "run"
+    assert main(["learn-dyn", "hopper", "--src", "bullet", "--dst", "bullet:low-power", "--policy", str(_shipped()),
+                 "--n-traj", "5", "--max-steps", "20", "--horizon", "5", "--n-envs", "1", "--n-steps", "32",
+                 "--batch-size", "32", "--n-epochs", "1", "--pretrain-iters", "1", "--gail-iters", "0",
+                 "--eval-transitions", "20", "--score-transitions", "20", "--backend-traj", "1",
+                 "--sysid-evals", "2", "--sysid-transitions", "10", "--out", str(out), "--json", "-q"]) == 0
+    scores = json.loads(capsys.readouterr().out)
+    assert np.isfinite(scores["methods"]["learned hybrid"]["one_step"]["mean"])
+    cfg = json.loads((out / "config.json").read_text())
+    assert cfg["policy"].endswith("hopper_bullet/policy.zip")
+    ds = np.load(out / "dataset.npz")
+    # the policy hops forward: the recorded trajectories move the root along x (rootx, state index 0)
+    assert ds["states"][:, 0].max() > 0.05
