@@ -207,6 +207,8 @@ class TrainPolicyConfig:
     max_steps: int = option(500, minimum=1, maximum=1_000_000, help="Control steps per episode (50 Hz).")
     lr: float = option(3e-4, positive=True, maximum=1.0, help="PPO learning rate.")
     gamma: float = option(0.99, minimum=0.0, maximum=1.0, help="PPO discount factor.")
+    log_std_init: float = option(-0.5, minimum=-20.0, maximum=5.0,
+                                 help="Initial log-std of the policy's Gaussian actions (normalised to [-1, 1]).")
     seed: int = option(0, minimum=0, maximum=SEED_MAX, help="Seed.")
 
     def record(self) -> dict[str, Any]:

@@ -147,3 +147,41 @@ def test_learn_dyn_records_with_the_shipped_policy(tmp_path, capsys):
     ds = np.load(out / "dataset.npz")
     # the policy hops forward: the recorded trajectories move the root along x (rootx, state index 0)
     assert ds["states"][:, 0].max() > 0.05
+
+
+def test_an_engine_that_blows_up_ends_the_episode_unrewarded():
+    """PyBullet's Laikago under random torques (0.22 x its effort limits) flew off at up to 1e6 m/s and
+    was rewarded for the distance (returns of 1e6 in train-policy's first rollouts): a blown-up state
+    (a root speed over TaskReward.root_speed_max, any velocity over speed_max, a non-finite state) now
+    ends the episode as an engine failure, reward -10, the observation of the state before it."""
+    from simmatch.gail.behavior import TaskReward, make_task_env
+    from simmatch.registry import load_model
+
+    m = load_model("laikago")
+    env = make_task_env(m, "bullet", 0, max_steps=100)
+    rng = np.random.default_rng(0)
+    try:
+        for ep in range(20):  # these seeds blew up 4 times in 20 episodes without the guard
+            obs, info = env.reset(seed=ep)
+            done = False
+            while not done:
+                obs, r, term, trunc, info = env.step(np.clip(rng.normal(0, 0.22, 12), -1, 1))
+                done = term or trunc
+                assert np.isfinite(obs).all() and -10.0 <= r <= 1.0 + TaskReward().root_speed_max
+            assert abs(info["distance"]) < 5.0
+        # the guard itself: a state with a joint velocity beyond speed_max
+        env.reset(seed=0)
+        before = env.s.copy()
+        real_step = env.sim.step
+
+        def blown(s, a, u=None):
+            s2 = real_step(s, a, u)
+            s2[-1] = 1e4
+            return s2
+
+        env.sim.step = blown
+        obs, r, term, trunc, info = env.step(np.zeros(12))
+        assert (r, term, trunc) == (-10.0, True, False)
+        np.testing.assert_array_equal(info["state"], before)
+    finally:
+        env.close()
