@@ -21,7 +21,7 @@ from .generate import RunOptions, command, given_options
 
 POLICY_FILE = "policy.zip"  # what `train-policy` writes in its --out folder (with config.json)
 POLICY_SCRIPT = "policy.pt"  # the same policy as TorchScript, State.as_vector() -> torques (gap -s policy=)
-POLICY_FILES = (POLICY_FILE, POLICY_SCRIPT, "config.json")
+POLICY_FILES = (POLICY_FILE, POLICY_SCRIPT, "config.json", "progress.csv", "curve.png")
 
 
 def _require() -> None:
@@ -327,10 +327,21 @@ def _check_policy_config(path: Path) -> None:
         raise UsageError(f"--out {path.parent}: {path} exists and is not a train-policy config; not replaced")
 
 
+def _policy_owned(name: str) -> bool:
+    """A file train-policy writes in its folder, or the temporary name of one (a killed run's)."""
+    import re
+
+    return name in POLICY_FILES or re.fullmatch(
+        r"\.(" + "|".join(map(re.escape, POLICY_FILES)) + r")\.(tmp|old)-\d+-\w+", name) is not None
+
+
 def run_train_policy(cfg: TrainPolicyConfig, ro: RunOptions) -> None:
-    """Train a hopping task policy with PPO (alive bonus, forward velocity, action cost, joint-limit
-    penalty, early termination on falling) into the --out folder (policy.zip, policy.pt as TorchScript,
-    config.json); usable as `learn-dyn --policy FOLDER` and `gap -s policy=FOLDER/policy.pt`."""
+    """Train a task policy with PPO (the hopper: alive bonus, forward velocity, action cost, joint-limit
+    penalty, early termination on falling; `behavior.TaskReward`) into the --out folder (policy.zip,
+    policy.pt as TorchScript, config.json, the training curve progress.csv and curve.png), then run it
+    deterministically for 3 episodes of --max-steps control steps in --src and print (--json: hold) each
+    one's return, forward distance (m) and whether it fell; usable as `learn-dyn --policy FOLDER` and
+    `gap -s policy=FOLDER/policy.pt`."""
     from simmatch.variants import parse_target
 
     from . import options
@@ -340,13 +351,20 @@ def run_train_policy(cfg: TrainPolicyConfig, ro: RunOptions) -> None:
     _require()
     import time
 
-    from simmatch.gail.behavior import evaluate_return, export_torques, train_task_policy
-    from simmatch.outputs import check_out_dir, dumps_json, model_label, write_text
+    from simmatch.gail.behavior import (
+        HOP_BAR_M,
+        PPOSettings,
+        evaluate_return,
+        export_torques,
+        forward_index,
+        train_task_policy,
+    )
+    from simmatch.outputs import check_out_dir, dumps_json, model_label, sweep_stale, write_text
     from simmatch.registry import load_model
 
     # named after the model: training the pendulum must not replace the hopper's policy
     out = ro.out or Path("reports") / f"policy_{model_label(cfg.model)}"
-    check_out_dir(out, lambda name: name in POLICY_FILES)  # before any computation: nothing left behind
+    check_out_dir(out, _policy_owned)  # before any computation: nothing left behind
     if out.suffix.lower() in (".zip", ".pt"):  # the spelling before --out became a folder
         raise UsageError(f"--out {out}: --out is the policy's folder (it gets policy.zip, policy.pt and "
                          f"config.json), not a file; e.g. --out {out.with_suffix('')}")
@@ -354,25 +372,43 @@ def run_train_policy(cfg: TrainPolicyConfig, ro: RunOptions) -> None:
     console = Console(soft_wrap=True, stderr=ro.json)
     m = load_model(cfg.model, base=cfg.base)
     out.mkdir(parents=True, exist_ok=True)
+    sweep_stale(out)  # temporary files of a killed run
     t0 = time.time()
     log = _log(console, ro.quiet)
     ppo = train_task_policy(m, cfg.src, cfg.steps, cfg.seed, out / POLICY_FILE, n_envs=cfg.n_envs, lr=cfg.lr,
-                            max_steps=cfg.max_steps, log=log, progress=not ro.quiet)
-    export_torques(ppo, m, out / POLICY_SCRIPT)
+                            max_steps=cfg.max_steps, log=log, progress=not ro.quiet, env_workers=cfg.env_workers,
+                            log_dir=out, settings=PPOSettings(gamma=cfg.gamma, log_std_init=cfg.log_std_init))
     dt = time.time() - t0
+    export_torques(ppo, m, out / POLICY_SCRIPT)
+    trained = int(ppo.num_timesteps)
     write_text(out / "config.json", cfg.to_json() + "\n")
     ev = evaluate_return(m, out / POLICY_FILE, cfg.src, episodes=3, seed=cfg.seed, max_steps=cfg.max_steps)
+    moves = forward_index(m) is not None
+    if moves:
+        ev["bar"] = {"distance_m": HOP_BAR_M, "steps": cfg.max_steps,
+                     "passed": sum(e["distance"] >= HOP_BAR_M and not e["fell"] for e in ev["episodes"]),
+                     "episodes": len(ev["episodes"])}
     if ro.json:
-        sys.stdout.write(dumps_json({"policy": str(out / POLICY_FILE), "config": cfg.record(), **ev}, indent=2)
-                         + "\n")
+        sys.stdout.write(dumps_json({"policy": str(out / POLICY_FILE), "config": cfg.record(),
+                                     "trained_steps": trained, "wall_s": dt, **ev}, indent=2) + "\n")
         return
-    console.print(f"policy saved to {out / POLICY_FILE} ({cfg.steps} steps, {cfg.steps / dt:.0f} steps/s); return "
-                  f"in {cfg.src}: {ev['return']:.1f} over {ev['length']:.0f} steps", highlight=False)
+    console.print(f"policy saved to {out / POLICY_FILE} ({trained} steps in {dt:.0f} s, {trained / dt:.0f} steps/s); "
+                  f"return in {cfg.src}: {ev['return']:.1f} over {ev['length']:.0f} steps", highlight=False)
+    for k, e in enumerate(ev["episodes"]):
+        where = f", {e['distance']:+.2f} m forward" if moves else ""
+        console.print(f"  episode {k} (deterministic, seed {cfg.seed + k}): {e['length']} control steps{where}, "
+                      f"{'fell' if e['fell'] else 'did not fall'}, return {e['return']:.1f}", highlight=False)
+    if moves:
+        b = ev["bar"]
+        console.print(f"task: >= {HOP_BAR_M} m forward in {cfg.max_steps} control steps without falling: "
+                      f"{b['passed']} of {b['episodes']} episodes", highlight=False)
+    console.print(f"training curve: {out / 'curve.png'}", highlight=False)
 
 
 train_policy = command(TrainPolicyConfig, run_train_policy, run=("out", "json", "quiet"), help={
-    "out": "Policy folder for policy.zip, policy.pt and config.json (default reports/policy_MODEL; a URDF "
-           "path: policy_STEM-HASH).",
-    "json": "Print the policy's path, config and return as one JSON object on stdout.",
+    "out": "Policy folder for policy.zip, policy.pt, config.json and the training curve (progress.csv, "
+           "curve.png) (default reports/policy_MODEL; a URDF path: policy_STEM-HASH).",
+    "json": "Print the policy's path, config, return and evaluation episodes (forward distance, fell) as one "
+            "JSON object on stdout.",
     "quiet": "No progress lines.",
 })

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,7 +22,7 @@ import numpy as np
 
 from simmatch.model import RobotModel
 
-from .features import actuated_indices, generator_obs
+from .features import actuated_indices, generator_obs, height_index, horizontal_indices
 
 if TYPE_CHECKING:  # the learn extra is optional: imported where it is used
     import gymnasium as gym
@@ -194,11 +195,62 @@ def make_behaviour(kind: str, model: RobotModel, policy: str | None = None, log_
 
 
 # -- the task: hopping forward ------------------------------------------------------------------
+@dataclass(frozen=True)
+class TaskReward:
+    """The hopping task's reward per control step and its end, after Gymnasium's Hopper-v4:
+
+    reward = healthy + forward * vx - ctrl * |a|^2 - limits * p, with vx (m/s) the root's world-x
+    velocity over the control step, a (n_actuated,) the normalised action in [-1, 1] and p (rad, m for a
+    slide) how far the joints are inside the outer 5% of their range (summed). The episode ends
+    (terminated: the robot fell) when a planar root's height drops more than `drop_max` (m) below its
+    start or it pitches more than `pitch_max` (rad) either way (Hopper-v4: torso below 0.7 m, |pitch| >
+    0.2 rad; 0.55 m below the hopper's start height of 1.25 m is 0.7 m), a floating root's height is below
+    0.3 m (`sim.fell_fn`). A legged robot (gail/laikago.py) is rewarded by `laikago.walk_reward` and ends
+    when its torso touches the floor."""
+
+    healthy: float = 1.0
+    forward: float = 1.0
+    ctrl: float = 1e-3
+    limits: float = 1.0
+    pitch_max: float = 0.8
+    drop_max: float = 0.55
+    # an engine that blows up (measured: PyBullet's Laikago under random torques of 0.2 x its effort
+    # limits reaches 1e6 m/s) ends the episode as an engine failure (terminated, reward -10, the state
+    # before the step kept), never rewarded for the distance it flew: the root's linear speed above
+    # root_speed_max (m/s) or any velocity of the state above speed_max (m/s, rad/s), or a non-finite
+    # state. Measured under random torques in PyBullet: hopper at most 83 rad/s (any velocity) over 60
+    # episodes, the shipped hopper policy 49 rad/s and a few m/s at its root.
+    root_speed_max: float = 20.0
+    speed_max: float = 200.0
+
+
+# The hopper's task bar: this far forward (m) in `HOP_BAR_STEPS` control steps (50 Hz) without falling.
+HOP_BAR_M = 1.5
+HOP_BAR_STEPS = 500
+
+
+def forward_index(model: RobotModel) -> int | None:
+    """Index in the state vector (`State.as_vector()`) of the root's world-x position (m): a floating
+    root's x (0), a planar root's slide along x; None for a root that cannot move along x."""
+    if model.floating:
+        return 0
+    for i, j in enumerate(model.dof_joints):
+        if j.type == "prismatic" and abs(j.axis[0]) == 1:
+            return i
+    return None
+
+
 def make_task_env(model: RobotModel, src: str, seed: int = 0, max_steps: int = 500, substeps: int = 10,
-                  corrector=None, config=None, space: str = "contact"):
-    """Gymnasium env: hop forward in `src` (a legged robot: walk forward, `laikago.walk_reward`, ending
-    when the torso touches the floor). `corrector(obs, rng) -> u` applies hybrid corrections
-    each step (policy refinement inside the learned simulator); None is the plain engine."""
+                  corrector=None, config=None, space: str = "contact", reward: TaskReward | None = None):
+    """Gymnasium env of the task: hop forward in `src` (an engine or variant; `TaskReward`, default
+    `TaskReward()`), a legged robot walks forward (`laikago.walk_reward`, ending when the torso touches
+    the floor). Observation: `task_obs` (float32); action: (n_actuated,) in [-1, 1], times each joint's
+    effort limit as torque, held for `substeps` engine steps (one control step, 50 Hz by default);
+    truncated after `max_steps` control steps. `info`: "state" (the state vector), "distance" (m, the
+    root's world-x travel since the reset; 0 for a root that cannot move along x).
+    `corrector(obs, rng) -> u` applies hybrid corrections each step (policy refinement inside the
+    learned simulator); None is the plain engine. An engine that raises during a step ends the
+    episode (terminated, reward -10)."""
     import gymnasium as gym
 
     from .dataset import initial_state
@@ -207,30 +259,44 @@ def make_task_env(model: RobotModel, src: str, seed: int = 0, max_steps: int = 5
 
     n_act = len(actuated_indices(model))
     legged = legged_spec(model) is not None
+    rw = reward or TaskReward()
+    xi = forward_index(model)
+    n = model.dof
+    if model.floating:  # [pos, quat, q, lin, ang, dq]
+        vel, root_vel = np.arange(7 + n, 13 + 2 * n), np.arange(7 + n, 10 + n)
+    else:  # [q, dq]; a planar root's slides are joints
+        vel = np.arange(n, 2 * n)
+        root_vel = np.array([n + i for i in sorted({*horizontal_indices(model), height_index(model)})
+                             if model.dof_joints[i].type == "prismatic"], dtype=int)
 
     class TaskEnv(gym.Env):
         metadata = {"render_modes": []}  # noqa: RUF012 (gymnasium.Env declares it so)
 
         def __init__(self):
             self.sim = HybridSim(model, src, space if corrector is not None else None, config, substeps)
-            self.fell = fell_fn(model, pitch_max=0.8, drop_max=0.55, backend=lambda: self.sim.backend)
+            self.fell = fell_fn(model, pitch_max=rw.pitch_max, drop_max=rw.drop_max, backend=lambda: self.sim.backend)
             s0 = initial_state(model, np.random.default_rng(0), 0.0)
             self.observation_space = gym.spaces.Box(-np.inf, np.inf, (len(task_obs(model, s0)),), np.float32)
             self.action_space = gym.spaces.Box(-1.0, 1.0, (n_act,), np.float32)
             self.rng = np.random.default_rng(seed)
             self.limits = [j.bounds for j in model.dof_joints]
-            self.x = [i for i, j in enumerate(model.dof_joints) if j.type == "prismatic" and abs(j.axis[0]) == 1]
+            self.x0 = 0.0
+            self._closed = False
+
+        def _info(self, s):
+            return {"state": s.copy(), "distance": float(s[xi] - self.x0) if xi is not None else 0.0}
 
         def reset(self, *, seed=None, options=None):
             super().reset(seed=seed)
             if seed is not None:
                 self.rng = np.random.default_rng(seed)
             self.s = initial_state(model, self.rng)
+            self.x0 = float(self.s[xi]) if xi is not None else 0.0
             self.sim.reset_to(self.s)
             self.t = 0
             if corrector is not None and hasattr(corrector, "reset"):
                 corrector.reset(self.rng)
-            return task_obs(model, self.s).astype(np.float32), {"state": self.s.copy()}
+            return task_obs(model, self.s).astype(np.float32), self._info(self.s)
 
         def step(self, action):
             a = np.clip(np.asarray(action, float), -1, 1)
@@ -238,75 +304,254 @@ def make_task_env(model: RobotModel, src: str, seed: int = 0, max_steps: int = 5
             try:
                 s2 = self.sim.step(self.s, a, u)
             except Exception:
-                return task_obs(model, self.s).astype(np.float32), -10.0, True, False, {"state": self.s.copy()}
-            fwd = (s2[self.x[0]] - self.s[self.x[0]]) / self.sim.dt if self.x else 0.0
-            pen = 0.0
-            for i, lim in enumerate(self.limits):
-                if lim is not None:
-                    lo, hi = lim
-                    margin = 0.05 * (hi - lo)
-                    pen += max(0.0, lo + margin - s2[i]) + max(0.0, s2[i] - (hi - margin))
-            reward = 1.0 + fwd - 1e-3 * float(a @ a) - 1.0 * pen
+                return task_obs(model, self.s).astype(np.float32), -10.0, True, False, self._info(self.s)
+            if not np.isfinite(s2).all() or np.abs(s2[vel]).max() > rw.speed_max \
+                    or np.linalg.norm(s2[root_vel]) > rw.root_speed_max:  # blown up
+                return task_obs(model, self.s).astype(np.float32), -10.0, True, False, self._info(self.s)
             if legged:  # walking: forward base velocity + alive bonus - action cost
                 reward = walk_reward(model, self.s, s2, a, self.sim.dt)
+            else:
+                fwd = (s2[xi] - self.s[xi]) / self.sim.dt if xi is not None else 0.0
+                pen = 0.0
+                for i, lim in enumerate(self.limits):
+                    if lim is not None:
+                        lo, hi = lim
+                        margin = 0.05 * (hi - lo)
+                        pen += max(0.0, lo + margin - s2[i]) + max(0.0, s2[i] - (hi - margin))
+                reward = rw.healthy + rw.forward * fwd - rw.ctrl * float(a @ a) - rw.limits * pen
             self.s, self.t = s2, self.t + 1
             term = self.fell(s2)
             return (task_obs(model, s2).astype(np.float32), float(reward), term, self.t >= max_steps,
-                    {"state": s2.copy()})
+                    self._info(s2))
+
+        def close(self):
+            if not self._closed:
+                self._closed = True
+                self.sim.close()
 
     return TaskEnv()
 
 
+@dataclass(frozen=True)
+class PPOSettings:
+    """PPO's settings for the task (stable-baselines3's names; the learning rate is train_task_policy's
+    `lr`, n_steps and batch_size follow `rollout_size`): epochs per rollout, discount, GAE lambda,
+    entropy coefficient, the initial log-std of the Gaussian policy, hidden layer sizes (policy and
+    value function alike, tanh)."""
+
+    n_epochs: int = 10
+    gamma: float = 0.99
+    gae_lambda: float = 0.95
+    ent_coef: float = 0.0
+    log_std_init: float = -0.5
+    net_arch: tuple[int, ...] = (64, 64)
+
+
+def rollout_size(steps: int, n_envs: int, cap: int = 1024) -> tuple[int, int]:
+    """PPO's (n_steps, batch_size) for a run of `steps` environment steps in `n_envs` environments:
+    n_steps = min(cap, ceil(steps / n_envs)) per environment and rollout (at least 2 in all: SB3 needs
+    2), so that a short run trains about `steps` steps rather than a whole rollout of cap steps per
+    environment; batch_size = the largest divisor of the rollout (n_steps * n_envs) up to 256, or the
+    whole rollout when that divisor would be below 32 (PPO's minibatches then split it evenly)."""
+    n_steps = max(min(cap, -(-steps // n_envs)), 2 if n_envs == 1 else 1)
+    size = n_steps * n_envs
+    batch = max(d for d in range(1, min(256, size) + 1) if size % d == 0)
+    return n_steps, (batch if batch >= 32 or size <= 32 else size)
+
+
 def train_task_policy(model: RobotModel, src: str, steps: int, seed: int, out_path, n_envs: int = 2,
                       log=print, corrector_factory=None, init_path: str | None = None, lr: float = 3e-4,
-                      space: str = "contact", max_steps: int = 500, progress: bool = True):
-    """PPO on the hopping task; saves a stable-baselines3 zip usable as `--policy`."""
+                      space: str = "contact", max_steps: int = 500, progress: bool = True, *,
+                      env_workers: int = 0, log_dir=None, reward: TaskReward | None = None,
+                      settings: PPOSettings | None = None):
+    """PPO on the task (`make_task_env`, `reward`) in `src` for about `steps` environment steps over
+    `n_envs` environments (`rollout_size`: n_steps per environment and rollout, minibatch size; the other
+    settings `settings`, default `PPOSettings()`, learning rate `lr`); `init_path`: continue a saved policy (its own settings,
+    its rollout size set by the same rule). Environment k is seeded seed + 1000 k at construction and
+    seed + k at the first reset. The environments run in `env_workers` processes (`vec_env.ProcessVecEnv`;
+    0: in this process, SB3's DummyVecEnv); the trained policy is the same bit for bit whatever that
+    number. `log_dir` (a folder): the training curve, one row per rollout, written there at the end
+    (`progress.csv` through SB3's logger: time/total_timesteps, rollout/ep_rew_mean, rollout/ep_len_mean
+    (over the last 100 episodes), rollout/ep_dist_mean (m, their forward distance), time/steps_per_s
+    (this rollout's), PPO's train/*; and `curve.png`), each file replaced whole. Saves the stable-baselines3
+    zip at `out_path` (usable as `--policy`) and returns the PPO object."""
     import torch
     from stable_baselines3 import PPO
-    from stable_baselines3.common.vec_env import DummyVecEnv
+    from stable_baselines3.common.callbacks import CallbackList
+    from stable_baselines3.common.monitor import Monitor
+    from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv
+
+    from .vec_env import ProcessVecEnv
 
     torch.set_num_threads(1)
 
     def env_fn(k: int) -> Callable[[], gym.Env]:
-        return lambda: make_task_env(model, src, seed + 1000 * k, max_steps=max_steps, space=space,
-                                     corrector=corrector_factory(k) if corrector_factory else None)
+        return lambda: Monitor(make_task_env(model, src, seed + 1000 * k, max_steps=max_steps, space=space,
+                                             reward=reward,
+                                             corrector=corrector_factory(k) if corrector_factory else None),
+                               info_keywords=("distance",))
 
-    envs = DummyVecEnv([env_fn(k) for k in range(n_envs)])
-    envs.seed(seed)
-    if init_path:
-        ppo = PPO.load(init_path, env=envs, device="cpu", seed=seed)
-    else:
-        ppo = PPO("MlpPolicy", envs, n_steps=1024, batch_size=256, n_epochs=10, learning_rate=lr, gamma=0.99,
-                  gae_lambda=0.95, ent_coef=0.0, seed=seed, device="cpu", verbose=0,
-                  policy_kwargs=dict(net_arch=[64, 64], log_std_init=-0.5))
-    ppo.learn(steps, reset_num_timesteps=init_path is None,
-              callback=_progress_callback(steps, log) if progress else None)
-    from simmatch.outputs import save_sb3
+    workers = min(env_workers, n_envs)
+    makers = [env_fn(k) for k in range(n_envs)]
+    envs: VecEnv = ProcessVecEnv(makers, workers) if workers > 0 else DummyVecEnv(makers)
+    try:
+        envs.seed(seed)
+        n_steps, batch = rollout_size(steps, n_envs)
+        if init_path:
+            ppo = PPO.load(init_path, env=envs, device="cpu", seed=seed, n_steps=n_steps, batch_size=batch)
+        else:
+            st = settings or PPOSettings()
+            ppo = PPO("MlpPolicy", envs, n_steps=n_steps, batch_size=batch, n_epochs=st.n_epochs,
+                      learning_rate=lr, gamma=st.gamma, gae_lambda=st.gae_lambda, ent_coef=st.ent_coef,
+                      seed=seed, device="cpu", verbose=0,
+                      policy_kwargs=dict(net_arch=list(st.net_arch), log_std_init=st.log_std_init))
+        callbacks = [_progress_callback(steps, log)] if progress else []
+        tmp = None
+        if log_dir is not None:
+            tmp = _start_curve_log(ppo, Path(log_dir))
+            callbacks.append(_curve_callback())
+        try:
+            ppo.learn(steps, reset_num_timesteps=init_path is None, callback=CallbackList(callbacks))
+            from simmatch.outputs import save_sb3
 
-    save_sb3(ppo, out_path)
-    envs.close()
+            save_sb3(ppo, out_path)
+            if tmp is not None:
+                _finish_curve_log(ppo, tmp, Path(log_dir))
+        finally:
+            if tmp is not None:
+                import shutil
+
+                shutil.rmtree(tmp, ignore_errors=True)
+    finally:
+        envs.close()
     return ppo
 
 
+PROGRESS_CSV = "progress.csv"
+CURVE_PNG = "curve.png"
+
+
+def _start_curve_log(ppo, folder: Path) -> Path:
+    """SB3's logger (CSV output) into a temporary folder inside `folder` (removed by the next run when
+    this one is killed: simmatch.outputs' temporary naming)."""
+    import os
+    import tempfile
+
+    from stable_baselines3.common.logger import configure
+
+    tmp = Path(tempfile.mkdtemp(dir=folder, prefix=f".{PROGRESS_CSV}.tmp-{os.getpid()}-"))
+    ppo.set_logger(configure(str(tmp), ["csv"]))
+    return tmp
+
+
+def _finish_curve_log(ppo, tmp: Path, folder: Path) -> None:
+    from simmatch.outputs import write_text
+
+    ppo.logger.close()
+    write_text(folder / PROGRESS_CSV, (tmp / "progress.csv").read_text())
+    plot_curve(folder / PROGRESS_CSV, folder / CURVE_PNG)
+
+
+def _curve_callback():
+    """Adds the mean forward distance of the last 100 episodes (m; the Monitor's `distance`) and this
+    rollout's environment steps per second to each row SB3's logger writes."""
+    import time
+
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    class _Curve(BaseCallback):
+        def _on_rollout_start(self) -> None:
+            self.t0, self.n0 = time.perf_counter(), self.num_timesteps
+
+        def _on_step(self) -> bool:
+            return True
+
+        def _on_rollout_end(self) -> None:
+            eps = self.model.ep_info_buffer
+            if eps:
+                self.logger.record("rollout/ep_dist_mean", float(np.mean([e["distance"] for e in eps])))
+            dt = max(time.perf_counter() - self.t0, 1e-9)
+            self.logger.record("time/steps_per_s", (self.num_timesteps - self.n0) / dt)
+
+    return _Curve()
+
+
+_CURVE_PANELS = (("rollout/ep_rew_mean", "episode return (mean of the last 100)"),
+                 ("rollout/ep_len_mean", "episode length (control steps)"),
+                 ("rollout/ep_dist_mean", "forward distance per episode (m)"),
+                 ("time/steps_per_s", "environment steps per second"))
+
+
+def plot_curve(csv_path, png_path) -> Path:
+    """curve.png: the training curve of `progress.csv` (`train_task_policy`'s log_dir), one panel per
+    quantity against environment steps (episode return, length, forward distance, steps/s), written whole.
+    Raises OSError (OutputError) when it cannot be written."""
+    import csv
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from simmatch.outputs import save_figure
+
+    with open(csv_path, newline="") as f:
+        rows = list(csv.DictReader(f))
+
+    def series(key: str) -> tuple[np.ndarray, np.ndarray]:
+        pts = [(float(r["time/total_timesteps"]), float(r[key])) for r in rows
+               if r.get(key) not in (None, "") and r.get("time/total_timesteps") not in (None, "")]
+        return (np.array([p[0] for p in pts]), np.array([p[1] for p in pts])) if pts else (np.zeros(0), np.zeros(0))
+
+    fig, axes = plt.subplots(2, 2, figsize=(9, 5.6))
+    for ax, (key, title) in zip(axes.flat, _CURVE_PANELS):
+        x, y = series(key)
+        ax.plot(x, y, marker="." if len(x) < 30 else None)
+        ax.set_title(title, fontsize=9)
+        ax.tick_params(labelsize=7)
+        if key == "rollout/ep_dist_mean" and len(y):
+            ax.axhline(HOP_BAR_M, color="0.5", ls=":", lw=1, label=f"the hopper's bar: {HOP_BAR_M} m")
+            ax.legend(fontsize=7)
+    for ax in axes[1]:
+        ax.set_xlabel("environment steps", fontsize=8)
+    fig.suptitle("train-policy: PPO training curve", fontsize=10)
+    fig.tight_layout()
+    try:
+        save_figure(fig, png_path, dpi=90)
+    finally:
+        plt.close(fig)
+    return Path(png_path)
+
+
 def evaluate_return(model: RobotModel, policy_path, target: str, episodes: int = 5, seed: int = 0,
-                    max_steps: int = 500) -> dict:
-    """Mean undiscounted task return of a policy (deterministic) in `target` (engine or variant)."""
+                    max_steps: int = 500, *, reward: TaskReward | None = None) -> dict:
+    """The policy (deterministic: its Gaussian mean) for `episodes` episodes of at most `max_steps`
+    control steps in `target` (engine or variant), episode k reset with seed + k. Returns "return"
+    (mean undiscounted task return), "return_std", "length" (mean control steps), and per episode in
+    "episodes": "return", "length", "distance" (m, the root's world-x travel; 0 for a root that cannot
+    move along x), "fell" (the episode ended before `max_steps`: the robot fell, `TaskReward`);
+    "distance" (m, mean) and "falls" (episodes that fell)."""
     from stable_baselines3 import PPO
 
     ppo = PPO.load(str(policy_path), device="cpu")
-    env = make_task_env(model, target, seed, max_steps=max_steps)
-    rets, lens = [], []
-    for ep in range(episodes):
-        obs, _ = env.reset(seed=seed + ep)
-        total, n, done = 0.0, 0, False
-        while not done:
-            a, _ = ppo.predict(obs, deterministic=True)
-            obs, r, term, trunc, _ = env.step(a)
-            total, n, done = total + r, n + 1, term or trunc
-        rets.append(total)
-        lens.append(n)
-    env.sim.close()
-    return {"return": float(np.mean(rets)), "return_std": float(np.std(rets)), "length": float(np.mean(lens))}
+    env = make_task_env(model, target, seed, max_steps=max_steps, reward=reward)
+    per = []
+    try:
+        for ep in range(episodes):
+            obs, info = env.reset(seed=seed + ep)
+            total, n, done, term = 0.0, 0, False, False
+            while not done:
+                a, _ = ppo.predict(obs, deterministic=True)
+                obs, r, term, trunc, info = env.step(a)
+                total, n, done = total + r, n + 1, term or trunc
+            per.append({"return": float(total), "length": n, "distance": float(info["distance"]), "fell": bool(term)})
+    finally:
+        env.close()
+    rets = [e["return"] for e in per]
+    return {"return": float(np.mean(rets)), "return_std": float(np.std(rets)),
+            "length": float(np.mean([e["length"] for e in per])),
+            "distance": float(np.mean([e["distance"] for e in per])),
+            "falls": sum(e["fell"] for e in per), "episodes": per}
 
 
 def _progress_callback(total: int, log):

@@ -203,10 +203,18 @@ class TrainPolicyConfig:
     model: str = option("hopper", positional=True, hidden_aliases=("--model",), help=MODEL_HELP)
     base: str = option("auto", choices=("fixed", "floating", "auto"), help=BASE_HELP)
     src: str = option("bullet", help="Engine (or variant) to train in.")
-    steps: int = option(20000, minimum=1, maximum=1_000_000_000, help="PPO environment steps.")
+    steps: int = option(20000, minimum=1, maximum=1_000_000_000,
+                        help="PPO environment steps (about: rollouts of min(1024, ceil(steps / n_envs)) steps per "
+                             "environment).")
     n_envs: int = option(2, minimum=1, maximum=64, help="Parallel environments.")
+    env_workers: int = option(0, minimum=0, maximum=64,
+                              help="Processes the environments run in (at most --n-envs, which are shared out "
+                                   "among them; 0: in the trainer's process). Results do not depend on it.")
     max_steps: int = option(500, minimum=1, maximum=1_000_000, help="Control steps per episode (50 Hz).")
     lr: float = option(3e-4, positive=True, maximum=1.0, help="PPO learning rate.")
+    gamma: float = option(0.99, minimum=0.0, maximum=1.0, help="PPO discount factor.")
+    log_std_init: float = option(-0.5, minimum=-20.0, maximum=5.0,
+                                 help="Initial log-std of the policy's Gaussian actions (normalised to [-1, 1]).")
     seed: int = option(0, minimum=0, maximum=SEED_MAX, help="Seed.")
 
     def record(self) -> dict[str, Any]:

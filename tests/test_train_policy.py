@@ -1,0 +1,187 @@
+"""train-policy (issue 13, point 3): environments over worker processes without changing the result, a
+short run trains about its --steps, the training curve in the policy folder, an evaluation that says
+whether the task is done, and the shipped hopper policy that does it."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+pytest.importorskip("stable_baselines3")
+
+from simmatch.cli.app import main
+
+
+def _params(path):
+    from stable_baselines3 import PPO
+
+    ppo = PPO.load(str(path), device="cpu")
+    return {k: v.detach().numpy().copy() for k, v in ppo.policy.state_dict().items()}
+
+
+def test_result_does_not_depend_on_env_workers(tmp_path, capsys):
+    """The same policy bit for bit with the environments in this process (0) and in 2 processes."""
+    runs = {}
+    for w in (0, 2):
+        out = tmp_path / f"w{w}"
+        assert main(["train-policy", "hopper", "--steps", "96", "--max-steps", "20", "--env-workers", str(w),
+                     "--out", str(out), "--json", "-q"]) == 0
+        runs[w] = (_params(out / "policy.zip"), json.loads(capsys.readouterr().out))
+    (p0, j0), (p2, j2) = runs[0], runs[2]
+    assert p0.keys() == p2.keys()
+    for k in p0:
+        np.testing.assert_array_equal(p0[k], p2[k], err_msg=k)
+    assert j0["episodes"] == j2["episodes"] and j0["config"]["env_workers"] == 0 and j2["config"]["env_workers"] == 2
+    # training changed the policy: not the untrained initial weights
+    from simmatch.gail.behavior import rollout_size
+
+    assert rollout_size(96, 2) == (48, 96)
+
+
+def test_short_runs_train_about_their_steps():
+    """--steps 64 trains one rollout of 32 steps per environment, not 1024 (the old fixed n_steps)."""
+    from simmatch.gail.behavior import rollout_size
+
+    assert rollout_size(64, 2) == (32, 64)
+    assert rollout_size(20000, 2) == (1024, 256)
+    assert rollout_size(1, 2) == (1, 2) and rollout_size(1, 1) == (2, 2)  # SB3 needs a rollout of 2
+    assert rollout_size(1000, 2) == (500, 250)
+    for steps in range(1, 3000, 37):
+        for n_envs in (1, 2, 3, 8):
+            n, b = rollout_size(steps, n_envs)
+            assert 1 <= n <= 1024 and (n * n_envs) % b == 0 and (b >= 32 or b == n * n_envs)
+            assert n * n_envs >= min(steps, 1024 * n_envs)
+
+
+def test_trains_the_steps_asked_and_writes_its_curve(tmp_path, capsys):
+    out = tmp_path / "p"
+    assert main(["train-policy", "hopper", "--steps", "64", "--max-steps", "20", "--out", str(out), "--json",
+                 "-q"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    assert res["trained_steps"] == 64
+    assert sorted(p.name for p in out.iterdir()) == ["config.json", "curve.png", "policy.pt", "policy.zip",
+                                                      "progress.csv"]
+    with open(out / "progress.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 1 and int(rows[0]["time/total_timesteps"]) == 64
+    for key in ("rollout/ep_rew_mean", "rollout/ep_len_mean", "rollout/ep_dist_mean", "time/steps_per_s"):
+        assert np.isfinite(float(rows[0][key])), key
+    assert float(rows[0]["rollout/ep_len_mean"]) >= 1
+    assert (out / "curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # the evaluation: per deterministic episode its forward distance and whether it fell
+    assert len(res["episodes"]) == 3 and res["bar"]["distance_m"] == 1.5 and res["bar"]["steps"] == 20
+    for e in res["episodes"]:
+        assert set(e) == {"return", "length", "distance", "fell"} and 1 <= e["length"] <= 20
+        assert e["fell"] == (e["length"] < 20)
+    assert res["falls"] == sum(e["fell"] for e in res["episodes"])
+    assert res["distance"] == pytest.approx(np.mean([e["distance"] for e in res["episodes"]]))
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary file or folder left
+
+
+def test_evaluation_distance_is_the_root_travel():
+    """evaluate's distance is the root's world-x travel over the episode, read from the engine state,
+    and `fell` is the task's termination."""
+    from simmatch.gail.behavior import forward_index, make_task_env
+    from simmatch.registry import load_model
+
+    m = load_model("hopper")
+    xi = forward_index(m)
+    assert m.dof_joints[xi].name == "rootx"
+    env = make_task_env(m, "bullet", 0, max_steps=40)
+    try:
+        _, info = env.reset(seed=3)
+        x0 = env.s[xi]
+        assert info["distance"] == 0.0
+        term = trunc = False
+        while not (term or trunc):
+            _, _, term, trunc, info = env.step(np.array([-1.0, 1.0, 0.0]))
+        assert info["distance"] == pytest.approx(env.s[xi] - x0)
+        assert term  # full torques into the joint limits: the hopper falls within 40 steps
+    finally:
+        env.close()
+
+
+# -- the shipped hopper policy (assets/policies/hopper_bullet) --------------------------------------
+def _shipped():
+    from pathlib import Path
+
+    import simmatch.assets
+
+    return Path(simmatch.assets.__file__).parent / "policies" / "hopper_bullet"
+
+
+def test_shipped_hopper_policy_hops_forward_without_falling():
+    """The shipped policy (trained in PyBullet, see its config.json) does the task: >= 1.5 m forward in
+    500 control steps (10 s) without falling, deterministic, in each of 3 episodes (about 2 s)."""
+    from simmatch.gail.behavior import HOP_BAR_M, HOP_BAR_STEPS, evaluate_return
+    from simmatch.gail.config import TrainPolicyConfig
+    from simmatch.registry import load_model
+
+    folder = _shipped()
+    cfg = TrainPolicyConfig.from_dict(json.loads((folder / "config.json").read_text()))
+    assert cfg.model == "hopper" and cfg.src == "bullet"
+    assert (folder / "policy.zip").stat().st_size < 400_000
+    assert (folder / "curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    ev = evaluate_return(load_model("hopper"), folder / "policy.zip", "bullet", episodes=3, seed=0,
+                         max_steps=HOP_BAR_STEPS)
+    for e in ev["episodes"]:
+        assert not e["fell"] and e["length"] == HOP_BAR_STEPS, e
+        assert e["distance"] >= HOP_BAR_M, e
+
+
+def test_learn_dyn_records_with_the_shipped_policy(tmp_path, capsys):
+    """`learn-dyn --policy assets/policies/hopper_bullet` takes the folder (a tiny run)."""
+    out = tmp_path / "run"
+    assert main(["learn-dyn", "hopper", "--src", "bullet", "--dst", "bullet:low-power", "--policy", str(_shipped()),
+                 "--n-traj", "5", "--max-steps", "20", "--horizon", "5", "--n-envs", "1", "--n-steps", "32",
+                 "--batch-size", "32", "--n-epochs", "1", "--pretrain-iters", "1", "--gail-iters", "0",
+                 "--eval-transitions", "20", "--score-transitions", "20", "--backend-traj", "1",
+                 "--sysid-evals", "2", "--sysid-transitions", "10", "--out", str(out), "--json", "-q"]) == 0
+    scores = json.loads(capsys.readouterr().out)
+    assert np.isfinite(scores["methods"]["learned hybrid"]["one_step"]["mean"])
+    cfg = json.loads((out / "config.json").read_text())
+    assert cfg["policy"].endswith("hopper_bullet/policy.zip")
+    ds = np.load(out / "dataset.npz")
+    # the policy hops forward: the recorded trajectories move the root along x (rootx, state index 0)
+    assert ds["states"][:, 0].max() > 0.05
+
+
+def test_an_engine_that_blows_up_ends_the_episode_unrewarded():
+    """PyBullet's Laikago under random torques (0.22 x its effort limits) flew off at up to 1e6 m/s and
+    was rewarded for the distance (returns of 1e6 in train-policy's first rollouts): a blown-up state
+    (a root speed over TaskReward.root_speed_max, any velocity over speed_max, a non-finite state) now
+    ends the episode as an engine failure, reward -10, the observation of the state before it."""
+    from simmatch.gail.behavior import TaskReward, make_task_env
+    from simmatch.registry import load_model
+
+    m = load_model("laikago")
+    env = make_task_env(m, "bullet", 0, max_steps=100)
+    rng = np.random.default_rng(0)
+    try:
+        for ep in range(20):  # these seeds blew up 4 times in 20 episodes without the guard
+            obs, info = env.reset(seed=ep)
+            done = False
+            while not done:
+                obs, r, term, trunc, info = env.step(np.clip(rng.normal(0, 0.22, 12), -1, 1))
+                done = term or trunc
+                assert np.isfinite(obs).all() and -10.0 <= r <= 1.0 + TaskReward().root_speed_max
+            assert abs(info["distance"]) < 5.0
+        # the guard itself: a state with a joint velocity beyond speed_max
+        env.reset(seed=0)
+        before = env.s.copy()
+        real_step = env.sim.step
+
+        def blown(s, a, u=None):
+            s2 = real_step(s, a, u)
+            s2[-1] = 1e4
+            return s2
+
+        env.sim.step = blown
+        obs, r, term, trunc, info = env.step(np.zeros(12))
+        assert (r, term, trunc) == (-10.0, True, False)
+        np.testing.assert_array_equal(info["state"], before)
+    finally:
+        env.close()
