@@ -41,15 +41,18 @@ class DomainRandCorrector(Corrector):
 
 
 def fit_sysid(sim, data, n_transitions: int = 150, evals: int = 120, seed: int = 0, log=None) -> tuple[ConstantCorrector, dict]:
-    """CMA-ES over a constant generator output u in [-3, 3]^dim."""
+    """CMA-ES over a constant generator output u in [-3, 3]^dim, started at u = 0 (the raw source's
+    nominal values). The raw source is a candidate too: the fit is never worse than no correction on
+    the training transitions (on Laikago's 28 outputs, 400 samples of CMA-ES found nothing as good as
+    u = 0, and the baseline came out worse than the raw source)."""
     import cma
 
     dim = sim.space.dim
     opts = {"bounds": [-3.0, 3.0], "seed": seed + 1, "maxfevals": evals, "verbose": -9,
             "popsize": max(6, 4 + int(3 * np.log(dim)))}
     es = cma.CMAEvolutionStrategy(np.zeros(dim), 0.8, opts)
-    best = (np.inf, np.zeros(dim))
     f0 = float(one_step_errors(sim, data, None, n=n_transitions, seed=seed).mean())
+    best = (f0, np.zeros(dim))
     while not es.stop():
         xs = es.ask()
         fs = [float(one_step_errors(sim, data, ConstantCorrector(x), n=n_transitions, seed=seed).mean()) for x in xs]
