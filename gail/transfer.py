@@ -387,6 +387,10 @@ def run_study(cfg: TransferConfig, out, log=print, progress: bool = False) -> di
     from .sim import HybridSim
 
     t0 = time.time()
+    substeps = cfg.learn_dyn.get("substeps", TASK_SUBSTEPS)
+    if substeps != TASK_SUBSTEPS:
+        raise UsageError(f"learn-dyn substeps {substeps}: the task environment fine-tunes and evaluates at "
+                         f"{TASK_SUBSTEPS} engine steps per control step; the hybrid must be learned at the same")
     out = Path(out)
     settings = settings_record(cfg)
     cells = read_previous(out, settings)
