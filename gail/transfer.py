@@ -245,9 +245,14 @@ def _sha256(path) -> str:
     return h.hexdigest()
 
 
+# not settings: a study grows by targets and seeds (each cell is one target and seed)
+_GROWS = ("targets", "seeds")
+
+
 def settings_record(cfg: TransferConfig) -> dict:
-    d = asdict(cfg)
-    d["targets"], d["seeds"] = list(cfg.targets), list(cfg.seeds)
+    """What every cell of one study shares: the config without its targets and seeds, and the policy
+    file's SHA-256."""
+    d = {k: v for k, v in asdict(cfg).items() if k not in _GROWS}
     d["policy_sha256"] = _sha256(cfg.policy)
     return d
 
@@ -312,7 +317,8 @@ def markdown(cfg: TransferConfig, cells: dict[str, dict], summary: dict) -> str:
 
 
 def read_previous(out: Path, settings: dict) -> dict[str, dict]:
-    """The finished cells of an earlier study in `out` with the same settings ({} when there is none).
+    """The finished cells of an earlier study in `out` with the same settings ({} when there is none;
+    its targets and seeds may differ: the study grows).
     Raises UsageError when transfer.json holds another study's settings (nothing is overwritten),
     CorruptFile when it cannot be read."""
     path = out / "transfer.json"
@@ -325,7 +331,7 @@ def read_previous(out: Path, settings: dict) -> dict[str, dict]:
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AssertionError) as exc:
         raise CorruptFile(path, f"not a transfer study's JSON ({type(exc).__name__})",
                           "delete it or use another --out") from None
-    diff = sorted(k for k in set(old) | set(settings) if old.get(k) != settings.get(k))
+    diff = sorted(k for k in (set(old) | set(settings)) - set(_GROWS) if old.get(k) != settings.get(k))
     if diff:
         raise UsageError(f"{path}: made with other settings ({', '.join(diff)} differ); use another --out or "
                          "delete it")
@@ -336,7 +342,7 @@ def _write(out: Path, cfg: TransferConfig, settings: dict, cells: dict, runs: di
     summary = summarise(cfg, cells)
     ordered = {cell_key(t, s, m): cells[cell_key(t, s, m)] for t in cfg.targets for s in cfg.seeds for m in METHODS
                if cell_key(t, s, m) in cells}
-    doc = {"settings": settings, "methods": dict(METHOD_TITLES), "summary": summary, "cells": ordered, "runs": runs,
+    doc = {"settings": settings, "targets": list(cfg.targets), "seeds": list(cfg.seeds), "methods": dict(METHOD_TITLES), "summary": summary, "cells": ordered, "runs": runs,
            "std": "sample standard deviation over seeds (ddof 1); null below two seeds",
            "complete": len(ordered) == len(cfg.targets) * len(cfg.seeds) * len(METHODS),
            "wall_s": time.time() - t0}
@@ -379,8 +385,10 @@ def run_study(cfg: TransferConfig, out, log=print, progress: bool = False) -> di
     For every target and seed: the unrefined policy and the policy fine-tuned under dr, sysid and hybrid
     (`method_corrector`, `train_task_policy` with `refine_steps` PPO steps, seed `seed`), each evaluated
     in the target (`evaluate`, start states seeded `seed`). Cells already in OUT/transfer.json (same
-    settings) are skipped. Raises UsageError (another study's transfer.json in `out`, a learn-dyn run
-    with another control step), CorruptFile (a damaged run folder or transfer.json), OutputError."""
+    settings) are skipped; cells of other targets and seeds found there are kept, and the tables hold
+    them too (a study grows by seeds and targets). Raises UsageError (another study's transfer.json in
+    `out`, a learn-dyn run with another control step), CorruptFile (a damaged run folder or
+    transfer.json), OutputError."""
     from simmatch.registry import load_model
 
     from .behavior import train_task_policy
@@ -394,6 +402,9 @@ def run_study(cfg: TransferConfig, out, log=print, progress: bool = False) -> di
     out = Path(out)
     settings = settings_record(cfg)
     cells = read_previous(out, settings)
+    # the tables hold this call's targets and seeds and those of cells finished earlier (the study grows)
+    table = replace(cfg, targets=tuple(dict.fromkeys([*cfg.targets, *(c["target"] for c in cells.values())])),
+                    seeds=tuple(dict.fromkeys([*cfg.seeds, *(c["seed"] for c in cells.values())])))
     runs_root = Path(cfg.runs) if cfg.runs else out / "learn-dyn"
     model = load_model(cfg.model, base=cfg.learn_dyn.get("base", "auto"))
     probe = HybridSim(model, cfg.src, cfg.space)
@@ -443,15 +454,15 @@ def run_study(cfg: TransferConfig, out, log=print, progress: bool = False) -> di
                 res.update(target=target, seed=seed, method=method, policy=policy, corrector=applied,
                            wall_s=time.time() - t)
                 cells[key] = res
-                _write(out, cfg, settings, cells, runs, t0)
+                _write(out, table, settings, cells, runs, t0)
                 log(f"{tag}: return {res['return']:.1f} ± {res['return_std']:.1f}, distance "
                     f"{res['distance']:.2f} m, length {res['length']:.0f} ({time.time() - t:.0f} s)")
-    for target in cfg.targets:  # the runs of cells finished earlier, for the record
-        for seed in cfg.seeds:
+    for target in table.targets:  # the runs of cells finished earlier, for the record
+        for seed in table.seeds:
             f = run_folder(runs_root, target, cfg.space, seed)
             if f"{target}|seed{seed}" not in runs and (f / "config.json").is_file():
                 runs[f"{target}|seed{seed}"] = {"folder": str(f), "config": LearnDynConfig.read(f / "config.json").record()}
-    _write(out, cfg, settings, cells, runs, t0)
+    _write(out, table, settings, cells, runs, t0)
     return json.loads((out / "transfer.json").read_text(encoding="utf-8"))
 
 

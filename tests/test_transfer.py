@@ -261,6 +261,34 @@ def test_other_settings_are_refused(study, tiny_policy):
     assert (out / "transfer.json").read_bytes() == before
 
 
+def test_study_grows_by_seeds(study, tiny_policy, tmp_path):
+    """Another seed in the same folder: its cells are added, the earlier ones kept, and the table is the
+    mean +- sample std over both seeds."""
+    import shutil
+
+    src, _, _ = study
+    out = tmp_path / "study"
+    shutil.copytree(src, out)
+    before = json.loads((out / "transfer.json").read_text())
+    lines: list[str] = []
+    grown = run_study(_cfg(tiny_policy, targets=("bullet:emf",), seeds=(1,)), out,
+                      log=lambda *a: lines.append(" ".join(map(str, a))))
+    assert sum("fine-tuning" in line for line in lines) == 3  # seed 1's dr, sysid, hybrid only
+    assert (out / "learn-dyn" / "bullet-emf" / "contact" / "seed1" / "scores.json").is_file()
+    assert grown["targets"] == ["bullet:emf", "bullet:low-power"] and grown["seeds"] == [1, 0]
+    for k, cell in before["cells"].items():
+        assert grown["cells"][k] == cell
+    assert grown["complete"] is False  # bullet:low-power has no seed 1
+    for m in METHODS:
+        vals = [grown["cells"][f"bullet:emf|seed{s}|{m}"]["return"] for s in (0, 1)]
+        s = grown["summary"]["bullet:emf"][m]["return"]
+        assert s["n"] == 2 and s["mean"] == pytest.approx(np.mean(vals))
+        assert s["std"] == pytest.approx(np.std(vals, ddof=1))
+        assert grown["summary"]["bullet:low-power"][m]["return"]["n"] == 1
+    md = (out / "transfer.md").read_text()
+    assert "| bullet:low-power | 1 | hybrid | - | - | - |" in md and " ± " in md
+
+
 @pytest.mark.parametrize("args, message", [
     (["--policy", "NOPE"], "no such policy file"),
     (["--targets", "bullet:no-such-variant"], "no-such-variant"),
