@@ -452,7 +452,7 @@ def run_study(cfg: TransferConfig, out, log=print, progress: bool = False) -> di
                 log(f"{tag}: evaluating {cfg.episodes} episodes in {target} ...")
                 res = evaluate(model, policy, target, cfg.episodes, seed, cfg.max_steps)
                 res.update(target=target, seed=seed, method=method, policy=policy, corrector=applied,
-                           wall_s=time.time() - t)
+                           run=str(folder) if method in ("sysid", "hybrid") else None, wall_s=time.time() - t)
                 cells[key] = res
                 _write(out, table, settings, cells, runs, t0)
                 log(f"{tag}: return {res['return']:.1f} ± {res['return_std']:.1f}, distance "
@@ -465,7 +465,3 @@ def run_study(cfg: TransferConfig, out, log=print, progress: bool = False) -> di
     _write(out, table, settings, cells, runs, t0)
     return json.loads((out / "transfer.json").read_text(encoding="utf-8"))
 
-
-def with_learn_dyn(cfg: TransferConfig, **fields: Any) -> TransferConfig:
-    """cfg with more learn-dyn fields."""
-    return replace(cfg, learn_dyn={**cfg.learn_dyn, **fields})

@@ -102,6 +102,7 @@ def test_table_structure(study, tiny_policy):
         tuned = {doc["cells"][f"{t}|seed0|{m}"]["policy"] for m in ("dr", "sysid", "hybrid")}
         assert len(tuned) == 3 and all(Path(p).is_file() for p in tuned)
         assert doc["runs"][f"{t}|seed0"]["config"]["dst"] == t
+        assert [doc["cells"][f"{t}|seed0|{m}"]["run"] for m in METHODS] == [None, None, *[doc["runs"][f"{t}|seed0"]["folder"]] * 2]
     # dr does not depend on the target: one fine-tuning, shared
     assert doc["cells"]["bullet:emf|seed0|dr"]["policy"] == doc["cells"]["bullet:low-power|seed0|dr"]["policy"]
     assert sum("reused (dr does not depend on the target)" in line for line in lines) == 1
