@@ -113,6 +113,19 @@ def test_table_structure(study, tiny_policy):
     assert doc["settings"]["refine_steps"] == 64 and len(doc["settings"]["policy_sha256"]) == 64
 
 
+def test_evaluation_is_behaviours(study, tiny_policy, hopper):
+    """The study's return is `behavior.evaluate_return`'s (same env, same seeded start states); the
+    distance is the root's x displacement."""
+    from simmatch.gail.behavior import evaluate_return
+
+    _, doc, _ = study
+    cell = doc["cells"]["bullet:emf|seed0|unrefined"]
+    ref = evaluate_return(hopper, tiny_policy, "bullet:emf", episodes=2, seed=0, max_steps=30)
+    assert cell["return"] == pytest.approx(ref["return"], abs=1e-9)
+    assert cell["length"] == pytest.approx(ref["length"])
+    assert all(abs(e["distance"]) < 2.0 for e in cell["episodes"])  # metres in <= 30 control steps (0.6 s)
+
+
 def test_fine_tuning_changed_the_policy(study, tiny_policy):
     """Each fine-tuned policy's weights differ from the given policy's (the budget was spent)."""
     from stable_baselines3 import PPO
