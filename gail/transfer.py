@@ -5,8 +5,9 @@ A competent task policy (`simmatch train-policy`) is fine-tuned in the *source* 
 PPO budget under four corrections, and each result is evaluated in the *target*:
 
 - `unrefined`: not fine-tuned at all (the policy as given);
-- `dr`: domain randomisation over the same correction space: a generator output u drawn uniformly
-  in the generator's range [-U_BOUND, U_BOUND]^dim at every episode start, from the environment's rng;
+- `dr`: domain randomisation over the same correction space, as learn-dyn's scoring baseline
+  (`baselines.DomainRandCorrector`): each correction uniform over its physical range (tanh(u) uniform
+  in the generator's range) at every episode start, from the environment's rng;
 - `sysid`: the constant correction the learn-dyn run fitted with CMA-ES (`baselines.fit_sysid`,
   scores.json's `sysid.values`), the same every step;
 - `hybrid`: the learned hybrid simulator, G fixed: an ensemble of the run's last K generator
@@ -56,10 +57,12 @@ TASK_SUBSTEPS = 10
 
 # -- the correctors ---------------------------------------------------------------------------------
 class UniformCorrector(Corrector):
-    """Domain randomisation: u ~ Uniform(-bound, bound)^dim drawn at every `reset` (episode start) from
-    the rng it is given (the task environment's), constant within the episode. u is a generator output
-    (corrections.py maps it through tanh onto each dimension's physical range); the default bound is
-    the generator's own action range (hybrid_env.U_BOUND)."""
+    """Domain randomisation: at every `reset` (episode start), from the rng it is given (the task
+    environment's), tanh(u) ~ Uniform(-tanh(bound), tanh(bound))^dim, constant within the episode: each
+    correction uniform over its physical range below and above nominal (corrections.py maps tanh(u)
+    piecewise-linearly onto it), as learn-dyn's scoring baseline `baselines.DomainRandCorrector`. u
+    itself stays within +-bound; the default bound is the generator's own range (hybrid_env.U_BOUND).
+    (u uniform instead would put half the draws in the outer tenth of each half-range.)"""
 
     def __init__(self, dim: int, bound: float | None = None):
         from .hybrid_env import U_BOUND
@@ -68,7 +71,8 @@ class UniformCorrector(Corrector):
         self.u = np.zeros(dim)
 
     def reset(self, rng: np.random.Generator) -> None:
-        self.u = rng.uniform(-self.bound, self.bound, self.dim)
+        t = np.tanh(self.bound)
+        self.u = np.arctanh(rng.uniform(-t, t, self.dim))
 
     def __call__(self, obs, rng):
         return self.u
