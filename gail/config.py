@@ -167,7 +167,8 @@ class LearnDynConfig:
     @classmethod
     def read(cls, path: str | Path) -> LearnDynConfig:
         """Read config.json; raises CorruptFile (one line naming the file) when it is empty, truncated,
-        not a JSON object or holds a value of the wrong type."""
+        not a JSON object or holds a value of the wrong type. A field it lacks (a run of an earlier
+        version) takes its default, except pretrain_n_steps: that run's n_steps (what it pretrained with)."""
         from simmatch.outputs import CorruptFile
 
         remedy = "run without --resume to start the run over"
@@ -177,6 +178,8 @@ class LearnDynConfig:
             raise CorruptFile(path, f"not valid JSON, truncated or damaged ({exc})", remedy) from None
         if not isinstance(d, dict):
             raise CorruptFile(path, "not a JSON object", remedy)
+        if "pretrain_n_steps" not in d and "n_steps" in d:  # a run of a version before --pretrain-n-steps:
+            d["pretrain_n_steps"] = d["n_steps"]  # its GT pretraining rolled out --n-steps per environment
         defaults = {f.name: f.default for f in fields(cls)}
         out: dict[str, Any] = {}
         for k, v in d.items():

@@ -87,6 +87,24 @@ def test_config_json_round_trip(tmp_path):
     assert LearnDynConfig.read(p) == CFG
 
 
+def test_an_earlier_versions_config_resumes_with_its_own_pretraining_rollouts(tmp_path):
+    """config.json of a run from before --pretrain-n-steps (no such field; env_workers 0) reads back with
+    pretrain_n_steps = its n_steps, the rollout its GT pretraining used (the new default, 64, would change
+    a resumed run's pretraining half-way); every other field as saved."""
+    import json
+
+    d = json.loads(CFG.to_json())
+    del d["pretrain_n_steps"]
+    d["env_workers"] = 0
+    (tmp_path / "config.json").write_text(json.dumps(d))
+    old = LearnDynConfig.read(tmp_path / "config.json")
+    assert old.pretrain_n_steps == CFG.n_steps == 32 != LearnDynConfig().pretrain_n_steps
+    assert old == LearnDynConfig(**{**CFG.__dict__, "pretrain_n_steps": 32, "env_workers": 0})
+    d["pretrain_n_steps"] = 8  # a field that is there is kept
+    (tmp_path / "config.json").write_text(json.dumps(d))
+    assert LearnDynConfig.read(tmp_path / "config.json").pretrain_n_steps == 8
+
+
 def test_best_generator_is_selected_on_validation_data(setup, tmp_path):
     """select='best' keeps the generator with the lowest validation one-step GT error, 'last' the last."""
     from dataclasses import replace
