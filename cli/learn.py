@@ -376,7 +376,8 @@ def run_train_policy(cfg: TrainPolicyConfig, ro: RunOptions) -> None:
     t0 = time.time()
     log = _log(console, ro.quiet)
     ppo = train_task_policy(m, cfg.src, cfg.steps, cfg.seed, out / POLICY_FILE, n_envs=cfg.n_envs, lr=cfg.lr,
-                            max_steps=cfg.max_steps, log=log, progress=not ro.quiet, env_workers=cfg.env_workers,
+                            max_steps=cfg.max_steps, log=log, progress=not (ro.quiet or ro.json),  # the bar writes to stdout
+                            env_workers=cfg.env_workers,
                             log_dir=out, settings=PPOSettings(gamma=cfg.gamma, log_std_init=cfg.log_std_init))
     dt = time.time() - t0
     export_torques(ppo, m, out / POLICY_SCRIPT)

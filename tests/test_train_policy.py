@@ -56,6 +56,17 @@ def test_short_runs_train_about_their_steps():
             assert n * n_envs >= min(steps, 1024 * n_envs)
 
 
+def test_json_stdout_is_the_json_alone(tmp_path, capsys):
+    """--json without -q: stdout holds the JSON document only (the progress bar wrote a blank line before
+    it, so `train-policy --json | jq` read an empty document first); the progress lines go to stderr."""
+    out = tmp_path / "p"
+    assert main(["train-policy", "hopper", "--steps", "64", "--max-steps", "20", "--out", str(out), "--json"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith("{")
+    assert json.loads(captured.out)["trained_steps"] == 64
+    assert "policy saved" not in captured.out
+
+
 def test_trains_the_steps_asked_and_writes_its_curve(tmp_path, capsys):
     out = tmp_path / "p"
     assert main(["train-policy", "hopper", "--steps", "64", "--max-steps", "20", "--out", str(out), "--json",
