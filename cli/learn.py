@@ -81,7 +81,7 @@ def policy_path(path: str | Path, option: str = "--policy") -> Path:
             raise UsageError(f"{option} {p}: a folder without {POLICY_FILE} (make one with `simmatch train-policy`)")
         p = p / POLICY_FILE
     if not p.exists():
-        raise UsageError(f"{p}: no such policy file (make one with `simmatch train-policy`)")
+        raise UsageError(f"{option} {p}: no such policy file or folder (make one with `simmatch train-policy`)")
     return p
 
 
