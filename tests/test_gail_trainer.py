@@ -186,3 +186,21 @@ def test_resume_between_rebuilds(setup, tmp_path):
     np.testing.assert_array_equal(g_res, g_full)
     np.testing.assert_array_equal(d_res, d_full)
     assert rows_res[-1]["disc/loss"] == rows_full[-1]["disc/loss"]
+
+
+def test_default_env_workers_are_the_cores_this_process_may_use(monkeypatch):
+    """--env-workers' default, one per core, counts the cores of the process's CPU affinity (`taskset`, a
+    container's cpuset), as the sweep's default workers do: os.cpu_count() counted every core of the
+    machine, so learn-dyn under `taskset -c 0` on a 16-core machine started 16 processes on one core."""
+    import os
+
+    from simmatch.gail.trainer import env_workers
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 16)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0}, raising=False)
+    assert env_workers(LearnDynConfig(n_envs=32)) == 1
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2}, raising=False)
+    assert env_workers(LearnDynConfig(n_envs=32)) == 3
+    assert env_workers(LearnDynConfig(n_envs=2)) == 2  # at most one per environment
+    assert env_workers(LearnDynConfig(n_envs=32, env_workers=0)) == 0
+    assert env_workers(LearnDynConfig(n_envs=2, env_workers=5)) == 2
