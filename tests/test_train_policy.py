@@ -160,6 +160,22 @@ def test_learn_dyn_records_with_the_shipped_policy(tmp_path, capsys):
     assert ds["states"][:, 0].max() > 0.05
 
 
+def test_a_policy_for_another_robot_is_refused_before_anything_is_written(tmp_path, capsys):
+    """`learn-dyn hopper --policy PENDULUM_POLICY` was an internal error (SB3's 'Unexpected observation
+    shape') in the first rollout, after config.json and checkpoints/ were written: one line naming the file
+    and both robots' sizes, exit 2, no run folder."""
+    pol = tmp_path / "pendulum_policy"
+    assert main(["train-policy", "pendulum", "--steps", "64", "--max-steps", "20", "--out", str(pol), "-q"]) == 0
+    capsys.readouterr()
+    out = tmp_path / "run"
+    assert main(["learn-dyn", "hopper", "--policy", str(pol), "--n-traj", "5", "--max-steps", "20", "--horizon", "5",
+                 "--out", str(out), "-q"]) == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(err) == 1 and str(pol / "policy.zip") in err[0], err
+    assert "another robot" in err[0] and "observes 2 values and gives 1 actions, hopper needs 11 and 3" in err[0]
+    assert not out.exists()
+
+
 def test_an_engine_that_blows_up_ends_the_episode_unrewarded():
     """PyBullet's Laikago under random torques (0.22 x its effort limits) flew off at up to 1e6 m/s and
     was rewarded for the distance (returns of 1e6 in train-policy's first rollouts): a blown-up state
