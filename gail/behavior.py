@@ -99,6 +99,11 @@ class PPOBehaviour(Behaviour):
 
         self.model = model
         self.path = str(path)
+        if not Path(self.path).is_file():  # SB3 would try PATH.zip and name that: 'policy.zip.zip'
+            from simmatch.errors import UsageError
+
+            where = "" if Path(self.path).is_absolute() else f" (a relative path, read from {Path.cwd()})"
+            raise UsageError(f"{self.path}: no such policy file{where}")
         try:
             self.ppo = PPO.load(self.path, device="cpu")
         except Exception as exc:  # empty, truncated or not an SB3 zip: whatever the unzipper or torch raises

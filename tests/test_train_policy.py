@@ -212,3 +212,18 @@ def test_an_engine_that_blows_up_ends_the_episode_unrewarded():
         np.testing.assert_array_equal(info["state"], before)
     finally:
         env.close()
+
+
+def test_a_missing_recorded_policy_is_named_as_missing(tmp_path, monkeypatch):
+    """A run folder records --policy as given; resumed from another folder, a relative path is not there:
+    SB3 then tried PATH.zip and the line said 'policy.zip.zip: not a readable policy zip'. It says the file
+    is missing and where a relative path was read from."""
+    from simmatch.errors import UsageError
+    from simmatch.gail.behavior import PPOBehaviour
+    from simmatch.registry import load_model
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(UsageError) as err:
+        PPOBehaviour(load_model("hopper"), "assets/policies/hopper_bullet/policy.zip")
+    assert str(err.value) == (f"assets/policies/hopper_bullet/policy.zip: no such policy file (a relative path, "
+                              f"read from {tmp_path})")
