@@ -98,7 +98,9 @@ class LearnDynConfig:
     pretrain_n_steps: int = option(64, minimum=2, maximum=1_000_000,
                                    help="Generator steps per env and iteration in GT pretraining (each episode "
                                         "one transition; the minibatch scales with it).")
-    batch_size: int = option(2048, minimum=1, maximum=1_000_000, help="Generator (PPO) minibatch size.")
+    batch_size: int = option(2048, minimum=1, maximum=1_000_000,
+                             help="Generator (PPO) minibatch size (at most the rollout, --n-steps x --n-envs; "
+                                  "GT pretraining scales it with --pretrain-n-steps).")
     n_epochs: int = option(10, minimum=1, maximum=1000, help="Generator (PPO) epochs per iteration.")
     lr: float = option(1e-3, positive=True, maximum=1.0, help="Generator (PPO) learning rate, GT pretraining.")
     gail_lr: float = option(1e-4, positive=True, maximum=1.0,
