@@ -857,14 +857,22 @@ def main(argv=None) -> int:
     if unknown:
         print(f"error: unknown block {', '.join(unknown)} (known: {', '.join(all_names())})", file=sys.stderr)
         return 2
+    if args.from_run and (args.check or args.list or args.render):
+        mode = "--check" if args.check else "--list" if args.list else "--render"
+        print(f"error: --from-run rewrites README blocks from run folders; {mode} does not write: give one of them",
+              file=sys.stderr)
+        return 2
     store = load_store()
     if args.list:
         for b in BLOCKS.values():
             wall = store.get(b.name, {}).get("wall_s")
-            print(f"{b.name:28} {'-' if wall is None else f'{wall:6.0f} s'}  {b.runs}")
+            print(f"{b.name:28} {'-' if wall is None else f'{wall:.0f} s':>8}  {b.runs}")
         for n, cmd in SPEED.items():
             print(f"{n:28} {'speed':>8}  python benchmarks/{' '.join(cmd)}")
         return 0
+    if not args.readme.is_file():
+        print(f"error: --readme {args.readme}: no such file", file=sys.stderr)
+        return 2
     text = args.readme.read_text()
     blocks = parse_blocks(text)
     missing = [n for n in all_names() if n not in blocks]

@@ -49,16 +49,23 @@ def _check_dataset(path: Path) -> None:
         raise UsageError(f"--dataset {path}: holds NaN or infinite values")
 
 
-def _check_resume_options(cfg: LearnDynConfig, saved_path: Path) -> None:
+RESUME_FREE = ("env_workers",)  # options a resumed run may change: where it runs, not what it computes
+
+
+def _check_resume_options(cfg: LearnDynConfig, saved_path: Path) -> LearnDynConfig:
     """--resume continues a run with its saved config: an option given now that differs from it would
-    be silently ignored, so it is refused (one line naming each, with the saved value)."""
+    be silently ignored, so it is refused (one line naming each, with the saved value); except
+    --env-workers (results do not depend on it: a run resumed on a machine with fewer cores may use
+    fewer). Returns `cfg` with --env-workers as given now, else as saved."""
     saved = LearnDynConfig.read(saved_path)  # a damaged one: CorruptFile, one line, exit 2
+    given = given_options()
     differ = [f"{flag_of(f)} {getattr(cfg, f.name)!r} (saved {getattr(saved, f.name)!r})"
               for f in dataclasses.fields(LearnDynConfig)
-              if f.name in given_options() and getattr(cfg, f.name) != getattr(saved, f.name)]
+              if f.name in given and f.name not in RESUME_FREE and getattr(cfg, f.name) != getattr(saved, f.name)]
     if differ:
         raise UsageError(f"--resume continues {saved_path.parent} with its saved config; given now: "
                          f"{', '.join(differ)}; start a new run (another --out) to change them")
+    return cfg if "env_workers" in given else replace(cfg, env_workers=saved.env_workers)
 
 
 def _preflight(cfg: LearnDynConfig) -> None:
@@ -81,7 +88,7 @@ def policy_path(path: str | Path, option: str = "--policy") -> Path:
             raise UsageError(f"{option} {p}: a folder without {POLICY_FILE} (make one with `simmatch train-policy`)")
         p = p / POLICY_FILE
     if not p.exists():
-        raise UsageError(f"{p}: no such policy file (make one with `simmatch train-policy`)")
+        raise UsageError(f"{option} {p}: no such policy file or folder (make one with `simmatch train-policy`)")
     return p
 
 
@@ -133,7 +140,7 @@ def run_learn_dyn(cfg: LearnDynConfig, ro: RunOptions) -> None:
     if ro.resume and not (out / "config.json").is_file():
         raise UsageError(f"--resume: no run to resume in {out} (no config.json there); start it without --resume")
     if ro.resume:
-        _check_resume_options(cfg, out / "config.json")
+        cfg = _check_resume_options(cfg, out / "config.json")
     _require()
     _preflight(cfg)
     console = Console(soft_wrap=True, stderr=ro.json)
@@ -376,7 +383,8 @@ def run_train_policy(cfg: TrainPolicyConfig, ro: RunOptions) -> None:
     t0 = time.time()
     log = _log(console, ro.quiet)
     ppo = train_task_policy(m, cfg.src, cfg.steps, cfg.seed, out / POLICY_FILE, n_envs=cfg.n_envs, lr=cfg.lr,
-                            max_steps=cfg.max_steps, log=log, progress=not ro.quiet, env_workers=cfg.env_workers,
+                            max_steps=cfg.max_steps, log=log, progress=not (ro.quiet or ro.json),  # the bar writes to stdout
+                            env_workers=cfg.env_workers,
                             log_dir=out, settings=PPOSettings(gamma=cfg.gamma, log_std_init=cfg.log_std_init))
     dt = time.time() - t0
     export_torques(ppo, m, out / POLICY_SCRIPT)

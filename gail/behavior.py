@@ -99,6 +99,11 @@ class PPOBehaviour(Behaviour):
 
         self.model = model
         self.path = str(path)
+        if not Path(self.path).is_file():  # SB3 would try PATH.zip and name that: 'policy.zip.zip'
+            from simmatch.errors import UsageError
+
+            where = "" if Path(self.path).is_absolute() else f" (a relative path, read from {Path.cwd()})"
+            raise UsageError(f"{self.path}: no such policy file{where}")
         try:
             self.ppo = PPO.load(self.path, device="cpu")
         except Exception as exc:  # empty, truncated or not an SB3 zip: whatever the unzipper or torch raises
@@ -106,7 +111,25 @@ class PPOBehaviour(Behaviour):
 
             why = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             raise UsageError(f"{self.path}: not a readable policy zip from `simmatch train-policy` ({why})") from None
+        self._check_spaces()
         self.log_std, self.deterministic = log_std, deterministic
+
+    def _check_spaces(self) -> None:
+        """The policy must observe `task_obs` of this model and give one action per actuated joint (a policy
+        trained for another robot failed as an internal error in the first rollout, after the run folder
+        was written); UsageError naming the file and both sizes."""
+        from simmatch.errors import UsageError
+
+        from .dataset import initial_state
+
+        s0 = initial_state(self.model, np.random.default_rng(0), 0.0)
+        want = ((len(task_obs(self.model, s0)),), (len(actuated_indices(self.model)),))
+        got = (self.ppo.observation_space.shape, self.ppo.action_space.shape)
+        if got != want:
+            size = ["x".join(map(str, shape or ())) for shape in got]
+            raise UsageError(f"{self.path}: a policy for another robot: it observes {size[0]} values and gives "
+                             f"{size[1]} actions, {self.model.name} needs {want[0][0]} and {want[1][0]} (train one "
+                             f"with `simmatch train-policy {self.model.name}`)")
 
     def act(self, s, t, rng):
         obs = task_obs(self.model, s)

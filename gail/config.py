@@ -98,7 +98,9 @@ class LearnDynConfig:
     pretrain_n_steps: int = option(64, minimum=2, maximum=1_000_000,
                                    help="Generator steps per env and iteration in GT pretraining (each episode "
                                         "one transition; the minibatch scales with it).")
-    batch_size: int = option(2048, minimum=1, maximum=1_000_000, help="Generator (PPO) minibatch size.")
+    batch_size: int = option(2048, minimum=1, maximum=1_000_000,
+                             help="Generator (PPO) minibatch size (at most the rollout, --n-steps x --n-envs; "
+                                  "GT pretraining scales it with --pretrain-n-steps).")
     n_epochs: int = option(10, minimum=1, maximum=1000, help="Generator (PPO) epochs per iteration.")
     lr: float = option(1e-3, positive=True, maximum=1.0, help="Generator (PPO) learning rate, GT pretraining.")
     gail_lr: float = option(1e-4, positive=True, maximum=1.0,
@@ -167,7 +169,8 @@ class LearnDynConfig:
     @classmethod
     def read(cls, path: str | Path) -> LearnDynConfig:
         """Read config.json; raises CorruptFile (one line naming the file) when it is empty, truncated,
-        not a JSON object or holds a value of the wrong type."""
+        not a JSON object or holds a value of the wrong type. A field it lacks (a run of an earlier
+        version) takes its default, except pretrain_n_steps: that run's n_steps (what it pretrained with)."""
         from simmatch.outputs import CorruptFile
 
         remedy = "run without --resume to start the run over"
@@ -177,6 +180,8 @@ class LearnDynConfig:
             raise CorruptFile(path, f"not valid JSON, truncated or damaged ({exc})", remedy) from None
         if not isinstance(d, dict):
             raise CorruptFile(path, "not a JSON object", remedy)
+        if "pretrain_n_steps" not in d and "n_steps" in d:  # a run of a version before --pretrain-n-steps:
+            d["pretrain_n_steps"] = d["n_steps"]  # its GT pretraining rolled out --n-steps per environment
         defaults = {f.name: f.default for f in fields(cls)}
         out: dict[str, Any] = {}
         for k, v in d.items():

@@ -4,6 +4,7 @@ is reused from the run folder, training continues from the latest checkpoint."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -161,7 +162,9 @@ def learn_dyn(cfg: LearnDynConfig, root="reports", resume: bool = False, log=pri
     saved = run_path / "config.json"
     resuming = resume and saved.exists()
     if resuming:
-        cfg = LearnDynConfig.read(saved)  # a damaged one: CorruptFile, one line, exit 2
+        # a damaged one: CorruptFile, one line, exit 2; the worker processes are this call's (results do not
+        # depend on them)
+        cfg = dataclasses.replace(LearnDynConfig.read(saved), env_workers=cfg.env_workers)
     t_start = time.time()
     model = load_model(cfg.model, base=cfg.base)
     if model.options is not None:  # an MJCF: its <option> time step and gravity are the engines' (no option sets them)

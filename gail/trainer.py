@@ -93,10 +93,13 @@ LOCAL_WEIGHT = 0.6  # the trainer's own group of environments, against a worker'
 
 
 def env_workers(cfg: LearnDynConfig) -> int:
-    """The processes the environments run in: --env-workers, or by default one per core (at most
-    --n-envs); 0: all in the trainer's process."""
+    """The processes the environments run in: --env-workers, or by default one per core this process may
+    use (its CPU affinity, as the sweep's default workers: `taskset`, a container's cpuset), at most
+    --n-envs; 0: all in the trainer's process."""
     if cfg.env_workers is None:
-        return max(1, min(cfg.n_envs, os.cpu_count() or 1))
+        from simmatch.sweep.pool import default_workers
+
+        return max(1, min(cfg.n_envs, default_workers()))
     return min(cfg.env_workers, cfg.n_envs)
 
 

@@ -74,6 +74,14 @@ def _handle(envs: list[gym.Env], cmd: str, data: Any) -> Any:
 
 
 def _worker(remote, parent_remote, fns: CloudpickleWrapper) -> None:
+    """A worker process's loop. A forked worker inherits the caller's signal handlers (the CLI's raise
+    on SIGINT/SIGTERM, which would print a traceback from the worker): Ctrl-C, sent to the whole
+    process group, is the caller's to handle (it closes the workers), and SIGTERM (the caller's exit
+    terminates its daemonic workers) ends the worker quietly."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     parent_remote.close()
     import torch  # a policy behaviour runs torch on single observations: one thread per worker
 

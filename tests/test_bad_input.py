@@ -138,6 +138,13 @@ BAD_OPTIONS = [
     (["learn-dyn", "--dst", "bullet:heavy-head=abc"], "mass factor"),
     (["learn-dyn", "--resume", "--out", "runs/nosuchrun"], "--resume: no run to resume"),
     (["train-policy", "--steps", "0"], "--steps 0"),
+    # today's parallel options; a --policy that is not there names the option (it named the path only)
+    (["learn-dyn", "--env-workers", "-1"], "--env-workers -1: must be at least 0"),
+    (["learn-dyn", "--env-workers", "999"], "--env-workers 999: must be at most 256"),
+    (["learn-dyn", "--pretrain-n-steps", "1"], "--pretrain-n-steps 1: must be at least 2"),
+    (["learn-dyn", "--pretrain-n-steps", "8.5"], "--pretrain-n-steps", "valid integer"),
+    (["learn-dyn", "--policy", "nosuch"], "--policy nosuch: no such policy file or folder", "train-policy"),
+    (["train-policy", "--env-workers", "65"], "--env-workers 65: must be at most 64"),
     (["train-policy", "--seed", "-1"], "--seed -1"),
 ]
 

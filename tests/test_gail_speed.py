@@ -99,3 +99,39 @@ def test_a_failing_worker_is_reported_with_its_traceback():
         ProcessVecEnv([_broken_env, _broken_env], 2)
     with pytest.raises(ValueError, match=r"workers must be in 1\.\.2"):
         ProcessVecEnv([_broken_env, _broken_env], 3)
+
+
+def _small_env():
+    import gymnasium as gym
+
+    return gym.make("CartPole-v1")
+
+
+def test_a_worker_leaves_the_callers_signals_to_the_caller():
+    """A forked worker inherits the caller's handlers (the CLI's raises on SIGTERM/SIGINT): `learn-dyn`
+    killed with SIGTERM printed a worker's 'Interrupted: 15' traceback when its daemonic workers were
+    terminated. A worker ignores Ctrl-C (the caller closes it) and dies of SIGTERM quietly."""
+    import os
+    import signal
+    import time
+
+    def _raise(signum, frame):
+        raise RuntimeError(f"the caller's handler ran in the worker ({signum})")
+
+    old = {s: signal.signal(s, _raise) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        venv = ProcessVecEnv([_small_env, _small_env, _small_env], 3)
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+    try:
+        p0, p1 = venv.processes
+        os.kill(p0.pid, signal.SIGINT)
+        time.sleep(0.3)
+        assert p0.is_alive()
+        venv.reset()  # the worker that got Ctrl-C still answers
+        p1.terminate()  # what multiprocessing does to a daemonic worker at the caller's exit
+        p1.join(10)
+        assert p1.exitcode == -signal.SIGTERM  # killed by the signal, not by an exception (exit code 1)
+    finally:
+        venv.close()  # skips the dead worker

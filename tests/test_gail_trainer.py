@@ -87,6 +87,24 @@ def test_config_json_round_trip(tmp_path):
     assert LearnDynConfig.read(p) == CFG
 
 
+def test_an_earlier_versions_config_resumes_with_its_own_pretraining_rollouts(tmp_path):
+    """config.json of a run from before --pretrain-n-steps (no such field; env_workers 0) reads back with
+    pretrain_n_steps = its n_steps, the rollout its GT pretraining used (the new default, 64, would change
+    a resumed run's pretraining half-way); every other field as saved."""
+    import json
+
+    d = json.loads(CFG.to_json())
+    del d["pretrain_n_steps"]
+    d["env_workers"] = 0
+    (tmp_path / "config.json").write_text(json.dumps(d))
+    old = LearnDynConfig.read(tmp_path / "config.json")
+    assert old.pretrain_n_steps == CFG.n_steps == 32 != LearnDynConfig().pretrain_n_steps
+    assert old == LearnDynConfig(**{**CFG.__dict__, "pretrain_n_steps": 32, "env_workers": 0})
+    d["pretrain_n_steps"] = 8  # a field that is there is kept
+    (tmp_path / "config.json").write_text(json.dumps(d))
+    assert LearnDynConfig.read(tmp_path / "config.json").pretrain_n_steps == 8
+
+
 def test_best_generator_is_selected_on_validation_data(setup, tmp_path):
     """select='best' keeps the generator with the lowest validation one-step GT error, 'last' the last."""
     from dataclasses import replace
@@ -168,3 +186,21 @@ def test_resume_between_rebuilds(setup, tmp_path):
     np.testing.assert_array_equal(g_res, g_full)
     np.testing.assert_array_equal(d_res, d_full)
     assert rows_res[-1]["disc/loss"] == rows_full[-1]["disc/loss"]
+
+
+def test_default_env_workers_are_the_cores_this_process_may_use(monkeypatch):
+    """--env-workers' default, one per core, counts the cores of the process's CPU affinity (`taskset`, a
+    container's cpuset), as the sweep's default workers do: os.cpu_count() counted every core of the
+    machine, so learn-dyn under `taskset -c 0` on a 16-core machine started 16 processes on one core."""
+    import os
+
+    from simmatch.gail.trainer import env_workers
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 16)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0}, raising=False)
+    assert env_workers(LearnDynConfig(n_envs=32)) == 1
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2}, raising=False)
+    assert env_workers(LearnDynConfig(n_envs=32)) == 3
+    assert env_workers(LearnDynConfig(n_envs=2)) == 2  # at most one per environment
+    assert env_workers(LearnDynConfig(n_envs=32, env_workers=0)) == 0
+    assert env_workers(LearnDynConfig(n_envs=2, env_workers=5)) == 2

@@ -8,6 +8,7 @@ one grammar (issue 11), `--out` is a folder that holds policy.zip and config.jso
 
 from __future__ import annotations
 
+import json
 import zipfile
 
 import pytest
@@ -234,6 +235,29 @@ def test_resume_refuses_options_that_differ_from_the_saved_run(tmp_path, capsys)
     assert "MODEL 'pendulum' (saved 'hopper')" in _one_error_line(capsys)
     assert (run / "config.json").read_bytes() == before and sorted(p.name for p in run.iterdir()) == [
         "checkpoints", "config.json"]
+
+
+def test_resume_may_change_the_env_workers(tmp_path, capsys):
+    """--env-workers decides where the environments run, not the results: `--resume --env-workers 1` of a
+    run saved with 0 was refused as a changed option (a run resumed on a machine with fewer cores could not
+    use fewer). Given: used and recorded; not given: the saved value; the scores do not change."""
+    pytest.importorskip("torch")
+    from simmatch.gail.config import LearnDynConfig
+
+    run = tmp_path / "run"
+    run.mkdir()
+    LearnDynConfig(n_traj=6, max_steps=12, pretrain_iters=1, gail_iters=1, n_steps=16, n_envs=2, pretrain_n_steps=8,
+                   backend_traj=1, sysid_evals=4, score_transitions=10, horizon=3, env_workers=0,
+                   run="run").write(run / "config.json")
+    assert main(["learn-dyn", "--out", str(run), "--resume", "--env-workers", "1", "-q", "--json"]) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert LearnDynConfig.read(run / "config.json").env_workers == 1
+    assert main(["learn-dyn", "--out", str(run), "--resume", "-q", "--json"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert LearnDynConfig.read(run / "config.json").env_workers == 1
+    assert again["methods"] == first["methods"] and again["backends"] == first["backends"]
+    assert main(["learn-dyn", "--out", str(run), "--resume", "--n-envs", "3"]) == 2  # the others stay refused
+    assert "--n-envs 3 (saved 2)" in _one_error_line(capsys)
 
 
 def test_bullet_native_mjcf_with_include_names_the_include(tmp_path):

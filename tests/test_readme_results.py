@@ -165,3 +165,33 @@ def test_readme_gap_blocks_hold():
 def test_readme_learn_dyn_block_holds(name):
     pytest.importorskip("torch")
     _check_blocks([name])
+
+
+def test_read_only_modes_never_write(tmp_path, monkeypatch, capsys):
+    """--check (and --list, --render) with --from-run is refused, exit 2, README and store untouched:
+    --from-run was run first whatever the mode, so `--check --from-run NAME=FOLDER` rewrote README.md and
+    the store and exited 0. A --readme that is not there is one line, exit 2 (was a traceback)."""
+    from dataclasses import asdict
+
+    from simmatch.gail.config import LearnDynConfig
+
+    monkeypatch.setattr(rr, "STORE", rr.STORE)  # main() sets the module's STORE from --store
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text(json.dumps(asdict(LearnDynConfig(dst="bullet:low-power"))))
+    one = {"mean": 1.0}
+    (run / "scores.json").write_text(json.dumps({
+        "methods": {m: {"one_step": one, "h10": one} for m in rr.METHODS}, "generator_outputs": {},
+        "selected_generator": {"iteration": 1}, "backends": {}}))
+    readme, store = tmp_path / "README.md", tmp_path / "store.json"
+    readme.write_text(README.read_text())
+    store.write_text((ROOT / "benchmarks" / "readme_results.json").read_text())
+    before = readme.read_text(), store.read_text()
+    for mode in ("--check", "--list", "--render"):
+        assert rr.main([mode, "--from-run", f"learn_dyn_known_answer={run}", "--readme", str(readme),
+                        "--store", str(store)]) == 2
+        err = capsys.readouterr().err
+        assert "--from-run" in err and mode in err
+        assert (readme.read_text(), store.read_text()) == before
+    assert rr.main(["--check", "--readme", str(tmp_path / "nope.md"), "--store", str(store)]) == 2
+    assert f"--readme {tmp_path / 'nope.md'}: no such file" in capsys.readouterr().err

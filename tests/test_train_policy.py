@@ -56,6 +56,17 @@ def test_short_runs_train_about_their_steps():
             assert n * n_envs >= min(steps, 1024 * n_envs)
 
 
+def test_json_stdout_is_the_json_alone(tmp_path, capsys):
+    """--json without -q: stdout holds the JSON document only (the progress bar wrote a blank line before
+    it, so `train-policy --json | jq` read an empty document first); the progress lines go to stderr."""
+    out = tmp_path / "p"
+    assert main(["train-policy", "hopper", "--steps", "64", "--max-steps", "20", "--out", str(out), "--json"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith("{")
+    assert json.loads(captured.out)["trained_steps"] == 64
+    assert "policy saved" not in captured.out
+
+
 def test_trains_the_steps_asked_and_writes_its_curve(tmp_path, capsys):
     out = tmp_path / "p"
     assert main(["train-policy", "hopper", "--steps", "64", "--max-steps", "20", "--out", str(out), "--json",
@@ -149,6 +160,22 @@ def test_learn_dyn_records_with_the_shipped_policy(tmp_path, capsys):
     assert ds["states"][:, 0].max() > 0.05
 
 
+def test_a_policy_for_another_robot_is_refused_before_anything_is_written(tmp_path, capsys):
+    """`learn-dyn hopper --policy PENDULUM_POLICY` was an internal error (SB3's 'Unexpected observation
+    shape') in the first rollout, after config.json and checkpoints/ were written: one line naming the file
+    and both robots' sizes, exit 2, no run folder."""
+    pol = tmp_path / "pendulum_policy"
+    assert main(["train-policy", "pendulum", "--steps", "64", "--max-steps", "20", "--out", str(pol), "-q"]) == 0
+    capsys.readouterr()
+    out = tmp_path / "run"
+    assert main(["learn-dyn", "hopper", "--policy", str(pol), "--n-traj", "5", "--max-steps", "20", "--horizon", "5",
+                 "--out", str(out), "-q"]) == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(err) == 1 and str(pol / "policy.zip") in err[0], err
+    assert "another robot" in err[0] and "observes 2 values and gives 1 actions, hopper needs 11 and 3" in err[0]
+    assert not out.exists()
+
+
 def test_an_engine_that_blows_up_ends_the_episode_unrewarded():
     """PyBullet's Laikago under random torques (0.22 x its effort limits) flew off at up to 1e6 m/s and
     was rewarded for the distance (returns of 1e6 in train-policy's first rollouts): a blown-up state
@@ -185,3 +212,18 @@ def test_an_engine_that_blows_up_ends_the_episode_unrewarded():
         np.testing.assert_array_equal(info["state"], before)
     finally:
         env.close()
+
+
+def test_a_missing_recorded_policy_is_named_as_missing(tmp_path, monkeypatch):
+    """A run folder records --policy as given; resumed from another folder, a relative path is not there:
+    SB3 then tried PATH.zip and the line said 'policy.zip.zip: not a readable policy zip'. It says the file
+    is missing and where a relative path was read from."""
+    from simmatch.errors import UsageError
+    from simmatch.gail.behavior import PPOBehaviour
+    from simmatch.registry import load_model
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(UsageError) as err:
+        PPOBehaviour(load_model("hopper"), "assets/policies/hopper_bullet/policy.zip")
+    assert str(err.value) == (f"assets/policies/hopper_bullet/policy.zip: no such policy file (a relative path, "
+                              f"read from {tmp_path})")
