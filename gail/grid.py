@@ -121,10 +121,22 @@ def expand(cfg: LearnDynConfig, out: Path) -> list[GridRun]:
 
 
 def _same_config(folder: Path, cfg: LearnDynConfig) -> bool:
+    """The run folder's config is `cfg`, apart from --env-workers (results do not depend on it)."""
     try:
-        return LearnDynConfig.read(folder / "config.json") == cfg
+        return replace(LearnDynConfig.read(folder / "config.json"), env_workers=None) == replace(cfg, env_workers=None)
     except Exception:  # missing or damaged: not this run's
         return False
+
+
+def share_cores(cfg: LearnDynConfig, workers: int) -> LearnDynConfig:
+    """A grid run's config when `workers` runs share this machine: the default --env-workers (one per core)
+    becomes the run's share of the cores, so that the grid starts about one process per core, not
+    cores x workers. A given --env-workers is kept."""
+    if cfg.env_workers is not None or workers <= 1:
+        return cfg
+    from simmatch.sweep.pool import default_workers
+
+    return replace(cfg, env_workers=max(1, default_workers() // workers))
 
 
 def finished_scores(run: GridRun) -> dict | None:
@@ -317,7 +329,8 @@ def run_grid(runs: list[GridRun], out: Path, workers: int, ray: str | None,
             if on_result:
                 on_result(r, "reused", None)
             continue
-        todo.append(Task(r.key, run_one, (r.cfg, str(r.folder.parent), resumable(r))))
+        cfg = r.cfg if ray else share_cores(r.cfg, workers)
+        todo.append(Task(r.key, run_one, (cfg, str(r.folder.parent), resumable(r))))
     if todo:
         for tr in run_tasks(todo, workers, ray):
             r = by_key[tr.key]

@@ -294,3 +294,22 @@ def test_tiny_grid_same_scores_locally_on_ray_and_alone(tiny_cfg, tmp_path, caps
                  "-q"]) == 0
     capsys.readouterr()
     assert comparable(json.loads((alone / "scores.json").read_text())) == local["bullet:low-power/contact/seed1"]
+
+
+def test_grid_runs_share_the_cores_and_keep_runs_across_env_workers(tmp_path):
+    """A local grid of N runs at a time gives each run its share of the cores (not one process per core
+    each), a given --env-workers is kept, and a finished run is the same run whatever --env-workers it
+    ran with (results do not depend on it)."""
+    from dataclasses import replace
+
+    from simmatch.gail.grid import _same_config, share_cores
+    from simmatch.sweep.pool import default_workers
+
+    cfg = LearnDynConfig(seed=0)
+    assert cfg.env_workers is None
+    assert share_cores(cfg, 2).env_workers == max(1, default_workers() // 2)
+    assert share_cores(cfg, 1) is cfg
+    assert share_cores(replace(cfg, env_workers=3), 2).env_workers == 3
+    (tmp_path / "config.json").write_text(replace(cfg, env_workers=1).to_json())
+    assert _same_config(tmp_path, cfg)
+    assert not _same_config(tmp_path, replace(cfg, seed=1))
