@@ -166,8 +166,9 @@ def run_one(cfg: LearnDynConfig, root: str, resume: bool) -> dict:
 
 
 # -- the table -----------------------------------------------------------------------------------
-def _stats(values: list[Any]) -> dict:
-    """mean and sample standard deviation (ddof 1; None for one value) over seeds, and n."""
+def seed_stats(values: list[Any]) -> dict:
+    """Mean and sample standard deviation (ddof 1; None for one value) over seeds, and n (None and
+    non-finite values left out). Also the transfer study's."""
     vals = [float(v) for v in values if v is not None and math.isfinite(float(v))]
     n = len(vals)
     if not n:
@@ -208,19 +209,19 @@ def aggregate(runs: list[GridRun], scores: dict[str, dict]) -> list[dict]:
             per = [s["methods"][m] for s in done if m in s.get("methods", {})]
             hk = _horizon_key(per[0]) if per else None
             rows.append({**base, "method": m,
-                         "one_step": _stats([p["one_step"]["mean"] for p in per]),
+                         "one_step": seed_stats([p["one_step"]["mean"] for p in per]),
                          "horizon": int(hk[1:]) if hk else None,
-                         "h_step": _stats([p[hk]["mean"] for p in per]) if hk else _stats([])})
+                         "h_step": seed_stats([p[hk]["mean"] for p in per]) if hk else seed_stats([])})
         if done:
             rows.append({**base, "method": "one-step reduction vs raw source (fraction)",
-                         "one_step": _stats([s.get("one_step_reduction") for s in done]),
-                         "horizon": None, "h_step": _stats([])})
+                         "one_step": seed_stats([s.get("one_step_reduction") for s in done]),
+                         "horizon": None, "h_step": seed_stats([])})
         engines = list(dict.fromkeys(e for s in done for e in s.get("backends", {})))
         for eng in engines:
             for which, label in (("raw_source", "raw source"), ("learned_hybrid", "learned hybrid")):
                 vals = [s["backends"][eng][which]["mean"] for s in done if eng in s.get("backends", {})]
-                rows.append({**base, "method": f"{label} on {eng} data", "one_step": _stats(vals),
-                             "horizon": None, "h_step": _stats([])})
+                rows.append({**base, "method": f"{label} on {eng} data", "one_step": seed_stats(vals),
+                             "horizon": None, "h_step": seed_stats([])})
     return rows
 
 

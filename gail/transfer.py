@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
@@ -44,7 +43,7 @@ from simmatch.outputs import CorruptFile, write_json, write_text
 
 from .config import LearnDynConfig
 from .corrections import CorrectionSpace, invert_dims
-from .grid import folder_name
+from .grid import folder_name, seed_stats
 from .scoring import ConstantCorrector, Corrector, EnsembleCorrector, GeneratorCorrector
 
 METHODS = ("unrefined", "dr", "sysid", "hybrid")
@@ -265,16 +264,6 @@ def cell_key(target: str, seed: int, method: str) -> str:
     return f"{target}|seed{seed}|{method}"
 
 
-def _stats(values: list[float]) -> dict:
-    """Mean and sample std (ddof 1; None below two values) of the seeds' figures, and their count."""
-    n = len(values)
-    if not n:
-        return {"mean": None, "std": None, "n": 0}
-    mean = math.fsum(values) / n
-    std = math.sqrt(math.fsum((v - mean) ** 2 for v in values) / (n - 1)) if n > 1 else None
-    return {"mean": mean, "std": std, "n": n}
-
-
 def summarise(cfg: TransferConfig, cells: dict[str, dict]) -> dict:
     """target -> method -> {return, distance}: each {mean, std, n} over the seeds whose cell finished."""
     out: dict[str, dict] = {}
@@ -282,7 +271,7 @@ def summarise(cfg: TransferConfig, cells: dict[str, dict]) -> dict:
         out[t] = {}
         for m in METHODS:
             done = [cells[k] for k in (cell_key(t, s, m) for s in cfg.seeds) if k in cells]
-            out[t][m] = {key: _stats([c[key] for c in done]) for key in ("return", "distance")}
+            out[t][m] = {key: seed_stats([c[key] for c in done]) for key in ("return", "distance")}
     return out
 
 
