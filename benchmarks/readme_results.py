@@ -490,6 +490,7 @@ LD_EXPECT = {
     "learn_dyn_emf_hopper": {"src": "bullet", "dst": "bullet:emf", "policy": None, "seed": 0},
     "learn_dyn_emf_laikago": {"model": "laikago", "src": "bullet", "dst": "bullet:emf", "policy": None, "seed": 0,
                               "behavior": "trot", "substeps": 2},
+    "learn_dyn_deform_floor": {"src": "bullet", "dst": "bullet:deform-floor", "policy": None, "seed": 0},
 }
 # fields of config.json that do not change a run's results (where it ran, how it was named)
 LD_FREE = {"run", "env_workers", "render", "policy"}
@@ -559,6 +560,7 @@ STATE_ARGS = {
     "learn_dyn_emf_hopper": ["--src", "bullet", "--dst", "bullet:emf"],
     "learn_dyn_emf_laikago": ["laikago", "--src", "bullet", "--dst", "bullet:emf", "--behavior", "trot",
                               "--substeps", "2"],
+    "learn_dyn_deform_floor": ["--src", "bullet", "--dst", "bullet:deform-floor"],
 }
 
 
