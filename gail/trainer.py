@@ -10,9 +10,10 @@ the engines are built anew (`HybridSim.rebuild`) at every iteration a checkpoint
 (`--ckpt-every`) and at the stage switch, so a checkpoint resumes to the identical continuation
 (rebuilding at every iteration cost Laikago's PyBullet environments ~0.1 s each).
 
-The `n_envs` hybrid environments run in `env_workers` processes (`--env-workers`) (`vec_env.ProcessVecEnv`, several per
-process; 0: a DummyVecEnv in this process); one set serves both stages (`HybridEnv.set_mode`). Environment k gets the same seeds and actions whatever the number of workers,
-so the run is the same bit for bit (tested). `timing` says where the last iteration's time went.
+The `n_envs` hybrid environments run in `env_workers` processes (`--env-workers`; `vec_env.ProcessVecEnv`,
+several per process; 0: a DummyVecEnv in this process); one set serves both stages (`HybridEnv.set_mode`).
+Environment k gets the same seeds and actions whatever the number of workers, so the run is the same bit
+for bit (tested). `timing` says where the last iteration's time went.
 
 stable-baselines3 is driven through its public extension points only (`sb3_hooks`): the learning
 rate is a schedule, the discriminator's rewards enter through PPO's `rollout_buffer_class=`, the
@@ -89,9 +90,6 @@ class _Clock(BaseCallback):
         self.rollout_s += time.perf_counter() - self.t0
 
 
-LOCAL_WEIGHT = 1.0  # the trainer's own group against a worker's (vec_env.groups): equal groups measured fastest (0.4-1.0 tried)
-
-
 def env_workers(cfg: LearnDynConfig) -> int:
     """The processes the environments run in: --env-workers, or by default one per core this process may
     use (its CPU affinity, as the sweep's default workers: `taskset`, a container's cpuset), at most
@@ -125,8 +123,7 @@ class Trainer:
         makers: list[Callable[[], gym.Env]] = [
             EnvMaker(model, cfg, train, behaviour, self.spec, self.obs_mean, self.obs_std, k) for k in range(cfg.n_envs)]
         workers = env_workers(cfg)
-        self.venv: VecEnv = (ProcessVecEnv(makers, workers, local_weight=LOCAL_WEIGHT) if workers > 0
-                             else DummyVecEnv(makers))
+        self.venv: VecEnv = ProcessVecEnv(makers, workers) if workers > 0 else DummyVecEnv(makers)
         self.env_gt, self.env_gail = self.venv, RolloutRecorder(self.venv)
         self.timing: dict[str, float] = {}  # the last iteration's, see _timing
         self.t_disc = 0.0

@@ -132,38 +132,23 @@ class _Local:
         pass
 
 
-def groups(n: int, workers: int, local_weight: float = 1.0) -> list[list[int]]:
-    """Environments 0..n-1 in `workers` contiguous groups, the last one the caller's: each worker process's
-    group as equal as possible, the caller's `local_weight` times as large (at least 1 environment; the
-    caller's process also runs the policy's forward pass and the rollout buffer, so a smaller group lets
-    it finish its steps when the workers finish theirs)."""
-    if workers == 1:
-        return [list(range(n))]
-    local = min(n - (workers - 1), max(1, round(n * local_weight / (workers - 1 + local_weight))))
-    rest = [list(map(int, g)) for g in np.array_split(np.arange(n - local), workers - 1)]
-    return [*rest, list(range(n - local, n))]
-
-
 class ProcessVecEnv(VecEnv):
     """`n = len(env_fns)` environments in `workers` processes (1 <= workers <= n; groups as equal as
-    possible, in order; see `groups` for `local_weight`), the last group in the caller's process (it steps while the worker processes
+    possible, in order: measured fastest against a smaller group for the caller), the last group in the caller's process (it steps while the worker processes
     step theirs: `workers - 1` processes are started, and none wakes for it). `start_method`: multiprocessing's; default 'fork' where available (as torch's
     DataLoader: a worker starts in milliseconds with the trainer's modules already imported, and needs
     no `if __name__ == "__main__"` guard in the caller's script; a worker uses no lock or thread of the
     trainer's), else 'spawn'.
     An exception in a worker is raised here as a RuntimeError carrying the worker's traceback."""
 
-    def __init__(self, env_fns: Sequence[Callable[[], gym.Env]], workers: int, start_method: str | None = None,
-                 local_weight: float = 1.0):
+    def __init__(self, env_fns: Sequence[Callable[[], gym.Env]], workers: int, start_method: str | None = None):
         n = len(env_fns)
         if not 1 <= workers <= n:
             raise ValueError(f"workers must be in 1..{n} (the number of environments), not {workers}")
-        if not 0.0 < local_weight <= 1.0:
-            raise ValueError(f"local_weight must be in (0, 1], not {local_weight}")
         if start_method is None:
             start_method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
         ctx: Any = mp.get_context(start_method)
-        self.groups = groups(n, workers, local_weight)
+        self.groups = [list(g) for g in np.array_split(np.arange(n), workers)]
         self.where = [(w, j) for w, g in enumerate(self.groups) for j in range(len(g))]  # env -> (worker, slot)
         self.remotes: list[Any] = []
         self.processes: list[Any] = []
