@@ -80,6 +80,13 @@ def _preflight(cfg: LearnDynConfig) -> None:
         make_target(spec, model).close()
 
 
+def _check_trot_amp(cfg: LearnDynConfig) -> None:
+    """--trot-amp scales the scripted trot only: with another behaviour or a --policy it is refused."""
+    if cfg.trot_amp != 1.0 and (cfg.policy is not None or cfg.behavior != "trot"):
+        used = "--policy" if cfg.policy is not None else f"--behavior {cfg.behavior}"
+        raise UsageError(f"--trot-amp {cfg.trot_amp:g}: scales --behavior trot; this run uses {used}")
+
+
 def policy_path(path: str | Path, option: str = "--policy") -> Path:
     """A train-policy policy: its folder (holding policy.zip) or the zip itself; UsageError otherwise."""
     p = Path(path)
@@ -124,6 +131,7 @@ def run_learn_dyn(cfg: LearnDynConfig, ro: RunOptions) -> None:
     from simmatch.gail.pipeline import learn_dyn as run_pipeline
     from simmatch.gail.pipeline import reduction_text, run_name
 
+    _check_trot_amp(cfg)
     if cfg.policy is not None:
         cfg = replace(cfg, policy=str(policy_path(cfg.policy)))
     elif cfg.refine_steps > 0:
@@ -231,6 +239,7 @@ def run_grid(cfg: LearnDynConfig, ro: RunOptions) -> None:
                          "with --dataset")
     if Path(cfg.model).is_file():  # the runs' processes (Ray workers) need not share this working folder
         cfg = replace(cfg, model=str(Path(cfg.model).resolve()))
+    _check_trot_amp(cfg)
     if cfg.policy is not None:
         cfg = replace(cfg, policy=str(policy_path(cfg.policy).resolve()))
     elif cfg.refine_steps > 0:

@@ -197,10 +197,10 @@ def export_torques(ppo, model: RobotModel, path) -> Path:
 
 
 def make_behaviour(kind: str, model: RobotModel, policy: str | None = None, log_std: float | None = None,
-                   dt: float = 0.02) -> Behaviour:
+                   dt: float = 0.02, trot_amp: float = 1.0) -> Behaviour:
     """The behaviour `kind` (sine | random | trot), or the task policy at `policy`. `dt`: the control
-    period (s) of a scripted behaviour. Raises ValueError for an unknown kind or a trot on a model
-    without a legged spec (gail/laikago.py)."""
+    period (s) of a scripted behaviour; `trot_amp`: the trot's swing-amplitude scale (TrotBehaviour).
+    Raises ValueError for an unknown kind or a trot on a model without a legged spec (gail/laikago.py)."""
     if policy:
         return PPOBehaviour(model, policy, log_std)
     if kind == "trot":
@@ -209,7 +209,7 @@ def make_behaviour(kind: str, model: RobotModel, policy: str | None = None, log_
         spec = legged_spec(model)
         if spec is None:
             raise ValueError(f"behaviour trot needs a legged robot (Laikago); {model.name} is not one")
-        return TrotBehaviour(model, spec, dt=dt)
+        return TrotBehaviour(model, spec, dt=dt, amp_scale=trot_amp)
     if kind == "sine":
         return SineBehaviour(model)
     if kind == "random":

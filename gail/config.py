@@ -60,6 +60,10 @@ class LearnDynConfig:
     behavior: str = option("sine", choices=("sine", "random", "trot"),
                            help="Scripted behaviour when no --policy: sine | random | trot (a PD-tracked "
                                 "trot for Laikago; use --substeps 2).")
+    trot_amp: float = option(1.0, positive=True, maximum=5.0,
+                             help="--behavior trot: scale of its thigh and knee swing amplitudes (1: the walking "
+                                  "trot, joint speeds mostly under 3 rad/s; 3: a vigorous trot reaching ~18 rad/s, "
+                                  "for targets that depend on joint speed such as emf).")
     policy: str | None = option(None, help="Task policy (policy.zip in a `simmatch train-policy` folder, or "
                                            "that folder).")
     policy_log_std: float | None = option(-1.0, minimum=-20.0, maximum=5.0,

@@ -146,6 +146,9 @@ class TrotBehaviour(Behaviour):
     kd per joint kind: hip, thigh, knee) plus a constant feed-forward `ff` (N m per joint kind),
     normalised by each joint's effort limit to actions in [-1, 1]. Per episode, f and the amplitudes are
     drawn from the rng around their nominal values (+-`jitter` relative): deterministic given the seed.
+    `amp_scale` multiplies both amplitudes: joint speeds grow with it (measured in PyBullet over 20
+    trajectories of 100 steps at 250 Hz: |dq| 99th percentile 2.7 rad/s at 1, 9.8 at 3; max 9.9, 18.3),
+    and so does the share of states where a speed-dependent target (emf) differs from the source.
 
     `dt` (s) is the control period: the PD is evaluated once per control step and held, which is
     stable at 250 Hz (learn-dyn `--substeps 2`) and not at 50 Hz (the light lower leg: measured, the
@@ -157,12 +160,12 @@ class TrotBehaviour(Behaviour):
 
     def __init__(self, model: RobotModel, spec: LeggedSpec, freq: float = 2.5, thigh_amp: float = -0.12,
                  knee_amp: float = 0.15, kp=100.0, kd=2.0, ff=0.0, dt: float = 0.004,
-                 jitter: float = 0.05):
+                 jitter: float = 0.05, amp_scale: float = 1.0):
         self.model, self.spec = model, spec
         self.idx = actuated_indices(model)
         self.n = model.dof
         self.effort = np.array([_effort(model.dof_joints[i]) for i in self.idx])
-        self.nominal = (freq, thigh_amp, knee_amp)
+        self.nominal = (freq, thigh_amp * amp_scale, knee_amp * amp_scale)
         self.dt, self.jitter = dt, jitter
         self.kp, self.kd, self.ff = np.zeros(model.dof), np.zeros(model.dof), np.zeros(model.dof)
         for gains, out in ((kp, self.kp), (kd, self.kd), (ff, self.ff)):

@@ -28,7 +28,7 @@ from .sim import fell_fn
 
 def behaviour_tag(cfg: LearnDynConfig) -> str:
     if not cfg.policy:
-        return cfg.behavior
+        return f"trot{cfg.trot_amp:g}x" if cfg.behavior == "trot" and cfg.trot_amp != 1.0 else cfg.behavior
     p = Path(cfg.policy)  # train-policy writes FOLDER/policy.zip: the folder names the policy
     return f"policy-{p.parent.name if p.stem == 'policy' and p.parent.name else p.stem}"
 
@@ -176,7 +176,7 @@ def learn_dyn(cfg: LearnDynConfig, root="reports", resume: bool = False, log=pri
     from simmatch.config import SimConfig as _SimConfig
 
     behaviour = make_behaviour(cfg.behavior, model, cfg.policy, cfg.policy_log_std,
-                               dt=cfg.substeps * _SimConfig.for_model(model).dt)
+                               dt=cfg.substeps * _SimConfig.for_model(model).dt, trot_amp=cfg.trot_amp)
     given = Dataset.load(cfg.dataset) if cfg.dataset else None  # the user's file: a damaged one is refused
     run = RunFolder(run_path.parent, run_path.name)
     if resuming:

@@ -169,6 +169,53 @@ TINY = ["--behavior", "trot", "--substeps", "2", "--n-traj", "6", "--max-steps",
         "--backend-traj", "1", "--sysid-evals", "4", "--sysid-transitions", "10", "--json", "-q"]
 
 
+def _joint_speeds(laikago, amp, n_traj=4, steps=100):
+    """|dq| (rad/s) of every joint over `n_traj` trot trajectories in PyBullet at 250 Hz."""
+    from simmatch.gail.dataset import collect
+    from simmatch.variants import make_target
+
+    beh = make_behaviour("trot", laikago, dt=2 * ENGINE_DT, trot_amp=amp)
+    be = make_target("bullet", laikago)
+    ds = collect(be, laikago, beh, n_traj, steps, 2, 0, fell=fell_fn(laikago, backend=lambda: be))
+    be.close()
+    n = laikago.dof
+    assert not any(t.terminated for t in ds.trajectories)  # 0.4 s of trot: standing throughout
+    return np.abs(np.vstack([t.states for t in ds.trajectories])[:, 13 + n:13 + 2 * n])
+
+
+def test_trot_amp_scales_the_swing_and_the_joint_speeds(laikago):
+    """--trot-amp multiplies the thigh and knee amplitudes; at 3 the joints reach the speeds where the
+    emf target's clip(1 - |dq|/15) departs from 1 (the walking trot's 99th percentile stays under 3 rad/s)."""
+    base, fast = (make_behaviour("trot", laikago, dt=2 * ENGINE_DT, trot_amp=a) for a in (1.0, 3.0))
+    assert fast.nominal[0] == base.nominal[0]  # the frequency is kept
+    assert fast.nominal[1:] == pytest.approx(tuple(3 * x for x in base.nominal[1:]))
+    slow_dq, fast_dq = _joint_speeds(laikago, 1.0), _joint_speeds(laikago, 3.0)
+    assert np.percentile(slow_dq, 99) < 4.0
+    assert np.percentile(fast_dq, 99) > 2 * np.percentile(slow_dq, 99) and fast_dq.max() > 12.0
+
+
+def test_trot_amp_names_the_run_and_its_data(laikago):
+    from simmatch.gail.config import LearnDynConfig
+    from simmatch.gail.pipeline import data_key, run_name
+
+    walk = LearnDynConfig(model="laikago", dst="bullet:emf", behavior="trot", substeps=2)
+    fast = LearnDynConfig(model="laikago", dst="bullet:emf", behavior="trot", substeps=2, trot_amp=3.0)
+    assert "_trot_" in run_name(walk) and "_trot3x_" in run_name(fast)
+    assert data_key(walk) != data_key(fast)  # a dataset of the other trot is not reused
+
+
+@pytest.mark.parametrize("args", [["--behavior", "sine", "--trot-amp", "3"],
+                                  ["--behavior", "trot", "--trot-amp", "0"],
+                                  ["--behavior", "trot", "--trot-amp", "9"]])
+def test_trot_amp_refused_in_one_line(tmp_path, capsys, args):
+    from simmatch.cli.app import main
+
+    rc = main(["learn-dyn", "laikago", "--src", "bullet", "--dst", "bullet:emf", "--out", str(tmp_path / "run"), *args])
+    err = capsys.readouterr().err
+    assert rc == 2 and "--trot-amp" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "run").exists()
+
+
 def test_learn_dyn_laikago_heavy_leg_tiny_run(tmp_path, capsys):
     """learn-dyn laikago --src bullet --dst bullet:heavy-leg end to end (about 15 s here, alone)."""
     from simmatch.cli.app import main
