@@ -207,8 +207,9 @@ def emf_agreement(curves: dict[str, tuple[np.ndarray, np.ndarray]], omega0: floa
 
 def plot_torque_scale_vs_speed(path, curves: dict[str, tuple[np.ndarray, np.ndarray]], omega0: float,
                                constant: dict[str, float] | None = None, title: str = "") -> None:
-    """One panel per joint: the learned torque scale of each held-out state against |dq|, the true
-    back-EMF curve clip(1 - |dq| / omega0, 0, 1) and (`constant`) the sysid fit's constant scale."""
+    """One panel per joint (rows of at most four): the learned torque scale of each held-out state against
+    |dq|, the true back-EMF curve clip(1 - |dq| / omega0, 0, 1) and (`constant`) the sysid fit's constant
+    scale."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -216,8 +217,12 @@ def plot_torque_scale_vs_speed(path, curves: dict[str, tuple[np.ndarray, np.ndar
 
     from simmatch.outputs import save_figure
 
-    fig, axes = plt.subplots(1, len(curves), figsize=(4.2 * len(curves), 3.4), squeeze=False)
-    for ax, (joint, (dq, scale)) in zip(axes[0], curves.items()):
+    ncol = min(4, max(1, len(curves)))  # a robot with many joints (Laikago's 12) wraps into rows of four
+    nrow = -(-len(curves) // ncol)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 3.4 * nrow), squeeze=False)
+    for ax in axes.flat[len(curves):]:
+        ax.set_visible(False)
+    for ax, (joint, (dq, scale)) in zip(axes.flat, curves.items()):
         top = max(float(dq.max()) if len(dq) else 0.0, 1.2 * omega0)
         grid = np.linspace(0.0, top, 200)
         ax.scatter(dq, scale, s=5, alpha=0.4, label="learned (held-out states)")
@@ -228,7 +233,8 @@ def plot_torque_scale_vs_speed(path, curves: dict[str, tuple[np.ndarray, np.ndar
         ax.set_ylabel("torque scale", fontsize=8)
         ax.set_title(joint, fontsize=9)
         ax.tick_params(labelsize=7)
-        ax.legend(fontsize=6)
+        if ax is axes.flat[0]:
+            ax.legend(fontsize=6)
     fig.suptitle(title or f"learned torque scale against joint speed (back-EMF, w0 = {omega0:g} rad/s)", fontsize=10)
     fig.tight_layout()
     try:

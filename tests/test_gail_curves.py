@@ -73,3 +73,20 @@ def test_learned_vs_sysid_reduction():
                "sysid (constant, CMA-ES)": {"one_step": {"mean": 1.0}, "h10": {"mean": 2.0}}}
     out = vs_sysid(methods, 10)
     assert out["one_step"] == pytest.approx(0.3) and out["h10"] == pytest.approx(-0.5)
+
+
+@pytest.mark.parametrize("n", [3, 12])
+def test_torque_scale_plot_wraps_into_rows_of_four(tmp_path, n):
+    """emf_torque_scale.png: one readable panel per joint; Laikago's 12 joints are 3 rows of 4, not one
+    strip 50 inches wide."""
+    from PIL import Image
+
+    from simmatch.gail.scoring import plot_torque_scale_vs_speed
+
+    rng = np.random.default_rng(0)
+    curves = {f"j{k}": (dq := rng.uniform(0, 18, 40), np.clip(1 - dq / 15, 0, 1)) for k in range(n)}
+    path = tmp_path / "emf.png"
+    plot_torque_scale_vs_speed(path, curves, 15.0, constant={"j0": 0.6})
+    w, h = Image.open(path).size
+    cols, rows = min(n, 4), -(-n // 4)
+    assert w == pytest.approx(4.2 * cols * 90, rel=0.02) and h == pytest.approx(3.4 * rows * 90, rel=0.02)
