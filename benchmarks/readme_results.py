@@ -489,7 +489,7 @@ LD_EXPECT = {
     "learn_dyn_refine": {"src": "bullet", "dst": "bullet:low-power", "seed": 0, "refine_steps": 20000},
     "learn_dyn_emf_hopper": {"src": "bullet", "dst": "bullet:emf", "policy": None, "seed": 0},
     "learn_dyn_emf_laikago": {"model": "laikago", "src": "bullet", "dst": "bullet:emf", "policy": None, "seed": 0,
-                              "behavior": "trot", "substeps": 2},
+                              "behavior": "trot", "substeps": 2, "trot_amp": 3.0},
     "learn_dyn_deform_floor": {"src": "bullet", "dst": "bullet:deform-floor", "policy": None, "seed": 0},
 }
 # fields of config.json that do not change a run's results (where it ran, how it was named)
@@ -559,7 +559,7 @@ def measure_ld_refine() -> dict:
 STATE_ARGS = {
     "learn_dyn_emf_hopper": ["--src", "bullet", "--dst", "bullet:emf"],
     "learn_dyn_emf_laikago": ["laikago", "--src", "bullet", "--dst", "bullet:emf", "--behavior", "trot",
-                              "--substeps", "2"],
+                              "--substeps", "2", "--trot-amp", "3"],
     "learn_dyn_deform_floor": ["--src", "bullet", "--dst", "bullet:deform-floor"],
 }
 
