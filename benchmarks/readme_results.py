@@ -514,7 +514,7 @@ def from_run(name: str, folder: Path) -> dict:
     for k, v in defaults.items():
         if k in LD_EXPECT[name] or k in LD_FREE or (name == "learn_dyn_refine" and k == "policy"):
             continue
-        got = r["config"].get(k)
+        got = r["config"].get(k, LD_ADDED.get(k))
         if (list(got) if isinstance(got, (list, tuple)) else got) != (list(v) if isinstance(v, tuple) else v):
             raise SystemExit(f"error: {folder}: config {k}={got!r}, but the block's command runs the default "
                              f"{k}={v!r} (made with other defaults: run it again)")
@@ -729,6 +729,131 @@ def run_speed(name: str) -> str:
     return p.stdout.strip("\n")
 
 
+# the policy transfer study (the paper's stage 2): benchmarks/transfer_study.py, hours of CPU; its block is
+# normally taken from the study's finished --out folder (--from-run transfer_hopper=FOLDER)
+TRANSFER_POLICY = "assets/policies/hopper_bullet"
+TRANSFER_ARGS = {
+    "transfer_hopper": ["--policy", TRANSFER_POLICY, "--src", "bullet", "--targets", "bullet:emf,bullet:deform-floor",
+                        "--seeds", "0-2", "--refine-steps", "100000", "--episodes", "5", "--ensemble", "3"],
+}
+TRANSFER_EXPECT = {"model": "hopper", "src": "bullet", "space": "contact", "refine_steps": 100000, "episodes": 5,
+                   "ensemble": 3, "max_steps": 500, "dr_bound": None, "learn_dyn": {}, "runs": None}
+# learn-dyn fields added after runs were made, whose default is what those runs did
+LD_ADDED = {"trot_amp": 1.0}
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def transfer_from_run(name: str, folder: Path) -> dict:
+    """The measurement of transfer block NAME from a study's --out folder (transfer.json and the learn-dyn
+    runs it names); refused when the study's settings are not the block's command (the policy is compared
+    by its sha256) or a learn-dyn run is not at today's defaults."""
+    from dataclasses import asdict
+
+    from simmatch.gail.config import LearnDynConfig
+
+    path = folder / "transfer.json"
+    if not path.is_file():
+        raise SystemExit(f"error: {folder}: no transfer.json (the --out folder of benchmarks/transfer_study.py)")
+    d = json.loads(path.read_text())
+    st = d["settings"]
+    for k, v in TRANSFER_EXPECT.items():
+        if st.get(k) != v:
+            raise SystemExit(f"error: {path}: settings {k}={st.get(k)!r}, block {name} runs {k}={v!r}")
+    if st.get("policy_sha256") != _sha256(ROOT / TRANSFER_POLICY / "policy.zip"):
+        raise SystemExit(f"error: {path}: its policy is not {TRANSFER_POLICY}/policy.zip (sha256 differs)")
+    defaults = asdict(LearnDynConfig())
+    runs = {}
+    for key, r in d["runs"].items():
+        cfg = r["config"]
+        for k, v in defaults.items():
+            if k in LD_FREE or k in ("dst", "seed", "policy"):
+                continue
+            got = cfg.get(k, LD_ADDED.get(k))
+            if (list(got) if isinstance(got, (list, tuple)) else got) != (list(v) if isinstance(v, tuple) else v):
+                raise SystemExit(f"error: {r['folder']}: config {k}={got!r}, but the study runs learn-dyn's default "
+                                 f"{k}={v!r} (made with other defaults: run it again)")
+        scores_path = Path(r["folder"]) / "scores.json"
+        if scores_path.is_file():
+            sc = json.loads(scores_path.read_text())["methods"]
+            runs[key] = {m: {"one_step": sc[m]["one_step"]["mean"], "h10": sc[m]["h10"]["mean"]}
+                         for m in ("raw source", "learned hybrid", "sysid (constant, CMA-ES)") if m in sc}
+    length: dict = {}
+    for c in d["cells"].values():
+        length.setdefault(c["target"], {}).setdefault(c["method"], []).append(c["length"])
+    return {"targets": d["targets"], "seeds": d["seeds"], "methods": d["methods"], "summary": d["summary"],
+            "length": {t: {m: sum(v) / len(v) for m, v in ms.items()} for t, ms in length.items()},
+            "runs": runs, "complete": d.get("complete"),
+            # every cell's time (the sysid cell's includes its learn-dyn run), over all the study's invocations
+            "wall_s": sum(c.get("wall_s") or 0.0 for c in d["cells"].values())}
+
+
+def measure_transfer(name: str) -> Callable[[], dict]:
+    def measure() -> dict:
+        with tempfile.TemporaryDirectory() as tmp:
+            p = subprocess.run([sys.executable, str(BENCH / "transfer_study.py"), *TRANSFER_ARGS[name], "--out",
+                                str(Path(tmp) / "study"), "--quiet"], check=False, capture_output=True, text=True,
+                               cwd=ROOT)
+            if p.returncode != 0:
+                raise RuntimeError(f"transfer_study.py exited {p.returncode}:\n{p.stderr[-3000:]}")
+            return transfer_from_run(name, Path(tmp) / "study")
+    return measure
+
+
+TRANSFER_TITLES = {"unrefined": "unrefined", "dr": "domain rand.", "sysid": "sysid (constant)",
+                   "hybrid": "learned hybrid"}
+
+
+def render_transfer(name: str) -> Callable[[dict], str]:
+    def pm(s: dict, digits: int) -> str:
+        if not s or s.get("mean") is None:
+            return "-"
+        return f"{s['mean']:.{digits}f}" + ("" if s.get("std") is None else f" ± {s['std']:.{digits}f}")
+
+    def render(m: dict) -> str:
+        methods = [k for k in TRANSFER_TITLES if k in m["methods"]]
+        head = ["target", "seeds", *(TRANSFER_TITLES[k] for k in methods)]
+
+        def n_seeds(t: str) -> str:
+            return str(min(m["summary"][t][k]["return"]["n"] for k in methods))
+
+        out = [f"**Measured** (`python benchmarks/transfer_study.py {' '.join(TRANSFER_ARGS[name])} --out "
+               f"reports/transfer_hopper`: the shipped hopper policy, learn-dyn's defaults with the policy as "
+               f"behaviour, {100000:,} PPO steps of fine-tuning per method; "
+               f"{(m.get('wall_s') or 0) / 3600:.1f} h of its cells on this 2-core machine"
+               + ("" if m.get("complete") else "; not every cell finished: the seeds column says how many") + "). "
+               "Return in the target, mean ± sample std over seeds:", "",
+               table(head, [[t, n_seeds(t), *(pm(m["summary"][t][k]["return"], 1) for k in methods)]
+                            for t in m["targets"]]),
+               "", "Forward distance in the target (m), mean ± sample std over seeds:", "",
+               table(head, [[t, n_seeds(t), *(pm(m["summary"][t][k]["distance"], 2) for k in methods)]
+                            for t in m["targets"]]),
+               "", "Episode length in the target (control steps, at most 500; shorter: it fell), mean over seeds:", "",
+               table(head, [[t, n_seeds(t), *(f"{m['length'][t][k]:.0f}" if k in m["length"].get(t, {}) else "-"
+                                              for k in methods)] for t in m["targets"]])]
+        if m["runs"]:
+            rows = []
+            for t in m["targets"]:
+                rs = [r for k, r in m["runs"].items() if k.split("|")[0] == t]
+                if not rs:
+                    continue
+
+                def mean(meth: str, h: str, rs=rs) -> str:
+                    v = [r[meth][h] for r in rs if meth in r]
+                    return f3(sum(v) / len(v)) if v else "-"
+                rows.append([t, str(len(rs)), *(f"{mean(k, 'one_step')} / {mean(k, 'h10')}"
+                                                for k in ("raw source", "sysid (constant, CMA-ES)", "learned hybrid"))])
+            out += ["", "The learn-dyn runs behind the sysid and hybrid columns, on the policy's own held-out target "
+                        "data (one-step / 10-step GT error, mean over seeds):", "",
+                    table(["target", "runs", "raw source", "sysid (constant)", "learned hybrid"], rows)]
+        return "\n".join(out)
+    return render
+
+
 # ---------------------------------------------------------------------------------------------------
 # the registry of result blocks
 # ---------------------------------------------------------------------------------------------------
@@ -761,6 +886,8 @@ BLOCKS = {b.name: b for b in (
                               "--policy P --refine-steps 20000", measure_ld_refine, render_ld_refine, slow=True),
     *(Block(n, "simmatch learn-dyn " + " ".join(a), _ld_state(n), render_ld_state(n), slow=True)
       for n, a in STATE_ARGS.items()),
+    *(Block(n, "python benchmarks/transfer_study.py " + " ".join(a), measure_transfer(n), render_transfer(n), slow=True)
+      for n, a in TRANSFER_ARGS.items()),
 )}
 
 
@@ -848,7 +975,8 @@ def main(argv=None) -> int:
     ap.add_argument("--fast", action="store_true", help="Leave out the learning runs (learn_dyn_*).")
     ap.add_argument("--jobs", type=int, default=2, help="Blocks measured at the same time (default 2).")
     ap.add_argument("--from-run", action="append", default=[], metavar="NAME=FOLDER",
-                    help="Take learn-dyn block NAME from a finished run folder of the same command (no rerun).")
+                    help="Take learn-dyn block NAME from a finished run folder of the same command, or the transfer "
+                         "block from the study's --out folder (no rerun).")
     ap.add_argument("--readme", type=Path, default=README)
     ap.add_argument("--store", type=Path, default=None,
                     help="Where the measured numbers are kept (default benchmarks/readme_results.json).")
@@ -888,12 +1016,13 @@ def main(argv=None) -> int:
         new = text
         for item in args.from_run:
             name, _, folder = item.partition("=")
-            if name not in LD_EXPECT:
-                print(f"error: --from-run takes a learn-dyn block ({', '.join(LD_EXPECT)}), not {name!r}",
-                      file=sys.stderr)
+            if name not in LD_EXPECT and name not in TRANSFER_ARGS:
+                print(f"error: --from-run takes a learn-dyn or transfer block ({', '.join([*LD_EXPECT, *TRANSFER_ARGS])}),"
+                      f" not {name!r}", file=sys.stderr)
                 return 2
-            m = from_run(name, Path(folder))
-            update_store({name: {"measurement": m, "wall_s": (m.get("wall_s") or {}).get("total"),
+            m = transfer_from_run(name, Path(folder)) if name in TRANSFER_ARGS else from_run(name, Path(folder))
+            wall = m.get("wall_s")
+            update_store({name: {"measurement": m, "wall_s": wall.get("total") if isinstance(wall, dict) else wall,
                                  "from_run": str(folder), "commit": _commit(),
                                  "date": time.strftime("%Y-%m-%d", time.gmtime()), "versions": _versions()}})
             new = replace_block(new, name, render(name, m))

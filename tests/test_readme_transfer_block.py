@@ -1,0 +1,89 @@
+"""README block `transfer_hopper` (benchmarks/readme_results.py): taken from the --out folder of
+benchmarks/transfer_study.py; refused when the study is not the block's command; rendered from the numbers."""
+
+import copy
+import hashlib
+import importlib.util
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+import pytest
+
+from simmatch.gail.config import LearnDynConfig
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _load(name: str):
+    key = f"simmatch_bench_{name}"  # the module test_readme_results.py loads, under the same key
+    if key not in sys.modules:
+        spec = importlib.util.spec_from_file_location(key, ROOT / "benchmarks" / f"{name}.py")
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules[key] = mod
+        spec.loader.exec_module(mod)
+    return sys.modules[key]
+
+
+rr = _load("readme_results")
+
+
+def _study(tmp_path: Path, **settings) -> Path:
+    """A finished study folder of the block's command: one target and seed, made-up returns."""
+    out, run = tmp_path / "study", tmp_path / "study" / "learn-dyn" / "bullet-emf" / "contact" / "seed0"
+    run.mkdir(parents=True)
+    sha = hashlib.sha256((ROOT / rr.TRANSFER_POLICY / "policy.zip").read_bytes()).hexdigest()
+    st = {**rr.TRANSFER_EXPECT, "policy": "/somewhere/policy.zip", "policy_sha256": sha, **settings}
+    cells, summary = {}, {"bullet:emf": {}}
+    for i, m in enumerate(("unrefined", "dr", "sysid", "hybrid")):
+        cells[f"bullet:emf|seed0|{m}"] = {"target": "bullet:emf", "seed": 0, "method": m, "return": 100.0 * (i + 1),
+                                          "distance": float(i + 1), "length": 100 * (i + 1), "wall_s": 60.0}
+        summary["bullet:emf"][m] = {"return": {"mean": 100.0 * (i + 1), "std": None, "n": 1},
+                                    "distance": {"mean": float(i + 1), "std": None, "n": 1}}
+    cfg = asdict(LearnDynConfig(dst="bullet:emf", policy="/somewhere/policy.zip", run="seed0"))
+    one = {"mean": 0.5}
+    (run / "scores.json").write_text(json.dumps({"methods": {
+        "raw source": {"one_step": {"mean": 0.9}, "h10": {"mean": 1.5}},
+        "learned hybrid": {"one_step": {"mean": 0.2}, "h10": {"mean": 0.4}},
+        "sysid (constant, CMA-ES)": {"one_step": one, "h10": {"mean": 0.8}}}}))
+    (out / "transfer.json").write_text(json.dumps({
+        "settings": st, "targets": ["bullet:emf"], "seeds": [0], "methods": ["unrefined", "dr", "sysid", "hybrid"],
+        "summary": summary, "cells": cells, "runs": {"bullet:emf|seed0": {"folder": str(run), "config": cfg}},
+        "complete": True, "wall_s": 1.0}))
+    return out
+
+
+def test_transfer_block_renders_the_study(tmp_path):
+    m = rr.transfer_from_run("transfer_hopper", _study(tmp_path))
+    assert m["wall_s"] == 240.0  # the cells' own times, not the last invocation's
+    text = rr.render_transfer("transfer_hopper")(m)
+    assert "| bullet:emf | 1 | 100.0 | 200.0 | 300.0 | 400.0 |" in text  # return
+    assert "| bullet:emf | 1 | 1.00 | 2.00 | 3.00 | 4.00 |" in text  # distance
+    assert "| bullet:emf | 1 | 100 | 200 | 300 | 400 |" in text  # length
+    assert "| bullet:emf | 1 | 0.900 / 1.500 | 0.500 / 0.800 | 0.200 / 0.400 |" in text  # the learn-dyn runs
+    assert "--policy assets/policies/hopper_bullet" in text and "not every cell" not in text
+
+
+@pytest.mark.parametrize("change, why", [
+    ({"refine_steps": 5000}, "refine_steps=5000"),
+    ({"policy_sha256": "0" * 64}, "sha256 differs"),
+    ({"learn_dyn": {"n_traj": 40}}, "learn_dyn="),
+])
+def test_transfer_block_refuses_another_study(tmp_path, change, why):
+    with pytest.raises(SystemExit, match=why):
+        rr.transfer_from_run("transfer_hopper", _study(tmp_path, **change))
+
+
+def test_transfer_block_refuses_runs_of_other_defaults(tmp_path):
+    out = _study(tmp_path)
+    d = json.loads((out / "transfer.json").read_text())
+    bad = copy.deepcopy(d)
+    bad["runs"]["bullet:emf|seed0"]["config"]["pretrain_iters"] = 30
+    (out / "transfer.json").write_text(json.dumps(bad))
+    with pytest.raises(SystemExit, match="pretrain_iters=30"):
+        rr.transfer_from_run("transfer_hopper", out)
+    # a run made before --trot-amp existed is at its default
+    del d["runs"]["bullet:emf|seed0"]["config"]["trot_amp"]
+    (out / "transfer.json").write_text(json.dumps(d))
+    assert rr.transfer_from_run("transfer_hopper", out)["runs"]
