@@ -15,7 +15,7 @@ from rich.console import Console
 
 from simmatch.errors import UsageError
 from simmatch.fields import flag_of
-from simmatch.gail.config import LearnDynConfig, TrainPolicyConfig
+from simmatch.gail.config import LearnDynConfig, TrainPolicyConfig, check_rollout
 
 from .generate import RunOptions, command, given_options
 
@@ -116,6 +116,7 @@ def run_learn_dyn(cfg: LearnDynConfig, ro: RunOptions) -> None:
     # sanity bounds (a typo'd 10^14 trajectories), far above any useful run
     if cfg.pretrain_iters + cfg.gail_iters < 1:
         raise UsageError("--pretrain-iters and --gail-iters are both 0: nothing would be trained")
+    check_rollout(cfg)
     options.model_arg(cfg.model)
     cfg = _single_or_grid(cfg, ro)
     if cfg is None:
