@@ -50,6 +50,33 @@ def _check_dataset(path: Path) -> None:
 
 
 RESUME_FREE = ("env_workers",)  # options a resumed run may change: where it runs, not what it computes
+PATH_FIELDS = ("model", "policy", "dataset")  # recorded absolute (`_absolute_paths`)
+
+
+def _absolute_paths(cfg: LearnDynConfig) -> LearnDynConfig:
+    """`cfg` with the files it names -- a model given as a file path (not a shipped name), --policy (its
+    policy.zip, `policy_path`), --dataset -- as absolute paths with symbolic links resolved, so that the
+    recorded config.json (and a run's Ray workers) find them from any working folder (`--resume` from
+    another one). UsageError from `policy_path` for a --policy that is not there."""
+    from simmatch.registry import model_names
+
+    if cfg.model not in model_names() and Path(cfg.model).is_file():
+        cfg = replace(cfg, model=str(Path(cfg.model).resolve()))
+    if cfg.policy is not None:
+        cfg = replace(cfg, policy=str(policy_path(cfg.policy).resolve()))
+    if cfg.dataset is not None:
+        cfg = replace(cfg, dataset=str(Path(cfg.dataset).resolve()))
+    return cfg
+
+
+def _same(name: str, now: object, saved: object) -> bool:
+    """A given option equals its saved value; a path (PATH_FIELDS) when both name the same file from this
+    working folder (a run of an earlier version recorded them as typed, relative)."""
+    if now == saved:
+        return True
+    if name in PATH_FIELDS and isinstance(now, str) and isinstance(saved, str):
+        return Path(now).resolve() == Path(saved).resolve()
+    return False
 
 
 def _check_resume_options(cfg: LearnDynConfig, saved_path: Path) -> LearnDynConfig:
@@ -61,7 +88,8 @@ def _check_resume_options(cfg: LearnDynConfig, saved_path: Path) -> LearnDynConf
     given = given_options()
     differ = [f"{flag_of(f)} {getattr(cfg, f.name)!r} (saved {getattr(saved, f.name)!r})"
               for f in dataclasses.fields(LearnDynConfig)
-              if f.name in given and f.name not in RESUME_FREE and getattr(cfg, f.name) != getattr(saved, f.name)]
+              if f.name in given and f.name not in RESUME_FREE
+              and not _same(f.name, getattr(cfg, f.name), getattr(saved, f.name))]
     if differ:
         raise UsageError(f"--resume continues {saved_path.parent} with its saved config; given now: "
                          f"{', '.join(differ)}; start a new run (another --out) to change them")
@@ -133,9 +161,8 @@ def run_learn_dyn(cfg: LearnDynConfig, ro: RunOptions) -> None:
     from simmatch.gail.pipeline import reduction_text, run_name
 
     _check_trot_amp(cfg)
-    if cfg.policy is not None:
-        cfg = replace(cfg, policy=str(policy_path(cfg.policy)))
-    elif cfg.refine_steps > 0:
+    cfg = _absolute_paths(cfg)  # recorded so in config.json: a --resume from another folder finds them
+    if cfg.policy is None and cfg.refine_steps > 0:
         raise UsageError(f"--refine-steps {cfg.refine_steps}: refinement fine-tunes a task policy; give it with "
                          "--policy FOLDER (from `simmatch train-policy`)")
     _check_hybrid_source(cfg.src)
@@ -238,12 +265,9 @@ def run_grid(cfg: LearnDynConfig, ro: RunOptions) -> None:
     if cfg.dataset is not None:
         raise UsageError("--dataset: a grid collects each target's data per seed; run one --dst and seed "
                          "with --dataset")
-    if Path(cfg.model).is_file():  # the runs' processes (Ray workers) need not share this working folder
-        cfg = replace(cfg, model=str(Path(cfg.model).resolve()))
     _check_trot_amp(cfg)
-    if cfg.policy is not None:
-        cfg = replace(cfg, policy=str(policy_path(cfg.policy).resolve()))
-    elif cfg.refine_steps > 0:
+    cfg = _absolute_paths(cfg)  # the runs' processes (Ray workers) need not share this working folder
+    if cfg.policy is None and cfg.refine_steps > 0:
         raise UsageError(f"--refine-steps {cfg.refine_steps}: refinement fine-tunes a task policy; give it with "
                          "--policy FOLDER (from `simmatch train-policy`)")
     parse_target(cfg.src)
