@@ -379,7 +379,8 @@ def _policy_owned(name: str) -> bool:
 def run_train_policy(cfg: TrainPolicyConfig, ro: RunOptions) -> None:
     """Train a task policy with PPO (the hopper: alive bonus, forward velocity, action cost, joint-limit
     penalty, early termination on falling; `behavior.TaskReward`) into the --out folder (policy.zip,
-    policy.pt as TorchScript, config.json, the training curve progress.csv and curve.png), then run it
+    policy.pt as TorchScript, config.json, the training curve progress.csv and curve.png, manifest.json;
+    written whole: an interrupted run leaves nothing of its own, an older folder there as it was), then run it
     deterministically for 3 episodes of --max-steps control steps in --src and print (--json: hold) each
     one's return, forward distance (m) and whether it fell; usable as `learn-dyn --policy FOLDER` and
     `gap -s policy=FOLDER/policy.pt`."""
@@ -400,7 +401,7 @@ def run_train_policy(cfg: TrainPolicyConfig, ro: RunOptions) -> None:
         forward_index,
         train_task_policy,
     )
-    from simmatch.outputs import check_out_dir, dumps_json, model_label, sweep_stale, write_text
+    from simmatch.outputs import check_out_dir, dumps_json, model_label, report_folder, write_text
     from simmatch.registry import load_model
 
     # named after the model: training the pendulum must not replace the hopper's policy
@@ -412,18 +413,20 @@ def run_train_policy(cfg: TrainPolicyConfig, ro: RunOptions) -> None:
     _check_policy_config(out / "config.json")
     console = Console(soft_wrap=True, stderr=ro.json)
     m = load_model(cfg.model, base=cfg.base)
-    out.mkdir(parents=True, exist_ok=True)
-    sweep_stale(out)  # temporary files of a killed run
     t0 = time.time()
     log = _log(console, ro.quiet)
-    ppo = train_task_policy(m, cfg.src, cfg.steps, cfg.seed, out / POLICY_FILE, n_envs=cfg.n_envs, lr=cfg.lr,
-                            max_steps=cfg.max_steps, log=log, progress=not (ro.quiet or ro.json),  # the bar writes to stdout
-                            env_workers=cfg.env_workers,
-                            log_dir=out, settings=PPOSettings(gamma=cfg.gamma, log_std_init=cfg.log_std_init))
-    dt = time.time() - t0
-    export_torques(ppo, m, out / POLICY_SCRIPT)
+    # the folder is written whole: built in a temporary sibling and put in place once the policy, its
+    # TorchScript, curve and config.json are there; interrupted or failed before, that sibling (and any
+    # parent folder made for it) is removed and an older policy folder at --out is left as it was
+    with report_folder(out, "train-policy", _policy_owned) as tmp:
+        ppo = train_task_policy(m, cfg.src, cfg.steps, cfg.seed, tmp / POLICY_FILE, n_envs=cfg.n_envs, lr=cfg.lr,
+                                max_steps=cfg.max_steps, log=log, progress=not (ro.quiet or ro.json),  # bar: stdout
+                                env_workers=cfg.env_workers, log_dir=tmp,
+                                settings=PPOSettings(gamma=cfg.gamma, log_std_init=cfg.log_std_init))
+        dt = time.time() - t0
+        export_torques(ppo, m, tmp / POLICY_SCRIPT)
+        write_text(tmp / "config.json", cfg.to_json() + "\n")
     trained = int(ppo.num_timesteps)
-    write_text(out / "config.json", cfg.to_json() + "\n")
     ev = evaluate_return(m, out / POLICY_FILE, cfg.src, episodes=3, seed=cfg.seed, max_steps=cfg.max_steps)
     moves = forward_index(m) is not None
     if moves:
@@ -449,7 +452,8 @@ def run_train_policy(cfg: TrainPolicyConfig, ro: RunOptions) -> None:
 
 train_policy = command(TrainPolicyConfig, run_train_policy, run=("out", "json", "quiet"), help={
     "out": "Policy folder for policy.zip, policy.pt, config.json and the training curve (progress.csv, "
-           "curve.png) (default reports/policy_MODEL; a URDF path: policy_STEM-HASH).",
+           "curve.png) (default reports/policy_MODEL; a URDF path: policy_STEM-HASH); written whole when "
+           "training ends (an interrupted run leaves no folder, or an older one as it was).",
     "json": "Print the policy's path, config, return and evaluation episodes (forward distance, fell) as one "
             "JSON object on stdout.",
     "quiet": "No progress lines.",
