@@ -57,6 +57,11 @@ class BlockError(ValueError):
     """README markers that do not pair up."""
 
 
+class InputError(ValueError):
+    """Bad input (a --from-run folder that is not the block's run, a damaged file): `main` prints it in
+    one line and exits 2, writing nothing."""
+
+
 def parse_blocks(text: str) -> dict[str, str]:
     """{name: text between the markers} of README text; raises BlockError for a marker that is not
     closed, closed without being opened, closed out of order, nested or used twice."""
@@ -496,15 +501,30 @@ LD_EXPECT = {
 LD_FREE = {"run", "env_workers", "render", "policy"}
 
 
+def _run_json(folder: Path, name: str) -> dict:
+    """FOLDER/NAME as a JSON object; InputError (one line naming the file) when it is missing or damaged."""
+    path = folder / name
+    try:
+        d = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file (not a finished learn-dyn run folder)") from None
+    except (OSError, UnicodeDecodeError, ValueError) as e:
+        raise InputError(f"{path}: cannot be read as JSON ({type(e).__name__})") from None
+    if not isinstance(d, dict):
+        raise InputError(f"{path}: not a JSON object")
+    return d
+
+
 def from_run(name: str, folder: Path) -> dict:
     """The measurement of learn-dyn block NAME from a finished run folder (scores.json, config.json) of the
-    same command, instead of running it again; refused when the folder's config differs from the
-    block's arguments or the run is not the block's kind."""
-    r = {"scores": json.loads((folder / "scores.json").read_text()),
-         "config": json.loads((folder / "config.json").read_text())}
+    same command, instead of running it again. Raises InputError (one line) when a file is missing or
+    damaged, the folder's config differs from the block's arguments or the run is not the block's kind."""
+    if not folder.is_dir():
+        raise InputError(f"--from-run {name}={folder}: no such run folder")
+    r = {"scores": _run_json(folder, "scores.json"), "config": _run_json(folder, "config.json")}
     for k, v in LD_EXPECT[name].items():
         if r["config"].get(k) != v:
-            raise SystemExit(f"error: {folder}: config {k}={r['config'].get(k)!r}, block {name} runs {k}={v!r}")
+            raise InputError(f"{folder}: config {k}={r['config'].get(k)!r}, block {name} runs {k}={v!r}")
     # every other field at today's default: a run made before a default changed is not the block's command
     from dataclasses import asdict
 
@@ -516,11 +536,14 @@ def from_run(name: str, folder: Path) -> dict:
             continue
         got = r["config"].get(k, LD_ADDED.get(k))
         if (list(got) if isinstance(got, (list, tuple)) else got) != (list(v) if isinstance(v, tuple) else v):
-            raise SystemExit(f"error: {folder}: config {k}={got!r}, but the block's command runs the default "
+            raise InputError(f"{folder}: config {k}={got!r}, but the block's command runs the default "
                              f"{k}={v!r} (made with other defaults: run it again)")
     if (name == "learn_dyn_refine") != ("refine" in r["scores"]):
-        raise SystemExit(f"error: {folder}: {'no' if name == 'learn_dyn_refine' else 'a'} refinement in scores.json")
-    return _ld_digest(r)
+        raise InputError(f"{folder}: {'no' if name == 'learn_dyn_refine' else 'a'} refinement in scores.json")
+    try:
+        return _ld_digest(r)
+    except (KeyError, TypeError, AttributeError, IndexError) as e:
+        raise InputError(f"{folder / 'scores.json'}: not a learn-dyn run's scores (lacks {e})") from None
 
 
 def measure_ld_known_answer() -> dict:
@@ -751,21 +774,24 @@ def _sha256(path: Path) -> str:
 def transfer_from_run(name: str, folder: Path) -> dict:
     """The measurement of transfer block NAME from a study's --out folder (transfer.json and the learn-dyn
     runs it names); refused when the study's settings are not the block's command (the policy is compared
-    by its sha256) or a learn-dyn run is not at today's defaults."""
+    by its sha256) or a learn-dyn run is not at today's defaults: InputError, one line."""
     from dataclasses import asdict
 
     from simmatch.gail.config import LearnDynConfig
 
     path = folder / "transfer.json"
     if not path.is_file():
-        raise SystemExit(f"error: {folder}: no transfer.json (the --out folder of benchmarks/transfer_study.py)")
-    d = json.loads(path.read_text())
+        raise InputError(f"{folder}: no transfer.json (the --out folder of benchmarks/transfer_study.py)")
+    d = _run_json(folder, "transfer.json")
+    missing = [k for k in ("settings", "targets", "seeds", "methods", "summary", "cells", "runs") if k not in d]
+    if missing:
+        raise InputError(f"{path}: not a transfer study's record (lacks {', '.join(missing)})")
     st = d["settings"]
     for k, v in TRANSFER_EXPECT.items():
         if st.get(k) != v:
-            raise SystemExit(f"error: {path}: settings {k}={st.get(k)!r}, block {name} runs {k}={v!r}")
+            raise InputError(f"{path}: settings {k}={st.get(k)!r}, block {name} runs {k}={v!r}")
     if st.get("policy_sha256") != _sha256(ROOT / TRANSFER_POLICY / "policy.zip"):
-        raise SystemExit(f"error: {path}: its policy is not {TRANSFER_POLICY}/policy.zip (sha256 differs)")
+        raise InputError(f"{path}: its policy is not {TRANSFER_POLICY}/policy.zip (sha256 differs)")
     defaults = asdict(LearnDynConfig())
     runs = {}
     for key, r in d["runs"].items():
@@ -775,11 +801,10 @@ def transfer_from_run(name: str, folder: Path) -> dict:
                 continue
             got = cfg.get(k, LD_ADDED.get(k))
             if (list(got) if isinstance(got, (list, tuple)) else got) != (list(v) if isinstance(v, tuple) else v):
-                raise SystemExit(f"error: {r['folder']}: config {k}={got!r}, but the study runs learn-dyn's default "
+                raise InputError(f"{r['folder']}: config {k}={got!r}, but the study runs learn-dyn's default "
                                  f"{k}={v!r} (made with other defaults: run it again)")
-        scores_path = Path(r["folder"]) / "scores.json"
-        if scores_path.is_file():
-            sc = json.loads(scores_path.read_text())["methods"]
+        if (Path(r["folder"]) / "scores.json").is_file():
+            sc = _run_json(Path(r["folder"]), "scores.json").get("methods", {})
             runs[key] = {m: {"one_step": sc[m]["one_step"]["mean"], "h10": sc[m]["h10"]["mean"]}
                          for m in ("raw source", "learned hybrid", "sysid (constant, CMA-ES)") if m in sc}
     length: dict = {}
@@ -906,12 +931,19 @@ def load_store() -> dict:
 
 def update_store(entries: dict) -> None:
     """Merge {block: entry} into benchmarks/readme_results.json as it is on disk now (another run may have
-    stored other blocks meanwhile), written whole (temporary file + rename)."""
+    stored other blocks meanwhile), written whole (simmatch.outputs: temporary file + rename)."""
+    from simmatch.outputs import write_text
+
     store = load_store()
     store.update(entries)
-    tmp = STORE.with_suffix(f".json.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(store, indent=1, sort_keys=True) + "\n")
-    os.replace(tmp, STORE)
+    write_text(STORE, json.dumps(store, indent=1, sort_keys=True) + "\n")
+
+
+def write_readme(path: Path, text: str) -> None:
+    """README text written whole (simmatch.outputs: temporary file + rename): a kill leaves the old one."""
+    from simmatch.outputs import write_text
+
+    write_text(path, text)
 
 
 def measure(names: list[str], jobs: int, done: Callable[[str, dict], None] | None = None) -> dict:
@@ -1004,7 +1036,11 @@ def main(argv=None) -> int:
         print(f"error: --readme {args.readme}: no such file", file=sys.stderr)
         return 2
     text = args.readme.read_text()
-    blocks = parse_blocks(text)
+    try:
+        blocks = parse_blocks(text)
+    except BlockError as e:
+        print(f"error: --readme {args.readme}: {e}", file=sys.stderr)
+        return 2
     missing = [n for n in all_names() if n not in blocks]
     if missing:
         print(f"error: {args.readme}: no markers for {', '.join(missing)}", file=sys.stderr)
@@ -1013,20 +1049,34 @@ def main(argv=None) -> int:
     speeds = [n for n in (args.only or list(SPEED)) if n in SPEED] if (args.speed or
                                                                        any(n in SPEED for n in args.only)) else []
     if args.from_run:
-        new = text
+        # every folder is read and checked before anything is written: a refused one leaves README and store
+        taken = {}
         for item in args.from_run:
             name, _, folder = item.partition("=")
             if name not in LD_EXPECT and name not in TRANSFER_ARGS:
                 print(f"error: --from-run takes a learn-dyn or transfer block ({', '.join([*LD_EXPECT, *TRANSFER_ARGS])}),"
                       f" not {name!r}", file=sys.stderr)
                 return 2
-            m = transfer_from_run(name, Path(folder)) if name in TRANSFER_ARGS else from_run(name, Path(folder))
-            wall = m.get("wall_s")
-            update_store({name: {"measurement": m, "wall_s": wall.get("total") if isinstance(wall, dict) else wall,
-                                 "from_run": str(folder), "commit": _commit(),
-                                 "date": time.strftime("%Y-%m-%d", time.gmtime()), "versions": _versions()}})
+            if not folder:
+                print(f"error: --from-run {item}: give NAME=FOLDER (a finished run folder)", file=sys.stderr)
+                return 2
+            try:
+                taken[name] = (folder, transfer_from_run(name, Path(folder)) if name in TRANSFER_ARGS
+                                else from_run(name, Path(folder)))
+            except InputError as e:
+                print(f"error: {e}", file=sys.stderr)
+                return 2
+        new = text
+        entries = {}
+        for name, (folder, m) in taken.items():
+            wall = m.get("wall_s")  # learn-dyn: {"total": ...}; the transfer study: its cells' seconds
+            entries[name] = {"measurement": m, "wall_s": wall.get("total") if isinstance(wall, dict) else wall,
+                             "from_run": folder,
+                             "commit": _commit(), "date": time.strftime("%Y-%m-%d", time.gmtime()),
+                             "versions": _versions()}
             new = replace_block(new, name, render(name, m))
-        args.readme.write_text(new)
+        update_store(entries)
+        write_readme(args.readme, new)
         print(f"README.md: {len(args.from_run)} blocks taken from run folders")
         return 0
     if args.render:
@@ -1036,7 +1086,7 @@ def main(argv=None) -> int:
             if n not in absent:
                 new = replace_block(new, n, render(n, store[n]["measurement"]))
         if new != text:
-            args.readme.write_text(new)
+            write_readme(args.readme, new)
         print(f"rendered {len(results) - len(absent)} blocks from {STORE.name}"
               + (f"; never measured: {', '.join(absent)}" if absent else ""))
         return 1 if absent else 0
@@ -1075,9 +1125,7 @@ def main(argv=None) -> int:
         return 1
     if args.write:
         if new != text:
-            tmp = args.readme.with_suffix(".md.tmp")
-            tmp.write_text(new)
-            os.replace(tmp, args.readme)
+            write_readme(args.readme, new)
         print(f"README.md: {len(fresh) + len(speeds)} blocks written"
               + (f"; could not measure {', '.join(failed)}" if failed else ""))
         return 1 if failed else 0

@@ -15,7 +15,7 @@ from rich.console import Console
 
 from simmatch.errors import UsageError
 from simmatch.fields import flag_of
-from simmatch.gail.config import LearnDynConfig, TrainPolicyConfig
+from simmatch.gail.config import LearnDynConfig, TrainPolicyConfig, check_rollout
 
 from .generate import RunOptions, command, given_options
 
@@ -50,6 +50,33 @@ def _check_dataset(path: Path) -> None:
 
 
 RESUME_FREE = ("env_workers",)  # options a resumed run may change: where it runs, not what it computes
+PATH_FIELDS = ("model", "policy", "dataset")  # recorded absolute (`_absolute_paths`)
+
+
+def _absolute_paths(cfg: LearnDynConfig) -> LearnDynConfig:
+    """`cfg` with the files it names -- a model given as a file path (not a shipped name), --policy (its
+    policy.zip, `policy_path`), --dataset -- as absolute paths with symbolic links resolved, so that the
+    recorded config.json (and a run's Ray workers) find them from any working folder (`--resume` from
+    another one). UsageError from `policy_path` for a --policy that is not there."""
+    from simmatch.registry import model_names
+
+    if cfg.model not in model_names() and Path(cfg.model).is_file():
+        cfg = replace(cfg, model=str(Path(cfg.model).resolve()))
+    if cfg.policy is not None:
+        cfg = replace(cfg, policy=str(policy_path(cfg.policy).resolve()))
+    if cfg.dataset is not None:
+        cfg = replace(cfg, dataset=str(Path(cfg.dataset).resolve()))
+    return cfg
+
+
+def _same(name: str, now: object, saved: object) -> bool:
+    """A given option equals its saved value; a path (PATH_FIELDS) when both name the same file from this
+    working folder (a run of an earlier version recorded them as typed, relative)."""
+    if now == saved:
+        return True
+    if name in PATH_FIELDS and isinstance(now, str) and isinstance(saved, str):
+        return Path(now).resolve() == Path(saved).resolve()
+    return False
 
 
 def _check_resume_options(cfg: LearnDynConfig, saved_path: Path) -> LearnDynConfig:
@@ -61,7 +88,8 @@ def _check_resume_options(cfg: LearnDynConfig, saved_path: Path) -> LearnDynConf
     given = given_options()
     differ = [f"{flag_of(f)} {getattr(cfg, f.name)!r} (saved {getattr(saved, f.name)!r})"
               for f in dataclasses.fields(LearnDynConfig)
-              if f.name in given and f.name not in RESUME_FREE and getattr(cfg, f.name) != getattr(saved, f.name)]
+              if f.name in given and f.name not in RESUME_FREE
+              and not _same(f.name, getattr(cfg, f.name), getattr(saved, f.name))]
     if differ:
         raise UsageError(f"--resume continues {saved_path.parent} with its saved config; given now: "
                          f"{', '.join(differ)}; start a new run (another --out) to change them")
@@ -116,6 +144,7 @@ def run_learn_dyn(cfg: LearnDynConfig, ro: RunOptions) -> None:
     # sanity bounds (a typo'd 10^14 trajectories), far above any useful run
     if cfg.pretrain_iters + cfg.gail_iters < 1:
         raise UsageError("--pretrain-iters and --gail-iters are both 0: nothing would be trained")
+    check_rollout(cfg)
     options.model_arg(cfg.model)
     cfg = _single_or_grid(cfg, ro)
     if cfg is None:
@@ -132,9 +161,8 @@ def run_learn_dyn(cfg: LearnDynConfig, ro: RunOptions) -> None:
     from simmatch.gail.pipeline import reduction_text, run_name
 
     _check_trot_amp(cfg)
-    if cfg.policy is not None:
-        cfg = replace(cfg, policy=str(policy_path(cfg.policy)))
-    elif cfg.refine_steps > 0:
+    cfg = _absolute_paths(cfg)  # recorded so in config.json: a --resume from another folder finds them
+    if cfg.policy is None and cfg.refine_steps > 0:
         raise UsageError(f"--refine-steps {cfg.refine_steps}: refinement fine-tunes a task policy; give it with "
                          "--policy FOLDER (from `simmatch train-policy`)")
     _check_hybrid_source(cfg.src)
@@ -237,12 +265,9 @@ def run_grid(cfg: LearnDynConfig, ro: RunOptions) -> None:
     if cfg.dataset is not None:
         raise UsageError("--dataset: a grid collects each target's data per seed; run one --dst and seed "
                          "with --dataset")
-    if Path(cfg.model).is_file():  # the runs' processes (Ray workers) need not share this working folder
-        cfg = replace(cfg, model=str(Path(cfg.model).resolve()))
     _check_trot_amp(cfg)
-    if cfg.policy is not None:
-        cfg = replace(cfg, policy=str(policy_path(cfg.policy).resolve()))
-    elif cfg.refine_steps > 0:
+    cfg = _absolute_paths(cfg)  # the runs' processes (Ray workers) need not share this working folder
+    if cfg.policy is None and cfg.refine_steps > 0:
         raise UsageError(f"--refine-steps {cfg.refine_steps}: refinement fine-tunes a task policy; give it with "
                          "--policy FOLDER (from `simmatch train-policy`)")
     parse_target(cfg.src)
@@ -354,7 +379,8 @@ def _policy_owned(name: str) -> bool:
 def run_train_policy(cfg: TrainPolicyConfig, ro: RunOptions) -> None:
     """Train a task policy with PPO (the hopper: alive bonus, forward velocity, action cost, joint-limit
     penalty, early termination on falling; `behavior.TaskReward`) into the --out folder (policy.zip,
-    policy.pt as TorchScript, config.json, the training curve progress.csv and curve.png), then run it
+    policy.pt as TorchScript, config.json, the training curve progress.csv and curve.png, manifest.json;
+    written whole: an interrupted run leaves nothing of its own, an older folder there as it was), then run it
     deterministically for 3 episodes of --max-steps control steps in --src and print (--json: hold) each
     one's return, forward distance (m) and whether it fell; usable as `learn-dyn --policy FOLDER` and
     `gap -s policy=FOLDER/policy.pt`."""
@@ -375,7 +401,7 @@ def run_train_policy(cfg: TrainPolicyConfig, ro: RunOptions) -> None:
         forward_index,
         train_task_policy,
     )
-    from simmatch.outputs import check_out_dir, dumps_json, model_label, sweep_stale, write_text
+    from simmatch.outputs import check_out_dir, dumps_json, model_label, report_folder, write_text
     from simmatch.registry import load_model
 
     # named after the model: training the pendulum must not replace the hopper's policy
@@ -387,18 +413,20 @@ def run_train_policy(cfg: TrainPolicyConfig, ro: RunOptions) -> None:
     _check_policy_config(out / "config.json")
     console = Console(soft_wrap=True, stderr=ro.json)
     m = load_model(cfg.model, base=cfg.base)
-    out.mkdir(parents=True, exist_ok=True)
-    sweep_stale(out)  # temporary files of a killed run
     t0 = time.time()
     log = _log(console, ro.quiet)
-    ppo = train_task_policy(m, cfg.src, cfg.steps, cfg.seed, out / POLICY_FILE, n_envs=cfg.n_envs, lr=cfg.lr,
-                            max_steps=cfg.max_steps, log=log, progress=not (ro.quiet or ro.json),  # the bar writes to stdout
-                            env_workers=cfg.env_workers,
-                            log_dir=out, settings=PPOSettings(gamma=cfg.gamma, log_std_init=cfg.log_std_init))
-    dt = time.time() - t0
-    export_torques(ppo, m, out / POLICY_SCRIPT)
+    # the folder is written whole: built in a temporary sibling and put in place once the policy, its
+    # TorchScript, curve and config.json are there; interrupted or failed before, that sibling (and any
+    # parent folder made for it) is removed and an older policy folder at --out is left as it was
+    with report_folder(out, "train-policy", _policy_owned) as tmp:
+        ppo = train_task_policy(m, cfg.src, cfg.steps, cfg.seed, tmp / POLICY_FILE, n_envs=cfg.n_envs, lr=cfg.lr,
+                                max_steps=cfg.max_steps, log=log, progress=not (ro.quiet or ro.json),  # bar: stdout
+                                env_workers=cfg.env_workers, log_dir=tmp,
+                                settings=PPOSettings(gamma=cfg.gamma, log_std_init=cfg.log_std_init))
+        dt = time.time() - t0
+        export_torques(ppo, m, tmp / POLICY_SCRIPT)
+        write_text(tmp / "config.json", cfg.to_json() + "\n")
     trained = int(ppo.num_timesteps)
-    write_text(out / "config.json", cfg.to_json() + "\n")
     ev = evaluate_return(m, out / POLICY_FILE, cfg.src, episodes=3, seed=cfg.seed, max_steps=cfg.max_steps)
     moves = forward_index(m) is not None
     if moves:
@@ -424,7 +452,8 @@ def run_train_policy(cfg: TrainPolicyConfig, ro: RunOptions) -> None:
 
 train_policy = command(TrainPolicyConfig, run_train_policy, run=("out", "json", "quiet"), help={
     "out": "Policy folder for policy.zip, policy.pt, config.json and the training curve (progress.csv, "
-           "curve.png) (default reports/policy_MODEL; a URDF path: policy_STEM-HASH).",
+           "curve.png) (default reports/policy_MODEL; a URDF path: policy_STEM-HASH); written whole when "
+           "training ends (an interrupted run leaves no folder, or an older one as it was).",
     "json": "Print the policy's path, config, return and evaluation episodes (forward distance, fell) as one "
             "JSON object on stdout.",
     "quiet": "No progress lines.",

@@ -35,6 +35,25 @@ def _seeds(text: str) -> str:
 
 SPACES = ("contact", "force")
 
+# Transitions of one generator rollout (--n-steps x --n-envs, --pretrain-n-steps x --n-envs) at most: its
+# buffers (SB3's rollout buffer and PPO's flattened copy of it, the recorded discriminator windows, their
+# stack and float32 copy) peaked at 3.6 kB per transition with Laikago's sizes (generator input 49,
+# output 28, window 147; 1.1 kB with the hopper's), measured here: ~1.7 GB at this bound.
+ROLLOUT_MAX = 500_000
+
+
+def check_rollout(cfg: LearnDynConfig) -> None:
+    """Refuse a rollout of more than ROLLOUT_MAX transitions (GAIL: --n-steps x --n-envs; GT pretraining:
+    --pretrain-n-steps x --n-envs): each option is bounded alone, their product would allocate tens of GB.
+    Raises UsageError (one line naming both options, the product and the bound)."""
+    from simmatch.errors import UsageError
+
+    for flag, steps in (("--n-steps", cfg.n_steps), ("--pretrain-n-steps", cfg.pretrain_n_steps)):
+        if steps * cfg.n_envs > ROLLOUT_MAX:
+            raise UsageError(f"{flag} {steps} x --n-envs {cfg.n_envs} = {steps * cfg.n_envs} transitions per "
+                             f"rollout: must be at most {ROLLOUT_MAX} (its buffers take up to ~3.6 kB per "
+                             "transition)")
+
 
 def _window(text: str) -> str:
     """The discriminator window spec, checked (ValueError names what is wrong)."""
@@ -91,17 +110,21 @@ class LearnDynConfig:
     disc_batch: int = option(256, minimum=1, maximum=1_000_000, help="Discriminator minibatch size.")
     gp_lambda: float = option(1.0, minimum=0.0, maximum=1e6, help="Discriminator gradient-penalty weight.")
     # generator (PPO)
-    n_envs: int = option(32, minimum=1, maximum=256, help="Parallel hybrid environments.")
+    n_envs: int = option(32, minimum=1, maximum=256,
+                         help="Parallel hybrid environments (--n-steps x --n-envs and --pretrain-n-steps x "
+                              f"--n-envs at most {ROLLOUT_MAX}).")
     env_workers: int | None = option(None, minimum=0, maximum=256,
                                      help="Processes the environments run in (default: one per core, at most "
                                           "--n-envs, which are shared out among them; 0: all in the trainer's "
                                           "process). Results do not depend on it.")
     n_steps: int = option(256, minimum=2, maximum=1_000_000,
                           help="Generator steps per env and iteration (GAIL stage; at least --max-steps, so "
-                               "that every step of an episode is seen).")
+                               "that every step of an episode is seen; x --n-envs at most "
+                               f"{ROLLOUT_MAX}: the rollout's buffers take up to ~3.6 kB per transition).")
     pretrain_n_steps: int = option(64, minimum=2, maximum=1_000_000,
                                    help="Generator steps per env and iteration in GT pretraining (each episode "
-                                        "one transition; the minibatch scales with it).")
+                                        "one transition; the minibatch scales with it; x --n-envs at most "
+                                        f"{ROLLOUT_MAX}).")
     batch_size: int = option(2048, minimum=1, maximum=1_000_000,
                              help="Generator (PPO) minibatch size (at most the rollout, --n-steps x --n-envs; "
                                   "GT pretraining scales it with --pretrain-n-steps).")

@@ -306,10 +306,10 @@ def _groups(findings: list[Finding]) -> list[dict[str, Any]]:
     return rows
 
 
-def _short(v: Any) -> str:
-    from .compare.report import _short as short
+def _values(expected: Any, actual: Any) -> tuple[str, str]:
+    from .compare.report import value_texts
 
-    return short(v, 60)
+    return value_texts(expected, actual, 60)
 
 
 def check_context(result: CheckResult, folder: Path) -> dict[str, Any]:
@@ -361,7 +361,7 @@ def check_context(result: CheckResult, folder: Path) -> dict[str, Any]:
     pairwise = [[pair] + [_num(row.get(k)) for k in ("mass_matrix", "gravity_torques", "bias_forces", "forward_dynamics")]
                 for pair, row in result.summary.get("pairwise", {}).items()]
     findings = [{"severity": f.severity, "engine": f.engine, "load": f.load, "what": f"{f.category}.{f.quantity}",
-                 "subject": f.subject, "expected": _short(f.expected), "actual": _short(f.actual),
+                 "subject": f.subject, **dict(zip(("expected", "actual"), _values(f.expected, f.actual))),
                  "abs": _num(f.abs_error), "rel": _num(f.rel_error), "tol": _num(f.tolerance), "cause": f.cause,
                  "detail": f.detail} for f in result.findings]
     causes = [{"id": cid, "explanation": lookup(cid).explanation, "fix": lookup(cid).fix}

@@ -146,7 +146,27 @@ BAD_OPTIONS = [
     (["learn-dyn", "--policy", "nosuch"], "--policy nosuch: no such policy file or folder", "train-policy"),
     (["train-policy", "--env-workers", "65"], "--env-workers 65: must be at most 64"),
     (["train-policy", "--seed", "-1"], "--seed -1"),
+    # each bounded alone, their product was not: a rollout buffer of tens of GB after the run folder was made
+    (["learn-dyn", "--n-steps", "1000000", "--n-envs", "256"],
+     "--n-steps 1000000 x --n-envs 256 = 256000000 transitions", "at most 500000"),
+    (["learn-dyn", "--pretrain-n-steps", "100000", "--n-envs", "8"],
+     "--pretrain-n-steps 100000 x --n-envs 8 = 800000 transitions", "at most 500000"),
 ]
+
+
+def test_rollout_bound_is_on_the_product_of_steps_and_envs():
+    """ROLLOUT_MAX transitions pass, one more rollout step per environment is refused, in both stages."""
+    from simmatch.errors import UsageError
+    from simmatch.gail.config import ROLLOUT_MAX, LearnDynConfig, check_rollout
+
+    envs = 250
+    steps = ROLLOUT_MAX // envs
+    assert steps * envs == ROLLOUT_MAX
+    check_rollout(LearnDynConfig(n_envs=envs, n_steps=steps, pretrain_n_steps=steps))
+    with pytest.raises(UsageError, match=f"--n-steps {steps + 1} x --n-envs {envs}"):
+        check_rollout(LearnDynConfig(n_envs=envs, n_steps=steps + 1))
+    with pytest.raises(UsageError, match=f"--pretrain-n-steps {steps + 1} x --n-envs {envs}"):
+        check_rollout(LearnDynConfig(n_envs=envs, pretrain_n_steps=steps + 1))
 
 
 @pytest.mark.parametrize("case", BAD_OPTIONS, ids=lambda c: " ".join(c[0])[:60])

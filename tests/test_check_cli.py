@@ -194,3 +194,45 @@ def test_cause_ids_in_brackets_survive_the_terminal_summary(capsys):
     cli_main(["check", "hopper", "--random-q", "2", "--engines", "bullet", "--load", "native", "--no-report"])
     out = capsys.readouterr().out
     assert "[bullet_inertia_from_shapes]" in out
+
+
+ROTATED_INERTIA = """<?xml version="1.0"?>
+<robot name="rot">
+  <link name="world"/>
+  <link name="arm">
+    <inertial><origin xyz="0 0 -0.25" rpy="0.4 0.3 0.2"/><mass value="1"/>
+      <inertia ixx="0.03" ixy="0" ixz="0" iyy="0.02" iyz="0" izz="0.015"/></inertial>
+    <collision><origin xyz="0 0 -0.25"/><geometry><box size="0.05 0.05 0.5"/></geometry></collision>
+  </link>
+  <joint name="hinge" type="revolute">
+    <parent link="world"/><child link="arm"/><origin xyz="0 0 1"/><axis xyz="1 0 0"/>
+    <limit lower="-2" upper="2" effort="10" velocity="5"/>
+  </joint>
+</robot>
+"""
+
+
+def test_inertia_of_a_rotated_inertial_frame_is_printed_in_full(tmp_path):
+    """A link whose inertial frame is rotated: in the link frame its inertia has products of inertia, and
+    check.md printed it as diag[...] (the diagonal only, as if it were principal). It is printed in full,
+    row by row, the values R I R^T of the declared tensor."""
+    import re
+
+    import numpy as np
+    from scipy.spatial.transform import Rotation
+
+    from simmatch.compare.report import to_markdown
+
+    urdf = tmp_path / "rot.urdf"
+    urdf.write_text(ROTATED_INERTIA)
+    r = run_check(str(urdf), engines=["bullet"], load="native", random_q=1, seed=0)
+    row = next(ln for ln in to_markdown(r).splitlines()
+               if ln.startswith("| error | bullet | native | inertia | inertia | arm |"))
+    expected_cell = row.split(" | ")[6]
+    assert "diag" not in expected_cell
+    R = Rotation.from_euler("xyz", [0.4, 0.3, 0.2]).as_matrix()
+    want = R @ np.diag([0.03, 0.02, 0.015]) @ R.T
+    rows = re.fullmatch(r"\[(.+)\]", expected_cell).group(1).split("; ")
+    shown = np.array([[float(x) for x in rw.split(" ")] for rw in rows])
+    assert shown.shape == (3, 3) and np.allclose(shown, want, rtol=1e-3, atol=1e-6)
+    assert abs(want[0, 1]) > 1e-3  # products of inertia: not a diagonal tensor

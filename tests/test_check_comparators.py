@@ -389,3 +389,57 @@ def test_model_checks_zero_range_revolute_and_massless_inertia(setup):
     assert ("inertia", "massless_inertia", "rootx_link", "massless_link_inertia") in got
     clean = inertia.model_checks(model, ctx_for(setup))
     assert not {f.cause for f in clean} & {"urdf_revolute_zero_range", "massless_link_inertia"}
+
+
+# -- how a finding's 3x3 values are printed (check.md, the terminal table, check.html) ---------------
+def _rpy_of(text: str) -> np.ndarray:
+    import re
+
+    m = re.fullmatch(r"rpy\[(.+)\] deg", text)
+    assert m, text
+    return np.array([float(x) for x in m.group(1).split(", ")])
+
+
+def test_rotated_frame_is_printed_as_its_rotation_not_its_diagonal(setup):
+    """A frame_orientation finding holds rotation matrices: they were printed as diag[...] (the diagonal of
+    a rotation says nothing of it); now as roll, pitch, yaw in degrees (URDF's fixed-axis x, y, z)."""
+    from scipy.spatial.transform import Rotation
+
+    from simmatch.compare.report import value_texts
+
+    snap = fake_engine(setup)
+    R = Rotation.from_euler("xyz", [20.0, -35.0, 50.0], degrees=True).as_matrix()
+    snap.frames["foot"] = snap.frames["foot"].copy()
+    snap.frames["foot"][:, :3, :3] = R  # the engine's foot frame: this orientation at every sample
+    f, = kinematics.compare(snap, ctx_for(setup))
+    exp_text, act_text = value_texts(f.expected, f.actual)
+    assert "diag" not in exp_text + act_text
+    assert np.allclose(_rpy_of(act_text), [20.0, -35.0, 50.0], atol=1e-3)
+    want = Rotation.from_matrix(np.asarray(f.expected)).as_euler("xyz", degrees=True)
+    assert np.allclose(_rpy_of(exp_text), want, atol=1e-3)
+
+
+def test_matrix_values_rotation_diagonal_or_full():
+    """Both values proper rotations: rpy; a diagonal matrix (an inertia in its principal frame): diag; any
+    other 3x3 (an inertia with products of inertia): in full, never cut; the identity beside a tensor
+    that is no rotation is an inertia (diag), a reflection is no rotation; gimbal lock gives no warning."""
+    import warnings
+
+    from scipy.spatial.transform import Rotation
+
+    from simmatch.compare.report import value_texts
+
+    full = [[0.028174, 0.002341, -0.004281], [0.002341, 0.019824, 0.00088], [-0.004281, 0.00088, 0.017002]]
+    eye = [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]
+    assert value_texts(eye, full, 30) == ("diag[1, 1, 1]", "[0.02817 0.002341 -0.004281; 0.002341 0.01982 "
+                                                           "0.00088; -0.004281 0.00088 0.017]")
+    assert value_texts([[2.0, 0, 0], [0, 3.0, 0], [0, 0, 4.0]], None) == ("diag[2, 3, 4]", "-")
+    flip = [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, -1.0]]  # det -1: no rotation
+    assert value_texts(eye, flip) == ("diag[1, 1, 1]", "diag[1, 1, -1]")
+    turned = Rotation.from_euler("xyz", [180.0, 0.0, 0.0], degrees=True).as_matrix().round(9).tolist()
+    assert value_texts(eye, turned) == ("rpy[0, 0, 0] deg", "rpy[180, 0, 0] deg")
+    lock = Rotation.from_euler("xyz", [10.0, 90.0, 0.0], degrees=True).as_matrix().tolist()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _, text = value_texts(eye, lock)
+    assert np.allclose(Rotation.from_euler("xyz", _rpy_of(text), degrees=True).as_matrix(), lock, atol=1e-6)

@@ -140,8 +140,8 @@ def test_gap_reads_the_policy_train_policy_writes(tmp_path, capsys):
     folder = tmp_path / "pol"
     assert main(["train-policy", "double-pendulum", "--steps", "64", "--max-steps", "20", "--out", str(folder),
                  "-q"]) == 0
-    assert sorted(p.name for p in folder.iterdir()) == ["config.json", "curve.png", "policy.pt", "policy.zip",
-                                                         "progress.csv"]
+    assert sorted(p.name for p in folder.iterdir()) == ["config.json", "curve.png", "manifest.json", "policy.pt",
+                                                         "policy.zip", "progress.csv"]
     capsys.readouterr()
     for given in ("policy.zip", "policy.pt", ""):  # "": the folder itself, as learn-dyn --policy takes it
         rc = main(["gap", "double-pendulum", "-s", f"policy={folder / given}", "--horizon", "50", "--json",

@@ -55,3 +55,48 @@ def test_missing_learn_extra_is_one_clear_line(monkeypatch, capsys):
     assert main(["learn-dyn"]) == 2
     err = capsys.readouterr().err
     assert 'pip install "simmatch[learn]"' in err and "Traceback" not in err
+
+
+TINY = ["--dst", "bullet:low-power", "--n-traj", "6", "--max-steps", "8", "--pretrain-iters", "1",
+        "--gail-iters", "1", "--n-steps", "16", "--disc-steps", "2", "--n-envs", "2", "--env-workers", "0",
+        "--pretrain-n-steps", "8", "--score-transitions", "10", "--backend-traj", "1", "--sysid-evals", "4",
+        "--horizon", "2", "--eval-transitions", "10", "-q"]
+
+
+def test_relative_paths_are_recorded_absolute_and_resume_from_another_folder(tmp_path, monkeypatch, capsys):
+    """--policy, --dataset and a model file given relative to one working folder are recorded absolute in
+    config.json, so --resume from another folder finds them; a run of an earlier version that recorded
+    them relative, resumed where they are not, is one line naming the missing file (exit 2)."""
+    import shutil
+
+    from simmatch.registry import resolve_path
+
+    here, there = tmp_path / "here", tmp_path / "there"
+    here.mkdir()
+    there.mkdir()
+    shutil.copy(resolve_path("pendulum"), here / "pend.urdf")
+    monkeypatch.chdir(here)
+    assert main(["train-policy", "pend.urdf", "--steps", "8", "--n-envs", "1", "--max-steps", "5",
+                 "--out", "pol", "-q"]) == 0
+    assert main(["learn-dyn", "pend.urdf", "--policy", "pol", *TINY, "--out", "first"]) == 0
+    shutil.copy(here / "first" / "dataset.npz", here / "data.npz")
+    assert main(["learn-dyn", "pend.urdf", "--policy", "pol", "--dataset", "data.npz", *TINY, "--out", "run"]) == 0
+    capsys.readouterr()
+    saved = json.loads((here / "run" / "config.json").read_text())
+    assert saved["model"] == str(here / "pend.urdf")
+    assert saved["policy"] == str(here / "pol" / "policy.zip")
+    assert saved["dataset"] == str(here / "data.npz")
+    # the same relative options given again on --resume (here) are the saved ones, not a change
+    assert main(["learn-dyn", "pend.urdf", "--policy", "pol", "--dataset", "data.npz", "--resume", "--out", "run",
+                 "-q"]) == 0
+    monkeypatch.chdir(there)
+    assert main(["learn-dyn", "--resume", "--out", str(here / "run"), "-q"]) == 0
+    scores = json.loads((here / "run" / "scores.json").read_text())
+    assert scores and json.loads((here / "run" / "config.json").read_text()) == saved
+    # a run of an earlier version recorded them as typed: from another folder its policy is not found
+    old = dict(saved, policy="pol/policy.zip")
+    (here / "run" / "config.json").write_text(json.dumps(old))
+    capsys.readouterr()
+    assert main(["learn-dyn", "--resume", "--out", str(here / "run"), "-q"]) == 2
+    err = [ln for ln in capsys.readouterr().err.splitlines() if ln.strip()]
+    assert len(err) == 1 and "pol/policy.zip" in err[0], err

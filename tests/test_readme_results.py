@@ -195,3 +195,64 @@ def test_read_only_modes_never_write(tmp_path, monkeypatch, capsys):
         assert (readme.read_text(), store.read_text()) == before
     assert rr.main(["--check", "--readme", str(tmp_path / "nope.md"), "--store", str(store)]) == 2
     assert f"--readme {tmp_path / 'nope.md'}: no such file" in capsys.readouterr().err
+
+
+def _run_folder_of(tmp_path, name: str) -> Path:
+    """A finished run folder (config.json, scores.json) whose digest is block NAME's stored measurement."""
+    from dataclasses import asdict
+
+    from simmatch.gail.config import LearnDynConfig
+
+    m = json.loads(rr.STORE.read_text())[name]["measurement"]
+    scores = {"methods": {k: {"one_step": {"mean": v["one_step"]}, "h10": {"mean": v["h10"]}}
+                          for k, v in m["methods"].items()},
+              "generator_outputs": {k: {"mean": v} for k, v in m["generator_outputs"].items()},
+              "selected_generator": {"iteration": m["selected_iteration"],
+                                     "validation_one_step": m["validation_one_step"]},
+              "backends": {k: {"raw_source": {"mean": v["raw"]}, "learned_hybrid": {"mean": v["learned"]}}
+                           for k, v in m["backends"].items()},
+              "sysid": {"values": m["sysid"]}, "wall_s": m["wall_s"], "learned_vs_sysid": m["learned_vs_sysid"]}
+    cfg = asdict(LearnDynConfig(**{k: v for k, v in rr.LD_EXPECT[name].items() if k != "policy"}))
+    cfg.update(pretrain_iters=m["pretrain_iters"], gail_iters=m["gail_iters"], horizon=m["horizon"])
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text(json.dumps(cfg))
+    (run / "scores.json").write_text(json.dumps(scores))
+    return run
+
+
+def test_from_run_refusals_are_one_line_exit_2_and_writes_are_atomic(tmp_path, monkeypatch, capsys):
+    """--from-run: a folder that is not the block's run (missing, damaged, another config) is one line,
+    exit 2 (was exit 1 via SystemExit, a traceback for a missing folder), README and store untouched even
+    when an earlier --from-run item was fine; a good one replaces README.md and the store whole (a new file
+    renamed into place: README.md was written in place)."""
+    monkeypatch.setattr(rr, "STORE", rr.STORE)  # main() sets the module's STORE from --store
+    name = "learn_dyn_known_answer"
+    good = _run_folder_of(tmp_path, name)
+    readme, store = tmp_path / "README.md", tmp_path / "store.json"
+    text = README.read_text()
+    readme.write_text(rr.replace_block(text, name, "stale text"))
+    store.write_text("{}\n")
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "config.json").write_text((good / "config.json").read_text().replace('"seed": 0', '"seed": 3'))
+    (other / "scores.json").write_text((good / "scores.json").read_text())
+    damaged = tmp_path / "damaged"
+    damaged.mkdir()
+    (damaged / "config.json").write_text((good / "config.json").read_text())
+    (damaged / "scores.json").write_text('{"methods": {')
+    bad = [(tmp_path / "nope", "no such run folder"), (other, "config seed=3"),
+           (damaged, "scores.json: cannot be read as JSON")]
+    before = readme.read_text(), store.read_text()
+    for folder, why in bad:
+        rc = rr.main(["--from-run", f"{name}={good}", "--from-run", f"{name}={folder}",
+                      "--readme", str(readme), "--store", str(store)])
+        err = [ln for ln in capsys.readouterr().err.splitlines() if ln.strip()]
+        assert rc == 2 and len(err) == 1 and err[0].startswith("error:") and why in err[0], err
+        assert (readme.read_text(), store.read_text()) == before
+    inode = readme.stat().st_ino
+    assert rr.main(["--from-run", f"{name}={good}", "--readme", str(readme), "--store", str(store)]) == 0
+    assert readme.read_text() == text  # the stored measurement renders to what README says
+    assert readme.stat().st_ino != inode  # a new file renamed into place
+    assert json.loads(store.read_text())[name]["from_run"] == str(good)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["README.md", "damaged", "other", "run", "store.json"]

@@ -71,8 +71,20 @@ def test_transfer_block_renders_the_study(tmp_path):
     ({"learn_dyn": {"n_traj": 40}}, "learn_dyn="),
 ])
 def test_transfer_block_refuses_another_study(tmp_path, change, why):
-    with pytest.raises(SystemExit, match=why):
+    with pytest.raises(rr.InputError, match=why):
         rr.transfer_from_run("transfer_hopper", _study(tmp_path, **change))
+
+
+def test_transfer_block_refuses_a_damaged_record(tmp_path):
+    out = _study(tmp_path)
+    (out / "transfer.json").write_text('{"settings": ')
+    with pytest.raises(rr.InputError, match="cannot be read as JSON"):
+        rr.transfer_from_run("transfer_hopper", out)
+    (out / "transfer.json").write_text('{"settings": {}}')
+    with pytest.raises(rr.InputError, match="lacks targets"):
+        rr.transfer_from_run("transfer_hopper", out)
+    with pytest.raises(rr.InputError, match=r"no transfer\.json"):
+        rr.transfer_from_run("transfer_hopper", tmp_path)
 
 
 def test_transfer_block_refuses_runs_of_other_defaults(tmp_path):
@@ -81,7 +93,7 @@ def test_transfer_block_refuses_runs_of_other_defaults(tmp_path):
     bad = copy.deepcopy(d)
     bad["runs"]["bullet:emf|seed0"]["config"]["pretrain_iters"] = 30
     (out / "transfer.json").write_text(json.dumps(bad))
-    with pytest.raises(SystemExit, match="pretrain_iters=30"):
+    with pytest.raises(rr.InputError, match="pretrain_iters=30"):
         rr.transfer_from_run("transfer_hopper", out)
     # a run made before --trot-amp existed is at its default
     del d["runs"]["bullet:emf|seed0"]["config"]["trot_amp"]

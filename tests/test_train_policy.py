@@ -73,8 +73,8 @@ def test_trains_the_steps_asked_and_writes_its_curve(tmp_path, capsys):
                  "-q"]) == 0
     res = json.loads(capsys.readouterr().out)
     assert res["trained_steps"] == 64
-    assert sorted(p.name for p in out.iterdir()) == ["config.json", "curve.png", "policy.pt", "policy.zip",
-                                                      "progress.csv"]
+    assert sorted(p.name for p in out.iterdir()) == ["config.json", "curve.png", "manifest.json", "policy.pt",
+                                                      "policy.zip", "progress.csv"]
     with open(out / "progress.csv", newline="") as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == 1 and int(rows[0]["time/total_timesteps"]) == 64
@@ -227,3 +227,42 @@ def test_a_missing_recorded_policy_is_named_as_missing(tmp_path, monkeypatch):
         PPOBehaviour(load_model("hopper"), "assets/policies/hopper_bullet/policy.zip")
     assert str(err.value) == (f"assets/policies/hopper_bullet/policy.zip: no such policy file (a relative path, "
                               f"read from {tmp_path})")
+
+
+def _tree(folder):
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("sig, code", [("SIGTERM", 143), ("SIGINT", 130)])
+def test_interrupted_training_leaves_no_folder_and_an_older_one_as_it_was(tmp_path, capsys, sig, code):
+    """A SIGTERM'd (Ctrl-C'd) train-policy left its --out folder behind, empty (a new one, and the parent
+    folders made for it) or with the new run's files beside an older policy's. Now the folder is written
+    whole: interrupted during training, a new --out (and its new parent) is gone, an older policy folder
+    is byte for byte as it was, and no temporary file or folder is left anywhere."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    old = tmp_path / "old"
+    assert main(["train-policy", "pendulum", "--steps", "8", "--n-envs", "1", "--max-steps", "5", "--out", str(old),
+                 "-q"]) == 0
+    assert (old / "policy.zip").is_file()
+    before = _tree(old)
+    capsys.readouterr()
+    for out in (tmp_path / "new" / "pol", old):
+        p = subprocess.Popen([sys.executable, "-m", "simmatch.cli.app", "train-policy", "pendulum", "--steps",
+                              "10000000", "--max-steps", "5", "--out", str(out), "-q"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 120
+        while not any(e.name.startswith(f".{out.name}.tmp-") for e in out.parent.glob(".*")) \
+                and time.monotonic() < deadline and p.poll() is None:
+            time.sleep(0.05)
+        time.sleep(2.0)  # training (the staged folder exists once the model is loaded)
+        assert p.poll() is None, p.communicate()
+        p.send_signal(getattr(signal, sig))
+        _, err = p.communicate(timeout=60)
+        lines = [ln for ln in err.splitlines() if ln.strip()]
+        assert p.returncode == code and len(lines) == 1 and "no file left half-written" in lines[0], err
+        assert sorted(e.name for e in tmp_path.iterdir()) == ["old"]  # nothing of the run, no temporary
+        assert _tree(old) == before

@@ -29,14 +29,53 @@ def _num(v: object) -> str:
     return str(v)
 
 
-def _short(v: Any, n: int = 40) -> str:
+def _matrix33(v: Any) -> list[list[float]] | None:
+    """`v` as a 3x3 matrix of numbers (a list of three rows of three), else None."""
+    if (isinstance(v, (list, tuple)) and len(v) == 3 and all(isinstance(r, (list, tuple)) and len(r) == 3 for r in v)
+            and all(isinstance(x, (int, float)) and not isinstance(x, bool) for r in v for x in r)):
+        return [[float(x) for x in r] for r in v]
+    return None
+
+
+def _is_rotation(m: list[list[float]]) -> bool:
+    """A proper rotation: orthonormal (R^T R = I to 1e-6, the rounding of finding values) with det +1."""
+    import numpy as np
+
+    a = np.asarray(m)
+    return bool(np.allclose(a.T @ a, np.eye(3), atol=1e-6) and np.linalg.det(a) > 0)
+
+
+def _num_text(x: float, digits: int = 4) -> str:
+    return f"{x + 0.0:.{digits}g}"  # + 0.0: no '-0'
+
+
+def _matrix_text(m: list[list[float]], rotation: bool) -> str:
+    """A 3x3 matrix for a report cell: a rotation as URDF roll, pitch, yaw in degrees (fixed axes x, y, z:
+    R = Rz(yaw) Ry(pitch) Rx(roll), scipy's 'xyz'), a diagonal matrix as diag[...], any other (an inertia
+    tensor with products of inertia, a mass matrix) in full, row by row."""
+    if rotation:
+        import warnings
+
+        import numpy as np
+        from scipy.spatial.transform import Rotation
+
+        with warnings.catch_warnings():  # gimbal lock (pitch +-90 deg): scipy sets yaw 0, still exact
+            warnings.simplefilter("ignore")
+            rpy = Rotation.from_matrix(np.asarray(m)).as_euler("xyz", degrees=True)
+        return "rpy[" + ", ".join(_num_text(round(float(x), 4), 10) for x in rpy) + "] deg"
+    if all(m[i][j] == 0.0 for i in range(3) for j in range(3) if i != j):
+        return "diag[" + ", ".join(_num_text(m[i][i]) for i in range(3)) + "]"
+    return "[" + "; ".join(" ".join(_num_text(x) for x in r) for r in m) + "]"
+
+
+def _short(v: Any, n: int = 40, rotation: bool = False) -> str:
+    """A finding value for a report cell, at most `n` characters (cut with '…'), except a 3x3 matrix,
+    which is shown whole (`_matrix_text`; `rotation`: as a rotation, see `value_texts`)."""
     if v is None:
         return "-"
-    if (isinstance(v, (list, tuple)) and len(v) == 3 and all(isinstance(r, (list, tuple)) and len(r) == 3 for r in v)
-            and all(isinstance(x, (int, float)) for r in v for x in r)):
-        v = [v[i][i] for i in range(3)]  # a 3x3 tensor: its diagonal
-        s = "diag[" + ", ".join(f"{x:.4g}" for x in v) + "]"
-        return s if len(s) <= n else s[: n - 1] + "…"
+    m = _matrix33(v)
+    if m is not None:
+        return _matrix_text(m, rotation and _is_rotation(m))
     if isinstance(v, float):
         s = f"{v:.6g}"
     elif isinstance(v, (list, tuple)) and v and all(isinstance(x, (int, float)) for x in v):
@@ -44,6 +83,15 @@ def _short(v: Any, n: int = 40) -> str:
     else:
         s = str(v)
     return s if len(s) <= n else s[: n - 1] + "…"
+
+
+def value_texts(expected: Any, actual: Any, n: int = 40) -> tuple[str, str]:
+    """A finding's expected and actual values for a report cell (`_short`). 3x3 matrices are rotations
+    (printed as roll, pitch, yaw) when both are proper rotations -- a frame's orientation; an inertia
+    tensor is a rotation matrix only when it is the identity, and then the other side is not one."""
+    me, ma = _matrix33(expected), _matrix33(actual)
+    rotation = all(m is None or _is_rotation(m) for m in (me, ma)) and (me is not None or ma is not None)
+    return _short(expected, n, rotation), _short(actual, n, rotation)
 
 
 def matching_lines(result: CheckResult) -> list[str]:
@@ -158,7 +206,7 @@ def print_summary(result: CheckResult, console: Console | None = None, max_rows:
     for f in findings[:max_rows]:
         table.add_row(f"[{_STYLE[f.severity]}]{f.severity}[/]", f"{f.engine}/{f.load}",
                       *map(escape, (f"{f.category}.{f.quantity}", f.subject,
-                                    f"{_short(f.expected, 30)} -> {_short(f.actual, 30)}", _num(f.rel_error), f.cause)))
+                                    " -> ".join(value_texts(f.expected, f.actual, 30)), _num(f.rel_error), f.cause)))
     console.print(table)
     shown = list(dict.fromkeys(f.cause for f in findings[:max_rows] if f.severity != "info"))
     if shown:  # the table names each cause; its fix, once per cause (as check.md's Causes section)
@@ -175,8 +223,9 @@ def to_json(result: CheckResult) -> str:
     return dumps_json(result.to_dict(), indent=2, sort_keys=True) + "\n"
 
 
-def _md_cell(v: object) -> str:
-    return _short(v, 60).replace("|", "\\|").replace("\n", " ")
+def _md_cell(v: object, text: str | None = None) -> str:
+    """`v` (or its `text` already made) for a Markdown table cell."""
+    return (_short(v, 60) if text is None else text).replace("|", "\\|").replace("\n", " ")
 
 
 def to_markdown(result: CheckResult) -> str:
@@ -219,8 +268,10 @@ def to_markdown(result: CheckResult) -> str:
         lines += ["| severity | engine | load | category | quantity | subject | expected | actual | abs err | rel err "
                   "| tol | cause |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
         for f in result.findings:
+            exp_text, act_text = value_texts(f.expected, f.actual, 60)
             lines.append("| " + " | ".join([f.severity, f.engine, f.load, f.category, f.quantity, _md_cell(f.subject),
-                                            _md_cell(f.expected), _md_cell(f.actual), _num(f.abs_error),
+                                            _md_cell(f.expected, exp_text), _md_cell(f.actual, act_text),
+                                            _num(f.abs_error),
                                             _num(f.rel_error), _num(f.tolerance), f"`{f.cause}`"]) + " |")
         lines += ["", "## Details", ""]
         for f in result.findings:
