@@ -109,14 +109,10 @@ def _preflight(cfg: LearnDynConfig) -> None:
 
 
 def _check_trot_amp(cfg: LearnDynConfig) -> None:
-    """--trot-amp scales the scripted trot only: with another behaviour or a --policy it is refused.
-    --init sysid starts from the contact-space constant fit: with --space force it is refused."""
+    """--trot-amp scales the scripted trot only: with another behaviour or a --policy it is refused."""
     if cfg.trot_amp != 1.0 and (cfg.policy is not None or cfg.behavior != "trot"):
         used = "--policy" if cfg.policy is not None else f"--behavior {cfg.behavior}"
         raise UsageError(f"--trot-amp {cfg.trot_amp:g}: scales --behavior trot; this run uses {used}")
-    if cfg.init == "sysid" and "force" in cfg.space.split(","):
-        raise UsageError(f"--init sysid: the constant sysid fit is a contact-space output; --space {cfg.space} "
-                         "includes force (use --init zero there)")
 
 
 def policy_path(path: str | Path, option: str = "--policy") -> Path:

@@ -142,10 +142,6 @@ class LearnDynConfig:
     pretrain_iters: int = option(100, minimum=0, maximum=100_000,
                                  help="GT-pretraining iterations (reward: -one-step GT error).")
     gail_iters: int = option(10, minimum=0, maximum=100_000, help="GAIL iterations.")
-    init: str = option("zero", choices=("zero", "sysid"),
-                       help="Generator's initial output: zero (the raw source's nominal values) | sysid (the "
-                            "constant CMA-ES fit, made before training on the training data; the generator then "
-                            "learns state-dependent changes to it). sysid needs --space contact.")
     gt_reward_scale: float = option(1.0, positive=True, maximum=1e6,
                                     help="Scale of the GT-pretraining reward.")
     ckpt_every: int = option(5, minimum=1, maximum=100_000, help="Checkpoint every N iterations.")

@@ -187,17 +187,7 @@ def learn_dyn(cfg: LearnDynConfig, root="reports", resume: bool = False, log=pri
     data = target_dataset(cfg, model, behaviour, run, log, given, progress)
     train, held = data.split(cfg.heldout_frac, np.random.default_rng(cfg.seed))
     fit, val = train.split(cfg.val_frac, np.random.default_rng(cfg.seed + 1))
-    sysid_fit = None
-    if cfg.init == "sysid":  # the constant fit first, on the same data and with the same seed as the baseline
-        # below (which then reuses it): the generator starts from it
-        log(f"sysid (CMA-ES, {cfg.sysid_evals} evaluations): the generator's initial output (--init sysid)")
-        fit_sim = HybridSim(model, cfg.src, "contact", substeps=cfg.substeps)
-        try:
-            sysid_fit = fit_sysid(fit_sim, fit, cfg.sysid_transitions, cfg.sysid_evals, cfg.seed)
-        finally:
-            fit_sim.close()
-    trainer = Trainer(cfg, model, fit, val, behaviour, run, log,
-                      init_u=None if sysid_fit is None else sysid_fit[0].u)
+    trainer = Trainer(cfg, model, fit, val, behaviour, run, log)
     assert trainer.eval_sim.space is not None  # the generator's sims have the configured space
     log(f"generator: {cfg.space} space ({', '.join(trainer.eval_sim.space.names)}); "
         f"discriminator window: {trainer.spec.label()}")
@@ -213,7 +203,7 @@ def learn_dyn(cfg: LearnDynConfig, root="reports", resume: bool = False, log=pri
     n_methods, n_engines = 5, len(engine_names())
     with stage_bar("scoring", 1 + 2 * n_methods + n_engines, progress) as advance:
         advance(0, "sysid (CMA-ES)")
-        sysid, sysid_info = sysid_fit or fit_sysid(contact, fit, cfg.sysid_transitions, cfg.sysid_evals, cfg.seed)
+        sysid, sysid_info = fit_sysid(contact, fit, cfg.sysid_transitions, cfg.sysid_evals, cfg.seed)
         advance(1)
         n, H = cfg.score_transitions, cfg.horizon
         raw_sim = HybridSim(model, cfg.src, None, substeps=cfg.substeps)  # never touched by a correction

@@ -107,10 +107,9 @@ def _iter_seed(seed: int, it: int) -> int:
 
 class Trainer:
     def __init__(self, cfg: LearnDynConfig, model, train: Dataset, val: Dataset, behaviour, run: RunFolder,
-                 log=print, init_u=None):
+                 log=print):
         """`train`: target data the generator and discriminator learn from; `val`: target data for
-        monitoring and for picking the generator (never the held-out scoring data). `init_u` (dim,): the
-        generator's initial output u (learn-dyn --init sysid: the constant fit's); None: u = 0."""
+        monitoring and for picking the generator (never the held-out scoring data)."""
         if cfg.select not in ("best", "last"):
             raise ValueError(f"select must be 'best' or 'last', not {cfg.select!r}")
         torch.set_num_threads(1)
@@ -140,12 +139,6 @@ class Trainer:
             learning_rate=self.rate, gamma=cfg.gamma, gae_lambda=cfg.gae_lambda, ent_coef=cfg.ent_coef,
             seed=cfg.seed, device="cpu", verbose=0, rollout_buffer_class=RelabelledRolloutBuffer,
             policy_kwargs=dict(net_arch=list(cfg.net_arch), log_std_init=cfg.log_std_init)))
-        if init_u is not None:  # the Gaussian's mean is action_net(latent); SB3 initialises action_net's
-            # weights with gain 0.01, so the initial output is its bias to within ~1e-2: set it to init_u
-            net = self.ppo.policy.action_net
-            assert isinstance(net, torch.nn.Linear)
-            with torch.no_grad():
-                net.bias.copy_(torch.as_tensor(np.asarray(init_u, float), dtype=net.bias.dtype))
         self.iteration = 0
         self._gail_stage = False
         self._last: dict[str, float] = {}

@@ -100,19 +100,3 @@ def test_relative_paths_are_recorded_absolute_and_resume_from_another_folder(tmp
     assert main(["learn-dyn", "--resume", "--out", str(here / "run"), "-q"]) == 2
     err = [ln for ln in capsys.readouterr().err.splitlines() if ln.strip()]
     assert len(err) == 1 and "pol/policy.zip" in err[0], err
-
-
-def test_init_sysid_starts_from_the_baselines_fit(tmp_path, capsys):
-    """--init sysid: the constant fit is made before training and is the same fit the sysid baseline
-    reports (same data, same seed); with --space force it is refused in one line, nothing written."""
-    runs = {}
-    for init in ("zero", "sysid"):
-        assert main(["learn-dyn", *TINY, "--init", init, "--out", str(tmp_path / init)]) == 0
-        runs[init] = json.loads((tmp_path / init / "scores.json").read_text())
-    capsys.readouterr()
-    assert runs["sysid"]["sysid"] == runs["zero"]["sysid"]
-    assert runs["sysid"]["methods"]["sysid (constant, CMA-ES)"] == runs["zero"]["methods"]["sysid (constant, CMA-ES)"]
-    assert json.loads((tmp_path / "sysid" / "config.json").read_text())["init"] == "sysid"
-    assert main(["learn-dyn", *TINY, "--init", "sysid", "--space", "force", "--out", str(tmp_path / "f")]) == 2
-    err = capsys.readouterr().err
-    assert "--init sysid" in err and len(err.strip().splitlines()) == 1 and not (tmp_path / "f").exists()

@@ -204,25 +204,3 @@ def test_default_env_workers_are_the_cores_this_process_may_use(monkeypatch):
     assert env_workers(LearnDynConfig(n_envs=2)) == 2  # at most one per environment
     assert env_workers(LearnDynConfig(n_envs=32, env_workers=0)) == 0
     assert env_workers(LearnDynConfig(n_envs=2, env_workers=5)) == 2
-
-
-def test_init_sets_the_generators_initial_output(setup, tmp_path):
-    """learn-dyn --init sysid: the generator starts at the given output u (the constant fit's): its
-    deterministic output over training states is init_u to within SB3's 0.01-gain initial weights; without
-    init_u it starts at u = 0 (the raw source)."""
-    model, train, held = setup
-    base = _trainer(setup, tmp_path, "zero")
-    u = np.linspace(-0.8, 0.9, base.eval_sim.space.dim)
-    tr = Trainer(CFG, model, train, held, SineBehaviour(model), RunFolder(tmp_path, "init"), log=lambda m: None,
-                 init_u=u)
-    try:
-        s, a, _ = train.transitions()
-        obs = np.array([base.eval_sim.obs(s[i], a[i]) for i in range(0, len(s), max(1, len(s) // 20))])
-        for trainer, want in ((base, np.zeros_like(u)), (tr, u)):
-            got = trainer.corrector().batch(obs)
-            assert got.shape == (len(obs), len(u))
-            assert np.abs(got - want).max() < 0.1
-        assert np.abs(tr.corrector().batch(obs) - u).max() < np.abs(u).max()  # it moved off zero
-    finally:
-        base.venv.close()
-        tr.venv.close()
