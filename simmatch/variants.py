@@ -9,7 +9,7 @@ config or the actuators, so every engine that can express them gets the same cha
   divided by the robot's mass;
 - `deform-floor[=YOUNG]`: a deformable ground of Young's modulus YOUNG Pa (default 1e5, a soft
   mat): a finite-element slab where the engine has one (`Capabilities.deformable_floor`: PyBullet's
-  deformable world), else the compliant-contact approximation (a spring of `DEFORM_FLOOR_K_PER_E`
+  deformable world; 5 m long, from 1.5 m behind the base's start to 3.5 m ahead, nothing beyond), else the compliant-contact approximation (a spring of `DEFORM_FLOOR_K_PER_E`
   x YOUNG N/m, critically damped, as soft-floor; MuJoCo). Not DART (rigid LCP contact only);
 - `heavy-head[=FACTOR]`: the first link with mass (the torso) scaled by FACTOR (default 2);
 - `heavy-leg[=FACTOR]`: every link with mass after the torso (the legs) scaled by FACTOR
