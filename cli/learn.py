@@ -160,11 +160,13 @@ def run_learn_dyn(cfg: LearnDynConfig, ro: RunOptions) -> None:
     from simmatch.gail.pipeline import learn_dyn as run_pipeline
     from simmatch.gail.pipeline import reduction_text, run_name
 
-    _check_trot_amp(cfg)
     cfg = _absolute_paths(cfg)  # recorded so in config.json: a --resume from another folder finds them
-    if cfg.policy is None and cfg.refine_steps > 0:
-        raise UsageError(f"--refine-steps {cfg.refine_steps}: refinement fine-tunes a task policy; give it with "
-                         "--policy FOLDER (from `simmatch train-policy`)")
+    if not ro.resume:  # a resumed run's options are its saved config's (checked when it was made): an option
+        # given again is compared with it (`_check_resume_options`), not with this command's defaults
+        _check_trot_amp(cfg)
+        if cfg.policy is None and cfg.refine_steps > 0:
+            raise UsageError(f"--refine-steps {cfg.refine_steps}: refinement fine-tunes a task policy; give it "
+                             "with --policy FOLDER (from `simmatch train-policy`)")
     _check_hybrid_source(cfg.src)
     from simmatch.outputs import check_out_dir
 

@@ -100,3 +100,20 @@ def test_relative_paths_are_recorded_absolute_and_resume_from_another_folder(tmp
     assert main(["learn-dyn", "--resume", "--out", str(here / "run"), "-q"]) == 2
     err = [ln for ln in capsys.readouterr().err.splitlines() if ln.strip()]
     assert len(err) == 1 and "pol/policy.zip" in err[0], err
+
+
+def test_resume_with_the_saved_refine_steps_is_not_refused(tmp_path, capsys):
+    """--resume of a refinement run (--policy P --refine-steps N) with --refine-steps N given again (and not
+    --policy): compared with the saved config, not refused as "refinement fine-tunes a task policy; give it
+    with --policy" (the saved config has it)."""
+    from simmatch.gail.config import LearnDynConfig
+
+    run = tmp_path / "run"
+    run.mkdir()
+    saved = LearnDynConfig(src="bullet", dst="bullet:low-power", policy=str(tmp_path / "pol" / "policy.zip"),
+                           refine_steps=20000, run="run")
+    (run / "config.json").write_text(saved.to_json() + "\n")
+    rc = main(["learn-dyn", "--resume", "--out", str(run), "--refine-steps", "20000", "--seed", "4", "-q"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "--resume continues" in err and "--seed 4 (saved 0)" in err
+    assert "--policy" not in err and len(err.strip().splitlines()) == 1

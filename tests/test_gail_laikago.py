@@ -216,6 +216,30 @@ def test_trot_amp_refused_in_one_line(tmp_path, capsys, args):
     assert not (tmp_path / "run").exists()
 
 
+def test_resume_with_the_saved_trot_amp_is_not_refused(tmp_path, capsys):
+    """--resume of a `--behavior trot --trot-amp 3` run with --trot-amp 3 given again (and not --behavior):
+    compared with the saved config, not refused as if the run were this command's default sine (it was:
+    "--trot-amp 3: scales --behavior trot; this run uses --behavior sine"); another amplitude is refused
+    as a change of the saved config."""
+    from simmatch.cli.app import main
+    from simmatch.gail.config import LearnDynConfig
+
+    run = tmp_path / "run"
+    run.mkdir()
+    saved = LearnDynConfig(model="laikago", src="bullet", dst="bullet:emf", behavior="trot", substeps=2,
+                           trot_amp=3.0, run="run")
+    (run / "config.json").write_text(saved.to_json() + "\n")
+    # --seed 4 differs from the saved seed: the resume check runs (and stops the command before any work)
+    rc = main(["learn-dyn", "laikago", "--resume", "--out", str(run), "--trot-amp", "3", "--seed", "4", "-q"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "--resume continues" in err and "--seed 4 (saved 0)" in err
+    assert "--trot-amp" not in err and len(err.strip().splitlines()) == 1
+    rc = main(["learn-dyn", "laikago", "--resume", "--out", str(run), "--trot-amp", "2", "-q"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "--trot-amp 2.0 (saved 3.0)" in err and len(err.strip().splitlines()) == 1
+    assert sorted(p.name for p in run.iterdir()) == ["config.json"]
+
+
 def test_learn_dyn_laikago_heavy_leg_tiny_run(tmp_path, capsys):
     """learn-dyn laikago --src bullet --dst bullet:heavy-leg end to end (about 15 s here, alone)."""
     from simmatch.cli.app import main
