@@ -774,11 +774,7 @@ def _sha256(path: Path) -> str:
 def transfer_from_run(name: str, folder: Path) -> dict:
     """The measurement of transfer block NAME from a study's --out folder (transfer.json and the learn-dyn
     runs it names); refused when the study's settings are not the block's command (the policy is compared
-    by its sha256) or a learn-dyn run is not at today's defaults: InputError, one line."""
-    from dataclasses import asdict
-
-    from simmatch.gail.config import LearnDynConfig
-
+    by its sha256), a learn-dyn run is not at today's defaults or a file is damaged: InputError, one line."""
     path = folder / "transfer.json"
     if not path.is_file():
         raise InputError(f"{folder}: no transfer.json (the --out folder of benchmarks/transfer_study.py)")
@@ -786,7 +782,26 @@ def transfer_from_run(name: str, folder: Path) -> dict:
     missing = [k for k in ("settings", "targets", "seeds", "methods", "summary", "cells", "runs") if k not in d]
     if missing:
         raise InputError(f"{path}: not a transfer study's record (lacks {', '.join(missing)})")
+    try:
+        m = _transfer_digest(name, d, path)
+        render_transfer(name)(m)  # its block can be made: a summary lacking a method's cells is refused here
+    except InputError:
+        raise
+    except (KeyError, TypeError, AttributeError, IndexError, ValueError, ZeroDivisionError) as e:
+        raise InputError(f"{path}: not a transfer study's record ({type(e).__name__}: {e})") from None
+    return m
+
+
+def _transfer_digest(name: str, d: dict, path: Path) -> dict:
+    """`transfer_from_run`'s measurement from transfer.json's object `d` (at `path`); InputError for a study
+    that is not the block's command, KeyError/TypeError/... for a damaged record (`transfer_from_run`)."""
+    from dataclasses import asdict
+
+    from simmatch.gail.config import LearnDynConfig
+
     st = d["settings"]
+    if not isinstance(st, dict):
+        raise TypeError("settings is not an object")
     for k, v in TRANSFER_EXPECT.items():
         if st.get(k) != v:
             raise InputError(f"{path}: settings {k}={st.get(k)!r}, block {name} runs {k}={v!r}")
@@ -805,8 +820,12 @@ def transfer_from_run(name: str, folder: Path) -> dict:
                                  f"{k}={v!r} (made with other defaults: run it again)")
         if (Path(r["folder"]) / "scores.json").is_file():
             sc = _run_json(Path(r["folder"]), "scores.json").get("methods", {})
-            runs[key] = {m: {"one_step": sc[m]["one_step"]["mean"], "h10": sc[m]["h10"]["mean"]}
-                         for m in ("raw source", "learned hybrid", "sysid (constant, CMA-ES)") if m in sc}
+            try:
+                runs[key] = {m: {"one_step": sc[m]["one_step"]["mean"], "h10": sc[m]["h10"]["mean"]}
+                             for m in ("raw source", "learned hybrid", "sysid (constant, CMA-ES)") if m in sc}
+            except (KeyError, TypeError) as e:
+                raise InputError(f"{Path(r['folder']) / 'scores.json'}: not a learn-dyn run's scores (lacks {e})") \
+                    from None
     length: dict = {}
     for c in d["cells"].values():
         length.setdefault(c["target"], {}).setdefault(c["method"], []).append(c["length"])

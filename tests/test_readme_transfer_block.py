@@ -99,3 +99,42 @@ def test_transfer_block_refuses_runs_of_other_defaults(tmp_path):
     del d["runs"]["bullet:emf|seed0"]["config"]["trot_amp"]
     (out / "transfer.json").write_text(json.dumps(d))
     assert rr.transfer_from_run("transfer_hopper", out)["runs"]
+
+
+def _damage(out: Path, what: str) -> str:
+    """Damage the study at `out` (its transfer.json or a run's scores.json) as `what` says; the file the
+    refusal must name."""
+    d = json.loads((out / "transfer.json").read_text())
+    run = Path(next(iter(d["runs"].values()))["folder"])
+    if what == "settings a list":
+        d["settings"] = []
+    elif what == "runs a list":
+        d["runs"] = []
+    elif what == "a run without config":
+        next(iter(d["runs"].values())).pop("config")
+    elif what == "a cell without length":
+        next(iter(d["cells"].values())).pop("length")
+    elif what == "a summary without a method":
+        d["summary"]["bullet:emf"].pop("dr")
+    elif what == "a run's scores without one_step":
+        (run / "scores.json").write_text(json.dumps({"methods": {"raw source": {"h10": {"mean": 1.0}}}}))
+        return str(run / "scores.json")
+    (out / "transfer.json").write_text(json.dumps(d))
+    return str(out / "transfer.json")
+
+
+@pytest.mark.parametrize("what", ["settings a list", "runs a list", "a run without config", "a cell without length",
+                                  "a summary without a method", "a run's scores without one_step"])
+def test_from_run_refuses_a_damaged_study_in_one_line(tmp_path, monkeypatch, capsys, what):
+    """A transfer.json (or a run's scores.json) of the right keys but damaged inside: one line naming the
+    file, exit 2, README and store as they were (they were a traceback, exit 1)."""
+    monkeypatch.setattr(rr, "STORE", rr.STORE)  # main() sets the module's STORE from --store
+    named = _damage(_study(tmp_path), what)
+    readme, store = tmp_path / "README.md", tmp_path / "store.json"
+    readme.write_text((ROOT / "README.md").read_text())
+    before = readme.read_text()
+    rc = rr.main(["--from-run", f"transfer_hopper={tmp_path / 'study'}", "--readme", str(readme),
+                  "--store", str(store)])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.startswith(f"error: {named}: ") and len(err.strip().splitlines()) == 1, err
+    assert readme.read_text() == before and not store.exists()
