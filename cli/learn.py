@@ -99,11 +99,16 @@ def _check_resume_options(cfg: LearnDynConfig, saved_path: Path) -> LearnDynConf
 def _preflight(cfg: LearnDynConfig) -> None:
     """Build the model in the source and the target once before the run folder is written, so that a
     model or an engine build that is refused (e.g. a massless free root in DART's matched build) is
-    one line with nothing written, not a failure after the run has started."""
+    one line with nothing written, not a failure after the run has started. Also refuses (UsageError)
+    --behavior trot on a model that is not a legged robot gail/laikago.py knows."""
+    from simmatch.gail.laikago import legged_spec
     from simmatch.registry import load_model
     from simmatch.variants import make_target
 
     model = load_model(cfg.model, base=cfg.base)
+    if cfg.policy is None and cfg.behavior == "trot" and legged_spec(model) is None:
+        raise UsageError(f"--behavior trot: the scripted trot needs a legged robot (laikago); {cfg.model} is not "
+                         "one (use --behavior sine or random, or --policy)")
     for spec in dict.fromkeys((cfg.src, cfg.dst)):
         make_target(spec, model).close()
 

@@ -117,3 +117,15 @@ def test_resume_with_the_saved_refine_steps_is_not_refused(tmp_path, capsys):
     err = capsys.readouterr().err
     assert rc == 2 and "--resume continues" in err and "--seed 4 (saved 0)" in err
     assert "--policy" not in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("grid", [[], ["--seeds", "0-1"]])
+def test_trot_on_a_robot_without_legs_is_refused_in_one_line(tmp_path, capsys, grid):
+    """learn-dyn hopper --behavior trot (one run, or a grid) was an internal error (exit 70, the
+    ValueError of make_behaviour when the run began); now one line naming the option and the model,
+    exit 2, nothing written."""
+    rc = main(["learn-dyn", "hopper", "--behavior", "trot", *TINY, *grid, "--out", str(tmp_path / "run")])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.startswith("error: --behavior trot:") and "hopper is not one" in err
+    assert len(err.strip().splitlines()) == 1 and "internal error" not in err
+    assert not (tmp_path / "run").exists()
