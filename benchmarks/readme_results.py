@@ -945,7 +945,17 @@ def render(name: str, measurement: dict) -> str:
 
 
 def load_store() -> dict:
-    return json.loads(STORE.read_text()) if STORE.exists() else {}
+    """The measured numbers (STORE: {block: entry}), {} when there is none; InputError (one line naming the
+    file) when it is not a JSON object."""
+    if not STORE.exists():
+        return {}
+    try:
+        d = json.loads(STORE.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as e:
+        raise InputError(f"--store {STORE}: cannot be read as JSON ({type(e).__name__})") from None
+    if not isinstance(d, dict):
+        raise InputError(f"--store {STORE}: not a JSON object of blocks")
+    return d
 
 
 def update_store(entries: dict) -> None:
@@ -1043,7 +1053,11 @@ def main(argv=None) -> int:
         print(f"error: --from-run rewrites README blocks from run folders; {mode} does not write: give one of them",
               file=sys.stderr)
         return 2
-    store = load_store()
+    try:
+        store = load_store()
+    except InputError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     if args.list:
         for b in BLOCKS.values():
             wall = store.get(b.name, {}).get("wall_s")
@@ -1052,9 +1066,14 @@ def main(argv=None) -> int:
             print(f"{n:28} {'speed':>8}  python benchmarks/{' '.join(cmd)}")
         return 0
     if not args.readme.is_file():
-        print(f"error: --readme {args.readme}: no such file", file=sys.stderr)
+        what = "a folder, not a file" if args.readme.is_dir() else "no such file"
+        print(f"error: --readme {args.readme}: {what}", file=sys.stderr)
         return 2
-    text = args.readme.read_text()
+    try:
+        text = args.readme.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        print(f"error: --readme {args.readme}: cannot be read as UTF-8 text ({type(e).__name__})", file=sys.stderr)
+        return 2
     try:
         blocks = parse_blocks(text)
     except BlockError as e:
@@ -1122,7 +1141,7 @@ def main(argv=None) -> int:
 
     fresh = measure(results, args.jobs, keep if args.write else None)
     failed = [n for n in results if n not in fresh]
-    text = args.readme.read_text()  # as it is now: only the blocks measured here are replaced
+    text = args.readme.read_text(encoding="utf-8")  # as it is now: only the blocks measured here are replaced
     new = text
     for n in fresh:
         new = replace_block(new, n, render(n, fresh[n]["measurement"]))

@@ -256,3 +256,33 @@ def test_from_run_refusals_are_one_line_exit_2_and_writes_are_atomic(tmp_path, m
     assert readme.stat().st_ino != inode  # a new file renamed into place
     assert json.loads(store.read_text())[name]["from_run"] == str(good)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["README.md", "damaged", "other", "run", "store.json"]
+
+
+@pytest.mark.parametrize("store_text, readme_bytes, why", [
+    ('{"gap_hopper_drop": ', None, "cannot be read as JSON"),
+    ("[1, 2]", None, "not a JSON object"),
+    (None, b"\xff\xfe not utf-8", "cannot be read as UTF-8"),
+    (None, "folder", "a folder, not a file"),
+])
+@pytest.mark.parametrize("mode", [["--render"], ["--list"], ["--from-run", "transfer_hopper=nowhere"]])
+def test_damaged_store_or_readme_is_one_line_exit_2(tmp_path, monkeypatch, capsys, store_text, readme_bytes, why,
+                                                      mode):
+    """A damaged --store (not JSON, not an object) or a --readme that is not UTF-8 text or is a folder: one
+    line naming it, exit 2, nothing written (they were a traceback, exit 1, or "no such file")."""
+    monkeypatch.setattr(rr, "STORE", rr.STORE)  # main() sets the module's STORE from --store
+    store, readme = tmp_path / "store.json", tmp_path / "README.md"
+    if store_text is not None:
+        store.write_text(store_text)
+    if readme_bytes == "folder":
+        readme.mkdir()
+    else:
+        readme.write_bytes(readme_bytes if readme_bytes is not None else (ROOT / "README.md").read_bytes())
+    if "--list" in mode and store_text is None:
+        pytest.skip("--list reads no README")
+    before = {p.name: (p.read_bytes() if p.is_file() else None) for p in tmp_path.iterdir()}
+    rc = rr.main([*mode, "--readme", str(readme), "--store", str(store)])
+    err = capsys.readouterr().err
+    named = store if store_text is not None else readme
+    assert rc == 2 and err.startswith("error: ") and str(named) in err and why in err, err
+    assert len(err.strip().splitlines()) == 1
+    assert {p.name: (p.read_bytes() if p.is_file() else None) for p in tmp_path.iterdir()} == before
