@@ -541,9 +541,14 @@ def from_run(name: str, folder: Path) -> dict:
     if (name == "learn_dyn_refine") != ("refine" in r["scores"]):
         raise InputError(f"{folder}: {'no' if name == 'learn_dyn_refine' else 'a'} refinement in scores.json")
     try:
-        return _ld_digest(r)
-    except (KeyError, TypeError, AttributeError, IndexError) as e:
+        m = _ld_digest(r)
+        render(name, m)  # its block can be made: a method missing or a value that is no number is refused here
+    except KeyError as e:
         raise InputError(f"{folder / 'scores.json'}: not a learn-dyn run's scores (lacks {e})") from None
+    except (TypeError, AttributeError, IndexError, ValueError, ZeroDivisionError) as e:
+        raise InputError(f"{folder / 'scores.json'}: not a learn-dyn run's scores ({type(e).__name__}: {e})") \
+            from None
+    return m
 
 
 def measure_ld_known_answer() -> dict:

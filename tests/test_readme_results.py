@@ -286,3 +286,27 @@ def test_damaged_store_or_readme_is_one_line_exit_2(tmp_path, monkeypatch, capsy
     assert rc == 2 and err.startswith("error: ") and str(named) in err and why in err, err
     assert len(err.strip().splitlines()) == 1
     assert {p.name: (p.read_bytes() if p.is_file() else None) for p in tmp_path.iterdir()} == before
+
+
+@pytest.mark.parametrize("damage, why", [
+    (lambda s: s["methods"].pop("learned hybrid"), "lacks 'learned hybrid'"),
+    (lambda s: s["methods"]["raw source"]["one_step"].__setitem__("mean", None), "TypeError"),
+    (lambda s: s["methods"]["raw source"]["one_step"].__setitem__("mean", "x"), "ValueError"),
+])
+def test_from_run_scores_its_block_cannot_show_are_one_line_exit_2(tmp_path, monkeypatch, capsys, damage, why):
+    """--from-run of a run whose scores.json has the keys the digest reads but not what the block shows (a
+    method missing, a mean that is null or text): one line naming scores.json, exit 2, README and store
+    untouched (it was a traceback from rendering, exit 1)."""
+    monkeypatch.setattr(rr, "STORE", rr.STORE)  # main() sets the module's STORE from --store
+    name = "learn_dyn_known_answer"
+    run = _run_folder_of(tmp_path, name)
+    scores = json.loads((run / "scores.json").read_text())
+    damage(scores)
+    (run / "scores.json").write_text(json.dumps(scores))
+    readme, store = tmp_path / "README.md", tmp_path / "store.json"
+    readme.write_text(README.read_text())
+    rc = rr.main(["--from-run", f"{name}={run}", "--readme", str(readme), "--store", str(store)])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.startswith(f"error: {run / 'scores.json'}: ") and why in err, err
+    assert len(err.strip().splitlines()) == 1
+    assert readme.read_text() == README.read_text() and not store.exists()
