@@ -797,6 +797,19 @@ def transfer_from_run(name: str, folder: Path) -> dict:
     return m
 
 
+def _study_run(study: Path, recorded: str) -> Path | None:
+    """The finished learn-dyn run (a folder holding scores.json) that a study at `study` recorded as
+    `recorded`, or None. transfer_study.py records it as its own --out made it: relative to the folder the
+    study ran in when --out was relative (reports/transfer_hopper/learn-dyn/DST/SPACE/seedK); looked up
+    from here first, then as a path inside `study` (its tail after the study's own folder name)."""
+    p = Path(recorded)
+    tails = [] if p.is_absolute() else [study / Path(*p.parts[i:]) for i in range(1, len(p.parts))]
+    for cand in (p, *tails):
+        if (cand / "scores.json").is_file():
+            return cand
+    return None
+
+
 def _transfer_digest(name: str, d: dict, path: Path) -> dict:
     """`transfer_from_run`'s measurement from transfer.json's object `d` (at `path`); InputError for a study
     that is not the block's command, KeyError/TypeError/... for a damaged record (`transfer_from_run`)."""
@@ -823,13 +836,14 @@ def _transfer_digest(name: str, d: dict, path: Path) -> dict:
             if (list(got) if isinstance(got, (list, tuple)) else got) != (list(v) if isinstance(v, tuple) else v):
                 raise InputError(f"{r['folder']}: config {k}={got!r}, but the study runs learn-dyn's default "
                                  f"{k}={v!r} (made with other defaults: run it again)")
-        if (Path(r["folder"]) / "scores.json").is_file():
-            sc = _run_json(Path(r["folder"]), "scores.json").get("methods", {})
+        run_dir = _study_run(path.parent, r["folder"])
+        if run_dir is not None:
+            sc = _run_json(run_dir, "scores.json").get("methods", {})
             try:
                 runs[key] = {m: {"one_step": sc[m]["one_step"]["mean"], "h10": sc[m]["h10"]["mean"]}
                              for m in ("raw source", "learned hybrid", "sysid (constant, CMA-ES)") if m in sc}
             except (KeyError, TypeError) as e:
-                raise InputError(f"{Path(r['folder']) / 'scores.json'}: not a learn-dyn run's scores (lacks {e})") \
+                raise InputError(f"{run_dir / 'scores.json'}: not a learn-dyn run's scores (lacks {e})") \
                     from None
     length: dict = {}
     for c in d["cells"].values():

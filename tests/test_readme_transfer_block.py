@@ -138,3 +138,26 @@ def test_from_run_refuses_a_damaged_study_in_one_line(tmp_path, monkeypatch, cap
     err = capsys.readouterr().err
     assert rc == 2 and err.startswith(f"error: {named}: ") and len(err.strip().splitlines()) == 1, err
     assert readme.read_text() == before and not store.exists()
+
+
+def test_runs_recorded_relative_are_found_from_another_folder(tmp_path, monkeypatch):
+    """transfer_study.py --out reports/transfer_hopper (relative, as the README's command) records its
+    learn-dyn runs relative to the folder it ran in; readme_results run from another folder found none of
+    their scores.json and left the runs table out of the block without a word. Now they are found inside
+    the study folder."""
+    study = _study(tmp_path / "work" / "reports")  # .../work/reports/study/learn-dyn/bullet-emf/contact/seed0
+    d = json.loads((study / "transfer.json").read_text())
+    for r in d["runs"].values():
+        r["folder"] = str(Path(r["folder"]).relative_to(tmp_path / "work"))  # reports/study/learn-dyn/...
+    (study / "transfer.json").write_text(json.dumps(d))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    m = rr.transfer_from_run("transfer_hopper", study)
+    assert m["runs"] == {"bullet:emf|seed0": {"raw source": {"one_step": 0.9, "h10": 1.5},
+                                              "learned hybrid": {"one_step": 0.2, "h10": 0.4},
+                                              "sysid (constant, CMA-ES)": {"one_step": 0.5, "h10": 0.8}}}
+    assert "| bullet:emf | 1 | 0.900 / 1.500 | 0.500 / 0.800 | 0.200 / 0.400 |" in rr.render_transfer(
+        "transfer_hopper")(m)
+    monkeypatch.chdir(tmp_path / "work")  # where the study ran: found as recorded
+    assert rr.transfer_from_run("transfer_hopper", study.relative_to(tmp_path / "work"))["runs"] == m["runs"]
