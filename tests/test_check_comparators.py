@@ -443,3 +443,31 @@ def test_matrix_values_rotation_diagonal_or_full():
         warnings.simplefilter("error")
         _, text = value_texts(eye, lock)
     assert np.allclose(Rotation.from_euler("xyz", _rpy_of(text), degrees=True).as_matrix(), lock, atol=1e-6)
+
+
+def test_matrix_values_that_differ_are_never_printed_the_same(setup):
+    """A frame_orientation finding just past its 1e-6 rad tolerance, or an inertia off in the 5th digit,
+    was printed with the same text on both sides (rpy to 4 decimals of a degree, 4 significant digits);
+    now with as many more digits (up to 9) as tell them apart, and 4 where those do."""
+    from scipy.spatial.transform import Rotation
+
+    from simmatch.compare.report import value_texts
+
+    model, samples, expected = setup
+    snap = fake_engine(setup)
+    R = Rotation.from_euler("xyz", [10.0, 20.0, 30.00006], degrees=True).as_matrix()
+    E = Rotation.from_euler("xyz", [10.0, 20.0, 30.000119], degrees=True).as_matrix()
+    assert np.degrees((Rotation.from_matrix(R).inv() * Rotation.from_matrix(E)).magnitude()) > np.degrees(1e-6)
+    snap.frames["foot"] = snap.frames["foot"].copy()
+    snap.frames["foot"][:, :3, :3] = R
+    ctx = Context(model, copy.deepcopy(expected), samples, Tolerances(), SimConfig())  # the fixture's: unchanged
+    ctx.expected.frames["foot"][:, :3, :3] = E
+    f, = kinematics.compare(snap, ctx)
+    assert f.quantity == "frame_orientation"
+    exp_text, act_text = value_texts(f.expected, f.actual)
+    assert exp_text != act_text and "rpy[" in exp_text
+    assert np.allclose(_rpy_of(act_text), [10.0, 20.0, 30.00006], atol=1e-6)
+    assert np.allclose(_rpy_of(exp_text), [10.0, 20.0, 30.000119], atol=1e-6)
+    a, b = [[0.028171, 0, 0], [0, 1, 0], [0, 0, 1]], [[0.028174, 0, 0], [0, 1, 0], [0, 0, 1]]
+    assert value_texts(a, b) == ("diag[0.028171, 1, 1]", "diag[0.028174, 1, 1]")
+    assert value_texts([[1.5, 0, 0], [0, 2, 0], [0, 0, 3]], b) == ("diag[1.5, 2, 3]", "diag[0.02817, 1, 1]")

@@ -49,10 +49,11 @@ def _num_text(x: float, digits: int = 4) -> str:
     return f"{x + 0.0:.{digits}g}"  # + 0.0: no '-0'
 
 
-def _matrix_text(m: list[list[float]], rotation: bool) -> str:
+def _matrix_text(m: list[list[float]], rotation: bool, digits: int = 4) -> str:
     """A 3x3 matrix for a report cell: a rotation as URDF roll, pitch, yaw in degrees (fixed axes x, y, z:
-    R = Rz(yaw) Ry(pitch) Rx(roll), scipy's 'xyz'), a diagonal matrix as diag[...], any other (an inertia
-    tensor with products of inertia, a mass matrix) in full, row by row."""
+    R = Rz(yaw) Ry(pitch) Rx(roll), scipy's 'xyz') to `digits` decimals, a diagonal matrix as diag[...], any
+    other (an inertia tensor with products of inertia, a mass matrix) in full, row by row, both to `digits`
+    significant digits."""
     if rotation:
         import warnings
 
@@ -62,20 +63,20 @@ def _matrix_text(m: list[list[float]], rotation: bool) -> str:
         with warnings.catch_warnings():  # gimbal lock (pitch +-90 deg): scipy sets yaw 0, still exact
             warnings.simplefilter("ignore")
             rpy = Rotation.from_matrix(np.asarray(m)).as_euler("xyz", degrees=True)
-        return "rpy[" + ", ".join(_num_text(round(float(x), 4), 10) for x in rpy) + "] deg"
+        return "rpy[" + ", ".join(_num_text(round(float(x), digits), 10 + digits) for x in rpy) + "] deg"
     if all(m[i][j] == 0.0 for i in range(3) for j in range(3) if i != j):
-        return "diag[" + ", ".join(_num_text(m[i][i]) for i in range(3)) + "]"
-    return "[" + "; ".join(" ".join(_num_text(x) for x in r) for r in m) + "]"
+        return "diag[" + ", ".join(_num_text(m[i][i], digits) for i in range(3)) + "]"
+    return "[" + "; ".join(" ".join(_num_text(x, digits) for x in r) for r in m) + "]"
 
 
-def _short(v: Any, n: int = 40, rotation: bool = False) -> str:
+def _short(v: Any, n: int = 40, rotation: bool = False, digits: int = 4) -> str:
     """A finding value for a report cell, at most `n` characters (cut with '…'), except a 3x3 matrix,
-    which is shown whole (`_matrix_text`; `rotation`: as a rotation, see `value_texts`)."""
+    which is shown whole (`_matrix_text` to `digits`; `rotation`: as a rotation, see `value_texts`)."""
     if v is None:
         return "-"
     m = _matrix33(v)
     if m is not None:
-        return _matrix_text(m, rotation and _is_rotation(m))
+        return _matrix_text(m, rotation and _is_rotation(m), digits)
     if isinstance(v, float):
         s = f"{v:.6g}"
     elif isinstance(v, (list, tuple)) and v and all(isinstance(x, (int, float)) for x in v):
@@ -88,10 +89,17 @@ def _short(v: Any, n: int = 40, rotation: bool = False) -> str:
 def value_texts(expected: Any, actual: Any, n: int = 40) -> tuple[str, str]:
     """A finding's expected and actual values for a report cell (`_short`). 3x3 matrices are rotations
     (printed as roll, pitch, yaw) when both are proper rotations -- a frame's orientation; an inertia
-    tensor is a rotation matrix only when it is the identity, and then the other side is not one."""
+    tensor is a rotation matrix only when it is the identity, and then the other side is not one. Two 3x3
+    matrices that differ are printed with more digits (up to 9) where 4 would show them the same (a
+    frame's orientation just past its 1e-6 rad tolerance, an inertia off in the 5th digit)."""
     me, ma = _matrix33(expected), _matrix33(actual)
     rotation = all(m is None or _is_rotation(m) for m in (me, ma)) and (me is not None or ma is not None)
-    return _short(expected, n, rotation), _short(actual, n, rotation)
+    texts = _short(expected, n, rotation), _short(actual, n, rotation)
+    digits = 4
+    while me is not None and ma is not None and me != ma and texts[0] == texts[1] and digits < 9:
+        digits += 1
+        texts = _short(expected, n, rotation, digits), _short(actual, n, rotation, digits)
+    return texts
 
 
 def matching_lines(result: CheckResult) -> list[str]:
