@@ -28,7 +28,12 @@ from .sim import fell_fn
 
 def behaviour_tag(cfg: LearnDynConfig) -> str:
     if not cfg.policy:
-        return f"trot{cfg.trot_amp:g}x" if cfg.behavior == "trot" and cfg.trot_amp != 1.0 else cfg.behavior
+        if cfg.behavior == "trot" and cfg.trot_amp != 1.0:
+            # every digit of --trot-amp (repr: the shortest text of that float; 3, not 3.0): two amplitudes
+            # never share a name or a data key (:g made 0.3333333 and 0.3333334 one 'trot0.333333x')
+            amp = repr(float(cfg.trot_amp))
+            return f"trot{amp[:-2] if amp.endswith('.0') else amp}x"
+        return cfg.behavior
     p = Path(cfg.policy)  # train-policy writes FOLDER/policy.zip: the folder names the policy
     return f"policy-{p.parent.name if p.stem == 'policy' and p.parent.name else p.stem}"
 

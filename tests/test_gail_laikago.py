@@ -204,6 +204,22 @@ def test_trot_amp_names_the_run_and_its_data(laikago):
     assert data_key(walk) != data_key(fast)  # a dataset of the other trot is not reused
 
 
+def test_close_trot_amps_never_share_a_run_name_or_data():
+    """--trot-amp named the run and keyed its data to 6 significant digits (:g): 0.3333333 and 0.3333334
+    were one 'trot0.333333x' run folder whose dataset each would reuse, 1.0000001 was 'trot1x'; now every
+    digit, and 3 is still 'trot3x' (the README run's name)."""
+    from simmatch.gail.config import LearnDynConfig
+    from simmatch.gail.pipeline import data_key, run_name
+
+    def cfg(a):
+        return LearnDynConfig(model="laikago", dst="bullet:emf", behavior="trot", substeps=2, trot_amp=a)
+
+    assert run_name(cfg(0.3333333)) != run_name(cfg(0.3333334))
+    assert data_key(cfg(0.3333333)) != data_key(cfg(0.3333334))
+    assert "_trot1.0000001x_" in run_name(cfg(1.0000001))
+    assert "_trot3x_" in run_name(cfg(3.0)) and "_trot2.5x_" in run_name(cfg(2.5))
+
+
 @pytest.mark.parametrize("args", [["--behavior", "sine", "--trot-amp", "3"],
                                   ["--behavior", "trot", "--trot-amp", "0"],
                                   ["--behavior", "trot", "--trot-amp", "9"]])
