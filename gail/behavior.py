@@ -330,7 +330,7 @@ def make_task_env(model: RobotModel, src: str, seed: int = 0, max_steps: int = 5
                   gait: str = "none"):
     """Gymnasium env of the task: hop forward in `src` (an engine or variant; `TaskReward`, default
     `TaskReward()`), a legged robot walks forward (`laikago.walk_reward`, ending when the torso touches
-    the floor). Observation: `task_obs` (float32); action: (n_actuated,) in [-1, 1], times each joint's
+    the floor, which costs `laikago.walk_fall_penalty`). Observation: `task_obs` (float32); action: (n_actuated,) in [-1, 1], times each joint's
     effort limit as torque, held for `substeps` engine steps (one control step, 50 Hz by default);
     truncated after `max_steps` control steps. `info`: "state" (the state vector), "distance" (m, the
     root's world-x travel since the reset; 0 for a root that cannot move along x).
@@ -343,7 +343,7 @@ def make_task_env(model: RobotModel, src: str, seed: int = 0, max_steps: int = 5
     import gymnasium as gym
 
     from .dataset import initial_state
-    from .laikago import gait_phase, legged_spec, make_gait, residual_action, walk_reward
+    from .laikago import gait_phase, legged_spec, make_gait, residual_action, walk_fall_penalty, walk_reward
     from .sim import HybridSim, fell_fn
 
     n_act = len(actuated_indices(model))
@@ -421,6 +421,8 @@ def make_task_env(model: RobotModel, src: str, seed: int = 0, max_steps: int = 5
                 reward = rw.healthy + rw.forward * fwd - rw.ctrl * float(a @ a) - rw.limits * pen
             self.s, self.t = s2, self.t + 1
             term = self.fell(s2)
+            if term and legged:  # the torso touched the floor
+                reward -= walk_fall_penalty(self.sim.dt)
             return self._obs(s2), float(reward), term, self.t >= max_steps, self._info(s2)
 
         def close(self):

@@ -327,6 +327,11 @@ def test_gait_policy_runs_at_its_rate_and_gait_everywhere(laikago, tmp_path, cap
     with pytest.raises(ValueError, match="gait"):
         export_torques(ppo, laikago, tmp_path / "p.pt")
     assert not (tmp_path / "p.pt").exists()
+    from simmatch.gap.scenarios import load_policy
+
+    for given in (pol, pol / "policy.zip"):
+        with pytest.raises(UsageError, match="trot gait"):
+            load_policy(str(given))
 
     beh = PPOBehaviour(laikago, str(pol / "policy.zip"), deterministic=True, dt=2 * ENGINE_DT, substeps=2)
     beh.reset(np.random.default_rng(0))
@@ -350,3 +355,21 @@ def test_gait_policy_runs_at_its_rate_and_gait_everywhere(laikago, tmp_path, cap
     assert json.loads(capsys.readouterr().out)["methods"]["learned hybrid"]
     ds = np.load(out / "dataset.npz")
     assert ds["actions"].shape[1] == 12 and np.isfinite(ds["actions"]).all()
+
+
+def test_a_fall_costs_one_second_of_alive_bonus(laikago):
+    """The walking task takes `walk_fall_penalty(dt)` = WALK_FALL_S / dt at the step where the torso
+    touches the floor (250 at 250 Hz), on top of `walk_reward`."""
+    from simmatch.gail.laikago import WALK_FALL_S, walk_fall_penalty, walk_reward
+
+    assert walk_fall_penalty(2 * ENGINE_DT) == pytest.approx(WALK_FALL_S * 250)
+    env = make_task_env(laikago, "bullet", seed=0, max_steps=20, substeps=2)
+    _, info = env.reset(seed=0)
+    s = info["state"]
+    _, r, term, _, info = env.step(np.zeros(12))
+    assert not term and r == pytest.approx(walk_reward(laikago, s, info["state"], np.zeros(12), env.sim.dt))
+    s = info["state"]
+    env.fell = lambda state: True  # as if the torso touched the floor in this step
+    _, r, term, _, info = env.step(np.zeros(12))
+    assert term and r == pytest.approx(walk_reward(laikago, s, info["state"], np.zeros(12), env.sim.dt) - 250.0)
+    env.close()
