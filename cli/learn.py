@@ -390,6 +390,7 @@ def run_train_policy(cfg: TrainPolicyConfig, ro: RunOptions) -> None:
     from simmatch.gail.behavior import (
         HOP_BAR_M,
         PPOSettings,
+        TaskReward,
         evaluate_return,
         export_torques,
         forward_index,
@@ -414,6 +415,7 @@ def run_train_policy(cfg: TrainPolicyConfig, ro: RunOptions) -> None:
     ppo = train_task_policy(m, cfg.src, cfg.steps, cfg.seed, out / POLICY_FILE, n_envs=cfg.n_envs, lr=cfg.lr,
                             max_steps=cfg.max_steps, log=log, progress=not (ro.quiet or ro.json),  # the bar writes to stdout
                             env_workers=cfg.env_workers, substeps=cfg.substeps, gait=cfg.gait,
+                            reward=TaskReward(fall_s=cfg.fall_cost),
                             log_dir=out, settings=PPOSettings(gamma=cfg.gamma, log_std_init=cfg.log_std_init))
     dt = time.time() - t0
     if cfg.gait == "none":
@@ -424,7 +426,8 @@ def run_train_policy(cfg: TrainPolicyConfig, ro: RunOptions) -> None:
             "(run it with learn-dyn --policy)")
     trained = int(ppo.num_timesteps)
     write_text(out / "config.json", cfg.to_json() + "\n")
-    ev = evaluate_return(m, out / POLICY_FILE, cfg.src, episodes=3, seed=cfg.seed, max_steps=cfg.max_steps)
+    ev = evaluate_return(m, out / POLICY_FILE, cfg.src, episodes=3, seed=cfg.seed, max_steps=cfg.max_steps,
+                         reward=TaskReward(fall_s=cfg.fall_cost))
     moves = forward_index(m) is not None
     from simmatch.gail.laikago import WALK_BAR_M, legged_spec
 

@@ -307,6 +307,9 @@ class TaskReward:
     # episodes, the shipped hopper policy 49 rad/s and a few m/s at its root.
     root_speed_max: float = 20.0
     speed_max: float = 200.0
+    # a legged robot's fall (its torso touching the floor) costs this many seconds of alive bonus
+    # (`laikago.walk_fall_penalty`; train-policy --fall-cost)
+    fall_s: float = 1.0
 
 
 # The hopper's task bar: this far forward (m) in `HOP_BAR_STEPS` control steps (50 Hz) without falling.
@@ -422,7 +425,7 @@ def make_task_env(model: RobotModel, src: str, seed: int = 0, max_steps: int = 5
             self.s, self.t = s2, self.t + 1
             term = self.fell(s2)
             if term and legged:  # the torso touched the floor
-                reward -= walk_fall_penalty(self.sim.dt)
+                reward -= walk_fall_penalty(self.sim.dt, rw.fall_s)
             return self._obs(s2), float(reward), term, self.t >= max_steps, self._info(s2)
 
         def close(self):

@@ -227,6 +227,9 @@ class TrainPolicyConfig:
     gait: str = option("none", choices=("none", "trot"),
                        help="none: the policy's action is the torque; trot (Laikago): a residual added to the "
                             "scripted trot's PD action, the policy observing the trot's phase.")
+    fall_cost: float = option(1.0, minimum=0.0, maximum=100.0,
+                              help="A legged robot's fall (torso on the floor) costs this many seconds of alive "
+                                   "bonus.")
     lr: float = option(3e-4, positive=True, maximum=1.0, help="PPO learning rate.")
     gamma: float = option(0.99, minimum=0.0, maximum=1.0, help="PPO discount factor.")
     log_std_init: float = option(-0.5, minimum=-20.0, maximum=5.0,

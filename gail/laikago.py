@@ -210,10 +210,10 @@ def walk_reward(model: RobotModel, s: np.ndarray, s2: np.ndarray, a: np.ndarray,
 WALK_FALL_S = 1.0
 
 
-def walk_fall_penalty(dt: float) -> float:
-    """The reward taken at a fall: `WALK_FALL_S` seconds of the alive bonus at control period dt (s),
-    WALK_FALL_S / dt (250 at 250 Hz), so that it weighs the same at every control rate."""
-    return WALK_FALL_S / dt
+def walk_fall_penalty(dt: float, fall_s: float = WALK_FALL_S) -> float:
+    """The reward taken at a fall: `fall_s` seconds of the alive bonus at control period dt (s),
+    fall_s / dt (250 at 250 Hz for 1 s), so that it weighs the same at every control rate."""
+    return fall_s / dt
 
 
 # The walking task's bar (issue 13): this far forward (m) in 500 control steps without the torso touching

@@ -359,7 +359,8 @@ def test_gait_policy_runs_at_its_rate_and_gait_everywhere(laikago, tmp_path, cap
 
 def test_a_fall_costs_one_second_of_alive_bonus(laikago):
     """The walking task takes `walk_fall_penalty(dt)` = WALK_FALL_S / dt at the step where the torso
-    touches the floor (250 at 250 Hz), on top of `walk_reward`."""
+    touches the floor (250 at 250 Hz), on top of `walk_reward`; `TaskReward.fall_s` (--fall-cost) sets it."""
+    from simmatch.gail.behavior import TaskReward
     from simmatch.gail.laikago import WALK_FALL_S, walk_fall_penalty, walk_reward
 
     assert walk_fall_penalty(2 * ENGINE_DT) == pytest.approx(WALK_FALL_S * 250)
@@ -373,3 +374,9 @@ def test_a_fall_costs_one_second_of_alive_bonus(laikago):
     _, r, term, _, info = env.step(np.zeros(12))
     assert term and r == pytest.approx(walk_reward(laikago, s, info["state"], np.zeros(12), env.sim.dt) - 250.0)
     env.close()
+    half = make_task_env(laikago, "bullet", seed=0, max_steps=20, substeps=2, reward=TaskReward(fall_s=0.5))
+    _, info = half.reset(seed=0)
+    half.fell = lambda state: True  # train-policy --fall-cost 0.5: half a second
+    _, r, term, _, info2 = half.step(np.zeros(12))
+    assert term and r == pytest.approx(walk_reward(laikago, info["state"], info2["state"], np.zeros(12), 0.004) - 125.0)
+    half.close()
