@@ -120,6 +120,17 @@ def _check_trot_amp(cfg: LearnDynConfig) -> None:
         raise UsageError(f"--trot-amp {cfg.trot_amp:g}: scales --behavior trot; this run uses {used}")
 
 
+def _check_policy_substeps(cfg: LearnDynConfig) -> None:
+    """A --policy runs at the control step it was trained at (`behavior.policy_task`): another --substeps
+    is refused."""
+    from simmatch.gail.behavior import policy_task_of
+
+    substeps, _ = policy_task_of(cfg.policy)
+    if substeps != cfg.substeps:
+        raise UsageError(f"--policy {cfg.policy}: trained at --substeps {substeps} (train-policy); this run "
+                         f"uses --substeps {cfg.substeps}: give --substeps {substeps}")
+
+
 def policy_path(path: str | Path, option: str = "--policy") -> Path:
     """A train-policy policy: its folder (holding policy.zip) or the zip itself; UsageError otherwise."""
     p = Path(path)
@@ -172,6 +183,8 @@ def run_learn_dyn(cfg: LearnDynConfig, ro: RunOptions) -> None:
         if cfg.policy is None and cfg.refine_steps > 0:
             raise UsageError(f"--refine-steps {cfg.refine_steps}: refinement fine-tunes a task policy; give it "
                              "with --policy FOLDER (from `simmatch train-policy`)")
+    if cfg.policy is not None:
+        _check_policy_substeps(cfg)  # a policy runs at the control step it was trained at
     _check_hybrid_source(cfg.src)
     from simmatch.outputs import check_out_dir
 
@@ -274,6 +287,8 @@ def run_grid(cfg: LearnDynConfig, ro: RunOptions) -> None:
                          "with --dataset")
     _check_trot_amp(cfg)
     cfg = _absolute_paths(cfg)  # the runs' processes (Ray workers) need not share this working folder
+    if cfg.policy is not None:
+        _check_policy_substeps(cfg)  # every run of the grid runs the policy at its own control step
     if cfg.policy is None and cfg.refine_steps > 0:
         raise UsageError(f"--refine-steps {cfg.refine_steps}: refinement fine-tunes a task policy; give it with "
                          "--policy FOLDER (from `simmatch train-policy`)")
@@ -398,11 +413,20 @@ def run_train_policy(cfg: TrainPolicyConfig, ro: RunOptions) -> None:
     options.model_arg(cfg.model)
     parse_target(cfg.src)
     _require()
+    if cfg.gait != "none":
+        from simmatch.gail.laikago import make_gait
+        from simmatch.registry import load_model as _load
+
+        try:
+            make_gait(cfg.gait, _load(cfg.model, base=cfg.base), 0.02)
+        except ValueError as exc:
+            raise UsageError(f"--gait {cfg.gait}: {exc}") from None
     import time
 
     from simmatch.gail.behavior import (
         HOP_BAR_M,
         PPOSettings,
+        TaskReward,
         evaluate_return,
         export_torques,
         forward_index,
@@ -428,17 +452,26 @@ def run_train_policy(cfg: TrainPolicyConfig, ro: RunOptions) -> None:
     with report_folder(out, "train-policy", _policy_owned) as tmp:
         ppo = train_task_policy(m, cfg.src, cfg.steps, cfg.seed, tmp / POLICY_FILE, n_envs=cfg.n_envs, lr=cfg.lr,
                                 max_steps=cfg.max_steps, log=log, progress=not (ro.quiet or ro.json),  # bar: stdout
-                                env_workers=cfg.env_workers, log_dir=tmp,
+                                env_workers=cfg.env_workers, substeps=cfg.substeps, gait=cfg.gait,
+                                reward=TaskReward(fall_s=cfg.fall_cost), log_dir=tmp,
                                 settings=PPOSettings(gamma=cfg.gamma, log_std_init=cfg.log_std_init))
         dt = time.time() - t0
-        export_torques(ppo, m, tmp / POLICY_SCRIPT)
+        if cfg.gait == "none":
+            export_torques(ppo, m, tmp / POLICY_SCRIPT)
+        else:  # its action depends on the gait's time: not a state -> torques module (export_torques)
+            log(f"{POLICY_SCRIPT} not written: a policy over the {cfg.gait} gait needs the gait's time "
+                "(run it with learn-dyn --policy)")
         write_text(tmp / "config.json", cfg.to_json() + "\n")
     trained = int(ppo.num_timesteps)
-    ev = evaluate_return(m, out / POLICY_FILE, cfg.src, episodes=3, seed=cfg.seed, max_steps=cfg.max_steps)
+    ev = evaluate_return(m, out / POLICY_FILE, cfg.src, episodes=3, seed=cfg.seed, max_steps=cfg.max_steps,
+                         reward=TaskReward(fall_s=cfg.fall_cost))
     moves = forward_index(m) is not None
+    from simmatch.gail.laikago import WALK_BAR_M, legged_spec
+
+    bar_m = WALK_BAR_M if legged_spec(m) is not None else HOP_BAR_M
     if moves:
-        ev["bar"] = {"distance_m": HOP_BAR_M, "steps": cfg.max_steps,
-                     "passed": sum(e["distance"] >= HOP_BAR_M and not e["fell"] for e in ev["episodes"]),
+        ev["bar"] = {"distance_m": bar_m, "steps": cfg.max_steps,
+                     "passed": sum(e["distance"] >= bar_m and not e["fell"] for e in ev["episodes"]),
                      "episodes": len(ev["episodes"])}
     if ro.json:
         sys.stdout.write(dumps_json({"policy": str(out / POLICY_FILE), "config": cfg.record(),
@@ -452,7 +485,7 @@ def run_train_policy(cfg: TrainPolicyConfig, ro: RunOptions) -> None:
                       f"{'fell' if e['fell'] else 'did not fall'}, return {e['return']:.1f}", highlight=False)
     if moves:
         b = ev["bar"]
-        console.print(f"task: >= {HOP_BAR_M} m forward in {cfg.max_steps} control steps without falling: "
+        console.print(f"task: >= {bar_m} m forward in {cfg.max_steps} control steps without falling: "
                       f"{b['passed']} of {b['episodes']} episodes", highlight=False)
     console.print(f"training curve: {out / 'curve.png'}", highlight=False)
 

@@ -88,13 +88,42 @@ def task_obs(model: RobotModel, s: np.ndarray) -> np.ndarray:
     return generator_obs(model, s, np.zeros(0))
 
 
+TASK_SUBSTEPS = 10  # engine steps per control step of a policy that does not record its own (50 Hz)
+
+
+def policy_task(ppo) -> tuple[int, str]:
+    """(substeps, gait) a trained task policy (a stable-baselines3 PPO) runs at: engine steps per control
+    step and its gait (`laikago.GAITS`), kept in its zip by `train_task_policy` (attributes `task_substeps`,
+    `task_gait`); a zip written before they were kept: (TASK_SUBSTEPS, "none")."""
+    return int(getattr(ppo, "task_substeps", TASK_SUBSTEPS)), str(getattr(ppo, "task_gait", "none"))
+
+
+def policy_task_of(path) -> tuple[int, str]:
+    """`policy_task` of a policy zip without loading its networks (the zip's `data` record); a zip that
+    cannot be read gives the defaults (loading it reports the damage)."""
+    import json
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            data = json.loads(z.read("data"))
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        data = {}
+    return int(data.get("task_substeps", TASK_SUBSTEPS)), str(data.get("task_gait", "none"))
+
+
 class PPOBehaviour(Behaviour):
     """A trained task policy (stable-baselines3 PPO zip). log_std: exploration noise (None: the
-    policy's own learned log-std; use a number such as -1.0 for diverse target data)."""
+    policy's own learned log-std; use a number such as -1.0 for diverse target data). A policy trained
+    over a gait (`train-policy --gait trot`) runs over the same gait: its observation gets the gait's phase
+    and its action is the residual added to the gait's (`laikago.residual_action`), the gait evaluated
+    every control period `dt` (s). `substeps` (engine steps per control step of the run using it): must
+    be the policy's own (`policy_task`), else UsageError naming the file and both; None: not checked."""
 
     name = "ppo"
 
-    def __init__(self, model: RobotModel, path: str, log_std: float | None = None, deterministic: bool = False):
+    def __init__(self, model: RobotModel, path: str, log_std: float | None = None, deterministic: bool = False,
+                 dt: float = 0.02, substeps: int | None = None):
         from stable_baselines3 import PPO
 
         self.model = model
@@ -111,8 +140,26 @@ class PPOBehaviour(Behaviour):
 
             why = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             raise UsageError(f"{self.path}: not a readable policy zip from `simmatch train-policy` ({why})") from None
+        self.substeps, gait = policy_task(self.ppo)
+        if substeps is not None and substeps != self.substeps:
+            from simmatch.errors import UsageError
+
+            raise UsageError(f"{self.path}: a policy trained at {self.substeps} engine steps per control step "
+                             f"(train-policy --substeps {self.substeps}); this run uses --substeps {substeps}")
+        from .laikago import make_gait
+
+        try:
+            self.gait = make_gait(gait, model, dt)
+        except ValueError as exc:
+            from simmatch.errors import UsageError
+
+            raise UsageError(f"{self.path}: {exc}") from None
         self._check_spaces()
         self.log_std, self.deterministic = log_std, deterministic
+
+    def reset(self, rng: np.random.Generator) -> None:
+        if self.gait is not None:
+            self.gait.reset(rng)
 
     def _check_spaces(self) -> None:
         """The policy must observe `task_obs` of this model and give one action per actuated joint (a policy
@@ -123,7 +170,8 @@ class PPOBehaviour(Behaviour):
         from .dataset import initial_state
 
         s0 = initial_state(self.model, np.random.default_rng(0), 0.0)
-        want = ((len(task_obs(self.model, s0)),), (len(actuated_indices(self.model)),))
+        want = ((len(task_obs(self.model, s0)) + (2 if self.gait is not None else 0),),
+                (len(actuated_indices(self.model)),))
         got = (self.ppo.observation_space.shape, self.ppo.action_space.shape)
         if got != want:
             size = ["x".join(map(str, shape or ())) for shape in got]
@@ -132,15 +180,21 @@ class PPOBehaviour(Behaviour):
                              f"with `simmatch train-policy {self.model.name}`)")
 
     def act(self, s, t, rng):
+        from .laikago import gait_phase, residual_action
+
         obs = task_obs(self.model, s)
+        if self.gait is not None:
+            obs = np.concatenate([obs, gait_phase(self.gait, t)])
         mean, _ = self.ppo.predict(obs, deterministic=True)
         if self.deterministic:
-            return np.clip(mean, -1, 1)
-        if self.log_std is None:
-            std = np.exp(self.ppo.policy.log_std.detach().numpy())
+            a = np.clip(mean, -1, 1)
         else:
-            std = np.full(mean.shape, np.exp(self.log_std))
-        return np.clip(mean + std * rng.standard_normal(mean.shape), -1, 1)
+            if self.log_std is None:
+                std = np.exp(self.ppo.policy.log_std.detach().numpy())
+            else:
+                std = np.full(mean.shape, np.exp(self.log_std))
+            a = np.clip(mean + std * rng.standard_normal(mean.shape), -1, 1)
+        return a if self.gait is None else residual_action(self.gait, s, t, a)
 
 
 def export_torques(ppo, model: RobotModel, path) -> Path:
@@ -148,8 +202,14 @@ def export_torques(ppo, model: RobotModel, path) -> Path:
     tensor of `State.as_vector()` -> (B, dof) joint torques (N, N m): the policy's deterministic
     action (its Gaussian mean, clipped to [-1, 1] as `PPO.predict` does) on the task observation
     (`task_obs`: the state without its horizontal position; a legged robot's `laikago.legged_obs`) times each actuated joint's effort limit
-    (`features.torques`), 0 elsewhere. Self-contained: loading it needs torch only."""
+    (`features.torques`), 0 elsewhere. Self-contained: loading it needs torch only. A policy over a gait
+    (`policy_task`) needs the gait's time, which a state -> torques module does not have: ValueError."""
     import warnings
+
+    _, gait = policy_task(ppo)
+    if gait != "none":
+        raise ValueError(f"a policy over the {gait} gait is not exported as a state -> torques module (its "
+                         "action depends on the gait's time); run it with learn-dyn --policy")
 
     import torch
 
@@ -197,12 +257,14 @@ def export_torques(ppo, model: RobotModel, path) -> Path:
 
 
 def make_behaviour(kind: str, model: RobotModel, policy: str | None = None, log_std: float | None = None,
-                   dt: float = 0.02, trot_amp: float = 1.0) -> Behaviour:
+                   dt: float = 0.02, trot_amp: float = 1.0, substeps: int | None = None) -> Behaviour:
     """The behaviour `kind` (sine | random | trot), or the task policy at `policy`. `dt`: the control
-    period (s) of a scripted behaviour; `trot_amp`: the trot's swing-amplitude scale (TrotBehaviour).
-    Raises ValueError for an unknown kind or a trot on a model without a legged spec (gail/laikago.py)."""
+    period (s) of a scripted behaviour or of a policy's gait; `trot_amp`: the trot's swing-amplitude
+    scale (TrotBehaviour); `substeps`: engine steps per control step, checked against the policy's own
+    (`PPOBehaviour`). Raises ValueError for an unknown kind or a trot on a model without a legged spec
+    (gail/laikago.py), UsageError for a policy of another robot or control step."""
     if policy:
-        return PPOBehaviour(model, policy, log_std)
+        return PPOBehaviour(model, policy, log_std, dt=dt, substeps=substeps)
     if kind == "trot":
         from .laikago import TrotBehaviour, legged_spec
 
@@ -245,6 +307,9 @@ class TaskReward:
     # episodes, the shipped hopper policy 49 rad/s and a few m/s at its root.
     root_speed_max: float = 20.0
     speed_max: float = 200.0
+    # a legged robot's fall (its torso touching the floor) costs this many seconds of alive bonus
+    # (`laikago.walk_fall_penalty`; train-policy --fall-cost)
+    fall_s: float = 1.0
 
 
 # The hopper's task bar: this far forward (m) in `HOP_BAR_STEPS` control steps (50 Hz) without falling.
@@ -263,21 +328,25 @@ def forward_index(model: RobotModel) -> int | None:
     return None
 
 
-def make_task_env(model: RobotModel, src: str, seed: int = 0, max_steps: int = 500, substeps: int = 10,
-                  corrector=None, config=None, space: str = "contact", reward: TaskReward | None = None):
+def make_task_env(model: RobotModel, src: str, seed: int = 0, max_steps: int = 500, substeps: int = TASK_SUBSTEPS,
+                  corrector=None, config=None, space: str = "contact", reward: TaskReward | None = None,
+                  gait: str = "none"):
     """Gymnasium env of the task: hop forward in `src` (an engine or variant; `TaskReward`, default
     `TaskReward()`), a legged robot walks forward (`laikago.walk_reward`, ending when the torso touches
-    the floor). Observation: `task_obs` (float32); action: (n_actuated,) in [-1, 1], times each joint's
+    the floor, which costs `laikago.walk_fall_penalty`). Observation: `task_obs` (float32); action: (n_actuated,) in [-1, 1], times each joint's
     effort limit as torque, held for `substeps` engine steps (one control step, 50 Hz by default);
     truncated after `max_steps` control steps. `info`: "state" (the state vector), "distance" (m, the
     root's world-x travel since the reset; 0 for a root that cannot move along x).
     `corrector(obs, rng) -> u` applies hybrid corrections each step (policy refinement inside the
     learned simulator); None is the plain engine. An engine that raises during a step ends the
-    episode (terminated, reward -10)."""
+    episode (terminated, reward -10). `gait` (`laikago.GAITS`): "trot" makes the action a residual over
+    the scripted trot (`laikago.residual_action`, the trot's frequency and amplitudes drawn per episode
+    from the environment's rng) and appends the gait's phase (sin, cos) to the observation; the action
+    cost is the residual's. Raises ValueError for an unknown gait or a trot on a non-legged model."""
     import gymnasium as gym
 
     from .dataset import initial_state
-    from .laikago import legged_spec, walk_reward
+    from .laikago import gait_phase, legged_spec, make_gait, residual_action, walk_fall_penalty, walk_reward
     from .sim import HybridSim, fell_fn
 
     n_act = len(actuated_indices(model))
@@ -298,8 +367,10 @@ def make_task_env(model: RobotModel, src: str, seed: int = 0, max_steps: int = 5
         def __init__(self):
             self.sim = HybridSim(model, src, space if corrector is not None else None, config, substeps)
             self.fell = fell_fn(model, pitch_max=rw.pitch_max, drop_max=rw.drop_max, backend=lambda: self.sim.backend)
+            self.gait = make_gait(gait, model, self.sim.dt)
             s0 = initial_state(model, np.random.default_rng(0), 0.0)
-            self.observation_space = gym.spaces.Box(-np.inf, np.inf, (len(task_obs(model, s0)),), np.float32)
+            n_obs = len(task_obs(model, s0)) + (2 if self.gait is not None else 0)
+            self.observation_space = gym.spaces.Box(-np.inf, np.inf, (n_obs,), np.float32)
             self.action_space = gym.spaces.Box(-1.0, 1.0, (n_act,), np.float32)
             self.rng = np.random.default_rng(seed)
             self.limits = [j.bounds for j in model.dof_joints]
@@ -309,6 +380,12 @@ def make_task_env(model: RobotModel, src: str, seed: int = 0, max_steps: int = 5
         def _info(self, s):
             return {"state": s.copy(), "distance": float(s[xi] - self.x0) if xi is not None else 0.0}
 
+        def _obs(self, s):
+            o = task_obs(model, s)
+            if self.gait is not None:
+                o = np.concatenate([o, gait_phase(self.gait, self.t)])
+            return o.astype(np.float32)
+
         def reset(self, *, seed=None, options=None):
             super().reset(seed=seed)
             if seed is not None:
@@ -317,20 +394,23 @@ def make_task_env(model: RobotModel, src: str, seed: int = 0, max_steps: int = 5
             self.x0 = float(self.s[xi]) if xi is not None else 0.0
             self.sim.reset_to(self.s)
             self.t = 0
+            if self.gait is not None:
+                self.gait.reset(self.rng)
             if corrector is not None and hasattr(corrector, "reset"):
                 corrector.reset(self.rng)
-            return task_obs(model, self.s).astype(np.float32), self._info(self.s)
+            return self._obs(self.s), self._info(self.s)
 
         def step(self, action):
             a = np.clip(np.asarray(action, float), -1, 1)
-            u = corrector(self.sim.obs(self.s, a), self.rng) if corrector is not None else None
+            applied = a if self.gait is None else residual_action(self.gait, self.s, self.t, a)
+            u = corrector(self.sim.obs(self.s, applied), self.rng) if corrector is not None else None
             try:
-                s2 = self.sim.step(self.s, a, u)
+                s2 = self.sim.step(self.s, applied, u)
             except Exception:
-                return task_obs(model, self.s).astype(np.float32), -10.0, True, False, self._info(self.s)
+                return self._obs(self.s), -10.0, True, False, self._info(self.s)
             if not np.isfinite(s2).all() or np.abs(s2[vel]).max() > rw.speed_max \
                     or np.linalg.norm(s2[root_vel]) > rw.root_speed_max:  # blown up
-                return task_obs(model, self.s).astype(np.float32), -10.0, True, False, self._info(self.s)
+                return self._obs(self.s), -10.0, True, False, self._info(self.s)
             if legged:  # walking: forward base velocity + alive bonus - action cost
                 reward = walk_reward(model, self.s, s2, a, self.sim.dt)
             else:
@@ -344,8 +424,9 @@ def make_task_env(model: RobotModel, src: str, seed: int = 0, max_steps: int = 5
                 reward = rw.healthy + rw.forward * fwd - rw.ctrl * float(a @ a) - rw.limits * pen
             self.s, self.t = s2, self.t + 1
             term = self.fell(s2)
-            return (task_obs(model, s2).astype(np.float32), float(reward), term, self.t >= max_steps,
-                    self._info(s2))
+            if term and legged:  # the torso touched the floor
+                reward -= walk_fall_penalty(self.sim.dt, rw.fall_s)
+            return self._obs(s2), float(reward), term, self.t >= max_steps, self._info(s2)
 
         def close(self):
             if not self._closed:
@@ -386,11 +467,13 @@ def train_task_policy(model: RobotModel, src: str, steps: int, seed: int, out_pa
                       log=print, corrector_factory=None, init_path: str | None = None, lr: float = 3e-4,
                       space: str = "contact", max_steps: int = 500, progress: bool = True, *,
                       env_workers: int = 0, log_dir=None, reward: TaskReward | None = None,
-                      settings: PPOSettings | None = None):
+                      settings: PPOSettings | None = None, substeps: int = TASK_SUBSTEPS, gait: str = "none"):
     """PPO on the task (`make_task_env`, `reward`) in `src` for about `steps` environment steps over
     `n_envs` environments (`rollout_size`: n_steps per environment and rollout, minibatch size; the other
     settings `settings`, default `PPOSettings()`, learning rate `lr`); `init_path`: continue a saved policy (its own settings,
-    its rollout size set by the same rule). Environment k is seeded seed + 1000 k at construction and
+    its rollout size set by the same rule, and its own substeps and gait: `policy_task`). The environments
+    hold each action for `substeps` engine steps and run under `gait` (`make_task_env`); both are kept in
+    the saved zip (`policy_task`). Environment k is seeded seed + 1000 k at construction and
     seed + k at the first reset. The environments run in `env_workers` processes (`vec_env.ProcessVecEnv`;
     0: in this process, SB3's DummyVecEnv); the trained policy is the same bit for bit whatever that
     number. `log_dir` (a folder): the training curve, one row per rollout, written there at the end
@@ -407,10 +490,12 @@ def train_task_policy(model: RobotModel, src: str, steps: int, seed: int, out_pa
     from .vec_env import ProcessVecEnv
 
     torch.set_num_threads(1)
+    if init_path:
+        substeps, gait = policy_task_of(init_path)
 
     def env_fn(k: int) -> Callable[[], gym.Env]:
         return lambda: Monitor(make_task_env(model, src, seed + 1000 * k, max_steps=max_steps, space=space,
-                                             reward=reward,
+                                             reward=reward, substeps=substeps, gait=gait,
                                              corrector=corrector_factory(k) if corrector_factory else None),
                                info_keywords=("distance",))
 
@@ -428,6 +513,8 @@ def train_task_policy(model: RobotModel, src: str, steps: int, seed: int, out_pa
                       learning_rate=lr, gamma=st.gamma, gae_lambda=st.gae_lambda, ent_coef=st.ent_coef,
                       seed=seed, device="cpu", verbose=0,
                       policy_kwargs=dict(net_arch=list(st.net_arch), log_std_init=st.log_std_init))
+        # SB3 saves the object's attributes: these two travel in its zip (`policy_task`)
+        ppo.__dict__.update(task_substeps=substeps, task_gait=gait)
         callbacks = [_progress_callback(steps, log)] if progress else []
         tmp = None
         if log_dir is not None:
@@ -549,7 +636,8 @@ def plot_curve(csv_path, png_path) -> Path:
 def evaluate_return(model: RobotModel, policy_path, target: str, episodes: int = 5, seed: int = 0,
                     max_steps: int = 500, *, reward: TaskReward | None = None) -> dict:
     """The policy (deterministic: its Gaussian mean) for `episodes` episodes of at most `max_steps`
-    control steps in `target` (engine or variant), episode k reset with seed + k. Returns "return"
+    control steps in `target` (engine or variant) at the policy's own substeps and gait (`policy_task`),
+    episode k reset with seed + k. Returns "return"
     (mean undiscounted task return), "return_std", "length" (mean control steps), and per episode in
     "episodes": "return", "length", "distance" (m, the root's world-x travel; 0 for a root that cannot
     move along x), "fell" (the episode ended before `max_steps`: the robot fell, `TaskReward`);
@@ -557,7 +645,8 @@ def evaluate_return(model: RobotModel, policy_path, target: str, episodes: int =
     from stable_baselines3 import PPO
 
     ppo = PPO.load(str(policy_path), device="cpu")
-    env = make_task_env(model, target, seed, max_steps=max_steps, reward=reward)
+    substeps, gait = policy_task(ppo)
+    env = make_task_env(model, target, seed, max_steps=max_steps, reward=reward, substeps=substeps, gait=gait)
     per = []
     try:
         for ep in range(episodes):

@@ -242,7 +242,17 @@ class TrainPolicyConfig:
     env_workers: int = option(0, minimum=0, maximum=64,
                               help="Processes the environments run in (at most --n-envs, which are shared out "
                                    "among them; 0: in the trainer's process). Results do not depend on it.")
-    max_steps: int = option(500, minimum=1, maximum=1_000_000, help="Control steps per episode (50 Hz).")
+    max_steps: int = option(500, minimum=1, maximum=1_000_000,
+                            help="Control steps per episode (--substeps engine steps each).")
+    substeps: int = option(10, minimum=1, maximum=1000,
+                           help="Engine steps per control step (10: 50 Hz; 2: 250 Hz). The policy runs at this "
+                                "rate wherever it is used (learn-dyn --policy needs the same --substeps).")
+    gait: str = option("none", choices=("none", "trot"),
+                       help="none: the policy's action is the torque; trot (Laikago): a residual added to the "
+                            "scripted trot's PD action, the policy observing the trot's phase.")
+    fall_cost: float = option(1.0, minimum=0.0, maximum=100.0,
+                              help="A legged robot's fall (torso on the floor) costs this many seconds of alive "
+                                   "bonus.")
     lr: float = option(3e-4, positive=True, maximum=1.0, help="PPO learning rate.")
     gamma: float = option(0.99, minimum=0.0, maximum=1.0, help="PPO discount factor.")
     log_std_init: float = option(-0.5, minimum=-20.0, maximum=5.0,

@@ -181,7 +181,8 @@ def learn_dyn(cfg: LearnDynConfig, root="reports", resume: bool = False, log=pri
     from simmatch.config import SimConfig as _SimConfig
 
     behaviour = make_behaviour(cfg.behavior, model, cfg.policy, cfg.policy_log_std,
-                               dt=cfg.substeps * _SimConfig.for_model(model).dt, trot_amp=cfg.trot_amp)
+                               dt=cfg.substeps * _SimConfig.for_model(model).dt, trot_amp=cfg.trot_amp,
+                               substeps=cfg.substeps)
     given = Dataset.load(cfg.dataset) if cfg.dataset else None  # the user's file: a damaged one is refused
     run = RunFolder(run_path.parent, run_path.name)
     if resuming:

@@ -392,6 +392,12 @@ def run_study(cfg: TransferConfig, out, log=print, progress: bool = False) -> di
     if substeps != TASK_SUBSTEPS:
         raise UsageError(f"learn-dyn substeps {substeps}: the task environment fine-tunes and evaluates at "
                          f"{TASK_SUBSTEPS} engine steps per control step; the hybrid must be learned at the same")
+    from .behavior import policy_task_of
+
+    p_substeps, p_gait = policy_task_of(cfg.policy)
+    if (p_substeps, p_gait) != (TASK_SUBSTEPS, "none"):
+        raise UsageError(f"{cfg.policy}: a policy trained with --substeps {p_substeps} --gait {p_gait}; the task "
+                         f"environment fine-tunes and evaluates at {TASK_SUBSTEPS} engine steps without a gait")
     out = Path(out)
     settings = settings_record(cfg)
     cells = read_previous(out, settings)

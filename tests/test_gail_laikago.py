@@ -317,3 +317,106 @@ def test_observation_matches_scipy_rotations(laikago):
         ref = np.concatenate([[s[2]], R.as_euler("xyz"), R.inv().apply(s[7 + n:10 + n]),
                               R.inv().apply(s[10 + n:13 + n]), s[7:7 + n], s[13 + n:]])
         assert np.allclose(legged_obs(laikago, s), ref, atol=1e-12)
+
+
+def test_trot_gait_env_with_zero_residual_is_the_scripted_trot(laikago):
+    """--gait trot: the task env adds the policy's action to the trot's PD action and appends the trot's
+    phase (sin, cos) to the observation; a zero residual walks exactly as the scripted trot does."""
+    from simmatch.gail.laikago import gait_phase
+
+    plain = make_task_env(laikago, "bullet", seed=0, max_steps=30, substeps=2)
+    gaited = make_task_env(laikago, "bullet", seed=0, max_steps=30, substeps=2, gait="trot")
+    obs_p, info_p = plain.reset(seed=3)
+    obs_g, info_g = gaited.reset(seed=3)
+    assert obs_g.shape == (obs_p.shape[0] + 2,) and np.array_equal(obs_g[:-2], obs_p)
+    trot = gaited.gait  # its frequency and amplitudes drawn from the env's rng at the reset
+    assert trot.dt == pytest.approx(2 * ENGINE_DT) and np.allclose(obs_g[-2:], (0.0, 1.0))
+    s = info_p["state"]
+    for t in range(30):
+        _, _, _, _, info_p = plain.step(trot.act(s, t, None))
+        obs_g, _, _, _, info_g = gaited.step(np.zeros(12))
+        s = info_p["state"]
+        assert np.array_equal(info_g["state"], s)
+        assert np.allclose(obs_g[-2:], gait_phase(trot, t + 1))
+    assert info_g["distance"] > 0.0
+    plain.close()
+    gaited.close()
+
+
+def test_gait_policy_runs_at_its_rate_and_gait_everywhere(laikago, tmp_path, capsys):
+    """train-policy --substeps 2 --gait trot records both (config.json, the zip); learn-dyn --policy runs it
+    over the same trot and refuses another --substeps in one line, writing nothing; policy.pt is not written
+    (a state -> torques module has no gait time) and export_torques refuses it."""
+    from stable_baselines3 import PPO
+
+    from simmatch.cli.app import main
+    from simmatch.errors import UsageError
+    from simmatch.gail.behavior import PPOBehaviour, export_torques, policy_task, policy_task_of
+    from simmatch.gail.laikago import gait_phase, residual_action
+
+    pol = tmp_path / "pol"
+    assert main(["train-policy", "laikago", "--steps", "64", "--n-envs", "2", "--max-steps", "20", "--substeps", "2",
+                 "--gait", "trot", "--out", str(pol), "--json"]) == 0
+    ev = json.loads(capsys.readouterr().out)
+    assert ev["config"]["gait"] == "trot" and ev["config"]["substeps"] == 2
+    cfg = json.loads((pol / "config.json").read_text())
+    assert (cfg["gait"], cfg["substeps"]) == ("trot", 2) and not (pol / "policy.pt").exists()
+    assert policy_task_of(pol / "policy.zip") == (2, "trot")
+    ppo = PPO.load(str(pol / "policy.zip"), device="cpu")
+    assert policy_task(ppo) == (2, "trot")
+    with pytest.raises(ValueError, match="gait"):
+        export_torques(ppo, laikago, tmp_path / "p.pt")
+    assert not (tmp_path / "p.pt").exists()
+    from simmatch.gap.scenarios import load_policy
+
+    for given in (pol, pol / "policy.zip"):
+        with pytest.raises(UsageError, match="trot gait"):
+            load_policy(str(given))
+
+    beh = PPOBehaviour(laikago, str(pol / "policy.zip"), deterministic=True, dt=2 * ENGINE_DT, substeps=2)
+    beh.reset(np.random.default_rng(0))
+    s = initial_state(laikago, np.random.default_rng(1))
+    from simmatch.gail.behavior import task_obs
+
+    mean, _ = ppo.predict(np.concatenate([task_obs(laikago, s), gait_phase(beh.gait, 7)]), deterministic=True)
+    assert np.allclose(beh.act(s, 7, None), residual_action(beh.gait, s, 7, np.clip(mean, -1, 1)))
+    with pytest.raises(UsageError, match="--substeps 10"):
+        PPOBehaviour(laikago, str(pol / "policy.zip"), substeps=10)
+
+    out = tmp_path / "run"
+    assert main(["learn-dyn", "laikago", "--src", "bullet", "--dst", "bullet:heavy-leg", "--policy", str(pol),
+                 "--out", str(out), "-q"]) == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(err) == 1 and "--substeps 2" in err[0] and "Traceback" not in err[0], err
+    assert not out.exists()
+    tiny = [a for a in TINY if a not in ("--behavior", "trot")]
+    assert main(["learn-dyn", "laikago", "--src", "bullet", "--dst", "bullet:heavy-leg", "--policy", str(pol),
+                 "--out", str(out), *tiny]) == 0
+    assert json.loads(capsys.readouterr().out)["methods"]["learned hybrid"]
+    ds = np.load(out / "dataset.npz")
+    assert ds["actions"].shape[1] == 12 and np.isfinite(ds["actions"]).all()
+
+
+def test_a_fall_costs_one_second_of_alive_bonus(laikago):
+    """The walking task takes `walk_fall_penalty(dt)` = WALK_FALL_S / dt at the step where the torso
+    touches the floor (250 at 250 Hz), on top of `walk_reward`; `TaskReward.fall_s` (--fall-cost) sets it."""
+    from simmatch.gail.behavior import TaskReward
+    from simmatch.gail.laikago import WALK_FALL_S, walk_fall_penalty, walk_reward
+
+    assert walk_fall_penalty(2 * ENGINE_DT) == pytest.approx(WALK_FALL_S * 250)
+    env = make_task_env(laikago, "bullet", seed=0, max_steps=20, substeps=2)
+    _, info = env.reset(seed=0)
+    s = info["state"]
+    _, r, term, _, info = env.step(np.zeros(12))
+    assert not term and r == pytest.approx(walk_reward(laikago, s, info["state"], np.zeros(12), env.sim.dt))
+    s = info["state"]
+    env.fell = lambda state: True  # as if the torso touched the floor in this step
+    _, r, term, _, info = env.step(np.zeros(12))
+    assert term and r == pytest.approx(walk_reward(laikago, s, info["state"], np.zeros(12), env.sim.dt) - 250.0)
+    env.close()
+    half = make_task_env(laikago, "bullet", seed=0, max_steps=20, substeps=2, reward=TaskReward(fall_s=0.5))
+    _, info = half.reset(seed=0)
+    half.fell = lambda state: True  # train-policy --fall-cost 0.5: half a second
+    _, r, term, _, info2 = half.step(np.zeros(12))
+    assert term and r == pytest.approx(walk_reward(laikago, info["state"], info2["state"], np.zeros(12), 0.004) - 125.0)
+    half.close()

@@ -300,6 +300,7 @@ def load_policy(path: str) -> Callable[..., Any]:
         import torch
     except ImportError:
         raise UsageError("policy scenarios need torch: pip install 'simmatch[learn]'") from None
+    _refuse_gait_policy(path)
     if Path(path).is_dir():  # train-policy's folder: its TorchScript policy.pt
         if not (Path(path) / "policy.pt").is_file():
             raise UsageError(f"{path}: a folder without policy.pt (make one with `simmatch train-policy`)")
@@ -327,6 +328,22 @@ def load_policy(path: str) -> Callable[..., Any]:
     if hasattr(module, "eval"):
         module.eval()
     return module
+
+
+def _refuse_gait_policy(path: str) -> None:
+    """A train-policy policy over a gait (`train-policy --gait trot`, recorded in its folder's config.json)
+    acts on the gait's time as well as the state: not a state -> torques scenario (UsageError)."""
+    import json
+
+    folder = Path(path) if Path(path).is_dir() else Path(path).parent
+    try:
+        gait = json.loads((folder / "config.json").read_text(encoding="utf-8")).get("gait", "none")
+    except (OSError, ValueError, AttributeError):
+        return
+    if gait not in (None, "none"):
+        raise UsageError(f"{path}: a train-policy policy over the {gait} gait (config.json); its action depends "
+                         "on the gait's time, which a state -> torques scenario does not have: run it with "
+                         "`simmatch learn-dyn --policy`")
 
 
 def _is_sb3_zip(path: str) -> bool:
