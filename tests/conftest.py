@@ -14,17 +14,22 @@ def data_dir() -> Path:
     return DATA
 
 
-def corpus_sweep_module():
-    """benchmarks/corpus_sweep.py (the corpus's file discovery and the --base a user passes),
-    imported by path once and shared by the tests that use it."""
-    name = "simmatch_corpus_sweep"
-    if name not in sys.modules:
-        path = Path(__file__).resolve().parents[1] / "benchmarks" / "corpus_sweep.py"
-        spec = importlib.util.spec_from_file_location(name, path)
+def bench_module(name: str):
+    """benchmarks/NAME.py imported by path once (key simmatch_bench_NAME in sys.modules) and shared by
+    the tests that use it."""
+    key = f"simmatch_bench_{name}"
+    if key not in sys.modules:
+        path = Path(__file__).resolve().parents[1] / "benchmarks" / f"{name}.py"
+        spec = importlib.util.spec_from_file_location(key, path)
         mod = importlib.util.module_from_spec(spec)
-        sys.modules[name] = mod
+        sys.modules[key] = mod
         spec.loader.exec_module(mod)
-    return sys.modules[name]
+    return sys.modules[key]
+
+
+def corpus_sweep_module():
+    """benchmarks/corpus_sweep.py (the corpus's file discovery and the --base a user passes)."""
+    return bench_module("corpus_sweep")
 
 
 def hopper_sine_split(cfg, frac: float = 0.34):

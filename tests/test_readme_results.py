@@ -7,28 +7,16 @@ measured afresh through the command line match README.md (what `readme_results.p
 """
 
 import copy
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
+from conftest import bench_module
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 
-
-def _load(name: str):
-    key = f"simmatch_bench_{name}"
-    if key not in sys.modules:
-        spec = importlib.util.spec_from_file_location(key, ROOT / "benchmarks" / f"{name}.py")
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[key] = mod
-        spec.loader.exec_module(mod)
-    return sys.modules[key]
-
-
-rr = _load("readme_results")
+rr = bench_module("readme_results")
 
 
 def test_readme_blocks_are_well_formed_and_complete():
@@ -117,7 +105,7 @@ def test_learn_dyn_text_follows_the_numbers():
 
 def test_speed_renderers_print_the_readme_text():
     blocks = rr.parse_blocks(README.read_text())
-    roll = _load("bench_rollout")
+    roll = bench_module("bench_rollout")
     row = {"engine": "bullet", "model": "hopper", "steps": 3000, "repeats": 7, "raw_steps_per_s": 50000.0,
            "simmatch_rollout_steps_per_s": 40000.0, "rollout_overhead_pct": 25.0, "simmatch_steps_per_s": 25000.0,
            "overhead_pct": 100.0, "same_final_state": True, "record_rollout_steps_per_s": 30000.0,
@@ -126,15 +114,15 @@ def test_speed_renderers_print_the_readme_text():
     assert "| PyBullet | 50,000 | 40,000 | 25.0% | 25,000 | 100.0% | 30,000 | 10,000 |" in text
     assert "at most 25.0% (PyBullet)" in text and "adds 20.0 to 20.0 us per step" in text
     assert text.split("\n")[2:4] == blocks["speed_rollout"].split("\n")[2:4]  # same table header
-    hyb = _load("bench_hybrid")
+    hyb = bench_module("bench_hybrid")
     text = hyb.markdown([("bullet", "contact", 5000.0, 2500.0, 2000.0)], 2000, "a test machine")
     assert "| bullet | contact | 5000 | 2500 (0.50x) | 2000 |" in text and "bullet 0.20 ms in the contact space" in text
-    chain = _load("bench_chain")
+    chain = bench_module("bench_chain")
     assert chain.markdown([{"n": 16, "wall": 1.5}, {"n": 250, "wall": 3.0, "reference": 1.0, "engines": 1.25,
                             "compare": 0.5}], 20).endswith(
         "wall 1.5 s at 16 joints and **3.0 s at 250** (in process at 250: reference 1.00 s, engines 1.25 s, "
         "compare 0.50 s).")
-    check = _load("bench_check")
+    check = bench_module("bench_check")
     s = check.summary([2.0, 1.0, 3.0], {"total": 1.5, "reference": 0.1, "engines": 0.8, "compare": 0.5,
                                         "per_source": {"bullet/native": {"wall": 0.5, "kinematics": 0.1,
                                                                          "dynamics": 0.1}}})

@@ -3,30 +3,18 @@ benchmarks/transfer_study.py; refused when the study is not the block's command;
 
 import copy
 import hashlib
-import importlib.util
 import json
-import sys
 from dataclasses import asdict
 from pathlib import Path
 
 import pytest
+from conftest import bench_module
 
 from simmatch.gail.config import LearnDynConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 
-
-def _load(name: str):
-    key = f"simmatch_bench_{name}"  # the module test_readme_results.py loads, under the same key
-    if key not in sys.modules:
-        spec = importlib.util.spec_from_file_location(key, ROOT / "benchmarks" / f"{name}.py")
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[key] = mod
-        spec.loader.exec_module(mod)
-    return sys.modules[key]
-
-
-rr = _load("readme_results")
+rr = bench_module("readme_results")
 
 
 def _study(tmp_path: Path, **settings) -> Path:
