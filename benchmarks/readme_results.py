@@ -770,12 +770,6 @@ TRANSFER_EXPECT = {"model": "hopper", "src": "bullet", "space": "contact", "refi
 LD_ADDED = {"trot_amp": 1.0}
 
 
-def _sha256(path: Path) -> str:
-    import hashlib
-
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def transfer_from_run(name: str, folder: Path) -> dict:
     """The measurement of transfer block NAME from a study's --out folder (transfer.json and the learn-dyn
     runs it names); refused when the study's settings are not the block's command (the policy is compared
@@ -816,6 +810,7 @@ def _transfer_digest(name: str, d: dict, path: Path) -> dict:
     from dataclasses import asdict
 
     from simmatch.gail.config import LearnDynConfig
+    from simmatch.gail.transfer import file_sha256
 
     st = d["settings"]
     if not isinstance(st, dict):
@@ -823,7 +818,7 @@ def _transfer_digest(name: str, d: dict, path: Path) -> dict:
     for k, v in TRANSFER_EXPECT.items():
         if st.get(k) != v:
             raise InputError(f"{path}: settings {k}={st.get(k)!r}, block {name} runs {k}={v!r}")
-    if st.get("policy_sha256") != _sha256(ROOT / TRANSFER_POLICY / "policy.zip"):
+    if st.get("policy_sha256") != file_sha256(ROOT / TRANSFER_POLICY / "policy.zip"):
         raise InputError(f"{path}: its policy is not {TRANSFER_POLICY}/policy.zip (sha256 differs)")
     defaults = asdict(LearnDynConfig())
     runs = {}
@@ -867,10 +862,6 @@ def measure_transfer(name: str) -> Callable[[], dict]:
     return measure
 
 
-TRANSFER_TITLES = {"unrefined": "unrefined", "dr": "domain rand.", "sysid": "sysid (constant)",
-                   "hybrid": "learned hybrid"}
-
-
 def render_transfer(name: str) -> Callable[[dict], str]:
     def pm(s: dict, digits: int) -> str:
         if not s or s.get("mean") is None:
@@ -878,8 +869,10 @@ def render_transfer(name: str) -> Callable[[dict], str]:
         return f"{s['mean']:.{digits}f}" + ("" if s.get("std") is None else f" ± {s['std']:.{digits}f}")
 
     def render(m: dict) -> str:
-        methods = [k for k in TRANSFER_TITLES if k in m["methods"]]
-        head = ["target", "seeds", *(TRANSFER_TITLES[k] for k in methods)]
+        from simmatch.gail.transfer import METHOD_TITLES
+
+        methods = [k for k in METHOD_TITLES if k in m["methods"]]
+        head = ["target", "seeds", *(METHOD_TITLES[k] for k in methods)]
 
         def n_seeds(t: str) -> str:
             return str(min(m["summary"][t][k]["return"]["n"] for k in methods))

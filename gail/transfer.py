@@ -240,7 +240,8 @@ def run_folder(runs_root: Path, target: str, space: str, seed: int) -> Path:
     return Path(runs_root) / folder_name(target) / space / f"seed{seed}"
 
 
-def _sha256(path) -> str:
+def file_sha256(path) -> str:
+    """The SHA-256 hex digest of the file at `path` (read in 1 MiB chunks): how a study records its policy."""
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -256,7 +257,7 @@ def settings_record(cfg: TransferConfig) -> dict:
     """What every cell of one study shares: the config without its targets and seeds, and the policy
     file's SHA-256."""
     d = {k: v for k, v in asdict(cfg).items() if k not in _GROWS}
-    d["policy_sha256"] = _sha256(cfg.policy)
+    d["policy_sha256"] = file_sha256(cfg.policy)
     return d
 
 
