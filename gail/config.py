@@ -247,9 +247,10 @@ class TrainPolicyConfig:
     substeps: int = option(10, minimum=1, maximum=1000,
                            help="Engine steps per control step (10: 50 Hz; 2: 250 Hz). The policy runs at this "
                                 "rate wherever it is used (learn-dyn --policy needs the same --substeps).")
-    gait: str = option("none", choices=("none", "trot"),
+    gait: str = option("none", choices=("none", "trot", "balanced-trot"),
                        help="none: the policy's action is the torque; trot (Laikago): a residual added to the "
-                            "scripted trot's PD action, the policy observing the trot's phase.")
+                            "scripted trot's PD action, the policy observing the trot's phase; balanced-trot: the "
+                            "same over the trot at 1.5x amplitude with roll and pitch reflexes.")
     fall_cost: float = option(1.0, minimum=0.0, maximum=100.0,
                               help="A legged robot's fall (torso on the floor) costs this many seconds of alive "
                                    "bonus.")

@@ -420,3 +420,64 @@ def test_a_fall_costs_one_second_of_alive_bonus(laikago):
     _, r, term, _, info2 = half.step(np.zeros(12))
     assert term and r == pytest.approx(walk_reward(laikago, info["state"], info2["state"], np.zeros(12), 0.004) - 125.0)
     half.close()
+
+
+def test_hip_axis_signs_follow_the_urdf(laikago):
+    """hip_x: each hip axis in the torso frame (URDF axis rotated by the joint origin's rpy): pybullet_data's
+    Laikago has its right hips about -x and its left hips about +x."""
+    spec = legged_spec(laikago)
+    assert spec.hip_x == (-1.0, 1.0, -1.0, 1.0)  # FR, FL, RR, RL
+
+
+def test_roll_and_pitch_reflexes_move_hip_and_thigh_targets(laikago):
+    """TrotBehaviour's reflexes: a torso rolled by r and pitched by p (rad), spinning at w (rad/s) about its
+    forward axis, moves each hip target by -hip_x (roll_gain r + roll_rate_gain w) and each thigh target by
+    pitch_gain p, so the PD torques change by kp times those; the knees are untouched."""
+    from scipy.spatial.transform import Rotation
+
+    from simmatch.gail.laikago import TrotBehaviour
+
+    spec = legged_spec(laikago)
+    n = laikago.dof
+    s = initial_state(laikago, np.random.default_rng(0))
+    r, p, w = 0.1, -0.05, 0.4
+    rot = Rotation.from_euler("xyz", (r, p, 0.0))  # extrinsic roll, pitch, yaw
+    s[3:7] = rot.as_quat()  # x-y-z-w
+    s[10 + n:13 + n] = rot.apply((w, 0.0, 0.0))  # world frame
+    plain = TrotBehaviour(laikago, spec, dt=2 * ENGINE_DT, kp=10.0)
+    reflex = TrotBehaviour(laikago, spec, dt=2 * ENGINE_DT, kp=10.0, roll_gain=0.7, roll_rate_gain=-0.06,
+                           pitch_gain=2.0)
+    rng = np.random.default_rng(0)
+    a0, a1 = plain.act(s, 5, rng), reflex.act(s, 5, rng)
+    hip = list(spec.hip)
+    expected = 10.0 * -np.asarray(spec.hip_x) * (0.7 * r - 0.06 * w) / plain.effort[hip]
+    assert np.allclose(a1[hip] - a0[hip], expected, atol=1e-12)
+    thigh, knee = list(spec.thigh), list(spec.knee)
+    assert np.allclose(a1[thigh] - a0[thigh], 10.0 * 2.0 * p / plain.effort[thigh], atol=1e-12)
+    assert np.array_equal(a1[knee], a0[knee])
+
+
+def test_balanced_trot_gait_walks_past_the_bar(laikago):
+    """make_gait("balanced-trot"): the trot at 1.5x amplitude with the roll and pitch reflexes; a zero
+    residual over it (the gait alone) walks >= WALK_BAR_M in 500 control steps at 250 Hz without the torso
+    touching, for the first three start states (measured: seeds 0-9, 1.03-1.40 m). An unknown gait is
+    refused by name."""
+    from simmatch.gail.laikago import BALANCED_TROT, WALK_BAR_M, make_gait
+
+    gait = make_gait("balanced-trot", laikago, 2 * ENGINE_DT)
+    assert (gait.roll_gain, gait.roll_rate_gain, gait.pitch_gain) == tuple(
+        BALANCED_TROT[k] for k in ("roll_gain", "roll_rate_gain", "pitch_gain"))
+    assert gait.nominal[1:] == pytest.approx((-0.12 * 1.5, 0.15 * 1.5))
+    with pytest.raises(ValueError, match="unknown gait 'gallop'"):
+        make_gait("gallop", laikago, 0.004)
+    env = make_task_env(laikago, "bullet", seed=0, max_steps=500, substeps=2, gait="balanced-trot")
+    try:
+        for seed in range(3):
+            env.reset(seed=seed)
+            steps, done, info = 0, False, {}
+            while not done:
+                _, _, term, trunc, info = env.step(np.zeros(12))
+                steps, done = steps + 1, term or trunc
+            assert steps == 500 and not term and info["distance"] >= WALK_BAR_M
+    finally:
+        env.close()
