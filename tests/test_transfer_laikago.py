@@ -194,3 +194,18 @@ def test_a_runs_folder_at_another_rate_is_refused(study, tmp_path, trot_policy, 
     assert len(err) == 1 and err[0].startswith(f"error: {theirs}: ") and "--substeps 10" in err[0], err
     assert not out.exists()
     assert {p: p.read_bytes() for p in sorted(runs.rglob("*")) if p.is_file()} == before
+
+
+def test_a_zip_without_its_fall_cost_reads_the_default(tmp_path):
+    """The shipped hopper policy was saved before the fall cost was kept in the zip: 1 s, train-policy's
+    default (what it was trained with); an unreadable file gives the default too (loading it reports it)."""
+    import zipfile
+
+    from simmatch.gail.behavior import TaskReward, policy_reward_of
+
+    shipped = Path(__file__).resolve().parents[1] / "assets" / "policies" / "hopper_bullet" / "policy.zip"
+    with zipfile.ZipFile(shipped) as z:
+        assert "task_fall_s" not in json.loads(z.read("data"))
+    assert policy_reward_of(shipped) == TaskReward()
+    (tmp_path / "bad.zip").write_bytes(b"not a zip")
+    assert policy_reward_of(tmp_path / "bad.zip") == TaskReward()
