@@ -757,15 +757,49 @@ def run_speed(name: str) -> str:
     return p.stdout.strip("\n")
 
 
-# the policy transfer study (the paper's stage 2): benchmarks/transfer_study.py, hours of CPU; its block is
-# normally taken from the study's finished --out folder (--from-run transfer_hopper=FOLDER)
-TRANSFER_POLICY = "assets/policies/hopper_bullet"
-TRANSFER_ARGS = {
-    "transfer_hopper": ["--policy", TRANSFER_POLICY, "--src", "bullet", "--targets", "bullet:emf,bullet:deform-floor",
-                        "--seeds", "0-2", "--refine-steps", "100000", "--episodes", "5", "--ensemble", "3"],
+# the policy transfer studies (the paper's stage 2): benchmarks/transfer_study.py, hours of CPU; a block is
+# normally taken from its study's finished --out folder (--from-run transfer_hopper=FOLDER)
+@dataclass(frozen=True)
+class TransferBlock:
+    """One transfer block: the study's command and what its transfer.json must hold.
+
+    policy: the shipped policy folder (policy.zip; relative to the repository), compared by sha256;
+    args: the command's options besides --out and --quiet (they hold --policy POLICY); out: the --out folder
+    the block's text names; expect: transfer.json's settings besides the policy (`transfer.settings_record`);
+    ld: learn-dyn config fields of the study's runs that are not learn-dyn's defaults (the policy's own
+    substeps); what: the block's words for the policy and its runs; pending: README has no markers for it
+    yet (its study has not been run): left out of BLOCKS (every mode that measures, checks or renders all
+    blocks) until they are added, when this becomes False."""
+
+    policy: str
+    args: tuple[str, ...]
+    out: str
+    expect: dict
+    ld: dict
+    what: str
+    pending: bool = False
+
+
+def _transfer_expect(model: str) -> dict:
+    return {"model": model, "src": "bullet", "space": "contact", "refine_steps": 100000, "episodes": 5, "ensemble": 3,
+            "max_steps": 500, "dr_bound": None, "learn_dyn": {}, "runs": None}
+
+
+_BUDGET = ("--seeds", "0-2", "--refine-steps", "100000", "--episodes", "5", "--ensemble", "3")
+TRANSFER = {
+    "transfer_hopper": TransferBlock(
+        "assets/policies/hopper_bullet",
+        ("--policy", "assets/policies/hopper_bullet", "--src", "bullet", "--targets", "bullet:emf,bullet:deform-floor",
+         *_BUDGET), "reports/transfer_hopper", _transfer_expect("hopper"), {},
+        "the shipped hopper policy, learn-dyn's defaults with the policy as behaviour"),
+    "transfer_laikago": TransferBlock(
+        "assets/policies/laikago_bullet",
+        ("--policy", "assets/policies/laikago_bullet", "--model", "laikago", "--src", "bullet", "--targets",
+         "bullet:emf", *_BUDGET), "reports/transfer_laikago", _transfer_expect("laikago"), {"substeps": 2},
+        "the shipped Laikago walking policy (train-policy --substeps 2 --gait trot: 250 Hz, a residual over the "
+        "scripted trot), learn-dyn's defaults with the policy as behaviour at its 250 Hz (substeps 2)",
+        pending=True),
 }
-TRANSFER_EXPECT = {"model": "hopper", "src": "bullet", "space": "contact", "refine_steps": 100000, "episodes": 5,
-                   "ensemble": 3, "max_steps": 500, "dr_bound": None, "learn_dyn": {}, "runs": None}
 # learn-dyn fields added after runs were made, whose default is what those runs did
 LD_ADDED = {"trot_amp": 1.0}
 
@@ -773,7 +807,9 @@ LD_ADDED = {"trot_amp": 1.0}
 def transfer_from_run(name: str, folder: Path) -> dict:
     """The measurement of transfer block NAME from a study's --out folder (transfer.json and the learn-dyn
     runs it names); refused when the study's settings are not the block's command (the policy is compared
-    by its sha256), a learn-dyn run is not at today's defaults or a file is damaged: InputError, one line."""
+    by its sha256), a learn-dyn run is not at today's defaults (but for the block's `ld`), a file is damaged
+    or the block's policy is not shipped: InputError, one line."""
+    _transfer_policy(name)
     path = folder / "transfer.json"
     if not path.is_file():
         raise InputError(f"{folder}: no transfer.json (the --out folder of benchmarks/transfer_study.py)")
@@ -789,6 +825,15 @@ def transfer_from_run(name: str, folder: Path) -> dict:
     except (KeyError, TypeError, AttributeError, IndexError, ValueError, ZeroDivisionError) as e:
         raise InputError(f"{path}: not a transfer study's record ({type(e).__name__}: {e})") from None
     return m
+
+
+def _transfer_policy(name: str) -> Path:
+    """The policy.zip of transfer block NAME; InputError (one line) when it is not in the repository."""
+    zip_ = ROOT / TRANSFER[name].policy / "policy.zip"
+    if not zip_.is_file():
+        raise InputError(f"{TRANSFER[name].policy}/policy.zip: no such file (the policy of block {name}: ship it "
+                         "before the block is measured or taken from a study)")
+    return zip_
 
 
 def _study_run(study: Path, recorded: str) -> Path | None:
@@ -812,15 +857,17 @@ def _transfer_digest(name: str, d: dict, path: Path) -> dict:
     from simmatch.gail.config import LearnDynConfig
     from simmatch.gail.transfer import file_sha256
 
+    block = TRANSFER[name]
     st = d["settings"]
     if not isinstance(st, dict):
         raise TypeError("settings is not an object")
-    for k, v in TRANSFER_EXPECT.items():
+    for k, v in block.expect.items():
         if st.get(k) != v:
             raise InputError(f"{path}: settings {k}={st.get(k)!r}, block {name} runs {k}={v!r}")
-    if st.get("policy_sha256") != file_sha256(ROOT / TRANSFER_POLICY / "policy.zip"):
-        raise InputError(f"{path}: its policy is not {TRANSFER_POLICY}/policy.zip (sha256 differs)")
-    defaults = asdict(LearnDynConfig())
+    if st.get("policy_sha256") != file_sha256(_transfer_policy(name)):
+        raise InputError(f"{path}: its policy is not {block.policy}/policy.zip (sha256 differs)")
+    # the study sets each run's model, source and space (and the policy's substeps: `ld`)
+    defaults = {**asdict(LearnDynConfig()), **{k: block.expect[k] for k in ("model", "src", "space")}, **block.ld}
     runs = {}
     for key, r in d["runs"].items():
         cfg = r["config"]
@@ -829,7 +876,8 @@ def _transfer_digest(name: str, d: dict, path: Path) -> dict:
                 continue
             got = cfg.get(k, LD_ADDED.get(k))
             if (list(got) if isinstance(got, (list, tuple)) else got) != (list(v) if isinstance(v, tuple) else v):
-                raise InputError(f"{r['folder']}: config {k}={got!r}, but the study runs learn-dyn's default "
+                what = "" if k in block.ld else "learn-dyn's default "
+                raise InputError(f"{r['folder']}: config {k}={got!r}, but the study runs {what}"
                                  f"{k}={v!r} (made with other defaults: run it again)")
         run_dir = _study_run(path.parent, r["folder"])
         if run_dir is not None:
@@ -852,8 +900,9 @@ def _transfer_digest(name: str, d: dict, path: Path) -> dict:
 
 def measure_transfer(name: str) -> Callable[[], dict]:
     def measure() -> dict:
+        _transfer_policy(name)
         with tempfile.TemporaryDirectory() as tmp:
-            p = subprocess.run([sys.executable, str(BENCH / "transfer_study.py"), *TRANSFER_ARGS[name], "--out",
+            p = subprocess.run([sys.executable, str(BENCH / "transfer_study.py"), *TRANSFER[name].args, "--out",
                                 str(Path(tmp) / "study"), "--quiet"], check=False, capture_output=True, text=True,
                                cwd=ROOT)
             if p.returncode != 0:
@@ -877,9 +926,9 @@ def render_transfer(name: str) -> Callable[[dict], str]:
         def n_seeds(t: str) -> str:
             return str(min(m["summary"][t][k]["return"]["n"] for k in methods))
 
-        out = [f"**Measured** (`python benchmarks/transfer_study.py {' '.join(TRANSFER_ARGS[name])} --out "
-               f"reports/transfer_hopper`: the shipped hopper policy, learn-dyn's defaults with the policy as "
-               f"behaviour, {100000:,} PPO steps of fine-tuning per method; "
+        block = TRANSFER[name]
+        out = [f"**Measured** (`python benchmarks/transfer_study.py {' '.join(block.args)} --out {block.out}`: "
+               f"{block.what}, {block.expect['refine_steps']:,} PPO steps of fine-tuning per method; "
                f"{(m.get('wall_s') or 0) / 3600:.1f} h of its cells on this 2-core machine"
                + ("" if m.get("complete") else "; not every cell finished: the seeds column says how many") + "). "
                "Return in the target, mean ± sample std over seeds:", "",
@@ -888,7 +937,8 @@ def render_transfer(name: str) -> Callable[[dict], str]:
                "", "Forward distance in the target (m), mean ± sample std over seeds:", "",
                table(head, [[t, n_seeds(t), *(pm(m["summary"][t][k]["distance"], 2) for k in methods)]
                             for t in m["targets"]]),
-               "", "Episode length in the target (control steps, at most 500; shorter: it fell), mean over seeds:", "",
+               "", f"Episode length in the target (control steps, at most {block.expect['max_steps']}; shorter: it "
+                   "fell), mean over seeds:", "",
                table(head, [[t, n_seeds(t), *(f"{m['length'][t][k]:.0f}" if k in m["length"].get(t, {}) else "-"
                                               for k in methods)] for t in m["targets"]])]
         if m["runs"]:
@@ -923,7 +973,7 @@ class Block:
     slow: bool = False  # a learning run (minutes)
 
 
-BLOCKS = {b.name: b for b in (
+ALL_BLOCKS = {b.name: b for b in (
     Block("gap_hopper_drop", "simmatch gap --model hopper -s drop -s sine -s random --json, six pairs",
           measure_gap_hopper, render_gap_hopper),
     Block("gap_pendulums", "simmatch gap --model pendulum|double-pendulum -s sine -s random --horizon 500 "
@@ -942,9 +992,11 @@ BLOCKS = {b.name: b for b in (
                               "--policy P --refine-steps 20000", measure_ld_refine, render_ld_refine, slow=True),
     *(Block(n, "simmatch learn-dyn " + " ".join(a), _ld_state(n), render_ld_state(n), slow=True)
       for n, a in STATE_ARGS.items()),
-    *(Block(n, "python benchmarks/transfer_study.py " + " ".join(a), measure_transfer(n), render_transfer(n), slow=True)
-      for n, a in TRANSFER_ARGS.items()),
+    *(Block(n, "python benchmarks/transfer_study.py " + " ".join(t.args), measure_transfer(n), render_transfer(n),
+            slow=True) for n, t in TRANSFER.items()),
 )}
+# the blocks README holds: a pending transfer block (no markers yet) is taken only with --from-run
+BLOCKS = {n: b for n, b in ALL_BLOCKS.items() if not (n in TRANSFER and TRANSFER[n].pending)}
 
 
 def all_names() -> list[str]:
@@ -953,7 +1005,7 @@ def all_names() -> list[str]:
 
 def render(name: str, measurement: dict) -> str:
     """The exact README text of result block NAME for a measurement dict (pure: no engine runs)."""
-    return BLOCKS[name].render(measurement)
+    return ALL_BLOCKS[name].render(measurement)
 
 
 def load_store() -> dict:
@@ -1056,6 +1108,11 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     STORE = args.store or STORE
 
+    pending = [n for n in args.only if n in ALL_BLOCKS and n not in BLOCKS]
+    if pending:
+        print(f"error: --only {pending[0]}: README has no markers for it yet (its study has not been run); take it "
+              f"with --from-run {pending[0]}=FOLDER once they are added", file=sys.stderr)
+        return 2
     unknown = [n for n in args.only if n not in all_names()]
     if unknown:
         print(f"error: unknown block {', '.join(unknown)} (known: {', '.join(all_names())})", file=sys.stderr)
@@ -1103,18 +1160,22 @@ def main(argv=None) -> int:
         taken = {}
         for item in args.from_run:
             name, _, folder = item.partition("=")
-            if name not in LD_EXPECT and name not in TRANSFER_ARGS:
-                print(f"error: --from-run takes a learn-dyn or transfer block ({', '.join([*LD_EXPECT, *TRANSFER_ARGS])}),"
+            if name not in LD_EXPECT and name not in TRANSFER:
+                print(f"error: --from-run takes a learn-dyn or transfer block ({', '.join([*LD_EXPECT, *TRANSFER])}),"
                       f" not {name!r}", file=sys.stderr)
                 return 2
             if not folder:
                 print(f"error: --from-run {item}: give NAME=FOLDER (a finished run folder)", file=sys.stderr)
                 return 2
             try:
-                taken[name] = (folder, transfer_from_run(name, Path(folder)) if name in TRANSFER_ARGS
+                taken[name] = (folder, transfer_from_run(name, Path(folder)) if name in TRANSFER
                                 else from_run(name, Path(folder)))
             except InputError as e:
                 print(f"error: {e}", file=sys.stderr)
+                return 2
+            if name not in blocks:  # a pending block (`TransferBlock.pending`): its markers are not there yet
+                print(f"error: {args.readme}: no markers for {name} (add {OPEN.format(name)} and "
+                      f"{CLOSE.format(name)} where its block goes)", file=sys.stderr)
                 return 2
         new = text
         entries = {}

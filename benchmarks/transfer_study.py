@@ -9,10 +9,14 @@ each evaluated in the target; mean +- std over seeds.
 
 --learn-dyn KEY=VALUE sets a field of the learn-dyn runs (LearnDynConfig: n_traj, pretrain_iters,
 gail_iters, n_steps, ...; the value as its command-line option takes it), besides the model, source,
-target, space, seed and the policy (the runs record data with it), which the study sets. --runs DIR
-takes the runs from a learn-dyn grid folder (DIR/<dst>/<space>/seed<k>/, `simmatch learn-dyn --seeds
-... --out DIR`) and makes the missing ones there. Writes OUT/transfer.json and OUT/transfer.md after
-every finished cell; run it again with the same options to continue. Bad input: one line, exit 2.
+target, space, seed and the policy (the runs record data with it), which the study sets, and substeps:
+the policy's own control step (train-policy --substeps, e.g. 2 for a Laikago trot policy; a --learn-dyn
+substeps=K other than it is refused). The policy is fine-tuned and evaluated at its own control step and
+gait, under its own training reward. --runs DIR takes the runs from a learn-dyn grid folder
+(DIR/<dst>/<space>/seed<k>/, `simmatch learn-dyn --seeds ... --out DIR`) and makes the missing ones there
+(a run there recorded at another substeps than the policy's is refused). Writes OUT/transfer.json and
+OUT/transfer.md after every finished cell; run it again with the same options to continue. Bad input:
+one line, exit 2.
 """
 
 from __future__ import annotations

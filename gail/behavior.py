@@ -112,6 +112,28 @@ def policy_task_of(path) -> tuple[int, str]:
     return int(data.get("task_substeps", TASK_SUBSTEPS)), str(data.get("task_gait", "none"))
 
 
+def policy_reward(ppo) -> TaskReward:
+    """The `TaskReward` a trained task policy (a stable-baselines3 PPO) was trained with: its fall cost
+    `fall_s` (s of alive bonus; train-policy --fall-cost), kept in its zip by `train_task_policy`
+    (attribute `task_fall_s`; 1.0 for a zip written before it was kept), the other fields at their
+    defaults (train-policy sets no other)."""
+    return TaskReward(fall_s=float(getattr(ppo, "task_fall_s", TaskReward.fall_s)))
+
+
+def policy_reward_of(path) -> TaskReward:
+    """`policy_reward` of a policy zip without loading its networks (the zip's `data` record); a zip that
+    cannot be read gives the default (loading it reports the damage)."""
+    import json
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            data = json.loads(z.read("data"))
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        data = {}
+    return TaskReward(fall_s=float(data.get("task_fall_s", TaskReward.fall_s)))
+
+
 class PPOBehaviour(Behaviour):
     """A trained task policy (stable-baselines3 PPO zip). log_std: exploration noise (None: the
     policy's own learned log-std; use a number such as -1.0 for diverse target data). A policy trained
@@ -471,9 +493,10 @@ def train_task_policy(model: RobotModel, src: str, steps: int, seed: int, out_pa
     """PPO on the task (`make_task_env`, `reward`) in `src` for about `steps` environment steps over
     `n_envs` environments (`rollout_size`: n_steps per environment and rollout, minibatch size; the other
     settings `settings`, default `PPOSettings()`, learning rate `lr`); `init_path`: continue a saved policy (its own settings,
-    its rollout size set by the same rule, and its own substeps and gait: `policy_task`). The environments
-    hold each action for `substeps` engine steps and run under `gait` (`make_task_env`); both are kept in
-    the saved zip (`policy_task`). Environment k is seeded seed + 1000 k at construction and
+    its rollout size set by the same rule, its own substeps and gait: `policy_task`, and, when `reward` is
+    None, its own reward: `policy_reward`). The environments hold each action for `substeps` engine steps
+    and run under `gait` (`make_task_env`); both and the reward's fall cost are kept in the saved zip
+    (`policy_task`, `policy_reward`). Environment k is seeded seed + 1000 k at construction and
     seed + k at the first reset. The environments run in `env_workers` processes (`vec_env.ProcessVecEnv`;
     0: in this process, SB3's DummyVecEnv); the trained policy is the same bit for bit whatever that
     number. `log_dir` (a folder): the training curve, one row per rollout, written there at the end
@@ -492,6 +515,8 @@ def train_task_policy(model: RobotModel, src: str, steps: int, seed: int, out_pa
     torch.set_num_threads(1)
     if init_path:
         substeps, gait = policy_task_of(init_path)
+        reward = reward or policy_reward_of(init_path)
+    reward = reward or TaskReward()
 
     def env_fn(k: int) -> Callable[[], gym.Env]:
         return lambda: Monitor(make_task_env(model, src, seed + 1000 * k, max_steps=max_steps, space=space,
@@ -513,8 +538,8 @@ def train_task_policy(model: RobotModel, src: str, steps: int, seed: int, out_pa
                       learning_rate=lr, gamma=st.gamma, gae_lambda=st.gae_lambda, ent_coef=st.ent_coef,
                       seed=seed, device="cpu", verbose=0,
                       policy_kwargs=dict(net_arch=list(st.net_arch), log_std_init=st.log_std_init))
-        # SB3 saves the object's attributes: these two travel in its zip (`policy_task`)
-        ppo.__dict__.update(task_substeps=substeps, task_gait=gait)
+        # SB3 saves the object's attributes: these travel in its zip (`policy_task`, `policy_reward`)
+        ppo.__dict__.update(task_substeps=substeps, task_gait=gait, task_fall_s=float(reward.fall_s))
         callbacks = [_progress_callback(steps, log)] if progress else []
         tmp = None
         if log_dir is not None:
@@ -636,8 +661,8 @@ def plot_curve(csv_path, png_path) -> Path:
 def evaluate_return(model: RobotModel, policy_path, target: str, episodes: int = 5, seed: int = 0,
                     max_steps: int = 500, *, reward: TaskReward | None = None) -> dict:
     """The policy (deterministic: its Gaussian mean) for `episodes` episodes of at most `max_steps`
-    control steps in `target` (engine or variant) at the policy's own substeps and gait (`policy_task`),
-    episode k reset with seed + k. Returns "return"
+    control steps in `target` (engine or variant) at the policy's own substeps and gait (`policy_task`)
+    and, when `reward` is None, under its own reward (`policy_reward`), episode k reset with seed + k. Returns "return"
     (mean undiscounted task return), "return_std", "length" (mean control steps), and per episode in
     "episodes": "return", "length", "distance" (m, the root's world-x travel; 0 for a root that cannot
     move along x), "fell" (the episode ended before `max_steps`: the robot fell, `TaskReward`);
@@ -646,7 +671,8 @@ def evaluate_return(model: RobotModel, policy_path, target: str, episodes: int =
 
     ppo = PPO.load(str(policy_path), device="cpu")
     substeps, gait = policy_task(ppo)
-    env = make_task_env(model, target, seed, max_steps=max_steps, reward=reward, substeps=substeps, gait=gait)
+    env = make_task_env(model, target, seed, max_steps=max_steps, reward=reward or policy_reward(ppo),
+                        substeps=substeps, gait=gait)
     per = []
     try:
         for ep in range(episodes):

@@ -16,6 +16,12 @@ PPO budget under four corrections, and each result is evaluated in the *target*:
 Each correction is a `scoring.Corrector` handed to `behavior.make_task_env(corrector=)` (through
 `train_task_policy(corrector_factory=)`): one code path, the method only decides which corrector.
 
+A policy runs at its own control step and gait everywhere (`behavior.policy_task`: train-policy
+--substeps and --gait, e.g. Laikago's 250 Hz residual over the scripted trot): the learn-dyn runs record
+their data at its substeps, fine-tuning and evaluation use them, and a corrector acts once per control
+step (held for its substeps engine steps), as inside learn-dyn at that rate. Fine-tuning and evaluation
+use the policy's own training reward (`behavior.policy_reward`: a legged robot's fall cost).
+
 Layout of the study's output folder OUT:
 
     OUT/transfer.json, transfer.md     settings, per-(target, seed, method) figures, mean +- std over seeds
@@ -50,8 +56,6 @@ METHODS = ("unrefined", "dr", "sysid", "hybrid")
 METHOD_TITLES = {"unrefined": "unrefined", "dr": "domain rand.", "sysid": "sysid (constant)",
                  "hybrid": "learned hybrid"}
 FILES = ("transfer.json", "transfer.md")
-# the task environment's control step: train_task_policy has no substeps keyword, its envs use this
-TASK_SUBSTEPS = 10
 
 
 # -- the correctors ---------------------------------------------------------------------------------
@@ -164,17 +168,21 @@ def method_corrector(method: str, space: CorrectionSpace, run_folder: str | Path
 def evaluate(model, policy_path, target: str, episodes: int, seed: int, max_steps: int = 500) -> dict:
     """The policy (deterministic: its Gaussian mean) in `target` (an engine or ENGINE:VARIANT), over
     `episodes` episodes of the hopping/walking task (`behavior.make_task_env`, plain engine, no
-    correction), episode e starting from the initial state seeded `seed + e` (the same start states for
-    every policy evaluated with this seed). Returns the mean and std (over episodes) of the return
+    correction) at the policy's own control step and gait (`behavior.policy_task`: `max_steps` control
+    steps of its substeps engine steps each) and under its own training reward (`behavior.policy_reward`:
+    a legged robot's fall cost), as train-policy evaluates it, episode e starting from the initial state
+    seeded `seed + e` (the same start states for every policy evaluated with this seed). Returns the mean and std (over episodes) of the return
     (undiscounted task reward) and of the forward distance (m, the root's x displacement, world frame,
     from the first to the last state), the mean length (control steps) and each episode's figures."""
     from stable_baselines3 import PPO
 
-    from .behavior import make_task_env
+    from .behavior import make_task_env, policy_reward, policy_task
     from .features import horizontal_indices
 
     ppo = PPO.load(str(policy_path), device="cpu")
-    env = make_task_env(model, target, seed, max_steps=max_steps)
+    substeps, gait = policy_task(ppo)
+    env = make_task_env(model, target, seed, max_steps=max_steps, substeps=substeps, gait=gait,
+                        reward=policy_reward(ppo))
     xi = horizontal_indices(model)
     eps = []
     try:
@@ -208,7 +216,7 @@ class TransferConfig:
     every fine-tuning (same budget for dr, sysid, hybrid); episodes: evaluation episodes per cell;
     ensemble: K generator checkpoints of the hybrid; dr_bound: DR's u range (None: the generator's);
     learn_dyn: LearnDynConfig fields the runs use besides model, src, dst, space, seed and the policy
-    (their behaviour); runs: where the learn-dyn runs are (None: OUT/learn-dyn), in the learn-dyn grid
+    (their behaviour) and substeps (the policy's own, `policy_substeps`; given here, it must be that); runs: where the learn-dyn runs are (None: OUT/learn-dyn), in the learn-dyn grid
     layout RUNS/<dst>/<space>/seed<k>/ (a finished run there with the same model, src, dst, space and
     seed is used as it is)."""
 
@@ -226,12 +234,26 @@ class TransferConfig:
     learn_dyn: dict[str, Any] = field(default_factory=dict)
     runs: str | None = None
 
+    def policy_substeps(self) -> int:
+        """Engine steps per control step the policy runs at (`behavior.policy_task_of`: train-policy
+        --substeps; 10 for a zip that does not record it)."""
+        from .behavior import policy_task_of
+
+        return policy_task_of(self.policy)[0]
+
     def run_config(self, target: str, seed: int) -> LearnDynConfig:
-        """The learn-dyn run of (target, seed): the given learn_dyn fields, data from the policy, no
-        refinement of its own; `run` is its folder's name (seed<k>, as in a learn-dyn grid)."""
+        """The learn-dyn run of (target, seed): the given learn_dyn fields, data from the policy recorded at
+        the policy's own control step (`substeps`: `policy_substeps`), no refinement of its own; `run` is
+        its folder's name (seed<k>, as in a learn-dyn grid). Raises UsageError (one line) when learn_dyn
+        sets another substeps than the policy's."""
         kw = dict(self.learn_dyn)
+        substeps = self.policy_substeps()
+        if kw.get("substeps", substeps) != substeps:
+            raise UsageError(f"--learn-dyn substeps={kw['substeps']}: the policy {self.policy} runs at {substeps} "
+                             f"engine steps per control step (train-policy --substeps {substeps}); the learn-dyn "
+                             "runs record its data and learn the hybrid at the policy's rate (leave substeps out)")
         kw.update(model=self.model, src=self.src, dst=target, space=self.space, seed=seed, policy=self.policy,
-                  refine_steps=0, seeds=None, run=f"seed{seed}")
+                  refine_steps=0, seeds=None, run=f"seed{seed}", substeps=substeps)
         return LearnDynConfig(**kw)
 
 
@@ -373,39 +395,56 @@ def ensure_run(cfg: TransferConfig, target: str, seed: int, runs_root: Path, log
     return folder
 
 
+def check_run_rate(cfg: TransferConfig, folder: Path) -> None:
+    """Refuse a learn-dyn run in `folder` recorded at another control step than the policy's (its
+    config.json's `substeps`; `TransferConfig.policy_substeps`): its hybrid corrects another step than the
+    one the policy is fine-tuned and evaluated at. UsageError (one line naming the run folder); a folder
+    without a readable config.json passes (`ensure_run` makes, continues or refuses it)."""
+    from simmatch.outputs import CorruptFile
+
+    try:
+        have = LearnDynConfig.read(folder / "config.json").substeps if (folder / "config.json").is_file() else None
+    except CorruptFile:
+        return
+    want = cfg.policy_substeps()
+    if have is not None and have != want:
+        raise UsageError(f"{folder}: a learn-dyn run recorded at --substeps {have}; the policy {cfg.policy} runs at "
+                         f"{want} engine steps per control step (train-policy --substeps {want}): the study needs "
+                         "its runs at the policy's rate (use another --runs, or move that run away)")
+
+
 def run_study(cfg: TransferConfig, out, log=print, progress: bool = False) -> dict:
     """Run (or continue) the study into the folder `out`; returns transfer.json's content.
 
     For every target and seed: the unrefined policy and the policy fine-tuned under dr, sysid and hybrid
     (`method_corrector`, `train_task_policy` with `refine_steps` PPO steps, seed `seed`), each evaluated
-    in the target (`evaluate`, start states seeded `seed`). Cells already in OUT/transfer.json (same
+    in the target (`evaluate`, start states seeded `seed`), everything at the policy's own control step and
+    gait (`behavior.policy_task`) and fine-tuned under its own training reward (`behavior.policy_reward`);
+    the learn-dyn runs record at that step (`TransferConfig.run_config`) and the correctors act once per
+    control step, as in learn-dyn. Cells already in OUT/transfer.json (same
     settings) are skipped; cells of other targets and seeds found there are kept, and the tables hold
     them too (a study grows by seeds and targets). Raises UsageError (another study's transfer.json in
-    `out`, a learn-dyn run with another control step), CorruptFile (a damaged run folder or
+    `out`; a --learn-dyn substeps, or a learn-dyn run recorded at a control step, other than the policy's:
+    before anything is written), CorruptFile (a damaged run folder or
     transfer.json), OutputError."""
     from simmatch.registry import load_model
 
-    from .behavior import train_task_policy
+    from .behavior import policy_reward_of, train_task_policy
     from .sim import HybridSim
 
     t0 = time.time()
-    substeps = cfg.learn_dyn.get("substeps", TASK_SUBSTEPS)
-    if substeps != TASK_SUBSTEPS:
-        raise UsageError(f"learn-dyn substeps {substeps}: the task environment fine-tunes and evaluates at "
-                         f"{TASK_SUBSTEPS} engine steps per control step; the hybrid must be learned at the same")
-    from .behavior import policy_task_of
-
-    p_substeps, p_gait = policy_task_of(cfg.policy)
-    if (p_substeps, p_gait) != (TASK_SUBSTEPS, "none"):
-        raise UsageError(f"{cfg.policy}: a policy trained with --substeps {p_substeps} --gait {p_gait}; the task "
-                         f"environment fine-tunes and evaluates at {TASK_SUBSTEPS} engine steps without a gait")
+    for target in cfg.targets:
+        cfg.run_config(target, cfg.seeds[0])  # a --learn-dyn substeps that is not the policy's: refused here
     out = Path(out)
+    runs_root = Path(cfg.runs) if cfg.runs else out / "learn-dyn"
+    for target in cfg.targets:  # a run at another control step, before anything is computed or written
+        for seed in cfg.seeds:
+            check_run_rate(cfg, run_folder(runs_root, target, cfg.space, seed))
     settings = settings_record(cfg)
     cells = read_previous(out, settings)
     # the tables hold this call's targets and seeds and those of cells finished earlier (the study grows)
     table = replace(cfg, targets=tuple(dict.fromkeys([*cfg.targets, *(c["target"] for c in cells.values())])),
                     seeds=tuple(dict.fromkeys([*cfg.seeds, *(c["seed"] for c in cells.values())])))
-    runs_root = Path(cfg.runs) if cfg.runs else out / "learn-dyn"
     model = load_model(cfg.model, base=cfg.learn_dyn.get("base", "auto"))
     probe = HybridSim(model, cfg.src, cfg.space)
     space = probe.space
@@ -428,10 +467,8 @@ def run_study(cfg: TransferConfig, out, log=print, progress: bool = False) -> di
                 t = time.time()
                 if method in ("sysid", "hybrid") and folder is None:
                     folder = ensure_run(cfg, target, seed, runs_root, log, progress)
+                    check_run_rate(cfg, folder)
                     rc = LearnDynConfig.read(folder / "config.json")
-                    if rc.substeps != TASK_SUBSTEPS:
-                        raise UsageError(f"{folder}: learn-dyn run with --substeps {rc.substeps}; the task "
-                                         f"environment fine-tunes at {TASK_SUBSTEPS} engine steps per control step")
                     runs[f"{target}|seed{seed}"] = {"folder": str(folder), "config": rc.record()}
                 factory, applied = method_corrector(method, space, folder, cfg.ensemble, cfg.dr_bound)
                 policy = cfg.policy
@@ -447,7 +484,7 @@ def run_study(cfg: TransferConfig, out, log=print, progress: bool = False) -> di
                         path.parent.mkdir(parents=True, exist_ok=True)
                         train_task_policy(model, cfg.src, cfg.refine_steps, seed, path, corrector_factory=factory,
                                           init_path=cfg.policy, space=cfg.space, max_steps=cfg.max_steps,
-                                          progress=progress, log=log)
+                                          progress=progress, log=log, reward=policy_reward_of(cfg.policy))
                     policy = str(path)
                 log(f"{tag}: evaluating {cfg.episodes} episodes in {target} ...")
                 res = evaluate(model, policy, target, cfg.episodes, seed, cfg.max_steps)

@@ -131,7 +131,7 @@ def test_speed_renderers_print_the_readme_text():
 
 
 GAP_BLOCKS = [n for n, b in rr.BLOCKS.items() if not b.slow]
-LEARN_BLOCKS = [n for n, b in rr.BLOCKS.items() if b.slow and n not in rr.TRANSFER_ARGS]  # the study: hours
+LEARN_BLOCKS = [n for n, b in rr.BLOCKS.items() if b.slow and n not in rr.TRANSFER]  # the study: hours
 
 
 def _check_blocks(names):

@@ -312,7 +312,7 @@ def test_study_grows_by_seeds(study, tiny_policy, tmp_path):
     (["--learn-dyn", "n_traj=two"], "--learn-dyn n_traj=two"),
     (["--learn-dyn", "n_traj=1"], "--n-traj 1: must be at least 3"),
     (["--learn-dyn", "seed=4"], "set by the study"),
-    (["--learn-dyn", "substeps=2"], "learn-dyn substeps 2"),
+    (["--learn-dyn", "substeps=2"], "--learn-dyn substeps=2: the policy"),
     (["--episodes", "0"], "--episodes 0"),
 ])
 def test_script_bad_input(tmp_path, tiny_policy, capsys, args, message):
