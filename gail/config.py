@@ -250,7 +250,8 @@ class TrainPolicyConfig:
     gait: str = option("none", choices=("none", "trot", "balanced-trot"),
                        help="none: the policy's action is the torque; trot (Laikago): a residual added to the "
                             "scripted trot's PD action, the policy observing the trot's phase; balanced-trot: the "
-                            "same over the trot at 1.5x amplitude with roll and pitch reflexes.")
+                            "same over the trot at 1.5x amplitude with roll and pitch reflexes, the residual scaled "
+                            "by 0.1.")
     fall_cost: float = option(1.0, minimum=0.0, maximum=100.0,
                               help="A legged robot's fall (torso on the floor) costs this many seconds of alive "
                                    "bonus.")

@@ -458,16 +458,20 @@ def test_roll_and_pitch_reflexes_move_hip_and_thigh_targets(laikago):
 
 
 def test_balanced_trot_gait_walks_past_the_bar(laikago):
-    """make_gait("balanced-trot"): the trot at 1.5x amplitude with the roll and pitch reflexes; a zero
+    """make_gait("balanced-trot"): the trot at 1.5x amplitude with the roll and pitch reflexes, the policy's
+    residual scaled by 0.1; a zero
     residual over it (the gait alone) walks >= WALK_BAR_M in 500 control steps at 250 Hz without the torso
     touching, for the first three start states (measured: seeds 0-9, 1.03-1.40 m). An unknown gait is
     refused by name."""
-    from simmatch.gail.laikago import BALANCED_TROT, WALK_BAR_M, make_gait
+    from simmatch.gail.laikago import BALANCED_TROT, WALK_BAR_M, make_gait, residual_action
 
     gait = make_gait("balanced-trot", laikago, 2 * ENGINE_DT)
     assert (gait.roll_gain, gait.roll_rate_gain, gait.pitch_gain) == tuple(
         BALANCED_TROT[k] for k in ("roll_gain", "roll_rate_gain", "pitch_gain"))
     assert gait.nominal[1:] == pytest.approx((-0.12 * 1.5, 0.15 * 1.5))
+    s = initial_state(laikago, np.random.default_rng(1))
+    a = np.full(12, 0.5)
+    assert np.allclose(residual_action(gait, s, 7, a), np.clip(gait.act(s, 7, None) + 0.05, -1, 1))
     with pytest.raises(ValueError, match="unknown gait 'gallop'"):
         make_gait("gallop", laikago, 0.004)
     env = make_task_env(laikago, "bullet", seed=0, max_steps=500, substeps=2, gait="balanced-trot")
