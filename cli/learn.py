@@ -454,7 +454,8 @@ def run_train_policy(cfg: TrainPolicyConfig, ro: RunOptions) -> None:
                                 max_steps=cfg.max_steps, log=log, progress=not (ro.quiet or ro.json),  # bar: stdout
                                 env_workers=cfg.env_workers, substeps=cfg.substeps, gait=cfg.gait,
                                 reward=TaskReward(fall_s=cfg.fall_cost), log_dir=tmp,
-                                settings=PPOSettings(gamma=cfg.gamma, log_std_init=cfg.log_std_init))
+                                settings=PPOSettings(gamma=cfg.gamma, log_std_init=cfg.log_std_init),
+                                select_every=cfg.select_every, select_episodes=cfg.select_episodes)
         dt = time.time() - t0
         if cfg.gait == "none":
             export_torques(ppo, m, tmp / POLICY_SCRIPT)
@@ -463,6 +464,7 @@ def run_train_policy(cfg: TrainPolicyConfig, ro: RunOptions) -> None:
                 "(run it with learn-dyn --policy)")
         write_text(tmp / "config.json", cfg.to_json() + "\n")
     trained = int(ppo.num_timesteps)
+    selected = getattr(ppo, "task_selected_step", None)
     ev = evaluate_return(m, out / POLICY_FILE, cfg.src, episodes=3, seed=cfg.seed, max_steps=cfg.max_steps,
                          reward=TaskReward(fall_s=cfg.fall_cost))
     moves = forward_index(m) is not None
@@ -475,10 +477,14 @@ def run_train_policy(cfg: TrainPolicyConfig, ro: RunOptions) -> None:
                      "episodes": len(ev["episodes"])}
     if ro.json:
         sys.stdout.write(dumps_json({"policy": str(out / POLICY_FILE), "config": cfg.record(),
-                                     "trained_steps": trained, "wall_s": dt, **ev}, indent=2) + "\n")
+                                     "trained_steps": trained, "selected_step": selected, "wall_s": dt, **ev},
+                                    indent=2) + "\n")
         return
     console.print(f"policy saved to {out / POLICY_FILE} ({trained} steps in {dt:.0f} s, {trained / dt:.0f} steps/s); "
                   f"return in {cfg.src}: {ev['return']:.1f} over {ev['length']:.0f} steps", highlight=False)
+    if selected is not None:
+        console.print(f"kept the checkpoint of step {selected} (best mean return over {cfg.select_episodes} "
+                      f"held-out episodes every {cfg.select_every} steps)", highlight=False)
     for k, e in enumerate(ev["episodes"]):
         where = f", {e['distance']:+.2f} m forward" if moves else ""
         console.print(f"  episode {k} (deterministic, seed {cfg.seed + k}): {e['length']} control steps{where}, "

@@ -489,7 +489,8 @@ def train_task_policy(model: RobotModel, src: str, steps: int, seed: int, out_pa
                       log=print, corrector_factory=None, init_path: str | None = None, lr: float = 3e-4,
                       space: str = "contact", max_steps: int = 500, progress: bool = True, *,
                       env_workers: int = 0, log_dir=None, reward: TaskReward | None = None,
-                      settings: PPOSettings | None = None, substeps: int = TASK_SUBSTEPS, gait: str = "none"):
+                      settings: PPOSettings | None = None, substeps: int = TASK_SUBSTEPS, gait: str = "none",
+                      select_every: int = 0, select_episodes: int = 10):
     """PPO on the task (`make_task_env`, `reward`) in `src` for about `steps` environment steps over
     `n_envs` environments (`rollout_size`: n_steps per environment and rollout, minibatch size; the other
     settings `settings`, default `PPOSettings()`, learning rate `lr`); `init_path`: continue a saved policy (its own settings,
@@ -502,8 +503,14 @@ def train_task_policy(model: RobotModel, src: str, steps: int, seed: int, out_pa
     number. `log_dir` (a folder): the training curve, one row per rollout, written there at the end
     (`progress.csv` through SB3's logger: time/total_timesteps, rollout/ep_rew_mean, rollout/ep_len_mean
     (over the last 100 episodes), rollout/ep_dist_mean (m, their forward distance), time/steps_per_s
-    (this rollout's), PPO's train/*; and `curve.png`), each file replaced whole. Saves the stable-baselines3
-    zip at `out_path` (usable as `--policy`) and returns the PPO object."""
+    (this rollout's), PPO's train/*; and `curve.png`), each file replaced whole. `select_every` > 0: every
+    that many environment steps (rounded down to a multiple of n_envs) the deterministic policy runs
+    `select_episodes` episodes in `src` from the same held-out start states (environment seeded
+    `SELECT_SEED` + seed before each evaluation, apart from the final evaluation's seeds), through
+    stable-baselines3's `EvalCallback` (eval/mean_reward in the curve), and the checkpoint with the highest
+    mean return is the one saved and returned (`ppo.task_selected_step`: its step; the training itself is
+    the same bit for bit: evaluation draws nothing from the trainer's generators). Saves the
+    stable-baselines3 zip at `out_path` (usable as `--policy`) and returns the PPO object."""
     import torch
     from stable_baselines3 import PPO
     from stable_baselines3.common.callbacks import CallbackList
@@ -541,18 +548,31 @@ def train_task_policy(model: RobotModel, src: str, steps: int, seed: int, out_pa
         # SB3 saves the object's attributes: these travel in its zip (`policy_task`, `policy_reward`)
         ppo.__dict__.update(task_substeps=substeps, task_gait=gait, task_fall_s=float(reward.fall_s))
         callbacks = [_progress_callback(steps, log)] if progress else []
+        selector = None
+        if select_every > 0:
+            selector = _select_callback(lambda: Monitor(make_task_env(model, src, SELECT_SEED + seed,
+                                                                      max_steps=max_steps, space=space,
+                                                                      reward=reward, substeps=substeps, gait=gait)),
+                                        max(1, select_every // n_envs), select_episodes, SELECT_SEED + seed,
+                                        Path(out_path).parent)
+            callbacks.append(selector)
         tmp = None
         if log_dir is not None:
             tmp = _start_curve_log(ppo, Path(log_dir))
             callbacks.append(_curve_callback())
         try:
             ppo.learn(steps, reset_num_timesteps=init_path is None, callback=CallbackList(callbacks))
+            if selector is not None:
+                selector.take_best(ppo)
+                selector = None
             from simmatch.outputs import save_sb3
 
             save_sb3(ppo, out_path)
             if tmp is not None:
                 _finish_curve_log(ppo, tmp, Path(log_dir))
         finally:
+            if selector is not None:  # interrupted: its scratch folder goes
+                selector.discard()
             if tmp is not None:
                 import shutil
 
@@ -564,6 +584,55 @@ def train_task_policy(model: RobotModel, src: str, steps: int, seed: int, out_pa
 
 PROGRESS_CSV = "progress.csv"
 CURVE_PNG = "curve.png"
+# train-policy --select-every: the held-out start states are those of the seeds from here on (the final
+# evaluations use seed, seed + 1, ...)
+SELECT_SEED = 10_000
+
+
+def _select_callback(make_env: Callable[[], gym.Env], every: int, episodes: int, env_seed: int, folder: Path):
+    """stable-baselines3's EvalCallback every `every` calls (n_envs steps each), its environment seeded
+    `env_seed` before each evaluation (the same start states for every checkpoint), keeping the best
+    checkpoint in a temporary folder in `folder`; `take_best(ppo)` loads it into ppo and sets
+    `ppo.task_selected_step`; `discard()` removes the folder (both close the environment)."""
+    import shutil
+    import tempfile
+
+    from stable_baselines3.common.callbacks import EvalCallback
+    from stable_baselines3.common.vec_env import DummyVecEnv
+
+    class Select(EvalCallback):
+        def __init__(self):
+            self.scratch = Path(tempfile.mkdtemp(prefix=".select-", dir=folder))
+            super().__init__(DummyVecEnv([make_env]), n_eval_episodes=episodes, eval_freq=every,
+                             best_model_save_path=str(self.scratch), deterministic=True, verbose=0, warn=False)
+            self.best_step = -1
+
+        def _on_step(self) -> bool:
+            if self.eval_freq > 0 and self.n_calls % self.eval_freq == 0:
+                self.eval_env.seed(env_seed)
+                before = self.best_mean_reward
+                out = super()._on_step()
+                if self.best_mean_reward > before:
+                    self.best_step = int(self.num_timesteps)
+                return out
+            return True
+
+        def take_best(self, ppo) -> None:
+            try:
+                best = self.scratch / "best_model.zip"
+                if best.is_file():
+                    ppo.set_parameters(str(best), device="cpu")
+                    ppo.task_selected_step = self.best_step
+                else:  # no evaluation ran (fewer steps than select_every): the last policy
+                    ppo.task_selected_step = int(ppo.num_timesteps)
+            finally:
+                self.discard()
+
+        def discard(self) -> None:
+            self.eval_env.close()
+            shutil.rmtree(self.scratch, ignore_errors=True)
+
+    return Select()
 
 
 def _start_curve_log(ppo, folder: Path) -> Path:

@@ -250,8 +250,14 @@ class TrainPolicyConfig:
     gait: str = option("none", choices=("none", "trot", "balanced-trot"),
                        help="none: the policy's action is the torque; trot (Laikago): a residual added to the "
                             "scripted trot's PD action, the policy observing the trot's phase; balanced-trot: the "
-                            "same over the trot at 1.5x amplitude with roll and pitch reflexes, the residual scaled "
+                            "same over the trot at 1.5x amplitude with a hip roll reflex, the residual scaled "
                             "by 0.1.")
+    select_every: int = option(0, minimum=0, maximum=1_000_000_000,
+                               help="Every this many environment steps run the deterministic policy for "
+                                    "--select-episodes episodes from held-out start states and keep the best "
+                                    "checkpoint (highest mean return) as the policy; 0: keep the last.")
+    select_episodes: int = option(10, minimum=1, maximum=1000,
+                                  help="Episodes of each --select-every evaluation.")
     fall_cost: float = option(1.0, minimum=0.0, maximum=100.0,
                               help="A legged robot's fall (torso on the floor) costs this many seconds of alive "
                                    "bonus.")

@@ -258,24 +258,23 @@ WALK_BAR_M = 1.0
 # -- a policy over a gait (train-policy --gait): the residual over the scripted trot ------------------
 GAITS = ("none", "trot", "balanced-trot")
 
-# balanced-trot: the trot at 1.5 times its swing amplitudes with the hip roll and thigh pitch reflexes.
-# Chosen by sweeps of the gait alone in PyBullet at 250 Hz (seeds 0-9; scripts in /tmp, not kept): the
-# plain trot at 1.5x walks 0.69-1.27 m and rolls over after 401-472 steps; with the roll reflex (0.7,
-# -0.06) 10 of 10 stand 500 steps (1.50-1.62 m) and all pitch over nose down by step 739 as they speed
-# up to ~1 m/s; adding pitch gain 2: 10 of 10 at >= 1 m in 500 steps (1.01-1.18 m) and 6 of 10 stand
-# 1000 steps (pitch gain 0.5: 0 of 10; 3: 2 of 10 reach 1 m).
-# Its residual is scaled by 0.1 (at most 10 N m on Laikago's 100 N m joints): with the trot's full-scale
-# residual PPO's first updates move the policy's mean by a few N m and the deterministic policy falls in
-# 10 of 10 episodes after 50k steps (train-policy --log-std-init -2, seeds 100-109); at 0.1 (log-std -1)
-# every checkpoint to 300k stands 10 of 10.
-BALANCED_TROT = {"amp_scale": 1.5, "roll_gain": 0.7, "roll_rate_gain": -0.06, "pitch_gain": 2.0,
+# balanced-trot: the trot at 1.5 times its swing amplitudes with the hip roll reflex. Chosen by sweeps of
+# the gait alone in PyBullet at 250 Hz (seeds 0-9; scripts in /tmp, not kept): the plain trot at 1.5x walks
+# 0.69-1.27 m and rolls over after 401-472 steps; with the roll reflex (0.7, -0.06) 9 of 10 stand 500 steps
+# and walk 1.46-1.64 m, and all pitch over nose down by step 739 as they speed up to ~1 m/s. A thigh pitch
+# reflex (pitch_gain 2) keeps 6 of 10 up for 1000 steps but slows the first 500 to 1.01-1.18 m, where PPO's
+# residual, trading distance for standing, drops below the 1 m bar (0-6 of 10 from 550k to 1M steps): not
+# used. The residual is scaled by 0.1 (at most 10 N m on Laikago's 100 N m joints): with the trot's
+# full-scale residual PPO's first updates move the policy's mean by a few N m and the deterministic policy
+# falls in 10 of 10 episodes after 50k steps (train-policy --log-std-init -2, seeds 100-109).
+BALANCED_TROT = {"amp_scale": 1.5, "roll_gain": 0.7, "roll_rate_gain": -0.06, "pitch_gain": 0.0,
                  "residual_scale": 0.1}
 
 
 def make_gait(name: str, model: RobotModel, dt: float) -> TrotBehaviour | None:
     """The gait `name` a residual policy runs under (`GAITS`): None for "none"; for "trot" the scripted
     trot (`TrotBehaviour`, nominal amplitudes), for "balanced-trot" the same at `BALANCED_TROT`'s
-    amplitude with its roll and pitch reflexes; evaluated every control period `dt` (s). Raises ValueError for an
+    amplitude with its roll reflex and its residual scale; evaluated every control period `dt` (s). Raises ValueError for an
     unknown name or a gait on a model without a legged spec."""
     if name == "none":
         return None
