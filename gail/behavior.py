@@ -503,13 +503,13 @@ def train_task_policy(model: RobotModel, src: str, steps: int, seed: int, out_pa
     number. `log_dir` (a folder): the training curve, one row per rollout, written there at the end
     (`progress.csv` through SB3's logger: time/total_timesteps, rollout/ep_rew_mean, rollout/ep_len_mean
     (over the last 100 episodes), rollout/ep_dist_mean (m, their forward distance), time/steps_per_s
-    (this rollout's), PPO's train/*; and `curve.png`), each file replaced whole. `select_every` > 0: every
-    that many environment steps (rounded down to a multiple of n_envs) the deterministic policy runs
-    `select_episodes` episodes in `src` from the same held-out start states (environment seeded
-    `SELECT_SEED` + seed before each evaluation, apart from the final evaluation's seeds), through
-    stable-baselines3's `EvalCallback` (eval/mean_reward in the curve), and the checkpoint with the highest
-    mean return is the one saved and returned (`ppo.task_selected_step`: its step; the training itself is
-    the same bit for bit: evaluation draws nothing from the trainer's generators). Saves the
+    (this rollout's), PPO's train/*; and `curve.png`), each file replaced whole. `select_every` > 0: after
+    the PPO update that first passes each further `select_every` environment steps, and after the last, the
+    deterministic policy runs `select_episodes` episodes in `src` from the same held-out start states
+    (environment seeded `SELECT_SEED` + seed before each evaluation, apart from the final evaluation's
+    seeds; eval/mean_reward in the curve), and the checkpoint with the highest mean return is the one saved
+    and returned (`ppo.task_selected_step`: its step; the training itself is the same bit for bit:
+    evaluation draws nothing from the trainer's generators). Saves the
     stable-baselines3 zip at `out_path` (usable as `--policy`) and returns the PPO object."""
     import torch
     from stable_baselines3 import PPO
@@ -553,8 +553,7 @@ def train_task_policy(model: RobotModel, src: str, steps: int, seed: int, out_pa
             selector = _select_callback(lambda: Monitor(make_task_env(model, src, SELECT_SEED + seed,
                                                                       max_steps=max_steps, space=space,
                                                                       reward=reward, substeps=substeps, gait=gait)),
-                                        max(1, select_every // n_envs), select_episodes, SELECT_SEED + seed,
-                                        Path(out_path).parent)
+                                        select_every, select_episodes, SELECT_SEED + seed)
             callbacks.append(selector)
         tmp = None
         if log_dir is not None:
@@ -564,15 +563,16 @@ def train_task_policy(model: RobotModel, src: str, steps: int, seed: int, out_pa
             ppo.learn(steps, reset_num_timesteps=init_path is None, callback=CallbackList(callbacks))
             if selector is not None:
                 selector.take_best(ppo)
-                selector = None
             from simmatch.outputs import save_sb3
 
             save_sb3(ppo, out_path)
             if tmp is not None:
-                _finish_curve_log(ppo, tmp, Path(log_dir))
+                from .laikago import WALK_BAR_M, legged_spec
+
+                _finish_curve_log(ppo, tmp, Path(log_dir), WALK_BAR_M if legged_spec(model) is not None else HOP_BAR_M)
         finally:
-            if selector is not None:  # interrupted: its scratch folder goes
-                selector.discard()
+            if selector is not None:
+                selector.close()
             if tmp is not None:
                 import shutil
 
@@ -589,48 +589,56 @@ CURVE_PNG = "curve.png"
 SELECT_SEED = 10_000
 
 
-def _select_callback(make_env: Callable[[], gym.Env], every: int, episodes: int, env_seed: int, folder: Path):
-    """stable-baselines3's EvalCallback every `every` calls (n_envs steps each), its environment seeded
-    `env_seed` before each evaluation (the same start states for every checkpoint), keeping the best
-    checkpoint in a temporary folder in `folder`; `take_best(ppo)` loads it into ppo and sets
-    `ppo.task_selected_step`; `discard()` removes the folder (both close the environment)."""
-    import shutil
-    import tempfile
+def _select_callback(make_env: Callable[[], gym.Env], every: int, episodes: int, env_seed: int):
+    """A callback that, at the start of a rollout once `every` more environment steps have passed since its
+    last evaluation (the policy PPO has just updated) and when training ends, runs the deterministic policy
+    for `episodes` episodes (stable-baselines3's `evaluate_policy`) in one environment seeded `env_seed`
+    before each evaluation (the same start states for every checkpoint), logs eval/mean_reward and keeps the
+    parameters with the highest mean return in memory; `take_best(ppo)` loads them into ppo and sets
+    `ppo.task_selected_step`; `close()` closes the environment."""
+    import copy
 
-    from stable_baselines3.common.callbacks import EvalCallback
+    from stable_baselines3.common.callbacks import BaseCallback
+    from stable_baselines3.common.evaluation import evaluate_policy
     from stable_baselines3.common.vec_env import DummyVecEnv
 
-    class Select(EvalCallback):
+    class Select(BaseCallback):
         def __init__(self):
-            self.scratch = Path(tempfile.mkdtemp(prefix=".select-", dir=folder))
-            super().__init__(DummyVecEnv([make_env]), n_eval_episodes=episodes, eval_freq=every,
-                             best_model_save_path=str(self.scratch), deterministic=True, verbose=0, warn=False)
-            self.best_step = -1
+            super().__init__()
+            self.env = DummyVecEnv([make_env])
+            self.best, self.best_step, self.best_params = -np.inf, -1, None
+            self.next = every
+
+        def _evaluate(self) -> None:
+            self.env.seed(env_seed)
+            result = evaluate_policy(self.model, self.env, n_eval_episodes=episodes, deterministic=True)
+            mean = float(result[0])  # type: ignore[arg-type]  # (mean, std) without return_episode_rewards
+            # a row of its own in the curve, at the step of the checkpoint it evaluated
+            self.logger.record("time/total_timesteps", int(self.num_timesteps))
+            self.logger.record("eval/mean_reward", float(mean))
+            self.logger.dump(self.num_timesteps)
+            if mean > self.best:
+                self.best, self.best_step = float(mean), int(self.num_timesteps)
+                self.best_params = copy.deepcopy(self.model.get_parameters())
+
+        def _on_rollout_start(self) -> None:
+            if self.num_timesteps >= self.next:
+                self._evaluate()
+                self.next = self.num_timesteps + every
 
         def _on_step(self) -> bool:
-            if self.eval_freq > 0 and self.n_calls % self.eval_freq == 0:
-                self.eval_env.seed(env_seed)
-                before = self.best_mean_reward
-                out = super()._on_step()
-                if self.best_mean_reward > before:
-                    self.best_step = int(self.num_timesteps)
-                return out
             return True
 
-        def take_best(self, ppo) -> None:
-            try:
-                best = self.scratch / "best_model.zip"
-                if best.is_file():
-                    ppo.set_parameters(str(best), device="cpu")
-                    ppo.task_selected_step = self.best_step
-                else:  # no evaluation ran (fewer steps than select_every): the last policy
-                    ppo.task_selected_step = int(ppo.num_timesteps)
-            finally:
-                self.discard()
+        def _on_training_end(self) -> None:
+            self._evaluate()  # the policy after the last update
 
-        def discard(self) -> None:
-            self.eval_env.close()
-            shutil.rmtree(self.scratch, ignore_errors=True)
+        def take_best(self, ppo) -> None:
+            if self.best_params is not None:
+                ppo.set_parameters(self.best_params, exact_match=True, device="cpu")
+            ppo.task_selected_step = self.best_step if self.best_params is not None else int(ppo.num_timesteps)
+
+        def close(self) -> None:
+            self.env.close()
 
     return Select()
 
@@ -648,12 +656,12 @@ def _start_curve_log(ppo, folder: Path) -> Path:
     return tmp
 
 
-def _finish_curve_log(ppo, tmp: Path, folder: Path) -> None:
+def _finish_curve_log(ppo, tmp: Path, folder: Path, bar_m: float) -> None:
     from simmatch.outputs import write_text
 
     ppo.logger.close()
     write_text(folder / PROGRESS_CSV, (tmp / "progress.csv").read_text())
-    plot_curve(folder / PROGRESS_CSV, folder / CURVE_PNG)
+    plot_curve(folder / PROGRESS_CSV, folder / CURVE_PNG, bar_m)
 
 
 def _curve_callback():
@@ -686,10 +694,11 @@ _CURVE_PANELS = (("rollout/ep_rew_mean", "episode return (mean of the last 100)"
                  ("time/steps_per_s", "environment steps per second"))
 
 
-def plot_curve(csv_path, png_path) -> Path:
+def plot_curve(csv_path, png_path, bar_m: float | None = None) -> Path:
     """curve.png: the training curve of `progress.csv` (`train_task_policy`'s log_dir), one panel per
-    quantity against environment steps (episode return, length, forward distance, steps/s), written whole.
-    Raises OSError (OutputError) when it cannot be written."""
+    quantity against environment steps (episode return, with the held-out deterministic return of
+    --select-every where logged; length; forward distance, with the task's bar `bar_m` (m; default the
+    hopper's); steps/s), written whole. Raises OSError (OutputError) when it cannot be written."""
     import csv
 
     import matplotlib
@@ -710,11 +719,17 @@ def plot_curve(csv_path, png_path) -> Path:
     fig, axes = plt.subplots(2, 2, figsize=(9, 5.6))
     for ax, (key, title) in zip(axes.flat, _CURVE_PANELS):
         x, y = series(key)
-        ax.plot(x, y, marker="." if len(x) < 30 else None)
+        ax.plot(x, y, marker="." if len(x) < 30 else None, label="training episodes")
         ax.set_title(title, fontsize=9)
         ax.tick_params(labelsize=7)
+        if key == "rollout/ep_rew_mean":
+            xe, ye = series("eval/mean_reward")
+            if len(xe):
+                ax.plot(xe, ye, "o-", ms=3, label="held-out, deterministic (--select-every)")
+                ax.legend(fontsize=7)
         if key == "rollout/ep_dist_mean" and len(y):
-            ax.axhline(HOP_BAR_M, color="0.5", ls=":", lw=1, label=f"the hopper's bar: {HOP_BAR_M} m")
+            bar = HOP_BAR_M if bar_m is None else bar_m
+            ax.axhline(bar, color="0.5", ls=":", lw=1, label=f"the task's bar: {bar} m")
             ax.legend(fontsize=7)
     for ax in axes[1]:
         ax.set_xlabel("environment steps", fontsize=8)

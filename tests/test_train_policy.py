@@ -266,3 +266,44 @@ def test_interrupted_training_leaves_no_folder_and_an_older_one_as_it_was(tmp_pa
         assert p.returncode == code and len(lines) == 1 and "no file left half-written" in lines[0], err
         assert sorted(e.name for e in tmp_path.iterdir()) == ["old"]  # nothing of the run, no temporary
         assert _tree(old) == before
+
+
+def test_select_every_keeps_the_best_evaluated_checkpoint(tmp_path, capsys):
+    """--select-every: the same training bit for bit (the last policy equals a run without selection), and the
+    kept policy is the evaluated checkpoint with the highest mean return on the held-out start states
+    (SELECT_SEED + seed, the same for every checkpoint), at least the last one's; eval/mean_reward is in the
+    training curve."""
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.evaluation import evaluate_policy
+    from stable_baselines3.common.monitor import Monitor
+    from stable_baselines3.common.vec_env import DummyVecEnv
+
+    from simmatch.gail.behavior import SELECT_SEED, make_task_env
+    from simmatch.registry import load_model
+
+    # three rollouts of 2 x 1024 steps: three PPO updates, evaluated after the first, second and last
+    common = ["train-policy", "hopper", "--steps", "6144", "--n-envs", "2", "--max-steps", "30", "--json", "-q"]
+    assert main([*common, "--out", str(tmp_path / "last")]) == 0
+    last = json.loads(capsys.readouterr().out)
+    assert last["selected_step"] is None
+    assert main([*common, "--select-every", "2048", "--select-episodes", "3", "--out", str(tmp_path / "sel")]) == 0
+    sel = json.loads(capsys.readouterr().out)
+    assert sel["config"]["select_every"] == 2048 and sel["selected_step"] in (2048, 4096, 6144)
+    rows = list(csv.DictReader(open(tmp_path / "sel" / "progress.csv")))
+    assert len([r for r in rows if r.get("eval/mean_reward")]) >= 2
+    hopper = load_model("hopper")
+
+    def held_out_return(path):
+        env = DummyVecEnv([lambda: Monitor(make_task_env(hopper, "bullet", SELECT_SEED, max_steps=30))])
+        env.seed(SELECT_SEED)
+        mean, _ = evaluate_policy(PPO.load(str(path), device="cpu"), env, n_eval_episodes=3, deterministic=True)
+        env.close()
+        return mean
+
+    kept, final = held_out_return(tmp_path / "sel" / "policy.zip"), held_out_return(tmp_path / "last" / "policy.zip")
+    assert kept >= final
+    p_sel, p_last = _params(tmp_path / "sel" / "policy.zip"), _params(tmp_path / "last" / "policy.zip")
+    same = all(np.array_equal(p_sel[k], p_last[k]) for k in p_last)
+    assert same == (sel["selected_step"] == 6144)
+    if not same:
+        assert kept > final
