@@ -796,8 +796,8 @@ TRANSFER = {
         "assets/policies/laikago_bullet",
         ("--policy", "assets/policies/laikago_bullet", "--model", "laikago", "--src", "bullet", "--targets",
          "bullet:emf", *_BUDGET), "reports/transfer_laikago", _transfer_expect("laikago"), {"substeps": 2},
-        "the shipped Laikago walking policy (train-policy --substeps 2 --gait trot: 250 Hz, a residual over the "
-        "scripted trot), learn-dyn's defaults with the policy as behaviour at its 250 Hz (substeps 2)",
+        "the shipped Laikago walking policy (train-policy --substeps 2 --gait balanced-trot: 250 Hz, a residual "
+        "over the balanced trot), learn-dyn's defaults with the policy as behaviour at its 250 Hz (substeps 2)",
         pending=True),
 }
 # learn-dyn fields added after runs were made, whose default is what those runs did
