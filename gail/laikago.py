@@ -266,7 +266,8 @@ GAITS = ("none", "trot", "balanced-trot")
 # residual, trading distance for standing, drops below the 1 m bar (0-6 of 10 from 550k to 1M steps): not
 # used. The residual is scaled by 0.1 (at most 10 N m on Laikago's 100 N m joints): with the trot's
 # full-scale residual PPO's first updates move the policy's mean by a few N m and the deterministic policy
-# falls in 10 of 10 episodes after 50k steps (train-policy --log-std-init -2, seeds 100-109).
+# falls in 10 of 10 episodes after 50k steps (train-policy --log-std-init -2, seeds 100-109; measured with
+# the pitch reflex still in the gait).
 BALANCED_TROT = {"amp_scale": 1.5, "roll_gain": 0.7, "roll_rate_gain": -0.06, "pitch_gain": 0.0,
                  "residual_scale": 0.1}
 
