@@ -227,7 +227,7 @@ def test_laikago_block_from_its_study(tmp_path, laikago_block, capsys):
     assert text.startswith("**Measured** (`python benchmarks/transfer_study.py --policy assets/policies/laikago_bullet "
                            "--model laikago --src bullet --targets bullet:emf --seeds 0-2 --refine-steps 100000 "
                            "--episodes 5 --ensemble 3 --out reports/transfer_laikago`: the shipped Laikago walking "
-                           "policy (train-policy --substeps 2 --gait trot")
+                           "policy (train-policy --substeps 2 --gait balanced-trot")
     assert "| bullet:emf | 1 | 100.0 | 200.0 | 300.0 | 400.0 |" in text
     readme, store = tmp_path / "README.md", tmp_path / "store.json"
     readme.write_text((ROOT / "README.md").read_text())
