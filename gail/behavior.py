@@ -613,10 +613,20 @@ def _select_callback(make_env: Callable[[], gym.Env], every: int, episodes: int,
             self.env.seed(env_seed)
             result = evaluate_policy(self.model, self.env, n_eval_episodes=episodes, deterministic=True)
             mean = float(result[0])  # type: ignore[arg-type]  # (mean, std) without return_episode_rewards
-            # a row of its own in the curve, at the step of the checkpoint it evaluated
-            self.logger.record("time/total_timesteps", int(self.num_timesteps))
-            self.logger.record("eval/mean_reward", float(mean))
-            self.logger.dump(self.num_timesteps)
+            # a row of its own in the curve, at the step of the checkpoint it evaluated; the values PPO's
+            # update has logged but not yet written (train/*, written with the next rollout's row) are set
+            # aside and put back, so that the rollout rows are those of a run without --select-every
+            lg = self.logger
+            values, counts, excluded = dict(lg.name_to_value), dict(lg.name_to_count), dict(lg.name_to_excluded)
+            lg.name_to_value.clear()
+            lg.name_to_count.clear()
+            lg.name_to_excluded.clear()
+            lg.record("time/total_timesteps", int(self.num_timesteps))
+            lg.record("eval/mean_reward", float(mean))
+            lg.dump(self.num_timesteps)
+            lg.name_to_value.update(values)
+            lg.name_to_count.update(counts)
+            lg.name_to_excluded.update(excluded)
             if mean > self.best:
                 self.best, self.best_step = float(mean), int(self.num_timesteps)
                 self.best_params = copy.deepcopy(self.model.get_parameters())

@@ -309,6 +309,33 @@ def test_select_every_keeps_the_best_evaluated_checkpoint(tmp_path, capsys):
         assert kept > final
 
 
+def test_select_every_eval_rows_leave_the_rollout_rows_as_without_it(tmp_path, capsys):
+    """--select-every's eval rows in progress.csv hold only the step and eval/mean_reward; each rollout's row
+    (its episode statistics and the train/* of the PPO update before it) is the one a run without
+    --select-every writes (an evaluation at a rollout's start used to write the pending train/* into its
+    own row, leaving that rollout's row without them)."""
+    common = ["train-policy", "hopper", "--steps", "6144", "--n-envs", "2", "--max-steps", "20", "--json", "-q"]
+    assert main([*common, "--out", str(tmp_path / "last")]) == 0
+    assert main([*common, "--select-every", "2048", "--select-episodes", "1", "--out", str(tmp_path / "sel")]) == 0
+    capsys.readouterr()
+
+    def rows(name):
+        return list(csv.DictReader((tmp_path / name / "progress.csv").read_text().splitlines()))
+
+    timing = ("time/fps", "time/time_elapsed", "time/steps_per_s")  # wall-clock: differ run to run
+    plain, sel = rows("last"), rows("sel")
+    evals = [r for r in sel if r.get("eval/mean_reward")]
+    assert [int(r["time/total_timesteps"]) for r in evals] == [2048, 4096, 6144]
+    for r in evals:
+        assert {k for k, v in r.items() if v != ""} == {"time/total_timesteps", "eval/mean_reward"}, r
+    rollouts = [r for r in sel if not r.get("eval/mean_reward")]
+    assert len(rollouts) == len(plain) == 3
+    assert all(r.get("train/approx_kl") for r in plain[1:])
+    for a, b in zip(plain, rollouts):
+        assert {k: v for k, v in a.items() if k not in timing} == \
+            {k: v for k, v in b.items() if k not in timing and k != "eval/mean_reward"}
+
+
 def test_shipped_laikago_policy_walks_forward_without_falling():
     """The shipped Laikago walker (train-policy laikago ... --gait balanced-trot --substeps 2 --select-every
     50000, its config.json) does the task at its own rate and gait: >= WALK_BAR_M forward in 500 control
