@@ -172,3 +172,25 @@ def _same_torques(model, module, ppo):
         a, _ = ppo.predict(task_obs(model, s).astype(np.float32), deterministic=True)
         assert tau.shape == (model.dof,)
         np.testing.assert_allclose(tau, torques(model, a), rtol=1e-5, atol=1e-6)
+
+
+def test_gap_refuses_a_gait_policy_zip_away_from_its_config(tmp_path, capsys):
+    """A policy over a gait (the shipped Laikago walker: balanced-trot) acts on the gait's time: `gap -s
+    policy=` refuses it in one line pointing to learn-dyn --policy. The refusal read only the folder's
+    config.json: the zip copied on its own (it keeps its gait as `task_gait`) was told "there is no
+    policy.pt (train it again)", a remedy that cannot work."""
+    import shutil
+    from pathlib import Path
+
+    shipped = Path(__file__).resolve().parents[1] / "assets" / "policies" / "laikago_bullet" / "policy.zip"
+    (tmp_path / "alone").mkdir()
+    shutil.copy(shipped, tmp_path / "alone" / "walker.zip")
+    shutil.copy(shipped, tmp_path / "alone" / "policy.zip")
+    for given in ("walker.zip", ""):  # the zip, and a folder holding only policy.zip
+        rc = main(["gap", "laikago", "-s", f"policy={tmp_path / 'alone' / given}", "--horizon", "5",
+                   "--out", str(tmp_path / "gap"), "-q"])
+        err = capsys.readouterr().err
+        lines = [ln for ln in err.splitlines() if ln.strip()]
+        assert rc == 2 and len(lines) == 1, err
+        assert "balanced-trot gait" in lines[0] and "learn-dyn --policy" in lines[0], lines[0]
+        assert not (tmp_path / "gap").exists()

@@ -331,17 +331,26 @@ def load_policy(path: str) -> Callable[..., Any]:
 
 
 def _refuse_gait_policy(path: str) -> None:
-    """A train-policy policy over a gait (`train-policy --gait trot`, recorded in its folder's config.json)
-    acts on the gait's time as well as the state: not a state -> torques scenario (UsageError)."""
+    """A train-policy policy over a gait (`train-policy --gait trot`, recorded in its folder's config.json
+    and in its policy.zip's `data` record as `task_gait`, so a zip copied away from its folder is known
+    too) acts on the gait's time as well as the state: not a state -> torques scenario (UsageError)."""
+    import contextlib
     import json
 
     folder = Path(path) if Path(path).is_dir() else Path(path).parent
-    try:
+    gait: object = None
+    where = "config.json"
+    with contextlib.suppress(OSError, ValueError, AttributeError):
         gait = json.loads((folder / "config.json").read_text(encoding="utf-8")).get("gait", "none")
-    except (OSError, ValueError, AttributeError):
-        return
+    if gait in (None, "none"):
+        zp = folder / "policy.zip" if Path(path).is_dir() else Path(path)
+        try:
+            with zipfile.ZipFile(zp) as z:
+                gait, where = json.loads(z.read("data")).get("task_gait", "none"), f"{zp.name}'s task_gait"
+        except (OSError, KeyError, ValueError, AttributeError, zipfile.BadZipFile):
+            return
     if gait not in (None, "none"):
-        raise UsageError(f"{path}: a train-policy policy over the {gait} gait (config.json); its action depends "
+        raise UsageError(f"{path}: a train-policy policy over the {gait} gait ({where}); its action depends "
                          "on the gait's time, which a state -> torques scenario does not have: run it with "
                          "`simmatch learn-dyn --policy`")
 
