@@ -77,7 +77,9 @@ def _worker(remote, parent_remote, fns: CloudpickleWrapper) -> None:
     """A worker process's loop. A forked worker inherits the caller's signal handlers (the CLI's raise
     on SIGINT/SIGTERM, which would print a traceback from the worker): Ctrl-C, sent to the whole
     process group, is the caller's to handle (it closes the workers), and SIGTERM (the caller's exit
-    terminates its daemonic workers) ends the worker quietly."""
+    terminates its daemonic workers) ends the worker quietly. A caller that closed its end of the pipe
+    while a command was under way (interrupted in the middle of a step, it closes the workers without
+    waiting for every answer) ends the worker quietly too, without a BrokenPipeError traceback."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -100,11 +102,13 @@ def _worker(remote, parent_remote, fns: CloudpickleWrapper) -> None:
         except (EOFError, KeyboardInterrupt):
             break
         try:
-            out = _handle(envs, cmd, data)
+            answer = (True, _handle(envs, cmd, data))
         except Exception:
-            remote.send((False, traceback.format_exc(limit=8)))
-            continue
-        remote.send((True, out))
+            answer = (False, traceback.format_exc(limit=8))
+        try:
+            remote.send(answer)
+        except OSError:  # the caller has gone (interrupted while this worker stepped): nobody to answer
+            break
         if cmd == "close":
             break
     remote.close()

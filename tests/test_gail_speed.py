@@ -135,3 +135,39 @@ def test_a_worker_leaves_the_callers_signals_to_the_caller():
         assert p1.exitcode == -signal.SIGTERM  # killed by the signal, not by an exception (exit code 1)
     finally:
         venv.close()  # skips the dead worker
+
+
+class _SlowCloseEnv:
+    """CartPole whose close takes 0.5 s: its worker answers `close` after the caller has gone."""
+
+    def __init__(self):
+        import gymnasium as gym
+
+        self.env = gym.make("CartPole-v1")
+        self.observation_space, self.action_space = self.env.observation_space, self.env.action_space
+        self.render_mode, self.spec, self.metadata = None, None, {}
+
+    def __getattr__(self, name):
+        return getattr(self.env, name)
+
+    def close(self):
+        import time
+
+        time.sleep(0.5)
+        self.env.close()
+
+
+def test_a_worker_whose_caller_closed_mid_command_ends_quietly(capfd):
+    """Interrupted while a worker stepped (a Ctrl-C to train-policy --env-workers 2 in the middle of a
+    rollout), the caller closes the workers and reads one answer each: the worker's answer to `close`
+    then went to a closed pipe and the worker printed a BrokenPipeError traceback ('Process
+    ForkProcess-1: ...') under the one-line 'interrupted' message. It now ends quietly, exit code 0."""
+    venv = ProcessVecEnv([_SlowCloseEnv, _SlowCloseEnv], 2)
+    venv.reset()
+    p, = venv.processes
+    venv.remotes[0].send(("env_method", ("reset", (), {}, [0])))  # a command whose answer is never read
+    venv.close()
+    p.join(10)
+    err = capfd.readouterr().err
+    assert "Traceback" not in err and "BrokenPipeError" not in err, err
+    assert p.exitcode == 0
