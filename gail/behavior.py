@@ -584,8 +584,9 @@ def train_task_policy(model: RobotModel, src: str, steps: int, seed: int, out_pa
 
 PROGRESS_CSV = "progress.csv"
 CURVE_PNG = "curve.png"
-# train-policy --select-every: the held-out start states are those of the seeds from here on (the final
-# evaluations use seed, seed + 1, ...)
+# train-policy --select-every: each evaluation's environment is seeded SELECT_SEED + seed, its first episode
+# reset with that seed and the others drawing on from the same generator (only a reset draws: the same start
+# states for every checkpoint); the final evaluations reset with seed, seed + 1, ...
 SELECT_SEED = 10_000
 
 

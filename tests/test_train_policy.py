@@ -336,6 +336,44 @@ def test_select_every_eval_rows_leave_the_rollout_rows_as_without_it(tmp_path, c
             {k: v for k, v in b.items() if k not in timing and k != "eval/mean_reward"}
 
 
+def test_select_every_meets_the_same_start_states_whatever_the_policy():
+    """--select-every's evaluations start from the same states for every checkpoint: the environment is
+    reseeded with SELECT_SEED + seed, its first reset takes that seed and the later ones draw on from the
+    same generator (only a reset draws), so episodes of other lengths (another policy) leave the start states
+    as they were. Episode k > 0 is not the reset with SELECT_SEED + seed + k (README said "seeds 10000 + seed
+    on")."""
+    from stable_baselines3.common.monitor import Monitor
+    from stable_baselines3.common.vec_env import DummyVecEnv
+
+    from simmatch.gail.behavior import SELECT_SEED, make_task_env
+    from simmatch.registry import load_model
+
+    hopper = load_model("hopper")
+
+    def starts(action):
+        env = DummyVecEnv([lambda: Monitor(make_task_env(hopper, "bullet", SELECT_SEED, max_steps=15))])
+        env.seed(SELECT_SEED)
+        out, obs, lengths, n = [env.reset()[0].copy()], None, [], 0
+        while len(out) < 3:
+            obs, _, done, _ = env.step(np.full((1, env.action_space.shape[0]), action))
+            n += 1
+            if done[0]:
+                out.append(obs[0].copy())  # the next episode's first observation (auto-reset)
+                lengths.append(n)
+                n = 0
+        env.close()
+        return np.array(out), lengths
+
+    still, l_still = starts(0.0)
+    pushed, l_pushed = starts(1.0)
+    assert l_still != l_pushed  # the episodes differ...
+    np.testing.assert_array_equal(still, pushed)  # ...their start states do not
+    alone = make_task_env(hopper, "bullet", 0, max_steps=15)
+    assert np.array_equal(alone.reset(seed=SELECT_SEED)[0], still[0])
+    assert not np.allclose(alone.reset(seed=SELECT_SEED + 1)[0], still[1])
+    alone.close()
+
+
 def test_shipped_laikago_policy_walks_forward_without_falling():
     """The shipped Laikago walker (train-policy laikago ... --gait balanced-trot --substeps 2 --select-every
     50000, its config.json) does the task at its own rate and gait: >= WALK_BAR_M forward in 500 control
