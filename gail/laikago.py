@@ -62,8 +62,8 @@ def legged_spec(model: RobotModel) -> LeggedSpec | None:
 
 def _legged_spec(model: RobotModel) -> LeggedSpec | None:
     """The spec of a known legged robot (Laikago: floating root `chassis`, feet toeFR/FL/RR/RL, joints
-    <leg>_hip_motor_2_chassis_joint, <leg>_upper_leg_2_hip_motor_joint, <leg>_lower_leg_2_upper_leg_joint),
-    None for any other model."""
+    <leg>_hip_motor_2_chassis_joint, <leg>_upper_leg_2_hip_motor_joint, <leg>_lower_leg_2_upper_leg_joint,
+    the chassis frame x forward, y left, z up: `_torso_frame_forward`), None for any other model."""
     if not model.floating:
         return None
     names = {l.name for l in model.links}
@@ -76,12 +76,31 @@ def _legged_spec(model: RobotModel) -> LeggedSpec | None:
         knee = tuple(jn.index(f"{leg}_lower_leg_2_upper_leg_joint") for leg in LAIKAGO_LEGS)
     except ValueError:
         return None
+    if not _torso_frame_forward(model, hip):
+        return None
     q = np.zeros(model.dof)
     q[list(thigh)], q[list(knee)] = STAND_THIGH, STAND_KNEE
     hip_x = tuple(_hip_axis_x(model, model.dof_joints[i]) for i in hip)
     # measured in PyBullet's matched build: toe centre 0.512 m below the chassis origin in this pose,
     # toe sphere radius 0.03 m
     return LeggedSpec("chassis", LAIKAGO_FEET, tuple(float(x) for x in q), 0.545, hip, thigh, knee, hip_x)
+
+
+def _torso_frame_forward(model: RobotModel, hip: tuple[int, ...]) -> bool:
+    """Whether the torso's frame is the one the spec assumes (x forward, y left, z up: the standing state's
+    identity orientation, the roll and pitch reflexes): the front hips (FR, FL) lie ahead of the rear ones
+    (origin x), the right ones (FR, RR) right of the left ones (origin y), and each hip axis lies along x.
+    pybullet_data's laikago_toes.urdf (y up, z forward: its users rotate it at load) has the same names and
+    fails this: standing it upright would lay it on its side."""
+    from scipy.spatial.transform import Rotation
+
+    joints = [model.dof_joints[i] for i in hip]
+    xyz = np.array([j.origin.xyz for j in joints], float)
+    axes = np.array([Rotation.from_euler("xyz", j.origin.rpy).apply(np.asarray(j.axis, float)) for j in joints])
+    axes /= np.maximum(np.linalg.norm(axes, axis=1, keepdims=True), 1e-12)
+    return bool(min(xyz[0, 0], xyz[1, 0]) > max(xyz[2, 0], xyz[3, 0])
+                and max(xyz[0, 1], xyz[2, 1]) < min(xyz[1, 1], xyz[3, 1])
+                and np.all(np.abs(axes[:, 0]) > 0.9))
 
 
 def _hip_axis_x(model: RobotModel, joint) -> float:
@@ -283,7 +302,8 @@ def make_gait(name: str, model: RobotModel, dt: float) -> TrotBehaviour | None:
         raise ValueError(f"unknown gait {name!r}: choose one of {', '.join(GAITS)}")
     spec = legged_spec(model)
     if spec is None:
-        raise ValueError(f"gait {name} needs a legged robot (Laikago); {model.name} is not one")
+        raise ValueError(f"gait {name} needs a legged robot (Laikago, its torso frame x forward and z up); "
+                         f"{model.name} is not one")
     return TrotBehaviour(model, spec, dt=dt, **(BALANCED_TROT if name == "balanced-trot" else {}))
 
 

@@ -3,6 +3,7 @@ from each source engine, the scripted trot walks in PyBullet and MuJoCo, early t
 torso touches the floor, the notes' observation, and a tiny learn-dyn run end to end."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -427,6 +428,29 @@ def test_hip_axis_signs_follow_the_urdf(laikago):
     Laikago has its right hips about -x and its left hips about +x."""
     spec = legged_spec(laikago)
     assert spec.hip_x == (-1.0, 1.0, -1.0, 1.0)  # FR, FL, RR, RL
+
+
+def test_a_laikago_urdf_with_its_torso_frame_turned_gets_no_legged_spec(tmp_path, capsys, laikago):
+    """pybullet_data's laikago_toes.urdf has Laikago's names but its chassis frame is y up, z forward (its
+    users rotate it at load): it was taken as Laikago, stood on its side (the standing state's identity
+    orientation) with every hip_x +1 (its hip axes along the frame's z), and `train-policy FILE --gait
+    balanced-trot` trained a policy that fell after 2 control steps. It has no legged spec now, and the
+    gait is refused in one line, exit 2, nothing written; the z-up file (the registry's) keeps its spec."""
+    import pybullet_data
+
+    from simmatch.cli.app import main
+
+    folder = Path(pybullet_data.getDataPath()) / "laikago"
+    assert legged_spec(load_model(str(folder / "laikago_toes.urdf"))) is None
+    zup = legged_spec(load_model(str(folder / "laikago_toes_zup.urdf")))
+    assert zup is not None and zup == legged_spec(laikago)
+    out = tmp_path / "pol"
+    rc = main(["train-policy", str(folder / "laikago_toes.urdf"), "--gait", "balanced-trot", "--steps", "64",
+               "--out", str(out), "-q"])
+    err = capsys.readouterr().err
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert rc == 2 and len(lines) == 1 and "--gait balanced-trot" in lines[0] and "x forward" in lines[0], err
+    assert not out.exists() and list(tmp_path.iterdir()) == []
 
 
 def test_roll_and_pitch_reflexes_move_hip_and_thigh_targets(laikago):
