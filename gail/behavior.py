@@ -547,6 +547,8 @@ def train_task_policy(model: RobotModel, src: str, steps: int, seed: int, out_pa
                       policy_kwargs=dict(net_arch=list(st.net_arch), log_std_init=st.log_std_init))
         # SB3 saves the object's attributes: these travel in its zip (`policy_task`, `policy_reward`)
         ppo.__dict__.update(task_substeps=substeps, task_gait=gait, task_fall_s=float(reward.fall_s))
+        # the step a --select-every run kept (`take_best`) is this run's: one loaded from init_path's zip is not
+        ppo.__dict__.pop("task_selected_step", None)
         callbacks = [_progress_callback(steps, log)] if progress else []
         selector = None
         if select_every > 0:

@@ -374,6 +374,25 @@ def test_select_every_meets_the_same_start_states_whatever_the_policy():
     alone.close()
 
 
+def test_a_policy_fine_tuned_from_a_selected_one_does_not_keep_its_selected_step(tmp_path):
+    """The shipped walker's zip records the checkpoint its --select-every run kept (task_selected_step
+    802816). Fine-tuned from it (the transfer study's refinement: train_task_policy(init_path=...)), the
+    new zip carried that step on, a record of a run it is not; it holds none now (no selection ran)."""
+    import zipfile
+
+    from simmatch.gail.behavior import train_task_policy
+    from simmatch.registry import load_model
+
+    shipped = _shipped("laikago_bullet") / "policy.zip"
+    assert json.loads(zipfile.ZipFile(shipped).read("data"))["task_selected_step"] == 802816
+    out = tmp_path / "ft.zip"
+    ppo = train_task_policy(load_model("laikago"), "bullet", 64, 0, out, n_envs=1, log=lambda *a: None,
+                            progress=False, init_path=str(shipped), max_steps=20)
+    data = json.loads(zipfile.ZipFile(out).read("data"))
+    assert "task_selected_step" not in data and not hasattr(ppo, "task_selected_step")
+    assert (data["task_gait"], data["task_substeps"]) == ("balanced-trot", 2)  # the policy's task is kept
+
+
 def test_shipped_laikago_policy_walks_forward_without_falling():
     """The shipped Laikago walker (train-policy laikago ... --gait balanced-trot --substeps 2 --select-every
     50000, its config.json) does the task at its own rate and gait: >= WALK_BAR_M forward in 500 control
