@@ -767,9 +767,7 @@ class TransferBlock:
     args: the command's options besides --out and --quiet (they hold --policy POLICY); out: the --out folder
     the block's text names; expect: transfer.json's settings besides the policy (`transfer.settings_record`);
     ld: learn-dyn config fields of the study's runs that are not learn-dyn's defaults (the policy's own
-    substeps); what: the block's words for the policy and its runs; pending: README has no markers for it
-    yet (its study has not been run): left out of BLOCKS (every mode that measures, checks or renders all
-    blocks) until they are added, when this becomes False."""
+    substeps); what: the block's words for the policy and its runs."""
 
     policy: str
     args: tuple[str, ...]
@@ -777,7 +775,6 @@ class TransferBlock:
     expect: dict
     ld: dict
     what: str
-    pending: bool = False
 
 
 def _transfer_expect(model: str) -> dict:
@@ -797,8 +794,7 @@ TRANSFER = {
         ("--policy", "assets/policies/laikago_bullet", "--model", "laikago", "--src", "bullet", "--targets",
          "bullet:emf", *_BUDGET), "reports/transfer_laikago", _transfer_expect("laikago"), {"substeps": 2},
         "the shipped Laikago walking policy (train-policy --substeps 2 --gait balanced-trot: 250 Hz, a residual "
-        "over the balanced trot), learn-dyn's defaults with the policy as behaviour at its 250 Hz (substeps 2)",
-        pending=True),
+        "over the balanced trot), learn-dyn's defaults with the policy as behaviour at its 250 Hz (substeps 2)"),
 }
 # learn-dyn fields added after runs were made, whose default is what those runs did
 LD_ADDED = {"trot_amp": 1.0}
@@ -973,7 +969,7 @@ class Block:
     slow: bool = False  # a learning run (minutes)
 
 
-ALL_BLOCKS = {b.name: b for b in (
+BLOCKS = {b.name: b for b in (
     Block("gap_hopper_drop", "simmatch gap --model hopper -s drop -s sine -s random --json, six pairs",
           measure_gap_hopper, render_gap_hopper),
     Block("gap_pendulums", "simmatch gap --model pendulum|double-pendulum -s sine -s random --horizon 500 "
@@ -995,8 +991,6 @@ ALL_BLOCKS = {b.name: b for b in (
     *(Block(n, "python benchmarks/transfer_study.py " + " ".join(t.args), measure_transfer(n), render_transfer(n),
             slow=True) for n, t in TRANSFER.items()),
 )}
-# the blocks README holds: a pending transfer block (no markers yet) is taken only with --from-run
-BLOCKS = {n: b for n, b in ALL_BLOCKS.items() if not (n in TRANSFER and TRANSFER[n].pending)}
 
 
 def all_names() -> list[str]:
@@ -1005,7 +999,7 @@ def all_names() -> list[str]:
 
 def render(name: str, measurement: dict) -> str:
     """The exact README text of result block NAME for a measurement dict (pure: no engine runs)."""
-    return ALL_BLOCKS[name].render(measurement)
+    return BLOCKS[name].render(measurement)
 
 
 def load_store() -> dict:
@@ -1108,11 +1102,6 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     STORE = args.store or STORE
 
-    pending = [n for n in args.only if n in ALL_BLOCKS and n not in BLOCKS]
-    if pending:
-        print(f"error: --only {pending[0]}: README has no markers for it yet (its study has not been run); take it "
-              f"with --from-run {pending[0]}=FOLDER once they are added", file=sys.stderr)
-        return 2
     unknown = [n for n in args.only if n not in all_names()]
     if unknown:
         print(f"error: unknown block {', '.join(unknown)} (known: {', '.join(all_names())})", file=sys.stderr)
@@ -1173,7 +1162,7 @@ def main(argv=None) -> int:
             except InputError as e:
                 print(f"error: {e}", file=sys.stderr)
                 return 2
-            if name not in blocks:  # a pending block (`TransferBlock.pending`): its markers are not there yet
+            if name not in blocks:  # its markers are not in this README
                 print(f"error: {args.readme}: no markers for {name} (add {OPEN.format(name)} and "
                       f"{CLOSE.format(name)} where its block goes)", file=sys.stderr)
                 return 2

@@ -170,11 +170,10 @@ def laikago_block(tmp_path, monkeypatch):
 
 def test_the_blocks_share_one_path():
     """Each transfer block is one table entry: its command names its policy and its --model, its settings
-    are the study's record of that command (`transfer_study.build_config` with the options given), and the
-    Laikago block is left out of BLOCKS (README has no markers for it yet) but rendered by the same code."""
+    are the study's record of that command (`transfer_study.build_config` with the options given), and both
+    are README blocks rendered by the same code."""
     assert set(rr.TRANSFER) == {"transfer_hopper", "transfer_laikago"}
-    assert "transfer_hopper" in rr.BLOCKS and "transfer_laikago" not in rr.BLOCKS
-    assert "transfer_laikago" in rr.ALL_BLOCKS and "transfer_laikago" not in rr.all_names()
+    assert {"transfer_hopper", "transfer_laikago"} <= set(rr.BLOCKS) and "transfer_laikago" in rr.all_names()
     lk = rr.TRANSFER["transfer_laikago"]
     assert " ".join(lk.args) == ("--policy assets/policies/laikago_bullet --model laikago --src bullet --targets "
                                  "bullet:emf --seeds 0-2 --refine-steps 100000 --episodes 5 --ensemble 3")
@@ -219,7 +218,7 @@ def test_laikago_block_without_its_policy_is_one_line_exit_2(tmp_path, monkeypat
 
 def test_laikago_block_from_its_study(tmp_path, laikago_block, capsys):
     """A study of the Laikago block's command (its runs at the policy's substeps 2) is taken: refused in one
-    line while README has no markers for it, written between them once they are there; a run at learn-dyn's
+    line by a README without its markers, written between them in one with them; a run at learn-dyn's
     default substeps (10) is not the block's."""
     study = _study(tmp_path, "transfer_laikago")
     m = rr.transfer_from_run("transfer_laikago", study)
@@ -230,12 +229,14 @@ def test_laikago_block_from_its_study(tmp_path, laikago_block, capsys):
                            "policy (train-policy --substeps 2 --gait balanced-trot")
     assert "| bullet:emf | 1 | 100.0 | 200.0 | 300.0 | 400.0 |" in text
     readme, store = tmp_path / "README.md", tmp_path / "store.json"
-    readme.write_text((ROOT / "README.md").read_text())
+    full = (ROOT / "README.md").read_text()
+    i, j = full.index("<!-- results:transfer_laikago -->"), full.index("<!-- /results:transfer_laikago -->")
+    readme.write_text(full[:i] + full[j + len("<!-- /results:transfer_laikago -->"):])
     before = readme.read_text()
     argv = ["--from-run", f"transfer_laikago={study}", "--readme", str(readme), "--store", str(store)]
     assert rr.main(argv) == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"error: {readme}: no markers for transfer_laikago (add <!-- results:transfer_laikago -->")
+    assert err.startswith(f"error: {readme}: no markers for transfer_laikago")
     assert len(err.strip().splitlines()) == 1 and readme.read_text() == before and not store.exists()
     readme.write_text(before + "\n<!-- results:transfer_laikago -->\nnone yet\n<!-- /results:transfer_laikago -->\n")
     assert rr.main(argv) == 0
@@ -251,13 +252,3 @@ def test_laikago_block_from_its_study(tmp_path, laikago_block, capsys):
     with pytest.raises(rr.InputError, match="settings model='hopper', block transfer_laikago runs model='laikago'"):
         rr.transfer_from_run("transfer_laikago", _study(tmp_path / "hop", "transfer_laikago", model="hopper"))
 
-
-def test_only_a_pending_block_is_one_line_exit_2(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(rr, "STORE", rr.STORE)
-    readme = tmp_path / "README.md"
-    readme.write_text((ROOT / "README.md").read_text())
-    assert rr.main(["--render", "--only", "transfer_laikago", "--readme", str(readme), "--store",
-                    str(tmp_path / "s.json")]) == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "--only transfer_laikago: README has no markers for it yet" in err[0]
-    assert readme.read_text() == (ROOT / "README.md").read_text()
