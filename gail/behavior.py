@@ -98,17 +98,23 @@ def policy_task(ppo) -> tuple[int, str]:
     return int(getattr(ppo, "task_substeps", TASK_SUBSTEPS)), str(getattr(ppo, "task_gait", "none"))
 
 
-def policy_task_of(path) -> tuple[int, str]:
-    """`policy_task` of a policy zip without loading its networks (the zip's `data` record); a zip that
-    cannot be read gives the defaults (loading it reports the damage)."""
+def _zip_record(path) -> dict:
+    """A stable-baselines3 zip's `data` record (its saved attributes, JSON) without loading its networks;
+    {} for a zip that cannot be read (loading it reports the damage)."""
     import json
     import zipfile
 
     try:
         with zipfile.ZipFile(path) as z:
-            data = json.loads(z.read("data"))
+            return json.loads(z.read("data"))
     except (OSError, KeyError, ValueError, zipfile.BadZipFile):
-        data = {}
+        return {}
+
+
+def policy_task_of(path) -> tuple[int, str]:
+    """`policy_task` of a policy zip without loading its networks (the zip's `data` record); a zip that
+    cannot be read gives the defaults (loading it reports the damage)."""
+    data = _zip_record(path)
     return int(data.get("task_substeps", TASK_SUBSTEPS)), str(data.get("task_gait", "none"))
 
 
@@ -123,15 +129,7 @@ def policy_reward(ppo) -> TaskReward:
 def policy_reward_of(path) -> TaskReward:
     """`policy_reward` of a policy zip without loading its networks (the zip's `data` record); a zip that
     cannot be read gives the default (loading it reports the damage)."""
-    import json
-    import zipfile
-
-    try:
-        with zipfile.ZipFile(path) as z:
-            data = json.loads(z.read("data"))
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
-        data = {}
-    return TaskReward(fall_s=float(data.get("task_fall_s", TaskReward.fall_s)))
+    return TaskReward(fall_s=float(_zip_record(path).get("task_fall_s", TaskReward.fall_s)))
 
 
 class PPOBehaviour(Behaviour):
