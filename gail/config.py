@@ -253,9 +253,10 @@ class TrainPolicyConfig:
                             "same over the trot at 1.5x amplitude with a hip roll reflex, the residual scaled "
                             "by 0.1.")
     select_every: int = option(0, minimum=0, maximum=1_000_000_000,
-                               help="Every this many environment steps run the deterministic policy for "
-                                    "--select-episodes episodes from held-out start states and keep the best "
-                                    "checkpoint (highest mean return) as the policy; 0: keep the last.")
+                               help="After the PPO update that passes each further this many environment steps "
+                                    "(and after the last) run the deterministic policy for --select-episodes "
+                                    "episodes from held-out start states and keep the best checkpoint (highest "
+                                    "mean return) as the policy; 0: keep the last.")
     select_episodes: int = option(10, minimum=1, maximum=1000,
                                   help="Episodes of each --select-every evaluation.")
     fall_cost: float = option(1.0, minimum=0.0, maximum=100.0,
