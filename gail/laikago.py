@@ -80,7 +80,7 @@ def _legged_spec(model: RobotModel) -> LeggedSpec | None:
         return None
     q = np.zeros(model.dof)
     q[list(thigh)], q[list(knee)] = STAND_THIGH, STAND_KNEE
-    hip_x = tuple(_hip_axis_x(model, model.dof_joints[i]) for i in hip)
+    hip_x = tuple(1.0 if a[0] >= 0 else -1.0 for a in _hip_axes(model, hip))
     # measured in PyBullet's matched build: toe centre 0.512 m below the chassis origin in this pose,
     # toe sphere radius 0.03 m
     return LeggedSpec("chassis", LAIKAGO_FEET, tuple(float(x) for x in q), 0.545, hip, thigh, knee, hip_x)
@@ -88,29 +88,25 @@ def _legged_spec(model: RobotModel) -> LeggedSpec | None:
 
 def _torso_frame_forward(model: RobotModel, hip: tuple[int, ...]) -> bool:
     """Whether the torso's frame is the one the spec assumes (x forward, y left, z up: the standing state's
-    identity orientation, the roll and pitch reflexes): the front hips (FR, FL) lie ahead of the rear ones
+    identity orientation, the roll reflex): the front hips (FR, FL) lie ahead of the rear ones
     (origin x), the right ones (FR, RR) right of the left ones (origin y), and each hip axis lies along x.
     pybullet_data's laikago_toes.urdf (y up, z forward: its users rotate it at load) has the same names and
     fails this: standing it upright would lay it on its side."""
-    from scipy.spatial.transform import Rotation
-
-    joints = [model.dof_joints[i] for i in hip]
-    xyz = np.array([j.origin.xyz for j in joints], float)
-    axes = np.array([Rotation.from_euler("xyz", j.origin.rpy).apply(np.asarray(j.axis, float)) for j in joints])
+    xyz = np.array([model.dof_joints[i].origin.xyz for i in hip], float)
+    axes = _hip_axes(model, hip)
     axes /= np.maximum(np.linalg.norm(axes, axis=1, keepdims=True), 1e-12)
     return bool(min(xyz[0, 0], xyz[1, 0]) > max(xyz[2, 0], xyz[3, 0])
                 and max(xyz[0, 1], xyz[2, 1]) < min(xyz[1, 1], xyz[3, 1])
                 and np.all(np.abs(axes[:, 0]) > 0.9))
 
 
-def _hip_axis_x(model: RobotModel, joint) -> float:
-    """The sign (+1 or -1) of the x component of `joint`'s axis in its parent link's frame (URDF: the axis
-    in the joint frame, rotated by the origin's fixed-axis roll-pitch-yaw; Laikago's hips hang off the
-    torso): +1 when a positive joint angle rotates the leg about the torso's forward axis."""
+def _hip_axes(model: RobotModel, hip: tuple[int, ...]) -> np.ndarray:
+    """(len(hip), 3): each hip joint's axis in its parent link's frame, the torso's (URDF: the axis in the
+    joint frame, rotated by the origin's fixed-axis roll-pitch-yaw)."""
     from scipy.spatial.transform import Rotation
 
-    a = Rotation.from_euler("xyz", joint.origin.rpy).apply(np.asarray(joint.axis, float))
-    return 1.0 if a[0] >= 0 else -1.0
+    joints = [model.dof_joints[i] for i in hip]
+    return np.array([Rotation.from_euler("xyz", j.origin.rpy).apply(np.asarray(j.axis, float)) for j in joints])
 
 
 STAND_THIGH, STAND_KNEE = -0.9, 1.1  # rad: the feet under the hips
@@ -192,9 +188,7 @@ class TrotBehaviour(Behaviour):
     `roll_gain` (rad/rad) and `roll_rate_gain` (rad/(rad/s)) add a balance reflex on the hips: each hip
     target moves by -hip_x (roll_gain roll + roll_rate_gain omega_x) (`LeggedSpec.hip_x`; roll from the
     base orientation, omega_x the base angular velocity about its forward axis, base frame), which
-    turns every leg against the torso's roll. `pitch_gain` (rad/rad) moves every thigh target by
-    pitch_gain pitch (pitch positive nose down; Laikago's thigh axes are the torso's +y at zero hip
-    angle). All 0 (the default): the open-loop trot above. `residual_scale`: when the trot is the gait of a
+    turns every leg against the torso's roll. Both 0 (the default): the open-loop trot above. `residual_scale`: when the trot is the gait of a
     residual policy (`residual_action`), the policy's action is multiplied by it before it is added."""
 
     name = "trot"
@@ -202,11 +196,10 @@ class TrotBehaviour(Behaviour):
     def __init__(self, model: RobotModel, spec: LeggedSpec, freq: float = 2.5, thigh_amp: float = -0.12,
                  knee_amp: float = 0.15, kp=100.0, kd=2.0, ff=0.0, dt: float = 0.004,
                  jitter: float = 0.05, amp_scale: float = 1.0, roll_gain: float = 0.0,
-                 roll_rate_gain: float = 0.0, pitch_gain: float = 0.0, residual_scale: float = 1.0):
+                 roll_rate_gain: float = 0.0, residual_scale: float = 1.0):
         self.model, self.spec = model, spec
         self.residual_scale = float(residual_scale)
         self.roll_gain, self.roll_rate_gain = float(roll_gain), float(roll_rate_gain)
-        self.pitch_gain = float(pitch_gain)
         self.hip_sign = -np.asarray(spec.hip_x, float)
         self.idx = actuated_indices(model)
         self.n = model.dof
@@ -240,12 +233,11 @@ class TrotBehaviour(Behaviour):
         n = self.n
         q, dq = s[7:7 + n], s[13 + n:13 + 2 * n]
         target = self.targets(t)
-        if self.roll_gain or self.roll_rate_gain or self.pitch_gain:
+        if self.roll_gain or self.roll_rate_gain:
             R = _quat_matrix(s[3:7])
-            roll, pitch = np.arctan2(R[2, 1], R[2, 2]), np.arcsin(np.clip(-R[2, 0], -1.0, 1.0))
+            roll = np.arctan2(R[2, 1], R[2, 2])
             omega_x = float(R[:, 0] @ s[10 + n:13 + n])  # base angular velocity about the base x axis
             target[list(self.spec.hip)] += self.hip_sign * (self.roll_gain * roll + self.roll_rate_gain * omega_x)
-            target[list(self.spec.thigh)] += self.pitch_gain * pitch
         tau = self.ff + self.kp * (target - q) - self.kd * dq
         return np.clip(tau[self.idx] / self.effort, -1.0, 1.0)
 
@@ -281,14 +273,13 @@ GAITS = ("none", "trot", "balanced-trot")
 # the gait alone in PyBullet at 250 Hz (seeds 0-9; scripts in /tmp, not kept): the plain trot at 1.5x walks
 # 0.69-1.27 m and rolls over after 401-472 steps; with the roll reflex (0.7, -0.06) 9 of 10 stand 500 steps
 # and walk 1.46-1.64 m, and all pitch over nose down by step 739 as they speed up to ~1 m/s. A thigh pitch
-# reflex (pitch_gain 2) keeps 6 of 10 up for 1000 steps but slows the first 500 to 1.01-1.18 m, where PPO's
-# residual, trading distance for standing, drops below the 1 m bar (0-6 of 10 from 550k to 1M steps): not
-# used. The residual is scaled by 0.1 (at most 10 N m on Laikago's 100 N m joints): with the trot's
+# reflex (each thigh target + 2 pitch; tried, then removed) kept 6 of 10 up for 1000 steps but slowed the
+# first 500 to 1.01-1.18 m, where PPO's residual, trading distance for standing, dropped below the 1 m bar
+# (0-6 of 10 from 550k to 1M steps). The residual is scaled by 0.1 (at most 10 N m on Laikago's 100 N m joints): with the trot's
 # full-scale residual PPO's first updates move the policy's mean by a few N m and the deterministic policy
 # falls in 10 of 10 episodes after 50k steps (train-policy --log-std-init -2, seeds 100-109; measured with
 # the pitch reflex still in the gait).
-BALANCED_TROT = {"amp_scale": 1.5, "roll_gain": 0.7, "roll_rate_gain": -0.06, "pitch_gain": 0.0,
-                 "residual_scale": 0.1}
+BALANCED_TROT = {"amp_scale": 1.5, "roll_gain": 0.7, "roll_rate_gain": -0.06, "residual_scale": 0.1}
 
 
 def make_gait(name: str, model: RobotModel, dt: float) -> TrotBehaviour | None:
