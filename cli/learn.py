@@ -424,12 +424,12 @@ def run_train_policy(cfg: TrainPolicyConfig, ro: RunOptions) -> None:
     import time
 
     from simmatch.gail.behavior import (
-        HOP_BAR_M,
         PPOSettings,
         TaskReward,
         evaluate_return,
         export_torques,
         forward_index,
+        task_bar_m,
         train_task_policy,
     )
     from simmatch.outputs import check_out_dir, dumps_json, model_label, report_folder, write_text
@@ -468,9 +468,7 @@ def run_train_policy(cfg: TrainPolicyConfig, ro: RunOptions) -> None:
     ev = evaluate_return(m, out / POLICY_FILE, cfg.src, episodes=3, seed=cfg.seed, max_steps=cfg.max_steps,
                          reward=TaskReward(fall_s=cfg.fall_cost))
     moves = forward_index(m) is not None
-    from simmatch.gail.laikago import WALK_BAR_M, legged_spec
-
-    bar_m = WALK_BAR_M if legged_spec(m) is not None else HOP_BAR_M
+    bar_m = task_bar_m(m)
     if moves:
         ev["bar"] = {"distance_m": bar_m, "steps": cfg.max_steps,
                      "passed": sum(e["distance"] >= bar_m and not e["fell"] for e in ev["episodes"]),

@@ -337,6 +337,14 @@ HOP_BAR_M = 1.5
 HOP_BAR_STEPS = 500
 
 
+def task_bar_m(model: RobotModel) -> float:
+    """The task's bar (m forward in 500 control steps without falling) for `model`: a legged robot's
+    `laikago.WALK_BAR_M`, else the hopper's `HOP_BAR_M`."""
+    from .laikago import WALK_BAR_M, legged_spec
+
+    return WALK_BAR_M if legged_spec(model) is not None else HOP_BAR_M
+
+
 def forward_index(model: RobotModel) -> int | None:
     """Index in the state vector (`State.as_vector()`) of the root's world-x position (m): a floating
     root's x (0), a planar root's slide along x; None for a root that cannot move along x."""
@@ -567,9 +575,7 @@ def train_task_policy(model: RobotModel, src: str, steps: int, seed: int, out_pa
 
             save_sb3(ppo, out_path)
             if tmp is not None:
-                from .laikago import WALK_BAR_M, legged_spec
-
-                _finish_curve_log(ppo, tmp, Path(log_dir), WALK_BAR_M if legged_spec(model) is not None else HOP_BAR_M)
+                _finish_curve_log(ppo, tmp, Path(log_dir), task_bar_m(model))
         finally:
             if selector is not None:
                 selector.close()
