@@ -567,6 +567,10 @@ def train_task_policy(model: RobotModel, src: str, steps: int, seed: int, out_pa
         if log_dir is not None:
             tmp = _start_curve_log(ppo, Path(log_dir))
             callbacks.append(_curve_callback())
+        else:  # no curve: a logger that writes nothing (SB3's default makes a folder SB3-<time> in the temp dir)
+            from stable_baselines3.common.logger import Logger
+
+            ppo.set_logger(Logger(folder=None, output_formats=[]))
         try:
             ppo.learn(steps, reset_num_timesteps=init_path is None, callback=CallbackList(callbacks))
             if selector is not None:

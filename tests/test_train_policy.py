@@ -412,3 +412,21 @@ def test_shipped_laikago_policy_walks_forward_without_falling():
     for e in ev["episodes"]:
         assert not e["fell"] and e["length"] == 500, e
         assert e["distance"] >= WALK_BAR_M, e
+
+
+def test_training_without_a_curve_writes_nothing_to_the_temp_dir(tmp_path, monkeypatch):
+    """train_task_policy with no log_dir (the transfer study's fine-tuning, the tests) left SB3's default
+    logger folder (TMP/SB3-<time>, empty) behind on every call: 4,551 of them gathered in /tmp here."""
+    import tempfile
+
+    from simmatch.gail.behavior import train_task_policy
+    from simmatch.registry import load_model
+
+    hopper = load_model("hopper")
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp))
+    train_task_policy(hopper, "bullet", 64, 0, tmp_path / "p.zip", n_envs=1, log=lambda *a: None,
+                      progress=False, max_steps=20)
+    assert (tmp_path / "p.zip").is_file()
+    assert [p.name for p in tmp.iterdir() if p.name.startswith("SB3")] == []
