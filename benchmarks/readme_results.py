@@ -795,6 +795,13 @@ TRANSFER = {
          "bullet:emf", *_BUDGET), "reports/transfer_laikago", _transfer_expect("laikago"), {"substeps": 2},
         "the shipped Laikago walking policy (train-policy --substeps 2 --gait balanced-trot: 250 Hz, a residual "
         "over the balanced trot), learn-dyn's defaults with the policy as behaviour at its 250 Hz (substeps 2)"),
+    # deform-floor apart from emf: the finite-element slab costs ~10x the rigid floor per control step
+    "transfer_laikago_df": TransferBlock(
+        "assets/policies/laikago_bullet",
+        ("--policy", "assets/policies/laikago_bullet", "--model", "laikago", "--src", "bullet", "--targets",
+         "bullet:deform-floor", *_BUDGET), "reports/transfer_laikago_df", _transfer_expect("laikago"), {"substeps": 2},
+        "the shipped Laikago walking policy (as above), learn-dyn's defaults with the policy as behaviour at its "
+        "250 Hz (substeps 2)"),
 }
 # learn-dyn fields added after runs were made, whose default is what those runs did
 LD_ADDED = {"trot_amp": 1.0}

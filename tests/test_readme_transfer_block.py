@@ -172,12 +172,13 @@ def test_the_blocks_share_one_path():
     """Each transfer block is one table entry: its command names its policy and its --model, its settings
     are the study's record of that command (`transfer_study.build_config` with the options given), and both
     are README blocks rendered by the same code."""
-    assert set(rr.TRANSFER) == {"transfer_hopper", "transfer_laikago"}
-    assert {"transfer_hopper", "transfer_laikago"} <= set(rr.BLOCKS) and "transfer_laikago" in rr.all_names()
-    lk = rr.TRANSFER["transfer_laikago"]
-    assert " ".join(lk.args) == ("--policy assets/policies/laikago_bullet --model laikago --src bullet --targets "
-                                 "bullet:emf --seeds 0-2 --refine-steps 100000 --episodes 5 --ensemble 3")
-    assert lk.out == "reports/transfer_laikago" and lk.ld == {"substeps": 2} and lk.expect["model"] == "laikago"
+    assert set(rr.TRANSFER) == {"transfer_hopper", "transfer_laikago", "transfer_laikago_df"}
+    assert set(rr.TRANSFER) <= set(rr.BLOCKS) and set(rr.TRANSFER) <= set(rr.all_names())
+    for name, target in (("transfer_laikago", "bullet:emf"), ("transfer_laikago_df", "bullet:deform-floor")):
+        lk = rr.TRANSFER[name]
+        assert " ".join(lk.args) == ("--policy assets/policies/laikago_bullet --model laikago --src bullet --targets "
+                                     f"{target} --seeds 0-2 --refine-steps 100000 --episodes 5 --ensemble 3")
+        assert lk.out == f"reports/{name}" and lk.ld == {"substeps": 2} and lk.expect["model"] == "laikago"
     for block in rr.TRANSFER.values():
         args = dict(zip(block.args[::2], block.args[1::2]))
         assert args["--policy"] == block.policy and args.get("--model", "hopper") == block.expect["model"]
