@@ -173,7 +173,7 @@ class PPOBehaviour(Behaviour):
         except ValueError as exc:
             from simmatch.errors import UsageError
 
-            raise UsageError(f"{self.path}: {exc}") from None
+            raise UsageError(f"{self.path}: {exc}{self._trained_for()}") from None
         self._check_spaces()
         self.log_std, self.deterministic = log_std, deterministic
 
@@ -194,10 +194,29 @@ class PPOBehaviour(Behaviour):
                 (len(actuated_indices(self.model)),))
         got = (self.ppo.observation_space.shape, self.ppo.action_space.shape)
         if got != want:
+            from simmatch.registry import model_arg
+
             size = ["x".join(map(str, shape or ())) for shape in got]
+            arg = model_arg(self.model)
             raise UsageError(f"{self.path}: a policy for another robot: it observes {size[0]} values and gives "
-                             f"{size[1]} actions, {self.model.name} needs {want[0][0]} and {want[1][0]} (train one "
-                             f"with `simmatch train-policy {self.model.name}`)")
+                             f"{size[1]} actions, {arg} needs {want[0][0]} and {want[1][0]} (train one "
+                             f"with `simmatch train-policy {arg}`){self._trained_for()}")
+
+    def _trained_for(self) -> str:
+        """'; it was trained on MODEL (DIR/config.json)' when the policy's train-policy folder names a model
+        other than this one (the usual slip: a Laikago policy with the default model, the hopper), else ''."""
+        import json
+
+        cfg = Path(self.path).parent / "config.json"
+        try:
+            trained = json.loads(cfg.read_text(encoding="utf-8")).get("model")
+        except (OSError, ValueError, AttributeError):
+            return ""
+        from simmatch.registry import model_arg
+
+        if not isinstance(trained, str) or trained in (self.model.name, model_arg(self.model)):
+            return ""
+        return f"; it was trained on {trained} ({cfg}): pass that model"
 
     def act(self, s, t, rng):
         from .laikago import gait_phase, residual_action

@@ -46,6 +46,21 @@ def resolve_path(name_or_path: str) -> Path:
     return p
 
 
+def model_arg(model: RobotModel) -> str:
+    """What names `model` on the command line: its short name when it was loaded from one (the URDF's own
+    robot name can differ: Laikago's is 'plane'), else the file it came from (its robot name without one)."""
+    if model.source:
+        src = os.path.realpath(model.source)
+        for name in model_names():
+            try:
+                if os.path.realpath(resolve_path(name)) == src:
+                    return name
+            except UsageError:  # pybullet_data missing: that name cannot be this model's
+                continue
+        return str(model.source)
+    return model.name
+
+
 def base_pose_of(text: str | Pose | None) -> Pose | None:
     """The `--base-pose` option ('x y z roll pitch yaw', m and rad) as a Pose; None stays None.
     Raises UsageError (one line) for anything else."""

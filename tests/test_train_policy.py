@@ -430,3 +430,29 @@ def test_training_without_a_curve_writes_nothing_to_the_temp_dir(tmp_path, monke
                       progress=False, max_steps=20)
     assert (tmp_path / "p.zip").is_file()
     assert [p.name for p in tmp.iterdir() if p.name.startswith("SB3")] == []
+
+
+def test_a_policy_given_with_the_wrong_model_names_the_model_it_was_trained_on():
+    """The shipped walker without `--model laikago` (the default model, the hopper) was refused with
+    '...hopper is not one', and the hopper's policy with laikago said 'train one with `simmatch train-policy
+    plane`' (the Laikago URDF's robot name). Both now name the model argument and, from the policy's
+    train-policy folder (config.json), the model it was trained on."""
+    from simmatch.errors import UsageError
+    from simmatch.gail.behavior import PPOBehaviour
+    from simmatch.registry import load_model, model_arg
+
+    walker, hopper_policy = _shipped("laikago_bullet"), _shipped("hopper_bullet")
+    with pytest.raises(UsageError) as e:
+        PPOBehaviour(load_model("hopper"), str(walker / "policy.zip"))
+    assert f"it was trained on laikago ({walker / 'config.json'}): pass that model" in str(e.value)
+    laikago = load_model("laikago")
+    assert laikago.name == "plane" and model_arg(laikago) == "laikago"
+    with pytest.raises(UsageError) as e:
+        PPOBehaviour(laikago, str(hopper_policy / "policy.zip"))
+    msg = str(e.value)
+    assert "laikago needs 34 and 12 (train one with `simmatch train-policy laikago`)" in msg and "plane" not in msg
+    assert msg.endswith(f"it was trained on hopper ({hopper_policy / 'config.json'}): pass that model")
+    # a right pairing loads; a model from a file is named by its path
+    PPOBehaviour(laikago, str(walker / "policy.zip"), dt=0.008, substeps=2)
+    assert model_arg(load_model(str(laikago.source))) == "laikago"  # the same file as the short name's
+    assert model_arg(load_model("hopper")) == "hopper"
