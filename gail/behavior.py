@@ -737,7 +737,7 @@ _CURVE_PANELS = (("rollout/ep_rew_mean", "episode return (mean of the last 100)"
 def plot_curve(csv_path, png_path, bar_m: float | None = None) -> Path:
     """curve.png: the training curve of `progress.csv` (`train_task_policy`'s log_dir), one panel per
     quantity against environment steps (episode return, with the held-out deterministic return of
-    --select-every where logged; length; forward distance, with the task's bar `bar_m` (m; default the
+    --select-every where logged and the checkpoint kept, the first with the highest; length; forward distance, with the task's bar `bar_m` (m; default the
     hopper's); steps/s), written whole. Raises OSError (OutputError) when it cannot be written."""
     import csv
 
@@ -766,6 +766,8 @@ def plot_curve(csv_path, png_path, bar_m: float | None = None) -> Path:
             xe, ye = series("eval/mean_reward")
             if len(xe):
                 ax.plot(xe, ye, "o-", ms=3, label="held-out, deterministic (--select-every)")
+                k = int(np.argmax(ye))  # the checkpoint take_best kept: the first with the highest return
+                ax.plot(xe[k], ye[k], "*", ms=11, color="C3", label=f"kept: step {int(xe[k]):,}")
                 ax.legend(fontsize=7)
         if key == "rollout/ep_dist_mean" and len(y):
             bar = HOP_BAR_M if bar_m is None else bar_m

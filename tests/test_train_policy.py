@@ -456,3 +456,24 @@ def test_a_policy_given_with_the_wrong_model_names_the_model_it_was_trained_on()
     PPOBehaviour(laikago, str(walker / "policy.zip"), dt=0.008, substeps=2)
     assert model_arg(load_model(str(laikago.source))) == "laikago"  # the same file as the short name's
     assert model_arg(load_model("hopper")) == "hopper"
+
+
+def test_the_curve_marks_the_checkpoint_select_every_kept(tmp_path, monkeypatch):
+    """curve.png's return panel draws --select-every's held-out returns and marks the one kept (the first
+    with the highest return, as take_best keeps it), labelled with its step."""
+    import simmatch.outputs
+    from simmatch.gail.behavior import plot_curve
+
+    rows = ["time/total_timesteps,rollout/ep_rew_mean,eval/mean_reward"]
+    rows += [f"{k * 1000},{k},{r}" for k, r in ((1, 5.0), (2, 9.0), (3, 7.0), (4, 9.0))]
+    rows.insert(2, "1500,2,")
+    (tmp_path / "progress.csv").write_text("\n".join(rows) + "\n")
+    seen = {}
+
+    def keep(fig, path, **kw):
+        seen["labels"] = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+        seen["star"] = [tuple(line.get_xydata()[0]) for line in fig.axes[0].get_lines() if line.get_marker() == "*"]
+
+    monkeypatch.setattr(simmatch.outputs, "save_figure", keep)
+    plot_curve(tmp_path / "progress.csv", tmp_path / "curve.png", 1.0)
+    assert seen["labels"][-1] == "kept: step 2,000" and seen["star"] == [(2000.0, 9.0)]
