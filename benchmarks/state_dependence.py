@@ -1,0 +1,231 @@
+"""How much of a learn-dyn run's remaining gap is a function of the state its generator sees?
+
+    python benchmarks/state_dependence.py --run RUN_FOLDER [--held 300] [--oracle-fit 1500] [--evals 300] \\
+        [--epochs 300] [--seed 0] [--json FILE]
+
+A learned hybrid can only beat the constant sysid fit where the target's next state depends on the state in
+a way a constant correction misses. On the run's held-out target transitions (its own split), one-step GT
+error (simmatch.metrics.gt_error), each figure on the same `--held` transitions:
+
+- `raw source`, `sysid`: the source engine alone and under the run's constant CMA-ES fit (refit here as the
+  run fits it: contact space, its fit transitions, seed and budget);
+- `sysid + residual model`: sysid's next state plus a residual s' - s'_sysid predicted from the generator's
+  observation (an MLP trained on all fit transitions to minimise the GT error itself, `--epochs`): how much
+  of sysid's error the observed state predicts, whatever correction space would have to produce it;
+- `per-transition best`: for each transition the best correction of the contact space (CMA-ES started at
+  sysid's, `--evals`): what a generator of that space could reach if it had each transition's answer;
+- `per-transition best, from the state`: the same best corrections found on `--oracle-fit` fit transitions,
+  each held-out transition given the mean of its 5 nearest fit transitions' (normalised observations): can
+  the best corrections be told from the state?
+
+Writes the figures as JSON (`--json`, default RUN_FOLDER/state_dependence.json, written whole) and prints a
+table. Bad input: one line, exit 2. Every random choice takes `--seed`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+K_NEAREST = 5
+HELD_SEED = 12345  # the held-out sample (scoring's sample_transitions seed)
+
+
+def _held_out(cfg, data):
+    """The run's own split (gail.pipeline): held-out trajectories, fit and validation from the rest."""
+    train, held = data.split(cfg.heldout_frac, np.random.default_rng(cfg.seed))
+    fit, _val = train.split(cfg.val_frac, np.random.default_rng(cfg.seed + 1))
+    return fit, held
+
+
+def _best_per_transition(sim, model, s, a, s2, u0, evals: int, seed: int,
+                         at_u0: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(errors, corrections): per transition, CMA-ES over the correction from u0, never worse than u0's
+    error `at_u0` (measured on a fresh engine: PyBullet's contact, once made compliant, returns to rigid only
+    approximately, `BulletBackend.set_contact_params`); None: u0's error measured here."""
+    import cma
+
+    from simmatch.gail.features import to_state
+    from simmatch.gail.scoring import DIVERGED_ERROR
+    from simmatch.metrics import gt_error
+
+    errs, us = np.empty(len(s)), np.empty((len(s), len(u0)))
+    for i in range(len(s)):
+        def f(u, i=i):
+            pred = sim.step(s[i], a[i], np.asarray(u), reset=True)
+            return min(gt_error(model, to_state(model, s2[i]), to_state(model, pred)), DIVERGED_ERROR)
+
+        best = (f(u0) if at_u0 is None else float(at_u0[i]), np.array(u0))
+        es = cma.CMAEvolutionStrategy(u0, 0.8, {"bounds": [-3.0, 3.0], "seed": seed + i + 1, "maxfevals": evals,
+                                                "verbose": -9})
+        while not es.stop():
+            xs = es.ask()
+            fs = [f(x) for x in xs]
+            es.tell(xs, fs)
+            j = int(np.argmin(fs))
+            if fs[j] < best[0]:
+                best = (fs[j], np.array(xs[j]))
+        errs[i], us[i] = best
+    return errs, us
+
+
+def _residual_model(model, X, R, epochs: int, seed: int):
+    """An MLP (2 x 128 tanh) from observations X to next-state residuals R, trained (Adam 1e-3, batches of 256)
+    to minimise the mean GT error of the corrected prediction; returns predict(X) -> R."""
+    import torch
+
+    from simmatch.metrics import component_weights
+
+    torch.manual_seed(seed)
+    mu, sd = X.mean(0), X.std(0) + 1e-9
+    rs = R.std(0) + 1e-9
+    w = torch.tensor(component_weights(model) * rs, dtype=torch.float32)
+    net = torch.nn.Sequential(torch.nn.Linear(X.shape[1], 128), torch.nn.Tanh(), torch.nn.Linear(128, 128),
+                              torch.nn.Tanh(), torch.nn.Linear(128, R.shape[1]))
+    opt = torch.optim.Adam(net.parameters(), 1e-3)
+    xt = torch.tensor((X - mu) / sd, dtype=torch.float32)
+    rt = torch.tensor(R / rs, dtype=torch.float32)
+    gen = torch.Generator().manual_seed(seed)
+    for _ in range(epochs):
+        perm = torch.randperm(len(xt), generator=gen)
+        for b in range(0, len(xt), 256):
+            i = perm[b:b + 256]
+            opt.zero_grad()
+            loss = torch.sqrt((((net(xt[i]) - rt[i]) * w) ** 2).sum(1) + 1e-12).mean()
+            loss.backward()
+            opt.step()
+
+    def predict(Xq):
+        with torch.no_grad():
+            return net(torch.tensor((Xq - mu) / sd, dtype=torch.float32)).numpy().astype(float) * rs
+
+    return predict
+
+
+def measure(run: Path, held_n: int = 300, oracle_fit: int = 1500, evals: int = 300, epochs: int = 300,
+            seed: int = 0, log=print) -> dict:
+    """The figures of this script for learn-dyn run folder `run` (its config.json and dataset.npz; the
+    dataset its --dataset names when it has none). Raises UsageError (one line) for a folder that is not a
+    finished learn-dyn run's."""
+    from simmatch.errors import UsageError
+    from simmatch.gail.baselines import fit_sysid
+    from simmatch.gail.config import LearnDynConfig
+    from simmatch.gail.dataset import Dataset
+    from simmatch.gail.features import to_state
+    from simmatch.gail.scoring import DIVERGED_ERROR, sample_transitions
+    from simmatch.gail.sim import HybridSim
+    from simmatch.metrics import gt_error
+    from simmatch.registry import load_model
+
+    if not (run / "config.json").is_file():
+        raise UsageError(f"{run}: no config.json (a learn-dyn run folder)")
+    cfg = LearnDynConfig.read(run / "config.json")
+    ds_path = run / "dataset.npz" if (run / "dataset.npz").is_file() else cfg.dataset
+    if not ds_path or not Path(ds_path).is_file():
+        raise UsageError(f"{run}: no dataset.npz (the run's target data)")
+    model = load_model(cfg.model, base=cfg.base)
+    data = Dataset.load(ds_path)
+    fit, held = _held_out(cfg, data)
+    t0 = time.perf_counter()
+    sim = HybridSim(model, cfg.src, "contact", substeps=cfg.substeps)
+    log(f"state_dependence: sysid fit ({cfg.sysid_evals} evaluations on {cfg.sysid_transitions} fit transitions)")
+    sysid, _info = fit_sysid(sim, fit, cfg.sysid_transitions, cfg.sysid_evals, cfg.seed)
+    u_sys = np.asarray(sysid.u, float)
+
+    def next_states(s, a, u):
+        sim.rebuild()  # each pass on a fresh engine, as the run's scoring does
+        out = np.empty_like(s)
+        for i in range(len(s)):
+            out[i] = sim.step(s[i], a[i], u, reset=True)
+        return out
+
+    def errors(pred, s2):
+        return np.array([min(gt_error(model, to_state(model, b), to_state(model, p)), DIVERGED_ERROR)
+                         for p, b in zip(pred, s2)])
+
+    hs, ha, hs2 = sample_transitions(held, held_n, HELD_SEED)
+    fs, fa, fs2 = fit.transitions()
+    obs = np.array([sim.obs(x, y) for x, y in zip(fs, fa)])
+    hobs = np.array([sim.obs(x, y) for x, y in zip(hs, ha)])
+    raw = errors(next_states(hs, ha, None), hs2)
+    p_sys = next_states(hs, ha, u_sys)
+    e_sys = errors(p_sys, hs2)
+    log(f"state_dependence: residual model on {len(fs)} fit transitions ({epochs} epochs)")
+    predict = _residual_model(model, obs, fs2 - next_states(fs, fa, u_sys), epochs, seed)
+    corrected = p_sys + predict(hobs)
+    e_res = errors(corrected, hs2)
+    log(f"state_dependence: per-transition best on {len(hs)} held-out transitions ({evals} evaluations each)")
+    e_best, _ = _best_per_transition(sim, model, hs, ha, hs2, u_sys, evals, seed, at_u0=e_sys)
+    rng = np.random.default_rng(seed)
+    pick = np.sort(rng.choice(len(fs), min(oracle_fit, len(fs)), replace=False))
+    log(f"state_dependence: per-transition best on {len(pick)} fit transitions")
+    _, u_fit = _best_per_transition(sim, model, fs[pick], fa[pick], fs2[pick], u_sys, evals, seed + 100_000)
+    X = obs[pick]
+    mu, sd = X.mean(0), X.std(0) + 1e-9
+    d = (((hobs - mu) / sd)[:, None, :] - ((X - mu) / sd)[None]) ** 2
+    near = np.argsort(d.sum(-1), axis=1)[:, :K_NEAREST]
+    u_pred = u_fit[near].mean(1)
+    sim.rebuild()
+    e_knn = errors(np.array([sim.step(hs[i], ha[i], u_pred[i], reset=True) for i in range(len(hs))]), hs2)
+    sys_mean = float(e_sys.mean())
+
+    def row(e):
+        m = float(np.mean(e))
+        return {"one_step": m, "sem": float(np.std(e, ddof=1) / np.sqrt(len(e))) if len(e) > 1 else 0.0,
+                "vs_sysid": (1.0 - m / sys_mean) if sys_mean > 0 else None}
+
+    return {"run": str(run), "model": cfg.model, "src": cfg.src, "dst": cfg.dst, "substeps": cfg.substeps,
+            "held_transitions": int(len(hs)), "fit_transitions": int(len(fs)), "oracle_fit": int(len(pick)),
+            "evals": evals, "epochs": epochs, "seed": seed, "k_nearest": K_NEAREST,
+            "figures": {"raw source": row(raw), "sysid": row(e_sys), "sysid + residual model": row(e_res),
+                        "per-transition best": row(e_best), "per-transition best, from the state": row(e_knn)},
+            "wall_s": time.perf_counter() - t0}
+
+
+def table(doc: dict) -> str:
+    lines = [f"{doc['model']}: {doc['src']} -> {doc['dst']}, {doc['held_transitions']} held-out transitions "
+             "(one-step GT error)", "", "| | one-step GT | sem | vs sysid |", "|---|---|---|---|"]
+    for name, r in doc["figures"].items():
+        vs = "" if r["vs_sysid"] is None else f"{100 * r['vs_sysid']:+.1f}%"
+        lines.append(f"| {name} | {r['one_step']:.4f} | {r['sem']:.4f} | {vs} |")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--run", required=True, help="a finished learn-dyn run folder (config.json, dataset.npz)")
+    ap.add_argument("--held", type=int, default=300, help="held-out transitions scored")
+    ap.add_argument("--oracle-fit", type=int, default=1500, help="fit transitions given their best correction")
+    ap.add_argument("--evals", type=int, default=300, help="CMA-ES evaluations per transition")
+    ap.add_argument("--epochs", type=int, default=300, help="residual model training epochs")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--json", default=None, help="output file (default RUN/state_dependence.json)")
+    args = ap.parse_args(argv)
+    from simmatch.errors import SimmatchError
+    from simmatch.outputs import write_text
+
+    for flag, v in (("--held", args.held), ("--oracle-fit", args.oracle_fit), ("--evals", args.evals),
+                    ("--epochs", args.epochs)):
+        if v < 1:
+            print(f"error: {flag} {v}: must be at least 1", file=sys.stderr)
+            return 2
+    run = Path(args.run)
+    try:
+        doc = measure(run, args.held, args.oracle_fit, args.evals, args.epochs, args.seed)
+        write_text(Path(args.json) if args.json else run / "state_dependence.json",
+                   json.dumps(doc, indent=2, allow_nan=False) + "\n")
+    except SimmatchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(table(doc))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,100 @@
+"""benchmarks/state_dependence.py: how much of a learn-dyn run's remaining gap the generator's observed
+state explains. Known answers on small hopper runs: the back-EMF target (torque x clip(1 - |dq|/w0), a
+function of the state) against the plain source (no gap at all); bad input."""
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("torch")
+pytest.importorskip("cma")
+
+
+def _script():
+    name = "simmatch_state_dependence"
+    if name not in sys.modules:
+        path = Path(__file__).resolve().parents[1] / "benchmarks" / "state_dependence.py"
+        spec = importlib.util.spec_from_file_location(name, path)
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules[name] = mod
+        spec.loader.exec_module(mod)
+    return sys.modules[name]
+
+
+def _run(tmp_path, dst: str) -> Path:
+    """A learn-dyn run folder as far as this script reads it: config.json and the target's dataset.npz."""
+    from simmatch.gail.behavior import make_behaviour
+    from simmatch.gail.config import LearnDynConfig
+    from simmatch.gail.pipeline import target_dataset
+    from simmatch.gail.run_folder import RunFolder
+    from simmatch.registry import load_model
+
+    cfg = LearnDynConfig(model="hopper", src="bullet", dst=dst, n_traj=20, max_steps=40, sysid_evals=40,
+                         sysid_transitions=60, seed=0)
+    model = load_model("hopper")
+    run = RunFolder(tmp_path, dst.replace(":", "-"))
+    cfg.write(run.file("config.json"))
+    target_dataset(cfg, model, make_behaviour("sine", model), run, lambda *a: None)
+    return run.path
+
+
+@pytest.fixture(scope="module")
+def emf(tmp_path_factory):
+    run = _run(tmp_path_factory.mktemp("sd"), "bullet:emf")
+    return run, _script().measure(run, held_n=40, oracle_fit=150, evals=40, epochs=150, log=lambda *a: None)
+
+
+def test_a_state_dependent_gap_is_found(emf):
+    """On emf the torque the motor gives depends on the joint speeds: the residual model and the best
+    corrections told from the state both beat the constant fit on held-out transitions."""
+    _run_folder, doc = emf
+    f = doc["figures"]
+    assert f["sysid"]["one_step"] < f["raw source"]["one_step"]
+    assert f["sysid + residual model"]["vs_sysid"] > 0.2
+    assert f["per-transition best"]["one_step"] <= f["sysid"]["one_step"]  # CMA-ES starts at sysid's
+    assert f["per-transition best, from the state"]["vs_sysid"] > 0.1
+    assert doc["held_transitions"] == 40 and doc["oracle_fit"] == 150
+
+
+def test_the_same_seed_gives_the_same_figures_and_json_has_no_nan(emf, tmp_path, capsys):
+    run, _ = emf
+    doc = _script().measure(run, held_n=12, oracle_fit=12, evals=8, epochs=3, log=lambda *a: None)
+    out = tmp_path / "sd.json"
+    argv = ["--run", str(run), "--held", "12", "--oracle-fit", "12", "--evals", "8", "--epochs", "3",
+            "--json", str(out)]
+    assert _script().main(argv) == 0
+
+    def refuse(c):
+        raise AssertionError(f"JSON holds {c}")
+
+    again = json.loads(out.read_text(), parse_constant=refuse)
+    assert again["figures"] == doc["figures"]
+    assert "| sysid + residual model |" in capsys.readouterr().out
+
+
+def test_no_gap_gives_nothing_to_explain(tmp_path):
+    """Target = source: the raw source replays the data (PyBullet from a reset state: round-off), so do
+    sysid and the best corrections; every figure is finite."""
+    run = _run(tmp_path, "bullet")
+    doc = _script().measure(run, held_n=10, oracle_fit=10, evals=8, epochs=2, log=lambda *a: None)
+    f = doc["figures"]
+    assert f["raw source"]["one_step"] < 1e-3 and f["sysid"]["one_step"] < 1e-3
+    assert f["per-transition best"]["one_step"] < 1e-3
+    assert all(np.isfinite(r["one_step"]) for r in f.values())
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda p: p, "no config.json (a learn-dyn run folder)"),
+    (lambda p: (p / "config.json").write_text(json.dumps({"model": "hopper"})) and p, "no dataset.npz"),
+])
+def test_bad_input_is_one_line(tmp_path, capsys, make, message):
+    make(tmp_path)
+    assert _script().main(["--run", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and message in err[0]
+    assert _script().main(["--run", str(tmp_path), "--evals", "0"]) == 2
+    assert "--evals 0: must be at least 1" in capsys.readouterr().err
