@@ -74,17 +74,30 @@ def _best_per_transition(sim, model, s, a, s2, u0, evals: int, seed: int,
     return errs, us
 
 
+def vector_weights(model) -> np.ndarray:
+    """GT-metric weights (`simmatch.metrics.component_weights`) laid over the state vector (gail.features
+    layout). A floating base's orientation is a quaternion (4 entries) there and a rotation vector (3) in
+    the metric: each quaternion entry gets twice the mean rotation weight (rotation vector ~ 2 x the
+    quaternion's vector part for small rotations), so (2 dof + 13,); a fixed or planar root: the metric's
+    own weights, (2 dof,)."""
+    from simmatch.metrics import component_weights
+
+    w = np.asarray(component_weights(model), float)
+    if not model.floating:
+        return w
+    return np.concatenate([w[:3], np.full(4, 2.0 * w[3:6].mean()), w[6:]])
+
+
 def _residual_model(model, X, R, epochs: int, seed: int):
     """An MLP (2 x 128 tanh) from observations X to next-state residuals R, trained (Adam 1e-3, batches of 256)
-    to minimise the mean GT error of the corrected prediction; returns predict(X) -> R."""
+    to minimise the mean GT error of the corrected prediction (`vector_weights`); returns predict(X) -> R.
+    A floating base's predicted quaternion is not renormalised: the GT metric reads it as a rotation."""
     import torch
-
-    from simmatch.metrics import component_weights
 
     torch.manual_seed(seed)
     mu, sd = X.mean(0), X.std(0) + 1e-9
     rs = R.std(0) + 1e-9
-    w = torch.tensor(component_weights(model) * rs, dtype=torch.float32)
+    w = torch.tensor(vector_weights(model) * rs, dtype=torch.float32)
     net = torch.nn.Sequential(torch.nn.Linear(X.shape[1], 128), torch.nn.Tanh(), torch.nn.Linear(128, 128),
                               torch.nn.Tanh(), torch.nn.Linear(128, R.shape[1]))
     opt = torch.optim.Adam(net.parameters(), 1e-3)

@@ -98,3 +98,25 @@ def test_bad_input_is_one_line(tmp_path, capsys, make, message):
     assert len(err) == 1 and err[0].startswith("error: ") and message in err[0]
     assert _script().main(["--run", str(tmp_path), "--evals", "0"]) == 2
     assert "--evals 0: must be at least 1" in capsys.readouterr().err
+
+
+def test_the_residual_weights_fit_every_state_vector():
+    """The residual model's loss weights lie over the state vector: a floating base's quaternion (4 entries)
+    against the metric's rotation vector (3). Laikago crashed with (36,) against (37,)."""
+    from simmatch.backends import make_backend
+    from simmatch.gail.features import to_vec
+    from simmatch.metrics import component_weights
+    from simmatch.registry import load_model
+
+    sd = _script()
+    for name in ("hopper", "laikago"):
+        m = load_model(name)
+        b = make_backend("bullet", m)
+        try:
+            n = len(to_vec(b.get_state()))
+        finally:
+            b.close()
+        w = sd.vector_weights(m)
+        assert w.shape == (n,) and (w > 0).all()
+        if not m.floating:
+            np.testing.assert_array_equal(w, component_weights(m))
