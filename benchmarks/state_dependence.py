@@ -9,7 +9,8 @@ error (simmatch.metrics.gt_error), each figure on the same `--held` transitions:
 
 - `raw source`, `sysid`: the source engine alone and under the run's constant CMA-ES fit (refit here as the
   run fits it: contact space, its fit transitions, seed and budget);
-- `sysid + residual model`: sysid's next state plus a residual s' - s'_sysid predicted from the generator's
+- `sysid + residual model`: sysid's next state plus a residual s' - s'_sysid (in the GT error's components: a
+  floating root's orientation as a rotation vector in the root frame) predicted from the generator's
   observation (an MLP trained on all fit transitions to minimise the GT error itself, `--epochs`): how much
   of sysid's error the observed state predicts, whatever correction space would have to produce it;
 - `per-transition best`: for each transition the best correction of the contact space (CMA-ES started at
@@ -74,8 +75,31 @@ def _best_per_transition(sim, model, s, a, s2, u0, evals: int, seed: int,
     return errs, us
 
 
+def _residual(model, p: np.ndarray, s2: np.ndarray) -> np.ndarray:
+    """(n, C) residuals s2 - p in the GT error's components (`simmatch.metrics.state_error`: a floating root's
+    orientation as the rotation vector from p's to s2's, in p's root frame) of (n, D) state vectors."""
+    from simmatch.gail.features import to_state
+    from simmatch.metrics import state_error
+
+    return np.array([state_error(model, to_state(model, x), to_state(model, y)) for x, y in zip(p, s2)])
+
+
+def _apply_residual(model, p: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """(n, D) state vectors p moved by (n, C) residuals r (`_residual`'s inverse: p's root orientation turned
+    by the rotation vector r[3:6] in its root frame, every other component added)."""
+    if not model.floating:
+        return p + r
+    from scipy.spatial.transform import Rotation
+
+    out = np.array(p, float)
+    out[:, 0:3] += r[:, 0:3]
+    out[:, 3:7] = (Rotation.from_quat(p[:, 3:7]) * Rotation.from_rotvec(r[:, 3:6])).as_quat()
+    out[:, 7:] += r[:, 6:]
+    return out
+
+
 def _residual_model(model, X, R, epochs: int, seed: int):
-    """An MLP (2 x 128 tanh) from observations X to next-state residuals R, trained (Adam 1e-3, batches of 256)
+    """An MLP (2 x 128 tanh) from observations X (n, O) to next-state residuals R (n, C) (`_residual`), trained (Adam 1e-3, batches of 256)
     to minimise the mean GT error of the corrected prediction; returns predict(X) -> R."""
     import torch
 
@@ -156,8 +180,8 @@ def measure(run: Path, held_n: int = 300, oracle_fit: int = 1500, evals: int = 3
     p_sys = next_states(hs, ha, u_sys)
     e_sys = errors(p_sys, hs2)
     log(f"state_dependence: residual model on {len(fs)} fit transitions ({epochs} epochs)")
-    predict = _residual_model(model, obs, fs2 - next_states(fs, fa, u_sys), epochs, seed)
-    corrected = p_sys + predict(hobs)
+    predict = _residual_model(model, obs, _residual(model, next_states(fs, fa, u_sys), fs2), epochs, seed)
+    corrected = _apply_residual(model, p_sys, predict(hobs))
     e_res = errors(corrected, hs2)
     log(f"state_dependence: per-transition best on {len(hs)} held-out transitions ({evals} evaluations each)")
     e_best, _ = _best_per_transition(sim, model, hs, ha, hs2, u_sys, evals, seed, at_u0=e_sys)

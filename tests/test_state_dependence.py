@@ -98,3 +98,32 @@ def test_bad_input_is_one_line(tmp_path, capsys, make, message):
     assert len(err) == 1 and err[0].startswith("error: ") and message in err[0]
     assert _script().main(["--run", str(tmp_path), "--evals", "0"]) == 2
     assert "--evals 0: must be at least 1" in capsys.readouterr().err
+
+
+def test_a_floating_base_run_is_measured(tmp_path):
+    """Laikago (floating root, a quaternion in the state vector): the residual model learns and applies the
+    residual in the GT error's components (orientation as a rotation vector), so s'_sysid moved by the
+    exact residual is s' itself; every figure finite."""
+    from simmatch.gail.behavior import make_behaviour
+    from simmatch.gail.config import LearnDynConfig
+    from simmatch.gail.dataset import Dataset
+    from simmatch.gail.features import to_state
+    from simmatch.gail.pipeline import target_dataset
+    from simmatch.gail.run_folder import RunFolder
+    from simmatch.metrics import gt_error
+    from simmatch.registry import load_model
+
+    sd = _script()
+    cfg = LearnDynConfig(model="laikago", src="bullet", dst="bullet:emf", behavior="trot", substeps=2, n_traj=5,
+                         max_steps=10, sysid_evals=6, sysid_transitions=20, seed=0)
+    model = load_model("laikago")
+    run = RunFolder(tmp_path, "laikago")
+    cfg.write(run.file("config.json"))
+    target_dataset(cfg, model, make_behaviour("trot", model, substeps=2), run, lambda *a: None)
+    s, _a, s2 = Dataset.load(run.file("dataset.npz")).transitions()
+    back = sd._apply_residual(model, s, sd._residual(model, s, s2))
+    assert max(gt_error(model, to_state(model, x), to_state(model, y)) for x, y in zip(back, s2)) < 1e-9
+    doc = sd.measure(run.path, held_n=6, oracle_fit=6, evals=4, epochs=2, log=lambda *a: None)
+    assert doc["model"] == "laikago" and doc["held_transitions"] == 6
+    assert all(np.isfinite(r["one_step"]) for r in doc["figures"].values())
+
