@@ -133,9 +133,10 @@ def _residual_model(model, X, R, epochs: int, seed: int):
 
 def measure(run: Path, held_n: int = 300, oracle_fit: int = 1500, evals: int = 300, epochs: int = 300,
             seed: int = 0, log=print) -> dict:
-    """The figures of this script for learn-dyn run folder `run` (its config.json and dataset.npz; the
-    dataset its --dataset names when it has none). Raises UsageError (one line) for a folder that is not a
-    finished learn-dyn run's."""
+    """The figures of this script for learn-dyn run folder `run` (its config.json and the data the run
+    learned from: the file its --dataset names, else its dataset.npz). Raises UsageError (one line) for a
+    folder that is not a finished learn-dyn run's or whose --dataset file is gone, CorruptFile for a damaged
+    config.json or dataset."""
     from simmatch.errors import UsageError
     from simmatch.gail.baselines import fit_sysid
     from simmatch.gail.config import LearnDynConfig
@@ -149,9 +150,15 @@ def measure(run: Path, held_n: int = 300, oracle_fit: int = 1500, evals: int = 3
     if not (run / "config.json").is_file():
         raise UsageError(f"{run}: no config.json (a learn-dyn run folder)")
     cfg = LearnDynConfig.read(run / "config.json")
-    ds_path = run / "dataset.npz" if (run / "dataset.npz").is_file() else cfg.dataset
-    if not ds_path or not Path(ds_path).is_file():
-        raise UsageError(f"{run}: no dataset.npz (the run's target data)")
+    if cfg.dataset:  # what the run learned from (a dataset.npz beside it can be an older run's, kept by reset)
+        ds_path = Path(cfg.dataset)
+        if not ds_path.is_file():
+            raise UsageError(f"{run / 'config.json'}: dataset {cfg.dataset}: no such file (the run's --dataset, "
+                             "moved or deleted since)")
+    else:
+        ds_path = run / "dataset.npz"
+        if not ds_path.is_file():
+            raise UsageError(f"{run}: no dataset.npz (the run's target data)")
     model = load_model(cfg.model, base=cfg.base)
     data = Dataset.load(ds_path)
     fit, held = _held_out(cfg, data)

@@ -2,6 +2,7 @@
 state explains. Known answers on small hopper runs: the back-EMF target (torque x clip(1 - |dq|/w0), a
 function of the state) against the plain source (no gap at all); bad input."""
 
+import dataclasses
 import importlib.util
 import json
 import sys
@@ -126,4 +127,31 @@ def test_a_floating_base_run_is_measured(tmp_path):
     doc = sd.measure(run.path, held_n=6, oracle_fit=6, evals=4, epochs=2, log=lambda *a: None)
     assert doc["model"] == "laikago" and doc["held_transitions"] == 6
     assert all(np.isfinite(r["one_step"]) for r in doc["figures"].values())
+
+
+def test_the_data_is_the_one_the_run_learned_from(emf, tmp_path, capsys):
+    """A run made with --dataset FILE learned from FILE, whatever dataset.npz an older run left beside it
+    (learn-dyn keeps it); FILE moved since: one line naming it, exit 2, nothing written."""
+    from simmatch.gail.config import LearnDynConfig
+    from simmatch.gail.dataset import Dataset
+
+    src, _ = emf
+    sd = _script()
+    cfg = LearnDynConfig.read(src / "config.json")
+    given = tmp_path / "given.npz"
+    _rest, part = Dataset.load(src / "dataset.npz").split(0.5, np.random.default_rng(7))
+    part.save(given)
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "dataset.npz").write_bytes((src / "dataset.npz").read_bytes())  # an older run's data
+    cfg = dataclasses.replace(cfg, dataset=str(given))
+    cfg.write(run / "config.json")
+    fit, _held = sd._held_out(cfg, Dataset.load(given))
+    doc = sd.measure(run, held_n=4, oracle_fit=4, evals=4, epochs=1, log=lambda *a: None)
+    assert doc["fit_transitions"] == len(fit.transitions()[0])
+    given.rename(tmp_path / "moved.npz")
+    assert sd.main(["--run", str(run), "--held", "4", "--oracle-fit", "4", "--evals", "4", "--epochs", "1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"dataset {given}: no such file" in err[0]
+    assert not (run / "state_dependence.json").exists()
 
