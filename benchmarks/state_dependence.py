@@ -20,7 +20,8 @@ error (simmatch.metrics.gt_error), each figure on the same `--held` transitions:
   the best corrections be told from the state?
 
 Writes the figures as JSON (`--json`, default RUN_FOLDER/state_dependence.json, written whole) and prints a
-table. Bad input: one line, exit 2. Every random choice takes `--seed`.
+table. Bad input (the --json target too, checked before measuring): one line, exit 2. Every random
+choice takes `--seed`.
 """
 
 from __future__ import annotations
@@ -239,7 +240,7 @@ def main(argv=None) -> int:
     ap.add_argument("--json", default=None, help="output file (default RUN/state_dependence.json)")
     args = ap.parse_args(argv)
     from simmatch.errors import SimmatchError
-    from simmatch.outputs import write_text
+    from simmatch.outputs import check_out_file, write_text
 
     for flag, v in (("--held", args.held), ("--oracle-fit", args.oracle_fit), ("--evals", args.evals),
                     ("--epochs", args.epochs)):
@@ -247,10 +248,12 @@ def main(argv=None) -> int:
             print(f"error: {flag} {v}: must be at least 1", file=sys.stderr)
             return 2
     run = Path(args.run)
+    out = Path(args.json) if args.json else run / "state_dependence.json"
     try:
+        check_out_file(out, "--json")  # before minutes of measuring, not after
         doc = measure(run, args.held, args.oracle_fit, args.evals, args.epochs, args.seed)
-        write_text(Path(args.json) if args.json else run / "state_dependence.json",
-                   json.dumps(doc, indent=2, allow_nan=False) + "\n")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_text(out, json.dumps(doc, indent=2, allow_nan=False) + "\n")
     except SimmatchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -155,3 +155,18 @@ def test_the_data_is_the_one_the_run_learned_from(emf, tmp_path, capsys):
     assert len(err) == 1 and f"dataset {given}: no such file" in err[0]
     assert not (run / "state_dependence.json").exists()
 
+
+def test_an_unwritable_json_target_is_refused_before_measuring(emf, tmp_path, capsys, monkeypatch):
+    run, _ = emf
+    sd = _script()
+
+    def measure(*a, **k):
+        raise AssertionError("measured before the --json target was checked")
+
+    monkeypatch.setattr(sd, "measure", measure)
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    for target in (tmp_path, blocker / "out.json"):
+        assert sd.main(["--run", str(run), "--json", str(target)]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith(f"error: --json {target}"), err
