@@ -170,3 +170,25 @@ def test_an_unwritable_json_target_is_refused_before_measuring(emf, tmp_path, ca
         assert sd.main(["--run", str(run), "--json", str(target)]) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and err[0].startswith(f"error: --json {target}"), err
+
+
+def test_the_readme_quotes_the_script_s_vs_sysid():
+    """README's state_dependence table gives, in brackets, each figure against sysid as the script prints it
+    (`vs_sysid`: 1 - error / sysid's, positive is better); it gave the opposite sign (-66% for a residual
+    model that removes 66% of sysid's error) beside a script that prints +66%. Checked on the quoted
+    figures (3 decimals: within 1 point)."""
+    import re
+
+    sd = _script()
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    i = text.index("| run (data) | sysid | sysid + residual model |")
+    rows = text[i:text.index("\n\n", i)].splitlines()[2:]
+    assert len(rows) == 3
+    for r in rows:
+        cells = [c.strip() for c in r.strip("|").split("|")]
+        sysid = float(cells[1])
+        for c in cells[2:]:
+            m = re.fullmatch(r"([0-9.]+) \(([+-][0-9.]+)%\)", c)
+            assert m, c
+            assert abs(float(m.group(2)) - 100 * sd.vs_sysid(float(m.group(1)), sysid)) <= 1.0, (r, c)
+    assert "learned hybrid +54%" in rows[0] and "one-step **54.3%**" in text  # the emf block's own figure
