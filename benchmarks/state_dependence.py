@@ -46,6 +46,29 @@ def _held_out(cfg, data):
     return fit, held
 
 
+def _step(sim, s, a, u) -> np.ndarray:
+    """sim's next state vector from s under action a and correction u (a fresh reset); NaNs where the engine
+    diverged (PhysicsDiverged: scored DIVERGED_ERROR, as the run's scoring scores it)."""
+    from simmatch.errors import PhysicsDiverged
+
+    try:
+        return np.asarray(sim.step(s, a, u, reset=True), float)
+    except PhysicsDiverged:
+        return np.full(len(s), np.nan)
+
+
+def _error(model, s2, pred) -> float:
+    """One-step GT error of predicted state vector `pred` against `s2`, at most DIVERGED_ERROR (a diverged
+    prediction: DIVERGED_ERROR)."""
+    from simmatch.gail.features import to_state
+    from simmatch.gail.scoring import DIVERGED_ERROR
+    from simmatch.metrics import gt_error
+
+    if not np.all(np.isfinite(pred)):
+        return DIVERGED_ERROR
+    return min(gt_error(model, to_state(model, s2), to_state(model, pred)), DIVERGED_ERROR)
+
+
 def _best_per_transition(sim, model, s, a, s2, u0, evals: int, seed: int,
                          at_u0: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(errors, corrections): per transition, CMA-ES over the correction from u0, never worse than u0's
@@ -53,15 +76,10 @@ def _best_per_transition(sim, model, s, a, s2, u0, evals: int, seed: int,
     approximately, `BulletBackend.set_contact_params`); None: u0's error measured here."""
     import cma
 
-    from simmatch.gail.features import to_state
-    from simmatch.gail.scoring import DIVERGED_ERROR
-    from simmatch.metrics import gt_error
-
     errs, us = np.empty(len(s)), np.empty((len(s), len(u0)))
     for i in range(len(s)):
         def f(u, i=i):
-            pred = sim.step(s[i], a[i], np.asarray(u), reset=True)
-            return min(gt_error(model, to_state(model, s2[i]), to_state(model, pred)), DIVERGED_ERROR)
+            return _error(model, s2[i], _step(sim, s[i], a[i], np.asarray(u)))
 
         best = (f(u0) if at_u0 is None else float(at_u0[i]), np.array(u0))
         es = cma.CMAEvolutionStrategy(u0, 0.8, {"bounds": [-3.0, 3.0], "seed": seed + i + 1, "maxfevals": evals,
@@ -139,14 +157,12 @@ def measure(run: Path, held_n: int = 300, oracle_fit: int = 1500, evals: int = 3
     learned from: the file its --dataset names, else its dataset.npz). Raises UsageError (one line) for a
     folder that is not a finished learn-dyn run's or whose --dataset file is gone, CorruptFile for a damaged
     config.json or dataset."""
-    from simmatch.errors import UsageError
+    from simmatch.errors import SimmatchError, UsageError
     from simmatch.gail.baselines import fit_sysid
     from simmatch.gail.config import LearnDynConfig
     from simmatch.gail.dataset import Dataset
-    from simmatch.gail.features import to_state
-    from simmatch.gail.scoring import DIVERGED_ERROR, sample_transitions
+    from simmatch.gail.scoring import sample_transitions
     from simmatch.gail.sim import HybridSim
-    from simmatch.metrics import gt_error
     from simmatch.registry import load_model
 
     if not (run / "config.json").is_file():
@@ -174,12 +190,11 @@ def measure(run: Path, held_n: int = 300, oracle_fit: int = 1500, evals: int = 3
         sim.rebuild()  # each pass on a fresh engine, as the run's scoring does
         out = np.empty_like(s)
         for i in range(len(s)):
-            out[i] = sim.step(s[i], a[i], u, reset=True)
+            out[i] = _step(sim, s[i], a[i], u)
         return out
 
     def errors(pred, s2):
-        return np.array([min(gt_error(model, to_state(model, b), to_state(model, p)), DIVERGED_ERROR)
-                         for p, b in zip(pred, s2)])
+        return np.array([_error(model, b, p) for p, b in zip(pred, s2)])
 
     hs, ha, hs2 = sample_transitions(held, held_n, HELD_SEED)
     fs, fa, fs2 = fit.transitions()
@@ -189,8 +204,14 @@ def measure(run: Path, held_n: int = 300, oracle_fit: int = 1500, evals: int = 3
     p_sys = next_states(hs, ha, u_sys)
     e_sys = errors(p_sys, hs2)
     log(f"state_dependence: residual model on {len(fs)} fit transitions ({epochs} epochs)")
-    predict = _residual_model(model, obs, _residual(model, next_states(fs, fa, u_sys), fs2), epochs, seed)
-    corrected = _apply_residual(model, p_sys, predict(hobs))
+    p_fit = next_states(fs, fa, u_sys)
+    ok = np.isfinite(p_fit).all(1)  # a transition sysid's engine diverged on has no residual to learn
+    if not ok.any():
+        raise SimmatchError(f"{run}: sysid's correction diverges on every fit transition: no residual to learn")
+    predict = _residual_model(model, obs[ok], _residual(model, p_fit[ok], fs2[ok]), epochs, seed)
+    corrected = p_sys.copy()
+    fin = np.isfinite(p_sys).all(1)  # a diverged sysid prediction stays diverged
+    corrected[fin] = _apply_residual(model, p_sys[fin], predict(hobs[fin]))
     e_res = errors(corrected, hs2)
     log(f"state_dependence: per-transition best on {len(hs)} held-out transitions ({evals} evaluations each)")
     e_best, _ = _best_per_transition(sim, model, hs, ha, hs2, u_sys, evals, seed, at_u0=e_sys)
@@ -204,7 +225,7 @@ def measure(run: Path, held_n: int = 300, oracle_fit: int = 1500, evals: int = 3
     near = np.argsort(d.sum(-1), axis=1)[:, :K_NEAREST]
     u_pred = u_fit[near].mean(1)
     sim.rebuild()
-    e_knn = errors(np.array([sim.step(hs[i], ha[i], u_pred[i], reset=True) for i in range(len(hs))]), hs2)
+    e_knn = errors(np.array([_step(sim, hs[i], ha[i], u_pred[i]) for i in range(len(hs))]), hs2)
     sys_mean = float(e_sys.mean())
 
     def row(e):

@@ -192,3 +192,27 @@ def test_the_readme_quotes_the_script_s_vs_sysid():
             assert m, c
             assert abs(float(m.group(2)) - 100 * sd.vs_sysid(float(m.group(1)), sysid)) <= 1.0, (r, c)
     assert "learned hybrid +54%" in rows[0] and "one-step **54.3%**" in text  # the emf block's own figure
+
+
+def test_a_diverged_step_is_scored_as_the_run_scores_it(emf, monkeypatch):
+    """An engine that diverges (PhysicsDiverged) on a correction CMA-ES tries, or on sysid's, stopped the
+    whole measurement ('error: ...', exit 2); it is now scored DIVERGED_ERROR, as the run's own scoring
+    does, and such a fit transition has no residual to learn. Here PyBullet is made to diverge whenever the
+    correction's first output (friction) is above 0.3."""
+    from simmatch.errors import PhysicsDiverged
+    from simmatch.gail.scoring import DIVERGED_ERROR
+    from simmatch.gail.sim import HybridSim
+
+    run, _ = emf
+    step = HybridSim.step
+
+    def diverging(self, s, a, u=None, **kw):
+        if u is not None and float(np.asarray(u)[0]) > 0.3:
+            raise PhysicsDiverged("bullet: non-finite state")
+        return step(self, s, a, u, **kw)
+
+    monkeypatch.setattr(HybridSim, "step", diverging)
+    doc = _script().measure(run, held_n=10, oracle_fit=10, evals=12, epochs=2, log=lambda *a: None)
+    f = doc["figures"]
+    assert all(np.isfinite(r["one_step"]) and r["one_step"] <= DIVERGED_ERROR for r in f.values())
+    assert f["per-transition best"]["one_step"] <= f["sysid"]["one_step"]
