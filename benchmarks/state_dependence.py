@@ -167,7 +167,7 @@ def measure(run: Path, held_n: int = 300, oracle_fit: int = 1500, evals: int = 3
 
     if not (run / "config.json").is_file():
         raise UsageError(f"{run}: no config.json (a learn-dyn run folder)")
-    cfg = LearnDynConfig.read(run / "config.json")
+    cfg = LearnDynConfig.read(run / "config.json", remedy="not a finished learn-dyn run's record")
     if cfg.dataset:  # what the run learned from (a dataset.npz beside it can be an older run's, kept by reset)
         ds_path = Path(cfg.dataset)
         if not ds_path.is_file():

@@ -91,12 +91,16 @@ def test_no_gap_gives_nothing_to_explain(tmp_path):
 @pytest.mark.parametrize("make, message", [
     (lambda p: p, "no config.json (a learn-dyn run folder)"),
     (lambda p: (p / "config.json").write_text(json.dumps({"model": "hopper"})) and p, "no dataset.npz"),
+    # a damaged config.json: named, and no advice about learn-dyn's --resume, which this script lacks
+    (lambda p: (p / "config.json").write_text('{"model": ') and p, "config.json: not valid JSON"),
+    (lambda p: (p / "config.json").write_text('{"n_traj": "many"}') and p, "config.json: n_traj: 'many' is not a int; "
+                                                                           "not a finished learn-dyn run's record"),
 ])
 def test_bad_input_is_one_line(tmp_path, capsys, make, message):
     make(tmp_path)
     assert _script().main(["--run", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("error: ") and message in err[0]
+    assert len(err) == 1 and err[0].startswith("error: ") and message in err[0] and "--resume" not in err[0]
     assert _script().main(["--run", str(tmp_path), "--evals", "0"]) == 2
     assert "--evals 0: must be at least 1" in capsys.readouterr().err
 
