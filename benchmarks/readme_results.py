@@ -810,7 +810,7 @@ LD_ADDED = {"trot_amp": 1.0}
 def transfer_from_run(name: str, folder: Path) -> dict:
     """The measurement of transfer block NAME from a study's --out folder (transfer.json and the learn-dyn
     runs it names); refused when the study's settings are not the block's command (the policy is compared
-    by its sha256), a learn-dyn run is not at today's defaults (but for the block's `ld`), a file is damaged
+    by its sha256), a target it ran is not among the block's --targets, a learn-dyn run is not at today's defaults (but for the block's `ld`), a file is damaged
     or the block's policy is not shipped: InputError, one line."""
     _transfer_policy(name)
     path = folder / "transfer.json"
@@ -867,6 +867,9 @@ def _transfer_digest(name: str, d: dict, path: Path) -> dict:
     for k, v in block.expect.items():
         if st.get(k) != v:
             raise InputError(f"{path}: settings {k}={st.get(k)!r}, block {name} runs {k}={v!r}")
+    block_targets = block.args[block.args.index("--targets") + 1].split(",")
+    if not isinstance(d["targets"], list) or not d["targets"] or any(t not in block_targets for t in d["targets"]):
+        raise InputError(f"{path}: targets {d['targets']!r}, block {name} runs --targets {','.join(block_targets)}")
     if st.get("policy_sha256") != file_sha256(_transfer_policy(name)):
         raise InputError(f"{path}: its policy is not {block.policy}/policy.zip (sha256 differs)")
     # the study sets each run's model, source and space (and the policy's substeps: `ld`)

@@ -9,7 +9,8 @@ error (simmatch.metrics.gt_error), each figure on the same `--held` transitions:
 
 - `raw source`, `sysid`: the source engine alone and under the run's constant CMA-ES fit (refit here as the
   run fits it: contact space, its fit transitions, seed and budget);
-- `sysid + residual model`: sysid's next state plus a residual s' - s'_sysid predicted from the generator's
+- `sysid + residual model`: sysid's next state plus a residual s' - s'_sysid (in the GT error's components: a
+  floating root's orientation as a rotation vector in the root frame) predicted from the generator's
   observation (an MLP trained on all fit transitions to minimise the GT error itself, `--epochs`): how much
   of sysid's error the observed state predicts, whatever correction space would have to produce it;
 - `per-transition best`: for each transition the best correction of the contact space (CMA-ES started at
@@ -18,8 +19,10 @@ error (simmatch.metrics.gt_error), each figure on the same `--held` transitions:
   each held-out transition given the mean of its 5 nearest fit transitions' (normalised observations): can
   the best corrections be told from the state?
 
+Each figure's `vs sysid` is 1 - its error / sysid's (positive: better than sysid; none when sysid's error is 0).
 Writes the figures as JSON (`--json`, default RUN_FOLDER/state_dependence.json, written whole) and prints a
-table. Bad input: one line, exit 2. Every random choice takes `--seed`.
+table. Bad input (the --json target too, checked before measuring): one line, exit 2. Every random
+choice takes `--seed`.
 """
 
 from __future__ import annotations
@@ -43,6 +46,29 @@ def _held_out(cfg, data):
     return fit, held
 
 
+def _step(sim, s, a, u) -> np.ndarray:
+    """sim's next state vector from s under action a and correction u (a fresh reset); NaNs where the engine
+    diverged (PhysicsDiverged: scored DIVERGED_ERROR, as the run's scoring scores it)."""
+    from simmatch.errors import PhysicsDiverged
+
+    try:
+        return np.asarray(sim.step(s, a, u, reset=True), float)
+    except PhysicsDiverged:
+        return np.full(len(s), np.nan)
+
+
+def _error(model, s2, pred) -> float:
+    """One-step GT error of predicted state vector `pred` against `s2`, at most DIVERGED_ERROR (a diverged
+    prediction: DIVERGED_ERROR)."""
+    from simmatch.gail.features import to_state
+    from simmatch.gail.scoring import DIVERGED_ERROR
+    from simmatch.metrics import gt_error
+
+    if not np.all(np.isfinite(pred)):
+        return DIVERGED_ERROR
+    return min(gt_error(model, to_state(model, s2), to_state(model, pred)), DIVERGED_ERROR)
+
+
 def _best_per_transition(sim, model, s, a, s2, u0, evals: int, seed: int,
                          at_u0: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(errors, corrections): per transition, CMA-ES over the correction from u0, never worse than u0's
@@ -50,15 +76,10 @@ def _best_per_transition(sim, model, s, a, s2, u0, evals: int, seed: int,
     approximately, `BulletBackend.set_contact_params`); None: u0's error measured here."""
     import cma
 
-    from simmatch.gail.features import to_state
-    from simmatch.gail.scoring import DIVERGED_ERROR
-    from simmatch.metrics import gt_error
-
     errs, us = np.empty(len(s)), np.empty((len(s), len(u0)))
     for i in range(len(s)):
         def f(u, i=i):
-            pred = sim.step(s[i], a[i], np.asarray(u), reset=True)
-            return min(gt_error(model, to_state(model, s2[i]), to_state(model, pred)), DIVERGED_ERROR)
+            return _error(model, s2[i], _step(sim, s[i], a[i], np.asarray(u)))
 
         best = (f(u0) if at_u0 is None else float(at_u0[i]), np.array(u0))
         es = cma.CMAEvolutionStrategy(u0, 0.8, {"bounds": [-3.0, 3.0], "seed": seed + i + 1, "maxfevals": evals,
@@ -74,30 +95,40 @@ def _best_per_transition(sim, model, s, a, s2, u0, evals: int, seed: int,
     return errs, us
 
 
-def vector_weights(model) -> np.ndarray:
-    """GT-metric weights (`simmatch.metrics.component_weights`) laid over the state vector (gail.features
-    layout). A floating base's orientation is a quaternion (4 entries) there and a rotation vector (3) in
-    the metric: each quaternion entry gets twice the mean rotation weight (rotation vector ~ 2 x the
-    quaternion's vector part for small rotations), so (2 dof + 13,); a fixed or planar root: the metric's
-    own weights, (2 dof,)."""
-    from simmatch.metrics import component_weights
+def _residual(model, p: np.ndarray, s2: np.ndarray) -> np.ndarray:
+    """(n, C) residuals s2 - p in the GT error's components (`simmatch.metrics.state_error`: a floating root's
+    orientation as the rotation vector from p's to s2's, in p's root frame) of (n, D) state vectors."""
+    from simmatch.gail.features import to_state
+    from simmatch.metrics import state_error
 
-    w = np.asarray(component_weights(model), float)
+    return np.array([state_error(model, to_state(model, x), to_state(model, y)) for x, y in zip(p, s2)])
+
+
+def _apply_residual(model, p: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """(n, D) state vectors p moved by (n, C) residuals r (`_residual`'s inverse: p's root orientation turned
+    by the rotation vector r[3:6] in its root frame, every other component added)."""
     if not model.floating:
-        return w
-    return np.concatenate([w[:3], np.full(4, 2.0 * w[3:6].mean()), w[6:]])
+        return p + r
+    from scipy.spatial.transform import Rotation
+
+    out = np.array(p, float)
+    out[:, 0:3] += r[:, 0:3]
+    out[:, 3:7] = (Rotation.from_quat(p[:, 3:7]) * Rotation.from_rotvec(r[:, 3:6])).as_quat()
+    out[:, 7:] += r[:, 6:]
+    return out
 
 
 def _residual_model(model, X, R, epochs: int, seed: int):
-    """An MLP (2 x 128 tanh) from observations X to next-state residuals R, trained (Adam 1e-3, batches of 256)
-    to minimise the mean GT error of the corrected prediction (`vector_weights`); returns predict(X) -> R.
-    A floating base's predicted quaternion is not renormalised: the GT metric reads it as a rotation."""
+    """An MLP (2 x 128 tanh) from observations X (n, O) to next-state residuals R (n, C) (`_residual`), trained (Adam 1e-3, batches of 256)
+    to minimise the mean GT error of the corrected prediction; returns predict(X) -> R."""
     import torch
+
+    from simmatch.metrics import component_weights
 
     torch.manual_seed(seed)
     mu, sd = X.mean(0), X.std(0) + 1e-9
     rs = R.std(0) + 1e-9
-    w = torch.tensor(vector_weights(model) * rs, dtype=torch.float32)
+    w = torch.tensor(component_weights(model) * rs, dtype=torch.float32)
     net = torch.nn.Sequential(torch.nn.Linear(X.shape[1], 128), torch.nn.Tanh(), torch.nn.Linear(128, 128),
                               torch.nn.Tanh(), torch.nn.Linear(128, R.shape[1]))
     opt = torch.optim.Adam(net.parameters(), 1e-3)
@@ -122,25 +153,30 @@ def _residual_model(model, X, R, epochs: int, seed: int):
 
 def measure(run: Path, held_n: int = 300, oracle_fit: int = 1500, evals: int = 300, epochs: int = 300,
             seed: int = 0, log=print) -> dict:
-    """The figures of this script for learn-dyn run folder `run` (its config.json and dataset.npz; the
-    dataset its --dataset names when it has none). Raises UsageError (one line) for a folder that is not a
-    finished learn-dyn run's."""
-    from simmatch.errors import UsageError
+    """The figures of this script for learn-dyn run folder `run` (its config.json and the data the run
+    learned from: the file its --dataset names, else its dataset.npz). Raises UsageError (one line) for a
+    folder that is not a finished learn-dyn run's or whose --dataset file is gone, CorruptFile for a damaged
+    config.json or dataset."""
+    from simmatch.errors import SimmatchError, UsageError
     from simmatch.gail.baselines import fit_sysid
     from simmatch.gail.config import LearnDynConfig
     from simmatch.gail.dataset import Dataset
-    from simmatch.gail.features import to_state
-    from simmatch.gail.scoring import DIVERGED_ERROR, sample_transitions
+    from simmatch.gail.scoring import sample_transitions
     from simmatch.gail.sim import HybridSim
-    from simmatch.metrics import gt_error
     from simmatch.registry import load_model
 
     if not (run / "config.json").is_file():
         raise UsageError(f"{run}: no config.json (a learn-dyn run folder)")
-    cfg = LearnDynConfig.read(run / "config.json")
-    ds_path = run / "dataset.npz" if (run / "dataset.npz").is_file() else cfg.dataset
-    if not ds_path or not Path(ds_path).is_file():
-        raise UsageError(f"{run}: no dataset.npz (the run's target data)")
+    cfg = LearnDynConfig.read(run / "config.json", remedy="not a finished learn-dyn run's record")
+    if cfg.dataset:  # what the run learned from (a dataset.npz beside it can be an older run's, kept by reset)
+        ds_path = Path(cfg.dataset)
+        if not ds_path.is_file():
+            raise UsageError(f"{run / 'config.json'}: dataset {cfg.dataset}: no such file (the run's --dataset, "
+                             "moved or deleted since)")
+    else:
+        ds_path = run / "dataset.npz"
+        if not ds_path.is_file():
+            raise UsageError(f"{run}: no dataset.npz (the run's target data)")
     model = load_model(cfg.model, base=cfg.base)
     data = Dataset.load(ds_path)
     fit, held = _held_out(cfg, data)
@@ -154,12 +190,11 @@ def measure(run: Path, held_n: int = 300, oracle_fit: int = 1500, evals: int = 3
         sim.rebuild()  # each pass on a fresh engine, as the run's scoring does
         out = np.empty_like(s)
         for i in range(len(s)):
-            out[i] = sim.step(s[i], a[i], u, reset=True)
+            out[i] = _step(sim, s[i], a[i], u)
         return out
 
     def errors(pred, s2):
-        return np.array([min(gt_error(model, to_state(model, b), to_state(model, p)), DIVERGED_ERROR)
-                         for p, b in zip(pred, s2)])
+        return np.array([_error(model, b, p) for p, b in zip(pred, s2)])
 
     hs, ha, hs2 = sample_transitions(held, held_n, HELD_SEED)
     fs, fa, fs2 = fit.transitions()
@@ -169,8 +204,14 @@ def measure(run: Path, held_n: int = 300, oracle_fit: int = 1500, evals: int = 3
     p_sys = next_states(hs, ha, u_sys)
     e_sys = errors(p_sys, hs2)
     log(f"state_dependence: residual model on {len(fs)} fit transitions ({epochs} epochs)")
-    predict = _residual_model(model, obs, fs2 - next_states(fs, fa, u_sys), epochs, seed)
-    corrected = p_sys + predict(hobs)
+    p_fit = next_states(fs, fa, u_sys)
+    ok = np.isfinite(p_fit).all(1)  # a transition sysid's engine diverged on has no residual to learn
+    if not ok.any():
+        raise SimmatchError(f"{run}: sysid's correction diverges on every fit transition: no residual to learn")
+    predict = _residual_model(model, obs[ok], _residual(model, p_fit[ok], fs2[ok]), epochs, seed)
+    corrected = p_sys.copy()
+    fin = np.isfinite(p_sys).all(1)  # a diverged sysid prediction stays diverged
+    corrected[fin] = _apply_residual(model, p_sys[fin], predict(hobs[fin]))
     e_res = errors(corrected, hs2)
     log(f"state_dependence: per-transition best on {len(hs)} held-out transitions ({evals} evaluations each)")
     e_best, _ = _best_per_transition(sim, model, hs, ha, hs2, u_sys, evals, seed, at_u0=e_sys)
@@ -184,13 +225,13 @@ def measure(run: Path, held_n: int = 300, oracle_fit: int = 1500, evals: int = 3
     near = np.argsort(d.sum(-1), axis=1)[:, :K_NEAREST]
     u_pred = u_fit[near].mean(1)
     sim.rebuild()
-    e_knn = errors(np.array([sim.step(hs[i], ha[i], u_pred[i], reset=True) for i in range(len(hs))]), hs2)
+    e_knn = errors(np.array([_step(sim, hs[i], ha[i], u_pred[i]) for i in range(len(hs))]), hs2)
     sys_mean = float(e_sys.mean())
 
     def row(e):
         m = float(np.mean(e))
         return {"one_step": m, "sem": float(np.std(e, ddof=1) / np.sqrt(len(e))) if len(e) > 1 else 0.0,
-                "vs_sysid": (1.0 - m / sys_mean) if sys_mean > 0 else None}
+                "vs_sysid": vs_sysid(m, sys_mean)}
 
     return {"run": str(run), "model": cfg.model, "src": cfg.src, "dst": cfg.dst, "substeps": cfg.substeps,
             "held_transitions": int(len(hs)), "fit_transitions": int(len(fs)), "oracle_fit": int(len(pick)),
@@ -198,6 +239,13 @@ def measure(run: Path, held_n: int = 300, oracle_fit: int = 1500, evals: int = 3
             "figures": {"raw source": row(raw), "sysid": row(e_sys), "sysid + residual model": row(e_res),
                         "per-transition best": row(e_best), "per-transition best, from the state": row(e_knn)},
             "wall_s": time.perf_counter() - t0}
+
+
+def vs_sysid(error: float, sysid_error: float) -> float | None:
+    """A figure against sysid's, as the table's `vs sysid` and the JSON's `vs_sysid`: 1 - error / sysid_error
+    (positive: better than sysid; the README's convention for the learned hybrid); None when sysid's error
+    is 0 (target = source: nothing to explain)."""
+    return (1.0 - error / sysid_error) if sysid_error > 0 else None
 
 
 def table(doc: dict) -> str:
@@ -221,7 +269,7 @@ def main(argv=None) -> int:
     ap.add_argument("--json", default=None, help="output file (default RUN/state_dependence.json)")
     args = ap.parse_args(argv)
     from simmatch.errors import SimmatchError
-    from simmatch.outputs import write_text
+    from simmatch.outputs import check_out_file, write_text
 
     for flag, v in (("--held", args.held), ("--oracle-fit", args.oracle_fit), ("--evals", args.evals),
                     ("--epochs", args.epochs)):
@@ -229,10 +277,12 @@ def main(argv=None) -> int:
             print(f"error: {flag} {v}: must be at least 1", file=sys.stderr)
             return 2
     run = Path(args.run)
+    out = Path(args.json) if args.json else run / "state_dependence.json"
     try:
+        check_out_file(out, "--json")  # before minutes of measuring, not after
         doc = measure(run, args.held, args.oracle_fit, args.evals, args.epochs, args.seed)
-        write_text(Path(args.json) if args.json else run / "state_dependence.json",
-                   json.dumps(doc, indent=2, allow_nan=False) + "\n")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_text(out, json.dumps(doc, indent=2, allow_nan=False) + "\n")
     except SimmatchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

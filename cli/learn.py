@@ -6,6 +6,7 @@ config.json in the run folder / the policy folder."""
 from __future__ import annotations
 
 import dataclasses
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import replace
@@ -122,13 +123,29 @@ def _check_trot_amp(cfg: LearnDynConfig) -> None:
 
 def _check_policy_substeps(cfg: LearnDynConfig) -> None:
     """A --policy runs at the control step it was trained at (`behavior.policy_task`): another --substeps
-    is refused."""
-    from simmatch.gail.behavior import policy_task_of
+    is refused; a policy trained on another model (its train-policy config.json) is refused first, naming
+    that model (--substeps alone would not make it run)."""
+    from simmatch.gail.behavior import policy_task_of, policy_trained_on
 
     substeps, _ = policy_task_of(cfg.policy)
     if substeps != cfg.substeps:
+        trained = policy_trained_on(cfg.policy)
+        if trained is not None and not _same_model(trained[0], cfg.model):
+            raise UsageError(f"--policy {cfg.policy}: trained on {trained[0]} ({trained[1]}) at --substeps "
+                             f"{substeps}; this run's model is {cfg.model}: pass {trained[0]} and --substeps "
+                             f"{substeps}")
         raise UsageError(f"--policy {cfg.policy}: trained at --substeps {substeps} (train-policy); this run "
                          f"uses --substeps {cfg.substeps}: give --substeps {substeps}")
+
+
+def _same_model(a: str, b: str) -> bool:
+    """Whether model arguments `a` and `b` (short names or file paths) name the same file."""
+    from simmatch.registry import resolve_path
+
+    try:
+        return os.path.realpath(resolve_path(a)) == os.path.realpath(resolve_path(b))
+    except UsageError:  # an unknown name: only the same words are the same model
+        return a == b
 
 
 def policy_path(path: str | Path, option: str = "--policy") -> Path:

@@ -132,6 +132,19 @@ def policy_reward_of(path) -> TaskReward:
     return TaskReward(fall_s=float(_zip_record(path).get("task_fall_s", TaskReward.fall_s)))
 
 
+def policy_trained_on(path) -> tuple[str, Path] | None:
+    """(model, config.json path): the model (as given to train-policy) that the train-policy folder of policy
+    zip `path` names in its config.json; None without one, or for one that is damaged or names none."""
+    import json
+
+    cfg = Path(path).parent / "config.json"
+    try:
+        trained = json.loads(cfg.read_text(encoding="utf-8")).get("model")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return (trained, cfg) if isinstance(trained, str) else None
+
+
 class PPOBehaviour(Behaviour):
     """A trained task policy (stable-baselines3 PPO zip). log_std: exploration noise (None: the
     policy's own learned log-std; use a number such as -1.0 for diverse target data). A policy trained
@@ -205,18 +218,12 @@ class PPOBehaviour(Behaviour):
     def _trained_for(self) -> str:
         """'; it was trained on MODEL (DIR/config.json)' when the policy's train-policy folder names a model
         other than this one (the usual slip: a Laikago policy with the default model, the hopper), else ''."""
-        import json
-
-        cfg = Path(self.path).parent / "config.json"
-        try:
-            trained = json.loads(cfg.read_text(encoding="utf-8")).get("model")
-        except (OSError, ValueError, AttributeError):
-            return ""
         from simmatch.registry import model_arg
 
-        if not isinstance(trained, str) or trained in (self.model.name, model_arg(self.model)):
+        trained = policy_trained_on(self.path)
+        if trained is None or trained[0] in (self.model.name, model_arg(self.model)):
             return ""
-        return f"; it was trained on {trained} ({cfg}): pass that model"
+        return f"; it was trained on {trained[0]} ({trained[1]}): pass that model"
 
     def act(self, s, t, rng):
         from .laikago import gait_phase, residual_action

@@ -194,13 +194,13 @@ class LearnDynConfig:
         return write_text(path, self.to_json() + "\n")
 
     @classmethod
-    def read(cls, path: str | Path) -> LearnDynConfig:
-        """Read config.json; raises CorruptFile (one line naming the file) when it is empty, truncated,
-        not a JSON object or holds a value of the wrong type. A field it lacks (a run of an earlier
-        version) takes its default, except pretrain_n_steps: that run's n_steps (what it pretrained with)."""
+    def read(cls, path: str | Path, remedy: str = "run without --resume to start the run over") -> LearnDynConfig:
+        """Read config.json; raises CorruptFile (one line naming the file, then `remedy`: what the reader's
+        user can do) when it is empty, truncated, not a JSON object or holds a value of the wrong type. A
+        field it lacks (a run of an earlier version) takes its default, except pretrain_n_steps: that run's
+        n_steps (what it pretrained with)."""
         from simmatch.outputs import CorruptFile
 
-        remedy = "run without --resume to start the run over"
         try:
             d = json.loads(Path(path).read_text())
         except (OSError, UnicodeDecodeError, ValueError) as exc:

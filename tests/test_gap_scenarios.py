@@ -107,3 +107,27 @@ def test_policy_file(hopper, tmp_path):
 def test_bad_scenarios(text, message):
     with pytest.raises(UsageError, match=message):
         parse_scenario(text)
+
+
+@pytest.mark.skipif(torch is None, reason="torch not installed")
+def test_a_policy_for_another_model_is_one_line_naming_its_model(tmp_path, monkeypatch, capsys):
+    """The shipped hopper policy with the pendulum was an internal error (exit 70: the TorchScript module
+    failed on the 2-value state), with Laikago a message without the policy's model; both are now refused
+    when the scenario is made, naming the model the policy was trained on (its config.json)."""
+    from pathlib import Path
+
+    import simmatch.assets
+    from simmatch.cli.app import main
+
+    pol = Path(simmatch.assets.__file__).parent / "policies" / "hopper_bullet"
+    with pytest.raises(UsageError, match=r"the policy cannot run on pendulum's state \(2 values: .*\); it was "
+                                         r"trained on hopper \(.*hopper_bullet/config\.json\): pass that model"):
+        Scenario(parse_scenario(f"policy={pol}"), load_model("pendulum"), 0.002)
+    with pytest.raises(UsageError, match=r"policy returned 6 values; laikago needs 12; it was trained on hopper"):
+        Scenario(parse_scenario(f"policy={pol / 'policy.pt'}"), load_model("laikago"), 0.002)
+    Scenario(parse_scenario(f"policy={pol}"), load_model("hopper"), 0.002)  # its own model: made
+    monkeypatch.chdir(tmp_path)
+    assert main(["gap", "pendulum", "-s", f"policy={pol}", "--out", "gp"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"error: {pol}: the policy cannot run on pendulum's state"), err
+    assert list(tmp_path.iterdir()) == []

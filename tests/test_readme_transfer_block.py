@@ -253,3 +253,21 @@ def test_laikago_block_from_its_study(tmp_path, laikago_block, capsys):
     with pytest.raises(rr.InputError, match="settings model='hopper', block transfer_laikago runs model='laikago'"):
         rr.transfer_from_run("transfer_laikago", _study(tmp_path / "hop", "transfer_laikago", model="hopper"))
 
+
+
+def test_a_study_of_other_targets_is_not_the_deform_floor_block(tmp_path, monkeypatch, capsys):
+    """The Laikago emf study (same policy, model and budget) given as transfer_laikago_df is refused in one
+    line: its targets are not the block's --targets; README and store are left as they were."""
+    monkeypatch.setattr(rr, "STORE", rr.STORE)
+    study = _study(tmp_path, "transfer_laikago")
+    with pytest.raises(rr.InputError, match=r"targets \['bullet:emf'\], block transfer_laikago_df runs "
+                                            r"--targets bullet:deform-floor"):
+        rr.transfer_from_run("transfer_laikago_df", study)
+    readme, store = tmp_path / "README.md", tmp_path / "store.json"
+    readme.write_text((ROOT / "README.md").read_text())
+    before = readme.read_text()
+    rc = rr.main(["--from-run", f"transfer_laikago_df={study}", "--readme", str(readme), "--store", str(store)])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.startswith(f"error: {study / 'transfer.json'}: targets"), err
+    assert len(err.strip().splitlines()) == 1 and readme.read_text() == before and not store.exists()
+    assert rr.transfer_from_run("transfer_laikago", study)["targets"] == ["bullet:emf"]  # its own block takes it

@@ -477,3 +477,23 @@ def test_the_curve_marks_the_checkpoint_select_every_kept(tmp_path, monkeypatch)
     monkeypatch.setattr(simmatch.outputs, "save_figure", keep)
     plot_curve(tmp_path / "progress.csv", tmp_path / "curve.png", 1.0)
     assert seen["labels"][-1] == "kept: step 2,000" and seen["star"] == [(2000.0, 9.0)]
+
+
+def test_learn_dyn_names_the_policy_s_model_before_its_substeps(tmp_path, monkeypatch, capsys):
+    """The shipped walker with the default model (the hopper) was refused with 'give --substeps 2' only, which
+    does not make it run; it now names the model it was trained on first. With its own model (name or URDF
+    path) the substeps line stays; nothing is written either way."""
+    from simmatch.registry import resolve_path
+
+    monkeypatch.chdir(tmp_path)
+    walker = _shipped("laikago_bullet")
+    tiny = ["--n-traj", "3", "--max-steps", "5", "--horizon", "3", "--out", "run"]
+    assert main(["learn-dyn", "--policy", str(walker), *tiny]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and (f"trained on laikago ({walker / 'config.json'}) at --substeps 2; this run's model is "
+                              "hopper: pass laikago and --substeps 2") in err[0], err
+    for model in ("laikago", str(resolve_path("laikago"))):
+        assert main(["learn-dyn", model, "--policy", str(walker), *tiny]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].endswith("this run uses --substeps 10: give --substeps 2"), err
+    assert list(tmp_path.iterdir()) == []

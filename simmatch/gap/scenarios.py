@@ -153,6 +153,34 @@ class Scenario:
         elif spec.name == "policy":
             assert spec.file is not None, "a policy scenario names a file (parse_scenario)"
             self._policy_module = load_policy(spec.file)
+            self._check_policy(spec.file)
+
+    def _check_policy(self, path: str) -> None:
+        """Run the policy once on a state of this model (at rest, zeros; a floating root upright) before any
+        engine work: a module that cannot take this model's state vector, or gives neither one torque per
+        DoF nor one per actuated joint, is refused in one line (UsageError) naming, when its train-policy
+        folder records it, the model it was trained on."""
+        import torch
+
+        from ..registry import model_arg
+
+        assert self._policy_module is not None
+        n, n_act = self.model.dof, int(self.mask.sum())
+        x = np.zeros(2 * n + (13 if self.model.floating else 0))
+        if self.model.floating:
+            x[6] = 1.0  # root_quat (x, y, z, w): identity
+        try:
+            with torch.no_grad():
+                out = self._policy_module(torch.as_tensor(x, dtype=torch.float32).unsqueeze(0))
+            size = int(np.asarray(out.detach().cpu().numpy()).size)
+        except Exception as exc:  # the module's own error (a matrix of another size): not simmatch's
+            why = (str(exc).strip().splitlines() or [type(exc).__name__])[-1].strip()[:160]
+            raise UsageError(f"{path}: the policy cannot run on {model_arg(self.model)}'s state ({len(x)} values: "
+                             f"{why}){_trained_on(path, self.model)}") from None
+        if size not in (n, n_act):
+            needs = f"{n}" if n == n_act else f"{n} (every DoF) or {n_act} (actuated joints)"
+            raise UsageError(f"{path}: policy returned {size} values; {model_arg(self.model)} needs {needs}"
+                             f"{_trained_on(path, self.model)}")
 
     @property
     def horizon(self) -> int:
@@ -328,6 +356,23 @@ def load_policy(path: str) -> Callable[..., Any]:
     if hasattr(module, "eval"):
         module.eval()
     return module
+
+
+def _trained_on(path: str, model: RobotModel) -> str:
+    """'; it was trained on MODEL (DIR/config.json): pass that model' when the train-policy folder of policy
+    `path` (the folder, or a file in it) names a model other than `model` in its config.json, else ''."""
+    import json
+
+    from ..registry import model_arg
+
+    cfg = (Path(path) if Path(path).is_dir() else Path(path).parent) / "config.json"
+    try:
+        trained = json.loads(cfg.read_text(encoding="utf-8")).get("model")
+    except (OSError, ValueError, AttributeError):
+        return ""
+    if not isinstance(trained, str) or trained in (model.name, model_arg(model)):
+        return ""
+    return f"; it was trained on {trained} ({cfg}): pass that model"
 
 
 def _refuse_gait_policy(path: str) -> None:
