@@ -182,7 +182,8 @@ def measure(run: Path, held_n: int = 300, oracle_fit: int = 1500, evals: int = 3
     fit, held = _held_out(cfg, data)
     t0 = time.perf_counter()
     sim = HybridSim(model, cfg.src, "contact", substeps=cfg.substeps)
-    log(f"state_dependence: sysid fit ({cfg.sysid_evals} evaluations on {cfg.sysid_transitions} fit transitions)")
+    n_sys = min(cfg.sysid_transitions, sum(len(t.actions) for t in fit.trajectories))  # sample_transitions takes all below
+    log(f"state_dependence: sysid fit (up to {cfg.sysid_evals} evaluations on {n_sys} fit transitions)")
     sysid, _info = fit_sysid(sim, fit, cfg.sysid_transitions, cfg.sysid_evals, cfg.seed)
     u_sys = np.asarray(sysid.u, float)
 
