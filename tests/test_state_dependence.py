@@ -187,7 +187,7 @@ def test_the_readme_quotes_the_script_s_vs_sysid():
     text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     i = text.index("| run (data) | sysid | sysid + residual model |")
     rows = text[i:text.index("\n\n", i)].splitlines()[2:]
-    assert len(rows) == 3
+    assert len(rows) == 4
     for r in rows:
         cells = [c.strip() for c in r.strip("|").split("|")]
         sysid = float(cells[1])
