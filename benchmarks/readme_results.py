@@ -783,25 +783,30 @@ def _transfer_expect(model: str) -> dict:
 
 
 _BUDGET = ("--seeds", "0-2", "--refine-steps", "100000", "--episodes", "5", "--ensemble", "3")
+
+
+def _laikago_block(targets: str, policy_words: str) -> TransferBlock:
+    """A study of the shipped Laikago walker on `targets` (its own out folder, reports/transfer_laikago[_df]),
+    the learn-dyn runs at the policy's 250 Hz (substeps 2)."""
+    out = "reports/transfer_laikago" + ("" if targets == "bullet:emf" else "_df")
+    return TransferBlock(
+        "assets/policies/laikago_bullet",
+        ("--policy", "assets/policies/laikago_bullet", "--model", "laikago", "--src", "bullet", "--targets", targets,
+         *_BUDGET), out, _transfer_expect("laikago"), {"substeps": 2},
+        f"{policy_words}, learn-dyn's defaults with the policy as behaviour at its 250 Hz (substeps 2)")
+
+
 TRANSFER = {
     "transfer_hopper": TransferBlock(
         "assets/policies/hopper_bullet",
         ("--policy", "assets/policies/hopper_bullet", "--src", "bullet", "--targets", "bullet:emf,bullet:deform-floor",
          *_BUDGET), "reports/transfer_hopper", _transfer_expect("hopper"), {},
         "the shipped hopper policy, learn-dyn's defaults with the policy as behaviour"),
-    "transfer_laikago": TransferBlock(
-        "assets/policies/laikago_bullet",
-        ("--policy", "assets/policies/laikago_bullet", "--model", "laikago", "--src", "bullet", "--targets",
-         "bullet:emf", *_BUDGET), "reports/transfer_laikago", _transfer_expect("laikago"), {"substeps": 2},
-        "the shipped Laikago walking policy (train-policy --substeps 2 --gait balanced-trot: 250 Hz, a residual "
-        "over the balanced trot), learn-dyn's defaults with the policy as behaviour at its 250 Hz (substeps 2)"),
+    "transfer_laikago": _laikago_block(
+        "bullet:emf", "the shipped Laikago walking policy (train-policy --substeps 2 --gait balanced-trot: 250 Hz, a "
+        "residual over the balanced trot)"),
     # deform-floor apart from emf: the finite-element slab costs ~10x the rigid floor per control step
-    "transfer_laikago_df": TransferBlock(
-        "assets/policies/laikago_bullet",
-        ("--policy", "assets/policies/laikago_bullet", "--model", "laikago", "--src", "bullet", "--targets",
-         "bullet:deform-floor", *_BUDGET), "reports/transfer_laikago_df", _transfer_expect("laikago"), {"substeps": 2},
-        "the shipped Laikago walking policy (as above), learn-dyn's defaults with the policy as behaviour at its "
-        "250 Hz (substeps 2)"),
+    "transfer_laikago_df": _laikago_block("bullet:deform-floor", "the shipped Laikago walking policy (as above)"),
 }
 # learn-dyn fields added after runs were made, whose default is what those runs did
 LD_ADDED = {"trot_amp": 1.0}

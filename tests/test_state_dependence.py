@@ -3,27 +3,19 @@ state explains. Known answers on small hopper runs: the back-EMF target (torque 
 function of the state) against the plain source (no gap at all); bad input."""
 
 import dataclasses
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import bench_module
 
 pytest.importorskip("torch")
 pytest.importorskip("cma")
 
 
 def _script():
-    name = "simmatch_state_dependence"
-    if name not in sys.modules:
-        path = Path(__file__).resolve().parents[1] / "benchmarks" / "state_dependence.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[name] = mod
-        spec.loader.exec_module(mod)
-    return sys.modules[name]
+    return bench_module("state_dependence")
 
 
 def _run(tmp_path, dst: str) -> Path:

@@ -1,13 +1,12 @@
 """The policy-transfer study (`simmatch.gail.transfer`, `benchmarks/transfer_study.py`) on the hopper
 with tiny budgets: the table's structure, what each method's corrector applies, resume, bad input."""
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import bench_module
 
 pytest.importorskip("torch")
 
@@ -22,14 +21,7 @@ TARGETS = ("bullet:emf", "bullet:low-power")
 
 
 def _script():
-    name = "simmatch_transfer_study"
-    if name not in sys.modules:
-        path = Path(__file__).resolve().parents[1] / "benchmarks" / "transfer_study.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[name] = mod
-        spec.loader.exec_module(mod)
-    return sys.modules[name]
+    return bench_module("transfer_study")
 
 
 @pytest.fixture(scope="module")
