@@ -744,8 +744,8 @@ _CURVE_PANELS = (("rollout/ep_rew_mean", "episode return (mean of the last 100)"
 def plot_curve(csv_path, png_path, bar_m: float | None = None) -> Path:
     """curve.png: the training curve of `progress.csv` (`train_task_policy`'s log_dir), one panel per
     quantity against environment steps (episode return, with the held-out deterministic return of
-    --select-every where logged and the checkpoint kept, the first with the highest; length; forward distance, with the task's bar `bar_m` (m; default the
-    hopper's); steps/s), written whole. Raises OSError (OutputError) when it cannot be written."""
+    --select-every where logged and the checkpoint kept, the first with the highest; length; forward
+    distance, with the task's bar `bar_m` (m; default the hopper's); steps/s), written whole. Raises OSError (OutputError) when it cannot be written."""
     import csv
 
     import matplotlib
