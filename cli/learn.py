@@ -125,7 +125,8 @@ def _check_policy_substeps(cfg: LearnDynConfig) -> None:
     """A --policy runs at the control step it was trained at (`behavior.policy_task`): another --substeps
     is refused; a policy trained on another model (its train-policy config.json) is refused first, naming
     that model (--substeps alone would not make it run)."""
-    from simmatch.gail.behavior import policy_task_of, policy_trained_on
+    from simmatch.gail.behavior import policy_task_of
+    from simmatch.registry import policy_trained_on
 
     substeps, _ = policy_task_of(cfg.policy)
     if substeps != cfg.substeps:

@@ -132,19 +132,6 @@ def policy_reward_of(path) -> TaskReward:
     return TaskReward(fall_s=float(_zip_record(path).get("task_fall_s", TaskReward.fall_s)))
 
 
-def policy_trained_on(path) -> tuple[str, Path] | None:
-    """(model, config.json path): the model (as given to train-policy) that the train-policy folder of policy
-    zip `path` names in its config.json; None without one, or for one that is damaged or names none."""
-    import json
-
-    cfg = Path(path).parent / "config.json"
-    try:
-        trained = json.loads(cfg.read_text(encoding="utf-8")).get("model")
-    except (OSError, ValueError, AttributeError):
-        return None
-    return (trained, cfg) if isinstance(trained, str) else None
-
-
 class PPOBehaviour(Behaviour):
     """A trained task policy (stable-baselines3 PPO zip). log_std: exploration noise (None: the
     policy's own learned log-std; use a number such as -1.0 for diverse target data). A policy trained
@@ -185,8 +172,9 @@ class PPOBehaviour(Behaviour):
             self.gait = make_gait(gait, model, dt)
         except ValueError as exc:
             from simmatch.errors import UsageError
+            from simmatch.registry import trained_on_hint
 
-            raise UsageError(f"{self.path}: {exc}{self._trained_for()}") from None
+            raise UsageError(f"{self.path}: {exc}{trained_on_hint(self.path, self.model)}") from None
         self._check_spaces()
         self.log_std, self.deterministic = log_std, deterministic
 
@@ -207,23 +195,13 @@ class PPOBehaviour(Behaviour):
                 (len(actuated_indices(self.model)),))
         got = (self.ppo.observation_space.shape, self.ppo.action_space.shape)
         if got != want:
-            from simmatch.registry import model_arg
+            from simmatch.registry import model_arg, trained_on_hint
 
             size = ["x".join(map(str, shape or ())) for shape in got]
             arg = model_arg(self.model)
             raise UsageError(f"{self.path}: a policy for another robot: it observes {size[0]} values and gives "
                              f"{size[1]} actions, {arg} needs {want[0][0]} and {want[1][0]} (train one "
-                             f"with `simmatch train-policy {arg}`){self._trained_for()}")
-
-    def _trained_for(self) -> str:
-        """'; it was trained on MODEL (DIR/config.json)' when the policy's train-policy folder names a model
-        other than this one (the usual slip: a Laikago policy with the default model, the hopper), else ''."""
-        from simmatch.registry import model_arg
-
-        trained = policy_trained_on(self.path)
-        if trained is None or trained[0] in (self.model.name, model_arg(self.model)):
-            return ""
-        return f"; it was trained on {trained[0]} ({trained[1]}): pass that model"
+                             f"with `simmatch train-policy {arg}`){trained_on_hint(self.path, self.model)}")
 
     def act(self, s, t, rng):
         from .laikago import gait_phase, residual_action
@@ -745,7 +723,8 @@ def plot_curve(csv_path, png_path, bar_m: float | None = None) -> Path:
     """curve.png: the training curve of `progress.csv` (`train_task_policy`'s log_dir), one panel per
     quantity against environment steps (episode return, with the held-out deterministic return of
     --select-every where logged and the checkpoint kept, the first with the highest; length; forward
-    distance, with the task's bar `bar_m` (m; default the hopper's); steps/s), written whole. Raises OSError (OutputError) when it cannot be written."""
+    distance, with the task's bar `bar_m` (m; default the hopper's); steps/s), written whole. Raises
+    OSError (OutputError) when it cannot be written."""
     import csv
 
     import matplotlib

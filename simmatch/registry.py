@@ -61,6 +61,31 @@ def model_arg(model: RobotModel) -> str:
     return model.name
 
 
+def policy_trained_on(path: str | os.PathLike[str]) -> tuple[str, Path] | None:
+    """(model, config.json path): the model (as given to train-policy) that the train-policy folder of policy
+    `path` (the folder, or a file in it) names in its config.json; None without one, or for one that is
+    damaged or names none."""
+    import json
+
+    p = Path(path)
+    cfg = (p if p.is_dir() else p.parent) / "config.json"
+    try:
+        trained = json.loads(cfg.read_text(encoding="utf-8")).get("model")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return (trained, cfg) if isinstance(trained, str) else None
+
+
+def trained_on_hint(path: str | os.PathLike[str], model: RobotModel) -> str:
+    """'; it was trained on MODEL (DIR/config.json): pass that model' when the train-policy folder of policy
+    `path` names a model other than `model` (the usual slip: a Laikago policy with the default model, the
+    hopper), else '' (for the end of a refusal)."""
+    trained = policy_trained_on(path)
+    if trained is None or trained[0] in (model.name, model_arg(model)):
+        return ""
+    return f"; it was trained on {trained[0]} ({trained[1]}): pass that model"
+
+
 def base_pose_of(text: str | Pose | None) -> Pose | None:
     """The `--base-pose` option ('x y z roll pitch yaw', m and rad) as a Pose; None stays None.
     Raises UsageError (one line) for anything else."""

@@ -162,7 +162,7 @@ class Scenario:
         folder records it, the model it was trained on."""
         import torch
 
-        from ..registry import model_arg
+        from ..registry import model_arg, trained_on_hint
 
         assert self._policy_module is not None
         n, n_act = self.model.dof, int(self.mask.sum())
@@ -176,11 +176,11 @@ class Scenario:
         except Exception as exc:  # the module's own error (a matrix of another size): not simmatch's
             why = (str(exc).strip().splitlines() or [type(exc).__name__])[-1].strip()[:160]
             raise UsageError(f"{path}: the policy cannot run on {model_arg(self.model)}'s state ({len(x)} values: "
-                             f"{why}){_trained_on(path, self.model)}") from None
+                             f"{why}){trained_on_hint(path, self.model)}") from None
         if size not in (n, n_act):
             needs = f"{n}" if n == n_act else f"{n} (every DoF) or {n_act} (actuated joints)"
             raise UsageError(f"{path}: policy returned {size} values; {model_arg(self.model)} needs {needs}"
-                             f"{_trained_on(path, self.model)}")
+                             f"{trained_on_hint(path, self.model)}")
 
     @property
     def horizon(self) -> int:
@@ -356,23 +356,6 @@ def load_policy(path: str) -> Callable[..., Any]:
     if hasattr(module, "eval"):
         module.eval()
     return module
-
-
-def _trained_on(path: str, model: RobotModel) -> str:
-    """'; it was trained on MODEL (DIR/config.json): pass that model' when the train-policy folder of policy
-    `path` (the folder, or a file in it) names a model other than `model` in its config.json, else ''."""
-    import json
-
-    from ..registry import model_arg
-
-    cfg = (Path(path) if Path(path).is_dir() else Path(path).parent) / "config.json"
-    try:
-        trained = json.loads(cfg.read_text(encoding="utf-8")).get("model")
-    except (OSError, ValueError, AttributeError):
-        return ""
-    if not isinstance(trained, str) or trained in (model.name, model_arg(model)):
-        return ""
-    return f"; it was trained on {trained} ({cfg}): pass that model"
 
 
 def _refuse_gait_policy(path: str) -> None:
