@@ -245,8 +245,10 @@ def measure(run: Path, held_n: int = 300, oracle_fit: int = 1500, evals: int = 3
 def vs_sysid(error: float, sysid_error: float) -> float | None:
     """A figure against sysid's, as the table's `vs sysid` and the JSON's `vs_sysid`: 1 - error / sysid_error
     (positive: better than sysid; the README's convention for the learned hybrid); None when sysid's error
-    is 0 (target = source: nothing to explain)."""
-    return (1.0 - error / sysid_error) if sysid_error > 0 else None
+    is round-off (target = source: nothing to explain). The run's own reduction, `pipeline.one_step_reduction`."""
+    from simmatch.gail.pipeline import one_step_reduction
+
+    return one_step_reduction(sysid_error, error)
 
 
 def table(doc: dict) -> str:
